@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { HuizhenConfig } from '@huizhen/config';
+import { PlatformModule } from '@huizhen/platform-http';
+import { ApiModule } from '../../api/src/api.module';
+import { ImagingModule } from '../../imaging/src/imaging.module';
+import { MediaModule } from '../../media/src/media.module';
+
+/** The single-node default: api + imaging + media in one process, one database, one port. */
+@Module({})
+export class ServerModule {
+  static forConfig(config?: HuizhenConfig): DynamicModule {
+    return {
+      module: ServerModule,
+      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule],
+    };
+  }
+}

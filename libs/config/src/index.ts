@@ -1,0 +1,2 @@
+export * from './huizhen-config';
+export * from './config.module';

@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Foundation1764000000000 } from './1764000000000-foundation';
+
+/** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Foundation1764000000000];

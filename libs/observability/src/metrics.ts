@@ -1,0 +1,46 @@
+import { Controller, Get, Header, Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One Prometheus registry per process; features register their own metrics on it. */
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'huizhen_' });
+
+const httpDuration = new Histogram({
+  name: 'huizhen_http_request_duration_seconds',
+  help: 'HTTP request duration by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [metricsRegistry],
+});
+
+export const httpErrors = new Counter({
+  name: 'huizhen_http_errors_total',
+  help: 'HTTP responses with status >= 500',
+  labelNames: ['route'] as const,
+  registers: [metricsRegistry],
+});
+
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction): void {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => {
+      // The matched route pattern, never the raw URL: ids in paths would explode cardinality.
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const labels = { method: req.method, route: `${req.baseUrl ?? ''}${route}`, status: String(res.statusCode) };
+      end(labels);
+      if (res.statusCode >= 500) httpErrors.inc({ route: labels.route });
+    });
+    next();
+  }
+}
+
+@Controller('metrics')
+export class MetricsController {
+  @Get()
+  @Header('Content-Type', metricsRegistry.contentType)
+  async metrics(): Promise<string> {
+    return metricsRegistry.metrics();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './domain-error';
+export * from './error-body.filter';
+export * from './configure-http-app';
+export * from './platform.module';
+export * from './bootstrap';
