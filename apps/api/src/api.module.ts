@@ -4,6 +4,7 @@ import { AuditModule } from '@huizhen/audit';
 import { AuthHttpModule, AuthModule } from '@huizhen/auth';
 import { AuditTrailController } from './audit-trail/audit-trail.controller';
 import { DirectoryHttpModule } from './directory/directory-http.module';
+import { EventsModule } from './events/events.module';
 import { PatientsModule } from './patients/patients.module';
 
 /**
@@ -12,7 +13,7 @@ import { PatientsModule } from './patients/patients.module';
  * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule],
   controllers: [AuditTrailController],
 })
 export class ApiModule {}

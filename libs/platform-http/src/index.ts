@@ -5,3 +5,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './public-route';
 export * from './page-query';
+export * from './realtime-adapter';
