@@ -16,6 +16,10 @@ describe('server process on real PostgreSQL', () => {
     await schema?.drop();
   });
 
+  it('runs on Node 22 (the node@22 devDependency, not the system Node)', () => {
+    expect(process.version).toMatch(/^v22\./);
+  });
+
   it('migrates an empty schema at start and reports the database healthy', async () => {
     const res = await request(app.url).get('/health').expect(200);
     expect(res.body.checks.database).toMatchObject({ status: 'up', mode: 'postgresql' });
