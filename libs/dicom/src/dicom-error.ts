@@ -54,6 +54,10 @@ export class DicomRejection extends Error {
 /** Turns whatever a parser threw (string, plain object, RangeError) into a DicomRejection. */
 export function asRejection(thrown: unknown, fallback: DicomRejectionCode = 'unparseable'): DicomRejection {
   if (thrown instanceof DicomRejection) return thrown;
+  // dicom-parser wraps what it hit as {exception, dataSet}: judge the inner error.
+  if (thrown && typeof thrown === 'object' && !(thrown instanceof Error) && 'exception' in thrown && (thrown as { exception: unknown }).exception !== undefined) {
+    return asRejection((thrown as { exception: unknown }).exception, fallback);
+  }
   if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) {
     return new DicomRejection('sequence_too_deep', 'nested sequences are too deep to parse');
   }
@@ -62,7 +66,7 @@ export function asRejection(thrown: unknown, fallback: DicomRejectionCode = 'unp
   else if (thrown instanceof Error) text = thrown.message;
   else if (thrown && typeof thrown === 'object') {
     const o = thrown as { exception?: unknown; message?: unknown };
-    text = typeof o.exception === 'string' ? o.exception : typeof o.message === 'string' ? o.message : JSON.stringify(thrown).slice(0, 200);
+    text = typeof o.exception === 'string' ? o.exception : typeof o.message === 'string' ? o.message : Object.keys(thrown).join(', ');
   } else text = String(thrown);
   text = text.replace(/^dicomParser\.\w+:\s*/, '');
   if (/buffer overr(ead|un)|attempt to read past end|eof|maxPosition|cannot be greater than or equal/i.test(text)) return new DicomRejection('truncated', `file is truncated: ${text}`);

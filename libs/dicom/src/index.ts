@@ -6,3 +6,4 @@ export * from './dictionary';
 export * from './parse-instance';
 export * from './dicom-json';
 export * from './deidentify';
+export * from './rle';

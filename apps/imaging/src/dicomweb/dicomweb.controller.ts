@@ -345,9 +345,9 @@ export class DicomWebController {
       throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, `frames of this instance are stored as ${media} (transfer syntax ${ts}); ${wanted} would need transcoding`);
     }
     const partType = wanted === media && !native ? media : 'application/octet-stream';
-    const self = this;
+    const frameBytes = (f: number) => this.frameBytes(row, f);
     await sendMultipart(res, partType, (async function* () {
-      for (const f of list) yield { contentType: `${partType}; transfer-syntax=${servedTs}`, body: await self.frameBytes(row, f) };
+      for (const f of list) yield { contentType: `${partType}; transfer-syntax=${servedTs}`, body: await frameBytes(f) };
     })());
   }
 

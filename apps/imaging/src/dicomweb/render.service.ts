@@ -2,6 +2,7 @@ import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
 import sharp from 'sharp';
 import { DicomImage, NativePixelDecoder, WindowLevel, log as imagingLog } from 'dcmjs-imaging';
 import { DomainError } from '@huizhen/platform-http';
+import { TS, decodeRleFrame, parseInstance } from '@huizhen/dicom';
 
 export interface RenderRequest {
   frame: number; // 0-based
@@ -37,11 +38,26 @@ export class RenderService implements OnModuleInit {
       return Promise.resolve(hit);
     }
     return bytes().then((b) => {
-      const img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      let img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
       this.cache.set(sha, img);
       while (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
       return img;
     });
+  }
+
+  private withDecodedRle(img: DicomImage, bytes: Buffer): DicomImage {
+    const parsed = parseInstance(bytes);
+    const { rows, columns, samplesPerPixel, bitsAllocated } = parsed.image!;
+    const frames = parsed.pixel!.frames.map((ranges) => {
+      const frame = Buffer.concat(ranges.map(([o, l]) => parsed.byteArray.subarray(o, o + l)));
+      const native = decodeRleFrame(frame, rows, columns, samplesPerPixel, bitsAllocated);
+      return native.buffer.slice(native.byteOffset, native.byteOffset + native.byteLength);
+    });
+    const elements = img.getElements() as Record<string, unknown>;
+    elements.PixelData = frames;
+    elements.PlanarConfiguration = 0;
+    return new DicomImage(elements, TS.explicitLittle);
   }
 
   async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest, grayscale: boolean): Promise<Buffer> {
