@@ -3,6 +3,7 @@ import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
 import { AuthModule } from '@huizhen/auth';
 import { ImagingAccess } from './access/imaging-access.service';
+import { DimseScp } from './dimse/dimse-scp';
 import { DicomWebController } from './dicomweb/dicomweb.controller';
 import { RenderService } from './dicomweb/render.service';
 import { ImagingIndex } from './imaging-index.service';
@@ -16,7 +17,7 @@ import { InstanceStore } from './storage/instance-store';
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
   controllers: [StowController, DicomWebController, ImagingSharesController],
-  providers: [InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
+  providers: [DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
   exports: [ImagingService],
 })
 export class ImagingModule {}

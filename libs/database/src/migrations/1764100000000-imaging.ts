@@ -92,9 +92,18 @@ export class Imaging1764100000000 implements MigrationInterface {
         PRIMARY KEY (study_instance_uid, consultation_id)
       )`);
     await q.query(`CREATE INDEX imaging_study_link_consultation_idx ON imaging_study_link(consultation_id)`);
+
+    // Modalities and archives allowed to push over DIMSE, and the organization their instances belong to.
+    await q.query(`
+      CREATE TABLE imaging_dimse_peer (
+        ae_title text PRIMARY KEY CHECK (length(ae_title) BETWEEN 1 AND 16),
+        organization_id uuid NOT NULL REFERENCES organization(id) ON DELETE CASCADE,
+        description text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['imaging_study_link', 'imaging_instance', 'imaging_series', 'imaging_study']) await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
+    for (const t of ['imaging_dimse_peer', 'imaging_study_link', 'imaging_instance', 'imaging_series', 'imaging_study']) await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
   }
 }
