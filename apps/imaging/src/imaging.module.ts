@@ -11,13 +11,14 @@ import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
 import { StowController } from './ingest/stow.controller';
 import { ImagingSharesController } from './shares.controller';
+import { ResumableUploadController, ResumableUploads } from './upload/resumable-upload';
 import { InstanceStore } from './storage/instance-store';
 
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
-  controllers: [StowController, DicomWebController, ImagingSharesController],
-  providers: [DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
+  controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
+  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
   exports: [ImagingService],
 })
 export class ImagingModule {}

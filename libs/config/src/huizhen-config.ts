@@ -228,7 +228,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       dimseIdleTimeoutSeconds: r.int('DIMSE_IDLE_TIMEOUT_SECONDS', 60, 1, 3600),
       maxInstanceBytes: r.int('IMAGING_MAX_INSTANCE_BYTES', 512 * 2 ** 20, 1024, 4 * 2 ** 30),
       maxSequenceDepth: r.int('IMAGING_MAX_SEQUENCE_DEPTH', 16, 1, 256),
-      uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 10, 30 * 86400),
+      uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
       storageDir: '',
     },
   };
