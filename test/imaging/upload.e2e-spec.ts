@@ -99,7 +99,8 @@ describe('resumable upload (tus) into the archive', () => {
     await fetch(created.headers.get('location')!, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(1000) });
     expect(readdirSync(uploadsDir).filter((f) => !f.startsWith('.')).length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await app.app.get(ResumableUploads).cleanup()).toBe(1);
+    // The periodic sweep (every second here) or this explicit one removes it.
+    await app.app.get(ResumableUploads).cleanup();
     expect(readdirSync(uploadsDir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
