@@ -5,7 +5,9 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in chromium dcmtk fonts-noto-cjk; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# python3-pydicom: real DICOM test files (incl. GB18030 / UTF-8 / ISO 2022 names); libgdcm-tools:
+# gdcmconv for JPEG 2000 test files. Both used only by test/imaging.
+for pkg in chromium dcmtk fonts-noto-cjk python3-pydicom libgdcm-tools; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (install them as root)" >&2; exit 1; fi
   apt-get update -qq

@@ -1,5 +1,24 @@
 import { Module } from '@nestjs/common';
+import { AccessPolicyModule } from '@huizhen/access-policy';
+import { AuditModule } from '@huizhen/audit';
+import { AuthModule } from '@huizhen/auth';
+import { ImagingAccess } from './access/imaging-access.service';
+import { DimseScp } from './dimse/dimse-scp';
+import { DicomWebController } from './dicomweb/dicomweb.controller';
+import { RenderService } from './dicomweb/render.service';
+import { ImagingIndex } from './imaging-index.service';
+import { ImagingService } from './imaging.service';
+import { IngestService } from './ingest/ingest.service';
+import { StowController } from './ingest/stow.controller';
+import { ImagingSharesController } from './shares.controller';
+import { ResumableUploadController, ResumableUploads } from './upload/resumable-upload';
+import { InstanceStore } from './storage/instance-store';
 
-/** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, storage. Filled by the imaging issue. */
-@Module({})
+/** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
+@Module({
+  imports: [AuditModule, AuthModule, AccessPolicyModule],
+  controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
+  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
+  exports: [ImagingService],
+})
 export class ImagingModule {}

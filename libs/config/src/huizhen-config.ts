@@ -29,6 +29,26 @@ export interface HuizhenConfig {
   mediaWorkers: number;
   /** When set, /metrics requires it as a Bearer token. */
   metricsToken: string | null;
+  imaging: ImagingConfig;
+}
+
+/** The DICOM service: DIMSE listener, limits on what it accepts, resumable uploads. */
+export interface ImagingConfig {
+  /** DIMSE C-ECHO/C-STORE SCP; off when DIMSE_ENABLED=false. Port 0 picks a free port (tests). */
+  dimseEnabled: boolean;
+  dimseHost: string;
+  dimsePort: number;
+  dimseAeTitle: string;
+  /** Largest PDU we accept and announce (bytes). */
+  dimseMaxPduBytes: number;
+  /** An association idle this long (no PDU) is aborted. */
+  dimseIdleTimeoutSeconds: number;
+  maxInstanceBytes: number;
+  maxSequenceDepth: number;
+  /** Unfinished resumable uploads are deleted after this long. */
+  uploadExpirySeconds: number;
+  /** Where instances live; default DATA_DIR/dicom. */
+  storageDir: string;
 }
 
 export class ConfigError extends Error {
@@ -199,7 +219,25 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     seedDemoOnFirstStart: r.bool('SEED_DEMO', !databaseUrl),
     mediaWorkers: r.int('MEDIA_WORKERS', 0, 0, 256),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
+    imaging: {
+      dimseEnabled: r.bool('DIMSE_ENABLED', true),
+      dimseHost: r.string('DIMSE_HOST', r.string('HOST', '0.0.0.0')),
+      dimsePort: r.int('DIMSE_PORT', 11112, 0, 65535),
+      dimseAeTitle: r.string('DIMSE_AE_TITLE', 'HUIZHEN'),
+      dimseMaxPduBytes: r.int('DIMSE_MAX_PDU_BYTES', 262144, 4096, 16 * 2 ** 20),
+      dimseIdleTimeoutSeconds: r.int('DIMSE_IDLE_TIMEOUT_SECONDS', 60, 1, 3600),
+      maxInstanceBytes: r.int('IMAGING_MAX_INSTANCE_BYTES', 512 * 2 ** 20, 1024, 4 * 2 ** 30),
+      maxSequenceDepth: r.int('IMAGING_MAX_SEQUENCE_DEPTH', 16, 1, 256),
+      uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
+      storageDir: '',
+    },
   };
+  const storage = r.raw('IMAGING_STORAGE_DIR');
+  config.imaging.storageDir = storage ? (isAbsolute(storage) ? storage : resolve(process.cwd(), storage)) : join(dataDir, 'dicom');
+  const ae = config.imaging.dimseAeTitle;
+  if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae) || ae.trim() === '') {
+    r.problems.push(`DIMSE_AE_TITLE=${JSON.stringify(ae)} should be 1 to 16 printable ASCII characters without backslash`);
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {
     const secrets = machineSecrets(dataDir);

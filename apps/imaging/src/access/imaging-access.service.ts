@@ -1,0 +1,100 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
+import { AuditService } from '@huizhen/audit';
+import { type Actor, hasRole } from '@huizhen/auth';
+import { DomainError } from '@huizhen/platform-http';
+import { ImagingIndex, type StudyRow } from '../imaging-index.service';
+
+/** Turns consultation ids into the ResourceRefs the policy decides on (owner, participants, queue). */
+export type ConsultationResolver = (consultationIds: string[]) => Promise<ResourceRef[]>;
+
+export interface StudyAccess {
+  study: StudyRow;
+  /** The reader is outside the patient's consortium: serve the de-identified copy. */
+  deidentify: boolean;
+}
+
+/**
+ * Every DICOMweb read asks here: the study's ResourceRef (owning organization, the consultations
+ * it is attached to) goes to AccessPolicyService; the answer also says whether the reader gets
+ * the identified or the de-identified copy; the read is audited.
+ */
+@Injectable()
+export class ImagingAccess {
+  private consultationResolver: ConsultationResolver | null = null;
+  // Frames and thumbnails come in bursts of hundreds per viewer: one audit event per
+  // (reader, study, kind) per window, not per request.
+  private readonly recentlyAudited = new Map<string, number>();
+  private static readonly BURST_AUDIT_WINDOW_MS = 5 * 60_000;
+
+  constructor(
+    private readonly policy: AccessPolicyService,
+    private readonly audit: AuditService,
+    private readonly index: ImagingIndex,
+  ) {}
+
+  setConsultationResolver(resolver: ConsultationResolver): void {
+    this.consultationResolver = resolver;
+  }
+
+  async resourceOf(study: StudyRow): Promise<ResourceRef> {
+    const consultations = await this.index.consultationsOf(study.study_instance_uid);
+    const via: ResourceRef[] = consultations.length
+      ? this.consultationResolver
+        ? await this.consultationResolver(consultations)
+        : consultations.map((id) => ({ type: 'consultation' as const, id }))
+      : [];
+    return { type: 'imaging_study', id: study.study_instance_uid, organizationId: study.organization_id, via };
+  }
+
+  /** 404 for an unknown study, 403 (audited by the policy) for a reader without access. */
+  async readStudy(actor: Actor, uid: string, what: string, burst = false): Promise<StudyAccess> {
+    const study = await this.index.findStudy(uid);
+    if (!study) throw new DomainError('study_not_found', HttpStatus.NOT_FOUND, `no study ${uid}`);
+    await this.policy.assert(actor, 'read', await this.resourceOf(study));
+    const deidentify = await this.mustDeidentify(actor, study.organization_id);
+    await this.auditRead(actor, study.study_instance_uid, what, deidentify, burst);
+    return { study, deidentify };
+  }
+
+  async auditRead(actor: Actor, studyUid: string, what: string, deidentified: boolean, burst = false): Promise<void> {
+    if (burst) {
+      const key = `${actor.id} ${studyUid} ${what}`;
+      const last = this.recentlyAudited.get(key);
+      const now = Date.now();
+      if (last && now - last < ImagingAccess.BURST_AUDIT_WINDOW_MS) return;
+      this.recentlyAudited.set(key, now);
+      if (this.recentlyAudited.size > 10_000) this.recentlyAudited.clear();
+    }
+    await this.audit.record({ action: 'imaging_study.read', actor, resourceType: 'imaging_study', resourceId: studyUid, details: { what, deidentified } });
+  }
+
+  /** Identified for the patient's consortium (and the hubs above the owner); de-identified for everyone else. */
+  async mustDeidentify(actor: Actor, studyOrganizationId: string): Promise<boolean> {
+    if (actor.organizationId === studyOrganizationId) return false;
+    const peers = await this.policy.consortiumPeers(studyOrganizationId);
+    if (peers.includes(actor.organizationId)) return false;
+    if (hasRole(actor, 'hub_coordinator')) {
+      const scope = await this.policy.organizationScope(actor);
+      if (scope.all || scope.organizationIds.includes(studyOrganizationId)) return false;
+    }
+    return true;
+  }
+
+  /** Organizations whose studies a search may list for this actor (plus explicit grants, in SQL). */
+  async searchableOrganizations(actor: Actor): Promise<string[]> {
+    const orgs = new Set<string>();
+    if (hasRole(actor, 'township_doctor', 'specialist')) orgs.add(actor.organizationId);
+    if (hasRole(actor, 'hub_coordinator')) for (const id of (await this.policy.organizationScope(actor)).organizationIds) orgs.add(id);
+    return [...orgs];
+  }
+
+  async assertCanStore(actor: Actor): Promise<void> {
+    await this.policy.assert(actor, 'create', { type: 'imaging_study', organizationId: actor.organizationId });
+  }
+
+  /** May this actor read the study (without auditing)? Used to widen searches to consultation-linked studies. */
+  async canRead(actor: Actor, study: StudyRow): Promise<boolean> {
+    return (await this.policy.decide(actor, 'read', await this.resourceOf(study))).allowed;
+  }
+}

@@ -1,0 +1,83 @@
+import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
+import sharp from 'sharp';
+import { DicomImage, NativePixelDecoder, WindowLevel, log as imagingLog } from 'dcmjs-imaging';
+import { DomainError } from '@huizhen/platform-http';
+import { TS, decodeRleFrame, parseInstance } from '@huizhen/dicom';
+
+export interface RenderRequest {
+  frame: number; // 0-based
+  window?: { center: number; width: number };
+  viewport?: { width: number; height: number };
+  format: 'image/png' | 'image/jpeg';
+  quality?: number;
+}
+
+/**
+ * Rendered frames and thumbnails: dcmjs-imaging decodes every stored syntax (native, deflate,
+ * RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000) and applies modality LUT, VOI window
+ * and photometric interpretation; sharp scales to the viewport and encodes PNG or JPEG.
+ */
+@Injectable()
+export class RenderService implements OnModuleInit {
+  private ready: Promise<void> | null = null;
+  // Multi-frame viewers ask for frame after frame of one instance: keep a few parsed images.
+  private readonly cache = new Map<string, DicomImage>();
+
+  onModuleInit() {
+    try {
+      (imagingLog as any)?.setLevel?.('silent');
+    } catch {}
+    this.ready = NativePixelDecoder.initializeAsync();
+  }
+
+  private image(sha: string, bytes: () => Promise<Buffer>): Promise<DicomImage> {
+    const hit = this.cache.get(sha);
+    if (hit) {
+      this.cache.delete(sha);
+      this.cache.set(sha, hit);
+      return Promise.resolve(hit);
+    }
+    return bytes().then((b) => {
+      let img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
+      this.cache.set(sha, img);
+      while (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
+      return img;
+    });
+  }
+
+  private withDecodedRle(img: DicomImage, bytes: Buffer): DicomImage {
+    const parsed = parseInstance(bytes);
+    const { rows, columns, samplesPerPixel, bitsAllocated } = parsed.image!;
+    const frames = parsed.pixel!.frames.map((ranges) => {
+      const frame = Buffer.concat(ranges.map(([o, l]) => parsed.byteArray.subarray(o, o + l)));
+      const native = decodeRleFrame(frame, rows, columns, samplesPerPixel, bitsAllocated);
+      return native.buffer.slice(native.byteOffset, native.byteOffset + native.byteLength);
+    });
+    const elements = img.getElements() as Record<string, unknown>;
+    elements.PixelData = frames;
+    elements.PlanarConfiguration = 0;
+    return new DicomImage(elements, TS.explicitLittle);
+  }
+
+  async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest, grayscale: boolean): Promise<Buffer> {
+    await (this.ready ??= NativePixelDecoder.initializeAsync());
+    const img = await this.image(sha, bytes);
+    if (req.frame < 0 || req.frame >= img.getNumberOfFrames()) {
+      throw new DomainError('frame_not_found', HttpStatus.NOT_FOUND, `frame ${req.frame + 1} does not exist (the instance has ${img.getNumberOfFrames()})`);
+    }
+    let result: { width: number; height: number; pixels: ArrayBuffer };
+    try {
+      result = img.render({ frame: req.frame, ...(req.window ? { windowLevel: new WindowLevel(req.window.width, req.window.center) } : {}) });
+    } catch (e) {
+      this.cache.delete(sha);
+      throw new DomainError('render_failed', HttpStatus.UNPROCESSABLE_ENTITY, `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let pipeline = sharp(Buffer.from(result.pixels), { raw: { width: result.width, height: result.height, channels: 4 } }).removeAlpha();
+    if (grayscale) pipeline = pipeline.toColourspace('b-w');
+    if (req.viewport) {
+      pipeline = pipeline.resize(req.viewport.width, req.viewport.height, { fit: 'inside', withoutEnlargement: false, kernel: 'lanczos3' });
+    }
+    return req.format === 'image/png' ? pipeline.png({ compressionLevel: 3 }).toBuffer() : pipeline.jpeg({ quality: req.quality ?? 90 }).toBuffer();
+  }
+}

@@ -1,0 +1,243 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { AuditService } from '@huizhen/audit';
+import {
+  DicomRejection,
+  type DicomJson,
+  type PersonNameJson,
+  asRejection,
+  jsonString,
+  parseInstance,
+  remapUid,
+  toDicomJson,
+} from '@huizhen/dicom';
+import { ImagingIndex } from '../imaging-index.service';
+import { InstanceStore } from '../storage/instance-store';
+import type { PendingInstance, ReceivedVia } from './pending-instance';
+
+export interface IngestContext {
+  organizationId: string;
+  actor: { id: string; username: string; organizationId: string } | null;
+  via: ReceivedVia;
+  /** STOW-RS to /studies/{study}: instances of other studies are refused. */
+  expectedStudyUid?: string;
+}
+
+export type IngestOutcome =
+  | { ok: true; duplicate: boolean; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string }
+  | { ok: false; failureReason: number; code: string; message: string; sopClassUid?: string; sopInstanceUid?: string };
+
+const STUDY_TAGS = ['00080005', '00080020', '00080030', '00080050', '00080090', '00081030', '00100010', '00100020', '00100030', '00100040', '0020000D', '00200010'];
+const SERIES_TAGS = ['00080005', '00080060', '00080021', '00080031', '0008103E', '0020000E', '00200011', '00400244', '00400245'];
+
+function pick(json: DicomJson, tags: string[]): DicomJson {
+  const out: DicomJson = {};
+  for (const t of tags) if (json[t]) out[t] = json[t];
+  return out;
+}
+
+/** Lower-cased name components between bars, so wildcard and exact matches are LIKE patterns. */
+export function nameSearchText(pn: PersonNameJson | null | undefined): string {
+  if (!pn) return '';
+  const parts = [pn.Alphabetic, pn.Ideographic, pn.Phonetic].filter((x): x is string => !!x).map((x) => x.toLowerCase());
+  return parts.length ? `|${parts.join('|')}|` : '';
+}
+
+function isoDate(da: string | null): string | null {
+  if (!da || !/^\d{8}$/.test(da)) return null;
+  const d = new Date(`${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10).replace(/-/g, '') !== da ? null : d.toISOString().slice(0, 10);
+}
+
+interface Waiter {
+  pending: PendingInstance;
+  resolve: (o: IngestOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The one way an instance enters the archive, whichever door it came through (STOW-RS, DIMSE,
+ * resumable upload): validate, stage bytes (temp + fsync), then index rows and the rename to
+ * the content address commit together. Concurrent instances share transactions (group commit):
+ * PostgreSQL's commit cost, not parsing, bounds single-row ingest.
+ */
+@Injectable()
+export class IngestService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ImagingIngest');
+  private readonly deidKey: Buffer;
+  private queue: Waiter[] = [];
+  private flushing = false;
+  private static readonly BATCH = 128;
+  sweepDone: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
+    private readonly store: InstanceStore,
+    private readonly index: ImagingIndex,
+    private readonly audit: AuditService,
+  ) {
+    this.deidKey = createHmac('sha256', config.dataEncryptionKey).update('huizhen imaging de-identification v1').digest();
+  }
+
+  get deidentificationKey(): Buffer {
+    return this.deidKey;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.store.init();
+    // Temp files from a crashed run and files whose rows never committed. Files younger than a
+    // minute may belong to another process's open transaction on the same storage.
+    this.sweepDone = this.sweep(60_000).catch((e) => this.logger.error(`startup sweep failed: ${e}`));
+  }
+
+  sweep(minAgeMs: number) {
+    return this.store.sweep((shas) => this.index.referencedHashes(shas), minAgeMs);
+  }
+
+  /** Validates and stores one Part 10 instance. Never throws for a bad instance: the outcome says why. */
+  async ingest(bytes: Uint8Array, ctx: IngestContext): Promise<IngestOutcome> {
+    let pending: PendingInstance;
+    try {
+      pending = await this.prepare(bytes, ctx);
+    } catch (e) {
+      const r = asRejection(e);
+      return { ok: false, failureReason: r.failureReason, code: r.code, message: r.message, sopClassUid: r.sop?.classUid, sopInstanceUid: r.sop?.instanceUid };
+    }
+    const ids = { sopClassUid: pending.sopClassUid, sopInstanceUid: pending.sopUid };
+    try {
+      return await new Promise<IngestOutcome>((resolve, reject) => {
+        this.queue.push({ pending, resolve, reject });
+        void this.flush();
+      });
+    } catch (e) {
+      this.logger.error(`storing ${pending.sopUid} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      return { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again', ...ids };
+    }
+  }
+
+  private async prepare(bytes: Uint8Array, ctx: IngestContext): Promise<PendingInstance> {
+    const parsed = parseInstance(bytes, { maxBytes: this.config.imaging.maxInstanceBytes, maxSequenceDepth: this.config.imaging.maxSequenceDepth });
+    if (ctx.expectedStudyUid && parsed.studyInstanceUid !== ctx.expectedStudyUid) {
+      const e = new DicomRejection('study_mismatch', `instance belongs to study ${parsed.studyInstanceUid}, not ${ctx.expectedStudyUid}`);
+      e.sop = { classUid: parsed.sopClassUid, instanceUid: parsed.sopInstanceUid };
+      throw e;
+    }
+    const base = `/dicom-web/studies/${parsed.studyInstanceUid}/series/${parsed.seriesInstanceUid}/instances/${parsed.sopInstanceUid}`;
+    const inflated = parsed.pixel?.inflated ?? parsed.transferSyntaxUid === '1.2.840.10008.1.2.1.99';
+    const metadata = toDicomJson(parsed.dataSet, parsed.charsets, {
+      inlineBinaryLimit: 4096,
+      bulkDataUri: inflated ? undefined : (offset, length) => `${base}/bulk/${offset}-${length}`,
+      pixelDataUri: `${base}/bulk/7FE00010`,
+    });
+    metadata['00083002'] = { vr: 'UI', Value: [parsed.transferSyntaxUid] }; // Available Transfer Syntax UID
+    const pn = metadata['00100010']?.Value?.[0] as PersonNameJson | undefined;
+    const str = (t: string) => jsonString(metadata, t);
+    const int = (t: string) => {
+      const v = metadata[t]?.Value?.[0];
+      return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? v : null;
+    };
+    const birthDate = str('00100030');
+    const staged = await this.store.stage(bytes);
+    return {
+      studyUid: parsed.studyInstanceUid,
+      seriesUid: parsed.seriesInstanceUid,
+      sopUid: parsed.sopInstanceUid,
+      sopClassUid: parsed.sopClassUid,
+      transferSyntaxUid: parsed.transferSyntaxUid,
+      instanceNumber: int('00200013'),
+      rows: parsed.image?.rows ?? null,
+      columns: parsed.image?.columns ?? null,
+      frames: parsed.image?.frames ?? null,
+      burnedIn: (str('00280301') ?? '').toUpperCase() === 'YES',
+      modality: str('00080060'),
+      seriesNumber: int('00200011'),
+      seriesDescription: str('0008103E'),
+      seriesDate: str('00080021'),
+      study: {
+        patientName: pn ? [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '') : null,
+        patientNameSearch: nameSearchText(pn),
+        patientNameCandidates: [pn?.Ideographic, pn?.Alphabetic].filter((x): x is string => !!x).flatMap((x) => [x, x.replace(/\^/g, ''), x.replace(/\^/g, ' ')]),
+        dicomPatientId: str('00100020'),
+        birthDate,
+        birthDateIso: isoDate(birthDate),
+        sex: str('00100040'),
+        studyDate: str('00080020'),
+        studyTime: str('00080030'),
+        accessionNumber: str('00080050'),
+        studyId: str('00200010'),
+        studyDescription: str('00081030'),
+        referringPhysicianName: jsonString(metadata, '00080090'),
+      },
+      studyJson: pick(metadata, STUDY_TAGS),
+      seriesJson: pick(metadata, SERIES_TAGS),
+      metadata,
+      pixelLayout: parsed.pixel,
+      staged,
+      organizationId: ctx.organizationId,
+      actor: ctx.actor,
+      via: ctx.via,
+    };
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, IngestService.BATCH);
+        await this.commitBatch(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commitBatch(batch: Waiter[]): Promise<void> {
+    const outcomes: IngestOutcome[] = [];
+    const published: string[] = [];
+    try {
+      await this.index.db.transaction(async (m) => {
+        outcomes.length = 0;
+        published.length = 0;
+        const stored = new Map<string, { studyUid: string; count: number; via: string; organizationId: string; actor: IngestContext['actor'] }>();
+        for (const { pending: p } of batch) {
+          const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
+          const r = await this.index.insertInstance(m, p, {
+            study: remapUid(p.studyUid, this.deidKey),
+            series: remapUid(p.seriesUid, this.deidKey),
+            instance: remapUid(p.sopUid, this.deidKey),
+          });
+          if (!r.ok) {
+            const rej = new DicomRejection(r.code, r.message);
+            outcomes.push({ ok: false, failureReason: rej.failureReason, code: r.code, message: r.message, ...ids });
+            continue;
+          }
+          if (!r.duplicate && (await this.store.publish(p.staged))) published.push(p.staged.sha256);
+          outcomes.push({ ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid });
+          if (!r.duplicate) {
+            const key = `${p.studyUid} ${p.actor?.id ?? ''} ${p.via}`;
+            const s = stored.get(key) ?? { studyUid: p.studyUid, count: 0, via: p.via, organizationId: p.organizationId, actor: p.actor };
+            s.count++;
+            stored.set(key, s);
+          }
+        }
+        for (const s of stored.values()) {
+          await this.audit.record(
+            { action: 'imaging_study.store', actor: s.actor, resourceType: 'imaging_study', resourceId: s.studyUid, details: { instances: s.count, via: s.via, organizationId: s.organizationId } },
+            m,
+          );
+        }
+        await this.store.syncDirs(published);
+      });
+    } catch (e) {
+      // Nothing committed: files this batch moved into place have no rows; take them back out.
+      await Promise.all(published.map((sha) => this.store.remove(sha)));
+      await Promise.all(batch.map((w) => this.store.discard(w.pending.staged)));
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    await Promise.all(batch.map((w) => this.store.discard(w.pending.staged)));
+    batch.forEach((w, i) => w.resolve(outcomes[i]));
+  }
+}

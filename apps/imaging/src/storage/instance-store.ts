@@ -1,0 +1,191 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+
+/** A received instance written to a temp file and fsynced, not yet visible under its hash. */
+export interface StagedFile {
+  tempPath: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Instances stored once, content-addressed: <root>/<aa>/<bb>/<sha256>. Writes go to
+ * <root>/tmp first (write, fsync, rename), so a crash leaves at most a temp file or a file
+ * no row points to — both removed by sweep().
+ */
+@Injectable()
+export class InstanceStore {
+  private readonly logger = new Logger('InstanceStore');
+  readonly root: string;
+  readonly tmpDir: string;
+
+  constructor(@Inject(HUIZHEN_CONFIG) config: HuizhenConfig) {
+    this.root = config.imaging.storageDir;
+    this.tmpDir = join(this.root, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.tmpDir, { recursive: true });
+  }
+
+  pathOf(sha256: string): string {
+    return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  newTempPath(): string {
+    return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`);
+  }
+
+  /** Writes bytes to a temp file and fsyncs it. */
+  async stage(bytes: Uint8Array): Promise<StagedFile> {
+    const tempPath = this.newTempPath();
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await fs.rm(tempPath, { force: true });
+      throw e;
+    }
+    await fh.close();
+    return { tempPath, sha256, size: bytes.length };
+  }
+
+  /**
+   * Moves a staged file to its content address. Returns true if this call created it (false:
+   * identical bytes were already stored, the temp file is dropped).
+   */
+  async publish(staged: StagedFile): Promise<boolean> {
+    const target = this.pathOf(staged.sha256);
+    const dir = join(this.root, staged.sha256.slice(0, 2), staged.sha256.slice(2, 4));
+    if (await exists(target)) {
+      await fs.rm(staged.tempPath, { force: true });
+      return false;
+    }
+    await fs.mkdir(dir, { recursive: true });
+    await fs.rename(staged.tempPath, target);
+    return true;
+  }
+
+  /** fsync the directories that received renames, so the renames survive a power cut. */
+  async syncDirs(shas: string[]): Promise<void> {
+    const dirs = new Set(shas.map((s) => join(this.root, s.slice(0, 2), s.slice(2, 4))));
+    await Promise.all(
+      [...dirs].map(async (d) => {
+        const fh = await fs.open(d, 'r').catch(() => null);
+        await fh?.sync().catch(() => undefined);
+        await fh?.close();
+      }),
+    );
+  }
+
+  async discard(staged: StagedFile | null | undefined): Promise<void> {
+    if (staged) await fs.rm(staged.tempPath, { force: true });
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await fs.rm(this.pathOf(sha256), { force: true });
+  }
+
+  async read(sha256: string): Promise<Buffer> {
+    return fs.readFile(this.pathOf(sha256));
+  }
+
+  /** Reads byte ranges of a stored file (frames, bulk data) without reading the rest. */
+  async readRanges(sha256: string, ranges: [number, number][]): Promise<Buffer> {
+    const total = ranges.reduce((n, [, len]) => n + len, 0);
+    const out = Buffer.allocUnsafe(total);
+    const fh = await fs.open(this.pathOf(sha256), 'r');
+    try {
+      let at = 0;
+      for (const [offset, length] of ranges) {
+        const { bytesRead } = await fh.read(out, at, length, offset);
+        if (bytesRead !== length) throw new Error(`stored file ${sha256} is shorter than its index says`);
+        at += length;
+      }
+    } finally {
+      await fh.close();
+    }
+    return out;
+  }
+
+  /**
+   * Deletes temp files of processes that are gone (and our own from before a restart) and
+   * stored files no index row references. `referenced` answers for a batch of hashes.
+   */
+  async sweep(referenced: (shas: string[]) => Promise<Set<string>>, minAgeMs = 0): Promise<{ temp: number; orphans: number }> {
+    let temp = 0;
+    let orphans = 0;
+    const now = Date.now();
+    for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
+      const pid = Number(name.split('-')[0]);
+      const alive = pid !== process.pid && Number.isInteger(pid) && pidAlive(pid);
+      if (!alive) {
+        const st = await fs.stat(join(this.tmpDir, name)).catch(() => null);
+        if (st && (pid !== process.pid || now - st.mtimeMs > minAgeMs)) {
+          await fs.rm(join(this.tmpDir, name), { force: true });
+          temp++;
+        }
+      }
+    }
+    const candidates: string[] = [];
+    for (const a of await fs.readdir(this.root).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await fs.readdir(join(this.root, a)).catch(() => [] as string[])) {
+        for (const f of await fs.readdir(join(this.root, a, b)).catch(() => [] as string[])) {
+          if (/^[0-9a-f]{64}$/.test(f)) candidates.push(f);
+        }
+      }
+    }
+    for (let i = 0; i < candidates.length; i += 1000) {
+      const batch = candidates.slice(i, i + 1000);
+      const known = await referenced(batch);
+      for (const sha of batch) {
+        if (known.has(sha)) continue;
+        const st = await fs.stat(this.pathOf(sha)).catch(() => null);
+        if (st && now - st.mtimeMs >= minAgeMs) {
+          await fs.rm(this.pathOf(sha), { force: true });
+          orphans++;
+        }
+      }
+    }
+    if (temp || orphans) this.logger.warn(`sweep removed ${temp} temp file(s) and ${orphans} unreferenced instance file(s)`);
+    return { temp, orphans };
+  }
+
+  /** Every file under the store (tests check that nothing is left behind). */
+  async listFiles(): Promise<{ stored: string[]; temp: string[] }> {
+    const stored: string[] = [];
+    for (const a of await fs.readdir(this.root).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await fs.readdir(join(this.root, a)).catch(() => [] as string[])) {
+        for (const f of await fs.readdir(join(this.root, a, b)).catch(() => [] as string[])) stored.push(f);
+      }
+    }
+    const temp = await fs.readdir(this.tmpDir).catch(() => [] as string[]);
+    return { stored, temp };
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
