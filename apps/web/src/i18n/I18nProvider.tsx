@@ -41,6 +41,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     <I18nContext.Provider value={value}>
       <ConfigProvider
         locale={lang === 'zh-CN' ? zhCNAntd : enUSAntd}
+        button={{ autoInsertSpace: false }}
         theme={{ token: { colorPrimary: '#1f6feb', borderRadius: 6, fontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif' } }}
       >
         {children}

@@ -163,9 +163,9 @@ export function ImageViewer({ stack, height = 560, onReady }: { stack: StackImag
     // The previous left-button tool keeps its other bindings (middle = pan, right = zoom).
     const fallback: Partial<Record<PrimaryTool, number>> = { pan: MouseBindings.Auxiliary, zoom: MouseBindings.Secondary };
     const prev = tool;
-    if (prev === 'length' || prev === 'angle') group.setToolPassive(TOOL_NAMES[prev]);
-    else if (fallback[prev]) group.setToolActive(TOOL_NAMES[prev], { bindings: [{ mouseButton: fallback[prev]! }] });
-    else group.setToolDisabled(TOOL_NAMES[prev]);
+    // setToolActive adds to a tool's bindings: clear the previous tool's first.
+    group.setToolPassive(TOOL_NAMES[prev], { removeAllBindings: true });
+    if (fallback[prev]) group.setToolActive(TOOL_NAMES[prev], { bindings: [{ mouseButton: fallback[prev]! }] });
     const bindings = [{ mouseButton: MouseBindings.Primary }];
     if (fallback[next]) bindings.push({ mouseButton: fallback[next]! });
     group.setToolActive(TOOL_NAMES[next], { bindings });
