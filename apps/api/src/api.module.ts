@@ -1,10 +1,19 @@
 import { Module } from '@nestjs/common';
+import { AccessPolicyModule } from '@huizhen/access-policy';
+import { AuditModule } from '@huizhen/audit';
+import { AuthHttpModule, AuthModule } from '@huizhen/auth';
+import { AuditTrailController } from './audit-trail/audit-trail.controller';
+import { DirectoryHttpModule } from './directory/directory-http.module';
+import { EventsModule } from './events/events.module';
+import { PatientsModule } from './patients/patients.module';
 
 /**
- * The HTTP API and the /events namespace: directory, auth, consultations, scheduling, audit.
- * Expects ConfigModule, DatabaseModule and ObservabilityModule from its host (see PlatformModule).
+ * The HTTP API and the /events namespace: directory, auth, patients, audit, and (as their
+ * issues land) consultations and scheduling. Needs ConfigModule, DatabaseModule and
+ * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule],
+  controllers: [AuditTrailController],
 })
 export class ApiModule {}

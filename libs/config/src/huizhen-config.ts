@@ -27,6 +27,8 @@ export interface HuizhenConfig {
   demoPassword: string;
   seedDemoOnFirstStart: boolean;
   mediaWorkers: number;
+  /** When set, /metrics requires it as a Bearer token. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     demoPassword: r.string('DEMO_PASSWORD', 'Huizhen-demo-1'),
     seedDemoOnFirstStart: r.bool('SEED_DEMO', !databaseUrl),
     mediaWorkers: r.int('MEDIA_WORKERS', 0, 0, 256),
+    metricsToken: r.raw('METRICS_TOKEN') ?? null,
   };
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {

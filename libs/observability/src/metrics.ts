@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -33,14 +33,5 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       if (res.statusCode >= 500) httpErrors.inc({ route: labels.route });
     });
     next();
-  }
-}
-
-@Controller('metrics')
-export class MetricsController {
-  @Get()
-  @Header('Content-Type', metricsRegistry.contentType)
-  async metrics(): Promise<string> {
-    return metricsRegistry.metrics();
   }
 }

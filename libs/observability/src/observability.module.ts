@@ -1,10 +1,9 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { HealthController, HealthRegistry } from './health';
-import { HttpMetricsMiddleware, MetricsController } from './metrics';
+import { HealthRegistry } from './health-registry';
+import { HttpMetricsMiddleware } from './metrics';
 
 @Global()
 @Module({
-  controllers: [HealthController, MetricsController],
   providers: [HealthRegistry],
   exports: [HealthRegistry],
 })

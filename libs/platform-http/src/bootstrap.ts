@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig, type HuizhenConfig } from '@huizhen/config';
 import { JsonLogger } from '@huizhen/observability';
 import { configureHttpApp } from './configure-http-app';
+import { useRealtime } from './realtime-adapter';
 
 /**
  * Starts one app process: validates config first (a bad variable stops the start with a
@@ -26,6 +27,7 @@ export async function bootstrapApp(
   const logger = new JsonLogger(config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(rootModule(config) as never, { logger, bufferLogs: true });
   configureHttpApp(app, config, { title });
+  await useRealtime(app, config);
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
   logger.log({ msg: `${title} listening`, url, node: process.version }, 'Bootstrap');

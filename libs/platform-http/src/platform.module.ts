@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type HuizhenConfig } from '@huizhen/config';
 import { DatabaseModule } from '@huizhen/database';
 import { ObservabilityModule } from '@huizhen/observability';
+import { OperationsController } from './operations.controller';
 
 /** What every app process has once: validated config, observability and (optionally) the database. */
 @Module({})
@@ -9,6 +10,7 @@ export class PlatformModule {
   static forRoot(opts: { config?: HuizhenConfig; database: boolean }): DynamicModule {
     return {
       module: PlatformModule,
+      controllers: [OperationsController],
       imports: [ConfigModule.forRoot(opts.config), ObservabilityModule, ...(opts.database ? [DatabaseModule.forRoot()] : [])],
     };
   }

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type HuizhenConfig } from '@huizhen/config';
-import { configureHttpApp } from '@huizhen/platform-http';
+import { configureHttpApp, useRealtime } from '@huizhen/platform-http';
 
 /**
  * Boots a module the way main.ts does (same config loader, same HTTP setup) and listens on
@@ -16,6 +16,7 @@ export async function startTestApp(
   const moduleRef = await Test.createTestingModule({ imports: [rootModule(config)] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
   configureHttpApp(app as INestApplication, config, { title: 'Huizhen (test)' });
+  await useRealtime(app, config);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, config };

@@ -1,5 +1,4 @@
-import { Controller, Get, HttpStatus, Injectable, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Injectable } from '@nestjs/common';
 
 export interface HealthCheckResult {
   status: 'up' | 'down';
@@ -39,15 +38,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       (e) => (clearTimeout(t), reject(e)),
     );
   });
-}
-
-@Controller('health')
-export class HealthController {
-  constructor(private readonly registry: HealthRegistry) {}
-
-  @Get()
-  async health(@Res() res: Response) {
-    const result = await this.registry.check();
-    res.status(result.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(result);
-  }
 }

@@ -1,0 +1,226 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { hasRole, type Actor } from '@huizhen/auth';
+import { AuditService } from '@huizhen/audit';
+import { DomainError } from '@huizhen/platform-http';
+import type { Decision, OrganizationScope, PolicyAction, ResourceRef } from './policy-terms';
+
+const allow = (reason: string): Decision => ({ allowed: true, reason });
+const deny = (reason: string): Decision => ({ allowed: false, reason });
+
+const DIRECTORY_TYPES = new Set(['organization', 'consortium', 'practitioner']);
+const CLINICAL_TYPES = new Set(['patient', 'consultation', 'imaging_study', 'referral', 'media_room']);
+
+/**
+ * The one answer to "may this actor do this to that". Every door (REST, DICOMweb, socket
+ * events, uploads) asks here; no feature re-implements a permission rule.
+ *
+ * Rules in short: the directory is readable by every signed-in user and managed by admins
+ * within their subtree; clinical data is seen by the owning organization's clinicians, by
+ * participants, by specialists whose queue it is routed to, by hub coordinators for the
+ * organizations under their hub, and through explicit unexpired grants. Admins manage
+ * people and organizations but do not read patient data.
+ */
+@Injectable()
+export class AccessPolicyService {
+  // Organization trees change rarely; a short cache keeps the guard off the hot path.
+  private readonly scopeCache = new Map<string, { at: number; ids: string[] }>();
+  private static readonly SCOPE_TTL_MS = 30_000;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async decide(actor: Actor, action: PolicyAction, resource: ResourceRef): Promise<Decision> {
+    const direct = await this.rule(actor, action, resource);
+    if (direct.allowed) return direct;
+    if (resource.id && (await this.hasGrant(actor, action, resource))) return allow('explicit share');
+    if (action === 'read' && resource.via?.length) {
+      for (const via of resource.via) {
+        const d = await this.decide(actor, 'read', via);
+        if (d.allowed) return allow(`through ${via.type} ${via.id ?? ''}: ${d.reason}`.trim());
+      }
+    }
+    return direct;
+  }
+
+  /** Throws 403 (and audits the denial) unless allowed. */
+  async assert(actor: Actor, action: PolicyAction, resource: ResourceRef): Promise<void> {
+    const d = await this.decide(actor, action, resource);
+    if (d.allowed) return;
+    await this.audit.record({ action: `${resource.type}.${action}`, actor, resourceType: resource.type, resourceId: resource.id, outcome: 'denied', details: { reason: d.reason } });
+    throw new DomainError('access_denied', HttpStatus.FORBIDDEN, `not allowed to ${action} this ${resource.type.replace('_', ' ')}: ${d.reason}`);
+  }
+
+  /** Organizations the actor sees as its own: its organization, plus the subtree for hub staff and admins. */
+  async organizationScope(actor: Actor): Promise<OrganizationScope> {
+    if (!hasRole(actor, 'hub_coordinator', 'admin')) return { all: false, organizationIds: [actor.organizationId] };
+    const ids = await this.subtree(actor.organizationId);
+    return { all: await this.isRoot(actor.organizationId), organizationIds: ids };
+  }
+
+  /** Organizations that share at least one consortium with this one (itself included). */
+  async consortiumPeers(organizationId: string): Promise<string[]> {
+    const rows: { organization_id: string }[] = await this.db.query(
+      `SELECT DISTINCT m2.organization_id FROM consortium_member m1
+         JOIN consortium_member m2 ON m2.consortium_id = m1.consortium_id
+        WHERE m1.organization_id = $1`,
+      [organizationId],
+    );
+    const ids = new Set(rows.map((r) => r.organization_id));
+    ids.add(organizationId);
+    return [...ids];
+  }
+
+  private async rule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
+    if (DIRECTORY_TYPES.has(r.type)) return this.directoryRule(actor, action, r);
+    if (r.type === 'audit') return hasRole(actor, 'admin') && action === 'read' ? allow('admin reads the audit trail') : deny('only admins read the audit trail');
+    if (r.type === 'rotation_shift') return this.rotationRule(actor, action, r);
+    if (r.type === 'booking') return this.bookingRule(actor, action, r);
+    if (CLINICAL_TYPES.has(r.type)) return this.clinicalRule(actor, action, r);
+    return deny(`no rule for ${r.type}`);
+  }
+
+  private async directoryRule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
+    if (action === 'read') return allow('the directory is readable by every signed-in user');
+    if (!hasRole(actor, 'admin')) return deny('only admins change the directory');
+    // For an organization, `organizationId` is its parent (create) or itself (update).
+    const target = r.organizationId ?? r.id;
+    if (!target) return deny('no organization to check the admin scope against');
+    const scope = await this.subtree(actor.organizationId);
+    const targets = [target, ...(r.organizationIds ?? [])];
+    return targets.every((t) => scope.includes(t)) ? allow('admin of an organization above it') : deny('outside the admin’s organization subtree');
+  }
+
+  private async clinicalRule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
+    const clinician = hasRole(actor, 'township_doctor', 'specialist');
+    const participant = r.participantIds?.includes(actor.id) ?? false;
+    const own = !!r.organizationId && r.organizationId === actor.organizationId;
+    const routedToMe =
+      hasRole(actor, 'specialist') &&
+      !!r.routedTo &&
+      r.routedTo.organizationIds.includes(actor.organizationId) &&
+      (r.routedTo.specialty === null || r.routedTo.specialty === actor.specialty);
+
+    switch (action) {
+      case 'read':
+        if (clinician && own) return allow('clinician of the owning organization');
+        if (participant) return allow('participant');
+        if (routedToMe) return allow('routed to the specialist’s queue');
+        if (hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.routedTo?.organizationIds ?? [])]))) {
+          return allow('hub coordinator of the organization');
+        }
+        return deny(hasRole(actor, 'admin') && !clinician ? 'admins do not read patient data' : 'not the owning organization, a participant, or the routed queue');
+      case 'create':
+        if (r.type === 'consultation' || r.type === 'imaging_study' || r.type === 'patient') {
+          return clinician && own ? allow('clinician of the owning organization') : deny('clinicians create only for their own organization');
+        }
+        if (r.type === 'referral') return participant && hasRole(actor, 'specialist', 'township_doctor') ? allow('participant refers') : deny('only participants refer');
+        return deny(`cannot create a ${r.type}`);
+      case 'update':
+      case 'share':
+        if (clinician && (own || participant)) return allow('clinician of the owning organization or participant');
+        if (r.type === 'referral' && routedToMe) return allow('receiving specialist answers the referral');
+        return deny('only the owning organization’s clinicians and participants change it');
+      case 'delete':
+        return clinician && own ? allow('clinician of the owning organization') : deny('only the owning organization deletes');
+      case 'claim':
+        return routedToMe ? allow('routed to the specialist’s queue') : deny('not in this specialist’s queue');
+      case 'report':
+      case 'sign':
+        return hasRole(actor, 'specialist') && participant ? allow('assigned specialist') : deny('only the assigned specialist reports and signs');
+      case 'join':
+        return participant ? allow('participant') : deny('only participants join');
+      case 'manage':
+        if (hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.routedTo?.organizationIds ?? [])]))) {
+          return allow('hub coordinator of the organization');
+        }
+        return deny('only the covering hub’s coordinators manage it');
+      default:
+        return deny(`${action} does not apply to ${r.type}`);
+    }
+  }
+
+  private async rotationRule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
+    if (action === 'read') return allow('rotation plans are visible to every signed-in user');
+    if (!hasRole(actor, 'hub_coordinator')) return deny('only hub coordinators plan rotations');
+    const hosts = [r.organizationId, ...(r.organizationIds ?? [])].filter((x): x is string => !!x);
+    if (!hosts.length) return deny('no host organization to check');
+    return (await this.inScope(actor, hosts, true)) ? allow('hub coordinator of every host organization') : deny('a host organization is outside the coordinator’s hub');
+  }
+
+  private async bookingRule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
+    const own = !!r.organizationId && r.organizationId === actor.organizationId;
+    if (action === 'book' || action === 'update' || action === 'delete') {
+      return hasRole(actor, 'township_doctor', 'specialist') && own ? allow('clinician of the requesting organization') : deny('only the requesting organization books for its requests');
+    }
+    if (action === 'read') {
+      if (own || r.participantIds?.includes(actor.id)) return allow('party to the booking');
+      if (hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.organizationIds ?? [])]))) return allow('hub coordinator');
+      return deny('not a party to the booking');
+    }
+    return deny(`${action} does not apply to a booking`);
+  }
+
+  private async inScope(actor: Actor, orgIds: (string | undefined)[], every = false): Promise<boolean> {
+    const ids = orgIds.filter((x): x is string => !!x);
+    if (!ids.length) return false;
+    const scope = await this.subtree(actor.organizationId);
+    return every ? ids.every((id) => scope.includes(id)) : ids.some((id) => scope.includes(id));
+  }
+
+  private async isRoot(orgId: string): Promise<boolean> {
+    const rows: { parent_id: string | null }[] = await this.db.query('SELECT parent_id FROM organization WHERE id = $1', [orgId]);
+    return rows[0]?.parent_id === null;
+  }
+
+  private async subtree(rootId: string): Promise<string[]> {
+    const hit = this.scopeCache.get(rootId);
+    if (hit && Date.now() - hit.at < AccessPolicyService.SCOPE_TTL_MS) return hit.ids;
+    const rows: { id: string }[] = await this.db.query(
+      `WITH RECURSIVE sub AS (SELECT id FROM organization WHERE id = $1
+         UNION SELECT o.id FROM organization o JOIN sub ON o.parent_id = sub.id)
+       SELECT id FROM sub`,
+      [rootId],
+    );
+    const ids = rows.map((r) => r.id);
+    this.scopeCache.set(rootId, { at: Date.now(), ids });
+    return ids;
+  }
+
+  /** Drop cached subtrees after the organization tree changed. */
+  forgetOrganizationTree(): void {
+    this.scopeCache.clear();
+  }
+
+  private async hasGrant(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM access_grant
+        WHERE resource_type = $1 AND resource_id = $2 AND action IN ($3, '*')
+          AND (grantee_practitioner_id = $4 OR grantee_organization_id = $5)
+          AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        LIMIT 1`,
+      [r.type, r.id, action, actor.id, actor.organizationId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records an explicit share (e.g. a study for a named specialist until a date). */
+  async grant(
+    by: Actor,
+    g: { resourceType: ResourceRef['type']; resourceId: string; action: PolicyAction | '*'; practitionerId?: string; organizationId?: string; expiresAt?: Date; reason?: string },
+  ): Promise<{ id: string }> {
+    if (!g.practitionerId === !g.organizationId) throw new DomainError('grant_grantee', HttpStatus.BAD_REQUEST, 'a share names exactly one practitioner or one organization');
+    return this.db.transaction(async (m) => {
+      const rows: { id: string }[] = await m.query(
+        `INSERT INTO access_grant (resource_type, resource_id, action, grantee_practitioner_id, grantee_organization_id, granted_by, reason, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [g.resourceType, g.resourceId, g.action, g.practitionerId ?? null, g.organizationId ?? null, by.id, g.reason ?? null, g.expiresAt ?? null],
+      );
+      await this.audit.record({ action: `${g.resourceType}.share`, actor: by, resourceType: g.resourceType, resourceId: g.resourceId, details: { grantId: rows[0].id, to: g.practitionerId ?? g.organizationId, expiresAt: g.expiresAt?.toISOString() ?? null } }, m);
+      return rows[0];
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './policy-terms';
+export * from './access-policy.service';
+export * from './access-policy.module';

@@ -1,0 +1,44 @@
+export type PolicyAction = 'read' | 'create' | 'update' | 'delete' | 'manage' | 'claim' | 'report' | 'sign' | 'share' | 'schedule' | 'book' | 'join';
+
+export type ResourceType =
+  | 'organization'
+  | 'consortium'
+  | 'practitioner'
+  | 'patient'
+  | 'consultation'
+  | 'imaging_study'
+  | 'rotation_shift'
+  | 'booking'
+  | 'referral'
+  | 'media_room'
+  | 'audit';
+
+/**
+ * What the policy needs to know about a resource. The feature that reads the resource fills
+ * in the facts it has; the policy never loads feature tables itself.
+ */
+export interface ResourceRef {
+  type: ResourceType;
+  id?: string;
+  /** Owning organization: the patient's, the study's uploader, the request's requester, a shift's host. */
+  organizationId?: string;
+  /** Further organizations the resource belongs to (e.g. all host organizations of a rotation shift). */
+  organizationIds?: string[];
+  /** Practitioners taking part: requester, assigned and invited specialists. */
+  participantIds?: string[];
+  /** The queue a consultation or referral sits in. */
+  routedTo?: { organizationIds: string[]; specialty: string | null };
+  /** Resources that confer access: a study is readable through the consultations it is attached to. */
+  via?: ResourceRef[];
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+}
+
+export interface OrganizationScope {
+  /** True for a province hub's staff: every organization under the hub. */
+  all: boolean;
+  organizationIds: string[];
+}

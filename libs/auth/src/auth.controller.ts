@@ -1,0 +1,88 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { Request } from 'express';
+import { DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
+import { Public } from '@huizhen/platform-http';
+import { ACTOR_KEY, CurrentActor, type Actor } from './actor';
+import { AuthService } from './auth.service';
+
+class LoginDto {
+  @ApiProperty({ example: 'demo-township' }) @IsString() @IsNotEmpty() @MaxLength(64) username: string;
+  @ApiProperty({ example: 'Huizhen-demo-1' }) @IsString() @IsNotEmpty() @MaxLength(256) password: string;
+}
+
+class RefreshDto {
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(256) refreshToken: string;
+}
+
+class LogoutDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(256) refreshToken?: string;
+}
+
+class TokenPairView {
+  @ApiProperty() accessToken: string;
+  @ApiProperty() refreshToken: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType: string;
+  @ApiProperty({ description: 'access token lifetime in seconds' }) expiresIn: number;
+}
+
+function client(req: Request) {
+  return { ip: req.ip ?? 'unknown', userAgent: req.header('user-agent') };
+}
+
+@ApiTags('auth')
+@Controller('api')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly directory: DirectoryService,
+  ) {}
+
+  @Public()
+  @Post('auth/login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairView })
+  login(@Body() body: LoginDto, @Req() req: Request) {
+    return this.auth.login(body.username, body.password, client(req));
+  }
+
+  @Public()
+  @Post('auth/refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairView })
+  refresh(@Body() body: RefreshDto, @Req() req: Request) {
+    return this.auth.refresh(body.refreshToken, client(req));
+  }
+
+  /** Works with an expired access token too: the refresh token alone is enough to end its family. */
+  @Public()
+  @Post('auth/logout')
+  @HttpCode(204)
+  async logout(@Body() body: LogoutDto, @Req() req: Request) {
+    const header = req.header('authorization');
+    const actor = header?.startsWith('Bearer ') ? await this.auth.verifyAccessToken(header.slice(7)).catch(() => null) : null;
+    (req as any)[ACTOR_KEY] = actor;
+    await this.auth.logout(body.refreshToken, actor);
+  }
+
+  @ApiBearerAuth()
+  @Get('me')
+  async me(@CurrentActor() actor: Actor) {
+    const [p, org] = await Promise.all([this.directory.practitioner(actor.id), this.directory.organization(actor.organizationId)]);
+    return {
+      id: p.id,
+      username: p.username,
+      displayName: p.displayName,
+      roles: p.roles,
+      specialty: p.specialty,
+      specialtyName: p.specialty ? (SPECIALTIES as Record<string, string>)[p.specialty] ?? p.specialty : null,
+      title: p.title,
+      titleName: p.title ? TITLE_ZH[p.title] : null,
+      organizationId: org.id,
+      organizationName: org.name,
+      organizationLevel: org.level,
+      organizationLevelName: ORGANIZATION_LEVEL_ZH[org.level],
+    };
+  }
+}

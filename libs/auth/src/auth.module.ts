@@ -1,0 +1,31 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { DirectoryModule } from '@huizhen/directory';
+import { AccessTokenGuard } from './access-token.guard';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { LoginThrottle } from './login-throttle';
+import { RefreshToken } from './refresh-token.entity';
+
+/** Token verification and the global guard: every app process that serves people imports it. */
+@Global()
+@Module({
+  imports: [
+    DirectoryModule,
+    TypeOrmModule.forFeature([RefreshToken]),
+    JwtModule.registerAsync({
+      inject: [HUIZHEN_CONFIG],
+      useFactory: (config: HuizhenConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+    }),
+  ],
+  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: AccessTokenGuard }],
+  exports: [AuthService],
+})
+export class AuthModule {}
+
+/** Login, refresh, logout and /api/me: mounted by the api app. */
+@Module({ imports: [AuthModule, DirectoryModule], controllers: [AuthController] })
+export class AuthHttpModule {}

@@ -1,0 +1,7 @@
+export * from './actor';
+export * from './password';
+export * from './refresh-token.entity';
+export * from './login-throttle';
+export * from './auth.service';
+export * from './access-token.guard';
+export * from './auth.module';
