@@ -8,6 +8,8 @@ export const SCREENSHOT_DIR = join(process.cwd(), 'test/browser/screenshots');
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
+  // antd fades loading overlays and opens dropdowns with ~0.3 s CSS transitions.
+  await page.waitForTimeout(400);
   await page.screenshot({ path });
   return path;
 }

@@ -49,6 +49,8 @@ export function ensureWebBuild(): { built: boolean; ms: number } {
     if (isFresh()) return { built: false, ms: Date.now() - started };
     execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(WEB_DIR, 'vite.config.ts'), '--logLevel', 'error'], {
       cwd: root,
+      // Jest sets NODE_ENV=test, and Vite would then bundle React and antd in development mode.
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 180_000,
     });

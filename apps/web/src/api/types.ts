@@ -11,7 +11,10 @@ export interface Profile {
   organizationName: string;
   roles: Role[];
   specialty: string | null;
+  /** Chinese name of the specialty (科室), from the server. */
+  specialtyName?: string | null;
   title: PractitionerTitle | null;
+  organizationLevel?: OrganizationLevel;
 }
 
 export interface Page<T> {
@@ -43,28 +46,20 @@ export interface OrganizationInput {
 export type ConsortiumKind = 'urban_medical_group' | 'county_medical_community' | 'specialty_alliance' | 'telemedicine_network';
 export const CONSORTIUM_KINDS: ConsortiumKind[] = ['urban_medical_group', 'county_medical_community', 'specialty_alliance', 'telemedicine_network'];
 
-export interface ConsortiumMember {
-  organizationId: string;
-  /** Present when the API embeds the member organization. */
-  name?: string;
-  level?: OrganizationLevel;
-  organization?: Organization;
-  joinedAt?: string;
-}
-
 export interface Consortium {
   id: string;
   name: string;
   kind: ConsortiumKind;
   leadOrganizationId: string;
-  members?: ConsortiumMember[];
+  /** Member organizations (the lead is always one). */
+  memberIds: string[];
 }
 
 export interface ConsortiumInput {
   name: string;
   kind: ConsortiumKind;
   leadOrganizationId: string;
-  memberOrganizationIds?: string[];
+  memberIds: string[];
 }
 
 export type PractitionerTitle = 'resident' | 'attending' | 'associate_chief' | 'chief';
@@ -91,6 +86,14 @@ export interface PractitionerInput {
   specialty?: string | null;
   title?: PractitionerTitle | null;
   active?: boolean;
+}
+
+/** Code lists of the directory (GET /api/directory/terms), names in Chinese. */
+export interface DirectoryTerms {
+  specialties: Record<string, string>;
+  titles: Record<PractitionerTitle, string>;
+  organizationLevels: Record<OrganizationLevel, string>;
+  consortiumKinds: Record<ConsortiumKind, string>;
 }
 
 export type Sex = 'male' | 'female' | 'other' | 'unknown';

@@ -1,14 +1,10 @@
 import { Alert, Button, Card, Drawer, Form, Input, Modal, Select, Table, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { consortiaApi, organizationsApi } from '../../api/directory';
-import { CONSORTIUM_KINDS, type Consortium, type ConsortiumInput, type ConsortiumMember, type Organization } from '../../api/types';
+import { CONSORTIUM_KINDS, type Consortium, type ConsortiumInput, type Organization } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
-
-function memberName(m: ConsortiumMember, byId: Map<string, Organization>) {
-  return m.name ?? m.organization?.name ?? byId.get(m.organizationId)?.name ?? m.organizationId;
-}
 
 function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string, Organization>; onClose: () => void }) {
   const { t } = useI18n();
@@ -24,23 +20,16 @@ function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string
             <br />
             {t('consortium.lead')}：{byId.get(data.leadOrganizationId)?.name ?? t('common.none')}
           </Typography.Paragraph>
-          <Table<ConsortiumMember>
+          <Table<{ id: string; org?: Organization }>
             data-testid="consortium-members"
-            rowKey="organizationId"
+            rowKey="id"
             size="small"
             pagination={false}
-            dataSource={data.members ?? []}
+            dataSource={data.memberIds.map((id) => ({ id, org: byId.get(id) }))}
             locale={{ emptyText: <EmptyState title={t('common.none')} /> }}
             columns={[
-              { title: t('org.name'), key: 'name', render: (_, m) => memberName(m, byId) },
-              {
-                title: t('org.level'),
-                key: 'level',
-                render: (_, m) => {
-                  const level = m.level ?? m.organization?.level ?? byId.get(m.organizationId)?.level;
-                  return level ? t(`level.${level}`) : t('common.none');
-                },
-              },
+              { title: t('org.name'), key: 'name', render: (_, m) => m.org?.name ?? m.id },
+              { title: t('org.level'), key: 'level', render: (_, m) => (m.org ? t(`level.${m.org.level}`) : t('common.none')) },
             ]}
           />
         </>
@@ -49,13 +38,9 @@ function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string
   );
 }
 
-interface FormValues extends ConsortiumInput {
-  memberOrganizationIds: string[];
-}
-
 function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consortium | null; orgs: Organization[]; onSaved: () => void; onCancel: () => void }) {
   const { t } = useI18n();
-  const [form] = Form.useForm<FormValues>();
+  const [form] = Form.useForm<ConsortiumInput>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const orgOptions = orgs.map((o) => ({ value: o.id, label: `${o.name}（${t(`level.${o.level}`)}）` }));
@@ -64,7 +49,7 @@ function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consort
     setBusy(true);
     setError(null);
     try {
-      const input: ConsortiumInput = { name: v.name.trim(), kind: v.kind, leadOrganizationId: v.leadOrganizationId, memberOrganizationIds: v.memberOrganizationIds ?? [] };
+      const input: ConsortiumInput = { name: v.name.trim(), kind: v.kind, leadOrganizationId: v.leadOrganizationId, memberIds: v.memberIds ?? [] };
       if (initial) await consortiaApi.update(initial.id, input);
       else await consortiaApi.create(input);
       onSaved();
@@ -80,7 +65,7 @@ function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consort
       <Form
         form={form}
         layout="vertical"
-        initialValues={initial ? { ...initial, memberOrganizationIds: (initial.members ?? []).map((m) => m.organizationId) } : { memberOrganizationIds: [] }}
+        initialValues={initial ?? { memberIds: [] }}
       >
         <Form.Item name="name" label={t('consortium.name')} rules={[{ required: true, whitespace: true, message: t('consortium.nameRequired') }]}>
           <Input maxLength={100} />
@@ -91,7 +76,7 @@ function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consort
         <Form.Item name="leadOrganizationId" label={t('consortium.lead')} rules={[{ required: true, message: t('consortium.leadRequired') }]}>
           <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
         </Form.Item>
-        <Form.Item name="memberOrganizationIds" label={t('consortium.members')}>
+        <Form.Item name="memberIds" label={t('consortium.members')}>
           <Select mode="multiple" showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
         </Form.Item>
       </Form>
@@ -121,12 +106,13 @@ export function ConsortiaPage() {
         loading={list.loading || orgList.loading}
         dataSource={list.data?.items ?? []}
         pagination={false}
+        scroll={{ y: 'calc(100vh - 280px)' }}
         locale={{ emptyText: <EmptyState title={t('consortium.empty')} /> }}
         columns={[
           { title: t('consortium.name'), dataIndex: 'name', render: (name: string, c) => <Typography.Link onClick={() => setOpenId(c.id)}>{name}</Typography.Link> },
           { title: t('consortium.kind'), dataIndex: 'kind', render: (k: Consortium['kind']) => <Tag color="geekblue">{t(`kind.${k}`)}</Tag> },
           { title: t('consortium.lead'), dataIndex: 'leadOrganizationId', render: (id: string) => byId.get(id)?.name ?? t('common.none') },
-          { title: t('consortium.memberCount'), key: 'members', width: 100, render: (_, c) => (c.members ? c.members.length : t('common.none')) },
+          { title: t('consortium.memberCount'), key: 'members', width: 100, render: (_, c) => c.memberIds.length },
           {
             title: t('common.actions'),
             key: 'actions',
@@ -136,11 +122,7 @@ export function ConsortiaPage() {
                 <Button size="small" type="link" onClick={() => setOpenId(c.id)}>
                   {t('consortium.members')}
                 </Button>
-                <Button
-                  size="small"
-                  type="link"
-                  onClick={() => void consortiaApi.get(c.id).then(setEditing, () => setEditing(c))}
-                >
+                <Button size="small" type="link" onClick={() => setEditing(c)}>
                   {t('common.edit')}
                 </Button>
               </>

@@ -5,6 +5,7 @@ import { ORGANIZATION_LEVELS, type Organization, type OrganizationInput, type Pr
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
+import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 import { buildOrganizationTree, subtreeIds, type OrgNode } from './organizationTree';
 
 function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organization | null; orgs: Organization[]; onSaved: (o: Organization) => void; onCancel: () => void }) {
@@ -39,7 +40,7 @@ function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organ
           <Select options={ORGANIZATION_LEVELS.map((l) => ({ value: l, label: t(`level.${l}`) }))} />
         </Form.Item>
         <Form.Item name="parentId" label={t('org.parent')}>
-          <TreeSelect allowClear treeDefaultExpandAll treeData={toSelect(buildOrganizationTree(orgs))} />
+          <TreeSelect allowClear showSearch treeNodeFilterProp="title" treeDefaultExpandAll treeData={toSelect(buildOrganizationTree(orgs))} data-testid="org-parent" />
         </Form.Item>
         <Form.Item name="regionCode" label={t('org.regionCode')} rules={[{ required: true, pattern: /^\d{6}$/, message: t('org.regionInvalid') }]}>
           <Input maxLength={6} style={{ width: 160 }} />
@@ -51,7 +52,8 @@ function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organ
 
 function OrganizationDetail({ org, orgs, onEdit }: { org: Organization; orgs: Organization[]; onEdit: () => void }) {
   const { t } = useI18n();
-  const staff = useApiData(() => practitionersApi.list({ organizationId: org.id, limit: 100 }), [org.id]);
+  const staff = useApiData(() => practitionersApi.list({ organizationId: org.id, limit: 200 }), [org.id]);
+  const specialties = useSpecialtyLabel();
   const parent = orgs.find((o) => o.id === org.parentId);
   return (
     <Card title={<span data-testid="org-detail-name">{org.name}</span>} extra={<Button onClick={onEdit}>{t('common.edit')}</Button>}>
@@ -76,7 +78,7 @@ function OrganizationDetail({ org, orgs, onEdit }: { org: Organization; orgs: Or
           columns={[
             { title: t('user.displayName'), dataIndex: 'displayName' },
             { title: t('user.roles'), dataIndex: 'roles', render: (roles: Practitioner['roles']) => roles.map((r) => <Tag key={r}>{t(`role.${r}`)}</Tag>) },
-            { title: t('user.specialty'), dataIndex: 'specialty', render: (v: string | null) => v ?? t('common.none') },
+            { title: t('user.specialty'), dataIndex: 'specialty', render: (v: string | null) => specialties.label(v) ?? t('common.none') },
           ]}
         />
       )}

@@ -5,6 +5,7 @@ import { PRACTITIONER_TITLES, ROLES, type Practitioner, type PractitionerInput, 
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
+import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 
 interface FormValues {
   username: string;
@@ -22,6 +23,7 @@ function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practit
   const [form] = Form.useForm<FormValues>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const specialties = useSpecialtyLabel();
   const submit = async () => {
     const v = await form.validateFields();
     setBusy(true);
@@ -31,7 +33,7 @@ function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practit
         displayName: v.displayName.trim(),
         organizationId: v.organizationId,
         roles: v.roles,
-        specialty: v.specialty?.trim() || null,
+        specialty: v.specialty ?? null,
         title: v.title ?? null,
       };
       if (initial) await practitionersApi.update(initial.id, { ...common, active: v.active ?? true });
@@ -72,7 +74,7 @@ function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practit
         </Form.Item>
         <Space style={{ display: 'flex' }} align="start">
           <Form.Item name="specialty" label={t('user.specialty')}>
-            <Input style={{ width: 250 }} maxLength={60} />
+            <Select allowClear showSearch={{ optionFilterProp: 'label' }} style={{ width: 250 }} options={specialties.options} />
           </Form.Item>
           <Form.Item name="title" label={t('user.title_')}>
             <Select allowClear style={{ width: 250 }} options={PRACTITIONER_TITLES.map((x) => ({ value: x, label: t(`title.${x}`) }))} />
@@ -102,6 +104,7 @@ export function UsersPage() {
     [q, role, organizationId, page],
   );
   const orgList = useApiData(() => organizationsApi.list(), []);
+  const specialties = useSpecialtyLabel();
   const byId = useMemo(() => new Map((orgList.data?.items ?? []).map((o) => [o.id, o])), [orgList.data]);
   const orgOptions = useMemo(() => (orgList.data?.items ?? []).map((o) => ({ value: o.id, label: o.name })), [orgList.data]);
 
@@ -147,7 +150,7 @@ export function UsersPage() {
             { title: t('user.username'), dataIndex: 'username' },
             { title: t('user.organization'), dataIndex: 'organizationId', ellipsis: true, render: (id: string, p) => p.organizationName ?? byId.get(id)?.name ?? t('common.none') },
             { title: t('user.roles'), dataIndex: 'roles', render: (roles: Role[]) => roles.map((r) => <Tag key={r} color={r === 'admin' ? 'red' : 'blue'}>{t(`role.${r}`)}</Tag>) },
-            { title: t('user.specialty'), dataIndex: 'specialty', width: 100, render: (v: string | null) => v ?? t('common.none') },
+            { title: t('user.specialty'), dataIndex: 'specialty', width: 110, render: (v: string | null) => specialties.label(v) ?? t('common.none') },
             { title: t('user.title_'), dataIndex: 'title', width: 110, render: (v: Practitioner['title']) => (v ? t(`title.${v}`) : t('common.none')) },
             { title: t('user.status'), dataIndex: 'active', width: 80, render: (v?: boolean) => (v === false ? <Tag>{t('common.inactive')}</Tag> : <Tag color="green">{t('common.active')}</Tag>) },
             { title: t('common.actions'), key: 'a', width: 80, render: (_, p) => <Button type="link" size="small" onClick={() => setEditing(p)}>{t('common.edit')}</Button> },
