@@ -89,7 +89,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     expect(await (await fetch(`${app.url}/viewer-harness.html`)).text()).toBe(html);
     const api = await fetch(`${app.url}/api/no-such-thing`);
     expect(api.status).toBe(404);
-    expect((await api.json()).message).toBe('Cannot GET /api/no-such-thing');
+    expect(((await api.json()) as { message: string }).message).toBe('Cannot GET /api/no-such-thing');
     expect((await fetch(`${app.url}/assets/no-such-chunk.js`)).status).toBe(404);
     expect((await fetch(`${app.url}/health`)).headers.get('content-type')).toMatch(/json/);
   });
@@ -105,7 +105,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByRole('button', { name: '登录' }).click();
     const message = await page.getByTestId('login-error').textContent();
     const res = await fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo-township', password: 'wrong-password-2' }) });
-    expect(message).toBe((await res.json()).message);
+    expect(message).toBe(((await res.json()) as { message: string }).message);
     await page.getByLabel('密码').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
     // Back where the user was going.
