@@ -5,6 +5,7 @@ import { ApiModule } from '../../api/src/api.module';
 import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
+import { WebClientModule } from './web-client/web-client.module';
 
 /** The single-node default: api + imaging + media in one process, one database, one port. */
 @Module({})
@@ -12,7 +13,7 @@ export class ServerModule {
   static forConfig(config?: HuizhenConfig): DynamicModule {
     return {
       module: ServerModule,
-      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule],
+      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule, WebClientModule],
     };
   }
 }

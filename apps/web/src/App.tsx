@@ -1,0 +1,86 @@
+import { App as AntApp, Button, Result, Spin } from 'antd';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { AuthProvider, useAuth } from './auth/AuthProvider';
+import { I18nProvider, useI18n } from './i18n/I18nProvider';
+import { ConsortiaPage } from './pages/admin/ConsortiaPage';
+import { OrganizationsPage } from './pages/admin/OrganizationsPage';
+import { UsersPage } from './pages/admin/UsersPage';
+import { HomePage } from './pages/HomePage';
+import { LoginPage } from './pages/LoginPage';
+import { PatientDetailPage } from './pages/patients/PatientDetailPage';
+import { PatientsPage } from './pages/patients/PatientsPage';
+import { AppShell } from './shell/AppShell';
+import { mayOpen } from './shell/navigation';
+import { ErrorState, PendingFeature } from './shell/States';
+
+// Cornerstone is most of the bundle: only the viewer route loads it.
+const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
+
+function RequireSignIn({ children }: { children: ReactNode }) {
+  const { status, loadError, reload } = useAuth();
+  const location = useLocation();
+  if (status === 'loading') return <Spin fullscreen />;
+  if (status === 'error') return <ErrorState error={loadError} onRetry={reload} />;
+  if (status === 'signed-out') return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  return <>{children}</>;
+}
+
+/** A page outside the user's roles: say so rather than show a half-working page. */
+function RoleGate({ children }: { children: ReactNode }) {
+  const { profile } = useAuth();
+  const location = useLocation();
+  const { t } = useI18n();
+  if (profile && !mayOpen(location.pathname, profile.roles)) return <Result status="403" title={t('error.forbidden')} />;
+  return <>{children}</>;
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  return <Result status="404" title={t('notFound.title')} extra={<Button onClick={() => navigate('/')}>{t('notFound.back')}</Button>} />;
+}
+
+export function App() {
+  return (
+    <I18nProvider>
+      <AntApp>
+        <AuthProvider>
+          <BrowserRouter>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route
+                element={
+                  <RequireSignIn>
+                    <AppShell />
+                  </RequireSignIn>
+                }
+              >
+                <Route index element={<HomePage />} />
+                <Route path="patients" element={<RoleGate><PatientsPage /></RoleGate>} />
+                <Route path="patients/:id" element={<RoleGate><PatientDetailPage /></RoleGate>} />
+                <Route path="consultations" element={<RoleGate><PendingFeature feature="nav.consultations" api="pending.api.consultations" /></RoleGate>} />
+                <Route path="bookings" element={<RoleGate><PendingFeature feature="nav.bookings" api="pending.api.scheduling" /></RoleGate>} />
+                <Route path="worklist" element={<RoleGate><PendingFeature feature="nav.worklist" api="pending.api.consultations" /></RoleGate>} />
+                <Route path="rotations" element={<RoleGate><PendingFeature feature="nav.rotations" api="pending.api.scheduling" /></RoleGate>} />
+                <Route path="dashboard" element={<RoleGate><PendingFeature feature="nav.dashboard" api="pending.api.dashboard" /></RoleGate>} />
+                <Route path="admin/organizations" element={<RoleGate><OrganizationsPage /></RoleGate>} />
+                <Route path="admin/consortia" element={<RoleGate><ConsortiaPage /></RoleGate>} />
+                <Route path="admin/users" element={<RoleGate><UsersPage /></RoleGate>} />
+                <Route
+                  path="viewer/:studyUid"
+                  element={
+                    <Suspense fallback={<Spin />}>
+                      <ViewerPage />
+                    </Suspense>
+                  }
+                />
+                <Route path="*" element={<NotFound />} />
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </AuthProvider>
+      </AntApp>
+    </I18nProvider>
+  );
+}

@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+const root = import.meta.dirname;
+
+// No @vitejs/plugin-react: Vite 8's built-in oxc transform compiles JSX with the automatic
+// runtime (no Fast Refresh in dev, which this project does not rely on). Cornerstone needs ES
+// workers and the npm `events` package (vtk.js -> xmlbuilder2), see docs/NOTES.
+export default defineConfig({
+  root,
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
+  resolve: { alias: { events: resolve(root, '../../node_modules/events/events.js') } },
+  worker: { format: 'es' },
+  build: {
+    outDir: resolve(root, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 6000,
+    reportCompressedSize: false,
+    rolldownOptions: {
+      // antd marks its modules "use client" for React Server Components; meaningless in an SPA bundle.
+      onwarn(warning, warn) {
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+      input: {
+        main: resolve(root, 'index.html'),
+        // The viewer's component-test page. Built with the app so the test exercises the same
+        // production bundle; the server never serves it (only index.html and /assets/*).
+        'viewer-harness': resolve(root, 'viewer-harness.html'),
+      },
+    },
+  },
+  optimizeDeps: {
+    exclude: ['@cornerstonejs/dicom-image-loader'],
+  },
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:3000',
+      '/dicom-web': 'http://127.0.0.1:3000',
+      '/socket.io': { target: 'http://127.0.0.1:3000', ws: true },
+    },
+  },
+});
