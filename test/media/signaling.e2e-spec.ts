@@ -169,6 +169,7 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const { producerId } = await doctor.ok('produce', rtp({}));
     const np = await host.next('newProducer', (p) => p.producerId === producerId);
     expect(np).toMatchObject({ kind: 'video', source: 'camera', paused: false });
+    await host.ok('createTransport', { direction: 'recv' });
     const consumed = await host.ok('consume', { producerId, rtpCapabilities: admitted.rtpCapabilities });
     expect(consumed.producerId).toBe(producerId);
     await host.ok('resumeConsumer', { consumerId: consumed.consumerId });
