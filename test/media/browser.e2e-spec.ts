@@ -117,6 +117,23 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     expect((await events(specialist)).map((e) => e.event)).not.toContain('peerLeft');
   });
 
+  it('restarts ICE when only the media path stalls (signaling stays up)', async () => {
+    // Freeze the worker carrying the doctor's transports: no packet reaches the doctor's browser,
+    // while the signaling connection (Node) stays up; the client restarts ICE, no full rejoin.
+    const peer = [...media.rooms.rooms.get(room)!.peers.values()].find((p) => p.claims.sub === 'doctor-1')!;
+    const worker = peer.place!.slot.worker!;
+    process.kill(worker.pid, 'SIGSTOP');
+    try {
+      await waitFor('ICE restart requested', async () => (await events(doctor)).some((e) => e.event === 'state' && e.data === 'joined') && (await doctor.evaluate(() => (window as any).huizhen.client.transports.recv.connectionState)) !== 'connected', 10_000, 100);
+      await new Promise((r) => setTimeout(r, 4000));
+    } finally {
+      process.kill(worker.pid, 'SIGCONT');
+    }
+    await waitFor('ICE restarted by the client', async () => (await events(doctor)).some((e) => e.event === 'iceRestarted'), 15_000, 100);
+    expect((await events(doctor)).map((e) => e.event)).not.toContain('rejoined');
+    await expectMediaFlowing(doctor, specialistPeer);
+  });
+
   it('comes back with video within seconds after a worker is SIGKILLed', async () => {
     const slots = media.rooms.rooms.get(room)!.workerSlots();
     const slot = media.rooms.pool.slots[slots[0]];
