@@ -14,8 +14,8 @@ interface TrackStats {
   frameWidth: number;
 }
 
-const stats = (page: Page): Promise<TrackStats[]> => page.evaluate(() => (window as any).huizhen.stats());
-const events = (page: Page): Promise<{ event: string; data: any }[]> => page.evaluate(() => (window as any).huizhen.log);
+const stats = (page: Page): Promise<TrackStats[]> => page.evaluate(() => (globalThis as any).huizhen.stats());
+const events = (page: Page): Promise<{ event: string; data: any }[]> => page.evaluate(() => (globalThis as any).huizhen.log);
 
 /** Video frames decoded and audio samples received, summed over what the page receives from `peerId`. */
 async function flowFrom(page: Page, peerId?: string) {
@@ -64,7 +64,7 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     const { page } = await browser.page(pageServer.url);
     const token = media.token(opts.tokenRoom ?? opts.room ?? room, role, sub);
     const result = await page.evaluate(
-      (o) => (window as any).huizhen.start(o),
+      (o) => (globalThis as any).huizhen.start(o),
       { url: media.url, room: opts.room ?? room, token, publish: opts.publish ?? true, autoAdmit: opts.autoAdmit ?? false },
     );
     return { page, result: result as { ok: boolean; peerId?: string; code?: string } };
@@ -95,7 +95,7 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     await Promise.all([expectMediaFlowing(doctor, specialistPeer), expectMediaFlowing(specialist, doctorPeer)]);
     // Camera video arrives as simulcast; the receiver picks its layer.
     const video = (await stats(doctor)).find((t) => t.kind === 'video')!;
-    const layered = await doctor.evaluate((id) => (window as any).huizhen.request('setPreferredLayers', { consumerId: id, spatialLayer: 0 }), video.consumerId);
+    const layered = await doctor.evaluate((id) => (globalThis as any).huizhen.request('setPreferredLayers', { consumerId: id, spatialLayer: 0 }), video.consumerId);
     expect(layered).toEqual({ data: {} });
   });
 
@@ -124,7 +124,7 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     const worker = peer.place!.slot.worker!;
     process.kill(worker.pid, 'SIGSTOP');
     try {
-      await waitFor('ICE restart requested', async () => (await events(doctor)).some((e) => e.event === 'state' && e.data === 'joined') && (await doctor.evaluate(() => (window as any).huizhen.client.transports.recv.connectionState)) !== 'connected', 10_000, 100);
+      await waitFor('ICE restart requested', async () => (await events(doctor)).some((e) => e.event === 'state' && e.data === 'joined') && (await doctor.evaluate(() => (globalThis as any).huizhen.client.transports.recv.connectionState)) !== 'connected', 10_000, 100);
       await new Promise((r) => setTimeout(r, 4000));
     } finally {
       process.kill(worker.pid, 'SIGCONT');
@@ -162,12 +162,12 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     const r = media.rooms.rooms.get(room)!;
     const idOf = (sub: string) => [...r.peers.values()].find((p) => p.claims.sub === sub)!.id;
     await expectMediaFlowing(o.page, idOf('specialist-1'));
-    const send = await o.page.evaluate(() => (window as any).huizhen.request('createTransport', { direction: 'send' }));
+    const send = await o.page.evaluate(() => (globalThis as any).huizhen.request('createTransport', { direction: 'send' }));
     expect(send.error).toMatchObject({ code: 'forbidden' });
-    const recvId = await o.page.evaluate(() => (window as any).huizhen.client.transports.recv.id);
+    const recvId = await o.page.evaluate(() => (globalThis as any).huizhen.client.transports.recv.id);
     const produce = await o.page.evaluate(
       (transportId) =>
-        (window as any).huizhen.request('produce', {
+        (globalThis as any).huizhen.request('produce', {
           transportId,
           kind: 'audio',
           source: 'mic',
@@ -182,6 +182,6 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
   it('refuses a participant whose token names another room', async () => {
     const x = await participant('township_doctor', 'doctor-2', { tokenRoom: `${room}-other` });
     expect(x.result).toMatchObject({ ok: false, code: 'room_mismatch' });
-    expect(await x.page.evaluate(() => (window as any).huizhen.state)).toBe('closed');
+    expect(await x.page.evaluate(() => (globalThis as any).huizhen.state)).toBe('closed');
   });
 });

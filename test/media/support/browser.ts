@@ -69,7 +69,7 @@ export class TestBrowser {
     const page = await context.newPage();
     page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
     await page.goto(pageUrl);
-    await page.waitForFunction(() => !!(window as any).huizhen);
+    await page.waitForFunction(() => !!(globalThis as any).huizhen);
     return { page, context };
   }
 
