@@ -97,6 +97,25 @@ describe('live consultation in Chromium (mediasoup SFU, socket.io signaling)', (
     const video = (await stats(doctor)).find((t) => t.kind === 'video')!;
     const layered = await doctor.evaluate((id) => (globalThis as any).huizhen.request('setPreferredLayers', { consumerId: id, spatialLayer: 0 }), video.consumerId);
     expect(layered).toEqual({ data: {} });
+    // Scores of what it receives, and who speaks, reach the page.
+    await waitFor('score and active speaker events', async () => {
+      const ev = [...(await events(doctor)), ...(await events(specialist))];
+      return ev.some((e) => e.event === 'score' && e.data.consumerId) && ev.some((e) => e.event === 'activeSpeaker' && [specialistPeer, doctorPeer].includes(e.data.peerId));
+    }, 10_000, 200).catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify((await events(doctor)).map((x) => x.event))}`);
+    });
+  });
+
+  it('switches a receiver to audio-only and back (the server pauses its video)', async () => {
+    const frames = async () => (await flowFrom(doctor, specialistPeer)).frames;
+    expect(await doctor.evaluate(() => (globalThis as any).huizhen.request('setAudioOnly', { enabled: true }))).toEqual({ data: {} });
+    await new Promise((r) => setTimeout(r, 500));
+    const [f0, a0] = [await frames(), (await flowFrom(doctor, specialistPeer)).samples];
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await frames()).toBeLessThanOrEqual(f0 + 2); // at most frames already in flight
+    expect((await flowFrom(doctor, specialistPeer)).samples).toBeGreaterThan(a0);
+    await doctor.evaluate(() => (globalThis as any).huizhen.request('setAudioOnly', { enabled: false }));
+    await expectMediaFlowing(doctor, specialistPeer);
   });
 
   it('resumes the same peer after the server drops its socket, video never restarting', async () => {

@@ -282,6 +282,38 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     expect(metrics.text).toMatch(/huizhen_media_workers_alive 2/);
   });
 
+  it('carries screen sharing as its own video producer', async () => {
+    const { host, doctor } = await twoParty();
+    const send = await doctor.ok('createTransport', { direction: 'send' });
+    const screen = await doctor.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2', encodings: [{ ssrc: 333 }] }, source: 'screen' });
+    // The worker's own refusals come back with its reason.
+    const dup = await doctor.request('produce', { transportId: send.id, kind: 'video', rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2' }, source: 'camera' });
+    expect(dup.error).toMatchObject({ code: 'rejected', message: expect.stringContaining('MID already exists') });
+    const cam = await doctor.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS, source: 'camera' });
+    const seen = [await host.next('newProducer'), await host.next('newProducer')];
+    expect(seen.map((p) => [p.producerId, p.source]).sort()).toEqual([[screen.producerId, 'screen'], [cam.producerId, 'camera']].sort());
+  });
+
+  it('tells connected peers to rejoin when the node shuts down gracefully, then stops its workers', async () => {
+    const other = await startMediaApp({ MEDIA_WORKERS: '1' });
+    const room = newRoom();
+    const c = await RawSignalingClient.connect(other.url, { token: other.token(room, 'host') });
+    clients.push(c);
+    await c.ok('join', { room });
+    const pid = other.rooms.pool.slots[0].worker!.pid;
+    await other.close();
+    expect(await c.next('rejoin')).toEqual({ reason: 'server_shutdown' });
+    expect(other.rooms.pool.alive()).toBe(0);
+    await waitFor('worker process gone', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+
   it('rate-limits a flood of requests on one connection', async () => {
     const room = newRoom();
     const c = await client(room, 'township_doctor');

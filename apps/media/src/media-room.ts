@@ -201,7 +201,8 @@ export class Room {
   }
 
   private async createPlace(slot: WorkerSlot): Promise<RouterPlace> {
-    const worker = slot.worker!;
+    const worker = slot.worker;
+    if (!worker || worker.closed) throw new SignalingError('unavailable', 'the media worker is restarting; try again in a moment');
     const router = await worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { room: this.id } });
     const place: RouterPlace = { router, slot, generation: slot.generation, peers: 0 };
     // A dead worker closes its routers (and everything on them) before anyone hears of it: start over for the whole room.

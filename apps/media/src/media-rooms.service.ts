@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import os from 'node:os';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
@@ -29,7 +29,7 @@ type Handlers = { [K in MediaRequestName]: (s: MediaSession, req: MediaRequests[
 
 /** Rooms of this media node: placement on workers, joins and resumes, roles, worker failures. */
 @Injectable()
-export class MediaRoomsService implements OnModuleInit, OnApplicationShutdown {
+export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Media');
   readonly rooms = new Map<string, Room>();
   /** Rooms the host ended, with when: tokens issued before that cannot re-open them. */
@@ -70,14 +70,19 @@ export class MediaRoomsService implements OnModuleInit, OnApplicationShutdown {
     this.logger.log({ msg: 'media workers started', workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })) });
   }
 
-  /** Graceful stop: connected peers are told to rejoin (they reconnect when the node is back), then workers close. */
-  async onApplicationShutdown(): Promise<void> {
-    if (this.shuttingDown) return;
+  /**
+   * Graceful stop, part 1 (sockets still open): no new joins; connected peers are told to rejoin,
+   * which their clients do once this node (or another behind the same address) is back.
+   */
+  beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    for (const room of this.rooms.values()) {
-      for (const p of room.peers.values()) p.notify('rejoin', { reason: 'server_shutdown' });
-      room.close();
-    }
+    for (const room of this.rooms.values()) for (const p of room.peers.values()) p.notify('rejoin', { reason: 'server_shutdown' });
+  }
+
+  /** Part 2 (sockets closed): rooms and workers go. */
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const room of this.rooms.values()) room.close();
     this.rooms.clear();
     untrackMediaService(this);
     await this.pool.close();

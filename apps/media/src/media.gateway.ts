@@ -43,6 +43,8 @@ function errorBody(e: unknown): SignalingErrorBody {
   if (name === 'InvalidStateError' || name === 'WorkerClosedError' || /closed/i.test(message)) {
     return { code: 'not_found', message: 'the transport, producer or consumer was closed meanwhile' };
   }
+  // The worker refused the request (duplicate MID/SSRC, transport connected twice...): the client's doing, say why.
+  if (e instanceof Error && /Channel\.processResponse/.test(e.stack ?? '')) return { code: 'rejected', message: message.slice(0, 300) };
   return { code: 'server_error', message: 'the media server failed to do this' };
 }
 

@@ -190,6 +190,7 @@ export type SignalingErrorCode =
   | 'resume_failed' // the peer to resume is gone: join again from scratch
   | 'cannot_consume'
   | 'unavailable' // no media worker right now
+  | 'rejected' // the SFU refused the parameters (duplicate MID or SSRC, transport connected twice...); message says why
   | 'server_error';
 
 export interface SignalingErrorBody {

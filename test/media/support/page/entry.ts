@@ -75,6 +75,9 @@ window.huizhen = {
     for (const ev of ['state', 'peerJoined', 'peerLeft', 'peerWaiting', 'admitted', 'muted', 'roomEnded', 'resumed', 'rejoined', 'iceRestarted', 'trackEnded', 'suggestAudioOnly'] as const) {
       client.on(ev, (d?: unknown) => record(ev, d));
     }
+    let scores = 0;
+    client.on('score', (d) => scores++ < 50 && record('score', d));
+    client.on('activeSpeaker', (d) => record('activeSpeaker', d));
     client.on('error', (e) => record('error', { message: e.message, code: (e as MediaRequestError).code }));
     client.on('track', (r) => {
       record('track', { kind: r.kind, source: r.source, consumerId: r.consumerId });
