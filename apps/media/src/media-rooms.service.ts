@@ -58,8 +58,9 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     trackMediaService(this);
     this.health.register('media', async () => {
       const alive = this.pool.alive();
+      // Up while at least one worker serves: a dead one is being replaced and its rooms rejoin elsewhere.
       return {
-        status: alive > 0 && alive === this.pool.size ? 'up' : 'down',
+        status: alive > 0 ? 'up' : 'down',
         workersAlive: alive,
         workers: this.pool.size,
         workerRestarts: this.pool.totalRestarts(),
