@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, startServer } from '../support.mjs';
@@ -17,7 +18,10 @@ export const describe = 'live video: join -> first frame in Chromium (p50/p95), 
 
 const JOINS = 10;
 const ROOMS = 10;
-const STEPS = [5, 10, 20, 30, 40, 60, 80, 110]; // subscribers per room; 2 consumers (audio+video) each
+const STEPS = [5, 10, 20, 40, 60, 80, 110]; // subscribers per room; 2 consumers (audio+video) each
+// Wall-clock budgets keep the part bounded on a busy machine (other work competing for the cores).
+const JOIN_BUDGET_MS = 100_000;
+const CAPACITY_BUDGET_MS = 120_000;
 const CPU_TARGET = 80;
 const VIDEO_PT = 96;
 const AUDIO_PT = 111;
@@ -77,7 +81,8 @@ async function joinLatency(repoRoot) {
   const samples = [];
   try {
     await open('bench-specialist', 'host', true);
-    for (let i = 0; i < JOINS; i++) {
+    const deadline = Date.now() + JOIN_BUDGET_MS;
+    for (let i = 0; i < JOINS && Date.now() < deadline; i++) {
       const { page, context } = await open(`bench-doctor-${i}`, 'township_doctor', false);
       await page.waitForFunction(() => globalThis.huizhen.firstFrameMs !== null, null, { timeout: 20_000, polling: 20 });
       samples.push(await page.evaluate(() => globalThis.huizhen.firstFrameMs));
@@ -193,9 +198,15 @@ async function forwardingCapacity(repoRoot) {
   const rows = [];
   const ticks = 100; // USER_HZ
   let consumers = 0;
+  let stopped = null;
+  const deadline = Date.now() + CAPACITY_BUDGET_MS;
   try {
     for (const perRoom of STEPS) {
-      for (const r of rooms) while (r.subscribers < perRoom) await addSubscriber(r);
+      for (const r of rooms) while (r.subscribers < perRoom && Date.now() < deadline) await addSubscriber(r);
+      if (Date.now() > deadline) {
+        stopped = `time budget (${CAPACITY_BUDGET_MS / 1000} s) reached while adding subscribers`;
+        break;
+      }
       consumers = 2 * rooms.reduce((n, r) => n + r.subscribers, 0);
       await new Promise((r) => setTimeout(r, 2000)); // key frames reach the new consumers
       const w0 = cpuTicks(worker.pid), me0 = process.cpuUsage(), c0 = (child.send({ type: 'count' }), (await fromChild('count')).received), t0 = Date.now();
@@ -204,46 +215,59 @@ async function forwardingCapacity(repoRoot) {
       const secs = (t1 - t0) / 1000;
       const workerCpu = ((w1 - w0) / ticks / secs) * 100;
       const ourCpu = ((me1.user + me1.system) / 1e6 / secs) * 100;
-      rows.push({ metric: 'forwarding step', rooms: ROOMS, subscribersPerRoom: perRoom, consumers, workerCpuPct: workerCpu, ourNodeCpuPct: ourCpu, sinkPacketsPerSec: Math.round((c1 - c0) / secs) });
+      const sinkPps = Math.round((c1 - c0) / secs);
+      const expectedPps = (consumers / 2) * 150;
+      rows.push({ metric: 'forwarding step', rooms: ROOMS, subscribersPerRoom: perRoom, consumers, workerCpuPct: workerCpu, ourNodeCpuPct: ourCpu, sinkPacketsPerSec: sinkPps, expectedPacketsPerSec: expectedPps });
       if (workerCpu >= CPU_TARGET) break;
+      if (sinkPps < 0.6 * expectedPps && perRoom >= 20) {
+        stopped = `forwarded ${sinkPps} of ${expectedPps} packets/s at ${consumers} consumers: worker or sink starved (machine busy)`;
+        break;
+      }
     }
   } finally {
     child.send({ type: 'stop' });
     await pool.close();
   }
-  return { rows, events };
+  return { rows, events, stopped };
 }
 
-/** Consumers one core carries at CPU_TARGET: interpolated between the steps around it (or extrapolated from the last). */
+/**
+ * Consumers one core carries at CPU_TARGET: interpolated between the steps around it; if the ramp
+ * never got there, from the CPU cost per packet actually forwarded at the largest step (CPU time
+ * stays honest on a busy machine, a starved worker just forwards less).
+ */
 function consumersAtTarget(steps) {
   const above = steps.findIndex((s) => s.workerCpuPct >= CPU_TARGET);
   if (above > 0) {
     const a = steps[above - 1], b = steps[above];
-    return Math.round(a.consumers + ((CPU_TARGET - a.workerCpuPct) / (b.workerCpuPct - a.workerCpuPct)) * (b.consumers - a.consumers));
+    return { value: Math.round(a.consumers + ((CPU_TARGET - a.workerCpuPct) / (b.workerCpuPct - a.workerCpuPct)) * (b.consumers - a.consumers)), how: 'interpolated between ramp steps' };
   }
   const last = steps[above === 0 ? 0 : steps.length - 1];
-  return Math.round((last.consumers / last.workerCpuPct) * CPU_TARGET);
+  const served = last.sinkPacketsPerSec / 75; // a consumer here forwards 75 packets/s on average (100 video, 50 audio)
+  return { value: Math.round((CPU_TARGET / last.workerCpuPct) * served), how: `from CPU per forwarded packet at ${last.consumers} consumers (${last.workerCpuPct.toFixed(1)}% CPU)` };
 }
 
 export async function run({ repoRoot }) {
-  const notes = [];
+  const notes = [`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`];
   const latencies = await joinLatency(repoRoot);
   const sorted = [...latencies].sort((a, b) => a - b);
-  const { rows: steps, events } = await forwardingCapacity(repoRoot);
+  const { rows: steps, events, stopped } = await forwardingCapacity(repoRoot);
+  if (stopped) notes.push(`ramp stopped early: ${stopped}`);
+  notes.push(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const perCore = consumersAtTarget(steps);
-  const last = steps[steps.length - 1];
+  notes.push(`consumers per core ${perCore.how}`);
   const maxOurs = Math.max(...steps.map((s) => s.ourNodeCpuPct));
   notes.push(`join latency samples (ms): ${latencies.join(', ')}; measured in the page from client.join() (camera already open) to the first decoded frame of the host's video, including the waiting room (the host auto-admits) and this client's own publishing`);
   notes.push(`forwarding: ${ROOMS} rooms, each one publisher (VP8 ~800 kbit/s at 100 packets/s + Opus 50 packets/s) through a PlainTransport, subscribers on SRTP (AEAD_AES_256_GCM) PlainTransports; one worker; CPU from /proc/<pid>/stat; ${events} score/layer events reached our process`);
-  if (last.workerCpuPct < CPU_TARGET) notes.push(`worker stayed below ${CPU_TARGET}% at the largest step: consumers per core extrapolated linearly from ${last.consumers} consumers at ${last.workerCpuPct.toFixed(1)}%`);
   notes.push('goals: >= 500 consumers per core, our process <= 5%, join -> first frame <= 1 s p50');
   return {
     rows: [
       { metric: 'join -> first remote frame p50', value: percentile(sorted, 50), unit: 'ms', goal: '<= 1000' },
       { metric: 'join -> first remote frame p95', value: percentile(sorted, 95), unit: 'ms' },
-      { metric: 'consumers per worker core at 80% CPU', value: perCore, unit: 'consumers', goal: '>= 500' },
+      { metric: 'consumers per worker core at 80% CPU', value: perCore.value, unit: 'consumers', goal: '>= 500' },
       { metric: 'our Node process CPU (max over steps)', value: maxOurs, unit: '% of a core', goal: '<= 5' },
-      ...steps.map((s) => ({ metric: `step ${s.consumers} consumers`, value: s.workerCpuPct, unit: 'worker CPU %', ourNodeCpuPct: s.ourNodeCpuPct, sinkPacketsPerSec: s.sinkPacketsPerSec })),
+      { metric: 'join samples', value: latencies.length, unit: 'joins' },
+      ...steps.map((s) => ({ metric: `step ${s.consumers} consumers`, value: s.workerCpuPct, unit: 'worker CPU %', ourNodeCpuPct: s.ourNodeCpuPct, sinkPacketsPerSec: s.sinkPacketsPerSec, expectedPacketsPerSec: s.expectedPacketsPerSec })),
     ],
     notes,
   };
