@@ -1,5 +1,14 @@
 import { Module } from '@nestjs/common';
+import { MediaGateway } from './media.gateway';
+import { MediaRoomsService } from './media-rooms.service';
 
-/** Video: socket.io /media signaling and mediasoup workers. Needs no database. Filled by the media issue. */
-@Module({})
+/**
+ * Video: socket.io /media signaling and mediasoup workers (one per core). Needs no database:
+ * participants prove who they are with short-lived room tokens signed by the api.
+ * Mounted by apps/server (single process) and apps/media (standalone media node).
+ */
+@Module({
+  providers: [MediaRoomsService, MediaGateway],
+  exports: [MediaRoomsService],
+})
 export class MediaModule {}

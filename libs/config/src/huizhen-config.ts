@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { deriveRoomTokenSecret } from '@huizhen/room-token';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -29,6 +30,23 @@ export interface HuizhenConfig {
   mediaWorkers: number;
   /** When set, /metrics requires it as a Bearer token. */
   metricsToken: string | null;
+  /** Worker i's WebRtcServer listens on UDP and TCP port base+i; 0 = any free port (kept across worker restarts). */
+  mediaRtcPortBase: number;
+  /** Address the WebRtcServers bind to. */
+  mediaListenIp: string;
+  /** Public IP or host name put in ICE candidates when the node sits behind NAT. */
+  mediaAnnouncedAddress: string | null;
+  /** Peers a room puts on one worker's router before it spreads to another worker (pipeToRouter). */
+  mediaPeersPerRouter: number;
+  /** Per WebRtcTransport caps (bits/s): what one client may send us, what we send one client. */
+  mediaMaxIncomingBitrate: number;
+  mediaMaxOutgoingBitrate: number;
+  /** How long a peer whose socket dropped is kept (producers, consumers, transports) for it to resume. */
+  mediaPeerGraceSeconds: number;
+  /** Key of the short-lived room tokens the api signs and media verifies (HS256). */
+  roomTokenSecret: string;
+  /** TURN servers handed to clients on join, with coturn REST-API time-limited credentials. */
+  turn: { urls: string[]; secret: string | null; credentialTtlSeconds: number };
   imaging: ImagingConfig;
 }
 
@@ -219,6 +237,20 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     seedDemoOnFirstStart: r.bool('SEED_DEMO', !databaseUrl),
     mediaWorkers: r.int('MEDIA_WORKERS', 0, 0, 256),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
+    // Tests run several app instances at once on one machine: any free port there.
+    mediaRtcPortBase: r.int('MEDIA_RTC_PORT_BASE', nodeEnv === 'test' ? 0 : 40000, 0, 65000),
+    mediaListenIp: r.string('MEDIA_LISTEN_IP', nodeEnv === 'test' ? '127.0.0.1' : '0.0.0.0'),
+    mediaAnnouncedAddress: r.raw('MEDIA_ANNOUNCED_ADDRESS') ?? null,
+    mediaPeersPerRouter: r.int('MEDIA_PEERS_PER_ROUTER', 16, 1, 10000),
+    mediaMaxIncomingBitrate: r.int('MEDIA_MAX_INCOMING_BITRATE', 1_500_000, 100_000, 100_000_000),
+    mediaMaxOutgoingBitrate: r.int('MEDIA_MAX_OUTGOING_BITRATE', 4_000_000, 100_000, 1_000_000_000),
+    mediaPeerGraceSeconds: r.int('MEDIA_PEER_GRACE_SECONDS', 30, 1, 3600),
+    roomTokenSecret: r.raw('ROOM_TOKEN_SECRET') ?? '',
+    turn: {
+      urls: (r.raw('TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+      secret: r.raw('TURN_SECRET') ?? null,
+      credentialTtlSeconds: r.int('TURN_CREDENTIAL_TTL_SECONDS', 86400, 60, 7 * 86400),
+    },
     imaging: {
       dimseEnabled: r.bool('DIMSE_ENABLED', true),
       dimseHost: r.string('DIMSE_HOST', r.string('HOST', '0.0.0.0')),
@@ -238,11 +270,22 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae) || ae.trim() === '') {
     r.problems.push(`DIMSE_AE_TITLE=${JSON.stringify(ae)} should be 1 to 16 printable ASCII characters without backslash`);
   }
+  for (const u of config.turn.urls) {
+    if (!/^turns?:[^\s]+$|^stun:[^\s]+$/.test(u)) r.problems.push(`TURN_URLS entry ${JSON.stringify(u)} should look like turn:host:3478?transport=udp, turns:host:5349 or stun:host:3478`);
+  }
+  if (config.turn.urls.some((u) => u.startsWith('turn')) && !config.turn.secret) {
+    r.problems.push('TURN_SECRET is required when TURN_URLS names a turn: or turns: server (coturn static-auth-secret)');
+  }
+  if (config.roomTokenSecret && config.roomTokenSecret.length < 32) r.problems.push('ROOM_TOKEN_SECRET should be at least 32 characters');
+  if (config.mediaAnnouncedAddress !== null && !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)) {
+    r.problems.push(`MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`);
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {
     const secrets = machineSecrets(dataDir);
     config.jwtSecret = jwtSecret ?? secrets.jwtSecret;
     if (!keyText) config.dataEncryptionKey = Buffer.from(secrets.dataEncryptionKey, 'base64');
   }
+  if (!config.roomTokenSecret) config.roomTokenSecret = deriveRoomTokenSecret(config.jwtSecret);
   return config;
 }

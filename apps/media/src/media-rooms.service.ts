@@ -1,0 +1,360 @@
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import os from 'node:os';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { HealthRegistry } from '@huizhen/observability';
+import { RoomTokenError, type VerifiedRoomToken, verifyRoomToken } from '@huizhen/room-token';
+import {
+  type JoinRequest,
+  type JoinResult,
+  type MediaRequestName,
+  type MediaRequests,
+  SignalingError,
+} from '@huizhen/media-signaling';
+import { trackMediaService, untrackMediaService, workerRestarts } from './media-metrics';
+import { Peer, type PeerChannel, Room } from './media-room';
+import { MediaWorkerPool } from './media-worker-pool';
+import { iceServersFor } from './turn-credentials';
+
+/** One signaling connection: who it is (from the room token) and which peer it drives. */
+export interface MediaSession {
+  channel: PeerChannel & { disconnect(close?: boolean): unknown };
+  claims: VerifiedRoomToken;
+  /** Admitted with an expired token only to resume its live peer. */
+  resumeOnly: boolean;
+  peer: Peer | null;
+  room: Room | null;
+}
+
+type Handlers = { [K in MediaRequestName]: (s: MediaSession, req: MediaRequests[K][0]) => Promise<MediaRequests[K][1]> | MediaRequests[K][1] };
+
+/** Rooms of this media node: placement on workers, joins and resumes, roles, worker failures. */
+@Injectable()
+export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Media');
+  readonly rooms = new Map<string, Room>();
+  /** Rooms the host ended, with when: tokens issued before that cannot re-open them. */
+  private readonly endedRooms = new Map<string, number>();
+  readonly pool: MediaWorkerPool;
+  private consumers = 0;
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
+    private readonly health: HealthRegistry,
+  ) {
+    const log = (level: 'info' | 'warn' | 'error', msg: string, details?: Record<string, unknown>) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details });
+    this.pool = new MediaWorkerPool({
+      count: config.mediaWorkers || os.cpus().length,
+      listenIp: config.mediaListenIp,
+      announcedAddress: config.mediaAnnouncedAddress,
+      portBase: config.mediaRtcPortBase,
+      log,
+    });
+    this.pool.on('workerReplaced', () => workerRestarts.inc());
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.pool.start();
+    trackMediaService(this);
+    this.health.register('media', async () => {
+      const alive = this.pool.alive();
+      // Up while at least one worker serves: a dead one is being replaced and its rooms rejoin elsewhere.
+      return {
+        status: alive > 0 ? 'up' : 'down',
+        workersAlive: alive,
+        workers: this.pool.size,
+        workerRestarts: this.pool.totalRestarts(),
+        rooms: this.rooms.size,
+        peers: this.peerCount(),
+      };
+    });
+    this.logger.log({ msg: 'media workers started', workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })) });
+  }
+
+  /**
+   * Graceful stop, part 1 (sockets still open): no new joins; connected peers are told to rejoin,
+   * which their clients do once this node (or another behind the same address) is back.
+   */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
+    for (const room of this.rooms.values()) for (const p of room.peers.values()) p.notify('rejoin', { reason: 'server_shutdown' });
+  }
+
+  /** Part 2 (sockets closed): rooms and workers go. */
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const room of this.rooms.values()) room.close();
+    this.rooms.clear();
+    untrackMediaService(this);
+    await this.pool.close();
+  }
+
+  peerCount(): number {
+    let n = 0;
+    for (const r of this.rooms.values()) n += r.peers.size;
+    return n;
+  }
+
+  consumerCount(): number {
+    return this.consumers;
+  }
+
+  /** Handshake: a valid room token, or an expired one that comes with the resume key of its live peer. */
+  authenticate(auth: unknown): { claims: VerifiedRoomToken; resumeOnly: boolean } {
+    const a = (typeof auth === 'object' && auth !== null ? auth : {}) as { token?: unknown; resume?: unknown };
+    try {
+      return { claims: verifyRoomToken(a.token, this.config.roomTokenSecret), resumeOnly: false };
+    } catch (e) {
+      if (e instanceof RoomTokenError && e.code === 'expired' && e.expiredClaims && typeof a.resume === 'string') {
+        const peer = this.findPeerByResumeKey(e.expiredClaims.room, a.resume);
+        if (peer && peer.claims.sub === e.expiredClaims.sub) return { claims: e.expiredClaims, resumeOnly: true };
+      }
+      throw e;
+    }
+  }
+
+  private findPeerByResumeKey(roomId: string, key: string): Peer | undefined {
+    const room = this.rooms.get(roomId);
+    if (!room) return undefined;
+    for (const p of room.peers.values()) if (p.resumeKey === key && !p.closed) return p;
+    return undefined;
+  }
+
+  async handle(session: MediaSession, name: MediaRequestName, payload: unknown): Promise<unknown> {
+    if (session.resumeOnly && !(name === 'join' && (payload as JoinRequest).resume)) {
+      throw new SignalingError('forbidden', 'this connection carries an expired room token: it may only resume its peer');
+    }
+    return (this.handlers[name] as (s: MediaSession, p: unknown) => unknown)(session, payload);
+  }
+
+  /** The socket went away: keep the peer for its grace period so a reconnect resumes it. */
+  socketClosed(session: MediaSession, reason: string): void {
+    const peer = session.peer;
+    const room = session.room;
+    session.peer = null;
+    if (!peer || !room || peer.channel !== session.channel) return;
+    peer.channel = null;
+    if (reason === 'client namespace disconnect') {
+      room.closePeer(peer);
+      return;
+    }
+    peer.graceTimer = setTimeout(() => {
+      if (!peer.channel) room.closePeer(peer);
+    }, this.config.mediaPeerGraceSeconds * 1000);
+    peer.graceTimer.unref();
+  }
+
+  private requirePeer(session: MediaSession, mustBeAdmitted: boolean): { peer: Peer; room: Room } {
+    const { peer, room } = session;
+    if (!peer || !room || peer.closed) throw new SignalingError('not_joined', 'join the room first');
+    if (mustBeAdmitted && !peer.admitted) throw new SignalingError('not_admitted', 'waiting for the host to admit you');
+    return { peer, room };
+  }
+
+  private requireHost(session: MediaSession): { peer: Peer; room: Room } {
+    const r = this.requirePeer(session, true);
+    if (r.peer.role !== 'host') throw new SignalingError('forbidden', 'only the host may do this');
+    return r;
+  }
+
+  private otherPeer(room: Room, peerId: string): Peer {
+    const p = room.peers.get(peerId);
+    if (!p || p.closed) throw new SignalingError('not_found', `no peer ${peerId} in this room`, 'peerId');
+    return p;
+  }
+
+  private roomFor(id: string): Room {
+    let room = this.rooms.get(id);
+    if (!room || room.isClosed) {
+      room = new Room(id, {
+        pool: this.pool,
+        settings: {
+          peersPerRouter: this.config.mediaPeersPerRouter,
+          maxIncomingBitrate: this.config.mediaMaxIncomingBitrate,
+          maxOutgoingBitrate: this.config.mediaMaxOutgoingBitrate,
+        },
+        log: (level, msg, details) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details }),
+        onEmpty: (r) => {
+          r.close();
+          if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
+        },
+        onConsumers: (d) => (this.consumers += d),
+      });
+      this.rooms.set(id, room);
+    }
+    return room;
+  }
+
+  private attach(session: MediaSession, room: Room, peer: Peer): void {
+    const previous = peer.channel;
+    if (peer.graceTimer) clearTimeout(peer.graceTimer);
+    peer.graceTimer = null;
+    peer.channel = session.channel;
+    session.peer = peer;
+    session.room = room;
+    // A resume can arrive before the server noticed the old connection died: retire the old one.
+    if (previous && previous !== session.channel) (previous as MediaSession['channel']).disconnect(true);
+  }
+
+  private async join(session: MediaSession, req: JoinRequest): Promise<JoinResult> {
+    const claims = session.claims;
+    if (req.room !== claims.room) throw new SignalingError('room_mismatch', 'the room token was issued for another room', 'room');
+    if (this.shuttingDown) throw new SignalingError('unavailable', 'this media node is shutting down');
+    const endedAt = this.endedRooms.get(claims.room);
+    if (endedAt !== undefined && claims.iat <= endedAt) throw new SignalingError('room_ended', 'the host ended this consultation room');
+    const room = this.roomFor(claims.room);
+    if (req.resume) {
+      const peer = this.findPeerByResumeKey(claims.room, req.resume);
+      if (!peer || peer.claims.sub !== claims.sub) throw new SignalingError('resume_failed', 'nothing to resume: join again', 'resume');
+      this.attach(session, room, peer);
+      return this.joinResult(room, peer, true);
+    }
+    if (session.resumeOnly) throw new SignalingError('forbidden', 'an expired room token may only resume');
+    // A fresh join replaces this practitioner's earlier peer (a reload, a second tab, a rejoin after a worker died).
+    if (session.peer && !session.peer.closed) session.room?.closePeer(session.peer);
+    for (const p of [...room.peers.values()]) if (p.claims.sub === claims.sub) room.closePeer(p);
+    const liveRoom = this.roomFor(claims.room); // closing the last peer may have dropped the room
+    const peer = new Peer(claims);
+    liveRoom.addPeer(peer);
+    this.attach(session, liveRoom, peer);
+    if (claims.role === 'host' || liveRoom.admittedPractitioners.has(claims.sub)) {
+      await this.admit(liveRoom, peer, false);
+    } else {
+      for (const h of liveRoom.hosts()) h.notify('peerWaiting', peer.info());
+    }
+    return this.joinResult(liveRoom, peer, false);
+  }
+
+  private joinResult(room: Room, peer: Peer, resumed: boolean): JoinResult {
+    const admitted = peer.admitted && !!peer.place;
+    const others = [...room.peers.values()].filter((p) => p !== peer && !p.closed && (p.admitted || peer.role === 'host'));
+    return {
+      peerId: peer.id,
+      resumeKey: peer.resumeKey,
+      role: peer.role,
+      status: peer.admitted ? 'admitted' : 'waiting',
+      resumed,
+      iceServers: iceServersFor(this.config.turn, peer.claims.sub),
+      peers: peer.admitted ? others.map((p) => p.info()) : [],
+      ...(admitted ? { rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown> } : {}),
+      producers: peer.admitted ? room.producerInfos(peer) : [],
+      transports: [...peer.transports.keys()],
+      ownProducers: room.ownProducerInfos(peer),
+      consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId })),
+    };
+  }
+
+  private async admit(room: Room, peer: Peer, notify: boolean): Promise<void> {
+    peer.admitted = true;
+    room.admittedPractitioners.add(peer.claims.sub);
+    await room.place(peer);
+    if (notify) {
+      peer.notify('admitted', {
+        rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown>,
+        producers: room.producerInfos(peer),
+        peers: room.admittedPeers(peer).map((p) => p.info()),
+      });
+    }
+    room.broadcast('peerJoined', peer.info(), peer);
+  }
+
+  private readonly handlers: Handlers = {
+    join: (s, req) => this.join(s, req),
+    getRouterRtpCapabilities: async (s) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.place(peer);
+      return { rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown> };
+    },
+    createTransport: (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      return room.createTransport(peer, req.direction);
+    },
+    connectTransport: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.connectTransport(peer, req.transportId, req.dtlsParameters);
+      return {};
+    },
+    produce: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      return { producerId: await room.produce(peer, req) };
+    },
+    closeProducer: (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      room.closeProducer(peer, req.producerId);
+      return {};
+    },
+    pauseProducer: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.pauseProducer(peer, req.producerId, true);
+      return {};
+    },
+    resumeProducer: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.pauseProducer(peer, req.producerId, false);
+      return {};
+    },
+    consume: (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      return room.consume(peer, req);
+    },
+    pauseConsumer: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.pauseConsumer(peer, req.consumerId, true);
+      return {};
+    },
+    resumeConsumer: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.pauseConsumer(peer, req.consumerId, false);
+      return {};
+    },
+    setPreferredLayers: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.setPreferredLayers(peer, req.consumerId, req.spatialLayer, req.temporalLayer);
+      return {};
+    },
+    restartIce: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      return { iceParameters: await room.restartIce(peer, req.transportId) };
+    },
+    leave: (s) => {
+      const { peer, room } = s;
+      s.peer = null;
+      if (peer && room && peer.channel === s.channel) room.closePeer(peer);
+      return {};
+    },
+    admit: async (s, req) => {
+      const { room } = this.requireHost(s);
+      const target = this.otherPeer(room, req.peerId);
+      if (!target.admitted) await this.admit(room, target, true);
+      return {};
+    },
+    mute: async (s, req) => {
+      const { peer, room } = this.requireHost(s);
+      const target = this.otherPeer(room, req.peerId);
+      return { producerIds: await room.mute(peer, target, req.kind ?? 'audio') };
+    },
+    endRoom: (s) => {
+      const { peer, room } = this.requireHost(s);
+      this.endedRooms.set(room.id, Math.floor(Date.now() / 1000));
+      this.forgetOldEndings();
+      const channels = [...room.peers.values()].map((p) => p.channel).filter((c): c is MediaSession['channel'] => !!c && c !== s.channel);
+      for (const p of room.peers.values()) p.notify('roomEnded', { by: peer.id });
+      room.close();
+      this.rooms.delete(room.id);
+      s.peer = null;
+      // The notification goes out before the disconnect packet on each socket.
+      for (const c of channels) c.disconnect(true);
+      return {};
+    },
+    setAudioOnly: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      await room.setAudioOnly(peer, req.enabled);
+      return {};
+    },
+  };
+
+  private forgetOldEndings(): void {
+    const cutoff = Date.now() / 1000 - 24 * 3600; // no room token lives longer
+    for (const [id, at] of this.endedRooms) if (at < cutoff) this.endedRooms.delete(id);
+  }
+}

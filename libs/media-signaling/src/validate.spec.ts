@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { SIGNALING_LIMITS, SignalingError, validateMediaRequest } from './validate';
+
+function fails(name: string, payload: unknown): { code: string; field?: string } {
+  try {
+    validateMediaRequest(name, payload);
+    return { code: 'ok' };
+  } catch (e) {
+    if (!(e instanceof SignalingError)) throw e;
+    return { code: e.code, ...(e.field ? { field: e.field } : {}) };
+  }
+}
+
+describe('media signaling validation', () => {
+  it('accepts well-formed requests and returns only known fields', () => {
+    expect(validateMediaRequest('join', { room: 'c-1' })).toEqual({ room: 'c-1', resume: undefined });
+    expect(validateMediaRequest('createTransport', { direction: 'recv' })).toEqual({ direction: 'recv' });
+    expect(validateMediaRequest('setPreferredLayers', { consumerId: 'c', spatialLayer: 2, temporalLayer: 1 })).toEqual({ consumerId: 'c', spatialLayer: 2, temporalLayer: 1 });
+    expect(validateMediaRequest('leave', undefined)).toEqual({});
+    expect(validateMediaRequest('mute', { peerId: 'p' })).toEqual({ peerId: 'p', kind: undefined });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(fails('createTransport', { direction: 'sideways' })).toEqual({ code: 'invalid_message', field: 'direction' });
+    expect(fails('createTransport', { direction: 'send', admin: true })).toEqual({ code: 'invalid_message', field: 'admin' });
+    expect(fails('createTransport', [])).toEqual({ code: 'invalid_message', field: 'payload' });
+    expect(fails('consume', { producerId: 'a b' })).toEqual({ code: 'invalid_message', field: 'producerId' });
+    expect(fails('consume', { producerId: 'x'.repeat(65) })).toEqual({ code: 'invalid_message', field: 'producerId' });
+    expect(fails('setAudioOnly', { enabled: 'yes' })).toEqual({ code: 'invalid_message', field: 'enabled' });
+    expect(fails('setPreferredLayers', { consumerId: 'c', spatialLayer: 1.5 })).toEqual({ code: 'invalid_message', field: 'spatialLayer' });
+    expect(fails('join', { room: 'r', resume: 'short' })).toEqual({ code: 'invalid_message', field: 'resume' });
+    expect(fails('produce', { transportId: 't', kind: 'video', source: 'mic', rtpParameters: { codecs: [{}] } })).toEqual({ code: 'invalid_message', field: 'source' });
+  });
+
+  it('bounds nested RTP structures: depth, array sizes, strings, numbers, prototype keys', () => {
+    const produce = (rtpParameters: unknown) => fails('produce', { transportId: 't', kind: 'video', source: 'camera', rtpParameters });
+    let deep: unknown = {};
+    for (let i = 0; i < SIGNALING_LIMITS.maxDepth + 2; i++) deep = { a: deep };
+    expect(produce({ codecs: [{}], deep }).code).toBe('invalid_message');
+    expect(produce({ codecs: Array(100).fill({}) }).field).toBe('rtpParameters.codecs');
+    expect(produce({ codecs: [{ mimeType: 'v'.repeat(600) }] }).field).toBe('rtpParameters.codecs[0].mimeType');
+    expect(produce(JSON.parse('{"codecs":[{}],"__proto__":{"x":1}}')).code).toBe('invalid_message');
+    expect(produce({ codecs: [{ clockRate: Infinity }] }).code).toBe('invalid_message');
+    expect(produce({ codecs: 'VP8' }).field).toBe('rtpParameters.codecs');
+    expect(produce({ codecs: [{ mimeType: 'video/VP8' }], encodings: [{ ssrc: 1 }] }).code).toBe('ok');
+  });
+
+  it('refuses unknown requests and payloads over the size limit', () => {
+    expect(fails('dropDatabase', {}).code).toBe('unknown_request');
+    expect(fails('toString', {}).code).toBe('unknown_request');
+    expect(fails('consume', { producerId: 'p', rtpCapabilities: { codecs: [], pad: 'x'.repeat(SIGNALING_LIMITS.maxPayloadBytes) } }).code).toBe('payload_too_large');
+  });
+});
