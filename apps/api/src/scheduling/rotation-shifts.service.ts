@@ -351,7 +351,7 @@ export class RotationShiftsService {
     return new DomainError(
       'shift_overlap',
       HttpStatus.CONFLICT,
-      `${c.name} is already rostered ${instantToLocal(c.s, c.time_zone)}–${instantToLocal(c.e, c.time_zone).slice(11)} (${c.time_zone}) in shift ${c.shift_id} ` +
+      `${c.name} is already rostered ${instantToLocal(c.s, c.time_zone).replace('T', ' ')}–${instantToLocal(c.e, c.time_zone).slice(11)} (${c.time_zone}) in shift ${c.shift_id} ` +
         `(${SHIFT_MODE_ZH[c.mode]} ${c.mode} at ${c.hosts.join('、')})${mine ? `, overlapping this shift’s occurrence at ${mine.localStart}` : ''}: a specialist cannot be in two shifts at once`,
       { conflicts: rows.map((r) => ({ shiftId: r.shift_id, occurrenceId: r.id, start: r.s, end: r.e, mode: r.mode, hosts: r.hosts })) },
     );
