@@ -193,6 +193,9 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
         return bookingId;
       });
     } catch (e) {
+      // A concurrent retry with the same key may have won the slot (or the request) first.
+      const replay = key ? await this.replay(actor, key, dto) : null;
+      if (replay) return { booking: replay, replayed: true };
       const settled = await this.translate(e, actor, key, dto, request.id);
       if (settled instanceof ReplayedBooking) return { booking: settled.booking, replayed: true };
       throw settled;
