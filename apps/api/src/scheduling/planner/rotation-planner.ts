@@ -17,7 +17,7 @@ import loadHighs from 'highs';
  *   max  Σ y + F·z − ε·Σ x          F = fairnessWeight × total demand; ε keeps idle visits out
  *   s.t. Σ_t x[s,t,p] ≤ days s is free in p               one place a day
  *        Σ_{t,p∈m} x[s,t,p] ≤ on-site days left in month m   SCHEDULING_MAX_ONSITE_DAYS_PER_MONTH
- *        Σ_{b∋(t,k,w)} y[b,w] ≤ Σ_{s of k, p∈w} cap[s,p]·x[s,t,p]   a visit day serves cap requests
+ *        Σ_{b∋(t,k,w)} y[b,w] ≤ Σ_{s of k, p∈w} min(cap[s,p], D[t,k,w])·x[s,t,p]   a visit day serves cap requests
  *        Σ_w y[b,w] ≤ demand of b
  *        Σ_{b of t} y[b,·] ≥ D_t·z       for every township someone can reach
  */
@@ -104,6 +104,8 @@ export function buildModel(pb: PlannerProblem): Built {
   const demandAt = new Map<string, number>(); // township|specialty -> total
   for (const d of pb.demand) if (d.count > 0) demandAt.set(`${d.organizationId}|${d.specialty}`, (demandAt.get(`${d.organizationId}|${d.specialty}`) ?? 0) + d.count);
 
+  const weekDemand = (t: string, k: string, w: number) =>
+    pb.demand.filter((d) => d.organizationId === t && d.specialty === k && (d.week === null || d.week === w)).reduce((n, d) => n + Math.max(0, d.count), 0);
   const x: Built['x'] = [];
   const capTerms = new Map<string, string[]>(); // township|specialty|week -> "cap x"
   const dayRows: string[] = [];
@@ -120,14 +122,18 @@ export function buildModel(pb: PlannerProblem): Built {
       if (cap <= 0) return;
       const names: string[] = [];
       for (const t of towns) {
+        if (weekDemand(t, s.specialty, p.week) <= 0) continue;
         const name = `x${si}_${towns.indexOf(t)}_${pi}`;
         x.push({ name, s: si, t, p: pi });
         names.push(name);
         bounds.push(` 0 <= ${name} <= ${Math.min(free.length, s.monthAllowance[p.month])}`);
         const k = `${t}|${s.specialty}|${p.week}`;
         if (!capTerms.has(k)) capTerms.set(k, []);
-        capTerms.get(k)!.push(`${cap} ${name}`);
+        // min(cap, demand): a visit day never serves more than the week's demand. Valid for whole
+        // days and much tighter for the LP relaxation when a day's capacity exceeds the demand.
+        capTerms.get(k)!.push(`${Math.min(cap, weekDemand(t, s.specialty, p.week))} ${name}`);
       }
+      if (!names.length) return;
       if (names.length > 1) dayRows.push(`${names.join(' + ')} <= ${free.length}`);
       if (!byMonth.has(p.month)) byMonth.set(p.month, []);
       byMonth.get(p.month)!.push(...names);
@@ -217,7 +223,12 @@ export async function solvePlan(pb: PlannerProblem): Promise<PlannerSolution> {
     const queue: string[] = [];
     for (let left = true; left; ) {
       left = false;
-      for (const t of towns) if (t.n > 0) (queue.push(t.t), t.n--, (left = true));
+      for (const t of towns) {
+        if (t.n <= 0) continue;
+        queue.push(t.t);
+        t.n--;
+        left = true;
+      }
     }
     queue.forEach((t, i) => visits.push({ specialistId: s.id, organizationId: t, specialty: s.specialty, date: free[i].date, capacity: free[i].capacity }));
   }
