@@ -182,9 +182,9 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     const request = await this.requests.describe(dto.consultationRequestId, actor);
     if (!request) throw new DomainError('consultation_request_not_found', HttpStatus.NOT_FOUND, `consultation request ${dto.consultationRequestId} does not exist`);
     await this.policy.assert(actor, 'book', { type: 'booking', organizationId: request.organizationId });
-    await this.checkSlot(dto.slotId, request.organizationId, request.specialty);
     let id: string;
     try {
+      await this.checkSlot(dto.slotId, request.organizationId, request.specialty);
       id = await this.db.transaction(async (m) => {
         const seat = await claimSeat(m, dto.slotId);
         if (!seat) throw await this.slotTaken(dto.slotId, m);
@@ -330,8 +330,8 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async checkSlot(slotId: string, organizationId: string, specialty: string | null): Promise<void> {
-    const [slot]: { status: string; start_at: Date; host_organization_ids: string[]; specialty: string | null }[] = await this.db.query(
-      'SELECT status, start_at, host_organization_ids, specialty FROM slot WHERE id = $1',
+    const [slot]: { status: string; start_at: Date; host_organization_ids: string[]; specialty: string | null; full: boolean }[] = await this.db.query(
+      'SELECT status, start_at, host_organization_ids, specialty, booked_count >= capacity AS full FROM slot WHERE id = $1',
       [slotId],
     );
     if (!slot) throw new DomainError('slot_not_found', HttpStatus.NOT_FOUND, `slot ${slotId} does not exist`);
@@ -343,6 +343,8 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     if (specialty && slot.specialty && specialty !== slot.specialty) {
       throw new DomainError('specialty_mismatch', HttpStatus.CONFLICT, `the request asks for ${specialty}; this slot is ${slot.specialty}`);
     }
+    // Already full: answer at once instead of queueing on the slot's row lock (the transaction still decides races).
+    if (slot.full) throw await this.slotTaken(slotId, this.db.manager);
   }
 
   private async slotTaken(slotId: string, m: EntityManager): Promise<DomainError> {
