@@ -3,6 +3,7 @@
 // province of 100 townships. Runs the built server against a scratch schema on the real
 // PostgreSQL (BENCH_DATABASE_URL, default the test database); the roster is bulk-loaded by SQL.
 import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
+import { URLSearchParams } from 'node:url';
 import pg from 'pg';
 import { percentile, startServer } from '../support.mjs';
 
