@@ -6,6 +6,7 @@ import { AuditTrailController } from './audit-trail/audit-trail.controller';
 import { DirectoryHttpModule } from './directory/directory-http.module';
 import { EventsModule } from './events/events.module';
 import { PatientsModule } from './patients/patients.module';
+import { SchedulingModule } from './scheduling/scheduling.module';
 
 /**
  * The HTTP API and the /events namespace: directory, auth, patients, audit, and (as their
@@ -13,7 +14,7 @@ import { PatientsModule } from './patients/patients.module';
  * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, SchedulingModule],
   controllers: [AuditTrailController],
 })
 export class ApiModule {}

@@ -48,6 +48,7 @@ export interface HuizhenConfig {
   /** TURN servers handed to clients on join, with coturn REST-API time-limited credentials. */
   turn: { urls: string[]; secret: string | null; credentialTtlSeconds: number };
   imaging: ImagingConfig;
+  scheduling: SchedulingConfig;
 }
 
 /** The DICOM service: DIMSE listener, limits on what it accepts, resumable uploads. */
@@ -67,6 +68,25 @@ export interface ImagingConfig {
   uploadExpirySeconds: number;
   /** Where instances live; default DATA_DIR/dicom. */
   storageDir: string;
+}
+
+/** Expert rotations and bookings (apps/api/src/scheduling). */
+export interface SchedulingConfig {
+  /** IANA zone for shifts and reports when a request names none. */
+  defaultTimeZone: string;
+  /** On-site (下沉) days a specialist owes before promotion to associate chief. */
+  grassrootsRequiredDays: number;
+  /** Planner limit: on-site visit days per specialist per calendar month. */
+  maxOnSiteDaysPerMonth: number;
+  /** A recurring shift may expand to at most this many occurrences (they are stored). */
+  maxOccurrencesPerShift: number;
+  /** Minutes before a booked slot starts that both parties get a reminder on /events. */
+  reminderLeadMinutes: number;
+  /** How often the reminder sweep runs; 0 = never (tests call the sweep themselves). */
+  reminderSweepSeconds: number;
+  /** Planner: HiGHS time limit, and the relative MIP gap at which it may stop. */
+  plannerTimeLimitSeconds: number;
+  plannerMipGapPercent: number;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +150,18 @@ class Reader {
     if (/^(0|false|no|off)$/i.test(v)) return false;
     this.problems.push(`${name}=${JSON.stringify(v)} should be true or false`);
     return fallback;
+  }
+
+  timeZone(name: string, fallback: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: v });
+      return v;
+    } catch {
+      this.problems.push(`${name}=${JSON.stringify(v)} should be an IANA time zone such as Asia/Shanghai`);
+      return fallback;
+    }
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -262,6 +294,16 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       maxSequenceDepth: r.int('IMAGING_MAX_SEQUENCE_DEPTH', 16, 1, 256),
       uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
       storageDir: '',
+    },
+    scheduling: {
+      defaultTimeZone: r.timeZone('SCHEDULING_DEFAULT_TIME_ZONE', 'Asia/Shanghai'),
+      grassrootsRequiredDays: r.int('GRASSROOTS_REQUIRED_DAYS', 180, 0, 3660),
+      maxOnSiteDaysPerMonth: r.int('SCHEDULING_MAX_ONSITE_DAYS_PER_MONTH', 8, 0, 31),
+      maxOccurrencesPerShift: r.int('SCHEDULING_MAX_OCCURRENCES_PER_SHIFT', 400, 1, 5000),
+      reminderLeadMinutes: r.int('BOOKING_REMINDER_LEAD_MINUTES', 60, 1, 7 * 24 * 60),
+      reminderSweepSeconds: r.int('BOOKING_REMINDER_SWEEP_SECONDS', nodeEnv === 'test' ? 0 : 60, 0, 86400),
+      plannerTimeLimitSeconds: r.int('PLANNER_TIME_LIMIT_SECONDS', 30, 1, 3600),
+      plannerMipGapPercent: r.int('PLANNER_MIP_GAP_PERCENT', 1, 0, 50),
     },
   };
   const storage = r.raw('IMAGING_STORAGE_DIR');

@@ -1,0 +1,45 @@
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentActor, type Actor } from '@huizhen/auth';
+import { Public } from '@huizhen/platform-http';
+import { CalendarFeedService } from './calendar-feed.service';
+
+const ICS = 'text/calendar; charset=utf-8';
+
+@ApiTags('scheduling')
+@Controller('api/scheduling')
+export class CalendarFeedController {
+  constructor(private readonly feeds: CalendarFeedService) {}
+
+  @Get('specialists/:specialistId/calendar.ics')
+  @ApiBearerAuth()
+  async ics(@CurrentActor() actor: Actor, @Param('specialistId', ParseUUIDPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const text = await this.feeds.forActor(actor, id);
+    res.type(ICS);
+    return text;
+  }
+
+  /** A secret feed address for calendar apps (which cannot send a Bearer token); minting again replaces it. */
+  @Post('me/calendar-feed')
+  @ApiBearerAuth()
+  mint(@CurrentActor() actor: Actor) {
+    return this.feeds.mintToken(actor);
+  }
+
+  @Delete('me/calendar-feed')
+  @ApiBearerAuth()
+  @HttpCode(204)
+  async revoke(@CurrentActor() actor: Actor) {
+    await this.feeds.revokeToken(actor);
+  }
+
+  @Public()
+  @Get('calendar-feeds/:token/calendar.ics')
+  async feed(@Param('token') token: string, @Res({ passthrough: true }) res: Response) {
+    const text = await this.feeds.forToken(token);
+    res.type(ICS);
+    res.setHeader('Cache-Control', 'private, max-age=300');
+    return text;
+  }
+}
