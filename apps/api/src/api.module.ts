@@ -3,9 +3,11 @@ import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
 import { AuthHttpModule, AuthModule } from '@huizhen/auth';
 import { AuditTrailController } from './audit-trail/audit-trail.controller';
+import { ConsultationsModule } from './consultations/consultations.module';
 import { DirectoryHttpModule } from './directory/directory-http.module';
 import { EventsModule } from './events/events.module';
 import { PatientsModule } from './patients/patients.module';
+import { ReferralsModule } from './referrals/referrals.module';
 
 /**
  * The HTTP API and the /events namespace: directory, auth, patients, audit, and (as their
@@ -13,7 +15,7 @@ import { PatientsModule } from './patients/patients.module';
  * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, ConsultationsModule, ReferralsModule],
   controllers: [AuditTrailController],
 })
 export class ApiModule {}

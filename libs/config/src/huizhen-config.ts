@@ -29,6 +29,18 @@ export interface HuizhenConfig {
   mediaWorkers: number;
   /** When set, /metrics requires it as a Bearer token. */
   metricsToken: string | null;
+  consultations: ConsultationSettings;
+}
+
+/** Consultation requests: how long each queue level may leave a request unclaimed, uploads, the report font. */
+export interface ConsultationSettings {
+  deadlineMinutes: { routine: number; urgent: number; emergency: number };
+  /** How often each node sweeps expired queue deadlines; 0 = never (tests drive it). */
+  sweepIntervalSeconds: number;
+  attachmentMaxBytes: number;
+  /** A CJK font collection for report PDFs, and the face inside it. */
+  reportFontPath: string;
+  reportFontFace: string;
 }
 
 export class ConfigError extends Error {
@@ -199,7 +211,22 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     seedDemoOnFirstStart: r.bool('SEED_DEMO', !databaseUrl),
     mediaWorkers: r.int('MEDIA_WORKERS', 0, 0, 256),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
+    consultations: {
+      deadlineMinutes: {
+        routine: r.int('CONSULT_DEADLINE_ROUTINE_MINUTES', 1440, 1, 30 * 1440),
+        urgent: r.int('CONSULT_DEADLINE_URGENT_MINUTES', 120, 1, 30 * 1440),
+        emergency: r.int('CONSULT_DEADLINE_EMERGENCY_MINUTES', 30, 1, 30 * 1440),
+      },
+      sweepIntervalSeconds: r.int('CONSULT_SWEEP_INTERVAL_SECONDS', 30, 0, 3600),
+      attachmentMaxBytes: r.int('CONSULT_ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      reportFontPath: r.string('REPORT_FONT_PATH', '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
+      reportFontFace: r.string('REPORT_FONT_FACE', 'NotoSansCJKsc-Regular'),
+    },
   };
+  const d = config.consultations.deadlineMinutes;
+  if (!(d.emergency <= d.urgent && d.urgent <= d.routine)) {
+    r.problems.push(`CONSULT_DEADLINE_*_MINUTES should grow from emergency (${d.emergency}) to urgent (${d.urgent}) to routine (${d.routine})`);
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {
     const secrets = machineSecrets(dataDir);
