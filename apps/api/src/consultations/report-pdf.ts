@@ -53,7 +53,7 @@ export function renderReportPdf(r: ReportPdfContent, font: { data: Buffer; face:
       doc.moveDown(0.6).fontSize(13).text(title);
       doc.moveDown(0.2).fontSize(11).text(body || '—', { align: 'left' });
     };
-    field('患者', `${r.patient.name}　${SEX_ZH[r.patient.sex] ?? r.patient.sex}　出生日期 ${r.patient.birthDate}`);
+    field('患者', `${r.patient.name}\u3000${SEX_ZH[r.patient.sex] ?? r.patient.sex}\u3000出生日期 ${r.patient.birthDate}`);
     field('会诊科室', r.specialty);
     field('紧急程度', r.urgency);
     field('会诊方式', r.mode);
@@ -69,11 +69,11 @@ export function renderReportPdf(r: ReportPdfContent, font: { data: Buffer; face:
     doc.moveDown();
     field('报告医师', `${r.signer.name}${r.signer.title ? `（${r.signer.title}）` : ''}`);
     field('签署时间', formatChinaTime(r.signedAt));
-    field('电子签名', `Ed25519 ${r.fingerprint}　${r.signatureValid ? '验证通过' : '验证失败'}`);
+    field('电子签名', `Ed25519 ${r.fingerprint}\u3000${r.signatureValid ? '验证通过' : '验证失败'}`);
 
     for (const [i, a] of r.addenda.entries()) {
       section(`补充报告 ${i + 1}`, a.text + (a.impression ? `\n更正诊断意见：${a.impression}` : ''));
-      doc.fontSize(10).text(`${a.signer}　${formatChinaTime(a.signedAt)}　${a.valid ? '签名验证通过' : '签名验证失败'}`);
+      doc.fontSize(10).text(`${a.signer}\u3000${formatChinaTime(a.signedAt)}\u3000${a.valid ? '签名验证通过' : '签名验证失败'}`);
     }
     doc.end();
   });
