@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine beyond npm: Debian packages (Chromium for the
-# browser tests, dcmtk as the DICOM peer, fonts for Chinese PDF reports) and running
+# browser tests, dcmtk as the DICOM peer, fonts for Chinese PDF reports, poppler-utils to read them back) and running
 # PostgreSQL + Redis. Idempotent; quick when everything is already there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in chromium dcmtk fonts-noto-cjk; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in chromium dcmtk fonts-noto-cjk poppler-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (install them as root)" >&2; exit 1; fi
   apt-get update -qq
