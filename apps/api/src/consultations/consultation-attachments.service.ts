@@ -5,8 +5,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
@@ -65,24 +63,36 @@ export class ConsultationAttachmentsService {
     const hash = createHash('sha256');
     let size = 0;
     let head = Buffer.alloc(0);
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > max) return done(new DomainError('attachment_too_large', HttpStatus.PAYLOAD_TOO_LARGE, `attachments are limited to ${max} bytes`, { maxBytes: max }));
-        if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16)]);
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const out = createWriteStream(partial, { flags: 'wx' });
     try {
-      await pipeline(body, meter, createWriteStream(partial, { flags: 'wx' }));
+      await new Promise<void>((resolve, reject) => {
+        const fail = (e: unknown) => {
+          // Stop reading but leave the socket alone: the client still gets the error response.
+          body.off('data', onData).off('end', onEnd).off('error', fail);
+          body.pause();
+          reject(e);
+        };
+        const onData = (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > max) return fail(new DomainError('attachment_too_large', HttpStatus.PAYLOAD_TOO_LARGE, `attachments are limited to ${max} bytes`, { maxBytes: max }));
+          if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16)]);
+          hash.update(chunk);
+          if (!out.write(chunk)) {
+            body.pause();
+            out.once('drain', () => body.resume());
+          }
+        };
+        const onEnd = () => out.end(resolve);
+        body.on('data', onData).once('end', onEnd).once('error', fail);
+        out.once('error', fail);
+      });
       if (size === 0 || !head.subarray(0, accepted.magic.length).equals(accepted.magic)) {
         throw new DomainError('content_mismatch', HttpStatus.UNSUPPORTED_MEDIA_TYPE, `the file is not a ${type}`);
       }
       await rename(partial, join(this.config.dataDir, ref));
     } catch (e) {
+      out.destroy();
       await rm(partial, { force: true });
-      body.resume();
       throw e;
     }
     const sha256 = hash.digest('hex');

@@ -104,12 +104,18 @@ describe('consultation journey (real PostgreSQL, real socket.io)', () => {
     expect(Buffer.compare(back.body as Buffer, pdf)).toBe(0);
     await doc.raw(`/api/consultations/${id}/attachments/files`, 'application/pdf', Buffer.from('not a pdf at all')).expect(415);
     await doc.raw(`/api/consultations/${id}/attachments/files`, 'image/png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(70_000)])).expect(413);
+    // Far over the limit: the answer still arrives as a 413, not a cut connection; nothing is left on disk.
+    const huge = await doc.raw(`/api/consultations/${id}/attachments/files`, 'application/pdf', Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3 * 1024 * 1024)]));
+    expect(huge.status).toBe(413);
+    expect(huge.body.details).toMatchObject({ code: 'attachment_too_large', maxBytes: 65536 });
     await doc.raw(`/api/consultations/${id}/attachments/files`, 'text/plain', Buffer.from('hello')).expect(415);
     await doc.post(`/api/consultations/${id}/attachments/studies`, { studyInstanceUid: STUDY_2 }).expect(201);
     await doc.post(`/api/consultations/${id}/attachments/studies`, { studyInstanceUid: STUDY_2 }).expect(409);
     await doc.post(`/api/consultations/${id}/attachments/studies`, { studyInstanceUid: '1.02.3' }).expect(400);
     const files = await schema.query(`SELECT kind FROM consultation_attachment WHERE consultation_id = $1 ORDER BY kind`, [id]);
     expect(files.map((r: any) => r.kind)).toEqual(['document', 'imaging_study', 'imaging_study']);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(api.config.dataDir, 'consultations', id))).toEqual([up.body.id]);
   });
 
   it('one county radiologist claims it; a second claim answers 409 with the current state', async () => {

@@ -57,6 +57,27 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     await schema?.drop();
   });
 
+  it('routing: a preferred hospital or specialist narrows the first queue; an unroutable request is refused before anything is written', async () => {
+    const city = await request({ preferredOrganizationId: f.org.cityA });
+    expect(city.queue).toMatchObject({ level: 'city_hospital', organizationIds: [f.org.cityA] });
+    const named = await request({ preferredPractitionerId: f.user.cityRadiologistA.id });
+    expect(named.queue).toMatchObject({ level: 'city_hospital', organizationIds: [f.org.cityA] });
+    const count = async () => (await schema.query(`SELECT count(*)::int AS n FROM consultation_request`))[0].n;
+    const before = await count();
+    const outside = await as(api.url, token.townDoctorA)
+      .post('/api/consultations', { patientId, specialty: 'radiology', urgency: 'routine', mode: 'imaging_read', clinicalQuestion: 'x', preferredOrganizationId: f.org.countyB })
+      .expect(400);
+    expect(outside.body.details.code).toBe('preferred_not_routable');
+    const nobody = await as(api.url, token.townDoctorA)
+      .post('/api/consultations', { patientId, specialty: 'dermatology', urgency: 'routine', mode: 'imaging_read', clinicalQuestion: '皮疹', submit: true })
+      .expect(409);
+    expect(nobody.body.details.code).toBe('no_route');
+    await as(api.url, token.townDoctorA).post('/api/consultations', { patientId, specialty: 'radiology', urgency: 'soon', mode: 'imaging_read', clinicalQuestion: 'x' }).expect(400);
+    await as(api.url, token.townDoctorB).post('/api/consultations', { patientId, specialty: 'radiology', urgency: 'routine', mode: 'imaging_read', clinicalQuestion: 'x' }).expect(403);
+    expect(await count()).toBe(before);
+    for (const c of [city, named]) await as(api.url, token.townDoctorA).post(`/api/consultations/${c.id}/cancel`, { reason: '测试完毕' }).expect(200);
+  });
+
   it('20 specialists claim one request at the same moment: exactly one wins, 19 get 409 with the current state', async () => {
     const { id } = await request({ urgency: 'urgent' });
     const results = await Promise.all(radiologists.map((r) => as(api.url, r.token).post(`/api/consultations/${id}/claim`)));

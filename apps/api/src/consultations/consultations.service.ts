@@ -145,6 +145,8 @@ export class ConsultationsService {
       }
       preferredOrganizationId = rows[0].organization_id;
     }
+    // Refuse an unroutable request before writing anything.
+    if (dto.submit || preferredOrganizationId) await this.routing.firstQueue(actor.organizationId, dto.specialty, preferredOrganizationId);
     const now = this.clock.now();
     const created = await this.db.transaction(async (m) => {
       const [c]: ConsultationRow[] = await m.query(
