@@ -26,10 +26,3 @@ export const consultationTurnaroundSeconds = new Histogram({
   buckets: MINUTE_BUCKETS,
   registers: [metricsRegistry],
 });
-
-export const referralEvents = new Counter({
-  name: 'huizhen_referrals_total',
-  help: 'Referrals by direction, outcome and green channel',
-  labelNames: ['direction', 'event', 'green_channel'] as const,
-  registers: [metricsRegistry],
-});

@@ -5,12 +5,12 @@ import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
-import { referralEvents } from '../consultations/consultation-metrics';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
 import { ConsultationsService } from '../consultations/consultations.service';
 import { EventsService } from '../events/events.service';
 import type { CreateReferralDto, DownReferralDto, ReferralQuery } from './referral.dto';
+import { referralEvents } from './referral-metrics';
 
 type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
 
