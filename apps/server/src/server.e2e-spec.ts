@@ -16,9 +16,14 @@ describe('server process on real PostgreSQL', () => {
     await schema?.drop();
   });
 
+  it('runs on Node 22 (the node@22 devDependency, not the system Node)', () => {
+    expect(process.version).toMatch(/^v22\./);
+  });
+
   it('migrates an empty schema at start and reports the database healthy', async () => {
     const res = await request(app.url).get('/health').expect(200);
     expect(res.body.checks.database).toMatchObject({ status: 'up', mode: 'postgresql' });
+    expect(res.body.checks.storage).toMatchObject({ status: 'up' });
     const migrations = await schema.query<{ name: string }>('SELECT name FROM schema_migration ORDER BY id');
     expect(migrations.map((m) => m.name)).toContain('Foundation1764000000000');
   });

@@ -4,6 +4,7 @@ import { PlatformModule } from '@huizhen/platform-http';
 import { ApiModule } from '../../api/src/api.module';
 import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
+import { DemoProvinceModule } from './demo-province/demo-province.module';
 
 /** The single-node default: api + imaging + media in one process, one database, one port. */
 @Module({})
@@ -11,7 +12,7 @@ export class ServerModule {
   static forConfig(config?: HuizhenConfig): DynamicModule {
     return {
       module: ServerModule,
-      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule],
+      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule],
     };
   }
 }

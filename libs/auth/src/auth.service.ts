@@ -74,24 +74,30 @@ export class AuthService {
   /** Spends a refresh token for a new pair; reuse of a spent token revokes its whole family. */
   async refresh(token: string, client: { ip: string; userAgent?: string }): Promise<TokenPair> {
     const invalid = () => new DomainError('invalid_refresh_token', HttpStatus.UNAUTHORIZED, 'refresh token is invalid or expired; log in again');
-    return this.db.transaction(async (m) => {
+    const outcome = await this.db.transaction(async (m) => {
       const row = await m
         .getRepository(RefreshToken)
         .createQueryBuilder('t')
         .setLock('pessimistic_write')
         .where('t.token_hash = :h', { h: sha256(token) })
         .getOne();
-      if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) throw invalid();
-      if (row.usedAt) {
+      if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
+      if (row.usedAt) return { reused: row };
+      const p = await m.findOne(Practitioner, { where: { id: row.practitionerId } });
+      if (!p || !p.active) return null;
+      await m.update(RefreshToken, { id: row.id }, { usedAt: new Date() });
+      return { pair: await this.issue(p, row.familyId, client, m) };
+    });
+    if (outcome && 'pair' in outcome && outcome.pair) return outcome.pair;
+    if (outcome?.reused) {
+      // Committed on its own: the revocation must stand although this request fails.
+      const row = outcome.reused;
+      await this.db.transaction(async (m) => {
         await m.update(RefreshToken, { familyId: row.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
         await this.audit.record({ action: 'auth.refresh_reuse', actor: null, resourceType: 'practitioner', resourceId: row.practitionerId, outcome: 'denied', details: { familyId: row.familyId } }, m);
-        throw invalid();
-      }
-      const p = await m.findOne(Practitioner, { where: { id: row.practitionerId } });
-      if (!p || !p.active) throw invalid();
-      await m.update(RefreshToken, { id: row.id }, { usedAt: new Date() });
-      return this.issue(p, row.familyId, client, m);
-    });
+      });
+    }
+    throw invalid();
   }
 
   async logout(refreshToken: string | undefined, actor: Actor | null): Promise<void> {

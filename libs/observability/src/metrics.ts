@@ -1,4 +1,4 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -21,9 +21,13 @@ export const httpErrors = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Times every request for Prometheus and writes one access log line (route pattern only: query strings may hold PHI). */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('HTTP');
+
   use(req: Request, res: Response, next: NextFunction): void {
+    const started = performance.now();
     const end = httpDuration.startTimer();
     res.on('finish', () => {
       // The matched route pattern, never the raw URL: ids in paths would explode cardinality.
@@ -31,6 +35,14 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const labels = { method: req.method, route: `${req.baseUrl ?? ''}${route}`, status: String(res.statusCode) };
       end(labels);
       if (res.statusCode >= 500) httpErrors.inc({ route: labels.route });
+      this.logger.log({
+        msg: 'request',
+        method: req.method,
+        route: labels.route,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        actorId: (req as unknown as { huizhenActor?: { id: string } }).huizhenActor?.id,
+      });
     });
     next();
   }

@@ -22,6 +22,9 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof DomainError) {
     return errorBody(exception.status, exception.message, { code: exception.code, ...exception.details });
   }
+  // Express/body-parser failures arrive wrapped (Nest maps them); answer from the original.
+  const cause = exception instanceof HttpException ? (exception.cause as { type?: string } | undefined) : undefined;
+  if (cause && typeof cause.type === 'string') return bodyParserError(cause);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const res = exception.getResponse();
@@ -31,11 +34,15 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const details = r.details ?? (Array.isArray(r.message) ? { problems: r.message } : undefined);
     return errorBody(status, message, details);
   }
-  // body-parser and other express middleware errors carry a status and a type.
+  return bodyParserError(exception);
+}
+
+/** body-parser and other express middleware errors carry a status and a type. */
+function bodyParserError(exception: unknown): ErrorBody {
   const e = exception as { status?: number; statusCode?: number; type?: string; message?: string; expose?: boolean };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (e.type === 'entity.parse.failed') return errorBody(400, 'Request body is not valid JSON');
+    if (e.type === 'entity.parse.failed') return errorBody(400, 'Request body is not valid JSON', e.message ? { parser: e.message } : undefined);
     if (e.type === 'entity.too.large') return errorBody(413, 'Request body is too large');
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return errorBody(415, e.message ?? 'Unsupported encoding');
     return errorBody(status, e.expose && e.message ? e.message : (STATUS_CODES[status] ?? 'Bad request'));

@@ -3,6 +3,7 @@ import { ConfigModule, type HuizhenConfig } from '@huizhen/config';
 import { DatabaseModule } from '@huizhen/database';
 import { ObservabilityModule } from '@huizhen/observability';
 import { OperationsController } from './operations.controller';
+import { StorageHealth } from './storage-health';
 
 /** What every app process has once: validated config, observability and (optionally) the database. */
 @Module({})
@@ -11,6 +12,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       controllers: [OperationsController],
+      providers: [StorageHealth],
       imports: [ConfigModule.forRoot(opts.config), ObservabilityModule, ...(opts.database ? [DatabaseModule.forRoot()] : [])],
     };
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { dataSourceOptions, runMigrationsExclusively } from '@huizhen/database';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -43,11 +43,21 @@ export class TestSchema {
     };
   }
 
+  /** A DataSource on this schema that knows the given entities (for medium tests of a service). */
+  async connect(entities: DataSourceOptions['entities'], poolSize = 5): Promise<DataSource> {
+    const ds = await new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, schema: this.name, poolSize }, entities)).initialize();
+    this.extra.push(ds);
+    return ds;
+  }
+
+  private readonly extra: DataSource[] = [];
+
   query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.db.query(sql, params);
   }
 
   async drop(): Promise<void> {
+    for (const ds of this.extra) if (ds.isInitialized) await ds.destroy();
     await this.db.query(`DROP SCHEMA IF EXISTS "${this.name}" CASCADE`);
     await this.db.destroy();
   }

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
@@ -86,7 +86,7 @@ export class PatientsService {
         throw e;
       });
       await this.audit.record({ action: 'patient.update', actor, resourceType: 'patient', resourceId: id, details: { changed: Object.keys(dto) } }, m);
-      const p = await this.load(id, m.connection);
+      const p = await this.load(id, m);
       return this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null);
     });
   }
@@ -118,8 +118,8 @@ export class PatientsService {
     return { id: rows[0].id, organizationId: rows[0].organization_id };
   }
 
-  private async load(id: string, ds: DataSource = this.db): Promise<Patient> {
-    const p = await ds.getRepository(Patient).createQueryBuilder('p').addSelect('p.nationalIdCipher').where('p.id = :id', { id }).getOne();
+  private async load(id: string, m: EntityManager = this.db.manager): Promise<Patient> {
+    const p = await m.getRepository(Patient).createQueryBuilder('p').addSelect('p.nationalIdCipher').where('p.id = :id', { id }).getOne();
     if (!p) throw new DomainError('patient_not_found', HttpStatus.NOT_FOUND, `patient ${id} does not exist`);
     return p;
   }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, environmentWithDotEnv, loadConfig, parseDotEnv } from './huizhen-config';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'huizhen-config-'));
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ DATA_DIR: dataDir(), ...env });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('configuration from the environment', () => {
+  it('serves one machine with no settings at all: embedded database, generated secrets kept in DATA_DIR', () => {
+    const dir = dataDir();
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', databaseUrl: null, databasePoolSize: 1, redisUrl: null, logLevel: 'info', seedDemoOnFirstStart: true, demoPassword: 'Huizhen-demo-1' });
+    expect(c.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(c.dataEncryptionKey).toHaveLength(32);
+    // The same secrets on the next start, so sessions and encrypted fields survive restarts.
+    expect(loadConfig({ DATA_DIR: dir }).jwtSecret).toBe(c.jwtSecret);
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).jwtSecret).toBe(c.jwtSecret);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT="eighty" should be a whole number from 0 to 65535'],
+    [{ PORT: '70000' }, 'PORT="70000" should be a whole number from 0 to 65535'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL="mysql://x@y/z" should be a URL starting with postgres:// or postgresql://'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL="localhost:6379" should be a URL starting with redis:// or rediss://'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud" should be one of: fatal, error, warn, info, debug, trace'],
+    [{ DATA_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'DATA_ENCRYPTION_KEY should be 32 bytes encoded as base64 (44 characters)'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET should be at least 32 characters'],
+    [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO="maybe" should be true or false'],
+    [{ CORS_ORIGINS: 'example.org' }, 'CORS_ORIGINS entry "example.org" should look like https://host[:port]'],
+    [{ DATABASE_SCHEMA: 'Robert; DROP' }, 'DATABASE_SCHEMA="Robert; DROP" should be a lower-case SQL identifier'],
+  ])('rejects %j naming the variable and what it should be', (env, message) => {
+    expect(problems(env)).toEqual([message]);
+  });
+
+  it('lists every bad variable at once, and never echoes a password from a URL', () => {
+    const p = problems({ PORT: 'x', DATABASE_URL: 'http://admin:s3cret@db/x', LOG_LEVEL: 'x' });
+    expect(p).toHaveLength(3);
+    expect(p.join('\n')).not.toContain('s3cret');
+    expect(p.join('\n')).toContain('admin:***@');
+  });
+
+  it('demands real secrets in production', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET is required when NODE_ENV=production (at least 32 characters)',
+      'DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64)',
+    ]);
+  });
+
+  it('reads .env under the process environment', () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, '.env'), '# comment\nPORT=4000\nexport LOG_LEVEL="debug"\nHOST=\'127.0.0.1\'\n');
+    const env = environmentWithDotEnv(dir, { PORT: '5000', DATA_DIR: dir });
+    const c = loadConfig(env);
+    expect(c).toMatchObject({ port: 5000, logLevel: 'debug', host: '127.0.0.1' });
+    expect(parseDotEnv('A=1\nnot a line\nB = two words')).toEqual({ A: '1', B: 'two words' });
+  });
+});
