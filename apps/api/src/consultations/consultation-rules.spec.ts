@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '@huizhen/config';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { TRANSITIONS, checkTransition, legalTransitions } from './consultation-lifecycle';
 import { CONSULTATION_STATUSES } from './consultation-terms';
@@ -51,5 +52,19 @@ describe('the consultation state machine', () => {
     expect(() => checkTransition('claim', 'claimed', 'imaging_read')).toThrow(expect.objectContaining({ status: 409, code: 'illegal_transition', details: expect.objectContaining({ status: 'claimed' }) }));
     expect(() => checkTransition('schedule', 'claimed', 'imaging_read')).toThrow(expect.objectContaining({ status: 409, details: expect.objectContaining({ mode: 'imaging_read' }) }));
     expect(checkTransition('claim', 'submitted', 'both').to).toBe('claimed');
+  });
+});
+
+describe('consultation settings', () => {
+  const base = { DATA_DIR: '/tmp/huizhen-config-consult', JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+
+  it('defaults: a day, two hours and half an hour per queue level', () => {
+    expect(loadConfig(base).consultations.deadlineMinutes).toEqual({ routine: 1440, urgent: 120, emergency: 30 });
+  });
+
+  it('reads overrides and refuses deadlines that do not grow with lower urgency', () => {
+    expect(loadConfig({ ...base, CONSULT_DEADLINE_EMERGENCY_MINUTES: '15' }).consultations.deadlineMinutes.emergency).toBe(15);
+    expect(() => loadConfig({ ...base, CONSULT_DEADLINE_URGENT_MINUTES: '5' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, CONSULT_ATTACHMENT_MAX_BYTES: 'lots' })).toThrow(/CONSULT_ATTACHMENT_MAX_BYTES/);
   });
 });
