@@ -223,6 +223,7 @@ export async function run({ repoRoot }) {
       return cursor;
     };
     const cases = [
+      ['baseline: GET /api/me (same auth path, no list, no audit write)', tokens.get(t.doctor), '/api/me'],
       ['queue (county radiologist)', tokens.get(t.radiologist), '/api/consultations/worklist?box=queue&limit=50'],
       ['assigned (county radiologist)', tokens.get(t.radiologist), '/api/consultations/worklist?box=assigned&limit=50'],
       ['received, closed, date range', tokens.get(t.radiologist), `/api/consultations/worklist?box=received&status=closed&from=${new Date(Date.now() - 90 * 86400e3).toISOString()}&limit=50`],
@@ -238,7 +239,7 @@ export async function run({ repoRoot }) {
       const ms = [];
       await pool(calls, 4, async () => ms.push((await api(url, 'GET', path, token)).ms));
       const s = stats(ms);
-      rows.push({ metric: `worklist ${name}`, value: s.p95, unit: 'ms p95', p50: s.p50, max: s.max, items: first.json.items?.length ?? first.json.institutions?.length, n: calls });
+      rows.push({ metric: name.startsWith('baseline') ? name : `worklist ${name}`, value: s.p95, unit: 'ms p95', p50: s.p50, max: s.max, items: first.json.items?.length ?? first.json.institutions?.length, n: calls });
     }
 
     // 3. What PostgreSQL itself spends on the hub worklist query (no HTTP, no audit write).
