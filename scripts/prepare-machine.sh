@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine beyond npm: Debian packages (Chromium for the
-# browser tests, dcmtk as the DICOM peer, fonts for Chinese PDF reports, python3-pydicom for
-# its real sample DICOM files) and running PostgreSQL + Redis. Idempotent; quick when everything is already there.
+# browser tests, dcmtk as the DICOM peer, fonts for Chinese PDF reports, poppler-utils to read them back, python3-pydicom
+# for its real sample DICOM files) and running PostgreSQL + Redis. Idempotent; quick when everything is already there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 # python3-pydicom: real DICOM test files (incl. GB18030 / UTF-8 / ISO 2022 names); libgdcm-tools:
 # gdcmconv for JPEG 2000 test files. Used by test/imaging and the viewer test.
-for pkg in chromium dcmtk fonts-noto-cjk python3-pydicom libgdcm-tools; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in chromium dcmtk fonts-noto-cjk python3-pydicom libgdcm-tools poppler-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (install them as root)" >&2; exit 1; fi
   apt-get update -qq

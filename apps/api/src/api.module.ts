@@ -3,9 +3,11 @@ import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
 import { AuthHttpModule, AuthModule } from '@huizhen/auth';
 import { AuditTrailController } from './audit-trail/audit-trail.controller';
+import { ConsultationsModule } from './consultations/consultations.module';
 import { DirectoryHttpModule } from './directory/directory-http.module';
 import { EventsModule } from './events/events.module';
 import { PatientsModule } from './patients/patients.module';
+import { ReferralsModule } from './referrals/referrals.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 
 /**
@@ -14,7 +16,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
  * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, SchedulingModule],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, ConsultationsModule, ReferralsModule, SchedulingModule],
   controllers: [AuditTrailController],
 })
 export class ApiModule {}

@@ -49,6 +49,7 @@ export interface HuizhenConfig {
   turn: { urls: string[]; secret: string | null; credentialTtlSeconds: number };
   imaging: ImagingConfig;
   scheduling: SchedulingConfig;
+  consultations: ConsultationSettings;
 }
 
 /** The DICOM service: DIMSE listener, limits on what it accepts, resumable uploads. */
@@ -87,6 +88,17 @@ export interface SchedulingConfig {
   /** Planner: HiGHS time limit, and the relative MIP gap at which it may stop. */
   plannerTimeLimitSeconds: number;
   plannerMipGapPercent: number;
+}
+
+/** Consultation requests: how long each queue level may leave a request unclaimed, uploads, the report font. */
+export interface ConsultationSettings {
+  deadlineMinutes: { routine: number; urgent: number; emergency: number };
+  /** How often each node sweeps expired queue deadlines; 0 = never (tests drive it). */
+  sweepIntervalSeconds: number;
+  attachmentMaxBytes: number;
+  /** A CJK font collection for report PDFs, and the face inside it. */
+  reportFontPath: string;
+  reportFontFace: string;
 }
 
 export class ConfigError extends Error {
@@ -305,6 +317,17 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       plannerTimeLimitSeconds: r.int('PLANNER_TIME_LIMIT_SECONDS', 30, 1, 3600),
       plannerMipGapPercent: r.int('PLANNER_MIP_GAP_PERCENT', 1, 0, 50),
     },
+    consultations: {
+      deadlineMinutes: {
+        routine: r.int('CONSULT_DEADLINE_ROUTINE_MINUTES', 1440, 1, 30 * 1440),
+        urgent: r.int('CONSULT_DEADLINE_URGENT_MINUTES', 120, 1, 30 * 1440),
+        emergency: r.int('CONSULT_DEADLINE_EMERGENCY_MINUTES', 30, 1, 30 * 1440),
+      },
+      sweepIntervalSeconds: r.int('CONSULT_SWEEP_INTERVAL_SECONDS', 30, 0, 3600),
+      attachmentMaxBytes: r.int('CONSULT_ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      reportFontPath: r.string('REPORT_FONT_PATH', '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
+      reportFontFace: r.string('REPORT_FONT_FACE', 'NotoSansCJKsc-Regular'),
+    },
   };
   const storage = r.raw('IMAGING_STORAGE_DIR');
   config.imaging.storageDir = storage ? (isAbsolute(storage) ? storage : resolve(process.cwd(), storage)) : join(dataDir, 'dicom');
@@ -321,6 +344,10 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   if (config.roomTokenSecret && config.roomTokenSecret.length < 32) r.problems.push('ROOM_TOKEN_SECRET should be at least 32 characters');
   if (config.mediaAnnouncedAddress !== null && !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)) {
     r.problems.push(`MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`);
+  }
+  const d = config.consultations.deadlineMinutes;
+  if (!(d.emergency <= d.urgent && d.urgent <= d.routine)) {
+    r.problems.push(`CONSULT_DEADLINE_*_MINUTES should grow from emergency (${d.emergency}) to urgent (${d.urgent}) to routine (${d.routine})`);
   }
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {

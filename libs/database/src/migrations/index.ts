@@ -1,7 +1,13 @@
 import type { MigrationInterface } from 'typeorm';
 import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Imaging1764100000000 } from './1764100000000-imaging';
+import { Consultations1764200000000 } from './1764200000000-consultations';
 import { Scheduling1764300000000 } from './1764300000000-scheduling';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Foundation1764000000000, Imaging1764100000000, Scheduling1764300000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  Foundation1764000000000,
+  Imaging1764100000000,
+  Consultations1764200000000,
+  Scheduling1764300000000,
+];
