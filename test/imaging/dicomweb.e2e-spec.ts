@@ -311,7 +311,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(attach.status).toBe(201);
     expect((await get(app.url, consortiumReader, `/dicom-web/studies/${u.study}/metadata`)).status).toBe(403);
     // The consultations module tells imaging who takes part (here: the county radiologist is invited).
-    app.app.get(ImagingService).setConsultationResolver(async (ids) =>
+    app.app.get(ImagingService).setConsultationResolver(async (_uid, ids) =>
       ids.map((id) => ({ type: 'consultation' as const, id, organizationId: dir.org.townA, participantIds: [dir.user.countyRadiologistA.id] })),
     );
     const own = await get(app.url, consortiumReader, `/dicom-web/studies/${u.study}/metadata`);

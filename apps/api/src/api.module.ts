@@ -18,5 +18,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, ConsultationsModule, ReferralsModule, SchedulingModule],
   controllers: [AuditTrailController],
+  // What the single-process server wires to imaging (who takes part in a consultation).
+  exports: [ConsultationsModule],
 })
 export class ApiModule {}

@@ -4,6 +4,7 @@ import { PlatformModule } from '@huizhen/platform-http';
 import { ApiModule } from '../../api/src/api.module';
 import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
+import { ConsultationImagingBridge } from './consultation-imaging/consultation-imaging.bridge';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
 import { WebClientModule } from './web-client/web-client.module';
 
@@ -14,6 +15,7 @@ export class ServerModule {
     return {
       module: ServerModule,
       imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule, WebClientModule],
+      providers: [ConsultationImagingBridge],
     };
   }
 }

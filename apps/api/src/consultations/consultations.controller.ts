@@ -1,8 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
+import { AuditService } from '@huizhen/audit';
 import { CurrentActor, type Actor } from '@huizhen/auth';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { signRoomToken } from '@huizhen/room-token';
 import {
   AddendumDto,
   AttachStudyDto,
@@ -25,6 +28,9 @@ import { ConsultationsService } from './consultations.service';
 
 const Id = () => Param('id', ParseUUIDPipe);
 
+// Long enough to join and resume after a short drop; a new one is asked for each join.
+const ROOM_TOKEN_TTL_SECONDS = 600;
+
 @ApiTags('consultations')
 @ApiBearerAuth()
 @Controller('api/consultations')
@@ -34,6 +40,8 @@ export class ConsultationsController {
     private readonly thread: ConsultationThreadService,
     private readonly files: ConsultationAttachmentsService,
     private readonly reports: ConsultationReportService,
+    private readonly audit: AuditService,
+    @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
   ) {}
 
   @Post()
@@ -49,6 +57,18 @@ export class ConsultationsController {
   @Get('metrics')
   metrics(@CurrentActor() actor: Actor, @Query() q: MetricsQuery) {
     return this.consultations.metrics(actor, q);
+  }
+
+  /**
+   * A short-lived token for the consultation's live room on a media node (socket.io /media):
+   * only participants of a live consultation get one, with the role they have in it.
+   */
+  @Post(':id/room-token') @HttpCode(200)
+  async roomToken(@CurrentActor() actor: Actor, @Id() id: string) {
+    const { role } = await this.consultations.roomParticipant(actor, id);
+    const token = signRoomToken({ sub: actor.id, name: actor.displayName, room: id, role }, this.config.roomTokenSecret, ROOM_TOKEN_TTL_SECONDS);
+    await this.audit.record({ action: 'consultation.room_token', actor, resourceType: 'consultation', resourceId: id, details: { role } });
+    return { token, room: id, role, expiresIn: ROOM_TOKEN_TTL_SECONDS, namespace: '/media' };
   }
 
   @Get(':id')

@@ -612,6 +612,22 @@ export class ConsultationsService {
     );
   }
 
+  /** These consultations as access-policy refs (imaging reads studies linked to them through these). */
+  async accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
+    if (!consultationIds.length) return [];
+    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[])`, [consultationIds]);
+    const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
+      `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
+      [rows.map((r) => r.id)],
+    );
+    return rows.map((c) =>
+      this.ref(
+        c,
+        people.filter((p) => p.consultation_id === c.id).map((p) => ({ practitionerId: p.practitioner_id, role: p.role })),
+      ),
+    );
+  }
+
   /** Who the actor is in the consultation's live room, after the 'join' check (for the media room token). */
   async roomParticipant(actor: Actor, consultationId: string): Promise<{ consultationId: string; role: 'host' | 'township_doctor' | 'guest_specialist' | 'observer' }> {
     const { c, people } = await this.access(actor, consultationId, 'join');

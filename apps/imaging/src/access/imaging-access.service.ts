@@ -6,7 +6,12 @@ import { DomainError } from '@huizhen/platform-http';
 import { ImagingIndex, type StudyRow } from '../imaging-index.service';
 
 /** Turns consultation ids into the ResourceRefs the policy decides on (owner, participants, queue). */
-export type ConsultationResolver = (consultationIds: string[]) => Promise<ResourceRef[]>;
+/**
+ * Turns a study into the consultations that confer access to it: those linked here
+ * (imaging_study_link) and those that attached it by Study Instance UID on their side.
+ * The process that mounts both imaging and consultations provides it.
+ */
+export type ConsultationResolver = (studyInstanceUid: string, linkedConsultationIds: string[]) => Promise<ResourceRef[]>;
 
 export interface StudyAccess {
   study: StudyRow;
@@ -39,11 +44,9 @@ export class ImagingAccess {
 
   async resourceOf(study: StudyRow): Promise<ResourceRef> {
     const consultations = await this.index.consultationsOf(study.study_instance_uid);
-    const via: ResourceRef[] = consultations.length
-      ? this.consultationResolver
-        ? await this.consultationResolver(consultations)
-        : consultations.map((id) => ({ type: 'consultation' as const, id }))
-      : [];
+    const via: ResourceRef[] = this.consultationResolver
+      ? await this.consultationResolver(study.study_instance_uid, consultations)
+      : consultations.map((id) => ({ type: 'consultation' as const, id }));
     return { type: 'imaging_study', id: study.study_instance_uid, organizationId: study.organization_id, via };
   }
 

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verifyRoomToken } from '@huizhen/room-token';
+import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
+import { ServerModule } from '../../apps/server/src/server.module';
+import { as } from '../../apps/api/src/consultations/consultation.test-support';
+import { get, stow } from '../imaging/support/dicomweb-client';
+
+const CT = join('/usr/lib/python3/dist-packages/pydicom/data/test_files', 'CT_small.dcm');
+
+/**
+ * The single-process server, as a township and a county hospital use it: the township
+ * uploads a CT, asks radiology, the county radiologist reads the study through the
+ * consultation (imaging and consultations agreeing on who takes part), and both get a
+ * token for the live room.
+ */
+describe('consultation + imaging + media in one server', () => {
+  let schema: TestSchema;
+  let f: DirectoryFixture;
+  let server: Awaited<ReturnType<typeof startTestApp>>;
+  const token: Record<string, string> = {};
+
+  beforeAll(async () => {
+    schema = await TestSchema.create('server');
+    f = await seedDirectory(schema);
+    server = await startTestApp(schema.env({ DIMSE_ENABLED: 'false', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }), (config) => ServerModule.forConfig(config));
+    for (const who of ['townDoctorA', 'countyRadiologistA', 'countyRadiologistB', 'countyCardiologistA']) token[who] = await loginAs(server.url, f.user[who].username);
+  });
+  afterAll(async () => {
+    await server?.app.close();
+    await schema?.drop();
+  });
+
+  it('routes the study with the request: the claiming radiologist reads it, others do not', async () => {
+    const up = await stow(server.url, token.townDoctorA, [readFileSync(CT)]);
+    expect(up.status).toBe(200);
+    const studyUid: string = (await get(server.url, token.townDoctorA, '/dicom-web/studies')).json()[0]['0020000D'].Value[0];
+    expect(studyUid).toMatch(/^[0-9.]+$/);
+
+    const doctor = as(server.url, token.townDoctorA);
+    const patient = await doctor.post('/api/patients', { name: '王小东', sex: 'male', birthDate: '1968-04-12' }).expect(201);
+    const draft = await doctor
+      .post('/api/consultations', { patientId: patient.body.id, specialty: 'radiology', urgency: 'urgent', mode: 'both', clinicalQuestion: '右下肺阴影，请协助判断', studyInstanceUids: [studyUid] })
+      .expect(201);
+    const id = draft.body.id;
+
+    // Before it is submitted, the county radiologist has no business with the study.
+    expect((await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
+    await doctor.post(`/api/consultations/${id}/submit`).expect(200);
+    // Routed to county A's radiology queue: the radiologist there reads; the cardiologist and county B do not.
+    expect((await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(200);
+    expect((await get(server.url, token.countyCardiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
+    expect((await get(server.url, token.countyRadiologistB, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
+
+    await as(server.url, token.countyRadiologistA).post(`/api/consultations/${id}/claim`).expect(200);
+    const frame = await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`);
+    expect(frame.status).toBe(200);
+    expect(frame.json()[0]['00100010'].Value[0].Alphabetic).toBeDefined();
+
+    // The live room: both participants get a room token naming the room and their role.
+    const host = await as(server.url, token.countyRadiologistA).post(`/api/consultations/${id}/room-token`).expect(200);
+    const guest = await doctor.post(`/api/consultations/${id}/room-token`).expect(200);
+    const secret = server.config.roomTokenSecret;
+    expect(verifyRoomToken(host.body.token, secret)).toMatchObject({ room: id, role: 'host', sub: f.user.countyRadiologistA.id });
+    expect(verifyRoomToken(guest.body.token, secret)).toMatchObject({ room: id, role: 'township_doctor', sub: f.user.townDoctorA.id });
+    await as(server.url, token.countyRadiologistB).post(`/api/consultations/${id}/room-token`).expect(403);
+    await as(server.url, null).post(`/api/consultations/${id}/room-token`).expect(401);
+  });
+});
