@@ -686,29 +686,17 @@ export class ConsultationsService {
 
   /** The consultations a study is attached to, as the access policy's `via` refs (imaging reads through these). */
   async accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
-    const rows: ConsultationRow[] = await this.db.query(
-      `SELECT c.* FROM consultation_request c
-        WHERE c.id IN (SELECT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1)
-        ORDER BY c.created_at`,
+    const rows: { consultation_id: string }[] = await this.db.query(
+      `SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`,
       [studyInstanceUid],
     );
-    if (!rows.length) return [];
-    const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
-      `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
-      [rows.map((r) => r.id)],
-    );
-    return rows.map((c) =>
-      this.ref(
-        c,
-        people.filter((p) => p.consultation_id === c.id).map((p) => ({ practitionerId: p.practitioner_id, role: p.role })),
-      ),
-    );
+    return this.accessRefs(rows.map((r) => r.consultation_id));
   }
 
   /** These consultations as access-policy refs (imaging reads studies linked to them through these). */
   async accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
     if (!consultationIds.length) return [];
-    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[])`, [consultationIds]);
+    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[]) ORDER BY c.created_at`, [consultationIds]);
     const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
       `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
       [rows.map((r) => r.id)],

@@ -138,7 +138,7 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect((await specialistEvents.next('booking.cancelled')).data).toMatchObject({ bookingId: moved.body.id, reason: '患者已转诊' });
     expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, { reason: 'again' })).status).toBe(409);
     expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, {})).status).toBe(400);
-    const audit = await h.schema.query(`SELECT action FROM audit_event WHERE resource_type = 'booking' AND resource_id = ANY($1) AND outcome = 'success' ORDER BY seq`, [[booked.body.id, moved.body.id]]);
+    const audit = await h.schema.query(`SELECT action FROM audit_event WHERE resource_type = 'booking' AND resource_id = ANY($1) AND outcome = 'success' ORDER BY id`, [[booked.body.id, moved.body.id]]);
     expect(audit.map((a) => a.action)).toEqual(['booking.create', 'booking.reschedule', 'booking.cancel']);
   });
 
