@@ -118,6 +118,12 @@ const ROOM_ROLE: Record<ParticipantRole, 'host' | 'township_doctor' | 'guest_spe
  * transaction that locks the request row, asks the access policy, checks the state machine,
  * writes the status history and the audit event, then tells the people concerned on /events.
  */
+/** A consultation changed state; called inside that change's transaction (use only `m`). */
+export type TransitionListener = (
+  change: { consultationId: string; transition: Transition; from: string; to: string; actor: Actor | null; reason: string | null },
+  m: EntityManager,
+) => Promise<void>;
+
 @Injectable()
 export class ConsultationsService {
   private readonly logger = new Logger('Consultations');
@@ -332,6 +338,17 @@ export class ConsultationsService {
   }
 
   /**
+   * Lets another feature act inside the transaction of every consultation state change
+   * (scheduling releases the booked slot when a request is declined, cancelled or expires):
+   * the feature that depends on consultations subscribes, consultations knows nothing of it.
+   */
+  onTransition(listener: TransitionListener): void {
+    this.transitionListeners.push(listener);
+  }
+
+  private readonly transitionListeners: TransitionListener[] = [];
+
+  /**
    * The engine every transition goes through. The access check runs first on an unlocked
    * read (so a refused caller never waits on, or learns the state of, someone else's request),
    * then again under the row lock if the facts it rested on changed meanwhile.
@@ -398,6 +415,7 @@ export class ConsultationsService {
       [c.id, t, c.status, to, actor?.id ?? null, reason, JSON.stringify(details), now],
     );
     await this.audit.record({ action: `consultation.${t}`, actor, resourceType: 'consultation', resourceId: c.id, details: { from: c.status, to, reason, ...details } }, m);
+    for (const listener of this.transitionListeners) await listener({ consultationId: c.id, transition: t, from: c.status, to, actor, reason }, m);
     return after;
   }
 

@@ -187,6 +187,16 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body).toMatchObject({ status: 'scheduled', scheduledStart: slots[0].start });
     expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, { reason: '患者未能到场' })).status).toBe(200);
     expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body).toMatchObject({ status: 'claimed', scheduledStart: null, assignedSpecialistId: spec });
+
+    // Booked again, then the specialist declines the request: the appointment ends and its seat is offered again.
+    const again = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slots[1].id, consultationRequestId: id });
+    expect(again.status).toBe(201);
+    const freeBefore = (await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).total;
+    expect((await h.as('countyRadiologistA').post(`/api/consultations/${id}/decline`, { reason: '本周出差，请改约' })).status).toBe(200);
+    const [after] = await h.schema.query(`SELECT status, reason FROM booking WHERE id = $1`, [again.body.id]);
+    expect(after).toEqual({ status: 'cancelled', reason: 'consultation decline: 本周出差，请改约' });
+    expect((await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).total).toBe(freeBefore + 1);
+    expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body.status).toBe('submitted');
   });
 
   it('a township doctor can book only slots offered to their organization, for their organization’s requests', async () => {

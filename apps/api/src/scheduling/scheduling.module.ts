@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AvailabilityService } from './availability.service';
 import { BookingsController } from './bookings.controller';
+import { BookingRelease } from './booking-release';
 import { BookingsService } from './bookings.service';
 import { CalendarFeedController } from './calendar-feed.controller';
 import { CalendarFeedService } from './calendar-feed.service';
@@ -30,6 +31,7 @@ import { AvailabilityController, ShiftsController } from './shifts.controller';
     RotationShiftsService,
     AvailabilityService,
     BookingsService,
+    BookingRelease,
     HubReportsService,
     RotationPlansService,
     CalendarFeedService,
