@@ -173,7 +173,8 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
             <ReportSection c={c} reload={detail.reload} />
           </Space>
         </Col>
-        <Col span={7}>
+        {/* Progress and messages stay in view while the reader scrolls through images and report. */}
+        <Col span={7} style={{ position: 'sticky', top: 16, alignSelf: 'flex-start' }}>
           <Space orientation="vertical" size={16} style={{ width: '100%' }}>
             <Card title={ct('detail.timeline')} size="small">
               <StatusTimeline c={c} />

@@ -1,4 +1,4 @@
-import { Card, Empty, List, Spin, Tag, Typography } from 'antd';
+import { Card, Empty, Spin, Tag, Typography } from 'antd';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import { DicomWebClient, type SeriesSummary } from '../api/dicomweb';
@@ -33,38 +33,34 @@ function AuthImage({ url, alt, size }: { url: string; alt: string; size: number 
 }
 
 function StudySeries({ client, studyUid, selected, onSelect }: { client: DicomWebClient; studyUid: string; selected: string | null; onSelect: (series: SeriesSummary) => void }) {
-  const { ct } = useConsultText();
   const series = useApiData(() => client.seriesOfStudy(studyUid), [studyUid]);
   if (series.loading) return <Spin size="small" />;
   if (series.error) return <Typography.Text type="danger">{series.error.message}</Typography.Text>;
   return (
-    <List
-      grid={{ gutter: 8, column: 6 }}
-      dataSource={series.data ?? []}
-      header={<Typography.Text type="secondary">{ct('detail.series', { n: series.data?.length ?? 0 })}</Typography.Text>}
-      renderItem={(s) => (
-        <List.Item>
-          <div
-            role="button"
-            tabIndex={0}
-            data-testid="series-thumbnail"
-            data-study={studyUid}
-            data-series={s.seriesInstanceUid}
-            data-modality={s.modality}
-            onClick={() => onSelect(s)}
-            onKeyDown={(e) => e.key === 'Enter' && onSelect(s)}
-            style={{ cursor: 'pointer', padding: 4, borderRadius: 6, border: `2px solid ${selected === s.seriesInstanceUid ? '#1f6feb' : 'transparent'}` }}
-          >
-            <AuthImage url={`${client.root}/studies/${studyUid}/series/${s.seriesInstanceUid}/thumbnail?viewport=112,112`} alt={s.description ?? s.seriesInstanceUid} size={112} />
-            <div style={{ fontSize: 12, marginTop: 4, width: 112, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
-              <Tag style={{ marginInlineEnd: 4 }}>{s.modality ?? '?'}</Tag>
-              {s.description || `#${s.seriesNumber ?? ''}`}
-              {s.instanceCount ? ` (${s.instanceCount})` : ''}
-            </div>
+    <>
+      {(series.data ?? []).map((s) => (
+        <div
+          key={s.seriesInstanceUid}
+          role="button"
+          tabIndex={0}
+          data-testid="series-thumbnail"
+          data-study={studyUid}
+          data-series={s.seriesInstanceUid}
+          data-modality={s.modality}
+          title={s.description ?? s.seriesInstanceUid}
+          onClick={() => onSelect(s)}
+          onKeyDown={(e) => e.key === 'Enter' && onSelect(s)}
+          style={{ cursor: 'pointer', padding: 3, borderRadius: 6, border: `2px solid ${selected === s.seriesInstanceUid ? '#1f6feb' : 'transparent'}` }}
+        >
+          <AuthImage url={`${client.root}/studies/${studyUid}/series/${s.seriesInstanceUid}/thumbnail?viewport=96,96`} alt={s.description ?? s.seriesInstanceUid} size={96} />
+          <div style={{ fontSize: 12, marginTop: 4, width: 96, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
+            <Tag style={{ marginInlineEnd: 4 }}>{s.modality ?? '?'}</Tag>
+            {s.description || `#${s.seriesNumber ?? ''}`}
+            {s.instanceCount ? ` (${s.instanceCount})` : ''}
           </div>
-        </List.Item>
-      )}
-    />
+        </div>
+      ))}
+    </>
   );
 }
 
@@ -74,14 +70,16 @@ export function StudyImages({ studyUids }: { studyUids: string[] }) {
   const client = useMemo(() => new DicomWebClient(`${window.location.origin}/dicom-web`, () => api.freshAccessToken()), []);
   const [open, setOpen] = useState<{ study: string; series: string } | null>(null);
   return (
-    <Card title={ct('detail.images')} data-testid="study-images">
+    <Card title={ct('detail.images')} extra={<Typography.Text type="secondary">{ct('wizard.studies', { n: studyUids.length })}</Typography.Text>} data-testid="study-images">
       {studyUids.length === 0 ? (
         <Empty description={ct('detail.noImages')} />
       ) : (
         <>
-          {studyUids.map((uid) => (
-            <StudySeries key={uid} client={client} studyUid={uid} selected={open?.study === uid ? open.series : null} onSelect={(s) => setOpen({ study: uid, series: s.seriesInstanceUid })} />
-          ))}
+          <div style={{ display: 'flex', flexWrap: 'wrap', gap: 8 }} data-testid="series-strip">
+            {studyUids.map((uid) => (
+              <StudySeries key={uid} client={client} studyUid={uid} selected={open?.study === uid ? open.series : null} onSelect={(s) => setOpen({ study: uid, series: s.seriesInstanceUid })} />
+            ))}
+          </div>
           <div style={{ marginTop: 12 }}>
             {open ? (
               <Suspense fallback={<Spin />}>
