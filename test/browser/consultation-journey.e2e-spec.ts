@@ -115,7 +115,12 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
       for (let i = 0; i < g.columns; i++) {
         let lo = 255;
         let hi = 0;
-        for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) (lo = Math.min(lo, grey(i + di, j + dj))), (hi = Math.max(hi, grey(i + di, j + dj)));
+        for (let dj = -1; dj <= 1; dj++) {
+          for (let di = -1; di <= 1; di++) {
+            lo = Math.min(lo, grey(i + di, j + dj));
+            hi = Math.max(hi, grey(i + di, j + dj));
+          }
+        }
         const v = canvas[j * g.columns + i];
         if (v >= lo - 3 && v <= hi + 3) ok++;
       }
