@@ -228,7 +228,7 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await details.getByLabel('病史摘要').fill('咳嗽、发热 3 天，体温 38.5℃，既往体健。');
     await page.getByTestId('wizard-next').click();
     await page.getByTestId('wizard-review').waitFor();
-    expect(await page.getByTestId('wizard-review').textContent()).toContain('影像检查 4 个');
+    expect(await page.getByTestId('wizard-review').textContent()).toContain('4/4 个文件已上传，共 4 个检查');
     await screenshot(page, 'consultation-new-review-zh-CN');
     await page.getByTestId('wizard-submit').click();
     await page.waitForURL(/\/consultations\/[0-9a-f-]{36}$/);
@@ -250,6 +250,12 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await page.getByTestId(`claim-${consultationId}`).click();
     await page.waitForURL(new RegExp(`/worklist/${consultationId}$`));
     await waitFor(() => page.getByTestId('consultation-detail').getAttribute('data-status'), (s) => s === 'claimed', 'claimed');
+
+    // A word to the township doctor, whose open page shows it without a reload.
+    await page.getByTestId('thread-input').fill('已接诊，正在阅片，请稍候。');
+    await page.getByTestId('thread-send').click();
+    await township.getByTestId('thread').getByText('已接诊，正在阅片，请稍候。').waitFor();
+    await waitFor(() => township.getByTestId('consultation-detail').getAttribute('data-status'), (s) => s === 'claimed', 'the township page shows the claim');
 
     await page.locator(`[data-testid="series-thumbnail"][data-study="${CT_STUDY}"]`).first().click();
     const viewport = page.getByTestId('viewer-viewport');
@@ -312,7 +318,7 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await screenshot(t, 'consultation-signed-report-zh-CN');
 
     await t.getByTestId('main-nav').getByText('会诊申请').click();
-    await t.locator(`tr[data-id="${consultationId}"] [data-status="reported"]`).waitFor();
+    await t.locator(`tr[data-id="${consultationId}"] [data-testid="status-steps"][data-status="reported"]`).waitFor();
     await screenshot(t, 'consultations-list-zh-CN');
     await page.goto(`${app.url}/worklist?tab=mine`);
     await page.locator(`[data-testid="worklist-mine"] tr[data-id="${consultationId}"]`).waitFor();

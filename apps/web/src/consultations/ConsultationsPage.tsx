@@ -6,7 +6,7 @@ import type { ApiError } from '../api/http';
 import { useLiveEvent } from '../live/LiveEvents';
 import { EmptyState, ErrorState } from '../shell/States';
 import { useSpecialtyLabel } from '../shell/useDirectoryTerms';
-import { isConsultationEvent, StatusTag, UrgencyTag, when, type PlatformEvent } from './labels';
+import { isConsultationEvent, StatusSteps, StatusTag, UrgencyTag, when, type PlatformEvent } from './labels';
 import { useConsultText } from './text';
 
 /** One worklist box, keyset-paged ("load more" follows nextCursor), refreshed by /events. */
@@ -87,10 +87,10 @@ export function ConsultationsPage() {
             onRow={(r) => ({ 'data-id': r.id }) as React.HTMLAttributes<HTMLElement>}
             columns={[
               { title: ct('col.patient'), key: 'patient', render: (_, r) => <Link to={`/consultations/${r.id}`}>{r.patient.name}</Link> },
-              { title: ct('col.specialty'), dataIndex: 'specialty', width: 120, render: (s: string) => specialty.label(s) },
-              { title: ct('col.mode'), dataIndex: 'mode', width: 130, render: (m: WorklistItem['mode']) => ct(`mode.${m}`) },
+              { title: ct('col.specialty'), dataIndex: 'specialty', width: 100, render: (s: string) => specialty.label(s) },
               { title: ct('col.urgency'), dataIndex: 'urgency', width: 100, render: (u: WorklistItem['urgency']) => <UrgencyTag urgency={u} /> },
-              { title: ct('col.status'), dataIndex: 'status', width: 130, render: (s: WorklistItem['status']) => <StatusTag status={s} /> },
+              { title: ct('col.status'), dataIndex: 'status', width: 110, render: (s: WorklistItem['status']) => <StatusTag status={s} /> },
+              { title: ct('detail.timeline'), key: 'steps', width: 300, render: (_, r) => <StatusSteps status={r.status} at={r} /> },
               { title: ct('col.specialist'), key: 'specialist', width: 130, render: (_, r) => r.assignedSpecialist?.displayName ?? '—' },
               { title: ct('col.created'), dataIndex: 'createdAt', width: 160, render: when },
             ]}

@@ -129,7 +129,7 @@ export function NewConsultationPage() {
           <Descriptions.Item label={ct('wizard.urgency')}>{ct(`urgency.${details.urgency}`)}</Descriptions.Item>
           <Descriptions.Item label={ct('wizard.mode')}>{ct(`mode.${details.mode}`)}</Descriptions.Item>
           <Descriptions.Item label={ct('detail.images')} span={2}>
-            {upload.studyInstanceUids.length ? ct('wizard.studies', { n: upload.studyInstanceUids.length }) + '，' + ct('upload.summary', { done: upload.done, total: upload.files, studies: upload.studyInstanceUids.length }) : ct('wizard.noImages')}
+            {upload.studyInstanceUids.length ? ct('upload.summary', { done: upload.done, total: upload.files, studies: upload.studyInstanceUids.length }) : ct('wizard.noImages')}
           </Descriptions.Item>
           <Descriptions.Item label={ct('detail.question')} span={2}>
             {details.clinicalQuestion}
