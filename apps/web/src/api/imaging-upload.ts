@@ -59,11 +59,14 @@ function refusalOf(error: Error): string {
   return body.trim() || error.message;
 }
 
+// (globalThis, not window: the pure helpers here are also compiled and tested under Node.)
+const origin = () => (globalThis as { location?: { origin: string } }).location?.origin ?? '';
+
 export function uploadDicomFile(file: File, onProgress: (sent: number, total: number) => void): FileUploadHandle {
   let upload: tus.Upload | null = null;
   const promise = new Promise<UploadOutcome>((resolve, reject) => {
     upload = new tus.Upload(file, {
-      endpoint: `${window.location.origin}${UPLOAD_ENDPOINT}`,
+      endpoint: `${origin()}${UPLOAD_ENDPOINT}`,
       chunkSize: chunkSizeFor(file.size),
       retryDelays: [0, 500, 1500, 3000, 5000, 10000],
       removeFingerprintOnSuccess: true,
