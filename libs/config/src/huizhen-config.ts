@@ -297,8 +297,9 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     },
     imaging: {
       dimseEnabled: r.bool('DIMSE_ENABLED', true),
-      dimseHost: r.string('DIMSE_HOST', r.string('HOST', '0.0.0.0')),
-      dimsePort: r.int('DIMSE_PORT', 11112, 0, 65535),
+      // Tests run several servers at once: loopback and any free port there.
+      dimseHost: r.string('DIMSE_HOST', r.string('HOST', nodeEnv === 'test' ? '127.0.0.1' : '0.0.0.0')),
+      dimsePort: r.int('DIMSE_PORT', nodeEnv === 'test' ? 0 : 11112, 0, 65535),
       dimseAeTitle: r.string('DIMSE_AE_TITLE', 'HUIZHEN'),
       dimseMaxPduBytes: r.int('DIMSE_MAX_PDU_BYTES', 262144, 4096, 16 * 2 ** 20),
       dimseIdleTimeoutSeconds: r.int('DIMSE_IDLE_TIMEOUT_SECONDS', 60, 1, 3600),
