@@ -110,10 +110,9 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByRole('button', { name: '登录' }).click();
     // Back where the user was going.
     await page.waitForURL(/\/consultations$/);
-    await page.getByTestId('pending-feature').waitFor();
-    expect(await page.getByTestId('pending-feature').textContent()).toContain('会诊 API');
+    await page.getByTestId('consultations-table').waitFor();
     expect(await fitsWidth(page)).toBeLessThanOrEqual(VIEWPORT.width);
-    await screenshot(page, 'consultations-pending-zh-CN');
+    await screenshot(page, 'consultations-township-zh-CN');
   });
 
   it('gives each role its own navigation, and live updates connect on /events', async () => {
@@ -132,7 +131,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       await screenshot(page, `home-${username.replace('demo-', '')}-zh-CN`);
       if (username === 'demo-specialist') {
         await page.getByTestId('main-nav').getByText('工作列表').click();
-        await page.getByTestId('pending-feature').waitFor();
+        await page.getByTestId('worklist-queue').waitFor();
         await screenshot(page, 'worklist-specialist-zh-CN');
       }
       if (username === 'demo-hub') {

@@ -11,6 +11,10 @@ import { LoginPage } from './pages/LoginPage';
 import { PatientDetailPage } from './pages/patients/PatientDetailPage';
 import { PatientsPage } from './pages/patients/PatientsPage';
 import { AppShell } from './shell/AppShell';
+import { ConsultationDetailPage } from './consultations/ConsultationDetailPage';
+import { ConsultationsPage } from './consultations/ConsultationsPage';
+import { NewConsultationPage } from './consultations/NewConsultationPage';
+import { WorklistPage } from './worklist/WorklistPage';
 import { mayOpen } from './shell/navigation';
 import { ErrorState, PendingFeature } from './shell/States';
 
@@ -59,9 +63,12 @@ export function App() {
                 <Route index element={<HomePage />} />
                 <Route path="patients" element={<RoleGate><PatientsPage /></RoleGate>} />
                 <Route path="patients/:id" element={<RoleGate><PatientDetailPage /></RoleGate>} />
-                <Route path="consultations" element={<RoleGate><PendingFeature feature="nav.consultations" api="pending.api.consultations" /></RoleGate>} />
+                <Route path="consultations" element={<RoleGate><ConsultationsPage /></RoleGate>} />
+                <Route path="consultations/new" element={<RoleGate><NewConsultationPage /></RoleGate>} />
+                <Route path="consultations/:id" element={<RoleGate><ConsultationDetailPage from="consultations" /></RoleGate>} />
                 <Route path="bookings" element={<RoleGate><PendingFeature feature="nav.bookings" api="pending.api.scheduling" /></RoleGate>} />
-                <Route path="worklist" element={<RoleGate><PendingFeature feature="nav.worklist" api="pending.api.consultations" /></RoleGate>} />
+                <Route path="worklist" element={<RoleGate><WorklistPage /></RoleGate>} />
+                <Route path="worklist/:id" element={<RoleGate><ConsultationDetailPage from="worklist" /></RoleGate>} />
                 <Route path="rotations" element={<RoleGate><PendingFeature feature="nav.rotations" api="pending.api.scheduling" /></RoleGate>} />
                 <Route path="dashboard" element={<RoleGate><PendingFeature feature="nav.dashboard" api="pending.api.dashboard" /></RoleGate>} />
                 <Route path="admin/organizations" element={<RoleGate><OrganizationsPage /></RoleGate>} />
