@@ -16,6 +16,10 @@ import { ErrorState, PendingFeature } from './shell/States';
 
 // Cornerstone is most of the bundle: only the viewer route loads it.
 const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
+const VideoRoomPage = lazy(() => import('./video-room/VideoRoomPage').then((m) => ({ default: m.VideoRoomPage })));
+const RotationsPage = lazy(() => import('./rotations/RotationsPage').then((m) => ({ default: m.RotationsPage })));
+const HubDashboardPage = lazy(() => import('./hub/HubDashboardPage').then((m) => ({ default: m.HubDashboardPage })));
+const BookingPage = lazy(() => import('./booking/BookingPage').then((m) => ({ default: m.BookingPage })));
 
 function RequireSignIn({ children }: { children: ReactNode }) {
   const { status, loadError, reload } = useAuth();
@@ -60,10 +64,11 @@ export function App() {
                 <Route path="patients" element={<RoleGate><PatientsPage /></RoleGate>} />
                 <Route path="patients/:id" element={<RoleGate><PatientDetailPage /></RoleGate>} />
                 <Route path="consultations" element={<RoleGate><PendingFeature feature="nav.consultations" api="pending.api.consultations" /></RoleGate>} />
-                <Route path="bookings" element={<RoleGate><PendingFeature feature="nav.bookings" api="pending.api.scheduling" /></RoleGate>} />
+                <Route path="bookings" element={<RoleGate><Suspense fallback={<Spin />}><BookingPage /></Suspense></RoleGate>} />
                 <Route path="worklist" element={<RoleGate><PendingFeature feature="nav.worklist" api="pending.api.consultations" /></RoleGate>} />
-                <Route path="rotations" element={<RoleGate><PendingFeature feature="nav.rotations" api="pending.api.scheduling" /></RoleGate>} />
-                <Route path="dashboard" element={<RoleGate><PendingFeature feature="nav.dashboard" api="pending.api.dashboard" /></RoleGate>} />
+                <Route path="rotations" element={<RoleGate><Suspense fallback={<Spin />}><RotationsPage /></Suspense></RoleGate>} />
+                <Route path="dashboard" element={<RoleGate><Suspense fallback={<Spin />}><HubDashboardPage /></Suspense></RoleGate>} />
+                <Route path="room/:consultationId" element={<Suspense fallback={<Spin />}><VideoRoomPage /></Suspense>} />
                 <Route path="admin/organizations" element={<RoleGate><OrganizationsPage /></RoleGate>} />
                 <Route path="admin/consortia" element={<RoleGate><ConsortiaPage /></RoleGate>} />
                 <Route path="admin/users" element={<RoleGate><UsersPage /></RoleGate>} />
