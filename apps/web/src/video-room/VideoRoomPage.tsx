@@ -252,7 +252,11 @@ export function VideoRoomPage() {
           <Card size="small" title={t('room.participants')}>
             <List
               size="small"
-              dataSource={[...state.peers.values()]}
+              dataSource={[
+                ...state.peers.values(),
+                // Admitted from the waiting room, the server did not list who was already there: their media did.
+                ...state.tiles.filter((x) => !state.peers.has(x.peerId)).map((x) => ({ peerId: x.peerId, name: nameOf(x.peerId), role: isHost ? 'township_doctor' : 'host' })),
+              ]}
               locale={{ emptyText: t('room.alone') }}
               renderItem={(p) => (
                 <List.Item>

@@ -151,7 +151,8 @@ export function useRoom(consultationId: string) {
 
       const addPeer = (p: RoomPeer) => patch((s) => ({ peers: new Map(s.peers).set(p.peerId, p) }));
       offs.push(
-        c.on('state', (phase) => patch({ phase })),
+        // 'closed' follows 'roomEnded': keep saying why.
+        c.on('state', (phase) => patch((s) => (s.phase === 'ended' ? {} : { phase }))),
         c.on('track', (r) => patch((s) => ({ tiles: upsertTile(s.tiles, r) }))),
         c.on('trackEnded', ({ peerId, consumerId }) =>
           patch((s) => {
