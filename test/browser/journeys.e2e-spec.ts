@@ -136,7 +136,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       }
       if (username === 'demo-hub') {
         await page.getByTestId('main-nav').getByText('排班').click();
-        await page.getByTestId('pending-feature').waitFor();
+        await page.getByTestId('rotation-calendar').waitFor();
         await screenshot(page, 'rotations-hub-zh-CN');
       }
       if (username === 'demo-township') {
