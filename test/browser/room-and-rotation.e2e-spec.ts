@@ -121,8 +121,9 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await waitFor(() => specialist.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'joined', 'host joined', 20_000);
     expect(await specialist.getByTestId('room-phase').textContent()).toBe('已入会');
 
-    // The township doctor waits until the host admits them.
-    await doctor.goto(`${app.url}/room/${id}`);
+    // The township doctor comes in from the request's page and waits until the host admits them.
+    await doctor.goto(`${app.url}/consultations/${id}`);
+    await doctor.getByTestId('detail-join-room').click();
     await doctor.getByTestId('waiting-room').waitFor({ timeout: 20_000 });
     await waitFor(() => doctor.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'waiting', 'doctor in the waiting room');
     expect(await doctor.getByTestId('room-phase').textContent()).toBe('等候主持人准入');

@@ -137,6 +137,11 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
               </Button>
             ) : null}
             {requester && can('cancel') ? <ReasonButton label={ct('detail.cancel')} title={ct('detail.cancelReason')} run={(r) => consultationsApi.cancel(c.id, r).then(detail.reload)} /> : null}
+            {c.mode !== 'imaging_read' && ['claimed', 'scheduled', 'in_session'].includes(c.status) && (assignedToMe || requester) ? (
+              <Button type="primary" onClick={() => navigate(`/room/${c.id}`)} data-testid="detail-join-room">
+                {ct('detail.joinRoom')}
+              </Button>
+            ) : null}
             <Button onClick={() => navigate(`/${from}`)}>{ct('detail.back')}</Button>
           </Space>
         }
