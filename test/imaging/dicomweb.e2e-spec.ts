@@ -183,8 +183,15 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     const mrStudy = studies.find((s: any) => s['0020000D'].Value[0] === mr.study);
     expect(mrStudy['00201208'].Value[0]).toBe(8); // the eight syntaxes made from MR_small
     expect(mrStudy['00080061'].Value).toContain('MR');
+    // One audit event per listing, naming every study it showed.
+    const [listed] = await schema.query(
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY seq DESC LIMIT 1`,
+      [dir.user.townDoctorA.id],
+    );
+    expect([...listed.details.studyInstanceUids].sort()).toEqual(studies.map((s: any) => s['0020000D'].Value[0]).sort());
     const page = await get(app.url, uploader, '/dicom-web/studies?limit=1&offset=1');
     expect(page.json()).toHaveLength(1);
+    expect(page.json()[0]['0020000D'].Value[0]).toBe(studies[1]['0020000D'].Value[0]);
     const byModality = await get(app.url, uploader, '/dicom-web/studies?ModalitiesInStudy=MR&StudyDate=19000101-20991231');
     expect(byModality.json().map((s: any) => s['0020000D'].Value[0])).toContain(mr.study);
     const series = await get(app.url, uploader, `/dicom-web/studies/${mr.study}/series`);
@@ -327,6 +334,11 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(study['0020000D'].Value[0]).toMatch(/^2\.25\.\d+$/);
     expect(study['0020000D'].Value[0]).not.toBe(u.study);
     expect(JSON.stringify(study)).not.toMatch(/王|Wang/);
+    const [searchAudit] = await schema.query(
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY seq DESC LIMIT 1`,
+      [dir.user.countyRadiologistB.id],
+    );
+    expect(searchAudit.details).toMatchObject({ deidentified: true, studyInstanceUids: [u.study], deidentifiedStudyInstanceUids: [u.study] });
     // Searching by the patient's name finds nothing in de-identified studies.
     expect((await get(app.url, outsider, `/dicom-web/studies?PatientName=Wang*`)).status).toBe(204);
     const deidStudy = study['0020000D'].Value[0];

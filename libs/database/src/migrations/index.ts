@@ -3,6 +3,7 @@ import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Imaging1764100000000 } from './1764100000000-imaging';
 import { Consultations1764200000000 } from './1764200000000-consultations';
 import { Scheduling1764300000000 } from './1764300000000-scheduling';
+import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Imaging1764100000000,
   Consultations1764200000000,
   Scheduling1764300000000,
+  ImagingStudyOrder1764610000000,
 ];
