@@ -59,6 +59,11 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     }
     const [{ n }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
     expect(n).toBe(files.length);
+    // Audited per transaction (not per instance), every stored instance named.
+    const events = await schema.query(`SELECT resource_id, details FROM audit_event WHERE action = 'imaging_study.store'`);
+    expect(events.length).toBeLessThan(files.length);
+    const audited = events.flatMap((e: any) => e.details.sopInstanceUids ?? Object.values(e.details.studies).flat());
+    expect(audited.sort()).toEqual(files.map((f) => uidsOf(f).sop).sort());
     // Stored once, content-addressed, byte-identical.
     const { stored, temp } = await store.listFiles();
     expect(temp).toEqual([]);
