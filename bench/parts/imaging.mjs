@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 const dicomParser = require('dicom-parser');
 const CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 const PG = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-const ORTHANC = '/usr/sbin/Orthanc';
+const ORTHANC = process.env.HUIZHEN_BENCH_ORTHANC_BIN ?? '/usr/sbin/Orthanc';
 const ORTHANC_PLUGINS = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/share/orthanc/plugins/libOrthancGdcm.so'];
 const STUDIES = 10_000;
 
@@ -178,7 +178,7 @@ async function workload(base, headers) {
 
 // ---------- Orthanc in a loopback-only network namespace ----------
 
-function orthancProblem() {
+export function orthancProblem() {
   if (!existsSync(ORTHANC)) return `${ORTHANC} is not installed (apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm)`;
   if (!existsSync(ORTHANC_PLUGINS[0])) return 'the Orthanc DICOMweb plugin is not installed (apt-get install -y orthanc-dicomweb)';
   for (const tool of ['unshare', 'nsenter', 'ip']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing`;
@@ -236,7 +236,7 @@ function orthancWorkload(pid) {
     });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), 6 * 60_000);
+    const timer = setTimeout(() => c.kill('SIGKILL'), 4.5 * 60_000); // keeps the whole part under 10 minutes
     c.on('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`Orthanc client exited with ${code}`));
