@@ -287,7 +287,9 @@ export async function run({ repoRoot }) {
   const db = new pg.Client({ connectionString: PG });
   await db.connect();
   await db.query(`CREATE SCHEMA ${schema}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'huizhen-bench-imaging-'));
   const server = await startServer(repoRoot, {
+    DATA_DIR: dataDir,
     DATABASE_URL: PG,
     DATABASE_SCHEMA: schema,
     DATABASE_POOL_SIZE: '10',
@@ -343,6 +345,7 @@ export async function run({ repoRoot }) {
     await server.stop();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await db.end();
+    rmSync(dataDir, { recursive: true, force: true }); // over 1.5 GB of instances otherwise left in /tmp
   }
 
   const problem = orthancProblem();
