@@ -17,6 +17,7 @@ WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/apps/web/dist ./apps/web/dist
 COPY --from=build /app/package.json ./
 ARG APP=server
 ENV APP=${APP}

@@ -10,7 +10,14 @@ export default defineConfig({
   root,
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
-  resolve: { alias: { events: resolve(root, '../../node_modules/events/events.js') } },
+  resolve: {
+    alias: {
+      events: resolve(root, '../../node_modules/events/events.js'),
+      // The video room's client lives in the monorepo's libs (shared with Node tests), bundled from source.
+      '@huizhen/media-client': resolve(root, '../../libs/media-client/src/index.ts'),
+      '@huizhen/media-signaling': resolve(root, '../../libs/media-signaling/src/index.ts'),
+    },
+  },
   worker: { format: 'es' },
   build: {
     outDir: resolve(root, 'dist'),

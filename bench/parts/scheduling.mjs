@@ -2,7 +2,7 @@
 // throughput under concurrency (and a double-booking count that must be 0), planner time for a
 // province of 100 townships. Runs the built server against a scratch schema on the real
 // PostgreSQL (BENCH_DATABASE_URL, default the test database); the roster is bulk-loaded by SQL.
-import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { URLSearchParams } from 'node:url';
 import pg from 'pg';
 import { percentile, startServer } from '../support.mjs';
@@ -222,16 +222,29 @@ export async function run({ repoRoot }) {
     const targets = [];
     for (let i = 0; i < doctors.length; i++) {
       const r = (await db.query(
-        `SELECT id FROM slot WHERE host_organization_ids @> ARRAY[$1]::uuid[] AND status = 'open' AND booked_count = 0 AND start_at > now() + interval '1 day' AND id <> ALL($2::uuid[]) ORDER BY start_at LIMIT 25`,
+        `SELECT id, specialty FROM slot WHERE host_organization_ids @> ARRAY[$1]::uuid[] AND status = 'open' AND booked_count = 0 AND start_at > now() + interval '1 day' AND id <> ALL($2::uuid[]) ORDER BY start_at LIMIT 25`,
         [doctors[i].town, targets.map((t) => t.slot)],
       )).rows;
-      for (const s of r) targets.push({ slot: s.id, token: tokens[i] });
+      for (const s of r) targets.push({ slot: s.id, specialty: s.specialty, doctor: i, token: tokens[i] });
     }
+    // Every attempt is for its own real, submitted live consultation request of the doctor's township (rows by SQL).
+    const requestFor = async (t) => {
+      const d = doctors[t.doctor];
+      const [{ id: doctorId }] = (await db.query(`SELECT id FROM practitioner WHERE username = $1`, [d.username])).rows;
+      d.patient ??= (await db.query(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '压测患者', 'male', '1960-01-01') RETURNING id`, [d.town])).rows[0].id;
+      const [{ id }] = (await db.query(
+        `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, status, submitted_at)
+         VALUES ($1, $2, $3, $4, 'routine', 'live_video', '压测', 'submitted', now()) RETURNING id`,
+        [d.town, doctorId, d.patient, t.specialty],
+      )).rows;
+      await db.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'requester')`, [id, doctorId]);
+      return id;
+    };
     const attempts = [];
-    for (let k = 0; k < 4; k++) for (const t of targets) attempts.push(t);
+    for (let k = 0; k < 4; k++) for (const t of targets) attempts.push({ ...t, request: await requestFor(t) });
     attempts.sort(() => rand() - 0.5);
     t0 = performance.now();
-    const booked = await pool(attempts, 50, (a) => api(server.url, a.token, 'POST', '/api/scheduling/bookings', { slotId: a.slot, consultationRequestId: randomUUID() }));
+    const booked = await pool(attempts, 50, (a) => api(server.url, a.token, 'POST', '/api/scheduling/bookings', { slotId: a.slot, consultationRequestId: a.request }));
     const bookSeconds = (performance.now() - t0) / 1000;
     const ok = booked.filter((r) => r.status === 201).length;
     const refused = booked.filter((r) => r.status === 409).length;

@@ -39,7 +39,7 @@ describe('audit chain (real PostgreSQL)', () => {
   }
 
   it('records logins and patient creation, and the intact chain verifies', async () => {
-    const actions = (await schema.query<{ action: string }>('SELECT action FROM audit_event ORDER BY seq')).map((r) => r.action);
+    const actions = (await schema.query<{ action: string }>('SELECT action FROM audit_event ORDER BY id')).map((r) => r.action);
     expect(actions.filter((a) => a === 'auth.login')).toHaveLength(2);
     expect(actions.filter((a) => a === 'patient.create')).toHaveLength(4);
     const v = await verify();
@@ -83,7 +83,50 @@ describe('audit chain (real PostgreSQL)', () => {
       const audit = new AuditService(await fresh.connect([AuditEvent]));
       await Promise.all(Array.from({ length: 40 }, (_, i) => audit.record({ action: 'test.concurrent', details: { i } })));
       const v = await audit.verify();
-      expect(v).toEqual({ ok: true, checked: 40, lastSeq: 40 });
+      expect(v).toEqual({ ok: true, checked: 40, lastSeq: 40, pending: 0 });
+      await audit.onModuleDestroy();
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('an open transaction that audits does not hold up anyone else’s auditing', async () => {
+    const fresh = await TestSchema.create('auditopen');
+    try {
+      const db = await fresh.connect([AuditEvent]);
+      const audit = new AuditService(db);
+      const runner = db.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      await audit.record({ action: 'test.long_transaction' }, runner.manager);
+      // Another request audits while the first transaction is still open: it must finish.
+      await audit.record({ action: 'test.meanwhile' });
+      expect((await audit.verify()).checked).toBe(1);
+      await runner.commitTransaction();
+      await runner.release();
+      const v = await audit.verify();
+      expect(v).toMatchObject({ ok: true, checked: 2, pending: 0 });
+      const order = await fresh.query<{ action: string }>('SELECT action FROM audit_event ORDER BY seq');
+      expect(order.map((r) => r.action)).toEqual(['test.meanwhile', 'test.long_transaction']);
+      await audit.onModuleDestroy();
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('a rolled-back change leaves no audit event behind', async () => {
+    const fresh = await TestSchema.create('auditrollback');
+    try {
+      const db = await fresh.connect([AuditEvent]);
+      const audit = new AuditService(db);
+      await expect(
+        db.transaction(async (m) => {
+          await audit.record({ action: 'test.rolled_back' }, m);
+          throw new Error('the change failed');
+        }),
+      ).rejects.toThrow('the change failed');
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 0, pending: 0 });
+      await audit.onModuleDestroy();
     } finally {
       await fresh.drop();
     }

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,13 @@ describe('embedded database (PGlite) smoke test', () => {
     try {
       const health = await request(server.url).get('/health').expect(200);
       expect(health.body.checks.database).toMatchObject({ status: 'up', mode: 'embedded' });
+      expect(health.body.checks.media).toMatchObject({ status: 'up' });
+      // The demo township's X-ray machine is a known DICOM sender: C-ECHO as it, with dcmtk.
+      // (async: the SCP runs in this very process)
+      const echo = (aet: string) =>
+        promisify(execFile)('echoscu', ['-aet', aet, '-aec', 'HUIZHEN', '127.0.0.1', String(health.body.checks.dimse.port)], { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 10_000 });
+      await expect(echo('TOWN01_DR')).resolves.toBeDefined();
+      await expect(echo('UNKNOWN_CT')).rejects.toThrow(/Calling AE Title Not Recognized/);
 
       const orgs = await request(server.url).get('/api/organizations?limit=200').set('authorization', `Bearer ${await login(server.url, 'demo-admin')}`).expect(200);
       const levels = orgs.body.items.map((o: any) => o.level);

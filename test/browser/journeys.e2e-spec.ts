@@ -110,10 +110,9 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByRole('button', { name: '登录' }).click();
     // Back where the user was going.
     await page.waitForURL(/\/consultations$/);
-    await page.getByTestId('pending-feature').waitFor();
-    expect(await page.getByTestId('pending-feature').textContent()).toContain('会诊 API');
+    await page.getByTestId('consultations-table').waitFor();
     expect(await fitsWidth(page)).toBeLessThanOrEqual(VIEWPORT.width);
-    await screenshot(page, 'consultations-pending-zh-CN');
+    await screenshot(page, 'consultations-township-zh-CN');
   });
 
   it('gives each role its own navigation, and live updates connect on /events', async () => {
@@ -132,12 +131,12 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       await screenshot(page, `home-${username.replace('demo-', '')}-zh-CN`);
       if (username === 'demo-specialist') {
         await page.getByTestId('main-nav').getByText('工作列表').click();
-        await page.getByTestId('pending-feature').waitFor();
+        await page.getByTestId('worklist-queue').waitFor();
         await screenshot(page, 'worklist-specialist-zh-CN');
       }
       if (username === 'demo-hub') {
         await page.getByTestId('main-nav').getByText('排班').click();
-        await page.getByTestId('pending-feature').waitFor();
+        await page.getByTestId('rotation-calendar').waitFor();
         await screenshot(page, 'rotations-hub-zh-CN');
       }
       if (username === 'demo-township') {
@@ -240,18 +239,30 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByLabel('用户名').fill('web.test.radiologist');
     await page.getByLabel('初始密码').fill('Initial-pass-1');
     await page.getByLabel('姓名').fill('司马影像');
-    await page.getByLabel('所属机构').fill('青山县人民医院');
-    await page.locator('.ant-select-item-option', { hasText: '青山县人民医院' }).first().click();
-    await page.getByLabel('角色').click();
-    await page.locator('.ant-select-item-option', { hasText: '上级专家' }).click();
+    // On a busy machine a dropdown click can land before the list settles: check each choice took, else choose again.
+    const dialog = page.locator('.ant-modal');
+    const choose = async (label: string, option: string, typed?: string) => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (typed) await page.getByLabel(label).fill(typed);
+        else await page.getByLabel(label).click();
+        const item = page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: option }).first();
+        await item.waitFor();
+        await item.click();
+        const took = await dialog.locator(`[title="${option}"]`).first().waitFor({ timeout: 3000 }).then(() => true, () => false);
+        if (took) return;
+      }
+      throw new Error(`could not choose ${option} in ${label}`);
+    };
+    await choose('所属机构', '青山县人民医院', '青山县人民医院');
+    await choose('角色', '上级专家');
     await page.keyboard.press('Escape');
-    await page.getByLabel('专科').fill('放射');
-    await page.locator('.ant-select-item-option', { hasText: '放射科' }).click();
+    await choose('专科', '放射科', '放射');
     await page.getByRole('button', { name: '保存' }).click();
-    // Saved (the dialog closes) — or the server's refusal, shown in the dialog, fails the test with its words.
+    // Saved (the dialog closes) — or a refusal (the server's, or a field's), shown in the dialog, fails the test with its words.
     const outcome = await Promise.race([
-      page.locator('.ant-modal').waitFor({ state: 'detached' }).then(() => 'saved'),
+      dialog.waitFor({ state: 'detached' }).then(() => 'saved'),
       page.getByTestId('form-error').textContent(),
+      dialog.locator('.ant-form-item-explain-error').first().textContent(),
     ]);
     expect(outcome).toBe('saved');
     await page.getByPlaceholder('按姓名或用户名搜索').fill('司马影像');

@@ -190,7 +190,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(mrStudy['00080061'].Value).toContain('MR');
     // One audit event per listing, naming every study it showed.
     const [listed] = await schema.query(
-      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY seq DESC LIMIT 1`,
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY id DESC LIMIT 1`,
       [dir.user.townDoctorA.id],
     );
     expect([...listed.details.studyInstanceUids].sort()).toEqual(studies.map((s: any) => s['0020000D'].Value[0]).sort());
@@ -340,7 +340,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(study['0020000D'].Value[0]).not.toBe(u.study);
     expect(JSON.stringify(study)).not.toMatch(/王|Wang/);
     const [searchAudit] = await schema.query(
-      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY seq DESC LIMIT 1`,
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY id DESC LIMIT 1`,
       [dir.user.countyRadiologistB.id],
     );
     expect(searchAudit.details).toMatchObject({ deidentified: true, studyInstanceUids: [u.study], deidentifiedStudyInstanceUids: [u.study] });

@@ -41,8 +41,16 @@ async function expectMediaFlowing(page: Page, peerId: string, timeoutMs = 15_000
     // Say what the page saw: the log of client events and the stats of what it receives.
     throw new Error(`${e.message} from ${peerId}\nevents: ${JSON.stringify(await events(page))}\nstats: ${JSON.stringify(await stats(page))}`);
   });
-  await new Promise((r) => setTimeout(r, 1000));
-  const later = await flowFrom(page, peerId);
+  // Rising, not a rate: on a loaded machine a second may pass without a decoded frame.
+  const later = await waitFor(
+    'video frames and audio still rising',
+    async () => {
+      const f = await flowFrom(page, peerId);
+      return f.frames > first.frames && f.samples > first.samples && f.audioPackets > first.audioPackets ? f : null;
+    },
+    timeoutMs,
+    250,
+  ).catch(async () => flowFrom(page, peerId));
   expect(later.frames).toBeGreaterThan(first.frames);
   expect(later.samples).toBeGreaterThan(first.samples);
   expect(later.audioPackets).toBeGreaterThan(first.audioPackets);

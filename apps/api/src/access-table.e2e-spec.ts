@@ -137,7 +137,7 @@ describe('access policy through the API (real PostgreSQL)', () => {
 
   it('denials and PHI reads land in the audit trail', async () => {
     const rows = await schema.query<{ action: string; outcome: string; actor_username: string }>(
-      `SELECT action, outcome, actor_username FROM audit_event WHERE resource_id = $1 ORDER BY seq`,
+      `SELECT action, outcome, actor_username FROM audit_event WHERE resource_id = $1 ORDER BY id`,
       [patient.townA],
     );
     expect(rows).toEqual(expect.arrayContaining([

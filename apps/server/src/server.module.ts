@@ -6,7 +6,7 @@ import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
 import { ConsultationImagingBridge } from './consultation-imaging/consultation-imaging.bridge';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
-import { WebClientModule } from './web-client/web-client.module';
+import { WebClientModule } from '@huizhen/web-client';
 
 /** The single-node default: api + imaging + media in one process, one database, one port. */
 @Module({})

@@ -11,11 +11,19 @@ import { LoginPage } from './pages/LoginPage';
 import { PatientDetailPage } from './pages/patients/PatientDetailPage';
 import { PatientsPage } from './pages/patients/PatientsPage';
 import { AppShell } from './shell/AppShell';
+import { ConsultationDetailPage } from './consultations/ConsultationDetailPage';
+import { ConsultationsPage } from './consultations/ConsultationsPage';
+import { NewConsultationPage } from './consultations/NewConsultationPage';
+import { WorklistPage } from './worklist/WorklistPage';
 import { mayOpen } from './shell/navigation';
-import { ErrorState, PendingFeature } from './shell/States';
+import { ErrorState } from './shell/States';
 
 // Cornerstone is most of the bundle: only the viewer route loads it.
 const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
+const VideoRoomPage = lazy(() => import('./video-room/VideoRoomPage').then((m) => ({ default: m.VideoRoomPage })));
+const RotationsPage = lazy(() => import('./rotations/RotationsPage').then((m) => ({ default: m.RotationsPage })));
+const HubDashboardPage = lazy(() => import('./hub/HubDashboardPage').then((m) => ({ default: m.HubDashboardPage })));
+const BookingPage = lazy(() => import('./booking/BookingPage').then((m) => ({ default: m.BookingPage })));
 
 function RequireSignIn({ children }: { children: ReactNode }) {
   const { status, loadError, reload } = useAuth();
@@ -59,11 +67,15 @@ export function App() {
                 <Route index element={<HomePage />} />
                 <Route path="patients" element={<RoleGate><PatientsPage /></RoleGate>} />
                 <Route path="patients/:id" element={<RoleGate><PatientDetailPage /></RoleGate>} />
-                <Route path="consultations" element={<RoleGate><PendingFeature feature="nav.consultations" api="pending.api.consultations" /></RoleGate>} />
-                <Route path="bookings" element={<RoleGate><PendingFeature feature="nav.bookings" api="pending.api.scheduling" /></RoleGate>} />
-                <Route path="worklist" element={<RoleGate><PendingFeature feature="nav.worklist" api="pending.api.consultations" /></RoleGate>} />
-                <Route path="rotations" element={<RoleGate><PendingFeature feature="nav.rotations" api="pending.api.scheduling" /></RoleGate>} />
-                <Route path="dashboard" element={<RoleGate><PendingFeature feature="nav.dashboard" api="pending.api.dashboard" /></RoleGate>} />
+                <Route path="consultations" element={<RoleGate><ConsultationsPage /></RoleGate>} />
+                <Route path="consultations/new" element={<RoleGate><NewConsultationPage /></RoleGate>} />
+                <Route path="consultations/:id" element={<RoleGate><ConsultationDetailPage from="consultations" /></RoleGate>} />
+                <Route path="bookings" element={<RoleGate><Suspense fallback={<Spin />}><BookingPage /></Suspense></RoleGate>} />
+                <Route path="worklist" element={<RoleGate><WorklistPage /></RoleGate>} />
+                <Route path="worklist/:id" element={<RoleGate><ConsultationDetailPage from="worklist" /></RoleGate>} />
+                <Route path="rotations" element={<RoleGate><Suspense fallback={<Spin />}><RotationsPage /></Suspense></RoleGate>} />
+                <Route path="dashboard" element={<RoleGate><Suspense fallback={<Spin />}><HubDashboardPage /></Suspense></RoleGate>} />
+                <Route path="room/:consultationId" element={<Suspense fallback={<Spin />}><VideoRoomPage /></Suspense>} />
                 <Route path="admin/organizations" element={<RoleGate><OrganizationsPage /></RoleGate>} />
                 <Route path="admin/consortia" element={<RoleGate><ConsortiaPage /></RoleGate>} />
                 <Route path="admin/users" element={<RoleGate><UsersPage /></RoleGate>} />

@@ -89,7 +89,7 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     await policy.grant(actor.townDoctorB, { resourceType: 'imaging_study', resourceId: 'shared-study-1', action: 'read', organizationId: f.org.cityA, expiresAt: new Date(Date.now() + 60_000) });
     await expect(policy.assert(actor.cityRadiologistA, 'read', study)).resolves.toBeUndefined();
     expect((await policy.decide(actor.countyRadiologistA, 'read', study)).allowed).toBe(false);
-    const denials = await schema.query(`SELECT actor_username, outcome FROM audit_event WHERE resource_id = 'shared-study-1' ORDER BY seq`);
+    const denials = await schema.query(`SELECT actor_username, outcome FROM audit_event WHERE resource_id = 'shared-study-1' ORDER BY id`);
     expect(denials).toEqual([
       { actor_username: 'city-radiologist-a', outcome: 'denied' },
       { actor_username: 'town-doctor-b', outcome: 'success' },

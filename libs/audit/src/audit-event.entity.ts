@@ -2,10 +2,16 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
-/** One append-only audit record; `hash` covers its content and the previous record's hash. */
+const bigintNumber = { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
+
+/**
+ * One append-only audit record. `id` orders appends; the sealer later gives it its place in
+ * the chain (`seq`) and `hash`, which covers its content and the previous record's hash.
+ */
 @Entity('audit_event')
 export class AuditEvent {
-  @PrimaryColumn('bigint', { transformer: { to: (v: number) => v, from: (v: string) => Number(v) } }) seq: number;
+  @PrimaryColumn('bigint', { transformer: bigintNumber }) id: number;
+  @Column('bigint', { nullable: true, transformer: bigintNumber }) seq: number | null;
   @Column('timestamptz', { name: 'occurred_at' }) occurredAt: Date;
   @Column('uuid', { name: 'actor_id', nullable: true }) actorId: string | null;
   @Column('text', { name: 'actor_username', nullable: true }) actorUsername: string | null;
@@ -18,6 +24,6 @@ export class AuditEvent {
   @Column('text', { name: 'user_agent', nullable: true }) userAgent: string | null;
   @Column('text', { name: 'request_id', nullable: true }) requestId: string | null;
   @Column('jsonb', { default: () => "'{}'" }) details: Record<string, unknown>;
-  @Column('text', { name: 'prev_hash' }) prevHash: string;
-  @Column('text') hash: string;
+  @Column('text', { name: 'prev_hash', nullable: true }) prevHash: string | null;
+  @Column('text', { nullable: true }) hash: string | null;
 }

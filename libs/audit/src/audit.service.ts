@@ -1,7 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Actor } from '@huizhen/auth';
 import { requestContext } from '@huizhen/observability';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
@@ -22,78 +21,187 @@ export interface ChainVerification {
   ok: boolean;
   checked: number;
   lastSeq: number;
+  /** Records appended but not sealed into the chain yet (their transactions were still open). */
+  pending: number;
   /** The first record whose link does not hold, and why. */
   firstBroken?: { seq: number; problem: 'altered' | 'missing_before' | 'relinked' };
 }
 
-// Serializes appends across processes sharing the database; held to the end of the transaction.
-const AUDIT_CHAIN_LOCK = 7_412_503_2;
+// One sealer at a time across every process sharing the database.
+const AUDIT_SEALER_LOCK = 7_412_503_2;
+const SEAL_BATCH = 500;
+// Appends wait this long to be sealed in a batch; a periodic pass catches other processes' rows.
+const SEAL_DELAY_MS = 100;
+const SEAL_SWEEP_MS = 5_000;
 
+interface Row {
+  id: string;
+  occurred_at: Date;
+  actor_id: string | null;
+  actor_username: string | null;
+  actor_organization_id: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  outcome: AuditOutcome;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  seq?: string | null;
+  prev_hash?: string | null;
+  hash?: string | null;
+}
+
+function hashOf(r: Row, seq: number, prevHash: string): string {
+  return chainHash({
+    seq,
+    prevHash,
+    occurredAt: r.occurred_at,
+    actorId: r.actor_id,
+    actorUsername: r.actor_username,
+    actorOrganizationId: r.actor_organization_id,
+    action: r.action,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    outcome: r.outcome,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    details: r.details,
+  });
+}
+
+/**
+ * The audit trail. `record` appends inside the caller's transaction (the event commits or
+ * rolls back with the change it describes) and takes no lock; a sealer then links committed
+ * events into the sha256 chain in batches. Until sealed (about 0.1 s), an event is
+ * protected by the append-only trigger but not yet by the chain.
+ */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnModuleDestroy {
   private readonly logger = new Logger('Audit');
+  private sealTimer: NodeJS.Timeout | null = null;
+  private sealing: Promise<number> | null = null;
+  private readonly sweep: NodeJS.Timeout;
+  private closed = false;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.sweep = setInterval(() => this.sealSoon(), SEAL_SWEEP_MS);
+    this.sweep.unref();
+  }
 
   /**
-   * Appends one event to the chain. Pass the caller's EntityManager to make the event part
-   * of the caller's transaction: a state change and its audit commit or roll back together.
+   * Appends one event. Pass the caller's EntityManager to make the event part of the
+   * caller's transaction: a state change and its audit commit or roll back together.
    */
   async record(e: AuditRecord, manager?: EntityManager): Promise<void> {
-    if (manager?.queryRunner?.isTransactionActive) return this.append(e, manager);
-    return this.db.transaction((m) => this.append(e, m));
-  }
-
-  private async append(e: AuditRecord, m: EntityManager): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-    const last: { seq: string; hash: string }[] = await m.query('SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1');
     const ctx = requestContext.getStore();
-    const event = new AuditEvent();
-    event.seq = last.length ? Number(last[0].seq) + 1 : 1;
-    event.occurredAt = new Date();
-    event.actorId = e.actor?.id ?? null;
-    event.actorUsername = e.actor?.username ?? e.actorUsername ?? null;
-    event.actorOrganizationId = e.actor?.organizationId ?? null;
-    event.action = e.action;
-    event.resourceType = e.resourceType ?? null;
-    event.resourceId = e.resourceId ?? null;
-    event.outcome = e.outcome ?? 'success';
-    event.ip = ctx?.ip ?? null;
-    event.userAgent = ctx?.userAgent?.slice(0, 512) ?? null;
-    event.requestId = ctx?.requestId ?? null;
-    // Round-trip through JSON so what is hashed is what jsonb gives back.
-    event.details = JSON.parse(JSON.stringify(e.details ?? {}));
-    event.prevHash = last.length ? last[0].hash : GENESIS_HASH;
-    event.hash = chainHash(event);
-    await m.insert(AuditEvent, event as QueryDeepPartialEntity<AuditEvent>);
+    // Round-trip through JSON so what is stored is plain data.
+    const details = JSON.parse(JSON.stringify(e.details ?? {}));
+    await (manager ?? this.db.manager).query(
+      `INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        new Date(),
+        e.actor?.id ?? null,
+        e.actor?.username ?? e.actorUsername ?? null,
+        e.actor?.organizationId ?? null,
+        e.action,
+        e.resourceType ?? null,
+        e.resourceId ?? null,
+        e.outcome ?? 'success',
+        ctx?.ip ?? null,
+        ctx?.userAgent?.slice(0, 512) ?? null,
+        ctx?.requestId ?? null,
+        details,
+      ],
+    );
+    this.sealSoon();
   }
 
-  /** Walks the whole chain in order; reports the first record whose link does not hold. */
+  private sealSoon(): void {
+    if (this.sealTimer || this.closed) return;
+    this.sealTimer = setTimeout(() => {
+      this.sealTimer = null;
+      this.seal(false).catch((err) => {
+        if (this.db.isInitialized && !this.closed) this.logger.warn(`sealing audit events failed, will retry: ${err.message}`);
+      });
+    }, SEAL_DELAY_MS);
+    this.sealTimer.unref();
+  }
+
+  /**
+   * Links every committed, unsealed event into the chain. With `wait`, waits for another
+   * process's sealer instead of leaving the work to it. Returns how many it sealed.
+   */
+  seal(wait = true): Promise<number> {
+    // One pass at a time in this process; a caller arriving meanwhile runs its own pass after.
+    const run = async (): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const n = await this.db.transaction(async (m) => {
+          if (wait) await m.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_SEALER_LOCK]);
+          else if (!(await m.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [AUDIT_SEALER_LOCK]))[0].ok) return 0;
+          const last: { seq: string; hash: string }[] = await m.query('SELECT seq, hash FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
+          const rows: Row[] = await m.query('SELECT * FROM audit_event WHERE seq IS NULL ORDER BY id LIMIT $1', [SEAL_BATCH]);
+          if (!rows.length) return 0;
+          let seq = last.length ? Number(last[0].seq) : 0;
+          let prev = last.length ? last[0].hash : GENESIS_HASH;
+          const ids: string[] = [];
+          const seqs: number[] = [];
+          const prevs: string[] = [];
+          const hashes: string[] = [];
+          for (const r of rows) {
+            seq++;
+            const hash = hashOf(r, seq, prev);
+            ids.push(r.id);
+            seqs.push(seq);
+            prevs.push(prev);
+            hashes.push(hash);
+            prev = hash;
+          }
+          await m.query(
+            `UPDATE audit_event a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+               FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS v(id, seq, prev_hash, hash)
+              WHERE a.id = v.id`,
+            [ids, seqs, prevs, hashes],
+          );
+          return rows.length;
+        });
+        total += n;
+        if (n < SEAL_BATCH) return total;
+      }
+    };
+    const next = (this.sealing ?? Promise.resolve(0)).catch(() => 0).then(run);
+    this.sealing = next;
+    return next.finally(() => {
+      if (this.sealing === next) this.sealing = null;
+    });
+  }
+
+  /** Seals what is pending, then walks the whole chain in order; reports the first record whose link does not hold. */
   async verify(): Promise<ChainVerification> {
+    await this.seal(true);
     const pageSize = 5000;
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let checked = 0;
+    const [{ n: pending }] = await this.db.query('SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL');
     for (;;) {
-      const rows = await this.db.manager
-        .getRepository(AuditEvent)
-        .createQueryBuilder('a')
-        .where('a.seq >= :from', { from: expectedSeq })
-        .orderBy('a.seq', 'ASC')
-        .take(pageSize)
-        .getMany();
+      const rows: Row[] = await this.db.query('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq LIMIT $2', [expectedSeq, pageSize]);
       for (const row of rows) {
-        if (row.seq !== expectedSeq) return { ok: false, checked, lastSeq: expectedSeq - 1, firstBroken: { seq: row.seq, problem: 'missing_before' } };
-        if (row.prevHash !== prevHash) return { ok: false, checked, lastSeq: row.seq, firstBroken: { seq: row.seq, problem: 'relinked' } };
-        if (chainHash(row) !== row.hash) return { ok: false, checked, lastSeq: row.seq, firstBroken: { seq: row.seq, problem: 'altered' } };
+        const seq = Number(row.seq);
+        if (seq !== expectedSeq) return { ok: false, checked, lastSeq: expectedSeq - 1, pending, firstBroken: { seq, problem: 'missing_before' } };
+        if (row.prev_hash !== prevHash) return { ok: false, checked, lastSeq: seq, pending, firstBroken: { seq, problem: 'relinked' } };
+        if (hashOf(row, seq, row.prev_hash) !== row.hash) return { ok: false, checked, lastSeq: seq, pending, firstBroken: { seq, problem: 'altered' } };
         prevHash = row.hash;
         expectedSeq++;
         checked++;
       }
       if (rows.length < pageSize) break;
     }
-    if (checked === 0) this.logger.debug('audit chain is empty');
-    return { ok: true, checked, lastSeq: expectedSeq - 1 };
+    return { ok: true, checked, lastSeq: expectedSeq - 1, pending };
   }
 
   async list(filter: { resourceType?: string; resourceId?: string; actorId?: string; action?: string; limit: number; offset: number }) {
@@ -102,8 +210,16 @@ export class AuditService {
     if (filter.resourceId) qb.andWhere('a.resource_id = :rid', { rid: filter.resourceId });
     if (filter.actorId) qb.andWhere('a.actor_id = :aid', { aid: filter.actorId });
     if (filter.action) qb.andWhere('a.action = :action', { action: filter.action });
-    qb.orderBy('a.seq', 'DESC').take(filter.limit).skip(filter.offset);
+    qb.orderBy('a.id', 'DESC').take(filter.limit).skip(filter.offset);
     const [items, total] = await qb.getManyAndCount();
     return { items, total, limit: filter.limit, offset: filter.offset };
+  }
+
+  /** Seals what this process appended before the database goes away. */
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweep);
+    if (this.sealTimer) clearTimeout(this.sealTimer);
+    if (this.db.isInitialized) await this.seal(false).catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { createSecretKey } from 'node:crypto';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,7 +19,9 @@ import { RefreshToken } from './refresh-token.entity';
     TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({
       inject: [HUIZHEN_CONFIG],
-      useFactory: (config: HuizhenConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+      // A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to
+      // parse it as a public key on every single verify.
+      useFactory: (config: HuizhenConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
   providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: AccessTokenGuard }],

@@ -43,6 +43,8 @@ export interface HuizhenConfig {
   mediaMaxOutgoingBitrate: number;
   /** How long a peer whose socket dropped is kept (producers, consumers, transports) for it to resume. */
   mediaPeerGraceSeconds: number;
+  /** Where browsers reach the media node's /media namespace when it is not this server (multi-process layout). */
+  mediaPublicUrl: string | null;
   /** Key of the short-lived room tokens the api signs and media verifies (HS256). */
   roomTokenSecret: string;
   /** TURN servers handed to clients on join, with coturn REST-API time-limited credentials. */
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     mediaMaxIncomingBitrate: r.int('MEDIA_MAX_INCOMING_BITRATE', 1_500_000, 100_000, 100_000_000),
     mediaMaxOutgoingBitrate: r.int('MEDIA_MAX_OUTGOING_BITRATE', 4_000_000, 100_000, 1_000_000_000),
     mediaPeerGraceSeconds: r.int('MEDIA_PEER_GRACE_SECONDS', 30, 1, 3600),
+    mediaPublicUrl: r.url('MEDIA_PUBLIC_URL', ['http:', 'https:']),
     roomTokenSecret: r.raw('ROOM_TOKEN_SECRET') ?? '',
     turn: {
       urls: (r.raw('TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean),
@@ -297,8 +300,9 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     },
     imaging: {
       dimseEnabled: r.bool('DIMSE_ENABLED', true),
-      dimseHost: r.string('DIMSE_HOST', r.string('HOST', '0.0.0.0')),
-      dimsePort: r.int('DIMSE_PORT', 11112, 0, 65535),
+      // Tests run several servers at once: loopback and any free port there.
+      dimseHost: r.string('DIMSE_HOST', r.string('HOST', nodeEnv === 'test' ? '127.0.0.1' : '0.0.0.0')),
+      dimsePort: r.int('DIMSE_PORT', nodeEnv === 'test' ? 0 : 11112, 0, 65535),
       dimseAeTitle: r.string('DIMSE_AE_TITLE', 'HUIZHEN'),
       dimseMaxPduBytes: r.int('DIMSE_MAX_PDU_BYTES', 262144, 4096, 16 * 2 ** 20),
       dimseIdleTimeoutSeconds: r.int('DIMSE_IDLE_TIMEOUT_SECONDS', 60, 1, 3600),

@@ -154,6 +154,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     };
     this.socket = io(this.opts.url.replace(/\/$/, '') + MEDIA_NAMESPACE, {
       autoConnect: false,
+      // Its own connection: in a web app another socket (e.g. /events) on the same origin would
+      // otherwise share one Manager, whose options (transports, reconnection delays) would win.
+      forceNew: true,
       transports: this.opts.transports,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,

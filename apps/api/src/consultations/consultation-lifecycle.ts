@@ -11,13 +11,17 @@ import type { ConsultationMode, ConsultationStatus } from './consultation-terms'
  *                  ↑  │  ↺escalate        │  └──────────start_session──────────┘     │
  *                  └──decline─────────────┘        (claimed | scheduled | in_session) ─sign_report→ reported ─close→ closed
  *   submitted ─expire→ expired            draft | submitted | claimed | scheduled ─cancel→ cancelled
+ *   scheduled ─unschedule→ claimed   (its booked slot was cancelled, see ConsultationsService.releaseAppointment)
  */
-export type Transition = 'submit' | 'claim' | 'decline' | 'schedule' | 'start_session' | 'sign_report' | 'close' | 'cancel' | 'escalate' | 'expire';
+export type Transition = 'submit' | 'claim' | 'decline' | 'schedule' | 'unschedule' | 'start_session' | 'sign_report' | 'close' | 'cancel' | 'escalate' | 'expire';
 
 export interface TransitionRule {
   from: readonly ConsultationStatus[];
   to: ConsultationStatus;
-  /** What the access policy is asked; null = the system's own move (deadline sweep), no actor. */
+  /**
+   * What the access policy is asked; null = no route of its own: the system's move (deadline
+   * sweep, no actor) or one that follows a booking in scheduling (whose policy check it rests on).
+   */
   action: PolicyAction | null;
   /** Only the assigned specialist may make it (on top of the policy's answer). */
   assignedOnly?: boolean;
@@ -34,6 +38,7 @@ export const TRANSITIONS: Record<Transition, TransitionRule> = {
   claim: { from: ['submitted'], to: 'claimed', action: 'claim' },
   decline: { from: ['claimed', 'scheduled'], to: 'submitted', action: 'update', assignedOnly: true },
   schedule: { from: ['claimed', 'scheduled'], to: 'scheduled', action: 'update', assignedOnly: true, modes: LIVE },
+  unschedule: { from: ['scheduled'], to: 'claimed', action: null, modes: LIVE },
   start_session: { from: ['claimed', 'scheduled'], to: 'in_session', action: 'join', assignedOnly: true, modes: LIVE },
   sign_report: { from: ['claimed', 'scheduled', 'in_session'], to: 'reported', action: 'sign', assignedOnly: true },
   close: { from: ['reported'], to: 'closed', action: 'update', requesterSide: true },

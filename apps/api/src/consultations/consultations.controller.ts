@@ -68,7 +68,8 @@ export class ConsultationsController {
     const { role } = await this.consultations.roomParticipant(actor, id);
     const token = signRoomToken({ sub: actor.id, name: actor.displayName, room: id, role }, this.config.roomTokenSecret, ROOM_TOKEN_TTL_SECONDS);
     await this.audit.record({ action: 'consultation.room_token', actor, resourceType: 'consultation', resourceId: id, details: { role } });
-    return { token, room: id, role, expiresIn: ROOM_TOKEN_TTL_SECONDS, namespace: '/media' };
+    // url null: the media namespace is on this origin (single-process server).
+    return { token, room: id, role, expiresIn: ROOM_TOKEN_TTL_SECONDS, namespace: '/media', url: this.config.mediaPublicUrl };
   }
 
   @Get(':id')

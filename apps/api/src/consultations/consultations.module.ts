@@ -4,6 +4,7 @@ import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { ConsultationAttachmentsService } from './consultation-attachments.service';
 import { ConsultationReportService } from './consultation-report.service';
 import { ConsultationRouting } from './consultation-routing';
+import { ConsultationSlotBookings } from './consultation-slot-bookings';
 import { ConsultationThreadService } from './consultation-thread.service';
 import { ConsultationsController } from './consultations.controller';
 import { ConsultationsService } from './consultations.service';
@@ -17,12 +18,13 @@ import { DeadlineSweeper } from './deadline-sweeper';
     // One clock object per app, so a test can steer the time of the app it started.
     { provide: CONSULTATION_CLOCK, useFactory: (): Clock => ({ now: () => new Date() }) },
     ConsultationsService,
+    ConsultationSlotBookings,
     ConsultationRouting,
     ConsultationThreadService,
     ConsultationAttachmentsService,
     ConsultationReportService,
     DeadlineSweeper,
   ],
-  exports: [ConsultationsService, ConsultationReportService, ConsultationRouting, CONSULTATION_CLOCK],
+  exports: [ConsultationsService, ConsultationSlotBookings, ConsultationReportService, ConsultationRouting, CONSULTATION_CLOCK],
 })
 export class ConsultationsModule {}

@@ -73,6 +73,17 @@ export interface ConsultationSummary {
   createdAt: Date;
 }
 
+/** A booked slot, as scheduling tells it. */
+export interface SlotAppointment {
+  bookingId: string;
+  slotId: string;
+  specialistId: string;
+  start: Date;
+}
+
+/** What to do once the caller's transaction has committed (the events of the transitions made in it). */
+export type AfterCommit = () => Promise<void>;
+
 /** What a transition's own step changes besides the status, inside the transaction. */
 export type TransitionStep = (c: ConsultationRow, m: EntityManager, now: Date) => Promise<{ patch?: Record<string, unknown>; details?: Record<string, unknown> } | void>;
 
@@ -86,6 +97,7 @@ const EVENT_NAME: Record<Transition, string> = {
   claim: 'consultation.claimed',
   decline: 'consultation.declined',
   schedule: 'consultation.scheduled',
+  unschedule: 'consultation.unscheduled',
   start_session: 'consultation.session_started',
   sign_report: 'consultation.reported',
   close: 'consultation.closed',
@@ -106,6 +118,12 @@ const ROOM_ROLE: Record<ParticipantRole, 'host' | 'township_doctor' | 'guest_spe
  * transaction that locks the request row, asks the access policy, checks the state machine,
  * writes the status history and the audit event, then tells the people concerned on /events.
  */
+/** A consultation changed state; called inside that change's transaction (use only `m`). */
+export type TransitionListener = (
+  change: { consultationId: string; transition: Transition; from: string; to: string; actor: Actor | null; reason: string | null },
+  m: EntityManager,
+) => Promise<void>;
+
 @Injectable()
 export class ConsultationsService {
   private readonly logger = new Logger('Consultations');
@@ -238,6 +256,98 @@ export class ConsultationsService {
     return this.transition(actor, id, 'cancel', async (_c, _m, now) => ({ patch: { closed_at: now } }), { reason });
   }
 
+  // ---- booked slots (scheduling calls these inside its booking transaction) ----------------
+
+  /**
+   * A slot of a specialist's rotation was booked for this request: the request takes the
+   * slot's time. Run in the booking's transaction (m), after scheduling checked that the
+   * actor may book for the requesting organization; nothing here uses another connection.
+   *
+   * - submitted (still in a queue): the township chose that specialist's clinic, which the hub
+   *   rostered for it, so the slot's specialist is assigned (a `claim` made through the
+   *   booking, audited as such) and the request is scheduled at the slot's start;
+   * - claimed or scheduled: only a slot of the assigned specialist fits (409 otherwise); the
+   *   `schedule` transition carries the slot's start (a second booking replaces the time);
+   * - anything else, or an imaging-read request, cannot take a slot (409).
+   *
+   * `follow`: the booking was moved by a rotation change, not chosen by a person; a request no
+   * longer waiting for that specialist is left as it is instead of refusing the coordinator's change.
+   */
+  async takeAppointment(m: EntityManager, actor: Actor, id: string, slot: SlotAppointment, opts: { follow?: boolean } = {}): Promise<AfterCommit> {
+    const c = await this.lock(m, id);
+    const refuse = (code: string, message: string): AfterCommit => {
+      if (opts.follow) return async () => {};
+      throw new DomainError(code, HttpStatus.CONFLICT, message, { consultationId: id, status: c.status, mode: c.mode });
+    };
+    if (c.mode === 'imaging_read') return refuse('consultation_not_live', 'an imaging-read consultation is answered by report; only live (video or both) consultations take a slot');
+    if (!['submitted', 'claimed', 'scheduled'].includes(c.status)) {
+      return refuse('consultation_not_bookable', c.status === 'draft' ? 'submit the consultation request before booking a slot for it' : `a consultation that is ${c.status} cannot take a slot`);
+    }
+    const now = this.clock.now();
+    const done: { t: Transition; before: ConsultationRow; after: ConsultationRow }[] = [];
+    let current = c;
+    if (c.status === 'submitted') {
+      if (opts.follow) return async () => {};
+      if (c.declined_by.includes(slot.specialistId)) return refuse('specialist_declined', 'this specialist declined the request before; book a slot of another specialist');
+      const [who]: { organization_id: string }[] = await m.query(`SELECT organization_id FROM practitioner WHERE id = $1`, [slot.specialistId]);
+      checkTransition('claim', c.status, c.mode);
+      await m.query(
+        `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'assigned_specialist')
+         ON CONFLICT (consultation_id, practitioner_id) DO UPDATE SET role = 'assigned_specialist', active = true`,
+        [c.id, slot.specialistId],
+      );
+      const after = await this.applyTransition(m, c, 'claim', actor, now, { assigned_specialist_id: slot.specialistId, assigned_organization_id: who.organization_id, claimed_at: now }, null, {
+        via: 'booking',
+        bookingId: slot.bookingId,
+        specialistId: slot.specialistId,
+      });
+      done.push({ t: 'claim', before: c, after });
+      current = after;
+    } else if (c.assigned_specialist_id !== slot.specialistId) {
+      return refuse('specialist_mismatch', 'this consultation is assigned to another specialist; book a slot of the assigned specialist');
+    }
+    checkTransition('schedule', current.status, current.mode);
+    const after = await this.applyTransition(m, current, 'schedule', actor, now, { scheduled_start: slot.start }, null, {
+      start: slot.start.toISOString(),
+      via: 'booking',
+      bookingId: slot.bookingId,
+      slotId: slot.slotId,
+    });
+    done.push({ t: 'schedule', before: current, after });
+    return async () => {
+      for (const d of done) await this.afterTransition(d.t, d.before, d.after);
+    };
+  }
+
+  /**
+   * The booking that scheduled this request was cancelled (by the township, or by a rotation
+   * change): a request still scheduled at that slot's time goes back to claimed, with its
+   * specialist, waiting for a new time. In the caller's transaction (m).
+   */
+  async releaseAppointment(m: EntityManager, actor: Actor, id: string, slot: SlotAppointment, reason: string | null): Promise<AfterCommit> {
+    const c = await this.lock(m, id);
+    if (c.status !== 'scheduled' || c.scheduled_start?.getTime() !== slot.start.getTime() || c.assigned_specialist_id !== slot.specialistId) return async () => {};
+    const after = await this.applyTransition(m, c, 'unschedule', actor, this.clock.now(), { scheduled_start: null }, reason, { via: 'booking', bookingId: slot.bookingId });
+    return () => this.afterTransition('unschedule', c, after);
+  }
+
+  /** Facts scheduling needs about a request before booking for it; null when there is none. */
+  async bookingFacts(id: string): Promise<{ id: string; organizationId: string; specialty: string; mode: ConsultationMode; status: ConsultationStatus } | null> {
+    const [c]: ConsultationRow[] = await this.db.query(`SELECT id, requesting_organization_id, specialty, mode, status FROM consultation_request WHERE id = $1`, [id]);
+    return c ? { id: c.id, organizationId: c.requesting_organization_id, specialty: c.specialty, mode: c.mode, status: c.status } : null;
+  }
+
+  /**
+   * Lets another feature act inside the transaction of every consultation state change
+   * (scheduling releases the booked slot when a request is declined, cancelled or expires):
+   * the feature that depends on consultations subscribes, consultations knows nothing of it.
+   */
+  onTransition(listener: TransitionListener): void {
+    this.transitionListeners.push(listener);
+  }
+
+  private readonly transitionListeners: TransitionListener[] = [];
+
   /**
    * The engine every transition goes through. The access check runs first on an unlocked
    * read (so a refused caller never waits on, or learns the state of, someone else's request),
@@ -305,6 +415,7 @@ export class ConsultationsService {
       [c.id, t, c.status, to, actor?.id ?? null, reason, JSON.stringify(details), now],
     );
     await this.audit.record({ action: `consultation.${t}`, actor, resourceType: 'consultation', resourceId: c.id, details: { from: c.status, to, reason, ...details } }, m);
+    for (const listener of this.transitionListeners) await listener({ consultationId: c.id, transition: t, from: c.status, to, actor, reason }, m);
     return after;
   }
 
@@ -593,29 +704,17 @@ export class ConsultationsService {
 
   /** The consultations a study is attached to, as the access policy's `via` refs (imaging reads through these). */
   async accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
-    const rows: ConsultationRow[] = await this.db.query(
-      `SELECT c.* FROM consultation_request c
-        WHERE c.id IN (SELECT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1)
-        ORDER BY c.created_at`,
+    const rows: { consultation_id: string }[] = await this.db.query(
+      `SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`,
       [studyInstanceUid],
     );
-    if (!rows.length) return [];
-    const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
-      `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
-      [rows.map((r) => r.id)],
-    );
-    return rows.map((c) =>
-      this.ref(
-        c,
-        people.filter((p) => p.consultation_id === c.id).map((p) => ({ practitionerId: p.practitioner_id, role: p.role })),
-      ),
-    );
+    return this.accessRefs(rows.map((r) => r.consultation_id));
   }
 
   /** These consultations as access-policy refs (imaging reads studies linked to them through these). */
   async accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
     if (!consultationIds.length) return [];
-    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[])`, [consultationIds]);
+    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[]) ORDER BY c.created_at`, [consultationIds]);
     const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
       `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
       [rows.map((r) => r.id)],

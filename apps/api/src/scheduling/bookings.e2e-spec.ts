@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { BookingsService } from './bookings.service';
-import { TEST_NOW, client, connectEvents, eventLog, shiftBody, startScheduling, type SchedulingHarness } from './scheduling.test-support';
+import { TEST_NOW, client, connectEvents, eventLog, shiftBody, startScheduling, submittedRequest, submittedRequests, type SchedulingHarness } from './scheduling.test-support';
 
 describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', () => {
   let h: SchedulingHarness;
@@ -28,7 +28,8 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect(page.total).toBe(20);
     const slots: string[] = page.items.map((s: any) => s.id);
     const doctor = client(h.api.url, h.token.townDoctorA);
-    const attempts = Array.from({ length: 200 }, (_, i) => doctor.post('/api/scheduling/bookings', { slotId: slots[i % 20], consultationRequestId: randomUUID() }));
+    const requests = await submittedRequests(h, 'townDoctorA', 'cardiology', 200);
+    const attempts = Array.from({ length: 200 }, (_, i) => doctor.post('/api/scheduling/bookings', { slotId: slots[i % 20], consultationRequestId: requests[i] }));
     const replies = await Promise.all(attempts);
     const byStatus = replies.reduce<Record<number, number>>((acc, r) => ((acc[r.status] = (acc[r.status] ?? 0) + 1), acc), {});
     expect(byStatus).toEqual({ 201: 20, 409: 180 });
@@ -46,12 +47,21 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect(overlapping).toEqual([{ n: 0 }]);
     expect(await h.schema.query(`SELECT count(*)::int AS n FROM slot WHERE shift_id = $1 AND booked_count <> 1`, [shift.body.id])).toEqual([{ n: 0 }]);
     expect((await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-01T00:00:00Z&to=2027-03-03T00:00:00Z`)).total).toBe(0);
+    // Each winner's consultation took its slot in the same transaction; the losers' still wait.
+    const consultations = await h.schema.query(
+      `SELECT c.status, c.assigned_specialist_id, c.scheduled_start = lower(b.period) AS at_slot FROM consultation_request c LEFT JOIN booking b ON b.consultation_request_id = c.id AND b.status = 'booked'
+        WHERE c.id = ANY($1::uuid[])`,
+      [requests],
+    );
+    expect(consultations.filter((c) => c.status === 'scheduled' && c.assigned_specialist_id === spec && c.at_slot === true)).toHaveLength(20);
+    expect(consultations.filter((c) => c.status === 'submitted' && c.assigned_specialist_id === null)).toHaveLength(180);
     // The constraint is the guarantee, not the slot counter: a second appointment at the same time is refused by PostgreSQL.
     const [b] = await h.schema.query(`SELECT * FROM booking WHERE shift_id = $1 LIMIT 1`, [shift.body.id]);
+    const [waiting] = await h.schema.query(`SELECT id FROM consultation_request WHERE id = ANY($1::uuid[]) AND status = 'submitted' LIMIT 1`, [requests]);
     await expect(
       h.schema.query(
         `INSERT INTO booking (slot_id, shift_id, specialist_id, period, seat, capacity, consultation_request_id, requesting_organization_id, booked_by) VALUES ($1,$2,$3,$4,1,1,$5,$6,$7)`,
-        [b.slot_id, b.shift_id, b.specialist_id, b.period, randomUUID(), b.requesting_organization_id, b.booked_by],
+        [b.slot_id, b.shift_id, b.specialist_id, b.period, waiting.id, b.requesting_organization_id, b.booked_by],
       ),
     ).rejects.toMatchObject({ code: '23P01', constraint: 'booking_no_double_booking' });
   });
@@ -61,7 +71,7 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     const spec = f.user.countyRadiologistA.id;
     await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(spec, [f.org.townA], { start: '2027-03-02T09:00', end: '2027-03-02T12:00' }));
     const [s1, s2] = (await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-02T00:00:00Z&to=2027-03-03T00:00:00Z`)).items;
-    const req = randomUUID();
+    const req = await submittedRequest(h, 'townDoctorA', 'radiology');
     const tries = await Promise.all(Array.from({ length: 6 }, () => h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: s1.id, consultationRequestId: req }, { 'Idempotency-Key': 'retry-1' })));
     expect(tries.filter((t) => t.status === 201)).toHaveLength(1);
     expect(tries.filter((t) => t.status === 200)).toHaveLength(5);
@@ -91,7 +101,7 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     sockets.push(specialistSocket, doctorSocket);
     const specialistEvents = eventLog(specialistSocket);
     const doctorEvents = eventLog(doctorSocket);
-    const req = randomUUID();
+    const req = await submittedRequest(h, 'townDoctorA', 'radiology');
     const booked = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slots[0].id, consultationRequestId: req });
     expect(booked.status).toBe(201);
     expect((await specialistEvents.next('booking.created')).data).toMatchObject({ bookingId: booked.body.id, localStart: '2027-03-03T14:00' });
@@ -128,18 +138,77 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect((await specialistEvents.next('booking.cancelled')).data).toMatchObject({ bookingId: moved.body.id, reason: '患者已转诊' });
     expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, { reason: 'again' })).status).toBe(409);
     expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, {})).status).toBe(400);
-    const audit = await h.schema.query(`SELECT action FROM audit_event WHERE resource_type = 'booking' AND resource_id = ANY($1) AND outcome = 'success' ORDER BY seq`, [[booked.body.id, moved.body.id]]);
+    const audit = await h.schema.query(`SELECT action FROM audit_event WHERE resource_type = 'booking' AND resource_id = ANY($1) AND outcome = 'success' ORDER BY id`, [[booked.body.id, moved.body.id]]);
     expect(audit.map((a) => a.action)).toEqual(['booking.create', 'booking.reschedule', 'booking.cancel']);
+  });
+
+  it('booking a slot for a claimed live consultation schedules it at the slot; another organization gets 403, an unknown request 404', async () => {
+    const { f } = h;
+    const spec = f.user.countyRadiologistA.id;
+    // The whole way through the API: patient, live request submitted to the county queue, claimed.
+    const patient = await h.as('townDoctorA').post('/api/patients', { name: '李秀英', sex: 'female', birthDate: '1959-09-09' });
+    expect(patient.status).toBe(201);
+    const created = await h.as('townDoctorA').post('/api/consultations', { patientId: patient.body.id, specialty: 'radiology', urgency: 'routine', mode: 'live_video', clinicalQuestion: '胸片复查，请视频会诊', submit: true });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect((await h.as('countyRadiologistA').post(`/api/consultations/${id}/claim`)).status).toBe(200);
+    await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(spec, [f.org.townA, f.org.townB], { start: '2027-03-15T10:00', end: '2027-03-15T11:00' }));
+    const slots = (await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).items;
+    expect(slots).toHaveLength(2);
+
+    // Township B may not book for township A's request, even on a slot offered to both; nothing changes.
+    const foreign = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[0].id, consultationRequestId: id });
+    expect(foreign.status).toBe(403);
+    const unknown = randomUUID();
+    const missing = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slots[0].id, consultationRequestId: unknown });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ details: { code: 'consultation_request_not_found' } });
+    expect(missing.body.message).toContain(`consultation request ${unknown} does not exist`);
+    // A slot of another specialist does not fit a request its specialist already claimed: nothing is booked.
+    await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(f.user.cityRadiologistA.id, [f.org.townA], { start: '2027-03-15T14:00', end: '2027-03-15T14:30' }));
+    const [otherSlot] = (await slotsOf('townDoctorA', `specialistId=${f.user.cityRadiologistA.id}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).items;
+    const mismatch = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: otherSlot.id, consultationRequestId: id });
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body.details.code).toBe('specialist_mismatch');
+    expect((await slotsOf('townDoctorA', `specialistId=${f.user.cityRadiologistA.id}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).total).toBe(1); // the seat was given back
+    expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body.status).toBe('claimed');
+
+    const booked = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slots[1].id, consultationRequestId: id });
+    expect(booked.status).toBe(201);
+    const seen = await h.as('countyRadiologistA').get(`/api/consultations/${id}`);
+    expect(seen.body).toMatchObject({ status: 'scheduled', assignedSpecialistId: spec, scheduledStart: slots[1].start });
+    expect(seen.body.statusHistory.at(-1)).toMatchObject({ transition: 'schedule', from: 'claimed', to: 'scheduled', actorId: f.user.townDoctorA.id, details: { via: 'booking', bookingId: booked.body.id, start: slots[1].start } });
+    const audit = await h.schema.query(`SELECT action, actor_id FROM audit_event WHERE resource_id = $1 AND action = 'consultation.schedule'`, [id]);
+    expect(audit).toEqual([{ action: 'consultation.schedule', actor_id: f.user.townDoctorA.id }]);
+
+    // Moving the booking moves the consultation; cancelling it leaves the request claimed, waiting for a time.
+    const moved = await h.as('townDoctorA').post(`/api/scheduling/bookings/${booked.body.id}/reschedule`, { slotId: slots[0].id, reason: '提前' });
+    expect(moved.status).toBe(201);
+    expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body).toMatchObject({ status: 'scheduled', scheduledStart: slots[0].start });
+    expect((await h.as('townDoctorA').post(`/api/scheduling/bookings/${moved.body.id}/cancel`, { reason: '患者未能到场' })).status).toBe(200);
+    expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body).toMatchObject({ status: 'claimed', scheduledStart: null, assignedSpecialistId: spec });
+
+    // Booked again, then the specialist declines the request: the appointment ends and its seat is offered again.
+    const again = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slots[1].id, consultationRequestId: id });
+    expect(again.status).toBe(201);
+    const freeBefore = (await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).total;
+    expect((await h.as('countyRadiologistA').post(`/api/consultations/${id}/decline`, { reason: '本周出差，请改约' })).status).toBe(200);
+    const [after] = await h.schema.query(`SELECT status, reason FROM booking WHERE id = $1`, [again.body.id]);
+    expect(after).toEqual({ status: 'cancelled', reason: 'consultation decline: 本周出差，请改约' });
+    expect((await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).total).toBe(freeBefore + 1);
+    expect((await h.as('townDoctorA').get(`/api/consultations/${id}`)).body.status).toBe('submitted');
   });
 
   it('a township doctor can book only slots offered to their organization, for their organization’s requests', async () => {
     const { f } = h;
     await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(f.user.cityRadiologistA.id, [f.org.townA], { start: '2027-03-04T09:00', end: '2027-03-04T10:00' }));
     const [slot] = (await slotsOf('townDoctorA', `specialistId=${f.user.cityRadiologistA.id}&from=2027-03-04T00:00:00Z&to=2027-03-05T00:00:00Z`)).items;
-    const notOffered = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: randomUUID() });
+    const townB = await submittedRequest(h, 'townDoctorB', 'radiology');
+    const notOffered = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: townB });
     expect(notOffered.status).toBe(403);
     expect(notOffered.body.details.code).toBe('slot_not_offered');
-    expect((await h.as('hubCoordinator').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: randomUUID() })).status).toBe(403);
+    expect((await h.as('townDoctorB').post(`/api/consultations/${townB}/cancel`, { reason: '患者已去县医院' })).status).toBe(200); // no longer waiting
+    expect((await h.as('hubCoordinator').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology') })).status).toBe(403);
     // A township doctor's default search shows only what is offered to them.
     expect((await slotsOf('townDoctorB', `specialistId=${f.user.cityRadiologistA.id}&from=2027-03-04T00:00:00Z&to=2027-03-05T00:00:00Z`)).total).toBe(0);
     expect((await slotsOf('townDoctorB', `specialty=radiology&mode=remote_block&organizationId=${f.org.townA}&from=2027-03-04T00:00:00Z&to=2027-03-05T00:00:00Z`)).total).toBe(2);
@@ -150,7 +219,7 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     const spec = f.user.cityRadiologistA.id;
     await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(spec, [f.org.townA], { start: '2027-03-05T09:00', end: '2027-03-05T10:00' }));
     const [slot] = (await slotsOf('townDoctorA', `specialistId=${spec}&from=2027-03-05T00:00:00Z&to=2027-03-06T00:00:00Z`)).items;
-    const booked = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: randomUUID() });
+    const booked = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: slot.id, consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology') });
     const doctor = eventLog(await connectEvents(h.api.url, h.token.townDoctorA));
     const specialist = eventLog(await connectEvents(h.api.url, h.token.cityRadiologistA));
     const sweep = h.api.app.get(BookingsService);
@@ -168,9 +237,10 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     const visit = await h.as('cityCoordinatorB').post('/api/scheduling/shifts', shiftBody(spec, [f.org.townB], { mode: 'on_site_visit', start: '2027-03-08T09:00', end: '2027-03-08T11:00', rrule: 'FREQ=DAILY;COUNT=3' }));
     expect(visit.status).toBe(201);
     const slots = (await slotsOf('townDoctorB', `specialistId=${spec}&from=2027-03-08T00:00:00Z&to=2027-03-11T00:00:00Z&limit=20`)).items;
-    const day1 = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[0].id, consultationRequestId: randomUUID() });
-    const day2 = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[4].id, consultationRequestId: randomUUID() });
-    const leftWaiting = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[5].id, consultationRequestId: randomUUID() });
+    const [r1, r2, r3] = await submittedRequests(h, 'townDoctorB', 'radiology', 3);
+    const day1 = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[0].id, consultationRequestId: r1 });
+    const day2 = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[4].id, consultationRequestId: r2 });
+    const leftWaiting = await h.as('townDoctorB').post('/api/scheduling/bookings', { slotId: slots[5].id, consultationRequestId: r3 });
     await h.as('townDoctorB').post(`/api/scheduling/bookings/${leftWaiting.body.id}/cancel`, { reason: '专家时间冲突' });
     expect((await h.as('countyRadiologistB').post(`/api/scheduling/bookings/${day1.body.id}/outcome`, { outcome: 'fulfilled' })).status).toBe(409); // not started yet
     h.clock.now = () => new Date('2027-03-10T00:30:00Z'); // 08:30 on the third visit day
@@ -187,7 +257,7 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
       expect(unfilled.body.items.map((o: any) => o.localStart)).toEqual(['2027-03-10T09:00']);
       const coverage = await h.as('cityCoordinatorB').get(`/api/scheduling/hub/coverage?${range}`);
       expect(coverage.body.items).toEqual([expect.objectContaining({ organizationId: f.org.townB, specialty: 'radiology', seatsOffered: 12, seatsBooked: 2, seatsFree: 10, requestsWaiting: 1 })]);
-      expect(coverage.body.waitingSource).toBe('UnrebookedRequestsDemand');
+      expect(coverage.body.waitingSource).toBe('ConsultationSlotBookings'); // r3: booking cancelled, claimed again, waiting for a time
       // City B's coordinator sees nothing of city A; the province hub sees both.
       const cityB = await h.as('cityCoordinatorB').get('/api/scheduling/hub/utilization?from=2027-03-01T00:00:00Z&to=2027-03-06T00:00:00Z');
       expect(cityB.body.items.map((i: any) => i.specialistId)).toEqual([f.user.countyRadiologistA.id]); // only the block that also serves township B

@@ -9,7 +9,7 @@ import type { Page } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { EXCLUSION_VIOLATION, HOLDING_STATUSES, UNIQUE_VIOLATION, claimSeat, insertBooking, pgCode, pgConstraint, releaseSeat, returning } from './booking-store';
-import { CONSULTATION_REQUESTS, type ConsultationRequestSource } from './consultation-links';
+import { CONSULTATION_REQUESTS, type AfterCommit, type ConsultationRequestSource } from './consultation-links';
 import { instantToLocal } from './recurrence';
 import type { BookSlotDto, CancelBookingDto, RangeQuery, RescheduleBookingDto, SlotQuery } from './scheduling.dto';
 import { SCHEDULING_CLOCK, type BookingStatus, type SchedulingClock, type ShiftMode } from './scheduling-terms';
@@ -180,18 +180,23 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
       if (replay) return { booking: replay, replayed: true };
     }
     const request = await this.requests.describe(dto.consultationRequestId, actor);
-    if (!request) throw new DomainError('consultation_request_not_found', HttpStatus.NOT_FOUND, `consultation request ${dto.consultationRequestId} does not exist`);
+    if (!request) {
+      throw new DomainError('consultation_request_not_found', HttpStatus.NOT_FOUND, `consultation request ${dto.consultationRequestId} does not exist; a slot is booked for a submitted live consultation request of your organization`);
+    }
     await this.policy.assert(actor, 'book', { type: 'booking', organizationId: request.organizationId });
     let id: string;
+    let afterCommit: AfterCommit;
     try {
       await this.checkSlot(dto.slotId, request.organizationId, request.specialty);
-      id = await this.db.transaction(async (m) => {
+      ({ id, afterCommit } = await this.db.transaction(async (m) => {
         const seat = await claimSeat(m, dto.slotId);
         if (!seat) throw await this.slotTaken(dto.slotId, m);
         const bookingId = await insertBooking(m, seat, { consultationRequestId: request.id, organizationId: request.organizationId, bookedBy: actor.id, idempotencyKey: key });
         await this.audit.record({ action: 'booking.create', actor, resourceType: 'booking', resourceId: bookingId, details: { slotId: dto.slotId, consultationRequestId: request.id, start: seat.start.toISOString() } }, m);
-        return bookingId;
-      });
+        // The request takes the slot in the same transaction: scheduled at its start, or nothing is booked.
+        const after = await this.requests.appointmentBooked(m, actor, request.id, { bookingId, slotId: seat.slotId, specialistId: seat.specialistId, start: seat.start });
+        return { id: bookingId, afterCommit: after };
+      }));
     } catch (e) {
       // A concurrent retry with the same key may have won the slot (or the request) first.
       const replay = key ? await this.replay(actor, key, dto) : null;
@@ -200,6 +205,7 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
       if (settled instanceof ReplayedBooking) return { booking: settled.booking, replayed: true };
       throw settled;
     }
+    await afterCommit();
     const booking = await this.view(id);
     this.announce('booking.created', booking);
     return { booking, replayed: false };
@@ -213,8 +219,9 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     if (dto.slotId === old.slotId) throw new DomainError('same_slot', HttpStatus.BAD_REQUEST, 'the booking is already in this slot');
     await this.checkSlot(dto.slotId, old.requestingOrganizationId, null);
     let newId: string;
+    let afterCommit: AfterCommit;
     try {
-      newId = await this.db.transaction(async (m) => {
+      ({ newId, afterCommit } = await this.db.transaction(async (m) => {
         const changed = await returning(m, `UPDATE booking SET status = 'rescheduled', reason = $2, cancelled_by = $3, cancelled_at = $4, updated_at = now() WHERE id = $1 AND status = 'booked' RETURNING id`, [id, dto.reason, actor.id, this.clock.now()]);
         if (!changed.length) throw new DomainError('booking_not_active', HttpStatus.CONFLICT, 'this booking changed meanwhile; reload it');
         await releaseSeat(m, old.slotId);
@@ -222,11 +229,14 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
         if (!seat) throw await this.slotTaken(dto.slotId, m);
         const bookingId = await insertBooking(m, seat, { consultationRequestId: old.consultationRequestId, organizationId: old.requestingOrganizationId, bookedBy: actor.id, idempotencyKey: null, rescheduledFrom: id, reason: dto.reason });
         await this.audit.record({ action: 'booking.reschedule', actor, resourceType: 'booking', resourceId: id, details: { newBookingId: bookingId, from: old.start.toISOString(), to: seat.start.toISOString(), reason: dto.reason } }, m);
-        return bookingId;
-      });
+        // The consultation's time moves with it (only to a slot of its assigned specialist).
+        const after = await this.requests.appointmentBooked(m, actor, old.consultationRequestId, { bookingId, slotId: seat.slotId, specialistId: seat.specialistId, start: seat.start });
+        return { newId: bookingId, afterCommit: after };
+      }));
     } catch (e) {
       throw await this.translate(e, actor, null, null, old.consultationRequestId);
     }
+    await afterCommit();
     const booking = await this.view(newId);
     this.announce('booking.rescheduled', booking, { previousBookingId: id, previousStart: old.start.toISOString(), reason: dto.reason });
     return booking;
@@ -235,12 +245,15 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
   async cancel(actor: Actor, id: string, dto: CancelBookingDto): Promise<BookingView> {
     const b = await this.view(id);
     await this.policy.assert(actor, 'delete', { type: 'booking', id, organizationId: b.requestingOrganizationId });
-    await this.db.transaction(async (m) => {
+    const afterCommit = await this.db.transaction(async (m) => {
       const rows = await returning(m, `UPDATE booking SET status = 'cancelled', reason = $2, cancelled_by = $3, cancelled_at = $4, updated_at = now() WHERE id = $1 AND status = 'booked' RETURNING id`, [id, dto.reason, actor.id, this.clock.now()]);
       if (!rows.length) throw new DomainError('booking_not_active', HttpStatus.CONFLICT, `this booking is ${b.status}; only a booked appointment can be cancelled`);
       await releaseSeat(m, b.slotId);
       await this.audit.record({ action: 'booking.cancel', actor, resourceType: 'booking', resourceId: id, details: { reason: dto.reason } }, m);
+      // The consultation it scheduled goes back to claimed (same specialist, no time).
+      return this.requests.appointmentCancelled(m, actor, b.consultationRequestId, { bookingId: id, slotId: b.slotId, specialistId: b.specialistId, start: b.start }, dto.reason);
     });
+    await afterCommit();
     const booking = await this.view(id);
     this.announce('booking.cancelled', booking, { reason: dto.reason, by: 'requester' });
     return booking;

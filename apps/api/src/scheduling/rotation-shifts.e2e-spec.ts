@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
-import { connectEvents, eventLog, shiftBody, startScheduling, type SchedulingHarness } from './scheduling.test-support';
+import { connectEvents, eventLog, shiftBody, startScheduling, submittedRequests, type SchedulingHarness } from './scheduling.test-support';
 
 describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
   let h: SchedulingHarness;
@@ -96,8 +95,9 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     const [s1, s2] = [slots.body.items[0], slots.body.items[5]]; // 5 July 09:00, 12 July 09:30
     const doctor = eventLog(await connectEvents(h.api.url, h.token.townDoctorA));
     const other = eventLog(await connectEvents(h.api.url, h.token.townDoctorB));
-    const b1 = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: s1.id, consultationRequestId: randomUUID() });
-    const b2 = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: s2.id, consultationRequestId: randomUUID() });
+    const [r1, r2] = await submittedRequests(h, 'townDoctorA', 'radiology', 2);
+    const b1 = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: s1.id, consultationRequestId: r1 });
+    const b2 = await h.as('townDoctorA').post('/api/scheduling/bookings', { slotId: s2.id, consultationRequestId: r2 });
     expect([b1.status, b2.status]).toEqual([201, 201]);
     expect(await doctor.next('booking.created')).toMatchObject({ data: { bookingId: b1.body.id } });
 
@@ -116,6 +116,9 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     expect(movedEvent.data).toMatchObject({ bookingId: b2.body.id, shiftId: shift.body.id, reason: '专家调整', previousStart: '2027-07-12T01:30:00.000Z' });
     const newStart = movedEvent.data.newStart;
     expect(new Date(newStart).getTime()).toBeGreaterThan(Date.parse('2027-07-05T01:00:00Z'));
+    // The consultation follows its booking to the new time.
+    const scheduledAt = async (id: string) => (await h.schema.query(`SELECT status, scheduled_start FROM consultation_request WHERE id = $1`, [id]))[0];
+    expect(await scheduledAt(r2)).toEqual({ status: 'scheduled', scheduled_start: new Date(newStart) });
 
     // Cancel the whole shift: both bookings cancelled with notice, to townA only.
     const noDecision = await h.as('hubCoordinator').post(`/api/scheduling/shifts/${shift.body.id}/cancel`, { reason: '专家临时出差' });
@@ -131,6 +134,9 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     const left = await h.schema.query(`SELECT status, count(*)::int AS n FROM booking WHERE shift_id = $1 GROUP BY status ORDER BY status`, [shift.body.id]);
     expect(left).toEqual([{ status: 'cancelled', n: 2 }, { status: 'rescheduled', n: 1 }]);
     expect(cancelled.body.shift.status).toBe('cancelled');
+    // Their consultations keep their specialist and wait for a new time.
+    expect(await scheduledAt(r1)).toEqual({ status: 'claimed', scheduled_start: null });
+    expect(await scheduledAt(r2)).toEqual({ status: 'claimed', scheduled_start: null });
     expect(cancelled.body.shift.occurrences.every((o: any) => o.status === 'cancelled')).toBe(true);
     // Now free again: the time can be rostered anew.
     const again = await h.as('hubCoordinator').post('/api/scheduling/shifts', shiftBody(spec, [f.org.townA], { start: '2027-07-05T09:00', end: '2027-07-05T11:00' }));

@@ -9,6 +9,7 @@ import type { Page } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService, type PlatformEvent } from '../events/events.service';
 import { EXCLUSION_VIOLATION, HOLDING_STATUSES, claimSeat, insertBooking, pgCode, pgConstraint, rangeText } from './booking-store';
+import { CONSULTATION_REQUESTS, type AfterCommit, type ConsultationRequestSource } from './consultation-links';
 import { RecurrenceError, expandShift, instantToLocal, isValidTimeZone, type ShiftOccurrenceTime } from './recurrence';
 import type { CancelShiftDto, CreateShiftDto, ShiftQuery, UpdateShiftDto } from './scheduling.dto';
 import { SCHEDULING_CLOCK, SHIFT_MODE_ZH, type BookingDisposition, type SchedulingClock, type ShiftMode } from './scheduling-terms';
@@ -91,7 +92,8 @@ export interface ShiftChangeOutcome {
   bookings: { moved: (AffectedBooking & { newBookingId: string; newStart: Date })[]; cancelled: AffectedBooking[]; kept: number };
 }
 
-type Notice = { users?: string[]; organizations?: string[]; event: PlatformEvent };
+/** Told after commit: an event, and/or what the consultations feature sends about the requests it moved. */
+type Notice = { users?: string[]; organizations?: string[]; event?: PlatformEvent; afterCommit?: AfterCommit };
 
 const SHIFT_COLUMNS = `*, to_char(start_local, 'YYYY-MM-DD"T"HH24:MI') AS start_text`;
 const minutesBetweenLocal = (a: string, b: string) => (Date.parse(`${b}:00Z`) - Date.parse(`${a}:00Z`)) / 60_000;
@@ -112,6 +114,7 @@ export class RotationShiftsService {
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
     private readonly events: EventsService,
+    @Inject(CONSULTATION_REQUESTS) private readonly requests: ConsultationRequestSource,
   ) {}
 
   async create(actor: Actor, dto: CreateShiftDto): Promise<ShiftView> {
@@ -199,7 +202,7 @@ export class RotationShiftsService {
       await this.audit.record({ action: 'rotation_shift.update', actor, resourceType: 'rotation_shift', resourceId: id, details: { changed: Object.keys(patch), onBookings: onBookings ?? null, moved: result.moved.length, cancelled: result.cancelled.length } }, m);
       return result;
     });
-    this.notify(notices);
+    await this.notify(notices);
     return { shift: await this.get(actor, id), bookings: outcome };
   }
 
@@ -217,7 +220,7 @@ export class RotationShiftsService {
       await this.audit.record({ action: 'rotation_shift.cancel', actor, resourceType: 'rotation_shift', resourceId: id, details: { reason: dto.reason, onBookings: dto.onBookings ?? null, moved: result.moved.length, cancelled: result.cancelled.length } }, m);
       return result;
     });
-    this.notify(notices);
+    await this.notify(notices);
     return { shift: await this.get(actor, id), bookings: outcome };
   }
 
@@ -406,9 +409,9 @@ export class RotationShiftsService {
       return !id;
     });
     const drop = old.filter((o) => !keep.has(o.id)).map((o) => o.id);
-    const onDropped: { id: string; consultation_request_id: string; requesting_organization_id: string; booked_by: string; seat: number; s: Date; e: Date; mode: ShiftMode }[] = drop.length
+    const onDropped: { id: string; slot_id: string; consultation_request_id: string; requesting_organization_id: string; booked_by: string; seat: number; s: Date; e: Date; mode: ShiftMode }[] = drop.length
       ? await m.query(
-          `SELECT b.id, b.consultation_request_id, b.requesting_organization_id, b.booked_by, b.seat, lower(b.period) AS s, upper(b.period) AS e, sl.mode
+          `SELECT b.id, b.slot_id, b.consultation_request_id, b.requesting_organization_id, b.booked_by, b.seat, lower(b.period) AS s, upper(b.period) AS e, sl.mode
              FROM booking b JOIN slot sl ON sl.id = b.slot_id
             WHERE sl.occurrence_id = ANY($1::uuid[]) AND b.status = 'booked' ORDER BY lower(b.period) FOR UPDATE OF b`,
           [drop],
@@ -469,6 +472,9 @@ export class RotationShiftsService {
       const seat = target ? await claimSeat(m, target.id) : null;
       if (seat) {
         const newId = await insertBooking(m, seat, { consultationRequestId: b.consultation_request_id, organizationId: b.requesting_organization_id, bookedBy: b.booked_by, idempotencyKey: null, rescheduledFrom: b.id, reason });
+        // The consultation scheduled by the old booking follows it to the new time.
+        const afterCommit = await this.requests.appointmentBooked(m, actor, b.consultation_request_id, { bookingId: newId, slotId: seat.slotId, specialistId: seat.specialistId, start: seat.start }, { follow: true });
+        notices.push({ afterCommit });
         moved.push({ ...describe(b), newBookingId: newId, newStart: seat.start });
         notices.push({
           organizations: [b.requesting_organization_id],
@@ -477,6 +483,8 @@ export class RotationShiftsService {
         });
       } else {
         if (target) await m.query(`UPDATE booking SET status = 'cancelled' WHERE id = $1`, [b.id]);
+        const afterCommit = await this.requests.appointmentCancelled(m, actor, b.consultation_request_id, { bookingId: b.id, slotId: b.slot_id, specialistId: shift.specialist_id, start: b.s }, reason);
+        notices.push({ afterCommit });
         cancelled.push(describe(b));
         notices.push({
           organizations: [b.requesting_organization_id],
@@ -488,8 +496,10 @@ export class RotationShiftsService {
     return { moved, cancelled, kept };
   }
 
-  private notify(notices: Notice[]) {
+  private async notify(notices: Notice[]) {
     for (const n of notices) {
+      if (n.afterCommit) await n.afterCommit();
+      if (!n.event) continue;
       if (n.organizations?.length) this.events.toOrganizations(n.organizations, n.event);
       if (n.users?.length) this.events.toUsers(n.users, n.event);
     }

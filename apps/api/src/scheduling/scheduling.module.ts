@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AvailabilityService } from './availability.service';
 import { BookingsController } from './bookings.controller';
+import { BookingRelease } from './booking-release';
 import { BookingsService } from './bookings.service';
 import { CalendarFeedController } from './calendar-feed.controller';
 import { CalendarFeedService } from './calendar-feed.service';
-import { CONSULTATION_REQUESTS, FirstBookingRequestSource, UnrebookedRequestsDemand, WAITING_DEMAND } from './consultation-links';
+import { ConsultationSlotBookings } from '../consultations/consultation-slot-bookings';
+import { ConsultationsModule } from '../consultations/consultations.module';
+import { CONSULTATION_REQUESTS, WAITING_DEMAND } from './consultation-links';
 import { HubController } from './hub.controller';
 import { HubReportsService } from './hub-reports.service';
 import { RotationPlansService } from './planner/rotation-plans.service';
@@ -17,14 +20,18 @@ import { AvailabilityController, ShiftsController } from './shifts.controller';
  * AccessPolicyModule, AuditModule and EventsModule of the api.
  */
 @Module({
+  imports: [ConsultationsModule],
   controllers: [ShiftsController, AvailabilityController, BookingsController, HubController, CalendarFeedController],
   providers: [
     { provide: SCHEDULING_CLOCK, useClass: SystemClock },
-    { provide: CONSULTATION_REQUESTS, useClass: FirstBookingRequestSource },
-    { provide: WAITING_DEMAND, useClass: UnrebookedRequestsDemand },
+    // Bookings are for real consultation requests: facts, waiting demand and the request's
+    // `scheduled` transition come from consultations, inside the booking's transaction.
+    { provide: CONSULTATION_REQUESTS, useExisting: ConsultationSlotBookings },
+    { provide: WAITING_DEMAND, useExisting: ConsultationSlotBookings },
     RotationShiftsService,
     AvailabilityService,
     BookingsService,
+    BookingRelease,
     HubReportsService,
     RotationPlansService,
     CalendarFeedService,

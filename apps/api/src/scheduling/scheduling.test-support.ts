@@ -123,3 +123,25 @@ export const shiftBody = (specialistId: string, hosts: string[], extra: Record<s
   slotMinutes: 30,
   ...extra,
 });
+
+/**
+ * Real consultation requests written as rows (a patient of the requester's organization, the
+ * request, its requester as participant), submitted and waiting: what scheduling books for.
+ * SQL keeps the 200-booking race about booking, not about creating requests.
+ */
+export async function submittedRequests(h: Pick<SchedulingHarness, 'schema' | 'f'>, requester: string, specialty: string, n = 1, mode: 'live_video' | 'both' | 'imaging_read' = 'live_video'): Promise<string[]> {
+  const u = h.f.user[requester];
+  const [p] = await h.schema.query(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '测试患者', 'female', '1970-01-01') RETURNING id`, [u.organizationId]);
+  const rows = await h.schema.query(
+    `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, status, submitted_at)
+     SELECT $1, $2, $3, $4, 'routine', $5, '请专家视频会诊', 'submitted', now() FROM generate_series(1, $6::int) RETURNING id`,
+    [u.organizationId, u.id, p.id, specialty, mode, n],
+  );
+  const ids: string[] = rows.map((r) => r.id);
+  await h.schema.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT unnest($1::uuid[]), $2, 'requester'`, [ids, u.id]);
+  return ids;
+}
+
+export async function submittedRequest(h: Pick<SchedulingHarness, 'schema' | 'f'>, requester: string, specialty: string, mode?: 'live_video' | 'both' | 'imaging_read'): Promise<string> {
+  return (await submittedRequests(h, requester, specialty, 1, mode))[0];
+}

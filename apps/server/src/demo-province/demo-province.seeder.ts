@@ -178,6 +178,10 @@ export class DemoProvinceSeeder implements OnApplicationBootstrap {
         patients++;
       }
     }
+    // Each township's X-ray machine may push to the DIMSE SCP under its own calling AE title.
+    for (const [i, t] of townships.entries()) {
+      await m.query('INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ($1, $2, $3)', [`TOWN${String(i + 1).padStart(2, '0')}_DR`, t.id, 'DR 数字化X线摄影机']);
+    }
     const summary = { organizations, consortia, specialists, townshipDoctors, patients, logins };
     await this.audit.record({ action: 'demo.seed', details: { ...summary } }, m);
     return summary;

@@ -1,5 +1,8 @@
 /** Every string the client shows, Chinese first; English is the switch. */
+import { roomScheduleEn, roomScheduleZh } from './messages-room-schedule';
+
 export const zhCN = {
+  ...roomScheduleZh,
   'app.name': '会诊',
   'app.fullName': '会诊 · 远程会诊平台',
   'app.tagline': '基层检查 · 上级诊断',
@@ -185,6 +188,7 @@ export const zhCN = {
 export type MessageKey = keyof typeof zhCN;
 
 export const enUS: Record<MessageKey, string> = {
+  ...roomScheduleEn,
   'app.name': 'Huizhen',
   'app.fullName': 'Huizhen · Telemedicine Consultation',
   'app.tagline': 'Examined locally · diagnosed by specialists',

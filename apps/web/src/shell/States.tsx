@@ -2,7 +2,6 @@ import { Button, Empty, Result } from 'antd';
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/http';
 import { useI18n, type Translate } from '../i18n/I18nProvider';
-import type { MessageKey } from '../i18n/messages';
 
 export function errorMessage(t: Translate, error: unknown): string {
   if (error instanceof ApiError) {
@@ -41,18 +40,5 @@ export function EmptyState({ title, hint, action }: { title: string; hint?: stri
     >
       {action}
     </Empty>
-  );
-}
-
-/** A route whose API is not on the platform yet: says so, shows nothing made up. */
-export function PendingFeature({ feature, api }: { feature: MessageKey; api: MessageKey }) {
-  const { t } = useI18n();
-  return (
-    <Result
-      data-testid="pending-feature"
-      status="info"
-      title={t('pending.title', { feature: t(feature) })}
-      subTitle={t('pending.body', { api: t(api) })}
-    />
   );
 }

@@ -3,6 +3,8 @@ import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Imaging1764100000000 } from './1764100000000-imaging';
 import { Consultations1764200000000 } from './1764200000000-consultations';
 import { Scheduling1764300000000 } from './1764300000000-scheduling';
+import { BookingConsultationLink1764400000000 } from './1764400000000-booking-consultation-link';
+import { AuditSealing1764500000000 } from './1764500000000-audit-sealing';
 import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
@@ -11,5 +13,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Imaging1764100000000,
   Consultations1764200000000,
   Scheduling1764300000000,
+  BookingConsultationLink1764400000000,
+  AuditSealing1764500000000,
   ImagingStudyOrder1764610000000,
 ];

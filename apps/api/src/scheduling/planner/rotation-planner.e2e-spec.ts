@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 import { shiftBody, startScheduling, type SchedulingHarness } from '../scheduling.test-support';
+import { plannerSolvesInProgress } from './highs-worker';
 
 /** Deterministic pseudo-random numbers (mulberry32), so the generated province is the same every run. */
 function rng(seed: number) {
@@ -75,6 +76,29 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
   }, 60_000);
   afterAll(async () => {
     await h?.close();
+  });
+
+  it('solves in a worker thread: other requests are answered while a plan is being computed', async () => {
+    const solving = async () => (await plannerSolvesInProgress.get()).values[0]?.value ?? 0;
+    expect(await solving()).toBe(0);
+    const plan = h.as('hubCoordinator').post('/api/scheduling/plans', { from: FROM, weeks: WEEKS, demand, maxOnSiteDaysPerMonth: MAX_DAYS });
+    let settled = false;
+    void plan.finally(() => (settled = true));
+    // This test shares the event loop with the server: while HiGHS ran on it, not even this loop could turn.
+    while ((await solving()) === 0 && !settled) await new Promise((r) => setTimeout(r, 2));
+    expect(settled).toBe(false);
+    const during = await h.as('townDoctorA').get('/api/scheduling/slots?from=2027-03-01T00:00:00Z&to=2027-03-08T00:00:00Z');
+    expect(during.status).toBe(200);
+    expect(await solving()).toBe(1); // answered from start to end while the solve was still running
+    expect(settled).toBe(false);
+    // One solve at a time per node: a second plan meanwhile is refused, not queued behind the first.
+    const second = await h.as('hubCoordinator').post('/api/scheduling/plans', { from: FROM, weeks: 1, demand: demand.filter((d) => d.week === 0) });
+    expect(second.status).toBe(503);
+    expect(second.body.details.code).toBe('planner_busy');
+    const done = await plan;
+    expect(done.status).toBe(201);
+    expect(done.body.visits.length).toBeGreaterThan(0);
+    expect(await solving()).toBe(0);
   });
 
   it('proposes a plan that satisfies every hard constraint, within the stated gap of the LP bound; accepting creates the shifts at once', async () => {

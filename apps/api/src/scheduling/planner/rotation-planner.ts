@@ -1,4 +1,4 @@
-import loadHighs from 'highs';
+import { solveInWorker } from './highs-worker';
 
 /**
  * The rotation planner's model, free of the database: who may visit which township on which
@@ -77,8 +77,6 @@ export interface PlannerSolution {
   constraints: number;
 }
 
-let highsPromise: ReturnType<typeof loadHighs> | null = null;
-const highs = () => (highsPromise ??= loadHighs());
 
 interface Built {
   lp: string;
@@ -193,15 +191,8 @@ export function buildModel(pb: PlannerProblem): Built {
 
 /** Solves the MIP and its LP relaxation; turns period counts into dated visits. */
 export async function solvePlan(pb: PlannerProblem): Promise<PlannerSolution> {
-  const h = await highs();
   const model = buildModel(pb);
-  const options = { output_flag: false, time_limit: pb.timeLimitSeconds, mip_rel_gap: pb.mipGap } as const;
-  let t0 = performance.now();
-  const relaxed = h.solve(model.lp.replace(/\nGenerals\n[\s\S]*?\nEnd$/, '\nEnd'), { output_flag: false, time_limit: pb.timeLimitSeconds });
-  const lpMs = performance.now() - t0;
-  t0 = performance.now();
-  const mip = h.solve(model.lp, options);
-  const solveMs = performance.now() - t0;
+  const { relaxed, mip, lpMs, solveMs } = await solveInWorker(model.lp, model.lp.replace(/\nGenerals\n[\s\S]*?\nEnd$/, '\nEnd'), { timeLimitSeconds: pb.timeLimitSeconds, mipGap: pb.mipGap });
   const hasSolution = mip.Status === 'Optimal' || ((mip.Status === 'Time limit reached' || mip.Status === 'Iteration limit reached') && Object.keys(mip.Columns).length > 0 && 'Primal' in (Object.values(mip.Columns)[0] ?? {}));
   if (!hasSolution) throw new Error(`the planner found no plan: HiGHS says ${mip.Status}`);
   const value = (name: string) => Math.round((mip.Columns[name] as { Primal?: number } | undefined)?.Primal ?? 0);

@@ -2,7 +2,7 @@ import { Button, Card, Descriptions, Space, Spin } from 'antd';
 import { useNavigate, useParams } from 'react-router-dom';
 import { patientsApi } from '../../api/patients';
 import { useI18n } from '../../i18n/I18nProvider';
-import { ErrorState, PendingFeature } from '../../shell/States';
+import { ErrorState } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { ageOf } from './format';
 
@@ -29,7 +29,9 @@ export function PatientDetailPage() {
         </Descriptions>
       </Card>
       <Card title={t('patient.consultations')}>
-        <PendingFeature feature="patient.consultations" api="pending.api.consultations" />
+        <Button type="primary" onClick={() => navigate('/consultations/new')}>
+          {t('nav.consultations')}
+        </Button>
       </Card>
     </Space>
   );

@@ -2,7 +2,7 @@ import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from 
 import { defaultWebClientDir, webClientMiddleware } from './web-client.middleware';
 
 /**
- * The browser client served by the single-node server from apps/web/dist (built by
+ * The browser client, served from apps/web/dist by the single-node server and by the api process (built by
  * `npm run build:web`, resolved from the working directory `npm start` runs in).
  */
 @Module({})

@@ -1,0 +1,211 @@
+/**
+ * Consultation requests (/api/consultations) and the referrals their reports recommend
+ * (/api/referrals), as the server answers them. Dates arrive as ISO strings.
+ */
+import { api } from './client';
+import { ApiError } from './http';
+import type { Sex } from './types';
+
+export const URGENCIES = ['routine', 'urgent', 'emergency'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+export const CONSULTATION_MODES = ['imaging_read', 'live_video', 'both'] as const;
+export type ConsultationMode = (typeof CONSULTATION_MODES)[number];
+export const CONSULTATION_STATUSES = ['draft', 'submitted', 'claimed', 'scheduled', 'in_session', 'reported', 'closed', 'cancelled', 'expired'] as const;
+export type ConsultationStatus = (typeof CONSULTATION_STATUSES)[number];
+export const RECOMMENDATIONS = ['treat_locally', 'follow_up_township', 'refer_up', 'refer_to_named_hospital'] as const;
+export type Recommendation = (typeof RECOMMENDATIONS)[number];
+export type QueueLevel = 'county_hospital' | 'city_hospital' | 'province_hub';
+export type Transition = 'submit' | 'claim' | 'decline' | 'schedule' | 'start_session' | 'sign_report' | 'close' | 'cancel' | 'escalate' | 'expire';
+export type ParticipantRole = 'requester' | 'assigned_specialist' | 'guest_specialist' | 'observer';
+
+export interface ConsultationInput {
+  patientId: string;
+  specialty: string;
+  urgency: Urgency;
+  mode: ConsultationMode;
+  clinicalQuestion: string;
+  history?: string;
+  studyInstanceUids?: string[];
+  submit?: boolean;
+}
+
+export interface ConsultationSummary {
+  id: string;
+  status: ConsultationStatus;
+  urgency: Urgency;
+  mode: ConsultationMode;
+  specialty: string;
+  patientId: string;
+  requestingOrganizationId: string;
+  requesterId: string;
+  assignedSpecialistId: string | null;
+  assignedOrganizationId: string | null;
+  queue: { organizationIds: string[]; level: QueueLevel | null; deadlineAt: string | null } | null;
+  escalations: number;
+  declines: number;
+  scheduledStart: string | null;
+  submittedAt: string | null;
+  claimedAt: string | null;
+  reportedAt: string | null;
+  closedAt: string | null;
+  createdAt: string;
+}
+
+export interface StatusHistoryEntry {
+  transition: Transition | 'create';
+  from: ConsultationStatus;
+  to: ConsultationStatus;
+  actorId: string | null;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface ConsultationAttachment {
+  id: string;
+  kind: 'imaging_study' | 'document' | 'photo';
+  studyInstanceUid: string | null;
+  fileName: string | null;
+  mediaType: string | null;
+  sizeBytes: number | null;
+  createdAt: string;
+}
+
+export interface ConsultationDetail extends ConsultationSummary {
+  clinicalQuestion: string;
+  history: string | null;
+  patient: { id: string; name: string; sex: Sex; birthDate: string };
+  requestingOrganizationName: string;
+  requesterName: string;
+  participants: { practitionerId: string; role: ParticipantRole; displayName: string; organizationId: string }[];
+  attachments: ConsultationAttachment[];
+  statusHistory: StatusHistoryEntry[];
+  allowedTransitions: Transition[];
+  myParticipation: ParticipantRole | null;
+}
+
+export interface WorklistItem {
+  id: string;
+  status: ConsultationStatus;
+  urgency: Urgency;
+  mode: ConsultationMode;
+  specialty: string;
+  patient: { id: string; name: string; sex: Sex; birthDate: string };
+  requestingOrganization: { id: string; name: string };
+  requesterId: string;
+  assignedSpecialist: { id: string; displayName: string; organizationId: string } | null;
+  queueLevel: QueueLevel | null;
+  deadlineAt: string | null;
+  escalations: number;
+  submittedAt: string | null;
+  claimedAt: string | null;
+  reportedAt: string | null;
+  createdAt: string;
+}
+
+export type WorklistBox = 'queue' | 'assigned' | 'received' | 'sent' | 'hub';
+
+export interface WorklistPage {
+  box: WorklistBox;
+  items: WorklistItem[];
+  limit: number;
+  nextCursor: string | null;
+}
+
+export interface ThreadMessage {
+  id: string;
+  authorId: string;
+  authorName: string;
+  body: string;
+  createdAt: string;
+  attachments: { id: string; kind: string; fileName: string; mediaType: string; sizeBytes: number }[];
+}
+
+export interface Thread {
+  items: ThreadMessage[];
+  receipts: { practitionerId: string; lastReadMessageId: string; readAt: string }[];
+}
+
+export interface ReportDraft {
+  findings?: string;
+  impression?: string;
+  recommendation?: Recommendation;
+  referralOrganizationId?: string;
+  freeText?: string;
+}
+
+export interface ConsultationReport {
+  id: string;
+  consultationId: string;
+  kind: 'report' | 'addendum';
+  authorId: string;
+  findings: string;
+  impression: string;
+  recommendation: Recommendation | null;
+  referralOrganizationId: string | null;
+  freeText: string;
+  studies: string[];
+  signed: boolean;
+  signedAt: string | null;
+  createdAt: string;
+  addenda?: ConsultationReport[];
+}
+
+export interface SignatureCheck {
+  reportId: string;
+  kind: 'report' | 'addendum';
+  valid: boolean;
+  signer: { id: string; displayName: string; organizationId: string };
+  signedAt: string;
+  algorithm: string;
+  publicKeyFingerprint: string;
+  addenda?: SignatureCheck[];
+}
+
+export interface Referral {
+  id: string;
+  consultationId: string;
+  status: 'requested' | 'accepted' | 'declined' | 'cancelled';
+  [key: string]: unknown;
+}
+
+const path = (id: string, rest = '') => `/api/consultations/${encodeURIComponent(id)}${rest}`;
+
+export const consultationsApi = {
+  create: (input: ConsultationInput) => api.post<ConsultationSummary>('/api/consultations', input),
+  get: (id: string) => api.get<ConsultationDetail>(path(id)),
+  worklist: (q: { box?: WorklistBox; status?: ConsultationStatus[]; cursor?: string | null; limit?: number } = {}) =>
+    api.get<WorklistPage>('/api/consultations/worklist', { box: q.box, status: q.status?.join(','), cursor: q.cursor ?? undefined, limit: q.limit }),
+  submit: (id: string) => api.post<ConsultationSummary>(path(id, '/submit')),
+  claim: (id: string) => api.post<ConsultationSummary>(path(id, '/claim')),
+  decline: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/decline'), { reason }),
+  cancel: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/cancel'), { reason }),
+  close: (id: string) => api.post<ConsultationSummary>(path(id, '/close')),
+  attachStudy: (id: string, studyInstanceUid: string) => api.post(path(id, '/attachments/studies'), { studyInstanceUid }),
+  messages: (id: string, after?: string) => api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
+  postMessage: (id: string, body: string) => api.post<{ id: string }>(path(id, '/messages'), { body }),
+  /** The signed report (or the caller's own draft); null while there is none. */
+  report: async (id: string): Promise<ConsultationReport | null> => {
+    try {
+      return await api.get<ConsultationReport>(path(id, '/report'));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  },
+  saveReport: (id: string, draft: ReportDraft) => api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
+  signReport: (id: string) => api.post<ConsultationSummary>(path(id, '/report/sign')),
+  verifyReport: (id: string) => api.get<SignatureCheck>(path(id, '/report/verify')),
+  /** The signed report as PDF, fetched with the token (a plain link would carry none). */
+  reportPdf: async (id: string): Promise<Blob> => {
+    const token = await api.freshAccessToken();
+    const res = await fetch(path(id, '/report/pdf'), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, res.statusText, `HTTP ${res.status}`);
+    return res.blob();
+  },
+};
+
+export const referralsApi = {
+  list: (box: 'incoming' | 'outgoing' | 'hub') => api.get<{ items: Referral[]; total?: number }>('/api/referrals', { box, limit: 200 }),
+  create: (input: { consultationId: string; reason: string; greenChannel?: boolean; followUpPlan?: string }) => api.post<Referral>('/api/referrals', input),
+};

@@ -1,0 +1,143 @@
+import { Alert, App, Button, Card, Checkbox, Descriptions, Form, Input, Modal, Space, Spin, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { consultationsApi, referralsApi, type ConsultationDetail, type ConsultationReport } from '../api/consultations';
+import { organizationsApi } from '../api/directory';
+import { useI18n } from '../i18n/I18nProvider';
+import { errorMessage } from '../shell/States';
+import { useApiData } from '../shell/useApiData';
+import { when } from './labels';
+import { useConsultText } from './text';
+
+function OrganizationName({ id }: { id: string }) {
+  const org = useApiData(() => organizationsApi.get(id), [id]);
+  return <span data-testid="referral-hospital">{org.data?.name ?? (org.loading ? '…' : id)}</span>;
+}
+
+/** What the specialist advises next, and (for the requesting side) the referral it leads to. */
+function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: ConsultationReport }) {
+  const { ct } = useConsultText();
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const up = report.recommendation === 'refer_up' || report.recommendation === 'refer_to_named_hospital';
+  const mayRefer = up && c.myParticipation === 'requester';
+  const referrals = useApiData(() => (mayRefer ? referralsApi.list('outgoing') : Promise.resolve({ items: [] })), [mayRefer, c.id]);
+  const mine = referrals.data?.items.find((r) => r.consultationId === c.id);
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [form] = Form.useForm<{ reason: string; greenChannel: boolean }>();
+  if (!report.recommendation) return null;
+  const create = async () => {
+    const v = await form.validateFields();
+    setBusy(true);
+    try {
+      await referralsApi.create({ consultationId: c.id, reason: v.reason.trim(), greenChannel: !!v.greenChannel });
+      void message.success(ct('referral.created'));
+      setOpen(false);
+      referrals.reload();
+    } catch (e) {
+      void message.error(errorMessage(t, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Alert
+      data-testid="referral-advice"
+      data-recommendation={report.recommendation}
+      type={up ? 'warning' : 'info'}
+      showIcon
+      title={`${ct('referral.advice')}：${ct(`recommendation.${report.recommendation}`)}`}
+      description={
+        <Space orientation="vertical">
+          <span>{up ? ct('referral.adviceUp') : ct('referral.adviceLocal')}</span>
+          {report.referralOrganizationId ? (
+            <span>
+              {ct('report.referralHospital')}：<OrganizationName id={report.referralOrganizationId} />
+            </span>
+          ) : null}
+          {mine ? <Tag color="blue">{ct('referral.status', { status: ct(`referral.status.${mine.status}`) })}</Tag> : null}
+          {mayRefer && !mine && !referrals.loading ? (
+            <Button type="primary" onClick={() => setOpen(true)} data-testid="create-referral">
+              {ct('referral.create')}
+            </Button>
+          ) : null}
+          <Modal open={open} title={ct('referral.create')} onOk={() => void create().catch(() => undefined)} onCancel={() => setOpen(false)} confirmLoading={busy} okText={t('common.save')} cancelText={t('common.cancel')} destroyOnHidden>
+            <Form form={form} layout="vertical" initialValues={{ reason: report.impression, greenChannel: false }}>
+              <Form.Item name="reason" label={ct('referral.reason')} rules={[{ required: true, whitespace: true, message: ct('report.required') }]}>
+                <Input.TextArea rows={3} maxLength={4000} />
+              </Form.Item>
+              <Form.Item name="greenChannel" valuePropName="checked">
+                <Checkbox>{ct('referral.green')}</Checkbox>
+              </Form.Item>
+            </Form>
+          </Modal>
+        </Space>
+      }
+    />
+  );
+}
+
+/** The signed report as the township doctor reads it, with the signature checked by the server. */
+export function SignedReport({ c, report }: { c: ConsultationDetail; report: ConsultationReport }) {
+  const { ct } = useConsultText();
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const check = useApiData(() => consultationsApi.verifyReport(c.id), [c.id, report.signedAt]);
+  const pdf = async () => {
+    try {
+      const blob = await consultationsApi.reportPdf(c.id);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `会诊报告-${c.patient.name}.pdf`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      void message.error(errorMessage(t, e));
+    }
+  };
+  return (
+    <Card
+      title={ct('report.title')}
+      data-testid="signed-report"
+      extra={
+        <Button onClick={() => void pdf()} data-testid="report-pdf">
+          {ct('report.pdf')}
+        </Button>
+      }
+    >
+      <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+        {check.loading ? (
+          <Alert type="info" title={ct('report.verifying')} icon={<Spin size="small" />} showIcon />
+        ) : check.error ? (
+          <Alert type="error" showIcon title={errorMessage(t, check.error)} />
+        ) : check.data ? (
+          <Alert
+            data-testid="report-verification"
+            data-valid={String(check.data.valid)}
+            type={check.data.valid ? 'success' : 'error'}
+            showIcon
+            title={check.data.valid ? ct('report.verified') : ct('report.verifyFailed')}
+            description={
+              <span style={{ fontSize: 12 }}>
+                {ct('report.signer')}：{check.data.signer.displayName} · {ct('report.signedAt')}：{when(check.data.signedAt)} · {check.data.algorithm} · {ct('report.fingerprint')}：
+                <Typography.Text code>{check.data.publicKeyFingerprint.slice(0, 23)}</Typography.Text>
+              </span>
+            }
+          />
+        ) : null}
+        <Descriptions column={1} bordered size="small">
+          <Descriptions.Item label={ct('report.findings')}>
+            <span data-testid="report-findings" style={{ whiteSpace: 'pre-wrap' }}>{report.findings}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label={ct('report.impression')}>
+            <span data-testid="report-impression" style={{ whiteSpace: 'pre-wrap' }}>{report.impression}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label={ct('report.recommendation')}>{report.recommendation ? ct(`recommendation.${report.recommendation}`) : '—'}</Descriptions.Item>
+          {report.freeText ? <Descriptions.Item label={ct('report.freeText')}>{report.freeText}</Descriptions.Item> : null}
+        </Descriptions>
+        <ReferralAdvice c={c} report={report} />
+      </Space>
+    </Card>
+  );
+}

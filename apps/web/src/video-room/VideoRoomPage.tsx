@@ -1,0 +1,281 @@
+import { Alert, App, Badge, Button, Card, Descriptions, Empty, List, Result, Space, Spin, Tag, Tooltip, Typography } from 'antd';
+import { useEffect, useRef } from 'react';
+import { useNavigate, useParams } from 'react-router-dom';
+import { api } from '../api/client';
+import { useAuth } from '../auth/AuthProvider';
+import { useI18n } from '../i18n/I18nProvider';
+import type { MessageKey } from '../i18n/messages';
+import { ErrorState, errorMessage } from '../shell/States';
+import { useApiData } from '../shell/useApiData';
+import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
+import { tileScore, useRoom, type RemoteTile, type RoomState } from './useRoom';
+
+interface ConsultationBrief {
+  id: string;
+  status: string;
+  mode: string;
+  specialty: string;
+  patient: { name: string };
+  requestingOrganizationName?: string;
+  requesterName?: string;
+  participants?: { practitionerId: string; displayName: string; role: string }[];
+}
+
+function Video({ track, muted, testId, mirror }: { track: MediaStreamTrack | null; muted?: boolean; testId: string; mirror?: boolean }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.srcObject = track ? new MediaStream([track]) : null;
+    if (track) void el.play().catch(() => undefined);
+  }, [track]);
+  return <video ref={ref} data-testid={testId} autoPlay playsInline muted={muted} style={{ width: '100%', height: '100%', objectFit: 'cover', background: '#111', transform: mirror ? 'scaleX(-1)' : undefined }} />;
+}
+
+function Audio({ track }: { track: MediaStreamTrack | null }) {
+  const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    ref.current.srcObject = track ? new MediaStream([track]) : null;
+    if (track) void ref.current.play().catch(() => undefined);
+  }, [track]);
+  return <audio ref={ref} autoPlay />;
+}
+
+/** Signal bars from mediasoup's 0-10 score: what the receiving side gets from that peer. */
+export function QualityIndicator({ score }: { score: number | null }) {
+  const { t } = useI18n();
+  const level = score === null ? 'unknown' : score >= 8 ? 'good' : score >= 5 ? 'fair' : 'poor';
+  const color = { unknown: '#bbb', good: '#52c41a', fair: '#faad14', poor: '#ff4d4f' }[level];
+  const bars = { unknown: 0, good: 4, fair: 2, poor: 1 }[level];
+  return (
+    <Tooltip title={score === null ? t('room.quality.unknown') : t('room.quality.score', { score: score.toFixed(1) })}>
+      <span data-testid="quality" data-level={level} style={{ display: 'inline-flex', alignItems: 'flex-end', gap: 2, height: 14 }}>
+        {[1, 2, 3, 4].map((b) => (
+          <span key={b} style={{ width: 3, height: 3 + b * 3, background: b <= bars ? color : 'rgba(255,255,255,0.35)', borderRadius: 1 }} />
+        ))}
+        <span style={{ marginInlineStart: 4, fontSize: 12, color: '#fff' }}>{t(`room.quality.${level}` as MessageKey)}</span>
+      </span>
+    </Tooltip>
+  );
+}
+
+const tileStyle: React.CSSProperties = { position: 'relative', aspectRatio: '16 / 9', borderRadius: 8, overflow: 'hidden', background: '#111' };
+const captionStyle: React.CSSProperties = { position: 'absolute', left: 8, bottom: 8, right: 8, display: 'flex', justifyContent: 'space-between', alignItems: 'center', color: '#fff', textShadow: '0 1px 2px #000' };
+
+function RemoteTileView({ tile, name, state, speaking, onMute }: { tile: RemoteTile; name: string; state: RoomState; speaking: boolean; onMute?: () => void }) {
+  const { t } = useI18n();
+  const video = tile.screen ?? tile.video;
+  return (
+    <div data-testid="remote-tile" data-peer={tile.peerId} style={{ ...tileStyle, outline: speaking ? '3px solid #52c41a' : undefined }}>
+      {video && !state.audioOnly && !(tile.videoPaused && !tile.screen) ? (
+        <Video track={video} testId="remote-video" />
+      ) : (
+        <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>{state.audioOnly ? t('room.audioOnlyOn') : t('room.cameraOffRemote')}</div>
+      )}
+      <Audio track={tile.audio} />
+      <div style={captionStyle}>
+        <span>
+          {name}
+          {tile.screen ? <Tag color="blue" style={{ marginInlineStart: 6 }}>{t('room.sharingScreen')}</Tag> : null}
+        </span>
+        <Space size={6}>
+          <QualityIndicator score={tileScore(state, tile)} />
+          {onMute ? (
+            <Button size="small" onClick={onMute}>
+              {t('room.mutePeer')}
+            </Button>
+          ) : null}
+        </Space>
+      </div>
+    </div>
+  );
+}
+
+export function VideoRoomPage() {
+  const { consultationId = '' } = useParams();
+  const { t, lang } = useI18n();
+  const terms = useDirectoryTerms();
+  const { profile } = useAuth();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const consultation = useApiData(() => api.get<ConsultationBrief>(`/api/consultations/${encodeURIComponent(consultationId)}`), [consultationId]);
+  const room = useRoom(consultationId);
+  const { state } = room;
+  const isHost = state.role === 'host';
+
+  const nameOf = (peerId: string) => {
+    const p = state.peers.get(peerId);
+    if (p?.name) return p.name;
+    // Admitted from the waiting room: the server did not list the others; the consultation knows them.
+    const others = (consultation.data?.participants ?? []).filter((x) => x.practitionerId !== profile?.id);
+    return others.length === 1 ? others[0].displayName : t('room.participant');
+  };
+  const run = (f: () => Promise<unknown> | undefined) => () => {
+    void Promise.resolve(f()).catch((e) => message.error(errorMessage(t, e)));
+  };
+
+  if (state.phase === 'failed') return <ErrorState error={state.error} onRetry={() => window.location.reload()} />;
+  if (state.phase === 'ended' || state.phase === 'closed') {
+    return (
+      <Result
+        data-testid="room-ended"
+        status="info"
+        title={state.phase === 'ended' ? t('room.ended') : t('room.left')}
+        extra={<Button onClick={() => navigate(-1)}>{t('common.back')}</Button>}
+      />
+    );
+  }
+
+  const c = consultation.data;
+  const phaseColor = state.phase === 'joined' ? 'green' : state.phase === 'waiting' ? 'gold' : state.phase === 'reconnecting' || state.phase === 'rejoining' ? 'red' : 'blue';
+  return (
+    <div data-testid="video-room" data-phase={state.phase} style={{ display: 'grid', gap: 12 }}>
+      <Space style={{ justifyContent: 'space-between', width: '100%' }} wrap>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('room.title')}
+          {c ? <Typography.Text type="secondary" style={{ fontSize: 14, marginInlineStart: 12 }}>{t('room.subtitle', { patient: c.patient.name, org: c.requestingOrganizationName ?? '' })}</Typography.Text> : null}
+        </Typography.Title>
+        <Space>
+          <Badge color={phaseColor} text={<span data-testid="room-phase">{t(`room.phase.${state.phase}` as MessageKey)}</span>} />
+          {state.role ? <Tag color={isHost ? 'purple' : 'blue'}>{t(`room.role.${state.role}` as MessageKey)}</Tag> : null}
+        </Space>
+      </Space>
+
+      {state.phase === 'reconnecting' || state.phase === 'rejoining' ? (
+        <Alert data-testid="reconnecting-banner" type="warning" showIcon banner title={t('room.reconnecting')} description={t('room.reconnectingHint')} />
+      ) : null}
+      {state.suggestAudioOnly && !state.audioOnly ? (
+        <Alert
+          type="info"
+          showIcon
+          title={t('room.suggestAudioOnly')}
+          action={
+            <Button size="small" onClick={run(room.toggleAudioOnly)}>
+              {t('room.switchAudioOnly')}
+            </Button>
+          }
+        />
+      ) : null}
+      {state.mutedBy ? <Alert type="info" showIcon closable title={t('room.mutedByHost')} /> : null}
+      {state.deviceProblem ? <Alert type="warning" showIcon title={t('room.deviceProblem')} description={state.deviceProblem} /> : null}
+
+      <div style={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) 300px', gap: 12, alignItems: 'start' }}>
+        <div style={{ display: 'grid', gap: 12 }}>
+          {state.phase === 'waiting' ? (
+            <Card data-testid="waiting-room">
+              <Result icon={<Spin size="large" />} title={t('room.waitingTitle')} subTitle={t('room.waitingHint')} />
+            </Card>
+          ) : state.phase === 'preparing' || state.phase === 'connecting' || state.phase === 'idle' ? (
+            <Card>
+              <Spin tip={t('room.connecting')}>
+                <div style={{ height: 120 }} />
+              </Spin>
+            </Card>
+          ) : null}
+          <div data-testid="tiles" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(360px, 1fr))', gap: 12 }}>
+            <div data-testid="own-tile" style={tileStyle}>
+              {state.cameraOn && state.local?.getVideoTracks()[0] ? (
+                <Video track={state.localScreen ?? state.local.getVideoTracks()[0]} muted testId="own-video" mirror={!state.localScreen} />
+              ) : (
+                <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>{t('room.cameraOff')}</div>
+              )}
+              <div style={captionStyle}>
+                <span>
+                  {t('room.me', { name: profile?.displayName ?? '' })}
+                  {!state.micOn ? <Tag color="red" style={{ marginInlineStart: 6 }}>{t('room.micOff')}</Tag> : null}
+                </span>
+                <Tooltip title={t('room.sendQuality')}>
+                  <span>
+                    <QualityIndicator score={state.sendScore} />
+                  </span>
+                </Tooltip>
+              </div>
+            </div>
+            {state.tiles.map((tile) => (
+              <RemoteTileView
+                key={tile.peerId}
+                tile={tile}
+                name={nameOf(tile.peerId)}
+                state={state}
+                speaking={state.activeSpeaker === tile.peerId}
+                onMute={isHost ? run(() => room.mutePeer(tile.peerId)) : undefined}
+              />
+            ))}
+          </div>
+          {state.phase === 'joined' && state.tiles.length === 0 ? <Empty data-testid="alone" description={t('room.alone')} /> : null}
+          <Space wrap data-testid="room-controls">
+            <Button data-testid="toggle-mic" type={state.micOn ? 'default' : 'primary'} danger={!state.micOn} onClick={run(room.toggleMic)} disabled={!state.local?.getAudioTracks().length}>
+              {state.micOn ? t('room.mute') : t('room.unmute')}
+            </Button>
+            <Button data-testid="toggle-camera" type={state.cameraOn ? 'default' : 'primary'} danger={!state.cameraOn} onClick={run(room.toggleCamera)} disabled={!state.local?.getVideoTracks().length}>
+              {state.cameraOn ? t('room.cameraStop') : t('room.cameraStart')}
+            </Button>
+            <Button data-testid="toggle-screen" onClick={run(room.toggleScreen)} disabled={state.phase !== 'joined' || state.role === 'observer'}>
+              {state.localScreen ? t('room.screenStop') : t('room.screenStart')}
+            </Button>
+            <Button data-testid="toggle-audio-only" type={state.audioOnly ? 'primary' : 'default'} onClick={run(room.toggleAudioOnly)} disabled={state.phase !== 'joined'}>
+              {state.audioOnly ? t('room.audioOnlyOff') : t('room.audioOnly')}
+            </Button>
+            <Button data-testid="leave-room" danger onClick={run(room.leave)}>
+              {t('room.leave')}
+            </Button>
+            {isHost ? (
+              <Button data-testid="end-room" danger type="primary" onClick={run(room.endRoom)}>
+                {t('room.end')}
+              </Button>
+            ) : null}
+          </Space>
+        </div>
+
+        <div style={{ display: 'grid', gap: 12 }}>
+          {isHost ? (
+            <Card size="small" title={t('room.waitingList', { n: state.waiting.length })} data-testid="waiting-list">
+              <List
+                locale={{ emptyText: t('room.nobodyWaiting') }}
+                dataSource={state.waiting}
+                renderItem={(p) => (
+                  <List.Item
+                    actions={[
+                      <Button key="admit" type="primary" size="small" data-testid="admit" onClick={run(() => room.admit(p.peerId))}>
+                        {t('room.admit')}
+                      </Button>,
+                    ]}
+                  >
+                    <span data-testid="waiting-peer">{p.name}</span>
+                    <Tag style={{ marginInlineStart: 6 }}>{t(`room.role.${p.role}` as MessageKey)}</Tag>
+                  </List.Item>
+                )}
+              />
+            </Card>
+          ) : null}
+          <Card size="small" title={t('room.participants')}>
+            <List
+              size="small"
+              dataSource={[
+                ...state.peers.values(),
+                // Admitted from the waiting room, the server did not list who was already there: their media did.
+                ...state.tiles.filter((x) => !state.peers.has(x.peerId)).map((x) => ({ peerId: x.peerId, name: nameOf(x.peerId), role: isHost ? 'township_doctor' : 'host' })),
+              ]}
+              locale={{ emptyText: t('room.alone') }}
+              renderItem={(p) => (
+                <List.Item>
+                  {p.name} <Tag>{t(`room.role.${p.role}` as MessageKey)}</Tag>
+                </List.Item>
+              )}
+            />
+          </Card>
+          {c ? (
+            <Card size="small" title={t('room.consultation')}>
+              <Descriptions size="small" column={1} items={[
+                { key: 'p', label: t('room.patient'), children: c.patient.name },
+                { key: 'o', label: t('room.requester'), children: `${c.requestingOrganizationName ?? ''} ${c.requesterName ?? ''}` },
+                { key: 's', label: t('room.specialty'), children: specialtyLabel(c.specialty, terms, lang) },
+              ]} />
+            </Card>
+          ) : null}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,281 @@
+/**
+ * The video room, the rotation roster and slot booking in the web client, against the real
+ * single-node server (in-process, demo province seeded, real PostgreSQL, real mediasoup) and
+ * Debian's Chromium with a fake camera and microphone. Screenshots (zh-CN) land in
+ * test/browser/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TestSchema, loginAs, startTestApp } from '@huizhen/testing';
+import { ServerModule } from '../../apps/server/src/server.module';
+import { VIEWPORT, watchPageProblems } from './support/chromium';
+import { screenshot } from './support/screenshots';
+import { waitFor } from './support/wait';
+import { ensureWebBuild } from './support/web-build';
+
+const DEMO_PASSWORD = 'Huizhen-demo-1';
+
+interface TrackStats {
+  peerId: string;
+  kind: string;
+  framesDecoded: number;
+}
+
+describe('video room, rotation roster and booking in Chromium (real server, demo province)', () => {
+  let schema: TestSchema;
+  let app: Awaited<ReturnType<typeof startTestApp>>;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  const tokens: Record<string, string> = {};
+
+  async function call<T>(user: string, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokens[user]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} as ${user}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    contexts.push(context);
+    const page = await context.newPage();
+    const seen = watchPageProblems(page);
+    page.on('close', () => problems.push(...seen));
+    return page;
+  }
+
+  async function login(page: Page, username: string): Promise<void> {
+    await page.goto(`${app.url}/login`);
+    await page.getByLabel('用户名').fill(username);
+    await page.getByLabel('密码').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByTestId('welcome').waitFor();
+  }
+
+  /** A consultation from the demo township doctor's own patient, submitted (and claimed when asked). */
+  async function consultation(mode: 'live_video' | 'both' | 'imaging_read', claim: boolean): Promise<{ id: string; patient: string }> {
+    const patients = await call<{ items: { id: string; name: string }[] }>('township', 'GET', '/api/patients?limit=5');
+    const patient = patients.items[0];
+    const c = await call<{ id: string }>('township', 'POST', '/api/consultations', {
+      patientId: patient.id,
+      specialty: 'radiology',
+      urgency: 'urgent',
+      mode,
+      clinicalQuestion: '右下肺阴影，请协助判断是否为肺炎',
+    });
+    await call('township', 'POST', `/api/consultations/${c.id}/submit`);
+    if (claim) await call('specialist', 'POST', `/api/consultations/${c.id}/claim`);
+    return { id: c.id, patient: patient.name };
+  }
+
+  const stats = (page: Page): Promise<TrackStats[]> => page.evaluate(() => (globalThis as any).huizhenRoom?.stats() ?? []);
+  const framesFrom = async (page: Page) => (await stats(page)).filter((s) => s.kind === 'video').reduce((n, s) => n + s.framesDecoded, 0);
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    schema = await TestSchema.create('webroom', { migrate: false });
+    app = await startTestApp(schema.env({ SEED_DEMO: 'true', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }), (config) => ServerModule.forConfig(config));
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        '--allow-loopback-in-peer-connection',
+        '--font-render-hinting=none',
+      ],
+    });
+    for (const [who, username] of [['township', 'demo-township'], ['specialist', 'demo-specialist'], ['hub', 'demo-hub']]) {
+      tokens[who] = await loginAs(app.url, username, DEMO_PASSWORD);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await app?.app.close();
+    await schema?.drop();
+  });
+
+  it('a specialist and a township doctor of a live consultation see each other’s camera, through the waiting room', async () => {
+    const { id } = await consultation('live_video', true);
+    const specialist = await newPage();
+    const doctor = await newPage();
+    await Promise.all([login(specialist, 'demo-specialist'), login(doctor, 'demo-township')]);
+
+    // The specialist (host) opens the room first and is alone.
+    await specialist.goto(`${app.url}/room/${id}`);
+    await waitFor(() => specialist.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'joined', 'host joined', 20_000);
+    expect(await specialist.getByTestId('room-phase').textContent()).toBe('已入会');
+
+    // The township doctor waits until the host admits them.
+    await doctor.goto(`${app.url}/room/${id}`);
+    await doctor.getByTestId('waiting-room').waitFor({ timeout: 20_000 });
+    await waitFor(() => doctor.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'waiting', 'doctor in the waiting room');
+    expect(await doctor.getByTestId('room-phase').textContent()).toBe('等候主持人准入');
+    await screenshot(doctor, 'room-waiting-township-zh-CN');
+    const waiting = specialist.getByTestId('waiting-peer');
+    await waiting.waitFor();
+    expect(await waiting.textContent()).toBeTruthy();
+    await screenshot(specialist, 'room-admit-specialist-zh-CN');
+    await specialist.getByTestId('admit').click();
+
+    await waitFor(() => doctor.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'joined', 'doctor admitted and joined', 20_000);
+    await Promise.all([specialist.getByTestId('remote-video').waitFor({ timeout: 20_000 }), doctor.getByTestId('remote-video').waitFor({ timeout: 20_000 })]);
+
+    // Video decoded on both sides, and still rising a second later (read with getStats in the page).
+    const first = await Promise.all(
+      [specialist, doctor].map((p, i) =>
+        waitFor(() => framesFrom(p), (n) => n > 0, `${i ? 'doctor' : 'specialist'} decodes remote video`, 20_000),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = await Promise.all([framesFrom(specialist), framesFrom(doctor)]);
+    expect(later[0]).toBeGreaterThan(first[0]);
+    expect(later[1]).toBeGreaterThan(first[1]);
+    // Each side receives exactly the other one.
+    const [sp, dp] = await Promise.all([stats(specialist), stats(doctor)]);
+    expect(new Set(sp.map((s) => s.peerId)).size).toBe(1);
+    expect(new Set(dp.map((s) => s.peerId)).size).toBe(1);
+    expect(sp.map((s) => s.kind).sort()).toEqual(['audio', 'video']);
+
+    // Scores arrive: the quality indicator leaves "unknown".
+    await waitFor(() => doctor.getByTestId('remote-tile').getByTestId('quality').getAttribute('data-level'), (l) => l !== 'unknown', 'quality indicator from scores', 20_000);
+    await screenshot(specialist, 'room-specialist-zh-CN');
+    await screenshot(doctor, 'room-township-zh-CN');
+
+    // Audio-only: the page stops showing (and the server stops sending) the remote video.
+    await doctor.getByTestId('toggle-audio-only').click();
+    await doctor.getByTestId('remote-tile').getByText('仅音频模式').waitFor();
+    await doctor.getByTestId('toggle-audio-only').click();
+    await doctor.getByTestId('remote-video').waitFor();
+
+    // Mute shows on the own tile.
+    await doctor.getByTestId('toggle-mic').click();
+    await doctor.getByTestId('own-tile').getByText('已静音').waitFor();
+
+    await specialist.getByTestId('end-room').click();
+    await doctor.getByTestId('room-ended').waitFor({ timeout: 15_000 });
+    expect(await doctor.getByTestId('room-ended').textContent()).toContain('主持人已结束本次视频会诊');
+    await specialist.close();
+    await doctor.close();
+  }, 120_000);
+
+  it('a hub coordinator creates a recurring shift in the calendar; a township doctor books a slot of it', async () => {
+    const hub = await newPage();
+    await login(hub, 'demo-hub');
+    await hub.getByTestId('main-nav').getByText('排班').click();
+    await hub.getByTestId('rotation-calendar').waitFor();
+    await hub.getByTestId('new-shift').click();
+    const form = hub.getByTestId('shift-form');
+    await form.getByLabel('专家').fill('demo-specialist');
+    await hub.locator('.ant-select-item-option').first().waitFor();
+    await hub.locator('.ant-select-item-option').first().click();
+    await form.getByLabel('服务机构').fill('石桥');
+    await hub.locator('.ant-select-item-option', { hasText: '青山县石桥镇卫生院' }).click();
+    await hub.keyboard.press('Escape');
+    // Weekly on the default day (tomorrow's weekday), 6 times, 09:00-12:00, 30-minute slots.
+    await form.getByLabel('重复次数').fill('6');
+    await form.getByLabel('重复次数').blur();
+    await waitFor(() => form.getByTestId('recurrence-preview').textContent(), (t) => !!t && /^每周周.，共 6 次$/.test(t), 'recurrence preview');
+    await screenshot(hub, 'rotation-shift-form-zh-CN');
+    await hub.getByRole('button', { name: '保存' }).click();
+    const outcome = await Promise.race([
+      hub.getByText('排班已创建，共 6 个时段').waitFor().then(() => 'created'),
+      form.getByTestId('form-error').textContent(),
+    ]);
+    expect(outcome).toBe('created');
+
+    const shifts = await call<{ items: { rrule: string; occurrences: unknown[]; specialistName: string }[] }>('hub', 'GET', '/api/scheduling/shifts');
+    expect(shifts.items).toHaveLength(1);
+    expect(shifts.items[0].rrule).toMatch(/^FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU);COUNT=6$/);
+    expect(shifts.items[0].occurrences).toHaveLength(6);
+
+    // Tomorrow is in this week's view unless today is Sunday.
+    if ((await hub.getByTestId('calendar-entry').count()) === 0) await hub.getByTestId('cal-next').click();
+    await hub.getByTestId('calendar-entry').first().waitFor();
+    expect(await hub.getByTestId('calendar-entry').first().textContent()).toContain(shifts.items[0].specialistName);
+    await screenshot(hub, 'rotation-week-zh-CN');
+    await hub.getByTestId('cal-view').getByText('月').click();
+    await hub.getByTestId('month-day').first().waitFor();
+    await waitFor(() => hub.getByTestId('calendar-entry').count(), (n) => n >= 1, 'month view shows the weekly occurrences');
+    await screenshot(hub, 'rotation-month-zh-CN');
+
+    // The township doctor books a slot for a request, in the UI.
+    const { id: requestId, patient } = await consultation('both', false);
+    const doctor = await newPage();
+    await login(doctor, 'demo-township');
+    await doctor.getByTestId('main-nav').getByText('预约').click();
+    await doctor.getByTestId('booking-request').click();
+    await doctor.locator('.ant-select-item-option', { hasText: patient }).first().click();
+    await doctor.waitForURL(new RegExp(`consultation=${requestId}`));
+    const firstSlot = doctor.getByTestId('slot-results').locator('.ant-table-row').first();
+    await firstSlot.waitFor();
+    expect(await firstSlot.textContent()).toContain(shifts.items[0].specialistName);
+    expect(await firstSlot.textContent()).toContain('09:00–09:30');
+    await screenshot(doctor, 'booking-slots-zh-CN');
+    await firstSlot.getByTestId('book-slot').click();
+    await doctor.getByTestId('booking-confirm').waitFor();
+    await screenshot(doctor, 'booking-confirm-zh-CN');
+    await doctor.getByRole('button', { name: '确认预约' }).click();
+    await doctor.getByText('预约成功').waitFor();
+    const mine = doctor.getByTestId('my-bookings').locator('.ant-table-row', { hasText: patient });
+    await mine.waitFor();
+    expect(await mine.textContent()).toContain('已预约');
+    await screenshot(doctor, 'booking-done-zh-CN');
+    const cal = await call<{ bookings: { consultationRequestId: string; status: string; localStart: string }[] }>('township', 'GET', '/api/scheduling/calendar');
+    expect(cal.bookings.filter((b) => b.consultationRequestId === requestId)).toEqual([expect.objectContaining({ status: 'booked', localStart: expect.stringMatching(/T09:00$/) })]);
+
+    // The hub sees the booked seat in its coverage dashboard, with charts, the ledger and per-institution figures.
+    await hub.getByTestId('main-nav').getByText('看板').click();
+    await hub.getByTestId('coverage-chart').waitFor();
+    await hub.locator('.ant-table-row', { hasText: '青山县石桥镇卫生院' }).first().waitFor();
+    await screenshot(hub, 'hub-dashboard-coverage-zh-CN');
+    await hub.getByRole('tab', { name: '专家利用率' }).click();
+    await hub.getByTestId('utilization-chart').waitFor();
+    await screenshot(hub, 'hub-dashboard-utilization-zh-CN');
+    await hub.getByRole('tab', { name: '各机构会诊指标' }).click();
+    await hub.getByTestId('institution-figures').locator('.ant-table-row').first().waitFor();
+    await screenshot(hub, 'hub-dashboard-institutions-zh-CN');
+    await hub.getByRole('tab', { name: '基层服务台账' }).click();
+    await hub.getByTestId('ledger').locator('.ant-table-row').first().waitFor();
+    await screenshot(hub, 'hub-ledger-zh-CN');
+
+    // The planner proposes; the coordinator reviews the proposal.
+    await hub.getByTestId('main-nav').getByText('排班').click();
+    await hub.getByRole('tab', { name: '智能排班方案' }).click();
+    await hub.getByRole('button', { name: '添加需求' }).click();
+    await hub.getByTestId('planner').locator('.ant-select').nth(0).click();
+    await hub.keyboard.type('柳林');
+    await hub.locator('.ant-select-item-option', { hasText: '柳林镇卫生院' }).click();
+    await hub.getByTestId('planner').locator('.ant-select').nth(1).click();
+    await hub.keyboard.type('超声');
+    await hub.locator('.ant-select-item-option', { hasText: '超声' }).first().click();
+    await hub.getByTestId('propose-plan').click();
+    const planned = await Promise.race([
+      hub.getByTestId('plan-result').waitFor({ timeout: 30_000 }).then(() => 'proposed'),
+      hub.getByTestId('plan-error').textContent(),
+    ]);
+    expect(planned).toBe('proposed');
+    await screenshot(hub, 'rotation-planner-zh-CN');
+    await hub.close();
+    await doctor.close();
+  }, 120_000);
+
+  it('logged no page errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
