@@ -14,6 +14,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# Optional, bench only (bench/parts/imaging.mjs compares with Orthanc; tests never need it):
+# HUIZHEN_BENCH_ORTHANC=1 installs Debian's Orthanc without starting its service — Orthanc 1.10
+# cannot bind to loopback only, so the bench runs it in a loopback-only network namespace.
+if [ "${HUIZHEN_BENCH_ORTHANC:-0}" = 1 ] && ! dpkg -s orthanc-dicomweb >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then echo "HUIZHEN_BENCH_ORTHANC=1 needs root to install orthanc" >&2; exit 1; fi
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends orthanc orthanc-dicomweb orthanc-gdcm || { rm -f /usr/sbin/policy-rc.d; exit 1; }
+  rm -f /usr/sbin/policy-rc.d
+  command -v systemctl >/dev/null 2>&1 && systemctl disable --now orthanc >/dev/null 2>&1 || true
+fi
+
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
   [ -n "$ver" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }

@@ -1,42 +1,75 @@
-// Imaging archive bench: STOW-RS ingest (single client and 4 concurrent), QIDO-RS latency with
-// 10,000 studies, series-metadata latency, rendered-frame latency, and the server's peak RSS
-// during a 1 GB ingest. Runs the built server against the real PostgreSQL in a fresh schema.
+// Imaging archive bench: the same DICOMweb workload against Huizhen and (when installed) Orthanc
+// 1.10 + its DICOMweb plugin: STOW-RS ingest (single client and 4 concurrent), QIDO-RS latency
+// with 10,000 studies, series metadata, rendered frame; ratios printed. Huizhen alone: peak RSS
+// during a 1 GB ingest. Huizhen runs built, against the real PostgreSQL in a fresh schema.
+// Orthanc listens on every interface (no bind option in 1.10), so it runs in a network namespace
+// with only loopback; its load generator is this file, run inside that namespace (nsenter) with
+// HUIZHEN_IMAGING_BENCH_ROLE=client. Without orthanc or namespaces, that half is skipped with a note.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import pg from 'pg';
-import { percentile, startServer } from '../support.mjs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const describe = 'DICOM archive: STOW-RS ingest, QIDO with 10,000 studies, metadata, rendered frames, peak RSS in a 1 GB ingest';
+export const describe = 'DICOM archive vs Orthanc: STOW-RS ingest, QIDO with 10,000 studies, metadata, rendered frames; peak RSS in a 1 GB ingest';
 
 const require = createRequire(import.meta.url);
 const dicomParser = require('dicom-parser');
 const CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 const PG = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const ORTHANC = process.env.HUIZHEN_BENCH_ORTHANC_BIN ?? '/usr/sbin/Orthanc';
+const ORTHANC_PLUGINS = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/share/orthanc/plugins/libOrthancGdcm.so'];
+const STUDIES = 10_000;
 
-/** Copies of a real file with fresh UIDs written in place (same lengths), so each is a new instance. */
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Copies of a real file (explicit VR little endian) with other UIDs and study attributes: the
+ * replaced elements get new lengths, the file meta group length follows. Both archives get the
+ * very same bytes.
+ */
 function instanceFactory(base) {
   const ds = dicomParser.parseDicom(base);
-  const at = (tag) => ds.elements[tag];
-  const fields = ['x00020003', 'x00080018', 'x0020000d', 'x0020000e'].map(at);
-  return (study, series, n) => {
-    const b = Buffer.from(base);
-    const put = (el, uid) => {
-      const v = Buffer.alloc(el.length, 0);
-      v.write(uid.slice(0, el.length), 'latin1');
-      v.copy(b, el.dataOffset);
+  const groupLength = ds.elements.x00020000;
+  return (v) => {
+    const values = {
+      x00020003: [v.sop, '\0'],
+      x00080018: [v.sop, '\0'],
+      x0020000d: [v.study, '\0'],
+      x0020000e: [v.series, '\0'],
+      ...(v.studyDate ? { x00080020: [v.studyDate, ' '] } : {}),
+      ...(v.patientName ? { x00100010: [v.patientName, ' '] } : {}),
+      ...(v.patientId ? { x00100020: [v.patientId, ' '] } : {}),
+      ...(v.accession ? { x00080050: [v.accession, ' '] } : {}),
     };
-    const sop = `1.2.826.0.1.3680043.9.7433.3.${study}.${series}.${n}`;
-    put(fields[0], sop);
-    put(fields[1], sop);
-    put(fields[2], `1.2.826.0.1.3680043.9.7433.1.${study}`);
-    put(fields[3], `1.2.826.0.1.3680043.9.7433.2.${study}.${series}`);
-    return b;
+    const edits = Object.entries(values)
+      .map(([tag, [text, pad]]) => ({ el: ds.elements[tag], bytes: Buffer.from(text.length % 2 ? text + pad : text, 'latin1') }))
+      .sort((a, b) => a.el.dataOffset - b.el.dataOffset);
+    const chunks = [];
+    let at = 0;
+    let metaDelta = 0;
+    for (const { el, bytes } of edits) {
+      chunks.push(base.subarray(at, el.dataOffset - 2)); // short explicit VR header: length is the last 2 bytes
+      const len = Buffer.alloc(2);
+      len.writeUInt16LE(bytes.length);
+      chunks.push(len, bytes);
+      if (el.tag.startsWith('x0002')) metaDelta += bytes.length - el.length;
+      at = el.dataOffset + el.length;
+    }
+    chunks.push(base.subarray(at));
+    const out = Buffer.concat(chunks);
+    out.writeUInt32LE(base.readUInt32LE(groupLength.dataOffset) + metaDelta, groupLength.dataOffset);
+    return out;
   };
 }
 
 /** A 1024×1024 16-bit CT (2 MiB of pixels) built from CT_small's header. */
-function bigInstanceFactory(base) {
+function bigBase(base) {
   const ds = dicomParser.parseDicom(base);
   const pix = ds.elements.x7fe00010;
   const head = Buffer.from(base.subarray(0, pix.dataOffset - 12));
@@ -44,9 +77,7 @@ function bigInstanceFactory(base) {
   head.writeUInt16LE(1024, ds.elements.x00280011.dataOffset);
   const pixHead = Buffer.from(base.subarray(pix.dataOffset - 12, pix.dataOffset));
   pixHead.writeUInt32LE(1024 * 1024 * 2, 8);
-  const pixels = randomBytes(1024 * 1024 * 2);
-  const small = instanceFactory(Buffer.concat([head, pixHead, pixels]));
-  return small;
+  return Buffer.concat([head, pixHead, randomBytes(1024 * 1024 * 2)]);
 }
 
 function multipart(parts) {
@@ -63,24 +94,215 @@ async function timed(fn) {
   return performance.now() - t;
 }
 
+const uid = {
+  study: (s) => `1.2.826.0.1.3680043.9.7433.1.${s}`,
+  series: (s, se) => `1.2.826.0.1.3680043.9.7433.2.${s}.${se}`,
+  sop: (s, se, n) => `1.2.826.0.1.3680043.9.7433.3.${s}.${se}.${n}`,
+};
+
+/**
+ * The workload, identical for both archives: `base` is the DICOMweb root, `headers` its auth.
+ * Returns raw measurements; the caller names the rows.
+ */
+async function workload(base, headers) {
+  const make = instanceFactory(readFileSync(CT));
+  const size = readFileSync(CT).length;
+  const stow = async (parts) => {
+    const { body, type } = multipart(parts);
+    const r = await fetch(`${base}/studies`, { method: 'POST', headers: { ...headers, 'content-type': type, accept: 'application/dicom+json' }, body });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`STOW ${r.status}: ${text.slice(0, 300)}`);
+  };
+  const inst = (s, se, n) => make({ study: uid.study(s), series: uid.series(s, se), sop: uid.sop(s, se, n) });
+  const m = { size };
+  // Single client: 1,000 instances, 20 per request, studies of 50 instances.
+  let n = 0;
+  m.single = await timed(async () => {
+    for (let req = 0; req < 50; req++) await stow(Array.from({ length: 20 }, () => (n++, inst(1 + Math.floor(n / 50), 1, n))));
+  });
+  // Four concurrent clients: 2,000 instances.
+  m.concurrent = await timed(() =>
+    Promise.all([0, 1, 2, 3].map(async (c) => {
+      for (let req = 0; req < 25; req++) await stow(Array.from({ length: 20 }, (_, i) => inst(1000 + c * 100 + Math.floor(req / 3), 1, req * 20 + i)));
+    })),
+  );
+  // Up to 10,000 studies: one-instance studies with spread dates, names, accession numbers (4 clients).
+  const existing = 21 + 4 * 9;
+  const filler = STUDIES - existing;
+  let next = 0;
+  m.filler = await timed(() =>
+    Promise.all([0, 1, 2, 3].map(async () => {
+      while (next < filler) {
+        const batch = [];
+        while (batch.length < 20 && next < filler) {
+          const g = ++next;
+          const d = new Date(Date.UTC(2020, 0, 1) + (g % 1500) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+          batch.push(make({ study: `1.2.826.0.1.3680043.9.7433.8.${g}`, series: `1.2.826.0.1.3680043.9.7433.8.${g}.1`, sop: `1.2.826.0.1.3680043.9.7433.8.${g}.1.1`, studyDate: d, patientName: `Name${g}^Given`, patientId: `P${g}`, accession: `A${g}` }));
+        }
+        await stow(batch);
+      }
+    })),
+  );
+  m.fillerCount = filler;
+  const sample = async (path, accept) => {
+    const times = [];
+    let status = 0;
+    let bytes = 0;
+    for (let i = 0; i < 40; i++) {
+      times.push(await timed(async () => {
+        const r = await fetch(base + path(i), { headers: { ...headers, ...(accept ? { accept } : {}) } });
+        bytes = (await r.arrayBuffer()).byteLength;
+        status = r.status;
+      }));
+      if (status !== 200) return { error: `${path(i)}: HTTP ${status}` };
+    }
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 50), p95: percentile(times, 95), bytes };
+  };
+  m.qido = {};
+  for (const [label, q] of [
+    ['studies limit=100', '/studies?limit=100'],
+    ['studies limit=100 includefield=all', '/studies?limit=100&includefield=all'],
+    ['date range (~2,400 hits, limit=100)', '/studies?StudyDate=20210101-20211231&limit=100'],
+    ['PatientName=Name12*', '/studies?PatientName=Name12*'],
+    ['AccessionNumber exact', '/studies?AccessionNumber=A5000'],
+  ]) {
+    m.qido[label] = await sample(() => q);
+  }
+  const s1 = uid.study(1);
+  const se1 = uid.series(1, 1);
+  m.metadata = await sample(() => `/studies/${s1}/series/${se1}/metadata`, 'application/dicom+json');
+  m.rendered = await sample((i) => `/studies/${s1}/series/${se1}/instances/${uid.sop(1, 1, i + 1)}/rendered`, 'image/jpeg');
+  return m;
+}
+
+// ---------- Orthanc in a loopback-only network namespace ----------
+
+export function orthancProblem() {
+  if (!existsSync(ORTHANC)) return `${ORTHANC} is not installed (apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm)`;
+  if (!existsSync(ORTHANC_PLUGINS[0])) return 'the Orthanc DICOMweb plugin is not installed (apt-get install -y orthanc-dicomweb)';
+  for (const tool of ['unshare', 'nsenter', 'ip']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing`;
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { timeout: 5000 });
+  if (probe.status !== 0) return `network namespaces are not permitted here (unshare -n: ${String(probe.stderr).trim() || probe.status})`;
+  return null;
+}
+
+async function withOrthanc(fn) {
+  const dir = mkdtempSync(join(tmpdir(), 'huizhen-bench-orthanc-'));
+  const config = {
+    Name: 'bench',
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    StorageCompression: false,
+    HttpPort: 8042,
+    DicomServerEnabled: false,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    SaveJobs: false,
+    Plugins: ORTHANC_PLUGINS.filter((p) => existsSync(p)),
+    DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: false },
+  };
+  writeFileSync(join(dir, 'orthanc.json'), JSON.stringify(config));
+  // unshare execs sh, which execs Orthanc: one PID, inside a namespace with only loopback.
+  const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec ${ORTHANC} ${join(dir, 'orthanc.json')}`], {
+    env: { ...process.env, TCP_NODELAY: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
+  const inNs = (args, opts = {}) => spawnSync('nsenter', ['-t', String(child.pid), '-n', ...args], { timeout: 10_000, ...opts });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Orthanc exited with ${child.exitCode}: ${log.slice(-500)}`);
+      if (inNs(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8042']).status === 0) break;
+      if (Date.now() > deadline) throw new Error(`Orthanc did not listen in 30 s: ${log.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return await fn(child.pid);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the workload inside Orthanc's namespace: this file as a client process. */
+function orthancWorkload(pid) {
+  return new Promise((resolve, reject) => {
+    const c = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, HUIZHEN_IMAGING_BENCH_ROLE: 'client', HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), 4.5 * 60_000); // keeps the whole part under 10 minutes
+    c.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`Orthanc client exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+if (process.env.HUIZHEN_IMAGING_BENCH_ROLE === 'client') {
+  workload(process.env.HUIZHEN_IMAGING_BENCH_BASE, {})
+    .then((m) => {
+      process.stdout.write(JSON.stringify(m) + '\n');
+      process.exit(0);
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
+
+// ---------- the part ----------
+
+function rowsOf(m, who) {
+  const rows = [];
+  const rate = (count, ms) => (count / ms) * 1000;
+  rows.push({ archive: who, metric: 'STOW-RS ingest, 1 client (39 KB CT, 20/request)', value: rate(1000, m.single), unit: 'instances/s' });
+  rows.push({ archive: who, metric: 'STOW-RS ingest, 1 client', value: rate((1000 * m.size) / 2 ** 20, m.single), unit: 'MB/s' });
+  rows.push({ archive: who, metric: 'STOW-RS ingest, 4 concurrent clients', value: rate(2000, m.concurrent), unit: 'instances/s' });
+  rows.push({ archive: who, metric: 'STOW-RS ingest, 4 concurrent clients', value: rate((2000 * m.size) / 2 ** 20, m.concurrent), unit: 'MB/s' });
+  rows.push({ archive: who, metric: `STOW-RS ingest, ${m.fillerCount} one-instance studies, 4 clients`, value: rate(m.fillerCount, m.filler), unit: 'instances/s' });
+  const lat = (label, r) => rows.push(r.error ? { archive: who, metric: label, value: NaN, unit: r.error } : { archive: who, metric: label, value: r.p50, unit: 'ms p50', p95: r.p95 });
+  for (const [label, r] of Object.entries(m.qido)) lat(`QIDO ${label} (10,000 studies)`, r);
+  lat('series metadata (50 instances)', m.metadata);
+  lat('rendered frame, JPEG (128² CT)', m.rendered);
+  return rows;
+}
+
 export async function run({ repoRoot }) {
+  const { startServer } = await import(join(repoRoot, 'bench/support.mjs'));
+  const pg = require('pg');
+  const rows = [];
+  const notes = [];
   const schema = `bench_imaging_${Date.now().toString(36)}`;
   const db = new pg.Client({ connectionString: PG });
   await db.connect();
   await db.query(`CREATE SCHEMA ${schema}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'huizhen-bench-imaging-'));
   const server = await startServer(repoRoot, {
+    DATA_DIR: dataDir,
     DATABASE_URL: PG,
     DATABASE_SCHEMA: schema,
     DATABASE_POOL_SIZE: '10',
     DIMSE_ENABLED: 'false',
+    MEDIA_LISTEN_IP: '127.0.0.1',
+    MEDIA_RTC_PORT_BASE: '0',
     SEED_DEMO: 'false',
     NODE_ENV: 'production',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
     DATA_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
     LOG_LEVEL: 'error',
   });
-  const rows = [];
-  const notes = [];
+  let ours;
   try {
     await db.query(`SET search_path = ${schema}, public`);
     const [{ id: org }] = (await db.query(`INSERT INTO organization (name, level, region_code) VALUES ('Bench township', 'township_health_centre', '430121') RETURNING id`)).rows;
@@ -90,104 +312,63 @@ export async function run({ repoRoot }) {
     const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'Bench-pass-1' }) });
     const { accessToken } = await login.json();
     const auth = { authorization: `Bearer ${accessToken}` };
-    const stow = async (parts) => {
-      const { body, type } = multipart(parts);
-      const r = await fetch(`${server.url}/dicom-web/studies`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
-      if (r.status !== 200) throw new Error(`STOW ${r.status}: ${(await r.text()).slice(0, 300)}`);
-    };
-    const make = instanceFactory(readFileSync(CT));
-    const size = readFileSync(CT).length;
-
-    // Single client: 1,000 instances, 20 per request (a study of 50 instances per 50).
-    let n = 0;
-    const single = await timed(async () => {
-      for (let req = 0; req < 50; req++) await stow(Array.from({ length: 20 }, () => (n++, make(1 + Math.floor(n / 50), 1, n))));
-    });
-    rows.push({ metric: 'STOW-RS ingest, 1 client (39 KB CT, 20/request)', value: (1000 / single) * 1000, unit: 'instances/s' });
-    rows.push({ metric: 'STOW-RS ingest, 1 client', value: ((1000 * size) / 2 ** 20 / single) * 1000, unit: 'MB/s' });
-    // Four concurrent clients: 2,000 instances.
-    const concurrent = await timed(() =>
-      Promise.all(
-        [0, 1, 2, 3].map(async (c) => {
-          for (let req = 0; req < 25; req++) await stow(Array.from({ length: 20 }, (_, i) => make(1000 + c * 100 + Math.floor(req / 3), 1, req * 20 + i)));
-        }),
-      ),
-    );
-    rows.push({ metric: 'STOW-RS ingest, 4 concurrent clients', value: (2000 / concurrent) * 1000, unit: 'instances/s' });
-    rows.push({ metric: 'STOW-RS ingest, 4 concurrent clients', value: ((2000 * size) / 2 ** 20 / concurrent) * 1000, unit: 'MB/s' });
-
-    // 10,000 studies in the index (rows as ingest writes them, without the files).
-    await db.query(
-      `INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, patient_name, patient_name_search, dicom_patient_id, study_date, accession_number, study_description, modalities, number_of_series, number_of_instances, study_json)
-       SELECT '1.2.826.0.1.3680043.9.7433.8.' || g, '2.25.' || g, $1, 'Name' || g || '^Given', '|name' || g || '^given|', 'P' || g,
-              to_char(date '2020-01-01' + (g % 1500)::int, 'YYYYMMDD'), 'A' || g, 'CT chest ' || g, '{CT}', 1, 50,
-              jsonb_build_object('00100010', jsonb_build_object('vr','PN','Value', jsonb_build_array(jsonb_build_object('Alphabetic','Name' || g || '^Given'))),
-                                 '0020000D', jsonb_build_object('vr','UI','Value', jsonb_build_array('1.2.826.0.1.3680043.9.7433.8.' || g)))
-         FROM generate_series(1, 10000 - (SELECT count(*) FROM imaging_study)) g`,
-      [org],
-    );
-    await db.query('ANALYZE');
-    const qido = async (label, path) => {
-      const times = [];
-      for (let i = 0; i < 40; i++) {
-        times.push(await timed(async () => {
-          const r = await fetch(server.url + path, { headers: auth });
-          await r.arrayBuffer();
-          if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-        }));
-      }
-      times.sort((a, b) => a - b);
-      rows.push({ metric: `QIDO ${label} (10,000 studies)`, value: percentile(times, 50), unit: 'ms p50', p95: percentile(times, 95) });
-    };
-    await qido('studies limit=100', '/dicom-web/studies?limit=100');
-    await qido('date range (~2,000 hits, limit=100)', '/dicom-web/studies?StudyDate=20210101-20211231&limit=100');
-    await qido('PatientName=name12*', '/dicom-web/studies?PatientName=name12*');
-    await qido('AccessionNumber exact', '/dicom-web/studies?AccessionNumber=A5000');
-
-    // Series metadata (50 instances) and rendered frames.
-    const s1 = '1.2.826.0.1.3680043.9.7433.1.1';
-    const series = '1.2.826.0.1.3680043.9.7433.2.1.1';
-    const meta = [];
-    for (let i = 0; i < 40; i++) meta.push(await timed(async () => void (await (await fetch(`${server.url}/dicom-web/studies/${s1}/series/${series}/metadata`, { headers: auth })).arrayBuffer())));
-    meta.sort((a, b) => a - b);
-    rows.push({ metric: 'series metadata (49 instances)', value: percentile(meta, 50), unit: 'ms p50', p95: percentile(meta, 95) });
-    const rendered = [];
-    for (let i = 1; i <= 40; i++) {
-      const url = `${server.url}/dicom-web/studies/${s1}/series/${series}/instances/1.2.826.0.1.3680043.9.7433.3.1.1.${i}/rendered`;
-      rendered.push(await timed(async () => {
-        const r = await fetch(url, { headers: { ...auth, accept: 'image/jpeg' } });
-        await r.arrayBuffer();
-        if (r.status !== 200) throw new Error(`rendered ${r.status}`);
-      }));
-    }
-    rendered.sort((a, b) => a - b);
-    rows.push({ metric: 'rendered frame, JPEG (128² CT, first view)', value: percentile(rendered, 50), unit: 'ms p50', p95: percentile(rendered, 95) });
+    ours = await workload(`${server.url}/dicom-web`, auth);
+    const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM imaging_study')).rows;
+    if (n !== STUDIES) notes.push(`Huizhen held ${n} studies during QIDO (expected ${STUDIES})`);
+    rows.push(...rowsOf(ours, 'huizhen'));
 
     // 1 GB ingest of 2 MiB instances, 4 clients, 10 per request; peak RSS from the kernel.
-    const big = bigInstanceFactory(readFileSync(CT));
-    const bigSize = big(1, 1, 1).length;
+    const big = instanceFactory(bigBase(readFileSync(CT)));
+    const bigSize = big({ study: uid.study(1), series: uid.series(1, 1), sop: uid.sop(1, 1, 1) }).length;
     const count = Math.ceil(2 ** 30 / bigSize);
     let next = 0;
     const gb = await timed(() =>
-      Promise.all(
-        [0, 1, 2, 3].map(async () => {
-          while (next < count) {
-            const batch = [];
-            while (batch.length < 10 && next < count) batch.push(big(5000 + Math.floor(next / 100), 1, next++));
-            await stow(batch);
+      Promise.all([0, 1, 2, 3].map(async () => {
+        while (next < count) {
+          const parts = [];
+          while (parts.length < 10 && next < count) {
+            const i = next++;
+            const s = 50_000 + Math.floor(i / 100);
+            parts.push(big({ study: uid.study(s), series: uid.series(s, 1), sop: uid.sop(s, 1, i) }));
           }
-        }),
-      ),
+          const { body, type } = multipart(parts);
+          const r = await fetch(`${server.url}/dicom-web/studies`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
+          if (r.status !== 200) throw new Error(`STOW ${r.status}: ${(await r.text()).slice(0, 300)}`);
+        }
+      })),
     );
     const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
-    rows.push({ metric: `1 GB ingest (${count} × ${(bigSize / 2 ** 20).toFixed(1)} MiB, 4 clients)`, value: ((count * bigSize) / 2 ** 20 / gb) * 1000, unit: 'MB/s' });
-    rows.push({ metric: 'server peak RSS (whole run, incl. 1 GB ingest)', value: hwm, unit: 'MiB' });
-    notes.push('Orthanc comparison not run in this part yet; NOTES measured Orthanc STOW at 125–250 instances/s and QIDO 284 ms (limit=100, 1,050 studies) on this machine.');
+    rows.push({ archive: 'huizhen', metric: `1 GB ingest (${count} × ${(bigSize / 2 ** 20).toFixed(1)} MiB, 4 clients)`, value: ((count * bigSize) / 2 ** 20 / gb) * 1000, unit: 'MB/s' });
+    rows.push({ archive: 'huizhen', metric: 'server peak RSS (whole run, incl. 1 GB ingest)', value: hwm, unit: 'MiB' });
   } finally {
     await server.stop();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await db.end();
+    rmSync(dataDir, { recursive: true, force: true }); // over 1.5 GB of instances otherwise left in /tmp
   }
+
+  const problem = orthancProblem();
+  if (problem) {
+    notes.push(`Orthanc comparison skipped: ${problem}.`);
+    return { rows, notes };
+  }
+  let theirs;
+  try {
+    theirs = await withOrthanc((pid) => orthancWorkload(pid));
+  } catch (e) {
+    notes.push(`Orthanc comparison failed, skipped: ${e instanceof Error ? e.message : String(e)}`);
+    return { rows, notes };
+  }
+  const orthancRows = rowsOf(theirs, 'orthanc 1.10.1');
+  rows.push(...orthancRows);
+  // Ratios: ingest as huizhen/orthanc (higher is better for us), latency as orthanc/huizhen (likewise).
+  for (const r of orthancRows) {
+    const mine = rows.find((x) => x.archive === 'huizhen' && x.metric === r.metric && x.unit === r.unit);
+    if (!mine || !Number.isFinite(mine.value) || !Number.isFinite(r.value)) continue;
+    const higherIsBetter = r.unit === 'instances/s' || r.unit === 'MB/s';
+    rows.push({ archive: 'ratio', metric: r.metric, value: higherIsBetter ? mine.value / r.value : r.value / mine.value, unit: higherIsBetter ? 'huizhen ÷ orthanc' : 'orthanc p50 ÷ huizhen p50' });
+  }
+  notes.push('Orthanc 1.10.1 + DICOMweb plugin (Debian), default SQLite index, storage synced, in a loopback-only network namespace; same files, same requests, client inside its namespace.');
   return { rows, notes };
 }

@@ -7,7 +7,7 @@ import { parseInstance, toDicomJson } from '@huizhen/dicom';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { IngestService } from '../../apps/imaging/src/ingest/ingest.service';
 import { ImagingService } from '../../apps/imaging/src/imaging.service';
-import { type Corpus, buildCorpus } from './support/corpus';
+import { type Corpus, PYDICOM, buildCorpus, withUids } from './support/corpus';
 import { get, multipartRelated, parseMultipart, startImagingForTest, stow } from './support/dicomweb-client';
 
 function uidsOf(file: string) {
@@ -59,6 +59,11 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     }
     const [{ n }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
     expect(n).toBe(files.length);
+    // Audited per transaction (not per instance), every stored instance named.
+    const events = await schema.query(`SELECT resource_id, details FROM audit_event WHERE action = 'imaging_study.store'`);
+    expect(events.length).toBeLessThan(files.length);
+    const audited = events.flatMap((e: any) => e.details.sopInstanceUids ?? Object.values(e.details.studies).flat());
+    expect(audited.sort()).toEqual(files.map((f) => uidsOf(f).sop).sort());
     // Stored once, content-addressed, byte-identical.
     const { stored, temp } = await store.listFiles();
     expect(temp).toEqual([]);
@@ -78,6 +83,57 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(conflict.json['00081198'].Value[0]['00081197'].Value[0]).toBe(0x0111);
     const [{ n }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance WHERE sop_instance_uid = $1', [uidsOf(f).sop]);
     expect(n).toBe(1);
+  });
+
+  it('gives each instance of one batched request its own outcome: new, repeated, conflicting, misfiled, foreign', async () => {
+    const ct = readFileSync(`${PYDICOM}/test_files/CT_small.dcm`);
+    const root = '1.2.826.0.1.3680043.9.7433.77';
+    const S = `${root}.1`;
+    const X = `${root}.1.1`;
+    const Y = `${root}.1.2`;
+    const mk = (study: string, series: string, n: number) => withUids(ct, { study, series, sop: `${series}.${n}` });
+    const a1 = mk(S, X, 1);
+    const a2 = mk(S, X, 2);
+    const a2altered = Buffer.from(a2);
+    a2altered[a2altered.length - 3] ^= 0xff;
+    const misfiled = withUids(ct, { study: `${root}.2`, series: X, sop: `${root}.2.9` }); // series X already is study S's
+    const b1 = mk(S, Y, 1);
+    const filesBefore = await store.listFiles();
+    const res = await stow(app.url, uploader, [a1, a2, a1, a2altered, misfiled, b1]);
+    expect(res.status).toBe(202);
+    const refs = res.json['00081199'].Value.map((r: any) => [r['00081155'].Value[0], r['00081196']?.Value[0] ?? 0]);
+    expect(refs).toEqual([[`${X}.1`, 0], [`${X}.2`, 0], [`${X}.1`, 0xb007], [`${Y}.1`, 0]]);
+    const failed = res.json['00081198'].Value.map((r: any) => [r['00081155'].Value[0], r['00081197'].Value[0]]);
+    expect(failed).toEqual([[`${X}.2`, 0x0111], [`${root}.2.9`, 0xc000]]);
+    const [study] = await schema.query('SELECT number_of_instances, number_of_series, modalities FROM imaging_study WHERE study_instance_uid = $1', [S]);
+    expect(study).toEqual({ number_of_instances: 3, number_of_series: 2, modalities: ['CT'] });
+    const series = await schema.query('SELECT series_instance_uid AS uid, number_of_instances AS n FROM imaging_series WHERE study_instance_uid = $1 ORDER BY 1', [S]);
+    expect(series).toEqual([{ uid: X, n: 2 }, { uid: Y, n: 1 }]);
+    const after = await store.listFiles();
+    expect(after.temp).toEqual([]);
+    expect(after.stored.length - filesBefore.stored.length).toBe(3);
+    const audit = await schema.query(`SELECT details FROM audit_event WHERE action = 'imaging_study.store' AND resource_id = $1`, [S]);
+    expect(audit).toHaveLength(1);
+    expect(audit[0].details).toMatchObject({ instances: 3, via: 'stow' });
+    expect([...audit[0].details.sopInstanceUids].sort()).toEqual([`${X}.1`, `${X}.2`, `${Y}.1`]);
+
+    // Two clients racing with the same new instances: both told "stored", one row each.
+    const race = [1, 2, 3].map((n) => mk(S, `${root}.1.3`, n));
+    const [r1, r2] = await Promise.all([stow(app.url, uploader, race), stow(app.url, uploader, race)]);
+    expect([r1.status, r2.status]).toEqual([200, 200]);
+    const [{ n }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance WHERE series_instance_uid = $1', [`${root}.1.3`]);
+    expect(n).toBe(3);
+    const [again] = await schema.query('SELECT number_of_instances, number_of_series FROM imaging_study WHERE study_instance_uid = $1', [S]);
+    expect(again).toEqual({ number_of_instances: 6, number_of_series: 3 });
+
+    // Another organization's doctor cannot add to the study (0x0124), and nothing of it is kept.
+    const other = await loginAs(app.url, dir.user.townDoctorB.username);
+    const foreign = await stow(app.url, other, [mk(S, X, 7)]);
+    expect(foreign.status).toBe(409);
+    expect(foreign.json['00081198'].Value[0]['00081197'].Value[0]).toBe(0x0124);
+    expect((await store.listFiles()).temp).toEqual([]);
+    const [{ n: still }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance WHERE study_instance_uid = $1', [S]);
+    expect(still).toBe(6);
   });
 
   it('refuses every malformed file with a reason, keeps nothing of it and stays up', async () => {
@@ -132,8 +188,15 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     const mrStudy = studies.find((s: any) => s['0020000D'].Value[0] === mr.study);
     expect(mrStudy['00201208'].Value[0]).toBe(8); // the eight syntaxes made from MR_small
     expect(mrStudy['00080061'].Value).toContain('MR');
+    // One audit event per listing, naming every study it showed.
+    const [listed] = await schema.query(
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY id DESC LIMIT 1`,
+      [dir.user.townDoctorA.id],
+    );
+    expect([...listed.details.studyInstanceUids].sort()).toEqual(studies.map((s: any) => s['0020000D'].Value[0]).sort());
     const page = await get(app.url, uploader, '/dicom-web/studies?limit=1&offset=1');
     expect(page.json()).toHaveLength(1);
+    expect(page.json()[0]['0020000D'].Value[0]).toBe(studies[1]['0020000D'].Value[0]);
     const byModality = await get(app.url, uploader, '/dicom-web/studies?ModalitiesInStudy=MR&StudyDate=19000101-20991231');
     expect(byModality.json().map((s: any) => s['0020000D'].Value[0])).toContain(mr.study);
     const series = await get(app.url, uploader, `/dicom-web/studies/${mr.study}/series`);
@@ -276,6 +339,11 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(study['0020000D'].Value[0]).toMatch(/^2\.25\.\d+$/);
     expect(study['0020000D'].Value[0]).not.toBe(u.study);
     expect(JSON.stringify(study)).not.toMatch(/王|Wang/);
+    const [searchAudit] = await schema.query(
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'what' = 'search study' ORDER BY id DESC LIMIT 1`,
+      [dir.user.countyRadiologistB.id],
+    );
+    expect(searchAudit.details).toMatchObject({ deidentified: true, studyInstanceUids: [u.study], deidentifiedStudyInstanceUids: [u.study] });
     // Searching by the patient's name finds nothing in de-identified studies.
     expect((await get(app.url, outsider, `/dicom-web/studies?PatientName=Wang*`)).status).toBe(204);
     const deidStudy = study['0020000D'].Value[0];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestSchema, TestSchema as Schema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
@@ -25,6 +25,24 @@ function dcmtk(tool: string, args: string[]): Promise<{ status: number | null; o
       clearTimeout(timer);
       resolve({ status, out });
     });
+  });
+}
+
+/**
+ * Whether the server closes the connection within `ms`. Clears its timer and destroys the socket
+ * either way: a pending timer or socket left here kept jest from exiting after the run.
+ */
+function closedWithin(s: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, ms);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    s.on('error', () => undefined);
   });
 }
 
@@ -103,23 +121,15 @@ describe('DIMSE C-ECHO / C-STORE SCP against dcmtk', () => {
 
     // A PDU claiming 4 GB, then plain garbage: both connections are cut, the SCP stays up.
     for (const payload of [Buffer.from([0x04, 0, 0xff, 0xff, 0xff, 0xf0, 1, 2, 3]), Buffer.from('GET / HTTP/1.1\r\n\r\n')]) {
-      const closed = await new Promise<boolean>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => s.write(payload));
-        s.resume(); // read the A-ABORT, so the peer's close is seen
-        s.on('close', () => resolve(true));
-        s.on('error', () => undefined);
-        setTimeout(() => resolve(false), 4000);
-      });
+      const s = connect(port, '127.0.0.1', () => s.write(payload));
+      s.resume(); // read the A-ABORT, so the peer's close is seen
+      const closed = await closedWithin(s, 4000);
       expect({ payload: payload.subarray(0, 4).toString('hex'), closed }).toEqual({ payload: payload.subarray(0, 4).toString('hex'), closed: true });
     }
     // An association that never speaks is aborted by the idle timeout (2 s here).
-    const idleClosed = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.resume();
-      s.on('close', () => resolve(true));
-      s.on('error', () => undefined);
-      setTimeout(() => resolve(false), 5000);
-    });
+    const idle = connect(port, '127.0.0.1');
+    idle.resume();
+    const idleClosed = await closedWithin(idle, 5000);
     expect(idleClosed).toBe(true);
     expect((await dcmtk('echoscu', ['-aet', 'TOWNA_CT', '-aec', 'HUIZHEN', '127.0.0.1', String(port)])).status).toBe(0);
     writeFileSync(join(tmp, 'done'), '');

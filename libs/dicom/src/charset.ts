@@ -47,6 +47,11 @@ function isAscii(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Latin-1 text of a byte range without copying it (the common, plain-ASCII case). */
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -55,7 +60,7 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
  * GB18030: undeclared Chinese text from local modalities is common and Latin-1 is never right for it.
  */
 export function decodeText(bytes: Uint8Array, charsets: string[], personName = false): string {
-  if (isAscii(bytes)) return decoder('latin1').decode(bytes);
+  if (isAscii(bytes)) return latin1(bytes);
   const first = charsets[0] ?? '';
   const iso2022 = charsets.some((c) => c.startsWith('ISO_2022'));
   if (!iso2022) {

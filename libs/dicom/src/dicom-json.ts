@@ -1,5 +1,5 @@
 import type { DataSet, Element } from 'dicom-parser';
-import { decodeText, parseCharsets } from './charset';
+import { decodeText, latin1, parseCharsets } from './charset';
 import { vrOfTag } from './dictionary';
 
 export interface PersonNameJson {
@@ -41,6 +41,15 @@ function elementVr(el: Element): string {
   return vrOfTag(el.tag);
 }
 
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function allNull(values: unknown[]): boolean {
+  for (const v of values) if (v !== null) return false;
+  return true;
+}
+
 function rawBytes(ds: DataSet, el: Element): Uint8Array {
   return ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
 }
@@ -48,44 +57,58 @@ function rawBytes(ds: DataSet, el: Element): Uint8Array {
 function numbers(ds: DataSet, el: Element, vr: string): unknown[] {
   const size = NUMBER_SIZES[vr];
   const n = Math.floor(el.length / size);
-  const out: unknown[] = [];
+  const out: unknown[] = new Array(n);
   const p = ds.byteArrayParser;
   const b = ds.byteArray;
-  const view = vr === 'UV' || vr === 'SV' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : null;
-  const little = p.readUint16(Uint8Array.of(1, 0), 0) === 1;
-  for (let i = 0; i < n; i++) {
-    const at = el.dataOffset + i * size;
-    switch (vr) {
-      case 'US':
-        out.push(p.readUint16(b, at));
-        break;
-      case 'SS':
-        out.push(p.readInt16(b, at));
-        break;
-      case 'UL':
-        out.push(p.readUint32(b, at));
-        break;
-      case 'SL':
-        out.push(p.readInt32(b, at));
-        break;
-      case 'FL':
-        out.push(p.readFloat(b, at));
-        break;
-      case 'FD':
-        out.push(p.readDouble(b, at));
-        break;
-      case 'UV':
-        out.push(Number(view!.getBigUint64(at, little)));
-        break;
-      case 'SV':
-        out.push(Number(view!.getBigInt64(at, little)));
-        break;
-      case 'AT':
-        out.push((p.readUint16(b, at).toString(16).padStart(4, '0') + p.readUint16(b, at + 2).toString(16).padStart(4, '0')).toUpperCase());
-        break;
+  let at = el.dataOffset;
+  switch (vr) {
+    case 'US':
+      for (let i = 0; i < n; i++, at += 2) out[i] = p.readUint16(b, at);
+      break;
+    case 'SS':
+      for (let i = 0; i < n; i++, at += 2) out[i] = p.readInt16(b, at);
+      break;
+    case 'UL':
+      for (let i = 0; i < n; i++, at += 4) out[i] = p.readUint32(b, at);
+      break;
+    case 'SL':
+      for (let i = 0; i < n; i++, at += 4) out[i] = p.readInt32(b, at);
+      break;
+    case 'FL':
+      for (let i = 0; i < n; i++, at += 4) out[i] = p.readFloat(b, at);
+      break;
+    case 'FD':
+      for (let i = 0; i < n; i++, at += 8) out[i] = p.readDouble(b, at);
+      break;
+    case 'UV':
+    case 'SV': {
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const little = p.readUint16(Uint8Array.of(1, 0), 0) === 1;
+      for (let i = 0; i < n; i++, at += 8) out[i] = Number(vr === 'UV' ? view.getBigUint64(at, little) : view.getBigInt64(at, little));
+      break;
     }
+    case 'AT':
+      for (let i = 0; i < n; i++, at += 4) out[i] = (p.readUint16(b, at).toString(16).padStart(4, '0') + p.readUint16(b, at + 2).toString(16).padStart(4, '0')).toUpperCase();
+      break;
   }
   return out;
+}
+
+/** Drops trailing NULs and spaces (DICOM value padding) without a regular expression. */
+function trimPadding(v: string): string {
+  let end = v.length;
+  while (end > 0) {
+    const c = v.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0) break;
+    end--;
+  }
+  return end === v.length ? v : v.slice(0, end);
+}
+
+function trimLeadingSpaces(v: string): string {
+  let start = 0;
+  while (start < v.length && v.charCodeAt(start) === 0x20) start++;
+  return start ? v.slice(start) : v;
 }
 
 function personName(value: string): PersonNameJson | null {
@@ -98,20 +121,23 @@ function personName(value: string): PersonNameJson | null {
   return Object.keys(pn).length ? pn : null;
 }
 
+function stringValue(raw: string, vr: string, single: boolean): unknown {
+  const v = vr === 'UI' || single ? trimPadding(raw) : trimLeadingSpaces(trimPadding(raw));
+  if (vr === 'PN') return personName(v);
+  if (vr === 'DS' || vr === 'IS') {
+    if (v === '') return null;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return v === '' ? null : v;
+}
+
 function stringValues(ds: DataSet, el: Element, vr: string, charsets: string[]): unknown[] {
   const bytes = rawBytes(ds, el);
-  const text = TEXT_VRS.has(vr) ? decodeText(bytes, charsets, vr === 'PN') : Buffer.from(bytes).toString('latin1');
-  const parts = SINGLE_VALUE_TEXT.has(vr) ? [text] : text.split('\\');
-  return parts.map((raw) => {
-    const v = vr === 'UI' ? raw.replace(/[\0 ]+$/, '') : SINGLE_VALUE_TEXT.has(vr) ? raw.replace(/[\0 ]+$/, '') : raw.replace(/[\0 ]+$/, '').replace(/^ +/, '');
-    if (vr === 'PN') return personName(v);
-    if (vr === 'DS' || vr === 'IS') {
-      if (v === '') return null;
-      const n = Number(v);
-      return Number.isFinite(n) ? n : null;
-    }
-    return v === '' ? null : v;
-  });
+  const text = TEXT_VRS.has(vr) ? decodeText(bytes, charsets, vr === 'PN') : latin1(bytes);
+  const single = SINGLE_VALUE_TEXT.has(vr);
+  if (single || !text.includes('\\')) return [stringValue(text, vr, single)];
+  return text.split('\\').map((raw) => stringValue(raw, vr, false));
 }
 
 /**
@@ -121,7 +147,7 @@ function stringValues(ds: DataSet, el: Element, vr: string, charsets: string[]):
 export function toDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOptions): DicomJson {
   const out: DicomJson = {};
   const own = ds.elements.x00080005;
-  const cs = own ? parseCharsets(Buffer.from(rawBytes(ds, own)).toString('latin1').replace(/[\0 ]+$/, '')) : charsets;
+  const cs = own ? parseCharsets(trimPadding(latin1(rawBytes(ds, own)))) : charsets;
   const tags = Object.keys(ds.elements).sort();
   for (const tag of tags) {
     if (tag.startsWith('x0002') || tag.endsWith('0000') || tag.startsWith('xfffe')) continue;
@@ -142,7 +168,7 @@ export function toDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOpti
     }
     if (BINARY_VRS.has(vr)) {
       const uri = el.length > opts.inlineBinaryLimit ? opts.bulkDataUri?.(el.dataOffset, el.length) : undefined;
-      out[key] = uri ? { vr, BulkDataURI: uri } : { vr, InlineBinary: Buffer.from(rawBytes(ds, el)).toString('base64') };
+      out[key] = uri ? { vr, BulkDataURI: uri } : { vr, InlineBinary: base64(rawBytes(ds, el)) };
       continue;
     }
     if (NUMBER_SIZES[vr]) {
@@ -150,7 +176,7 @@ export function toDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOpti
       continue;
     }
     const values = stringValues(ds, el, vr, cs);
-    out[key] = values.every((v) => v === null) ? { vr } : { vr, Value: values };
+    out[key] = allNull(values) ? { vr } : { vr, Value: values };
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import dicomParser from 'dicom-parser';
 
 /**
  * Real DICOM files for the imaging tests, taken from Debian packages (python3-pydicom's test
@@ -223,4 +224,24 @@ export function buildCorpus(): Corpus {
 
 export function listFiles(dir: string): string[] {
   return readdirSync(dir);
+}
+
+/**
+ * A copy of a real file under other UIDs, written in place (values padded to the original
+ * lengths, so nothing else moves): many distinct instances from one sample without dcmtk runs.
+ */
+export function withUids(base: Buffer, uids: { study: string; series: string; sop: string }): Buffer {
+  const ds = dicomParser.parseDicom(base);
+  const out = Buffer.from(base);
+  const put = (tag: string, uid: string) => {
+    const e = ds.elements[tag];
+    if (!e || uid.length > e.length) throw new Error(`${uid} does not fit in ${tag} (${e?.length ?? 0} bytes)`);
+    out.fill(0, e.dataOffset, e.dataOffset + e.length);
+    out.write(uid, e.dataOffset, 'latin1');
+  };
+  put('x00020003', uids.sop);
+  put('x00080018', uids.sop);
+  put('x0020000d', uids.study);
+  put('x0020000e', uids.series);
+  return out;
 }

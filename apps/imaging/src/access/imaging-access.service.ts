@@ -72,6 +72,23 @@ export class ImagingAccess {
     await this.audit.record({ action: 'imaging_study.read', actor, resourceType: 'imaging_study', resourceId: studyUid, details: { what, deidentified } });
   }
 
+  /**
+   * One audit event for a search, naming every study it disclosed (and which of them went out
+   * de-identified): a search listing 100 studies costs one insert, not 100 transactions.
+   */
+  async auditSearch(actor: Actor, level: string, studies: Map<string, boolean>): Promise<void> {
+    if (!studies.size) return;
+    const uids = [...studies.keys()];
+    const deidentified = uids.filter((u) => studies.get(u));
+    await this.audit.record({
+      action: 'imaging_study.read',
+      actor,
+      resourceType: 'imaging_study',
+      resourceId: uids.length === 1 ? uids[0] : undefined,
+      details: { what: `search ${level}`, deidentified: deidentified.length === uids.length, studyInstanceUids: uids, deidentifiedStudyInstanceUids: deidentified },
+    });
+  }
+
   /** Identified for the patient's consortium (and the hubs above the owner); de-identified for everyone else. */
   async mustDeidentify(actor: Actor, studyOrganizationId: string): Promise<boolean> {
     if (actor.organizationId === studyOrganizationId) return false;

@@ -99,11 +99,13 @@ export class DicomWebController {
         params.push(scope.series);
         where.push(`se.series_instance_uid = $${params.length}`);
       }
-    } else {
-      // Listing: the actor's organizations, explicit grants, and (for named studies) anything the policy allows.
+    }
+    // Listing (no study in the path): the actor's organizations, explicit grants, and (for named
+    // studies) anything the policy allows.
+    let ownCond = '';
+    let sharedCond = '';
+    if (!scope.study) {
       const orgs = await this.access.searchableOrganizations(actor);
-      params.push(orgs, actor.id, actor.organizationId);
-      const n = params.length;
       const extra: string[] = [];
       if (qq.uidFilter) {
         for (const uid of qq.uidFilter.slice(0, 50)) {
@@ -111,19 +113,40 @@ export class DicomWebController {
           if (s && (await this.access.canRead(actor, s))) extra.push(s.study_instance_uid);
         }
       }
-      params.push(extra);
-      where.push(`(st.organization_id = ANY($${n - 2}::uuid[]) OR st.study_instance_uid = ANY($${n + 1}::text[]) OR st.study_instance_uid IN (
+      // One organization (the usual clinician) as a plain equality, so the (organization, date, time) index returns rows in order.
+      params.push(orgs.length === 1 ? orgs[0] : orgs);
+      ownCond = orgs.length === 1 ? `st.organization_id = $${params.length}::uuid` : `st.organization_id = ANY($${params.length}::uuid[])`;
+      params.push(actor.id, actor.organizationId, extra);
+      const n = params.length;
+      // Driven from the (few) granted or named studies, looked up by primary key.
+      sharedCond = `st.study_instance_uid = ANY(ARRAY(
+          SELECT unnest($${n}::text[])
+          UNION
           SELECT resource_id FROM access_grant WHERE resource_type = 'imaging_study' AND action IN ('read', '*') AND revoked_at IS NULL
-             AND (expires_at IS NULL OR expires_at > now()) AND (grantee_practitioner_id = $${n - 1}::uuid OR grantee_organization_id = $${n}::uuid)))`);
+             AND (expires_at IS NULL OR expires_at > now()) AND (grantee_practitioner_id = $${n - 2}::uuid OR grantee_organization_id = $${n - 1}::uuid)))`;
     }
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const and = (extra: string) => [...where, ...(extra ? [extra] : [])];
+    const whereOf = (extra: string) => (and(extra).length ? `WHERE ${and(extra).join(' AND ')}` : '');
+    const cond = whereOf(ownCond && sharedCond ? `(${ownCond} OR ${sharedCond})` : '');
     params.push(qq.limit, qq.offset);
     const lim = `LIMIT $${params.length - 1} OFFSET $${params.length}`;
     let sql: string;
     if (level === 'study') {
-      sql = `SELECT st.study_instance_uid, st.deid_uid, st.organization_id, st.dicom_patient_id, st.study_json, st.modalities, st.number_of_series, st.number_of_instances
-               FROM imaging_study st ${cond} ORDER BY st.study_date DESC NULLS LAST, st.study_time DESC NULLS LAST, st.study_instance_uid ${lim}`;
       if (where.some((w) => w.includes('se.'))) bad();
+      const order = 'ORDER BY st.study_date DESC NULLS LAST, st.study_time DESC NULLS LAST, st.study_instance_uid';
+      const cols = 'st.study_instance_uid, st.deid_uid, st.organization_id, st.dicom_patient_id, st.study_json, st.modalities, st.number_of_series, st.number_of_instances';
+      if (ownCond) {
+        // Own studies and shared ones as two ordered, limited branches (each can walk an index
+        // in order and stop), merged: an OR across both would scan and sort every visible study.
+        const top = `LIMIT ($${params.length - 1}::int + $${params.length}::int)`;
+        sql = `SELECT ${cols} FROM imaging_study st WHERE st.study_instance_uid = ANY(ARRAY(
+                 (SELECT st.study_instance_uid FROM imaging_study st ${whereOf(ownCond)} ${order} ${top})
+                 UNION
+                 (SELECT st.study_instance_uid FROM imaging_study st ${whereOf(sharedCond)} ${order} ${top})))
+               ${order} ${lim}`;
+      } else {
+        sql = `SELECT ${cols} FROM imaging_study st ${cond} ${order} ${lim}`;
+      }
     } else if (level === 'series') {
       sql = `SELECT st.study_instance_uid, st.deid_uid AS study_deid, st.organization_id, st.dicom_patient_id, st.study_json, se.series_instance_uid, se.deid_uid, se.series_json, se.number_of_instances
                FROM imaging_series se JOIN imaging_study st ON st.study_instance_uid = se.study_instance_uid ${cond}
@@ -138,7 +161,7 @@ export class DicomWebController {
     const deidByOrg = new Map<string, boolean>();
     const base = baseUrl(req);
     const out: DicomJson[] = [];
-    const studies = new Set<string>();
+    const studies = new Map<string, boolean>();
     for (const r of rows) {
       let deid = scope.study?.deidentify;
       if (deid === undefined) {
@@ -146,7 +169,7 @@ export class DicomWebController {
         if (deid === undefined) deidByOrg.set(r.organization_id, (deid = await this.access.mustDeidentify(actor, r.organization_id)));
       }
       if (deid && qq.identityFilter) continue;
-      studies.add(r.study_instance_uid);
+      studies.set(r.study_instance_uid, deid);
       let json: DicomJson;
       const studyUrl = `${base}/dicom-web/studies/${r.study_instance_uid}`;
       if (level === 'study') {
@@ -173,7 +196,8 @@ export class DicomWebController {
       }
       out.push(deid ? this.deidentify(json, r.organization_id, r.dicom_patient_id) : json);
     }
-    for (const s of studies) await this.access.auditRead(actor, s, `search ${level}`, scope.study?.deidentify ?? deidByOrg.get(s) ?? false, true);
+    // A search inside one study was audited by readStudy; a listing is audited once, naming what it showed.
+    if (!scope.study) await this.access.auditSearch(actor, level, studies);
     if (!out.length) {
       res.status(204).end();
       return;

@@ -9,8 +9,10 @@ import { IngestService, type IngestOutcome } from './ingest.service';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { Inject } from '@nestjs/common';
 
-/** At most this many instances of one request wait for their commit while the next parts stream in. */
-const IN_FLIGHT = 16;
+/** At most this many parts of one request are parsed and staged at once while the next parts stream in. */
+const IN_PREPARATION = 16;
+/** At most this many instances of one request wait for their commit before reading pauses. */
+const UNSETTLED = 128;
 
 export function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host')}`;
@@ -82,10 +84,14 @@ export class StowController {
       throw new DomainError('unsupported_media_type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, `multipart/related of ${type} is not supported; send application/dicom parts`);
     }
     if (!/boundary=/i.test(contentType)) throw new DomainError('bad_multipart', HttpStatus.BAD_REQUEST, 'multipart/related without a boundary');
-    const outcomes: (IngestOutcome | Promise<IngestOutcome>)[] = [];
-    const inFlight = new Set<Promise<IngestOutcome>>();
+    const outcomes: Promise<IngestOutcome>[] = [];
     const max = this.config.imaging.maxInstanceBytes;
-    const ctx = { organizationId: actor.organizationId, actor, via: 'stow' as const, expectedStudyUid: studyUid };
+    const session = this.ingest.open({ organizationId: actor.organizationId, actor, via: 'stow' as const, expectedStudyUid: studyUid });
+    // Reading pauses while too many parts are being parsed/staged or waiting for their commit.
+    const busy = () => session.inPreparation >= IN_PREPARATION || session.unsettled >= UNSETTLED;
+    session.onProgress = () => {
+      if (req.isPaused() && !busy()) req.resume();
+    };
     let parseError: string | null = null;
     await new Promise<void>((resolve) => {
       const parser = Multipasta.make({
@@ -115,16 +121,11 @@ export class StowController {
             } else if (partType !== 'application/dicom') {
               p = Promise.resolve({ ok: false, failureReason: 0xc000, code: 'unsupported_part', message: `part of type ${partType} is not application/dicom` });
             } else {
-              p = this.ingest.ingest(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), ctx);
+              p = session.add(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
             }
             chunks.length = 0;
             outcomes.push(p);
-            inFlight.add(p);
-            void p.finally(() => {
-              inFlight.delete(p);
-              if (inFlight.size < IN_FLIGHT && req.isPaused()) req.resume();
-            });
-            if (inFlight.size >= IN_FLIGHT) req.pause();
+            if (busy()) req.pause();
           };
         },
         onError: (e) => {
@@ -137,6 +138,8 @@ export class StowController {
       req.on('close', () => resolve());
       req.on('error', () => resolve());
     });
+    // Body done (or the client went away): what was received in full is committed either way.
+    session.close();
     const settled = await Promise.all(outcomes);
     if (req.destroyed && !req.complete) return; // the client went away; stored instances stay stored
     if (!settled.length) {

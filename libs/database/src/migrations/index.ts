@@ -5,6 +5,7 @@ import { Consultations1764200000000 } from './1764200000000-consultations';
 import { Scheduling1764300000000 } from './1764300000000-scheduling';
 import { BookingConsultationLink1764400000000 } from './1764400000000-booking-consultation-link';
 import { AuditSealing1764500000000 } from './1764500000000-audit-sealing';
+import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Scheduling1764300000000,
   BookingConsultationLink1764400000000,
   AuditSealing1764500000000,
+  ImagingStudyOrder1764610000000,
 ];
