@@ -13,6 +13,8 @@ export default async function globalSetup() {
   }
   await client.query('CREATE EXTENSION IF NOT EXISTS btree_gist');
   await client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+  // TypeORM creates it in the first schema of search_path when missing: a test schema, dropped later.
+  await client.query('CREATE EXTENSION IF NOT EXISTS pgcrypto');
   const { rows } = await client.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%\\_%'`);
   const cutoff = Date.now() / 1000 - 7200;
   for (const { nspname } of rows) {
