@@ -211,12 +211,23 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     expect(await page.locator('.ant-table-row').count()).toBeGreaterThan(0); // staff of the county hospital
     await screenshot(page, 'organizations-admin-zh-CN');
 
+    // On a busy machine a dropdown click can land before the list settles: check each choice took, else choose again.
+    const choose = async (label: string, option: string, typed?: string, optionSelector = '.ant-select-item-option') => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (typed) await page.getByLabel(label).fill(typed);
+        else await page.getByLabel(label).click();
+        const item = page.locator(`.ant-select-dropdown:visible ${optionSelector}`, { hasText: option }).first();
+        await item.waitFor();
+        await item.click();
+        const took = await page.locator('.ant-modal').locator(`[title="${option}"]`).first().waitFor({ timeout: 3000 }).then(() => true, () => false);
+        if (took) return;
+      }
+      throw new Error(`could not choose ${option} in ${label}`);
+    };
     await page.getByRole('button', { name: '新建机构' }).click();
     await page.getByLabel('机构名称').fill('石桥镇南村卫生室');
-    await page.getByLabel('级别').click();
-    await page.locator('.ant-select-item-option', { hasText: '村卫生室' }).click();
-    await page.getByLabel('上级机构').fill('青山县石桥镇卫生院');
-    await page.locator('.ant-select-tree-node-content-wrapper', { hasText: '青山县石桥镇卫生院' }).first().click();
+    await choose('级别', '村卫生室');
+    await choose('上级机构', '青山县石桥镇卫生院', '青山县石桥镇卫生院', '.ant-select-tree-node-content-wrapper');
     await page.getByLabel('行政区划代码').fill('990121');
     await page.getByRole('button', { name: '保存' }).click();
     await waitFor(() => page.getByTestId('org-detail-name').textContent(), (n) => n === '石桥镇南村卫生室', 'the new organization selected');
@@ -239,20 +250,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByLabel('用户名').fill('web.test.radiologist');
     await page.getByLabel('初始密码').fill('Initial-pass-1');
     await page.getByLabel('姓名').fill('司马影像');
-    // On a busy machine a dropdown click can land before the list settles: check each choice took, else choose again.
     const dialog = page.locator('.ant-modal');
-    const choose = async (label: string, option: string, typed?: string) => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        if (typed) await page.getByLabel(label).fill(typed);
-        else await page.getByLabel(label).click();
-        const item = page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: option }).first();
-        await item.waitFor();
-        await item.click();
-        const took = await dialog.locator(`[title="${option}"]`).first().waitFor({ timeout: 3000 }).then(() => true, () => false);
-        if (took) return;
-      }
-      throw new Error(`could not choose ${option} in ${label}`);
-    };
     await choose('所属机构', '青山县人民医院', '青山县人民医院');
     await choose('角色', '上级专家');
     await page.keyboard.press('Escape');
