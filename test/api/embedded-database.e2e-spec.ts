@@ -60,7 +60,15 @@ describe('embedded database (PGlite) smoke test', () => {
       const consortia = await request(server.url).get('/api/consortia?limit=50').set('authorization', `Bearer ${township}`).expect(200);
       expect(new Set(consortia.body.items.map((c: any) => c.kind)).size).toBe(4);
 
-      await login(server.url, 'demo-specialist');
+      // A few consultations, made through the real services on first start.
+      const specialist = await login(server.url, 'demo-specialist');
+      const queue = await request(server.url).get('/api/consultations/worklist?box=queue').set('authorization', `Bearer ${specialist}`).expect(200);
+      expect(queue.body.items.map((c: any) => c.status)).toEqual(['submitted']);
+      const mine = await request(server.url).get('/api/consultations/worklist?box=assigned').set('authorization', `Bearer ${specialist}`).expect(200);
+      expect(mine.body.items.map((c: any) => c.status).sort()).toEqual(['claimed', 'reported']);
+      const reported = mine.body.items.find((c: any) => c.status === 'reported');
+      const verified = await request(server.url).get(`/api/consultations/${reported.id}/report/verify`).set('authorization', `Bearer ${township}`).expect(200);
+      expect(verified.body.valid).toBe(true);
       await login(server.url, 'demo-hub');
     } finally {
       await server.app.close();

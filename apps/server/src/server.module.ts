@@ -5,7 +5,9 @@ import { ApiModule } from '../../api/src/api.module';
 import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
 import { ConsultationImagingBridge } from './consultation-imaging/consultation-imaging.bridge';
+import { DemoConsultations } from './demo-province/demo-consultations';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
+import { FirstStartDemo } from './demo-province/first-start-demo';
 import { WebClientModule } from '@huizhen/web-client';
 
 /** The single-node default: api + imaging + media in one process, one database, one port. */
@@ -15,7 +17,7 @@ export class ServerModule {
     return {
       module: ServerModule,
       imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule, WebClientModule],
-      providers: [ConsultationImagingBridge],
+      providers: [ConsultationImagingBridge, DemoConsultations, FirstStartDemo],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { AuditService } from '@huizhen/audit';
 import { DomainError } from '@huizhen/platform-http';
@@ -62,8 +62,8 @@ export class AccessPolicyService {
   }
 
   /** Organizations that share at least one consortium with this one (itself included). */
-  async consortiumPeers(organizationId: string): Promise<string[]> {
-    const rows: { organization_id: string }[] = await this.db.query(
+  async consortiumPeers(organizationId: string, m: EntityManager = this.db.manager): Promise<string[]> {
+    const rows: { organization_id: string }[] = await m.query(
       `SELECT DISTINCT m2.organization_id FROM consortium_member m1
          JOIN consortium_member m2 ON m2.consortium_id = m1.consortium_id
         WHERE m1.organization_id = $1`,

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { LEVEL_RANK, type OrganizationLevel } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
@@ -23,10 +23,13 @@ export class ConsultationRouting {
     private readonly policy: AccessPolicyService,
   ) {}
 
-  /** Organizations above the requester, in its consortia, with an active specialist of the specialty; by level. */
-  async candidates(requestingOrganizationId: string, specialty: string): Promise<{ id: string; level: QueueLevel }[]> {
-    const peers = await this.policy.consortiumPeers(requestingOrganizationId);
-    const rows: { id: string; level: OrganizationLevel; requester_level: OrganizationLevel }[] = await this.db.query(
+  /**
+   * Organizations above the requester, in its consortia, with an active specialist of the specialty; by level.
+   * Inside a transaction pass its manager `m` (the embedded database has a single connection).
+   */
+  async candidates(requestingOrganizationId: string, specialty: string, m: EntityManager = this.db.manager): Promise<{ id: string; level: QueueLevel }[]> {
+    const peers = await this.policy.consortiumPeers(requestingOrganizationId, m);
+    const rows: { id: string; level: OrganizationLevel; requester_level: OrganizationLevel }[] = await m.query(
       `SELECT o.id, o.level, r.level AS requester_level
          FROM organization o, organization r
         WHERE r.id = $1 AND o.id = ANY($2::uuid[]) AND o.id <> r.id AND o.active AND o.level = ANY($3::text[])
@@ -41,8 +44,8 @@ export class ConsultationRouting {
   }
 
   /** The first queue, narrowed to a preferred organization (or a preferred specialist's) when given. */
-  async firstQueue(requestingOrganizationId: string, specialty: string, preferredOrganizationId: string | null): Promise<Queue> {
-    const all = await this.candidates(requestingOrganizationId, specialty);
+  async firstQueue(requestingOrganizationId: string, specialty: string, preferredOrganizationId: string | null, m?: EntityManager): Promise<Queue> {
+    const all = await this.candidates(requestingOrganizationId, specialty, m);
     if (!all.length) {
       throw new DomainError('no_route', HttpStatus.CONFLICT, `no organization in your consortia has a ${specialty} specialist to take this request`, { specialty });
     }
@@ -59,8 +62,8 @@ export class ConsultationRouting {
   }
 
   /** The queue one level above the current one, or null when no level is left. */
-  async nextQueue(requestingOrganizationId: string, specialty: string, current: QueueLevel | null): Promise<Queue | null> {
-    const all = await this.candidates(requestingOrganizationId, specialty);
+  async nextQueue(requestingOrganizationId: string, specialty: string, current: QueueLevel | null, m?: EntityManager): Promise<Queue | null> {
+    const all = await this.candidates(requestingOrganizationId, specialty, m);
     const above = all.filter((c) => !current || LEVEL_RANK[c.level] > LEVEL_RANK[current]);
     return above.length ? this.levelQueue(above, above[0].level) : null;
   }

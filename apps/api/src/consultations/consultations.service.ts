@@ -191,8 +191,8 @@ export class ConsultationsService {
   // ---- the transitions, one method each -------------------------------------------------
 
   submit(actor: Actor, id: string): Promise<ConsultationSummary> {
-    return this.transition(actor, id, 'submit', async (c, _m, now) => {
-      const q = await this.routing.firstQueue(c.requesting_organization_id, c.specialty, c.preferred_organization_id);
+    return this.transition(actor, id, 'submit', async (c, m, now) => {
+      const q = await this.routing.firstQueue(c.requesting_organization_id, c.specialty, c.preferred_organization_id, m);
       const deadline = this.deadline(now, c.urgency);
       return {
         patch: { routed_organization_ids: q.organizationIds, routed_level: q.level, deadline_at: deadline, submitted_at: now },
@@ -350,28 +350,36 @@ export class ConsultationsService {
 
   /**
    * The engine every transition goes through. The access check runs first on an unlocked
-   * read (so a refused caller never waits on, or learns the state of, someone else's request),
-   * then again under the row lock if the facts it rested on changed meanwhile.
+   * read (so a refused caller never waits on, or learns the state of, someone else's request).
+   * If the facts it rested on changed before the row lock was taken, the transaction is
+   * abandoned and the whole check runs again: nothing but `m` is used while the lock is held
+   * (the embedded database has a single connection).
    */
   async transition(actor: Actor, id: string, t: Transition, step?: TransitionStep, opts: { reason?: string } = {}): Promise<ConsultationSummary> {
     const rule = TRANSITIONS[t];
-    const seen = await this.load(id);
-    const seenPeople = await this.participants(id);
-    await this.checkActor(actor, rule, t, seen, seenPeople);
-    const { before, after } = await this.db.transaction(async (m) => {
-      const c = await this.lock(m, id);
-      const people = await this.participants(id, m);
-      if (JSON.stringify(this.ref(c, people, t)) !== JSON.stringify(this.ref(seen, seenPeople, t)) || c.assigned_specialist_id !== seen.assigned_specialist_id) {
-        await this.checkActor(actor, rule, t, c, people);
+    for (let attempt = 1; ; attempt++) {
+      const seen = await this.load(id);
+      const seenPeople = await this.participants(id);
+      await this.checkActor(actor, rule, t, seen, seenPeople);
+      const done = await this.db.transaction(async (m) => {
+        const c = await this.lock(m, id);
+        const people = await this.participants(id, m);
+        if (JSON.stringify(this.ref(c, people, t)) !== JSON.stringify(this.ref(seen, seenPeople, t)) || c.assigned_specialist_id !== seen.assigned_specialist_id) {
+          return null; // changed under us: check again
+        }
+        checkTransition(t, c.status, c.mode);
+        const now = this.clock.now();
+        const change = (await step?.(c, m, now)) ?? {};
+        const after = await this.applyTransition(m, c, t, actor, now, change.patch ?? {}, opts.reason ?? null, change.details ?? {});
+        return { before: c, after };
+      });
+      if (!done) {
+        if (attempt < 5) continue;
+        throw new DomainError('busy', HttpStatus.CONFLICT, 'this consultation keeps changing; try again');
       }
-      checkTransition(t, c.status, c.mode);
-      const now = this.clock.now();
-      const change = (await step?.(c, m, now)) ?? {};
-      const after = await this.applyTransition(m, c, t, actor, now, change.patch ?? {}, opts.reason ?? null, change.details ?? {});
-      return { before: c, after };
-    });
-    await this.afterTransition(t, before, after);
-    return this.summary(after);
+      await this.afterTransition(t, done.before, done.after);
+      return this.summary(done.after);
+    }
   }
 
   private async checkActor(actor: Actor, rule: TransitionRule, t: Transition, c: ConsultationRow, people: Participant[]): Promise<void> {
@@ -464,7 +472,7 @@ export class ConsultationsService {
         );
         const moved: { t: Transition; before: ConsultationRow; after: ConsultationRow }[] = [];
         for (const c of due) {
-          const next = await this.routing.nextQueue(c.requesting_organization_id, c.specialty, c.routed_level);
+          const next = await this.routing.nextQueue(c.requesting_organization_id, c.specialty, c.routed_level, m);
           if (next) {
             const deadline = this.deadline(now, c.urgency);
             const after = await this.applyTransition(

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '@huizhen/audit';
@@ -41,21 +41,13 @@ function residentId(region: string, birth: string, seq: number, female: boolean)
  * township doctors, Chinese-named patients, and one login per role.
  */
 @Injectable()
-export class DemoProvinceSeeder implements OnApplicationBootstrap {
-  private readonly logger = new Logger('DemoProvince');
+export class DemoProvinceSeeder {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly audit: AuditService,
   ) {}
-
-  /** On the first start of an embedded database (SEED_DEMO), fill an empty directory. */
-  async onApplicationBootstrap() {
-    if (!this.config.seedDemoOnFirstStart) return;
-    const summary = await this.seedIfEmpty();
-    if (summary) this.logger.log({ msg: 'demo province loaded', ...summary });
-  }
 
   async seedIfEmpty(): Promise<DemoSummary | null> {
     const [{ n }] = await this.db.query('SELECT count(*)::int AS n FROM organization');

@@ -1,0 +1,57 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Actor } from '@huizhen/auth';
+import { ConsultationReportService } from '../../../api/src/consultations/consultation-report.service';
+import { ConsultationsService } from '../../../api/src/consultations/consultations.service';
+
+/**
+ * A few consultations in the states people meet first, made through the real services as
+ * the demo users (so routing, signing and the audit trail are genuine): one waiting in
+ * demo-specialist's queue, one live consultation claimed (its video room opens), one with
+ * a signed report.
+ */
+@Injectable()
+export class DemoConsultations {
+  private readonly logger = new Logger('DemoConsultations');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly consultations: ConsultationsService,
+    private readonly reports: ConsultationReportService,
+  ) {}
+
+  private async actor(username: string): Promise<Actor> {
+    const [p] = await this.db.query('SELECT id, username, display_name, organization_id, roles, specialty FROM practitioner WHERE username = $1', [username]);
+    return { id: p.id, username: p.username, displayName: p.display_name, organizationId: p.organization_id, roles: p.roles, specialty: p.specialty };
+  }
+
+  async seed(): Promise<number> {
+    const township = await this.actor('demo-township');
+    const specialist = await this.actor('demo-specialist');
+    const patients: { id: string }[] = await this.db.query('SELECT id FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3', [township.organizationId]);
+    if (patients.length < 3) return 0;
+
+    const cases = [
+      { urgency: 'urgent', mode: 'imaging_read', clinicalQuestion: '咳嗽、发热3天，胸片示右下肺片状阴影，请协助判断是否为肺炎', history: '体温38.5℃，血常规白细胞升高；既往体健' },
+      { urgency: 'routine', mode: 'both', clinicalQuestion: '腹部超声提示肝内低回声占位约2cm，请视频会诊，指导下一步检查', history: '乙肝病史10年，近期乏力、食欲减退' },
+      { urgency: 'routine', mode: 'imaging_read', clinicalQuestion: '外伤后右腕疼痛，X线片请上级医院阅片', history: '跌倒时右手撑地，右腕肿胀、压痛' },
+    ] as const;
+    const ids: string[] = [];
+    for (const [i, c] of cases.entries()) {
+      ids.push((await this.consultations.create(township, { ...c, patientId: patients[i].id, specialty: 'radiology', submit: true })).id);
+    }
+    const [, live, read] = ids;
+    await this.consultations.claim(specialist, live);
+    await this.consultations.claim(specialist, read);
+    await this.reports.saveDraft(specialist, read, {
+      findings: '右桡骨远端可见横行透亮线，断端轻度背侧移位，腕关节间隙正常',
+      impression: '右桡骨远端骨折（Colles骨折）',
+      recommendation: 'treat_locally',
+      freeText: '建议手法复位后石膏托外固定，4周后复查X线片',
+    });
+    await this.reports.sign(specialist, read);
+    this.logger.log('demo consultations created: 1 in the queue, 1 live (claimed), 1 signed');
+    return 3;
+  }
+}
