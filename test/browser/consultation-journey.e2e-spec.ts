@@ -1,6 +1,6 @@
 /**
  * The store-and-forward journey in two browsers on the real platform (ServerModule in-process,
- * demo province on a fresh PostgreSQL schema, Debian's Chromium, zh-CN): the township doctor
+ * demo province on the embedded database (PGlite under a fresh DATA_DIR, as `npm start` on a fresh machine), Debian's Chromium, zh-CN): the township doctor
  * uploads a folder of real DICOM files over tus (one connection cut mid-file, resumed) and
  * submits a request; the specialist's worklist shows it without a reload (/events), the
  * specialist claims it, reads the CT in the viewer (canvas pixels checked against the archive's
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { TestSchema, startTestApp } from '@huizhen/testing';
+import { EmbeddedDataDir, startTestApp } from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
 import { launchChromium, VIEWPORT, watchPageProblems } from './support/chromium';
 import { screenshot } from './support/screenshots';
@@ -40,8 +40,8 @@ interface Geometry {
   imageId: string;
 }
 
-describe('consultation journey: township doctor ↔ specialist in two browsers (real server, PostgreSQL, Chromium)', () => {
-  let schema: TestSchema;
+describe('consultation journey: township doctor ↔ specialist in two browsers (real server, embedded database, Chromium)', () => {
+  let data: EmbeddedDataDir;
   let app: Awaited<ReturnType<typeof startTestApp>>;
   let browser: Browser;
   let folder: string;
@@ -141,8 +141,8 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
       copyFileSync(join(PYDICOM, src), join(folder, dest));
     }
     writeFileSync(join(folder, 'README.txt'), '导出说明：本文件夹由检查设备导出。\n');
-    schema = await TestSchema.create('webconsult', { migrate: false });
-    app = await startTestApp(schema.env({ SEED_DEMO: 'true', DIMSE_ENABLED: 'false' }), (config) => ServerModule.forConfig(config));
+    data = new EmbeddedDataDir();
+    app = await startTestApp(data.env({ SEED_DEMO: 'true', DIMSE_ENABLED: 'false' }), (config) => ServerModule.forConfig(config));
     browser = await launchChromium();
     [township, specialist] = await Promise.all([signedIn('demo-township'), signedIn('demo-specialist')]);
   }, 180_000);
@@ -151,20 +151,25 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await app?.app.close();
-    await schema?.drop();
+    data?.drop();
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
-  it('specialist keeps the worklist open; the township doctor sees an empty request list', async () => {
+  it('specialist keeps the worklist open; both see the demo province’s consultations', async () => {
+    // The first start made three demo consultations: one urgent read waiting in the queue,
+    // two claimed by demo-specialist.
     await specialist.getByTestId('main-nav').getByText('工作列表').click();
-    await specialist.getByTestId('worklist-queue').getByTestId('empty-state').waitFor();
+    const queued = specialist.getByTestId('worklist-queue').locator('tr.ant-table-row');
+    await waitFor(() => queued.count(), (n) => n === 1, 'the demo’s queued request in the worklist');
+    expect(await queued.first().textContent()).toContain('加急');
     // A marker that a reload would wipe: the new request must arrive without one.
     await specialist.evaluate(() => ((globalThis as any).__sameDocument = true));
-    await screenshot(specialist, 'worklist-empty-zh-CN');
+    await screenshot(specialist, 'worklist-demo-zh-CN');
 
     await township.getByTestId('main-nav').getByText('会诊申请').click();
-    await township.getByTestId('consultations-table').getByTestId('empty-state').waitFor();
-    await screenshot(township, 'consultations-empty-zh-CN');
+    const mine = township.getByTestId('consultations-table').locator('tr.ant-table-row');
+    await waitFor(() => mine.count(), (n) => n === 3, 'the three demo requests in the township list');
+    await screenshot(township, 'consultations-demo-zh-CN');
   });
 
   it('township doctor uploads a DICOM folder (resumable tus, one connection cut) and submits the request', async () => {

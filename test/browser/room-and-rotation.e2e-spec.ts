@@ -1,12 +1,12 @@
 /**
  * The video room, the rotation roster and slot booking in the web client, against the real
- * single-node server (in-process, demo province seeded, real PostgreSQL, real mediasoup) and
+ * single-node server (in-process, demo province seeded, embedded database as on a fresh machine, real mediasoup) and
  * Debian's Chromium with a fake camera and microphone. Screenshots (zh-CN) land in
  * test/browser/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { TestSchema, loginAs, startTestApp } from '@huizhen/testing';
+import { EmbeddedDataDir, loginAs, startTestApp } from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
 import { VIEWPORT, watchPageProblems } from './support/chromium';
 import { screenshot } from './support/screenshots';
@@ -22,7 +22,7 @@ interface TrackStats {
 }
 
 describe('video room, rotation roster and booking in Chromium (real server, demo province)', () => {
-  let schema: TestSchema;
+  let data: EmbeddedDataDir;
   let app: Awaited<ReturnType<typeof startTestApp>>;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -59,8 +59,10 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
 
   /** A consultation from the demo township doctor's own patient, submitted (and claimed when asked). */
   async function consultation(mode: 'live_video' | 'both' | 'imaging_read', claim: boolean): Promise<{ id: string; patient: string }> {
-    const patients = await call<{ items: { id: string; name: string }[] }>('township', 'GET', '/api/patients?limit=5');
-    const patient = patients.items[0];
+    // A patient with no consultation yet, so the booking page's request picker has one entry for them.
+    const patients = await call<{ items: { id: string; name: string }[] }>('township', 'GET', '/api/patients?limit=50');
+    const open = await call<{ items: { patientId: string }[] }>('township', 'GET', '/api/consultations/worklist?box=sent&limit=200');
+    const patient = patients.items.find((p) => !open.items.some((c) => c.patientId === p.id))!;
     const c = await call<{ id: string }>('township', 'POST', '/api/consultations', {
       patientId: patient.id,
       specialty: 'radiology',
@@ -78,8 +80,8 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
 
   beforeAll(async () => {
     ensureWebBuild();
-    schema = await TestSchema.create('webroom', { migrate: false });
-    app = await startTestApp(schema.env({ SEED_DEMO: 'true', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }), (config) => ServerModule.forConfig(config));
+    data = new EmbeddedDataDir();
+    app = await startTestApp(data.env({ SEED_DEMO: 'true', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }), (config) => ServerModule.forConfig(config));
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
@@ -107,7 +109,7 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await app?.app.close();
-    await schema?.drop();
+    data?.drop();
   });
 
   it('a specialist and a township doctor of a live consultation see each other’s camera, through the waiting room', async () => {

@@ -6,6 +6,7 @@ import { DatabaseEndpoint } from './database-endpoint';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrationsExclusively } from './migration-runner';
 import { DatabaseHealth } from './database-health';
+import { guardTransactionConnections } from './transaction-guard';
 
 @Module({ providers: [DatabaseEndpoint], exports: [DatabaseEndpoint] })
 class DatabaseEndpointModule {}
@@ -15,6 +16,7 @@ class DatabaseEndpointModule {}
 export class DatabaseModule {
   static forRoot() {
     let endpointInUse: DatabaseEndpoint | null = null;
+    let strictTransactions = true;
     return {
       module: DatabaseModule,
       imports: [
@@ -24,6 +26,7 @@ export class DatabaseModule {
           inject: [HUIZHEN_CONFIG, DatabaseEndpoint],
           useFactory: async (config: HuizhenConfig, endpoint: DatabaseEndpoint) => {
             endpointInUse = endpoint;
+            strictTransactions = endpoint.isEmbedded || config.nodeEnv === 'test';
             return {
             ...dataSourceOptions({
               url: await endpoint.resolveUrl(),
@@ -36,6 +39,7 @@ export class DatabaseModule {
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             if (endpointInUse) endpointInUse.dataSource = dataSource;
+            guardTransactionConnections(dataSource, strictTransactions);
             const ran = await runMigrationsExclusively(dataSource);
             if (ran.length) new Logger('Database').log(`migrations applied: ${ran.join(', ')}`);
             return dataSource;

@@ -5,3 +5,4 @@ export * from './migration-runner';
 export { MIGRATIONS } from './migrations';
 export * from './database-health';
 export * from './database-endpoint';
+export * from './transaction-guard';
