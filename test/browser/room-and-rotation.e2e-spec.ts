@@ -184,9 +184,10 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('rotation-calendar').waitFor();
     await hub.getByTestId('new-shift').click();
     const form = hub.getByTestId('shift-form');
+    // Pick demo-specialist (a radiologist) by name: the first option may still be from the unfiltered list.
+    const { displayName } = await call<{ displayName: string }>('specialist', 'GET', '/api/me');
     await form.getByLabel('专家').fill('demo-specialist');
-    await hub.locator('.ant-select-item-option').first().waitFor();
-    await hub.locator('.ant-select-item-option').first().click();
+    await hub.locator('.ant-select-item-option', { hasText: displayName }).first().click();
     await form.getByLabel('服务机构').fill('石桥');
     await hub.locator('.ant-select-item-option', { hasText: '青山县石桥镇卫生院' }).click();
     await hub.keyboard.press('Escape');
@@ -225,6 +226,9 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await doctor.getByTestId('booking-request').click();
     await doctor.locator('.ant-select-item-option', { hasText: patient }).first().click();
     await doctor.waitForURL(new RegExp(`consultation=${requestId}`));
+    // The request's specialty becomes the filter; wait for that search to settle before reading rows.
+    await waitFor(() => doctor.getByLabel('专科').locator('xpath=ancestor::div[contains(@class,"ant-select")][1]').textContent(), (t) => !!t?.includes('放射科'), 'specialty filter from the request');
+    await doctor.getByTestId('slot-results').locator('.ant-spin-spinning').waitFor({ state: 'detached' });
     const firstSlot = doctor.getByTestId('slot-results').locator('.ant-table-row').first();
     await firstSlot.waitFor();
     expect(await firstSlot.textContent()).toContain(shifts.items[0].specialistName);
