@@ -1,11 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
-import { startTestApp } from '@huizhen/testing';
+import { EmbeddedDataDir, startTestApp } from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
 
 /**
@@ -13,9 +10,9 @@ import { ServerModule } from '../../apps/server/src/server.module';
  * (PGlite) starts under DATA_DIR, migrations run, the demo province loads once.
  */
 describe('embedded database (PGlite) smoke test', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'huizhen-embedded-'));
-  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'error', NODE_ENV: 'test' };
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const data = new EmbeddedDataDir();
+  const env = data.env();
+  afterAll(() => data.drop());
 
   const login = async (url: string, username: string) =>
     (await request(url).post('/api/auth/login').send({ username, password: 'Huizhen-demo-1' }).expect(200)).body.accessToken as string;

@@ -8,6 +8,7 @@ import { ConsultationImagingBridge } from './consultation-imaging/consultation-i
 import { DemoConsultations } from './demo-province/demo-consultations';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
 import { FirstStartDemo } from './demo-province/first-start-demo';
+import { DirectoryModule } from '@huizhen/directory';
 import { WebClientModule } from '@huizhen/web-client';
 
 /** The single-node default: api + imaging + media in one process, one database, one port. */
@@ -16,7 +17,7 @@ export class ServerModule {
   static forConfig(config?: HuizhenConfig): DynamicModule {
     return {
       module: ServerModule,
-      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DemoProvinceModule, WebClientModule],
+      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DirectoryModule, DemoProvinceModule, WebClientModule],
       providers: [ConsultationImagingBridge, DemoConsultations, FirstStartDemo],
     };
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Actor } from '@huizhen/auth';
+import { DirectoryService } from '@huizhen/directory';
 import { ConsultationReportService } from '../../../api/src/consultations/consultation-report.service';
 import { ConsultationsService } from '../../../api/src/consultations/consultations.service';
 
@@ -19,11 +20,13 @@ export class DemoConsultations {
     @InjectDataSource() private readonly db: DataSource,
     private readonly consultations: ConsultationsService,
     private readonly reports: ConsultationReportService,
+    private readonly directory: DirectoryService,
   ) {}
 
   private async actor(username: string): Promise<Actor> {
-    const [p] = await this.db.query('SELECT id, username, display_name, organization_id, roles, specialty FROM practitioner WHERE username = $1', [username]);
-    return { id: p.id, username: p.username, displayName: p.display_name, organizationId: p.organization_id, roles: p.roles, specialty: p.specialty };
+    const p = await this.directory.practitionerByUsername(username);
+    if (!p) throw new Error(`demo login ${username} is missing`);
+    return { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
   }
 
   async seed(): Promise<number> {
@@ -52,6 +55,6 @@ export class DemoConsultations {
     });
     await this.reports.sign(specialist, read);
     this.logger.log('demo consultations created: 1 in the queue, 1 live (claimed), 1 signed');
-    return 3;
+    return ids.length;
   }
 }

@@ -42,7 +42,6 @@ function residentId(region: string, birth: string, seq: number, female: boolean)
  */
 @Injectable()
 export class DemoProvinceSeeder {
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
