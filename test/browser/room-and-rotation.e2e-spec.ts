@@ -145,8 +145,11 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
         waitFor(() => framesFrom(p), (n) => n > 0, `${i ? 'doctor' : 'specialist'} decodes remote video`, 20_000),
       ),
     );
-    await new Promise((r) => setTimeout(r, 1500));
-    const later = await Promise.all([framesFrom(specialist), framesFrom(doctor)]);
+    // Still rising: a layer switch right after the start can wait a second or two for a key
+    // frame on a loaded machine, so give it up to 10 s instead of one fixed 1.5 s look.
+    const later = await Promise.all(
+      [specialist, doctor].map((p, i) => waitFor(() => framesFrom(p), (n) => n > first[i], `${i ? 'doctor' : 'specialist'} keeps decoding`, 10_000)),
+    );
     expect(later[0]).toBeGreaterThan(first[0]);
     expect(later[1]).toBeGreaterThan(first[1]);
     // Each side receives exactly the other one.
