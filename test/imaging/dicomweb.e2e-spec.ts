@@ -208,6 +208,13 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(instances.json()[0]['00080018'].Value[0]).toBe(mr.sop);
     const none = await get(app.url, uploader, '/dicom-web/studies?AccessionNumber=no-such-thing');
     expect(none.status).toBe(204);
+    // Identity keys match inside the reader's organizations (the (organization, key) indexes):
+    // MR_small's Patient ID, exact and wildcard; another township's doctor finds nothing.
+    const uidsOfList = (r: { status: number; json: () => any }) => (r.status === 204 ? [] : r.json().map((s: any) => s['0020000D'].Value[0]));
+    expect(uidsOfList(await get(app.url, uploader, '/dicom-web/studies?PatientID=4MR1'))).toContain(mr.study);
+    expect(uidsOfList(await get(app.url, uploader, '/dicom-web/studies?00100020=4MR*'))).toContain(mr.study);
+    const otherTownship = await loginAs(app.url, dir.user.townDoctorB.username);
+    expect((await get(app.url, otherTownship, '/dicom-web/studies?PatientID=4MR1')).status).toBe(204);
     const badDate = await get(app.url, uploader, '/dicom-web/studies?StudyDate=yesterday');
     expect(badDate.status).toBe(400);
   });

@@ -6,6 +6,7 @@ import { Scheduling1764300000000 } from './1764300000000-scheduling';
 import { BookingConsultationLink1764400000000 } from './1764400000000-booking-consultation-link';
 import { AuditSealing1764500000000 } from './1764500000000-audit-sealing';
 import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
+import { ImagingIdentityKeys1764700000000 } from './1764700000000-imaging-identity-keys';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   BookingConsultationLink1764400000000,
   AuditSealing1764500000000,
   ImagingStudyOrder1764610000000,
+  ImagingIdentityKeys1764700000000,
 ];
