@@ -219,6 +219,20 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(badDate.status).toBe(400);
   });
 
+  it('keeps instance DICOM JSON as json text (lz4 where the server has it) and serves rows stored as jsonb alike', async () => {
+    const [col] = await schema.query(
+      `SELECT format_type(atttypid, atttypmod) AS type, attcompression AS compression FROM pg_attribute WHERE attrelid = 'imaging_instance'::regclass AND attname = 'metadata'`,
+    );
+    expect(col).toEqual({ type: 'json', compression: 'l' });
+    // A row as the migration leaves it (jsonb's spacing): its bulk data URIs still come out absolute.
+    const u = uidsOf(corpus.variants[0].file);
+    await schema.query('UPDATE imaging_instance SET metadata = metadata::jsonb::json WHERE sop_instance_uid = $1', [u.sop]);
+    const [{ spaced }] = await schema.query(`SELECT metadata::text LIKE '%"BulkDataURI": "%' AS spaced FROM imaging_instance WHERE sop_instance_uid = $1`, [u.sop]);
+    expect(spaced).toBe(true);
+    const meta = await get(app.url, uploader, `/dicom-web/studies/${u.study}/series/${u.series}/instances/${u.sop}/metadata`);
+    expect(meta.json()[0]['7FE00010'].BulkDataURI).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dicom-web\/studies\//);
+  });
+
   it('serves metadata, raw frames, instances and rendered PNG/JPEG for every transfer syntax, matching dcmtk', async () => {
     for (const v of corpus.variants) {
       const u = uidsOf(v.file);

@@ -161,10 +161,10 @@ export class ImagingIndex {
         `INSERT INTO imaging_instance (sop_instance_uid, series_instance_uid, study_instance_uid, deid_uid, sop_class_uid, instance_number, transfer_syntax_uid,
             content_sha256, size_bytes, rows, columns, number_of_frames, burned_in_annotation, pixel_layout, metadata, received_via)
          SELECT v.sop_instance_uid, v.series_instance_uid, v.study_instance_uid, v.deid_uid, v.sop_class_uid, v.instance_number, v.transfer_syntax_uid,
-            v.content_sha256, v.size_bytes, v.rows, v.columns, v.number_of_frames, v.burned_in_annotation, v.pixel_layout, v.metadata, v.received_via
-           FROM jsonb_to_recordset($1::jsonb) AS v(sop_instance_uid text, series_instance_uid text, study_instance_uid text, deid_uid text, sop_class_uid text,
+            v.content_sha256, v.size_bytes, v.rows, v.columns, v.number_of_frames, v.burned_in_annotation, v.pixel_layout::jsonb, v.metadata, v.received_via
+           FROM json_to_recordset($1::json) AS v(sop_instance_uid text, series_instance_uid text, study_instance_uid text, deid_uid text, sop_class_uid text,
                 instance_number int, transfer_syntax_uid text, content_sha256 text, size_bytes bigint, rows int, columns int, number_of_frames int,
-                burned_in_annotation boolean, pixel_layout jsonb, metadata jsonb, received_via text)
+                burned_in_annotation boolean, pixel_layout json, metadata json, received_via text)
          ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`,
         [JSON.stringify(rows)],
       );

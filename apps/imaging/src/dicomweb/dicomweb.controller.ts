@@ -238,8 +238,9 @@ export class DicomWebController {
     if (!texts.length) notFound(where.instance ? `instance ${where.instance}` : where.series ? `series ${where.series}` : 'study content');
     const host = baseUrl(req);
     if (!a.deidentify) {
-      // Stored JSON text goes out as is; bulk data URIs are made absolute.
-      const body = `[${texts.join(',')}]`.replaceAll('"BulkDataURI": "/dicom-web/', `"BulkDataURI": "${host}/dicom-web/`);
+      // Stored JSON text goes out as is; bulk data URIs are made absolute (compact text as
+      // written, or with jsonb's spacing in rows stored before the column became json).
+      const body = `[${texts.join(',')}]`.replace(/("BulkDataURI": ?")\/dicom-web\//g, (_, head: string) => `${head}${host}/dicom-web/`);
       res.status(200).type('application/dicom+json').send(body);
       return;
     }

@@ -7,6 +7,7 @@ import { BookingConsultationLink1764400000000 } from './1764400000000-booking-co
 import { AuditSealing1764500000000 } from './1764500000000-audit-sealing';
 import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
 import { ImagingIdentityKeys1764700000000 } from './1764700000000-imaging-identity-keys';
+import { ImagingMetadataJson1764800000000 } from './1764800000000-imaging-metadata-json';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditSealing1764500000000,
   ImagingStudyOrder1764610000000,
   ImagingIdentityKeys1764700000000,
+  ImagingMetadataJson1764800000000,
 ];
