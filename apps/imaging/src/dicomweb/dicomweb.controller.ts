@@ -460,9 +460,7 @@ export class DicomWebController {
     if (q.quality !== undefined) r.quality = Math.min(100, Math.max(1, Number(q.quality) || 90));
     const { row } = await this.instanceFor(actor, study, series, instance, thumbnail ? 'thumbnail' : 'rendered');
     if (!row.pixel_layout) notFound('pixel data');
-    const [meta] = await this.index.db.query(`SELECT metadata->'00280004'->'Value'->>0 AS pi FROM imaging_instance WHERE sop_instance_uid = $1`, [row.sop_instance_uid]);
-    const gray = String(meta?.pi ?? '').startsWith('MONOCHROME');
-    const img = await this.render.render(row.content_sha256, () => this.store.read(row.content_sha256), r, gray);
+    const img = await this.render.render(row.content_sha256, () => this.store.read(row.content_sha256), r);
     res.status(200).type(format).setHeader('Cache-Control', 'private, max-age=300');
     res.send(img);
   }

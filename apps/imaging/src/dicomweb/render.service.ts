@@ -60,7 +60,8 @@ export class RenderService implements OnModuleInit {
     return new DicomImage(elements, TS.explicitLittle);
   }
 
-  async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest, grayscale: boolean): Promise<Buffer> {
+  /** Grey images (MONOCHROME1/2, from the instance itself) are encoded as one channel. */
+  async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest): Promise<Buffer> {
     await (this.ready ??= NativePixelDecoder.initializeAsync());
     const img = await this.image(sha, bytes);
     if (req.frame < 0 || req.frame >= img.getNumberOfFrames()) {
@@ -73,6 +74,7 @@ export class RenderService implements OnModuleInit {
       this.cache.delete(sha);
       throw new DomainError('render_failed', HttpStatus.UNPROCESSABLE_ENTITY, `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`);
     }
+    const grayscale = String(img.getElement('PhotometricInterpretation') ?? '').startsWith('MONOCHROME');
     let pipeline = sharp(Buffer.from(result.pixels), { raw: { width: result.width, height: result.height, channels: 4 } }).removeAlpha();
     if (grayscale) pipeline = pipeline.toColourspace('b-w');
     if (req.viewport) {
