@@ -47,6 +47,30 @@ describe('audit chain (real PostgreSQL)', () => {
     expect(v.checked).toBeGreaterThanOrEqual(6);
   });
 
+  it('seals an event written by the same statement as the read it describes, and only when its condition holds', async () => {
+    const audit = api.app.get(AuditService);
+    const actor = { id: f.user.townDoctorA.id, username: f.user.townDoctorA.username, organizationId: f.user.townDoctorA.organizationId };
+    const read = async (name: string) => {
+      const params: unknown[] = [name];
+      const event = audit.insertSelect({ action: 'patient.search', actor, resourceType: 'patient' }, params, {
+        resourceId: '(SELECT min(f.id::text) FROM found f)',
+        details: `jsonb_build_object('patients', (SELECT jsonb_agg(f.name) FROM found f))`,
+        when: 'EXISTS (SELECT 1 FROM found)',
+      });
+      const rows = await schema.query<{ id: string; name: string }>(`WITH found AS MATERIALIZED (SELECT id, name FROM patient WHERE name = $1), logged AS (${event}) SELECT * FROM found`, params);
+      audit.appended();
+      return rows;
+    };
+    const [found] = await read('测试甲');
+    expect(await read('无此人')).toEqual([]);
+    const events = await schema.query<{ resource_id: string; details: unknown; actor_username: string }>(
+      `SELECT resource_id, details, actor_username FROM audit_event WHERE action = 'patient.search' ORDER BY id`,
+    );
+    expect(events).toEqual([{ resource_id: found.id, details: { patients: ['测试甲'] }, actor_username: actor.username }]);
+    const v = await verify();
+    expect(v).toMatchObject({ ok: true, pending: 0 });
+  });
+
   it('refuses ordinary UPDATE and DELETE on audit rows', async () => {
     await expect(schema.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
     await expect(schema.query(`DELETE FROM audit_event WHERE seq = 1`)).rejects.toThrow(/append-only/);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { prepared } from '@huizhen/database';
 import type { CommitOutcome, PendingInstance } from './ingest/pending-instance';
 
 export interface StudyRow {
@@ -224,14 +225,14 @@ export class ImagingIndex {
   /** A study by its UID or by its de-identified UID. */
   async findStudy(uid: string): Promise<StudyRow | null> {
     const rows: StudyRow[] = await this.db.query(
-      'SELECT study_instance_uid, deid_uid, organization_id, patient_id, dicom_patient_id FROM imaging_study WHERE study_instance_uid = $1 OR deid_uid = $1 LIMIT 1',
+      prepared('SELECT study_instance_uid, deid_uid, organization_id, patient_id, dicom_patient_id FROM imaging_study WHERE study_instance_uid = $1 OR deid_uid = $1 LIMIT 1'),
       [uid],
     );
     return rows[0] ?? null;
   }
 
   async consultationsOf(studyUid: string): Promise<string[]> {
-    const rows: { consultation_id: string }[] = await this.db.query('SELECT consultation_id FROM imaging_study_link WHERE study_instance_uid = $1', [studyUid]);
+    const rows: { consultation_id: string }[] = await this.db.query(prepared('SELECT consultation_id FROM imaging_study_link WHERE study_instance_uid = $1'), [studyUid]);
     return rows.map((r) => r.consultation_id);
   }
 
@@ -260,7 +261,7 @@ export class ImagingIndex {
       sql += ` AND (i.sop_instance_uid = $${params.length} OR i.deid_uid = $${params.length})`;
     }
     sql += ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST, i.sop_instance_uid';
-    return this.db.query(sql, params);
+    return this.db.query(prepared(sql), params);
   }
 
   /** Instance metadata as stored JSON text (no parse/serialize round trip). */
@@ -276,7 +277,7 @@ export class ImagingIndex {
       sql += ` AND (i.sop_instance_uid = $${params.length} OR i.deid_uid = $${params.length})`;
     }
     sql += ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST';
-    const rows: { m: string }[] = await this.db.query(sql, params);
+    const rows: { m: string }[] = await this.db.query(prepared(sql), params);
     return rows.map((r) => r.m);
   }
 }

@@ -120,6 +120,32 @@ export class AuditService implements OnModuleDestroy {
     this.sealSoon();
   }
 
+  /**
+   * One event as an `INSERT … SELECT` to put in a data-modifying WITH beside a read, so the read
+   * and its audit are one statement: one round trip, and the event exists exactly when the read
+   * ran. `sql.details` (a jsonb expression), `sql.resourceId` and `sql.when` are SQL over the
+   * statement's other parts; the event's own values are appended to `params`. Call
+   * `appended()` once the statement has run, so the event is sealed as soon as usual.
+   */
+  insertSelect(e: Omit<AuditRecord, 'details' | 'resourceId'>, params: unknown[], sql: { details: string; resourceId?: string; when?: string }): string {
+    const ctx = requestContext.getStore();
+    const p = (v: unknown, type: string) => {
+      params.push(v);
+      return `$${params.length}::${type}`;
+    };
+    return `INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
+      SELECT ${p(new Date(), 'timestamptz')}, ${p(e.actor?.id ?? null, 'uuid')}, ${p(e.actor?.username ?? e.actorUsername ?? null, 'text')},
+        ${p(e.actor?.organizationId ?? null, 'uuid')}, ${p(e.action, 'text')}, ${p(e.resourceType ?? null, 'text')}, ${sql.resourceId ?? 'NULL'},
+        ${p(e.outcome ?? 'success', 'text')}, ${p(ctx?.ip ?? null, 'text')}, ${p(ctx?.userAgent?.slice(0, 512) ?? null, 'text')},
+        ${p(ctx?.requestId ?? null, 'text')}, ${sql.details}${sql.when ? `
+      WHERE ${sql.when}` : ''}`;
+  }
+
+  /** After a statement with an `insertSelect` event ran: seal it soon, as `record` does. */
+  appended(): void {
+    this.sealSoon();
+  }
+
   private sealSoon(): void {
     if (this.sealTimer || this.closed) return;
     this.sealTimer = setTimeout(() => {

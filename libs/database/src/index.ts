@@ -6,3 +6,4 @@ export { MIGRATIONS } from './migrations';
 export * from './database-health';
 export * from './database-endpoint';
 export * from './transaction-guard';
+export * from './prepared-statement';

@@ -89,6 +89,29 @@ export class ImagingAccess {
     });
   }
 
+  /**
+   * The audit event of a listing, as part of the search statement itself (see
+   * AuditService.insertSelect): it names the listed studies of `organizationsParam` (the
+   * reader's own organizations, always identified) from the statement's `found` rows. Studies
+   * of other organizations (grants, named studies) are audited by auditSearch once their
+   * de-identification is decided.
+   */
+  searchAuditStatement(actor: Actor, level: string, params: unknown[], organizationsParam: string): string {
+    const own = `SELECT f.study_instance_uid AS uid FROM found f WHERE f.organization_id = ANY(${organizationsParam}::uuid[])`;
+    params.push(`search ${level}`);
+    const what = `$${params.length}::text`;
+    return this.audit.insertSelect({ action: 'imaging_study.read', actor, resourceType: 'imaging_study' }, params, {
+      resourceId: `(SELECT CASE WHEN count(DISTINCT o.uid) = 1 THEN min(o.uid) END FROM (${own}) o)`,
+      details: `jsonb_build_object('what', ${what}, 'deidentified', false, 'studyInstanceUids', (SELECT jsonb_agg(DISTINCT o.uid) FROM (${own}) o), 'deidentifiedStudyInstanceUids', '[]'::jsonb)`,
+      when: `EXISTS (${own})`,
+    });
+  }
+
+  /** See searchAuditStatement: call after the statement ran. */
+  searchAudited(): void {
+    this.audit.appended();
+  }
+
   /** Identified for the patient's consortium (and the hubs above the owner); de-identified for everyone else. */
   async mustDeidentify(actor: Actor, studyOrganizationId: string): Promise<boolean> {
     if (actor.organizationId === studyOrganizationId) return false;

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { type DicomJson, deidentifyJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
+import { prepared } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import { ImagingAccess, type StudyAccess } from '../access/imaging-access.service';
 import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
@@ -104,8 +105,9 @@ export class DicomWebController {
     // studies) anything the policy allows.
     let ownCond = '';
     let sharedCond = '';
+    let orgs: string[] = [];
     if (!scope.study) {
-      const orgs = await this.access.searchableOrganizations(actor);
+      orgs = await this.access.searchableOrganizations(actor);
       const extra: string[] = [];
       if (qq.uidFilter) {
         for (const uid of qq.uidFilter.slice(0, 50)) {
@@ -157,7 +159,19 @@ export class DicomWebController {
                FROM imaging_instance i JOIN imaging_series se ON se.series_instance_uid = i.series_instance_uid JOIN imaging_study st ON st.study_instance_uid = i.study_instance_uid ${cond}
               ORDER BY se.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST ${lim}`;
     }
-    const rows: any[] = await this.index.db.query(sql, params);
+    // A listing audits the reader's own organizations' studies in the same statement (one round
+    // trip; the event exists exactly when the rows were read). The CTE is materialized and read
+    // back in its order.
+    const auditedInStatement = !scope.study && orgs.length > 0;
+    if (auditedInStatement) {
+      params.push(orgs);
+      sql = `WITH found AS MATERIALIZED (${sql}),
+             logged AS (${this.access.searchAuditStatement(actor, level, params, `$${params.length}`)})
+             SELECT * FROM found`;
+    }
+    const rows: any[] = await this.index.db.query(prepared(sql), params);
+    if (auditedInStatement) this.access.searchAudited();
+    const ownOrgs = new Set(auditedInStatement ? orgs : []);
     const deidByOrg = new Map<string, boolean>();
     const base = baseUrl(req);
     const out: DicomJson[] = [];
@@ -169,7 +183,7 @@ export class DicomWebController {
         if (deid === undefined) deidByOrg.set(r.organization_id, (deid = await this.access.mustDeidentify(actor, r.organization_id)));
       }
       if (deid && qq.identityFilter) continue;
-      studies.set(r.study_instance_uid, deid);
+      if (!ownOrgs.has(r.organization_id)) studies.set(r.study_instance_uid, deid);
       let json: DicomJson;
       const studyUrl = `${base}/dicom-web/studies/${r.study_instance_uid}`;
       if (level === 'study') {
@@ -196,7 +210,7 @@ export class DicomWebController {
       }
       out.push(deid ? this.deidentify(json, r.organization_id, r.dicom_patient_id) : json);
     }
-    // A search inside one study was audited by readStudy; a listing is audited once, naming what it showed.
+    // A search inside one study was audited by readStudy; a listing's other organizations' studies once, here.
     if (!scope.study) await this.access.auditSearch(actor, level, studies);
     if (!out.length) {
       res.status(204).end();
