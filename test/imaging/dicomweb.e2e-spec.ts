@@ -7,6 +7,7 @@ import { parseInstance, toDicomJson } from '@huizhen/dicom';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { IngestService } from '../../apps/imaging/src/ingest/ingest.service';
 import { ImagingService } from '../../apps/imaging/src/imaging.service';
+import { greyImageOf } from '../../apps/imaging/src/dicomweb/grey-window';
 import { type Corpus, PYDICOM, buildCorpus, withUids } from './support/corpus';
 import { get, multipartRelated, parseMultipart, startImagingForTest, stow } from './support/dicomweb-client';
 
@@ -186,7 +187,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     const studies = all.json();
     expect(studies.length).toBeGreaterThanOrEqual(3);
     const mrStudy = studies.find((s: any) => s['0020000D'].Value[0] === mr.study);
-    expect(mrStudy['00201208'].Value[0]).toBe(8); // the eight syntaxes made from MR_small
+    expect(mrStudy['00201208'].Value[0]).toBe(9); // the eight syntaxes made from MR_small, and its MONOCHROME1 copy
     expect(mrStudy['00080061'].Value).toContain('MR');
     // One audit event per listing, naming every study it showed.
     const [listed] = await schema.query(
@@ -200,9 +201,9 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     const byModality = await get(app.url, uploader, '/dicom-web/studies?ModalitiesInStudy=MR&StudyDate=19000101-20991231');
     expect(byModality.json().map((s: any) => s['0020000D'].Value[0])).toContain(mr.study);
     const series = await get(app.url, uploader, `/dicom-web/studies/${mr.study}/series`);
-    expect(series.json()).toHaveLength(8);
+    expect(series.json()).toHaveLength(9);
     const topSeries = await get(app.url, uploader, `/dicom-web/series?Modality=MR&StudyInstanceUID=${mr.study}`);
-    expect(topSeries.json()).toHaveLength(8);
+    expect(topSeries.json()).toHaveLength(9);
     const instances = await get(app.url, uploader, `/dicom-web/studies/${mr.study}/series/${mr.series}/instances`);
     expect(instances.json()).toHaveLength(1);
     expect(instances.json()[0]['00080018'].Value[0]).toBe(mr.sop);
@@ -231,6 +232,11 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(spaced).toBe(true);
     const meta = await get(app.url, uploader, `/dicom-web/studies/${u.study}/series/${u.series}/instances/${u.sop}/metadata`);
     expect(meta.json()[0]['7FE00010'].BulkDataURI).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dicom-web\/studies\//);
+  });
+
+  it('windows native greyscale itself and leaves the rest to the general decoder', () => {
+    const windowedHere = corpus.variants.filter((v) => greyImageOf(parseInstance(readFileSync(v.file))) !== null).map((v) => v.name);
+    expect(windowedHere.sort()).toEqual(['ct-rescale-padding', 'explicit-le', 'implicit-le', 'monochrome1']);
   });
 
   it('serves metadata, raw frames, instances and rendered PNG/JPEG for every transfer syntax, matching dcmtk', async () => {
@@ -302,7 +308,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     const study = await get(app.url, uploader, `/dicom-web/studies/${mr.study}`, 'multipart/related; type="application/dicom"');
     expect(study.status).toBe(200);
     const files = parseMultipart(study.body, study.headers.get('content-type')!);
-    expect(files).toHaveLength(8);
+    expect(files).toHaveLength(9);
     expect(files.some((f) => f.body.equals(readFileSync(corpus.variants[0].file)))).toBe(true);
   });
 

@@ -135,6 +135,12 @@ export function buildCorpus(): Corpus {
   };
   add('explicit-le', '1.2.840.10008.1.2.1', (o) => copyFileSync(base, o));
   add('implicit-le', '1.2.840.10008.1.2', (o) => run('dcmconv', ['+ti', base, o]));
+  // Native greyscale the server windows itself: inverted (MONOCHROME1), and a signed CT with rescale and pixel padding.
+  add('monochrome1', '1.2.840.10008.1.2.1', (o) => {
+    copyFileSync(base, o);
+    run('dcmodify', ['-nb', '-m', '(0028,0004)=MONOCHROME1', o]);
+  });
+  add('ct-rescale-padding', '1.2.840.10008.1.2.1', (o) => copyFileSync(join(TEST_FILES, 'CT_small.dcm'), o), { window: { center: 40, width: 400 } });
   add('explicit-be', '1.2.840.10008.1.2.2', (o) => run('dcmconv', ['+tb', base, o]));
   add('deflate', '1.2.840.10008.1.2.1.99', (o) => run('dcmconv', ['+td', base, o]));
   add('rle', '1.2.840.10008.1.2.5', (o) => run('dcmcrle', [base, o]));

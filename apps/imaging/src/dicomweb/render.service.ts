@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { DicomImage, NativePixelDecoder, WindowLevel, log as imagingLog } from 'dcmjs-imaging';
 import { DomainError } from '@huizhen/platform-http';
 import { TS, decodeRleFrame, parseInstance } from '@huizhen/dicom';
+import { type GreyImage, greyImageOf, renderGrey } from './grey-window';
 
 export interface RenderRequest {
   frame: number; // 0-based
@@ -13,15 +14,16 @@ export interface RenderRequest {
 }
 
 /**
- * Rendered frames and thumbnails: dcmjs-imaging decodes every stored syntax (native, deflate,
- * RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000) and applies modality LUT, VOI window
- * and photometric interpretation; sharp scales to the viewport and encodes PNG or JPEG.
+ * Rendered frames and thumbnails: native greyscale images with a linear window are windowed
+ * here (grey-window.ts); dcmjs-imaging decodes everything else (deflate, big endian, RLE, JPEG
+ * baseline/extended/lossless, JPEG-LS, JPEG 2000, colour, LUTs) and applies modality LUT, VOI
+ * window and photometric interpretation; sharp scales to the viewport and encodes PNG or JPEG.
  */
 @Injectable()
 export class RenderService implements OnModuleInit {
   private ready: Promise<void> | null = null;
   // Multi-frame viewers ask for frame after frame of one instance: keep a few parsed images.
-  private readonly cache = new Map<string, DicomImage>();
+  private readonly cache = new Map<string, DicomImage | GreyImage>();
 
   onModuleInit() {
     try {
@@ -30,7 +32,8 @@ export class RenderService implements OnModuleInit {
     this.ready = NativePixelDecoder.initializeAsync();
   }
 
-  private image(sha: string, bytes: () => Promise<Buffer>): Promise<DicomImage> {
+  /** A native greyscale image is windowed here (GreyImage); anything else goes to dcmjs-imaging. */
+  private image(sha: string, bytes: () => Promise<Buffer>): Promise<DicomImage | GreyImage> {
     const hit = this.cache.get(sha);
     if (hit) {
       this.cache.delete(sha);
@@ -38,8 +41,11 @@ export class RenderService implements OnModuleInit {
       return Promise.resolve(hit);
     }
     return bytes().then((b) => {
-      let img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-      if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
+      let img: DicomImage | GreyImage | null = greyImageOf(parseInstance(b));
+      if (!img) {
+        img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+        if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
+      }
       this.cache.set(sha, img);
       while (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
       return img;
@@ -64,19 +70,25 @@ export class RenderService implements OnModuleInit {
   async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest): Promise<Buffer> {
     await (this.ready ??= NativePixelDecoder.initializeAsync());
     const img = await this.image(sha, bytes);
-    if (req.frame < 0 || req.frame >= img.getNumberOfFrames()) {
-      throw new DomainError('frame_not_found', HttpStatus.NOT_FOUND, `frame ${req.frame + 1} does not exist (the instance has ${img.getNumberOfFrames()})`);
+    const frames = img instanceof DicomImage ? img.getNumberOfFrames() : img.parsed.pixel!.frames.length;
+    if (req.frame < 0 || req.frame >= frames) {
+      throw new DomainError('frame_not_found', HttpStatus.NOT_FOUND, `frame ${req.frame + 1} does not exist (the instance has ${frames})`);
     }
-    let result: { width: number; height: number; pixels: ArrayBuffer };
-    try {
-      result = img.render({ frame: req.frame, ...(req.window ? { windowLevel: new WindowLevel(req.window.width, req.window.center) } : {}) });
-    } catch (e) {
-      this.cache.delete(sha);
-      throw new DomainError('render_failed', HttpStatus.UNPROCESSABLE_ENTITY, `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`);
+    let pipeline: sharp.Sharp;
+    if (img instanceof DicomImage) {
+      let result: { width: number; height: number; pixels: ArrayBuffer };
+      try {
+        result = img.render({ frame: req.frame, ...(req.window ? { windowLevel: new WindowLevel(req.window.width, req.window.center) } : {}) });
+      } catch (e) {
+        this.cache.delete(sha);
+        throw new DomainError('render_failed', HttpStatus.UNPROCESSABLE_ENTITY, `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      pipeline = sharp(Buffer.from(result.pixels), { raw: { width: result.width, height: result.height, channels: 4 } }).removeAlpha();
+      if (String(img.getElement('PhotometricInterpretation') ?? '').startsWith('MONOCHROME')) pipeline = pipeline.toColourspace('b-w');
+    } else {
+      const grey = renderGrey(img, req.frame, req.window);
+      pipeline = sharp(Buffer.from(grey.pixels.buffer, grey.pixels.byteOffset, grey.pixels.byteLength), { raw: { width: grey.width, height: grey.height, channels: 1 } });
     }
-    const grayscale = String(img.getElement('PhotometricInterpretation') ?? '').startsWith('MONOCHROME');
-    let pipeline = sharp(Buffer.from(result.pixels), { raw: { width: result.width, height: result.height, channels: 4 } }).removeAlpha();
-    if (grayscale) pipeline = pipeline.toColourspace('b-w');
     if (req.viewport) {
       pipeline = pipeline.resize(req.viewport.width, req.viewport.height, { fit: 'inside', withoutEnlargement: false, kernel: 'lanczos3' });
     }
