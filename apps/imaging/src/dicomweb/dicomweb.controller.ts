@@ -252,10 +252,13 @@ export class DicomWebController {
     if (!texts.length) notFound(where.instance ? `instance ${where.instance}` : where.series ? `series ${where.series}` : 'study content');
     const host = baseUrl(req);
     if (!a.deidentify) {
-      // Stored JSON text goes out as is; bulk data URIs are made absolute (compact text as
-      // written, or with jsonb's spacing in rows stored before the column became json).
-      const body = `[${texts.join(',')}]`.replace(/("BulkDataURI": ?")\/dicom-web\//g, (_, head: string) => `${head}${host}/dicom-web/`);
-      res.status(200).type('application/dicom+json').send(body);
+      // Stored JSON text goes out as is, instance by instance: joining 50 CT instances' text
+      // (670 KB) and rewriting it in one pass took 6.6 ms, more than the query. Bulk data URIs
+      // are made absolute (compact text as written, or jsonb's spacing in rows stored before
+      // the column became json).
+      res.status(200).type('application/dicom+json');
+      texts.forEach((t, i) => res.write((i ? ',' : '[') + t.replace(/("BulkDataURI": ?")\/dicom-web\//g, (_, head: string) => `${head}${host}/dicom-web/`)));
+      res.end(']');
       return;
     }
     const out = texts.map((t) => {
