@@ -291,6 +291,8 @@ export class IngestService implements OnApplicationBootstrap {
   private async commitBatch(batch: Waiter[]): Promise<void> {
     let outcomes: IngestOutcome[] = [];
     let published: string[] = [];
+    // Staged files publish() moved or dropped: nothing left to discard for them.
+    const settled = new Set<PendingInstance['staged']>();
     try {
       await this.index.db.transaction(async (m) => {
         published = [];
@@ -315,6 +317,7 @@ export class IngestService implements OnApplicationBootstrap {
         const moved = await Promise.allSettled(
           [...fresh.values()].map(async (p) => {
             if (await this.store.publish(p.staged)) published.push(p.staged.sha256);
+            settled.add(p.staged);
           }),
         );
         const failed = moved.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -358,7 +361,7 @@ export class IngestService implements OnApplicationBootstrap {
       for (const w of batch) w.reject(e);
       return;
     }
-    await Promise.all(batch.map((w) => this.store.discard(w.pending.staged)));
+    await Promise.all(batch.filter((w) => !settled.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
     batch.forEach((w, i) => w.resolve(outcomes[i]));
   }
 }

@@ -58,7 +58,8 @@ export class InstanceStore {
 
   /**
    * Moves a staged file to its content address. Returns true if this call created it (false:
-   * identical bytes were already stored, the temp file is dropped).
+   * identical bytes were already stored, the temp file is dropped). Either way the temp file
+   * is gone afterwards.
    */
   async publish(staged: StagedFile): Promise<boolean> {
     const target = this.pathOf(staged.sha256);
@@ -67,8 +68,14 @@ export class InstanceStore {
       await fs.rm(staged.tempPath, { force: true });
       return false;
     }
-    await fs.mkdir(dir, { recursive: true });
-    await fs.rename(staged.tempPath, target);
+    // The two-level directory usually exists already: create it only when the rename says it is missing.
+    try {
+      await fs.rename(staged.tempPath, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await fs.mkdir(dir, { recursive: true });
+      await fs.rename(staged.tempPath, target);
+    }
     return true;
   }
 
