@@ -6,7 +6,6 @@ import { type TestSchema, TestSchema as Schema, loginAs, seedDirectory, type Dir
 import { parseInstance, toDicomJson } from '@huizhen/dicom';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { IngestService } from '../../apps/imaging/src/ingest/ingest.service';
-import { ImagingService } from '../../apps/imaging/src/imaging.service';
 import { greyImageOf } from '../../apps/imaging/src/dicomweb/grey-window';
 import { type Corpus, PYDICOM, buildCorpus, withUids } from './support/corpus';
 import { get, multipartRelated, parseMultipart, startImagingForTest, stow } from './support/dicomweb-client';
@@ -396,8 +395,16 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(part.body.includes(Buffer.from(u.sop))).toBe(false);
     const rendered = await get(app.url, outsider, `/dicom-web/studies/${deidStudy}/series/${series}/instances/${sop}/rendered`, 'image/png');
     expect(rendered.status).toBe(200);
-    // A specialist of the patient's consortium, reading through a consultation, sees the identified study.
-    const consultationId = '6f1f7a5e-0000-4000-8000-000000000001';
+    // A specialist of the patient's consortium, reading through a consultation, sees the identified
+    // study. The imaging node runs alone here: it reads who takes part from the shared database.
+    const [patient] = await schema.query(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '王小东', 'male', '1970-01-01') RETURNING id`, [dir.org.townA]);
+    const [consultation] = await schema.query(
+      `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, status)
+       VALUES ($1, $2, $3, 'radiology', 'routine', 'imaging_read', 'Read the MR, please', 'claimed') RETURNING id`,
+      [dir.org.townA, dir.user.townDoctorA.id, patient.id],
+    );
+    const consultationId: string = consultation.id;
+    await schema.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'requester')`, [consultationId, dir.user.townDoctorA.id]);
     const attach = await fetch(`${app.url}/api/imaging/studies/${u.study}/consultations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${uploader}`, 'content-type': 'application/json' },
@@ -405,12 +412,13 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     });
     expect(attach.status).toBe(201);
     expect((await get(app.url, consortiumReader, `/dicom-web/studies/${u.study}/metadata`)).status).toBe(403);
-    // The consultations module tells imaging who takes part (here: the county radiologist is invited).
-    app.app.get(ImagingService).setConsultationResolver(async (_uid, ids) =>
-      ids.map((id) => ({ type: 'consultation' as const, id, organizationId: dir.org.townA, participantIds: [dir.user.countyRadiologistA.id] })),
-    );
+    // The county radiologist takes part (assigned): from the next request on, the study is theirs to read.
+    await schema.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'assigned_specialist')`, [consultationId, dir.user.countyRadiologistA.id]);
     const own = await get(app.url, consortiumReader, `/dicom-web/studies/${u.study}/metadata`);
     expect(own.json()[0]['00100010'].Value[0]).toEqual(zh.expected);
+    // Taken off the consultation: no longer.
+    await schema.query(`UPDATE consultation_participant SET active = false WHERE consultation_id = $1 AND practitioner_id = $2`, [consultationId, dir.user.countyRadiologistA.id]);
+    expect((await get(app.url, consortiumReader, `/dicom-web/studies/${u.study}/metadata`)).status).toBe(403);
     const audited = await schema.query(`SELECT count(*)::int AS n FROM audit_event WHERE action = 'imaging_study.read' AND actor_id = $1 AND details->>'deidentified' = 'true'`, [dir.user.countyRadiologistB.id]);
     expect(audited[0].n).toBeGreaterThanOrEqual(3);
   });

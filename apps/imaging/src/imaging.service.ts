@@ -3,7 +3,6 @@ import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
-import { type ConsultationResolver, ImagingAccess } from './access/imaging-access.service';
 import { ImagingIndex } from './imaging-index.service';
 
 export interface ImagingStudySummary {
@@ -26,15 +25,9 @@ export interface ImagingStudySummary {
 export class ImagingService {
   constructor(
     private readonly index: ImagingIndex,
-    private readonly access: ImagingAccess,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
   ) {}
-
-  /** Reading through a consultation confers access to its studies; the consultations module says who that is. */
-  setConsultationResolver(resolver: ConsultationResolver): void {
-    this.access.setConsultationResolver(resolver);
-  }
 
   async studySummary(studyUid: string): Promise<ImagingStudySummary | null> {
     const rows = await this.index.db.query(

@@ -4,7 +4,6 @@ import { PlatformModule } from '@huizhen/platform-http';
 import { ApiModule } from '../../api/src/api.module';
 import { ImagingModule } from '../../imaging/src/imaging.module';
 import { MediaModule } from '../../media/src/media.module';
-import { ConsultationImagingBridge } from './consultation-imaging/consultation-imaging.bridge';
 import { DemoConsultations } from './demo-province/demo-consultations';
 import { DemoProvinceModule } from './demo-province/demo-province.module';
 import { FirstStartDemo } from './demo-province/first-start-demo';
@@ -18,7 +17,7 @@ export class ServerModule {
     return {
       module: ServerModule,
       imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DirectoryModule, DemoProvinceModule, WebClientModule],
-      providers: [ConsultationImagingBridge, DemoConsultations, FirstStartDemo],
+      providers: [DemoConsultations, FirstStartDemo],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AccessPolicyService, type PolicyAction, type ResourceRef } from '@huizhen/access-policy';
+import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefs, consultationRefsOfStudy } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -710,29 +710,14 @@ export class ConsultationsService {
 
   // ---- for other teams and modules -------------------------------------------------------
 
-  /** The consultations a study is attached to, as the access policy's `via` refs (imaging reads through these). */
-  async accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
-    const rows: { consultation_id: string }[] = await this.db.query(
-      `SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`,
-      [studyInstanceUid],
-    );
-    return this.accessRefs(rows.map((r) => r.consultation_id));
+  /** The consultations a study is attached to, as policy refs (see consultationRefsOfStudy: imaging uses the same). */
+  accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
+    return consultationRefsOfStudy(this.db.manager, studyInstanceUid);
   }
 
-  /** These consultations as access-policy refs (imaging reads studies linked to them through these). */
-  async accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
-    if (!consultationIds.length) return [];
-    const rows: ConsultationRow[] = await this.db.query(`SELECT c.* FROM consultation_request c WHERE c.id = ANY($1::uuid[]) ORDER BY c.created_at`, [consultationIds]);
-    const people: { consultation_id: string; practitioner_id: string; role: ParticipantRole }[] = await this.db.query(
-      `SELECT consultation_id, practitioner_id, role FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active`,
-      [rows.map((r) => r.id)],
-    );
-    return rows.map((c) =>
-      this.ref(
-        c,
-        people.filter((p) => p.consultation_id === c.id).map((p) => ({ practitionerId: p.practitioner_id, role: p.role })),
-      ),
-    );
+  /** These consultations as access-policy refs. */
+  accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
+    return consultationRefs(this.db.manager, consultationIds);
   }
 
   /** Who the actor is in the consultation's live room, after the 'join' check (for the media room token). */
@@ -781,14 +766,7 @@ export class ConsultationsService {
 
   /** The policy's view of a request. A queue confers access only while the request waits in it, except to claim (a late claimer gets 409, not 403). */
   ref(c: ConsultationRow, people: Participant[], purpose?: Transition): ResourceRef {
-    const inQueue = c.status === 'submitted' || purpose === 'claim';
-    return {
-      type: 'consultation',
-      id: c.id,
-      organizationId: c.requesting_organization_id,
-      participantIds: people.map((p) => p.practitionerId),
-      routedTo: inQueue && c.routed_organization_ids.length ? { organizationIds: c.routed_organization_ids, specialty: c.specialty } : undefined,
-    };
+    return consultationRef(c, people.map((p) => p.practitionerId), purpose);
   }
 
   async load(id: string, m: EntityManager = this.db.manager): Promise<ConsultationRow> {

@@ -1,17 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
+import { AccessPolicyService, type ResourceRef, consultationRefsOfStudy } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { type Actor, hasRole } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
 import { ImagingIndex, type StudyRow } from '../imaging-index.service';
-
-/** Turns consultation ids into the ResourceRefs the policy decides on (owner, participants, queue). */
-/**
- * Turns a study into the consultations that confer access to it: those linked here
- * (imaging_study_link) and those that attached it by Study Instance UID on their side.
- * The process that mounts both imaging and consultations provides it.
- */
-export type ConsultationResolver = (studyInstanceUid: string, linkedConsultationIds: string[]) => Promise<ResourceRef[]>;
 
 export interface StudyAccess {
   study: StudyRow;
@@ -26,7 +18,6 @@ export interface StudyAccess {
  */
 @Injectable()
 export class ImagingAccess {
-  private consultationResolver: ConsultationResolver | null = null;
   // Frames and thumbnails come in bursts of hundreds per viewer: one audit event per
   // (reader, study, kind) per window, not per request.
   private readonly recentlyAudited = new Map<string, number>();
@@ -38,15 +29,14 @@ export class ImagingAccess {
     private readonly index: ImagingIndex,
   ) {}
 
-  setConsultationResolver(resolver: ConsultationResolver): void {
-    this.consultationResolver = resolver;
-  }
-
+  /**
+   * The study as the policy sees it: its owning organization, and the consultations it can be
+   * read through (attached on the consultation side, or linked here), read from the shared
+   * database the same way the api reads them, so a standalone imaging node decides alike.
+   */
   async resourceOf(study: StudyRow): Promise<ResourceRef> {
-    const consultations = await this.index.consultationsOf(study.study_instance_uid);
-    const via: ResourceRef[] = this.consultationResolver
-      ? await this.consultationResolver(study.study_instance_uid, consultations)
-      : consultations.map((id) => ({ type: 'consultation' as const, id }));
+    const linked = await this.index.consultationsOf(study.study_instance_uid);
+    const via = await consultationRefsOfStudy(this.index.db.manager, study.study_instance_uid, linked);
     return { type: 'imaging_study', id: study.study_instance_uid, organizationId: study.organization_id, via };
   }
 
