@@ -64,7 +64,7 @@ export class ImagingIndex {
         birth_date_iso: p.study.birthDateIso,
       }));
     const owners: { study_instance_uid: string; organization_id: string }[] = await m.query(
-      `INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, patient_id, patient_name, patient_name_search, dicom_patient_id,
+      prepared(`INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, patient_id, patient_name, patient_name_search, dicom_patient_id,
           patient_birth_date, patient_sex, study_date, study_time, accession_number, study_id, study_description, referring_physician_name, study_json)
        SELECT v.study_instance_uid, v.deid_uid, v.organization_id,
           (SELECT id FROM patient WHERE organization_id = v.organization_id AND name = ANY(v.name_candidates) AND birth_date = v.birth_date_iso ORDER BY created_at LIMIT 1),
@@ -74,7 +74,7 @@ export class ImagingIndex {
           dicom_patient_id text, patient_birth_date text, patient_sex text, study_date text, study_time text, accession_number text, study_id text,
           study_description text, referring_physician_name text, study_json jsonb, name_candidates text[], birth_date_iso date)
        ON CONFLICT (study_instance_uid) DO UPDATE SET updated_at = now()
-       RETURNING study_instance_uid, organization_id`,
+       RETURNING study_instance_uid, organization_id`),
       [JSON.stringify(studyRows)],
     );
     const ownerOf = new Map(owners.map((r) => [r.study_instance_uid, r.organization_id]));
@@ -103,11 +103,11 @@ export class ImagingIndex {
           series_json: p.seriesJson,
         }));
       const inserted: { series_instance_uid: string; study_instance_uid: string }[] = await m.query(
-        `INSERT INTO imaging_series (series_instance_uid, study_instance_uid, deid_uid, modality, series_number, series_description, series_date, series_json)
+        prepared(`INSERT INTO imaging_series (series_instance_uid, study_instance_uid, deid_uid, modality, series_number, series_description, series_date, series_json)
          SELECT v.series_instance_uid, v.study_instance_uid, v.deid_uid, v.modality, v.series_number, v.series_description, v.series_date, v.series_json
            FROM jsonb_to_recordset($1::jsonb) AS v(series_instance_uid text, study_instance_uid text, deid_uid text, modality text, series_number int,
                 series_description text, series_date text, series_json jsonb)
-         ON CONFLICT (series_instance_uid) DO NOTHING RETURNING series_instance_uid, study_instance_uid`,
+         ON CONFLICT (series_instance_uid) DO NOTHING RETURNING series_instance_uid, study_instance_uid`),
         [JSON.stringify(rows)],
       );
       for (const r of inserted) {
@@ -117,7 +117,7 @@ export class ImagingIndex {
       const existing = [...series.keys()].filter((uid) => !newSeries.has(uid));
       if (existing.length) {
         const rows2: { series_instance_uid: string; study_instance_uid: string }[] = await m.query(
-          'SELECT series_instance_uid, study_instance_uid FROM imaging_series WHERE series_instance_uid = ANY($1::text[])',
+          prepared('SELECT series_instance_uid, study_instance_uid FROM imaging_series WHERE series_instance_uid = ANY($1::text[])'),
           [existing],
         );
         for (const r of rows2) seriesStudy.set(r.series_instance_uid, r.study_instance_uid);
@@ -159,14 +159,14 @@ export class ImagingIndex {
           received_via: p.via,
         }));
       const inserted: { sop_instance_uid: string }[] = await m.query(
-        `INSERT INTO imaging_instance (sop_instance_uid, series_instance_uid, study_instance_uid, deid_uid, sop_class_uid, instance_number, transfer_syntax_uid,
+        prepared(`INSERT INTO imaging_instance (sop_instance_uid, series_instance_uid, study_instance_uid, deid_uid, sop_class_uid, instance_number, transfer_syntax_uid,
             content_sha256, size_bytes, rows, columns, number_of_frames, burned_in_annotation, pixel_layout, metadata, received_via)
          SELECT v.sop_instance_uid, v.series_instance_uid, v.study_instance_uid, v.deid_uid, v.sop_class_uid, v.instance_number, v.transfer_syntax_uid,
             v.content_sha256, v.size_bytes, v.rows, v.columns, v.number_of_frames, v.burned_in_annotation, v.pixel_layout::jsonb, v.metadata, v.received_via
            FROM json_to_recordset($1::json) AS v(sop_instance_uid text, series_instance_uid text, study_instance_uid text, deid_uid text, sop_class_uid text,
                 instance_number int, transfer_syntax_uid text, content_sha256 text, size_bytes bigint, rows int, columns int, number_of_frames int,
                 burned_in_annotation boolean, pixel_layout json, metadata json, received_via text)
-         ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`,
+         ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`),
         [JSON.stringify(rows)],
       );
       for (const r of inserted) insertedSops.add(r.sop_instance_uid);
@@ -175,7 +175,7 @@ export class ImagingIndex {
     const lookup = [...new Set(batch.filter(({ p }, i) => !out[i] && !(insertedSops.has(p.sopUid) && firstOf.get(p.sopUid) === i)).map(({ p }) => p.sopUid))];
     if (lookup.length) {
       const rows: { sop_instance_uid: string; content_sha256: string }[] = await m.query(
-        'SELECT sop_instance_uid, content_sha256 FROM imaging_instance WHERE sop_instance_uid = ANY($1::text[])',
+        prepared('SELECT sop_instance_uid, content_sha256 FROM imaging_instance WHERE sop_instance_uid = ANY($1::text[])'),
         [lookup],
       );
       for (const r of rows) stored.set(r.sop_instance_uid, r.content_sha256);
@@ -202,15 +202,15 @@ export class ImagingIndex {
     // 4. Counters, one statement per table, rows in key order.
     if (perSeries.size) {
       await m.query(
-        `UPDATE imaging_series s SET number_of_instances = s.number_of_instances + v.n
-           FROM jsonb_to_recordset($1::jsonb) AS v(uid text, n int) WHERE s.series_instance_uid = v.uid`,
+        prepared(`UPDATE imaging_series s SET number_of_instances = s.number_of_instances + v.n
+           FROM jsonb_to_recordset($1::jsonb) AS v(uid text, n int) WHERE s.series_instance_uid = v.uid`),
         [JSON.stringify([...perSeries].sort((a, b) => cmp(a[0], b[0])).map(([uid, n]) => ({ uid, n })))],
       );
       await m.query(
-        `UPDATE imaging_study st SET number_of_instances = st.number_of_instances + v.n,
+        prepared(`UPDATE imaging_study st SET number_of_instances = st.number_of_instances + v.n,
             number_of_series = st.number_of_series + v.new_series,
             modalities = st.modalities || ARRAY(SELECT u.x FROM unnest(v.mods) WITH ORDINALITY AS u(x, o) WHERE NOT (u.x = ANY(st.modalities)) ORDER BY u.o)
-           FROM jsonb_to_recordset($1::jsonb) AS v(uid text, n int, new_series int, mods text[]) WHERE st.study_instance_uid = v.uid`,
+           FROM jsonb_to_recordset($1::jsonb) AS v(uid text, n int, new_series int, mods text[]) WHERE st.study_instance_uid = v.uid`),
         [JSON.stringify([...perStudy].sort((a, b) => cmp(a[0], b[0])).map(([uid, s]) => ({ uid, n: s.n, new_series: s.series.size, mods: s.mods })))],
       );
     }

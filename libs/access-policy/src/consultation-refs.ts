@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { prepared } from '@huizhen/database';
 import type { ResourceRef } from './policy-terms';
 
 /** The columns of a consultation request the policy decides on. */
@@ -35,12 +36,12 @@ export function consultationRef(c: ConsultationAccessFacts, participantIds: stri
 export async function consultationRefs(db: Queryable, consultationIds: string[]): Promise<ResourceRef[]> {
   if (!consultationIds.length) return [];
   const rows: ConsultationAccessFacts[] = await db.query(
-    `SELECT id, requesting_organization_id, status, routed_organization_ids, specialty FROM consultation_request WHERE id = ANY($1::uuid[]) ORDER BY created_at`,
+    prepared(`SELECT id, requesting_organization_id, status, routed_organization_ids, specialty FROM consultation_request WHERE id = ANY($1::uuid[]) ORDER BY created_at`),
     [consultationIds],
   );
   if (!rows.length) return [];
   const people: { consultation_id: string; practitioner_id: string }[] = await db.query(
-    `SELECT consultation_id, practitioner_id FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active ORDER BY added_at, practitioner_id`,
+    prepared(`SELECT consultation_id, practitioner_id FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active ORDER BY added_at, practitioner_id`),
     [rows.map((r) => r.id)],
   );
   return rows.map((c) =>
@@ -56,7 +57,7 @@ export async function consultationRefs(db: Queryable, consultationIds: string[])
  * UID (consultation side) and those it was linked to (imaging side, `linkedIds`).
  */
 export async function consultationRefsOfStudy(db: Queryable, studyInstanceUid: string, linkedIds: string[] = []): Promise<ResourceRef[]> {
-  const attached: { consultation_id: string }[] = await db.query(`SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`, [studyInstanceUid]);
+  const attached: { consultation_id: string }[] = await db.query(prepared(`SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`), [studyInstanceUid]);
   const ids = [...new Set([...attached.map((r) => r.consultation_id), ...linkedIds.filter((id) => UUID.test(id))])];
   return consultationRefs(db, ids);
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '@huizhen/auth';
+import { prepared } from '@huizhen/database';
 import { requestContext } from '@huizhen/observability';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
 import { GENESIS_HASH, chainHash } from './audit-chain';
@@ -100,8 +101,8 @@ export class AuditService implements OnModuleDestroy {
     // Round-trip through JSON so what is stored is plain data.
     const details = JSON.parse(JSON.stringify(e.details ?? {}));
     await (manager ?? this.db.manager).query(
-      `INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      prepared(`INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
       [
         new Date(),
         e.actor?.id ?? null,
