@@ -94,6 +94,30 @@ describe('resumable upload (tus) into the archive', () => {
     expect(readdirSync(uploadsDir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
+  it('never cuts off an upload that keeps sending, however long it takes in all', async () => {
+    const bytes = readFileSync(corpus.chinese.find((c) => c.charset === 'UTF-8' || c.charset === 'ISO_IR 192')!.file);
+    const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': String(bytes.length) } });
+    expect(created.status).toBe(201);
+    const url = created.headers.get('location')!;
+    // Three pieces 0.6 s apart: 1.2 s from creation to the last byte, past the 1 s expiry here,
+    // but never idle that long; the sweep runs between the pieces.
+    const cuts = [0, Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3), bytes.length];
+    let last: Response | null = null;
+    for (let i = 0; i < 3; i++) {
+      if (i) {
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await app.app.get(ResumableUploads).cleanup()).toBe(0);
+      }
+      last = await fetch(url, {
+        method: 'PATCH',
+        headers: { ...tusHeaders(token), 'upload-offset': String(cuts[i]), 'content-type': 'application/offset+octet-stream' },
+        body: bytes.subarray(cuts[i], cuts[i + 1]),
+      });
+      expect({ piece: i, status: last.status }).toEqual({ piece: i, status: i < 2 ? 204 : 200 });
+    }
+    expect(JSON.parse(await last!.text())['00081199'].Value[0]['00081155'].Value[0]).toBe(parseInstance(bytes).sopInstanceUid);
+  });
+
   it('expires abandoned uploads', async () => {
     const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': '100000' } });
     await fetch(created.headers.get('location')!, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(1000) });

@@ -17,7 +17,7 @@ const PATH = '/dicom-web/uploads';
  * Resumable browser upload (tus 1.0 via @tus/server): a township link that drops mid-study
  * resumes where it stopped. A finished upload is one Part 10 instance and goes through
  * IngestService like STOW-RS; the upload file is removed either way. Only the uploader can
- * continue an upload; abandoned ones expire (IMAGING_UPLOAD_EXPIRY_SECONDS).
+ * continue an upload; one idle for IMAGING_UPLOAD_EXPIRY_SECONDS is removed.
  */
 @Injectable()
 export class ResumableUploads implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -33,7 +33,9 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
     private readonly ingest: IngestService,
   ) {
     this.directory = join(config.imaging.storageDir, 'uploads');
-    this.store = new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: config.imaging.uploadExpirySeconds * 1000 });
+    // No tus expiration: it counts from the upload's creation and answers 410 to a link that is
+    // still sending. Expiry here is by inactivity (cleanup).
+    this.store = new FileStore({ directory: this.directory });
     this.server = new TusServer({
       path: PATH,
       datastore: this.store,
@@ -76,16 +78,30 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Deletes uploads not finished within the expiry period. */
+  /**
+   * Deletes uploads that received no byte for the expiry period (the upload file's mtime): an
+   * abandoned upload goes, a slow township link that keeps sending is never cut off.
+   */
   async cleanup(): Promise<number> {
+    const idleMs = this.config.imaging.uploadExpirySeconds * 1000;
+    const now = Date.now();
+    let n = 0;
     try {
-      const n = await this.server.cleanUpExpiredUploads();
-      if (n) this.logger.log(`removed ${n} expired upload(s)`);
-      return n;
+      const ids = new Set((await fs.readdir(this.directory)).filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.json$/, '')));
+      for (const id of ids) {
+        const st = (await fs.stat(join(this.directory, id)).catch(() => null)) ?? (await fs.stat(join(this.directory, `${id}.json`)).catch(() => null));
+        if (!st || now - st.mtimeMs <= idleMs) continue;
+        await this.store.remove(id).catch(async () => {
+          await fs.rm(join(this.directory, id), { force: true });
+          await fs.rm(join(this.directory, `${id}.json`), { force: true });
+        });
+        n++;
+      }
     } catch (e) {
       this.logger.warn(`upload cleanup failed: ${e instanceof Error ? e.message : String(e)}`);
-      return 0;
     }
+    if (n) this.logger.log(`removed ${n} upload(s) idle for over ${this.config.imaging.uploadExpirySeconds} s`);
+    return n;
   }
 
   handle(actor: Actor, baseUrl: string, req: Request, res: Response): Promise<void> {
