@@ -4,11 +4,13 @@ import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 
-/** A received instance written to a temp file and fsynced, not yet visible under its hash. */
+/** A received instance written to a temp file, not yet visible under its hash. */
 export interface StagedFile {
   tempPath: string;
   sha256: string;
   size: number;
+  /** Settles once the bytes are on disk (fsync) and the file is closed. publish() waits for it. */
+  durable: Promise<void>;
 }
 
 /**
@@ -39,21 +41,27 @@ export class InstanceStore {
     return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`);
   }
 
-  /** Writes bytes to a temp file and fsyncs it. */
+  /**
+   * Writes bytes to a temp file and starts its fsync without waiting for it: the instance is
+   * indexed while its bytes reach the disk, and publish() waits for `durable` before the rename,
+   * so a committed row never points at bytes that are not on disk. (The fsyncs of a request's
+   * instances queue behind each other in the file system journal: waiting for each before
+   * indexing held a 20-instance request ~10 ms.)
+   */
   async stage(bytes: Uint8Array): Promise<StagedFile> {
     const tempPath = this.newTempPath();
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
     try {
       await fh.writeFile(bytes);
-      await fh.sync();
     } catch (e) {
       await fh.close().catch(() => undefined);
       await fs.rm(tempPath, { force: true });
       throw e;
     }
-    await fh.close();
-    return { tempPath, sha256, size: bytes.length };
+    const durable = fh.sync().finally(() => fh.close());
+    durable.catch(() => undefined); // reported where it is awaited (publish), not as unhandled
+    return { tempPath, sha256, size: bytes.length, durable };
   }
 
   /**
@@ -62,6 +70,7 @@ export class InstanceStore {
    * is gone afterwards.
    */
   async publish(staged: StagedFile): Promise<boolean> {
+    await staged.durable;
     const target = this.pathOf(staged.sha256);
     const dir = join(this.root, staged.sha256.slice(0, 2), staged.sha256.slice(2, 4));
     if (await exists(target)) {
@@ -92,7 +101,9 @@ export class InstanceStore {
   }
 
   async discard(staged: StagedFile | null | undefined): Promise<void> {
-    if (staged) await fs.rm(staged.tempPath, { force: true });
+    if (!staged) return;
+    await staged.durable.catch(() => undefined);
+    await fs.rm(staged.tempPath, { force: true });
   }
 
   async remove(sha256: string): Promise<void> {
