@@ -61,6 +61,20 @@ describe('embedded database (PGlite) smoke test', () => {
       const specialist = await login(server.url, 'demo-specialist');
       const queue = await request(server.url).get('/api/consultations/worklist?box=queue').set('authorization', `Bearer ${specialist}`).expect(200);
       expect(queue.body.items.map((c: any) => c.status)).toEqual(['submitted']);
+      // The queued chest read carries its radiograph, which the specialist in whose queue it
+      // waits reads through the archive: identified metadata and a rendered frame.
+      const chest = await request(server.url).get(`/api/consultations/${queue.body.items[0].id}`).set('authorization', `Bearer ${specialist}`).expect(200);
+      const [study] = chest.body.attachments.filter((a: any) => a.kind === 'imaging_study');
+      const meta = await request(server.url).get(`/dicom-web/studies/${study.studyInstanceUid}/metadata`).set('authorization', `Bearer ${specialist}`).expect(200);
+      expect(meta.body).toHaveLength(1);
+      expect(meta.body[0]['00080060'].Value).toEqual(['DX']);
+      const instance = meta.body[0];
+      const rendered = await request(server.url)
+        .get(`/dicom-web/studies/${study.studyInstanceUid}/series/${instance['0020000E'].Value[0]}/instances/${instance['00080018'].Value[0]}/rendered`)
+        .set('authorization', `Bearer ${specialist}`)
+        .set('accept', 'image/png')
+        .expect(200);
+      expect(rendered.headers['content-type']).toBe('image/png');
       const mine = await request(server.url).get('/api/consultations/worklist?box=assigned').set('authorization', `Bearer ${specialist}`).expect(200);
       expect(mine.body.items.map((c: any) => c.status).sort()).toEqual(['claimed', 'reported']);
       const reported = mine.body.items.find((c: any) => c.status === 'reported');

@@ -19,6 +19,6 @@ import { InstanceStore } from './storage/instance-store';
   imports: [AuditModule, AuthModule, AccessPolicyModule],
   controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
   providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
-  exports: [ImagingService],
+  exports: [ImagingService, IngestService],
 })
 export class ImagingModule {}

@@ -7,3 +7,4 @@ export * from './parse-instance';
 export * from './dicom-json';
 export * from './deidentify';
 export * from './rle';
+export * from './part10-writer';

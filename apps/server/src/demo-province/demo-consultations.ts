@@ -5,12 +5,14 @@ import type { Actor } from '@huizhen/auth';
 import { DirectoryService } from '@huizhen/directory';
 import { ConsultationReportService } from '../../../api/src/consultations/consultation-report.service';
 import { ConsultationsService } from '../../../api/src/consultations/consultations.service';
+import { IngestService } from '../../../imaging/src/ingest/ingest.service';
+import { demoChestRadiograph } from './demo-radiograph';
 
 /**
  * A few consultations in the states people meet first, made through the real services as
  * the demo users (so routing, signing and the audit trail are genuine): one waiting in
- * demo-specialist's queue, one live consultation claimed (its video room opens), one with
- * a signed report.
+ * demo-specialist's queue with a (synthetic) chest radiograph to read, one live consultation
+ * claimed (its video room opens), one with a signed report.
  */
 @Injectable()
 export class DemoConsultations {
@@ -21,6 +23,7 @@ export class DemoConsultations {
     private readonly consultations: ConsultationsService,
     private readonly reports: ConsultationReportService,
     private readonly directory: DirectoryService,
+    private readonly ingest: IngestService,
   ) {}
 
   private async actor(username: string): Promise<Actor> {
@@ -32,8 +35,17 @@ export class DemoConsultations {
   async seed(): Promise<number> {
     const township = await this.actor('demo-township');
     const specialist = await this.actor('demo-specialist');
-    const patients: { id: string }[] = await this.db.query('SELECT id FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3', [township.organizationId]);
+    const patients: { id: string; name: string; sex: string; birth: string }[] = await this.db.query(
+      `SELECT id, name, sex, to_char(birth_date, 'YYYYMMDD') AS birth FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3`,
+      [township.organizationId],
+    );
     if (patients.length < 3) return 0;
+    // The chest read's radiograph, stored through the archive's own ingest as the township uploaded it.
+    const chest = patients[0];
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const image = demoChestRadiograph({ name: chest.name, dicomPatientId: `DEMO-${chest.id.slice(0, 8)}`, birthDate: chest.birth, sex: chest.sex === 'male' ? 'M' : chest.sex === 'female' ? 'F' : 'O' }, today);
+    const stored = await this.ingest.ingest(image, { organizationId: township.organizationId, actor: township, via: 'upload' });
+    if (!stored.ok) throw new Error(`the demo radiograph was refused: ${stored.message}`);
 
     const cases = [
       { urgency: 'urgent', mode: 'imaging_read', clinicalQuestion: '咳嗽、发热3天，胸片示右下肺片状阴影，请协助判断是否为肺炎', history: '体温38.5℃，血常规白细胞升高；既往体健' },
@@ -42,7 +54,8 @@ export class DemoConsultations {
     ] as const;
     const ids: string[] = [];
     for (const [i, c] of cases.entries()) {
-      ids.push((await this.consultations.create(township, { ...c, patientId: patients[i].id, specialty: 'radiology', submit: true })).id);
+      const studyInstanceUids = i === 0 ? [stored.studyInstanceUid] : undefined;
+      ids.push((await this.consultations.create(township, { ...c, patientId: patients[i].id, specialty: 'radiology', studyInstanceUids, submit: true })).id);
     }
     const [, live, read] = ids;
     await this.consultations.claim(specialist, live);
@@ -54,7 +67,7 @@ export class DemoConsultations {
       freeText: '建议手法复位后石膏托外固定，4周后复查X线片',
     });
     await this.reports.sign(specialist, read);
-    this.logger.log('demo consultations created: 1 in the queue, 1 live (claimed), 1 signed');
+    this.logger.log('demo consultations created: 1 in the queue (with a chest radiograph), 1 live (claimed), 1 signed');
     return ids.length;
   }
 }
