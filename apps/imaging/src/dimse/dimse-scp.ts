@@ -2,14 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { type Server, type Socket, createServer } from 'node:net';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
-import { SUPPORTED_TRANSFER_SYNTAXES } from '@huizhen/dicom';
+import { IMPLEMENTATION_UID, IMPLEMENTATION_VERSION, SUPPORTED_TRANSFER_SYNTAXES, part10Header } from '@huizhen/dicom';
 import { ImagingIndex } from '../imaging-index.service';
 import { IngestService } from '../ingest/ingest.service';
 
 const APP_CONTEXT = '1.2.840.10008.3.1.1.1';
 const VERIFICATION = '1.2.840.10008.1.1';
-const IMPLEMENTATION_UID = '1.2.826.0.1.3680043.9.7433.1.1';
-const IMPLEMENTATION_VERSION = 'HUIZHEN_010';
 
 interface PresentationContext {
   id: number;
@@ -79,34 +77,6 @@ function decodeCommand(b: Buffer): Map<number, Buffer> {
     i += 8 + len;
   }
   return out;
-}
-
-function explicitElement(group: number, element: number, vr: string, value: Buffer): Buffer {
-  if (value.length % 2) value = Buffer.concat([value, Buffer.from(vr === 'UI' || vr === 'OB' ? '\0' : ' ')]);
-  const long = vr === 'OB';
-  const h = Buffer.alloc(long ? 12 : 8);
-  h.writeUInt16LE(group, 0);
-  h.writeUInt16LE(element, 2);
-  h.write(vr, 4, 'latin1');
-  if (long) h.writeUInt32LE(value.length, 8);
-  else h.writeUInt16LE(value.length, 6);
-  return Buffer.concat([h, value]);
-}
-
-/** Preamble + file meta for a dataset received over the network, so it is stored as a Part 10 file. */
-export function part10Header(sopClass: string, sopInstance: string, transferSyntax: string, sourceAe: string): Buffer {
-  const meta = Buffer.concat([
-    explicitElement(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-    explicitElement(0x0002, 0x0002, 'UI', Buffer.from(sopClass, 'latin1')),
-    explicitElement(0x0002, 0x0003, 'UI', Buffer.from(sopInstance, 'latin1')),
-    explicitElement(0x0002, 0x0010, 'UI', Buffer.from(transferSyntax, 'latin1')),
-    explicitElement(0x0002, 0x0012, 'UI', Buffer.from(IMPLEMENTATION_UID, 'latin1')),
-    explicitElement(0x0002, 0x0013, 'SH', Buffer.from(IMPLEMENTATION_VERSION, 'latin1')),
-    explicitElement(0x0002, 0x0016, 'AE', Buffer.from(sourceAe, 'latin1')),
-  ]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(meta.length);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), explicitElement(0x0002, 0x0000, 'UL', len), meta]);
 }
 
 /**

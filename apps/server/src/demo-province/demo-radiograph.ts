@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { writePart10 } from '@huizhen/dicom';
+import { newUid, writePart10 } from '@huizhen/dicom';
 
 const DX_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.1';
-const uid = () => '2.25.' + BigInt('0x' + randomBytes(15).toString('hex')).toString(10);
 
 export interface DemoPatient {
   name: string;
@@ -40,7 +39,7 @@ export function demoChestRadiograph(patient: DemoPatient, studyDate: string): Bu
   return writePart10([
     { tag: '00080005', vr: 'CS', value: 'ISO_IR 192' },
     { tag: '00080016', vr: 'UI', value: DX_FOR_PRESENTATION },
-    { tag: '00080018', vr: 'UI', value: uid() },
+    { tag: '00080018', vr: 'UI', value: newUid() },
     { tag: '00080020', vr: 'DA', value: studyDate },
     { tag: '00080030', vr: 'TM', value: '093000' },
     { tag: '00080050', vr: 'SH', value: `DEMO-${studyDate}-01` },
@@ -52,8 +51,8 @@ export function demoChestRadiograph(patient: DemoPatient, studyDate: string): Bu
     { tag: '00100030', vr: 'DA', value: patient.birthDate },
     { tag: '00100040', vr: 'CS', value: patient.sex },
     { tag: '00180015', vr: 'CS', value: 'CHEST' },
-    { tag: '0020000D', vr: 'UI', value: uid() },
-    { tag: '0020000E', vr: 'UI', value: uid() },
+    { tag: '0020000D', vr: 'UI', value: newUid() },
+    { tag: '0020000E', vr: 'UI', value: newUid() },
     { tag: '00200011', vr: 'IS', value: '1' },
     { tag: '00200013', vr: 'IS', value: '1' },
     { tag: '00200020', vr: 'CS', value: 'R\\F' },
