@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
+import { TS, explicitElement, part10Header } from '@huizhen/dicom';
 
 /**
  * Real DICOM files for the imaging tests, taken from Debian packages (python3-pydicom's test
@@ -55,45 +56,17 @@ function dcm2png(file: string, out: string, window: { center: number; width: num
   run('dcm2pnm', [...(window ? ['+Ww', String(window.center), String(window.width)] : []), '+on', src, out]);
 }
 
-/** Explicit VR little endian bytes of one element, for hand-made malformed files. */
-function el(group: number, element: number, vr: string, value: Buffer): Buffer {
-  const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'UC', 'UR'].includes(vr);
-  const head = Buffer.alloc(long ? 12 : 8);
-  head.writeUInt16LE(group, 0);
-  head.writeUInt16LE(element, 2);
-  head.write(vr, 4, 'latin1');
-  if (long) head.writeUInt32LE(value.length, 8);
-  else head.writeUInt16LE(value.length, 6);
-  return Buffer.concat([head, value]);
-}
-
-function str(s: string): Buffer {
-  const b = Buffer.from(s, 'latin1');
-  return b.length % 2 ? Buffer.concat([b, Buffer.from(s.match(/^[\d.]+$/) ? '\0' : ' ')]) : b;
-}
-
-function part10(dataset: Buffer, sopClass: string, sopInstance: string): Buffer {
-  const metaBody = Buffer.concat([
-    el(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-    el(0x0002, 0x0002, 'UI', str(sopClass)),
-    el(0x0002, 0x0003, 'UI', str(sopInstance)),
-    el(0x0002, 0x0010, 'UI', str('1.2.840.10008.1.2.1')),
-    el(0x0002, 0x0012, 'UI', str('1.2.826.0.1.3680043.9.7433.1')),
-  ]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(metaBody.length);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), el(0x0002, 0x0000, 'UL', len), metaBody, dataset]);
-}
+const text = (s: string) => Buffer.from(s, 'latin1');
 
 /** A Secondary Capture header with `depth` nested undefined-length sequences (closed unless `unclosed`). */
 function nested(depth: number, unclosed = false): Buffer {
   const uid = `1.2.826.0.1.3680043.9.7433.9.${depth}${unclosed ? 1 : 0}`;
   const head = Buffer.concat([
-    el(0x0008, 0x0016, 'UI', str('1.2.840.10008.5.1.4.1.1.7')),
-    el(0x0008, 0x0018, 'UI', str(uid)),
-    el(0x0010, 0x0010, 'PN', str('Deep^Nesting')),
-    el(0x0020, 0x000d, 'UI', str(uid + '.1')),
-    el(0x0020, 0x000e, 'UI', str(uid + '.2')),
+    explicitElement(0x0008, 0x0016, 'UI', text('1.2.840.10008.5.1.4.1.1.7')),
+    explicitElement(0x0008, 0x0018, 'UI', text(uid)),
+    explicitElement(0x0010, 0x0010, 'PN', text('Deep^Nesting')),
+    explicitElement(0x0020, 0x000d, 'UI', text(uid + '.1')),
+    explicitElement(0x0020, 0x000e, 'UI', text(uid + '.2')),
   ]);
   const open: Buffer[] = [];
   const close: Buffer[] = [];
@@ -107,7 +80,7 @@ function nested(depth: number, unclosed = false): Buffer {
     open.push(sq, item);
     close.unshift(Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0]), Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]));
   }
-  return part10(Buffer.concat([head, ...open, ...(unclosed ? close.slice(0, 1) : close)]), '1.2.840.10008.5.1.4.1.1.7', uid);
+  return Buffer.concat([part10Header('1.2.840.10008.5.1.4.1.1.7', uid, TS.explicitLittle), head, ...open, ...(unclosed ? close.slice(0, 1) : close)]);
 }
 
 export function buildCorpus(): Corpus {
