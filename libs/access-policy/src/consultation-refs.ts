@@ -28,38 +28,22 @@ export function consultationRef(c: ConsultationAccessFacts, participantIds: stri
   };
 }
 
-/**
- * These consultations as refs, read from their tables. Every process that shares the database
- * decides alike: the api, and an imaging node deciding on a study reached through its
- * consultations (no call to the api needed, none to go stale).
- */
-export async function consultationRefs(db: Queryable, consultationIds: string[]): Promise<ResourceRef[]> {
-  if (!consultationIds.length) return [];
-  const rows: ConsultationAccessFacts[] = await db.query(
-    prepared(`SELECT id, requesting_organization_id, status, routed_organization_ids, specialty FROM consultation_request WHERE id = ANY($1::uuid[]) ORDER BY created_at`),
-    [consultationIds],
-  );
-  if (!rows.length) return [];
-  const people: { consultation_id: string; practitioner_id: string }[] = await db.query(
-    prepared(`SELECT consultation_id, practitioner_id FROM consultation_participant WHERE consultation_id = ANY($1::uuid[]) AND active ORDER BY added_at, practitioner_id`),
-    [rows.map((r) => r.id)],
-  );
-  return rows.map((c) =>
-    consultationRef(
-      c,
-      people.filter((p) => p.consultation_id === c.id).map((p) => p.practitioner_id),
-    ),
-  );
-}
+// One round trip for the consultations (linked, or attaching the study) and their active people:
+// imaging asks this on every DICOMweb read of a study.
+const REFS_SQL = `SELECT c.id, c.requesting_organization_id, c.status, c.routed_organization_ids, c.specialty,
+       ARRAY(SELECT p.practitioner_id::text FROM consultation_participant p
+              WHERE p.consultation_id = c.id AND p.active ORDER BY p.added_at, p.practitioner_id) AS participant_ids
+  FROM consultation_request c
+ WHERE c.id = ANY($1::uuid[]) OR c.id IN (SELECT a.consultation_id FROM consultation_attachment a WHERE a.study_instance_uid = $2)
+ ORDER BY c.created_at`;
 
 /**
- * The consultations through which a study can be read: those that attached it by Study Instance
- * UID (consultation side) and those it was linked to (imaging side, `linkedIds`).
+ * The consultations through which a study can be read, as refs read from their tables: those
+ * that attached it by Study Instance UID (consultation side) and those it was linked to (imaging
+ * side, `linkedIds`). Every process that shares the database decides alike: the api, and an
+ * imaging node deciding on a study (no call to the api needed, none to go stale).
  */
 export async function consultationRefsOfStudy(db: Queryable, studyInstanceUid: string, linkedIds: string[] = []): Promise<ResourceRef[]> {
-  const attached: { consultation_id: string }[] = await db.query(prepared(`SELECT DISTINCT consultation_id FROM consultation_attachment WHERE study_instance_uid = $1`), [studyInstanceUid]);
-  const ids = [...new Set([...attached.map((r) => r.consultation_id), ...linkedIds.filter((id) => UUID.test(id))])];
-  return consultationRefs(db, ids);
+  const rows: (ConsultationAccessFacts & { participant_ids: string[] })[] = await db.query(prepared(REFS_SQL), [linkedIds, studyInstanceUid]);
+  return rows.map((c) => consultationRef(c, c.participant_ids));
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefs, consultationRefsOfStudy } from '@huizhen/access-policy';
+import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefsOfStudy } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -713,11 +713,6 @@ export class ConsultationsService {
   /** The consultations a study is attached to, as policy refs (see consultationRefsOfStudy: imaging uses the same). */
   accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
     return consultationRefsOfStudy(this.db.manager, studyInstanceUid);
-  }
-
-  /** These consultations as access-policy refs. */
-  accessRefs(consultationIds: string[]): Promise<ResourceRef[]> {
-    return consultationRefs(this.db.manager, consultationIds);
   }
 
   /** Who the actor is in the consultation's live room, after the 'join' check (for the media room token). */
