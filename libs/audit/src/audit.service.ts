@@ -73,6 +73,30 @@ function hashOf(r: Row, seq: number, prevHash: string): string {
   });
 }
 
+const EVENT_COLUMNS = ['occurred_at', 'actor_id', 'actor_username', 'actor_organization_id', 'action', 'resource_type', 'resource_id', 'outcome', 'ip', 'user_agent', 'request_id', 'details'] as const;
+type EventColumn = (typeof EVENT_COLUMNS)[number];
+const COLUMN_TYPES: Partial<Record<EventColumn, string>> = { occurred_at: 'timestamptz', actor_id: 'uuid', actor_organization_id: 'uuid', details: 'jsonb' };
+const INSERT_EVENT = `INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+
+/** An event's column values: who (from the record and the request context), what, when. */
+function eventRow(e: Omit<AuditRecord, 'details'>): Record<EventColumn, unknown> {
+  const ctx = requestContext.getStore();
+  return {
+    occurred_at: new Date(),
+    actor_id: e.actor?.id ?? null,
+    actor_username: e.actor?.username ?? e.actorUsername ?? null,
+    actor_organization_id: e.actor?.organizationId ?? null,
+    action: e.action,
+    resource_type: e.resourceType ?? null,
+    resource_id: e.resourceId ?? null,
+    outcome: e.outcome ?? 'success',
+    ip: ctx?.ip ?? null,
+    user_agent: ctx?.userAgent?.slice(0, 512) ?? null,
+    request_id: ctx?.requestId ?? null,
+    details: {},
+  };
+}
+
 /**
  * The audit trail. `record` appends inside the caller's transaction (the event commits or
  * rolls back with the change it describes) and takes no lock; a sealer then links committed
@@ -97,27 +121,10 @@ export class AuditService implements OnModuleDestroy {
    * caller's transaction: a state change and its audit commit or roll back together.
    */
   async record(e: AuditRecord, manager?: EntityManager): Promise<void> {
-    const ctx = requestContext.getStore();
+    const row = eventRow(e);
     // Round-trip through JSON so what is stored is plain data.
-    const details = JSON.parse(JSON.stringify(e.details ?? {}));
-    await (manager ?? this.db.manager).query(
-      prepared(`INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
-      [
-        new Date(),
-        e.actor?.id ?? null,
-        e.actor?.username ?? e.actorUsername ?? null,
-        e.actor?.organizationId ?? null,
-        e.action,
-        e.resourceType ?? null,
-        e.resourceId ?? null,
-        e.outcome ?? 'success',
-        ctx?.ip ?? null,
-        ctx?.userAgent?.slice(0, 512) ?? null,
-        ctx?.requestId ?? null,
-        details,
-      ],
-    );
+    row.details = JSON.parse(JSON.stringify(e.details ?? {}));
+    await (manager ?? this.db.manager).query(prepared(INSERT_EVENT), EVENT_COLUMNS.map((c) => row[c]));
     this.sealSoon();
   }
 
@@ -129,17 +136,14 @@ export class AuditService implements OnModuleDestroy {
    * `appended()` once the statement has run, so the event is sealed as soon as usual.
    */
   insertSelect(e: Omit<AuditRecord, 'details' | 'resourceId'>, params: unknown[], sql: { details: string; resourceId?: string; when?: string }): string {
-    const ctx = requestContext.getStore();
-    const p = (v: unknown, type: string) => {
-      params.push(v);
-      return `$${params.length}::${type}`;
-    };
-    return `INSERT INTO audit_event (occurred_at, actor_id, actor_username, actor_organization_id, action, resource_type, resource_id, outcome, ip, user_agent, request_id, details)
-      SELECT ${p(new Date(), 'timestamptz')}, ${p(e.actor?.id ?? null, 'uuid')}, ${p(e.actor?.username ?? e.actorUsername ?? null, 'text')},
-        ${p(e.actor?.organizationId ?? null, 'uuid')}, ${p(e.action, 'text')}, ${p(e.resourceType ?? null, 'text')}, ${sql.resourceId ?? 'NULL'},
-        ${p(e.outcome ?? 'success', 'text')}, ${p(ctx?.ip ?? null, 'text')}, ${p(ctx?.userAgent?.slice(0, 512) ?? null, 'text')},
-        ${p(ctx?.requestId ?? null, 'text')}, ${sql.details}${sql.when ? `
-      WHERE ${sql.when}` : ''}`;
+    const row = eventRow(e);
+    const values = EVENT_COLUMNS.map((c) => {
+      if (c === 'resource_id') return sql.resourceId ?? 'NULL';
+      if (c === 'details') return sql.details;
+      params.push(row[c]);
+      return `$${params.length}::${COLUMN_TYPES[c] ?? 'text'}`;
+    });
+    return `INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) SELECT ${values.join(', ')}${sql.when ? ` WHERE ${sql.when}` : ''}`;
   }
 
   /** After a statement with an `insertSelect` event ran: seal it soon, as `record` does. */
