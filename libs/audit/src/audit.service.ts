@@ -132,10 +132,10 @@ export class AuditService implements OnModuleDestroy {
    * One event as an `INSERT … SELECT` to put in a data-modifying WITH beside a read, so the read
    * and its audit are one statement: one round trip, and the event exists exactly when the read
    * ran. `sql.details` (a jsonb expression), `sql.resourceId` and `sql.when` are SQL over the
-   * statement's other parts; the event's own values are appended to `params`. Call
+   * statement's other parts (and over `sql.from`, if given); the event's own values are appended to `params`. Call
    * `appended()` once the statement has run, so the event is sealed as soon as usual.
    */
-  insertSelect(e: Omit<AuditRecord, 'details' | 'resourceId'>, params: unknown[], sql: { details: string; resourceId?: string; when?: string }): string {
+  insertSelect(e: Omit<AuditRecord, 'details' | 'resourceId'>, params: unknown[], sql: { details: string; resourceId?: string; from?: string; when?: string }): string {
     const row = eventRow(e);
     const values = EVENT_COLUMNS.map((c) => {
       if (c === 'resource_id') return sql.resourceId ?? 'NULL';
@@ -143,7 +143,7 @@ export class AuditService implements OnModuleDestroy {
       params.push(row[c]);
       return `$${params.length}::${COLUMN_TYPES[c] ?? 'text'}`;
     });
-    return `INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) SELECT ${values.join(', ')}${sql.when ? ` WHERE ${sql.when}` : ''}`;
+    return `INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) SELECT ${values.join(', ')}${sql.from ? ` FROM ${sql.from}` : ''}${sql.when ? ` WHERE ${sql.when}` : ''}`;
   }
 
   /** After a statement with an `insertSelect` event ran: seal it soon, as `record` does. */

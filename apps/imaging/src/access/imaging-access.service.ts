@@ -87,13 +87,13 @@ export class ImagingAccess {
    * de-identification is decided.
    */
   searchAuditStatement(actor: Actor, level: string, params: unknown[], organizationsParam: string): string {
-    const own = `SELECT f.study_instance_uid AS uid FROM found f WHERE f.organization_id = ANY(${organizationsParam}::uuid[])`;
     params.push(`search ${level}`);
     const what = `$${params.length}::text`;
     return this.audit.insertSelect({ action: 'imaging_study.read', actor, resourceType: 'imaging_study' }, params, {
-      resourceId: `(SELECT CASE WHEN count(DISTINCT o.uid) = 1 THEN min(o.uid) END FROM (${own}) o)`,
-      details: `jsonb_build_object('what', ${what}, 'deidentified', false, 'studyInstanceUids', (SELECT jsonb_agg(DISTINCT o.uid) FROM (${own}) o), 'deidentifiedStudyInstanceUids', '[]'::jsonb)`,
-      when: `EXISTS (${own})`,
+      from: `(SELECT array_agg(DISTINCT f.study_instance_uid) AS uids FROM found f WHERE f.organization_id = ANY(${organizationsParam}::uuid[])) own`,
+      resourceId: 'CASE WHEN cardinality(own.uids) = 1 THEN own.uids[1] END',
+      details: `jsonb_build_object('what', ${what}, 'deidentified', false, 'studyInstanceUids', to_jsonb(own.uids), 'deidentifiedStudyInstanceUids', '[]'::jsonb)`,
+      when: 'own.uids IS NOT NULL',
     });
   }
 
