@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource, QueryFailedError } from 'typeorm';
-import { TEST_DATABASE_URL, TestSchema } from '@huizhen/testing';
-import { dataSourceOptions } from './data-source-options';
+import { type DataSource, QueryFailedError } from 'typeorm';
+import { TestSchema } from '@huizhen/testing';
 import { prepared } from './prepared-statement';
 
 describe('prepared statements through TypeORM (parsed and planned once per connection)', () => {
@@ -10,13 +9,12 @@ describe('prepared statements through TypeORM (parsed and planned once per conne
 
   beforeAll(async () => {
     schema = await TestSchema.create('prepared', { migrate: false });
-    db = await new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, schema: schema.name, poolSize: 1 })).initialize();
+    db = await schema.connect([], 1);
     await db.query('CREATE TABLE reading (id int PRIMARY KEY, body text)');
     await db.query(`INSERT INTO reading SELECT g, 'reading ' || g FROM generate_series(1, 50) g`);
   });
 
   afterAll(async () => {
-    await db?.destroy();
     await schema?.drop();
   });
 

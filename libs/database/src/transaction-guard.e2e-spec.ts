@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
-import { TEST_DATABASE_URL, TestSchema } from '@huizhen/testing';
-import { dataSourceOptions } from './data-source-options';
+import type { DataSource } from 'typeorm';
+import { TestSchema } from '@huizhen/testing';
 import { QueryOutsideTransactionError, guardTransactionConnections } from './transaction-guard';
 
 describe('transaction guard (a query beside an open transaction, which hangs a one-connection database)', () => {
@@ -11,13 +10,12 @@ describe('transaction guard (a query beside an open transaction, which hangs a o
   beforeAll(async () => {
     schema = await TestSchema.create('txguard', { migrate: false });
     // One connection, as the embedded database has.
-    db = await new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, schema: schema.name, poolSize: 1 })).initialize();
+    db = await schema.connect([], 1);
     guardTransactionConnections(db, true);
     await db.query('CREATE TABLE note (id int PRIMARY KEY, body text)');
   });
 
   afterAll(async () => {
-    await db?.destroy();
     await schema?.drop();
   });
 
