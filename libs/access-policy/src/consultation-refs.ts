@@ -29,12 +29,13 @@ export function consultationRef(c: ConsultationAccessFacts, participantIds: stri
 }
 
 // One round trip for the consultations (linked, or attaching the study) and their active people:
-// imaging asks this on every DICOMweb read of a study.
+// imaging asks this on every DICOMweb read of a study. The ids are collected first, so the
+// requests are found by primary key (an OR across both would scan every request).
 const REFS_SQL = `SELECT c.id, c.requesting_organization_id, c.status, c.routed_organization_ids, c.specialty,
        ARRAY(SELECT p.practitioner_id::text FROM consultation_participant p
               WHERE p.consultation_id = c.id AND p.active ORDER BY p.added_at, p.practitioner_id) AS participant_ids
   FROM consultation_request c
- WHERE c.id = ANY($1::uuid[]) OR c.id IN (SELECT a.consultation_id FROM consultation_attachment a WHERE a.study_instance_uid = $2)
+ WHERE c.id = ANY(ARRAY(SELECT unnest($1::uuid[]) UNION SELECT a.consultation_id FROM consultation_attachment a WHERE a.study_instance_uid = $2))
  ORDER BY c.created_at`;
 
 /**
