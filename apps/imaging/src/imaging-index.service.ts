@@ -37,16 +37,16 @@ export class ImagingIndex {
    * Never throws for a business conflict: each instance gets its own outcome, in input order,
    * exactly as if they had been inserted one after another.
    */
-  async insertBatch(m: EntityManager, batch: { p: PendingInstance; deid: { study: string; series: string; instance: string } }[]): Promise<CommitOutcome[]> {
+  async insertBatch(m: EntityManager, batch: { p: PendingInstance }[]): Promise<CommitOutcome[]> {
     const out: (CommitOutcome | undefined)[] = new Array(batch.length);
     // 1. Studies: first instance of each study supplies the row; rows are locked in key order.
     const studies = new Map<string, (typeof batch)[number]>();
     for (const b of batch) if (!studies.has(b.p.studyUid)) studies.set(b.p.studyUid, b);
     const studyRows = [...studies.values()]
       .sort((x, y) => cmp(x.p.studyUid, y.p.studyUid))
-      .map(({ p, deid }) => ({
+      .map(({ p }) => ({
         study_instance_uid: p.studyUid,
-        deid_uid: deid.study,
+        deid_uid: p.deid.study,
         organization_id: p.organizationId,
         patient_name: p.study.patientName,
         patient_name_search: p.study.patientNameSearch,
@@ -92,10 +92,10 @@ export class ImagingIndex {
     if (series.size) {
       const rows = [...series.values()]
         .sort((x, y) => cmp(x.p.seriesUid, y.p.seriesUid))
-        .map(({ p, deid }) => ({
+        .map(({ p }) => ({
           series_instance_uid: p.seriesUid,
           study_instance_uid: p.studyUid,
-          deid_uid: deid.series,
+          deid_uid: p.deid.series,
           modality: p.modality,
           series_number: p.seriesNumber,
           series_description: p.seriesDescription,
@@ -137,14 +137,14 @@ export class ImagingIndex {
     });
     const insertedSops = new Set<string>();
     if (firstOf.size) {
-      const rows = [...firstOf.values()]
-        .map((i) => batch[i])
-        .sort((x, y) => cmp(x.p.sopUid, y.p.sopUid))
-        .map(({ p, deid }) => ({
+      const pending = [...firstOf.values()].map((i) => batch[i].p).sort((x, y) => cmp(x.sopUid, y.sopUid));
+      // Each instance's DICOM JSON arrives serialized (digest threads): spliced in as is, not parsed and re-serialized.
+      const rows = pending.map((p) => {
+        const row = JSON.stringify({
           sop_instance_uid: p.sopUid,
           series_instance_uid: p.seriesUid,
           study_instance_uid: p.studyUid,
-          deid_uid: deid.instance,
+          deid_uid: p.deid.instance,
           sop_class_uid: p.sopClassUid,
           instance_number: p.instanceNumber,
           transfer_syntax_uid: p.transferSyntaxUid,
@@ -155,9 +155,10 @@ export class ImagingIndex {
           number_of_frames: p.frames,
           burned_in_annotation: p.burnedIn,
           pixel_layout: p.pixelLayout,
-          metadata: p.metadata,
           received_via: p.via,
-        }));
+        });
+        return `${row.slice(0, -1)},"metadata":${p.metadataJson}}`;
+      });
       const inserted: { sop_instance_uid: string }[] = await m.query(
         prepared(`INSERT INTO imaging_instance (sop_instance_uid, series_instance_uid, study_instance_uid, deid_uid, sop_class_uid, instance_number, transfer_syntax_uid,
             content_sha256, size_bytes, rows, columns, number_of_frames, burned_in_annotation, pixel_layout, metadata, received_via)
@@ -167,7 +168,7 @@ export class ImagingIndex {
                 instance_number int, transfer_syntax_uid text, content_sha256 text, size_bytes bigint, rows int, columns int, number_of_frames int,
                 burned_in_annotation boolean, pixel_layout json, metadata json, received_via text)
          ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`),
-        [JSON.stringify(rows)],
+        [`[${rows.join(',')}]`],
       );
       for (const r of inserted) insertedSops.add(r.sop_instance_uid);
     }

@@ -9,6 +9,7 @@ import { RenderService } from './dicomweb/render.service';
 import { ImagingIndex } from './imaging-index.service';
 import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
+import { DigestPool } from './ingest/digest-pool';
 import { StowController } from './ingest/stow.controller';
 import { ImagingSharesController } from './shares.controller';
 import { ResumableUploadController, ResumableUploads } from './upload/resumable-upload';
@@ -18,7 +19,7 @@ import { InstanceStore } from './storage/instance-store';
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
   controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
-  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, IngestService, ImagingAccess, RenderService, ImagingService],
+  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, DigestPool, IngestService, ImagingAccess, RenderService, ImagingService],
   exports: [ImagingService, IngestService],
 })
 export class ImagingModule {}

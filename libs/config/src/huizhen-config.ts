@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { deriveRoomTokenSecret } from '@huizhen/room-token';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -67,6 +68,8 @@ export interface ImagingConfig {
   dimseIdleTimeoutSeconds: number;
   maxInstanceBytes: number;
   maxSequenceDepth: number;
+  /** Worker threads that parse received instances (0: on the event loop). */
+  digestThreads: number;
   /** Unfinished resumable uploads are deleted after this long. */
   uploadExpirySeconds: number;
   /** Where instances live; default DATA_DIR/dicom. */
@@ -308,6 +311,9 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       dimseIdleTimeoutSeconds: r.int('DIMSE_IDLE_TIMEOUT_SECONDS', 60, 1, 3600),
       maxInstanceBytes: r.int('IMAGING_MAX_INSTANCE_BYTES', 512 * 2 ** 20, 1024, 4 * 2 ** 30),
       maxSequenceDepth: r.int('IMAGING_MAX_SEQUENCE_DEPTH', 16, 1, 256),
+      // Two even on two cores: a thread also waits on file writes (measured with four clients
+      // storing at once on 2 cores: 1 thread ~800-950 instances/s, 2 threads ~950-1,080, 3 no better).
+      digestThreads: r.int('IMAGING_DIGEST_THREADS', Math.min(4, Math.max(2, availableParallelism())), 0, 64),
       uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
       storageDir: '',
     },

@@ -41,11 +41,11 @@ export class DicomRejection extends Error {
   readonly failureReason: number;
   /** The instance's SOP Class / Instance UIDs when they could be read (for FailedSOPSequence). */
   sop?: { classUid?: string; instanceUid?: string };
-  constructor(
-    readonly code: DicomRejectionCode,
-    message: string,
-  ) {
+  readonly code: DicomRejectionCode;
+  // Plain fields, no parameter properties: ingest's parse threads load this file with Node's type stripping.
+  constructor(code: DicomRejectionCode, message: string) {
     super(message);
+    this.code = code;
     this.name = 'DicomRejection';
     this.failureReason = FAILURE_REASON[code];
   }

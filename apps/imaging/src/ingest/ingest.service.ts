@@ -2,19 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { createHmac } from 'node:crypto';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { AuditService } from '@huizhen/audit';
-import {
-  DicomRejection,
-  type DicomJson,
-  type PersonNameJson,
-  asRejection,
-  jsonString,
-  parseInstance,
-  remapUid,
-  toDicomJson,
-} from '@huizhen/dicom';
+import { DicomRejection } from '@huizhen/dicom';
 import { ImagingIndex } from '../imaging-index.service';
 import { InstanceStore } from '../storage/instance-store';
 import type { PendingInstance, ReceivedVia } from './pending-instance';
+import { DigestPool, type DigestResult } from './digest-pool';
 
 export interface IngestContext {
   organizationId: string;
@@ -27,28 +19,6 @@ export interface IngestContext {
 export type IngestOutcome =
   | { ok: true; duplicate: boolean; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string }
   | { ok: false; failureReason: number; code: string; message: string; sopClassUid?: string; sopInstanceUid?: string };
-
-const STUDY_TAGS = ['00080005', '00080020', '00080030', '00080050', '00080090', '00081030', '00100010', '00100020', '00100030', '00100040', '0020000D', '00200010'];
-const SERIES_TAGS = ['00080005', '00080060', '00080021', '00080031', '0008103E', '0020000E', '00200011', '00400244', '00400245'];
-
-function pick(json: DicomJson, tags: string[]): DicomJson {
-  const out: DicomJson = {};
-  for (const t of tags) if (json[t]) out[t] = json[t];
-  return out;
-}
-
-/** Lower-cased name components between bars, so wildcard and exact matches are LIKE patterns. */
-export function nameSearchText(pn: PersonNameJson | null | undefined): string {
-  if (!pn) return '';
-  const parts = [pn.Alphabetic, pn.Ideographic, pn.Phonetic].filter((x): x is string => !!x).map((x) => x.toLowerCase());
-  return parts.length ? `|${parts.join('|')}|` : '';
-}
-
-function isoDate(da: string | null): string | null {
-  if (!da || !/^\d{8}$/.test(da)) return null;
-  const d = new Date(`${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10).replace(/-/g, '') !== da ? null : d.toISOString().slice(0, 10);
-}
 
 export interface Waiter {
   pending: PendingInstance;
@@ -148,8 +118,10 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly store: InstanceStore,
     private readonly index: ImagingIndex,
     private readonly audit: AuditService,
+    private readonly digests: DigestPool,
   ) {
     this.deidKey = createHmac('sha256', config.dataEncryptionKey).update('huizhen imaging de-identification v1').digest();
+    digests.useDeidentificationKey(this.deidKey);
   }
 
   get deidentificationKey(): Buffer {
@@ -180,14 +152,20 @@ export class IngestService implements OnApplicationBootstrap {
     return new IngestSession(this, ctx, Math.max(1, chunk));
   }
 
-  /** Parses and stages an instance, or says why it is refused. */
+  /** Parses and stages an instance (on a digest thread), or says why it is refused. */
   async prepareOutcome(bytes: Uint8Array, ctx: IngestContext): Promise<PendingInstance | Extract<IngestOutcome, { ok: false }>> {
+    let digest: DigestResult;
     try {
-      return await this.prepare(bytes, ctx);
+      digest = await this.digests.digest(bytes, { expectedStudyUid: ctx.expectedStudyUid });
     } catch (e) {
-      const r = asRejection(e);
-      return { ok: false, failureReason: r.failureReason, code: r.code, message: r.message, sopClassUid: r.sop?.classUid, sopInstanceUid: r.sop?.instanceUid };
+      this.logger.error(`receiving an instance failed: ${e instanceof Error ? e.message : String(e)}`);
+      return { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again' };
     }
+    if ('rejected' in digest) {
+      const r = digest.rejected;
+      return { ok: false, failureReason: new DicomRejection(r.code, r.message).failureReason, code: r.code, message: r.message, sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid };
+    }
+    return { ...digest, organizationId: ctx.organizationId, actor: ctx.actor, via: ctx.via };
   }
 
   /** Hands prepared instances to the commit queue; concurrent requests' chunks share transactions. */
@@ -204,70 +182,6 @@ export class IngestService implements OnApplicationBootstrap {
       });
     }
     this.flush();
-  }
-
-  private async prepare(bytes: Uint8Array, ctx: IngestContext): Promise<PendingInstance> {
-    const parsed = parseInstance(bytes, { maxBytes: this.config.imaging.maxInstanceBytes, maxSequenceDepth: this.config.imaging.maxSequenceDepth });
-    if (ctx.expectedStudyUid && parsed.studyInstanceUid !== ctx.expectedStudyUid) {
-      const e = new DicomRejection('study_mismatch', `instance belongs to study ${parsed.studyInstanceUid}, not ${ctx.expectedStudyUid}`);
-      e.sop = { classUid: parsed.sopClassUid, instanceUid: parsed.sopInstanceUid };
-      throw e;
-    }
-    const base = `/dicom-web/studies/${parsed.studyInstanceUid}/series/${parsed.seriesInstanceUid}/instances/${parsed.sopInstanceUid}`;
-    const inflated = parsed.pixel?.inflated ?? parsed.transferSyntaxUid === '1.2.840.10008.1.2.1.99';
-    const metadata = toDicomJson(parsed.dataSet, parsed.charsets, {
-      inlineBinaryLimit: 4096,
-      bulkDataUri: inflated ? undefined : (offset, length) => `${base}/bulk/${offset}-${length}`,
-      pixelDataUri: `${base}/bulk/7FE00010`,
-    });
-    metadata['00083002'] = { vr: 'UI', Value: [parsed.transferSyntaxUid] }; // Available Transfer Syntax UID
-    const pn = metadata['00100010']?.Value?.[0] as PersonNameJson | undefined;
-    const str = (t: string) => jsonString(metadata, t);
-    const int = (t: string) => {
-      const v = metadata[t]?.Value?.[0];
-      return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? v : null;
-    };
-    const birthDate = str('00100030');
-    const staged = await this.store.stage(bytes);
-    return {
-      studyUid: parsed.studyInstanceUid,
-      seriesUid: parsed.seriesInstanceUid,
-      sopUid: parsed.sopInstanceUid,
-      sopClassUid: parsed.sopClassUid,
-      transferSyntaxUid: parsed.transferSyntaxUid,
-      instanceNumber: int('00200013'),
-      rows: parsed.image?.rows ?? null,
-      columns: parsed.image?.columns ?? null,
-      frames: parsed.image?.frames ?? null,
-      burnedIn: (str('00280301') ?? '').toUpperCase() === 'YES',
-      modality: str('00080060'),
-      seriesNumber: int('00200011'),
-      seriesDescription: str('0008103E'),
-      seriesDate: str('00080021'),
-      study: {
-        patientName: pn ? [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '') : null,
-        patientNameSearch: nameSearchText(pn),
-        patientNameCandidates: [pn?.Ideographic, pn?.Alphabetic].filter((x): x is string => !!x).flatMap((x) => [x, x.replace(/\^/g, ''), x.replace(/\^/g, ' ')]),
-        dicomPatientId: str('00100020'),
-        birthDate,
-        birthDateIso: isoDate(birthDate),
-        sex: str('00100040'),
-        studyDate: str('00080020'),
-        studyTime: str('00080030'),
-        accessionNumber: str('00080050'),
-        studyId: str('00200010'),
-        studyDescription: str('00081030'),
-        referringPhysicianName: jsonString(metadata, '00080090'),
-      },
-      studyJson: pick(metadata, STUDY_TAGS),
-      seriesJson: pick(metadata, SERIES_TAGS),
-      metadata,
-      pixelLayout: parsed.pixel,
-      staged,
-      organizationId: ctx.organizationId,
-      actor: ctx.actor,
-      via: ctx.via,
-    };
   }
 
   /**
@@ -298,10 +212,7 @@ export class IngestService implements OnApplicationBootstrap {
         published = [];
         const results = await this.index.insertBatch(
           m,
-          batch.map(({ pending: p }) => ({
-            p,
-            deid: { study: remapUid(p.studyUid, this.deidKey), series: remapUid(p.seriesUid, this.deidKey), instance: remapUid(p.sopUid, this.deidKey) },
-          })),
+          batch.map(({ pending: p }) => ({ p })),
         );
         outcomes = results.map((r, i): IngestOutcome => {
           const p = batch[i].pending;

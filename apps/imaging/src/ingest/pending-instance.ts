@@ -1,43 +1,10 @@
-import type { DicomJson, PixelLayout } from '@huizhen/dicom';
 import type { StagedFile } from '../storage/instance-store';
+import type { InstanceDigest } from './instance-digest';
 
 export type ReceivedVia = 'stow' | 'dimse' | 'upload';
 
 /** A validated instance whose bytes are staged on disk, waiting for its index rows. */
-export interface PendingInstance {
-  studyUid: string;
-  seriesUid: string;
-  sopUid: string;
-  sopClassUid: string;
-  transferSyntaxUid: string;
-  instanceNumber: number | null;
-  rows: number | null;
-  columns: number | null;
-  frames: number | null;
-  burnedIn: boolean;
-  modality: string | null;
-  seriesNumber: number | null;
-  seriesDescription: string | null;
-  seriesDate: string | null;
-  study: {
-    patientName: string | null;
-    patientNameSearch: string;
-    patientNameCandidates: string[];
-    dicomPatientId: string | null;
-    birthDate: string | null;
-    birthDateIso: string | null;
-    sex: string | null;
-    studyDate: string | null;
-    studyTime: string | null;
-    accessionNumber: string | null;
-    studyId: string | null;
-    studyDescription: string | null;
-    referringPhysicianName: string | null;
-  };
-  studyJson: DicomJson;
-  seriesJson: DicomJson;
-  metadata: DicomJson;
-  pixelLayout: PixelLayout | null;
+export interface PendingInstance extends InstanceDigest {
   staged: StagedFile;
   organizationId: string;
   actor: { id: string; username: string; organizationId: string } | null;

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { tempFileName } from './staging-file';
 
 /** A received instance written to a temp file, not yet visible under its hash. */
 export interface StagedFile {
@@ -38,19 +39,19 @@ export class InstanceStore {
   }
 
   newTempPath(): string {
-    return join(this.tmpDir, `${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`);
+    return join(this.tmpDir, tempFileName());
   }
 
   /**
    * Writes bytes to a temp file and starts its fsync without waiting for it: the instance is
    * indexed while its bytes reach the disk, and publish() waits for `durable` before the rename,
-   * so a committed row never points at bytes that are not on disk. (The fsyncs of a request's
+   * so a committed row never points at bytes that are not on disk. `sha256` is computed here
+   * unless the caller has it (ingest hashes on its digest threads). (The fsyncs of a request's
    * instances queue behind each other in the file system journal: waiting for each before
    * indexing held a 20-instance request ~10 ms.)
    */
-  async stage(bytes: Uint8Array): Promise<StagedFile> {
+  async stage(bytes: Uint8Array, sha256 = createHash('sha256').update(bytes).digest('hex')): Promise<StagedFile> {
     const tempPath = this.newTempPath();
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
     const fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
     try {
       await fh.writeFile(bytes);

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { HuizhenConfig } from '@huizhen/config';
+import { DigestPool, type DigestResult } from '../../apps/imaging/src/ingest/digest-pool';
+import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
+import { type Corpus, buildCorpus } from './support/corpus';
+
+const CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
+
+function poolWith(threads: number, storageDir: string): { pool: DigestPool; store: InstanceStore } {
+  const config = { imaging: { digestThreads: threads, maxInstanceBytes: 64 * 2 ** 20, maxSequenceDepth: 16, storageDir } } as unknown as HuizhenConfig;
+  const store = new InstanceStore(config);
+  const pool = new DigestPool(config, store);
+  pool.useDeidentificationKey(Buffer.alloc(32, 7));
+  return { pool, store };
+}
+
+/** The digest without the staged file (whose temp name differs by design). */
+function digestOf(r: DigestResult): unknown {
+  if ('rejected' in r) return r;
+  const { staged, ...rest } = r;
+  return { ...rest, size: staged.size, sha256: staged.sha256 };
+}
+
+/**
+ * Ingest parses on worker threads that load the very modules the event loop would use (the
+ * TypeScript sources here, through Node's type stripping). Whatever thread digests an instance,
+ * the index must get the same rows and JSON, the store the same bytes, and a bad file the same
+ * refusal.
+ */
+describe('digest threads', () => {
+  let corpus: Corpus;
+  let dir: string;
+  let threaded: { pool: DigestPool; store: InstanceStore };
+  let inline: { pool: DigestPool; store: InstanceStore };
+
+  beforeAll(async () => {
+    corpus = buildCorpus();
+    dir = mkdtempSync(join(tmpdir(), 'huizhen-digest-'));
+    threaded = poolWith(2, join(dir, 'threaded'));
+    inline = poolWith(0, join(dir, 'inline'));
+    await threaded.store.init();
+    await inline.store.init();
+  });
+
+  afterAll(async () => {
+    await threaded.pool.onModuleDestroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('digest every corpus file exactly as the event loop does, and stage its bytes flushed', async () => {
+    const files = [...corpus.variants.map((v) => v.file), ...corpus.chinese.map((c) => c.file), CT];
+    const results = await Promise.all(files.map((f) => threaded.pool.digest(readFileSync(f), {})));
+    for (const [i, file] of files.entries()) {
+      const bytes = readFileSync(file);
+      const here = await inline.pool.digest(bytes, {});
+      const there = results[i];
+      expect({ file, digest: digestOf(there) }).toEqual({ file, digest: digestOf(here) });
+      if ('rejected' in there || 'rejected' in here) throw new Error(`${file} was refused`);
+      await there.staged.durable;
+      expect(readFileSync(there.staged.tempPath).equals(bytes)).toBe(true);
+      expect(JSON.parse(there.metadataJson)['00080018'].Value[0]).toBe(there.sopUid);
+    }
+    expect(readdirSync(threaded.store.tmpDir)).toHaveLength(files.length);
+  });
+
+  it('refuse malformed files with the same reasons, writing nothing', async () => {
+    const before = readdirSync(threaded.store.tmpDir).length;
+    for (const m of corpus.malformed) {
+      const bytes = readFileSync(m.file);
+      const [there, here] = await Promise.all([threaded.pool.digest(bytes, {}), inline.pool.digest(bytes, {})]);
+      if (!('rejected' in there) || !('rejected' in here)) throw new Error(`${m.name} was accepted`);
+      // The same refusal; the wording may differ where it depends on the thread's stack (a file
+      // nested deeper than the stack allows is caught by the depth check or by the overflow).
+      expect({ name: m.name, code: there.rejected.code }).toEqual({ name: m.name, code: here.rejected.code });
+      expect(there.rejected.message).toMatch(new RegExp(m.expect, 'i'));
+      expect(here.rejected.message).toMatch(new RegExp(m.expect, 'i'));
+    }
+    const mismatch = await threaded.pool.digest(readFileSync(CT), { expectedStudyUid: '1.2.3.4' });
+    expect(mismatch).toMatchObject({ rejected: { code: 'study_mismatch' } });
+    expect(readdirSync(threaded.store.tmpDir)).toHaveLength(before);
+  });
+
+  it('fail the instances a dying thread held as errors (not as bad DICOM), and start a new thread', async () => {
+    const threads = (threaded.pool as unknown as { threads: ({ worker: Worker } | null)[] }).threads;
+    const bytes = readFileSync(CT);
+    const held = Promise.allSettled(Array.from({ length: 8 }, () => threaded.pool.digest(bytes, {})));
+    await Promise.all(threads.map((t) => t?.worker.terminate()));
+    const settled = await held;
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) expect(String(f.reason)).toMatch(/digest thread exited/);
+    const after = await threaded.pool.digest(bytes, {});
+    expect('rejected' in after).toBe(false);
+  });
+});
