@@ -67,6 +67,22 @@ describe('digest threads', () => {
     expect(readdirSync(threaded.store.tmpDir)).toHaveLength(files.length);
   });
 
+  it('take over a whole buffer the caller hands over instead of copying it, and copy a view', async () => {
+    const original = readFileSync(CT);
+    const own = Buffer.concat([original.subarray(0, 100), original.subarray(100)]);
+    const handedOver = await threaded.pool.digest(own, {}, true);
+    expect(own.length).toBe(0); // moved to the thread
+    const view = Buffer.concat([Buffer.alloc(16), original]).subarray(16);
+    const copied = await threaded.pool.digest(view, {}, true);
+    expect(view.equals(original)).toBe(true); // a view of a larger buffer is never taken
+    for (const r of [handedOver, copied]) {
+      if ('rejected' in r) throw new Error('refused');
+      expect(r.staged.size).toBe(original.length);
+      await r.staged.durable;
+      expect(readFileSync(r.staged.tempPath).equals(original)).toBe(true);
+    }
+  });
+
   it('refuse malformed files with the same reasons, writing nothing', async () => {
     const before = readdirSync(threaded.store.tmpDir).length;
     for (const m of corpus.malformed) {

@@ -112,27 +112,33 @@ export class DigestPool implements OnModuleDestroy {
     return this.threads.length;
   }
 
-  async digest(bytes: Uint8Array, job: DigestJob): Promise<DigestResult> {
+  /**
+   * `handOver`: the caller will not touch `bytes` again; a view over a whole buffer then moves to
+   * the thread instead of being copied (a 2 MiB instance is then held once, not twice).
+   */
+  async digest(bytes: Uint8Array, job: DigestJob, handOver = false): Promise<DigestResult> {
     if (!this.threads.length) {
       const d = digestInstance(bytes, { ...this.options, ...job });
       return 'rejected' in d ? d : { ...d, staged: await this.store.stage(bytes, d.sha256) };
     }
-    const r = await this.onThread(bytes, job);
+    const size = bytes.length;
+    const r = await this.onThread(bytes, job, handOver);
     if ('rejected' in r) return r;
     const { tempPath, durable, ...digest } = r;
-    return { ...digest, staged: { tempPath, sha256: digest.sha256, size: bytes.length, durable } };
+    return { ...digest, staged: { tempPath, sha256: digest.sha256, size, durable } };
   }
 
-  private onThread(bytes: Uint8Array, job: DigestJob): Promise<ThreadResult> {
+  private onThread(bytes: Uint8Array, job: DigestJob, handOver: boolean): Promise<ThreadResult> {
     if (this.closed) return Promise.reject(new Error('the digest threads are shut down'));
     const thread = this.pick();
     const id = this.nextId++;
     return new Promise<ThreadResult>((resolve, reject) => {
       thread.jobs.set(id, { resolve, reject });
-      // The thread gets its own copy of exactly these bytes (posting the view would copy its
-      // whole backing buffer, often the socket's read chunk); the caller may still use them.
-      const copy = new Uint8Array(bytes);
-      thread.worker.postMessage({ id, bytes: copy, expectedStudyUid: job.expectedStudyUid }, [copy.buffer]);
+      // Otherwise the thread gets its own copy of exactly these bytes (posting the view would
+      // copy its whole backing buffer, often the socket's read chunk).
+      const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const sent = whole ? bytes : new Uint8Array(bytes);
+      thread.worker.postMessage({ id, bytes: sent, expectedStudyUid: job.expectedStudyUid }, [sent.buffer as ArrayBuffer]);
     });
   }
 

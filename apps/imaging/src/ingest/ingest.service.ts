@@ -54,12 +54,13 @@ export class IngestSession {
     return this.preparing;
   }
 
-  add(bytes: Uint8Array): Promise<IngestOutcome> {
+  /** `handOver`: the caller will not touch `bytes` again, so a digest thread may take them instead of a copy. */
+  add(bytes: Uint8Array, handOver = false): Promise<IngestOutcome> {
     if (this.closed) throw new Error('ingest session is closed');
     this.preparing++;
     this.unsettled++;
     const seq = this.added++;
-    const outcome = this.service.prepareOutcome(bytes, this.ctx).then((prepared) => {
+    const outcome = this.service.prepareOutcome(bytes, this.ctx, handOver).then((prepared) => {
       this.preparing--;
       if ('failureReason' in prepared) {
         this.maybeSubmit();
@@ -153,10 +154,10 @@ export class IngestService implements OnApplicationBootstrap {
   }
 
   /** Parses and stages an instance (on a digest thread), or says why it is refused. */
-  async prepareOutcome(bytes: Uint8Array, ctx: IngestContext): Promise<PendingInstance | Extract<IngestOutcome, { ok: false }>> {
+  async prepareOutcome(bytes: Uint8Array, ctx: IngestContext, handOver = false): Promise<PendingInstance | Extract<IngestOutcome, { ok: false }>> {
     let digest: DigestResult;
     try {
-      digest = await this.digests.digest(bytes, { expectedStudyUid: ctx.expectedStudyUid });
+      digest = await this.digests.digest(bytes, { expectedStudyUid: ctx.expectedStudyUid }, handOver);
     } catch (e) {
       this.logger.error(`receiving an instance failed: ${e instanceof Error ? e.message : String(e)}`);
       return { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again' };

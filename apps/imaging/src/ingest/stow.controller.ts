@@ -121,7 +121,8 @@ export class StowController {
             } else if (partType !== 'application/dicom') {
               p = Promise.resolve({ ok: false, failureReason: 0xc000, code: 'unsupported_part', message: `part of type ${partType} is not application/dicom` });
             } else {
-              p = session.add(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+              // A part in one chunk is a view of the socket's buffer; a joined part is ours to hand over.
+              p = chunks.length === 1 ? session.add(chunks[0]) : session.add(Buffer.concat(chunks, size), true);
             }
             chunks.length = 0;
             outcomes.push(p);
