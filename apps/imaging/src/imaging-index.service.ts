@@ -138,9 +138,16 @@ export class ImagingIndex {
     const insertedSops = new Set<string>();
     if (firstOf.size) {
       const pending = [...firstOf.values()].map((i) => batch[i].p).sort((x, y) => cmp(x.sopUid, y.sopUid));
-      // Each instance's DICOM JSON arrives serialized (digest threads): spliced in as is, not parsed and re-serialized.
-      const rows = pending.map((p) => {
-        const row = JSON.stringify({
+      // Each instance's DICOM JSON (serialized once, on a digest thread) travels as a slice of one
+      // binary parameter, not inside the rows' JSON: PostgreSQL then checks it once as json instead
+      // of parsing the whole batch document and the value again (40 CT instances, 550 KB of JSON:
+      // 8.5 -> 4.3 ms).
+      const texts = pending.map((p) => Buffer.from(p.metadataJson));
+      let offset = 0;
+      const rows = pending.map((p, i) => {
+        const at = offset;
+        offset += texts[i].length;
+        return {
           sop_instance_uid: p.sopUid,
           series_instance_uid: p.seriesUid,
           study_instance_uid: p.studyUid,
@@ -156,19 +163,21 @@ export class ImagingIndex {
           burned_in_annotation: p.burnedIn,
           pixel_layout: p.pixelLayout,
           received_via: p.via,
-        });
-        return `${row.slice(0, -1)},"metadata":${p.metadataJson}}`;
+          metadata_at: at,
+          metadata_bytes: texts[i].length,
+        };
       });
       const inserted: { sop_instance_uid: string }[] = await m.query(
         prepared(`INSERT INTO imaging_instance (sop_instance_uid, series_instance_uid, study_instance_uid, deid_uid, sop_class_uid, instance_number, transfer_syntax_uid,
             content_sha256, size_bytes, rows, columns, number_of_frames, burned_in_annotation, pixel_layout, metadata, received_via)
          SELECT v.sop_instance_uid, v.series_instance_uid, v.study_instance_uid, v.deid_uid, v.sop_class_uid, v.instance_number, v.transfer_syntax_uid,
-            v.content_sha256, v.size_bytes, v.rows, v.columns, v.number_of_frames, v.burned_in_annotation, v.pixel_layout::jsonb, v.metadata, v.received_via
+            v.content_sha256, v.size_bytes, v.rows, v.columns, v.number_of_frames, v.burned_in_annotation, v.pixel_layout::jsonb,
+            convert_from(substring($2::bytea FROM v.metadata_at + 1 FOR v.metadata_bytes), 'UTF8')::json, v.received_via
            FROM json_to_recordset($1::json) AS v(sop_instance_uid text, series_instance_uid text, study_instance_uid text, deid_uid text, sop_class_uid text,
                 instance_number int, transfer_syntax_uid text, content_sha256 text, size_bytes bigint, rows int, columns int, number_of_frames int,
-                burned_in_annotation boolean, pixel_layout json, metadata json, received_via text)
+                burned_in_annotation boolean, pixel_layout json, received_via text, metadata_at int, metadata_bytes int)
          ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`),
-        [`[${rows.join(',')}]`],
+        [JSON.stringify(rows), Buffer.concat(texts, offset)],
       );
       for (const r of inserted) insertedSops.add(r.sop_instance_uid);
     }
