@@ -112,4 +112,14 @@ describe('digest threads', () => {
     const after = await threaded.pool.digest(bytes, {});
     expect('rejected' in after).toBe(false);
   });
+
+  it('leave temp files nobody will commit to the temp sweep, which takes them once they are old enough', async () => {
+    // Written by the tests above and never published, like a dead thread's last files.
+    const left = readdirSync(threaded.store.tmpDir).length;
+    expect(left).toBeGreaterThan(0);
+    expect(await threaded.store.sweepTemp(3_600_000)).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await threaded.store.sweepTemp(10)).toBe(left);
+    expect(readdirSync(threaded.store.tmpDir)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { AuditService } from '@huizhen/audit';
@@ -101,7 +101,7 @@ export class IngestSession {
  * PostgreSQL's commit cost, not parsing, bounds single-row ingest.
  */
 @Injectable()
-export class IngestService implements OnApplicationBootstrap {
+export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ImagingIngest');
   private readonly deidKey: Buffer;
   private queue: Waiter[] = [];
@@ -113,6 +113,9 @@ export class IngestService implements OnApplicationBootstrap {
   /** A request's prepared instances go to commit in chunks of this many. */
   static readonly CHUNK = 32;
   sweepDone: Promise<unknown> = Promise.resolve();
+  private tempSweep: NodeJS.Timeout | null = null;
+  /** A temp file older than this belongs to no ingest in progress. */
+  static readonly TEMP_MAX_AGE_MS = 3_600_000;
 
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
@@ -134,6 +137,14 @@ export class IngestService implements OnApplicationBootstrap {
     // Temp files from a crashed run and files whose rows never committed. Files younger than a
     // minute may belong to another process's open transaction on the same storage.
     this.sweepDone = this.sweep(60_000).catch((e) => this.logger.error(`startup sweep failed: ${e}`));
+    // While running, temp files a failure left behind (a digest thread that died after writing
+    // one) go within the hour instead of waiting for a restart.
+    this.tempSweep = setInterval(() => void this.store.sweepTemp(IngestService.TEMP_MAX_AGE_MS).catch((e) => this.logger.error(`temp sweep failed: ${e}`)), IngestService.TEMP_MAX_AGE_MS);
+    this.tempSweep.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.tempSweep) clearInterval(this.tempSweep);
   }
 
   sweep(minAgeMs: number) {

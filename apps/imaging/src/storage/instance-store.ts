@@ -138,20 +138,9 @@ export class InstanceStore {
    * stored files no index row references. `referenced` answers for a batch of hashes.
    */
   async sweep(referenced: (shas: string[]) => Promise<Set<string>>, minAgeMs = 0): Promise<{ temp: number; orphans: number }> {
-    let temp = 0;
+    const temp = await this.sweepTemp(minAgeMs, false);
     let orphans = 0;
     const now = Date.now();
-    for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
-      const pid = Number(name.split('-')[0]);
-      const alive = pid !== process.pid && Number.isInteger(pid) && pidAlive(pid);
-      if (!alive) {
-        const st = await fs.stat(join(this.tmpDir, name)).catch(() => null);
-        if (st && (pid !== process.pid || now - st.mtimeMs > minAgeMs)) {
-          await fs.rm(join(this.tmpDir, name), { force: true });
-          temp++;
-        }
-      }
-    }
     const candidates: string[] = [];
     for (const a of await fs.readdir(this.root).catch(() => [] as string[])) {
       if (!/^[0-9a-f]{2}$/.test(a)) continue;
@@ -175,6 +164,29 @@ export class InstanceStore {
     }
     if (temp || orphans) this.logger.warn(`sweep removed ${temp} temp file(s) and ${orphans} unreferenced instance file(s)`);
     return { temp, orphans };
+  }
+
+  /**
+   * Deletes temp files of processes that are gone, and this process's own older than
+   * `minAgeMs` (a temp file lives from the end of its upload to its commit: seconds; one that
+   * is older was left by a failure, such as a digest thread that died after writing it).
+   */
+  async sweepTemp(minAgeMs: number, report = true): Promise<number> {
+    let temp = 0;
+    const now = Date.now();
+    for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
+      const pid = Number(name.split('-')[0]);
+      const alive = pid !== process.pid && Number.isInteger(pid) && pidAlive(pid);
+      if (!alive) {
+        const st = await fs.stat(join(this.tmpDir, name)).catch(() => null);
+        if (st && (pid !== process.pid || now - st.mtimeMs > minAgeMs)) {
+          await fs.rm(join(this.tmpDir, name), { force: true });
+          temp++;
+        }
+      }
+    }
+    if (temp && report) this.logger.warn(`sweep removed ${temp} temp file(s)`);
+    return temp;
   }
 
   /** Every file under the store (tests check that nothing is left behind). */
