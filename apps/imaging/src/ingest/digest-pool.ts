@@ -166,6 +166,10 @@ export class DigestPool implements OnModuleDestroy {
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: { modulePath, sourceRoot, tmpDir: this.store.tmpDir, ...this.options },
+      // A thread allocates little per instance, so with a default young generation it rarely
+      // collects, and the large instances it was handed stay in memory, dead, until it does
+      // (measured, 300 × 2 MiB from 4 clients: peak RSS 450 MiB; 400 with 4 MB; 310-350 without threads).
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.unref(); // the thread must not keep an otherwise finished process alive
     const thread: Thread = { worker, jobs: new Map(), flushing: new Map() };
