@@ -83,6 +83,27 @@ describe('digest threads', () => {
     }
   });
 
+  it.each(['thread', 'event loop'])('publish a batch to content addresses (%s): identical bytes once, nothing left when a file fails', async (where) => {
+    const { pool, store } = where === 'thread' ? threaded : inline;
+    const files = [CT, corpus.variants[0].file, corpus.variants[1].file].map((f) => readFileSync(f));
+    const staged = async (bytes: Buffer) => {
+      const r = await pool.digest(bytes, {});
+      if ('rejected' in r) throw new Error('refused');
+      return r.staged;
+    };
+    const [a, b, again] = [await staged(files[0]), await staged(files[1]), await staged(files[0])];
+    expect(await pool.publish([a, b])).toEqual(expect.arrayContaining([a.sha256, b.sha256]));
+    for (const [f, bytes] of [[a, files[0]], [b, files[1]]] as const) expect(readFileSync(store.pathOf(f.sha256)).equals(bytes)).toBe(true);
+    // The same bytes again: already stored, the temp file is dropped, nothing created.
+    expect(await pool.publish([again])).toEqual([]);
+    expect(readdirSync(store.tmpDir)).not.toContain(again.tempPath.split('/').pop());
+    // A batch with a file that is gone fails whole: the file it had moved is removed again.
+    const c = await staged(files[2]);
+    const vanished = { ...c, tempPath: `${c.tempPath}.gone`, sha256: 'f'.repeat(64) };
+    await expect(pool.publish([c, vanished])).rejects.toThrow(/ENOENT/);
+    expect(() => readFileSync(store.pathOf(c.sha256))).toThrow(/ENOENT/);
+  });
+
   it('refuse malformed files with the same reasons, writing nothing', async () => {
     const before = readdirSync(threaded.store.tmpDir).length;
     for (const m of corpus.malformed) {

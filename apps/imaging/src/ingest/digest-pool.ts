@@ -39,10 +39,18 @@ if (workerData.sourceRoot) {
     },
   });
 }
-const { digestAndStage } = require(workerData.modulePath);
+const { digestAndStage, publishSync } = require(workerData.modulePath);
 const { fdatasync, close } = require('node:fs');
 const options = { maxBytes: workerData.maxBytes, maxSequenceDepth: workerData.maxSequenceDepth, deidKey: workerData.deidKey };
 parentPort.on('message', (job) => {
+  if (job.publish) {
+    try {
+      parentPort.postMessage({ id: job.id, created: publishSync(workerData.root, job.publish) });
+    } catch (e) {
+      parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) });
+    }
+    return;
+  }
   let result;
   try {
     result = digestAndStage(job.bytes, { ...options, expectedStudyUid: job.expectedStudyUid }, workerData.tmpDir);
@@ -73,7 +81,7 @@ function digestModule(): { modulePath: string; sourceRoot: string | null } {
 
 interface Thread {
   worker: Worker;
-  jobs: Map<number, { resolve: (r: ThreadResult) => void; reject: (e: Error) => void }>;
+  jobs: Map<number, { resolve: (r: ThreadResult | string[]) => void; reject: (e: Error) => void }>;
   /** Temp files written but not yet flushed and closed. */
   flushing: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
 }
@@ -99,7 +107,10 @@ export class DigestPool implements OnModuleDestroy {
     @Inject(HUIZHEN_CONFIG) config: HuizhenConfig,
     private readonly store: InstanceStore,
   ) {
-    this.threads = new Array(config.imaging.digestThreads).fill(null);
+    // Digest threads, then one more that only publishes committing batches: behind a digest
+    // thread's queue the commit (which holds the batch's transaction) would wait for parsing.
+    const n = config.imaging.digestThreads;
+    this.threads = new Array(n ? n + 1 : 0).fill(null);
     this.options = { maxBytes: config.imaging.maxInstanceBytes, maxSequenceDepth: config.imaging.maxSequenceDepth, deidKey: new Uint8Array(0) };
   }
 
@@ -108,8 +119,9 @@ export class DigestPool implements OnModuleDestroy {
     this.options.deidKey = new Uint8Array(key);
   }
 
+  /** Digest threads (not counting the publishing one). */
   get threadCount(): number {
-    return this.threads.length;
+    return Math.max(0, this.threads.length - 1);
   }
 
   /**
@@ -128,12 +140,30 @@ export class DigestPool implements OnModuleDestroy {
     return { ...digest, staged: { tempPath, sha256: digest.sha256, size, durable } };
   }
 
+  /**
+   * Moves a committing batch's flushed temp files to their content addresses and syncs the
+   * directories (InstanceStore.publishAll, done by a thread): the hashes whose files it created.
+   * On failure nothing it created is left.
+   */
+  async publish(staged: StagedFile[]): Promise<string[]> {
+    if (!this.threads.length) return this.store.publishAll(staged);
+    await Promise.all(staged.map((s) => s.durable));
+    if (this.closed) throw new Error('the digest threads are shut down');
+    const slot = this.threads.length - 1;
+    const thread = this.threads[slot] ?? this.start(slot);
+    const id = this.nextId++;
+    return new Promise<string[]>((resolve, reject) => {
+      thread.jobs.set(id, { resolve: (r) => resolve(r as string[]), reject });
+      thread.worker.postMessage({ id, publish: staged.map((s) => ({ tempPath: s.tempPath, sha256: s.sha256 })) });
+    });
+  }
+
   private onThread(bytes: Uint8Array, job: DigestJob, handOver: boolean): Promise<ThreadResult> {
     if (this.closed) return Promise.reject(new Error('the digest threads are shut down'));
     const thread = this.pick();
     const id = this.nextId++;
     return new Promise<ThreadResult>((resolve, reject) => {
-      thread.jobs.set(id, { resolve, reject });
+      thread.jobs.set(id, { resolve: (r) => resolve(r as ThreadResult), reject });
       // Otherwise the thread gets its own copy of exactly these bytes (posting the view would
       // copy its whole backing buffer, often the socket's read chunk).
       const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
@@ -147,10 +177,10 @@ export class DigestPool implements OnModuleDestroy {
     await Promise.all(this.threads.map((t, i) => (t ? this.retire(i, t, new Error('the digest threads are shut down')) : undefined)));
   }
 
-  /** The thread with the fewest instances in hand (started if its slot is empty). */
+  /** The digest thread with the fewest instances in hand (started if its slot is empty). */
   private pick(): Thread {
     let best = -1;
-    for (let i = 0; i < this.threads.length; i++) {
+    for (let i = 0; i < this.threads.length - 1; i++) {
       const t = this.threads[i];
       if (!t) {
         best = i;
@@ -165,7 +195,7 @@ export class DigestPool implements OnModuleDestroy {
     const { modulePath, sourceRoot } = digestModule();
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: { modulePath, sourceRoot, tmpDir: this.store.tmpDir, ...this.options },
+      workerData: { modulePath, sourceRoot, root: this.store.root, tmpDir: this.store.tmpDir, ...this.options },
       // A thread allocates little per instance, so with a default young generation it rarely
       // collects, and the large instances it was handed stay in memory, dead, until it does
       // (measured, 300 × 2 MiB from 4 clients: peak RSS 450 MiB; 400 with 4 MB; 310-350 without threads).
@@ -173,7 +203,7 @@ export class DigestPool implements OnModuleDestroy {
     });
     worker.unref(); // the thread must not keep an otherwise finished process alive
     const thread: Thread = { worker, jobs: new Map(), flushing: new Map() };
-    type Message = { id: number; error?: string; durable?: string | null; result?: (InstanceDigest & { tempPath?: string }) | DigestRejection };
+    type Message = { id: number; error?: string; durable?: string | null; created?: string[]; result?: (InstanceDigest & { tempPath?: string }) | DigestRejection };
     worker.on('message', (m: Message) => {
       if (m.durable !== undefined) {
         const f = thread.flushing.get(m.id);
@@ -185,12 +215,13 @@ export class DigestPool implements OnModuleDestroy {
       const job = thread.jobs.get(m.id);
       if (!job) return;
       thread.jobs.delete(m.id);
+      if (m.created) return job.resolve(m.created);
       if (m.error !== undefined || !m.result) return job.reject(new Error(`digest thread failed: ${m.error}`));
       const r = m.result;
       if ('rejected' in r || r.tempPath === undefined) return job.resolve(r as DigestRejection);
       const durable = new Promise<void>((resolve, reject) => thread.flushing.set(m.id, { resolve, reject }));
       durable.catch(() => undefined); // reported where it is awaited (publish), not as unhandled
-      job.resolve({ ...r, tempPath: r.tempPath, durable });
+      job.resolve({ ...r, tempPath: r.tempPath, durable } as ThreadResult);
     });
     worker.on('error', (e) => {
       this.logger.error(`digest thread ${slot} died: ${e.stack ?? e.message}`);

@@ -237,14 +237,10 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         results.forEach((r, i) => {
           if (r.ok && !r.duplicate) fresh.set(batch[i].pending.staged.sha256, batch[i].pending);
         });
-        const moved = await Promise.allSettled(
-          [...fresh.values()].map(async (p) => {
-            if (await this.store.publish(p.staged)) published.push(p.staged.sha256);
-            settled.add(p.staged);
-          }),
-        );
-        const failed = moved.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-        if (failed) throw failed.reason;
+        // (On a digest thread, directories synced too; on failure none of them is left.)
+        const staged = [...fresh.values()].map((p) => p.staged);
+        published = await this.digests.publish(staged);
+        for (const f of staged) settled.add(f);
         // One audit event per uploader, door and organization in this transaction, naming every
         // study and instance it stored (the resource is the study when there is one, as usual).
         const stored = new Map<string, { studies: Map<string, string[]>; via: string; organizationId: string; actor: IngestContext['actor'] }>();
@@ -275,7 +271,6 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
             m,
           );
         }
-        await this.store.syncDirs(published);
       });
     } catch (e) {
       // Nothing committed: files this batch moved into place have no rows; take them back out.

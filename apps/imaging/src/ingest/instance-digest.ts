@@ -10,7 +10,10 @@ import {
   remapUid,
   toDicomJson,
 } from '@huizhen/dicom';
-import { writeTempSync } from '../storage/staging-file';
+import { writeTempSync } from '../storage/store-files';
+
+// A digest thread also publishes committing batches (one module for the thread to load).
+export { publishSync } from '../storage/store-files';
 
 // This file runs in the ingest's digest threads as well as in the main thread (DigestPool): it
 // imports only @huizhen/dicom and node built-ins, and uses only syntax Node's type stripping can

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { tempFileName } from './staging-file';
+import { contentPath, tempFileName } from './store-files';
 
 /** A received instance written to a temp file, not yet visible under its hash. */
 export interface StagedFile {
@@ -35,7 +35,7 @@ export class InstanceStore {
   }
 
   pathOf(sha256: string): string {
-    return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return contentPath(this.root, sha256);
   }
 
   newTempPath(): string {
@@ -73,7 +73,7 @@ export class InstanceStore {
   async publish(staged: StagedFile): Promise<boolean> {
     await staged.durable;
     const target = this.pathOf(staged.sha256);
-    const dir = join(this.root, staged.sha256.slice(0, 2), staged.sha256.slice(2, 4));
+    const dir = dirname(target);
     if (await exists(target)) {
       await fs.rm(staged.tempPath, { force: true });
       return false;
@@ -89,9 +89,30 @@ export class InstanceStore {
     return true;
   }
 
+  /**
+   * publish() for a batch once every file is flushed, then the directories synced: the hashes
+   * whose files this call created. If one fails, those created are removed before it throws.
+   */
+  async publishAll(staged: StagedFile[]): Promise<string[]> {
+    await Promise.all(staged.map((s) => s.durable));
+    const created: string[] = [];
+    const moved = await Promise.allSettled(
+      staged.map(async (s) => {
+        if (await this.publish(s)) created.push(s.sha256);
+      }),
+    );
+    const failed = moved.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) {
+      await Promise.all(created.map((sha) => this.remove(sha)));
+      throw failed.reason;
+    }
+    await this.syncDirs(created);
+    return created;
+  }
+
   /** fsync the directories that received renames, so the renames survive a power cut. */
   async syncDirs(shas: string[]): Promise<void> {
-    const dirs = new Set(shas.map((s) => join(this.root, s.slice(0, 2), s.slice(2, 4))));
+    const dirs = new Set(shas.map((s) => dirname(this.pathOf(s))));
     await Promise.all(
       [...dirs].map(async (d) => {
         const fh = await fs.open(d, 'r').catch(() => null);

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+// The store's file layout and the blocking file operations the ingest's digest threads do (see
+// DigestPool; InstanceStore does the same asynchronously on the event loop). No framework
+// imports: the threads load this file. Blocking calls cost a thread far less CPU than the same
+// calls cost through libuv's pool from the event loop (measured on the 2-core bench machine,
+// per 39 KB instance: open+write+close 20 µs vs 290 µs; publishing 52 µs vs 176 µs).
+
+/** Where a stored instance lives: <root>/<aa>/<bb>/<sha256>. */
+export function contentPath(root: string, sha256: string): string {
+  return join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+}
+
+/** Temp names start with the writing process's pid, so a sweep can tell whose files they are. */
+export function tempFileName(): string {
+  return `${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`;
+}
+
+/**
+ * Writes an instance to a new temp file and returns it still open: the caller flushes it
+ * (fdatasync) and closes it, from the same thread, asynchronously: many concurrent fdatasyncs
+ * share journal commits, while one thread flushing file after file waits for a commit each
+ * (measured: 570 instances/s that way with one thread, 1,000+ asynchronously). On any error
+ * nothing is left behind.
+ */
+export function writeTempSync(tmpDir: string, bytes: Uint8Array): { path: string; fd: number } {
+  const path = join(tmpDir, tempFileName());
+  const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw e;
+  }
+  return { path, fd };
+}
+
+/**
+ * Moves flushed temp files to their content addresses and makes the renames durable (fsync of
+ * each directory that received one). Returns the hashes whose files this call created; a file
+ * whose bytes were already stored is dropped instead. If anything fails, files this call created
+ * are removed again before the error is thrown (temp files not yet moved stay for the caller).
+ */
+export function publishSync(root: string, files: { tempPath: string; sha256: string }[]): string[] {
+  const created: string[] = [];
+  try {
+    for (const f of files) {
+      const target = contentPath(root, f.sha256);
+      if (existsSync(target)) {
+        rmSync(f.tempPath, { force: true });
+        continue;
+      }
+      try {
+        renameSync(f.tempPath, target);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(dirname(target), { recursive: true });
+        renameSync(f.tempPath, target);
+      }
+      created.push(f.sha256);
+    }
+    // The first fsync commits the file system's journal with every rename in it; the others
+    // then find their directory already on disk (measured: 40 directories in ~2 ms).
+    for (const dir of new Set(created.map((sha) => dirname(contentPath(root, sha))))) {
+      const fd = openSync(dir, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    for (const sha of created) rmSync(contentPath(root, sha), { force: true });
+    throw e;
+  }
+  return created;
+}
