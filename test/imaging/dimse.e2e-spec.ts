@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,6 @@ describe('DIMSE C-ECHO / C-STORE SCP against dcmtk', () => {
     const idleClosed = await closedWithin(idle, 5000);
     expect(idleClosed).toBe(true);
     expect((await dcmtk('echoscu', ['-aet', 'TOWNA_CT', '-aec', 'HUIZHEN', '127.0.0.1', String(port)])).status).toBe(0);
-    writeFileSync(join(tmp, 'done'), '');
+    rmSync(tmp, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestSchema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
@@ -205,6 +205,7 @@ describe('consultation journey (real PostgreSQL, real socket.io)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-pdf-'));
     writeFileSync(join(dir, 'r.pdf'), res.body as Buffer);
     const text = execFileSync('pdftotext', ['-enc', 'UTF-8', join(dir, 'r.pdf'), '-']).toString('utf8');
+    rmSync(dir, { recursive: true, force: true });
     for (const s of ['远程会诊报告', '王小东', '放射科', '右肺下叶见斑片状高密度影，边缘模糊。', '右下肺炎，建议上级医院进一步诊治。', '上转上级医院', '青山县石桥镇卫生院', '青山县人民医院', '主任医师', '验证通过', '补充：左肺未见异常。', STUDY]) {
       expect(text.replace(/\s+/g, '')).toContain(s.replace(/\s+/g, ''));
     }
