@@ -188,7 +188,7 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('new-shift').click();
     const form = hub.getByTestId('shift-form');
     // Pick demo-specialist (a radiologist) by name: the first option may still be from the unfiltered list.
-    const { displayName } = await call<{ displayName: string }>('specialist', 'GET', '/api/me');
+    const { displayName, id: specialistId } = await call<{ displayName: string; id: string }>('specialist', 'GET', '/api/me');
     await form.getByLabel('专家').fill('demo-specialist');
     await hub.locator('.ant-select-item-option', { hasText: displayName }).first().click();
     await form.getByLabel('服务机构').fill('石桥');
@@ -281,6 +281,41 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     ]);
     expect(planned).toBe('proposed');
     await screenshot(hub, 'rotation-planner-zh-CN');
+
+    // The township doctor moves the appointment to the next half hour, then cancels it; both need a reason.
+    type BookingView = { id: string; slotId: string; consultationRequestId: string; status: string; localStart: string; reason: string | null; rescheduledFrom: string | null };
+    const first = (await call<{ bookings: BookingView[] }>('township', 'GET', '/api/scheduling/calendar')).bookings.find((b) => b.consultationRequestId === requestId)!;
+    await mine.getByTestId('reschedule-booking').click();
+    const moveForm = doctor.getByTestId('reschedule-form');
+    await moveForm.waitFor();
+    expect(await doctor.getByTestId('reschedule-ok').isDisabled()).toBe(true);
+    await moveForm.getByTestId('reschedule-slot').click();
+    await doctor.locator('.ant-select-item-option', { hasText: ' 09:30 ·' }).first().click();
+    await moveForm.getByLabel('原因').fill('患者当天上午需先复查血常规');
+    await screenshot(doctor, 'booking-reschedule-zh-CN');
+    await doctor.getByTestId('reschedule-ok').click();
+    await doctor.getByText(/已改约到 .* 09:30/).waitFor();
+    // The calendar holds the appointments that stand: the moved one, at its new time.
+    const rows = doctor.getByTestId('my-bookings').locator('.ant-table-row', { hasText: patient });
+    await waitFor(() => rows.allTextContents(), (t) => t.length === 1 && t[0].includes('09:30') && t[0].includes('已预约'), 'the booking at its new time');
+    const moved = (await call<{ bookings: BookingView[] }>('township', 'GET', '/api/scheduling/calendar')).bookings.filter((b) => b.consultationRequestId === requestId);
+    expect(moved).toEqual([expect.objectContaining({ status: 'booked', localStart: expect.stringMatching(/T09:30$/), rescheduledFrom: first.id })]);
+    expect(await call<BookingView>('township', 'GET', `/api/scheduling/bookings/${first.id}`)).toMatchObject({ status: 'rescheduled', reason: '患者当天上午需先复查血常规' });
+
+    await rows.getByTestId('cancel-booking').click();
+    const cancelForm = doctor.getByTestId('cancel-form');
+    await cancelForm.waitFor();
+    expect(await doctor.getByTestId('cancel-ok').isDisabled()).toBe(true);
+    await cancelForm.getByLabel('原因').fill('患者已转诊至县医院门诊');
+    await doctor.getByTestId('cancel-ok').click();
+    await doctor.getByText('预约已取消，号源已释放').waitFor();
+    await waitFor(() => rows.count(), (n) => n === 0, 'the cancelled booking leaves the calendar');
+    expect(await call<BookingView>('township', 'GET', `/api/scheduling/bookings/${moved[0].id}`)).toMatchObject({ status: 'cancelled', reason: '患者已转诊至县医院门诊' });
+    // Its seat is free again: the 09:30 slot is offered whole to the next request.
+    const free = await call<{ items: { id: string; remaining: number; capacity: number }[] }>('township', 'GET', `/api/scheduling/slots?specialistId=${specialistId}&limit=100`);
+    const seat = free.items.find((x) => x.id === moved[0].slotId);
+    expect(seat && seat.remaining === seat.capacity).toBe(true);
+    await screenshot(doctor, 'booking-cancelled-zh-CN');
     await hub.close();
     await doctor.close();
   }, 120_000);

@@ -226,6 +226,10 @@ export const schedulingApi = {
   /** The key makes a retried click return the first booking instead of booking twice. */
   book: (slotId: string, consultationRequestId: string, idempotencyKey: string) =>
     api.post<Booking>('/api/scheduling/bookings', { slotId, consultationRequestId, idempotencyKey }),
+  /** Moves a booked appointment to another free slot: the old one becomes 'rescheduled', the new one is returned. */
+  reschedule: (bookingId: string, slotId: string, reason: string) => api.post<Booking>(`/api/scheduling/bookings/${bookingId}/reschedule`, { slotId, reason }),
+  /** Cancels a booked appointment and frees its seat. */
+  cancelBooking: (bookingId: string, reason: string) => api.post<Booking>(`/api/scheduling/bookings/${bookingId}/cancel`, { reason }),
   calendar: (q: Range = {}) => api.get<{ from: string; to: string; timeZone: string; shifts: unknown[]; bookings: Booking[] }>('/api/scheduling/calendar', { ...q }),
   coverage: (q: Range = {}) => api.get<{ from: string; to: string; townships: number; items: CoverageRow[] }>('/api/scheduling/hub/coverage', { ...q }),
   utilization: (q: Range = {}) => api.get<{ from: string; to: string; items: UtilizationRow[] }>('/api/scheduling/hub/utilization', { ...q }),

@@ -7,6 +7,7 @@ import { useI18n } from '../i18n/I18nProvider';
 import { ErrorState, errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
+import { CancelBookingModal, RescheduleBookingModal } from './BookingChanges';
 
 /** Requests that still need a time with a specialist. */
 const BOOKABLE = new Set(['draft', 'submitted', 'claimed', 'scheduled']);
@@ -31,6 +32,13 @@ export function BookingPage() {
   const [saving, setSaving] = useState(false);
   const [bookError, setBookError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [moving, setMoving] = useState<Booking | null>(null);
+  const [cancelling, setCancelling] = useState<Booking | null>(null);
+  const changed = () => {
+    setMoving(null);
+    setCancelling(null);
+    setTick((n) => n + 1);
+  };
   // One key per (slot, request) intent: a retried click after a lost answer returns the first booking.
   const keys = useRef(new Map<string, string>());
 
@@ -145,10 +153,28 @@ export function BookingPage() {
               { title: t('book.patient'), render: (_, b) => byRequest.get(b.consultationRequestId)?.patient.name ?? t('common.none') },
               { title: t('book.mode'), render: (_, b) => t(`rot.mode.${b.mode}`) },
               { title: t('book.status'), render: (_, b) => <Tag color={b.status === 'booked' ? 'green' : 'default'}>{t(`book.status.${b.status}`)}</Tag> },
+              {
+                title: t('common.actions'),
+                // Only an appointment still ahead can be moved or cancelled (the server says so too).
+                render: (_, b) =>
+                  b.status === 'booked' && dayjs(b.start).isAfter(dayjs()) ? (
+                    <Space size={4}>
+                      <Button size="small" data-testid="reschedule-booking" onClick={() => setMoving(b)}>
+                        {t('book.reschedule')}
+                      </Button>
+                      <Button size="small" danger data-testid="cancel-booking" onClick={() => setCancelling(b)}>
+                        {t('book.cancel')}
+                      </Button>
+                    </Space>
+                  ) : null,
+              },
             ]}
           />
         )}
       </Card>
+
+      <RescheduleBookingModal booking={moving} specialty={moving ? byRequest.get(moving.consultationRequestId)?.specialty : undefined} onClose={() => setMoving(null)} onDone={changed} />
+      <CancelBookingModal booking={cancelling} onClose={() => setCancelling(null)} onDone={changed} />
 
       <Modal
         open={!!booking}
