@@ -47,7 +47,7 @@ describe('digest threads', () => {
   });
 
   afterAll(async () => {
-    await threaded.pool.onModuleDestroy();
+    await threaded.pool.onApplicationShutdown();
     rmSync(dir, { recursive: true, force: true });
   });
 

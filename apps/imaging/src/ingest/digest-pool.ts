@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -96,7 +96,7 @@ interface Thread {
  * it held fail with a server error, never as "bad DICOM".
  */
 @Injectable()
-export class DigestPool implements OnModuleDestroy {
+export class DigestPool implements OnApplicationShutdown {
   private readonly logger = new Logger('ImagingDigest');
   private readonly threads: (Thread | null)[];
   private nextId = 1;
@@ -172,7 +172,11 @@ export class DigestPool implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the HTTP server has closed, i.e. after the requests in flight when the stop began
+   * have finished: their instances still need the threads (module-destroy hooks run before that).
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     await Promise.all(this.threads.map((t, i) => (t ? this.retire(i, t, new Error('the digest threads are shut down')) : undefined)));
   }
