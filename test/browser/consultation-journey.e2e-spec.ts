@@ -322,6 +322,51 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await t.getByTestId('signed-report').scrollIntoViewIfNeeded();
     await screenshot(t, 'consultation-signed-report-zh-CN');
 
+    // As advised, the township doctor refers the patient up to the reading hospital; its specialist
+    // accepts, later sends the patient back down with a follow-up plan, and the township accepts.
+    await t.getByTestId('create-referral').click();
+    await t.locator('.ant-modal').getByRole('button', { name: '保存' }).click();
+    await t.getByText('转诊申请已发出').waitFor();
+    await t.getByTestId('referral-advice').getByText('转诊状态：待接收').waitFor();
+
+    await page.getByTestId('main-nav').getByText('转诊').click();
+    const upRow = page.getByTestId('referrals-incoming').locator('.ant-table-row', { hasText: patientName });
+    await upRow.waitFor();
+    expect(await upRow.textContent()).toContain('上转');
+    await screenshot(page, 'referrals-incoming-zh-CN');
+    await upRow.getByTestId('referral-accept').click();
+    await page.getByTestId('referral-form').getByRole('textbox').fill('请携带既往胸片，至放射科门诊');
+    await page.getByTestId('referral-ok').click();
+    await page.getByText('已接收转诊').waitFor();
+    await waitFor(() => upRow.getAttribute('data-status'), (s) => s === 'accepted', 'the up-referral accepted');
+    await upRow.getByTestId('referral-down').click();
+    // The reason and the plan are both required.
+    await page.getByTestId('referral-ok').click();
+    await page.getByTestId('referral-form').locator('.ant-form-item-explain-error').first().waitFor();
+    const [reasonBox, planBox] = await page.getByTestId('referral-form').getByRole('textbox').all();
+    await reasonBox.fill('诊断明确，病情稳定');
+    await planBox.fill('口服抗生素一周，两周后乡镇卫生院复查胸片');
+    await page.getByTestId('referral-ok').click();
+    await page.getByText('下转已发出').waitFor();
+
+    await t.getByTestId('main-nav').getByText('转诊').click();
+    const downRow = t.getByTestId('referrals-incoming').locator('.ant-table-row', { hasText: patientName });
+    await downRow.waitFor();
+    expect(await downRow.textContent()).toContain('两周后乡镇卫生院复查胸片');
+    await downRow.getByTestId('referral-accept').click();
+    await t.getByTestId('referral-ok').click();
+    await t.getByText('已接收转诊').waitFor();
+    await waitFor(() => downRow.getAttribute('data-status'), (s) => s === 'accepted', 'the down-referral accepted');
+    await t.getByRole('tab', { name: '发出的转诊' }).click();
+    const sent = t.getByTestId('referrals-outgoing').locator('.ant-table-row', { hasText: patientName });
+    await sent.waitFor();
+    expect(await sent.getAttribute('data-status')).toBe('accepted');
+    expect(await sent.textContent()).toContain('请携带既往胸片，至放射科门诊');
+    await screenshot(t, 'referrals-sent-zh-CN');
+    const referrals = await fetch(`${app.url}/api/referrals?box=outgoing`, { headers: { authorization: `Bearer ${await tokenOf(t)}` } });
+    const up = ((await referrals.json()) as { items: { consultationId: string; direction: string; status: string; answerNote: string | null }[] }).items.filter((r) => r.consultationId === consultationId);
+    expect(up).toEqual([expect.objectContaining({ direction: 'up', status: 'accepted', answerNote: '请携带既往胸片，至放射科门诊' })]);
+
     await t.getByTestId('main-nav').getByText('会诊申请').click();
     await t.locator(`tr[data-id="${consultationId}"] [data-testid="status-steps"][data-status="reported"]`).waitFor();
     await screenshot(t, 'consultations-list-zh-CN');

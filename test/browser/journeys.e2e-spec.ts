@@ -117,8 +117,8 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
 
   it('gives each role its own navigation, and live updates connect on /events', async () => {
     const expected: Record<string, string[]> = {
-      'demo-township': ['首页', '患者', '会诊申请', '预约'],
-      'demo-specialist': ['首页', '工作列表'],
+      'demo-township': ['首页', '患者', '会诊申请', '预约', '转诊'],
+      'demo-specialist': ['首页', '工作列表', '转诊'],
       'demo-hub': ['首页', '排班', '看板'],
       'demo-admin': ['首页', '机构', '医联体', '用户'],
     };

@@ -15,6 +15,7 @@ import { ConsultationDetailPage } from './consultations/ConsultationDetailPage';
 import { ConsultationsPage } from './consultations/ConsultationsPage';
 import { NewConsultationPage } from './consultations/NewConsultationPage';
 import { WorklistPage } from './worklist/WorklistPage';
+import { ReferralsPage } from './referrals/ReferralsPage';
 import { mayOpen } from './shell/navigation';
 import { ErrorState } from './shell/States';
 
@@ -73,6 +74,7 @@ export function App() {
                 <Route path="bookings" element={<RoleGate><Suspense fallback={<Spin />}><BookingPage /></Suspense></RoleGate>} />
                 <Route path="worklist" element={<RoleGate><WorklistPage /></RoleGate>} />
                 <Route path="worklist/:id" element={<RoleGate><ConsultationDetailPage from="worklist" /></RoleGate>} />
+                <Route path="referrals" element={<RoleGate><ReferralsPage /></RoleGate>} />
                 <Route path="rotations" element={<RoleGate><Suspense fallback={<Spin />}><RotationsPage /></Suspense></RoleGate>} />
                 <Route path="dashboard" element={<RoleGate><Suspense fallback={<Spin />}><HubDashboardPage /></Suspense></RoleGate>} />
                 <Route path="room/:consultationId" element={<Suspense fallback={<Spin />}><VideoRoomPage /></Suspense>} />

@@ -162,11 +162,28 @@ export interface SignatureCheck {
   addenda?: SignatureCheck[];
 }
 
+export type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
+
 export interface Referral {
   id: string;
   consultationId: string;
-  status: 'requested' | 'accepted' | 'declined' | 'cancelled';
-  [key: string]: unknown;
+  followsReferralId: string | null;
+  patientId: string;
+  direction: 'up' | 'down';
+  fromOrganizationId: string;
+  toOrganizationId: string;
+  specialty: string | null;
+  greenChannel: boolean;
+  reason: string;
+  followUpPlan: string | null;
+  status: ReferralStatus;
+  answerNote: string | null;
+  answeredAt: string | null;
+  createdAt: string;
+  /** In lists. */
+  patientName?: string;
+  fromOrganizationName?: string;
+  toOrganizationName?: string;
 }
 
 const path = (id: string, rest = '') => `/api/consultations/${encodeURIComponent(id)}${rest}`;
@@ -208,4 +225,11 @@ export const consultationsApi = {
 export const referralsApi = {
   list: (box: 'incoming' | 'outgoing' | 'hub') => api.get<{ items: Referral[]; total?: number }>('/api/referrals', { box, limit: 200 }),
   create: (input: { consultationId: string; reason: string; greenChannel?: boolean; followUpPlan?: string }) => api.post<Referral>('/api/referrals', input),
+  /** The receiving organization takes the patient (an optional note for the sender). */
+  accept: (id: string, note?: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/accept`, note ? { note } : {}),
+  decline: (id: string, reason: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/decline`, { reason }),
+  /** The sender withdraws a referral not yet answered. */
+  cancel: (id: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/cancel`),
+  /** Back down to the township with a follow-up plan, after an accepted up-referral. */
+  down: (id: string, input: { reason: string; followUpPlan: string }) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/down-referral`, input),
 };

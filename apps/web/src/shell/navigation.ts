@@ -13,6 +13,7 @@ export const NAV_ITEMS: NavItem[] = [
   { path: '/consultations', label: 'nav.consultations', roles: ['township_doctor'] },
   { path: '/bookings', label: 'nav.bookings', roles: ['township_doctor'] },
   { path: '/worklist', label: 'nav.worklist', roles: ['specialist'] },
+  { path: '/referrals', label: 'nav.referrals', roles: ['township_doctor', 'specialist'] },
   { path: '/rotations', label: 'nav.rotations', roles: ['hub_coordinator'] },
   { path: '/dashboard', label: 'nav.dashboard', roles: ['hub_coordinator'] },
   { path: '/admin/organizations', label: 'nav.organizations', roles: ['admin'] },
