@@ -322,15 +322,47 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await t.getByTestId('signed-report').scrollIntoViewIfNeeded();
     await screenshot(t, 'consultation-signed-report-zh-CN');
 
-    // As advised, the township doctor refers the patient up to the reading hospital; its specialist
-    // accepts, later sends the patient back down with a follow-up plan, and the township accepts.
-    await t.getByTestId('create-referral').click();
-    await t.locator('.ant-modal').getByRole('button', { name: '保存' }).click();
-    await t.getByText('转诊申请已发出').waitFor();
-    await t.getByTestId('referral-advice').getByText('转诊状态：待接收').waitFor();
+    // As advised, the township doctor refers the patient up to the reading hospital, withdraws it
+    // and sends it again; its specialist declines the second, accepts the third, later sends the
+    // patient back down with a follow-up plan, and the township accepts.
+    const refer = async (greenChannel: boolean) => {
+      await t.getByTestId('create-referral').click();
+      if (greenChannel) await t.locator('.ant-modal').getByText('绿色通道').click();
+      await t.locator('.ant-modal').getByRole('button', { name: '保存' }).click();
+      await t.getByText('转诊申请已发出').waitFor();
+      await t.getByTestId('referral-advice').getByText('转诊状态：待接收').waitFor();
+    };
+    await refer(false);
+    expect(await t.getByTestId('create-referral').count()).toBe(0); // one open referral at a time
+    const detailUrl = t.url();
+    await t.getByTestId('main-nav').getByText('转诊').click();
+    await t.getByRole('tab', { name: '发出的转诊' }).click();
+    const outRow = t.getByTestId('referrals-outgoing').locator('.ant-table-row', { hasText: patientName });
+    await outRow.getByTestId('referral-withdraw').click();
+    await t.locator('.ant-popconfirm').getByRole('button', { name: '撤销' }).click();
+    await t.getByText('转诊已撤销').waitFor();
+    await waitFor(() => outRow.getAttribute('data-status'), (s) => s === 'cancelled', 'the referral withdrawn');
+    await t.goto(detailUrl);
+    await refer(true);
 
     await page.getByTestId('main-nav').getByText('转诊').click();
-    const upRow = page.getByTestId('referrals-incoming').locator('.ant-table-row', { hasText: patientName });
+    const incomingRow = (status: string) => page.getByTestId('referrals-incoming').locator(`.ant-table-row[data-status="${status}"]`, { hasText: patientName });
+    const declineRow = incomingRow('requested');
+    await declineRow.waitFor();
+    expect(await declineRow.textContent()).toContain('绿色通道');
+    await declineRow.getByTestId('referral-decline').click();
+    await page.getByTestId('referral-ok').click(); // a decline needs its reason
+    await page.getByTestId('referral-form').locator('.ant-form-item-explain-error').waitFor();
+    await page.getByTestId('referral-form').getByRole('textbox').fill('本院呼吸科床位已满，请转市医院');
+    await page.getByTestId('referral-ok').click();
+    await page.getByText('已拒绝转诊').waitFor();
+    await incomingRow('declined').waitFor();
+    await t.reload(); // the advice shows the answer when the page loads
+    await t.getByTestId('referral-advice').getByText('转诊状态：被拒绝').waitFor();
+    await refer(false);
+
+    await page.reload();
+    const upRow = incomingRow('requested');
     await upRow.waitFor();
     expect(await upRow.textContent()).toContain('上转');
     await screenshot(page, 'referrals-incoming-zh-CN');
@@ -338,8 +370,7 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await page.getByTestId('referral-form').getByRole('textbox').fill('请携带既往胸片，至放射科门诊');
     await page.getByTestId('referral-ok').click();
     await page.getByText('已接收转诊').waitFor();
-    await waitFor(() => upRow.getAttribute('data-status'), (s) => s === 'accepted', 'the up-referral accepted');
-    await upRow.getByTestId('referral-down').click();
+    await incomingRow('accepted').getByTestId('referral-down').click();
     // The reason and the plan are both required.
     await page.getByTestId('referral-ok').click();
     await page.getByTestId('referral-form').locator('.ant-form-item-explain-error').first().waitFor();
@@ -359,13 +390,16 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await waitFor(() => downRow.getAttribute('data-status'), (s) => s === 'accepted', 'the down-referral accepted');
     await t.getByRole('tab', { name: '发出的转诊' }).click();
     const sent = t.getByTestId('referrals-outgoing').locator('.ant-table-row', { hasText: patientName });
-    await sent.waitFor();
-    expect(await sent.getAttribute('data-status')).toBe('accepted');
-    expect(await sent.textContent()).toContain('请携带既往胸片，至放射科门诊');
+    await waitFor(() => sent.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status'))), (s) => s.join() === 'accepted,declined,cancelled', 'sent referrals, newest first');
+    expect(await sent.first().textContent()).toContain('请携带既往胸片，至放射科门诊');
     await screenshot(t, 'referrals-sent-zh-CN');
     const referrals = await fetch(`${app.url}/api/referrals?box=outgoing`, { headers: { authorization: `Bearer ${await tokenOf(t)}` } });
     const up = ((await referrals.json()) as { items: { consultationId: string; direction: string; status: string; answerNote: string | null }[] }).items.filter((r) => r.consultationId === consultationId);
-    expect(up).toEqual([expect.objectContaining({ direction: 'up', status: 'accepted', answerNote: '请携带既往胸片，至放射科门诊' })]);
+    expect(up).toEqual([
+      expect.objectContaining({ direction: 'up', status: 'accepted', answerNote: '请携带既往胸片，至放射科门诊' }),
+      expect.objectContaining({ direction: 'up', status: 'declined', answerNote: '本院呼吸科床位已满，请转市医院' }),
+      expect.objectContaining({ direction: 'up', status: 'cancelled' }),
+    ]);
 
     await t.getByTestId('main-nav').getByText('会诊申请').click();
     await t.locator(`tr[data-id="${consultationId}"] [data-testid="status-steps"][data-status="reported"]`).waitFor();

@@ -21,7 +21,10 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
   const up = report.recommendation === 'refer_up' || report.recommendation === 'refer_to_named_hospital';
   const mayRefer = up && c.myParticipation === 'requester';
   const referrals = useApiData(() => (mayRefer ? referralsApi.list('outgoing') : Promise.resolve({ items: [] })), [mayRefer, c.id]);
+  // The newest of this consultation's referrals (outgoing lists newest first); a new one may be
+  // sent once none is open (a withdrawn or declined referral can be followed by another).
   const mine = referrals.data?.items.find((r) => r.consultationId === c.id);
+  const referralOpen = referrals.data?.items.some((r) => r.consultationId === c.id && (r.status === 'requested' || r.status === 'accepted'));
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [form] = Form.useForm<{ reason: string; greenChannel: boolean }>();
@@ -56,7 +59,7 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
             </span>
           ) : null}
           {mine ? <Tag color="blue">{ct('referral.status', { status: ct(`referral.status.${mine.status}`) })}</Tag> : null}
-          {mayRefer && !mine && !referrals.loading ? (
+          {mayRefer && !referralOpen && !referrals.loading ? (
             <Button type="primary" onClick={() => setOpen(true)} data-testid="create-referral">
               {ct('referral.create')}
             </Button>
