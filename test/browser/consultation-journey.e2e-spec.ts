@@ -322,6 +322,22 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await t.getByTestId('signed-report').scrollIntoViewIfNeeded();
     await screenshot(t, 'consultation-signed-report-zh-CN');
 
+    // The specialist amends the signed report; the township page shows the signed addendum live.
+    await page.getByTestId('add-addendum').click();
+    await page.locator('.ant-modal').getByRole('button', { name: '签发补充' }).click(); // the text is required
+    await page.getByTestId('addendum-form').locator('.ant-form-item-explain-error').waitFor();
+    await page.getByTestId('addendum-form').locator('textarea').nth(0).fill('复核原片：右肺下叶病灶内见支气管充气征，仍考虑炎症。');
+    await page.getByTestId('addendum-form').locator('textarea').nth(1).fill('右肺下叶肺炎');
+    await page.locator('.ant-modal').getByRole('button', { name: '签发补充' }).click();
+    await page.getByText('补充已签发').waitFor();
+    const addendum = t.getByTestId('report-addendum');
+    await waitFor(() => addendum.getAttribute('data-valid').catch(() => null), (v) => v === 'true', 'the addendum arrives and its signature verifies', 15_000);
+    expect(await addendum.getByTestId('addendum-impression').textContent()).toBe('右肺下叶肺炎');
+    expect(await t.getByTestId('report-findings').textContent()).toBe('右肺下叶见斑片状高密度影，边缘模糊；纵隔未见肿大淋巴结。'); // the report itself is unchanged
+    expect(await t.getByTestId('add-addendum').count()).toBe(0); // only its author amends
+    await addendum.scrollIntoViewIfNeeded();
+    await screenshot(t, 'consultation-report-addendum-zh-CN');
+
     // As advised, the township doctor refers the patient up to the reading hospital, withdraws it
     // and sends it again; its specialist declines the second, accepts the third, later sends the
     // patient back down with a follow-up plan, and the township accepts.

@@ -212,6 +212,8 @@ export const consultationsApi = {
   },
   saveReport: (id: string, draft: ReportDraft) => api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
   signReport: (id: string) => api.post<ConsultationSummary>(path(id, '/report/sign')),
+  /** A signed addendum to the signed report (its author only): text, and a corrected impression when it changes. */
+  addAddendum: (id: string, input: { text: string; impression?: string }) => api.post<ConsultationReport>(path(id, '/report/addenda'), input),
   verifyReport: (id: string) => api.get<SignatureCheck>(path(id, '/report/verify')),
   /** The signed report as PDF, fetched with the token (a plain link would carry none). */
   reportPdf: async (id: string): Promise<Blob> => {

@@ -25,10 +25,15 @@ function ReportSection({ c, reload }: { c: ConsultationDetail; reload: () => voi
   const { profile } = useAuth();
   const author = c.assignedSpecialistId === profile?.id && WRITING.includes(c.status);
   const report = useApiData(() => (author || SIGNED.includes(c.status) ? consultationsApi.report(c.id) : Promise.resolve(null)), [c.id, c.status, author]);
+  // A signed addendum arrives live (not on every event: the author's unsaved draft must survive them).
+  useLiveEvent<PlatformEvent>('event', (e) => {
+    if (e.type === 'consultation.report_amended' && e.data?.consultationId === c.id) report.reload();
+  });
   if (report.loading) return <Spin />;
   if (report.error) return <ErrorState error={report.error} onRetry={report.reload} />;
   if (author) return <ReportEditor id={c.id} draft={report.data ?? null} onSigned={reload} />;
-  if (report.data?.signed) return <SignedReport c={c} report={report.data} />;
+  // The reporting specialist may amend the signed report with signed addenda.
+  if (report.data?.signed) return <SignedReport c={c} report={report.data} mayAmend={c.assignedSpecialistId === profile?.id} onAmended={report.reload} />;
   return (
     <Card title={ct('report.title')}>
       <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={<span data-testid="report-pending">{ct('report.pending')}</span>} />

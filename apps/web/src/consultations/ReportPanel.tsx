@@ -80,12 +80,55 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
   );
 }
 
-/** The signed report as the township doctor reads it, with the signature checked by the server. */
-export function SignedReport({ c, report }: { c: ConsultationDetail; report: ConsultationReport }) {
+/** The reporting specialist corrects or completes a signed report with a signed addendum (the report itself never changes). */
+function AddendumButton({ c, onAdded }: { c: ConsultationDetail; onAdded: () => void }) {
   const { ct } = useConsultText();
   const { t } = useI18n();
   const { message } = App.useApp();
-  const check = useApiData(() => consultationsApi.verifyReport(c.id), [c.id, report.signedAt]);
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [form] = Form.useForm<{ text: string; impression?: string }>();
+  const add = async () => {
+    const v = await form.validateFields();
+    setBusy(true);
+    try {
+      await consultationsApi.addAddendum(c.id, { text: v.text.trim(), ...(v.impression?.trim() ? { impression: v.impression.trim() } : {}) });
+      void message.success(ct('addendum.added'));
+      setOpen(false);
+      onAdded();
+    } catch (e) {
+      void message.error(errorMessage(t, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Button onClick={() => (form.resetFields(), setOpen(true))} data-testid="add-addendum">
+        {ct('addendum.add')}
+      </Button>
+      <Modal open={open} title={ct('addendum.add')} onOk={() => void add().catch(() => undefined)} onCancel={() => setOpen(false)} confirmLoading={busy} okText={ct('addendum.sign')} cancelText={t('common.cancel')} destroyOnHidden>
+        <Form form={form} layout="vertical" data-testid="addendum-form">
+          <Alert type="info" showIcon title={ct('addendum.hint')} style={{ marginBottom: 12 }} />
+          <Form.Item name="text" label={ct('addendum.text')} rules={[{ required: true, whitespace: true, message: ct('report.required') }]}>
+            <Input.TextArea rows={4} maxLength={20000} />
+          </Form.Item>
+          <Form.Item name="impression" label={ct('addendum.impression')}>
+            <Input.TextArea rows={2} maxLength={20000} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}
+
+/** The signed report as the township doctor reads it, with the signature checked by the server. */
+export function SignedReport({ c, report, mayAmend = false, onAmended }: { c: ConsultationDetail; report: ConsultationReport; mayAmend?: boolean; onAmended?: () => void }) {
+  const { ct } = useConsultText();
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const addenda = report.addenda ?? [];
+  const check = useApiData(() => consultationsApi.verifyReport(c.id), [c.id, report.signedAt, addenda.length]);
   const pdf = async () => {
     try {
       const blob = await consultationsApi.reportPdf(c.id);
@@ -104,9 +147,12 @@ export function SignedReport({ c, report }: { c: ConsultationDetail; report: Con
       title={ct('report.title')}
       data-testid="signed-report"
       extra={
-        <Button onClick={() => void pdf()} data-testid="report-pdf">
-          {ct('report.pdf')}
-        </Button>
+        <Space>
+          {mayAmend && onAmended ? <AddendumButton c={c} onAdded={onAmended} /> : null}
+          <Button onClick={() => void pdf()} data-testid="report-pdf">
+            {ct('report.pdf')}
+          </Button>
+        </Space>
       }
     >
       <Space orientation="vertical" size={12} style={{ width: '100%' }}>
@@ -139,6 +185,29 @@ export function SignedReport({ c, report }: { c: ConsultationDetail; report: Con
           <Descriptions.Item label={ct('report.recommendation')}>{report.recommendation ? ct(`recommendation.${report.recommendation}`) : '—'}</Descriptions.Item>
           {report.freeText ? <Descriptions.Item label={ct('report.freeText')}>{report.freeText}</Descriptions.Item> : null}
         </Descriptions>
+        {addenda.map((a) => {
+          const signed = check.data?.addenda?.find((x) => x.reportId === a.id);
+          return (
+            <Alert
+              key={a.id}
+              data-testid="report-addendum"
+              data-valid={signed ? String(signed.valid) : undefined}
+              type={signed && !signed.valid ? 'error' : 'warning'}
+              showIcon
+              title={`${ct('addendum.title')} · ${when(a.signedAt ?? a.createdAt)}${signed ? ` · ${signed.signer.displayName} · ${signed.valid ? ct('report.verified') : ct('report.verifyFailed')}` : ''}`}
+              description={
+                <Space orientation="vertical" size={4}>
+                  <span data-testid="addendum-text" style={{ whiteSpace: 'pre-wrap' }}>{a.freeText}</span>
+                  {a.impression ? (
+                    <span>
+                      {ct('addendum.impression')}：<span data-testid="addendum-impression">{a.impression}</span>
+                    </span>
+                  ) : null}
+                </Space>
+              }
+            />
+          );
+        })}
         <ReferralAdvice c={c} report={report} />
       </Space>
     </Card>
