@@ -206,7 +206,7 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     ]);
     expect(outcome).toBe('created');
 
-    const shifts = await call<{ items: { rrule: string; occurrences: unknown[]; specialistName: string }[] }>('hub', 'GET', '/api/scheduling/shifts');
+    const shifts = await call<{ items: { id: string; rrule: string; occurrences: unknown[]; specialistName: string }[] }>('hub', 'GET', '/api/scheduling/shifts');
     expect(shifts.items).toHaveLength(1);
     expect(shifts.items[0].rrule).toMatch(/^FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU);COUNT=6$/);
     expect(shifts.items[0].occurrences).toHaveLength(6);
@@ -316,6 +316,33 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     const seat = free.items.find((x) => x.id === moved[0].slotId);
     expect(seat && seat.remaining === seat.capacity).toBe(true);
     await screenshot(doctor, 'booking-cancelled-zh-CN');
+
+    // The expert cannot come after all: the hub cancels the shift; the patient still booked in it
+    // is cancelled with a notice to the township doctor, and the calendar empties.
+    const { id: lateRequest } = await consultation('both', false);
+    const offered = await call<{ items: { id: string; shiftId: string }[] }>('township', 'GET', `/api/scheduling/slots?specialistId=${specialistId}&limit=100`);
+    const late = await call<{ id: string }>('township', 'POST', '/api/scheduling/bookings', { slotId: offered.items.find((x) => x.shiftId === shifts.items[0].id)!.id, consultationRequestId: lateRequest });
+    await hub.reload(); // the calendar tab, with the booking just made
+    await hub.getByTestId('rotation-calendar').waitFor();
+    await hub.getByTestId('cal-view').getByText('月').click();
+    // The shift's occurrences start tomorrow (Asia/Shanghai), possibly in next month's view.
+    const shown = await hub.getByTestId('calendar-entry').first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+    if (!shown) await hub.getByTestId('cal-next').click();
+    await hub.getByTestId('calendar-entry').first().click();
+    await hub.getByTestId('cancel-shift').first().click();
+    const cancelShift = hub.getByTestId('cancel-shift-form');
+    await cancelShift.waitFor();
+    expect(await cancelShift.textContent()).toContain('已有 1 位患者预约');
+    await cancelShift.getByText('取消预约并通知基层医生').click();
+    await hub.getByTestId('cancel-shift-ok').click(); // the reason is required
+    await cancelShift.locator('.ant-form-item-explain-error').waitFor();
+    await cancelShift.getByRole('textbox').fill('专家临时承担抗疫任务');
+    await screenshot(hub, 'rotation-cancel-shift-zh-CN');
+    await hub.getByTestId('cancel-shift-ok').click();
+    await hub.getByText('排班已取消；0 个预约已改约，1 个已取消').waitFor();
+    await waitFor(() => hub.getByTestId('calendar-entry').count(), (n) => n === 0, 'the cancelled shift leaves the calendar');
+    expect(await call<{ status: string }>('township', 'GET', `/api/scheduling/bookings/${late.id}`)).toMatchObject({ status: 'cancelled' });
+    expect(await call<{ status: string }>('hub', 'GET', `/api/scheduling/shifts/${shifts.items[0].id}`)).toMatchObject({ status: 'cancelled' });
     await hub.close();
     await doctor.close();
   }, 120_000);

@@ -4,7 +4,7 @@ import dayjs from 'dayjs';
 import { useEffect, useState } from 'react';
 import { schedulingApi, type Booking } from '../api/scheduling';
 import { useI18n } from '../i18n/I18nProvider';
-import { errorMessage } from '../shell/States';
+import { useSubmit } from '../shell/useSubmit';
 import { useApiData } from '../shell/useApiData';
 
 const when = (b: Pick<Booking, 'localStart'>) => b.localStart.replace('T', ' ');
@@ -31,8 +31,7 @@ export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: 
   const { message } = App.useApp();
   const [slotId, setSlotId] = useState<string | undefined>();
   const [reason, setReason] = useState('');
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy: saving, error, setError, run } = useSubmit();
   const slots = useApiData(
     () =>
       booking
@@ -44,21 +43,15 @@ export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: 
     setSlotId(undefined);
     setReason('');
     setError(null);
-  }, [booking?.id]);
+  }, [booking?.id, setError]);
 
   const submit = async () => {
     if (!booking || !slotId || !reason.trim()) return;
-    setSaving(true);
-    setError(null);
-    try {
+    await run(async () => {
       const moved = await schedulingApi.reschedule(booking.id, slotId, reason.trim());
       message.success(t('book.rescheduled', { time: when(moved), name: moved.specialistName }));
       onDone();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   const options = (slots.data?.items ?? [])
@@ -103,26 +96,19 @@ export function CancelBookingModal({ booking, onClose, onDone }: { booking: Book
   const { t } = useI18n();
   const { message } = App.useApp();
   const [reason, setReason] = useState('');
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy: saving, error, setError, run } = useSubmit();
   useEffect(() => {
     setReason('');
     setError(null);
-  }, [booking?.id]);
+  }, [booking?.id, setError]);
 
   const submit = async () => {
     if (!booking || !reason.trim()) return;
-    setSaving(true);
-    setError(null);
-    try {
+    await run(async () => {
       await schedulingApi.cancelBooking(booking.id, reason.trim());
       message.success(t('book.cancelled'));
       onDone();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   return (

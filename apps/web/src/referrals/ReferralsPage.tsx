@@ -9,6 +9,7 @@ import { useConsultText } from '../consultations/text';
 import { useI18n } from '../i18n/I18nProvider';
 import { ErrorState, errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
+import { useSubmit } from '../shell/useSubmit';
 
 type Box = 'incoming' | 'outgoing';
 /** What the current dialog does with which referral. */
@@ -32,8 +33,7 @@ export function ReferralsPage() {
   const list = useApiData(() => referralsApi.list(box), [box]);
   const [action, setAction] = useState<Action | null>(null);
   const [form] = Form.useForm<{ text?: string; plan?: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmit();
   const isSpecialist = !!profile?.roles.includes('specialist');
 
   const open = (a: Action) => {
@@ -44,9 +44,7 @@ export function ReferralsPage() {
   const submit = async () => {
     if (!action) return;
     const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const r = action.referral;
       if (action.kind === 'accept') await referralsApi.accept(r.id, v.text?.trim() || undefined);
       else if (action.kind === 'decline') await referralsApi.decline(r.id, v.text!.trim());
@@ -54,11 +52,7 @@ export function ReferralsPage() {
       message.success(ct(action.kind === 'accept' ? 'referrals.accepted' : action.kind === 'decline' ? 'referrals.declined' : 'referrals.downSent'));
       setAction(null);
       list.reload();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const withdraw = async (r: Referral) => {
     try {
