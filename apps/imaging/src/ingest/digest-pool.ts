@@ -119,11 +119,6 @@ export class DigestPool implements OnApplicationShutdown {
     this.options.deidKey = new Uint8Array(key);
   }
 
-  /** Digest threads (not counting the publishing one). */
-  get threadCount(): number {
-    return Math.max(0, this.threads.length - 1);
-  }
-
   /**
    * `handOver`: the caller will not touch `bytes` again; a view over a whole buffer then moves to
    * the thread instead of being copied (a 2 MiB instance is then held once, not twice).
