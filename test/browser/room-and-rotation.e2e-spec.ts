@@ -328,6 +328,20 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     // The shift's occurrences start tomorrow (Asia/Shanghai), possibly in next month's view.
     const shown = await hub.getByTestId('calendar-entry').first().waitFor({ timeout: 5000 }).then(() => true, () => false);
     if (!shown) await hub.getByTestId('cal-next').click();
+    // First the expert cannot come once: that session goes (an exception to the rule), the others stay.
+    const before = (await call<{ items: { id: string; occurrences: { status: string }[] }[] }>('hub', 'GET', '/api/scheduling/shifts')).items[0];
+    const activeBefore = before.occurrences.filter((o) => o.status === 'scheduled').length;
+    await hub.getByTestId('calendar-entry').last().click();
+    await hub.getByTestId('cancel-occurrence').last().click();
+    await hub.getByTestId('cancel-shift-form').getByRole('textbox').fill('专家当天参加省级会诊');
+    await hub.getByTestId('cancel-shift-ok').click();
+    await hub.getByText(/^本次出诊已取消/).waitFor();
+    const after = await call<{ exdates: string[]; occurrences: { status: string; localStart: string }[] }>('hub', 'GET', `/api/scheduling/shifts/${before.id}`);
+    expect(after.exdates).toHaveLength(1);
+    expect(after.occurrences.filter((o) => o.status === 'scheduled')).toHaveLength(activeBefore - 1);
+    expect(after.occurrences.filter((o) => o.status === 'scheduled').map((o) => o.localStart)).not.toContain(after.exdates[0]);
+    await hub.keyboard.press('Escape');
+
     await hub.getByTestId('calendar-entry').first().click();
     await hub.getByTestId('cancel-shift').first().click();
     const cancelShift = hub.getByTestId('cancel-shift-form');

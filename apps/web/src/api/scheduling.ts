@@ -215,15 +215,21 @@ export interface Range {
 
 const id = (s: string) => encodeURIComponent(s);
 
+/** What a shift change did to the bookings it touched. */
+export interface ShiftChange {
+  shift: Shift;
+  bookings: { moved: unknown[]; cancelled: unknown[]; kept: number };
+}
+
 export const schedulingApi = {
   listShifts: (q: Range & { specialistId?: string; organizationId?: string; limit?: number; offset?: number }) =>
     api.get<Page<Shift>>('/api/scheduling/shifts', { limit: 200, ...q }),
   createShift: (input: ShiftInput) => api.post<Shift>('/api/scheduling/shifts', input),
   /** Cancels a whole shift; booked seats are moved or cancelled with notice (required when there are any). */
   cancelShift: (shiftId: string, input: { reason: string; onBookings?: 'move' | 'cancel_with_notice' }) =>
-    api.post<{ shift: Shift; bookings: { moved: unknown[]; cancelled: unknown[]; kept: number } }>(`/api/scheduling/shifts/${shiftId}/cancel`, input),
+    api.post<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}/cancel`, input),
   updateShift: (shiftId: string, input: Partial<ShiftInput> & { onBookings?: 'move' | 'cancel_with_notice'; reason?: string }) =>
-    api.patch<{ shift: Shift }>(`/api/scheduling/shifts/${id(shiftId)}`, input),
+    api.patch<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}`, input),
   searchSlots: (q: Range & { specialty?: string; specialistId?: string; mode?: ShiftMode; limit?: number; offset?: number }) =>
     api.get<Page<Slot>>('/api/scheduling/slots', { limit: 100, ...q }),
   /** The key makes a retried click return the first booking instead of booking twice. */

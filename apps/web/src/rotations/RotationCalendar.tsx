@@ -7,7 +7,7 @@ import { useI18n } from '../i18n/I18nProvider';
 import { ErrorState } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
-import { CancelShiftModal } from './CancelShiftModal';
+import { CancelShiftModal, type ShiftCancellation } from './CancelShiftModal';
 import type { ShiftDraft } from './ShiftFormModal';
 
 export interface CalendarEntry {
@@ -28,7 +28,7 @@ const minutesOf = (local: string) => Number(local.slice(11, 13)) * 60 + Number(l
 const mondayOf = (d: Dayjs) => d.subtract((d.day() + 6) % 7, 'day').startOf('day');
 const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
 
-function EntryDetails({ e, orgName, onCancelShift }: { e: CalendarEntry; orgName: Map<string, string>; onCancelShift: (s: Shift) => void }) {
+function EntryDetails({ e, orgName, onCancel }: { e: CalendarEntry; orgName: Map<string, string>; onCancel: (c: ShiftCancellation) => void }) {
   const { t, lang } = useI18n();
   const terms = useDirectoryTerms();
   return (
@@ -49,20 +49,25 @@ function EntryDetails({ e, orgName, onCancelShift }: { e: CalendarEntry; orgName
           {e.shift.rrule}
         </Typography.Text>
       ) : null}
-      <div style={{ marginTop: 8 }}>
-        <Button size="small" danger data-testid="cancel-shift" onClick={() => onCancelShift(e.shift)}>
+      <Space style={{ marginTop: 8 }}>
+        {e.shift.rrule ? (
+          <Button size="small" data-testid="cancel-occurrence" onClick={() => onCancel({ shift: e.shift, occurrence: e.occurrence })}>
+            {t('rot.cancelOccurrence')}
+          </Button>
+        ) : null}
+        <Button size="small" danger data-testid="cancel-shift" onClick={() => onCancel({ shift: e.shift, occurrence: null })}>
           {t('rot.cancelShift')}
         </Button>
-      </div>
+      </Space>
     </div>
   );
 }
 
-function EntryBlock({ e, orgName, style, onCancelShift }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancelShift: (s: Shift) => void }) {
+function EntryBlock({ e, orgName, style, onCancel }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancel: (c: ShiftCancellation) => void }) {
   const { t } = useI18n();
   const full = e.occurrence.booked >= e.occurrence.seats;
   return (
-    <Popover content={<EntryDetails e={e} orgName={orgName} onCancelShift={onCancelShift} />} trigger="click">
+    <Popover content={<EntryDetails e={e} orgName={orgName} onCancel={onCancel} />} trigger="click">
       <div
         data-testid="calendar-entry"
         data-date={e.date}
@@ -97,7 +102,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   const [view, setView] = useState<'week' | 'month'>('week');
   const [anchor, setAnchor] = useState(() => dayjs());
   const orgName = useMemo(() => new Map(organizations.map((o) => [o.id, o.name])), [organizations]);
-  const [cancelling, setCancelling] = useState<Shift | null>(null);
+  const [cancelling, setCancelling] = useState<ShiftCancellation | null>(null);
   const [first, last] = useMemo(() => {
     if (view === 'week') {
       const m = mondayOf(anchor);
@@ -215,7 +220,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 {mine.map((e) => {
                   const top = Math.max(0, ((e.startMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
                   const bottom = Math.min((LAST_HOUR - FIRST_HOUR) * HOUR_PX, ((e.endMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
-                  return <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2 }} onCancelShift={setCancelling} />;
+                  return <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2 }} onCancel={setCancelling} />;
                 })}
               </div>
             );
@@ -243,7 +248,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 <div style={{ fontWeight: key === today ? 700 : 400, color: key === today ? '#1f6feb' : undefined }}>{d.date()}</div>
                 <div style={{ display: 'grid', gap: 2 }}>
                   {mine.slice(0, 3).map((e) => (
-                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancelShift={setCancelling} />
+                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancel={setCancelling} />
                   ))}
                   {mine.length > 3 ? <Typography.Text type="secondary">{t('rot.more', { n: mine.length - 3 })}</Typography.Text> : null}
                 </div>
@@ -256,7 +261,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
         {view === 'week' ? t('rot.dragHint') : t('rot.dblClickHint')} · {t('rot.entriesShown', { n: entries.length })}
       </Typography.Paragraph>
       <CancelShiftModal
-        shift={cancelling}
+        target={cancelling}
         onClose={() => setCancelling(null)}
         onCancelled={() => {
           setCancelling(null);
