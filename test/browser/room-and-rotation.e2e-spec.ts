@@ -328,7 +328,28 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     // The shift's occurrences start tomorrow (Asia/Shanghai), possibly in next month's view.
     const shown = await hub.getByTestId('calendar-entry').first().waitFor({ timeout: 5000 }).then(() => true, () => false);
     if (!shown) await hub.getByTestId('cal-next').click();
-    // First the expert cannot come once: that session goes (an exception to the rule), the others stay.
+    // The expert will start an hour later every time: the patient booked at 09:00 is moved.
+    await hub.getByTestId('calendar-entry').first().click();
+    await hub.getByTestId('edit-times').first().click();
+    const times = hub.getByTestId('edit-times-form');
+    await times.getByLabel('开始时间').click();
+    await hub.keyboard.type('10:00');
+    await hub.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '10:00' }).first().click();
+    await hub.getByTestId('edit-times-ok').click();
+    await waitFor(() => hub.getByTestId('edit-times-error').textContent().catch(() => ''), (x) => !!x?.includes('去掉 1 个已预约的号源'), 'the change asks about the booked patient');
+    await times.getByRole('textbox').fill('专家上午先查房，十点开始');
+    await screenshot(hub, 'rotation-edit-times-zh-CN');
+    await hub.getByTestId('edit-times-ok').click();
+    await hub.getByText(/^时间已调整；1 个预约已改约/).waitFor();
+    expect((await call<{ start: string }>('hub', 'GET', `/api/scheduling/shifts/${shifts.items[0].id}`)).start).toMatch(/T10:00$/);
+    expect(await call<{ status: string }>('township', 'GET', `/api/scheduling/bookings/${late.id}`)).toMatchObject({ status: 'rescheduled' });
+    const movedLate = (await call<{ bookings: { id: string; consultationRequestId: string; status: string; localStart: string }[] }>('township', 'GET', '/api/scheduling/calendar')).bookings.find(
+      (b) => b.consultationRequestId === lateRequest && b.status === 'booked',
+    )!;
+    expect(movedLate.localStart).toMatch(/T1\d:\d\d$/);
+    await hub.keyboard.press('Escape');
+
+    // Then the expert cannot come once: that session goes (an exception to the rule), the others stay.
     const before = (await call<{ items: { id: string; occurrences: { status: string }[] }[] }>('hub', 'GET', '/api/scheduling/shifts')).items[0];
     const activeBefore = before.occurrences.filter((o) => o.status === 'scheduled').length;
     await hub.getByTestId('calendar-entry').last().click();
@@ -355,13 +376,16 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('cancel-shift-ok').click();
     await hub.getByText('排班已取消；0 个预约已改约，1 个已取消').waitFor();
     await waitFor(() => hub.getByTestId('calendar-entry').count(), (n) => n === 0, 'the cancelled shift leaves the calendar');
-    expect(await call<{ status: string }>('township', 'GET', `/api/scheduling/bookings/${late.id}`)).toMatchObject({ status: 'cancelled' });
+    expect(await call<{ status: string }>('township', 'GET', `/api/scheduling/bookings/${movedLate.id}`)).toMatchObject({ status: 'cancelled' });
     expect(await call<{ status: string }>('hub', 'GET', `/api/scheduling/shifts/${shifts.items[0].id}`)).toMatchObject({ status: 'cancelled' });
     await hub.close();
     await doctor.close();
   }, 120_000);
 
   it('logged no page errors', () => {
-    expect(problems).toEqual([]);
+    // The one failed load expected: the shift change that answers 409 bookings_affected, which the dialog turns into its question.
+    const asked = problems.filter((p) => /status of 409 \(Conflict\) \(\/api\/scheduling\/shifts\/[0-9a-f-]{36}\)$/.test(p));
+    expect(asked).toHaveLength(1);
+    expect(problems.filter((p) => !asked.includes(p))).toEqual([]);
   });
 });

@@ -29,7 +29,8 @@ export function watchPageProblems(page: Page): string[] {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    // A failed load names its URL, so a test can tell an answer it asked for (a 409 that leads to a question) from a fault.
+    if (m.type() === 'error') problems.push(`console: ${m.text()}${/^Failed to load resource/.test(m.text()) && m.location().url ? ` (${new URL(m.location().url).pathname})` : ''}`);
   });
   return problems;
 }

@@ -51,19 +51,33 @@ export function CancelShiftModal({ target, onClose, onCancelled }: { target: Shi
       destroyOnHidden
     >
       <Form form={form} layout="vertical" data-testid="cancel-shift-form" initialValues={{ onBookings: 'move' }}>
-        {booked ? (
-          <Form.Item name="onBookings" label={t('rot.bookedPatients', { n: booked })} rules={[{ required: true }]}>
-            <Radio.Group>
-              <Radio value="move">{t('rot.onBookings.move')}</Radio>
-              <Radio value="cancel_with_notice">{t('rot.onBookings.cancel_with_notice')}</Radio>
-            </Radio.Group>
-          </Form.Item>
-        ) : null}
-        <Form.Item name="reason" label={t('rot.cancelReason')} rules={[{ required: true, whitespace: true, message: t('rot.cancelReasonRequired') }]}>
-          <Input.TextArea rows={2} maxLength={500} />
-        </Form.Item>
+        {booked ? <BookedPatientsChoice n={booked} /> : null}
+        <ChangeReason />
         {error ? <Alert type="error" showIcon title={error} data-testid="cancel-shift-error" /> : null}
       </Form>
     </Modal>
+  );
+}
+
+/** What happens to the patients booked in sessions a shift change removes (form field `onBookings`). */
+export function BookedPatientsChoice({ n }: { n: number }) {
+  const { t } = useI18n();
+  return (
+    <Form.Item name="onBookings" label={t('rot.bookedPatients', { n })} rules={[{ required: true }]}>
+      <Radio.Group>
+        <Radio value="move">{t('rot.onBookings.move')}</Radio>
+        <Radio value="cancel_with_notice">{t('rot.onBookings.cancel_with_notice')}</Radio>
+      </Radio.Group>
+    </Form.Item>
+  );
+}
+
+/** The reason a shift change gives the specialist and the township doctors (form field `reason`). */
+export function ChangeReason() {
+  const { t } = useI18n();
+  return (
+    <Form.Item name="reason" label={t('rot.cancelReason')} rules={[{ required: true, whitespace: true, message: t('rot.cancelReasonRequired') }]}>
+      <Input.TextArea rows={2} maxLength={500} />
+    </Form.Item>
   );
 }

@@ -8,6 +8,7 @@ import { ErrorState } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
 import { CancelShiftModal, type ShiftCancellation } from './CancelShiftModal';
+import { EditShiftTimesModal } from './EditShiftTimesModal';
 import type { ShiftDraft } from './ShiftFormModal';
 
 export interface CalendarEntry {
@@ -28,7 +29,7 @@ const minutesOf = (local: string) => Number(local.slice(11, 13)) * 60 + Number(l
 const mondayOf = (d: Dayjs) => d.subtract((d.day() + 6) % 7, 'day').startOf('day');
 const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
 
-function EntryDetails({ e, orgName, onCancel }: { e: CalendarEntry; orgName: Map<string, string>; onCancel: (c: ShiftCancellation) => void }) {
+function EntryDetails({ e, orgName, onCancel, onEditTimes }: { e: CalendarEntry; orgName: Map<string, string>; onCancel: (c: ShiftCancellation) => void; onEditTimes: (s: Shift) => void }) {
   const { t, lang } = useI18n();
   const terms = useDirectoryTerms();
   return (
@@ -49,7 +50,10 @@ function EntryDetails({ e, orgName, onCancel }: { e: CalendarEntry; orgName: Map
           {e.shift.rrule}
         </Typography.Text>
       ) : null}
-      <Space style={{ marginTop: 8 }}>
+      <Space style={{ marginTop: 8 }} wrap>
+        <Button size="small" data-testid="edit-times" onClick={() => onEditTimes(e.shift)}>
+          {t('rot.editTimes')}
+        </Button>
         {e.shift.rrule ? (
           <Button size="small" data-testid="cancel-occurrence" onClick={() => onCancel({ shift: e.shift, occurrence: e.occurrence })}>
             {t('rot.cancelOccurrence')}
@@ -63,11 +67,11 @@ function EntryDetails({ e, orgName, onCancel }: { e: CalendarEntry; orgName: Map
   );
 }
 
-function EntryBlock({ e, orgName, style, onCancel }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancel: (c: ShiftCancellation) => void }) {
+function EntryBlock({ e, orgName, style, onCancel, onEditTimes }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancel: (c: ShiftCancellation) => void; onEditTimes: (s: Shift) => void }) {
   const { t } = useI18n();
   const full = e.occurrence.booked >= e.occurrence.seats;
   return (
-    <Popover content={<EntryDetails e={e} orgName={orgName} onCancel={onCancel} />} trigger="click">
+    <Popover content={<EntryDetails e={e} orgName={orgName} onCancel={onCancel} onEditTimes={onEditTimes} />} trigger="click">
       <div
         data-testid="calendar-entry"
         data-date={e.date}
@@ -103,6 +107,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   const [anchor, setAnchor] = useState(() => dayjs());
   const orgName = useMemo(() => new Map(organizations.map((o) => [o.id, o.name])), [organizations]);
   const [cancelling, setCancelling] = useState<ShiftCancellation | null>(null);
+  const [editing, setEditing] = useState<Shift | null>(null);
   const [first, last] = useMemo(() => {
     if (view === 'week') {
       const m = mondayOf(anchor);
@@ -220,7 +225,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 {mine.map((e) => {
                   const top = Math.max(0, ((e.startMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
                   const bottom = Math.min((LAST_HOUR - FIRST_HOUR) * HOUR_PX, ((e.endMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
-                  return <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2 }} onCancel={setCancelling} />;
+                  return <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2 }} onCancel={setCancelling} onEditTimes={setEditing} />;
                 })}
               </div>
             );
@@ -248,7 +253,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 <div style={{ fontWeight: key === today ? 700 : 400, color: key === today ? '#1f6feb' : undefined }}>{d.date()}</div>
                 <div style={{ display: 'grid', gap: 2 }}>
                   {mine.slice(0, 3).map((e) => (
-                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancel={setCancelling} />
+                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancel={setCancelling} onEditTimes={setEditing} />
                   ))}
                   {mine.length > 3 ? <Typography.Text type="secondary">{t('rot.more', { n: mine.length - 3 })}</Typography.Text> : null}
                 </div>
@@ -260,6 +265,14 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
       <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
         {view === 'week' ? t('rot.dragHint') : t('rot.dblClickHint')} · {t('rot.entriesShown', { n: entries.length })}
       </Typography.Paragraph>
+      <EditShiftTimesModal
+        shift={editing}
+        onClose={() => setEditing(null)}
+        onSaved={() => {
+          setEditing(null);
+          shifts.reload();
+        }}
+      />
       <CancelShiftModal
         target={cancelling}
         onClose={() => setCancelling(null)}

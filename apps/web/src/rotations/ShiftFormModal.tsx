@@ -35,7 +35,7 @@ interface Values {
 }
 
 /** Quarter hours from 06:00 to 22:00. */
-const TIMES = Array.from({ length: 65 }, (_, i) => {
+export const QUARTER_HOURS = Array.from({ length: 65 }, (_, i) => {
   const m = 6 * 60 + i * 15;
   return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 });
@@ -143,7 +143,7 @@ export function ShiftFormModal({ open, draft, organizations, onClose, onCreated 
               <DatePicker aria-label={t('rot.date')} allowClear={false} />
             </Form.Item>
             <Form.Item name="startTime" noStyle>
-              <Select aria-label={t('rot.startTime')} showSearch style={{ width: 100 }} options={TIMES.map((x) => ({ value: x, label: x }))} />
+              <Select aria-label={t('rot.startTime')} showSearch style={{ width: 100 }} options={QUARTER_HOURS.map((x) => ({ value: x, label: x }))} />
             </Form.Item>
             <span>—</span>
             <Form.Item
@@ -152,7 +152,7 @@ export function ShiftFormModal({ open, draft, organizations, onClose, onCreated 
               dependencies={['startTime']}
               rules={[({ getFieldValue }) => ({ validator: (_, v: string) => (v > getFieldValue('startTime') ? Promise.resolve() : Promise.reject(new Error(t('rot.endAfterStart')))) })]}
             >
-              <Select aria-label={t('rot.endTime')} showSearch style={{ width: 100 }} options={TIMES.map((x) => ({ value: x, label: x }))} />
+              <Select aria-label={t('rot.endTime')} showSearch style={{ width: 100 }} options={QUARTER_HOURS.map((x) => ({ value: x, label: x }))} />
             </Form.Item>
           </Space>
         </Form.Item>
