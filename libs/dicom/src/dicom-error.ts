@@ -37,6 +37,11 @@ const FAILURE_REASON: Record<DicomRejectionCode, number> = {
   not_authorized: 0x0124,
 };
 
+/** The failure reason a STOW-RS or C-STORE answer carries for a refusal. */
+export function failureReasonOf(code: DicomRejectionCode): number {
+  return FAILURE_REASON[code];
+}
+
 export class DicomRejection extends Error {
   readonly failureReason: number;
   /** The instance's SOP Class / Instance UIDs when they could be read (for FailedSOPSequence). */
@@ -47,7 +52,7 @@ export class DicomRejection extends Error {
     super(message);
     this.code = code;
     this.name = 'DicomRejection';
-    this.failureReason = FAILURE_REASON[code];
+    this.failureReason = failureReasonOf(code);
   }
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { createHmac } from 'node:crypto';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { AuditService } from '@huizhen/audit';
-import { DicomRejection } from '@huizhen/dicom';
+import { failureReasonOf } from '@huizhen/dicom';
 import { ImagingIndex } from '../imaging-index.service';
 import { InstanceStore } from '../storage/instance-store';
 import type { PendingInstance, ReceivedVia } from './pending-instance';
@@ -175,7 +175,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if ('rejected' in digest) {
       const r = digest.rejected;
-      return { ok: false, failureReason: new DicomRejection(r.code, r.message).failureReason, code: r.code, message: r.message, sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid };
+      return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid };
     }
     return { ...digest, organizationId: ctx.organizationId, actor: ctx.actor, via: ctx.via };
   }
@@ -229,7 +229,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         outcomes = results.map((r, i): IngestOutcome => {
           const p = batch[i].pending;
           const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
-          if (!r.ok) return { ok: false, failureReason: new DicomRejection(r.code, r.message).failureReason, code: r.code, message: r.message, ...ids };
+          if (!r.ok) return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, ...ids };
           return { ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid };
         });
         // New rows' files move to their content address (identical bytes may already be there).

@@ -118,6 +118,12 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   }, [view, anchor]);
   // A day of margin each side: occurrences are placed by their local (Asia/Shanghai) date, not the browser's.
   const shifts = useApiData(() => schedulingApi.listShifts({ from: first.subtract(1, 'day').toISOString(), to: last.add(1, 'day').toISOString() }), [first.valueOf(), last.valueOf(), reloadKey]);
+  /** A shift dialog saved: close it and show the calendar as it now stands. */
+  const changed = () => {
+    setEditing(null);
+    setCancelling(null);
+    shifts.reload();
+  };
   const entries = useMemo(() => {
     const out: CalendarEntry[] = [];
     const from = first.format('YYYY-MM-DD');
@@ -265,22 +271,8 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
       <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
         {view === 'week' ? t('rot.dragHint') : t('rot.dblClickHint')} · {t('rot.entriesShown', { n: entries.length })}
       </Typography.Paragraph>
-      <EditShiftTimesModal
-        shift={editing}
-        onClose={() => setEditing(null)}
-        onSaved={() => {
-          setEditing(null);
-          shifts.reload();
-        }}
-      />
-      <CancelShiftModal
-        target={cancelling}
-        onClose={() => setCancelling(null)}
-        onCancelled={() => {
-          setCancelling(null);
-          shifts.reload();
-        }}
-      />
+      <EditShiftTimesModal shift={editing} onClose={() => setEditing(null)} onSaved={changed} />
+      <CancelShiftModal target={cancelling} onClose={() => setCancelling(null)} onCancelled={changed} />
     </Card>
   );
 }
