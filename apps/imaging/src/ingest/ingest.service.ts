@@ -20,6 +20,9 @@ export type IngestOutcome =
   | { ok: true; duplicate: boolean; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string }
   | { ok: false; failureReason: number; code: string; message: string; sopClassUid?: string; sopInstanceUid?: string };
 
+/** Our failure, not the instance's (0xA700 out of resources): the sender should try again. */
+const STORAGE_FAILED = { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again' } as const;
+
 export interface Waiter {
   pending: PendingInstance;
   resolve: (o: IngestOutcome) => void;
@@ -171,7 +174,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       digest = await this.digests.digest(bytes, { expectedStudyUid: ctx.expectedStudyUid }, handOver);
     } catch (e) {
       this.logger.error(`receiving an instance failed: ${e instanceof Error ? e.message : String(e)}`);
-      return { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again' };
+      return STORAGE_FAILED;
     }
     if ('rejected' in digest) {
       const r = digest.rejected;
@@ -189,7 +192,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         resolve,
         reject: (e) => {
           this.logger.error(`storing ${w.pending.sopUid} failed: ${e instanceof Error ? e.stack : String(e)}`);
-          resolve({ ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again', sopClassUid: w.pending.sopClassUid, sopInstanceUid: w.pending.sopUid });
+          resolve({ ...STORAGE_FAILED, sopClassUid: w.pending.sopClassUid, sopInstanceUid: w.pending.sopUid });
         },
       });
     }
