@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
 import request from 'supertest';
 import { TestSchema, FIXTURE_PASSWORD, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { startApiForTest } from '../../apps/api/src/api.test-support';
@@ -70,6 +71,23 @@ describe('password login, rotating refresh tokens, logout, rate limit', () => {
     await request(api.url).patch(`/api/practitioners/${f.user.townDoctorB.id}`).set('authorization', `Bearer ${admin}`).send({ active: false }).expect(200);
     await request(api.url).post('/api/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
     await login('town-doctor-b', FIXTURE_PASSWORD, '10.1.1.5').expect(401);
+  });
+
+  it('an access token checked once is honoured until its expiry and not a moment after; a forged one never', async () => {
+    const jwt = api.app.get(JwtService);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const d = f.user.townDoctorA;
+    const token = await jwt.signAsync({ sub: d.id, usr: 'town-doctor-a', name: 'x', org: f.org.townA, roles: ['township_doctor'], spc: null, exp }, { audience: 'huizhen-api', algorithm: 'HS256' });
+    const me = () => request(api.url).get('/api/me').set('authorization', `Bearer ${token}`);
+    expect((await me().expect(200)).body).toMatchObject({ username: 'town-doctor-a' });
+    expect((await me().expect(200)).body).toMatchObject({ username: 'town-doctor-a' }); // from the verified tokens
+    // Same header and claims, another signature: not the cached token, so it is checked and refused.
+    const [h, p] = token.split('.');
+    const forged = `${h}.${p}.${Buffer.alloc(32, 7).toString('base64url')}`;
+    const refused = await request(api.url).get('/api/me').set('authorization', `Bearer ${forged}`).expect(401);
+    expect(refused.body.details).toEqual({ code: 'invalid_access_token' });
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 20));
+    expect((await me().expect(401)).body.details).toEqual({ code: 'invalid_access_token' });
   });
 
   it('stores passwords as scrypt hashes and refresh tokens only as digests', async () => {
