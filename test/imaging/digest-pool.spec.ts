@@ -92,11 +92,24 @@ describe('digest threads', () => {
       return r.staged;
     };
     const [a, b, again] = [await staged(files[0]), await staged(files[1]), await staged(files[0])];
-    expect(await pool.publish([a, b])).toEqual(expect.arrayContaining([a.sha256, b.sha256]));
+    const first = await pool.publish([a, b]);
+    expect(first).toEqual({ created: expect.arrayContaining([a.sha256, b.sha256]), existing: [] });
     for (const [f, bytes] of [[a, files[0]], [b, files[1]]] as const) expect(readFileSync(store.pathOf(f.sha256)).equals(bytes)).toBe(true);
-    // The same bytes again: already stored, the temp file is dropped, nothing created.
-    expect(await pool.publish([again])).toEqual([]);
+    // The same bytes again: already stored, nothing created; the temp file stays until the rows
+    // committed, and settling then drops it, the stored file untouched.
+    expect(await pool.publish([again])).toEqual({ created: [], existing: [again.sha256] });
+    expect(readdirSync(store.tmpDir)).toContain(again.tempPath.split('/').pop());
+    expect(await store.settle([again])).toBe(0);
     expect(readdirSync(store.tmpDir)).not.toContain(again.tempPath.split('/').pop());
+    expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
+    // Found stored, then gone before the commit (another node's failed transaction took back
+    // the file it had created): settling restores it from the bytes this batch received.
+    const once = await staged(files[0]);
+    expect(await pool.publish([once])).toEqual({ created: [], existing: [once.sha256] });
+    rmSync(store.pathOf(once.sha256));
+    expect(await store.settle([once])).toBe(1);
+    expect(readFileSync(store.pathOf(once.sha256)).equals(files[0])).toBe(true);
+    expect(readdirSync(store.tmpDir)).not.toContain(once.tempPath.split('/').pop());
     // A batch with a file that is gone fails whole: the file it had moved is removed again.
     const c = await staged(files[2]);
     const vanished = { ...c, tempPath: `${c.tempPath}.gone`, sha256: 'f'.repeat(64) };

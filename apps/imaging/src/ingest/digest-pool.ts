@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { InstanceStore, type StagedFile } from '../storage/instance-store';
+import type { Published } from '../storage/store-files';
 import { type DigestOptions, type DigestRejection, type InstanceDigest, digestInstance } from './instance-digest';
 
 /** An acceptable instance, digested, with its bytes flushed to a temp file; or why it is refused. */
@@ -45,7 +46,7 @@ const options = { maxBytes: workerData.maxBytes, maxSequenceDepth: workerData.ma
 parentPort.on('message', (job) => {
   if (job.publish) {
     try {
-      parentPort.postMessage({ id: job.id, created: publishSync(workerData.root, job.publish) });
+      parentPort.postMessage({ id: job.id, published: publishSync(workerData.root, job.publish) });
     } catch (e) {
       parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) });
     }
@@ -81,7 +82,7 @@ function digestModule(): { modulePath: string; sourceRoot: string | null } {
 
 interface Thread {
   worker: Worker;
-  jobs: Map<number, { resolve: (r: ThreadResult | string[]) => void; reject: (e: Error) => void }>;
+  jobs: Map<number, { resolve: (r: ThreadResult | Published) => void; reject: (e: Error) => void }>;
   /** Temp files written but not yet flushed and closed. */
   flushing: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
 }
@@ -137,18 +138,19 @@ export class DigestPool implements OnApplicationShutdown {
 
   /**
    * Moves a committing batch's flushed temp files to their content addresses and syncs the
-   * directories (InstanceStore.publishAll, done by a thread): the hashes whose files it created.
-   * On failure nothing it created is left.
+   * directories (InstanceStore.publishAll, done by a thread): which files it created, and which
+   * were stored already (their temp files stay for InstanceStore.settle). On failure nothing it
+   * created is left.
    */
-  async publish(staged: StagedFile[]): Promise<string[]> {
+  async publish(staged: StagedFile[]): Promise<Published> {
     if (!this.threads.length) return this.store.publishAll(staged);
     await Promise.all(staged.map((s) => s.durable));
     if (this.closed) throw new Error('the digest threads are shut down');
     const slot = this.threads.length - 1;
     const thread = this.threads[slot] ?? this.start(slot);
     const id = this.nextId++;
-    return new Promise<string[]>((resolve, reject) => {
-      thread.jobs.set(id, { resolve: (r) => resolve(r as string[]), reject });
+    return new Promise<Published>((resolve, reject) => {
+      thread.jobs.set(id, { resolve: (r) => resolve(r as Published), reject });
       thread.worker.postMessage({ id, publish: staged.map((s) => ({ tempPath: s.tempPath, sha256: s.sha256 })) });
     });
   }
@@ -202,7 +204,7 @@ export class DigestPool implements OnApplicationShutdown {
     });
     worker.unref(); // the thread must not keep an otherwise finished process alive
     const thread: Thread = { worker, jobs: new Map(), flushing: new Map() };
-    type Message = { id: number; error?: string; durable?: string | null; created?: string[]; result?: (InstanceDigest & { tempPath?: string }) | DigestRejection };
+    type Message = { id: number; error?: string; durable?: string | null; published?: Published; result?: (InstanceDigest & { tempPath?: string }) | DigestRejection };
     worker.on('message', (m: Message) => {
       if (m.durable !== undefined) {
         const f = thread.flushing.get(m.id);
@@ -214,7 +216,7 @@ export class DigestPool implements OnApplicationShutdown {
       const job = thread.jobs.get(m.id);
       if (!job) return;
       thread.jobs.delete(m.id);
-      if (m.created) return job.resolve(m.created);
+      if (m.published) return job.resolve(m.published);
       if (m.error !== undefined || !m.result) return job.reject(new Error(`digest thread failed: ${m.error}`));
       const r = m.result;
       if ('rejected' in r || r.tempPath === undefined) return job.resolve(r as DigestRejection);

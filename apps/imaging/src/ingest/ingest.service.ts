@@ -220,7 +220,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   private async commitBatch(batch: Waiter[]): Promise<void> {
     let outcomes: IngestOutcome[] = [];
     let published: string[] = [];
-    // Staged files publish() moved or dropped: nothing left to discard for them.
+    // Staged files whose bytes were stored already: settled once the rows are committed.
+    let existing: PendingInstance['staged'][] = [];
+    // Staged files publish() moved: nothing left to discard for them.
     const settled = new Set<PendingInstance['staged']>();
     try {
       await this.index.db.transaction(async (m) => {
@@ -242,8 +244,11 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         });
         // (On a digest thread, directories synced too; on failure none of them is left.)
         const staged = [...fresh.values()].map((p) => p.staged);
-        published = await this.digests.publish(staged);
-        for (const f of staged) settled.add(f);
+        const moved = await this.digests.publish(staged);
+        published = moved.created;
+        const already = new Set(moved.existing);
+        existing = staged.filter((f) => already.has(f.sha256));
+        for (const f of staged) if (!already.has(f.sha256)) settled.add(f);
         // One audit event per uploader, door and organization in this transaction, naming every
         // study and instance it stored (the resource is the study when there is one, as usual).
         const stored = new Map<string, { studies: Map<string, string[]>; via: string; organizationId: string; actor: IngestContext['actor'] }>();
@@ -276,13 +281,33 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         }
       });
     } catch (e) {
-      // Nothing committed: files this batch moved into place have no rows; take them back out.
-      await Promise.all(published.map((sha) => this.store.remove(sha)));
+      await this.takeBack(published);
       await Promise.all(batch.map((w) => this.store.discard(w.pending.staged)));
       for (const w of batch) w.reject(e);
       return;
     }
-    await Promise.all(batch.filter((w) => !settled.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
+    const kept = new Set(existing);
+    await this.store.settle(existing).catch((e) => this.logger.error(`settling stored files after a commit failed: ${e instanceof Error ? e.stack : String(e)}`));
+    await Promise.all(batch.filter((w) => !settled.has(w.pending.staged) && !kept.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
     batch.forEach((w, i) => w.resolve(outcomes[i]));
+  }
+
+  /**
+   * After a failed commit: the files the batch moved into place have no rows of ours. Another
+   * node may have committed rows for the same bytes meanwhile (it found our file and dropped its
+   * own copy), so only files no row references go; and if the index cannot say, none go (the
+   * startup sweep takes what is left). A node whose rows commit after this check restores the
+   * file from its own bytes (InstanceStore.settle).
+   */
+  private async takeBack(created: string[]): Promise<void> {
+    if (!created.length) return;
+    let referenced: Set<string>;
+    try {
+      referenced = await this.index.referencedHashes(created);
+    } catch (e) {
+      this.logger.warn(`after a failed commit, ${created.length} stored file(s) are left for the sweep: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    await Promise.all(created.filter((sha) => !referenced.has(sha)).map((sha) => this.store.remove(sha)));
   }
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { contentPath, tempFileName } from './store-files';
+import { contentPath, type Published, tempFileName } from './store-files';
 
 /** A received instance written to a temp file, not yet visible under its hash. */
 export interface StagedFile {
@@ -66,18 +66,14 @@ export class InstanceStore {
   }
 
   /**
-   * Moves a staged file to its content address. Returns true if this call created it (false:
-   * identical bytes were already stored, the temp file is dropped). Either way the temp file
-   * is gone afterwards.
+   * Moves a staged file to its content address. Returns true if this call created it; false if
+   * identical bytes were already stored, and then the temp file stays for settle().
    */
   async publish(staged: StagedFile): Promise<boolean> {
     await staged.durable;
     const target = this.pathOf(staged.sha256);
     const dir = dirname(target);
-    if (await exists(target)) {
-      await fs.rm(staged.tempPath, { force: true });
-      return false;
-    }
+    if (await exists(target)) return false;
     // The two-level directory usually exists already: create it only when the rename says it is missing.
     try {
       await fs.rename(staged.tempPath, target);
@@ -90,15 +86,17 @@ export class InstanceStore {
   }
 
   /**
-   * publish() for a batch once every file is flushed, then the directories synced: the hashes
-   * whose files this call created. If one fails, those created are removed before it throws.
+   * publish() for a batch once every file is flushed, then the directories synced (see
+   * publishSync, which the digest threads run instead). If one fails, those created are
+   * removed before it throws.
    */
-  async publishAll(staged: StagedFile[]): Promise<string[]> {
+  async publishAll(staged: StagedFile[]): Promise<Published> {
     await Promise.all(staged.map((s) => s.durable));
     const created: string[] = [];
+    const existing: string[] = [];
     const moved = await Promise.allSettled(
       staged.map(async (s) => {
-        if (await this.publish(s)) created.push(s.sha256);
+        (await this.publish(s) ? created : existing).push(s.sha256);
       }),
     );
     const failed = moved.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -107,7 +105,30 @@ export class InstanceStore {
       throw failed.reason;
     }
     await this.syncDirs(created);
-    return created;
+    return { created, existing };
+  }
+
+  /**
+   * After the rows of `staged` (files publish found already stored) committed: the stored file
+   * is theirs now, unless it went meanwhile (another node's failed transaction took back the
+   * file it had created, or a sweep took an orphan, between our check and our commit); then
+   * our own identical bytes take its place. The temp files are gone afterwards.
+   */
+  async settle(staged: StagedFile[]): Promise<number> {
+    const restored: string[] = [];
+    for (const s of staged) {
+      const target = this.pathOf(s.sha256);
+      if (await exists(target)) {
+        await fs.rm(s.tempPath, { force: true });
+        continue;
+      }
+      await fs.mkdir(dirname(target), { recursive: true });
+      await fs.rename(s.tempPath, target);
+      restored.push(s.sha256);
+    }
+    await this.syncDirs(restored);
+    if (restored.length) this.logger.warn(`${restored.length} stored file(s) went while their rows committed; restored from the received bytes`);
+    return restored.length;
   }
 
   /** fsync the directories that received renames, so the renames survive a power cut. */

@@ -38,19 +38,30 @@ export function writeTempSync(tmpDir: string, bytes: Uint8Array): { path: string
   return { path, fd };
 }
 
+/** What publishing a batch did: files it moved into place, and files whose bytes were there already. */
+export interface Published {
+  created: string[];
+  /**
+   * Already stored (by another node's transaction still open, or an orphan about to be swept):
+   * their temp files stay until the batch has committed, see InstanceStore.settle.
+   */
+  existing: string[];
+}
+
 /**
  * Moves flushed temp files to their content addresses and makes the renames durable (fsync of
- * each directory that received one). Returns the hashes whose files this call created; a file
- * whose bytes were already stored is dropped instead. If anything fails, files this call created
- * are removed again before the error is thrown (temp files not yet moved stay for the caller).
+ * each directory that received one). A file whose bytes are already stored keeps its temp file
+ * (see Published.existing). If anything fails, files this call created are removed again before
+ * the error is thrown (temp files not yet moved stay for the caller).
  */
-export function publishSync(root: string, files: { tempPath: string; sha256: string }[]): string[] {
+export function publishSync(root: string, files: { tempPath: string; sha256: string }[]): Published {
   const created: string[] = [];
+  const existing: string[] = [];
   try {
     for (const f of files) {
       const target = contentPath(root, f.sha256);
       if (existsSync(target)) {
-        rmSync(f.tempPath, { force: true });
+        existing.push(f.sha256);
         continue;
       }
       try {
@@ -76,5 +87,5 @@ export function publishSync(root: string, files: { tempPath: string; sha256: str
     for (const sha of created) rmSync(contentPath(root, sha), { force: true });
     throw e;
   }
-  return created;
+  return { created, existing };
 }
