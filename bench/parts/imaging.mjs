@@ -3,8 +3,9 @@
 // with 10,000 studies, series metadata, rendered frame; ratios printed. Huizhen alone: peak RSS
 // during a 1 GB ingest. Huizhen runs built, against the real PostgreSQL in a fresh schema.
 // Orthanc listens on every interface (no bind option in 1.10), so it runs in a network namespace
-// with only loopback; its load generator is this file, run inside that namespace (nsenter) with
-// HUIZHEN_IMAGING_BENCH_ROLE=client. Without orthanc or namespaces, that half is skipped with a note.
+// with only loopback. Both archives' load generator is this file in a fresh process
+// (HUIZHEN_IMAGING_BENCH_ROLE=client; for Orthanc inside its namespace, via nsenter). Without
+// orthanc or namespaces, that half is skipped with a note.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,6 +95,76 @@ async function timed(fn) {
   return performance.now() - t;
 }
 
+/**
+ * Latency of GET `urlOf(i)`: 5 unmeasured requests (connections, caches, prepared plans), then
+ * 100 measured; i runs through 0..39 (the rendered rows cycle through 40 instances).
+ */
+async function latency(urlOf, headers = {}, accept) {
+  const times = [];
+  let status = 0;
+  let bytes = 0;
+  for (let i = -5; i < 100; i++) {
+    const url = urlOf((i + 40) % 40);
+    const ms = await timed(async () => {
+      const r = await fetch(url, { headers: { ...headers, ...(accept ? { accept } : {}) } });
+      bytes = (await r.arrayBuffer()).byteLength;
+      status = r.status;
+    });
+    if (status !== 200) return { error: `${url}: HTTP ${status}` };
+    if (i >= 0) times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95), bytes };
+}
+
+// The floor: a bare node:http server in its own process (no framework, no authentication, no
+// audit) answering (a) at once, (b) after one trivial PostgreSQL round trip, (c) after the same
+// indexed exact-accession lookup the QIDO row asks for, returning the studies' DICOM JSON. What
+// any archive that answers over HTTP from a PostgreSQL index pays on this machine before doing
+// anything of its own; measured with the same client and sampling as the archives.
+const FLOOR_SERVER = `
+const http = require('node:http');
+const pg = require('pg');
+const { MODE, PG, SCHEMA, ORG } = process.env;
+const db = new pg.Client({ connectionString: PG });
+const queries = {
+  none: null,
+  'select 1': { name: 'floor_select_1', text: 'SELECT 1 AS one', values: [] },
+  accession: { name: 'floor_accession', text: 'SELECT study_json FROM ' + SCHEMA + '.imaging_study WHERE accession_number = $1 AND organization_id = $2::uuid', values: ['A5000', ORG] },
+};
+const q = queries[MODE];
+db.connect().then(() => {
+  const server = http.createServer(async (req, res) => {
+    const rows = q ? (await db.query(q)).rows : [];
+    const body = JSON.stringify(MODE === 'accession' ? rows.map((r) => r.study_json) : rows);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+});
+`;
+
+/** Starts the three floor servers, has a fresh client process measure them, stops them. */
+async function floorLatencies(repoRoot, env) {
+  const servers = [];
+  try {
+    const urls = {};
+    for (const mode of ['none', 'select 1', 'accession']) {
+      const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { cwd: repoRoot, env: { ...process.env, ...env, MODE: mode }, stdio: ['ignore', 'pipe', 'inherit'] });
+      servers.push(child);
+      const port = await new Promise((resolve, reject) => {
+        child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+        child.once('exit', (code) => reject(new Error(`floor server (${mode}) exited with ${code}`)));
+      });
+      urls[mode] = `http://127.0.0.1:${port}/`;
+    }
+    return await clientProcess('floor', { HUIZHEN_IMAGING_BENCH_FLOOR: JSON.stringify(urls) });
+  } finally {
+    for (const c of servers) c.kill();
+  }
+}
+
 const uid = {
   study: (s) => `1.2.826.0.1.3680043.9.7433.1.${s}`,
   series: (s, se) => `1.2.826.0.1.3680043.9.7433.2.${s}.${se}`,
@@ -144,24 +215,7 @@ async function workload(base, headers) {
     })),
   );
   m.fillerCount = filler;
-  // Latency: 5 unmeasured requests (connections, caches, prepared plans), then 100 measured;
-  // `path(i)` gets i in 0..39 (the rendered rows cycle through 40 instances).
-  const sample = async (path, accept) => {
-    const times = [];
-    let status = 0;
-    let bytes = 0;
-    for (let i = -5; i < 100; i++) {
-      const ms = await timed(async () => {
-        const r = await fetch(base + path((i + 40) % 40), { headers: { ...headers, ...(accept ? { accept } : {}) } });
-        bytes = (await r.arrayBuffer()).byteLength;
-        status = r.status;
-      });
-      if (status !== 200) return { error: `${path((i + 40) % 40)}: HTTP ${status}` };
-      if (i >= 0) times.push(ms);
-    }
-    times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p95: percentile(times, 95), bytes };
-  };
+  const sample = (path, accept) => latency((i) => base + path(i), headers, accept);
   m.qido = {};
   for (const [label, q] of [
     ['studies limit=100', '/studies?limit=100'],
@@ -230,19 +284,21 @@ async function withOrthanc(fn) {
   }
 }
 
-/** Runs the workload inside Orthanc's namespace: this file as a client process. */
-function orthancWorkload(pid) {
+/**
+ * Runs the workload in a fresh client process (this file, HUIZHEN_IMAGING_BENCH_ROLE=client) for
+ * either archive, so both are measured by the same code in the same kind of process; `prefix`
+ * enters Orthanc's network namespace. The floor servers are measured the same way (role floor).
+ */
+function clientProcess(role, env, prefix = []) {
   return new Promise((resolve, reject) => {
-    const c = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, fileURLToPath(import.meta.url)], {
-      env: { ...process.env, HUIZHEN_IMAGING_BENCH_ROLE: 'client', HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const argv = [...prefix, process.execPath, fileURLToPath(import.meta.url)];
+    const c = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env, HUIZHEN_IMAGING_BENCH_ROLE: role }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     const timer = setTimeout(() => c.kill('SIGKILL'), 4.5 * 60_000); // keeps the whole part under 10 minutes
     c.on('exit', (code) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`Orthanc client exited with ${code}`));
+      if (code !== 0) return reject(new Error(`${role} process exited with ${code}`));
       try {
         resolve(JSON.parse(out.trim().split('\n').pop()));
       } catch (e) {
@@ -252,8 +308,18 @@ function orthancWorkload(pid) {
   });
 }
 
-if (process.env.HUIZHEN_IMAGING_BENCH_ROLE === 'client') {
-  workload(process.env.HUIZHEN_IMAGING_BENCH_BASE, {})
+const role = process.env.HUIZHEN_IMAGING_BENCH_ROLE;
+if (role === 'client' || role === 'floor') {
+  const auth = process.env.HUIZHEN_IMAGING_BENCH_AUTH;
+  const work =
+    role === 'client'
+      ? workload(process.env.HUIZHEN_IMAGING_BENCH_BASE, auth ? { authorization: auth } : {})
+      : (async () => {
+          const out = {};
+          for (const [mode, url] of Object.entries(JSON.parse(process.env.HUIZHEN_IMAGING_BENCH_FLOOR))) out[mode] = await latency(() => url);
+          return out;
+        })();
+  work
     .then((m) => {
       process.stdout.write(JSON.stringify(m) + '\n');
       process.exit(0);
@@ -315,10 +381,19 @@ export async function run({ repoRoot }) {
     const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'Bench-pass-1' }) });
     const { accessToken } = await login.json();
     const auth = { authorization: `Bearer ${accessToken}` };
-    ours = await workload(`${server.url}/dicom-web`, auth);
+    ours = await clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: `${server.url}/dicom-web`, HUIZHEN_IMAGING_BENCH_AUTH: auth.authorization });
     const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM imaging_study')).rows;
     if (n !== STUDIES) notes.push(`Huizhen held ${n} studies during QIDO (expected ${STUDIES})`);
     rows.push(...rowsOf(ours, 'huizhen'));
+    const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org });
+    for (const [mode, metric] of [
+      ['none', 'floor: bare node:http, no work'],
+      ['select 1', 'floor: bare node:http + one PostgreSQL round trip (SELECT 1)'],
+      ['accession', 'floor: bare node:http + the exact-accession lookup (no auth, no audit)'],
+    ]) {
+      const r = floors[mode];
+      rows.push(r.error ? { archive: 'floor', metric, value: NaN, unit: r.error } : { archive: 'floor', metric, value: r.p50, unit: 'ms p50', p95: r.p95 });
+    }
 
     // 1 GB ingest of 2 MiB instances, 4 clients, 10 per request; peak RSS from the kernel.
     const big = instanceFactory(bigBase(readFileSync(CT)));
@@ -358,7 +433,7 @@ export async function run({ repoRoot }) {
   }
   let theirs;
   try {
-    theirs = await withOrthanc((pid) => orthancWorkload(pid));
+    theirs = await withOrthanc((pid) => clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' }, ['nsenter', '-t', String(pid), '-n']));
   } catch (e) {
     notes.push(`Orthanc comparison failed, skipped: ${e instanceof Error ? e.message : String(e)}`);
     return { rows, notes };
@@ -371,6 +446,12 @@ export async function run({ repoRoot }) {
     if (!mine || !Number.isFinite(mine.value) || !Number.isFinite(r.value)) continue;
     const higherIsBetter = r.unit === 'instances/s' || r.unit === 'MB/s';
     rows.push({ archive: 'ratio', metric: r.metric, value: higherIsBetter ? mine.value / r.value : r.value / mine.value, unit: higherIsBetter ? 'huizhen ÷ orthanc' : 'orthanc p50 ÷ huizhen p50' });
+  }
+  // The best ratio any archive answering over HTTP from PostgreSQL could show on the exact-accession row.
+  const accession = orthancRows.find((r) => r.metric.startsWith('QIDO AccessionNumber exact'));
+  const floor = rows.find((r) => r.archive === 'floor' && r.metric.includes('exact-accession lookup'));
+  if (accession && floor && Number.isFinite(accession.value) && Number.isFinite(floor.value)) {
+    rows.push({ archive: 'ratio', metric: `${accession.metric}, orthanc ÷ floor (the most reachable)`, value: accession.value / floor.value, unit: 'orthanc p50 ÷ floor p50' });
   }
   notes.push('Orthanc 1.10.1 + DICOMweb plugin (Debian), default SQLite index, storage synced, in a loopback-only network namespace; same files, same requests, client inside its namespace.');
   return { rows, notes };
