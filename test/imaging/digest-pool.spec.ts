@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -99,8 +99,14 @@ describe('digest threads', () => {
     // committed, and settling then drops it, the stored file untouched.
     expect(await pool.publish([again])).toEqual({ created: [], existing: [again.sha256] });
     expect(readdirSync(store.tmpDir)).toContain(again.tempPath.split('/').pop());
+    const longAgo = new Date(Date.now() - 7_200_000);
+    utimesSync(store.pathOf(a.sha256), longAgo, longAgo); // as if an old orphan
     expect(await store.settle([again])).toBe(0);
     expect(readdirSync(store.tmpDir)).not.toContain(again.tempPath.split('/').pop());
+    expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
+    // Settling touched it: a sweep that saw no row for it before the commit leaves it alone.
+    expect(statSync(store.pathOf(a.sha256)).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    await store.sweep(async () => new Set(), 60_000);
     expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
     // Found stored, then gone before the commit (another node's failed transaction took back
     // the file it had created): settling restores it from the bytes this batch received.

@@ -112,13 +112,16 @@ export class InstanceStore {
    * After the rows of `staged` (files publish found already stored) committed: the stored file
    * is theirs now, unless it went meanwhile (another node's failed transaction took back the
    * file it had created, or a sweep took an orphan, between our check and our commit); then
-   * our own identical bytes take its place. The temp files are gone afterwards.
+   * our own identical bytes take its place. A file still there is touched: a sweep that found
+   * it unreferenced before our commit then finds it too young to remove. The temp files are
+   * gone afterwards.
    */
   async settle(staged: StagedFile[]): Promise<number> {
     const restored: string[] = [];
     for (const s of staged) {
       const target = this.pathOf(s.sha256);
-      if (await exists(target)) {
+      const now = new Date();
+      if (await fs.utimes(target, now, now).then(() => true, () => false)) {
         await fs.rm(s.tempPath, { force: true });
         continue;
       }
