@@ -122,9 +122,15 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await specialist.goto(`${app.url}/room/${id}`);
     await waitFor(() => specialist.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'joined', 'host joined', 20_000);
     expect(await specialist.getByTestId('room-phase').textContent()).toBe('已入会');
+    // The assigned specialist in the room: the consultation is in session, in its history too.
+    await waitFor(async () => (await call<{ status: string }>('township', 'GET', `/api/consultations/${id}`)).status, (s) => s === 'in_session', 'consultation in session', 10_000);
+    const { statusHistory } = await call<{ statusHistory: { transition: string; to: string }[] }>('township', 'GET', `/api/consultations/${id}`);
+    expect(statusHistory.at(-1)).toMatchObject({ transition: 'start_session', to: 'in_session' });
 
-    // The township doctor comes in from the request's page and waits until the host admits them.
+    // The township doctor comes in from the request's page (which says the session is on) and
+    // waits until the host admits them.
     await doctor.goto(`${app.url}/consultations/${id}`);
+    expect(await doctor.getByTestId('consultation-detail').getByTestId('status-tag').first().textContent()).toBe('视频会诊中');
     await doctor.getByTestId('detail-join-room').click();
     await doctor.getByTestId('waiting-room').waitFor({ timeout: 20_000 });
     await waitFor(() => doctor.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'waiting', 'doctor in the waiting room');

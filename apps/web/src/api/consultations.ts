@@ -198,6 +198,8 @@ export const consultationsApi = {
   decline: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/decline'), { reason }),
   cancel: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/cancel'), { reason }),
   close: (id: string) => api.post<ConsultationSummary>(path(id, '/close')),
+  /** The assigned specialist opened the live room: the consultation is in session (视频会诊中). */
+  startSession: (id: string) => api.post<ConsultationSummary>(path(id, '/start-session')),
   attachStudy: (id: string, studyInstanceUid: string) => api.post(path(id, '/attachments/studies'), { studyInstanceUid }),
   messages: (id: string, after?: string) => api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
   postMessage: (id: string, body: string) => api.post<{ id: string }>(path(id, '/messages'), { body }),

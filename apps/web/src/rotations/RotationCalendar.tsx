@@ -70,8 +70,16 @@ function EntryDetails({ e, orgName, onCancel, onEditTimes }: { e: CalendarEntry;
 function EntryBlock({ e, orgName, style, onCancel, onEditTimes }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancel: (c: ShiftCancellation) => void; onEditTimes: (s: Shift) => void }) {
   const { t } = useI18n();
   const full = e.occurrence.booked >= e.occurrence.seats;
+  // The details close when one of their actions opens its dialog (they would cover it).
+  const [open, setOpen] = useState(false);
+  const closing =
+    <T,>(action: (x: T) => void) =>
+    (x: T) => {
+      setOpen(false);
+      action(x);
+    };
   return (
-    <Popover content={<EntryDetails e={e} orgName={orgName} onCancel={onCancel} onEditTimes={onEditTimes} />} trigger="click">
+    <Popover open={open} onOpenChange={setOpen} content={<EntryDetails e={e} orgName={orgName} onCancel={closing(onCancel)} onEditTimes={closing(onEditTimes)} />} trigger="click">
       <div
         data-testid="calendar-entry"
         data-date={e.date}
