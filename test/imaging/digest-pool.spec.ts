@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -161,5 +161,25 @@ describe('digest threads', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(await threaded.store.sweepTemp(10)).toBe(left);
     expect(readdirSync(threaded.store.tmpDir)).toEqual([]);
+  });
+
+  it("leave another node's temp files (a shared store) until they are an hour old, whatever its process ids mean here", async () => {
+    const dir = threaded.store.tmpDir;
+    const other = (age: number, pid: number) => {
+      const name = `another_node-${pid}-${Date.now().toString(36)}-x.part`;
+      writeFileSync(join(dir, name), 'in flight elsewhere');
+      const at = new Date(Date.now() - age);
+      utimesSync(join(dir, name), at, at);
+      return name;
+    };
+    // One whose pid is dead here, one whose pid happens to be ours: both young, both kept.
+    const young = [other(120_000, 999_999_999), other(120_000, process.pid)];
+    other(2 * 3_600_000, 999_999_999); // over an hour old: gone
+    // From this machine: a dead process's file goes at once, as before.
+    const ownDead = `${threaded.store.newTempPath().split('/').pop()!.replace(`-${process.pid}-`, '-999999999-')}`;
+    writeFileSync(join(dir, ownDead), 'left by a crash');
+    expect(await threaded.store.sweepTemp(60_000)).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(young.sort());
+    for (const n of young) rmSync(join(dir, n));
   });
 });

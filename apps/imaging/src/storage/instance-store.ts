@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { contentPath, type Published, tempFileName } from './store-files';
+import { contentPath, type Published, tempFileName, tempFileOwner } from './store-files';
 
 /** A received instance written to a temp file, not yet visible under its hash. */
 export interface StagedFile {
@@ -22,6 +22,8 @@ export interface StagedFile {
 @Injectable()
 export class InstanceStore {
   private readonly logger = new Logger('InstanceStore');
+  /** Another node's temp file older than this belongs to no ingest in progress. */
+  static readonly OTHER_NODE_TEMP_AGE_MS = 3_600_000;
   readonly root: string;
   readonly tmpDir: string;
 
@@ -212,22 +214,24 @@ export class InstanceStore {
   }
 
   /**
-   * Deletes temp files of processes that are gone, and this process's own older than
-   * `minAgeMs` (a temp file lives from the end of its upload to its commit: seconds; one that
-   * is older was left by a failure, such as a digest thread that died after writing it).
+   * Deletes temp files of processes on this machine that are gone, this process's own older
+   * than `minAgeMs` (a temp file lives from the end of its upload to its commit: seconds; one
+   * that is older was left by a failure, such as a digest thread that died after writing it),
+   * and other nodes' (a shared store) older than an hour: their processes cannot be seen from here.
    */
   async sweepTemp(minAgeMs: number, report = true): Promise<number> {
     let temp = 0;
     const now = Date.now();
     for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
-      const pid = Number(name.split('-')[0]);
-      const alive = pid !== process.pid && Number.isInteger(pid) && pidAlive(pid);
-      if (!alive) {
-        const st = await fs.stat(join(this.tmpDir, name)).catch(() => null);
-        if (st && (pid !== process.pid || now - st.mtimeMs > minAgeMs)) {
-          await fs.rm(join(this.tmpDir, name), { force: true });
-          temp++;
-        }
+      const { ownHost, pid } = tempFileOwner(name);
+      const mine = ownHost && pid === process.pid;
+      if (ownHost && !mine && Number.isInteger(pid) && pidAlive(pid)) continue;
+      const st = await fs.stat(join(this.tmpDir, name)).catch(() => null);
+      if (!st) continue;
+      const age = now - st.mtimeMs;
+      if (mine ? age > minAgeMs : ownHost || age > InstanceStore.OTHER_NODE_TEMP_AGE_MS) {
+        await fs.rm(join(this.tmpDir, name), { force: true });
+        temp++;
       }
     }
     if (temp && report) this.logger.warn(`sweep removed ${temp} temp file(s)`);

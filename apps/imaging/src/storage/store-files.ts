@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
 // The store's file layout and the blocking file operations the ingest's digest threads do (see
@@ -13,9 +14,24 @@ export function contentPath(root: string, sha256: string): string {
   return join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
 }
 
-/** Temp names start with the writing process's pid, so a sweep can tell whose files they are. */
+/** This machine in temp names: nodes sharing a store see each other's files but not each other's processes. */
+const HOST = hostname().replace(/[^A-Za-z0-9]/g, '_') || 'host';
+
+/**
+ * Temp names start with the writing machine and process (`<host>-<pid>-...`), so a sweep can
+ * tell whose files they are: on its own machine by whether the process lives, on another
+ * node's only by age.
+ */
 export function tempFileName(): string {
-  return `${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`;
+  return `${HOST}-${process.pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`;
+}
+
+/** Who wrote a temp file: this machine or another node sharing the store, and which process (NaN when unknown). */
+export function tempFileOwner(name: string): { ownHost: boolean; pid: number } {
+  const [host, pid] = name.split('-');
+  // Names from before hosts were recorded start with the pid.
+  if (/^[0-9]+$/.test(host)) return { ownHost: true, pid: Number(host) };
+  return { ownHost: host === HOST, pid: Number(pid) };
 }
 
 /**
