@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,7 +167,7 @@ describe('digest threads', () => {
   it("leave another node's temp files (a shared store) until they are an hour old, whatever its process ids mean here", async () => {
     const dir = threaded.store.tmpDir;
     const other = (age: number, pid: number) => {
-      const name = `another_node-${pid}-${Date.now().toString(36)}-x.part`;
+      const name = `another_node-${pid}-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`;
       writeFileSync(join(dir, name), 'in flight elsewhere');
       const at = new Date(Date.now() - age);
       utimesSync(join(dir, name), at, at);
