@@ -197,8 +197,20 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     const { displayName, id: specialistId } = await call<{ displayName: string; id: string }>('specialist', 'GET', '/api/me');
     await form.getByLabel('专家').fill('demo-specialist');
     await hub.locator('.ant-select-item-option', { hasText: displayName }).first().click();
-    await form.getByLabel('服务机构').fill('石桥');
-    await hub.locator('.ant-select-item-option', { hasText: '青山县石桥镇卫生院' }).click();
+    // Chosen when its tag shows in the form (the option list lives outside it). Once, on a loaded
+    // machine, the click landed while the list was re-rendering for the search and chose nothing
+    // (the save then stopped at the required field): choose again if it did not take.
+    await waitFor(
+      async () => {
+        if ((await form.getByText('青山县石桥镇卫生院').count()) > 0) return true;
+        await form.getByLabel('服务机构').fill('石桥');
+        await hub.locator('.ant-select-item-option', { hasText: '青山县石桥镇卫生院' }).click();
+        await hub.waitForTimeout(300);
+        return (await form.getByText('青山县石桥镇卫生院').count()) > 0;
+      },
+      (chosen) => chosen,
+      'served organization chosen',
+    );
     await hub.keyboard.press('Escape');
     // Weekly on the default day (tomorrow's weekday), 6 times, 09:00-12:00, 30-minute slots.
     await form.getByLabel('重复次数').fill('6');
