@@ -234,6 +234,22 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('calendar-entry').first().waitFor();
     expect(await hub.getByTestId('calendar-entry').first().textContent()).toContain(shifts.items[0].specialistName);
     await screenshot(hub, 'rotation-week-zh-CN');
+    // Dragging the shift's block an hour down proposes 10:00-13:00 for every session, in the hours
+    // dialog (no details popover); cancelled there, nothing changes.
+    const block = hub.getByTestId('calendar-entry').first();
+    const box = (await block.boundingBox())!;
+    await hub.mouse.move(box.x + box.width / 2, box.y + 6);
+    await hub.mouse.down();
+    await hub.mouse.move(box.x + box.width / 2, box.y + 6 + 40, { steps: 8 });
+    await hub.mouse.up();
+    const proposal = hub.getByTestId('edit-times-form');
+    await proposal.waitFor();
+    expect(await proposal.textContent()).toMatch(/10:00.*13:00/);
+    expect(await hub.locator('.ant-popover:visible').count()).toBe(0);
+    await screenshot(hub, 'rotation-drag-hours-zh-CN');
+    await hub.keyboard.press('Escape');
+    await proposal.waitFor({ state: 'detached' });
+    expect((await call<{ start: string; end: string }>('hub', 'GET', `/api/scheduling/shifts/${shifts.items[0].id}`)).start).toMatch(/T09:00/);
     await hub.getByTestId('cal-view').getByText('月').click();
     await hub.getByTestId('month-day').first().waitFor();
     await waitFor(() => hub.getByTestId('calendar-entry').count(), (n) => n >= 1, 'month view shows the weekly occurrences');

@@ -150,7 +150,7 @@ export const roomScheduleZh = {
   'rot.occurrenceCancelled': '本次出诊已取消；{moved} 个预约已改约，{cancelled} 个已取消',
   'rot.free': '余 {n} 个号',
   'rot.seatsBooked': '已约 {booked} / {seats}',
-  'rot.dragHint': '在空白时段按住拖动即可新建排班',
+  'rot.dragHint': '在空白时段按住拖动即可新建排班；上下拖动已有排班可调整时间',
   'rot.dblClickHint': '双击日期新建排班',
   'rot.entriesShown': '本视图共 {n} 个排班时段',
 
@@ -437,7 +437,7 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'rot.occurrenceCancelled': 'Session cancelled; {moved} bookings moved, {cancelled} cancelled',
   'rot.free': '{n} free',
   'rot.seatsBooked': 'Booked {booked} / {seats}',
-  'rot.dragHint': 'Drag over free hours to create a shift',
+  'rot.dragHint': 'Drag over free hours to create a shift; drag a shift up or down to change its hours',
   'rot.dblClickHint': 'Double-click a day to create a shift',
   'rot.entriesShown': '{n} occurrences in view',
 

@@ -12,7 +12,18 @@ import { QUARTER_HOURS } from './ShiftFormModal';
  * change would drop booked slots the server says how many; the coordinator then chooses what
  * happens to those patients and gives the reason they are told.
  */
-export function EditShiftTimesModal({ shift, onClose, onSaved }: { shift: Shift | null; onClose: () => void; onSaved: () => void }) {
+export function EditShiftTimesModal({
+  shift,
+  proposed,
+  onClose,
+  onSaved,
+}: {
+  shift: Shift | null;
+  /** Hours to start from instead of the shift's own (a block dragged in the calendar). */
+  proposed?: { start: string; end: string } | null;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const [form] = Form.useForm<{ start: string; end: string; onBookings?: 'move' | 'cancel_with_notice'; reason?: string }>();
@@ -21,8 +32,8 @@ export function EditShiftTimesModal({ shift, onClose, onSaved }: { shift: Shift 
   useEffect(() => {
     setAffected(0);
     setError(null);
-    if (shift) form.setFieldsValue({ start: shift.start.slice(11, 16), end: shift.end.slice(11, 16), onBookings: 'move', reason: '' });
-  }, [shift, form, setError]);
+    if (shift) form.setFieldsValue({ start: proposed?.start ?? shift.start.slice(11, 16), end: proposed?.end ?? shift.end.slice(11, 16), onBookings: 'move', reason: '' });
+  }, [shift, proposed, form, setError]);
 
   const submit = async () => {
     if (!shift) return;

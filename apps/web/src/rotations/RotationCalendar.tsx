@@ -67,11 +67,28 @@ function EntryDetails({ e, orgName, onCancel, onEditTimes }: { e: CalendarEntry;
   );
 }
 
-function EntryBlock({ e, orgName, style, onCancel, onEditTimes }: { e: CalendarEntry; orgName: Map<string, string>; style?: React.CSSProperties; onCancel: (c: ShiftCancellation) => void; onEditTimes: (s: Shift) => void }) {
+function EntryBlock({
+  e,
+  orgName,
+  style,
+  onCancel,
+  onEditTimes,
+  onMoveStart,
+}: {
+  e: CalendarEntry;
+  orgName: Map<string, string>;
+  style?: React.CSSProperties;
+  onCancel: (c: ShiftCancellation) => void;
+  onEditTimes: (s: Shift) => void;
+  /** Week view: a press that may become a drag to other hours; returns whether the press ended as a move. */
+  onMoveStart?: (e: CalendarEntry, clientY: number) => () => boolean;
+}) {
   const { t } = useI18n();
   const full = e.occurrence.booked >= e.occurrence.seats;
   // The details close when one of their actions opens its dialog (they would cover it).
   const [open, setOpen] = useState(false);
+  // Set on press: says, when the click comes, whether the press was a move (no details then).
+  const moved = useRef<(() => boolean) | null>(null);
   const closing =
     <T,>(action: (x: T) => void) =>
     (x: T) => {
@@ -79,11 +96,22 @@ function EntryBlock({ e, orgName, style, onCancel, onEditTimes }: { e: CalendarE
       action(x);
     };
   return (
-    <Popover open={open} onOpenChange={setOpen} content={<EntryDetails e={e} orgName={orgName} onCancel={closing(onCancel)} onEditTimes={closing(onEditTimes)} />} trigger="click">
+    <Popover
+      open={open}
+      onOpenChange={(next) => {
+        if (next && moved.current?.()) return;
+        setOpen(next);
+      }}
+      content={<EntryDetails e={e} orgName={orgName} onCancel={closing(onCancel)} onEditTimes={closing(onEditTimes)} />}
+      trigger="click"
+    >
       <div
         data-testid="calendar-entry"
         data-date={e.date}
-        onMouseDown={(ev) => ev.stopPropagation()}
+        onMouseDown={(ev) => {
+          ev.stopPropagation();
+          if (onMoveStart && ev.button === 0) moved.current = onMoveStart(e, ev.clientY);
+        }}
         style={{
           background: MODE_COLOR[e.shift.mode],
           opacity: e.occurrence.status === 'scheduled' ? 1 : 0.4,
@@ -93,7 +121,7 @@ function EntryBlock({ e, orgName, style, onCancel, onEditTimes }: { e: CalendarE
           fontSize: 12,
           lineHeight: '16px',
           overflow: 'hidden',
-          cursor: 'pointer',
+          cursor: onMoveStart ? 'grab' : 'pointer',
           ...style,
         }}
       >
@@ -158,6 +186,35 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
     drag.current = null;
     setSelection(null);
     onCreate({ date: dayjs(day), startTime: hh(Math.min(from, to)), endTime: hh(Math.max(from, to) + 1) });
+  };
+
+  // Drag a shift's block up or down (week view) to propose other hours for every session: the
+  // hours dialog opens with them, and the change goes through it (bookings question included).
+  const [moving, setMoving] = useState<{ shiftId: string; offset: number } | null>(null);
+  const [proposed, setProposed] = useState<{ start: string; end: string } | null>(null);
+  const startMove = (e: CalendarEntry, clientY: number) => {
+    let offset = 0;
+    const limit = { up: FIRST_HOUR * 60 - e.startMin, down: LAST_HOUR * 60 - e.endMin };
+    const onMove = (ev: MouseEvent) => {
+      const minutes = Math.round((((ev.clientY - clientY) / HOUR_PX) * 60) / 15) * 15;
+      offset = Math.max(limit.up, Math.min(limit.down, minutes));
+      setMoving({ shiftId: e.shift.id, offset });
+    };
+    const onUp = () => {
+      window.removeEventListener('mousemove', onMove);
+      window.removeEventListener('mouseup', onUp);
+      setMoving(null);
+      if (!offset) return;
+      const at = (local: string) => {
+        const m = minutesOf(local) + offset;
+        return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+      };
+      setProposed({ start: at(e.shift.start), end: at(e.shift.end) });
+      setEditing(e.shift);
+    };
+    window.addEventListener('mousemove', onMove);
+    window.addEventListener('mouseup', onUp);
+    return () => offset !== 0;
   };
 
   const title = view === 'week' ? `${first.format('YYYY-MM-DD')} ~ ${last.subtract(1, 'day').format('MM-DD')}` : anchor.format(t('rot.monthFormat'));
@@ -237,9 +294,21 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                   );
                 })}
                 {mine.map((e) => {
-                  const top = Math.max(0, ((e.startMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
-                  const bottom = Math.min((LAST_HOUR - FIRST_HOUR) * HOUR_PX, ((e.endMin - FIRST_HOUR * 60) / 60) * HOUR_PX);
-                  return <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2 }} onCancel={setCancelling} onEditTimes={setEditing} />;
+                  // Every session of the shift being dragged moves with it.
+                  const dragged = moving?.shiftId === e.shift.id ? moving.offset : 0;
+                  const top = Math.max(0, ((e.startMin + dragged - FIRST_HOUR * 60) / 60) * HOUR_PX);
+                  const bottom = Math.min((LAST_HOUR - FIRST_HOUR) * HOUR_PX, ((e.endMin + dragged - FIRST_HOUR * 60) / 60) * HOUR_PX);
+                  return (
+                    <EntryBlock
+                      key={e.occurrence.id}
+                      e={e}
+                      orgName={orgName}
+                      style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2, ...(dragged ? { opacity: 0.7, boxShadow: '0 2px 8px rgba(0,0,0,0.3)', zIndex: 2 } : {}) }}
+                      onCancel={setCancelling}
+                      onEditTimes={setEditing}
+                      onMoveStart={startMove}
+                    />
+                  );
                 })}
               </div>
             );
@@ -279,7 +348,18 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
       <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
         {view === 'week' ? t('rot.dragHint') : t('rot.dblClickHint')} · {t('rot.entriesShown', { n: entries.length })}
       </Typography.Paragraph>
-      <EditShiftTimesModal shift={editing} onClose={() => setEditing(null)} onSaved={changed} />
+      <EditShiftTimesModal
+        shift={editing}
+        proposed={proposed}
+        onClose={() => {
+          setEditing(null);
+          setProposed(null);
+        }}
+        onSaved={() => {
+          setProposed(null);
+          changed();
+        }}
+      />
       <CancelShiftModal target={cancelling} onClose={() => setCancelling(null)} onCancelled={changed} />
     </Card>
   );
