@@ -220,10 +220,10 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   private async commitBatch(batch: Waiter[]): Promise<void> {
     let outcomes: IngestOutcome[] = [];
     let published: string[] = [];
-    // Staged files whose bytes were stored already: settled once the rows are committed.
+    // The new rows' staged files: moved into place by publish, or (bytes already stored) settled
+    // once the rows are committed. Every other staged file of the batch is discarded.
+    let fresh: PendingInstance['staged'][] = [];
     let existing: PendingInstance['staged'][] = [];
-    // Staged files publish() moved: nothing left to discard for them.
-    const settled = new Set<PendingInstance['staged']>();
     try {
       await this.index.db.transaction(async (m) => {
         published = [];
@@ -238,17 +238,16 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
           return { ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid };
         });
         // New rows' files move to their content address (identical bytes may already be there).
-        const fresh = new Map<string, PendingInstance>();
-        results.forEach((r, i) => {
-          if (r.ok && !r.duplicate) fresh.set(batch[i].pending.staged.sha256, batch[i].pending);
-        });
         // (On a digest thread, directories synced too; on failure none of them is left.)
-        const staged = [...fresh.values()].map((p) => p.staged);
-        const moved = await this.digests.publish(staged);
+        const inserted = batch.filter((_, i) => {
+          const r = results[i];
+          return r.ok && !r.duplicate;
+        });
+        fresh = [...new Map(inserted.map((w) => [w.pending.staged.sha256, w.pending.staged])).values()];
+        const moved = await this.digests.publish(fresh);
         published = moved.created;
         const already = new Set(moved.existing);
-        existing = staged.filter((f) => already.has(f.sha256));
-        for (const f of staged) if (!already.has(f.sha256)) settled.add(f);
+        existing = fresh.filter((f) => already.has(f.sha256));
         // One audit event per uploader, door and organization in this transaction, naming every
         // study and instance it stored (the resource is the study when there is one, as usual).
         const stored = new Map<string, { studies: Map<string, string[]>; via: string; organizationId: string; actor: IngestContext['actor'] }>();
@@ -286,9 +285,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const w of batch) w.reject(e);
       return;
     }
-    const kept = new Set(existing);
     await this.store.settle(existing).catch((e) => this.logger.error(`settling stored files after a commit failed: ${e instanceof Error ? e.stack : String(e)}`));
-    await Promise.all(batch.filter((w) => !settled.has(w.pending.staged) && !kept.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
+    const kept = new Set(fresh);
+    await Promise.all(batch.filter((w) => !kept.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
     batch.forEach((w, i) => w.resolve(outcomes[i]));
   }
 
