@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import { schedulingApi, type RotationPlan } from '../api/scheduling';
 import type { Organization } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
-import { errorMessage } from '../shell/States';
+import { useSubmit } from '../shell/useSubmit';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
 
 interface Values {
@@ -22,22 +22,17 @@ export function PlannerPanel({ organizations, onAccepted }: { organizations: Org
   const terms = useDirectoryTerms();
   const [form] = Form.useForm<Values>();
   const [plan, setPlan] = useState<RotationPlan | null>(null);
-  const [busy, setBusy] = useState<'propose' | 'accept' | 'discard' | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // One submit at a time (useSubmit); `acting` says which of the three buttons shows it.
+  const { busy: submitting, error, run } = useSubmit();
+  const [acting, setActing] = useState<'propose' | 'accept' | 'discard' | null>(null);
+  const busy = submitting ? acting : null;
   const orgName = useMemo(() => new Map(organizations.map((o) => [o.id, o.name])), [organizations]);
   const towns = organizations.filter((o) => o.level === 'township_health_centre').map((o) => ({ value: o.id, label: o.name }));
   const specialties = Object.entries(terms?.specialties ?? {}).map(([value]) => ({ value, label: specialtyLabel(value, terms, lang) ?? value }));
 
-  const act = async (kind: 'propose' | 'accept' | 'discard', f: () => Promise<void>) => {
-    setBusy(kind);
-    setError(null);
-    try {
-      await f();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(null);
-    }
+  const act = (kind: 'propose' | 'accept' | 'discard', f: () => Promise<void>) => {
+    setActing(kind);
+    return run(f);
   };
   const propose = () =>
     act('propose', async () => {
