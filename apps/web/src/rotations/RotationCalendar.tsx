@@ -27,7 +27,9 @@ const MODE_COLOR = { remote_block: '#1f6feb', on_site_visit: '#d46b08' } as cons
 
 const minutesOf = (local: string) => Number(local.slice(11, 13)) * 60 + Number(local.slice(14, 16));
 const mondayOf = (d: Dayjs) => d.subtract((d.day() + 6) % 7, 'day').startOf('day');
-const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+/** Minutes since midnight as HH:MM. */
+const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+const hh = (h: number) => clock(h * 60);
 
 function EntryDetails({ e, orgName, onCancel, onEditTimes }: { e: CalendarEntry; orgName: Map<string, string>; onCancel: (c: ShiftCancellation) => void; onEditTimes: (s: Shift) => void }) {
   const { t, lang } = useI18n();
@@ -143,7 +145,8 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   const [anchor, setAnchor] = useState(() => dayjs());
   const orgName = useMemo(() => new Map(organizations.map((o) => [o.id, o.name])), [organizations]);
   const [cancelling, setCancelling] = useState<ShiftCancellation | null>(null);
-  const [editing, setEditing] = useState<Shift | null>(null);
+  // The shift whose hours are being changed, and the hours a drag proposed for it.
+  const [editing, setEditing] = useState<{ shift: Shift; proposed?: { start: string; end: string } } | null>(null);
   const [first, last] = useMemo(() => {
     if (view === 'week') {
       const m = mondayOf(anchor);
@@ -154,6 +157,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   }, [view, anchor]);
   // A day of margin each side: occurrences are placed by their local (Asia/Shanghai) date, not the browser's.
   const shifts = useApiData(() => schedulingApi.listShifts({ from: first.subtract(1, 'day').toISOString(), to: last.add(1, 'day').toISOString() }), [first.valueOf(), last.valueOf(), reloadKey]);
+  const editTimes = (shift: Shift) => setEditing({ shift });
   /** A shift dialog saved: close it and show the calendar as it now stands. */
   const changed = () => {
     setEditing(null);
@@ -191,7 +195,6 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   // Drag a shift's block up or down (week view) to propose other hours for every session: the
   // hours dialog opens with them, and the change goes through it (bookings question included).
   const [moving, setMoving] = useState<{ shiftId: string; offset: number } | null>(null);
-  const [proposed, setProposed] = useState<{ start: string; end: string } | null>(null);
   const startMove = (e: CalendarEntry, clientY: number) => {
     let offset = 0;
     const limit = { up: FIRST_HOUR * 60 - e.startMin, down: LAST_HOUR * 60 - e.endMin };
@@ -204,13 +207,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
       window.removeEventListener('mousemove', onMove);
       window.removeEventListener('mouseup', onUp);
       setMoving(null);
-      if (!offset) return;
-      const at = (local: string) => {
-        const m = minutesOf(local) + offset;
-        return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-      };
-      setProposed({ start: at(e.shift.start), end: at(e.shift.end) });
-      setEditing(e.shift);
+      if (offset) setEditing({ shift: e.shift, proposed: { start: clock(minutesOf(e.shift.start) + offset), end: clock(minutesOf(e.shift.end) + offset) } });
     };
     window.addEventListener('mousemove', onMove);
     window.addEventListener('mouseup', onUp);
@@ -305,7 +302,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                       orgName={orgName}
                       style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2, ...(dragged ? { opacity: 0.7, boxShadow: '0 2px 8px rgba(0,0,0,0.3)', zIndex: 2 } : {}) }}
                       onCancel={setCancelling}
-                      onEditTimes={setEditing}
+                      onEditTimes={editTimes}
                       onMoveStart={startMove}
                     />
                   );
@@ -336,7 +333,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 <div style={{ fontWeight: key === today ? 700 : 400, color: key === today ? '#1f6feb' : undefined }}>{d.date()}</div>
                 <div style={{ display: 'grid', gap: 2 }}>
                   {mine.slice(0, 3).map((e) => (
-                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancel={setCancelling} onEditTimes={setEditing} />
+                    <EntryBlock key={e.occurrence.id} e={e} orgName={orgName} onCancel={setCancelling} onEditTimes={editTimes} />
                   ))}
                   {mine.length > 3 ? <Typography.Text type="secondary">{t('rot.more', { n: mine.length - 3 })}</Typography.Text> : null}
                 </div>
@@ -348,18 +345,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
       <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
         {view === 'week' ? t('rot.dragHint') : t('rot.dblClickHint')} · {t('rot.entriesShown', { n: entries.length })}
       </Typography.Paragraph>
-      <EditShiftTimesModal
-        shift={editing}
-        proposed={proposed}
-        onClose={() => {
-          setEditing(null);
-          setProposed(null);
-        }}
-        onSaved={() => {
-          setProposed(null);
-          changed();
-        }}
-      />
+      <EditShiftTimesModal shift={editing?.shift ?? null} proposed={editing?.proposed} onClose={() => setEditing(null)} onSaved={changed} />
       <CancelShiftModal target={cancelling} onClose={() => setCancelling(null)} onCancelled={changed} />
     </Card>
   );
