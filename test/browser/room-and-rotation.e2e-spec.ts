@@ -193,24 +193,27 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('rotation-calendar').waitFor();
     await hub.getByTestId('new-shift').click();
     const form = hub.getByTestId('shift-form');
-    // Pick demo-specialist (a radiologist) by name: the first option may still be from the unfiltered list.
+    // A searchable select's option is picked once the search has filtered the list (the list
+    // re-renders when the results come; under load a click then landed on nothing), and is
+    // chosen when it shows in the form (the option list lives outside it); else picked again.
+    const choose = async (label: string, typed: string, option: string, filtered: (text: string) => boolean) =>
+      waitFor(
+        async () => {
+          if ((await form.getByText(option).count()) > 0) return true;
+          await form.getByLabel(label).fill(typed);
+          const options = hub.locator('.ant-select-dropdown:visible .ant-select-item-option');
+          await waitFor(() => options.allTextContents(), (texts) => texts.length > 0 && texts.every(filtered), `${label} options filtered by "${typed}"`, 10_000);
+          await options.filter({ hasText: option }).first().click();
+          await hub.waitForTimeout(300);
+          return (await form.getByText(option).count()) > 0;
+        },
+        (chosen) => chosen,
+        `${label} chosen`,
+      );
+    // demo-specialist (a radiologist), found by username, shown by name.
     const { displayName, id: specialistId } = await call<{ displayName: string; id: string }>('specialist', 'GET', '/api/me');
-    await form.getByLabel('专家').fill('demo-specialist');
-    await hub.locator('.ant-select-item-option', { hasText: displayName }).first().click();
-    // Chosen when its tag shows in the form (the option list lives outside it). Once, on a loaded
-    // machine, the click landed while the list was re-rendering for the search and chose nothing
-    // (the save then stopped at the required field): choose again if it did not take.
-    await waitFor(
-      async () => {
-        if ((await form.getByText('青山县石桥镇卫生院').count()) > 0) return true;
-        await form.getByLabel('服务机构').fill('石桥');
-        await hub.locator('.ant-select-item-option', { hasText: '青山县石桥镇卫生院' }).click();
-        await hub.waitForTimeout(300);
-        return (await form.getByText('青山县石桥镇卫生院').count()) > 0;
-      },
-      (chosen) => chosen,
-      'served organization chosen',
-    );
+    await choose('专家', 'demo-specialist', displayName, (text) => text.includes(displayName));
+    await choose('服务机构', '石桥', '青山县石桥镇卫生院', (text) => text.includes('石桥'));
     await hub.keyboard.press('Escape');
     // Weekly on the default day (tomorrow's weekday), 6 times, 09:00-12:00, 30-minute slots.
     await form.getByLabel('重复次数').fill('6');
