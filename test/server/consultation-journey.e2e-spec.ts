@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CallEvents } from '@huizhen/call-events';
 import { verifyRoomToken } from '@huizhen/room-token';
 import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
 import { as } from '../../apps/api/src/consultations/consultation.test-support';
 import { get, stow } from '../imaging/support/dicomweb-client';
+import { RawSignalingClient } from '../media/support/media-harness';
 
 const CT = join('/usr/lib/python3/dist-packages/pydicom/data/test_files', 'CT_small.dcm');
 
@@ -66,5 +68,55 @@ describe('consultation + imaging + media in one server', () => {
     expect(verifyRoomToken(guest.body.token, secret)).toMatchObject({ room: id, role: 'township_doctor', sub: f.user.townDoctorA.id });
     await as(server.url, token.countyRadiologistB).post(`/api/consultations/${id}/room-token`).expect(403);
     await as(server.url, null).post(`/api/consultations/${id}/room-token`).expect(401);
+
+    // The call, as the media node reports it: the radiologist opens the room, admits the township
+    // doctor, the doctor drops out and comes back, and the radiologist ends the room.
+    const calls = server.app.get(CallEvents);
+    const radiologist = await RawSignalingClient.connect(server.url, { token: host.body.token });
+    const township = await RawSignalingClient.connect(server.url, { token: guest.body.token });
+    try {
+      await radiologist.ok('join', { room: id });
+      const waiting = await township.ok('join', { room: id });
+      expect(waiting.status).toBe('waiting');
+      await radiologist.ok('admit', { peerId: waiting.peerId });
+      await township.next('admitted');
+      await calls.drained();
+      const during = (await as(server.url, token.townDoctorA).get(`/api/consultations/${id}`).expect(200)).body.calls;
+      expect(during).toHaveLength(1);
+      expect(during[0]).toMatchObject({ endedAt: null, ending: 'in_progress' });
+      expect(during[0].participants.map((p: { displayName: string; role: string; present: boolean }) => [p.displayName, p.role, p.present])).toEqual([
+        ['countyRadiologistA', 'host', true],
+        ['townDoctorA', 'township_doctor', true],
+      ]);
+      await township.ok('leave');
+      const again = await as(server.url, token.townDoctorA).post(`/api/consultations/${id}/room-token`).expect(200);
+      const back = await RawSignalingClient.connect(server.url, { token: again.body.token });
+      try {
+        // Admitted once, admitted again without waiting.
+        expect((await back.ok('join', { room: id })).status).toBe('admitted');
+        await radiologist.ok('endRoom');
+      } finally {
+        back.close();
+      }
+    } finally {
+      radiologist.close();
+      township.close();
+    }
+    await calls.drained();
+    const detail = (await as(server.url, token.countyRadiologistA).get(`/api/consultations/${id}`).expect(200)).body;
+    expect(detail.calls).toHaveLength(1);
+    const [call] = detail.calls;
+    expect(call).toMatchObject({ ending: 'ended_by_host', endedBy: f.user.countyRadiologistA.id });
+    expect(Date.parse(call.endedAt)).toBeGreaterThanOrEqual(Date.parse(call.startedAt));
+    expect(call.participants).toHaveLength(2);
+    for (const p of call.participants) {
+      expect(p.present).toBe(false);
+      expect(p.lastLeftAt).toBe(call.endedAt);
+      expect(p.seconds).toBeLessThanOrEqual(call.seconds);
+    }
+    const stored = await schema.query(`SELECT kind, practitioner_id FROM consultation_call_event WHERE consultation_id = $1 ORDER BY occurred_at, id`, [id]);
+    expect(stored.map((r: { kind: string }) => r.kind)).toEqual(['joined', 'joined', 'left', 'joined', 'ended']);
+    // Someone who may not see the consultation sees no call record either.
+    await as(server.url, token.countyRadiologistB).get(`/api/consultations/${id}`).expect(403);
   });
 });

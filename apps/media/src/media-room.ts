@@ -39,6 +39,8 @@ export interface RoomContext {
   onEmpty: (room: Room) => void;
   /** Counts consumers created/closed (metrics). */
   onConsumers?: (delta: number) => void;
+  /** An admitted peer left the call (hung up, its grace period ran out, or was replaced by a fresh join). */
+  onPeerLeft?: (room: Room, peer: Peer) => void;
 }
 
 /** One router of a room on one worker. A room spreads over several when it outgrows one worker. */
@@ -464,6 +466,7 @@ export class Room {
       peer.place = null;
     }
     this.peers.delete(peer.id);
+    if (peer.admitted) this.ctx.onPeerLeft?.(this, peer);
     if (peer.admitted) this.broadcast('peerLeft', { peerId: peer.id });
     else for (const h of this.hosts()) h.notify('peerLeft', { peerId: peer.id });
     if (this.peers.size === 0) this.ctx.onEmpty(this);

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import os from 'node:os';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { CallEvents } from '@huizhen/call-events';
 import { HealthRegistry } from '@huizhen/observability';
 import { RoomTokenError, type VerifiedRoomToken, verifyRoomToken } from '@huizhen/room-token';
 import {
@@ -41,6 +42,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly health: HealthRegistry,
+    private readonly calls: CallEvents,
   ) {
     const log = (level: 'info' | 'warn' | 'error', msg: string, details?: Record<string, unknown>) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details });
     this.pool = new MediaWorkerPool({
@@ -77,7 +79,13 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
    */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    for (const room of this.rooms.values()) for (const p of room.peers.values()) p.notify('rejoin', { reason: 'server_shutdown' });
+    for (const room of this.rooms.values()) {
+      for (const p of room.peers.values()) {
+        p.notify('rejoin', { reason: 'server_shutdown' });
+        // Their call continues elsewhere (a rejoin there is a new "joined"); here it ends.
+        if (p.admitted) this.calls.publish({ kind: 'left', room: room.id, practitionerId: p.claims.sub, role: p.role });
+      }
+    }
   }
 
   /** Part 2 (sockets closed): rooms and workers go. */
@@ -179,6 +187,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
           if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
         },
         onConsumers: (d) => (this.consumers += d),
+        onPeerLeft: (r, p) => this.calls.publish({ kind: 'left', room: r.id, practitionerId: p.claims.sub, role: p.role }),
       });
       this.rooms.set(id, room);
     }
@@ -248,6 +257,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     peer.admitted = true;
     room.admittedPractitioners.add(peer.claims.sub);
     await room.place(peer);
+    this.calls.publish({ kind: 'joined', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
     if (notify) {
       peer.notify('admitted', {
         rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown>,
@@ -339,6 +349,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       this.forgetOldEndings();
       const channels = [...room.peers.values()].map((p) => p.channel).filter((c): c is MediaSession['channel'] => !!c && c !== s.channel);
       for (const p of room.peers.values()) p.notify('roomEnded', { by: peer.id });
+      this.calls.publish({ kind: 'ended', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
       room.close();
       this.rooms.delete(room.id);
       s.peer = null;

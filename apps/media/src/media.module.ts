@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CallEventsModule } from '@huizhen/call-events';
 import { MediaGateway } from './media.gateway';
 import { MediaRoomsService } from './media-rooms.service';
 
@@ -8,6 +9,7 @@ import { MediaRoomsService } from './media-rooms.service';
  * Mounted by apps/server (single process) and apps/media (standalone media node).
  */
 @Module({
+  imports: [CallEventsModule],
   providers: [MediaRoomsService, MediaGateway],
   exports: [MediaRoomsService],
 })

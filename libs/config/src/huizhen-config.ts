@@ -18,6 +18,8 @@ export interface HuizhenConfig {
   databasePoolSize: number;
   embeddedDatabasePort: number;
   redisUrl: string | null;
+  /** With REDIS_URL: the Redis stream that carries media rooms' call events to the api. */
+  callEventsStream: string;
   logLevel: LogLevel;
   corsOrigins: string[] | '*';
   jwtSecret: string;
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     databasePoolSize: r.int('DATABASE_POOL_SIZE', databaseUrl ? 10 : 1, 1, 200),
     embeddedDatabasePort: r.int('EMBEDDED_DATABASE_PORT', 0, 0, 65535),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    callEventsStream: r.string('CALL_EVENTS_STREAM', 'huizhen:call-events'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
     corsOrigins,
     jwtSecret: jwtSecret ?? '',

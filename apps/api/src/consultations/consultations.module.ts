@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { CallEventsModule } from '@huizhen/call-events';
 import { PatientsModule } from '../patients/patients.module';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
+import { ConsultationCalls } from './consultation-calls';
 import { ConsultationAttachmentsService } from './consultation-attachments.service';
 import { ConsultationReportService } from './consultation-report.service';
 import { ConsultationRouting } from './consultation-routing';
@@ -10,9 +12,9 @@ import { ConsultationsController } from './consultations.controller';
 import { ConsultationsService } from './consultations.service';
 import { DeadlineSweeper } from './deadline-sweeper';
 
-/** Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports. */
+/** Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports, the video record. */
 @Module({
-  imports: [PatientsModule],
+  imports: [PatientsModule, CallEventsModule],
   controllers: [ConsultationsController],
   providers: [
     // One clock object per app, so a test can steer the time of the app it started.
@@ -23,6 +25,7 @@ import { DeadlineSweeper } from './deadline-sweeper';
     ConsultationThreadService,
     ConsultationAttachmentsService,
     ConsultationReportService,
+    ConsultationCalls,
     DeadlineSweeper,
   ],
   exports: [ConsultationsService, ConsultationSlotBookings, ConsultationReportService, ConsultationRouting, CONSULTATION_CLOCK],

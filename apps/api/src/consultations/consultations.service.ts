@@ -8,6 +8,7 @@ import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { PatientsService } from '../patients/patients.service';
+import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { TRANSITIONS, checkTransition, legalTransitions, type Transition, type TransitionRule } from './consultation-lifecycle';
 import { consultationClaimSeconds, consultationTransitions, consultationTurnaroundSeconds } from './consultation-metrics';
@@ -137,6 +138,7 @@ export class ConsultationsService {
     private readonly patients: PatientsService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
+    private readonly calls: ConsultationCalls,
   ) {}
 
   now(): Date {
@@ -535,6 +537,7 @@ export class ConsultationsService {
          FROM consultation_status_history WHERE consultation_id = $1 ORDER BY id`,
       [id],
     );
+    const calls = await this.calls.callsOf(id, this.now());
     await this.audit.record({ action: 'consultation.read', actor, resourceType: 'consultation', resourceId: id, details: { patientId: c.patient_id } });
     return {
       ...this.summary(c),
@@ -548,6 +551,7 @@ export class ConsultationsService {
       participants,
       attachments,
       statusHistory: history,
+      calls,
       allowedTransitions: legalTransitions(c.status, c.mode),
       myParticipation: people.find((p) => p.practitionerId === actor.id)?.role ?? null,
     };

@@ -8,6 +8,7 @@ import { AuditSealing1764500000000 } from './1764500000000-audit-sealing';
 import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-order';
 import { ImagingIdentityKeys1764700000000 } from './1764700000000-imaging-identity-keys';
 import { ImagingMetadataJson1764800000000 } from './1764800000000-imaging-metadata-json';
+import { ConsultationCalls1764900000000 } from './1764900000000-consultation-calls';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ImagingStudyOrder1764610000000,
   ImagingIdentityKeys1764700000000,
   ImagingMetadataJson1764800000000,
+  ConsultationCalls1764900000000,
 ];

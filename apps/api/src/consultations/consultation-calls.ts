@@ -1,0 +1,172 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { type CallEvent, CallEvents } from '@huizhen/call-events';
+import { prepared } from '@huizhen/database';
+import { EventsService } from '../events/events.service';
+
+/** One stored call event, as read back for a consultation. */
+export interface StoredCallEvent {
+  kind: CallEvent['kind'];
+  practitionerId: string;
+  displayName: string;
+  role: CallEvent['role'];
+  at: Date;
+}
+
+export interface CallParticipant {
+  practitionerId: string;
+  displayName: string;
+  role: CallEvent['role'];
+  firstJoinedAt: string;
+  /** When they last left; null while still in the call. */
+  lastLeftAt: string | null;
+  /** Time in the call, summed over every stretch (a reconnect that became a new join counts once). */
+  seconds: number;
+  present: boolean;
+}
+
+export interface CallRecord {
+  startedAt: string;
+  /** null while the call goes on. */
+  endedAt: string | null;
+  /** How it ended: everyone left, the host ended the room, still going, or the media node went silent. */
+  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'unknown';
+  endedBy: string | null;
+  seconds: number;
+  participants: CallParticipant[];
+}
+
+/** No room token lives longer: a call silent for this long ended without the media node saying so. */
+const SILENT_CALL_MS = 24 * 3600 * 1000;
+
+/**
+ * Calls from the room's events in order: a call starts with the first join into an empty room
+ * and ends when the last one present leaves or the host ends the room. Events that do not fit
+ * (a leave without a join, a second join of someone present) are ignored.
+ */
+export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] {
+  const calls: CallRecord[] = [];
+  let call: { record: CallRecord; people: Map<string, CallParticipant>; since: Map<string, Date>; started: Date; last: Date } | null = null;
+  const close = (at: Date, ending: CallRecord['ending'], by: string | null) => {
+    if (!call) return;
+    for (const [id, since] of call.since) {
+      const p = call.people.get(id)!;
+      p.seconds += (at.getTime() - since.getTime()) / 1000;
+      p.lastLeftAt = at.toISOString();
+    }
+    call.since.clear();
+    Object.assign(call.record, { endedAt: at.toISOString(), ending, endedBy: by, seconds: (at.getTime() - call.started.getTime()) / 1000 });
+    call = null;
+  };
+  for (const e of events) {
+    if (call && e.at.getTime() - call.last.getTime() > SILENT_CALL_MS) close(call.last, 'unknown', null);
+    if (e.kind === 'joined') {
+      if (!call) {
+        const record: CallRecord = { startedAt: e.at.toISOString(), endedAt: null, ending: 'in_progress', endedBy: null, seconds: 0, participants: [] };
+        calls.push(record);
+        call = { record, people: new Map(), since: new Map(), started: e.at, last: e.at };
+      }
+      call.last = e.at;
+      if (call.since.has(e.practitionerId)) continue;
+      call.since.set(e.practitionerId, e.at);
+      let p = call.people.get(e.practitionerId);
+      if (!p) {
+        p = { practitionerId: e.practitionerId, displayName: e.displayName, role: e.role, firstJoinedAt: e.at.toISOString(), lastLeftAt: null, seconds: 0, present: false };
+        call.people.set(e.practitionerId, p);
+        call.record.participants.push(p);
+      }
+      p.lastLeftAt = null;
+    } else if (e.kind === 'left') {
+      const since = call?.since.get(e.practitionerId);
+      if (!call || !since) continue;
+      call.last = e.at;
+      const p = call.people.get(e.practitionerId)!;
+      p.seconds += (e.at.getTime() - since.getTime()) / 1000;
+      p.lastLeftAt = e.at.toISOString();
+      call.since.delete(e.practitionerId);
+      if (!call.since.size) close(e.at, 'everyone_left', null);
+    } else if (call) {
+      close(e.at, 'ended_by_host', e.practitionerId);
+    }
+  }
+  const open = call as typeof call | null;
+  if (open) {
+    if (now.getTime() - open.last.getTime() > SILENT_CALL_MS) {
+      close(open.last, 'unknown', null);
+    } else {
+      for (const [id, since] of open.since) {
+        const p = open.people.get(id)!;
+        p.present = true;
+        p.seconds += Math.max(0, now.getTime() - since.getTime()) / 1000;
+      }
+      open.record.seconds = Math.max(0, now.getTime() - open.started.getTime()) / 1000;
+    }
+  }
+  for (const c of calls) {
+    c.seconds = Math.round(c.seconds);
+    for (const p of c.participants) p.seconds = Math.round(p.seconds);
+  }
+  return calls;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The video record of consultations: call events from the media nodes (CallEvents) stored per
+ * consultation, and read back as calls. Rooms that are no consultation of this database, and
+ * subjects that are no practitioner, are not recorded.
+ */
+@Injectable()
+export class ConsultationCalls implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ConsultationCalls');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly callEvents: CallEvents,
+    private readonly events: EventsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.callEvents.consume((batch) => this.record(batch));
+  }
+
+  /** Stores events (each once); returns how many were new. */
+  async record(events: CallEvent[]): Promise<number> {
+    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && ['joined', 'left', 'ended'].includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
+    if (!valid.length) return 0;
+    const rows: { id: string; org: string; n: number; people: string[] }[] = await this.db.query(
+      // In the order given (a media node's order), so events of the same millisecond read back in it.
+      prepared(`WITH e AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, kind text, room uuid, "practitionerId" uuid, role text, at timestamptz, node text)) WITH ORDINALITY AS v(id, kind, room, "practitionerId", role, at, node, n)),
+             ins AS (INSERT INTO consultation_call_event (event_id, consultation_id, kind, practitioner_id, room_role, occurred_at, media_node)
+               SELECT e.id, e.room, e.kind, e."practitionerId", left(coalesce(e.role, ''), 40), e.at, left(coalesce(e.node, ''), 200)
+                 FROM e JOIN consultation_request c ON c.id = e.room JOIN practitioner p ON p.id = e."practitionerId"
+                ORDER BY e.n
+               ON CONFLICT (event_id) DO NOTHING RETURNING consultation_id)
+             SELECT c.id, c.requesting_organization_id AS org, (SELECT count(*)::int FROM ins i WHERE i.consultation_id = c.id) AS n,
+                    ARRAY(SELECT practitioner_id FROM consultation_participant cp WHERE cp.consultation_id = c.id AND cp.active) AS people
+               FROM consultation_request c WHERE c.id IN (SELECT consultation_id FROM ins)`),
+      [JSON.stringify(valid)],
+    );
+    // Open consultation pages refresh their video record.
+    for (const r of rows) {
+      const event = { type: 'consultation.call', data: { consultationId: r.id } };
+      this.events.toUsers(r.people, event);
+      this.events.toOrganizations([r.org], event);
+    }
+    const n = rows.reduce((sum, r) => sum + r.n, 0);
+    if (n < valid.length) this.logger.debug({ msg: 'call events not recorded (redelivered, or no such consultation or practitioner)', received: events.length, recorded: n });
+    return n;
+  }
+
+  /** A consultation's calls, oldest first. The caller has checked that the reader may see the consultation. */
+  async callsOf(consultationId: string, now: Date): Promise<CallRecord[]> {
+    const rows: { kind: CallEvent['kind']; practitionerId: string; displayName: string; role: CallEvent['role']; at: Date }[] = await this.db.query(
+      prepared(`SELECT e.kind, e.practitioner_id AS "practitionerId", p.display_name AS "displayName", e.room_role AS role, e.occurred_at AS at
+         FROM consultation_call_event e JOIN practitioner p ON p.id = e.practitioner_id
+        WHERE e.consultation_id = $1 ORDER BY e.occurred_at, e.id`),
+      [consultationId],
+    );
+    return callRecords(rows, now);
+  }
+}

@@ -1,0 +1,141 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { createClient } from 'redis';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import type { RoomRole } from '@huizhen/room-token';
+
+/** What happened in a consultation's live room, as the media node saw it. */
+export type CallEventKind = 'joined' | 'left' | 'ended';
+
+export interface CallEvent {
+  /** Unique per event: a redelivered event is recorded once. */
+  id: string;
+  kind: CallEventKind;
+  /** The media room: a consultation id for rooms the api issued tokens for. */
+  room: string;
+  /** The room token's subject: who joined or left (for `ended`, the host who ended the room). */
+  practitionerId: string;
+  /** The room role the token gave (host, township_doctor, guest_specialist...). */
+  role: RoomRole;
+  /** ISO time on the media node. */
+  at: string;
+  /** The media node (host name and pid), for operators reading the record. */
+  node: string;
+}
+
+export type CallEventHandler = (events: CallEvent[]) => Promise<unknown>;
+
+const NODE = `${os.hostname()}:${process.pid}`;
+const CONSUMER_GROUP = 'api';
+const READ_BLOCK_MS = 2000;
+const READ_COUNT = 100;
+/** The stream keeps about this many events: enough for any api outage of hours, bounded. */
+const STREAM_MAX = 100_000;
+
+/**
+ * From media nodes to the api: who joined and left a consultation's room, and when the host
+ * ended it. With REDIS_URL, a Redis stream read by the api nodes as one consumer group (an event
+ * is handled by one api node, and again after a crash until acknowledged); without, in this
+ * process (the single-process server). Publishing never throws and never waits on the api.
+ */
+@Injectable()
+export class CallEvents implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('CallEvents');
+  private handler: CallEventHandler | null = null;
+  private local: Promise<unknown> = Promise.resolve();
+  private writer: ReturnType<typeof createClient> | null = null;
+  private reader: ReturnType<typeof createClient> | null = null;
+  private reading: Promise<void> | null = null;
+  private stopped = false;
+  private warnedUndelivered = false;
+  private readonly consumer = `${NODE}:${randomUUID().slice(0, 8)}`;
+
+  constructor(@Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig) {}
+
+  get stream(): string {
+    return this.config.callEventsStream;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.redisUrl) return;
+    this.writer = createClient({ url: this.config.redisUrl });
+    this.writer.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
+    await this.writer.connect();
+  }
+
+  /** Records an event of this media node. */
+  publish(e: Omit<CallEvent, 'id' | 'at' | 'node'> & { at?: Date }): void {
+    const event: CallEvent = { id: randomUUID(), kind: e.kind, room: e.room, practitionerId: e.practitionerId, role: e.role, at: (e.at ?? new Date()).toISOString(), node: NODE };
+    if (this.writer) {
+      this.writer
+        .xAdd(this.stream, '*', { event: JSON.stringify(event) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: STREAM_MAX } })
+        .catch((err: Error) => this.logger.error({ msg: 'a call event could not be sent', kind: event.kind, room: event.room, error: err.message }));
+      return;
+    }
+    if (!this.handler) {
+      if (!this.warnedUndelivered) this.logger.warn('call events have no recipient: set REDIS_URL on media and api nodes run apart');
+      this.warnedUndelivered = true;
+      return;
+    }
+    const handler = this.handler;
+    // In order, one batch at a time, as the stream reader does.
+    this.local = this.local.then(() => handler([event]).catch((err: Error) => this.logger.error({ msg: 'recording a call event failed', room: event.room, error: err.message })));
+  }
+
+  /** The api's recipient. Events are acknowledged only after `handler` resolved. */
+  async consume(handler: CallEventHandler): Promise<void> {
+    this.handler = handler;
+    if (!this.config.redisUrl || this.reading) return;
+    this.reader = createClient({ url: this.config.redisUrl });
+    this.reader.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
+    await this.reader.connect();
+    await this.reader.xGroupCreate(this.stream, CONSUMER_GROUP, '0', { MKSTREAM: true }).catch((e: Error) => {
+      if (!/BUSYGROUP/.test(e.message)) throw e;
+    });
+    this.reading = this.readLoop();
+  }
+
+  /** Resolves once every event published in this process so far has been handled (tests, shutdown). */
+  async drained(): Promise<void> {
+    await this.local;
+  }
+
+  private async readLoop(): Promise<void> {
+    // First what this consumer was given and did not acknowledge (none for a fresh name), then new events.
+    let from = '0';
+    while (!this.stopped && this.reader) {
+      try {
+        const reply = (await this.reader.xReadGroup(CONSUMER_GROUP, this.consumer, { key: this.stream, id: from }, { COUNT: READ_COUNT, BLOCK: READ_BLOCK_MS })) as { messages: { id: string; message: Record<string, string> }[] }[] | null;
+        const messages = reply?.[0]?.messages ?? [];
+        if (from === '0' && messages.length === 0) from = '>';
+        if (!messages.length || !this.handler) continue;
+        const events: CallEvent[] = [];
+        for (const m of messages) {
+          try {
+            events.push(JSON.parse(m.message.event) as CallEvent);
+          } catch {
+            this.logger.warn({ msg: 'dropped an unreadable call event', id: m.id });
+          }
+        }
+        await this.handler(events);
+        await this.reader.xAck(this.stream, CONSUMER_GROUP, messages.map((m) => m.id));
+      } catch (e) {
+        if (this.stopped) return;
+        this.logger.error({ msg: 'reading call events failed; retrying', error: e instanceof Error ? e.message : String(e) });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.local;
+    // A blocked read returns within READ_BLOCK_MS; closing the connection ends it at once.
+    const clients = [this.reader, this.writer].filter((c): c is NonNullable<typeof c> => !!c);
+    this.reader = null;
+    this.writer = null;
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.destroy())));
+    await this.reading?.catch(() => undefined);
+  }
+}

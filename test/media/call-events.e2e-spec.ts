@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Module } from '@nestjs/common';
+import { createClient } from 'redis';
+import { CallEvents, type CallEvent } from '@huizhen/call-events';
+import { PlatformModule } from '@huizhen/platform-http';
+import { signRoomToken } from '@huizhen/room-token';
+import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
+import { startApiForTest } from '../../apps/api/src/api.test-support';
+import { ConsultationCalls } from '../../apps/api/src/consultations/consultation-calls';
+import { as } from '../../apps/api/src/consultations/consultation.test-support';
+import { MediaModule } from '../../apps/media/src/media.module';
+import { RawSignalingClient } from './support/media-harness';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The compose layout: a media node and the api as separate apps, call events between them on a
+ * Redis stream. The media node reports a call while the api is down; the api records it when
+ * it comes up, once, and ignores rooms that are no consultation.
+ */
+describe('call events from a media node to the api through Redis', () => {
+  let schema: TestSchema;
+  let f: DirectoryFixture;
+  let api: Awaited<ReturnType<typeof startApiForTest>> | null = null;
+  let media: Awaited<ReturnType<typeof startTestApp>>;
+  let env: Record<string, string>;
+  let stream: string;
+  const redis = createClient({ url: REDIS_URL });
+
+  beforeAll(async () => {
+    schema = await TestSchema.create('callevents');
+    f = await seedDirectory(schema);
+    stream = `huizhen-test:${schema.name}:call-events`;
+    env = { REDIS_URL, CALL_EVENTS_STREAM: stream, CONSULT_SWEEP_INTERVAL_SECONDS: '0' };
+    await redis.connect();
+    media = await startTestApp(schema.env({ ...env, MEDIA_WORKERS: '1' }), (config) => {
+      @Module({ imports: [PlatformModule.forRoot({ config, database: false }), MediaModule] })
+      class MediaNodeUnderTest {}
+      return MediaNodeUnderTest;
+    });
+  });
+  afterAll(async () => {
+    await api?.app.close();
+    await media?.app.close();
+    await redis.del(stream).catch(() => undefined);
+    await redis.quit().catch(() => undefined);
+    await schema?.drop();
+  });
+
+  it('records a call the media node reported while the api was down, once', async () => {
+    // A live consultation, set up with the api up; then the api goes away.
+    api = await startApiForTest(schema, env);
+    const doctor = as(api.url, await loginAs(api.url, f.user.townDoctorA.username));
+    const radiologist = as(api.url, await loginAs(api.url, f.user.countyRadiologistA.username));
+    const patient = await doctor.post('/api/patients', { name: '赵小红', sex: 'female', birthDate: '1990-02-03' }).expect(201);
+    const { id } = (await doctor.post('/api/consultations', { patientId: patient.body.id, specialty: 'radiology', urgency: 'routine', mode: 'live_video', clinicalQuestion: '视频会诊：咳嗽两周' }).expect(201)).body;
+    await doctor.post(`/api/consultations/${id}/submit`).expect(200);
+    await radiologist.post(`/api/consultations/${id}/claim`).expect(200);
+    const hostToken = (await radiologist.post(`/api/consultations/${id}/room-token`).expect(200)).body.token;
+    const guestToken = (await doctor.post(`/api/consultations/${id}/room-token`).expect(200)).body.token;
+    await api.app.close();
+    api = null;
+
+    const host = await RawSignalingClient.connect(media.url, { token: hostToken });
+    const guest = await RawSignalingClient.connect(media.url, { token: guestToken });
+    // A room that is no consultation (a test room, another platform's token secret reused): not recorded.
+    const stray = await RawSignalingClient.connect(media.url, { token: signRoomToken({ sub: f.user.countyRadiologistB.id, name: 'x', room: 'lobby', role: 'host' }, media.config.roomTokenSecret, 60) });
+    try {
+      await host.ok('join', { room: id });
+      const waiting = await guest.ok('join', { room: id });
+      await host.ok('admit', { peerId: waiting.peerId });
+      await stray.ok('join', { room: 'lobby' });
+      await guest.ok('leave');
+      await host.ok('leave');
+    } finally {
+      host.close();
+      guest.close();
+      stray.close();
+    }
+    // On the stream, waiting for a reader: joined ×2 and left ×2 for the consultation, joined and left for the lobby.
+    const waitingEvents = async () => ((await redis.xRange(stream, '-', '+')) ?? []).flatMap((m) => (m?.message ? [JSON.parse(String(m.message.event)) as CallEvent] : []));
+    const deadline = Date.now() + 5000;
+    while ((await waitingEvents()).length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const sent = await waitingEvents();
+    expect(sent.filter((e) => e.room === id).map((e) => e.kind)).toEqual(['joined', 'joined', 'left', 'left']);
+    expect(sent.filter((e) => e.room === 'lobby').map((e) => e.kind)).toEqual(['joined', 'left']);
+
+    // The api comes back and catches up.
+    api = await startApiForTest(schema, env);
+    const reader = as(api.url, await loginAs(api.url, f.user.townDoctorA.username));
+    let calls: any[] = [];
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      calls = (await reader.get(`/api/consultations/${id}`).expect(200)).body.calls;
+      if (calls[0]?.endedAt) break;
+    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ ending: 'everyone_left', endedBy: null });
+    expect(calls[0].participants.map((p: { practitionerId: string; role: string }) => [p.practitionerId, p.role])).toEqual([
+      [f.user.countyRadiologistA.id, 'host'],
+      [f.user.townDoctorA.id, 'township_doctor'],
+    ]);
+    // Delivered again (a reader that died before acknowledging): nothing new.
+    expect(await api.app.get(ConsultationCalls).record(sent)).toBe(0);
+    const rows = await schema.query('SELECT consultation_id::text AS room, kind FROM consultation_call_event ORDER BY occurred_at, id');
+    expect(rows).toEqual(['joined', 'joined', 'left', 'left'].map((kind) => ({ room: id, kind })));
+    // Every event was acknowledged by the api's group: none is left pending.
+    const pending = (await redis.xPending(stream, 'api')) as { pending: number };
+    expect(pending.pending).toBe(0);
+    expect(api.app.get(CallEvents).stream).toBe(stream);
+  });
+});
