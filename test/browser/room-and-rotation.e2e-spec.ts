@@ -182,6 +182,16 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await specialist.getByTestId('end-room').click();
     await doctor.getByTestId('room-ended').waitFor({ timeout: 15_000 });
     expect(await doctor.getByTestId('room-ended').textContent()).toContain('主持人已结束本次视频会诊');
+    // The request's page keeps the call: when, how long, who took part, and that the host ended it.
+    await doctor.goto(`${app.url}/consultations/${id}`);
+    const record = doctor.getByTestId('call-record').first();
+    await waitFor(() => record.getAttribute('data-ending').catch(() => null), (e) => e === 'ended_by_host', 'the ended call on the request page', 15_000);
+    expect(await record.textContent()).toContain('结束了会诊室');
+    const { calls } = await call<{ calls: { ending: string; participants: { displayName: string; seconds: number }[] }[] }>('township', 'GET', `/api/consultations/${id}`);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].participants).toHaveLength(2);
+    for (const p of calls[0].participants) expect(await record.textContent()).toContain(p.displayName);
+    await screenshot(doctor, 'consultation-call-record-zh-CN');
     await specialist.close();
     await doctor.close();
   }, 120_000);

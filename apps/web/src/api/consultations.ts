@@ -71,6 +71,16 @@ export interface ConsultationAttachment {
   createdAt: string;
 }
 
+/** One video call of the consultation, as the media node reported it. */
+export interface CallRecord {
+  startedAt: string;
+  endedAt: string | null;
+  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'unknown';
+  endedBy: string | null;
+  seconds: number;
+  participants: { practitionerId: string; displayName: string; role: string; firstJoinedAt: string; lastLeftAt: string | null; seconds: number; present: boolean }[];
+}
+
 export interface ConsultationDetail extends ConsultationSummary {
   clinicalQuestion: string;
   history: string | null;
@@ -80,6 +90,7 @@ export interface ConsultationDetail extends ConsultationSummary {
   participants: { practitionerId: string; role: ParticipantRole; displayName: string; organizationId: string }[];
   attachments: ConsultationAttachment[];
   statusHistory: StatusHistoryEntry[];
+  calls: CallRecord[];
   allowedTransitions: Transition[];
   myParticipation: ParticipantRole | null;
 }

@@ -14,6 +14,7 @@ import { StatusTag, UrgencyTag, when, type PlatformEvent } from './labels';
 import { ReportEditor } from './ReportEditor';
 import { SignedReport } from './ReportPanel';
 import { StatusTimeline } from './StatusTimeline';
+import { CallRecords } from './CallRecords';
 import { StudyImages } from './StudyImages';
 import { useConsultText } from './text';
 
@@ -189,6 +190,11 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
             <Card title={ct('detail.timeline')} size="small">
               <StatusTimeline c={c} />
             </Card>
+            {c.mode !== 'imaging_read' || c.calls.length ? (
+              <Card title={ct('calls.title')} size="small">
+                <CallRecords c={c} />
+              </Card>
+            ) : null}
             <ConsultationThread id={c.id} open={!['closed', 'cancelled', 'expired'].includes(c.status) && (requester || c.myParticipation !== null)} />
           </Space>
         </Col>
