@@ -429,6 +429,57 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await doctor.close();
   }, 120_000);
 
+  it('a hub coordinator drags a one-off shift to the next day and an hour later', async () => {
+    // demo-specialist serving the 石桥 township health centre, as in the shift made through the form above.
+    const { id: specialistId } = await call<{ id: string }>('specialist', 'GET', '/api/me');
+    const [township] = (await call<{ items: { id: string }[] }>('hub', 'GET', `/api/organizations?q=${encodeURIComponent('石桥')}&level=township_health_centre`)).items;
+    // Tomorrow in Asia/Shanghai, unless that is a Sunday (the week's last column): then Monday.
+    const shanghai = (days: number) => new Date(Date.now() + 8 * 3600_000 + days * 86_400_000);
+    const day = shanghai(1).getUTCDay() === 0 ? shanghai(2) : shanghai(1);
+    const date = day.toISOString().slice(0, 10);
+    const next = new Date(day.getTime() + 86_400_000).toISOString().slice(0, 10);
+    const shift = await call<{ id: string }>('hub', 'POST', '/api/scheduling/shifts', {
+      specialistId,
+      hostOrganizationIds: [township.id],
+      mode: 'remote_block',
+      start: `${date}T14:00`,
+      end: `${date}T16:00`,
+      slotMinutes: 30,
+    });
+    const hub = await newPage();
+    await login(hub, 'demo-hub');
+    await hub.getByTestId('main-nav').getByText('排班').click();
+    await hub.getByTestId('rotation-calendar').waitFor();
+    await hub.getByTestId('week-day').first().waitFor();
+    if ((await hub.locator(`[data-testid="week-day"][data-date="${date}"]`).count()) === 0) await hub.getByTestId('cal-next').click();
+    const block = hub.locator(`[data-testid="calendar-entry"][data-date="${date}"]`).filter({ hasText: '14:00' });
+    await block.waitFor();
+    const box = (await block.boundingBox())!;
+    const column = (await hub.locator(`[data-testid="week-day"][data-date="${date}"]`).boundingBox())!;
+    // One column right and an hour (36 px) down, in steps as a hand would.
+    await hub.mouse.move(box.x + box.width / 2, box.y + 6);
+    await hub.mouse.down();
+    await hub.mouse.move(box.x + box.width / 2 + column.width, box.y + 6 + 36, { steps: 10 });
+    // While dragging, the block shows on the day it would move to, an hour lower.
+    await hub.locator(`[data-testid="week-day"][data-date="${next}"] [data-testid="calendar-entry"]`).waitFor();
+    expect(await hub.locator(`[data-testid="week-day"][data-date="${date}"] [data-testid="calendar-entry"]`).count()).toBe(0);
+    await hub.mouse.up();
+    const proposal = hub.getByTestId('edit-times-form');
+    await proposal.waitFor();
+    expect(await hub.locator('.ant-modal-title').textContent()).toContain('这次出诊的日期和时间');
+    expect(await proposal.locator('.ant-picker input').inputValue()).toBe(next);
+    expect(await proposal.textContent()).toMatch(/15:00.*17:00/);
+    await screenshot(hub, 'rotation-drag-day-zh-CN');
+    await hub.getByTestId('edit-times-ok').click();
+    await proposal.waitFor({ state: 'detached' });
+    const moved = await call<{ start: string; end: string; occurrences: { localStart: string; status: string }[] }>('hub', 'GET', `/api/scheduling/shifts/${shift.id}`);
+    expect([moved.start, moved.end]).toEqual([`${next}T15:00`, `${next}T17:00`]);
+    expect(moved.occurrences.filter((o) => o.status === 'scheduled').map((o) => o.localStart)).toEqual([`${next}T15:00`]);
+    await hub.locator(`[data-testid="calendar-entry"][data-date="${next}"]`).filter({ hasText: '15:00' }).waitFor();
+    await call('hub', 'POST', `/api/scheduling/shifts/${shift.id}/cancel`, { reason: '测试结束' });
+    await hub.close();
+  }, 60_000);
+
   it('logged no page errors', () => {
     // The one failed load expected: the shift change that answers 409 bookings_affected, which the dialog turns into its question.
     const asked = problems.filter((p) => /status of 409 \(Conflict\) \(\/api\/scheduling\/shifts\/[0-9a-f-]{36}\)$/.test(p));

@@ -82,8 +82,8 @@ function EntryBlock({
   style?: React.CSSProperties;
   onCancel: (c: ShiftCancellation) => void;
   onEditTimes: (s: Shift) => void;
-  /** Week view: a press that may become a drag to other hours; returns whether the press ended as a move. */
-  onMoveStart?: (e: CalendarEntry, clientY: number) => () => boolean;
+  /** Week view: a press that may become a drag to other hours (or day); returns whether the press ended as a move. */
+  onMoveStart?: (e: CalendarEntry, at: { x: number; y: number; dayWidth: number }) => () => boolean;
 }) {
   const { t } = useI18n();
   const full = e.occurrence.booked >= e.occurrence.seats;
@@ -112,7 +112,9 @@ function EntryBlock({
         data-date={e.date}
         onMouseDown={(ev) => {
           ev.stopPropagation();
-          if (onMoveStart && ev.button === 0) moved.current = onMoveStart(e, ev.clientY);
+          // The day column's width turns a sideways drag into days.
+          const dayWidth = ev.currentTarget.parentElement?.getBoundingClientRect().width ?? 0;
+          if (onMoveStart && ev.button === 0) moved.current = onMoveStart(e, { x: ev.clientX, y: ev.clientY, dayWidth });
         }}
         style={{
           background: MODE_COLOR[e.shift.mode],
@@ -146,7 +148,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
   const orgName = useMemo(() => new Map(organizations.map((o) => [o.id, o.name])), [organizations]);
   const [cancelling, setCancelling] = useState<ShiftCancellation | null>(null);
   // The shift whose hours are being changed, and the hours a drag proposed for it.
-  const [editing, setEditing] = useState<{ shift: Shift; proposed?: { start: string; end: string } } | null>(null);
+  const [editing, setEditing] = useState<{ shift: Shift; proposed?: { date?: string; start: string; end: string } } | null>(null);
   const [first, last] = useMemo(() => {
     if (view === 'week') {
       const m = mondayOf(anchor);
@@ -192,27 +194,43 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
     onCreate({ date: dayjs(day), startTime: hh(Math.min(from, to)), endTime: hh(Math.max(from, to) + 1) });
   };
 
-  // Drag a shift's block up or down (week view) to propose other hours for every session: the
-  // hours dialog opens with them, and the change goes through it (bookings question included).
-  const [moving, setMoving] = useState<{ shiftId: string; offset: number } | null>(null);
-  const startMove = (e: CalendarEntry, clientY: number) => {
+  // Drag a shift's block up or down (week view) to propose other hours for every session, and a
+  // one-off shift sideways to another day of the week: the hours dialog opens with them, and the
+  // change goes through it (bookings question included). A recurring shift keeps its days.
+  const [moving, setMoving] = useState<{ shiftId: string; offset: number; days: number } | null>(null);
+  const startMove = (e: CalendarEntry, at: { x: number; y: number; dayWidth: number }) => {
     let offset = 0;
+    let dayShift = 0;
     const limit = { up: FIRST_HOUR * 60 - e.startMin, down: LAST_HOUR * 60 - e.endMin };
+    const column = days.findIndex((d) => d.format('YYYY-MM-DD') === e.date);
+    const sideways = !e.shift.rrule && at.dayWidth > 0 && column >= 0;
     const onMove = (ev: MouseEvent) => {
-      const minutes = Math.round((((ev.clientY - clientY) / HOUR_PX) * 60) / 15) * 15;
+      const minutes = Math.round((((ev.clientY - at.y) / HOUR_PX) * 60) / 15) * 15;
       offset = Math.max(limit.up, Math.min(limit.down, minutes));
-      setMoving({ shiftId: e.shift.id, offset });
+      if (sideways) dayShift = Math.max(-column, Math.min(days.length - 1 - column, Math.round((ev.clientX - at.x) / at.dayWidth)));
+      setMoving({ shiftId: e.shift.id, offset, days: dayShift });
     };
     const onUp = () => {
       window.removeEventListener('mousemove', onMove);
       window.removeEventListener('mouseup', onUp);
       setMoving(null);
-      if (offset) setEditing({ shift: e.shift, proposed: { start: clock(minutesOf(e.shift.start) + offset), end: clock(minutesOf(e.shift.end) + offset) } });
+      if (offset || dayShift) {
+        setEditing({
+          shift: e.shift,
+          proposed: {
+            ...(dayShift ? { date: dayjs(e.date).add(dayShift, 'day').format('YYYY-MM-DD') } : {}),
+            start: clock(minutesOf(e.shift.start) + offset),
+            end: clock(minutesOf(e.shift.end) + offset),
+          },
+        });
+      }
     };
     window.addEventListener('mousemove', onMove);
     window.addEventListener('mouseup', onUp);
-    return () => offset !== 0;
+    return () => offset !== 0 || dayShift !== 0;
   };
+  /** The day an entry shows on: a one-off shift being dragged sideways shows on the day it would move to. */
+  const shownOn = (e: CalendarEntry) => (moving?.shiftId === e.shift.id && moving.days ? dayjs(e.date).add(moving.days, 'day').format('YYYY-MM-DD') : e.date);
 
   const title = view === 'week' ? `${first.format('YYYY-MM-DD')} ~ ${last.subtract(1, 'day').format('MM-DD')}` : anchor.format(t('rot.monthFormat'));
   const today = dayjs().format('YYYY-MM-DD');
@@ -269,7 +287,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
           </div>
           {days.map((d) => {
             const key = d.format('YYYY-MM-DD');
-            const mine = entries.filter((e) => e.date === key);
+            const mine = entries.filter((e) => shownOn(e) === key);
             return (
               <div key={key} data-testid="week-day" data-date={key} style={{ position: 'relative', borderInlineStart: '1px solid #f0f0f0' }} onMouseUp={endDrag}>
                 {Array.from({ length: LAST_HOUR - FIRST_HOUR }, (_, i) => {
@@ -292,7 +310,8 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                 })}
                 {mine.map((e) => {
                   // Every session of the shift being dragged moves with it.
-                  const dragged = moving?.shiftId === e.shift.id ? moving.offset : 0;
+                  const isMoving = moving?.shiftId === e.shift.id && (moving.offset !== 0 || moving.days !== 0);
+                  const dragged = isMoving ? moving.offset : 0;
                   const top = Math.max(0, ((e.startMin + dragged - FIRST_HOUR * 60) / 60) * HOUR_PX);
                   const bottom = Math.min((LAST_HOUR - FIRST_HOUR) * HOUR_PX, ((e.endMin + dragged - FIRST_HOUR * 60) / 60) * HOUR_PX);
                   return (
@@ -300,7 +319,7 @@ export function RotationCalendar({ organizations, reloadKey, onCreate }: { organ
                       key={e.occurrence.id}
                       e={e}
                       orgName={orgName}
-                      style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2, ...(dragged ? { opacity: 0.7, boxShadow: '0 2px 8px rgba(0,0,0,0.3)', zIndex: 2 } : {}) }}
+                      style={{ position: 'absolute', top, height: Math.max(20, bottom - top), left: 2, right: 2, ...(isMoving ? { opacity: 0.7, boxShadow: '0 2px 8px rgba(0,0,0,0.3)', zIndex: 2 } : {}) }}
                       onCancel={setCancelling}
                       onEditTimes={editTimes}
                       onMoveStart={startMove}
