@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { createClient } from 'redis';
 import { CallEvents, type CallEvent } from '@huizhen/call-events';
@@ -25,6 +26,7 @@ describe('call events from a media node to the api through Redis', () => {
   let media: Awaited<ReturnType<typeof startTestApp>>;
   let env: Record<string, string>;
   let stream: string;
+  let consultationId: string;
   const redis = createClient({ url: REDIS_URL });
 
   beforeAll(async () => {
@@ -54,6 +56,7 @@ describe('call events from a media node to the api through Redis', () => {
     const radiologist = as(api.url, await loginAs(api.url, f.user.countyRadiologistA.username));
     const patient = await doctor.post('/api/patients', { name: '赵小红', sex: 'female', birthDate: '1990-02-03' }).expect(201);
     const { id } = (await doctor.post('/api/consultations', { patientId: patient.body.id, specialty: 'radiology', urgency: 'routine', mode: 'live_video', clinicalQuestion: '视频会诊：咳嗽两周' }).expect(201)).body;
+    consultationId = id;
     await doctor.post(`/api/consultations/${id}/submit`).expect(200);
     await radiologist.post(`/api/consultations/${id}/claim`).expect(200);
     const hostToken = (await radiologist.post(`/api/consultations/${id}/room-token`).expect(200)).body.token;
@@ -107,5 +110,28 @@ describe('call events from a media node to the api through Redis', () => {
     const pending = (await redis.xPending(stream, 'api')) as { pending: number };
     expect(pending.pending).toBe(0);
     expect(api.app.get(CallEvents).stream).toBe(stream);
+  });
+
+  it('takes over what a reader that died had taken and not acknowledged; a reader shut down cleanly leaves the group', async () => {
+    await api?.app.close();
+    api = null;
+    // The previous api left the group on its way out, with nothing pending.
+    expect((await redis.xInfoConsumers(stream, 'api')).map((c) => c.name)).toEqual([]);
+    const event: CallEvent = { id: randomUUID(), kind: 'joined', room: consultationId, practitionerId: f.user.countyRadiologistA.id, role: 'host', at: new Date().toISOString(), node: 'test' };
+    await redis.xAdd(stream, '*', { event: JSON.stringify(event) });
+    // A reader takes it and dies before storing it.
+    const taken = await redis.xReadGroup('api', 'dead-reader', { key: stream, id: '>' }, { COUNT: 10 });
+    expect((taken as { messages: unknown[] }[])[0].messages).toHaveLength(1);
+    const idle = CallEvents.CLAIM_IDLE_MS;
+    CallEvents.CLAIM_IDLE_MS = 300;
+    try {
+      api = await startApiForTest(schema, env);
+      const stored = async () => (await schema.query('SELECT kind FROM consultation_call_event WHERE event_id = $1', [event.id])).length;
+      for (const until = Date.now() + 10_000; Date.now() < until && (await stored()) === 0; ) await new Promise((r) => setTimeout(r, 100));
+      expect(await stored()).toBe(1);
+      expect(((await redis.xPending(stream, 'api')) as { pending: number }).pending).toBe(0);
+    } finally {
+      CallEvents.CLAIM_IDLE_MS = idle;
+    }
   });
 });

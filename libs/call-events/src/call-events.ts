@@ -33,14 +33,19 @@ const READ_COUNT = 100;
 /** The stream keeps about this many events: enough for any api outage of hours, bounded. */
 const STREAM_MAX = 100_000;
 
+type StreamMessage = { id: string; message: Record<string, string> } | null;
+
 /**
  * From media nodes to the api: who joined and left a consultation's room, and when the host
- * ended it. With REDIS_URL, a Redis stream read by the api nodes as one consumer group (an event
- * is handled by one api node, and again after a crash until acknowledged); without, in this
+ * ended it. With REDIS_URL, a Redis stream read by the api nodes as one consumer group: an event
+ * is handled by one api node and acknowledged once stored; what a node took and never
+ * acknowledged (it died) is claimed by a live one after CLAIM_IDLE_MS. Without REDIS_URL, in this
  * process (the single-process server). Publishing never throws and never waits on the api.
  */
 @Injectable()
 export class CallEvents implements OnModuleInit, OnApplicationShutdown {
+  /** An event taken but not acknowledged for this long belongs to a dead reader. */
+  static CLAIM_IDLE_MS = 60_000;
   private readonly logger = new Logger('CallEvents');
   private handler: CallEventHandler | null = null;
   private local: Promise<unknown> = Promise.resolve();
@@ -104,22 +109,17 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
   private async readLoop(): Promise<void> {
     // First what this consumer was given and did not acknowledge (none for a fresh name), then new events.
     let from = '0';
+    let claimedAt = 0;
     while (!this.stopped && this.reader) {
       try {
-        const reply = (await this.reader.xReadGroup(CONSUMER_GROUP, this.consumer, { key: this.stream, id: from }, { COUNT: READ_COUNT, BLOCK: READ_BLOCK_MS })) as { messages: { id: string; message: Record<string, string> }[] }[] | null;
+        if (Date.now() - claimedAt >= CallEvents.CLAIM_IDLE_MS / 2) {
+          claimedAt = Date.now();
+          await this.claimAbandoned();
+        }
+        const reply = (await this.reader.xReadGroup(CONSUMER_GROUP, this.consumer, { key: this.stream, id: from }, { COUNT: READ_COUNT, BLOCK: READ_BLOCK_MS })) as { messages: StreamMessage[] }[] | null;
         const messages = reply?.[0]?.messages ?? [];
         if (from === '0' && messages.length === 0) from = '>';
-        if (!messages.length || !this.handler) continue;
-        const events: CallEvent[] = [];
-        for (const m of messages) {
-          try {
-            events.push(JSON.parse(m.message.event) as CallEvent);
-          } catch {
-            this.logger.warn({ msg: 'dropped an unreadable call event', id: m.id });
-          }
-        }
-        await this.handler(events);
-        await this.reader.xAck(this.stream, CONSUMER_GROUP, messages.map((m) => m.id));
+        await this.handle(messages);
       } catch (e) {
         if (this.stopped) return;
         this.logger.error({ msg: 'reading call events failed; retrying', error: e instanceof Error ? e.message : String(e) });
@@ -128,14 +128,54 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Takes over events other readers took and never acknowledged (they died). */
+  private async claimAbandoned(): Promise<void> {
+    let start = '0-0';
+    do {
+      const r = (await this.reader!.xAutoClaim(this.stream, CONSUMER_GROUP, this.consumer, CallEvents.CLAIM_IDLE_MS, start, { COUNT: READ_COUNT })) as { nextId: string; messages: StreamMessage[] };
+      await this.handle(r.messages);
+      start = r.nextId;
+    } while (start !== '0-0' && !this.stopped);
+  }
+
+  /** Stores a batch, then acknowledges it (an unreadable event is acknowledged and dropped). */
+  private async handle(messages: StreamMessage[]): Promise<void> {
+    const taken = messages.filter((m): m is NonNullable<StreamMessage> => !!m);
+    if (!taken.length || !this.handler) return;
+    const events: CallEvent[] = [];
+    for (const m of taken) {
+      try {
+        events.push(JSON.parse(m.message.event) as CallEvent);
+      } catch {
+        this.logger.warn({ msg: 'dropped an unreadable call event', id: m.id });
+      }
+    }
+    if (events.length) await this.handler(events);
+    await this.reader!.xAck(this.stream, CONSUMER_GROUP, taken.map((m) => m.id));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.local;
-    // A blocked read returns within READ_BLOCK_MS; closing the connection ends it at once.
-    const clients = [this.reader, this.writer].filter((c): c is NonNullable<typeof c> => !!c);
+    const { reader, writer } = this;
     this.reader = null;
     this.writer = null;
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.destroy())));
-    await this.reading?.catch(() => undefined);
+    if (reader) {
+      // A blocked read ends with the connection; a batch it was storing is claimed by another reader later.
+      reader.destroy();
+      await this.reading?.catch(() => undefined);
+    }
+    if (writer) {
+      // Leave the group if nothing taken is left unacknowledged (else a live reader claims it under this name).
+      if (this.reading) {
+        await writer
+          .xPending(this.stream, CONSUMER_GROUP)
+          .then(async (p: { consumers?: { name: string }[] | null }) => {
+            if (!p.consumers?.some((c) => c.name === this.consumer)) await writer.xGroupDelConsumer(this.stream, CONSUMER_GROUP, this.consumer);
+          })
+          .catch(() => undefined);
+      }
+      await writer.quit().catch(() => writer.destroy());
+    }
   }
 }
