@@ -198,6 +198,38 @@ const uid = {
   sop: (s, se, n) => `1.2.826.0.1.3680043.9.7433.3.${s}.${se}.${n}`,
 };
 
+// C-STORE as a modality sends a series: one association, one instance after the other, each
+// waiting for its response (dcmtk's storescu). TCP_NODELAY=1 for storescu: with Nagle on, every
+// instance's data waits for the receiver's delayed ACK (measured here: 17 vs 68 instances/s
+// against Huizhen, 11 vs 20 against Orthanc), which would measure the sender's stack.
+const CSTORE_COUNT = 200;
+
+/** CSTORE_COUNT instances of one new series, as files for storescu (the same files for both archives). */
+function cstoreFiles() {
+  const make = instanceFactory(readFileSync(CT));
+  const dir = mkdtempSync(join(tmpdir(), 'huizhen-bench-cstore-'));
+  const files = [];
+  for (let i = 1; i <= CSTORE_COUNT; i++) {
+    const file = join(dir, `ct${i}.dcm`);
+    writeFileSync(file, make({ study: uid.study(90_000), series: uid.series(90_000, 1), sop: uid.sop(90_000, 1, i) }));
+    files.push(file);
+  }
+  return { dir, files };
+}
+
+/** storescu of `files` over one association; instances/s, or an error. `prefix` enters a network namespace. */
+function cstoreRate(files, port, calledAe, prefix = []) {
+  if (spawnSync('sh', ['-c', 'command -v storescu']).status !== 0) return { error: 'storescu is not installed (apt-get install -y dcmtk)' };
+  const argv = [...prefix, 'storescu', '-aet', 'BENCHCT', '-aec', calledAe, '127.0.0.1', String(port), ...files];
+  const t = performance.now();
+  const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, TCP_NODELAY: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) return { error: `storescu exited with ${r.status}: ${String(r.stderr).slice(0, 200)}` };
+  return { rate: (files.length / ms) * 1000 };
+}
+
+const cstoreRow = (who, r) => ({ archive: who, metric: `C-STORE, one association (storescu, ${CSTORE_COUNT} CT instances)`, value: r.error ? NaN : r.rate, unit: r.error ? r.error : 'instances/s' });
+
 /**
  * The workload, identical for both archives: `base` is the DICOMweb root, `headers` its auth.
  * Returns raw measurements; the caller names the rows.
@@ -279,7 +311,11 @@ async function withOrthanc(fn) {
     IndexDirectory: join(dir, 'index'),
     StorageCompression: false,
     HttpPort: 8042,
-    DicomServerEnabled: false,
+    DicomServerEnabled: true,
+    DicomAet: 'ORTHANC',
+    DicomPort: 4242,
+    DicomCheckCalledAet: false,
+    DicomAlwaysAllowStore: true,
     RemoteAccessAllowed: false,
     AuthenticationEnabled: false,
     SaveJobs: false,
@@ -374,7 +410,16 @@ function rowsOf(m, who) {
   return rows;
 }
 
-export async function run({ repoRoot }) {
+export async function run(context) {
+  const cstore = cstoreFiles();
+  try {
+    return await measure(context, cstore);
+  } finally {
+    rmSync(cstore.dir, { recursive: true, force: true });
+  }
+}
+
+async function measure({ repoRoot }, cstore) {
   const { startServer } = await import(join(repoRoot, 'bench/support.mjs'));
   const pg = require('pg');
   const rows = [];
@@ -384,12 +429,15 @@ export async function run({ repoRoot }) {
   await db.connect();
   await db.query(`CREATE SCHEMA ${schema}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'huizhen-bench-imaging-'));
+  const { freePort } = await import(join(repoRoot, 'bench/support.mjs'));
+  const dimsePort = await freePort();
   const server = await startServer(repoRoot, {
     DATA_DIR: dataDir,
     DATABASE_URL: PG,
     DATABASE_SCHEMA: schema,
     DATABASE_POOL_SIZE: '10',
-    DIMSE_ENABLED: 'false',
+    DIMSE_ENABLED: 'true',
+    DIMSE_PORT: String(dimsePort),
     MEDIA_LISTEN_IP: '127.0.0.1',
     MEDIA_RTC_PORT_BASE: '0',
     SEED_DEMO: 'false',
@@ -412,6 +460,8 @@ export async function run({ repoRoot }) {
     const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM imaging_study')).rows;
     if (n !== STUDIES) notes.push(`Huizhen held ${n} studies during QIDO (expected ${STUDIES})`);
     rows.push(...rowsOf(ours, 'huizhen'));
+    await db.query(`INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('BENCHCT', $1, 'bench modality')`, [org]);
+    rows.push(cstoreRow('huizhen', cstoreRate(cstore.files, dimsePort, 'HUIZHEN')));
     const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org });
     for (const [mode, metric] of [
       ['none', 'floor: bare node:http, no work'],
@@ -461,12 +511,16 @@ export async function run({ repoRoot }) {
   }
   let theirs;
   try {
-    theirs = await withOrthanc((pid) => clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' }, ['nsenter', '-t', String(pid), '-n']));
+    theirs = await withOrthanc(async (pid) => {
+      const inNamespace = ['nsenter', '-t', String(pid), '-n'];
+      const m = await clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' }, inNamespace);
+      return { ...m, cstore: cstoreRate(cstore.files, 4242, 'ORTHANC', inNamespace) };
+    });
   } catch (e) {
     notes.push(`Orthanc comparison failed, skipped: ${e instanceof Error ? e.message : String(e)}`);
     return { rows, notes };
   }
-  const orthancRows = rowsOf(theirs, 'orthanc 1.10.1');
+  const orthancRows = [...rowsOf(theirs, 'orthanc 1.10.1'), cstoreRow('orthanc 1.10.1', theirs.cstore)];
   rows.push(...orthancRows);
   // Ratios: ingest as huizhen/orthanc (higher is better for us), latency as orthanc/huizhen (likewise).
   for (const r of orthancRows) {
