@@ -118,5 +118,12 @@ describe('consultation + imaging + media in one server', () => {
     expect(stored.map((r: { kind: string }) => r.kind)).toEqual(['joined', 'joined', 'left', 'joined', 'ended']);
     // Someone who may not see the consultation sees no call record either.
     await as(server.url, token.countyRadiologistB).get(`/api/consultations/${id}`).expect(403);
+    // The hub counts the call for the township that asked and the hospital that read.
+    const metrics = (await as(server.url, await loginAs(server.url, f.user.hubCoordinator.username)).get('/api/consultations/metrics').expect(200)).body;
+    const figures = Object.fromEntries(metrics.institutions.map((i: { organizationId: string; videoCalls: number; videoMinutes: number }) => [i.organizationId, [i.videoCalls, i.videoMinutes]]));
+    const minutes = Math.round(call.seconds / 60);
+    expect(figures[f.org.townA]).toEqual([1, minutes]);
+    expect(figures[f.org.countyA]).toEqual([1, minutes]);
+    expect(figures[f.org.countyB]).toBeUndefined();
   });
 });

@@ -159,6 +159,38 @@ export class ConsultationCalls implements OnApplicationBootstrap {
     return n;
   }
 
+  /**
+   * Video volume per institution (the requesting township and the reading hospital both count a
+   * call): calls that started in [from, to) on consultations of `organizationIds`, and their length.
+   */
+  async videoFigures(organizationIds: string[], from: Date, to: Date): Promise<Map<string, { calls: number; seconds: number }>> {
+    const rows: (StoredCallEvent & { id: string; orgs: string[] })[] = await this.db.query(
+      prepared(`SELECT e.consultation_id AS id, ARRAY[c.requesting_organization_id, c.assigned_organization_id] AS orgs,
+              e.kind, e.practitioner_id AS "practitionerId", '' AS "displayName", e.room_role AS role, e.occurred_at AS at
+         FROM consultation_call_event e JOIN consultation_request c ON c.id = e.consultation_id
+        WHERE (c.requesting_organization_id = ANY($1::uuid[]) OR c.assigned_organization_id = ANY($1::uuid[]))
+          AND e.consultation_id IN (SELECT consultation_id FROM consultation_call_event WHERE kind = 'joined' AND occurred_at >= $2 AND occurred_at < $3)
+        ORDER BY e.consultation_id, e.occurred_at, e.id`),
+      [organizationIds, from, to],
+    );
+    const out = new Map<string, { calls: number; seconds: number }>();
+    const inScope = new Set(organizationIds);
+    for (let i = 0; i < rows.length; ) {
+      let j = i;
+      while (j < rows.length && rows[j].id === rows[i].id) j++;
+      const calls = callRecords(rows.slice(i, j), to).filter((c) => Date.parse(c.startedAt) >= from.getTime() && Date.parse(c.startedAt) < to.getTime());
+      for (const org of new Set(rows[i].orgs)) {
+        if (!org || !inScope.has(org) || !calls.length) continue;
+        const f = out.get(org) ?? { calls: 0, seconds: 0 };
+        f.calls += calls.length;
+        f.seconds += calls.reduce((n, c) => n + c.seconds, 0);
+        out.set(org, f);
+      }
+      i = j;
+    }
+    return out;
+  }
+
   /** A consultation's calls, oldest first. The caller has checked that the reader may see the consultation. */
   async callsOf(consultationId: string, now: Date): Promise<CallRecord[]> {
     const rows: { kind: CallEvent['kind']; practitionerId: string; displayName: string; role: CallEvent['role']; at: Date }[] = await this.db.query(

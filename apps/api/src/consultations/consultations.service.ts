@@ -678,7 +678,10 @@ export class ConsultationsService {
            FROM consultation_request WHERE assigned_organization_id = ANY($1::uuid[]) AND submitted_at >= $2 AND submitted_at < $3 GROUP BY 1),
        ref_out AS (SELECT from_organization_id AS org, count(*)::int AS n FROM referral WHERE from_organization_id = ANY($1::uuid[]) AND created_at >= $2 AND created_at < $3 GROUP BY 1),
        ref_in AS (SELECT to_organization_id AS org, count(*)::int AS n, count(*) FILTER (WHERE status = 'accepted')::int AS accepted
-                    FROM referral WHERE to_organization_id = ANY($1::uuid[]) AND created_at >= $2 AND created_at < $3 GROUP BY 1)
+                    FROM referral WHERE to_organization_id = ANY($1::uuid[]) AND created_at >= $2 AND created_at < $3 GROUP BY 1),
+       video AS (SELECT DISTINCT unnest(ARRAY[c.requesting_organization_id, c.assigned_organization_id]) AS org
+                   FROM consultation_call_event e JOIN consultation_request c ON c.id = e.consultation_id
+                  WHERE e.kind = 'joined' AND e.occurred_at >= $2 AND e.occurred_at < $3)
        SELECT o.id, o.name, o.level,
               coalesce(s.sent, 0) AS sent, coalesce(s.escalations, 0) AS escalations, coalesce(s.expired, 0) AS expired,
               coalesce(r.received, 0) AS received, coalesce(r.reported, 0) AS reported, r.claim_avg_s, r.claim_median_s, r.turnaround_avg_s, r.turnaround_p90_s,
@@ -686,10 +689,11 @@ export class ConsultationsService {
          FROM organization o
          LEFT JOIN sent s ON s.org = o.id LEFT JOIN received r ON r.org = o.id
          LEFT JOIN ref_out ro ON ro.org = o.id LEFT JOIN ref_in ri ON ri.org = o.id
-        WHERE o.id = ANY($1::uuid[]) AND (s.org IS NOT NULL OR r.org IS NOT NULL OR ro.org IS NOT NULL OR ri.org IS NOT NULL)
+        WHERE o.id = ANY($1::uuid[]) AND (s.org IS NOT NULL OR r.org IS NOT NULL OR ro.org IS NOT NULL OR ri.org IS NOT NULL OR o.id IN (SELECT org FROM video))
         ORDER BY o.level, o.name`,
       [scope.organizationIds, from, to],
     );
+    const video = await this.calls.videoFigures(scope.organizationIds, from, to);
     await this.audit.record({ action: 'consultation.metrics', actor, resourceType: 'consultation', details: { from: from.toISOString(), to: to.toISOString() } });
     return {
       from,
@@ -708,6 +712,8 @@ export class ConsultationsService {
         referralsSent: r.referrals_sent,
         referralsReceived: r.referrals_received,
         referralsAccepted: r.referrals_accepted,
+        videoCalls: video.get(r.id)?.calls ?? 0,
+        videoMinutes: Math.round((video.get(r.id)?.seconds ?? 0) / 60),
       })),
     };
   }

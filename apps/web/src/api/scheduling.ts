@@ -206,6 +206,9 @@ export interface InstitutionFigures {
   referralsSent: number;
   referralsReceived: number;
   referralsAccepted: number;
+  /** Video calls that started in the period on this institution's consultations, and their length. */
+  videoCalls: number;
+  videoMinutes: number;
 }
 
 export interface Range {

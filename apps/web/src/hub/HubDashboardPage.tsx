@@ -214,6 +214,7 @@ export function HubDashboardPage() {
                   { title: t('hub.escalations'), dataIndex: 'escalations' },
                   { title: t('hub.expired'), dataIndex: 'expired' },
                   { title: t('hub.referrals'), render: (_, r) => `${r.referralsSent} / ${r.referralsReceived}` },
+                  { title: t('hub.video'), render: (_, r) => (r.videoCalls ? t('hub.videoFigures', { calls: r.videoCalls, minutes: r.videoMinutes }) : '—') },
                 ]}
               />
             ),
