@@ -32,6 +32,8 @@ const READ_BLOCK_MS = 2000;
 const READ_COUNT = 100;
 /** The stream keeps about this many events: enough for any api outage of hours, bounded. */
 const STREAM_MAX = 100_000;
+/** In process (no Redis), tries to store an event this many times before logging it lost. */
+const LOCAL_ATTEMPTS = 5;
 
 type StreamMessage = { id: string; message: Record<string, string> } | null;
 
@@ -46,6 +48,8 @@ type StreamMessage = { id: string; message: Record<string, string> } | null;
 export class CallEvents implements OnModuleInit, OnApplicationShutdown {
   /** An event taken but not acknowledged for this long belongs to a dead reader. */
   static CLAIM_IDLE_MS = 60_000;
+  /** In process: the first wait before storing an event again (doubling each time). */
+  static RETRY_BASE_MS = 500;
   private readonly logger = new Logger('CallEvents');
   private handler: CallEventHandler | null = null;
   private local: Promise<unknown> = Promise.resolve();
@@ -84,8 +88,21 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const handler = this.handler;
-    // In order, one batch at a time, as the stream reader does.
-    this.local = this.local.then(() => handler([event]).catch((err: Error) => this.logger.error({ msg: 'recording a call event failed', room: event.room, error: err.message })));
+    // In order, one at a time, as the stream reader does; a database hiccup is waited out (about 15 s).
+    this.local = this.local.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handler([event]);
+          return;
+        } catch (err) {
+          if (attempt >= LOCAL_ATTEMPTS || this.stopped) {
+            this.logger.error({ msg: 'recording a call event failed', kind: event.kind, room: event.room, error: err instanceof Error ? err.message : String(err) });
+            return;
+          }
+          await new Promise((r) => setTimeout(r, CallEvents.RETRY_BASE_MS * 2 ** attempt));
+        }
+      }
+    });
   }
 
   /** The api's recipient. Events are acknowledged only after `handler` resolved. */
