@@ -98,6 +98,8 @@ describe('call events from a media node to the api through Redis', () => {
     }
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ ending: 'everyone_left', endedBy: null });
+    // The assigned radiologist was in the room: the request went in session when the api caught up.
+    expect((await reader.get(`/api/consultations/${id}`).expect(200)).body.status).toBe('in_session');
     expect(calls[0].participants.map((p: { practitionerId: string; role: string }) => [p.practitionerId, p.role])).toEqual([
       [f.user.countyRadiologistA.id, 'host'],
       [f.user.townDoctorA.id, 'township_doctor'],

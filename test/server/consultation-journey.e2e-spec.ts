@@ -81,7 +81,11 @@ describe('consultation + imaging + media in one server', () => {
       await radiologist.ok('admit', { peerId: waiting.peerId });
       await township.next('admitted');
       await calls.drained();
-      const during = (await as(server.url, token.townDoctorA).get(`/api/consultations/${id}`).expect(200)).body.calls;
+      // The assigned radiologist in the room: the request is in session (no client had to say so).
+      const live = (await as(server.url, token.townDoctorA).get(`/api/consultations/${id}`).expect(200)).body;
+      expect(live.status).toBe('in_session');
+      expect(live.statusHistory.at(-1)).toMatchObject({ transition: 'start_session', actorId: f.user.countyRadiologistA.id });
+      const during = live.calls;
       expect(during).toHaveLength(1);
       expect(during[0]).toMatchObject({ endedAt: null, ending: 'in_progress' });
       expect(during[0].participants.map((p: { displayName: string; role: string; present: boolean }) => [p.displayName, p.role, p.present])).toEqual([

@@ -120,6 +120,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class ConsultationCalls implements OnApplicationBootstrap {
   private readonly logger = new Logger('ConsultationCalls');
+  private readonly listeners: ((events: CallEvent[]) => Promise<void>)[] = [];
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -129,6 +130,14 @@ export class ConsultationCalls implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.callEvents.consume((batch) => this.record(batch));
+  }
+
+  /**
+   * Called with each batch's events of consultations (after they are stored; a redelivered event
+   * comes again, so a listener must not mind). Its failure is logged; the events stay stored.
+   */
+  onRecorded(listener: (events: CallEvent[]) => Promise<void>): void {
+    this.listeners.push(listener);
   }
 
   /** Stores events (each once); returns how many were new. */
@@ -155,6 +164,11 @@ export class ConsultationCalls implements OnApplicationBootstrap {
       this.events.toOrganizations([r.org], event);
     }
     const n = rows.reduce((sum, r) => sum + r.n, 0);
+    const ofConsultations = new Set(rows.map((r) => r.id));
+    const known = valid.filter((e) => ofConsultations.has(e.room));
+    for (const listener of this.listeners) {
+      await listener(known).catch((e) => this.logger.error({ msg: 'a call event listener failed', error: e instanceof Error ? e.message : String(e) }));
+    }
     if (n < valid.length) this.logger.debug({ msg: 'call events not recorded (redelivered, or no such consultation or practitioner)', received: events.length, recorded: n });
     return n;
   }

@@ -8,6 +8,7 @@ import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { PatientsService } from '../patients/patients.service';
+import type { CallEvent } from '@huizhen/call-events';
 import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { TRANSITIONS, checkTransition, legalTransitions, type Transition, type TransitionRule } from './consultation-lifecycle';
@@ -139,7 +140,10 @@ export class ConsultationsService {
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
     private readonly calls: ConsultationCalls,
-  ) {}
+  ) {
+    // The assigned specialist entering the live room starts the session, whichever client they use.
+    calls.onRecorded((events) => this.sessionsEntered(events));
+  }
 
   now(): Date {
     return this.clock.now();
@@ -248,6 +252,26 @@ export class ConsultationsService {
 
   startSession(actor: Actor, id: string): Promise<ConsultationSummary> {
     return this.transition(actor, id, 'start_session');
+  }
+
+  /** Hosts the media node saw join: a claimed or scheduled consultation they are assigned to goes in session. */
+  private async sessionsEntered(events: CallEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.kind !== 'joined' || e.role !== 'host') continue;
+      const [c] = await this.db.query(`SELECT status, assigned_specialist_id FROM consultation_request WHERE id = $1`, [e.room]);
+      if (!c || c.assigned_specialist_id !== e.practitionerId || !['claimed', 'scheduled'].includes(c.status)) continue;
+      const [p] = await this.db.query(
+        `SELECT id, username, display_name AS "displayName", organization_id AS "organizationId", roles, specialty FROM practitioner WHERE id = $1 AND active`,
+        [e.practitionerId],
+      );
+      if (!p) continue;
+      try {
+        await this.startSession(p as Actor, e.room);
+      } catch (err) {
+        // Started meanwhile (by their client, or a redelivered event), or no longer theirs: nothing to do.
+        if (!(err instanceof DomainError)) throw err;
+      }
+    }
   }
 
   close(actor: Actor, id: string): Promise<ConsultationSummary> {

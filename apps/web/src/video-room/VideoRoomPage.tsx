@@ -2,8 +2,6 @@ import { Alert, App, Badge, Button, Card, Descriptions, Empty, List, Result, Spa
 import { useEffect, useRef } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/client';
-import { consultationsApi } from '../api/consultations';
-import { ApiError } from '../api/http';
 import { useAuth } from '../auth/AuthProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
@@ -116,18 +114,6 @@ export function VideoRoomPage() {
   const run = (f: () => Promise<unknown> | undefined) => () => {
     void Promise.resolve(f()).catch((e) => message.error(errorMessage(t, e)));
   };
-
-  // The assigned specialist in the room: the consultation is in session (视频会诊中) for everyone.
-  const sessionStarted = useRef(false);
-  const status = consultation.data?.status;
-  useEffect(() => {
-    if (sessionStarted.current || state.phase !== 'joined' || !isHost || (status !== 'claimed' && status !== 'scheduled')) return;
-    sessionStarted.current = true;
-    consultationsApi.startSession(consultationId).catch((e) => {
-      // Another tab of the same specialist may have started it a moment earlier.
-      if (!(e instanceof ApiError && e.status === 409)) message.warning(errorMessage(t, e));
-    });
-  }, [state.phase, isHost, status, consultationId, message, t]);
 
   if (state.phase === 'failed') return <ErrorState error={state.error} onRetry={() => window.location.reload()} />;
   if (state.phase === 'ended' || state.phase === 'closed') {
