@@ -133,8 +133,9 @@ export class ConsultationCalls implements OnApplicationBootstrap {
   }
 
   /**
-   * Called with each batch's events of consultations (after they are stored; a redelivered event
-   * comes again, so a listener must not mind). Its failure is logged; the events stay stored.
+   * Called after a batch is stored, with its events of the consultations it added to (an event
+   * can come twice, in a redelivered batch beside new ones: a listener must not mind). Its failure
+   * is logged; the events stay stored.
    */
   onRecorded(listener: (events: CallEvent[]) => Promise<void>): void {
     this.listeners.push(listener);
