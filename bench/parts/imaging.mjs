@@ -199,36 +199,44 @@ const uid = {
 };
 
 // C-STORE as a modality sends a series: one association, one instance after the other, each
-// waiting for its response (dcmtk's storescu). TCP_NODELAY=1 for storescu: with Nagle on, every
-// instance's data waits for the receiver's delayed ACK (measured here: 17 vs 68 instances/s
-// against Huizhen, 11 vs 20 against Orthanc), which would measure the sender's stack.
+// waiting for its response (dcmtk's storescu), twice: with TCP_NODELAY=1 (the archive's own
+// speed) and as storescu comes (Nagle on: each instance's data may wait for the receiver's delayed
+// ACK, ~40 ms; what a sender that leaves it on gets from either archive).
 const CSTORE_COUNT = 200;
 
-/** CSTORE_COUNT instances of one new series, as files for storescu (the same files for both archives). */
+/** Two new series of CSTORE_COUNT instances as files for storescu (one per sender setting; the same files for both archives). */
 function cstoreFiles() {
   const make = instanceFactory(readFileSync(CT));
   const dir = mkdtempSync(join(tmpdir(), 'huizhen-bench-cstore-'));
-  const files = [];
-  for (let i = 1; i <= CSTORE_COUNT; i++) {
-    const file = join(dir, `ct${i}.dcm`);
-    writeFileSync(file, make({ study: uid.study(90_000), series: uid.series(90_000, 1), sop: uid.sop(90_000, 1, i) }));
-    files.push(file);
-  }
-  return { dir, files };
+  const series = (n) =>
+    Array.from({ length: CSTORE_COUNT }, (_, k) => {
+      const file = join(dir, `ct${n}-${k + 1}.dcm`);
+      writeFileSync(file, make({ study: uid.study(90_000), series: uid.series(90_000, n), sop: uid.sop(90_000, n, k + 1) }));
+      return file;
+    });
+  return { dir, files: series(1), nagleFiles: series(2) };
 }
 
 /** storescu of `files` over one association; instances/s, or an error. `prefix` enters a network namespace. */
-function cstoreRate(files, port, calledAe, prefix = []) {
+function cstoreRate(files, port, calledAe, prefix = [], noDelay = true) {
   if (spawnSync('sh', ['-c', 'command -v storescu']).status !== 0) return { error: 'storescu is not installed (apt-get install -y dcmtk)' };
   const argv = [...prefix, 'storescu', '-aet', 'BENCHCT', '-aec', calledAe, '127.0.0.1', String(port), ...files];
+  const env = { ...process.env };
+  if (noDelay) env.TCP_NODELAY = '1';
+  else delete env.TCP_NODELAY;
   const t = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, TCP_NODELAY: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: 120_000 });
   const ms = performance.now() - t;
   if (r.status !== 0) return { error: `storescu exited with ${r.status}: ${String(r.stderr).slice(0, 200)}` };
   return { rate: (files.length / ms) * 1000 };
 }
 
-const cstoreRow = (who, r) => ({ archive: who, metric: `C-STORE, one association (storescu, ${CSTORE_COUNT} CT instances)`, value: r.error ? NaN : r.rate, unit: r.error ? r.error : 'instances/s' });
+const cstoreRow = (who, r, nagle = false) => ({
+  archive: who,
+  metric: `C-STORE, one association (storescu, ${CSTORE_COUNT} CT instances${nagle ? ', sender with Nagle on' : ''})`,
+  value: r.error ? NaN : r.rate,
+  unit: r.error ? r.error : 'instances/s',
+});
 
 /**
  * The workload, identical for both archives: `base` is the DICOMweb root, `headers` its auth.
@@ -462,6 +470,7 @@ async function measure({ repoRoot }, cstore) {
     rows.push(...rowsOf(ours, 'huizhen'));
     await db.query(`INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('BENCHCT', $1, 'bench modality')`, [org]);
     rows.push(cstoreRow('huizhen', cstoreRate(cstore.files, dimsePort, 'HUIZHEN')));
+    rows.push(cstoreRow('huizhen', cstoreRate(cstore.nagleFiles, dimsePort, 'HUIZHEN', [], false), true));
     const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org });
     for (const [mode, metric] of [
       ['none', 'floor: bare node:http, no work'],
@@ -514,13 +523,13 @@ async function measure({ repoRoot }, cstore) {
     theirs = await withOrthanc(async (pid) => {
       const inNamespace = ['nsenter', '-t', String(pid), '-n'];
       const m = await clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' }, inNamespace);
-      return { ...m, cstore: cstoreRate(cstore.files, 4242, 'ORTHANC', inNamespace) };
+      return { ...m, cstore: cstoreRate(cstore.files, 4242, 'ORTHANC', inNamespace), cstoreNagle: cstoreRate(cstore.nagleFiles, 4242, 'ORTHANC', inNamespace, false) };
     });
   } catch (e) {
     notes.push(`Orthanc comparison failed, skipped: ${e instanceof Error ? e.message : String(e)}`);
     return { rows, notes };
   }
-  const orthancRows = [...rowsOf(theirs, 'orthanc 1.10.1'), cstoreRow('orthanc 1.10.1', theirs.cstore)];
+  const orthancRows = [...rowsOf(theirs, 'orthanc 1.10.1'), cstoreRow('orthanc 1.10.1', theirs.cstore), cstoreRow('orthanc 1.10.1', theirs.cstoreNagle, true)];
   rows.push(...orthancRows);
   // Ratios: ingest as huizhen/orthanc (higher is better for us), latency as orthanc/huizhen (likewise).
   for (const r of orthancRows) {
