@@ -338,9 +338,22 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     const moveForm = doctor.getByTestId('reschedule-form');
     await moveForm.waitFor();
     expect(await doctor.getByTestId('reschedule-ok').isDisabled()).toBe(true);
-    await moveForm.getByTestId('reschedule-slot').click();
-    await doctor.locator('.ant-select-item-option', { hasText: ' 09:30 ·' }).first().click();
     await moveForm.getByLabel('原因').fill('患者当天上午需先复查血常规');
+    // The slot is picked until it shows as chosen and the dialog can save (under load a click can
+    // land while the option list re-renders).
+    await waitFor(
+      async () => {
+        if (!(await moveForm.textContent())?.includes('09:30 ·')) {
+          await moveForm.getByTestId('reschedule-slot').click();
+          await doctor.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: ' 09:30 ·' }).first().click();
+          await doctor.waitForTimeout(200);
+        }
+        return doctor.getByTestId('reschedule-ok').isEnabled();
+      },
+      (enabled) => enabled,
+      'the new slot chosen',
+      15_000,
+    );
     await screenshot(doctor, 'booking-reschedule-zh-CN');
     await doctor.getByTestId('reschedule-ok').click();
     await doctor.getByText(/已改约到 .* 09:30/).waitFor();
@@ -381,9 +394,18 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.getByTestId('calendar-entry').first().click();
     await hub.getByTestId('edit-times').first().click();
     const times = hub.getByTestId('edit-times-form');
-    await times.getByLabel('开始时间').click();
-    await hub.keyboard.type('10:00');
-    await hub.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '10:00' }).first().click();
+    // Picked, and checked to show as chosen (under load a click can land while the list re-renders).
+    await waitFor(
+      async () => {
+        await times.getByLabel('开始时间').click();
+        await hub.keyboard.type('10:00');
+        await hub.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '10:00' }).first().click();
+        await hub.waitForTimeout(200);
+        return !!(await times.textContent())?.includes('10:00');
+      },
+      (chosen) => chosen,
+      'start time 10:00 chosen',
+    );
     await hub.getByTestId('edit-times-ok').click();
     await waitFor(() => hub.getByTestId('edit-times-error').textContent().catch(() => ''), (x) => !!x?.includes('去掉 1 个已预约的号源'), 'the change asks about the booked patient');
     await times.getByRole('textbox').fill('专家上午先查房，十点开始');
@@ -463,8 +485,9 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     await hub.mouse.down();
     await hub.mouse.move(box.x + box.width / 2 + column.width, box.y + 6 + 36, { steps: 10 });
     // While dragging, the block shows on the day it would move to, an hour lower.
-    await hub.locator(`[data-testid="week-day"][data-date="${next}"] [data-testid="calendar-entry"]`).waitFor();
-    expect(await hub.locator(`[data-testid="week-day"][data-date="${date}"] [data-testid="calendar-entry"]`).count()).toBe(0);
+    const inColumn = (day: string) => hub.locator(`[data-testid="week-day"][data-date="${day}"] [data-testid="calendar-entry"]`).filter({ hasText: '14:00' });
+    await inColumn(next).waitFor();
+    expect(await inColumn(date).count()).toBe(0);
     await hub.mouse.up();
     const proposal = hub.getByTestId('edit-times-form');
     await proposal.waitFor();
