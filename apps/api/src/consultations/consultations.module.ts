@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CallEventsModule } from '@huizhen/call-events';
+import { DirectoryModule } from '@huizhen/directory';
 import { PatientsModule } from '../patients/patients.module';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { ConsultationCalls } from './consultation-calls';
@@ -14,7 +15,7 @@ import { DeadlineSweeper } from './deadline-sweeper';
 
 /** Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports, the video record. */
 @Module({
-  imports: [PatientsModule, CallEventsModule],
+  imports: [PatientsModule, CallEventsModule, DirectoryModule],
   controllers: [ConsultationsController],
   providers: [
     // One clock object per app, so a test can steer the time of the app it started.

@@ -9,6 +9,7 @@ import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { PatientsService } from '../patients/patients.service';
 import type { CallEvent } from '@huizhen/call-events';
+import { DirectoryService } from '@huizhen/directory';
 import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { TRANSITIONS, checkTransition, legalTransitions, type Transition, type TransitionRule } from './consultation-lifecycle';
@@ -140,6 +141,7 @@ export class ConsultationsService {
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
     private readonly calls: ConsultationCalls,
+    private readonly directory: DirectoryService,
   ) {
     // The assigned specialist entering the live room starts the session, whichever client they use.
     calls.onRecorded((events) => this.sessionsEntered(events));
@@ -260,15 +262,12 @@ export class ConsultationsService {
       if (e.kind !== 'joined' || e.role !== 'host') continue;
       const [c] = await this.db.query(`SELECT status, assigned_specialist_id FROM consultation_request WHERE id = $1`, [e.room]);
       if (!c || c.assigned_specialist_id !== e.practitionerId || !['claimed', 'scheduled'].includes(c.status)) continue;
-      const [p] = await this.db.query(
-        `SELECT id, username, display_name AS "displayName", organization_id AS "organizationId", roles, specialty FROM practitioner WHERE id = $1 AND active`,
-        [e.practitionerId],
-      );
-      if (!p) continue;
       try {
-        await this.startSession(p as Actor, e.room);
+        const p = await this.directory.practitioner(e.practitionerId);
+        if (!p.active) continue;
+        await this.startSession({ id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty }, e.room);
       } catch (err) {
-        // Started meanwhile (by their client, or a redelivered event), or no longer theirs: nothing to do.
+        // Started meanwhile (by their client, or a redelivered event), no longer theirs, or no such practitioner: nothing to do.
         if (!(err instanceof DomainError)) throw err;
       }
     }
