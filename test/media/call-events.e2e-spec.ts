@@ -89,6 +89,7 @@ describe('call events from a media node to the api through Redis', () => {
     expect(sent.filter((e) => e.room === 'lobby').map((e) => e.kind)).toEqual(['joined', 'left']);
 
     // The api comes back and catches up.
+    const back = new Date();
     api = await startApiForTest(schema, env);
     const reader = as(api.url, await loginAs(api.url, f.user.townDoctorA.username));
     let calls: any[] = [];
@@ -100,6 +101,12 @@ describe('call events from a media node to the api through Redis', () => {
     expect(calls[0]).toMatchObject({ ending: 'everyone_left', endedBy: null });
     // The assigned radiologist was in the room: the request went in session when the api caught up.
     expect((await reader.get(`/api/consultations/${id}`).expect(200)).body.status).toBe('in_session');
+    // ... as of the radiologist's join, not of the catch-up.
+    const hostJoined = sent.find((e) => e.room === id && e.kind === 'joined' && e.role === 'host')!;
+    const [started] = await schema.query(`SELECT at, actor_id::text AS actor, details FROM consultation_status_history WHERE consultation_id = $1 AND transition = 'start_session'`, [id]);
+    expect(started).toMatchObject({ actor: f.user.countyRadiologistA.id, details: { reportedBy: 'media', joinedAt: hostJoined.at } });
+    expect(new Date(started.at).toISOString()).toBe(hostJoined.at);
+    expect(new Date(started.at).getTime()).toBeLessThan(back.getTime());
     expect(calls[0].participants.map((p: { practitionerId: string; role: string }) => [p.practitionerId, p.role])).toEqual([
       [f.user.countyRadiologistA.id, 'host'],
       [f.user.townDoctorA.id, 'township_doctor'],

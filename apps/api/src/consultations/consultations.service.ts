@@ -265,7 +265,10 @@ export class ConsultationsService {
       try {
         const p = await this.directory.practitioner(e.practitionerId);
         if (!p.active) continue;
-        await this.startSession({ id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty }, e.room);
+        // The session started when they joined, which is earlier than now when the api catches up on
+        // events it missed while down (the history says when; the audit event says when it was learnt).
+        const actor = { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
+        await this.transition(actor, e.room, 'start_session', async () => ({ details: { reportedBy: 'media', joinedAt: e.at } }), { at: new Date(e.at) });
       } catch (err) {
         // Started meanwhile (by their client, or a redelivered event), no longer theirs, or no such practitioner: nothing to do.
         if (!(err instanceof DomainError)) throw err;
@@ -380,7 +383,8 @@ export class ConsultationsService {
    * abandoned and the whole check runs again: nothing but `m` is used while the lock is held
    * (the embedded database has a single connection).
    */
-  async transition(actor: Actor, id: string, t: Transition, step?: TransitionStep, opts: { reason?: string } = {}): Promise<ConsultationSummary> {
+  /** `opts.at`: when it happened, if earlier than now (a report that arrives late); the history row carries it. */
+  async transition(actor: Actor, id: string, t: Transition, step?: TransitionStep, opts: { reason?: string; at?: Date } = {}): Promise<ConsultationSummary> {
     const rule = TRANSITIONS[t];
     for (let attempt = 1; ; attempt++) {
       const seen = await this.load(id);
@@ -395,7 +399,9 @@ export class ConsultationsService {
         checkTransition(t, c.status, c.mode);
         const now = this.clock.now();
         const change = (await step?.(c, m, now)) ?? {};
-        const after = await this.applyTransition(m, c, t, actor, now, change.patch ?? {}, opts.reason ?? null, change.details ?? {});
+        // Never before the request's last change (a media node's clock a little behind ours).
+        const happened = opts.at && opts.at.getTime() < now.getTime() ? new Date(Math.max(opts.at.getTime(), new Date(c.updated_at).getTime())) : now;
+        const after = await this.applyTransition(m, c, t, actor, now, change.patch ?? {}, opts.reason ?? null, change.details ?? {}, happened);
         return { before: c, after };
       });
       if (!done) {
@@ -435,6 +441,7 @@ export class ConsultationsService {
     patch: Record<string, unknown>,
     reason: string | null,
     details: Record<string, unknown>,
+    happened: Date = now,
   ): Promise<ConsultationRow> {
     const to = TRANSITIONS[t].to;
     const set: Record<string, unknown> = { ...patch, status: to, updated_at: now };
@@ -445,7 +452,7 @@ export class ConsultationsService {
     );
     await m.query(
       `INSERT INTO consultation_status_history (consultation_id, transition, from_status, to_status, actor_id, reason, details, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-      [c.id, t, c.status, to, actor?.id ?? null, reason, JSON.stringify(details), now],
+      [c.id, t, c.status, to, actor?.id ?? null, reason, JSON.stringify(details), happened],
     );
     await this.audit.record({ action: `consultation.${t}`, actor, resourceType: 'consultation', resourceId: c.id, details: { from: c.status, to, reason, ...details } }, m);
     for (const listener of this.transitionListeners) await listener({ consultationId: c.id, transition: t, from: c.status, to, actor, reason }, m);
