@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { AuditService } from '@huizhen/audit';
 import { type DirectoryFixture, type TestSchema, TestSchema as Schema, loginAs, seedDirectory } from '@huizhen/testing';
+import { ImagingIndex } from '../../apps/imaging/src/imaging-index.service';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { PYDICOM, withUids } from './support/corpus';
 import { get, startImagingForTest, stow } from './support/dicomweb-client';
@@ -39,17 +39,14 @@ describe('two archive nodes sharing the database and the instance store', () => 
     const sha = createHash('sha256').update(bytes).digest('hex');
     const [tokenA, tokenB] = [await loginAs(a.url, dir.user.townDoctorA.username), await loginAs(b.url, dir.user.townDoctorA.username)];
 
-    // The worst interleaving, forced: A moves the file into place inside its transaction, then
-    // its commit fails. B, storing the same instance (the modality retried on the other node),
+    // The worst interleaving, forced: A moves the file into place, then its commit (the batch's
+    // one statement) fails. B, storing the same instance (the modality retried on the other node),
     // finds A's file and keeps its own copy aside. A takes its file back before B commits.
     const aPublished = gate();
     const aFails = gate();
     const bPublished = gate();
     const aTookBack = gate();
-    const auditA = a.app.get(AuditService);
-    const recordA = auditA.record.bind(auditA);
-    jest.spyOn(auditA, 'record').mockImplementation(async (e, m) => {
-      if (e.action !== 'imaging_study.store') return recordA(e, m);
+    jest.spyOn(a.app.get(ImagingIndex), 'storeBatch').mockImplementation(async () => {
       aPublished.open();
       await aFails.opened;
       throw new Error('injected: the connection of node A broke during its commit');
@@ -61,14 +58,12 @@ describe('two archive nodes sharing the database and the instance store', () => 
       await removeA(s);
       aTookBack.open();
     });
-    const auditB = b.app.get(AuditService);
-    const recordB = auditB.record.bind(auditB);
-    jest.spyOn(auditB, 'record').mockImplementation(async (e, m) => {
-      if (e.action === 'imaging_study.store') {
-        bPublished.open();
-        await aTookBack.opened;
-      }
-      return recordB(e, m);
+    const indexB = b.app.get(ImagingIndex);
+    const storeBatchB = indexB.storeBatch.bind(indexB);
+    jest.spyOn(indexB, 'storeBatch').mockImplementation(async (batch, audits) => {
+      bPublished.open();
+      await aTookBack.opened;
+      return storeBatchB(batch, audits);
     });
 
     const toA = stow(a.url, tokenA, [bytes]);

@@ -34,7 +34,7 @@ export interface Waiter {
 /**
  * The instances of one request (a STOW-RS body, an upload, a C-STORE): each is prepared (parsed,
  * staged) as it arrives, and they go to the commit queue in chunks, so a 20-instance request
- * costs one transaction of a few statements instead of 20 rounds of single-row inserts.
+ * costs one statement instead of 20 rounds of single-row inserts.
  */
 export class IngestSession {
   private held: Waiter[] = [];
@@ -99,9 +99,9 @@ export class IngestSession {
 
 /**
  * The one way an instance enters the archive, whichever door it came through (STOW-RS, DIMSE,
- * resumable upload): validate, stage bytes (temp + fsync), then index rows and the rename to
- * the content address commit together. Concurrent instances share transactions (group commit):
- * PostgreSQL's commit cost, not parsing, bounds single-row ingest.
+ * resumable upload): validate, stage bytes (temp + fsync), move them to the content address,
+ * then commit the index rows in one statement. Concurrent instances share that statement (group
+ * commit): PostgreSQL's commit cost, not parsing, bounds single-row ingest.
  */
 @Injectable()
 export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -183,7 +183,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     return { ...digest, organizationId: ctx.organizationId, actor: ctx.actor, via: ctx.via };
   }
 
-  /** Hands prepared instances to the commit queue; concurrent requests' chunks share transactions. */
+  /** Hands prepared instances to the commit queue; concurrent requests' chunks share commits. */
   enqueue(waiters: Waiter[]): void {
     for (const w of waiters) {
       const resolve = w.resolve;
@@ -200,8 +200,8 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Group commit: whatever is queued when a committer is free goes in one transaction. Up to
-   * COMMITTERS transactions run at once, so one batch's fsyncs and round trips overlap the next
+   * Group commit: whatever is queued when a committer is free goes in one statement. Up to
+   * COMMITTERS batches commit at once, so one batch's fsyncs and round trips overlap the next
    * one's statements (rows are locked in key order: concurrent batches cannot deadlock).
    */
   private flush(): void {
@@ -217,6 +217,12 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * One batch: every staged file goes to its content address first, then one statement writes the
+   * rows and the audit events and commits (ImagingIndex.storeBatch). A file no new row wants (the
+   * instance was a duplicate or refused) is taken back afterwards; if the statement fails, every
+   * file it moved is. A crash in between leaves files without rows, which the startup sweep takes.
+   */
   private async commitBatch(batch: Waiter[]): Promise<void> {
     let outcomes: IngestOutcome[] = [];
     let published: string[] = [];
@@ -224,67 +230,56 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     // once the rows are committed. Every other staged file of the batch is discarded.
     let fresh: PendingInstance['staged'][] = [];
     let existing: PendingInstance['staged'][] = [];
+    let unwanted: string[] = [];
     try {
-      await this.index.db.transaction(async (m) => {
-        published = [];
-        const results = await this.index.insertBatch(
-          m,
-          batch.map(({ pending: p }) => ({ p })),
-        );
-        outcomes = results.map((r, i): IngestOutcome => {
-          const p = batch[i].pending;
-          const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
-          if (!r.ok) return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, ...ids };
-          return { ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid };
-        });
-        // New rows' files move to their content address (identical bytes may already be there).
-        // (On a digest thread, directories synced too; on failure none of them is left.)
-        const inserted = batch.filter((_, i) => {
-          const r = results[i];
-          return r.ok && !r.duplicate;
-        });
-        fresh = [...new Map(inserted.map((w) => [w.pending.staged.sha256, w.pending.staged])).values()];
-        const moved = await this.digests.publish(fresh);
-        published = moved.created;
-        const already = new Set(moved.existing);
-        existing = fresh.filter((f) => already.has(f.sha256));
-        // One audit event per uploader, door and organization in this transaction, naming every
-        // study and instance it stored (the resource is the study when there is one, as usual).
-        const stored = new Map<string, { studies: Map<string, string[]>; via: string; organizationId: string; actor: IngestContext['actor'] }>();
-        results.forEach((r, i) => {
-          if (!r.ok || r.duplicate) return;
-          const p = batch[i].pending;
-          const key = `${p.actor?.id ?? ''} ${p.via} ${p.organizationId}`;
-          const s = stored.get(key) ?? { studies: new Map<string, string[]>(), via: p.via, organizationId: p.organizationId, actor: p.actor };
-          s.studies.set(p.studyUid, [...(s.studies.get(p.studyUid) ?? []), p.sopUid]);
-          stored.set(key, s);
-        });
-        for (const s of stored.values()) {
-          const studies = [...s.studies.keys()];
-          const instances = [...s.studies.values()].reduce((n, l) => n + l.length, 0);
-          await this.audit.record(
-            {
-              action: 'imaging_study.store',
-              actor: s.actor,
-              resourceType: 'imaging_study',
-              resourceId: studies.length === 1 ? studies[0] : undefined,
-              details: {
-                instances,
-                ...(studies.length === 1 ? { sopInstanceUids: s.studies.get(studies[0]) } : { studies: Object.fromEntries(s.studies) }),
-                via: s.via,
-                organizationId: s.organizationId,
-              },
-            },
-            m,
-          );
-        }
+      // One staged file per content (the first instance's); the others' temp files are discarded.
+      const bySha = new Map<string, PendingInstance['staged']>();
+      for (const w of batch) if (!bySha.has(w.pending.staged.sha256)) bySha.set(w.pending.staged.sha256, w.pending.staged);
+      const candidates = [...bySha.values()];
+      const moved = await this.digests.publish(candidates);
+      published = moved.created;
+      // One audit event per uploader, door and organization, naming every study and instance it
+      // stored (the resource is the study when there is one, as usual); the statement fills in what.
+      const keys = new Map<string, { k: number; actor: IngestContext['actor'] }>();
+      const rows = batch.map(({ pending: p }) => {
+        const key = `${p.actor?.id ?? ''} ${p.via} ${p.organizationId}`;
+        let entry = keys.get(key);
+        if (!entry) keys.set(key, (entry = { k: keys.size, actor: p.actor }));
+        return { p, k: entry.k };
       });
+      const results = await this.index.storeBatch(rows, (params) =>
+        [...keys.values()].map(({ k, actor }) =>
+          this.audit.insertSelect({ action: 'imaging_study.store', actor, resourceType: 'imaging_study' }, params, {
+            details: `r.out->'audit'->'${k}'->'details'`,
+            resourceId: `r.out->'audit'->'${k}'->>'resourceId'`,
+            from: 'r',
+            when: `r.out->'audit' ? '${k}'`,
+          }),
+        ),
+      );
+      this.audit.appended();
+      outcomes = results.map((r, i): IngestOutcome => {
+        const p = batch[i].pending;
+        const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
+        if (!r.ok) return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, ...ids };
+        return { ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid };
+      });
+      const inserted = batch.filter((_, i) => {
+        const r = results[i];
+        return r.ok && !r.duplicate;
+      });
+      const wanted = new Set(inserted.map((w) => w.pending.staged.sha256));
+      fresh = candidates.filter((f) => wanted.has(f.sha256));
+      const already = new Set(moved.existing);
+      existing = fresh.filter((f) => already.has(f.sha256));
+      unwanted = published.filter((sha) => !wanted.has(sha));
     } catch (e) {
       await this.takeBack(published);
       await Promise.all(batch.map((w) => this.store.discard(w.pending.staged)));
       for (const w of batch) w.reject(e);
       return;
     }
+    await this.takeBack(unwanted);
     await this.store.settle(existing).catch((e) => this.logger.error(`settling stored files after a commit failed: ${e instanceof Error ? e.stack : String(e)}`));
     const kept = new Set(fresh);
     await Promise.all(batch.filter((w) => !kept.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));

@@ -9,6 +9,7 @@ import { ImagingStudyOrder1764610000000 } from './1764610000000-imaging-study-or
 import { ImagingIdentityKeys1764700000000 } from './1764700000000-imaging-identity-keys';
 import { ImagingMetadataJson1764800000000 } from './1764800000000-imaging-metadata-json';
 import { ConsultationCalls1764900000000 } from './1764900000000-consultation-calls';
+import { ImagingStoreBatch1765000000000 } from './1765000000000-imaging-store-batch';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ImagingIdentityKeys1764700000000,
   ImagingMetadataJson1764800000000,
   ConsultationCalls1764900000000,
+  ImagingStoreBatch1765000000000,
 ];
