@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { createClient } from 'redis';
-import { CallEvents, type CallEvent } from '@huizhen/call-events';
+import { CallEvents, NODE, type CallEvent } from '@huizhen/call-events';
 import { PlatformModule } from '@huizhen/platform-http';
 import { signRoomToken } from '@huizhen/room-token';
 import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
@@ -142,5 +142,30 @@ describe('call events from a media node to the api through Redis', () => {
     } finally {
       CallEvents.CLAIM_IDLE_MS = idle;
     }
+  });
+
+  it('closes the call of a media node that stopped reporting, at its last sign of life, once', async () => {
+    // The previous test left the radiologist in the room on media node "test", which reports no more.
+    const calls = api!.app.get(ConsultationCalls);
+    const callEvents = api!.app.get(CallEvents);
+    const [joined] = await schema.query(`SELECT occurred_at FROM consultation_call_event WHERE consultation_id = $1 AND media_node = 'test' AND kind = 'joined'`, [consultationId]);
+    const lastSign = new Date(joined.occurred_at).getTime();
+    // The live media node of this test says it is alive.
+    expect(Number(await redis.hGet(callEvents.nodesKey, NODE))).toBeGreaterThan(Date.now() - 2 * CallEvents.HEARTBEAT_MS);
+    // Within a minute of its last event nothing is decided.
+    expect(await calls.closeLostCalls(new Date(lastSign + 30_000))).toBe(0);
+    // A node that said it was alive since is not stopped either.
+    await redis.hSet(callEvents.nodesKey, 'test', String(lastSign + 50_000));
+    expect(await calls.closeLostCalls(new Date(lastSign + 90_000))).toBe(0);
+    // Silent for over a minute: the radiologist counts as gone from its last heartbeat.
+    expect(await calls.closeLostCalls(new Date(lastSign + 120_000))).toBe(1);
+    expect(await calls.closeLostCalls(new Date(lastSign + 180_000))).toBe(0);
+    await redis.hDel(callEvents.nodesKey, 'test');
+    const reader = as(api!.url, await loginAs(api!.url, f.user.townDoctorA.username));
+    const records = (await reader.get(`/api/consultations/${consultationId}`).expect(200)).body.calls;
+    expect(records.at(-1)).toMatchObject({ ending: 'media_node_lost', endedAt: new Date(lastSign + 50_000).toISOString(), seconds: 50 });
+    expect(records.at(-1).participants).toEqual([expect.objectContaining({ practitionerId: f.user.countyRadiologistA.id, present: false, seconds: 50 })]);
+    const stored = await schema.query(`SELECT kind, media_node FROM consultation_call_event WHERE consultation_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT 1`, [consultationId]);
+    expect(stored).toEqual([{ kind: 'lost', media_node: 'test' }]);
   });
 });

@@ -57,6 +57,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     await this.pool.start();
+    await this.calls.announceMediaNode();
     trackMediaService(this);
     this.health.register('media', async () => {
       const alive = this.pool.alive();

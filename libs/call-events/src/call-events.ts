@@ -5,8 +5,12 @@ import { createClient } from 'redis';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import type { RoomRole } from '@huizhen/room-token';
 
-/** What happened in a consultation's live room, as the media node saw it. */
-export type CallEventKind = 'joined' | 'left' | 'ended';
+/**
+ * What happened in a consultation's live room, as the media node saw it; `lost`: the api's
+ * finding that the media node holding someone's connection stopped reporting (it was killed or
+ * cut off), so they are counted as gone from the node's last sign of life.
+ */
+export type CallEventKind = 'joined' | 'left' | 'ended' | 'lost';
 
 export interface CallEvent {
   /** Unique per event: a redelivered event is recorded once. */
@@ -26,7 +30,7 @@ export interface CallEvent {
 
 export type CallEventHandler = (events: CallEvent[]) => Promise<unknown>;
 
-const NODE = `${os.hostname()}:${process.pid}`;
+export const NODE = `${os.hostname()}:${process.pid}`;
 const CONSUMER_GROUP = 'api';
 const READ_BLOCK_MS = 2000;
 const READ_COUNT = 100;
@@ -50,6 +54,8 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
   static CLAIM_IDLE_MS = 60_000;
   /** In process: the first wait before storing an event again (doubling each time). */
   static RETRY_BASE_MS = 500;
+  /** A media node says it is alive this often (with Redis: in the `<stream>:nodes` hash). */
+  static HEARTBEAT_MS = 10_000;
   private readonly logger = new Logger('CallEvents');
   private handler: CallEventHandler | null = null;
   private local: Promise<unknown> = Promise.resolve();
@@ -59,6 +65,8 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
   private stopped = false;
   private warnedUndelivered = false;
   private readonly consumer = `${NODE}:${randomUUID().slice(0, 8)}`;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private mediaNode = false;
 
   constructor(@Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig) {}
 
@@ -71,6 +79,38 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
     this.writer = createClient({ url: this.config.redisUrl });
     this.writer.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
     await this.writer.connect();
+  }
+
+  /** Where media nodes say they are alive: node -> last time (ms since the epoch). */
+  get nodesKey(): string {
+    return `${this.stream}:nodes`;
+  }
+
+  /**
+   * This process is a media node: with Redis it says so every HEARTBEAT_MS until it stops, so
+   * that the api can tell a node that died with people in its rooms (see liveMediaNodes).
+   */
+  async announceMediaNode(): Promise<void> {
+    this.mediaNode = true;
+    if (!this.writer || this.heartbeat) return;
+    const beat = () =>
+      this.writer
+        ?.hSet(this.nodesKey, NODE, String(Date.now()))
+        .then(() => undefined)
+        .catch((e: Error) => this.logger.warn({ msg: 'media node heartbeat failed', error: e.message }));
+    await beat();
+    this.heartbeat = setInterval(() => void beat(), CallEvents.HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * The media nodes known and when each last said it was alive. Without Redis there is one media
+   * node, this process (if it is one): every other node named in stored events is gone.
+   */
+  async liveMediaNodes(): Promise<Map<string, number>> {
+    if (!this.writer) return new Map(this.mediaNode ? [[NODE, Date.now()]] : []);
+    const all = await this.writer.hGetAll(this.nodesKey);
+    return new Map(Object.entries(all).map(([node, at]) => [node, Number(at)]));
   }
 
   /** Records an event of this media node. */
@@ -173,6 +213,10 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    // A node that stops cleanly has said who left; it is no longer a node to watch.
+    if (this.heartbeat && this.writer) await this.writer.hDel(this.nodesKey, NODE).catch(() => undefined);
+    this.heartbeat = null;
     await this.local;
     const { reader, writer } = this;
     this.reader = null;

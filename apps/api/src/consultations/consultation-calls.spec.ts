@@ -57,6 +57,15 @@ describe('call records from room events', () => {
     expect(silent).toMatchObject({ endedAt: at(0).toISOString(), ending: 'unknown' });
   });
 
+  it('a call whose media node stopped ends when the last one present is lost, at that time; a leave the node sends after is ignored', () => {
+    const [call] = callRecords([ev('joined', 'spec', 0), ev('joined', 'town', 10), ev('left', 'town', 100), ev('lost', 'spec', 250), ev('left', 'spec', 300)], at(1000));
+    expect(call).toMatchObject({ ending: 'media_node_lost', endedAt: at(250).toISOString(), endedBy: null, seconds: 250 });
+    expect(call.participants.map((p) => [p.practitionerId, p.seconds, p.present])).toEqual([
+      ['spec', 250, false],
+      ['town', 90, false],
+    ]);
+  });
+
   it('ignores what does not fit: a leave without a join, a second join of someone present, an end with no call', () => {
     const calls = callRecords([ev('left', 'town', 0), ev('ended', 'spec', 1), ev('joined', 'spec', 10), ev('joined', 'spec', 20), ev('left', 'spec', 70), ev('left', 'spec', 80)], at(100));
     expect(calls).toHaveLength(1);

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { type CallEvent, CallEvents } from '@huizhen/call-events';
@@ -30,8 +31,11 @@ export interface CallRecord {
   startedAt: string;
   /** null while the call goes on. */
   endedAt: string | null;
-  /** How it ended: everyone left, the host ended the room, still going, or the media node went silent. */
-  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'unknown';
+  /**
+   * How it ended: everyone left, the host ended the room, still going, the media node holding it
+   * stopped (killed or cut off: ended at its last sign of life), or nothing was heard for a day.
+   */
+  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
   endedBy: string | null;
   seconds: number;
   participants: CallParticipant[];
@@ -77,7 +81,7 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
         call.record.participants.push(p);
       }
       p.lastLeftAt = null;
-    } else if (e.kind === 'left') {
+    } else if (e.kind === 'left' || e.kind === 'lost') {
       const since = call?.since.get(e.practitionerId);
       if (!call || !since) continue;
       call.last = e.at;
@@ -85,7 +89,7 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
       p.seconds += (e.at.getTime() - since.getTime()) / 1000;
       p.lastLeftAt = e.at.toISOString();
       call.since.delete(e.practitionerId);
-      if (!call.since.size) close(e.at, 'everyone_left', null);
+      if (!call.since.size) close(e.at, e.kind === 'lost' ? 'media_node_lost' : 'everyone_left', null);
     } else if (call) {
       close(e.at, 'ended_by_host', e.practitionerId);
     }
@@ -112,15 +116,26 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A name-based UUID (version 5 layout over SHA-1): the same name gives the same event id on every api node. */
+function eventIdFrom(name: string): string {
+  const h = createHash('sha1').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /**
  * The video record of consultations: call events from the media nodes (CallEvents) stored per
  * consultation, and read back as calls. Rooms that are no consultation of this database, and
  * subjects that are no practitioner, are not recorded.
  */
 @Injectable()
-export class ConsultationCalls implements OnApplicationBootstrap {
+export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** A media node silent this long (no heartbeat, no event) has stopped: the people in its rooms are gone. */
+  static NODE_SILENT_MS = 60_000;
+  /** How often the api looks for calls on media nodes that stopped. */
+  static SWEEP_MS = 30_000;
   private readonly logger = new Logger('ConsultationCalls');
   private readonly listeners: ((events: CallEvent[]) => Promise<void>)[] = [];
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -130,6 +145,45 @@ export class ConsultationCalls implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.callEvents.consume((batch) => this.record(batch));
+    this.sweeper = setInterval(
+      () => void this.closeLostCalls().catch((e) => this.logger.warn({ msg: 'looking for calls on stopped media nodes failed', error: e instanceof Error ? e.message : String(e) })),
+      ConsultationCalls.SWEEP_MS,
+    );
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /**
+   * People still in a call (their last join not followed by a leave, or by the room's end) on a
+   * media node that has stopped reporting: recorded as `lost` at the node's last sign of life (its
+   * heartbeat, or its last event in that room), so the call ends instead of running on for a day.
+   * Every api node may do this at once: a lost event's id comes from the join it closes, so it is
+   * stored once. Returns how many it recorded.
+   */
+  async closeLostCalls(now = new Date()): Promise<number> {
+    const present: { event_id: string; consultation_id: string; practitioner_id: string; room_role: CallEvent['role']; media_node: string; node_last: Date }[] = await this.db.query(
+      prepared(`SELECT j.event_id, j.consultation_id, j.practitioner_id, j.room_role, j.media_node,
+              (SELECT max(e.occurred_at) FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND e.media_node = j.media_node) AS node_last
+         FROM consultation_call_event j
+        WHERE j.kind = 'joined' AND j.occurred_at > $1
+          AND NOT EXISTS (SELECT 1 FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND (e.occurred_at, e.id) > (j.occurred_at, j.id)
+                            AND (e.kind = 'ended' OR e.practitioner_id = j.practitioner_id))`),
+      [new Date(now.getTime() - SILENT_CALL_MS)],
+    );
+    if (!present.length) return 0;
+    const nodes = await this.callEvents.liveMediaNodes();
+    const lost: CallEvent[] = [];
+    for (const p of present) {
+      const last = Math.max(nodes.get(p.media_node) ?? 0, new Date(p.node_last).getTime());
+      if (now.getTime() - last <= ConsultationCalls.NODE_SILENT_MS) continue;
+      lost.push({ id: eventIdFrom(`lost ${p.event_id}`), kind: 'lost', room: p.consultation_id, practitionerId: p.practitioner_id, role: p.room_role, at: new Date(last).toISOString(), node: p.media_node });
+    }
+    if (!lost.length) return 0;
+    this.logger.warn({ msg: 'media node stopped with people in its rooms; their calls are closed', nodes: [...new Set(lost.map((e) => e.node))], people: lost.length });
+    return this.record(lost);
   }
 
   /**
@@ -143,7 +197,7 @@ export class ConsultationCalls implements OnApplicationBootstrap {
 
   /** Stores events (each once); returns how many were new. */
   async record(events: CallEvent[]): Promise<number> {
-    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && ['joined', 'left', 'ended'].includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
+    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && ['joined', 'left', 'ended', 'lost'].includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
     if (!valid.length) return 0;
     const rows: { id: string; org: string; n: number; people: string[] }[] = await this.db.query(
       // In the order given (a media node's order), so events of the same millisecond read back in it.

@@ -75,7 +75,7 @@ export interface ConsultationAttachment {
 export interface CallRecord {
   startedAt: string;
   endedAt: string | null;
-  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'unknown';
+  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
   endedBy: string | null;
   seconds: number;
   participants: { practitionerId: string; displayName: string; role: string; firstJoinedAt: string; lastLeftAt: string | null; seconds: number; present: boolean }[];

@@ -10,6 +10,7 @@ import { ImagingIdentityKeys1764700000000 } from './1764700000000-imaging-identi
 import { ImagingMetadataJson1764800000000 } from './1764800000000-imaging-metadata-json';
 import { ConsultationCalls1764900000000 } from './1764900000000-consultation-calls';
 import { ImagingStoreBatch1765000000000 } from './1765000000000-imaging-store-batch';
+import { CallEventLost1765100000000 } from './1765100000000-call-event-lost';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ImagingMetadataJson1764800000000,
   ConsultationCalls1764900000000,
   ImagingStoreBatch1765000000000,
+  CallEventLost1765100000000,
 ];
