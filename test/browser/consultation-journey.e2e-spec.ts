@@ -344,7 +344,18 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     const refer = async (greenChannel: boolean) => {
       await t.getByTestId('create-referral').click();
       await t.locator('.ant-modal textarea').waitFor(); // the form, prefilled with the report's impression
-      if (greenChannel) await t.locator('.ant-modal').getByText('绿色通道').click();
+      if (greenChannel) {
+        // Ticked, and checked to show as ticked (a clean-clone run under load sent it without).
+        const box = t.locator('.ant-modal').getByRole('checkbox', { name: '绿色通道' });
+        await waitFor(
+          async () => {
+            if (!(await box.isChecked())) await t.locator('.ant-modal').getByText('绿色通道').click();
+            return box.isChecked();
+          },
+          (ticked) => ticked,
+          'the green channel ticked',
+        );
+      }
       await t.locator('.ant-modal').getByRole('button', { name: '保存' }).click();
       // The lasting sign (the toast is brief under load), or the error the page showed instead.
       const outcome = await Promise.race([
