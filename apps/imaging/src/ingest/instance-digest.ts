@@ -8,7 +8,7 @@ import {
   jsonString,
   parseInstance,
   remapUid,
-  toDicomJson,
+  writeDicomJson,
 } from '@huizhen/dicom';
 import { writeTempSync } from '../storage/store-files';
 
@@ -77,6 +77,8 @@ export interface DigestRejection {
 
 const STUDY_TAGS = ['00080005', '00080020', '00080030', '00080050', '00080090', '00081030', '00100010', '00100020', '00100030', '00100040', '0020000D', '00200010'];
 const SERIES_TAGS = ['00080005', '00080060', '00080021', '00080031', '0008103E', '0020000E', '00200011', '00400244', '00400245'];
+/** The elements the digest reads values of besides the study's and series' (instance and series numbers, burned-in annotation). */
+const KEPT = new Set([...STUDY_TAGS, ...SERIES_TAGS, '00200013', '00280301']);
 
 function pick(json: DicomJson, tags: string[]): DicomJson {
   const out: DicomJson = {};
@@ -128,12 +130,19 @@ function digest(bytes: Uint8Array, opts: DigestOptions): InstanceDigest {
   }
   const base = `/dicom-web/studies/${parsed.studyInstanceUid}/series/${parsed.seriesInstanceUid}/instances/${parsed.sopInstanceUid}`;
   const inflated = parsed.pixel?.inflated ?? parsed.transferSyntaxUid === '1.2.840.10008.1.2.1.99';
-  const metadata = toDicomJson(parsed.dataSet, parsed.charsets, {
-    inlineBinaryLimit: 4096,
-    bulkDataUri: inflated ? undefined : (offset, length) => `${base}/bulk/${offset}-${length}`,
-    pixelDataUri: `${base}/bulk/7FE00010`,
-  });
-  metadata['00083002'] = { vr: 'UI', Value: [parsed.transferSyntaxUid] }; // Available Transfer Syntax UID
+  // The instance's DICOM JSON is written as text (it is stored as text); the few elements the
+  // index needs come back as objects beside it.
+  const { text: metadataJson, kept: metadata } = writeDicomJson(
+    parsed.dataSet,
+    parsed.charsets,
+    {
+      inlineBinaryLimit: 4096,
+      bulkDataUri: inflated ? undefined : (offset, length) => `${base}/bulk/${offset}-${length}`,
+      pixelDataUri: `${base}/bulk/7FE00010`,
+    },
+    // Available Transfer Syntax UID: what the archive holds the instance in.
+    { keep: KEPT, add: { '00083002': { vr: 'UI', Value: [parsed.transferSyntaxUid] } } },
+  );
   const pn = metadata['00100010']?.Value?.[0] as PersonNameJson | undefined;
   const str = (t: string) => jsonString(metadata, t);
   const int = (t: string) => {
@@ -174,7 +183,7 @@ function digest(bytes: Uint8Array, opts: DigestOptions): InstanceDigest {
     },
     studyJson: pick(metadata, STUDY_TAGS),
     seriesJson: pick(metadata, SERIES_TAGS),
-    metadataJson: JSON.stringify(metadata),
+    metadataJson,
     pixelLayout: parsed.pixel,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     deid: { study: remapUid(parsed.studyInstanceUid, key), series: remapUid(parsed.seriesInstanceUid, key), instance: remapUid(parsed.sopInstanceUid, key) },
