@@ -369,10 +369,12 @@ function clientProcess(role, env, prefix = []) {
     const c = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env, HUIZHEN_IMAGING_BENCH_ROLE: role }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), 4.5 * 60_000); // keeps the whole part under 10 minutes
-    c.on('exit', (code) => {
+    // A guard against a hung archive, not a budget: on a slow day Orthanc alone needs over 5 minutes
+    // (its QIDO rows at ~0.5 s a query, 600 queries).
+    const timer = setTimeout(() => c.kill('SIGKILL'), 12 * 60_000);
+    c.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${role} process exited with ${code}`));
+      if (code !== 0) return reject(new Error(`${role} process ${signal ? `was killed (${signal}; the guard is 12 minutes)` : `exited with ${code}`}`));
       try {
         resolve(JSON.parse(out.trim().split('\n').pop()));
       } catch (e) {
