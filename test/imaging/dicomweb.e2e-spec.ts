@@ -136,6 +136,32 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect(still).toBe(6);
   });
 
+  it('keeps a study’s counters right when requests into it commit at the same time, overlapping instances included', async () => {
+    const ct = readFileSync(`${PYDICOM}/test_files/CT_small.dcm`);
+    const root = '1.2.826.0.1.3680043.9.7433.78';
+    const S = `${root}.1`;
+    const series = [1, 2, 3].map((n) => `${S}.${n}`);
+    // Six clients, 12 instances each over three series; each shares half its instances with the next.
+    const requests = Array.from({ length: 6 }, (_, c) =>
+      Array.from({ length: 12 }, (_, i) => {
+        const n = c * 6 + i;
+        return withUids(ct, { study: S, series: series[n % 3], sop: `${series[n % 3]}.${n}` });
+      }),
+    );
+    const results = await Promise.all(requests.map((parts) => stow(app.url, uploader, parts)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const distinct = 42; // n = c * 6 + i runs over 0..41
+    const [study] = await schema.query('SELECT number_of_instances, number_of_series FROM imaging_study WHERE study_instance_uid = $1', [S]);
+    expect(study).toEqual({ number_of_instances: distinct, number_of_series: 3 });
+    const perSeries = await schema.query(
+      `SELECT se.series_instance_uid AS uid, se.number_of_instances AS counted, (SELECT count(*)::int FROM imaging_instance i WHERE i.series_instance_uid = se.series_instance_uid) AS stored
+         FROM imaging_series se WHERE se.study_instance_uid = $1 ORDER BY 1`,
+      [S],
+    );
+    expect(perSeries).toEqual(series.map((uid) => ({ uid, counted: distinct / 3, stored: distinct / 3 })));
+    expect((await store.listFiles()).temp).toEqual([]);
+  });
+
   it('refuses every malformed file with a reason, keeps nothing of it and stays up', async () => {
     const before = await store.listFiles();
     const [{ n: rowsBefore }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
