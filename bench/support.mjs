@@ -1,6 +1,6 @@
 // Shared by bench parts: start the built server as a child process and wait for /health.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -24,7 +24,8 @@ export async function startServer(repoRoot, env = {}) {
     cwd: repoRoot,
     // Loopback and free ports for everything the server listens on: benches may run beside other servers.
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_RTC_PORT_BASE: '0', DIMSE_HOST: '127.0.0.1', DIMSE_PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // HUIZHEN_BENCH_SERVER_LOG=<file>: the server's log goes there (it is dropped otherwise).
+    stdio: ['ignore', process.env.HUIZHEN_BENCH_SERVER_LOG ? openSync(process.env.HUIZHEN_BENCH_SERVER_LOG, 'a') : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;

@@ -162,6 +162,22 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     expect((await store.listFiles()).temp).toEqual([]);
   });
 
+  it('stores a new study that several requests start at the same moment, every time', async () => {
+    // Batches committing side by side insert the same new study and series rows; a unique index
+    // outside ON CONFLICT's target (the de-identified UIDs had one) turned that race into a failed
+    // batch ("try again") for every instance in it.
+    const ct = readFileSync(`${PYDICOM}/test_files/CT_small.dcm`);
+    const statuses: number[] = [];
+    for (let round = 0; round < 25; round++) {
+      const S = `1.2.826.0.1.3680043.9.7433.79.${round}`;
+      const requests = [0, 1, 2, 3].map((c) => [0, 1].map((i) => withUids(ct, { study: S, series: `${S}.1`, sop: `${S}.1.${c}.${i}` })));
+      statuses.push(...(await Promise.all(requests.map((parts) => stow(app.url, uploader, parts)))).map((r) => r.status));
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const counts = await schema.query(`SELECT number_of_instances AS n, count(*) OVER () AS studies FROM imaging_study WHERE study_instance_uid LIKE '1.2.826.0.1.3680043.9.7433.79.%'`);
+    expect(counts.map((c: any) => [c.n, Number(c.studies)])).toEqual(Array.from({ length: 25 }, () => [8, 25]));
+  });
+
   it('refuses every malformed file with a reason, keeps nothing of it and stays up', async () => {
     const before = await store.listFiles();
     const [{ n: rowsBefore }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');

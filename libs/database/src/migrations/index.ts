@@ -11,6 +11,7 @@ import { ImagingMetadataJson1764800000000 } from './1764800000000-imaging-metada
 import { ConsultationCalls1764900000000 } from './1764900000000-consultation-calls';
 import { ImagingStoreBatch1765000000000 } from './1765000000000-imaging-store-batch';
 import { CallEventLost1765100000000 } from './1765100000000-call-event-lost';
+import { ImagingDeidIndex1765200000000 } from './1765200000000-imaging-deid-index';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ConsultationCalls1764900000000,
   ImagingStoreBatch1765000000000,
   CallEventLost1765100000000,
+  ImagingDeidIndex1765200000000,
 ];
