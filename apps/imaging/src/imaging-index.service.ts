@@ -210,13 +210,13 @@ export interface StoredBatch {
  */
 export function outcomesOf(batch: PendingInstance[], out: StoredBatch): CommitOutcome[] {
   const inserted = new Set(out.inserted);
-  const firstOf = new Map<string, number>();
-  return batch.map((p, i): CommitOutcome => {
+  const seen = new Set<string>();
+  return batch.map((p): CommitOutcome => {
     if (out.owners[p.studyUid] !== p.organizationId) return { ok: false, code: 'not_authorized', message: `study ${p.studyUid} belongs to another organization` };
     const owner = out.series[p.seriesUid];
     if (owner !== p.studyUid) return { ok: false, code: 'study_mismatch', message: `series ${p.seriesUid} already belongs to study ${owner}` };
-    if (!firstOf.has(p.sopUid)) {
-      firstOf.set(p.sopUid, i);
+    if (!seen.has(p.sopUid)) {
+      seen.add(p.sopUid);
       if (inserted.has(p.sopUid)) return { ok: true, duplicate: false };
     }
     if (out.stored[p.sopUid] === p.staged.sha256) return { ok: true, duplicate: true };

@@ -152,19 +152,13 @@ function numberText(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null'; // as JSON.stringify writes it
 }
 
-function personNameText(pn: PersonNameJson): string {
-  let s = '';
-  if (pn.Alphabetic !== undefined) s += `"Alphabetic":${JSON.stringify(pn.Alphabetic)}`;
-  if (pn.Ideographic !== undefined) s += `${s ? ',' : ''}"Ideographic":${JSON.stringify(pn.Ideographic)}`;
-  if (pn.Phonetic !== undefined) s += `${s ? ',' : ''}"Phonetic":${JSON.stringify(pn.Phonetic)}`;
-  return `{${s}}`;
-}
-
+/**
+ * A value as JSON.stringify writes it (null, text, a person name's components in model order),
+ * numbers without the call. Stringifying each element's whole value array instead measured
+ * slower (a CT header ~170 -> 210+ µs).
+ */
 function valueText(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'number') return numberText(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  return personNameText(v as PersonNameJson);
+  return typeof v === 'number' ? numberText(v) : JSON.stringify(v);
 }
 
 /** One element's DICOM JSON text (`{"vr":...}`), the value rules of the model. */
@@ -190,7 +184,7 @@ function elementText(ds: DataSet, buf: Buffer, tag: string, el: Element, cs: str
   if (NUMBER_SIZES[vr]) {
     const values = numbers(ds, el, vr);
     let s = '';
-    for (let i = 0; i < values.length; i++) s += (i ? ',' : '') + (vr === 'AT' ? `"${values[i] as string}"` : numberText(values[i] as number));
+    for (let i = 0; i < values.length; i++) s += (i ? ',' : '') + valueText(values[i]);
     return `{"vr":"${vq}","Value":[${s}]}`;
   }
   const end = el.dataOffset + el.length;
@@ -253,16 +247,17 @@ function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, to
     entries.push(entry);
     if (keep?.has(key)) top!.kept!.push(entry);
   };
+  const writeAdded = () => {
+    write(added[next], `"${added[next]}":${JSON.stringify(top!.add![added[next]])}`);
+    next++;
+  };
   for (const tag of modelTags(ds)) {
     const key = jsonTag(tag);
-    while (next < added.length && added[next] <= key) {
-      write(added[next], `"${added[next]}":${JSON.stringify(top!.add![added[next]])}`);
-      next++;
-    }
+    while (next < added.length && added[next] <= key) writeAdded();
     if (next > 0 && added[next - 1] === key) continue; // replaced
     write(key, `"${key}":${elementText(ds, buf, tag, ds.elements[tag], cs, opts)}`);
   }
-  for (; next < added.length; next++) write(added[next], `"${added[next]}":${JSON.stringify(top!.add![added[next]])}`);
+  while (next < added.length) writeAdded();
   return `{${entries.join(',')}}`;
 }
 
