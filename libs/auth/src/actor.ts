@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Role } from '@huizhen/directory';
+import type { Practitioner, Role } from '@huizhen/directory';
 
 export type { Role } from '@huizhen/directory';
 
@@ -11,6 +11,11 @@ export interface Actor {
   organizationId: string;
   roles: Role[];
   specialty: string | null;
+}
+
+/** A practitioner as the Actor acting (for work the server does on their behalf, e.g. a reported join). */
+export function actorOf(p: Pick<Practitioner, 'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'>): Actor {
+  return { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
 }
 
 export const ACTOR_KEY = 'huizhenActor';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefsOfStudy } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
-import { hasRole, type Actor } from '@huizhen/auth';
+import { actorOf, hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
@@ -267,8 +267,7 @@ export class ConsultationsService {
         if (!p.active) continue;
         // The session started when they joined, which is earlier than now when the api catches up on
         // events it missed while down (the history says when; the audit event says when it was learnt).
-        const actor = { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
-        await this.transition(actor, e.room, 'start_session', async () => ({ details: { reportedBy: 'media', joinedAt: e.at } }), { at: new Date(e.at) });
+        await this.transition(actorOf(p), e.room, 'start_session', async () => ({ details: { reportedBy: 'media', joinedAt: e.at } }), { at: new Date(e.at) });
       } catch (err) {
         // Started meanwhile (by their client, or a redelivered event), no longer theirs, or no such practitioner: nothing to do.
         if (!(err instanceof DomainError)) throw err;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Actor } from '@huizhen/auth';
+import { actorOf, type Actor } from '@huizhen/auth';
 import { DirectoryService } from '@huizhen/directory';
 import { ConsultationReportService } from '../../../api/src/consultations/consultation-report.service';
 import { ConsultationsService } from '../../../api/src/consultations/consultations.service';
@@ -29,7 +29,7 @@ export class DemoConsultations {
   private async actor(username: string): Promise<Actor> {
     const p = await this.directory.practitionerByUsername(username);
     if (!p) throw new Error(`demo login ${username} is missing`);
-    return { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
+    return actorOf(p);
   }
 
   async seed(): Promise<number> {
