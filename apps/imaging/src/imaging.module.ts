@@ -5,6 +5,8 @@ import { AuthModule } from '@huizhen/auth';
 import { ImagingAccess } from './access/imaging-access.service';
 import { DimseScp } from './dimse/dimse-scp';
 import { DicomWebController } from './dicomweb/dicomweb.controller';
+import { QidoDirectRoutes } from './dicomweb/qido-direct-routes';
+import { QidoSearch } from './dicomweb/qido-search.service';
 import { RenderService } from './dicomweb/render.service';
 import { ImagingIndex } from './imaging-index.service';
 import { ImagingService } from './imaging.service';
@@ -19,7 +21,7 @@ import { InstanceStore } from './storage/instance-store';
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
   controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
-  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, DigestPool, IngestService, ImagingAccess, RenderService, ImagingService],
+  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, DigestPool, IngestService, ImagingAccess, RenderService, QidoSearch, QidoDirectRoutes, ImagingService],
   exports: [ImagingService, IngestService],
 })
 export class ImagingModule {}

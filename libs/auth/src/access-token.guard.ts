@@ -1,7 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PUBLIC_ROUTE } from '@huizhen/platform-http';
-import { ACTOR_KEY } from './actor';
 import { AuthService } from './auth.service';
 
 /** Global: every HTTP route needs a valid Bearer access token unless marked @Public(). */
@@ -15,10 +14,7 @@ export class AccessTokenGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true; // socket gateways authenticate their handshake
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
-    const req = ctx.switchToHttp().getRequest();
-    const header: string | undefined = req.headers?.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    req[ACTOR_KEY] = await this.auth.verifyAccessToken(token ?? '');
+    await this.auth.authenticate(ctx.switchToHttp().getRequest());
     return true;
   }
 }

@@ -5,6 +5,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DirectoryModule } from '@huizhen/directory';
+import { REQUEST_AUTHENTICATOR } from '@huizhen/platform-http';
 import { AccessTokenGuard } from './access-token.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -24,8 +25,8 @@ import { RefreshToken } from './refresh-token.entity';
       useFactory: (config: HuizhenConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: AccessTokenGuard }],
-  exports: [AuthService],
+  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService }],
+  exports: [AuthService, REQUEST_AUTHENTICATOR],
 })
 export class AuthModule {}
 

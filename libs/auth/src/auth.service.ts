@@ -7,7 +7,7 @@ import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DirectoryService, Practitioner, type Role } from '@huizhen/directory';
 import { AuditService } from '@huizhen/audit';
 import { DomainError } from '@huizhen/platform-http';
-import type { Actor } from './actor';
+import { ACTOR_KEY, type Actor } from './actor';
 import { LoginThrottle } from './login-throttle';
 import { DECOY_PASSWORD_HASH, verifyPassword } from './password';
 import { RefreshToken } from './refresh-token.entity';
@@ -126,6 +126,18 @@ export class AuthService {
   }
 
   /** For every door that takes a Bearer token: HTTP guard, socket.io handshakes, DICOMweb, uploads. */
+  /**
+   * Who is asking: the actor of the request's Bearer access token, recorded on the request. The
+   * global guard and the direct routes both authenticate here.
+   */
+  async authenticate(req: { headers: { authorization?: string } }): Promise<Actor> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const actor = await this.verifyAccessToken(token);
+    (req as Record<string, unknown>)[ACTOR_KEY] = actor;
+    return actor;
+  }
+
   async verifyAccessToken(token: string): Promise<Actor> {
     const known = this.verified.get(token);
     if (known) {

@@ -21,29 +21,36 @@ export const httpErrors = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Times every request for Prometheus and writes one access log line (route pattern only: query strings may hold PHI). */
+/**
+ * Times one request for Prometheus and writes its access log line when it finishes. `routeOf`
+ * names the matched route pattern, never the raw URL (query strings may hold PHI; ids in paths
+ * would explode cardinality).
+ */
+export function observeHttpRequest(req: Request, res: Response, routeOf: () => string, logger: Logger): void {
+  const started = performance.now();
+  const end = httpDuration.startTimer();
+  res.on('finish', () => {
+    const labels = { method: req.method, route: routeOf(), status: String(res.statusCode) };
+    end(labels);
+    if (res.statusCode >= 500) httpErrors.inc({ route: labels.route });
+    logger.log({
+      msg: 'request',
+      method: req.method,
+      route: labels.route,
+      status: res.statusCode,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      actorId: (req as unknown as { huizhenActor?: { id: string } }).huizhenActor?.id,
+    });
+  });
+}
+
+/** Times every request the framework routes (direct routes observe themselves). */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
   private readonly logger = new Logger('HTTP');
 
   use(req: Request, res: Response, next: NextFunction): void {
-    const started = performance.now();
-    const end = httpDuration.startTimer();
-    res.on('finish', () => {
-      // The matched route pattern, never the raw URL: ids in paths would explode cardinality.
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      const labels = { method: req.method, route: `${req.baseUrl ?? ''}${route}`, status: String(res.statusCode) };
-      end(labels);
-      if (res.statusCode >= 500) httpErrors.inc({ route: labels.route });
-      this.logger.log({
-        msg: 'request',
-        method: req.method,
-        route: labels.route,
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        actorId: (req as unknown as { huizhenActor?: { id: string } }).huizhenActor?.id,
-      });
-    });
+    observeHttpRequest(req, res, () => `${req.baseUrl ?? ''}${(req.route?.path as string | undefined) ?? 'unmatched'}`, this.logger);
     next();
   }
 }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import type { HuizhenConfig } from '@huizhen/config';
 import { requestIdMiddleware } from '@huizhen/observability';
+import { DirectRoutes } from './direct-routes';
 import { ErrorBodyFilter } from './error-body.filter';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
@@ -52,6 +53,9 @@ export function configureHttpApp(app: INestApplication, config: HuizhenConfig, o
     credentials: config.corsOrigins !== '*',
     exposedHeaders: ['X-Request-Id', 'Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable'],
   });
+  // Hot reads, after the edge above and before body parsers and the router (see DirectRoutes).
+  const direct = directRoutesOf(app);
+  if (direct) app.use(direct.middleware);
   app.useGlobalFilters(new ErrorBodyFilter());
   app.useGlobalPipes(edgeValidationPipe);
   app.enableShutdownHooks();
@@ -64,4 +68,12 @@ export function configureHttpApp(app: INestApplication, config: HuizhenConfig, o
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'api/docs/openapi.json',
   });
+}
+
+function directRoutesOf(app: INestApplication): DirectRoutes | undefined {
+  try {
+    return app.get(DirectRoutes, { strict: false });
+  } catch {
+    return undefined; // an app without the platform module (some tests) has none
+  }
 }

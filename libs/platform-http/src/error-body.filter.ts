@@ -50,19 +50,23 @@ function bodyParserError(exception: unknown): ErrorBody {
   return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
 }
 
+/** Answers with the ErrorBody of whatever was thrown (a 5xx is logged; after headers went out, the response just ends). */
+export function sendErrorBody(res: Response, exception: unknown, logger: Logger): void {
+  const body = toErrorBody(exception);
+  if (body.statusCode >= 500) logger.error(exception instanceof Error ? exception : String(exception));
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(body.statusCode).json(body);
+}
+
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const res = host.switchToHttp().getResponse<Response>();
-    const body = toErrorBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(body.statusCode).json(body);
+    sendErrorBody(host.switchToHttp().getResponse<Response>(), exception, this.logger);
   }
 }

@@ -6,3 +6,4 @@ export * from './bootstrap';
 export * from './public-route';
 export * from './page-query';
 export * from './realtime-adapter';
+export * from './direct-routes';

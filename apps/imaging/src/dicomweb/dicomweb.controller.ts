@@ -2,15 +2,15 @@ import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Actor, CurrentActor } from '@huizhen/auth';
-import { type DicomJson, deidentifyJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
-import { prepared } from '@huizhen/database';
+import { type DicomJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
 import { DomainError } from '@huizhen/platform-http';
 import { ImagingAccess, type StudyAccess } from '../access/imaging-access.service';
 import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
 import { IngestService } from '../ingest/ingest.service';
 import { InstanceStore } from '../storage/instance-store';
 import { baseUrl } from '../ingest/stow.controller';
-import { type Level, parseQido } from './qido';
+import { outsiderJson } from './outsider-json';
+import { QidoSearch, sendQidoResult } from './qido-search.service';
 import { RenderService, type RenderRequest } from './render.service';
 
 type Q = Record<string, unknown>;
@@ -52,181 +52,43 @@ export class DicomWebController {
     private readonly store: InstanceStore,
     private readonly render: RenderService,
     private readonly ingest: IngestService,
+    private readonly qido: QidoSearch,
   ) {}
 
   // ---------- QIDO-RS ----------
 
   @Get('studies')
-  searchStudies(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
-    return this.search(actor, 'study', q, req, res, {});
+  async searchStudies(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+    return sendQidoResult(res, await this.qido.search(actor, 'study', q, baseUrl(req), {}));
   }
 
   @Get('series')
-  searchAllSeries(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
-    return this.search(actor, 'series', q, req, res, {});
+  async searchAllSeries(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+    return sendQidoResult(res, await this.qido.search(actor, 'series', q, baseUrl(req), {}));
   }
 
   @Get('instances')
-  searchAllInstances(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
-    return this.search(actor, 'instance', q, req, res, {});
+  async searchAllInstances(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+    return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), {}));
   }
 
   @Get('studies/:study/series')
   async searchSeries(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
-    return this.search(actor, 'series', q, req, res, { study: a });
+    return sendQidoResult(res, await this.qido.search(actor, 'series', q, baseUrl(req), { study: a }));
   }
 
   @Get('studies/:study/instances')
   async searchStudyInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
-    return this.search(actor, 'instance', q, req, res, { study: a });
+    return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a }));
   }
 
   @Get('studies/:study/series/:series/instances')
   async searchSeriesInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
     const s = (await this.index.resolveSeries(a.study.study_instance_uid, series)) ?? notFound(`series ${series}`);
-    return this.search(actor, 'instance', q, req, res, { study: a, series: s });
-  }
-
-  private async search(actor: Actor, level: Level, q: Q, req: Request, res: Response, scope: { study?: StudyAccess; series?: string }) {
-    const qq = parseQido(q, level);
-    const { where, params } = qq;
-    if (scope.study) {
-      params.push(scope.study.study.study_instance_uid);
-      where.push(`st.study_instance_uid = $${params.length}`);
-      if (scope.series) {
-        params.push(scope.series);
-        where.push(`se.series_instance_uid = $${params.length}`);
-      }
-    }
-    // Listing (no study in the path): the actor's organizations, explicit grants, and (for named
-    // studies) anything the policy allows.
-    let ownCond = '';
-    let sharedCond = '';
-    let orgs: string[] = [];
-    if (!scope.study) {
-      orgs = await this.access.searchableOrganizations(actor);
-      const extra: string[] = [];
-      if (qq.uidFilter) {
-        for (const uid of qq.uidFilter.slice(0, 50)) {
-          const s = await this.index.findStudy(uid);
-          if (s && (await this.access.canRead(actor, s))) extra.push(s.study_instance_uid);
-        }
-      }
-      // One organization (the usual clinician) as a plain equality, so the (organization, date, time) index returns rows in order.
-      params.push(orgs.length === 1 ? orgs[0] : orgs);
-      ownCond = orgs.length === 1 ? `st.organization_id = $${params.length}::uuid` : `st.organization_id = ANY($${params.length}::uuid[])`;
-      params.push(actor.id, actor.organizationId, extra);
-      const n = params.length;
-      // Driven from the (few) granted or named studies, looked up by primary key.
-      sharedCond = `st.study_instance_uid = ANY(ARRAY(
-          SELECT unnest($${n}::text[])
-          UNION
-          SELECT resource_id FROM access_grant WHERE resource_type = 'imaging_study' AND action IN ('read', '*') AND revoked_at IS NULL
-             AND (expires_at IS NULL OR expires_at > now()) AND (grantee_practitioner_id = $${n - 2}::uuid OR grantee_organization_id = $${n - 1}::uuid)))`;
-    }
-    const and = (extra: string) => [...where, ...(extra ? [extra] : [])];
-    const whereOf = (extra: string) => (and(extra).length ? `WHERE ${and(extra).join(' AND ')}` : '');
-    const cond = whereOf(ownCond && sharedCond ? `(${ownCond} OR ${sharedCond})` : '');
-    params.push(qq.limit, qq.offset);
-    const lim = `LIMIT $${params.length - 1} OFFSET $${params.length}`;
-    let sql: string;
-    if (level === 'study') {
-      if (where.some((w) => w.includes('se.'))) bad();
-      const order = 'ORDER BY st.study_date DESC NULLS LAST, st.study_time DESC NULLS LAST, st.study_instance_uid';
-      const cols = 'st.study_instance_uid, st.deid_uid, st.organization_id, st.dicom_patient_id, st.study_json, st.modalities, st.number_of_series, st.number_of_instances';
-      if (ownCond) {
-        // Own studies and shared ones as two ordered, limited branches (each can walk an index
-        // in order and stop), merged: an OR across both would scan and sort every visible study.
-        const top = `LIMIT ($${params.length - 1}::int + $${params.length}::int)`;
-        sql = `SELECT ${cols} FROM imaging_study st WHERE st.study_instance_uid = ANY(ARRAY(
-                 (SELECT st.study_instance_uid FROM imaging_study st ${whereOf(ownCond)} ${order} ${top})
-                 UNION
-                 (SELECT st.study_instance_uid FROM imaging_study st ${whereOf(sharedCond)} ${order} ${top})))
-               ${order} ${lim}`;
-      } else {
-        sql = `SELECT ${cols} FROM imaging_study st ${cond} ${order} ${lim}`;
-      }
-    } else if (level === 'series') {
-      sql = `SELECT st.study_instance_uid, st.deid_uid AS study_deid, st.organization_id, st.dicom_patient_id, st.study_json, se.series_instance_uid, se.deid_uid, se.series_json, se.number_of_instances
-               FROM imaging_series se JOIN imaging_study st ON st.study_instance_uid = se.study_instance_uid ${cond}
-              ORDER BY st.study_instance_uid, se.series_number NULLS LAST, se.series_instance_uid ${lim}`;
-    } else {
-      sql = `SELECT st.study_instance_uid, st.deid_uid AS study_deid, st.organization_id, st.dicom_patient_id, st.study_json, se.series_instance_uid, se.deid_uid AS series_deid, se.series_json,
-                    i.sop_instance_uid, i.metadata
-               FROM imaging_instance i JOIN imaging_series se ON se.series_instance_uid = i.series_instance_uid JOIN imaging_study st ON st.study_instance_uid = i.study_instance_uid ${cond}
-              ORDER BY se.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST ${lim}`;
-    }
-    // A listing audits the reader's own organizations' studies in the same statement (one round
-    // trip; the event exists exactly when the rows were read). The CTE is materialized and read
-    // back in its order.
-    const auditedInStatement = !scope.study && orgs.length > 0;
-    if (auditedInStatement) {
-      params.push(orgs);
-      sql = `WITH found AS MATERIALIZED (${sql}),
-             logged AS (${this.access.searchAuditStatement(actor, level, params, `$${params.length}`)})
-             SELECT * FROM found`;
-    }
-    const rows: any[] = await this.index.db.query(prepared(sql), params);
-    if (auditedInStatement) this.access.searchAudited();
-    const ownOrgs = new Set(auditedInStatement ? orgs : []);
-    const deidByOrg = new Map<string, boolean>();
-    const base = baseUrl(req);
-    const out: DicomJson[] = [];
-    const studies = new Map<string, boolean>();
-    for (const r of rows) {
-      let deid = scope.study?.deidentify;
-      if (deid === undefined) {
-        deid = deidByOrg.get(r.organization_id);
-        if (deid === undefined) deidByOrg.set(r.organization_id, (deid = await this.access.mustDeidentify(actor, r.organization_id)));
-      }
-      if (deid && qq.identityFilter) continue;
-      if (!ownOrgs.has(r.organization_id)) studies.set(r.study_instance_uid, deid);
-      let json: DicomJson;
-      const studyUrl = `${base}/dicom-web/studies/${r.study_instance_uid}`;
-      if (level === 'study') {
-        json = { ...r.study_json };
-        json['00080061'] = { vr: 'CS', Value: r.modalities };
-        json['00201206'] = { vr: 'IS', Value: [r.number_of_series] };
-        json['00201208'] = { vr: 'IS', Value: [r.number_of_instances] };
-        json['00080056'] = { vr: 'CS', Value: ['ONLINE'] };
-        json['00081190'] = { vr: 'UR', Value: [studyUrl] };
-      } else if (level === 'series') {
-        json = { ...(qq.includeAll || !scope.study ? pickStudy(r.study_json) : {}), ...r.series_json };
-        json['0020000D'] = { vr: 'UI', Value: [r.study_instance_uid] };
-        json['00201209'] = { vr: 'IS', Value: [r.number_of_instances] };
-        json['00080056'] = { vr: 'CS', Value: ['ONLINE'] };
-        json['00081190'] = { vr: 'UR', Value: [`${studyUrl}/series/${r.series_instance_uid}`] };
-      } else {
-        const m = r.metadata as DicomJson;
-        json = {};
-        for (const t of INSTANCE_FIELDS) if (m[t]) json[t] = m[t];
-        if (qq.includeAll) Object.assign(json, m);
-        for (const t of qq.includeFields) if (m[t]) json[t] = m[t];
-        json['00080056'] = { vr: 'CS', Value: ['ONLINE'] };
-        json['00081190'] = { vr: 'UR', Value: [`${studyUrl}/series/${r.series_instance_uid}/instances/${r.sop_instance_uid}`] };
-      }
-      out.push(deid ? this.deidentify(json, r.organization_id, r.dicom_patient_id) : json);
-    }
-    // A search inside one study was audited by readStudy; a listing's other organizations' studies once, here.
-    if (!scope.study) await this.access.auditSearch(actor, level, studies);
-    if (!out.length) {
-      res.status(204).end();
-      return;
-    }
-    res.status(200).type('application/dicom+json').send(JSON.stringify(out));
-  }
-
-  private deidentify(json: DicomJson, organizationId: string, dicomPatientId: string | null): DicomJson {
-    const key = this.ingest.deidentificationKey;
-    const pseudonym = 'ANON-' + createHmac('sha256', key).update(`${organizationId}|${dicomPatientId ?? ''}`).digest('hex').slice(0, 12).toUpperCase();
-    const out = deidentifyJson(json, { key, patientPseudonym: pseudonym });
-    // Retrieve URLs carry UIDs too.
-    const url = out.json['00081190'];
-    if (url?.Value) url.Value = url.Value.map((u) => String(u).split('/').map((seg) => out.uidMap.get(seg) ?? seg).join('/'));
-    return out.json;
+    return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a, series: s }));
   }
 
   // ---------- WADO-RS metadata ----------
@@ -262,7 +124,7 @@ export class DicomWebController {
       return;
     }
     const out = texts.map((t) => {
-      const json = this.deidentify(JSON.parse(t) as DicomJson, a.study.organization_id, a.study.dicom_patient_id);
+      const json = outsiderJson(JSON.parse(t) as DicomJson, this.ingest.deidentificationKey, a.study.organization_id, a.study.dicom_patient_id);
       return JSON.stringify(json).replaceAll('"BulkDataURI":"/dicom-web/', `"BulkDataURI":"${host}/dicom-web/`);
     });
     res.status(200).type('application/dicom+json').send(`[${out.join(',')}]`);
@@ -481,18 +343,6 @@ export class DicomWebController {
     res.status(200).type(format).setHeader('Cache-Control', 'private, max-age=300');
     res.send(img);
   }
-}
-
-const INSTANCE_FIELDS = ['00080016', '00080018', '00080060', '0020000D', '0020000E', '00200013', '00280010', '00280011', '00280008', '00280100', '00083002'];
-
-function pickStudy(json: DicomJson): DicomJson {
-  const out: DicomJson = {};
-  for (const t of ['00080020', '00080030', '00080050', '00100010', '00100020', '0020000D']) if (json[t]) out[t] = json[t];
-  return out;
-}
-
-function bad(): never {
-  throw new DomainError('bad_query', HttpStatus.BAD_REQUEST, 'series attributes cannot be matched at study level');
 }
 
 function swap16IfNeeded(body: Buffer, row: InstanceRow): Buffer {
