@@ -1,5 +1,6 @@
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One Prometheus registry per process; features register their own metrics on it. */
@@ -26,7 +27,7 @@ export const httpErrors = new Counter({
  * names the matched route pattern, never the raw URL (query strings may hold PHI; ids in paths
  * would explode cardinality).
  */
-export function observeHttpRequest(req: Request, res: Response, routeOf: () => string, logger: Logger): void {
+export function observeHttpRequest(req: IncomingMessage, res: ServerResponse, routeOf: () => string, logger: Logger): void {
   const started = performance.now();
   const end = httpDuration.startTimer();
   res.on('finish', () => {

@@ -1,11 +1,10 @@
 import { BadRequestException, type INestApplication, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import type { HuizhenConfig } from '@huizhen/config';
-import { requestIdMiddleware } from '@huizhen/observability';
 import { DirectRoutes } from './direct-routes';
 import { ErrorBodyFilter } from './error-body.filter';
+import { installHttpEdge, TRUSTED_PROXIES } from './http-edge';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
   return errors.flatMap((e) => {
@@ -30,32 +29,10 @@ export const edgeValidationPipe = new ValidationPipe({
 /** Everything every HTTP-serving app does the same way: headers, CORS, errors, validation, docs. */
 export function configureHttpApp(app: INestApplication, config: HuizhenConfig, opts: { title: string }): void {
   const express = app as NestExpressApplication;
-  express.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  express.set('trust proxy', TRUSTED_PROXIES);
   express.set('x-powered-by', false);
-  app.use(requestIdMiddleware);
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: {
-          // The web client uses blob: workers and WASM codecs for the image viewer.
-          'script-src': ["'self'", "'wasm-unsafe-eval'"],
-          'worker-src': ["'self'", 'blob:'],
-          'img-src': ["'self'", 'data:', 'blob:'],
-          'connect-src': ["'self'", 'ws:', 'wss:'],
-        },
-      },
-      crossOriginEmbedderPolicy: false,
-    }),
-  );
-  app.enableCors({
-    origin: config.corsOrigins === '*' ? true : config.corsOrigins,
-    credentials: config.corsOrigins !== '*',
-    exposedHeaders: ['X-Request-Id', 'Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable'],
-  });
-  // Hot reads, after the edge above and before body parsers and the router (see DirectRoutes).
-  const direct = directRoutesOf(app);
-  if (direct) app.use(direct.middleware);
+  // Request id, security headers, CORS, then the direct routes, before the framework (see installHttpEdge).
+  installHttpEdge(app, config, directRoutesOf(app));
   app.useGlobalFilters(new ErrorBodyFilter());
   app.useGlobalPipes(edgeValidationPipe);
   app.enableShutdownHooks();

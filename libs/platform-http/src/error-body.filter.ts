@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Response } from 'express';
 import { DomainError } from './domain-error';
 
@@ -51,14 +51,18 @@ function bodyParserError(exception: unknown): ErrorBody {
 }
 
 /** Answers with the ErrorBody of whatever was thrown (a 5xx is logged; after headers went out, the response just ends). */
-export function sendErrorBody(res: Response, exception: unknown, logger: Logger): void {
+export function sendErrorBody(res: ServerResponse, exception: unknown, logger: Logger): void {
   const body = toErrorBody(exception);
   if (body.statusCode >= 500) logger.error(exception instanceof Error ? exception : String(exception));
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.status(body.statusCode).json(body);
+  const text = JSON.stringify(body);
+  res.statusCode = body.statusCode;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 @Catch()

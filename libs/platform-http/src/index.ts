@@ -7,3 +7,4 @@ export * from './public-route';
 export * from './page-query';
 export * from './realtime-adapter';
 export * from './direct-routes';
+export * from './http-edge';

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import dicomParser from 'dicom-parser';
+import { securityHeaders } from '@huizhen/platform-http';
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[]; BulkDataURI?: string }>;
 
@@ -97,11 +98,8 @@ export function seriesFromFile(path: string, count: number) {
   return { studyUid, seriesUid, instances, decoded };
 }
 
-// The same policy configureHttpApp (libs/platform-http) puts on every platform response.
-const CSP =
-  "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +
-  "img-src 'self' data: blob:;object-src 'none';script-src 'self' 'wasm-unsafe-eval';script-src-attr 'none';" +
-  "style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests;worker-src 'self' blob:;connect-src 'self' ws: wss:";
+// The same security headers (and so the same CSP) the platform puts on every response.
+const SECURITY_HEADERS = securityHeaders();
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
 
@@ -122,7 +120,7 @@ export async function startStubDicomWeb(opts: { distDir: string; series: ReturnT
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://stub').pathname;
-    res.setHeader('Content-Security-Policy', CSP);
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     if (path.startsWith('/dicom-web/')) {
       if (req.headers.authorization !== `Bearer ${token}`) {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'Bearer token required' }));

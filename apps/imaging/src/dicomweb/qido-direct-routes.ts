@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Actor } from '@huizhen/auth';
 import { DirectRoutes } from '@huizhen/platform-http';
-import { baseUrl } from '../ingest/stow.controller';
 import type { Level } from './qido';
 import { QidoSearch, sendQidoResult } from './qido-search.service';
 
@@ -24,7 +23,7 @@ export class QidoDirectRoutes implements OnModuleInit {
       ['/dicom-web/series', 'series'],
       ['/dicom-web/instances', 'instance'],
     ] as [string, Level][]) {
-      this.direct.get<Actor>(path, async (actor, req, res) => sendQidoResult(res, await this.qido.search(actor, level, req.query as Record<string, unknown>, baseUrl(req))));
+      this.direct.get<Actor>(path, async (actor, req, res) => sendQidoResult(res, await this.qido.search(actor, level, req.query, req.origin)));
     }
   }
 }

@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Actor } from '@huizhen/auth';
 import type { DicomJson } from '@huizhen/dicom';
 import { prepared } from '@huizhen/database';
@@ -158,12 +158,17 @@ export class QidoSearch {
 }
 
 /** A QIDO-RS answer: the matches as application/dicom+json, or 204 when there are none. */
-export function sendQidoResult(res: Response, matches: DicomJson[]): void {
+export function sendQidoResult(res: ServerResponse, matches: DicomJson[]): void {
   if (!matches.length) {
-    res.status(204).end();
+    res.statusCode = 204;
+    res.end();
     return;
   }
-  res.status(200).type('application/dicom+json').send(JSON.stringify(matches));
+  const text = JSON.stringify(matches);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/dicom+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 const INSTANCE_FIELDS = ['00080016', '00080018', '00080060', '0020000D', '0020000E', '00200013', '00280010', '00280011', '00280008', '00280100', '00083002'];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, HttpStatus, Injectable, Module, type OnModuleInit, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import request from 'supertest';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { requestContext } from '@huizhen/observability';
@@ -8,16 +9,19 @@ import { DirectRoutes, DomainError, PlatformModule } from '@huizhen/platform-htt
 import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
 import { ApiModule } from '../../apps/api/src/api.module';
 
-/** What both kinds of route answer: who asked, and the request id the logs and audit share. */
-function answer(actor: Actor, req: Request, res: Response): void {
-  res.status(200).type('application/json').send(JSON.stringify({ actor: actor.username, requestId: requestContext.getStore()?.requestId, q: req.query.q ?? null }));
+/** What both kinds of route answer: who asked, from where, what, and the request context logs and audit share. */
+function answer(actor: Actor, seen: { query: Record<string, unknown>; origin: string; ip?: string }, res: ServerResponse): void {
+  const text = JSON.stringify({ actor: actor.username, context: requestContext.getStore(), q: seen.query.q ?? null, origin: seen.origin, ip: seen.ip });
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(text);
 }
 
 @Controller('api/route-probe')
 class FrameworkRouted {
   @Get('framework')
   framework(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
-    answer(actor, req, res);
+    answer(actor, { query: req.query as Record<string, unknown>, origin: `${req.protocol}://${req.get('host')}`, ip: req.ip }, res);
   }
 }
 
@@ -43,10 +47,11 @@ const PER_RESPONSE = new Set(['date', 'etag', 'x-request-id', 'content-length', 
 const edgeHeaders = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).filter(([k]) => !PER_RESPONSE.has(k)));
 
 /**
- * A direct route skips the body parsers, the router and the Nest pipeline, but nothing a route
- * owes its caller: authentication, the edge's headers, the request id, the error body, metrics.
+ * Every request passes the edge (request id, security headers, CORS). A direct route then skips
+ * the body parsers, the router and the Nest pipeline, but nothing a route owes its caller:
+ * authentication, the edge's headers, the request id, the error body, metrics.
  */
-describe('direct routes', () => {
+describe('the HTTP edge and direct routes', () => {
   let schema: TestSchema;
   let f: DirectoryFixture;
   let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -69,14 +74,24 @@ describe('direct routes', () => {
 
   it('answers with the same headers, actor and request context as a framework route', async () => {
     const get = (path: string) => request(app.url).get(path).set('authorization', `Bearer ${token}`).set('origin', 'https://viewer.example').set('x-request-id', 'probe-req-1');
-    const framework = await get('/api/route-probe/framework?q=1').expect(200);
-    const direct = await get('/api/route-probe/direct?q=1').expect(200);
-    expect(direct.body).toEqual({ actor: f.user.townDoctorA.username, requestId: 'probe-req-1', q: '1' });
+    const framework = await get('/api/route-probe/framework?q=1&q=2&x=%E7%8E%8B').expect(200);
+    const direct = await get('/api/route-probe/direct?q=1&q=2&x=%E7%8E%8B').expect(200);
+    expect(direct.body).toEqual({ actor: f.user.townDoctorA.username, context: { requestId: 'probe-req-1', ip: '127.0.0.1' }, q: ['1', '2'], origin: new URL(app.url).origin, ip: '127.0.0.1' });
     expect(direct.body).toEqual(framework.body);
     expect(direct.headers['x-request-id']).toBe('probe-req-1');
     expect(direct.headers['access-control-allow-origin']).toBe('https://viewer.example');
     expect(direct.headers['content-security-policy']).toContain("default-src 'self'");
     expect(edgeHeaders(direct.headers)).toEqual(edgeHeaders(framework.headers));
+  });
+
+  it('reads the client address and scheme through a trusted proxy as the framework does', async () => {
+    const get = (path: string) => request(app.url).get(path).set('authorization', `Bearer ${token}`).set('x-forwarded-for', '203.0.113.7').set('x-forwarded-proto', 'https, http').set('user-agent', 'probe/1');
+    const direct = await get('/api/route-probe/direct').expect(200);
+    const framework = await get('/api/route-probe/framework').expect(200);
+    expect(direct.body.ip).toBe('203.0.113.7');
+    expect(direct.body.context).toEqual({ requestId: direct.headers['x-request-id'], ip: '203.0.113.7', userAgent: 'probe/1' });
+    expect(direct.body.origin).toBe(`https://${new URL(app.url).host}`);
+    expect({ ...direct.body, context: null }).toEqual({ ...framework.body, context: null });
   });
 
   it('is authenticated: no or a bad token gets the framework route 401 body', async () => {
@@ -118,6 +133,34 @@ describe('direct routes', () => {
     expect(metrics).toMatch(/huizhen_http_request_duration_seconds_count\{method="GET",route="\/api\/route-probe\/direct",status="200"\} [1-9]/);
     expect(metrics).toMatch(/huizhen_http_request_duration_seconds_count\{method="GET",route="\/api\/route-probe\/refuses",status="403"\} 1/);
     expect(metrics).not.toContain('secret-query');
+  });
+
+  it('puts the security headers and a sane request id on every response, errors and preflights too', async () => {
+    const responses = [
+      await request(app.url).get('/api/route-probe/direct').set('x-request-id', 'bad id with spaces').expect(401),
+      await request(app.url).get('/api/route-probe/framework').expect(401),
+      await request(app.url).get('/health').expect(200),
+      await request(app.url).options('/dicom-web/studies').set('origin', 'https://viewer.example').set('access-control-request-method', 'GET').set('access-control-request-headers', 'authorization').expect(204),
+    ];
+    for (const r of responses) {
+      expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+      expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-powered-by']).toBeUndefined();
+    }
+    const preflight = responses[3];
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://viewer.example');
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+    expect(preflight.headers['access-control-allow-headers']).toBe('authorization');
+    expect(preflight.headers['access-control-allow-methods']).toContain('GET');
+  });
+
+  it('grants CORS only to the configured origins', async () => {
+    const other = await request(app.url).get('/api/route-probe/direct').set('authorization', `Bearer ${token}`).set('origin', 'https://evil.example').expect(200);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await request(app.url).options('/api/route-probe/direct').set('origin', 'https://evil.example').set('access-control-request-method', 'GET').expect(204);
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('cannot be registered in an app without an authenticator', () => {

@@ -1,0 +1,96 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { INestApplication } from '@nestjs/common';
+import proxyAddr from 'proxy-addr';
+import type { HuizhenConfig } from '@huizhen/config';
+import { requestContext, requestIdOf } from '@huizhen/observability';
+import type { DirectRequest, DirectRoutes } from './direct-routes';
+
+/** The proxies whose X-Forwarded-* headers are believed (the framework is given the same). */
+export const TRUSTED_PROXIES = 'loopback, linklocal, uniquelocal';
+
+function securityHeaderMiddleware(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        // The web client uses blob: workers and WASM codecs for the image viewer.
+        'script-src': ["'self'", "'wasm-unsafe-eval'"],
+        'worker-src': ["'self'", 'blob:'],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'connect-src': ["'self'", 'ws:', 'wss:'],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  }) as unknown as RequestHandler;
+}
+
+/**
+ * The security headers every response carries (helmet's, with the web client's needs in the
+ * CSP), taken once from helmet itself: with static options they do not depend on the request,
+ * and setting a list costs a fraction of running helmet's middlewares on every request.
+ */
+export function securityHeaders(): [string, string][] {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  let called = false;
+  securityHeaderMiddleware()({ headers: {}, method: 'GET' } as never, recorder as never, () => (called = true));
+  if (!called || !headers.length) throw new Error('helmet did not set its headers synchronously');
+  return headers;
+}
+
+/**
+ * What every HTTP request passes first, before the framework sees it, in this order: its request
+ * id (an incoming sane X-Request-Id or a new one) and the context logs and audit share, the
+ * security headers, CORS (a preflight is answered here). Then a direct route answers, or the
+ * framework (Express and Nest, socket.io's polling) takes the request inside the same context.
+ */
+export function installHttpEdge(app: INestApplication, config: HuizhenConfig, direct?: DirectRoutes): void {
+  const server: Server = app.getHttpServer();
+  const headers = securityHeaders();
+  const trust = proxyAddr.compile(TRUSTED_PROXIES.split(', '));
+  const parseQuery = (app.getHttpAdapter().getInstance() as { get(setting: string): (q: string) => Record<string, unknown> }).get('query parser fn');
+  const corsHandler = cors({
+    origin: config.corsOrigins === '*' ? true : config.corsOrigins,
+    credentials: config.corsOrigins !== '*',
+    exposedHeaders: ['X-Request-Id', 'Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable'],
+  });
+  const framework = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (framework.length !== 1) throw new Error(`the HTTP edge expects one request listener, found ${framework.length}`);
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    const ip = proxyAddr(req, trust);
+    requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
+      corsHandler(req as never, res as never, () => {
+        if (!direct?.dispatch(req, res, () => directRequest(req, ip, trust, parseQuery))) framework[0].call(server, req, res);
+      }),
+    );
+  });
+}
+
+/** The request as a direct route reads it, parsed as the framework would parse it. */
+function directRequest(req: IncomingMessage, ip: string, trust: (addr: string, i: number) => boolean, parseQuery: (q: string) => Record<string, unknown>): DirectRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const socket = req.socket as TLSSocket;
+  let scheme = socket.encrypted ? 'https' : 'http';
+  const forwarded = req.headers['x-forwarded-proto'];
+  if (typeof forwarded === 'string' && trust(socket.remoteAddress ?? '', 0)) scheme = forwarded.split(',')[0].trim() || scheme;
+  return {
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? {} : parseQuery(url.slice(q + 1)),
+    headers: req.headers,
+    ip,
+    origin: `${scheme}://${req.headers.host ?? ''}`,
+  };
+}
