@@ -172,11 +172,15 @@ db.connect().then(() => {
 });
 `;
 
-/** Starts the floor servers, has a fresh client process measure them, stops them. */
-async function floorLatencies(repoRoot, env) {
+/**
+ * Starts the floor servers, has a fresh client process measure them and our own exact-accession
+ * route with samples interleaved (one of each in turn, so that all of them see the same moment
+ * of the machine), stops them.
+ */
+async function floorLatencies(repoRoot, env, ours) {
   const servers = [];
   try {
-    const urls = {};
+    const targets = {};
     for (const mode of ['none', 'select 1', 'accession', 'audited accession']) {
       const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { cwd: repoRoot, env: { ...process.env, ...env, MODE: mode }, stdio: ['ignore', 'pipe', 'inherit'] });
       servers.push(child);
@@ -184,13 +188,40 @@ async function floorLatencies(repoRoot, env) {
         child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
         child.once('exit', (code) => reject(new Error(`floor server (${mode}) exited with ${code}`)));
       });
-      urls[mode] = `http://127.0.0.1:${port}/`;
+      targets[mode] = { url: `http://127.0.0.1:${port}/`, headers: {} };
     }
-    return await clientProcess('floor', { HUIZHEN_IMAGING_BENCH_FLOOR: JSON.stringify(urls) });
+    targets.huizhen = ours;
+    return await clientProcess('floor', { HUIZHEN_IMAGING_BENCH_FLOOR: JSON.stringify(targets) });
   } finally {
     for (const c of servers) c.kill();
   }
 }
+
+/** p50/p95 of each target, sampled in turn: 20 unmeasured rounds, then `rounds` measured. */
+async function interleavedLatencies(targets, rounds = 300) {
+  const times = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  const errors = {};
+  for (let i = -20; i < rounds; i++) {
+    for (const [name, t] of Object.entries(targets)) {
+      if (errors[name]) continue;
+      let status = 0;
+      const ms = await timed(async () => {
+        ({ status } = await get(t.url, t.headers));
+      });
+      if (status !== 200) errors[name] = `${name}: HTTP ${status}`;
+      else if (i >= 0) times[name].push(ms);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([name, ts]) => {
+      if (errors[name]) return [name, { error: errors[name] }];
+      ts.sort((a, b) => a - b);
+      return [name, { p50: percentile(ts, 50), p95: percentile(ts, 95) }];
+    }),
+  );
+}
+
+const BESIDE_FLOORS = 'QIDO AccessionNumber exact (10,000 studies), sampled beside the floors (300 rounds)';
 
 const uid = {
   study: (s) => `1.2.826.0.1.3680043.9.7433.1.${s}`,
@@ -390,11 +421,7 @@ if (role === 'client' || role === 'floor') {
   const work =
     role === 'client'
       ? workload(process.env.HUIZHEN_IMAGING_BENCH_BASE, auth ? { authorization: auth } : {})
-      : (async () => {
-          const out = {};
-          for (const [mode, url] of Object.entries(JSON.parse(process.env.HUIZHEN_IMAGING_BENCH_FLOOR))) out[mode] = await latency(() => url);
-          return out;
-        })();
+      : interleavedLatencies(JSON.parse(process.env.HUIZHEN_IMAGING_BENCH_FLOOR));
   work
     .then((m) => {
       process.stdout.write(JSON.stringify(m) + '\n');
@@ -476,7 +503,7 @@ async function measure({ repoRoot }, cstore) {
     await db.query(`INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('BENCHCT', $1, 'bench modality')`, [org]);
     rows.push(cstoreRow('huizhen', cstoreRate(cstore.files, dimsePort, 'HUIZHEN')));
     rows.push(cstoreRow('huizhen', cstoreRate(cstore.nagleFiles, dimsePort, 'HUIZHEN', [], false), true));
-    const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org });
+    const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org }, { url: `${server.url}/dicom-web/studies?AccessionNumber=A5000`, headers: auth });
     for (const [mode, metric] of [
       ['none', 'floor: bare node:http, no work'],
       ['select 1', 'floor: bare node:http + one PostgreSQL round trip (SELECT 1)'],
@@ -486,6 +513,10 @@ async function measure({ repoRoot }, cstore) {
       const r = floors[mode];
       rows.push(r.error ? { archive: 'floor', metric, value: NaN, unit: r.error } : { archive: 'floor', metric, value: r.p50, unit: 'ms p50', p95: r.p95 });
     }
+    const beside = floors.huizhen;
+    rows.push(beside.error ? { archive: 'huizhen', metric: BESIDE_FLOORS, value: NaN, unit: beside.error } : { archive: 'huizhen', metric: BESIDE_FLOORS, value: beside.p50, unit: 'ms p50', p95: beside.p95 });
+    const audited = floors['audited accession'];
+    if (!beside.error && !audited.error) rows.push({ archive: 'ratio', metric: 'QIDO AccessionNumber exact: huizhen over the audited floor, same moment', value: beside.p50 / audited.p50, unit: 'huizhen p50 ÷ floor p50' });
 
     // 1 GB ingest of 2 MiB instances, 4 clients, 10 per request; peak RSS from the kernel.
     const big = instanceFactory(bigBase(readFileSync(CT)));
@@ -545,6 +576,10 @@ async function measure({ repoRoot }, cstore) {
   }
   // The best ratios any archive answering over HTTP from PostgreSQL could show on the exact-accession row, without and with an audited read.
   const accession = orthancRows.find((r) => r.metric.startsWith('QIDO AccessionNumber exact'));
+  const beside = rows.find((r) => r.archive === 'huizhen' && r.metric === BESIDE_FLOORS);
+  if (accession && beside && Number.isFinite(accession.value) && Number.isFinite(beside.value)) {
+    rows.push({ archive: 'ratio', metric: `${accession.metric}, sampled beside the floors`, value: accession.value / beside.value, unit: 'orthanc p50 ÷ huizhen p50' });
+  }
   for (const [mode, label] of [
     ['exact-accession lookup (no auth, no audit)', 'orthanc ÷ floor (the most reachable)'],
     ['its audit event', 'orthanc ÷ audited floor (the most reachable with every read audited)'],
