@@ -7,7 +7,7 @@
 // (HUIZHEN_IMAGING_BENCH_ROLE=client; for Orthanc inside its namespace, via nsenter). Without
 // orthanc or namespaces, that half is skipped with a note.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, scryptSync } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -221,6 +221,7 @@ async function interleavedLatencies(targets, rounds = 300) {
   );
 }
 
+const MACHINE_CHECK = 'machine speed check (one core hashes 256 MiB; lower is faster)';
 const BESIDE_FLOORS = 'QIDO AccessionNumber exact (10,000 studies), sampled beside the floors (300 rounds)';
 
 const uid = {
@@ -273,6 +274,18 @@ const cstoreRow = (who, r, nagle = false) => ({
  * The workload, identical for both archives: `base` is the DICOMweb root, `headers` its auth.
  * Returns raw measurements; the caller names the rows.
  */
+/**
+ * The machine's speed at this moment: ms for one core to hash 256 MiB. This VM's speed moves by a
+ * third within minutes (the same client work cost 30-40 % more CPU in one minute than in the
+ * next), so each archive's run records it at its start and end.
+ */
+function machineCheck() {
+  const block = Buffer.alloc(16 * 2 ** 20, 7);
+  const t = performance.now();
+  for (let i = 0; i < 16; i++) createHash('sha256').update(block).digest();
+  return performance.now() - t;
+}
+
 async function workload(base, headers) {
   const make = instanceFactory(readFileSync(CT));
   const size = readFileSync(CT).length;
@@ -283,7 +296,7 @@ async function workload(base, headers) {
     if (r.status !== 200) throw new Error(`STOW ${r.status}: ${text.slice(0, 300)}`);
   };
   const inst = (s, se, n) => make({ study: uid.study(s), series: uid.series(s, se), sop: uid.sop(s, se, n) });
-  const m = { size };
+  const m = { size, machineBefore: machineCheck() };
   // Warm-up, unmeasured, as for the latency rows: 200 instances (4 studies) so that neither archive
   // is measured starting cold (the JIT, caches, prepared plans, first directories of the store).
   for (let req = 0; req < 10; req++) await stow(Array.from({ length: 20 }, (_, i) => inst(70_000 + Math.floor(req / 3), 1, req * 20 + i)));
@@ -331,6 +344,7 @@ async function workload(base, headers) {
   const se1 = uid.series(1, 1);
   m.metadata = await sample(() => `/studies/${s1}/series/${se1}/metadata`, 'application/dicom+json');
   m.rendered = await sample((i) => `/studies/${s1}/series/${se1}/instances/${uid.sop(1, 1, i + 1)}/rendered`, 'image/jpeg');
+  m.machineAfter = machineCheck();
   return m;
 }
 
@@ -445,6 +459,8 @@ function rowsOf(m, who) {
   rows.push({ archive: who, metric: `STOW-RS ingest, ${m.fillerCount} one-instance studies, 4 clients`, value: rate(m.fillerCount, m.filler), unit: 'instances/s' });
   const lat = (label, r) => rows.push(r.error ? { archive: who, metric: label, value: NaN, unit: r.error } : { archive: who, metric: label, value: r.p50, unit: 'ms p50', p95: r.p95 });
   for (const [label, r] of Object.entries(m.qido)) lat(`QIDO ${label} (10,000 studies)`, r);
+  rows.push({ archive: who, metric: `${MACHINE_CHECK}, as this archive's run started`, value: m.machineBefore, unit: 'ms' });
+  rows.push({ archive: who, metric: `${MACHINE_CHECK}, as this archive's run ended`, value: m.machineAfter, unit: 'ms' });
   lat('series metadata (50 instances)', m.metadata);
   lat('rendered frame, JPEG (128² CT)', m.rendered);
   return rows;
@@ -569,6 +585,7 @@ async function measure({ repoRoot }, cstore) {
   rows.push(...orthancRows);
   // Ratios: ingest as huizhen/orthanc (higher is better for us), latency as orthanc/huizhen (likewise).
   for (const r of orthancRows) {
+    if (r.metric.startsWith(MACHINE_CHECK)) continue;
     const mine = rows.find((x) => x.archive === 'huizhen' && x.metric === r.metric && x.unit === r.unit);
     if (!mine || !Number.isFinite(mine.value) || !Number.isFinite(r.value)) continue;
     const higherIsBetter = r.unit === 'instances/s' || r.unit === 'MB/s';
