@@ -125,7 +125,6 @@ export class AuthService {
     if (actor) await this.audit.record({ action: 'auth.logout', actor });
   }
 
-  /** For every door that takes a Bearer token: HTTP guard, socket.io handshakes, DICOMweb, uploads. */
   /**
    * Who is asking: the actor of the request's Bearer access token, recorded on the request. The
    * global guard and the direct routes both authenticate here.
@@ -138,6 +137,7 @@ export class AuthService {
     return actor;
   }
 
+  /** For every door that takes a Bearer token: HTTP guard, direct routes, socket.io handshakes, DICOMweb, uploads. */
   async verifyAccessToken(token: string): Promise<Actor> {
     const known = this.verified.get(token);
     if (known) {

@@ -3,11 +3,12 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import proxyAddr from 'proxy-addr';
 import type { HuizhenConfig } from '@huizhen/config';
 import { requestContext, requestIdOf } from '@huizhen/observability';
 import type { DirectRequest, DirectRoutes } from './direct-routes';
+import { sendErrorBody } from './error-body.filter';
 
 /** The proxies whose X-Forwarded-* headers are believed (the framework is given the same). */
 export const TRUSTED_PROXIES = 'loopback, linklocal, uniquelocal';
@@ -53,6 +54,7 @@ export function securityHeaders(): [string, string][] {
  */
 export function installHttpEdge(app: INestApplication, config: HuizhenConfig, direct?: DirectRoutes): void {
   const server: Server = app.getHttpServer();
+  const logger = new Logger('HTTP');
   const headers = securityHeaders();
   const trust = proxyAddr.compile(TRUSTED_PROXIES.split(', '));
   const parseQuery = (app.getHttpAdapter().getInstance() as { get(setting: string): (q: string) => Record<string, unknown> }).get('query parser fn');
@@ -70,8 +72,9 @@ export function installHttpEdge(app: INestApplication, config: HuizhenConfig, di
     for (const [name, value] of headers) res.setHeader(name, value);
     const ip = proxyAddr(req, trust);
     requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
-      corsHandler(req as never, res as never, () => {
-        if (!direct?.dispatch(req, res, () => directRequest(req, ip, trust, parseQuery))) framework[0].call(server, req, res);
+      corsHandler(req as never, res as never, (err?: unknown) => {
+        if (err) sendErrorBody(res, err, logger);
+        else if (!direct?.dispatch(req, res, () => directRequest(req, ip, trust, parseQuery))) framework[0].call(server, req, res);
       }),
     );
   });

@@ -154,7 +154,6 @@ export class QidoSearch {
     if (!scope.study) await this.access.auditSearch(actor, level, studies);
     return out;
   }
-
 }
 
 /** A QIDO-RS answer: the matches as application/dicom+json, or 204 when there are none. */
