@@ -1,16 +1,18 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { ImagingService } from './imaging.service';
 
 export class ShareStudyDto {
-  @IsUUID() practitionerId: string;
-  @IsDateString() expiresAt: string;
-  @IsOptional() @IsString() @MaxLength(500) reason?: string;
+  @ApiProperty({ format: 'uuid', description: 'the specialist the study is shared with' }) @IsUUID() practitionerId: string;
+  @ApiProperty({ example: '2026-12-31T23:59:59+08:00', description: 'the share ends then' }) @IsDateString() expiresAt: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) reason?: string;
 }
 
-export class AttachStudyDto {
-  @IsUUID() consultationId: string;
+/** The consultation a study is attached to (the consultation's own route takes the study: AttachStudyDto). */
+export class AttachToConsultationDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() consultationId: string;
 }
 
 /** Sharing a study with a named specialist until a date, and attaching it to a consultation. */
@@ -24,7 +26,7 @@ export class ImagingSharesController {
   }
 
   @Post(':study/consultations')
-  async attach(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: AttachStudyDto) {
+  async attach(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: AttachToConsultationDto) {
     await this.imaging.attachToConsultation(actor, study, dto.consultationId);
     return { studyInstanceUid: study, consultationId: dto.consultationId };
   }

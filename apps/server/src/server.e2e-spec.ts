@@ -32,6 +32,14 @@ describe('server process on real PostgreSQL', () => {
     const res = await request(app.url).get('/api/docs/openapi.json').expect(200);
     expect(res.body.openapi).toMatch(/^3\./);
     await request(app.url).get('/api/docs').expect(200).expect('content-type', /html/);
+    // Each body documents its own fields: two DTOs of one name used to share (and lose) a schema.
+    const bodyOf = (path: string) => {
+      const ref: string = res.body.paths[path].post.requestBody.content['application/json'].schema.$ref;
+      return Object.keys(res.body.components.schemas[ref.split('/').pop()!].properties);
+    };
+    expect(bodyOf('/api/consultations/{id}/attachments/studies')).toEqual(['studyInstanceUid']);
+    expect(bodyOf('/api/imaging/studies/{study}/consultations')).toEqual(['consultationId']);
+    expect(bodyOf('/api/imaging/studies/{study}/shares')).toEqual(['practitionerId', 'expiresAt', 'reason']);
   });
 
   it('answers unknown routes with the one error shape and a request id', async () => {
