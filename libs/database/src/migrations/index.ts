@@ -12,6 +12,7 @@ import { ConsultationCalls1764900000000 } from './1764900000000-consultation-cal
 import { ImagingStoreBatch1765000000000 } from './1765000000000-imaging-store-batch';
 import { CallEventLost1765100000000 } from './1765100000000-call-event-lost';
 import { ImagingDeidIndex1765200000000 } from './1765200000000-imaging-deid-index';
+import { AccessGrantGranteeIndex1765300000000 } from './1765300000000-access-grant-grantee-index';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ImagingStoreBatch1765000000000,
   CallEventLost1765100000000,
   ImagingDeidIndex1765200000000,
+  AccessGrantGranteeIndex1765300000000,
 ];
