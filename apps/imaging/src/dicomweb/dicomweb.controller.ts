@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { type DicomJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
 import { DomainError } from '@huizhen/platform-http';
@@ -9,7 +9,7 @@ import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
 import { IngestService } from '../ingest/ingest.service';
 import { InstanceStore } from '../storage/instance-store';
 import { baseUrl } from '../ingest/stow.controller';
-import { outsiderJson } from './outsider-json';
+import { outsiderJson, patientPseudonym } from './outsider-json';
 import { QidoSearch, sendQidoResult } from './qido-search.service';
 import { RenderService, type RenderRequest } from './render.service';
 
@@ -156,7 +156,7 @@ export class DicomWebController {
     const rows = await this.index.instances({ ...where, study: a.study.study_instance_uid });
     if (!rows.length) notFound('instances');
     const key = this.ingest.deidentificationKey;
-    const pseudonym = 'ANON-' + createHmac('sha256', key).update(`${a.study.organization_id}|${a.study.dicom_patient_id ?? ''}`).digest('hex').slice(0, 12).toUpperCase();
+    const pseudonym = patientPseudonym(key, a.study.organization_id, a.study.dicom_patient_id);
     const store = this.store;
     await sendMultipart(res, 'application/dicom', {
       async *[Symbol.asyncIterator]() {
