@@ -13,10 +13,7 @@ export const REQUEST_AUTHENTICATOR = Symbol('REQUEST_AUTHENTICATOR');
 
 /** A request as a direct route reads it: parsed as the framework parses it (query, trusted proxies). */
 export interface DirectRequest {
-  method: string;
-  path: string;
   query: Record<string, unknown>;
-  headers: IncomingHttpHeaders;
   /** The client's address (a trusted proxy's X-Forwarded-For honoured). */
   ip: string;
   /** scheme://host as the client addressed this server: the start of URLs handed back. */

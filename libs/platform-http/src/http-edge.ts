@@ -1,5 +1,4 @@
 import cors from 'cors';
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -13,22 +12,6 @@ import { sendErrorBody } from './error-body.filter';
 /** The proxies whose X-Forwarded-* headers are believed (the framework is given the same). */
 export const TRUSTED_PROXIES = 'loopback, linklocal, uniquelocal';
 
-function securityHeaderMiddleware(): RequestHandler {
-  return helmet({
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        // The web client uses blob: workers and WASM codecs for the image viewer.
-        'script-src': ["'self'", "'wasm-unsafe-eval'"],
-        'worker-src': ["'self'", 'blob:'],
-        'img-src': ["'self'", 'data:', 'blob:'],
-        'connect-src': ["'self'", 'ws:', 'wss:'],
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-  }) as unknown as RequestHandler;
-}
-
 /**
  * The security headers every response carries (helmet's, with the web client's needs in the
  * CSP), taken once from helmet itself: with static options they do not depend on the request,
@@ -40,8 +23,21 @@ export function securityHeaders(): [string, string][] {
     setHeader: (name: string, value: string) => void headers.push([name, String(value)]),
     removeHeader: () => undefined,
   };
+  const helmetMiddleware = helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        // The web client uses blob: workers and WASM codecs for the image viewer.
+        'script-src': ["'self'", "'wasm-unsafe-eval'"],
+        'worker-src': ["'self'", 'blob:'],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'connect-src': ["'self'", 'ws:', 'wss:'],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
   let called = false;
-  securityHeaderMiddleware()({ headers: {}, method: 'GET' } as never, recorder as never, () => (called = true));
+  helmetMiddleware({ headers: {}, method: 'GET' } as never, recorder as never, () => (called = true));
   if (!called || !headers.length) throw new Error('helmet did not set its headers synchronously');
   return headers;
 }
@@ -89,10 +85,7 @@ function directRequest(req: IncomingMessage, ip: string, trust: (addr: string, i
   const forwarded = req.headers['x-forwarded-proto'];
   if (typeof forwarded === 'string' && trust(socket.remoteAddress ?? '', 0)) scheme = forwarded.split(',')[0].trim() || scheme;
   return {
-    method: req.method ?? 'GET',
-    path: q === -1 ? url : url.slice(0, q),
     query: q === -1 ? {} : parseQuery(url.slice(q + 1)),
-    headers: req.headers,
     ip,
     origin: `${scheme}://${req.headers.host ?? ''}`,
   };
