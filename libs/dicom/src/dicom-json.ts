@@ -136,7 +136,6 @@ function stringValue(raw: string, vr: string, single: boolean): unknown {
   return v === '' ? null : v;
 }
 
-
 /** The bytes of a dataset as a Buffer view, so values are read with offsets instead of a view per element. */
 function bufferOf(ds: DataSet): Buffer {
   const b = ds.byteArray;
@@ -228,14 +227,14 @@ function charsetsOf(ds: DataSet, inherited: string[]): string[] {
 
 /** Top-level extras for writeDicomJson. */
 interface TopLevel {
-  /** Keys (JSON tags) whose entries are also collected, as text. */
+  /** Keys (JSON tags) whose entries are also handed back. */
   keep?: ReadonlySet<string>;
-  kept?: string[];
   /** Elements written in place of (or besides) the dataset's own, in tag order. */
   add?: DicomJson;
 }
 
-function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top?: TopLevel): string {
+/** The dataset's JSON text; with `top`, its extras, and the kept entries' text pushed to `kept`. */
+function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top?: TopLevel, kept?: string[]): string {
   const cs = charsetsOf(ds, charsets);
   const buf = bufferOf(ds);
   const added = top?.add ? Object.keys(top.add).sort() : [];
@@ -245,7 +244,7 @@ function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, to
   const keep = top?.keep;
   const write = (key: string, entry: string) => {
     entries.push(entry);
-    if (keep?.has(key)) top!.kept!.push(entry);
+    if (keep?.has(key)) kept!.push(entry);
   };
   const writeAdded = () => {
     write(added[next], `"${added[next]}":${JSON.stringify(top!.add![added[next]])}`);
@@ -269,9 +268,9 @@ function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, to
  * dataset's; `keep`: top-level elements (JSON keys) also returned as objects, for callers that
  * need a few values.
  */
-export function writeDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top: { keep?: ReadonlySet<string>; add?: DicomJson } = {}): { text: string; kept: DicomJson } {
+export function writeDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top: TopLevel = {}): { text: string; kept: DicomJson } {
   const kept: string[] = [];
-  const text = dataSetText(ds, charsets, opts, { ...top, kept });
+  const text = dataSetText(ds, charsets, opts, top, kept);
   return { text, kept: kept.length ? (JSON.parse(`{${kept.join(',')}}`) as DicomJson) : {} };
 }
 
