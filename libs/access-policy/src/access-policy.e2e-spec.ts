@@ -3,6 +3,7 @@ import { AuditEvent, AuditService } from '@huizhen/audit';
 import type { Actor, Role } from '@huizhen/auth';
 import { TestSchema, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { AccessPolicyService } from './access-policy.service';
+import { consultationRefById } from './consultation-refs';
 import type { PolicyAction, ResourceRef } from './policy-terms';
 
 /**
@@ -40,6 +41,10 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     routedTo: { organizationIds: [f.org.countyA], specialty: 'radiology' },
   });
   const claimed = (): ResourceRef => ({ ...consultation(), participantIds: [actor.townDoctorA.id, actor.countyRadiologistA.id] });
+  const declinedByCountyA = (): ResourceRef => ({ ...consultation(), routedTo: { organizationIds: [f.org.countyA], specialty: 'radiology', declinedBy: [actor.countyRadiologistA.id] } });
+  // Township A's request waiting in county B's queue (outside city B's hub), then claimed there.
+  const queuedAtCountyB = (): ResourceRef => ({ ...consultation(), routedTo: { organizationIds: [f.org.countyB], specialty: 'radiology' } });
+  const assignedToCountyB = (): ResourceRef => ({ ...consultation(), routedTo: undefined, organizationIds: [f.org.countyB], participantIds: [actor.townDoctorA.id, actor.countyRadiologistB.id] });
   const studyOfB = (): ResourceRef => ({ type: 'imaging_study', id: 's-1', organizationId: f.org.townB });
   const studyOfAThroughConsultation = (): ResourceRef => ({ type: 'imaging_study', id: 's-2', organizationId: f.org.townA, via: [consultation()] });
   const shift = (hosts: (keyof DirectoryFixture['org'])[]): ResourceRef => ({ type: 'rotation_shift', organizationIds: hosts.map((h) => f.org[h]) });
@@ -63,6 +68,14 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     ['hubCoordinator', 'manage', 'a request under the hub (reassign)', consultation, true],
     ['cityCoordinatorB', 'manage', 'a request outside city B', consultation, false],
     ['hubAdmin', 'read', 'a request (PHI)', consultation, false],
+    ['countyRadiologistA', 'claim', 'a request they declined before', declinedByCountyA, false],
+    ['countyRadiologistA', 'read', 'a request they declined before', declinedByCountyA, false],
+    ['cityCoordinatorB', 'read', 'a request from outside city B queued at county B (clinical content)', queuedAtCountyB, false],
+    ['cityCoordinatorB', 'read_routing', 'a request from outside city B queued at county B (routing facts)', queuedAtCountyB, true],
+    ['cityCoordinatorB', 'manage', 'a request queued at county B (reassign)', queuedAtCountyB, true],
+    ['cityCoordinatorB', 'read_routing', 'a request queued in city A only', consultation, false],
+    ['cityCoordinatorB', 'read', 'a request assigned to county B', assignedToCountyB, true],
+    ['otherHubCoordinator', 'read_routing', 'a request queued at county B', queuedAtCountyB, false],
     ['townDoctorA', 'read', 'another township’s study', studyOfB, false],
     ['townDoctorB', 'read', 'their own township’s study', studyOfB, true],
     ['countyRadiologistA', 'read', 'a study attached to a request in their queue', studyOfAThroughConsultation, true],
@@ -94,6 +107,58 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
       { actor_username: 'city-radiologist-a', outcome: 'denied' },
       { actor_username: 'town-doctor-b', outcome: 'success' },
     ]);
+  });
+
+  it('lists exactly the consultations it lets each actor read (consultationReadFilter agrees with decide)', async () => {
+    const [{ id: patientA }] = await schema.query<{ id: string }>(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '甲', 'male', '1960-01-01') RETURNING id`, [f.org.townA]);
+    const [{ id: patientB }] = await schema.query<{ id: string }>(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '乙', 'female', '1970-01-01') RETURNING id`, [f.org.townB]);
+    const u = f.user;
+    type Shape = { from: 'townA' | 'townB'; status: string; routed?: (keyof DirectoryFixture['org'])[]; declinedBy?: string[]; assigned?: string; guests?: string[] };
+    const shapes: Record<string, Shape> = {
+      draftA: { from: 'townA', status: 'draft' },
+      queuedCountyA: { from: 'townA', status: 'submitted', routed: ['countyA'] },
+      escalatedDeclined: { from: 'townA', status: 'submitted', routed: ['countyA', 'cityA'], declinedBy: [u.countyRadiologistA.id] },
+      claimedCountyA: { from: 'townA', status: 'claimed', assigned: 'countyRadiologistA' },
+      queuedCountyB: { from: 'townA', status: 'submitted', routed: ['countyB'] },
+      claimedCountyB: { from: 'townA', status: 'reported', assigned: 'countyRadiologistB', guests: ['cityRadiologistA'] },
+      queuedB: { from: 'townB', status: 'submitted', routed: ['countyB'] },
+      sharedB: { from: 'townB', status: 'closed', assigned: 'countyRadiologistB' },
+      sharedExpiredB: { from: 'townB', status: 'closed', assigned: 'countyRadiologistB' },
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, sh] of Object.entries(shapes)) {
+      const requester = sh.from === 'townA' ? u.townDoctorA : u.townDoctorB;
+      const assigned = sh.assigned ? u[sh.assigned] : null;
+      const [row] = await schema.query<{ id: string }>(
+        `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, status,
+                                           routed_organization_ids, declined_by, assigned_specialist_id, assigned_organization_id)
+         VALUES ($1, $2, $3, 'radiology', 'routine', 'imaging_read', '?', $4, $5, $6, $7, $8) RETURNING id`,
+        [f.org[sh.from], requester.id, sh.from === 'townA' ? patientA : patientB, sh.status, (sh.routed ?? []).map((k) => f.org[k]), sh.declinedBy ?? [], assigned?.id ?? null, assigned?.organizationId ?? null],
+      );
+      ids[name] = row.id;
+      const people: [string, string][] = [[requester.id, 'requester'], ...(assigned ? [[assigned.id, 'assigned_specialist'] as [string, string]] : []), ...(sh.guests ?? []).map((g) => [u[g].id, 'guest_specialist'] as [string, string])];
+      for (const [who, role] of people) await schema.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, $3)`, [row.id, who, role]);
+    }
+    await policy.grant(actor.townDoctorB, { resourceType: 'consultation', resourceId: ids.sharedB, action: 'read', practitionerId: u.cityRadiologistA.id, expiresAt: new Date(Date.now() + 60_000) });
+    await schema.query(`INSERT INTO access_grant (resource_type, resource_id, action, grantee_organization_id, expires_at) VALUES ('consultation', $1, 'read', $2, now() - interval '1 minute')`, [ids.sharedExpiredB, f.org.cityA]);
+
+    const db = await schema.connect([AuditEvent]);
+    const mismatches: string[] = [];
+    let allowedPairs = 0;
+    for (const who of Object.keys(actor)) {
+      const params: unknown[] = [];
+      const filter = await policy.consultationReadFilter(actor[who], (v) => (params.push(v), `$${params.length}`));
+      const listed = new Set((await db.query(`SELECT c.id FROM consultation_request c WHERE ${filter}`, params)).map((r: { id: string }) => r.id));
+      for (const [name, id] of Object.entries(ids)) {
+        const allowed = (await policy.decide(actor[who], 'read', (await consultationRefById(db.manager, id))!)).allowed;
+        if (allowed) allowedPairs++;
+        if (allowed !== listed.has(id)) mismatches.push(`${who} ${name}: decide ${allowed}, listed ${listed.has(id)}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The world is not trivially all-or-nothing.
+    expect(allowedPairs).toBeGreaterThan(10);
+    expect(allowedPairs).toBeLessThan(Object.keys(actor).length * Object.keys(ids).length / 2);
   });
 
   it('knows scopes and consortium peers', async () => {

@@ -61,6 +61,35 @@ export class AccessPolicyService {
     return { all: await this.isRoot(actor.organizationId), organizationIds: ids };
   }
 
+  /**
+   * Listings ask here too: an SQL condition on a `consultation_request` row (aliased `c`) that
+   * holds exactly for the requests `decide(actor, 'read', ...)` allows, the same rules written
+   * for a WHERE clause (Medplum-style security filter). A worklist ANDs its box with it, so a box
+   * narrows what the policy allows and never widens it; the policy's decision table holds both
+   * encodings to the same answers. `param` adds a bind parameter and returns its placeholder.
+   */
+  async consultationReadFilter(actor: Actor, param: (value: unknown) => string, c = 'c'): Promise<string> {
+    const any: string[] = [];
+    const me = param(actor.id);
+    if (hasRole(actor, 'township_doctor', 'specialist')) any.push(`${c}.requesting_organization_id = ${param(actor.organizationId)}::uuid`);
+    any.push(`EXISTS (SELECT 1 FROM consultation_participant lp WHERE lp.consultation_id = ${c}.id AND lp.practitioner_id = ${me}::uuid AND lp.active)`);
+    if (hasRole(actor, 'specialist') && actor.specialty) {
+      any.push(
+        `(${c}.status = 'submitted' AND ${c}.routed_organization_ids @> ARRAY[${param(actor.organizationId)}::uuid] AND ${c}.specialty = ${param(actor.specialty)} AND NOT (${me}::uuid = ANY(${c}.declined_by)))`,
+      );
+    }
+    if (hasRole(actor, 'hub_coordinator')) {
+      const scope = param(await this.subtree(actor.organizationId));
+      any.push(`(${c}.requesting_organization_id = ANY(${scope}::uuid[]) OR ${c}.assigned_organization_id = ANY(${scope}::uuid[]))`);
+    }
+    any.push(
+      `${c}.id::text IN (SELECT g.resource_id FROM access_grant g WHERE g.resource_type = 'consultation' AND g.action IN ('read', '*')
+          AND (g.grantee_practitioner_id = ${me}::uuid OR g.grantee_organization_id = ${param(actor.organizationId)}::uuid)
+          AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now()))`,
+    );
+    return `(${any.join(' OR ')})`;
+  }
+
   /** Organizations that share at least one consortium with this one (itself included). */
   async consortiumPeers(organizationId: string, m: EntityManager = this.db.manager): Promise<string[]> {
     const rows: { organization_id: string }[] = await m.query(
@@ -98,21 +127,35 @@ export class AccessPolicyService {
     const clinician = hasRole(actor, 'township_doctor', 'specialist');
     const participant = r.participantIds?.includes(actor.id) ?? false;
     const own = !!r.organizationId && r.organizationId === actor.organizationId;
+    const declined = r.routedTo?.declinedBy?.includes(actor.id) ?? false;
     const routedToMe =
       hasRole(actor, 'specialist') &&
       !!r.routedTo &&
+      !declined &&
       r.routedTo.organizationIds.includes(actor.organizationId) &&
       (r.routedTo.specialty === null || r.routedTo.specialty === actor.specialty);
+    // Minimum necessary: a coordinator reads clinical content only where the owning (requesting)
+    // or the assigned/receiving organization is under their hub; a queue at one of their hospitals
+    // shows them the routing facts only (read_routing).
+    const coordinatorOfParties = hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.organizationIds ?? [])]));
+    const coordinatorOfQueue = hasRole(actor, 'hub_coordinator') && !!r.routedTo && (await this.inScope(actor, r.routedTo.organizationIds));
 
     switch (action) {
       case 'read':
+      case 'read_routing':
         if (clinician && own) return allow('clinician of the owning organization');
         if (participant) return allow('participant');
         if (routedToMe) return allow('routed to the specialist’s queue');
-        if (hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.routedTo?.organizationIds ?? [])]))) {
-          return allow('hub coordinator of the organization');
-        }
-        return deny(hasRole(actor, 'admin') && !clinician ? 'admins do not read patient data' : 'not the owning organization, a participant, or the routed queue');
+        if (coordinatorOfParties) return allow('hub coordinator of the requesting or assigned organization');
+        if (action === 'read_routing' && coordinatorOfQueue) return allow('hub coordinator of a hospital in its queue (routing facts only)');
+        if (declined) return deny('the specialist declined this request');
+        return deny(
+          hasRole(actor, 'admin') && !clinician
+            ? 'admins do not read patient data'
+            : coordinatorOfQueue
+              ? 'a coordinator of the queue’s hospitals sees routing facts, not clinical content'
+              : 'not the owning organization, a participant, or the routed queue',
+        );
       case 'create':
         if (r.type === 'consultation' || r.type === 'imaging_study' || r.type === 'patient') {
           return clinician && own ? allow('clinician of the owning organization') : deny('clinicians create only for their own organization');
@@ -127,6 +170,7 @@ export class AccessPolicyService {
       case 'delete':
         return clinician && own ? allow('clinician of the owning organization') : deny('only the owning organization deletes');
       case 'claim':
+        if (declined) return deny('the specialist declined this request before');
         return routedToMe ? allow('routed to the specialist’s queue') : deny('not in this specialist’s queue');
       case 'report':
       case 'sign':
@@ -134,9 +178,7 @@ export class AccessPolicyService {
       case 'join':
         return participant ? allow('participant') : deny('only participants join');
       case 'manage':
-        if (hasRole(actor, 'hub_coordinator') && (await this.inScope(actor, [r.organizationId, ...(r.routedTo?.organizationIds ?? [])]))) {
-          return allow('hub coordinator of the organization');
-        }
+        if (coordinatorOfParties || coordinatorOfQueue) return allow('hub coordinator of the organization or of its queue');
         return deny('only the covering hub’s coordinators manage it');
       default:
         return deny(`${action} does not apply to ${r.type}`);
@@ -198,11 +240,12 @@ export class AccessPolicyService {
   private async hasGrant(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<boolean> {
     const rows = await this.db.query(
       `SELECT 1 FROM access_grant
-        WHERE resource_type = $1 AND resource_id = $2 AND action IN ($3, '*')
+        WHERE resource_type = $1 AND resource_id = $2 AND action = ANY($3::text[])
           AND (grantee_practitioner_id = $4 OR grantee_organization_id = $5)
           AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
         LIMIT 1`,
-      [r.type, r.id, action, actor.id, actor.organizationId],
+      // A share to read includes the routing facts.
+      [r.type, r.id, action === 'read_routing' ? ['read_routing', 'read', '*'] : [action, '*'], actor.id, actor.organizationId],
     );
     return rows.length > 0;
   }

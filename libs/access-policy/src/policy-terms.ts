@@ -1,4 +1,4 @@
-export type PolicyAction = 'read' | 'create' | 'update' | 'delete' | 'manage' | 'claim' | 'report' | 'sign' | 'share' | 'schedule' | 'book' | 'join';
+export type PolicyAction = 'read' | 'read_routing' | 'create' | 'update' | 'delete' | 'manage' | 'claim' | 'report' | 'sign' | 'share' | 'schedule' | 'book' | 'join';
 
 export type ResourceType =
   | 'organization'
@@ -22,12 +22,15 @@ export interface ResourceRef {
   id?: string;
   /** Owning organization: the patient's, the study's uploader, the request's requester, a shift's host. */
   organizationId?: string;
-  /** Further organizations the resource belongs to (e.g. all host organizations of a rotation shift). */
+  /**
+   * Further organizations the resource belongs to: all host organizations of a rotation shift,
+   * the organization assigned to a consultation, the receiving hospital of a referral.
+   */
   organizationIds?: string[];
   /** Practitioners taking part: requester, assigned and invited specialists. */
   participantIds?: string[];
-  /** The queue a consultation or referral sits in. */
-  routedTo?: { organizationIds: string[]; specialty: string | null };
+  /** The queue a consultation or referral sits in; `declinedBy`: specialists it is no longer offered to. */
+  routedTo?: { organizationIds: string[]; specialty: string | null; declinedBy?: string[] };
   /** Resources that confer access: a study is readable through the consultations it is attached to. */
   via?: ResourceRef[];
 }

@@ -267,6 +267,7 @@ export class ReferralsService {
       type: 'referral',
       id: r.id,
       organizationId: r.patient_organization_id,
+      organizationIds: [r.to_organization_id],
       participantIds: [...new Set([...people, r.created_by, ...(r.answered_by ? [r.answered_by] : [])])],
       routedTo: r.direction === 'up' ? { organizationIds: [r.to_organization_id], specialty: r.specialty } : undefined,
     };
