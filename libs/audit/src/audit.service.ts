@@ -18,15 +18,39 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Why a link does not hold. `missing_before`: the records just before `seq` are gone (a gap in
+ * the sequence; `missing` says how many). `relinked`: the record names a previous hash that is not
+ * the hash of the record before it (it was re-chained onto another predecessor, or its
+ * predecessor was rewritten with a fresh hash). `altered`: the record's content no longer gives
+ * its own hash.
+ */
+export type ChainBreakKind = 'altered' | 'missing_before' | 'relinked';
+
+export interface ChainBreak {
+  seq: number;
+  kind: ChainBreakKind;
+  /** For `missing_before`: how many sequence numbers are absent just before `seq`. */
+  missing?: number;
+}
+
 export interface ChainVerification {
   ok: boolean;
   checked: number;
   lastSeq: number;
   /** Records appended but not sealed into the chain yet (their transactions were still open). */
   pending: number;
-  /** The first record whose link does not hold, and why. */
-  firstBroken?: { seq: number; problem: 'altered' | 'missing_before' | 'relinked' };
+  /** How many breaks the walk found (0 when ok). */
+  breakCount: number;
+  /** Every break in chain order, the first MAX_LISTED_BREAKS of them (`breaksTruncated` says when more were counted). */
+  breaks: ChainBreak[];
+  breaksTruncated?: boolean;
+  /** The first break, as earlier versions answered it (`problem` is its kind). */
+  firstBroken?: { seq: number; problem: ChainBreakKind };
 }
+
+/** A chain rewritten wholesale breaks at every record: the answer lists this many, and counts the rest. */
+export const MAX_LISTED_BREAKS = 1000;
 
 // One sealer at a time across every process sharing the database.
 const AUDIT_SEALER_LOCK = 7_412_503_2;
@@ -211,28 +235,65 @@ export class AuditService implements OnModuleDestroy {
     });
   }
 
-  /** Seals what is pending, then walks the whole chain in order; reports the first record whose link does not hold. */
+  /**
+   * Seals what is pending, then walks the whole chain in order and reports every record whose
+   * link does not hold, not only the first: after a break the walk goes on from the record as it
+   * is stored (its own hash becomes the next one's expected predecessor), so one removed or
+   * altered record is one break and the records after it still count as intact when they are.
+   */
   async verify(): Promise<ChainVerification> {
     await this.seal(true);
     const pageSize = 5000;
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
+    let lastSeq = 0;
     let checked = 0;
+    let breakCount = 0;
+    const breaks: ChainBreak[] = [];
+    const broke = (b: ChainBreak) => {
+      breakCount++;
+      if (breaks.length < MAX_LISTED_BREAKS) breaks.push(b);
+    };
     const [{ n: pending }] = await this.db.query('SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL');
     for (;;) {
-      const rows: Row[] = await this.db.query('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq LIMIT $2', [expectedSeq, pageSize]);
+      // Keyset on seq; a duplicated seq (a copied row) is read too, and reported below.
+      const rows: Row[] = await this.db.query('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq, id LIMIT $2', [expectedSeq, pageSize]);
+      let last = -1;
       for (const row of rows) {
         const seq = Number(row.seq);
-        if (seq !== expectedSeq) return { ok: false, checked, lastSeq: expectedSeq - 1, pending, firstBroken: { seq, problem: 'missing_before' } };
-        if (row.prev_hash !== prevHash) return { ok: false, checked, lastSeq: seq, pending, firstBroken: { seq, problem: 'relinked' } };
-        if (hashOf(row, seq, row.prev_hash) !== row.hash) return { ok: false, checked, lastSeq: seq, pending, firstBroken: { seq, problem: 'altered' } };
-        prevHash = row.hash;
-        expectedSeq++;
+        if (seq < expectedSeq) {
+          // The same seq twice: the second can only have been written around the sealer.
+          broke({ seq, kind: 'relinked' });
+        } else if (seq > expectedSeq) {
+          // A gap: the record's predecessor is gone, so its prev_hash cannot be checked; its own hash still can.
+          broke({ seq, kind: 'missing_before', missing: seq - expectedSeq });
+        } else if (row.prev_hash !== prevHash) {
+          broke({ seq, kind: 'relinked' });
+        }
+        if (hashOf(row, seq, row.prev_hash ?? '') !== row.hash) broke({ seq, kind: 'altered' });
+        prevHash = row.hash ?? '';
+        expectedSeq = Math.max(expectedSeq, seq + 1);
+        lastSeq = Math.max(lastSeq, seq);
+        last = seq;
         checked++;
       }
       if (rows.length < pageSize) break;
+      // A page ending inside a run of duplicates would read them again: go on after the last seq.
+      expectedSeq = Math.max(expectedSeq, last + 1);
     }
-    return { ok: true, checked, lastSeq: expectedSeq - 1, pending };
+    const result: ChainVerification = { ok: breakCount === 0, checked, lastSeq, pending, breakCount, breaks };
+    if (breakCount > breaks.length) result.breaksTruncated = true;
+    if (breaks.length) result.firstBroken = { seq: breaks[0].seq, problem: breaks[0].kind };
+    return result;
+  }
+
+  /** Whether an actor id names a practitioner, or anyone the trail has events of (a row may outlive its practitioner). */
+  async knowsActor(id: string): Promise<boolean> {
+    const [row]: { known: boolean }[] = await this.db.query(
+      'SELECT EXISTS (SELECT 1 FROM practitioner WHERE id = $1) OR EXISTS (SELECT 1 FROM audit_event WHERE actor_id = $1) AS known',
+      [id],
+    );
+    return row.known;
   }
 
   async list(filter: { resourceType?: string; resourceId?: string; actorId?: string; action?: string; limit: number; offset: number }) {

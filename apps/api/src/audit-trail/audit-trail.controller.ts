@@ -1,10 +1,10 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { PageQuery } from '@huizhen/platform-http';
+import { DomainError, PageQuery } from '@huizhen/platform-http';
 
 class AuditQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) resourceType?: string;
@@ -22,18 +22,26 @@ export class AuditTrailController {
     private readonly policy: AccessPolicyService,
   ) {}
 
+  /**
+   * `actorId` naming nobody (no practitioner, no event) is 404 `actor_not_found`. `resourceId` is
+   * not checked: it may name a study UID or a resource that no longer exists, whose trail still counts.
+   */
   @Get()
   async list(@CurrentActor() actor: Actor, @Query() q: AuditQuery) {
     await this.policy.assert(actor, 'read', { type: 'audit' });
+    if (q.actorId && !(await this.audit.knowsActor(q.actorId))) throw new DomainError('actor_not_found', HttpStatus.NOT_FOUND, `no practitioner ${q.actorId}, and no audit event by that id`);
     return this.audit.list(q);
   }
 
-  /** Walks the hash chain; `firstBroken` names the first altered or missing record. */
+  /**
+   * Walks the hash chain: `breaks` lists every altered, missing-before or re-linked record (seq
+   * and kind), `breakCount` counts them; `firstBroken` is the first, as before.
+   */
   @Get('verify')
   async verify(@CurrentActor() actor: Actor) {
     await this.policy.assert(actor, 'read', { type: 'audit' });
     const result = await this.audit.verify();
-    await this.audit.record({ action: 'audit.verify', actor, details: { ok: result.ok, checked: result.checked } });
+    await this.audit.record({ action: 'audit.verify', actor, details: { ok: result.ok, checked: result.checked, breakCount: result.breakCount } });
     return result;
   }
 }

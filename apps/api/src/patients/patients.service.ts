@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { NationalIdVault, Patient, escapeLike, isValidResidentId, type Page } from '@huizhen/directory';
@@ -25,6 +25,7 @@ export interface PatientView {
 @Injectable()
 export class PatientsService {
   private readonly vault: NationalIdVault;
+  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -33,6 +34,7 @@ export class PatientsService {
     private readonly audit: AuditService,
   ) {
     this.vault = new NationalIdVault(config.dataEncryptionKey);
+    this.terms = new AuditTerms(config.dataEncryptionKey);
   }
 
   async register(actor: Actor, dto: RegisterPatientDto): Promise<PatientView> {
@@ -107,7 +109,8 @@ export class PatientsService {
     if (q.nationalId) qb.andWhere('p.national_id_hmac = :fp', { fp: this.vault.fingerprint(q.nationalId) });
     qb.take(q.limit).skip(q.offset);
     const [rows, total] = await qb.getManyAndCount();
-    await this.audit.record({ action: 'patient.search', actor, resourceType: 'patient', details: { q: q.q ?? null, byNationalId: !!q.nationalId, returned: rows.map((r) => r.id) } });
+    // The search term is PHI (a name): the trail keeps its keyed hash, never the text (AuditTerms).
+    await this.audit.record({ action: 'patient.search', actor, resourceType: 'patient', details: { qDigest: this.terms.digest(q.q), byNationalId: !!q.nationalId, nationalIdDigest: this.terms.digest(q.nationalId), returned: rows.map((r) => r.id) } });
     return { items: rows.map((p) => this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null)), total, limit: q.limit, offset: q.offset };
   }
 
