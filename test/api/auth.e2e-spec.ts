@@ -12,7 +12,8 @@ describe('password login, rotating refresh tokens, logout, rate limit', () => {
   beforeAll(async () => {
     schema = await TestSchema.create('auth');
     f = await seedDirectory(schema);
-    api = await startApiForTest(schema, { LOGIN_RATE_LIMIT_ATTEMPTS: '3', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
+    // The tests play several clients behind one proxy (this machine): X-Forwarded-For names them.
+    api = await startApiForTest(schema, { LOGIN_RATE_LIMIT_ATTEMPTS: '3', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60', TRUSTED_PROXIES: '127.0.0.1' });
   });
   afterAll(async () => {
     await api?.app.close();

@@ -60,7 +60,7 @@ describe('the HTTP edge and direct routes', () => {
   beforeAll(async () => {
     schema = await TestSchema.create('direct_routes');
     f = await seedDirectory(schema);
-    app = await startTestApp(schema.env({ CORS_ORIGINS: 'https://viewer.example' }), (config) => {
+    app = await startTestApp(schema.env({ CORS_ORIGINS: 'https://viewer.example', TRUSTED_PROXIES: '127.0.0.1' }), (config) => {
       @Module({ imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, RouteProbeModule] })
       class AppUnderTest {}
       return AppUnderTest;

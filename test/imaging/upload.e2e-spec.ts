@@ -63,7 +63,7 @@ describe('resumable upload (tus) into the archive', () => {
     await schema.query('DELETE FROM imaging_instance WHERE sop_instance_uid = $1', [p.sopInstanceUid]);
     const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': String(bytes.length) } });
     expect(created.status).toBe(201);
-    const location = created.headers.get('location')!;
+    const location = new URL(created.headers.get('location')!, app.url).href;
     const half = Math.floor(bytes.length / 2);
     const first = await fetch(location, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: bytes.subarray(0, half) });
     expect(first.status).toBe(204);
@@ -86,7 +86,7 @@ describe('resumable upload (tus) into the archive', () => {
     const bad = readFileSync(corpus.malformed.find((m) => m.name === 'truncated-fragments')!.file);
     const [{ n: before }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
     const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': String(bad.length) } });
-    const res = await fetch(created.headers.get('location')!, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: bad });
+    const res = await fetch(new URL(created.headers.get('location')!, app.url).href, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: bad });
     expect(res.status).toBe(422);
     expect(((await res.json()) as any)['00081198'].Value[0]['00000902'].Value[0]).toMatch(/fragment|truncated/i);
     const [{ n: after }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
@@ -98,7 +98,7 @@ describe('resumable upload (tus) into the archive', () => {
     const bytes = readFileSync(corpus.chinese.find((c) => c.charset === 'UTF-8' || c.charset === 'ISO_IR 192')!.file);
     const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': String(bytes.length) } });
     expect(created.status).toBe(201);
-    const url = created.headers.get('location')!;
+    const url = new URL(created.headers.get('location')!, app.url).href;
     // Three pieces 0.6 s apart: 1.2 s from creation to the last byte, past the 1 s expiry here,
     // but never idle that long; the sweep runs between the pieces.
     const cuts = [0, Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3), bytes.length];
@@ -120,7 +120,7 @@ describe('resumable upload (tus) into the archive', () => {
 
   it('expires abandoned uploads', async () => {
     const created = await fetch(`${app.url}/dicom-web/uploads`, { method: 'POST', headers: { ...tusHeaders(token), 'upload-length': '100000' } });
-    await fetch(created.headers.get('location')!, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(1000) });
+    await fetch(new URL(created.headers.get('location')!, app.url).href, { method: 'PATCH', headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(1000) });
     expect(readdirSync(uploadsDir).filter((f) => !f.startsWith('.')).length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1500));
     // The periodic sweep (every second here) or this explicit one removes it.

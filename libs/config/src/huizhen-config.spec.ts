@@ -45,8 +45,21 @@ describe('configuration from the environment', () => {
     [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO="maybe" should be true or false'],
     [{ CORS_ORIGINS: 'example.org' }, 'CORS_ORIGINS entry "example.org" should look like https://host[:port]'],
     [{ DATABASE_SCHEMA: 'Robert; DROP' }, 'DATABASE_SCHEMA="Robert; DROP" should be a lower-case SQL identifier'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS="*" is no longer accepted: name each origin allowed to call this server (https://host[:port], comma-separated), or leave it unset for same-origin only'],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, 'TRUSTED_PROXIES entry "10.0.0.0/33" should be an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal'],
+    [{ TRUSTED_PROXIES: 'proxy.example' }, 'TRUSTED_PROXIES entry "proxy.example" should be an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal'],
+    [{ HTTP_HEADERS_TIMEOUT_SECONDS: '0' }, 'HTTP_HEADERS_TIMEOUT_SECONDS="0" should be a whole number from 1 to 3600'],
+    [{ HTTP_HEADERS_TIMEOUT_SECONDS: '60', HTTP_REQUEST_TIMEOUT_SECONDS: '30' }, 'HTTP_REQUEST_TIMEOUT_SECONDS (30) should be 0 (off) or at least HTTP_HEADERS_TIMEOUT_SECONDS (60)'],
   ])('rejects %j naming the variable and what it should be', (env, message) => {
     expect(problems(env)).toEqual([message]);
+  });
+
+  it('trusts no proxy and no foreign origin unless told; cuts slow clients by default', () => {
+    const c = loadConfig({ DATA_DIR: dataDir() });
+    expect(c).toMatchObject({ trustedProxies: [], corsOrigins: [], metricsToken: null, http: { headersTimeoutMs: 20_000, requestTimeoutMs: 3_600_000, idleTimeoutMs: 120_000 }, sessionRevocationPollSeconds: 5 });
+    const t = loadConfig({ DATA_DIR: dataDir(), TRUSTED_PROXIES: '10.0.0.5, 172.16.0.0/12, ::1, 192.168.0.0/255.255.0.0, loopback', CORS_ORIGINS: 'https://a.example,http://b.example:8080' });
+    expect(t.trustedProxies).toEqual(['10.0.0.5', '172.16.0.0/12', '::1', '192.168.0.0/255.255.0.0', 'loopback']);
+    expect(t.corsOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
   });
 
   it('lists every bad variable at once, and never echoes a password from a URL', () => {

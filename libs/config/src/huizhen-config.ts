@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { deriveRoomTokenSecret } from '@huizhen/room-token';
 
@@ -21,7 +22,17 @@ export interface HuizhenConfig {
   /** With REDIS_URL: the Redis stream that carries media rooms' call events to the api. */
   callEventsStream: string;
   logLevel: LogLevel;
-  corsOrigins: string[] | '*';
+  /** Foreign origins browsers may call from (CORS); empty: same origin only. */
+  corsOrigins: string[];
+  /**
+   * Peers whose X-Forwarded-For/-Host/-Proto are believed (addresses, CIDR ranges, or proxy-addr's
+   * names loopback, linklocal, uniquelocal). Empty: none, the socket's peer is the client.
+   */
+  trustedProxies: string[];
+  /** The Node HTTP server's limits against slow clients (ms; 0 = off). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; idleTimeoutMs: number };
+  /** How often each node re-reads ended sessions from the database (the safety net beside Redis messages); 0 = never. */
+  sessionRevocationPollSeconds: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -31,7 +42,10 @@ export interface HuizhenConfig {
   demoPassword: string;
   seedDemoOnFirstStart: boolean;
   mediaWorkers: number;
-  /** When set, /metrics requires it as a Bearer token. */
+  /**
+   * When set, /metrics (and /health's details) require it as a Bearer token. Unset, /metrics is
+   * open only on a server listening on loopback, and refused otherwise.
+   */
   metricsToken: string | null;
   /** Worker i's WebRtcServer listens on UDP and TCP port base+i; 0 = any free port (kept across worker restarts). */
   mediaRtcPortBase: number;
@@ -209,6 +223,19 @@ class Reader {
   }
 }
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range (prefix length or netmask) or one of proxy-addr's names. */
+function isProxySpec(s: string): boolean {
+  if (PROXY_NAMES.has(s)) return true;
+  const [addr, range, ...rest] = s.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
 function redactUrl(v: string): string {
   return v.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
@@ -240,13 +267,14 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     r.problems.push(`DATABASE_SCHEMA=${JSON.stringify(schema)} should be a lower-case SQL identifier`);
   }
-  const cors = r.string('CORS_ORIGINS', '*');
-  const corsOrigins =
-    cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean);
-  if (corsOrigins !== '*') {
-    for (const o of corsOrigins) {
-      if (!/^https?:\/\/[^/]+$/.test(o)) r.problems.push(`CORS_ORIGINS entry ${JSON.stringify(o)} should look like https://host[:port]`);
-    }
+  const corsOrigins = (r.raw('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of corsOrigins) {
+    if (o === '*') r.problems.push('CORS_ORIGINS="*" is no longer accepted: name each origin allowed to call this server (https://host[:port], comma-separated), or leave it unset for same-origin only');
+    else if (!/^https?:\/\/[^/]+$/.test(o)) r.problems.push(`CORS_ORIGINS entry ${JSON.stringify(o)} should look like https://host[:port]`);
+  }
+  const trustedProxies = (r.raw('TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const t of trustedProxies) {
+    if (!isProxySpec(t)) r.problems.push(`TRUSTED_PROXIES entry ${JSON.stringify(t)} should be an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
   }
   const production = nodeEnv === 'production';
   const jwtSecret = r.raw('JWT_SECRET');
@@ -277,6 +305,13 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     callEventsStream: r.string('CALL_EVENTS_STREAM', 'huizhen:call-events'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
     corsOrigins,
+    trustedProxies,
+    http: {
+      headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_SECONDS', 20, 1, 3600) * 1000,
+      requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_SECONDS', 3600, 0, 7 * 86400) * 1000,
+      idleTimeoutMs: r.int('HTTP_IDLE_TIMEOUT_SECONDS', 120, 0, 86400) * 1000,
+    },
+    sessionRevocationPollSeconds: r.int('SESSION_REVOCATION_POLL_SECONDS', 5, 0, 3600),
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86400),
     refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 14 * 86400, 60, 365 * 86400),
@@ -357,6 +392,10 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   if (config.roomTokenSecret && config.roomTokenSecret.length < 32) r.problems.push('ROOM_TOKEN_SECRET should be at least 32 characters');
   if (config.mediaAnnouncedAddress !== null && !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)) {
     r.problems.push(`MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`);
+  }
+  const h = config.http;
+  if (h.requestTimeoutMs && h.requestTimeoutMs < h.headersTimeoutMs) {
+    r.problems.push(`HTTP_REQUEST_TIMEOUT_SECONDS (${h.requestTimeoutMs / 1000}) should be 0 (off) or at least HTTP_HEADERS_TIMEOUT_SECONDS (${h.headersTimeoutMs / 1000})`);
   }
   const d = config.consultations.deadlineMinutes;
   if (!(d.emergency <= d.urgent && d.urgent <= d.routine)) {

@@ -39,6 +39,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
 
 /** body-parser and other express middleware errors carry a status and a type. */
 function bodyParserError(exception: unknown): ErrorBody {
+  // A body parser's verify threw one of ours (the NUL check): its own body.
+  if (exception instanceof DomainError) return toErrorBody(exception);
   const e = exception as { status?: number; statusCode?: number; type?: string; message?: string; expose?: boolean };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -32,7 +32,7 @@ export class RealtimeAdapter extends IoAdapter {
 
   // `any`: Nest's adapter carries its own copy of socket.io's types.
   override createIOServer(port: number, options?: any): any {
-    const cors = this.config.corsOrigins === '*' ? { origin: true } : { origin: this.config.corsOrigins, credentials: true };
+    const cors = { origin: this.config.corsOrigins, credentials: true };
     const server = super.createIOServer(port, { maxHttpBufferSize: 1e6, ...options, cors });
     if (this.adapterFactory) server.adapter(this.adapterFactory);
     return server;

@@ -40,7 +40,10 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
       path: PATH,
       datastore: this.store,
       maxSize: config.imaging.maxInstanceBytes,
-      respectForwardedHeaders: true,
+      // The Location of a new upload is relative (/dicom-web/uploads/<id>, as tus allows): never
+      // built from a client's Host or X-Forwarded-Host, which could point the uploader elsewhere.
+      relativeLocation: true,
+      respectForwardedHeaders: false,
       onUploadCreate: async (_req, upload) => {
         const actor = this.context.getStore()!.actor;
         return { metadata: { ...(upload.metadata ?? {}), owner: actor.id, organization: actor.organizationId } };
