@@ -120,7 +120,7 @@ describe('audit chain (real PostgreSQL)', () => {
     // 2. a row removed: the next one is missing its predecessor.
     await tamper(`DELETE FROM audit_event WHERE id = $1`, [removed.id]);
     // 3. a row rewritten with a fresh, self-consistent hash: it verifies alone, the next one no longer links to it.
-    const rewritten = { ...rehashed, resource_id: 'forged' };
+    const rewritten: Raw = { ...rehashed, resource_id: 'forged' };
     const hash = chainHash({
       seq: Number(rewritten.seq),
       prevHash: rewritten.prev_hash,
