@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AccessPolicyService } from '@huizhen/access-policy';
+import { AccessPolicyService, consultationRefById } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
@@ -50,11 +50,17 @@ export class ImagingService {
     };
   }
 
-  /** Attaches a study to a consultation (idempotent). The actor must be able to share the study. */
+  /**
+   * Attaches a study to a consultation (idempotent). The actor must be able to share the study
+   * and to change the consultation (the same right as attaching from the consultation's side).
+   */
   async attachToConsultation(actor: Actor, studyUid: string, consultationId: string): Promise<void> {
     const study = await this.index.findStudy(studyUid);
     if (!study) throw new DomainError('study_not_found', HttpStatus.NOT_FOUND, `no study ${studyUid}`);
     await this.policy.assert(actor, 'share', { type: 'imaging_study', id: study.study_instance_uid, organizationId: study.organization_id });
+    const consultation = await consultationRefById(this.index.db.manager, consultationId);
+    if (!consultation) throw new DomainError('consultation_not_found', HttpStatus.NOT_FOUND, `consultation ${consultationId} does not exist`);
+    await this.policy.assert(actor, 'update', consultation);
     await this.index.db.transaction(async (m) => {
       await m.query('INSERT INTO imaging_study_link (study_instance_uid, consultation_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [study.study_instance_uid, consultationId, actor.id]);
       await this.audit.record({ action: 'imaging_study.attach', actor, resourceType: 'imaging_study', resourceId: study.study_instance_uid, details: { consultationId } }, m);

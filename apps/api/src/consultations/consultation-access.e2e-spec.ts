@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthService } from '@huizhen/auth';
 import { TestSchema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { startApiForTest } from '../api.test-support';
-import { as, listen, sleep, tinyPdf, type Listener } from './consultation.test-support';
+import { as, listen, sleep, tinyPdf, type Listener, storedStudy } from './consultation.test-support';
 import { ConsultationsService } from './consultations.service';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.20001';
@@ -42,6 +42,7 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
     schema = await TestSchema.create('caccess');
     f = await seedDirectory(schema);
     api = await startApiForTest(schema, { CONSULT_SWEEP_INTERVAL_SECONDS: '0' });
+    await storedStudy(schema, STUDY, f.org.townA);
     for (const key of Object.keys(f.user)) token[key] = await loginAs(api.url, f.user[key].username);
     for (const w of ['townDoctorB', 'countyRadiologistB', 'cityCoordinatorB']) ear[w] = await listen(api.url, token[w]);
     const doc = as(api.url, token.townDoctorA);

@@ -32,6 +32,7 @@ export class ConsultationAttachmentsService {
   async attachStudy(actor: Actor, id: string, studyInstanceUid: string) {
     const { c } = await this.consultations.access(actor, id, 'update');
     this.mustBeOpen(c.status);
+    await this.consultations.assertStudyReadable(actor, studyInstanceUid);
     const [row] = await this.db.transaction(async (m) => {
       const rows = await m.query(
         `INSERT INTO consultation_attachment (consultation_id, kind, study_instance_uid, added_by) VALUES ($1, 'imaging_study', $2, $3)

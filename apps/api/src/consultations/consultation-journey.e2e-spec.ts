@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestSchema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { startApiForTest } from '../api.test-support';
-import { as, listen, sleep, tinyPdf, type Listener } from './consultation.test-support';
+import { as, listen, sleep, tinyPdf, type Listener, storedStudy } from './consultation.test-support';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.10001';
 const STUDY_2 = '1.2.826.0.1.3680043.8.498.10002';
@@ -32,6 +32,8 @@ describe('consultation journey (real PostgreSQL, real socket.io)', () => {
     schema = await TestSchema.create('cjourney');
     f = await seedDirectory(schema);
     await schema.query(`UPDATE practitioner SET title = 'chief' WHERE username = 'county-radiologist-a'`);
+    await storedStudy(schema, STUDY, f.org.townA);
+    await storedStudy(schema, STUDY_2, f.org.townA);
     api = await startApiForTest(schema, { CONSULT_SWEEP_INTERVAL_SECONDS: '0', CONSULT_ATTACHMENT_MAX_BYTES: '65536' });
     for (const key of Object.keys(f.user)) token[key] = await loginAs(api.url, f.user[key].username);
     for (const w of watchers) ear[w] = await listen(api.url, token[w]);

@@ -74,3 +74,12 @@ export async function tinyPdf(): Promise<Buffer> {
     doc.end();
   });
 }
+
+/**
+ * A study as the archive indexes it (the row only, no instances), for api tests without the
+ * imaging app: a request names only studies that are stored and that its author may read.
+ */
+export async function storedStudy(schema: { query: (sql: string, params: unknown[]) => Promise<unknown> }, studyInstanceUid: string, organizationId: string): Promise<string> {
+  await schema.query(`INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, study_json) VALUES ($1, $2, $3, '{}')`, [studyInstanceUid, `2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`, organizationId]);
+  return studyInstanceUid;
+}

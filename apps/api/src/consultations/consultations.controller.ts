@@ -77,6 +77,12 @@ export class ConsultationsController {
     return this.consultations.get(actor, id);
   }
 
+  /** Where a request stands in its queue, without clinical content: for hub coordinators of the queue's hospitals too. */
+  @Get(':id/routing')
+  routing(@CurrentActor() actor: Actor, @Id() id: string) {
+    return this.consultations.routingFacts(actor, id);
+  }
+
   // ---- transitions
   @Post(':id/submit') @HttpCode(200)
   submit(@CurrentActor() actor: Actor, @Id() id: string) {

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefsOfStudy } from '@huizhen/access-policy';
+import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefsOfStudy, studyRef } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { actorOf, hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -171,6 +171,8 @@ export class ConsultationsService {
       }
       preferredOrganizationId = rows[0].organization_id;
     }
+    // A study named in the body is disclosed to everyone the request reaches: only one the requester may read.
+    for (const uid of new Set(dto.studyInstanceUids ?? [])) await this.assertStudyReadable(actor, uid);
     // Refuse an unroutable request before writing anything.
     if (dto.submit || preferredOrganizationId) await this.routing.firstQueue(actor.organizationId, dto.specialty, preferredOrganizationId);
     const now = this.clock.now();
@@ -586,6 +588,30 @@ export class ConsultationsService {
     };
   }
 
+  /**
+   * The routing facts of a request (status, specialty, urgency, its queue and deadline, the
+   * organizations involved): no patient, no clinical question, no images. What a hub
+   * coordinator of a hospital in the queue sees of a request from outside their hub.
+   */
+  async routingFacts(actor: Actor, id: string) {
+    const { c } = await this.access(actor, id, 'read_routing');
+    return {
+      id: c.id,
+      status: c.status,
+      urgency: c.urgency,
+      mode: c.mode,
+      specialty: c.specialty,
+      requestingOrganizationId: c.requesting_organization_id,
+      assignedOrganizationId: c.assigned_organization_id,
+      queue: c.status === 'submitted' ? { organizationIds: c.routed_organization_ids, level: c.routed_level, deadlineAt: c.deadline_at } : null,
+      escalations: c.escalation_count,
+      declines: c.decline_count,
+      submittedAt: c.submitted_at,
+      claimedAt: c.claimed_at,
+      closedAt: c.closed_at,
+    };
+  }
+
   async attachments(id: string, m: EntityManager = this.db.manager) {
     return m.query(
       `SELECT id, kind, study_instance_uid AS "studyInstanceUid", file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes",
@@ -632,6 +658,8 @@ export class ConsultationsService {
         break;
       }
     }
+    // The box narrows what the policy lets this actor read; it never widens it.
+    where.push(await this.policy.consultationReadFilter(actor, p));
     if (q.status?.length) where.push(`c.status = ANY(${p(q.status)}::text[])`);
     if (q.urgency) where.push(`c.urgency = ${p(q.urgency)}`);
     if (q.specialty) where.push(`c.specialty = ${p(q.specialty)}`);
@@ -752,6 +780,17 @@ export class ConsultationsService {
   /** The consultations a study is attached to, as policy refs (see consultationRefsOfStudy: imaging uses the same). */
   accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
     return consultationRefsOfStudy(this.db.manager, studyInstanceUid);
+  }
+
+  /**
+   * A request that names a study (attaching it) discloses it to everyone the consultation
+   * reaches, so only someone who may read the study names it: 404 for a study not stored, 403
+   * (audited by the policy) for one the actor may not read.
+   */
+  async assertStudyReadable(actor: Actor, studyInstanceUid: string): Promise<void> {
+    const ref = await studyRef(this.db.manager, studyInstanceUid);
+    if (!ref) throw new DomainError('study_not_found', HttpStatus.NOT_FOUND, `no stored study ${studyInstanceUid}: upload the images before attaching them`, { studyInstanceUid });
+    await this.policy.assert(actor, 'read', ref);
   }
 
   /** Who the actor is in the consultation's live room, after the 'join' check (for the media room token). */
