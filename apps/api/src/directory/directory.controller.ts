@@ -28,8 +28,10 @@ export class DirectoryController {
     private readonly admin: DirectoryAdminService,
   ) {}
 
+  /** A filter naming an organization that does not exist is 404 `organization_not_found`, not an empty page. */
   @Get('organizations')
-  listOrganizations(@Query() q: OrganizationQuery) {
+  async listOrganizations(@Query() q: OrganizationQuery) {
+    if (q.parentId) await this.directory.organization(q.parentId);
     return this.directory.listOrganizations(q);
   }
 
@@ -45,12 +47,15 @@ export class DirectoryController {
   }
 
   @Patch('organizations/:id')
-  updateOrganization(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto) {
+  async updateOrganization(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto) {
+    // 404 before the subtree check: an unknown organization is under nobody, which read as 403.
+    await this.directory.organization(id);
     return this.admin.updateOrganization(actor, id, dto);
   }
 
   @Get('consortia')
-  listConsortia(@Query() q: ConsortiumQuery) {
+  async listConsortia(@Query() q: ConsortiumQuery) {
+    if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listConsortia(q);
   }
 
@@ -71,7 +76,8 @@ export class DirectoryController {
   }
 
   @Get('practitioners')
-  listPractitioners(@Query() q: PractitionerQuery) {
+  async listPractitioners(@Query() q: PractitionerQuery) {
+    if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listPractitioners({ ...q, active: undefined });
   }
 

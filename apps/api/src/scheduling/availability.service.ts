@@ -8,6 +8,7 @@ import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { rangeText } from './booking-store';
+import { assertSpecialistExists } from './known-ids';
 import { RecurrenceError, instantToLocal, isValidTimeZone, localToInstant } from './recurrence';
 import type { RangeQuery, UnavailabilityDto, WorkingHoursDto } from './scheduling.dto';
 import { SCHEDULING_CLOCK, type SchedulingClock } from './scheduling-terms';
@@ -120,6 +121,7 @@ export class AvailabilityService {
 
   /** Working hours, leave/commitments and shifts in a range, and the free windows left (at most 62 days). */
   async availability(actor: Actor, specialistId: string, q: RangeQuery) {
+    await assertSpecialistExists(this.db, specialistId);
     await this.policy.assert(actor, 'read', { type: 'practitioner', id: specialistId });
     const from = q.from ? new Date(q.from) : this.clock.now();
     const to = q.to ? new Date(q.to) : new Date(from.getTime() + 14 * 86_400_000);
@@ -170,10 +172,9 @@ export class AvailabilityService {
 
   /** The specialist themself, or a hub coordinator above the specialist's hospital. */
   private async assertManages(actor: Actor, specialistId: string): Promise<void> {
-    const [p]: { organization_id: string; roles: string[] }[] = await this.db.query('SELECT organization_id, roles FROM practitioner WHERE id = $1', [specialistId]);
-    if (!p || !p.roles.includes('specialist')) throw new DomainError('specialist_not_found', HttpStatus.NOT_FOUND, `specialist ${specialistId} does not exist`);
+    const p = await assertSpecialistExists(this.db, specialistId);
     if (actor.id === specialistId) return;
-    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationId: p.organization_id });
+    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationId: p.organizationId });
   }
 }
 

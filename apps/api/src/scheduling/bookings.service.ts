@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnMo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import type { Page } from '@huizhen/directory';
@@ -10,6 +10,7 @@ import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { EXCLUSION_VIOLATION, HOLDING_STATUSES, UNIQUE_VIOLATION, claimSeat, insertBooking, pgCode, pgConstraint, releaseSeat, returning } from './booking-store';
 import { CONSULTATION_REQUESTS, type AfterCommit, type ConsultationRequestSource } from './consultation-links';
+import { assertFilterIds } from './known-ids';
 import { instantToLocal } from './recurrence';
 import type { BookSlotDto, CancelBookingDto, RangeQuery, RescheduleBookingDto, SlotQuery } from './scheduling.dto';
 import { SCHEDULING_CLOCK, type BookingStatus, type SchedulingClock, type ShiftMode } from './scheduling-terms';
@@ -92,6 +93,8 @@ const DAY = 86_400_000;
 export class BookingsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Bookings');
   private timer: NodeJS.Timeout | null = null;
+  /** Reasons are free text about a patient's appointment: the trail keeps their keyed hash; the booking row keeps the text. */
+  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -101,7 +104,9 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
     private readonly events: EventsService,
-  ) {}
+  ) {
+    this.terms = new AuditTerms(config.dataEncryptionKey);
+  }
 
   onModuleInit() {
     const every = this.config.scheduling.reminderSweepSeconds;
@@ -120,6 +125,7 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
   /** Free slots, soonest first. Township doctors see the slots offered to their organization unless they name another. */
   async searchSlots(actor: Actor, q: SlotQuery): Promise<Page<SlotView>> {
     const { from, to } = this.range(q, 14, 92);
+    await assertFilterIds(this.db, { specialistId: q.specialistId, organizationIds: [q.organizationId, q.specialistOrganizationId] });
     const where = [`sl.status = 'open'`, 'sl.booked_count < sl.capacity', 'sl.start_at >= $1', 'sl.start_at < $2'];
     const params: unknown[] = [from, to];
     const organizationId = q.organizationId ?? (hasRole(actor, 'township_doctor') ? actor.organizationId : undefined);
@@ -228,7 +234,7 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
         const seat = await claimSeat(m, dto.slotId);
         if (!seat) throw await this.slotTaken(dto.slotId, m);
         const bookingId = await insertBooking(m, seat, { consultationRequestId: old.consultationRequestId, organizationId: old.requestingOrganizationId, bookedBy: actor.id, idempotencyKey: null, rescheduledFrom: id, reason: dto.reason });
-        await this.audit.record({ action: 'booking.reschedule', actor, resourceType: 'booking', resourceId: id, details: { newBookingId: bookingId, from: old.start.toISOString(), to: seat.start.toISOString(), reason: dto.reason } }, m);
+        await this.audit.record({ action: 'booking.reschedule', actor, resourceType: 'booking', resourceId: id, details: { newBookingId: bookingId, from: old.start.toISOString(), to: seat.start.toISOString(), reasonDigest: this.terms.digest(dto.reason) } }, m);
         // The consultation's time moves with it (only to a slot of its assigned specialist).
         const after = await this.requests.appointmentBooked(m, actor, old.consultationRequestId, { bookingId, slotId: seat.slotId, specialistId: seat.specialistId, start: seat.start });
         return { newId: bookingId, afterCommit: after };
@@ -249,7 +255,7 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
       const rows = await returning(m, `UPDATE booking SET status = 'cancelled', reason = $2, cancelled_by = $3, cancelled_at = $4, updated_at = now() WHERE id = $1 AND status = 'booked' RETURNING id`, [id, dto.reason, actor.id, this.clock.now()]);
       if (!rows.length) throw new DomainError('booking_not_active', HttpStatus.CONFLICT, `this booking is ${b.status}; only a booked appointment can be cancelled`);
       await releaseSeat(m, b.slotId);
-      await this.audit.record({ action: 'booking.cancel', actor, resourceType: 'booking', resourceId: id, details: { reason: dto.reason } }, m);
+      await this.audit.record({ action: 'booking.cancel', actor, resourceType: 'booking', resourceId: id, details: { reasonDigest: this.terms.digest(dto.reason) } }, m);
       // The consultation it scheduled goes back to claimed (same specialist, no time).
       return this.requests.appointmentCancelled(m, actor, b.consultationRequestId, { bookingId: id, slotId: b.slotId, specialistId: b.specialistId, start: b.start }, dto.reason);
     });

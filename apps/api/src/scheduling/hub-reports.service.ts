@@ -6,6 +6,7 @@ import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { WAITING_DEMAND, type WaitingDemandSource } from './consultation-links';
+import { assertOrganizationExists } from './known-ids';
 import { instantToLocal } from './recurrence';
 import type { LedgerQuery, RangeQuery } from './scheduling.dto';
 import { SCHEDULING_CLOCK, type SchedulingClock } from './scheduling-terms';
@@ -114,13 +115,13 @@ export class HubReportsService {
    * vs planned, against GRASSROOTS_REQUIRED_DAYS owed before promotion to associate chief.
    */
   async grassrootsLedger(actor: Actor, q: LedgerQuery) {
+    // An unknown hospital is 404 for everyone, before the scope says whose it would be.
+    const org = await assertOrganizationExists(this.db, q.organizationId);
     const scope = await this.policy.organizationScope(actor);
     if (!scope.organizationIds.includes(q.organizationId)) {
       throw new DomainError('access_denied', HttpStatus.FORBIDDEN, 'not allowed to read this hospital’s service ledger: it is not under your organization');
     }
     const now = this.clock.now();
-    const [org]: { name: string }[] = await this.db.query('SELECT name FROM organization WHERE id = $1', [q.organizationId]);
-    if (!org) throw new DomainError('organization_not_found', HttpStatus.NOT_FOUND, `organization ${q.organizationId} does not exist`);
     const rows: { id: string; name: string; title: string | null; specialty: string | null; year: number | null; served: number; planned: number }[] = await this.db.query(
       `SELECT p.id, p.display_name AS name, p.title, p.specialty, d.year, count(*) FILTER (WHERE d.served)::int AS served, count(*) FILTER (WHERE NOT d.served)::int AS planned
          FROM practitioner p

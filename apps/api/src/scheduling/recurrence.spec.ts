@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RecurrenceError, expandShift, localToInstant } from './recurrence';
+import { RecurrenceError, checkRule, expandShift, localToInstant } from './recurrence';
 import { escapeText, foldLine, renderCalendar } from './ical';
 
 const iso = (d: Date) => d.toISOString();
@@ -51,6 +51,76 @@ describe('shift recurrence in a time zone', () => {
     expect(() => expandShift({ ...base, rrule: 'DTSTART:20270101T000000Z\nRRULE:FREQ=DAILY;COUNT=2' }, 50)).toThrow(/only the RRULE value/);
     expect(() => expandShift({ ...base, timeZone: 'Mars/Olympus' }, 50)).toThrow(/IANA/);
     expect(() => expandShift({ ...base, exdates: ['next monday'] }, 50)).toThrow(/exdate/);
+  });
+});
+
+describe('a bad recurrence rule says what is wrong', () => {
+  const base = { timeZone: 'Asia/Shanghai', startLocal: '2027-01-04T09:00', durationMinutes: 60 };
+  const problem = (rrule: string, max = 50): RecurrenceError => {
+    try {
+      expandShift({ ...base, rrule }, max);
+    } catch (e) {
+      expect(e).toBeInstanceOf(RecurrenceError);
+      return e as RecurrenceError;
+    }
+    throw new Error(`"${rrule}" was accepted`);
+  };
+
+  it.each([
+    ['FREQ=FORTNIGHTLY;COUNT=3', /FREQ=FORTNIGHTLY is unknown: use DAILY, WEEKLY, MONTHLY or YEARLY/],
+    ['FREQ=HOURLY;COUNT=3', /FREQ=HOURLY is not supported for shifts/],
+    ['BYDAY=MO;COUNT=3', /no FREQ/],
+    ['COUNT=3', /no FREQ/],
+    ['FREQ=WEEKLY;BYDAY=XX;COUNT=3', /BYDAY "XX" is not a weekday: use MO, TU/],
+    ['FREQ=WEEKLY;BYDAY=MO,;COUNT=3', /BYDAY "" is not a weekday/],
+    ['FREQ=WEEKLY;BYDAY=1MO;COUNT=3', /position \(1\) only goes with FREQ=MONTHLY or YEARLY/],
+    ['FREQ=MONTHLY;BYDAY=6FR;COUNT=3', /position should be 1 to 5/],
+    ['FREQ=WEEKLY;COUNT=3;UNTIL=20270301T000000', /both COUNT and UNTIL/],
+    ['FREQ=WEEKLY;COUNT=abc', /COUNT "ABC" should be a whole number/],
+    ['FREQ=WEEKLY;COUNT=0', /COUNT=0 makes no occurrence/],
+    ['FREQ=WEEKLY;UNTIL=garbage', /UNTIL "GARBAGE" should be a local date/],
+    ['FREQ=WEEKLY;UNTIL=20270230', /UNTIL "20270230" should be a local date/],
+    ['FREQ=WEEKLY;INTERVAL=0;COUNT=3', /INTERVAL "0" should be a whole number from 1/],
+    ['FREQ=WEEKLY;FOO=1;COUNT=3', /part "FOO" is unknown/],
+    ['FREQ=DAILY;BYHOUR=25;COUNT=2', /BYHOUR is not used: the time of day comes from the shift/],
+    ['FREQ=WEEKLY;COUNT=2;COUNT=3', /COUNT twice/],
+    ['FREQ=WEEKLY;BYDAY;COUNT=3', /BYDAY has no value/],
+    ['FREQ=MONTHLY;BYMONTHDAY=32;COUNT=3', /BYMONTHDAY "32" should be a whole number from 1 to 31 or -1 to -31/],
+    ['FREQ=YEARLY;BYMONTH=13;COUNT=3', /BYMONTH "13" should be a whole number from 1 to 12/],
+    ['FREQ=WEEKLY;BYMONTHDAY=3;COUNT=3', /BYMONTHDAY does not go with FREQ=WEEKLY/],
+    ['FREQ=DAILY;BYSETPOS=1;COUNT=3', /BYSETPOS picks among the days another BY part gives/],
+    ['FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=5', /BYMONTHDAY=30 never falls in February: the rule has no occurrence/],
+    ['FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31;COUNT=5', /never falls in April, June/],
+    ['FREQ=WEEKLY;UNTIL=20260101', /has no occurrence from 2027-01-04T09:00 \(is UNTIL before the start\?\)/],
+    ['FREQ=DAILY;COUNT=51', /more than 50 occurrences/],
+    [' ; ', /no FREQ/],
+  ])('%s', (rrule, message) => {
+    const e = problem(rrule);
+    expect(e.code).toBe('invalid_rrule');
+    expect(e.message).toMatch(message);
+    expect(e.message).not.toMatch(/Cannot read properties/);
+  });
+
+  it('stops a search for occurrences whose parts never meet, within about a second', () => {
+    // rrule.js alone would look day by day until the year 9999 (13 s of a blocked event loop).
+    const started = Date.now();
+    const e = problem('FREQ=WEEKLY;BYDAY=MO;BYSETPOS=3;COUNT=3');
+    expect(e.message).toMatch(/finds \(almost\) no occurrence .* seldom or never meet/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('accepts what RFC 5545 allows, case and prefix aside, and normalizes it', () => {
+    expect(checkRule('RRULE:freq=weekly;byday=mo,we;count=4;')).toBe('FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4');
+    expect(() => checkRule('RRULE:')).toThrow(/rrule is empty/);
+    expect(expandShift({ ...base, rrule: 'FREQ=MONTHLY;BYDAY=-1FR;COUNT=3' }, 50).map((o) => o.localDate)).toEqual(['2027-01-29', '2027-02-26', '2027-03-26']);
+    expect(expandShift({ ...base, rrule: 'FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=2' }, 50).map((o) => o.localDate)).toEqual(['2027-01-29', '2027-02-26']);
+    expect(expandShift({ ...base, rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=2' }, 50).map((o) => o.localDate)).toEqual(['2028-02-29', '2032-02-29']);
+  });
+
+  it('gives exdates, times and zones their own codes', () => {
+    expect(() => expandShift({ ...base, exdates: ['soon'] }, 50)).toThrow(expect.objectContaining({ code: 'invalid_exdate' }));
+    expect(() => expandShift({ ...base, timeZone: 'Mars/Olympus' }, 50)).toThrow(expect.objectContaining({ code: 'invalid_time_zone' }));
+    expect(() => expandShift({ ...base, startLocal: '2027-02-30T09:00' }, 50)).toThrow(expect.objectContaining({ code: 'invalid_time' }));
   });
 });
 

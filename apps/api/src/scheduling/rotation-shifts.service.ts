@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import type { Page } from '@huizhen/directory';
@@ -10,6 +10,7 @@ import { DomainError } from '@huizhen/platform-http';
 import { EventsService, type PlatformEvent } from '../events/events.service';
 import { EXCLUSION_VIOLATION, HOLDING_STATUSES, claimSeat, insertBooking, pgCode, pgConstraint, rangeText } from './booking-store';
 import { CONSULTATION_REQUESTS, type AfterCommit, type ConsultationRequestSource } from './consultation-links';
+import { assertFilterIds } from './known-ids';
 import { RecurrenceError, expandShift, instantToLocal, isValidTimeZone, type ShiftOccurrenceTime } from './recurrence';
 import type { CancelShiftDto, CreateShiftDto, ShiftQuery, UpdateShiftDto } from './scheduling.dto';
 import { SCHEDULING_CLOCK, SHIFT_MODE_ZH, type BookingDisposition, type SchedulingClock, type ShiftMode } from './scheduling-terms';
@@ -107,6 +108,9 @@ const addLocalMinutes = (a: string, min: number) => new Date(Date.parse(`${a}:00
  */
 @Injectable()
 export class RotationShiftsService {
+  /** A cancellation's reason is free text (it may speak of a person's health): the trail keeps its keyed hash, the shift row the text. */
+  private readonly terms: AuditTerms;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
@@ -115,7 +119,9 @@ export class RotationShiftsService {
     private readonly audit: AuditService,
     private readonly events: EventsService,
     @Inject(CONSULTATION_REQUESTS) private readonly requests: ConsultationRequestSource,
-  ) {}
+  ) {
+    this.terms = new AuditTerms(config.dataEncryptionKey);
+  }
 
   async create(actor: Actor, dto: CreateShiftDto): Promise<ShiftView> {
     const spec = this.specFromDto(dto);
@@ -152,6 +158,7 @@ export class RotationShiftsService {
 
   async list(actor: Actor, q: ShiftQuery): Promise<Page<ShiftView>> {
     await this.policy.assert(actor, 'read', { type: 'rotation_shift' });
+    await assertFilterIds(this.db, { specialistId: q.specialistId, organizationIds: [q.organizationId] });
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.specialistId) where.push(`specialist_id = $${params.push(q.specialistId)}`);
@@ -217,7 +224,7 @@ export class RotationShiftsService {
       const locked = await this.load(id, m, true);
       await m.query(`UPDATE rotation_shift SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = now() WHERE id = $1`, [id, now, dto.reason]);
       const result = await this.reconcile(m, actor, locked, null, [], false, dto.onBookings, dto.reason, now, notices);
-      await this.audit.record({ action: 'rotation_shift.cancel', actor, resourceType: 'rotation_shift', resourceId: id, details: { reason: dto.reason, onBookings: dto.onBookings ?? null, moved: result.moved.length, cancelled: result.cancelled.length } }, m);
+      await this.audit.record({ action: 'rotation_shift.cancel', actor, resourceType: 'rotation_shift', resourceId: id, details: { reasonDigest: this.terms.digest(dto.reason), onBookings: dto.onBookings ?? null, moved: result.moved.length, cancelled: result.cancelled.length } }, m);
       return result;
     });
     await this.notify(notices);
@@ -233,7 +240,8 @@ export class RotationShiftsService {
         this.config.scheduling.maxOccurrencesPerShift,
       );
     } catch (e) {
-      if (e instanceof RecurrenceError) throw new DomainError('invalid_recurrence', HttpStatus.BAD_REQUEST, e.message);
+      // invalid_rrule names what is wrong with the rule; exdates, times and zones have their own codes.
+      if (e instanceof RecurrenceError) throw new DomainError(e.code, HttpStatus.BAD_REQUEST, e.message);
       throw e;
     }
     if (!occ.length) throw new DomainError('no_occurrences', HttpStatus.BAD_REQUEST, 'the shift has no occurrence left after its exceptions');
