@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
@@ -42,6 +42,7 @@ export class AuthController {
   @Public()
   @Post('auth/login')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TokenPairView })
   login(@Body() body: LoginDto, @Req() req: Request) {
     return this.auth.login(body.username, body.password, client(req));
@@ -50,6 +51,7 @@ export class AuthController {
   @Public()
   @Post('auth/refresh')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TokenPairView })
   refresh(@Body() body: RefreshDto, @Req() req: Request) {
     return this.auth.refresh(body.refreshToken, client(req));
@@ -61,9 +63,7 @@ export class AuthController {
   @HttpCode(204)
   async logout(@Body() body: LogoutDto, @Req() req: Request) {
     const header = req.header('authorization');
-    const actor = header?.startsWith('Bearer ') ? await this.auth.verifyAccessToken(header.slice(7)).catch(() => null) : null;
-    (req as any)[ACTOR_KEY] = actor;
-    await this.auth.logout(body.refreshToken, actor);
+    (req as any)[ACTOR_KEY] = await this.auth.logout(body.refreshToken, header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
   }
 
   @ApiBearerAuth()

@@ -11,6 +11,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LoginThrottle } from './login-throttle';
 import { RefreshToken } from './refresh-token.entity';
+import { SessionRevocations } from './session-revocations';
 
 /** Token verification and the global guard: every app process that serves people imports it. */
 @Global()
@@ -25,8 +26,8 @@ import { RefreshToken } from './refresh-token.entity';
       useFactory: (config: HuizhenConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService }],
-  exports: [AuthService, REQUEST_AUTHENTICATOR],
+  providers: [AuthService, LoginThrottle, SessionRevocations, { provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService }],
+  exports: [AuthService, SessionRevocations, REQUEST_AUTHENTICATOR],
 })
 export class AuthModule {}
 

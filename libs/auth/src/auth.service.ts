@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DirectoryService, Practitioner, type Role } from '@huizhen/directory';
 import { AuditService } from '@huizhen/audit';
@@ -11,6 +11,7 @@ import { ACTOR_KEY, type Actor } from './actor';
 import { LoginThrottle } from './login-throttle';
 import { DECOY_PASSWORD_HASH, verifyPassword } from './password';
 import { RefreshToken } from './refresh-token.entity';
+import { SessionRevocations } from './session-revocations';
 
 export interface TokenPair {
   accessToken: string;
@@ -26,7 +27,11 @@ interface AccessClaims {
   org: string;
   roles: Role[];
   spc: string | null;
+  /** The login session (refresh-token family) it was issued in; logout ends it. */
+  sid?: string;
 }
+
+type VerifiedClaims = AccessClaims & { exp?: unknown; iat?: unknown };
 
 const ACCESS_AUDIENCE = 'huizhen-api';
 
@@ -34,13 +39,22 @@ const ACCESS_AUDIENCE = 'huizhen-api';
  * Access tokens whose signature this process has checked, kept until they expire: a client
  * sends the same token with every request of its 15 minutes, and checking the HMAC and claims
  * each time was ~7 % of a short request's CPU. The token is the key (its bytes are what was
- * verified); expiry is still checked on every use. Access tokens are stateless either way
- * (deactivation ends the refresh family; the access token lives out its short TTL).
+ * verified); expiry and the ended sessions (SessionRevocations, in memory on every node) are
+ * still checked on every use, so logout and deactivation end a kept token at once too.
  */
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 function copyOf(a: Actor): Actor {
   return { ...a, roles: [...a.roles] };
+}
+
+function invalidAccessToken(): DomainError {
+  return new DomainError('invalid_access_token', HttpStatus.UNAUTHORIZED, 'access token is missing, invalid or expired');
+}
+
+/** Same code as any refused token (clients refresh, then log in again), a message that says why. */
+function sessionEnded(): DomainError {
+  return new DomainError('invalid_access_token', HttpStatus.UNAUTHORIZED, 'this session has ended (logged out or the account was changed); log in again');
 }
 
 function sha256(s: string): Buffer {
@@ -56,9 +70,10 @@ export class AuthService {
     private readonly directory: DirectoryService,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottle,
+    private readonly revocations: SessionRevocations,
   ) {}
 
-  private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number }>();
+  private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number; sid: string | undefined; iat: number }>();
 
   async login(username: string, password: string, client: { ip: string; userAgent?: string }): Promise<TokenPair> {
     const wait = this.throttle.retryAfter(username, client.ip);
@@ -108,21 +123,32 @@ export class AuthService {
       // Committed on its own: the revocation must stand although this request fails.
       const row = outcome.reused;
       await this.db.transaction(async (m) => {
-        await m.update(RefreshToken, { familyId: row.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+        // The thief's (or the victim's) access tokens of that session end too.
+        await this.revocations.revokeSessions([row.familyId], m);
         await this.audit.record({ action: 'auth.refresh_reuse', actor: null, resourceType: 'practitioner', resourceId: row.practitionerId, outcome: 'denied', details: { familyId: row.familyId } }, m);
       });
     }
     throw invalid();
   }
 
-  async logout(refreshToken: string | undefined, actor: Actor | null): Promise<void> {
+  /**
+   * Ends the session of the refresh token and of the access token (either may be missing or
+   * expired): its refresh tokens, and its access tokens on every node at once. Returns the actor
+   * of a valid access token, if any.
+   */
+  async logout(refreshToken: string | undefined, accessToken: string | undefined): Promise<Actor | null> {
+    const verified = accessToken ? await this.verify(accessToken).catch(() => null) : null;
+    const actor = verified?.actor ?? null;
+    const sessions = verified?.sid ? [verified.sid] : [];
     if (refreshToken) {
       const row = await this.db.manager.findOne(RefreshToken, { where: { tokenHash: sha256(refreshToken) } });
-      if (row && (!actor || row.practitionerId === actor.id)) {
-        await this.db.manager.update(RefreshToken, { familyId: row.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-      }
+      if (row && (!actor || row.practitionerId === actor.id)) sessions.push(row.familyId);
     }
-    if (actor) await this.audit.record({ action: 'auth.logout', actor });
+    await this.db.transaction(async (m) => {
+      await this.revocations.revokeSessions(sessions, m);
+      if (actor) await this.audit.record({ action: 'auth.logout', actor }, m);
+    });
+    return actor;
   }
 
   /**
@@ -139,29 +165,42 @@ export class AuthService {
 
   /** For every door that takes a Bearer token: HTTP guard, direct routes, socket.io handshakes, DICOMweb, uploads. */
   async verifyAccessToken(token: string): Promise<Actor> {
-    const known = this.verified.get(token);
-    if (known) {
-      if (Date.now() < known.expiresAtMs) return copyOf(known.actor);
-      this.verified.delete(token);
-    }
-    let c: AccessClaims & { exp?: number };
-    try {
-      c = await this.jwt.verifyAsync<AccessClaims & { exp?: number }>(token, { audience: ACCESS_AUDIENCE, algorithms: ['HS256'] });
-    } catch {
-      throw new DomainError('invalid_access_token', HttpStatus.UNAUTHORIZED, 'access token is missing, invalid or expired');
-    }
-    const actor: Actor = { id: c.sub, username: c.usr, displayName: c.name, organizationId: c.org, roles: c.roles, specialty: c.spc };
-    if (typeof c.exp === 'number') {
-      // Oldest first out: Map keeps insertion order.
-      if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(token, { actor: copyOf(actor), expiresAtMs: c.exp * 1000 });
-    }
-    return actor;
+    return (await this.verify(token)).actor;
   }
 
-  /** Signs an access token for a practitioner (login, refresh, and tests that need one). */
-  signAccessToken(p: Pick<Practitioner, 'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'>): Promise<string> {
-    const claims: AccessClaims = { sub: p.id, usr: p.username, name: p.displayName, org: p.organizationId, roles: p.roles, spc: p.specialty };
+  /**
+   * The token's actor and session. Refused: a bad signature or audience, another algorithm (alg
+   * none included), no `exp` or `iat` (a token that never expires is never accepted), expired,
+   * or its session ended (logout, deactivation) on any node.
+   */
+  private async verify(token: string): Promise<{ actor: Actor; sid: string | undefined }> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() >= known.expiresAtMs) this.verified.delete(token);
+      else if (this.revocations.refuses(known.sid, known.actor.id, known.iat)) throw sessionEnded();
+      else return { actor: copyOf(known.actor), sid: known.sid };
+    }
+    let c: VerifiedClaims;
+    try {
+      c = await this.jwt.verifyAsync<VerifiedClaims>(token, { audience: ACCESS_AUDIENCE, algorithms: ['HS256'] });
+    } catch {
+      throw invalidAccessToken();
+    }
+    if (typeof c.exp !== 'number' || typeof c.iat !== 'number' || typeof c.sub !== 'string' || (c.sid !== undefined && typeof c.sid !== 'string')) throw invalidAccessToken();
+    if (this.revocations.refuses(c.sid, c.sub, c.iat)) throw sessionEnded();
+    const actor: Actor = { id: c.sub, username: c.usr, displayName: c.name, organizationId: c.org, roles: c.roles, specialty: c.spc };
+    // Oldest first out: Map keeps insertion order.
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { actor: copyOf(actor), expiresAtMs: c.exp * 1000, sid: c.sid, iat: c.iat });
+    return { actor, sid: c.sid };
+  }
+
+  /**
+   * Signs an access token for a practitioner (login, refresh, and tests that need one). `sid`
+   * names the login session; without one, only ending all of the practitioner's sessions ends it.
+   */
+  signAccessToken(p: Pick<Practitioner, 'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'>, sid?: string): Promise<string> {
+    const claims: AccessClaims = { sub: p.id, usr: p.username, name: p.displayName, org: p.organizationId, roles: p.roles, spc: p.specialty, ...(sid ? { sid } : {}) };
     return this.jwt.signAsync(claims, { audience: ACCESS_AUDIENCE, expiresIn: this.config.accessTokenTtlSeconds, algorithm: 'HS256' });
   }
 
@@ -175,6 +214,6 @@ export class AuthService {
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
-    return { accessToken: await this.signAccessToken(p), refreshToken, tokenType: 'Bearer', expiresIn: this.config.accessTokenTtlSeconds };
+    return { accessToken: await this.signAccessToken(p, familyId), refreshToken, tokenType: 'Bearer', expiresIn: this.config.accessTokenTtlSeconds };
   }
 }

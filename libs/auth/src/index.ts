@@ -3,5 +3,6 @@ export * from './password';
 export * from './refresh-token.entity';
 export * from './login-throttle';
 export * from './auth.service';
+export * from './session-revocations';
 export * from './access-token.guard';
 export * from './auth.module';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
-import { hashPassword, passwordProblem, type Actor } from '@huizhen/auth';
+import { hashPassword, passwordProblem, SessionRevocations, type Actor } from '@huizhen/auth';
 import { Consortium, ConsortiumMember, DirectoryService, Organization, Practitioner } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import type { CreateConsortiumDto, CreateOrganizationDto, CreatePractitionerDto, UpdateConsortiumDto, UpdateOrganizationDto, UpdatePractitionerDto } from './directory.dto';
@@ -21,6 +21,7 @@ export class DirectoryAdminService {
     private readonly directory: DirectoryService,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    private readonly sessions: SessionRevocations,
   ) {}
 
   async createOrganization(actor: Actor, dto: CreateOrganizationDto): Promise<Organization> {
@@ -118,8 +119,8 @@ export class DirectoryAdminService {
       const { password: _password, ...rest } = dto;
       await m.update(Practitioner, { id }, { ...rest, ...(passwordHash ? { passwordHash } : {}) }).catch((e) => uniqueViolation(e, `username ${dto.username} is taken`));
       if (passwordHash || dto.active === false) {
-        // A new password or a deactivation ends every session of that user.
-        await m.query('UPDATE refresh_token SET revoked_at = now() WHERE practitioner_id = $1 AND revoked_at IS NULL', [id]);
+        // A new password or a deactivation ends every session of that user: refresh tokens, and access tokens on every node at once.
+        await this.sessions.revokePractitioner(id, m);
       }
       await this.audit.record({ action: 'practitioner.update', actor, resourceType: 'practitioner', resourceId: id, details: { changed: Object.keys(dto) } }, m);
       return m.findOneByOrFail(Practitioner, { id });

@@ -13,6 +13,7 @@ import { ImagingStoreBatch1765000000000 } from './1765000000000-imaging-store-ba
 import { CallEventLost1765100000000 } from './1765100000000-call-event-lost';
 import { ImagingDeidIndex1765200000000 } from './1765200000000-imaging-deid-index';
 import { AccessGrantGranteeIndex1765300000000 } from './1765300000000-access-grant-grantee-index';
+import { AccessRevocation1765430000000 } from './1765430000000-access-revocation';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CallEventLost1765100000000,
   ImagingDeidIndex1765200000000,
   AccessGrantGranteeIndex1765300000000,
+  AccessRevocation1765430000000,
 ];
