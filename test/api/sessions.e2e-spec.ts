@@ -120,15 +120,13 @@ describe('sessions end at once on every node', () => {
     const first = await login(a, 'town-doctor-b');
     const second = await login(b, 'town-doctor-b');
     // A token of no session (signed for a test or by an older version): ended by "not before".
-    const sessionless = await b.app
-      .get(AuthService)
-      .signAccessToken({
-        ...f.user.townDoctorB,
-        displayName: 'x',
-        organizationId: f.org.townB,
-        roles: ['township_doctor'],
-        specialty: null,
-      });
+    const sessionless = await b.app.get(AuthService).signAccessToken({
+      ...f.user.townDoctorB,
+      displayName: 'x',
+      organizationId: f.org.townB,
+      roles: ['township_doctor'],
+      specialty: null,
+    });
     for (const t of [first.accessToken, second.accessToken, sessionless])
       await me(b, t).expect(200);
     await request(a.url)
