@@ -109,7 +109,7 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     ]);
   });
 
-  it('lists exactly the consultations it lets each actor read (consultationReadFilter agrees with decide)', async () => {
+  it('lists exactly the consultations and referrals it lets each actor read (the read filters agree with decide)', async () => {
     const [{ id: patientA }] = await schema.query<{ id: string }>(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '甲', 'male', '1960-01-01') RETURNING id`, [f.org.townA]);
     const [{ id: patientB }] = await schema.query<{ id: string }>(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '乙', 'female', '1970-01-01') RETURNING id`, [f.org.townB]);
     const u = f.user;
@@ -159,6 +159,52 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     // The world is not trivially all-or-nothing.
     expect(allowedPairs).toBeGreaterThan(10);
     expect(allowedPairs).toBeLessThan(Object.keys(actor).length * Object.keys(ids).length / 2);
+
+    // Referrals made from those requests, up and down, inside and across the two cities.
+    type Ref = { on: string; direction: 'up' | 'down'; from: keyof DirectoryFixture['org']; to: keyof DirectoryFixture['org']; specialty: string | null; by: string };
+    const referrals: Record<string, Ref> = {
+      upToCityA: { on: 'claimedCountyA', direction: 'up', from: 'countyA', to: 'cityA', specialty: 'radiology', by: 'countyRadiologistA' },
+      upToCityBCardiology: { on: 'claimedCountyB', direction: 'up', from: 'countyB', to: 'cityB', specialty: 'cardiology', by: 'countyRadiologistB' },
+      downToTownB: { on: 'sharedB', direction: 'down', from: 'countyB', to: 'townB', specialty: null, by: 'countyRadiologistB' },
+      upNamedNoSpecialty: { on: 'queuedB', direction: 'up', from: 'townB', to: 'cityA', specialty: null, by: 'townDoctorB' },
+      downToCountyA: { on: 'claimedCountyA', direction: 'down', from: 'cityA', to: 'countyA', specialty: null, by: 'cityRadiologistA' },
+    };
+    const refIds: Record<string, string> = {};
+    for (const [name, x] of Object.entries(referrals)) {
+      const [row] = await schema.query<{ id: string }>(
+        `INSERT INTO referral (consultation_id, patient_id, direction, from_organization_id, to_organization_id, specialty, reason, follow_up_plan, created_by)
+         SELECT c.id, c.patient_id, $2, $3, $4, $5, '?', CASE WHEN $2 = 'down' THEN '随访' END, $6 FROM consultation_request c WHERE c.id = $1 RETURNING id`,
+        [ids[x.on], x.direction, f.org[x.from], f.org[x.to], x.specialty, u[x.by].id],
+      );
+      refIds[name] = row.id;
+    }
+    const refOf = async (id: string): Promise<ResourceRef> => {
+      const [r] = await db.query(`SELECT r.*, p.organization_id AS patient_org FROM referral r JOIN patient p ON p.id = r.patient_id WHERE r.id = $1`, [id]);
+      const people = (await db.query(`SELECT practitioner_id FROM consultation_participant WHERE consultation_id = $1 AND active`, [r.consultation_id])).map((x: { practitioner_id: string }) => x.practitioner_id);
+      // As ReferralsService.ref builds it.
+      return {
+        type: 'referral',
+        id,
+        organizationId: r.patient_org,
+        organizationIds: [r.from_organization_id, r.to_organization_id],
+        participantIds: [...people, r.created_by],
+        routedTo: { organizationIds: [r.to_organization_id], specialty: r.direction === 'up' ? r.specialty : null },
+      };
+    };
+    let allowedReferrals = 0;
+    for (const who of Object.keys(actor)) {
+      const params: unknown[] = [];
+      const filter = await policy.referralReadFilter(actor[who], (v) => (params.push(v), `$${params.length}`));
+      const listed = new Set((await db.query(`SELECT r.id FROM referral r WHERE ${filter}`, params)).map((r: { id: string }) => r.id));
+      for (const [name, id] of Object.entries(refIds)) {
+        const allowed = (await policy.decide(actor[who], 'read', await refOf(id))).allowed;
+        if (allowed) allowedReferrals++;
+        if (allowed !== listed.has(id)) mismatches.push(`${who} referral ${name}: decide ${allowed}, listed ${listed.has(id)}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(allowedReferrals).toBeGreaterThan(5);
+    await db.destroy();
   });
 
   it('knows scopes and consortium peers', async () => {

@@ -82,12 +82,42 @@ export class AccessPolicyService {
       const scope = param(await this.subtree(actor.organizationId));
       any.push(`(${c}.requesting_organization_id = ANY(${scope}::uuid[]) OR ${c}.assigned_organization_id = ANY(${scope}::uuid[]))`);
     }
-    any.push(
-      `${c}.id::text IN (SELECT g.resource_id FROM access_grant g WHERE g.resource_type = 'consultation' AND g.action IN ('read', '*')
-          AND (g.grantee_practitioner_id = ${me}::uuid OR g.grantee_organization_id = ${param(actor.organizationId)}::uuid)
-          AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now()))`,
-    );
+    any.push(this.grantFilter(actor, 'consultation', `${c}.id`, me, param));
     return `(${any.join(' OR ')})`;
+  }
+
+  /**
+   * The referral read rule as an SQL condition on a `referral` row (aliased `r`), like
+   * consultationReadFilter: the patient's organization, the consultation's people, the receiving
+   * hospital's clinicians (its specialists of the specialty going up), hubs over the patient's,
+   * the sending or the receiving organization, and shares.
+   */
+  async referralReadFilter(actor: Actor, param: (value: unknown) => string, r = 'r'): Promise<string> {
+    const any: string[] = [];
+    const me = param(actor.id);
+    const clinician = hasRole(actor, 'township_doctor', 'specialist');
+    if (clinician) any.push(`(SELECT lp.organization_id FROM patient lp WHERE lp.id = ${r}.patient_id) = ${param(actor.organizationId)}::uuid`);
+    any.push(
+      `(${r}.created_by = ${me}::uuid OR ${r}.answered_by = ${me}::uuid
+        OR EXISTS (SELECT 1 FROM consultation_participant lp WHERE lp.consultation_id = ${r}.consultation_id AND lp.practitioner_id = ${me}::uuid AND lp.active))`,
+    );
+    const queueSpecialty = `CASE WHEN ${r}.direction = 'up' THEN ${r}.specialty END`;
+    if (clinician) any.push(`(${r}.to_organization_id = ${param(actor.organizationId)}::uuid AND ${queueSpecialty} IS NULL)`);
+    if (hasRole(actor, 'specialist') && actor.specialty) any.push(`(${r}.to_organization_id = ${param(actor.organizationId)}::uuid AND ${queueSpecialty} = ${param(actor.specialty)})`);
+    if (hasRole(actor, 'hub_coordinator')) {
+      const scope = param(await this.subtree(actor.organizationId));
+      any.push(
+        `((SELECT lp.organization_id FROM patient lp WHERE lp.id = ${r}.patient_id) = ANY(${scope}::uuid[]) OR ${r}.from_organization_id = ANY(${scope}::uuid[]) OR ${r}.to_organization_id = ANY(${scope}::uuid[]))`,
+      );
+    }
+    any.push(this.grantFilter(actor, 'referral', `${r}.id`, me, param));
+    return `(${any.join(' OR ')})`;
+  }
+
+  private grantFilter(actor: Actor, type: ResourceRef['type'], idColumn: string, me: string, param: (value: unknown) => string): string {
+    return `${idColumn}::text IN (SELECT g.resource_id FROM access_grant g WHERE g.resource_type = ${param(type)} AND g.action IN ('read', '*')
+          AND (g.grantee_practitioner_id = ${me}::uuid OR g.grantee_organization_id = ${param(actor.organizationId)}::uuid)
+          AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now()))`;
   }
 
   /** Organizations that share at least one consortium with this one (itself included). */
@@ -128,12 +158,12 @@ export class AccessPolicyService {
     const participant = r.participantIds?.includes(actor.id) ?? false;
     const own = !!r.organizationId && r.organizationId === actor.organizationId;
     const declined = r.routedTo?.declinedBy?.includes(actor.id) ?? false;
+    // A queue with a specialty is its specialists'; one without (a referral down) is any clinician's there.
     const routedToMe =
-      hasRole(actor, 'specialist') &&
       !!r.routedTo &&
       !declined &&
       r.routedTo.organizationIds.includes(actor.organizationId) &&
-      (r.routedTo.specialty === null || r.routedTo.specialty === actor.specialty);
+      (r.routedTo.specialty === null ? clinician : hasRole(actor, 'specialist') && r.routedTo.specialty === actor.specialty);
     // Minimum necessary: a coordinator reads clinical content only where the owning (requesting)
     // or the assigned/receiving organization is under their hub; a queue at one of their hospitals
     // shows them the routing facts only (read_routing).

@@ -171,6 +171,8 @@ export class ReferralsService {
       const s = p((await this.policy.organizationScope(actor)).organizationIds);
       where.push(`(r.from_organization_id = ANY(${s}::uuid[]) OR r.to_organization_id = ANY(${s}::uuid[]))`);
     }
+    // The box narrows what the policy lets this actor read; it never widens it.
+    where.push(await this.policy.referralReadFilter(actor, p));
     if (q.status) where.push(`r.status = ${p(q.status)}`);
     const rows: (ReferralRow & { total: string; patient_name: string; from_name: string; to_name: string })[] = await this.db.query(
       `SELECT r.*, pt.organization_id AS patient_organization_id, pt.name AS patient_name, f.name AS from_name, t.name AS to_name, count(*) OVER () AS total
@@ -267,9 +269,10 @@ export class ReferralsService {
       type: 'referral',
       id: r.id,
       organizationId: r.patient_organization_id,
-      organizationIds: [r.to_organization_id],
+      organizationIds: [r.from_organization_id, r.to_organization_id],
       participantIds: [...new Set([...people, r.created_by, ...(r.answered_by ? [r.answered_by] : [])])],
-      routedTo: r.direction === 'up' ? { organizationIds: [r.to_organization_id], specialty: r.specialty } : undefined,
+      // The receiving hospital: its specialists of the specialty going up, its clinicians going down.
+      routedTo: { organizationIds: [r.to_organization_id], specialty: r.direction === 'up' ? r.specialty : null },
     };
   }
 
