@@ -46,6 +46,9 @@ export interface SignatureCheck {
   publicKeyFingerprint: string;
 }
 
+/** What a sign call answers beside the consultation: the signed report and its signature (base64), the same on every retry. */
+export type SignedReportReceipt = ReturnType<ConsultationReportService['view']> & { signature: string | null; algorithm: string };
+
 const HOSPITAL_LEVELS = ['county_hospital', 'city_hospital', 'province_hub'];
 
 /**
@@ -107,8 +110,45 @@ export class ConsultationReportService {
     });
   }
 
-  /** Signs the draft and moves the consultation to reported, in one transaction. */
-  sign(actor: Actor, id: string): Promise<ConsultationSummary> {
+  /**
+   * Signs the draft and moves the consultation to reported, in one transaction. Idempotent for
+   * its signer: a retry (the answer to the first call was lost, or two clicks raced) finds the
+   * report already signed by the same specialist and answers as the first call did, with the
+   * same signature, instead of 409. Anyone else still meets the transition's answer (403 or 409).
+   * The answer is the consultation's summary plus `report` (what was signed, the signature).
+   */
+  async sign(actor: Actor, id: string): Promise<ConsultationSummary & { report: SignedReportReceipt }> {
+    const before = await this.signedBy(actor, id);
+    if (before) return before;
+    let summary: ConsultationSummary;
+    try {
+      summary = await this.signOnce(actor, id);
+    } catch (e) {
+      // A concurrent first call committed while this one waited for the row lock.
+      const raced = e instanceof DomainError && e.status === HttpStatus.CONFLICT ? await this.signedBy(actor, id) : null;
+      if (raced) return raced;
+      throw e;
+    }
+    const [r]: ReportRow[] = await this.db.query(`SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report'`, [id]);
+    return { ...summary, report: this.receipt(r) };
+  }
+
+  /** The signed report of a consultation, when `actor` signed it and is still its assigned specialist (what a retried sign answers). */
+  private async signedBy(actor: Actor, id: string): Promise<(ConsultationSummary & { report: SignedReportReceipt }) | null> {
+    const c: ConsultationRow = await this.consultations.load(id);
+    if (c.assigned_specialist_id !== actor.id || !['reported', 'closed'].includes(c.status)) return null;
+    const [r]: ReportRow[] = await this.db.query(`SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report' AND signed_at IS NOT NULL`, [id]);
+    if (!r || r.author_id !== actor.id) return null;
+    await this.assertAuthor(actor, id, 'read');
+    await this.audit.record({ action: 'consultation.report.sign_repeated', actor, resourceType: 'consultation', resourceId: id, details: { reportId: r.id } });
+    return { ...this.consultations.summary(c), report: this.receipt(r) };
+  }
+
+  private receipt(r: ReportRow): SignedReportReceipt {
+    return { ...this.view(r), signature: r.signature ? r.signature.toString('base64') : null, algorithm: SIGNATURE_ALGORITHM };
+  }
+
+  private signOnce(actor: Actor, id: string): Promise<ConsultationSummary> {
     return this.consultations.transition(actor, id, 'sign_report', async (c, m, now) => {
       const [r]: ReportRow[] = await m.query(`SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report' FOR UPDATE`, [id]);
       if (!r) throw new DomainError('report_missing', HttpStatus.CONFLICT, 'write the report (PUT .../report) before signing it', { status: c.status });
@@ -287,7 +327,7 @@ export class ConsultationReportService {
     };
   }
 
-  private async assertAuthor(actor: Actor, id: string, action: 'report' | 'sign') {
+  private async assertAuthor(actor: Actor, id: string, action: 'report' | 'sign' | 'read') {
     const c: ConsultationRow = await this.consultations.load(id);
     await this.policy.assert(actor, action, { ...this.consultations.ref(c, []), participantIds: c.assigned_specialist_id ? [c.assigned_specialist_id] : [] });
   }
