@@ -207,6 +207,18 @@ describe('AccessPolicyService decision table (real PostgreSQL)', () => {
     await db.destroy();
   });
 
+  it('lists studies by owner exactly where the read rule allows by owner (ownerReadScope, used by QIDO-RS)', async () => {
+    const mismatches: string[] = [];
+    for (const who of Object.keys(actor)) {
+      const scope = new Set(await policy.ownerReadScope(actor[who]));
+      for (const [org, id] of Object.entries(f.org)) {
+        const allowed = (await policy.decide(actor[who], 'read', { type: 'imaging_study', id: `owner-${org}`, organizationId: id })).allowed;
+        if (allowed !== scope.has(id)) mismatches.push(`${who} ${org}: decide ${allowed}, scope ${scope.has(id)}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('knows scopes and consortium peers', async () => {
     expect((await policy.organizationScope(actor.townDoctorA)).organizationIds).toEqual([f.org.townA]);
     const hub = await policy.organizationScope(actor.hubCoordinator);

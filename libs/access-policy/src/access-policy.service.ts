@@ -62,6 +62,18 @@ export class AccessPolicyService {
   }
 
   /**
+   * Organizations whose clinical resources the actor reads because of whose they are (a
+   * clinician's own organization; a coordinator's hub subtree): the owner half of the read rule,
+   * for listings that add shares and named resources themselves (QIDO-RS study search).
+   */
+  async ownerReadScope(actor: Actor): Promise<string[]> {
+    const orgs = new Set<string>();
+    if (hasRole(actor, 'township_doctor', 'specialist')) orgs.add(actor.organizationId);
+    if (hasRole(actor, 'hub_coordinator')) for (const id of await this.subtree(actor.organizationId)) orgs.add(id);
+    return [...orgs];
+  }
+
+  /**
    * Listings ask here too: an SQL condition on a `consultation_request` row (aliased `c`) that
    * holds exactly for the requests `decide(actor, 'read', ...)` allows, the same rules written
    * for a WHERE clause (Medplum-style security filter). A worklist ANDs its box with it, so a box

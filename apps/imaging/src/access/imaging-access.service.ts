@@ -114,12 +114,9 @@ export class ImagingAccess {
     return true;
   }
 
-  /** Organizations whose studies a search may list for this actor (plus explicit grants, in SQL). */
-  async searchableOrganizations(actor: Actor): Promise<string[]> {
-    const orgs = new Set<string>();
-    if (hasRole(actor, 'township_doctor', 'specialist')) orgs.add(actor.organizationId);
-    if (hasRole(actor, 'hub_coordinator')) for (const id of (await this.policy.organizationScope(actor)).organizationIds) orgs.add(id);
-    return [...orgs];
+  /** Organizations whose studies a search may list for this actor (plus explicit grants, in SQL): the policy's owner scope. */
+  searchableOrganizations(actor: Actor): Promise<string[]> {
+    return this.policy.ownerReadScope(actor);
   }
 
   async assertCanStore(actor: Actor): Promise<void> {
