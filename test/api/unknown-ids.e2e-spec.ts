@@ -201,6 +201,14 @@ describe('unknown ids, malformed ids, bad recurrence rules (real PostgreSQL)', (
     ],
     // consultations (the report routes are consultation-report.service.ts)
     ['townDoctorA', 'get', '/api/consultations/{X}', null, 'consultation_not_found'],
+    ['townDoctorA', 'get', '/api/consultations/{X}/routing', null, 'consultation_not_found'],
+    [
+      'hubCoordinator',
+      'get',
+      '/api/consultations/worklist?organizationId={X}',
+      null,
+      'organization_not_found',
+    ],
     ['townDoctorA', 'post', '/api/consultations/{X}/submit', null, 'consultation_not_found'],
     ['countyRadiologistA', 'post', '/api/consultations/{X}/claim', null, 'consultation_not_found'],
     ['townDoctorA', 'get', '/api/consultations/{X}/messages', null, 'consultation_not_found'],

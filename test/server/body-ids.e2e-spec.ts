@@ -216,5 +216,15 @@ describe('body ids cross no organization (single server, real PostgreSQL and DIC
     expect(again.body.message).toMatch(/declined/);
     const queue = await rad.get('/api/consultations/worklist?box=queue').expect(200);
     expect(queue.body.items.map((i: { id: string }) => i.id)).not.toContain(ownConsultation);
+    // The reason a person typed is in the status history (read under the policy), and only as a keyed hash in the audit trail.
+    const [declined] = await schema.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_event WHERE action = 'consultation.decline' AND resource_id = $1`,
+      [ownConsultation],
+    );
+    expect(declined.details.reason).toBeUndefined();
+    expect(declined.details.reasonDigest).toMatch(/^hmac-sha256:/);
+    expect(JSON.stringify(await schema.query(`SELECT details FROM audit_event`))).not.toContain(
+      'MRI阅片',
+    );
   });
 });

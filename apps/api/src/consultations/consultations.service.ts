@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService, type PolicyAction, type ResourceRef, consultationRef, consultationRefsOfStudy, studyRef } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import { actorOf, hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
@@ -130,6 +130,8 @@ export type TransitionListener = (
 @Injectable()
 export class ConsultationsService {
   private readonly logger = new Logger('Consultations');
+  /** A reason a person typed (declining, cancelling) may describe the patient: the trail keeps its keyed hash. */
+  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -143,6 +145,7 @@ export class ConsultationsService {
     private readonly calls: ConsultationCalls,
     private readonly directory: DirectoryService,
   ) {
+    this.terms = new AuditTerms(config.dataEncryptionKey);
     // The assigned specialist entering the live room starts the session, whichever client they use.
     calls.onRecorded((events) => this.sessionsEntered(events));
   }
@@ -455,7 +458,9 @@ export class ConsultationsService {
       `INSERT INTO consultation_status_history (consultation_id, transition, from_status, to_status, actor_id, reason, details, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
       [c.id, t, c.status, to, actor?.id ?? null, reason, JSON.stringify(details), happened],
     );
-    await this.audit.record({ action: `consultation.${t}`, actor, resourceType: 'consultation', resourceId: c.id, details: { from: c.status, to, reason, ...details } }, m);
+    // The platform's own reasons (a deadline passed) are plain; a person's are kept as a digest (the status history, read under the policy, has the text).
+    const why = actor && reason ? { reasonDigest: this.terms.digest(reason) } : { reason };
+    await this.audit.record({ action: `consultation.${t}`, actor, resourceType: 'consultation', resourceId: c.id, details: { from: c.status, to, ...why, ...details } }, m);
     for (const listener of this.transitionListeners) await listener({ consultationId: c.id, transition: t, from: c.status, to, actor, reason }, m);
     return after;
   }
@@ -663,7 +668,10 @@ export class ConsultationsService {
     if (q.status?.length) where.push(`c.status = ANY(${p(q.status)}::text[])`);
     if (q.urgency) where.push(`c.urgency = ${p(q.urgency)}`);
     if (q.specialty) where.push(`c.specialty = ${p(q.specialty)}`);
-    if (q.organizationId) where.push(`c.requesting_organization_id = ${p(q.organizationId)}`);
+    if (q.organizationId) {
+      await this.directory.organization(q.organizationId); // 404 for an id that names nothing
+      where.push(`c.requesting_organization_id = ${p(q.organizationId)}`);
+    }
     if (q.from) where.push(`c.created_at >= ${p(new Date(q.from))}`);
     if (q.to) where.push(`c.created_at < ${p(new Date(q.to))}`);
     // The queue is worked nearest deadline first; every other box newest first.

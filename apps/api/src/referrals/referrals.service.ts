@@ -1,9 +1,10 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
@@ -61,7 +62,13 @@ export class ReferralsService {
     private readonly reports: ConsultationReportService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
-  ) {}
+    @Inject(HUIZHEN_CONFIG) config: HuizhenConfig,
+  ) {
+    this.terms = new AuditTerms(config.dataEncryptionKey);
+  }
+
+  /** An answer's note may describe the patient: the trail keeps its keyed hash. */
+  private readonly terms: AuditTerms;
 
   async create(actor: Actor, dto: CreateReferralDto) {
     const c = await this.consultations.load(dto.consultationId);
@@ -205,7 +212,7 @@ export class ReferralsService {
           WHERE id = $1 RETURNING *`,
         [id, rule.to, rule.side === 'receiving', actor.id, note],
       );
-      await this.audit.record({ action: `referral.${t}`, actor, resourceType: 'referral', resourceId: id, details: { from: r.status, to: rule.to, note } }, m);
+      await this.audit.record({ action: `referral.${t}`, actor, resourceType: 'referral', resourceId: id, details: { from: r.status, to: rule.to, noteDigest: this.terms.digest(note) } }, m);
       return { ...row, patient_organization_id: seen.patient_organization_id };
     });
     referralEvents.inc({ direction: after.direction, event: rule.to, green_channel: String(after.green_channel) });
