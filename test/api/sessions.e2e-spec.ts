@@ -9,6 +9,7 @@ import {
   type DirectoryFixture,
 } from '@huizhen/testing';
 import { startApiForTest } from '../../apps/api/src/api.test-support';
+import { listen } from '../../apps/api/src/consultations/consultation.test-support';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -103,6 +104,28 @@ describe('sessions end at once on every node', () => {
       .send({ refreshToken: pair.refreshToken })
       .expect(401);
     for (const n of [a, b, c]) await me(n, other.accessToken).expect(200);
+  });
+
+  it('an /events socket opened on node B with the token is closed when the session ends on node A', async () => {
+    const pair = await login(a, 'county-cardiologist-a');
+    const ear = await listen(b.url, pair.accessToken);
+    const closed = new Promise<string>((resolve) =>
+      ear.socket.once('disconnect', (why) => resolve(String(why))),
+    );
+    const told = new Promise<unknown>((resolve) => ear.socket.once('session_ended', resolve));
+    await request(a.url)
+      .post('/api/auth/logout')
+      .set('authorization', `Bearer ${pair.accessToken}`)
+      .send({ refreshToken: pair.refreshToken })
+      .expect(204);
+    await expect(told).resolves.toMatchObject({
+      reason: expect.stringMatching(/session has ended/),
+    });
+    await expect(closed).resolves.toBe('io server disconnect');
+    // Another user's socket on the same node stays.
+    const stays = await listen(b.url, (await login(a, 'city-radiologist-a')).accessToken);
+    expect(stays.socket.connected).toBe(true);
+    stays.socket.close();
   });
 
   it("logout with the refresh token alone ends that session's access tokens too", async () => {

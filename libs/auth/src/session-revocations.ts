@@ -216,18 +216,34 @@ export class SessionRevocations
     }
   }
 
+  /**
+   * Called whenever this node learns of a revocation it did not know (its own, a message, or the
+   * table): holders of long-lived connections authenticated once (socket.io /events) check their
+   * tokens again and close those now refused.
+   */
+  onRevoked(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private readonly listeners: (() => void)[] = [];
+
   private apply(r: Revocation): void {
     if (r.expiresAtMs <= Date.now()) return;
+    let learnt = false;
+    if (r.sessionId && !this.sessions.has(r.sessionId)) learnt = true;
     if (r.sessionId)
       this.sessions.set(r.sessionId, Math.max(r.expiresAtMs, this.sessions.get(r.sessionId) ?? 0));
     if (r.practitionerId && r.notBeforeMs !== null) {
       const known = this.practitioners.get(r.practitionerId);
-      if (!known || known.notBeforeMs < r.notBeforeMs)
+      if (!known || known.notBeforeMs < r.notBeforeMs) {
+        learnt = true;
         this.practitioners.set(r.practitionerId, {
           notBeforeMs: r.notBeforeMs,
           expiresAtMs: r.expiresAtMs,
         });
+      }
     }
+    if (learnt) for (const l of this.listeners) l();
   }
 
   private forgetExpired(): void {
