@@ -232,7 +232,9 @@ export class AccessPolicyService {
     if (!hasRole(actor, 'hub_coordinator')) return deny('only hub coordinators plan rotations');
     const hosts = [r.organizationId, ...(r.organizationIds ?? [])].filter((x): x is string => !!x);
     if (!hosts.length) return deny('no host organization to check');
-    return (await this.inScope(actor, hosts, true)) ? allow('hub coordinator of every host organization') : deny('a host organization is outside the coordinator’s hub');
+    return (await this.inScope(actor, hosts, true))
+      ? allow('hub coordinator of every host organization and of the specialist’s hospital')
+      : deny('a host organization or the specialist’s hospital is outside the coordinator’s hub');
   }
 
   private async bookingRule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {

@@ -125,8 +125,9 @@ export class RotationShiftsService {
 
   async create(actor: Actor, dto: CreateShiftDto): Promise<ShiftView> {
     const spec = this.specFromDto(dto);
-    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationIds: spec.hostOrganizationIds });
     const specialist = await this.checkSpec(spec);
+    // A coordinator commits a specialist only of a hospital under their hub, to hosts under it.
+    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationId: specialist.organizationId, organizationIds: spec.hostOrganizationIds });
     const occurrences = this.expand(spec);
     await this.checkAvailability(spec.specialistId, occurrences);
     const id = await this.inTransaction(spec.specialistId, occurrences, null, (m) => this.insertShift(m, actor, spec, specialist.specialty, occurrences, null));
@@ -187,8 +188,8 @@ export class RotationShiftsService {
     const before = this.specFromRow(current);
     const { onBookings, reason, ...patch } = dto;
     const spec = this.specFromDto({ ...before, ...patch, specialistId: current.specialist_id } as CreateShiftDto);
-    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', id, organizationIds: [...new Set([...before.hostOrganizationIds, ...spec.hostOrganizationIds])] });
-    await this.checkSpec(spec);
+    const specialist = await this.checkSpec(spec);
+    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', id, organizationId: specialist.organizationId, organizationIds: [...new Set([...before.hostOrganizationIds, ...spec.hostOrganizationIds])] });
     const occurrences = this.expand(spec);
     const now = this.clock.now();
     const future = occurrences.filter((o) => o.start > now);

@@ -65,7 +65,8 @@ export class RotationPlansService {
       demand = (await this.waiting.waiting([...townIds])).map((d) => ({ ...d, week: null }));
     }
     const specialties = [...new Set(demand.filter((d) => d.count > 0).map((d) => d.specialty))];
-    const specialists = await this.candidates(specialties, [...townIds], days, zone, slotMinutes, maxDays);
+    // Only specialists of hospitals under the coordinator's hub: the same rule as a shift made by hand.
+    const specialists = await this.candidates(specialties, [...townIds], scope.organizationIds, days, zone, slotMinutes, maxDays);
     const solution = await solvePlan({
       days,
       specialists: specialists.map((s) => s.planner),
@@ -116,7 +117,8 @@ export class RotationPlansService {
     await this.assertHub(actor, plan.hub_organization_id);
     if (plan.status !== 'proposed') throw new DomainError('plan_decided', HttpStatus.CONFLICT, `this plan is already ${plan.status}`);
     const visits = plan.proposal.visits as ProposedVisit[];
-    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationIds: [...new Set(visits.map((v) => v.organizationId))] });
+    const hospitals: { organization_id: string }[] = await this.db.query(`SELECT DISTINCT organization_id FROM practitioner WHERE id = ANY($1::uuid[])`, [[...new Set(visits.map((v) => v.specialistId))]]);
+    await this.policy.assert(actor, 'manage', { type: 'rotation_shift', organizationIds: [...new Set([...visits.map((v) => v.organizationId), ...hospitals.map((h) => h.organization_id)])] });
     const slotMinutes = Number(plan.input.slotMinutes ?? 30);
     const prepared: { spec: ShiftSpec; specialty: string; occ: ReturnType<RotationShiftsService['expand']> }[] = [];
     for (const v of visits) {
@@ -162,16 +164,16 @@ export class RotationPlansService {
   }
 
   /** Specialists of the demanded specialties who share a consortium with a township in scope, with their free days. */
-  private async candidates(specialties: string[], townships: string[], days: string[], zone: string, slotMinutes: number, maxDays: number) {
+  private async candidates(specialties: string[], townships: string[], hospitals: string[], days: string[], zone: string, slotMinutes: number, maxDays: number) {
     if (!specialties.length || !townships.length) return [];
     const people: { id: string; name: string; specialty: string; reach: string[] }[] = await this.db.query(
       `SELECT p.id, p.display_name AS name, p.specialty, array_agg(DISTINCT m2.organization_id) AS reach
          FROM practitioner p
          JOIN consortium_member m1 ON m1.organization_id = p.organization_id
          JOIN consortium_member m2 ON m2.consortium_id = m1.consortium_id
-        WHERE p.active AND 'specialist' = ANY(p.roles) AND p.specialty = ANY($1::text[]) AND m2.organization_id = ANY($2::uuid[])
+        WHERE p.active AND 'specialist' = ANY(p.roles) AND p.specialty = ANY($1::text[]) AND m2.organization_id = ANY($2::uuid[]) AND p.organization_id = ANY($3::uuid[])
         GROUP BY p.id, p.display_name, p.specialty ORDER BY p.id`,
-      [specialties, townships],
+      [specialties, townships, hospitals],
     );
     if (!people.length) return [];
     const ids = people.map((p) => p.id);
