@@ -1,0 +1,445 @@
+import { randomBytes } from 'node:crypto';
+import type { DirectoryFixture } from '@huizhen/testing';
+import { client, multipartRelated, send, tinyDicom, tinyPdf } from './http';
+
+/**
+ * What an id in a path, query or body can name. A kind maps to one or more values per side;
+ * the first is the one used by default.
+ */
+export type Kind =
+  | 'consultation' // claimed, mode both, with study, message, files, draft report: the default
+  | 'consultationSubmitted' // waiting in the queue (claim, decline)
+  | 'consultationSigned' // report signed, referral requested (report reads, addenda, close, referrals)
+  | 'consultationBooked' // scheduled through a booking
+  | 'patient'
+  | 'study'
+  | 'series'
+  | 'instance'
+  | 'practitioner'
+  | 'organization'
+  | 'consortium'
+  | 'slot'
+  | 'booking'
+  | 'shift'
+  | 'attachment'
+  | 'message'
+  | 'referral'
+  | 'upload'
+  | 'plan'
+  | 'unavailability'
+  | 'feedToken';
+
+/** Data kinds: their ids (and the side's distinctive texts) must never show up in another organization's answer. */
+export const DATA_KINDS: Kind[] = [
+  'consultation',
+  'consultationSubmitted',
+  'consultationSigned',
+  'consultationBooked',
+  'patient',
+  'study',
+  'series',
+  'instance',
+  'slot',
+  'booking',
+  'shift',
+  'attachment',
+  'referral',
+  'upload',
+  'plan',
+  'unavailability',
+  'feedToken',
+];
+
+export interface SideUsers {
+  doctor: string;
+  specialist: string;
+  coordinator: string;
+}
+
+export interface Side {
+  name: 'A' | 'B';
+  users: SideUsers;
+  ids: Partial<Record<Kind, string[]>>;
+  /** Distinctive values of this side's data (ids, names, texts) → what they are: a leak detector. */
+  markers: Map<string, string>;
+  /** What could not be built (the probes then use a random id for that kind, and say so). */
+  missing: string[];
+  /** Current tus offset of the upload in progress (PATCH needs it). */
+  uploadOffset: number;
+  /** The day of the side's shift (YYYY-MM-DD). */
+  day: string;
+}
+
+export const first = (side: Side, kind: Kind): string | undefined => side.ids[kind]?.[0];
+
+/**
+ * One organization's world, built through the real API as its own users would: a patient, a
+ * study stored with STOW-RS, consultations in three states (claimed with a thread, files and a
+ * draft report; submitted; signed with a referral), a consultation scheduled through a booking
+ * on a rotation shift, an unavailability, a plan, a calendar feed, a share of the study and a
+ * tus upload left half-way.
+ */
+export async function buildSide(
+  base: string,
+  name: 'A' | 'B',
+  users: SideUsers,
+  f: DirectoryFixture,
+  token: Record<string, string>,
+  dates: { day: string },
+): Promise<Side> {
+  const tag = `${name}${randomBytes(3).toString('hex')}`;
+  const side: Side = {
+    name,
+    users,
+    ids: {},
+    markers: new Map(),
+    missing: [],
+    uploadOffset: 0,
+    day: dates.day,
+  };
+  const add = (kind: Kind, value: string | undefined | null, marker = true) => {
+    if (!value) return;
+    (side.ids[kind] ??= []).push(String(value));
+    if (marker && DATA_KINDS.includes(kind)) side.markers.set(String(value), kind);
+  };
+  const doctor = client(base, token[users.doctor]);
+  const specialist = client(base, token[users.specialist]);
+  const coordinator = client(base, token[users.coordinator]);
+  const town = f.user[users.doctor].organizationId;
+  const hospital = f.user[users.specialist].organizationId;
+
+  add('organization', town, false);
+  add('organization', hospital, false);
+  add('practitioner', f.user[users.specialist].id, false);
+  add('practitioner', f.user[users.doctor].id, false);
+  add('consortium', name === 'A' ? f.consortium.countyA : f.consortium.countyB, false);
+
+  // Patient
+  const patientName = `测${tag}`;
+  side.markers.set(patientName, 'patient name');
+  const patient = await doctor.must(201, 'POST', '/api/patients', {
+    name: patientName,
+    sex: 'female',
+    birthDate: '1970-05-06',
+  });
+  add('patient', patient.body.id);
+
+  // Study, through STOW-RS
+  const dicomPid = `PID-${tag}`;
+  side.markers.set(dicomPid, 'DICOM PatientID');
+  side.markers.set(`PN${tag}`, 'DICOM PatientName');
+  const dicom = tinyDicom({}, { name: `PN${tag}^Probe`, id: dicomPid });
+  const mp = multipartRelated([dicom.bytes]);
+  await doctor.must(200, 'POST', '/dicom-web/studies', mp.body, {
+    contentType: mp.contentType,
+    headers: { accept: 'application/dicom+json' },
+  });
+  add('study', dicom.uids.study);
+  add('series', dicom.uids.series);
+  add('instance', dicom.uids.instance);
+
+  // The claimed consultation, live (mode both), with everything attached
+  const question = `问题${tag}`;
+  side.markers.set(question, 'clinical question');
+  const create = (mode: string, extra: Record<string, unknown> = {}) =>
+    doctor.must(201, 'POST', '/api/consultations', {
+      patientId: patient.body.id,
+      specialty: 'radiology',
+      urgency: 'routine',
+      mode,
+      clinicalQuestion: question,
+      submit: true,
+      ...extra,
+    });
+  const claimed = (await create('both', { studyInstanceUids: [dicom.uids.study] })).body.id;
+  await specialist.must(200, 'POST', `/api/consultations/${claimed}/claim`);
+  add('consultation', claimed);
+  const pdf = await tinyPdf(`file ${tag}`);
+  const sentFile = await doctor.must(
+    201,
+    'POST',
+    `/api/consultations/${claimed}/attachments/files?fileName=sent.pdf`,
+    pdf,
+    { contentType: 'application/pdf' },
+  );
+  const freeFile = await doctor.must(
+    201,
+    'POST',
+    `/api/consultations/${claimed}/attachments/files?fileName=free.pdf`,
+    pdf,
+    { contentType: 'application/pdf' },
+  );
+  add('attachment', freeFile.body.id); // not yet sent in a message: the one a body may name
+  add('attachment', sentFile.body.id);
+  const text = `消息${tag}`;
+  side.markers.set(text, 'message text');
+  const message = await doctor.must(201, 'POST', `/api/consultations/${claimed}/messages`, {
+    body: text,
+    attachmentIds: [sentFile.body.id],
+  });
+  add('message', message.body.id, false); // a small integer: not distinctive
+  const findings = `所见${tag}`;
+  side.markers.set(findings, 'report text');
+  await specialist.must(200, 'PUT', `/api/consultations/${claimed}/report`, {
+    findings,
+    impression: `印象${tag}`,
+    recommendation: 'refer_up',
+  });
+
+  // Submitted, waiting in the county queue
+  add('consultationSubmitted', (await create('live_video')).body.id);
+
+  // Signed, with an up-referral requested
+  const signed = (await create('imaging_read', { studyInstanceUids: [dicom.uids.study] })).body.id;
+  await specialist.must(200, 'POST', `/api/consultations/${signed}/claim`);
+  await specialist.must(200, 'PUT', `/api/consultations/${signed}/report`, {
+    findings,
+    impression: `印象${tag}`,
+    recommendation: 'refer_up',
+  });
+  await specialist.must(200, 'POST', `/api/consultations/${signed}/report/sign`);
+  add('consultationSigned', signed);
+  const referral = await doctor.go('POST', '/api/referrals', {
+    consultationId: signed,
+    reason: `上转${tag}`,
+  });
+  if (referral.status === 201) add('referral', referral.body.id);
+  else side.missing.push(`referral: ${referral.status} ${referral.text.slice(0, 200)}`);
+
+  // Scheduling: a shift of the side's specialist serving its township, a booking, a free slot
+  const shift = await coordinator.go('POST', '/api/scheduling/shifts', {
+    specialistId: f.user[users.specialist].id,
+    hostOrganizationIds: [town],
+    mode: 'remote_block',
+    start: `${dates.day}T09:00`,
+    end: `${dates.day}T12:00`,
+    slotMinutes: 30,
+  });
+  if (shift.status === 201) {
+    add('shift', shift.body.id);
+    const slots = await doctor.must(
+      200,
+      'GET',
+      `/api/scheduling/slots?specialistId=${f.user[users.specialist].id}&from=${dates.day}T00:00:00Z&to=${dates.day}T23:59:00Z&limit=20`,
+    );
+    const items: { id: string }[] = slots.body.items ?? [];
+    const booked = (await create('live_video')).body.id;
+    const booking = items.length
+      ? await doctor.go('POST', '/api/scheduling/bookings', {
+          slotId: items[0].id,
+          consultationRequestId: booked,
+        })
+      : null;
+    if (booking?.status === 201) {
+      add('booking', booking.body.id);
+      add('consultationBooked', booked);
+    } else side.missing.push(`booking: ${booking?.status} ${booking?.text.slice(0, 200)}`);
+    for (const s of items.slice(1)) add('slot', s.id); // free slots (the booked one is slots[0])
+    if (items[0]) add('slot', items[0].id);
+  } else side.missing.push(`shift: ${shift.status} ${shift.text.slice(0, 200)}`);
+
+  // The specialist's leave
+  const leave = {
+    kind: 'leave',
+    start: `${dates.day.slice(0, 4)}-05-01T00:00`,
+    end: `${dates.day.slice(0, 4)}-05-03T00:00`,
+  };
+  let unavailability = await specialist.go(
+    'POST',
+    `/api/scheduling/specialists/${f.user[users.specialist].id}/unavailability`,
+    leave,
+  );
+  if (unavailability.status !== 201)
+    unavailability = await coordinator.go(
+      'POST',
+      `/api/scheduling/specialists/${f.user[users.specialist].id}/unavailability`,
+      leave,
+    );
+  if (unavailability.status === 201) add('unavailability', unavailability.body.id);
+  else
+    side.missing.push(
+      `unavailability: ${unavailability.status} ${unavailability.text.slice(0, 200)}`,
+    );
+
+  // A rotation plan proposed by the side's coordinator (one week, demand from its own township)
+  const plan = await coordinator.go('POST', '/api/scheduling/plans', {
+    from: dates.day,
+    weeks: 1,
+    demand: [{ organizationId: town, specialty: 'radiology', count: 2 }],
+  });
+  if (plan.status === 201 || plan.status === 200) add('plan', plan.body.id);
+  else side.missing.push(`plan: ${plan.status} ${plan.text.slice(0, 200)}`);
+
+  // The specialist's secret calendar feed
+  const feed = await specialist.go('POST', '/api/scheduling/me/calendar-feed');
+  const feedToken = feed.body?.token ?? /calendar-feeds\/([^/]+)\//.exec(feed.text)?.[1];
+  if (feedToken) add('feedToken', feedToken);
+  else side.missing.push(`calendar feed: ${feed.status} ${feed.text.slice(0, 200)}`);
+
+  // A share of the study with another specialist of the side's network (an access grant)
+  const sharedWith = name === 'A' ? f.user.cityRadiologistA.id : f.user.countyRadiologistB.id;
+  const share = await doctor.go('POST', `/api/imaging/studies/${dicom.uids.study}/shares`, {
+    practitionerId: sharedWith,
+    expiresAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
+  });
+  if (share.status !== 201)
+    side.missing.push(`study share: ${share.status} ${share.text.slice(0, 200)}`);
+
+  // A tus upload left half-way
+  const created = await send(base, {
+    method: 'POST',
+    path: '/dicom-web/uploads',
+    token: token[users.doctor],
+    headers: {
+      'tus-resumable': '1.0.0',
+      'upload-length': '4096',
+      'upload-metadata': `filename ${Buffer.from('half.dcm').toString('base64')}`,
+    },
+  });
+  const location = created.headers.get('location');
+  const uploadId = location?.split('/').pop();
+  if (created.status === 201 && uploadId) {
+    add('upload', uploadId);
+    const patch = await send(base, {
+      method: 'PATCH',
+      path: `/dicom-web/uploads/${uploadId}`,
+      token: token[users.doctor],
+      body: dicom.bytes.subarray(0, 100),
+      contentType: 'application/offset+octet-stream',
+      headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0' },
+    });
+    if (patch.status === 204) side.uploadOffset = 100;
+    else side.missing.push(`upload patch: ${patch.status} ${patch.text.slice(0, 200)}`);
+  } else side.missing.push(`upload: ${created.status} ${created.text.slice(0, 200)}`);
+
+  return side;
+}
+
+/**
+ * The victim's state as its own users read it: compared before and after every operation that
+ * may change something, so a change is pinned on the operation that made it.
+ */
+export async function snapshot(
+  base: string,
+  side: Side,
+  token: Record<string, string>,
+): Promise<Record<string, string>> {
+  const doctor = token[side.users.doctor];
+  const out: Record<string, string> = {};
+  const read = async (
+    key: string,
+    path: string,
+    who: string,
+    pick: (b: any, r: { status: number; headers: Headers }) => unknown,
+  ) => {
+    const r = await send(base, {
+      method: path.startsWith('HEAD ') ? 'HEAD' : 'GET',
+      path: path.replace(/^HEAD /, ''),
+      token: who,
+      headers: path.startsWith('HEAD ') ? { 'tus-resumable': '1.0.0' } : {},
+    });
+    out[key] = `${r.status} ${JSON.stringify(r.status < 300 ? pick(r.body, r) : null)}`;
+  };
+  for (const kind of [
+    'consultation',
+    'consultationSubmitted',
+    'consultationSigned',
+    'consultationBooked',
+  ] as Kind[]) {
+    const id = first(side, kind);
+    if (!id) continue;
+    await read(kind, `/api/consultations/${id}`, doctor, (b) => ({
+      status: b.status,
+      assigned: b.assignedSpecialistId,
+      scheduled: b.scheduledStart,
+      attachments: (b.attachments ?? []).map((a: any) => a.id ?? a.studyInstanceUid).sort(),
+      participants: (b.participants ?? [])
+        .map((p: any) => `${p.practitionerId}:${p.role}:${p.active ?? ''}`)
+        .sort(),
+      patient: b.patientId ?? b.patient?.id,
+      question: b.clinicalQuestion,
+      queue: b.queue?.organizationIds,
+    }));
+    await read(`${kind} messages`, `/api/consultations/${id}/messages`, doctor, (b) =>
+      (b.items ?? []).map((m: any) => `${m.id}:${m.body}`),
+    );
+  }
+  const patient = first(side, 'patient');
+  if (patient)
+    await read('patient', `/api/patients/${patient}`, doctor, (b) => [
+      b.name,
+      b.sex,
+      b.birthDate,
+      b.phone ?? null,
+      b.address ?? null,
+    ]);
+  const referral = first(side, 'referral');
+  if (referral)
+    await read('referral', `/api/referrals/${referral}`, doctor, (b) => [
+      b.status,
+      b.toOrganizationId,
+    ]);
+  const booking = first(side, 'booking');
+  if (booking)
+    await read('booking', `/api/scheduling/bookings/${booking}`, doctor, (b) => [
+      b.status,
+      b.slotId,
+      b.consultationRequestId,
+    ]);
+  const shift = first(side, 'shift');
+  if (shift)
+    await read('shift', `/api/scheduling/shifts/${shift}`, token[side.users.coordinator], (b) => [
+      b.status,
+      b.specialistId,
+      b.hostOrganizationIds,
+      b.rrule,
+      b.start ?? b.localStart,
+      b.end ?? b.localEnd,
+      b.slotMinutes,
+    ]);
+  const plan = first(side, 'plan');
+  if (plan)
+    await read(
+      'plan',
+      `/api/scheduling/plans/${plan}`,
+      token[side.users.coordinator],
+      (b) => b.status,
+    );
+  const study = first(side, 'study');
+  if (study) {
+    await read(
+      'study',
+      `/dicom-web/studies?StudyInstanceUID=${study}&includefield=00201208`,
+      doctor,
+      (b) =>
+        Array.isArray(b)
+          ? b.map((s: any) => [s['00201208']?.Value?.[0], s['00100020']?.Value?.[0]])
+          : b,
+    );
+    await read('study instances', `/dicom-web/studies/${study}/instances`, doctor, (b) =>
+      Array.isArray(b) ? b.map((s: any) => s['00080018']?.Value?.[0]).sort() : b,
+    );
+  }
+  const upload = first(side, 'upload');
+  if (upload)
+    await read('upload', `HEAD /dicom-web/uploads/${upload}`, doctor, (_b, r) =>
+      r.headers.get('upload-offset'),
+    );
+  const specialistId = side.ids.practitioner?.[0];
+  if (specialistId) {
+    const y = side.day.slice(0, 4);
+    await read(
+      'availability',
+      `/api/scheduling/specialists/${specialistId}/availability?from=${side.day}T00:00:00Z&to=${y}-05-05T00:00:00Z`,
+      token[side.users.specialist],
+      (b) => b,
+    );
+    await read(
+      'shifts of the specialist',
+      `/api/scheduling/shifts?specialistId=${specialistId}&limit=200`,
+      token[side.users.coordinator],
+      (b) => (b.items ?? []).map((x: any) => `${x.id}:${x.status ?? ''}`).sort(),
+    );
+  }
+  return out;
+}
