@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { AuditEvent, AuditService, AuditTerms, chainHash } from '@huizhen/audit';
+import { AUDIT_SEALER_LOCK, AuditEvent, AuditService, AuditTerms, chainHash } from '@huizhen/audit';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { TestSchema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { startApiForTest } from '../../apps/api/src/api.test-support';
@@ -165,8 +165,15 @@ describe('audit chain (real PostgreSQL)', () => {
     expect(v.ok).toBe(false);
     expect(v.firstBroken).toEqual({ seq: victim + 1, problem: 'missing_before' });
     // Renumbering the tail to close the gap still breaks the hash links.
-    await tamper(`UPDATE audit_event SET seq = -seq WHERE seq > $1`, [victim]); // in two steps: seq is UNIQUE, checked row by row
-    await tamper(`UPDATE audit_event SET seq = -seq - 1 WHERE seq < 0`);
+    // In two steps (seq is UNIQUE, checked row by row), in one transaction holding the sealer's
+    // lock: a verify's own event sealed between the steps would take the seq the second one frees.
+    await schema.db.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_SEALER_LOCK]);
+      await m.query('ALTER TABLE audit_event DISABLE TRIGGER USER');
+      await m.query(`UPDATE audit_event SET seq = -seq WHERE seq > $1`, [victim]);
+      await m.query(`UPDATE audit_event SET seq = -seq - 1 WHERE seq < 0`);
+      await m.query('ALTER TABLE audit_event ENABLE TRIGGER USER');
+    });
     const renumbered = (await schema.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE seq >= $1`, [victim]))[0].n;
     v = await verify();
     expect(v.ok).toBe(false);

@@ -52,8 +52,8 @@ export interface ChainVerification {
 /** A chain rewritten wholesale breaks at every record: the answer lists this many, and counts the rest. */
 export const MAX_LISTED_BREAKS = 1000;
 
-// One sealer at a time across every process sharing the database.
-const AUDIT_SEALER_LOCK = 7_412_503_2;
+/** One sealer at a time across every process sharing the database (an advisory lock's key). */
+export const AUDIT_SEALER_LOCK = 7_412_503_2;
 const SEAL_BATCH = 500;
 // Appends wait this long to be sealed in a batch; a periodic pass catches other processes' rows.
 const SEAL_DELAY_MS = 100;
