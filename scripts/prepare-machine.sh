@@ -6,8 +6,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 # python3-pydicom: real DICOM test files (incl. GB18030 / UTF-8 / ISO 2022 names); libgdcm-tools:
-# gdcmconv for JPEG 2000 test files. Used by test/imaging and the viewer test.
-for pkg in chromium dcmtk fonts-noto-cjk python3-pydicom libgdcm-tools poppler-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# gdcmconv for JPEG 2000 test files. Used by test/imaging and the viewer test. iproute2 (ip netns) and
+# python3: the emulated township link of the media tests and bench (test/media/support/link-emulator.ts).
+for pkg in chromium dcmtk fonts-noto-cjk python3-pydicom libgdcm-tools poppler-utils iproute2 python3; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (install them as root)" >&2; exit 1; fi
   apt-get update -qq
