@@ -52,8 +52,8 @@ function errorBody(e: unknown): SignalingErrorBody {
  * socket.io namespace /media. Handshake `auth: {token, resume?}` carries the room token; every
  * request is `emit(name, payload, ack)` and is answered `{data}` or `{error: {code, message}}`.
  *
- * The socket.io server options here apply when this is the first gateway on the HTTP server
- * (in the single-process server, the first one Nest creates configures the shared engine).
+ * The HTTP server's gateways share one engine: its heartbeat is the shortest any namespace asks
+ * for (RealtimeAdapter), so /media's 5 s / 5 s holds beside /events in the single-process server.
  */
 @WebSocketGateway({
   namespace: MEDIA_NAMESPACE,

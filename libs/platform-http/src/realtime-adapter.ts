@@ -30,6 +30,21 @@ export class RealtimeAdapter extends IoAdapter {
     new Logger('Realtime').log('socket.io rooms shared through Redis');
   }
 
+  /**
+   * Every gateway on the HTTP server shares one socket.io server and so one engine (Nest creates
+   * it with the first gateway's options and only adds namespaces for the others). The heartbeat
+   * is the engine's: it takes the shortest pingInterval and pingTimeout any namespace asks for,
+   * whichever gateway Nest happens to create first (/events, asking nothing, came first in the
+   * single-process server and /media's 5 s / 5 s became engine.io's 25 s / 20 s).
+   */
+  // `any`: Nest's adapter carries its own copy of socket.io's types.
+  override create(port: number, options?: any): any {
+    const created: any = super.create(port, options);
+    const engine = options?.server?.engine ?? created?.server?.engine ?? created?.engine;
+    if (engine?.opts) tightenHeartbeat(engine.opts, options);
+    return created;
+  }
+
   // `any`: Nest's adapter carries its own copy of socket.io's types.
   override createIOServer(port: number, options?: any): any {
     const cors = { origin: this.config.corsOrigins, credentials: true };
@@ -42,6 +57,14 @@ export class RealtimeAdapter extends IoAdapter {
     await super.close(server);
     await Promise.all(this.clients.map((c) => c.quit().catch(() => undefined)));
     this.clients = [];
+  }
+}
+
+/** Lowers the engine's ping settings to a namespace's (engine.io reads them per connection, so later connections get them). */
+export function tightenHeartbeat(engineOpts: { pingInterval?: number; pingTimeout?: number }, wanted?: { pingInterval?: unknown; pingTimeout?: unknown }): void {
+  for (const key of ['pingInterval', 'pingTimeout'] as const) {
+    const v = wanted?.[key];
+    if (typeof v === 'number' && v > 0 && (engineOpts[key] === undefined || v < engineOpts[key]!)) engineOpts[key] = v;
   }
 }
 
