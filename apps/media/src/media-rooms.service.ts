@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import os from 'node:os';
-import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { HUIZHEN_CONFIG, type HuizhenConfig, machineAddresses } from '@huizhen/config';
 import { CallEvents } from '@huizhen/call-events';
 import { HealthRegistry } from '@huizhen/observability';
 import { RoomTokenError, type VerifiedRoomToken, verifyRoomToken } from '@huizhen/room-token';
@@ -14,6 +14,7 @@ import {
 import { trackMediaService, untrackMediaService, workerRestarts } from './media-metrics';
 import { Peer, type PeerChannel, Room } from './media-room';
 import { MediaWorkerPool } from './media-worker-pool';
+import { type RtcListenPlan, rtcListenPlan } from './media-listen';
 import { iceServersFor } from './turn-credentials';
 
 /** One signaling connection: who it is (from the room token) and which peer it drives. */
@@ -31,11 +32,15 @@ type Handlers = { [K in MediaRequestName]: (s: MediaSession, req: MediaRequests[
 /** Rooms of this media node: placement on workers, joins and resumes, roles, worker failures. */
 @Injectable()
 export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  /** A peer admitted this long ago with no RTP moving to or from it: its media failed (a call event). */
+  static NO_MEDIA_MS = 10_000;
   private readonly logger = new Logger('Media');
   readonly rooms = new Map<string, Room>();
   /** Rooms the host ended, with when: tokens issued before that cannot re-open them. */
   private readonly endedRooms = new Map<string, number>();
   readonly pool: MediaWorkerPool;
+  /** The addresses the workers bind and put in ICE candidates (fixed at start). */
+  readonly listenPlan: RtcListenPlan;
   private consumers = 0;
   private shuttingDown = false;
 
@@ -45,10 +50,10 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     private readonly calls: CallEvents,
   ) {
     const log = (level: 'info' | 'warn' | 'error', msg: string, details?: Record<string, unknown>) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details });
+    this.listenPlan = rtcListenPlan(config.mediaListenIp, config.mediaAnnouncedAddress, machineAddresses());
     this.pool = new MediaWorkerPool({
       count: config.mediaWorkers || os.cpus().length,
-      listenIp: config.mediaListenIp,
-      announcedAddress: config.mediaAnnouncedAddress,
+      listen: this.listenPlan.addresses,
       portBase: config.mediaRtcPortBase,
       log,
     });
@@ -71,7 +76,15 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
         peers: this.peerCount(),
       };
     });
-    this.logger.log({ msg: 'media workers started', workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })) });
+    const plan = this.listenPlan;
+    this.logger.log({ msg: 'media workers started', announced: plan.announced, source: plan.source, workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })) });
+    // Only when it was not chosen: loopback by MEDIA_LISTEN_IP (the tests) is deliberate.
+    if (!plan.reachableFromOutside && plan.source !== 'listen_ip') {
+      this.logger.warn({
+        msg: `media is announced only on loopback (${plan.announced.join(', ')}): browsers on other machines will join rooms but receive no audio or video; set MEDIA_ANNOUNCED_ADDRESS (this machine's LAN or public address) or MEDIA_LISTEN_IP`,
+        announced: plan.announced,
+      });
+    }
   }
 
   /**
@@ -181,6 +194,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
           peersPerRouter: this.config.mediaPeersPerRouter,
           maxIncomingBitrate: this.config.mediaMaxIncomingBitrate,
           maxOutgoingBitrate: this.config.mediaMaxOutgoingBitrate,
+          noMediaMs: MediaRoomsService.NO_MEDIA_MS,
         },
         log: (level, msg, details) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details }),
         onEmpty: (r) => {
@@ -189,6 +203,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
         },
         onConsumers: (d) => (this.consumers += d),
         onPeerLeft: (r, p) => this.calls.publish({ kind: 'left', room: r.id, practitionerId: p.claims.sub, role: p.role }),
+        onPeerMedia: (r, p, media) => this.calls.publish({ kind: media === 'failed' ? 'media_failed' : 'media_flowing', room: r.id, practitionerId: p.claims.sub, role: p.role }),
       });
       this.rooms.set(id, room);
     }
@@ -256,6 +271,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   private async admit(room: Room, peer: Peer, notify: boolean): Promise<void> {
     peer.admitted = true;
+    peer.admittedAt = Date.now();
     room.admittedPractitioners.add(peer.claims.sub);
     await room.place(peer);
     this.calls.publish({ kind: 'joined', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
@@ -357,6 +373,13 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       // The notification goes out before the disconnect packet on each socket.
       for (const c of channels) c.disconnect(true);
       return {};
+    },
+    mediaFailed: async (s, req) => {
+      const { peer, room } = this.requirePeer(s, true);
+      // The client's word is a hint: the node records a failure only if it saw no RTP either.
+      const media = await room.judgeMedia(peer, true);
+      this.logger.log({ msg: 'a client says its media never flowed', room: room.id, peer: peer.id, sendState: req.sendState, recvState: req.recvState, node: media });
+      return { recorded: media === 'failed' };
     },
     setAudioOnly: async (s, req) => {
       const { peer, room } = this.requirePeer(s, true);

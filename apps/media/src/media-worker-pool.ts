@@ -1,13 +1,15 @@
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { PortInUseError } from '@huizhen/config';
+import type { RtcListenAddress } from './media-listen';
 
 export interface MediaWorkerPoolOptions {
   /** Number of workers; 0 = one per CPU core. */
   count: number;
-  listenIp: string;
-  announcedAddress: string | null;
-  /** Worker i listens on portBase+i (UDP and TCP); 0 = any free port, kept across restarts. */
+  /** What each worker's WebRtcServer binds (UDP and TCP on each) and announces (rtcListenPlan). */
+  listen: RtcListenAddress[];
+  /** Worker i listens on portBase+i (UDP and TCP, the same port on every address); 0 = any free port, kept across restarts. */
   portBase: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, details?: Record<string, unknown>) => void;
 }
@@ -17,8 +19,11 @@ export interface WorkerSlot {
   readonly index: number;
   worker: types.Worker | null;
   webRtcServer: types.WebRtcServer | null;
+  /** The first address's ports (with a port base, every address's). */
   udpPort: number;
   tcpPort: number;
+  /** The port of each socket, by `${protocol} ${ip}`: a replacement worker binds the same ones. */
+  ports: Map<string, number>;
   /** Peers placed on this worker's routers (kept by the rooms). */
   load: number;
   restarts: number;
@@ -58,7 +63,7 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   async start(): Promise<void> {
     const count = this.opts.count;
     for (let i = 0; i < count; i++) {
-      this.slots.push({ index: i, worker: null, webRtcServer: null, udpPort: 0, tcpPort: 0, load: 0, restarts: 0, generation: 0 });
+      this.slots.push({ index: i, worker: null, webRtcServer: null, udpPort: 0, tcpPort: 0, ports: new Map(), load: 0, restarts: 0, generation: 0 });
     }
     try {
       // One after another: with a fixed port base each binds its own port; with any-port, no races.
@@ -87,17 +92,20 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   private async launch(slot: WorkerSlot): Promise<void> {
     const worker = await mediasoup.createWorker({ logLevel: 'warn', appData: { slot: slot.index } });
     try {
-      const wanted = (fallback: number) => (this.opts.portBase > 0 ? this.opts.portBase + slot.index : fallback);
-      const info = (protocol: 'udp' | 'tcp', port: number): types.TransportListenInfo => ({
-        protocol,
-        ip: this.opts.listenIp,
-        ...(this.opts.announcedAddress ? { announcedAddress: this.opts.announcedAddress } : {}),
-        ...(port ? { port } : {}),
-      });
-      const webRtcServer = await worker.createWebRtcServer({
-        listenInfos: [info('udp', wanted(slot.udpPort)), info('tcp', wanted(slot.tcpPort))],
+      const wanted = (key: string) => (this.opts.portBase > 0 ? this.opts.portBase + slot.index : (slot.ports.get(key) ?? 0));
+      // UDP first on every address, then TCP: the candidates' order is the listenInfos' order.
+      const listenInfos: types.TransportListenInfo[] = (['udp', 'tcp'] as const).flatMap((protocol) =>
+        this.opts.listen.map(({ ip, announcedAddress }) => {
+          const port = wanted(`${protocol} ${ip}`);
+          return { protocol, ip, ...(announcedAddress ? { announcedAddress } : {}), ...(port ? { port } : {}) };
+        }),
+      );
+      const webRtcServer = await worker.createWebRtcServer({ listenInfos }).catch((e: unknown) => {
+        throw this.portError(e, slot) ?? e;
       });
       const dump = await webRtcServer.dump();
+      for (const s of dump.udpSockets) slot.ports.set(`udp ${s.ip}`, s.port);
+      for (const s of dump.tcpServers) slot.ports.set(`tcp ${s.ip}`, s.port);
       slot.udpPort = dump.udpSockets[0]?.port ?? 0;
       slot.tcpPort = dump.tcpServers[0]?.port ?? 0;
       slot.worker = worker;
@@ -114,6 +122,14 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
       worker.close();
       throw e;
     }
+  }
+
+  /** mediasoup's "uv_udp_bind() failed [protocol:udp, ip:'…', port:40000]: address already in use", as one naming the setting. */
+  private portError(e: unknown, slot: WorkerSlot): PortInUseError | null {
+    const m = /\[protocol:(udp|tcp), ip:'([^']*)', port:(\d+)\]: (address already in use|permission denied)/i.exec(e instanceof Error ? e.message : '');
+    if (!m) return null;
+    const detail = ` (${m[1].toUpperCase()} on ${m[2]}, media worker ${slot.index} of ${this.slots.length}, which use MEDIA_RTC_PORT_BASE to MEDIA_RTC_PORT_BASE+${this.slots.length - 1})`;
+    return new PortInUseError(Number(m[3]), 'MEDIA_RTC_PORT_BASE', /in use/i.test(m[4]) ? 'in_use' : 'forbidden', detail);
   }
 
   private onDied(slot: WorkerSlot, worker: types.Worker, error: Error): void {

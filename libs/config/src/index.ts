@@ -1,2 +1,4 @@
 export * from './huizhen-config';
 export * from './config.module';
+export * from './machine-addresses';
+export * from './start-errors';
