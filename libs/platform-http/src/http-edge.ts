@@ -9,6 +9,7 @@ import { requestContext, requestIdOf } from '@huizhen/observability';
 import type { DirectRequest, DirectRoutes } from './direct-routes';
 import { DomainError } from './domain-error';
 import { sendErrorBody } from './error-body.filter';
+import { compressResponse } from './response-compression';
 
 /**
  * The peers whose X-Forwarded-For/-Proto/-Host are believed: TRUSTED_PROXIES, none by default (a
@@ -103,6 +104,7 @@ export function installHttpEdge(app: INestApplication, config: HuizhenConfig, di
     const requestId = requestIdOf(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of headers) res.setHeader(name, value);
+    compressResponse(req, res); // JSON and text above 1 KB, br or gzip (response-compression.ts)
     const ip = proxyAddr(req, trust);
     requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
       corsHandler(req as never, res as never, (err?: unknown) => {
