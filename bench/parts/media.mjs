@@ -13,8 +13,14 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, startServer } from '../support.mjs';
+import { PROFILES, linkCalls } from '../support/media-calls.mjs';
 
-export const describe = 'live video: join -> first frame in Chromium (p50/p95), consumers per worker core at <=80% CPU, our Node share';
+export const describe = 'live video: join -> first frame in Chromium (p50/p95), consumers per worker core at <=80% CPU, our Node share; our web client vs a bare mediasoup harness through an emulated township link, per link profile';
+
+// HUIZHEN_BENCH_MEDIA=link runs only the link calls (=base only the rest); HUIZHEN_BENCH_MEDIA_CALLS calls per
+// path on the clean link (8), HUIZHEN_BENCH_MEDIA_DEGRADED_CALLS on each other profile (2),
+// HUIZHEN_BENCH_MEDIA_WINDOW seconds of stats per path and profile (20).
+const SECTIONS = process.env.HUIZHEN_BENCH_MEDIA ?? 'all';
 
 const JOINS = 10;
 const ROOMS = 10;
@@ -247,28 +253,65 @@ function consumersAtTarget(steps) {
   return { value: Math.round((CPU_TARGET / last.workerCpuPct) * served), how: `from CPU per forwarded packet at ${last.consumers} consumers (${last.workerCpuPct.toFixed(1)}% CPU)` };
 }
 
+async function linkRows(repoRoot, notes) {
+  const env = process.env;
+  const r = await linkCalls(repoRoot, {
+    callsClean: Number(env.HUIZHEN_BENCH_MEDIA_CALLS ?? 8),
+    callsDegraded: Number(env.HUIZHEN_BENCH_MEDIA_DEGRADED_CALLS ?? 2),
+    windowSeconds: Number(env.HUIZHEN_BENCH_MEDIA_WINDOW ?? 20),
+    // HUIZHEN_BENCH_MEDIA_PROFILES=0,2: only those profiles (indexes into PROFILES).
+    profiles: env.HUIZHEN_BENCH_MEDIA_PROFILES ? env.HUIZHEN_BENCH_MEDIA_PROFILES.split(',').map((i) => PROFILES[Number(i)]) : PROFILES,
+    log: (m) => console.log(`  [media link] ${m}`),
+  });
+  if (r.skipped) {
+    notes.push(r.skipped);
+    return [];
+  }
+  notes.push(...r.notes);
+  notes.push('join -> first frame through the link: ours = the township doctor clicks the consultation page\'s join button (room token, camera, socket, transports, publish, consume; the room chunk already loaded) until a remote video frame is decoded; bare = the same page steps with mediasoup-client over plain HTTP; calls alternate bare/ours, the township\'s browser inside the namespace, the specialist\'s on the host');
+  notes.push('window rows: the last call of each path and profile held 3 s + the window; resolution of the busiest received video stream, fps and kbps from getStats deltas, frozen = totalFreezesDuration share, concealed = concealedSamples / totalSamplesReceived');
+  const rows = [];
+  if (r.admitMs !== null) rows.push({ metric: 'ours: first call through the waiting room (host admits), clean', value: r.admitMs, unit: 'ms' });
+  const byProfile = new Map();
+  for (const f of r.firstFrame) byProfile.set(f.profile, { ...byProfile.get(f.profile), [f.path]: f });
+  for (const [profile, { bare, ours }] of byProfile) {
+    for (const f of [bare, ours]) {
+      rows.push({ metric: `${f.path}: join -> first frame p50, ${profile}`, value: f.p50, unit: 'ms', p90: f.p90, n: f.n, failed: f.failed, samples: f.samples.join(' ') });
+    }
+    if (bare.p50 > 0 && ours.p50 > 0) rows.push({ metric: `ours / bare p50, ${profile}`, value: ours.p50 / bare.p50, unit: 'x', goal: profile === 'clean' ? '<= 1.2' : '' });
+  }
+  for (const w of r.windows) {
+    rows.push({ metric: `${w.path}: ${w.direction}, ${w.profile}`, value: w.resolution, unit: 'resolution', fps: w.fps, videoKbps: w.videoKbps, frozenPct: w.frozenPct, audioKbps: w.audioKbps, concealedPct: w.concealedPct });
+  }
+  return rows;
+}
+
 export async function run({ repoRoot }) {
   const notes = [`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`];
+  const rows = [];
+  if (SECTIONS !== 'link') rows.push(...(await baseRows(repoRoot, notes)));
+  if (SECTIONS !== 'base') rows.push(...(await linkRows(repoRoot, notes)));
+  notes.push(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  return { rows, notes };
+}
+
+async function baseRows(repoRoot, notes) {
   const latencies = await joinLatency(repoRoot);
   const sorted = [...latencies].sort((a, b) => a - b);
   const { rows: steps, events, stopped } = await forwardingCapacity(repoRoot);
   if (stopped) notes.push(`ramp stopped early: ${stopped}`);
-  notes.push(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const perCore = consumersAtTarget(steps);
   notes.push(`consumers per core ${perCore.how}`);
   const maxOurs = Math.max(...steps.map((s) => s.ourNodeCpuPct));
   notes.push(`join latency samples (ms): ${latencies.join(', ')}; measured in the page from client.join() (camera already open) to the first decoded frame of the host's video, including the waiting room (the host auto-admits) and this client's own publishing`);
   notes.push(`forwarding: ${ROOMS} rooms, each one publisher (VP8 ~800 kbit/s at 100 packets/s + Opus 50 packets/s) through a PlainTransport, subscribers on SRTP (AEAD_AES_256_GCM) PlainTransports; one worker; CPU from /proc/<pid>/stat; ${events} score/layer events reached our process`);
   notes.push('goals: >= 500 consumers per core, our process <= 5%, join -> first frame <= 1 s p50');
-  return {
-    rows: [
-      { metric: 'join -> first remote frame p50', value: percentile(sorted, 50), unit: 'ms', goal: '<= 1000' },
-      { metric: 'join -> first remote frame p95', value: percentile(sorted, 95), unit: 'ms' },
-      { metric: 'consumers per worker core at 80% CPU', value: perCore.value, unit: 'consumers', goal: '>= 500' },
-      { metric: 'our Node process CPU (max over steps)', value: maxOurs, unit: '% of a core', goal: '<= 5' },
-      { metric: 'join samples', value: latencies.length, unit: 'joins' },
-      ...steps.map((s) => ({ metric: `step ${s.consumers} consumers`, value: s.workerCpuPct, unit: 'worker CPU %', ourNodeCpuPct: s.ourNodeCpuPct, sinkPacketsPerSec: s.sinkPacketsPerSec, expectedPacketsPerSec: s.expectedPacketsPerSec })),
-    ],
-    notes,
-  };
+  return [
+    { metric: 'join -> first remote frame p50', value: percentile(sorted, 50), unit: 'ms', goal: '<= 1000' },
+    { metric: 'join -> first remote frame p95', value: percentile(sorted, 95), unit: 'ms' },
+    { metric: 'consumers per worker core at 80% CPU', value: perCore.value, unit: 'consumers', goal: '>= 500' },
+    { metric: 'our Node process CPU (max over steps)', value: maxOurs, unit: '% of a core', goal: '<= 5' },
+    { metric: 'join samples', value: latencies.length, unit: 'joins' },
+    ...steps.map((s) => ({ metric: `step ${s.consumers} consumers`, value: s.workerCpuPct, unit: 'worker CPU %', ourNodeCpuPct: s.ourNodeCpuPct, sinkPacketsPerSec: s.sinkPacketsPerSec, expectedPacketsPerSec: s.expectedPacketsPerSec })),
+  ];
 }

@@ -50,6 +50,9 @@ const why = LinkEmulator.unsupportedReason();
 if (why) process.stderr.write(`link emulator tests skipped: ${why}\n`);
 const suite = why ? describe.skip : describe;
 
+// The namespace is the test's own: any port is free in it.
+const RELAY_PORT = 8080;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 suite('emulated township link (user-space TUN shaper in a test namespace)', () => {
@@ -178,6 +181,31 @@ suite('emulated township link (user-space TUN shaper in a test namespace)', () =
       udp.close();
     }
   }, 60_000);
+
+  it('relays 127.0.0.1 inside the namespace to the host end, across the link (pages as secure contexts)', async () => {
+    await link.set({
+      up: { rateKbps: 0, delayMs: 40, lossPct: 0 },
+      down: { rateKbps: 0, delayMs: 40, lossPct: 0 },
+    });
+    await link.forward(RELAY_PORT, tcpPort);
+    tcpMode = 50_000;
+    const started = performance.now();
+    const { stdout } = await link.run([
+      linkPython(),
+      '-c',
+      CLIENT,
+      'recv',
+      '127.0.0.1',
+      String(RELAY_PORT),
+      '0',
+    ]);
+    tcpMode = 'sink';
+    expect((JSON.parse(stdout) as { bytes: number }).bytes).toBe(50_000);
+    // The relay's own connection to the host end takes a round trip (80 ms) before any byte.
+    expect(performance.now() - started).toBeGreaterThan(80);
+    const c = await link.counters();
+    expect(c.down.bytesOut).toBeGreaterThan(50_000);
+  }, 30_000);
 
   it('stop() removes the namespace, both TUN devices and the shaper', async () => {
     const other = await LinkEmulator.start({

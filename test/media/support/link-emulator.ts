@@ -21,7 +21,7 @@ import {
 } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
@@ -323,6 +323,25 @@ export class LinkEmulator {
       mode: 0o755,
     });
     return file;
+  }
+
+  /**
+   * Inside the namespace, relays TCP from 127.0.0.1:`port` to the host end's `hostPort` (default: the
+   * same), across the link. A page opened from http://127.0.0.1 is a secure context (camera,
+   * microphone) and its ws:// is not upgraded by a CSP, while all its traffic still crosses the link.
+   */
+  async forward(port: number, hostPort = port): Promise<void> {
+    const relay = join(dirname(LinkEmulator.shaperPath), 'link-forward.py');
+    const child = this.exec(
+      [linkPython(), relay, String(port), this.hostAddress, String(hostPort)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`link relay exited with ${code}`)));
+      createInterface({ input: child.stdout! }).once('line', () => resolve());
+    });
   }
 
   /** Kills what runs in the namespace, stops the shaper (its TUN devices go with it) and deletes the namespace. */
