@@ -29,6 +29,8 @@ export interface RoomSettings {
   peersPerRouter: number;
   maxIncomingBitrate: number;
   maxOutgoingBitrate: number;
+  /** Media that never flowed this long after a peer was admitted has failed (default 10 s). */
+  noMediaMs?: number;
 }
 
 export interface RoomContext {
@@ -41,7 +43,12 @@ export interface RoomContext {
   onConsumers?: (delta: number) => void;
   /** An admitted peer left the call (hung up, its grace period ran out, or was replaced by a fresh join). */
   onPeerLeft?: (room: Room, peer: Peer) => void;
+  /** An admitted peer's media never flowed (failed), or flowed after all once it had been reported failed. */
+  onPeerMedia?: (room: Room, peer: Peer, media: 'failed' | 'flowing') => void;
 }
+
+/** What the node knows of a peer's media: pending until RTP moves either way (or nothing was expected yet). */
+export type PeerMedia = 'pending' | 'flowing' | 'failed';
 
 /** One router of a room on one worker. A room spreads over several when it outgrows one worker. */
 interface RouterPlace {
@@ -68,6 +75,9 @@ export class Peer {
   readonly consumers = new Map<string, types.Consumer>();
   rtpCapabilities: types.RtpCapabilities | null = null;
   admitted = false;
+  /** When the host admitted it (Date.now()); media is expected from then on. */
+  admittedAt: number | null = null;
+  media: PeerMedia = 'pending';
   audioOnly = false;
   closed = false;
   graceTimer: NodeJS.Timeout | null = null;
@@ -129,12 +139,16 @@ export class Room {
   private quiet = false;
   private closed = false;
   private readonly advisorTimer: NodeJS.Timeout;
+  private checkingMedia = false;
 
   constructor(
     readonly id: string,
     private readonly ctx: RoomContext,
   ) {
-    this.advisorTimer = setInterval(() => this.adviseAudioOnly(), 2000);
+    this.advisorTimer = setInterval(() => {
+      this.adviseAudioOnly();
+      void this.watchMedia();
+    }, 2000);
     this.advisorTimer.unref();
   }
 
@@ -445,6 +459,64 @@ export class Room {
       const scores = [...peer.consumers.values()].filter((c) => c.kind === 'video' && !c.paused && !c.producerPaused).map((c) => c.score.score);
       const mean = peer.advisor.observe(scores, now);
       if (mean !== null) peer.notify('suggestAudioOnly', { reason: 'low_score', score: Math.round(mean * 10) / 10 });
+    }
+  }
+
+  // ---- media that never flows ----
+
+  /**
+   * Whether RTP moved between this peer and the node: its sending transport received RTP, or its
+   * receiving one sent some (probation padding aside). null while nothing is expected yet: it
+   * sends nothing unpaused and receives nothing unpaused (alone with camera and microphone off).
+   */
+  async mediaFlowed(peer: Peer): Promise<boolean | null> {
+    let moved = false;
+    for (const t of [...peer.transports.values()]) {
+      if (t.closed) continue;
+      const [st] = await t.getStats().catch(() => []);
+      if (!st) continue;
+      if (t.appData.direction === 'send' ? st.rtpBytesReceived > 0 : st.rtpBytesSent - (st.probationBytesSent ?? 0) > 0) moved = true;
+    }
+    if (moved) return true;
+    const sends = [...peer.producers.values()].some((p) => !p.closed && !p.paused);
+    const receives = [...peer.consumers.values()].some((c) => !c.closed && !c.paused && !c.producerPaused);
+    return sends || receives ? false : null;
+  }
+
+  /**
+   * Sets a peer's media verdict from the node's own view; `limitReached`: the time it had is over
+   * (noMediaMs since it was admitted, or its client says nothing came). Tells the owner on a change to failed, or from
+   * failed to flowing.
+   */
+  async judgeMedia(peer: Peer, limitReached: boolean): Promise<PeerMedia> {
+    if (peer.media === 'flowing' || peer.closed || !peer.admitted) return peer.media;
+    const flowed = await this.mediaFlowed(peer);
+    if (peer.closed || (peer.media as PeerMedia) === 'flowing') return peer.media;
+    if (flowed) {
+      const was = peer.media;
+      peer.media = 'flowing';
+      if (was === 'failed') this.ctx.onPeerMedia?.(this, peer, 'flowing');
+    } else if (flowed === false && limitReached && peer.media === 'pending') {
+      peer.media = 'failed';
+      this.ctx.log('warn', 'media never flowed for a peer', { room: this.id, peer: peer.id, practitioner: peer.claims.sub, transports: peer.transports.size });
+      this.ctx.onPeerMedia?.(this, peer, 'failed');
+    }
+    return peer.media;
+  }
+
+  /** Every 2 s: peers admitted noMediaMs ago whose media has not been seen to flow (or was reported failed). */
+  private async watchMedia(): Promise<void> {
+    if (this.checkingMedia || this.closed) return;
+    this.checkingMedia = true;
+    try {
+      const now = Date.now();
+      const limit = this.ctx.settings.noMediaMs ?? 10_000;
+      for (const peer of [...this.peers.values()]) {
+        if (peer.media === 'flowing' || !peer.admitted || peer.admittedAt === null) continue;
+        await this.judgeMedia(peer, now - peer.admittedAt >= limit).catch(() => undefined);
+      }
+    } finally {
+      this.checkingMedia = false;
     }
   }
 

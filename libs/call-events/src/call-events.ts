@@ -8,9 +8,13 @@ import type { RoomRole } from '@huizhen/room-token';
 /**
  * What happened in a consultation's live room, as the media node saw it; `lost`: the api's
  * finding that the media node holding someone's connection stopped reporting (it was killed or
- * cut off), so they are counted as gone from the node's last sign of life.
+ * cut off), so they are counted as gone from the node's last sign of life. `media_failed`: a
+ * participant was in the room for MediaRoomsService.NO_MEDIA_MS (10 s) and no RTP moved between
+ * them and the node (blocked ICE, a firewall, an unreachable announced address);
+ * `media_flowing`: it moved after all, after a media_failed.
  */
-export type CallEventKind = 'joined' | 'left' | 'ended' | 'lost';
+export type CallEventKind = 'joined' | 'left' | 'ended' | 'lost' | 'media_failed' | 'media_flowing';
+export const CALL_EVENT_KINDS: readonly CallEventKind[] = ['joined', 'left', 'ended', 'lost', 'media_failed', 'media_flowing'];
 
 export interface CallEvent {
   /** Unique per event: a redelivered event is recorded once. */

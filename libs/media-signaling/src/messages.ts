@@ -125,6 +125,17 @@ export interface MuteRequest {
 export interface SetAudioOnlyRequest {
   enabled: boolean;
 }
+/** The state of a client's WebRTC transport (RTCPeerConnection.connectionState). */
+export type TransportConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+/**
+ * A client's hint that its media never flowed after joining (no_media), with its transports'
+ * states. The server checks its own view before recording the call as failed.
+ */
+export interface MediaFailedRequest {
+  reason: 'no_media';
+  sendState?: TransportConnectionState;
+  recvState?: TransportConnectionState;
+}
 export type Empty = Record<string, never>;
 
 /** Every request the server answers, its payload and its result. */
@@ -147,6 +158,8 @@ export interface MediaRequests {
   mute: [MuteRequest, { producerIds: string[] }];
   endRoom: [Empty, Empty];
   setAudioOnly: [SetAudioOnlyRequest, Empty];
+  /** recorded: the server saw no media of this peer either and recorded its media as failed. */
+  mediaFailed: [MediaFailedRequest, { recorded: boolean }];
 }
 export type MediaRequestName = keyof MediaRequests;
 

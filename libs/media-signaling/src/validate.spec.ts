@@ -27,6 +27,9 @@ describe('media signaling validation', () => {
     expect(fails('consume', { producerId: 'a b' })).toEqual({ code: 'invalid_message', field: 'producerId' });
     expect(fails('consume', { producerId: 'x'.repeat(65) })).toEqual({ code: 'invalid_message', field: 'producerId' });
     expect(fails('setAudioOnly', { enabled: 'yes' })).toEqual({ code: 'invalid_message', field: 'enabled' });
+    expect(fails('mediaFailed', { reason: 'bored' })).toEqual({ code: 'invalid_message', field: 'reason' });
+    expect(fails('mediaFailed', { reason: 'no_media', sendState: 'melting' })).toEqual({ code: 'invalid_message', field: 'sendState' });
+    expect(validateMediaRequest('mediaFailed', { reason: 'no_media', sendState: 'failed' })).toEqual({ reason: 'no_media', sendState: 'failed', recvState: undefined });
     expect(fails('setPreferredLayers', { consumerId: 'c', spatialLayer: 1.5 })).toEqual({ code: 'invalid_message', field: 'spatialLayer' });
     expect(fails('join', { room: 'r', resume: 'short' })).toEqual({ code: 'invalid_message', field: 'resume' });
     expect(fails('produce', { transportId: 't', kind: 'video', source: 'mic', rtpParameters: { codecs: [{}] } })).toEqual({ code: 'invalid_message', field: 'source' });

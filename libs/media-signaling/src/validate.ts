@@ -185,6 +185,11 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
   },
   endRoom: (p) => (fields(p, []), {}),
   setAudioOnly: (p) => ({ enabled: bool(fields(p, ['enabled']), 'enabled')! }),
+  mediaFailed: (p) => {
+    const o = fields(p, ['reason', 'sendState', 'recvState']);
+    const states = ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] as const;
+    return { reason: oneOf(o, 'reason', ['no_media'] as const)!, sendState: oneOf(o, 'sendState', states, true), recvState: oneOf(o, 'recvState', states, true) };
+  },
 };
 
 export const MEDIA_REQUEST_NAMES = Object.keys(validators) as MediaRequestName[];

@@ -17,8 +17,8 @@ describe('call records from room events', () => {
     expect(rest).toEqual([]);
     expect(call).toMatchObject({ startedAt: at(0).toISOString(), endedAt: at(660).toISOString(), ending: 'everyone_left', endedBy: null, seconds: 660 });
     expect(call.participants).toEqual([
-      { practitionerId: 'spec', displayName: '李医生', role: 'host', firstJoinedAt: at(0).toISOString(), lastLeftAt: at(660).toISOString(), seconds: 660, present: false },
-      { practitionerId: 'town', displayName: '王医生', role: 'township_doctor', firstJoinedAt: at(30).toISOString(), lastLeftAt: at(630).toISOString(), seconds: 600, present: false },
+      { practitionerId: 'spec', displayName: '李医生', role: 'host', firstJoinedAt: at(0).toISOString(), lastLeftAt: at(660).toISOString(), seconds: 660, present: false, mediaFailed: false },
+      { practitionerId: 'town', displayName: '王医生', role: 'township_doctor', firstJoinedAt: at(30).toISOString(), lastLeftAt: at(630).toISOString(), seconds: 600, present: false, mediaFailed: false },
     ]);
   });
 
@@ -71,5 +71,24 @@ describe('call records from room events', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ startedAt: at(10).toISOString(), endedAt: at(70).toISOString(), seconds: 60 });
     expect(calls[0].participants.map((p) => p.seconds)).toEqual([60]);
+  });
+
+  it('a call where someone’s media never flowed is failed; media that flowed later, or a rejoin that works, is not', () => {
+    const [failed] = callRecords([ev('joined', 'spec', 0), ev('joined', 'town', 5), ev('media_failed', 'town', 15), ev('media_failed', 'spec', 15), ev('left', 'town', 40), ev('left', 'spec', 45)], at(100));
+    expect(failed).toMatchObject({ outcome: 'failed', ending: 'everyone_left', seconds: 45 });
+    expect(failed.participants.map((p) => [p.practitionerId, p.mediaFailed])).toEqual([
+      ['spec', true],
+      ['town', true],
+    ]);
+    // The media events are no leave: the sweeper's and the record's people stay present.
+    const [live] = callRecords([ev('joined', 'spec', 0), ev('joined', 'town', 5), ev('media_failed', 'town', 15)], at(30));
+    expect(live).toMatchObject({ outcome: 'failed', ending: 'in_progress', seconds: 30 });
+    expect(live.participants.every((p) => p.present)).toBe(true);
+    const [late] = callRecords([ev('joined', 'spec', 0), ev('joined', 'town', 5), ev('media_failed', 'town', 15), ev('media_flowing', 'town', 22), ev('ended', 'spec', 300)], at(400));
+    expect(late).toMatchObject({ outcome: 'ok', ending: 'ended_by_host' });
+    const [rejoined] = callRecords([ev('joined', 'spec', 0), ev('joined', 'town', 5), ev('media_failed', 'town', 15), ev('left', 'town', 20), ev('joined', 'town', 25), ev('ended', 'spec', 300)], at(400));
+    expect(rejoined).toMatchObject({ outcome: 'ok' });
+    // A media event of someone not in the call is ignored.
+    expect(callRecords([ev('joined', 'spec', 0), ev('media_failed', 'town', 15), ev('left', 'spec', 20)], at(30))[0]).toMatchObject({ outcome: 'ok' });
   });
 });

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { type CallEvent, CallEvents } from '@huizhen/call-events';
+import { CALL_EVENT_KINDS, type CallEvent, CallEvents } from '@huizhen/call-events';
 import { prepared } from '@huizhen/database';
 import { EventsService } from '../events/events.service';
 
@@ -25,6 +25,11 @@ export interface CallParticipant {
   /** Time in the call, summed over every stretch (a reconnect that became a new join counts once). */
   seconds: number;
   present: boolean;
+  /**
+   * Their media never flowed: the media node saw no RTP to or from them for 10 s after they were
+   * admitted (media_failed), and it did not flow later (media_flowing) nor after a rejoin.
+   */
+  mediaFailed: boolean;
 }
 
 export interface CallRecord {
@@ -38,6 +43,11 @@ export interface CallRecord {
   ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
   endedBy: string | null;
   seconds: number;
+  /**
+   * failed: someone in it never got media (their picture and sound never reached the other side,
+   * nor the others' theirs), so the consultation did not happen as a call; ok otherwise.
+   */
+  outcome: 'ok' | 'failed';
   participants: CallParticipant[];
 }
 
@@ -47,7 +57,9 @@ const SILENT_CALL_MS = 24 * 3600 * 1000;
 /**
  * Calls from the room's events in order: a call starts with the first join into an empty room
  * and ends when the last one present leaves or the host ends the room. Events that do not fit
- * (a leave without a join, a second join of someone present) are ignored.
+ * (a leave without a join, a second join of someone present) are ignored. A participant whose
+ * media never flowed (media_failed, not followed by media_flowing or a fresh join) makes the
+ * call's outcome 'failed'.
  */
 export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] {
   const calls: CallRecord[] = [];
@@ -67,7 +79,7 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
     if (call && e.at.getTime() - call.last.getTime() > SILENT_CALL_MS) close(call.last, 'unknown', null);
     if (e.kind === 'joined') {
       if (!call) {
-        const record: CallRecord = { startedAt: e.at.toISOString(), endedAt: null, ending: 'in_progress', endedBy: null, seconds: 0, participants: [] };
+        const record: CallRecord = { startedAt: e.at.toISOString(), endedAt: null, ending: 'in_progress', endedBy: null, seconds: 0, outcome: 'ok', participants: [] };
         calls.push(record);
         call = { record, people: new Map(), since: new Map(), started: e.at, last: e.at };
       }
@@ -76,11 +88,17 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
       call.since.set(e.practitionerId, e.at);
       let p = call.people.get(e.practitionerId);
       if (!p) {
-        p = { practitionerId: e.practitionerId, displayName: e.displayName, role: e.role, firstJoinedAt: e.at.toISOString(), lastLeftAt: null, seconds: 0, present: false };
+        p = { practitionerId: e.practitionerId, displayName: e.displayName, role: e.role, firstJoinedAt: e.at.toISOString(), lastLeftAt: null, seconds: 0, present: false, mediaFailed: false };
         call.people.set(e.practitionerId, p);
         call.record.participants.push(p);
       }
       p.lastLeftAt = null;
+      // A fresh peer (a reload, a rejoin) gets a fresh verdict on its media.
+      p.mediaFailed = false;
+    } else if (e.kind === 'media_failed' || e.kind === 'media_flowing') {
+      if (!call || !call.since.has(e.practitionerId)) continue;
+      call.last = e.at;
+      call.people.get(e.practitionerId)!.mediaFailed = e.kind === 'media_failed';
     } else if (e.kind === 'left' || e.kind === 'lost') {
       const since = call?.since.get(e.practitionerId);
       if (!call || !since) continue;
@@ -108,6 +126,7 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
     }
   }
   for (const c of calls) {
+    c.outcome = c.participants.some((p) => p.mediaFailed) ? 'failed' : 'ok';
     c.seconds = Math.round(c.seconds);
     for (const p of c.participants) p.seconds = Math.round(p.seconds);
   }
@@ -170,7 +189,7 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
          FROM consultation_call_event j
         WHERE j.kind = 'joined' AND j.occurred_at > $1
           AND NOT EXISTS (SELECT 1 FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND (e.occurred_at, e.id) > (j.occurred_at, j.id)
-                            AND (e.kind = 'ended' OR e.practitioner_id = j.practitioner_id))`),
+                            AND (e.kind = 'ended' OR (e.practitioner_id = j.practitioner_id AND e.kind IN ('joined', 'left', 'lost'))))`),
       [new Date(now.getTime() - SILENT_CALL_MS)],
     );
     if (!present.length) return 0;
@@ -197,7 +216,7 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
 
   /** Stores events (each once); returns how many were new. */
   async record(events: CallEvent[]): Promise<number> {
-    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && ['joined', 'left', 'ended', 'lost'].includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
+    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && CALL_EVENT_KINDS.includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
     if (!valid.length) return 0;
     const rows: { id: string; org: string; n: number; people: string[] }[] = await this.db.query(
       // In the order given (a media node's order), so events of the same millisecond read back in it.

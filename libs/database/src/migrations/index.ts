@@ -14,6 +14,7 @@ import { CallEventLost1765100000000 } from './1765100000000-call-event-lost';
 import { ImagingDeidIndex1765200000000 } from './1765200000000-imaging-deid-index';
 import { AccessGrantGranteeIndex1765300000000 } from './1765300000000-access-grant-grantee-index';
 import { AccessRevocation1765430000000 } from './1765430000000-access-revocation';
+import { CallEventMedia1765500000000 } from './1765500000000-call-event-media';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ImagingDeidIndex1765200000000,
   AccessGrantGranteeIndex1765300000000,
   AccessRevocation1765430000000,
+  CallEventMedia1765500000000,
 ];
