@@ -1,2 +1,3 @@
 export * from './media-client';
 export * from './emitter';
+export * from './receive-health';

@@ -17,6 +17,19 @@ import {
   type SignalingErrorCode,
 } from '@huizhen/media-signaling';
 import { Emitter } from './emitter';
+import {
+  HEALTH_DEFAULTS,
+  type HealthOptions,
+  type InboundSample,
+  type TileHealth,
+  type TrackHealth,
+  type TrackMemory,
+  assessTile,
+  assessTrack,
+  mediaVerdict,
+  newTrackMemory,
+  observeTrack,
+} from './receive-health';
 
 /** The parts of a browser MediaStreamTrack the client touches (no DOM typings needed to build it). */
 export interface TrackLike {
@@ -38,6 +51,18 @@ export interface RemoteTrack {
   track: TrackLike;
   /** mediasoup-client Consumer: getStats(), rtpReceiver. */
   consumer: types.Consumer;
+  /** The sender paused it (muted, camera off): nothing is expected to arrive. */
+  producerPaused: boolean;
+}
+
+/** What this participant receives, judged from getStats() every healthIntervalMs (see receive-health). */
+export interface RoomHealth {
+  /** flowing once anything moved (a remote track, or a transport connected); failed: nothing within noMediaMs of joining. */
+  media: 'pending' | 'flowing' | 'failed';
+  /** Per remote track, by consumer id. */
+  tracks: Record<string, TrackHealth & { peerId: string; source: MediaSource }>;
+  /** Per remote participant, by peer id: their tile's state and bars. */
+  peers: Record<string, TileHealth>;
 }
 
 export interface MediaClientOptions {
@@ -60,6 +85,10 @@ export interface MediaClientOptions {
   handlerName?: types.BuiltinHandlerName;
   /** socket.io transports (default websocket only). */
   transports?: ('websocket' | 'polling')[];
+  /** How often what arrives is sampled with getStats() (default 1 s; 0: never, no health events). */
+  healthIntervalMs?: number;
+  /** Stall and no-media limits (default 2 s and 10 s). */
+  health?: Partial<HealthOptions>;
 }
 
 export interface MediaClientEvents {
@@ -83,6 +112,10 @@ export interface MediaClientEvents {
   /** Media was set up again from scratch (worker died, resume impossible, ICE gone). */
   rejoined: [{ reason: string; afterMs: number }];
   iceRestarted: [{ direction: 'send' | 'recv' }];
+  /** Every healthIntervalMs while in the room. */
+  health: [RoomHealth];
+  /** Media never flowed within noMediaMs of joining; the server was told (recorded: it agreed and recorded the call as failed). */
+  mediaFailed: [{ recorded: boolean | null }];
   error: [Error];
 }
 
@@ -139,7 +172,19 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private joinedOnce: ((v: JoinResult) => void) | null = null;
   private joinFailed: ((e: Error) => void) | null = null;
   private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly opts: Required<Omit<MediaClientOptions, 'handlerName'>> & Pick<MediaClientOptions, 'handlerName'>;
+  private readonly opts: Required<Omit<MediaClientOptions, 'handlerName' | 'health'>> & Pick<MediaClientOptions, 'handlerName'>;
+  private readonly healthOpts: HealthOptions;
+  private readonly monitor = {
+    timer: null as ReturnType<typeof setInterval> | null,
+    sampling: false,
+    joinedAt: null as number | null,
+    everFlowed: false,
+    reported: false,
+    memories: new Map<string, TrackMemory>(),
+    scores: new Map<string, number>(),
+    audioOnly: false,
+    last: null as RoomHealth | null,
+  };
 
   constructor(options: MediaClientOptions) {
     super();
@@ -150,8 +195,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       iceRestartGiveUpMs: 8_000,
       cameraEncodings: DEFAULT_CAMERA_ENCODINGS,
       transports: ['websocket'],
+      healthIntervalMs: 1000,
       ...options,
     };
+    this.healthOpts = { ...HEALTH_DEFAULTS, ...options.health };
     this.socket = io(this.opts.url.replace(/\/$/, '') + MEDIA_NAMESPACE, {
       autoConnect: false,
       // Its own connection: in a web app another socket (e.g. /events) on the same origin would
@@ -190,6 +237,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
   get transports(): { send: types.Transport | null; recv: types.Transport | null } {
     return { send: this.sendTransport, recv: this.recvTransport };
+  }
+  /** The latest judgement of what arrives (null before the first sample). */
+  get health(): RoomHealth | null {
+    return this.monitor.last;
   }
   producerOf(source: MediaSource): types.Producer | null {
     return this.published.get(source)?.producer ?? null;
@@ -329,6 +380,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         source: r.source,
         track: consumer.track as unknown as TrackLike,
         consumer,
+        producerPaused: r.producerPaused,
       };
       this.remote.set(r.consumerId, remote);
       this.emit('track', remote);
@@ -348,6 +400,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const r = this.remote.get(consumerId);
     if (!r) return;
     this.remote.delete(consumerId);
+    this.monitor.memories.delete(consumerId);
+    this.monitor.scores.delete(consumerId);
     r.consumer.close();
     this.emit('trackEnded', { consumerId, producerId: r.producerId, peerId: r.peerId });
   }
@@ -359,6 +413,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   /** Audio-only: the server stops sending video to this client (for a weak link). */
   async setAudioOnly(enabled: boolean): Promise<void> {
     await this.request('setAudioOnly', { enabled });
+    this.monitor.audioOnly = enabled;
   }
 
   // ---- host ----
@@ -382,11 +437,66 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   private shutdown(): void {
     this.epoch++;
+    if (this.monitor.timer) clearInterval(this.monitor.timer);
+    this.monitor.timer = null;
     this.closeMedia();
     this.setState('closed');
     this.socket.disconnect();
     this.joinFailed?.(new MediaRequestError('closed', 'the client closed before joining'));
     this.joinFailed = null;
+  }
+
+  // ---- what arrives ----
+
+  private startMonitor(): void {
+    const m = this.monitor;
+    m.joinedAt ??= Date.now();
+    if (m.timer || !this.opts.healthIntervalMs) return;
+    m.timer = setInterval(() => {
+      if (m.sampling || this._state === 'closed') return;
+      m.sampling = true;
+      void this.sampleHealth()
+        .catch(() => undefined)
+        .finally(() => (m.sampling = false));
+    }, this.opts.healthIntervalMs);
+  }
+
+  private async sampleHealth(): Promise<void> {
+    const m = this.monitor;
+    const o = this.healthOpts;
+    const remotes = [...this.remote.values()];
+    const samples = await Promise.all(remotes.map((r) => (r.consumer.closed ? null : inboundSample(r.consumer).catch(() => null))));
+    const now = Date.now();
+    const tracks: RoomHealth['tracks'] = {};
+    const byPeer = new Map<string, TrackHealth[]>();
+    remotes.forEach((r, i) => {
+      if (!this.remote.has(r.consumerId)) return;
+      const expected = !r.producerPaused && !r.consumer.paused && !(m.audioOnly && r.kind === 'video');
+      const sample = samples[i] ?? { at: now, packetsReceived: 0, packetsLost: 0, bytesReceived: 0, jitter: 0, framesDecoded: 0 };
+      const memory = observeTrack(m.memories.get(r.consumerId) ?? newTrackMemory(r.kind, now), { ...sample, at: now }, expected, o);
+      m.memories.set(r.consumerId, memory);
+      if (memory.everFlowed) m.everFlowed = true;
+      const h = assessTrack(memory, now, o);
+      tracks[r.consumerId] = { ...h, peerId: r.peerId, source: r.source };
+      byPeer.set(r.peerId, [...(byPeer.get(r.peerId) ?? []), h]);
+    });
+    // Our path to the media server works: whatever else is missing is not ours.
+    if ([this.sendTransport, this.recvTransport].some((t) => t && !t.closed && t.connectionState === 'connected')) m.everFlowed = true;
+    const peers: RoomHealth['peers'] = {};
+    for (const [peerId, list] of byPeer) {
+      const scores = remotes.filter((r) => r.peerId === peerId).map((r) => m.scores.get(r.consumerId)).filter((x): x is number => typeof x === 'number');
+      peers[peerId] = assessTile(list, scores.length ? Math.min(...scores) : null, o);
+    }
+    const expecting = remotes.length > 0 || [...this.published.values()].some((p) => !!p.producer);
+    const media = mediaVerdict({ joinedAt: m.joinedAt, now, everFlowed: m.everFlowed, expecting }, o);
+    m.last = { media, tracks, peers };
+    this.emit('health', m.last);
+    if (media === 'failed' && !m.reported) {
+      m.reported = true;
+      const state = (t: types.Transport | null) => (t && !t.closed ? t.connectionState : undefined);
+      const answer = await this.request('mediaFailed', { reason: 'no_media', sendState: state(this.sendTransport), recvState: state(this.recvTransport) }).catch(() => null);
+      this.emit('mediaFailed', { recorded: answer ? answer.recorded : null });
+    }
   }
 
   // ---- connection lifecycle ----
@@ -432,10 +542,21 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       for (const r of [...this.remote.values()]) if (r.producerId === producerId) this.dropRemote(r.consumerId);
     });
     on('consumerClosed', ({ consumerId }) => this.dropRemote(consumerId));
-    on('consumerPaused', (d) => this.emit('consumerPaused', d));
-    on('consumerResumed', (d) => this.emit('consumerResumed', d));
+    on('consumerPaused', (d) => {
+      const r = this.remote.get(d.consumerId);
+      if (r) r.producerPaused = true;
+      this.emit('consumerPaused', d);
+    });
+    on('consumerResumed', (d) => {
+      const r = this.remote.get(d.consumerId);
+      if (r) r.producerPaused = false;
+      this.emit('consumerResumed', d);
+    });
     on('consumerLayersChanged', (d) => this.emit('consumerLayersChanged', d));
-    on('score', (d) => this.emit('score', d));
+    on('score', (d) => {
+      if ('consumerId' in d && d.consumerId) this.monitor.scores.set(d.consumerId, d.score);
+      this.emit('score', d);
+    });
     on('activeSpeaker', (d) => this.emit('activeSpeaker', d));
     on('peerJoined', (d) => this.emit('peerJoined', d));
     on('peerLeft', (d) => this.emit('peerLeft', d));
@@ -514,6 +635,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   private joined(reason: string, started: number): void {
     this.setState('joined');
+    this.startMonitor();
     if (this.joinedOnce) {
       this.joinedOnce(this.joinInfo!);
       this.joinedOnce = null;
@@ -678,4 +800,17 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.consuming.clear();
     this.pendingProducers.clear();
   }
+}
+
+/** The busiest inbound-rtp stream of a consumer (mediasoup-client's bandwidth probe, SSRC 1234, never carries media). */
+async function inboundSample(consumer: types.Consumer): Promise<Omit<InboundSample, 'at'> | null> {
+  const report = await consumer.getStats();
+  let best: Record<string, number> | null = null;
+  report.forEach((s: Record<string, number | string>) => {
+    if (s.type !== 'inbound-rtp' || s.ssrc === 1234) return;
+    if (!best || Number(s.packetsReceived ?? 0) >= Number(best.packetsReceived ?? 0)) best = s as Record<string, number>;
+  });
+  if (!best) return null;
+  const b: Record<string, number> = best;
+  return { packetsReceived: b.packetsReceived ?? 0, packetsLost: b.packetsLost ?? 0, bytesReceived: b.bytesReceived ?? 0, jitter: b.jitter ?? 0, framesDecoded: b.framesDecoded ?? 0 };
 }

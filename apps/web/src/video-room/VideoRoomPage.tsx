@@ -8,6 +8,7 @@ import type { MessageKey } from '../i18n/messages';
 import { ErrorState, errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
+import { HEALTH_DEFAULTS, levelOfScore, type QualityLevel } from '@huizhen/media-client';
 import { tileScore, useRoom, type RemoteTile, type RoomState } from './useRoom';
 
 interface ConsultationBrief {
@@ -42,14 +43,17 @@ function Audio({ track }: { track: MediaStreamTrack | null }) {
   return <audio ref={ref} autoPlay />;
 }
 
-/** Signal bars from mediasoup's 0-10 score: what the receiving side gets from that peer. */
-export function QualityIndicator({ score }: { score: number | null }) {
+/**
+ * Signal bars. A remote tile's level comes from what this page actually receives (loss, jitter,
+ * frame rate, bitrate from getStats, and nothing at all = lost), the worse of that and the
+ * server's score; the own tile's from the server's score of what it sends.
+ */
+export function QualityIndicator({ level, tip }: { level: QualityLevel; tip?: string | null }) {
   const { t } = useI18n();
-  const level = score === null ? 'unknown' : score >= 8 ? 'good' : score >= 5 ? 'fair' : 'poor';
-  const color = { unknown: '#bbb', good: '#52c41a', fair: '#faad14', poor: '#ff4d4f' }[level];
-  const bars = { unknown: 0, good: 4, fair: 2, poor: 1 }[level];
+  const color = { unknown: '#bbb', good: '#52c41a', fair: '#faad14', poor: '#ff4d4f', lost: '#ff4d4f' }[level];
+  const bars = { unknown: 0, good: 4, fair: 2, poor: 1, lost: 0 }[level];
   return (
-    <Tooltip title={score === null ? t('room.quality.unknown') : t('room.quality.score', { score: score.toFixed(1) })}>
+    <Tooltip title={tip ?? (level === 'unknown' ? t('room.quality.unknown') : t(`room.quality.${level}` as MessageKey))}>
       <span data-testid="quality" data-level={level} style={{ display: 'inline-flex', alignItems: 'flex-end', gap: 2, height: 14 }}>
         {[1, 2, 3, 4].map((b) => (
           <span key={b} style={{ width: 3, height: 3 + b * 3, background: b <= bars ? color : 'rgba(255,255,255,0.35)', borderRadius: 1 }} />
@@ -63,24 +67,48 @@ export function QualityIndicator({ score }: { score: number | null }) {
 const tileStyle: React.CSSProperties = { position: 'relative', aspectRatio: '16 / 9', borderRadius: 8, overflow: 'hidden', background: '#111' };
 const captionStyle: React.CSSProperties = { position: 'absolute', left: 8, bottom: 8, right: 8, display: 'flex', justifyContent: 'space-between', alignItems: 'center', color: '#fff', textShadow: '0 1px 2px #000' };
 
+const scoreTip = (t: ReturnType<typeof useI18n>['t'], score: number | null) => (score === null ? null : t('room.quality.score', { score: score.toFixed(1) }));
+
+/** What the bars' tooltip says of a remote peer: what arrives, measured (the busiest track). */
+function receivedTip(t: ReturnType<typeof useI18n>['t'], state: RoomState, peerId: string): string | null {
+  const tracks = Object.values(state.health?.tracks ?? {}).filter((x) => x.peerId === peerId && x.state === 'flowing' && x.kbps !== null);
+  if (!tracks.length) return null;
+  const loss = Math.max(...tracks.map((x) => x.lossPct ?? 0));
+  const jitter = Math.max(...tracks.map((x) => x.jitterMs ?? 0));
+  const kbps = Math.round(tracks.reduce((n, x) => n + (x.kbps ?? 0), 0));
+  return t('room.quality.received', { loss: loss.toFixed(1), jitter: Math.round(jitter), kbps });
+}
+
+const overlayStyle: React.CSSProperties = { position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', background: 'rgba(0,0,0,0.55)', color: '#fff', fontSize: 16, textAlign: 'center', padding: 12 };
+
 function RemoteTileView({ tile, name, state, speaking, onMute }: { tile: RemoteTile; name: string; state: RoomState; speaking: boolean; onMute?: () => void }) {
   const { t } = useI18n();
   const video = tile.screen ?? tile.video;
+  const health = state.health?.peers[tile.peerId];
+  const mediaState = health?.state ?? 'waiting';
+  const score = tileScore(state, tile);
+  const overlay = mediaState === 'lost' ? 'room.tile.lost' : mediaState === 'frozen' ? 'room.tile.frozen' : mediaState === 'failed' ? 'room.tile.failed' : mediaState === 'waiting' ? 'room.tile.waiting' : null;
   return (
-    <div data-testid="remote-tile" data-peer={tile.peerId} style={{ ...tileStyle, outline: speaking ? '3px solid #52c41a' : undefined }}>
+    <div data-testid="remote-tile" data-peer={tile.peerId} data-media-state={mediaState} style={{ ...tileStyle, outline: speaking ? '3px solid #52c41a' : undefined }}>
       {video && !state.audioOnly && !(tile.videoPaused && !tile.screen) ? (
         <Video track={video} testId="remote-video" />
       ) : (
         <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>{state.audioOnly ? t('room.audioOnlyOn') : t('room.cameraOffRemote')}</div>
       )}
       <Audio track={tile.audio} />
+      {overlay ? (
+        <div data-testid="tile-status" data-state={mediaState} style={overlayStyle}>
+          {mediaState === 'lost' || mediaState === 'waiting' ? <Spin size="small" style={{ marginBottom: 8 }} /> : null}
+          <span>{t(overlay as MessageKey)}</span>
+        </div>
+      ) : null}
       <div style={captionStyle}>
         <span>
           {name}
           {tile.screen ? <Tag color="blue" style={{ marginInlineStart: 6 }}>{t('room.sharingScreen')}</Tag> : null}
         </span>
         <Space size={6}>
-          <QualityIndicator score={tileScore(state, tile)} />
+          <QualityIndicator level={health ? health.level : levelOfScore(score)} tip={receivedTip(t, state, tile.peerId) ?? scoreTip(t, score)} />
           {onMute ? (
             <Button size="small" onClick={onMute}>
               {t('room.mutePeer')}
@@ -157,6 +185,27 @@ export function VideoRoomPage() {
           }
         />
       ) : null}
+      {state.health?.media === 'failed' ? (
+        <Alert
+          data-testid="no-media"
+          type="error"
+          showIcon
+          title={t('room.noMedia.title')}
+          description={
+            <>
+              {t('room.noMedia.hint', { seconds: Math.round(HEALTH_DEFAULTS.noMediaMs / 1000) })}
+              {state.mediaFailed?.recorded ? <div data-testid="no-media-recorded">{t('room.noMedia.recorded')}</div> : null}
+            </>
+          }
+          action={
+            !state.audioOnly ? (
+              <Button size="small" onClick={run(room.toggleAudioOnly)}>
+                {t('room.switchAudioOnly')}
+              </Button>
+            ) : undefined
+          }
+        />
+      ) : null}
       {state.mutedBy ? <Alert type="info" showIcon closable title={t('room.mutedByHost')} /> : null}
       {state.deviceProblem ? <Alert type="warning" showIcon title={t('room.deviceProblem')} description={state.deviceProblem} /> : null}
 
@@ -187,7 +236,7 @@ export function VideoRoomPage() {
                 </span>
                 <Tooltip title={t('room.sendQuality')}>
                   <span>
-                    <QualityIndicator score={state.sendScore} />
+                    <QualityIndicator level={levelOfScore(state.sendScore)} tip={scoreTip(t, state.sendScore)} />
                   </span>
                 </Tooltip>
               </div>

@@ -3,7 +3,7 @@
  * mediasoup-client) per page, the local camera/mic, remote tracks by peer, scores, and the
  * waiting room. Everything the page shows comes from the client's events.
  */
-import { MediaClient, type MediaClientState, type RemoteTrack } from '@huizhen/media-client';
+import { MediaClient, type MediaClientState, type RemoteTrack, type RoomHealth } from '@huizhen/media-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
 
@@ -47,6 +47,10 @@ export interface RoomState {
   suggestAudioOnly: boolean;
   mutedBy: string | null;
   activeSpeaker: string | null;
+  /** What this page actually receives (getStats every second): per-peer tile state and bars, and whether media ever flowed. */
+  health: RoomHealth | null;
+  /** Media never flowed within 10 s of joining; recorded: the media server agreed and recorded the call as failed. */
+  mediaFailed: { recorded: boolean | null } | null;
 }
 
 const INITIAL: RoomState = {
@@ -67,11 +71,14 @@ const INITIAL: RoomState = {
   suggestAudioOnly: false,
   mutedBy: null,
   activeSpeaker: null,
+  health: null,
+  mediaFailed: null,
 };
 
 /** Diagnostics for support staff (and the browser tests): `huizhenRoom.stats()` in the devtools console. */
 interface RoomDiagnostics {
   state: () => string;
+  health: () => RoomHealth | null;
   stats: () => Promise<{ consumerId: string; peerId: string; kind: string; source: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number }[]>;
 }
 
@@ -146,7 +153,7 @@ export function useRoom(consultationId: string) {
       });
       clientRef.current = client;
       const c = client;
-      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = { state: () => c.state, stats: () => statsOf(c) };
+      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = { state: () => c.state, health: () => c.health, stats: () => statsOf(c) };
       patch({ role: ticket.role, local, deviceProblem, cameraOn: !!local?.getVideoTracks().length, micOn: !!local?.getAudioTracks().length });
 
       const addPeer = (p: RoomPeer) => patch((s) => ({ peers: new Map(s.peers).set(p.peerId, p) }));
@@ -198,6 +205,8 @@ export function useRoom(consultationId: string) {
           patch(d.kind === 'audio' ? { micOn: false, mutedBy: d.by } : { cameraOn: false, mutedBy: d.by });
         }),
         c.on('roomEnded', () => patch({ phase: 'ended' })),
+        c.on('health', (health) => patch({ health })),
+        c.on('mediaFailed', (mediaFailed) => patch({ mediaFailed })),
       );
       for (const track of local?.getTracks() ?? []) await c.publish(track, track.kind === 'audio' ? 'mic' : 'camera');
       const joined = await c.join();
