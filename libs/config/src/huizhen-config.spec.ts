@@ -84,4 +84,21 @@ describe('configuration from the environment', () => {
     expect(c).toMatchObject({ port: 5000, logLevel: 'debug', host: '127.0.0.1' });
     expect(parseDotEnv('A=1\nnot a line\nB = two words')).toEqual({ A: '1', B: 'two words' });
   });
+
+  it('HTTPS beside HTTP on 3443 by default (off in tests), with a certificate from files or made here', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).tls).toEqual({ httpsPort: 3443, certFile: null, keyFile: null });
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'test' }).tls.httpsPort).toBe(0);
+    const dir = dataDir();
+    writeFileSync(join(dir, 'c.pem'), '');
+    writeFileSync(join(dir, 'k.pem'), '');
+    expect(loadConfig({ DATA_DIR: dir, HTTPS_PORT: '8443', TLS_CERT_FILE: join(dir, 'c.pem'), TLS_KEY_FILE: join(dir, 'k.pem') }).tls).toEqual({ httpsPort: 8443, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem') });
+    expect(problems({ TLS_CERT_FILE: join(dir, 'c.pem'), HTTPS_PORT: '3000' })).toEqual([
+      expect.stringContaining('TLS_KEY_FILE is required with TLS_CERT_FILE'),
+      expect.stringContaining('HTTPS_PORT (3000) should differ from PORT'),
+    ]);
+    expect(problems({ TLS_CERT_FILE: join(dir, 'none.pem'), TLS_KEY_FILE: join(dir, 'k.pem'), HTTPS_PORT: 'x' })).toEqual([
+      expect.stringContaining('HTTPS_PORT="x" should be a whole number'),
+      expect.stringContaining('TLS_CERT_FILE=' + JSON.stringify(join(dir, 'none.pem')) + ' names no file'),
+    ]);
+  });
 });

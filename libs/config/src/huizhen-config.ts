@@ -12,6 +12,12 @@ export interface HuizhenConfig {
   nodeEnv: 'production' | 'development' | 'test';
   host: string;
   port: number;
+  /**
+   * HTTPS beside plain HTTP (same app, same sockets): browsers give camera and microphone only to
+   * secure pages, so a LAN browser needs it. Port 0: no HTTPS. Without certFile/keyFile a local CA
+   * under DATA_DIR/tls signs a certificate for this machine's addresses and name.
+   */
+  tls: { httpsPort: number; certFile: string | null; keyFile: string | null };
   dataDir: string;
   /** Set: use this PostgreSQL. Unset: run the embedded PGlite server under dataDir. */
   databaseUrl: string | null;
@@ -49,9 +55,12 @@ export interface HuizhenConfig {
   metricsToken: string | null;
   /** Worker i's WebRtcServer listens on UDP and TCP port base+i; 0 = any free port (kept across worker restarts). */
   mediaRtcPortBase: number;
-  /** Address the WebRtcServers bind to. */
+  /**
+   * Address the WebRtcServers bind to. 0.0.0.0 (or ::) with no announced address: each of the
+   * machine's usable addresses and loopback is bound and announced (apps/media media-listen.ts).
+   */
   mediaListenIp: string;
-  /** Public IP or host name put in ICE candidates when the node sits behind NAT. */
+  /** Public IP or host name put in ICE candidates when the node sits behind NAT (wins over the machine's addresses). */
   mediaAnnouncedAddress: string | null;
   /** Peers a room puts on one worker's router before it spreads to another worker (pipeToRouter). */
   mediaPeersPerRouter: number;
@@ -296,6 +305,12 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     nodeEnv,
     host: r.string('HOST', '0.0.0.0'),
     port: r.int('PORT', 3000, 0, 65535),
+    tls: {
+      // Tests run several servers at once and start HTTPS only where they ask for it.
+      httpsPort: r.int('HTTPS_PORT', nodeEnv === 'test' ? 0 : 3443, 0, 65535),
+      certFile: r.raw('TLS_CERT_FILE') ?? null,
+      keyFile: r.raw('TLS_KEY_FILE') ?? null,
+    },
     dataDir,
     databaseUrl,
     databaseSchema: schema,
@@ -393,6 +408,14 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   if (config.mediaAnnouncedAddress !== null && !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)) {
     r.problems.push(`MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`);
   }
+  const tls = config.tls;
+  if (!tls.certFile !== !tls.keyFile) {
+    r.problems.push(`${tls.certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is required with ${tls.certFile ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} (a PEM certificate chain and its private key)`);
+  }
+  for (const [name, file] of [['TLS_CERT_FILE', tls.certFile], ['TLS_KEY_FILE', tls.keyFile]] as const) {
+    if (file && !existsSync(file)) r.problems.push(`${name}=${JSON.stringify(file)} names no file`);
+  }
+  if (tls.httpsPort && tls.httpsPort === config.port) r.problems.push(`HTTPS_PORT (${tls.httpsPort}) should differ from PORT, or be 0 for no HTTPS`);
   const h = config.http;
   if (h.requestTimeoutMs && h.requestTimeoutMs < h.headersTimeoutMs) {
     r.problems.push(`HTTP_REQUEST_TIMEOUT_SECONDS (${h.requestTimeoutMs / 1000}) should be 0 (off) or at least HTTP_HEADERS_TIMEOUT_SECONDS (${h.headersTimeoutMs / 1000})`);

@@ -9,7 +9,7 @@ import { requestContext, requestIdOf } from '@huizhen/observability';
 import type { DirectRequest, DirectRoutes } from './direct-routes';
 import { DomainError } from './domain-error';
 import { sendErrorBody } from './error-body.filter';
-import { compressResponse } from './response-compression';
+import { isSecureRequest, tlsEdgeHandler } from './tls-edge';
 
 /**
  * The peers whose X-Forwarded-For/-Proto/-Host are believed: TRUSTED_PROXIES, none by default (a
@@ -49,9 +49,12 @@ export function applyServerTimeouts(server: Server, limits: HuizhenConfig['http'
 /**
  * The security headers every response carries (helmet's, with the web client's needs in the
  * CSP), taken once from helmet itself: with static options they do not depend on the request,
- * and setting a list costs a fraction of running helmet's middlewares on every request.
+ * and setting a list costs a fraction of running helmet's middlewares on every request. Over
+ * plain HTTP (`secure: false`) the CSP has no `upgrade-insecure-requests` (it turned the room's
+ * ws:// into wss:// on a server without TLS, and the room hung) and there is no HSTS.
  */
-export function securityHeaders(): [string, string][] {
+export function securityHeaders(opts: { secure?: boolean } = {}): [string, string][] {
+  const secure = opts.secure ?? true;
   const headers: [string, string][] = [];
   const recorder = {
     setHeader: (name: string, value: string) => void headers.push([name, String(value)]),
@@ -66,8 +69,10 @@ export function securityHeaders(): [string, string][] {
         'worker-src': ["'self'", 'blob:'],
         'img-src': ["'self'", 'data:', 'blob:'],
         'connect-src': ["'self'", 'ws:', 'wss:'],
+        ...(secure ? {} : { 'upgrade-insecure-requests': null }),
       },
     },
+    strictTransportSecurity: secure,
     crossOriginEmbedderPolicy: false,
   });
   let called = false;
@@ -87,9 +92,10 @@ export function securityHeaders(): [string, string][] {
 export function installHttpEdge(app: INestApplication, config: HuizhenConfig, direct?: DirectRoutes): void {
   const server: Server = app.getHttpServer();
   const logger = new Logger('HTTP');
-  const headers = securityHeaders();
+  const headers = { secure: securityHeaders({ secure: true }), plain: securityHeaders({ secure: false }) };
   applyServerTimeouts(server, config.http);
   const trust = trustedProxies(config);
+  const tls = tlsEdgeHandler(config, trust);
   const parseQuery = (app.getHttpAdapter().getInstance() as { get(setting: string): (q: string) => Record<string, unknown> }).get('query parser fn');
   const corsHandler = cors({
     // Only the named origins (none by default: the web client is served from the same origin).
@@ -103,8 +109,9 @@ export function installHttpEdge(app: INestApplication, config: HuizhenConfig, di
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
-    for (const [name, value] of headers) res.setHeader(name, value);
-    compressResponse(req, res); // JSON and text above 1 KB, br or gzip (response-compression.ts)
+    const secure = isSecureRequest(req, trust);
+    for (const [name, value] of secure ? headers.secure : headers.plain) res.setHeader(name, value);
+    if (tls(req, res, secure)) return; // the local CA's pages; a LAN page over plain HTTP sent to HTTPS (tls-edge.ts)
     const ip = proxyAddr(req, trust);
     requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
       corsHandler(req as never, res as never, (err?: unknown) => {

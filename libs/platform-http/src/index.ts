@@ -8,3 +8,5 @@ export * from './page-query';
 export * from './realtime-adapter';
 export * from './direct-routes';
 export * from './http-edge';
+export * from './tls-certificates';
+export * from './tls-edge';
