@@ -10,6 +10,7 @@ import type { DirectRequest, DirectRoutes } from './direct-routes';
 import { DomainError } from './domain-error';
 import { sendErrorBody } from './error-body.filter';
 import { isSecureRequest, tlsEdgeHandler } from './tls-edge';
+import { compressResponse } from './response-compression';
 
 /**
  * The peers whose X-Forwarded-For/-Proto/-Host are believed: TRUSTED_PROXIES, none by default (a
@@ -112,6 +113,7 @@ export function installHttpEdge(app: INestApplication, config: HuizhenConfig, di
     const secure = isSecureRequest(req, trust);
     for (const [name, value] of secure ? headers.secure : headers.plain) res.setHeader(name, value);
     if (tls(req, res, secure)) return; // the local CA's pages; a LAN page over plain HTTP sent to HTTPS (tls-edge.ts)
+    compressResponse(req, res); // JSON and text above 1 KB, br or gzip (response-compression.ts)
     const ip = proxyAddr(req, trust);
     requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
       corsHandler(req as never, res as never, (err?: unknown) => {
