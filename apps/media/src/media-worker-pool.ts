@@ -43,9 +43,17 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   readonly slots: WorkerSlot[] = [];
   private closed = false;
   private readonly restarting = new Map<number, Promise<void>>();
+  /** What the workers bind: the plan, less machine addresses that went away (a replacement worker could not bind them). */
+  private listen: RtcListenAddress[];
 
   constructor(private readonly opts: MediaWorkerPoolOptions) {
     super();
+    this.listen = [...opts.listen];
+  }
+
+  /** The addresses bound and announced now. */
+  get listening(): readonly RtcListenAddress[] {
+    return this.listen;
   }
 
   get size(): number {
@@ -94,15 +102,29 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
     try {
       const wanted = (key: string) => (this.opts.portBase > 0 ? this.opts.portBase + slot.index : (slot.ports.get(key) ?? 0));
       // UDP first on every address, then TCP: the candidates' order is the listenInfos' order.
-      const listenInfos: types.TransportListenInfo[] = (['udp', 'tcp'] as const).flatMap((protocol) =>
-        this.opts.listen.map(({ ip, announcedAddress }) => {
-          const port = wanted(`${protocol} ${ip}`);
-          return { protocol, ip, ...(announcedAddress ? { announcedAddress } : {}), ...(port ? { port } : {}) };
-        }),
-      );
-      const webRtcServer = await worker.createWebRtcServer({ listenInfos }).catch((e: unknown) => {
-        throw this.portError(e, slot) ?? e;
-      });
+      const listenInfos = (): types.TransportListenInfo[] =>
+        (['udp', 'tcp'] as const).flatMap((protocol) =>
+          this.listen.map(({ ip, announcedAddress }) => {
+            const port = wanted(`${protocol} ${ip}`);
+            return { protocol, ip, ...(announcedAddress ? { announcedAddress } : {}), ...(port ? { port } : {}) };
+          }),
+        );
+      let webRtcServer: types.WebRtcServer;
+      for (;;) {
+        try {
+          webRtcServer = await worker.createWebRtcServer({ listenInfos: listenInfos() });
+          break;
+        } catch (e) {
+          // An interface gone since start (a VPN, a dock, a changed lease): serve on the others.
+          const gone = /address not available \[protocol:\w+, ip:'([^']*)'/.exec(e instanceof Error ? e.message : '');
+          if (gone && this.listen.length > 1 && this.listen.some((l) => l.ip === gone[1])) {
+            this.listen = this.listen.filter((l) => l.ip !== gone[1]);
+            this.opts.log('warn', 'media address gone: no longer bound or announced', { ip: gone[1], listening: this.listen.map((l) => l.ip) });
+            continue;
+          }
+          throw this.portError(e, slot) ?? e;
+        }
+      }
       const dump = await webRtcServer.dump();
       for (const s of dump.udpSockets) slot.ports.set(`udp ${s.ip}`, s.port);
       for (const s of dump.tcpServers) slot.ports.set(`tcp ${s.ip}`, s.port);
