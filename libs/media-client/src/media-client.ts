@@ -85,7 +85,7 @@ export interface MediaClientOptions {
   handlerName?: types.BuiltinHandlerName;
   /** socket.io transports (default websocket only). */
   transports?: ('websocket' | 'polling')[];
-  /** How often what arrives is sampled with getStats() (default 1 s; 0: never, no health events). */
+  /** How often what arrives is sampled with getStats() (default 0.5 s; 0: never, no health events). */
   healthIntervalMs?: number;
   /** Stall and no-media limits (default 2 s and 10 s). */
   health?: Partial<HealthOptions>;
@@ -195,7 +195,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       iceRestartGiveUpMs: 8_000,
       cameraEncodings: DEFAULT_CAMERA_ENCODINGS,
       transports: ['websocket'],
-      healthIntervalMs: 1000,
+      healthIntervalMs: 500,
       ...options,
     };
     this.healthOpts = { ...HEALTH_DEFAULTS, ...options.health };

@@ -21,7 +21,7 @@ export interface InboundSample {
 }
 
 export interface HealthOptions {
-  /** A track that flowed and shows no progress for this long is stalled (default 2 s: with 1 s samples, seen within 2-3 s). */
+  /** A track that flowed and shows no progress for this long is stalled (default 2 s: with samples every 0.5 s, seen 2-3 s after its last frame). */
   stallMs: number;
   /** Quality is judged over this much history (default 3 s). */
   windowMs: number;

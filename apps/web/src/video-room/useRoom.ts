@@ -47,7 +47,7 @@ export interface RoomState {
   suggestAudioOnly: boolean;
   mutedBy: string | null;
   activeSpeaker: string | null;
-  /** What this page actually receives (getStats every second): per-peer tile state and bars, and whether media ever flowed. */
+  /** What this page actually receives (getStats every 0.5 s): per-peer tile state and bars, and whether media ever flowed. */
   health: RoomHealth | null;
   /** Media never flowed within 10 s of joining; recorded: the media server agreed and recorded the call as failed. */
   mediaFailed: { recorded: boolean | null } | null;

@@ -1,0 +1,291 @@
+/**
+ * Telling the user (issue 24 point 3), in the web client's room against the real single-node
+ * server (demo province, embedded database, real mediasoup) and Debian's Chromium: a remote tile
+ * whose media stops shows 连接中断，正在重连… within 3 s and recovers when it returns; a room
+ * whose media never flows (ICE to an unreachable address) says so and the call is recorded failed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { EmbeddedDataDir, loginAs, startTestApp } from '@huizhen/testing';
+import { ServerModule } from '../../apps/server/src/server.module';
+import { VIEWPORT } from '../browser/support/chromium';
+import { waitFor } from '../browser/support/wait';
+import { ensureWebBuild } from '../browser/support/web-build';
+import { CHROMIUM_ARGS } from './support/browser';
+
+const DEMO_PASSWORD = 'Huizhen-demo-1';
+// Page-side code below runs in Chromium; the test project has no DOM typings.
+declare const window: any;
+
+/**
+ * Runs in every page before its scripts: keeps the page's RTCPeerConnections reachable (to cut a
+ * sender as a dead uplink would) and, with `blockIce`, rewrites the media server's ICE candidates
+ * to 192.0.2.1 (TEST-NET-1: nothing answers), as a server announcing an unreachable address does.
+ */
+function pageHooks(blockIce: boolean) {
+  const w = window as any;
+  const Original = w.RTCPeerConnection;
+  w.__pcs = [];
+  w.RTCPeerConnection = class extends Original {
+    constructor(...args: any[]) {
+      super(...args);
+      w.__pcs.push(this);
+    }
+    setRemoteDescription(d: any) {
+      if (blockIce && d?.sdp)
+        d = {
+          type: d.type,
+          sdp: d.sdp.replace(/^(a=candidate:\S+ \d+ \S+ \d+ )\S+( \d+ typ)/gm, '$1192.0.2.1$2'),
+        };
+      return super.setRemoteDescription(d);
+    }
+  };
+}
+
+describe('the room tells the user when media stops or never flows (Chromium, real server)', () => {
+  let data: EmbeddedDataDir;
+  let app: Awaited<ReturnType<typeof startTestApp>>;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const tokens: Record<string, string> = {};
+
+  async function call<T>(user: string, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokens[user]}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} as ${user}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function page(username: string, blockIce = false): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: VIEWPORT,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    contexts.push(context);
+    await context.addInitScript(pageHooks, blockIce);
+    const p = await context.newPage();
+    await p.goto(`${app.url}/login`);
+    await p.getByLabel('用户名').fill(username);
+    await p.getByLabel('密码').fill(DEMO_PASSWORD);
+    await p.getByRole('button', { name: '登录' }).click();
+    await p.getByTestId('welcome').waitFor();
+    return p;
+  }
+
+  /** A claimed live consultation of a demo patient with no open request. */
+  async function consultation(): Promise<string> {
+    const patients = await call<{ items: { id: string }[] }>(
+      'township',
+      'GET',
+      '/api/patients?limit=50',
+    );
+    const open = await call<{ items: { patientId: string }[] }>(
+      'township',
+      'GET',
+      '/api/consultations/worklist?box=sent&limit=200',
+    );
+    const patient = patients.items.find((p) => !open.items.some((c) => c.patientId === p.id))!;
+    const c = await call<{ id: string }>('township', 'POST', '/api/consultations', {
+      patientId: patient.id,
+      specialty: 'radiology',
+      urgency: 'urgent',
+      mode: 'live_video',
+      clinicalQuestion: '视频会诊：咳嗽两周，请协助判断',
+    });
+    await call('township', 'POST', `/api/consultations/${c.id}/submit`);
+    await call('specialist', 'POST', `/api/consultations/${c.id}/claim`);
+    return c.id;
+  }
+
+  /** The specialist opens the room, the township doctor comes in through the waiting room. */
+  async function bothInRoom(id: string, specialist: Page, doctor: Page): Promise<void> {
+    await specialist.goto(`${app.url}/room/${id}`);
+    await waitFor(
+      () => specialist.getByTestId('video-room').getAttribute('data-phase'),
+      (p) => p === 'joined',
+      'host joined',
+      20_000,
+    );
+    await doctor.goto(`${app.url}/room/${id}`);
+    await specialist.getByTestId('admit').click({ timeout: 20_000 });
+    await waitFor(
+      () => doctor.getByTestId('video-room').getAttribute('data-phase'),
+      (p) => p === 'joined',
+      'doctor joined',
+      20_000,
+    );
+  }
+
+  const tileState = (p: Page) =>
+    p.getByTestId('remote-tile').first().getAttribute('data-media-state');
+  const tileLevel = (p: Page) =>
+    p.getByTestId('remote-tile').first().getByTestId('quality').getAttribute('data-level');
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    data = new EmbeddedDataDir();
+    app = await startTestApp(
+      data.env({ SEED_DEMO: 'true', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }),
+      (config) => ServerModule.forConfig(config),
+    );
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    for (const [who, username] of [
+      ['township', 'demo-township'],
+      ['specialist', 'demo-specialist'],
+    ]) {
+      tokens[who] = await loginAs(app.url, username, DEMO_PASSWORD);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await app?.app.close();
+    data?.drop();
+  });
+
+  it('a tile whose media stops says 连接中断，正在重连… within 3 s, with lost bars, and recovers when media returns', async () => {
+    const id = await consultation();
+    const [specialist, doctor] = await Promise.all([
+      page('demo-specialist'),
+      page('demo-township'),
+    ]);
+    await bothInRoom(id, specialist, doctor);
+    await waitFor(
+      () => tileState(specialist),
+      (s) => s === 'flowing',
+      'the doctor’s media flowing at the specialist',
+      20_000,
+    );
+    await waitFor(
+      () => tileLevel(specialist),
+      (l) => l === 'good' || l === 'fair',
+      'bars from what arrives',
+      10_000,
+    );
+
+    // The doctor's uplink dies: their browser stops sending (the server is not told; signaling stays up).
+    await doctor.evaluate(async () => {
+      const w = window as any;
+      w.__cut = [];
+      for (const pc of w.__pcs) {
+        for (const s of pc.getSenders()) {
+          if (!s.track) continue;
+          w.__cut.push([s, s.track]);
+          await s.replaceTrack(null);
+        }
+      }
+    });
+    const cutAt = Date.now();
+    await waitFor(
+      () => tileState(specialist),
+      (s) => s === 'lost',
+      'the tile saying the connection is lost',
+      6000,
+    );
+    const lostAfterMs = Date.now() - cutAt;
+    expect(
+      await specialist.getByTestId('remote-tile').first().getByTestId('tile-status').textContent(),
+    ).toBe('连接中断，正在重连…');
+    expect(await tileLevel(specialist)).toBe('lost');
+    // The room itself stays joined (signaling is fine): the tile is what tells.
+    expect(await specialist.getByTestId('video-room').getAttribute('data-phase')).toBe('joined');
+
+    await doctor.evaluate(async () => {
+      for (const [s, track] of (window as any).__cut) await s.replaceTrack(track);
+    });
+    const backAt = Date.now();
+    await waitFor(
+      () => tileState(specialist),
+      (s) => s === 'flowing',
+      'the tile flowing again',
+      10_000,
+    );
+    const recoveredAfterMs = Date.now() - backAt;
+    expect(
+      await specialist.getByTestId('remote-tile').first().getByTestId('tile-status').count(),
+    ).toBe(0);
+    process.stdout.write(
+      `remote media cut -> tile "lost" after ${lostAfterMs} ms; restored -> "flowing" after ${recoveredAfterMs} ms\n`,
+    );
+    expect(lostAfterMs).toBeLessThanOrEqual(3000);
+    // Nobody's media failed: the call is an ordinary one.
+    await specialist.getByTestId('end-room').click();
+    await doctor.getByTestId('room-ended').waitFor({ timeout: 15_000 });
+    const { calls } = await call<{ calls: { outcome: string; ending: string }[] }>(
+      'township',
+      'GET',
+      `/api/consultations/${id}`,
+    );
+    expect(calls.at(-1)).toMatchObject({ outcome: 'ok', ending: 'ended_by_host' });
+  }, 120_000);
+
+  it('when media never flows (ICE to an unreachable address) the room says what to try and the call is recorded failed', async () => {
+    const id = await consultation();
+    const [specialist, doctor] = await Promise.all([
+      page('demo-specialist', true),
+      page('demo-township', true),
+    ]);
+    const joinedAt = Date.now();
+    await bothInRoom(id, specialist, doctor);
+    // Both are "in the room", as before; now the banner comes.
+    const banner = specialist.getByTestId('no-media');
+    await banner.waitFor({ timeout: 20_000 });
+    const bannerAfterMs = Date.now() - joinedAt;
+    const text = await banner.textContent();
+    expect(text).toContain('音视频未能连通');
+    expect(text).toContain('防火墙');
+    expect(text).toContain('仅音频');
+    expect(text).toContain('TURN');
+    await doctor.getByTestId('no-media').waitFor({ timeout: 20_000 });
+    // The media node saw no RTP either: it recorded the failure, and the page says so.
+    await specialist.getByTestId('no-media-recorded').waitFor({ timeout: 10_000 });
+    await waitFor(
+      () => tileState(doctor),
+      (s) => s === 'failed',
+      'the doctor’s tile of the specialist: nothing received',
+      15_000,
+    );
+    const record = await waitFor(
+      async () =>
+        (
+          await call<{
+            calls: {
+              outcome: string;
+              ending: string;
+              participants: { mediaFailed: boolean; role: string }[];
+            }[];
+          }>('township', 'GET', `/api/consultations/${id}`)
+        ).calls,
+      (calls) =>
+        calls.length > 0 &&
+        calls[0].outcome === 'failed' &&
+        calls[0].participants.every((p) => p.mediaFailed),
+      'the call recorded as failed',
+      15_000,
+    );
+    expect(record[0]).toMatchObject({ outcome: 'failed', ending: 'in_progress' });
+    process.stdout.write(
+      `ICE blocked: no-media banner ${bannerAfterMs} ms after opening the room\n`,
+    );
+    await specialist.getByTestId('end-room').click();
+    const { calls } = await call<{ calls: { outcome: string; ending: string }[] }>(
+      'township',
+      'GET',
+      `/api/consultations/${id}`,
+    );
+    expect(calls[0]).toMatchObject({ outcome: 'failed' });
+  }, 120_000);
+});
