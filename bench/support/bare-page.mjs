@@ -34,6 +34,14 @@ async function consumeNew() {
   const c = call;
   if (!c) return;
   const producers = await rpc('producers', { peer: c.peer });
+  // Producers gone (their peer left): close their consumers and elements.
+  for (const [id, { consumer, el }] of c.consumers) {
+    if (producers.some((p) => p.id === id)) continue;
+    consumer.close();
+    el.remove();
+    c.consumers.delete(id);
+    c.consumed.delete(id);
+  }
   for (const p of producers) {
     if (c.consumed.has(p.id)) continue;
     c.consumed.add(p.id);
@@ -49,6 +57,7 @@ async function consumeNew() {
     el.muted = consumer.kind === 'video';
     el.srcObject = new MediaStream([consumer.track]);
     document.body.appendChild(el);
+    c.consumers.set(p.id, { consumer, el });
     el.play?.().catch(() => undefined);
   }
 }
@@ -65,7 +74,7 @@ window.bare = {
       navigator.mediaDevices.getUserMedia({ audio: true, video: { width, height } }),
     ]);
     await device.load({ routerRtpCapabilities: caps });
-    call = { peer, device, stream, consumed: new Set(), started };
+    call = { peer, device, stream, consumed: new Set(), consumers: new Map(), started };
     call.send = transport(device, sendT, 'send');
     call.recv = transport(device, recvT, 'recv');
     await Promise.all([

@@ -112,7 +112,8 @@ function received(a, b) {
         height: s.height,
       };
       if (!video || d.frames > video.frames) video = d;
-    } else {
+    } else if (s.bytes > p.bytes) {
+      // Live audio only: a stream whose sender left keeps playing out concealment (100 %).
       audioSamples += s.samples - p.samples;
       audioConcealed += s.concealed - p.concealed;
       audioBytes += s.bytes - p.bytes;
@@ -167,6 +168,8 @@ async function startServerOn(repoRoot, host, port) {
         MEDIA_LISTEN_IP: host,
         MEDIA_ANNOUNCED_ADDRESS: host,
         MEDIA_RTC_PORT_BASE: '0',
+        // Plain HTTP only (the pages come from 127.0.0.1), and no fixed HTTPS port to collide with other servers.
+        HTTPS_PORT: '0',
         DIMSE_HOST: '127.0.0.1',
         DIMSE_PORT: '0',
       },
