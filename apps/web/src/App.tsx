@@ -1,30 +1,39 @@
 import { App as AntApp, Button, Result, Spin } from 'antd';
-import { lazy, Suspense, type ReactNode } from 'react';
+import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth/AuthProvider';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
-import { ConsortiaPage } from './pages/admin/ConsortiaPage';
-import { OrganizationsPage } from './pages/admin/OrganizationsPage';
-import { UsersPage } from './pages/admin/UsersPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
-import { PatientDetailPage } from './pages/patients/PatientDetailPage';
-import { PatientsPage } from './pages/patients/PatientsPage';
 import { AppShell } from './shell/AppShell';
-import { ConsultationDetailPage } from './consultations/ConsultationDetailPage';
-import { ConsultationsPage } from './consultations/ConsultationsPage';
-import { NewConsultationPage } from './consultations/NewConsultationPage';
-import { WorklistPage } from './worklist/WorklistPage';
-import { ReferralsPage } from './referrals/ReferralsPage';
 import { mayOpen } from './shell/navigation';
 import { ErrorState } from './shell/States';
 
-// Cornerstone is most of the bundle: only the viewer route loads it.
-const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
-const VideoRoomPage = lazy(() => import('./video-room/VideoRoomPage').then((m) => ({ default: m.VideoRoomPage })));
-const RotationsPage = lazy(() => import('./rotations/RotationsPage').then((m) => ({ default: m.RotationsPage })));
-const HubDashboardPage = lazy(() => import('./hub/HubDashboardPage').then((m) => ({ default: m.HubDashboardPage })));
-const BookingPage = lazy(() => import('./booking/BookingPage').then((m) => ({ default: m.BookingPage })));
+/**
+ * Route-level code splitting: the first page (login, then home inside the shell) is in the entry chunk; every
+ * other page is its own chunk, fetched when its route is first opened, so a township's slow link pays for
+ * the viewer (Cornerstone3D), the dashboard's charts (echarts), the video room (mediasoup-client), the
+ * uploader (tus) and the big antd components (table, date pickers) only where they are used. The shell
+ * keeps its header and menu while a page's chunk loads (Suspense around its Outlet).
+ */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType<any>>>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+const PatientsPage = page(() => import('./pages/patients/PatientsPage'), 'PatientsPage');
+const PatientDetailPage = page(() => import('./pages/patients/PatientDetailPage'), 'PatientDetailPage');
+const ConsultationsPage = page(() => import('./consultations/ConsultationsPage'), 'ConsultationsPage');
+const NewConsultationPage = page(() => import('./consultations/NewConsultationPage'), 'NewConsultationPage');
+const ConsultationDetailPage = page(() => import('./consultations/ConsultationDetailPage'), 'ConsultationDetailPage');
+const WorklistPage = page(() => import('./worklist/WorklistPage'), 'WorklistPage');
+const ReferralsPage = page(() => import('./referrals/ReferralsPage'), 'ReferralsPage');
+const OrganizationsPage = page(() => import('./pages/admin/OrganizationsPage'), 'OrganizationsPage');
+const ConsortiaPage = page(() => import('./pages/admin/ConsortiaPage'), 'ConsortiaPage');
+const UsersPage = page(() => import('./pages/admin/UsersPage'), 'UsersPage');
+const ViewerPage = page(() => import('./viewer/ViewerPage'), 'ViewerPage');
+const VideoRoomPage = page(() => import('./video-room/VideoRoomPage'), 'VideoRoomPage');
+const RotationsPage = page(() => import('./rotations/RotationsPage'), 'RotationsPage');
+const HubDashboardPage = page(() => import('./hub/HubDashboardPage'), 'HubDashboardPage');
+const BookingPage = page(() => import('./booking/BookingPage'), 'BookingPage');
 
 function RequireSignIn({ children }: { children: ReactNode }) {
   const { status, loadError, reload } = useAuth();

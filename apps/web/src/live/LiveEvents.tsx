@@ -1,10 +1,11 @@
 /**
  * Live updates from socket.io namespace /events (auth: {token}). The namespace arrives with the
  * consultations API: until then the server answers "Invalid namespace" (or has no socket.io at
- * all) and the client settles on "unavailable" instead of retrying forever.
+ * all) and the client settles on "unavailable" instead of retrying forever. socket.io-client is
+ * its own chunk, fetched once the shell has rendered, not part of the first page's JavaScript.
  */
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { api } from '../api/client';
 
 export type LiveStatus = 'connecting' | 'connected' | 'unavailable';
@@ -23,50 +24,63 @@ export function LiveEventsProvider({ children, enabled }: { children: ReactNode;
 
   useEffect(() => {
     if (!enabled) return;
-    let refreshedForAuth = false;
-    const socket = io('/events', {
-      path: '/socket.io',
-      auth: (cb) => {
-        void api.freshAccessToken().then((token) => cb({ token }));
-      },
-      reconnectionAttempts: MAX_ATTEMPTS,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 10_000,
-      timeout: 10_000,
-    });
-    setLive({ status: 'connecting', socket });
-    socket.on('connect', () => {
-      refreshedForAuth = false;
-      setLive({ status: 'connected', socket });
-    });
-    socket.on('disconnect', () => setLive({ status: socket.active ? 'connecting' : 'unavailable', socket }));
-    socket.on('connect_error', (err: Error & { data?: { statusCode?: number } }) => {
-      if (/invalid namespace/i.test(err.message)) {
-        socket.disconnect();
-        setLive({ status: 'unavailable', socket });
-        return;
-      }
-      const authProblem = err.data?.statusCode === 401 || /unauthori[sz]ed|jwt|token/i.test(err.message);
-      if (authProblem && !refreshedForAuth) {
-        refreshedForAuth = true;
-        void api.refresh().then((ok) => (ok ? socket.connect() : setLive({ status: 'unavailable', socket })));
-        return;
-      }
-      setLive({ status: socket.active ? 'connecting' : 'unavailable', socket });
-    });
-    socket.io.on('reconnect_failed', () => setLive({ status: 'unavailable', socket }));
-    const offSession = api.onSessionChange((session) => {
-      if (!session) socket.disconnect();
+    let close: (() => void) | null = null;
+    let unmounted = false;
+    void import('socket.io-client').then(({ io }) => {
+      if (!unmounted) close = connect(io, setLive);
     });
     return () => {
-      offSession();
-      socket.removeAllListeners();
-      socket.io.removeAllListeners();
-      socket.disconnect();
+      unmounted = true;
+      close?.();
     };
   }, [enabled]);
 
   return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;
+}
+
+/** Opens /events and reports its state; answers the function that closes it. */
+function connect(io: typeof import('socket.io-client').io, setLive: (live: Live) => void): () => void {
+  let refreshedForAuth = false;
+  const socket = io('/events', {
+    path: '/socket.io',
+    auth: (cb) => {
+      void api.freshAccessToken().then((token) => cb({ token }));
+    },
+    reconnectionAttempts: MAX_ATTEMPTS,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 10_000,
+    timeout: 10_000,
+  });
+  setLive({ status: 'connecting', socket });
+  socket.on('connect', () => {
+    refreshedForAuth = false;
+    setLive({ status: 'connected', socket });
+  });
+  socket.on('disconnect', () => setLive({ status: socket.active ? 'connecting' : 'unavailable', socket }));
+  socket.on('connect_error', (err: Error & { data?: { statusCode?: number } }) => {
+    if (/invalid namespace/i.test(err.message)) {
+      socket.disconnect();
+      setLive({ status: 'unavailable', socket });
+      return;
+    }
+    const authProblem = err.data?.statusCode === 401 || /unauthori[sz]ed|jwt|token/i.test(err.message);
+    if (authProblem && !refreshedForAuth) {
+      refreshedForAuth = true;
+      void api.refresh().then((ok) => (ok ? socket.connect() : setLive({ status: 'unavailable', socket })));
+      return;
+    }
+    setLive({ status: socket.active ? 'connecting' : 'unavailable', socket });
+  });
+  socket.io.on('reconnect_failed', () => setLive({ status: 'unavailable', socket }));
+  const offSession = api.onSessionChange((session) => {
+    if (!session) socket.disconnect();
+  });
+  return () => {
+    offSession();
+    socket.removeAllListeners();
+    socket.io.removeAllListeners();
+    socket.disconnect();
+  };
 }
 
 export function useLiveStatus(): LiveStatus {

@@ -1,4 +1,5 @@
-import { Badge, Button, Dropdown, Layout, Menu, Space, Tag, Tooltip, Typography } from 'antd';
+import { Badge, Button, Dropdown, Layout, Menu, Space, Spin, Tag, Tooltip, Typography } from 'antd';
+import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/AuthProvider';
 import { useI18n } from '../i18n/I18nProvider';
@@ -70,7 +71,10 @@ export function AppShell() {
             />
           </Layout.Sider>
           <Layout.Content style={{ padding: 20, minWidth: 0 }}>
-            <Outlet />
+            {/* Pages are lazy chunks (App.tsx): header and menu stay while one loads. */}
+            <Suspense fallback={<Spin data-testid="page-loading" />}>
+              <Outlet />
+            </Suspense>
           </Layout.Content>
         </Layout>
       </Layout>
