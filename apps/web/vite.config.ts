@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
+import { precompress, serviceWorker } from './vite-plugins/light-client';
 
 const root = import.meta.dirname;
 
@@ -10,6 +11,8 @@ export default defineConfig({
   root,
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
+  // /sw.js for repeat visits, then NAME.br and NAME.gz beside every built file (served by libs/web-client).
+  plugins: [serviceWorker({ source: resolve(root, 'src/service-worker/sw.ts'), htmlEntry: resolve(root, 'index.html') }), precompress({ htmlEntry: resolve(root, 'index.html') })],
   resolve: {
     alias: {
       events: resolve(root, '../../node_modules/events/events.js'),

@@ -19,7 +19,7 @@ function newestMtime(path: string): number {
 function isFresh(): boolean {
   const built = join(WEB_DIST, 'index.html');
   if (!existsSync(built) || !existsSync(join(WEB_DIST, 'viewer-harness.html'))) return false;
-  const sources = ['src', 'index.html', 'viewer-harness.html', 'vite.config.ts', 'tsconfig.json'].map((p) => newestMtime(join(WEB_DIR, p)));
+  const sources = ['src', 'index.html', 'viewer-harness.html', 'vite.config.ts', 'vite-plugins', 'tsconfig.json'].map((p) => newestMtime(join(WEB_DIR, p)));
   // Libraries the client bundles from source (the video room's media client).
   for (const lib of ['media-client', 'media-signaling']) sources.push(newestMtime(join(root, 'libs', lib, 'src')));
   return statSync(built).mtimeMs >= Math.max(...sources);
