@@ -287,5 +287,15 @@ describe('the room tells the user when media stops or never flows (Chromium, rea
       `/api/consultations/${id}`,
     );
     expect(calls[0]).toMatchObject({ outcome: 'failed' });
+    // The consultation page's video record says so too.
+    await doctor.goto(`${app.url}/consultations/${id}`);
+    const shown = doctor.getByTestId('call-record').first();
+    await waitFor(
+      () => shown.getAttribute('data-outcome').catch(() => null),
+      (o) => o === 'failed',
+      'the failed call on the request page',
+      15_000,
+    );
+    await expect(shown.textContent()).resolves.toMatch(/连接失败/);
   }, 120_000);
 });

@@ -78,7 +78,9 @@ export interface CallRecord {
   ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
   endedBy: string | null;
   seconds: number;
-  participants: { practitionerId: string; displayName: string; role: string; firstJoinedAt: string; lastLeftAt: string | null; seconds: number; present: boolean }[];
+  /** 'failed': someone's audio and video never flowed (the media node saw no RTP). */
+  outcome: 'ok' | 'failed';
+  participants: { practitionerId: string; displayName: string; role: string; firstJoinedAt: string; lastLeftAt: string | null; seconds: number; present: boolean; mediaFailed: boolean }[];
 }
 
 export interface ConsultationDetail extends ConsultationSummary {

@@ -18,15 +18,19 @@ export function CallRecords({ c }: { c: ConsultationDetail }) {
       size="small"
       dataSource={[...c.calls].reverse()}
       renderItem={(call) => (
-        <List.Item data-testid="call-record" data-ending={call.ending} style={{ display: 'block' }}>
+        <List.Item data-testid="call-record" data-ending={call.ending} data-outcome={call.outcome} style={{ display: 'block' }}>
           <Typography.Text strong>
             {when(call.startedAt)}
             {call.endedAt ? `–${dayjs(call.endedAt).format('HH:mm')}` : ''}
           </Typography.Text>{' '}
           {call.ending === 'in_progress' ? <Tag color="green">{ct('calls.inProgress')}</Tag> : <Tag>{length(call.seconds)}</Tag>}
+          {call.outcome === 'failed' ? <Tag color="red">{ct('calls.failed')}</Tag> : null}
           <div style={{ fontSize: 12, color: 'rgba(0,0,0,0.55)' }}>
             {call.participants
-              .map((p) => `${p.displayName}${p.present ? (zh ? `（${ct('calls.present')}）` : ` (${ct('calls.present')})`) : ''} ${length(p.seconds)}`)
+              .map((p) => {
+                const notes = [...(p.present ? [ct('calls.present')] : []), ...(p.mediaFailed ? [ct('calls.mediaFailed')] : [])];
+                return `${p.displayName}${notes.length ? (zh ? `（${notes.join('，')}）` : ` (${notes.join(', ')})`) : ''} ${length(p.seconds)}`;
+              })
               .join(zh ? '，' : ', ')}
           </div>
           {call.ending !== 'in_progress' ? (
