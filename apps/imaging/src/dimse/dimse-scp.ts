@@ -123,7 +123,12 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     const c = this.config.imaging;
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(c.dimseIdleTimeoutSeconds * 1000, () => abort('idle timeout'));
+    // Idle means the peer is silent while nothing of theirs is in our hands: a sender waiting for
+    // the answer to an instance we are still storing (the first one starts the digest threads) is not idle.
+    let inHand = 0;
+    socket.setTimeout(c.dimseIdleTimeoutSeconds * 1000, () => {
+      if (inHand === 0) abort('idle timeout');
+    });
     let buffered: Buffer[] = [];
     let size = 0;
     let associated = false;
@@ -263,6 +268,9 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
       reply(outcome.failureReason === 0x0111 ? 0xa900 : outcome.failureReason, outcome.message);
     };
 
+    /** A message from the moment it is queued until it is answered counts as in hand (see the idle timeout). */
+    const handle = (pcId: number, cmd: Map<number, Buffer>, data: Buffer | null) => onMessage(pcId, cmd, data).finally(() => inHand--);
+
     const onPData = (body: Buffer) => {
       let i = 0;
       while (i + 6 <= body.length) {
@@ -280,7 +288,10 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
             pcOfMessage = pcId;
             const hasData = cmd.get(0x0800)?.readUInt16LE(0) !== 0x0101;
             if (hasData) pendingCommand = cmd;
-            else work = work.then(() => onMessage(pcId, cmd, null));
+            else {
+              inHand++;
+              work = work.then(() => handle(pcId, cmd, null));
+            }
           }
         } else {
           if (!pendingCommand) return abort('data set without a command');
@@ -297,7 +308,8 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
             datasetBytes = 0;
             datasetTooBig = false;
             const pcIdForMessage = pcOfMessage;
-            work = work.then(() => onMessage(pcIdForMessage, cmd, data)).catch((e) => {
+            inHand++;
+            work = work.then(() => handle(pcIdForMessage, cmd, data)).catch((e) => {
               this.logger.error(`C-STORE failed: ${e instanceof Error ? e.stack : String(e)}`);
               abort('internal error');
             });
