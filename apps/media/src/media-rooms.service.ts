@@ -5,11 +5,14 @@ import { CallEvents } from '@huizhen/call-events';
 import { HealthRegistry } from '@huizhen/observability';
 import { RoomTokenError, type VerifiedRoomToken, verifyRoomToken } from '@huizhen/room-token';
 import {
+  type ConsumeResult,
   type JoinRequest,
   type JoinResult,
   type MediaRequestName,
+  type MediaSetup,
   type MediaRequests,
   SignalingError,
+  rtpCapabilitiesKey,
 } from '@huizhen/media-signaling';
 import { trackMediaService, untrackMediaService, workerRestarts } from './media-metrics';
 import { Peer, type PeerChannel, Room } from './media-room';
@@ -43,6 +46,10 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
   readonly listenPlan: RtcListenPlan;
   private consumers = 0;
   private shuttingDown = false;
+  /** Join fast: what a fresh join asked to have set up at its admission (now, or when the host admits it). */
+  private readonly joinPlans = new WeakMap<Peer, JoinRequest>();
+  /** rtpCapabilitiesKey() per router capabilities object (the same for every router of a codec list). */
+  private readonly capsKeys = new WeakMap<object, string>();
 
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
@@ -242,12 +249,50 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     const peer = new Peer(claims);
     liveRoom.addPeer(peer);
     this.attach(session, liveRoom, peer);
+    if (req.transports?.length) this.joinPlans.set(peer, req);
     if (claims.role === 'host' || liveRoom.admittedPractitioners.has(claims.sub)) {
-      await this.admit(liveRoom, peer, false);
-    } else {
-      for (const h of liveRoom.hosts()) h.notify('peerWaiting', peer.info());
+      const setup = await this.admit(liveRoom, peer, false);
+      return { ...this.joinResult(liveRoom, peer, false), ...(setup ? { setup } : {}) };
     }
+    for (const h of liveRoom.hosts()) h.notify('peerWaiting', peer.info());
     return this.joinResult(liveRoom, peer, false);
+  }
+
+  /**
+   * Join fast, at admission: the transports the join asked for and, when the device it loaded
+   * fits this router, running consumers of every producer in the room (one answer instead of
+   * createTransport, consume and resumeConsumer round trips). A consumer that cannot be made is
+   * left to the client's ordinary consume.
+   */
+  private async fastSetup(room: Room, peer: Peer): Promise<MediaSetup | undefined> {
+    const plan = this.joinPlans.get(peer);
+    this.joinPlans.delete(peer);
+    if (!plan?.transports?.length) return undefined;
+    const directions = plan.transports.filter((d) => d === 'recv' || peer.role !== 'observer');
+    const transports = await Promise.all(directions.map((d) => room.createTransport(peer, d)));
+    const recv = transports.find((t) => t.direction === 'recv');
+    const consumers: ConsumeResult[] = [];
+    const routerCaps = room.rtpCapabilities(peer);
+    let key = this.capsKeys.get(routerCaps);
+    if (!key) this.capsKeys.set(routerCaps, (key = rtpCapabilitiesKey(routerCaps)));
+    if (recv && plan.rtpCapabilities && plan.routerCapabilitiesKey === key) {
+      const made = await Promise.all(
+        room.producerInfos(peer).map(async (p) => {
+          try {
+            const c = await room.consume(peer, { producerId: p.producerId, transportId: recv.id, rtpCapabilities: plan.rtpCapabilities });
+            // Running before the client has it is safe here: the transport is not connected yet, and
+            // the SFU requests a key frame for its consumers when it connects.
+            await room.pauseConsumer(peer, c.consumerId, false);
+            return c;
+          } catch (e) {
+            if (e instanceof SignalingError) return null;
+            throw e;
+          }
+        }),
+      );
+      for (const c of made) if (c) consumers.push(c);
+    }
+    return { transports, consumers };
   }
 
   private joinResult(room: Room, peer: Peer, resumed: boolean): JoinResult {
@@ -269,20 +314,27 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     };
   }
 
-  private async admit(room: Room, peer: Peer, notify: boolean): Promise<void> {
+  private async admit(room: Room, peer: Peer, notify: boolean): Promise<MediaSetup | undefined> {
     peer.admitted = true;
     peer.admittedAt = Date.now();
     room.admittedPractitioners.add(peer.claims.sub);
     await room.place(peer);
     this.calls.publish({ kind: 'joined', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
+    // Should that fail (a worker going away meanwhile), the client sets its media up request by request.
+    const setup = await this.fastSetup(room, peer).catch((e: unknown) => {
+      this.logger.warn({ msg: 'fast join setup failed; the client sets up by requests', room: room.id, peer: peer.id, error: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    });
     if (notify) {
       peer.notify('admitted', {
         rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown>,
         producers: room.producerInfos(peer),
         peers: room.admittedPeers(peer).map((p) => p.info()),
+        ...(setup ? { setup } : {}),
       });
     }
     room.broadcast('peerJoined', peer.info(), peer);
+    return setup;
   }
 
   private readonly handlers: Handlers = {

@@ -10,11 +10,14 @@ import {
   type MediaNotifications,
   type MediaRequestName,
   type MediaRequests,
+  type MediaSetup,
   type MediaSource,
   type PeerInfo,
   type ProducerInfo,
   type RtpCapabilitiesJson,
   type SignalingErrorCode,
+  type TransportInfo,
+  rtpCapabilitiesKey,
 } from '@huizhen/media-signaling';
 import { Emitter } from './emitter';
 import {
@@ -155,6 +158,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private readonly socket: Socket;
   private device: Device | null = null;
   private deviceCaps = '';
+  /** Join fast: the device loaded (before the socket connects) from the router capabilities kept from an earlier join. */
+  private devicePreload: Promise<void> | null = null;
+  private readonly joinStarted = Date.now();
+  /** Join steps with their time since the client was made (the debug timeline; `localStorage['huizhen.media.debug'] = '1'` prints it). */
+  readonly timeline: { step: string; ms: number; at: number }[] = [];
   private sendTransport: types.Transport | null = null;
   private recvTransport: types.Transport | null = null;
   private sendTransportReady: Promise<types.Transport> | null = null;
@@ -256,11 +264,24 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   join(): Promise<JoinResult> {
     if (this._state !== 'idle') throw new Error('join() once per client');
     this.setState('connecting');
+    this.mark('join');
     return new Promise<JoinResult>((resolve, reject) => {
       this.joinedOnce = resolve;
       this.joinFailed = reject;
       this.socket.connect();
+      // While the socket connects: load the device from the capabilities kept from the last join.
+      const kept = keptRouterCaps(this.opts.url);
+      if (kept) this.devicePreload = this.loadDevice(kept, this.epoch).catch(() => undefined);
     });
+  }
+
+  /** Records a join step in the timeline (and prints it when debugging). */
+  mark(step: string): void {
+    const at = Date.now();
+    const ms = at - this.joinStarted;
+    this.timeline.push({ step, ms, at });
+    if (this.timeline.length > 200) this.timeline.shift();
+    if (debugging()) console.debug(`[huizhen media] +${ms} ms ${step}`);
   }
 
   /** Sends a request and waits for its ack; throws MediaRequestError. */
@@ -364,28 +385,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         rtpCapabilities: this.device.rtpCapabilities as unknown as RtpCapabilitiesJson,
       });
       this.check(epoch);
-      const consumer = await recv.consume({
-        id: r.consumerId,
-        producerId: r.producerId,
-        kind: r.kind,
-        rtpParameters: r.rtpParameters as unknown as types.RtpParameters,
-        appData: { peerId: r.peerId, source: r.source },
-      });
-      this.check(epoch);
-      const remote: RemoteTrack = {
-        consumerId: r.consumerId,
-        producerId: r.producerId,
-        peerId: r.peerId,
-        kind: r.kind,
-        source: r.source,
-        track: consumer.track as unknown as TrackLike,
-        consumer,
-        producerPaused: r.producerPaused,
-      };
-      this.remote.set(r.consumerId, remote);
-      this.emit('track', remote);
-      await this.request('resumeConsumer', { consumerId: r.consumerId });
-      return remote;
+      return await this.attachConsumer(recv, r, epoch, true);
     } catch (e) {
       if (e instanceof Superseded) return null;
       // The producer went away meanwhile: nothing to show.
@@ -394,6 +394,32 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     } finally {
       this.consuming.delete(p.producerId);
     }
+  }
+
+  /** The local side of a server consumer; `resume`: it was created paused (consume), else it already runs (fast join). */
+  private async attachConsumer(recv: types.Transport, r: ConsumeResult, epoch: number, resume: boolean): Promise<RemoteTrack> {
+    const consumer = await recv.consume({
+      id: r.consumerId,
+      producerId: r.producerId,
+      kind: r.kind,
+      rtpParameters: r.rtpParameters as unknown as types.RtpParameters,
+      appData: { peerId: r.peerId, source: r.source },
+    });
+    this.check(epoch);
+    const remote: RemoteTrack = {
+      consumerId: r.consumerId,
+      producerId: r.producerId,
+      peerId: r.peerId,
+      kind: r.kind,
+      source: r.source,
+      track: consumer.track as unknown as TrackLike,
+      consumer,
+      producerPaused: r.producerPaused,
+    };
+    this.remote.set(r.consumerId, remote);
+    this.emit('track', remote);
+    if (resume) await this.request('resumeConsumer', { consumerId: r.consumerId });
+    return remote;
   }
 
   private dropRemote(consumerId: string): void {
@@ -609,8 +635,18 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const first = !this.joinInfo;
     this.setState(first ? 'connecting' : 'rejoining');
     this.closeMedia();
-    const join = await this.request('join', { room: this.opts.room });
+    await this.devicePreload;
+    this.devicePreload = null;
     this.check(epoch);
+    this.mark('socket');
+    // Join fast: transports (and, with a device that fits, running consumers) in the join's answer.
+    const join = await this.request('join', {
+      room: this.opts.room,
+      transports: ['recv', 'send'],
+      ...(this.device ? { rtpCapabilities: this.device.rtpCapabilities as unknown as RtpCapabilitiesJson, routerCapabilitiesKey: rtpCapabilitiesKey(JSON.parse(this.deviceCaps)) } : {}),
+    });
+    this.check(epoch);
+    this.mark(join.status === 'waiting' ? 'join: waiting' : 'join: admitted');
     this.joinInfo = join;
     this.iceServers = join.iceServers;
     if (join.role === 'host' || join.status === 'waiting') for (const p of join.peers) if (!p.admitted) this.emit('peerWaiting', p);
@@ -620,7 +656,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       this.setState('waiting');
       return;
     }
-    await this.setUpMedia(join.rtpCapabilities!, join.producers, epoch);
+    await this.setUpMedia(join.rtpCapabilities!, join.producers, epoch, join.setup);
     this.joined(reason, started);
   }
 
@@ -629,13 +665,20 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const pending = this.pendingJoin ?? { reason: 'admitted', started: Date.now() };
     this.pendingJoin = null;
     this.emit('admitted');
-    await this.setUpMedia(d.rtpCapabilities, d.producers, epoch);
+    this.mark('admitted');
+    await this.setUpMedia(d.rtpCapabilities, d.producers, epoch, d.setup);
     this.joined(pending.reason, pending.started);
   }
 
   private joined(reason: string, started: number): void {
     this.setState('joined');
+    this.mark('joined');
     this.startMonitor();
+    // Tracks published while the media was being set up (the camera started alongside the join).
+    if (this.joinInfo?.role !== 'observer') {
+      const epoch = this.epoch;
+      for (const [source, entry] of this.published) if (!entry.producer) void this.produce(source, entry, epoch).catch((e) => !(e instanceof Superseded) && this.emit('error', e));
+    }
     if (this.joinedOnce) {
       this.joinedOnce(this.joinInfo!);
       this.joinedOnce = null;
@@ -688,26 +731,52 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.emit('resumed', { afterMs: this.disconnectedAt ? Date.now() - this.disconnectedAt : 0 });
   }
 
-  private async setUpMedia(caps: RtpCapabilitiesJson, producers: ProducerInfo[], epoch: number): Promise<void> {
+  /** Loads the device for these router capabilities unless it already is (epoch null: a preload, never superseded). */
+  private async loadDevice(caps: RtpCapabilitiesJson, epoch: number | null): Promise<void> {
     const capsKey = JSON.stringify(caps);
-    if (!this.device || this.deviceCaps !== capsKey) {
-      const device = new Device(this.opts.handlerName ? { handlerName: this.opts.handlerName } : undefined);
-      await device.load({ routerRtpCapabilities: caps as unknown as types.RtpCapabilities });
-      this.check(epoch);
-      this.device = device;
-      this.deviceCaps = capsKey;
-    }
+    if (this.device && this.deviceCaps === capsKey) return;
+    const device = new Device(this.opts.handlerName ? { handlerName: this.opts.handlerName } : undefined);
+    await device.load({ routerRtpCapabilities: caps as unknown as types.RtpCapabilities });
+    if (epoch !== null) this.check(epoch);
+    this.device = device;
+    this.deviceCaps = capsKey;
+    this.mark(epoch === null ? 'device (kept capabilities)' : 'device');
+  }
+
+  private async setUpMedia(caps: RtpCapabilitiesJson, producers: ProducerInfo[], epoch: number, setup?: MediaSetup): Promise<void> {
+    await this.loadDevice(caps, epoch);
+    keepRouterCaps(this.opts.url, caps);
     const publishes = this.joinInfo?.role === 'observer' ? [] : [...this.published.entries()];
-    // Both transports at once; the send one only when there is something to send.
+    const given = new Map((setup?.transports ?? []).map((t) => [t.direction, t]));
+    const sendInfo = given.get('send');
+    if (sendInfo) {
+      const send = this.buildTransport(sendInfo);
+      this.sendTransport = send;
+      this.sendTransportReady = Promise.resolve(send);
+    }
+    // Both transports at once (or as the join answered them); the send one only when there is something to send.
+    const recvInfo = given.get('recv');
     const [recv] = await Promise.all([
-      this.createTransport('recv', epoch),
-      publishes.length ? this.ensureSendTransport(epoch) : Promise.resolve(null),
+      recvInfo ? this.buildTransport(recvInfo) : this.createTransport('recv', epoch),
+      publishes.length && !sendInfo ? this.ensureSendTransport(epoch) : Promise.resolve(null),
     ]);
     this.recvTransport = recv;
+    this.mark('transports');
     const toConsume = new Map(producers.map((p) => [p.producerId, p]));
     for (const [id, p] of this.pendingProducers) toConsume.set(id, p);
     this.pendingProducers.clear();
+    // Consumers the join already made (running): only their local side is left to do.
+    const made = this.opts.autoConsume ? (setup?.consumers ?? []) : [];
+    for (const c of made) {
+      toConsume.delete(c.producerId);
+      this.consuming.add(c.producerId);
+    }
     await Promise.all([
+      ...made.map((c) =>
+        this.attachConsumer(recv, c, epoch, false)
+          .then(() => this.mark(`consumer ${c.kind}`))
+          .finally(() => this.consuming.delete(c.producerId)),
+      ),
       ...(this.opts.autoConsume ? [...toConsume.values()].map((p) => this.consumeIn(p, epoch)) : []),
       ...publishes.map(([source, entry]) => this.produce(source, entry, epoch)),
     ]);
@@ -716,6 +785,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private async createTransport(direction: 'send' | 'recv', epoch: number): Promise<types.Transport> {
     const info = await this.request('createTransport', { direction });
     this.check(epoch);
+    return this.buildTransport(info);
+  }
+
+  private buildTransport(info: TransportInfo): types.Transport {
+    const direction = info.direction;
     const device = this.device!;
     const params = {
       id: info.id,
@@ -725,8 +799,12 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       iceServers: this.iceServers as never,
     };
     const t = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
-    t.on('connect', ({ dtlsParameters }, ok, fail) => {
-      this.request('connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(ok, fail);
+    // Not waited for: ICE starts at once, and connectTransport (sent first, on the ordered socket)
+    // reaches the node before the browser's DTLS hello can, which needs ICE to finish (a round trip).
+    // Should it fail, the transport fails and the ICE restart / rejoin logic takes over.
+    t.on('connect', ({ dtlsParameters }, ok) => {
+      this.request('connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).catch((e) => this.emit('error', e as Error));
+      ok();
     });
     if (direction === 'send') {
       t.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
@@ -739,7 +817,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         }).then(({ producerId }) => ok({ id: producerId }), fail);
       });
     }
-    t.on('connectionstatechange', (state) => this.watchTransport(t, state));
+    t.on('connectionstatechange', (state) => {
+      this.mark(`${t.direction} transport ${state}`);
+      this.watchTransport(t, state);
+    });
     return t;
   }
 
@@ -813,4 +894,49 @@ async function inboundSample(consumer: types.Consumer): Promise<Omit<InboundSamp
   if (!best) return null;
   const b: Record<string, number> = best;
   return { packetsReceived: b.packetsReceived ?? 0, packetsLost: b.packetsLost ?? 0, bytesReceived: b.bytesReceived ?? 0, jitter: b.jitter ?? 0, framesDecoded: b.framesDecoded ?? 0 };
+}
+
+/** Router capabilities kept from the last join, per media URL (localStorage in a browser, memory elsewhere). */
+const keptCaps = new Map<string, RtpCapabilitiesJson>();
+const CAPS_KEY = 'huizhen.media.routerCaps ';
+
+function storage(): { getItem(k: string): string | null; setItem(k: string, v: string): void } | null {
+  try {
+    return (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function keptRouterCaps(url: string): RtpCapabilitiesJson | null {
+  const held = keptCaps.get(url);
+  if (held) return held;
+  try {
+    const raw = storage()?.getItem(CAPS_KEY + url);
+    const caps = raw ? (JSON.parse(raw) as RtpCapabilitiesJson) : null;
+    if (caps && Array.isArray(caps.codecs)) {
+      keptCaps.set(url, caps);
+      return caps;
+    }
+  } catch {
+    // unreadable: join the slow way
+  }
+  return null;
+}
+
+function keepRouterCaps(url: string, caps: RtpCapabilitiesJson): void {
+  keptCaps.set(url, caps);
+  try {
+    storage()?.setItem(CAPS_KEY + url, JSON.stringify(caps));
+  } catch {
+    // full or forbidden: kept in memory only
+  }
+}
+
+function debugging(): boolean {
+  try {
+    return storage()?.getItem('huizhen.media.debug') === '1';
+  } catch {
+    return false;
+  }
 }

@@ -50,6 +50,28 @@ export interface JoinRequest {
   room: string;
   /** Resume key from an earlier join: re-attach to that peer (same transports, producers, consumers). */
   resume?: string;
+  /**
+   * Join fast: create these transports at admission and answer them in `setup` (no createTransport
+   * round trip; `send` is dropped for observers).
+   */
+  transports?: TransportDirection[];
+  /**
+   * Join fast: the device's capabilities, loaded from router capabilities the client kept from an
+   * earlier join, and `rtpCapabilitiesKey()` of those. When the key matches this node's router,
+   * admission also creates (running) consumers of the room's producers and answers them in `setup`.
+   */
+  rtpCapabilities?: RtpCapabilitiesJson;
+  routerCapabilitiesKey?: string;
+}
+/**
+ * What a fast join set up at admission. `consumers` are created running (not paused) on the new,
+ * not yet connected receive transport: the SFU asks the sender for a key frame when that transport
+ * connects, so none is lost and no resumeConsumer is needed.
+ */
+export interface MediaSetup {
+  transports: TransportInfo[];
+  /** Empty when the client sent no device capabilities or its router key did not match. */
+  consumers: ConsumeResult[];
 }
 export interface JoinResult {
   peerId: string;
@@ -68,6 +90,8 @@ export interface JoinResult {
   transports: string[];
   ownProducers: ProducerInfo[];
   consumers: { consumerId: string; producerId: string }[];
+  /** A fresh join that asked for `transports` and was admitted at once. */
+  setup?: MediaSetup;
 }
 
 export interface CreateTransportRequest {
@@ -179,7 +203,7 @@ export interface MediaNotifications {
   peerJoined: PeerInfo;
   peerLeft: { peerId: string };
   peerWaiting: PeerInfo;
-  admitted: { rtpCapabilities: RtpCapabilitiesJson; producers: ProducerInfo[]; peers: PeerInfo[] };
+  admitted: { rtpCapabilities: RtpCapabilitiesJson; producers: ProducerInfo[]; peers: PeerInfo[]; setup?: MediaSetup };
   muted: { kind: MediaKind; by: string; producerIds: string[] };
   roomEnded: { by: string };
   rejoin: { reason: RejoinReason };

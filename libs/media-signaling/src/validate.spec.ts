@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { rtpCapabilitiesKey } from './capabilities-key';
 import { SIGNALING_LIMITS, SignalingError, validateMediaRequest } from './validate';
 
 function fails(name: string, payload: unknown): { code: string; field?: string } {
@@ -18,6 +19,25 @@ describe('media signaling validation', () => {
     expect(validateMediaRequest('setPreferredLayers', { consumerId: 'c', spatialLayer: 2, temporalLayer: 1 })).toEqual({ consumerId: 'c', spatialLayer: 2, temporalLayer: 1 });
     expect(validateMediaRequest('leave', undefined)).toEqual({});
     expect(validateMediaRequest('mute', { peerId: 'p' })).toEqual({ peerId: 'p', kind: undefined });
+  });
+
+  it('takes a fast join (transports, device capabilities and the key of the router capabilities they came from)', () => {
+    const caps = { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }], headerExtensions: [] };
+    const key = rtpCapabilitiesKey(caps);
+    expect(key).toMatch(/^[0-9a-z]{2,14}$/);
+    expect(rtpCapabilitiesKey(JSON.parse(JSON.stringify(caps)))).toBe(key);
+    expect(rtpCapabilitiesKey({ ...caps, headerExtensions: [{ uri: 'x' }] })).not.toBe(key);
+    expect(validateMediaRequest('join', { room: 'c-1', transports: ['recv', 'send'], rtpCapabilities: caps, routerCapabilitiesKey: key })).toEqual({
+      room: 'c-1',
+      resume: undefined,
+      transports: ['recv', 'send'],
+      rtpCapabilities: caps,
+      routerCapabilitiesKey: key,
+    });
+    expect(fails('join', { room: 'c-1', transports: ['send', 'send'] })).toEqual({ code: 'invalid_message', field: 'transports' });
+    expect(fails('join', { room: 'c-1', transports: 'recv' })).toEqual({ code: 'invalid_message', field: 'transports' });
+    expect(fails('join', { room: 'c-1', routerCapabilitiesKey: 'A B' })).toEqual({ code: 'invalid_message', field: 'routerCapabilitiesKey' });
+    expect(fails('join', { room: 'c-1', rtpCapabilities: { codecs: 'all' } })).toEqual({ code: 'invalid_message', field: 'rtpCapabilities.codecs' });
   });
 
   it('names the field that is wrong', () => {

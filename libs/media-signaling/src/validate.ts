@@ -132,14 +132,30 @@ type Validator<K extends MediaRequestName> = (payload: unknown) => MediaRequests
 
 const validators: { [K in MediaRequestName]: Validator<K> } = {
   join: (p) => {
-    const o = fields(p, ['room', 'resume']);
+    const o = fields(p, ['room', 'resume', 'transports', 'rtpCapabilities', 'routerCapabilitiesKey']);
     if (typeof o.room !== 'string' || o.room.length < 1 || o.room.length > SIGNALING_LIMITS.maxRoomLength) {
       invalid('room', `should be the consultation id (1-${SIGNALING_LIMITS.maxRoomLength} characters)`);
     }
     if (o.resume !== undefined && (typeof o.resume !== 'string' || o.resume.length < 16 || o.resume.length > SIGNALING_LIMITS.maxResumeKeyLength)) {
       invalid('resume', 'should be the resume key of an earlier join');
     }
-    return { room: o.room, resume: o.resume as string | undefined };
+    let transports: ('send' | 'recv')[] | undefined;
+    if (o.transports !== undefined) {
+      if (!Array.isArray(o.transports) || o.transports.length > 2 || o.transports.some((d) => d !== 'send' && d !== 'recv') || new Set(o.transports).size !== o.transports.length) {
+        invalid('transports', "should list 'send' and/or 'recv' once each");
+      }
+      transports = o.transports as ('send' | 'recv')[];
+    }
+    const key = o.routerCapabilitiesKey;
+    if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-z]{1,32}$/.test(key))) invalid('routerCapabilitiesKey', 'should be rtpCapabilitiesKey() of the router capabilities');
+    const caps = rtpCapabilities(o, 'rtpCapabilities', true);
+    return {
+      room: o.room,
+      resume: o.resume as string | undefined,
+      ...(transports ? { transports } : {}),
+      ...(caps ? { rtpCapabilities: caps } : {}),
+      ...(key !== undefined ? { routerCapabilitiesKey: key as string } : {}),
+    };
   },
   getRouterRtpCapabilities: (p) => (fields(p, []), {}),
   createTransport: (p) => {
