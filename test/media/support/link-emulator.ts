@@ -9,6 +9,8 @@
  * `hostAddress`, through the shaper; there is no other route out of the namespace.
  *
  * "up" is namespace → host (what the township sends), "down" is host → namespace.
+ * `allowOnly()` turns the link into a firewall (a hospital's that drops UDP, or lets only TCP to
+ * port 443 out) until `allowAll()`.
  * `stop()` removes everything; a test process that dies leaves a namespace that the next
  * `start()` removes (named after the dead pid), and the shaper exits when its stdin closes.
  */
@@ -51,6 +53,15 @@ export interface LinkCounters {
   lost: number;
   queueDropped: number;
   bytesOut: number;
+  /** Dropped by the link's firewall (`allowOnly`). */
+  filtered: number;
+}
+
+/** A firewall rule of the link: this protocol (to this port of the host side, or any). */
+export interface LinkAllowRule {
+  protocol: 'tcp' | 'udp';
+  /** The host side's port: the destination of what the township sends, the source of what it gets. */
+  port?: number;
 }
 
 export interface LinkStartOptions extends LinkProfile {
@@ -287,7 +298,22 @@ export class LinkEmulator {
     await this.send({ up: back.up, down: back.down });
   }
 
-  /** Packets in, out, lost and tail-dropped per direction since the start. */
+  /**
+   * A firewall on the link from now on: only IPv4 packets matching a rule cross it (both ways:
+   * what the township sends to that protocol and port of the host side, and the answers);
+   * everything else, ICMP included, is dropped silently as a hospital's firewall does. Connections
+   * open through a rule keep working; rules replace the previous ones.
+   */
+  async allowOnly(rules: LinkAllowRule[]): Promise<void> {
+    await this.send({ allow: rules });
+  }
+
+  /** No firewall: everything crosses the link again (the shaping stays). */
+  async allowAll(): Promise<void> {
+    await this.send({ allow: null });
+  }
+
+  /** Packets in, out, lost, tail-dropped and filtered per direction since the start. */
   async counters(): Promise<{ up: LinkCounters; down: LinkCounters }> {
     return (await this.send({ stats: true })).stats!;
   }

@@ -9,10 +9,16 @@ one-way delay. Conditions change at any time through JSON lines on stdin; the pr
 when stdin closes (so a crashed test leaves no shaper behind, and the TUN devices vanish with it).
 
 stdin lines:   {"id": n, "up": {...}, "down": {...}}     set conditions (each key optional)
+               {"id": n, "allow": [...] | null}            a firewall on the link (below)
                {"id": n, "stats": true}                   ask for counters
 stdout lines:  {"ready": true}  then  {"id": n, "ok": true, "stats": {...}}
 A direction is {"rateKbps": 0 = unlimited, "delayMs": one way, "lossPct": 0-100, "queueMs": tail-drop bound}.
 "up" is namespace -> host, "down" is host -> namespace.
+"allow" makes the link a firewall that lets through only IPv4 packets matching one of its rules
+{"protocol": "tcp"|"udp", "port": n (optional)}: the port is the host side's (destination going
+up, source coming down), so [{"protocol": "tcp", "port": 443}] is a network where the township can
+open TCP to port 443 and nothing else (no UDP, no ICMP). null lets everything through again.
+Dropped packets count as "filtered".
 """
 
 import fcntl
@@ -47,7 +53,9 @@ class Direction:
         self.next_free = 0.0  # when the bucket has sent everything queued so far
         self.pending = []  # heap of (deliver_at, seq, packet)
         self.seq = 0
-        self.counters = {"in": 0, "out": 0, "lost": 0, "queueDropped": 0, "bytesOut": 0}
+        self.counters = {"in": 0, "out": 0, "lost": 0, "queueDropped": 0, "bytesOut": 0, "filtered": 0}
+        self.allow = None  # None = everything passes; else a list of (ip protocol number, port or None)
+        self.port_at = 0  # offset of the host side's port in the transport header: 2 going up (dst), 0 coming down (src)
 
     def configure(self, c):
         if "rateKbps" in c:
@@ -59,8 +67,27 @@ class Direction:
         if "queueMs" in c and c["queueMs"] is not None:
             self.queue = max(0.001, float(c["queueMs"]) / 1000)
 
+    def allowed(self, packet):
+        if self.allow is None:
+            return True
+        if len(packet) < 20 or packet[0] >> 4 != 4:
+            return False
+        proto = packet[9]
+        ihl = (packet[0] & 0x0F) * 4
+        first_fragment = (struct.unpack("!H", packet[6:8])[0] & 0x1FFF) == 0
+        port = None
+        if first_fragment and len(packet) >= ihl + 4:
+            port = struct.unpack("!H", packet[ihl + self.port_at : ihl + self.port_at + 2])[0]
+        for rule_proto, rule_port in self.allow:
+            if rule_proto == proto and (rule_port is None or (port is not None and rule_port == port)):
+                return True
+        return False
+
     def accept(self, packet, now):
         self.counters["in"] += 1
+        if not self.allowed(packet):
+            self.counters["filtered"] += 1
+            return
         if self.loss >= 1.0 or (self.loss > 0 and random.random() < self.loss):
             self.counters["lost"] += 1
             return
@@ -96,6 +123,7 @@ def main():
     ns_fd = open_tun(ns_name)
     up = Direction("up", host_fd)  # read from the namespace's device, written to the host's
     down = Direction("down", ns_fd)
+    up.port_at = 2
     stdin = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
     stdin_fd = stdin.fileno()
     buf = b""
@@ -123,6 +151,13 @@ def main():
                         up.configure(msg["up"])
                     if "down" in msg:
                         down.configure(msg["down"])
+                    if "allow" in msg:
+                        rules = None
+                        if msg["allow"] is not None:
+                            protos = {"tcp": 6, "udp": 17}
+                            rules = [(protos[r["protocol"]], r.get("port")) for r in msg["allow"]]
+                        up.allow = rules
+                        down.allow = rules
                     reply = {"id": msg.get("id"), "ok": True}
                     if msg.get("stats"):
                         reply["stats"] = {"up": up.counters, "down": down.counters}
