@@ -26,6 +26,20 @@ if [ "${HUIZHEN_BENCH_ORTHANC:-0}" = 1 ] && ! dpkg -s orthanc-dicomweb >/dev/nul
   command -v systemctl >/dev/null 2>&1 && systemctl disable --now orthanc >/dev/null 2>&1 || true
 fi
 
+# coturn: the TURN server of test/media/network-paths.e2e-spec.ts (TURN over UDP, TCP and TLS on 443).
+# The test runs its own turnserver process on its emulated link; the Debian service is never
+# started (policy-rc.d during the install, an existing policy kept) and is left disabled.
+if ! dpkg -s coturn >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then echo "missing Debian package: coturn (install it as root)" >&2; exit 1; fi
+  saved_policy=""
+  if [ -e /usr/sbin/policy-rc.d ]; then saved_policy=$(mktemp) && cp -p /usr/sbin/policy-rc.d "$saved_policy"; fi
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  restore_policy() { if [ -n "$saved_policy" ]; then mv -f "$saved_policy" /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi; }
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends coturn; } || { restore_policy; exit 1; }
+  restore_policy
+  command -v systemctl >/dev/null 2>&1 && systemctl disable --now coturn >/dev/null 2>&1 || true
+fi
+
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
   [ -n "$ver" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
