@@ -377,9 +377,17 @@ export async function linkCalls(
       async ours(timeoutMs) {
         const ms = await township.evaluate(async (t) => {
           const since = performance.now();
+          window.__clickAt = Date.now();
           document.querySelector('[data-testid="detail-join-room"]').click();
           return window.__firstFrame(since, t);
         }, timeoutMs);
+        // HUIZHEN_BENCH_MEDIA_TIMELINE=1: the client's join steps, ms after the click.
+        if (process.env.HUIZHEN_BENCH_MEDIA_TIMELINE) {
+          const steps = await township.evaluate(() =>
+            (window.huizhenRoom?.timeline?.() ?? []).map((s) => `${s.step} ${s.at - window.__clickAt}`),
+          );
+          log(`timeline (ms after click): ${steps.join(', ')}; first frame ${Math.round(ms ?? -1)}`);
+        }
         return {
           ms,
           leave: async () => {

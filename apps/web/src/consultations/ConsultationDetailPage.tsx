@@ -1,5 +1,5 @@
 import { Alert, App, Button, Card, Col, Descriptions, Empty, Input, Modal, Row, Space, Spin, Typography } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { consultationsApi, type ConsultationDetail } from '../api/consultations';
 import { useAuth } from '../auth/AuthProvider';
@@ -17,6 +17,7 @@ import { StatusTimeline } from './StatusTimeline';
 import { CallRecords } from './CallRecords';
 import { StudyImages } from './StudyImages';
 import { useConsultText } from './text';
+import { prefetchRoomChunk, prefetchRoomTicket } from '../video-room/prefetch';
 
 const WRITING = ['claimed', 'scheduled', 'in_session'];
 const SIGNED = ['reported', 'closed'];
@@ -79,6 +80,12 @@ function ReasonButton({ label, title, run }: { label: string; title: string; run
   );
 }
 
+/** The join button shows (and the room is prefetched) for a live consultation's assigned specialist and requester. */
+function roomJoinable(c: ConsultationDetail, me: string | undefined, org: string | undefined, roles: readonly string[] | undefined): boolean {
+  const requester = c.myParticipation === 'requester' || (org === c.requestingOrganizationId && !!roles?.includes('township_doctor'));
+  return c.mode !== 'imaging_read' && ['claimed', 'scheduled', 'in_session'].includes(c.status) && (c.assignedSpecialistId === me || requester);
+}
+
 /** One request, for the township doctor who sent it and for the specialists who read it. */
 export function ConsultationDetailPage({ from }: { from: 'consultations' | 'worklist' }) {
   const { id = '' } = useParams();
@@ -93,6 +100,14 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
   useLiveEvent<PlatformEvent>('event', (e) => {
     if (e.data?.consultationId === id && e.type !== 'consultation.message' && e.type !== 'consultation.read') detail.reload();
   });
+
+  // The live room is open to this user: load the room's code and a room token now, so the join click goes straight in.
+  const joinable = !!detail.data && roomJoinable(detail.data, profile?.id, profile?.organizationId, profile?.roles);
+  useEffect(() => {
+    if (!joinable) return;
+    prefetchRoomChunk();
+    prefetchRoomTicket(id);
+  }, [joinable, id]);
 
   if (detail.error) return <ErrorState error={detail.error} onRetry={detail.reload} />;
   const c = detail.data;
@@ -143,7 +158,7 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
               </Button>
             ) : null}
             {requester && can('cancel') ? <ReasonButton label={ct('detail.cancel')} title={ct('detail.cancelReason')} run={(r) => consultationsApi.cancel(c.id, r).then(detail.reload)} /> : null}
-            {c.mode !== 'imaging_read' && ['claimed', 'scheduled', 'in_session'].includes(c.status) && (assignedToMe || requester) ? (
+            {joinable ? (
               <Button type="primary" onClick={() => navigate(`/room/${c.id}`)} data-testid="detail-join-room">
                 {ct('detail.joinRoom')}
               </Button>

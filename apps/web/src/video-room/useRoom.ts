@@ -6,6 +6,7 @@
 import { MediaClient, type MediaClientState, type RemoteTrack, type RoomHealth } from '@huizhen/media-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
+import { takeRoomTicket } from './prefetch';
 
 export interface RoomPeer {
   peerId: string;
@@ -79,6 +80,8 @@ const INITIAL: RoomState = {
 interface RoomDiagnostics {
   state: () => string;
   health: () => RoomHealth | null;
+  /** Join steps, ms since join() (the debug timeline). */
+  timeline: () => { step: string; ms: number; at: number }[];
   stats: () => Promise<{ consumerId: string; peerId: string; kind: string; source: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number }[]>;
 }
 
@@ -120,24 +123,9 @@ export function useRoom(consultationId: string) {
     let client: MediaClient | null = null;
     const offs: (() => void)[] = [];
     (async () => {
-      const ticket = await mediaApi.roomToken(consultationId);
+      // Prefetched by the consultation page when it showed the join button (else asked for now).
+      const ticket = await takeRoomTicket(consultationId);
       if (disposed) return;
-      let local: MediaStream | null = null;
-      let deviceProblem: string | null = null;
-      if (ticket.role !== 'observer') {
-        try {
-          local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-        } catch (e) {
-          deviceProblem = e instanceof Error ? e.message : String(e);
-          // No camera: try the microphone alone.
-          local = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => null);
-        }
-      }
-      if (disposed) {
-        local?.getTracks().forEach((t) => t.stop());
-        return;
-      }
-      localRef.current = local;
       let first = true;
       client = new MediaClient({
         url: window.location.origin,
@@ -153,9 +141,8 @@ export function useRoom(consultationId: string) {
       });
       clientRef.current = client;
       const c = client;
-      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = { state: () => c.state, health: () => c.health, stats: () => statsOf(c) };
-      patch({ role: ticket.role, local, deviceProblem, cameraOn: !!local?.getVideoTracks().length, micOn: !!local?.getAudioTracks().length });
-
+      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = { state: () => c.state, health: () => c.health, stats: () => statsOf(c), timeline: () => c.timeline };
+      patch({ role: ticket.role });
       const addPeer = (p: RoomPeer) => patch((s) => ({ peers: new Map(s.peers).set(p.peerId, p) }));
       offs.push(
         // 'closed' follows 'roomEnded': keep saying why.
@@ -208,8 +195,30 @@ export function useRoom(consultationId: string) {
         c.on('health', (health) => patch({ health })),
         c.on('mediaFailed', (mediaFailed) => patch({ mediaFailed })),
       );
-      for (const track of local?.getTracks() ?? []) await c.publish(track, track.kind === 'audio' ? 'mic' : 'camera');
-      const joined = await c.join();
+      // The socket opens and the room is joined while the camera starts: the first remote frame
+      // needs no camera of ours; what we send is produced as soon as the camera is there.
+      const joining = c.join();
+      joining.catch(() => undefined);
+      let local: MediaStream | null = null;
+      let deviceProblem: string | null = null;
+      if (ticket.role !== 'observer') {
+        try {
+          local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+        } catch (e) {
+          deviceProblem = e instanceof Error ? e.message : String(e);
+          // No camera: try the microphone alone.
+          local = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => null);
+        }
+        c.mark('camera');
+      }
+      if (disposed) {
+        local?.getTracks().forEach((t) => t.stop());
+        return;
+      }
+      localRef.current = local;
+      patch({ local, deviceProblem, cameraOn: !!local?.getVideoTracks().length, micOn: !!local?.getAudioTracks().length });
+      await Promise.all((local?.getTracks() ?? []).map((track) => c.publish(track, track.kind === 'audio' ? 'mic' : 'camera')));
+      const joined = await joining;
       if (disposed) return;
       for (const p of joined.peers) if (p.admitted) addPeer(p);
     })().catch((error) => {
