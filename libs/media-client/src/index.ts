@@ -1,3 +1,4 @@
 export * from './media-client';
 export * from './emitter';
 export * from './receive-health';
+export * from './publish-profile';

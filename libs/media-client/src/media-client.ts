@@ -19,7 +19,10 @@ import {
   type TransportInfo,
   rtpCapabilitiesKey,
 } from '@huizhen/media-signaling';
+import type { VideoCap } from '@huizhen/media-signaling';
 import { Emitter } from './emitter';
+import { CAMERA_CAPTURE, type CameraEncoding, cameraEncodings } from './publish-profile';
+import { SendGovernor } from './send-governor';
 import {
   HEALTH_DEFAULTS,
   type HealthOptions,
@@ -82,8 +85,14 @@ export interface MediaClientOptions {
   iceRestartAfterMs?: number;
   /** After an ICE restart, time to get back to `connected` before a full rejoin (default 8 s). */
   iceRestartGiveUpMs?: number;
-  /** Simulcast encodings for camera video (default: 3 layers, 1/4, 1/2 and full resolution). */
+  /**
+   * Simulcast encodings for camera video (default: by the capture's size, see publish-profile:
+   * 1/4, 1/2 and full size from 540 lines up). The camera is asked for 720p first (CAMERA_CAPTURE)
+   * unless `cameraCapture` is false.
+   */
   cameraEncodings?: types.RtpEncodingParameters[];
+  /** Ask the camera track for CAMERA_CAPTURE (1280x720) before publishing it (default true). */
+  cameraCapture?: boolean;
   /** mediasoup-client handler (tests); default: detected from the browser. */
   handlerName?: types.BuiltinHandlerName;
   /** socket.io transports (default websocket only). */
@@ -117,6 +126,8 @@ export interface MediaClientEvents {
   iceRestarted: [{ direction: 'send' | 'recv' }];
   /** Every healthIntervalMs while in the room. */
   health: [RoomHealth];
+  /** The camera's video was capped or turned off (or back) to fit the uplink: audio first. */
+  videoCap: [{ source: MediaSource; cap: VideoCap; availableKbps: number | null; lossPct: number | null }];
   /** Media never flowed within noMediaMs of joining; the server was told (recorded: it agreed and recorded the call as failed). */
   mediaFailed: [{ recorded: boolean | null }];
   error: [Error];
@@ -133,11 +144,6 @@ export class MediaRequestError extends Error {
   }
 }
 
-const DEFAULT_CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
-  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 100_000, scalabilityMode: 'L1T3' },
-  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 300_000, scalabilityMode: 'L1T3' },
-  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 900_000, scalabilityMode: 'L1T3' },
-];
 
 /** Thrown inside a superseded (re)join: a newer one took over. */
 class Superseded extends Error {}
@@ -146,6 +152,8 @@ interface Published {
   track: TrackLike;
   producer: types.Producer | null;
   paused: boolean;
+  /** Camera only: keeps its encodings fitting the uplink and what the room watches. */
+  governor?: SendGovernor | null;
 }
 
 /**
@@ -201,7 +209,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       autoConsume: true,
       iceRestartAfterMs: 2_000,
       iceRestartGiveUpMs: 8_000,
-      cameraEncodings: DEFAULT_CAMERA_ENCODINGS,
+      cameraEncodings: [],
+      cameraCapture: true,
       transports: ['websocket'],
       healthIntervalMs: 500,
       ...options,
@@ -340,20 +349,39 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private async produce(source: MediaSource, entry: Published, epoch: number): Promise<string> {
     const transport = await this.ensureSendTransport(epoch);
     const video = entry.track.kind === 'video';
+    const camera = source === 'camera' && video ? await this.cameraEncodingsFor(entry.track) : null;
+    entry.governor?.stop();
+    entry.governor = null;
     const producer = await transport.produce({
       track: entry.track as never,
       // The same track is produced again after a rejoin: never let mediasoup-client stop it.
       stopTracks: false,
-      ...(source === 'camera' ? { encodings: this.opts.cameraEncodings, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      ...(camera ? { encodings: camera, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
       ...(source === 'screen' ? { encodings: [{ maxBitrate: 1_500_000 }] } : {}),
       ...(!video ? { codecOptions: { opusFec: true, opusDtx: true } } : {}),
       appData: { source, paused: entry.paused },
     });
     this.check(epoch);
     entry.producer = producer;
+    if (camera) {
+      entry.governor = new SendGovernor(transport, producer, camera as CameraEncoding[], (cap, s) =>
+        this.emit('videoCap', { source, cap, availableKbps: s.availableKbps, lossPct: s.lossPct }),
+      );
+    }
     if (entry.paused) producer.pause();
     producer.on('trackended', () => void this.unpublish(source));
     return producer.id;
+  }
+
+  /** The camera at 720p where it has it (CAMERA_CAPTURE), then layers for the size it gives. */
+  private async cameraEncodingsFor(track: TrackLike): Promise<types.RtpEncodingParameters[]> {
+    if (this.opts.cameraEncodings.length) return this.opts.cameraEncodings;
+    const t = track as TrackLike & {
+      applyConstraints?: (c: unknown) => Promise<void>;
+      getSettings?: () => { height?: number };
+    };
+    if (this.opts.cameraCapture && t.applyConstraints) await t.applyConstraints(CAMERA_CAPTURE).catch(() => undefined);
+    return cameraEncodings(t.getSettings?.().height ?? 0);
   }
 
   private ensureSendTransport(epoch: number): Promise<types.Transport> {
@@ -588,6 +616,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     on('peerLeft', (d) => this.emit('peerLeft', d));
     on('peerWaiting', (d) => this.emit('peerWaiting', d));
     on('suggestAudioOnly', (d) => this.emit('suggestAudioOnly', d));
+    // Dynacast: the highest layer of our camera anyone wants now (-1: nobody); the rest is switched off.
+    on('producerLayers', ({ producerId, maxSpatialLayer }) => {
+      for (const entry of this.published.values()) if (entry.producer?.id === producerId) entry.governor?.setMaxSpatialLayer(maxSpatialLayer);
+    });
     on('admitted', (d) => {
       void this.serial(() => this.onAdmitted(d)).catch((e) => this.failed(e));
     });

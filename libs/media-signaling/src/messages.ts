@@ -207,7 +207,14 @@ export interface MediaNotifications {
   muted: { kind: MediaKind; by: string; producerIds: string[] };
   roomEnded: { by: string };
   rejoin: { reason: RejoinReason };
-  suggestAudioOnly: { reason: 'low_score'; score: number };
+  /**
+   * Why: low_score (the mean score of the video received), low_bandwidth (the node's estimate of
+   * the bitrate it can send this peer stayed below what video needs), loss (this peer reports
+   * heavy loss). The node has already paused or capped the video it sends this peer.
+   */
+  suggestAudioOnly: { reason: 'low_score' | 'low_bandwidth' | 'loss'; score: number; availableKbps?: number; lossPct?: number };
+  /** Dynacast, to a producer's owner: the highest spatial layer any consumer wants now (-1: nobody); send no higher. */
+  producerLayers: { producerId: string; maxSpatialLayer: number };
 }
 export type MediaNotificationName = keyof MediaNotifications;
 
