@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AudioOnlyAdvisor } from './audio-only-advisor';
+import { AudioOnlyAdvisor, DownlinkAdvisor } from './audio-only-advisor';
 
 describe('audio-only advice', () => {
   it('suggests audio-only once a low score lasted 10 s, once per low spell', () => {
@@ -23,5 +23,44 @@ describe('audio-only advice', () => {
     a.observe([], 13_000);
     expect(a.observe([1], 20_000)).toBeNull();
     expect(a.observe([1], 30_000)).toBe(1);
+  });
+});
+
+describe('audio first toward a receiver (DownlinkAdvisor)', () => {
+  it('keeps video on a 2 Mbps link with 3 % loss, whatever the scores', () => {
+    const a = new DownlinkAdvisor();
+    for (let t = 0; t < 30_000; t += 2000)
+      expect(a.observe({ scores: [10], availableKbps: 1800, lossPct: 3, rttMs: 200 }, t)).toEqual({
+        cap: 'full',
+        suggest: null,
+      });
+  });
+
+  it('at 100 kbit/s with a queue building pauses the video and says audio-only once, though the scores stay good', () => {
+    const a = new DownlinkAdvisor();
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 300 }, 0).cap).toBe('full');
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 600 }, 2000).cap).toBe('full'); // a queue builds
+    const off = a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 620 }, 6000);
+    expect(off).toEqual({
+      cap: 'off',
+      suggest: { reason: 'low_bandwidth', score: 9, availableKbps: 90, lossPct: 6 },
+    });
+    expect(a.observe({ scores: [], availableKbps: 80, lossPct: 5, rttMs: 620 }, 8000)).toEqual({
+      cap: 'off',
+      suggest: null,
+    });
+  });
+
+  it('caps to the smallest layer at 300 kbit/s or on heavy loss, and brings video back when the link recovers', () => {
+    const a = new DownlinkAdvisor();
+    a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 300 }, 0);
+    a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 1000);
+    expect(a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 4000).cap).toBe('low');
+    const lossy = new DownlinkAdvisor();
+    lossy.observe({ scores: [8], availableKbps: 900, lossPct: 30, rttMs: 300 }, 0);
+    expect(lossy.observe({ scores: [8], availableKbps: 900, lossPct: 30, rttMs: 300 }, 4000).cap).toBe('low');
+    // Recovered: a trial after 8 s, kept.
+    expect(a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 12_000).cap).toBe('full');
+    expect(a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 20_000).cap).toBe('full');
   });
 });

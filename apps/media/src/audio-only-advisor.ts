@@ -1,3 +1,5 @@
+import { LinkGuard, type LinkGuardOptions, type MediaNotifications, type VideoCap } from '@huizhen/media-signaling';
+
 /**
  * Watches the scores (0-10) of what a receiver gets and says when audio-only would serve it
  * better: the mean video score stayed at or below `lowScore` for `forMs`. Says it once per low
@@ -31,5 +33,69 @@ export class AudioOnlyAdvisor {
       return mean;
     }
     return null;
+  }
+}
+
+/** What the node sees of one receiver's downlink, every 2 s. */
+export interface DownlinkSample {
+  /** Scores (0-10) of the video it receives (unpaused). */
+  scores: number[];
+  /** The node's estimate of the bitrate it can send this peer (its receive transport), kbit/s; null = unknown. */
+  availableKbps: number | null;
+  /** Loss this peer reports (RTCP receiver reports) over what the node sent it since the last sample, percent; null = nothing sent. */
+  lossPct: number | null;
+  /** Round-trip time to this peer (ms, from its receiver reports); null = unknown. */
+  rttMs: number | null;
+}
+
+export interface DownlinkAdvice {
+  /** How much video to send this peer: full (mediasoup picks layers), low (smallest layer, half rate), off (paused). */
+  cap: VideoCap;
+  /** Tell the peer audio-only would serve it (once per bad spell). */
+  suggest: MediaNotifications['suggestAudioOnly'] | null;
+}
+
+/**
+ * Audio first toward one receiver: the node's bandwidth estimate and the loss the receiver
+ * reports (not scores alone: they stayed "good" at 100 kbit/s) cap or pause the video it gets,
+ * and video comes back by trial when the link recovers (LinkGuard, the same rules the sender
+ * applies to its uplink). Says audio-only once per spell in which video had to go off, or the
+ * scores stayed low.
+ */
+export class DownlinkAdvisor {
+  private readonly guard: LinkGuard;
+  private readonly scores: AudioOnlyAdvisor;
+  private suggested = false;
+
+  constructor(options: Partial<LinkGuardOptions> = {}) {
+    // Samples come every 2 s: a bad reading must last two of them.
+    this.guard = new LinkGuard({ downAfterMs: 3_000, ...options });
+    this.scores = new AudioOnlyAdvisor();
+  }
+
+  get cap(): VideoCap {
+    return this.guard.cap;
+  }
+
+  observe(s: DownlinkSample, now: number): DownlinkAdvice {
+    const cap = this.guard.observe({ availableKbps: s.availableKbps, lossPct: s.lossPct, rttMs: s.rttMs }, now);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const mean = s.scores.length ? s.scores.reduce((a, b) => a + b, 0) / s.scores.length : 10;
+    let suggest: DownlinkAdvice['suggest'] = null;
+    const low = this.scores.observe(s.scores, now);
+    if (cap === 'full') this.suggested = false;
+    if (cap === 'off' && !this.suggested) {
+      this.suggested = true;
+      const lossy = s.lossPct !== null && s.lossPct >= this.guard.options.congestedLossPct;
+      suggest = {
+        reason: lossy ? 'loss' : 'low_bandwidth',
+        score: round(mean),
+        ...(s.availableKbps !== null ? { availableKbps: Math.round(s.availableKbps) } : {}),
+        ...(s.lossPct !== null ? { lossPct: round(s.lossPct) } : {}),
+      };
+    } else if (low !== null && !this.suggested) {
+      suggest = { reason: 'low_score', score: round(low) };
+    }
+    return { cap, suggest };
   }
 }

@@ -14,8 +14,10 @@ import {
   SignalingError,
   type TransportDirection,
   type TransportInfo,
+  type VideoCap,
 } from '@huizhen/media-signaling';
-import { AudioOnlyAdvisor } from './audio-only-advisor';
+import { DownlinkAdvisor } from './audio-only-advisor';
+import { Dynacast, highestWantedLayer } from './dynacast';
 import { ROUTER_MEDIA_CODECS } from './media-codecs';
 import type { MediaWorkerPool, WorkerSlot } from './media-worker-pool';
 
@@ -63,6 +65,8 @@ interface ProducerEntry {
   peer: Peer;
   place: RouterPlace;
   source: MediaSource;
+  /** Simulcast video: what its owner was told to send at most (dynacast). */
+  dynacast: Dynacast | null;
 }
 
 export class Peer {
@@ -81,7 +85,11 @@ export class Peer {
   audioOnly = false;
   closed = false;
   graceTimer: NodeJS.Timeout | null = null;
-  readonly advisor = new AudioOnlyAdvisor();
+  readonly advisor = new DownlinkAdvisor();
+  /** How much video the node sends this peer for its link (audio first): full, low (smallest layer), off (paused). */
+  videoCap: VideoCap = 'full';
+  /** Per consumer: packets sent and lost (receiver reports) at the last look, for the loss since. */
+  readonly lossCounters = new Map<string, { sent: number; lost: number }>();
 
   constructor(readonly claims: VerifiedRoomToken) {}
 
@@ -146,7 +154,7 @@ export class Room {
     private readonly ctx: RoomContext,
   ) {
     this.advisorTimer = setInterval(() => {
-      this.adviseAudioOnly();
+      void this.adviseAudioOnly();
       void this.watchMedia();
     }, 2000);
     this.advisorTimer.unref();
@@ -316,7 +324,8 @@ export class Room {
       producer.close();
       throw new SignalingError('not_joined', 'the peer or its transport closed meanwhile');
     }
-    const entry: ProducerEntry = { producer, peer, place, source: req.source };
+    const layers = producer.rtpParameters.encodings?.length ?? 1;
+    const entry: ProducerEntry = { producer, peer, place, source: req.source, dynacast: producer.kind === 'video' && layers > 1 ? new Dynacast(layers) : null };
     peer.producers.set(producer.id, producer);
     this.producers.set(producer.id, entry);
     producer.observer.on('close', () => this.forgetProducer(entry));
@@ -398,7 +407,7 @@ export class Room {
       // Always start paused: the client resumes once its side is ready (no lost key frame).
       paused: true,
       ...(entry.producer.kind === 'video' && entry.source === 'camera' ? { preferredLayers: { spatialLayer: 2 } } : {}),
-      appData: { peerId: peer.id, transportId: transport.id, clientPaused: true, source: entry.source },
+      appData: { peerId: peer.id, transportId: transport.id, clientPaused: true, source: entry.source, wantedSpatial: null, wantedTemporal: null },
     });
     if (peer.closed || transport.closed) {
       consumer.close();
@@ -406,8 +415,10 @@ export class Room {
     }
     peer.consumers.set(consumer.id, consumer);
     this.ctx.onConsumers?.(1);
+    if (consumer.kind === 'video' && peer.videoCap === 'low') await this.applyLayers(peer, consumer).catch(() => undefined);
     consumer.observer.on('close', () => {
       peer.consumers.delete(consumer.id);
+      peer.lossCounters.delete(consumer.id);
       this.ctx.onConsumers?.(-1);
       if (!this.quiet && !peer.closed && !place.router.closed) peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId });
     });
@@ -433,13 +444,27 @@ export class Room {
     const c = peer.consumer(consumerId);
     c.appData.clientPaused = pause;
     if (pause) await c.pause();
-    else if (!(peer.audioOnly && c.kind === 'video')) await c.resume();
+    else if (!(c.kind === 'video' && (peer.audioOnly || peer.videoCap === 'off'))) await c.resume();
+    this.refreshDynacast(c.producerId);
   }
 
   async setPreferredLayers(peer: Peer, consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
     const c = peer.consumer(consumerId);
     if (c.type !== 'simulcast' && c.type !== 'svc') throw new SignalingError('invalid_message', 'this consumer has a single layer', 'consumerId');
-    await c.setPreferredLayers({ spatialLayer, ...(temporalLayer !== undefined ? { temporalLayer } : {}) });
+    c.appData.wantedSpatial = spatialLayer;
+    c.appData.wantedTemporal = temporalLayer ?? null;
+    await this.applyLayers(peer, c);
+    this.refreshDynacast(c.producerId);
+  }
+
+  /** A video consumer's preferred layers: what its receiver asked for, no more than its link's cap allows. */
+  private async applyLayers(peer: Peer, c: types.Consumer): Promise<void> {
+    if (c.closed || (c.type !== 'simulcast' && c.type !== 'svc')) return;
+    const wantedSpatial = c.appData.wantedSpatial as number | null;
+    const wantedTemporal = c.appData.wantedTemporal as number | null;
+    // Capped: the smallest layer at half its frame rate (L1T3: temporal layer 1 of 0-2).
+    if (peer.videoCap === 'low') await c.setPreferredLayers({ spatialLayer: 0, temporalLayer: Math.min(wantedTemporal ?? 1, 1) });
+    else await c.setPreferredLayers({ spatialLayer: wantedSpatial ?? 9, ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}) });
   }
 
   /** Audio-only: the server stops forwarding video to this peer (and forwards it again when turned off). */
@@ -448,17 +473,100 @@ export class Room {
     for (const c of peer.consumers.values()) {
       if (c.kind !== 'video') continue;
       if (enabled) await c.pause();
-      else if (!c.appData.clientPaused) await c.resume();
+      else if (!c.appData.clientPaused && peer.videoCap !== 'off') await c.resume();
+    }
+    this.refreshDynacast();
+  }
+
+  /**
+   * Every 2 s, per receiving peer: the node's estimate of the bitrate it can send it (its receive
+   * transport) and the loss it reports on what it was sent decide how much video it gets (audio
+   * first: capped to the smallest layer, or paused, and back by trial), and whether to suggest
+   * audio-only. Then dynacast follows what is wanted.
+   */
+  private async adviseAudioOnly(): Promise<void> {
+    const now = Date.now();
+    for (const peer of [...this.peers.values()]) {
+      if (peer.audioOnly || !peer.channel || peer.closed) continue;
+      const recv = [...peer.transports.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
+      if (!recv || !peer.consumers.size) continue;
+      try {
+        const sample = await this.downlinkSample(peer, recv);
+        const advice = peer.advisor.observe(sample, now);
+        if (advice.cap !== peer.videoCap) await this.setVideoCap(peer, advice.cap, sample.availableKbps, sample.lossPct);
+        if (advice.suggest) peer.notify('suggestAudioOnly', advice.suggest);
+      } catch {
+        // a transport or consumer closed meanwhile: next round
+      }
+    }
+    this.refreshDynacast();
+  }
+
+  private async downlinkSample(peer: Peer, recv: types.WebRtcTransport) {
+    const [ts] = await recv.getStats();
+    const consumers = [...peer.consumers.values()].filter((c) => !c.closed);
+    let sent = 0;
+    let lost = 0;
+    let rttMs: number | null = null;
+    for (const c of consumers) {
+      if (c.paused || c.producerPaused) continue;
+      const out = (await c.getStats().catch(() => [])).find((x) => x.type === 'outbound-rtp') as
+        | { packetCount?: number; packetsLost?: number; roundTripTime?: number }
+        | undefined;
+      if (!out) continue;
+      if (typeof out.roundTripTime === 'number' && out.roundTripTime > 0) rttMs = Math.max(rttMs ?? 0, out.roundTripTime);
+      const now = { sent: out.packetCount ?? 0, lost: out.packetsLost ?? 0 };
+      const was = peer.lossCounters.get(c.id);
+      peer.lossCounters.set(c.id, now);
+      if (!was) continue;
+      sent += Math.max(0, now.sent - was.sent);
+      lost += Math.max(0, now.lost - was.lost);
+    }
+    const scores = consumers.filter((c) => c.kind === 'video' && !c.paused && !c.producerPaused).map((c) => c.score.score);
+    return {
+      scores,
+      availableKbps: typeof ts?.availableOutgoingBitrate === 'number' && ts.availableOutgoingBitrate > 0 ? ts.availableOutgoingBitrate / 1000 : null,
+      lossPct: sent + lost > 20 ? (lost / (sent + lost)) * 100 : null,
+      rttMs,
+    };
+  }
+
+  /** Applies a peer's link cap to the video it receives: off pauses it (the peer hears consumerPaused), low caps its layers. */
+  private async setVideoCap(peer: Peer, cap: VideoCap, availableKbps: number | null, lossPct: number | null): Promise<void> {
+    const was = peer.videoCap;
+    peer.videoCap = cap;
+    this.ctx.log('info', 'video to a peer capped for its link', { room: this.id, peer: peer.id, from: was, to: cap, availableKbps, lossPct });
+    for (const c of [...peer.consumers.values()]) {
+      if (c.kind !== 'video' || c.closed) continue;
+      if (cap === 'off') {
+        if (!c.paused) {
+          await c.pause();
+          peer.notify('consumerPaused', { consumerId: c.id });
+        }
+        continue;
+      }
+      await this.applyLayers(peer, c);
+      if (was === 'off' && c.paused && !c.appData.clientPaused && !peer.audioOnly) {
+        await c.resume();
+        if (!c.producerPaused) peer.notify('consumerResumed', { consumerId: c.id });
+      }
     }
   }
 
-  private adviseAudioOnly(): void {
+  /** Dynacast: tells each simulcast producer's owner the highest layer wanted now (see dynacast.ts). */
+  private refreshDynacast(producerId?: string): void {
     const now = Date.now();
-    for (const peer of this.peers.values()) {
-      if (peer.audioOnly || !peer.channel) continue;
-      const scores = [...peer.consumers.values()].filter((c) => c.kind === 'video' && !c.paused && !c.producerPaused).map((c) => c.score.score);
-      const mean = peer.advisor.observe(scores, now);
-      if (mean !== null) peer.notify('suggestAudioOnly', { reason: 'low_score', score: Math.round(mean * 10) / 10 });
+    for (const entry of this.producers.values()) {
+      if (!entry.dynacast || entry.producer.closed || (producerId && entry.producer.id !== producerId)) continue;
+      const wants = [];
+      for (const p of this.peers.values()) {
+        for (const c of p.consumers.values()) {
+          if (c.producerId !== entry.producer.id || c.closed) continue;
+          wants.push({ paused: c.paused, spatialLayer: c.preferredLayers?.spatialLayer });
+        }
+      }
+      const tell = entry.dynacast.update(highestWantedLayer(wants, entry.dynacast.layers), now);
+      if (tell !== null) entry.peer.notify('producerLayers', { producerId: entry.producer.id, maxSpatialLayer: tell });
     }
   }
 
