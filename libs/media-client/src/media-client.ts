@@ -651,6 +651,13 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       this.shutdown();
       return;
     }
+    if (err instanceof MediaRequestError && err.code === 'room_ended') {
+      // The host ended the room while this client was away (a resume after a dropped socket
+      // missed the roomEnded notice): the same ending, not an error to retry forever.
+      this.emit('roomEnded', { by: '' });
+      this.shutdown();
+      return;
+    }
     this.emit('error', err);
     // Anything else (timeouts, a worker lost mid-setup): try again from scratch while connected.
     if (this.socket.connected && this._state !== 'closed') {
