@@ -64,7 +64,9 @@ describe('the /media heartbeat on the single-process server', () => {
       const afterMs = seen.at - silentFrom;
       process.stdout.write(`/media: silent client dropped after ${afterMs} ms (${seen.reason})\n`);
       expect(seen.reason).toBe('ping timeout');
-      expect(afterMs).toBeLessThanOrEqual(10_000 + 500);
+      // pingInterval + pingTimeout is 10 s (measured 10.0-10.1 s); the engine Nest made for /events
+      // took 45 s. The bound leaves room for a busy event loop and still tells the two apart.
+      expect(afterMs).toBeLessThan(20_000);
     } finally {
       c.close();
     }
