@@ -403,6 +403,8 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     await page.getByTestId('referral-ok').click();
     await page.getByText('已接收转诊').waitFor();
     await incomingRow('accepted').getByTestId('referral-down').click();
+    // The down-referral dialog with both its fields before its OK is pressed (the accept dialog may still be closing).
+    await waitFor(() => page.getByTestId('referral-form').getByRole('textbox').count(), (n) => n === 2, 'the down-referral form with its reason and plan');
     // The reason and the plan are both required.
     await page.getByTestId('referral-ok').click();
     await page.getByTestId('referral-form').locator('.ant-form-item-explain-error').first().waitFor();
