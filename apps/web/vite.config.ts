@@ -19,6 +19,7 @@ export default defineConfig({
       // The video room's client lives in the monorepo's libs (shared with Node tests), bundled from source.
       '@huizhen/media-client': resolve(root, '../../libs/media-client/src/index.ts'),
       '@huizhen/media-signaling': resolve(root, '../../libs/media-signaling/src/index.ts'),
+      '@huizhen/contract': resolve(root, '../../libs/contract/src/index.ts'),
     },
   },
   worker: { format: 'es' },

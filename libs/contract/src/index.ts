@@ -1,0 +1,10 @@
+/**
+ * The one contract between the server and the web client: words (statuses, transitions), the
+ * realtime events and the error codes, as typed catalogues. No runtime dependency: the web
+ * bundles it from source (apps/web/vite.config.ts alias), the server imports it as @huizhen/contract.
+ */
+export * from './consultation';
+export * from './referral';
+export * from './scheduling';
+export * from './events';
+export * from './errors';
