@@ -8,3 +8,4 @@ export * from './dicom-json';
 export * from './deidentify';
 export * from './rle';
 export * from './part10-writer';
+export * from './greyscale-image';

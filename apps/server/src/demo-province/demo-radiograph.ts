@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newUid, writePart10 } from '@huizhen/dicom';
+import { writeGreyscaleImage } from '@huizhen/dicom';
 
 const DX_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.1';
 
@@ -20,7 +20,8 @@ export function demoChestRadiograph(patient: DemoPatient, studyDate: string): Bu
   const size = 512;
   const pixels = new Uint16Array(size * size);
   const noise = randomBytes(size * size);
-  const inEllipse = (x: number, y: number, cx: number, cy: number, rx: number, ry: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
+  const inEllipse = (x: number, y: number, cx: number, cy: number, rx: number, ry: number) =>
+    ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let v = 300; // air outside the body
@@ -36,36 +37,30 @@ export function demoChestRadiograph(patient: DemoPatient, studyDate: string): Bu
       pixels[y * size + x] = Math.min(4095, v + (noise[y * size + x] >> 3));
     }
   }
-  return writePart10([
-    { tag: '00080005', vr: 'CS', value: 'ISO_IR 192' },
-    { tag: '00080016', vr: 'UI', value: DX_FOR_PRESENTATION },
-    { tag: '00080018', vr: 'UI', value: newUid() },
-    { tag: '00080020', vr: 'DA', value: studyDate },
-    { tag: '00080030', vr: 'TM', value: '093000' },
-    { tag: '00080050', vr: 'SH', value: `DEMO-${studyDate}-01` },
-    { tag: '00080060', vr: 'CS', value: 'DX' },
-    { tag: '00081030', vr: 'LO', value: '胸部正位片（示例，合成图像）' },
-    { tag: '0008103E', vr: 'LO', value: 'PA chest (synthetic demo image)' },
-    { tag: '00100010', vr: 'PN', value: patient.name },
-    { tag: '00100020', vr: 'LO', value: patient.dicomPatientId },
-    { tag: '00100030', vr: 'DA', value: patient.birthDate },
-    { tag: '00100040', vr: 'CS', value: patient.sex },
-    { tag: '00180015', vr: 'CS', value: 'CHEST' },
-    { tag: '0020000D', vr: 'UI', value: newUid() },
-    { tag: '0020000E', vr: 'UI', value: newUid() },
-    { tag: '00200011', vr: 'IS', value: '1' },
-    { tag: '00200013', vr: 'IS', value: '1' },
-    { tag: '00200020', vr: 'CS', value: 'R\\F' },
-    { tag: '00280002', vr: 'US', value: [1] },
-    { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
-    { tag: '00280010', vr: 'US', value: [size] },
-    { tag: '00280011', vr: 'US', value: [size] },
-    { tag: '00280100', vr: 'US', value: [16] },
-    { tag: '00280101', vr: 'US', value: [12] },
-    { tag: '00280102', vr: 'US', value: [11] },
-    { tag: '00280103', vr: 'US', value: [0] },
-    { tag: '00281050', vr: 'DS', value: '2000' },
-    { tag: '00281051', vr: 'DS', value: '3600' },
-    { tag: '7FE00010', vr: 'OW', value: new Uint8Array(pixels.buffer) },
-  ]);
+  return writeGreyscaleImage({
+    sopClassUid: DX_FOR_PRESENTATION,
+    patient: {
+      name: patient.name,
+      id: patient.dicomPatientId,
+      birthDate: patient.birthDate,
+      sex: patient.sex,
+    },
+    study: {
+      date: studyDate,
+      time: '093000',
+      accession: `DEMO-${studyDate}-01`,
+      description: '胸部正位片（示例，合成图像）',
+    },
+    modality: 'DX',
+    pixels,
+    rows: size,
+    columns: size,
+    extra: [
+      { tag: '0008103E', vr: 'LO', value: 'PA chest (synthetic demo image)' },
+      { tag: '00180015', vr: 'CS', value: 'CHEST' },
+      { tag: '00200020', vr: 'CS', value: 'R\\F' },
+      { tag: '00281050', vr: 'DS', value: '2000' },
+      { tag: '00281051', vr: 'DS', value: '3600' },
+    ],
+  }).bytes;
 }

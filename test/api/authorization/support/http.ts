@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { newUid, writePart10 } from '@huizhen/dicom';
+import { type ImageUids, writeGreyscaleImage } from '@huizhen/dicom';
 
 /** One HTTP answer, read whole (bodies here are small). */
 export interface Reply {
@@ -138,52 +138,29 @@ export function badAccessTokens(
 
 // ---------- DICOM ----------
 
-export interface InstanceUids {
-  study: string;
-  series: string;
-  instance: string;
-}
+export type InstanceUids = ImageUids;
 
-/** A small valid secondary-capture-like CT slice (explicit VR little endian, 16x16, 16-bit), written with libs/dicom. */
+/** A small valid secondary-capture-like slice (explicit VR little endian, 16x16, 12 of 16 bits), written with libs/dicom. */
 export function tinyDicom(
   uids: Partial<InstanceUids>,
   patient: { name: string; id: string },
 ): { bytes: Buffer; uids: InstanceUids } {
-  const u: InstanceUids = {
-    study: uids.study ?? newUid(),
-    series: uids.series ?? newUid(),
-    instance: uids.instance ?? newUid(),
-  };
   const size = 16;
-  const pixels = new Uint16Array(size * size).map((_, i) => (i * 13) % 4096);
-  const bytes = writePart10([
-    { tag: '00080005', vr: 'CS', value: 'ISO_IR 192' },
-    { tag: '00080016', vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' },
-    { tag: '00080018', vr: 'UI', value: u.instance },
-    { tag: '00080020', vr: 'DA', value: '20261201' },
-    { tag: '00080030', vr: 'TM', value: '101500' },
-    { tag: '00080050', vr: 'SH', value: `ACC${randomBytes(4).toString('hex')}` },
-    { tag: '00080060', vr: 'CS', value: 'OT' },
-    { tag: '00081030', vr: 'LO', value: 'trust boundary probe' },
-    { tag: '00100010', vr: 'PN', value: patient.name },
-    { tag: '00100020', vr: 'LO', value: patient.id },
-    { tag: '00100030', vr: 'DA', value: '19700506' },
-    { tag: '00100040', vr: 'CS', value: 'F' },
-    { tag: '0020000D', vr: 'UI', value: u.study },
-    { tag: '0020000E', vr: 'UI', value: u.series },
-    { tag: '00200011', vr: 'IS', value: '1' },
-    { tag: '00200013', vr: 'IS', value: '1' },
-    { tag: '00280002', vr: 'US', value: [1] },
-    { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
-    { tag: '00280010', vr: 'US', value: [size] },
-    { tag: '00280011', vr: 'US', value: [size] },
-    { tag: '00280100', vr: 'US', value: [16] },
-    { tag: '00280101', vr: 'US', value: [12] },
-    { tag: '00280102', vr: 'US', value: [11] },
-    { tag: '00280103', vr: 'US', value: [0] },
-    { tag: '7FE00010', vr: 'OW', value: new Uint8Array(pixels.buffer) },
-  ]);
-  return { bytes, uids: u };
+  return writeGreyscaleImage({
+    sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+    uids,
+    patient: { ...patient, birthDate: '19700506', sex: 'F' },
+    study: {
+      date: '20261201',
+      time: '101500',
+      accession: `ACC${randomBytes(4).toString('hex')}`,
+      description: 'trust boundary probe',
+    },
+    modality: 'OT',
+    pixels: new Uint16Array(size * size).map((_, i) => (i * 13) % 4096),
+    rows: size,
+    columns: size,
+  });
 }
 
 export function multipartRelated(
