@@ -4,34 +4,21 @@ import { ERROR_CODES, isErrorCode } from './errors';
 import { callArguments, lineOf, serverSources } from './source-scan';
 
 /**
- * Sites that throw a DomainError whose code is not a literal: where the codes come from. A new
- * such site fails the test until it is listed here (with how to read its codes).
+ * DomainErrors whose code is not a literal, by the expression passed: where their codes come
+ * from (the file's text, all sources). A new such expression fails the test until it is listed
+ * here; a listed one that yields no code fails too.
  */
-const INDIRECT: Record<
-  string,
-  { expr: string; codes: (sources: Map<string, string>) => string[] }
-> = {
-  // takeAppointment's refuse('code', message) helper.
-  'apps/api/src/consultations/consultations.service.ts': {
-    expr: 'code',
-    codes: (s) =>
-      [
-        ...s
-          .get('apps/api/src/consultations/consultations.service.ts')!
-          .matchAll(/refuse\(\s*'([a-z0-9_]+)'/g),
-      ].map((m) => m[1]),
-  },
+const INDIRECT: Record<string, (file: string, sources: Map<string, string>) => string[]> = {
+  // takeAppointment's refuse('code', message) helper, in the same file.
+  code: (file, s) =>
+    [...(s.get(file) ?? '').matchAll(/refuse\(\s*'([a-z0-9_]+)'/g)].map((m) => m[1]),
   // A RecurrenceError's code (its RecurrenceProblem union) answered as the DomainError's.
-  'apps/api/src/scheduling/rotation-shifts.service.ts': {
-    expr: 'e.code',
-    codes: (s) => {
-      const union = /type RecurrenceProblem\s*=([^;]+);/.exec(
-        s.get('apps/api/src/scheduling/recurrence.ts') ?? '',
-      );
-      return union
-        ? [...union[1].matchAll(/'([a-z0-9_]+)'/g)].map((m) => m[1])
-        : ['RecurrenceProblem not found in recurrence.ts'];
-    },
+  'e.code': (_file, s) => {
+    for (const text of s.values()) {
+      const union = /type RecurrenceProblem\s*=([^;]+);/.exec(text);
+      if (union) return [...union[1].matchAll(/'([a-z0-9_]+)'/g)].map((m) => m[1]);
+    }
+    return [];
   },
 };
 
@@ -62,14 +49,14 @@ function thrownCodes(): { thrown: Thrown[]; unexplained: string[] } {
         thrown.push({ code: literal[1], status, at });
         continue;
       }
-      const indirect = INDIRECT[file];
-      if (!indirect || indirect.expr !== codeArg) {
+      const codes = INDIRECT[codeArg ?? '']?.(file, sources) ?? [];
+      if (!codes.length) {
         unexplained.push(
           `${at}: new DomainError(${codeArg}, …): a code that is not a literal; list where its codes come from in INDIRECT`,
         );
         continue;
       }
-      for (const code of indirect.codes(sources)) thrown.push({ code, status, at });
+      for (const code of codes) thrown.push({ code, status, at });
     }
   }
   return { thrown, unexplained };

@@ -3,6 +3,7 @@
  * realtime events and the error codes, as typed catalogues. No runtime dependency: the web
  * bundles it from source (apps/web/vite.config.ts alias), the server imports it as @huizhen/contract.
  */
+export * from './directory';
 export * from './consultation';
 export * from './referral';
 export * from './scheduling';

@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TRANSITIONS } from '../../../apps/api/src/consultations/consultation-lifecycle';
 import * as terms from '../../../apps/api/src/consultations/consultation-terms';
 import * as scheduling from '../../../apps/api/src/scheduling/scheduling-terms';
+import * as directory from '@huizhen/directory';
 import * as contract from './index';
 import { lineOf, serverSources } from './source-scan';
 
@@ -17,6 +18,14 @@ describe('the contract agrees with the server', () => {
     expect([...contract.RECOMMENDATIONS]).toEqual([...terms.RECOMMENDATIONS]);
     expect([...contract.ATTACHMENT_KINDS]).toEqual([...terms.ATTACHMENT_KINDS]);
     expect([...contract.PARTICIPANT_ROLES]).toEqual([...terms.PARTICIPANT_ROLES]);
+  });
+
+  it('directory words', () => {
+    expect([...contract.ROLES]).toEqual([...directory.ROLES]);
+    expect([...contract.ORGANIZATION_LEVELS]).toEqual([...directory.ORGANIZATION_LEVELS]);
+    expect([...contract.CONSORTIUM_KINDS]).toEqual([...directory.CONSORTIUM_KINDS]);
+    expect([...contract.PRACTITIONER_TITLES]).toEqual([...directory.TITLES]);
+    expect([...contract.SEXES]).toEqual([...directory.SEXES]);
   });
 
   it('booking statuses and shift modes', () => {

@@ -4,19 +4,11 @@
  */
 import { api } from './client';
 import { ApiError } from './http';
-import type { Sex } from './types';
+import type { AttachmentKind, ConsultationMode, ConsultationStatus, HistoryTransition, ParticipantRole, QueueLevel, Recommendation, ReferralDirection, ReferralStatus, Sex, Transition, Urgency } from '@huizhen/contract';
 
-export const URGENCIES = ['routine', 'urgent', 'emergency'] as const;
-export type Urgency = (typeof URGENCIES)[number];
-export const CONSULTATION_MODES = ['imaging_read', 'live_video', 'both'] as const;
-export type ConsultationMode = (typeof CONSULTATION_MODES)[number];
-export const CONSULTATION_STATUSES = ['draft', 'submitted', 'claimed', 'scheduled', 'in_session', 'reported', 'closed', 'cancelled', 'expired'] as const;
-export type ConsultationStatus = (typeof CONSULTATION_STATUSES)[number];
-export const RECOMMENDATIONS = ['treat_locally', 'follow_up_township', 'refer_up', 'refer_to_named_hospital'] as const;
-export type Recommendation = (typeof RECOMMENDATIONS)[number];
-export type QueueLevel = 'county_hospital' | 'city_hospital' | 'province_hub';
-export type Transition = 'submit' | 'claim' | 'decline' | 'schedule' | 'start_session' | 'sign_report' | 'close' | 'cancel' | 'escalate' | 'expire';
-export type ParticipantRole = 'requester' | 'assigned_specialist' | 'guest_specialist' | 'observer';
+// The words are the shared contract's (libs/contract), never copied here.
+export { CONSULTATION_MODES, CONSULTATION_STATUSES, CONSULTATION_TRANSITIONS, RECOMMENDATIONS, REFERRAL_STATUSES, URGENCIES } from '@huizhen/contract';
+export type { ConsultationMode, ConsultationStatus, HistoryTransition, ParticipantRole, QueueLevel, Recommendation, ReferralStatus, Transition, Urgency } from '@huizhen/contract';
 
 export interface ConsultationInput {
   patientId: string;
@@ -52,7 +44,7 @@ export interface ConsultationSummary {
 }
 
 export interface StatusHistoryEntry {
-  transition: Transition | 'create';
+  transition: HistoryTransition;
   from: ConsultationStatus;
   to: ConsultationStatus;
   actorId: string | null;
@@ -63,7 +55,7 @@ export interface StatusHistoryEntry {
 
 export interface ConsultationAttachment {
   id: string;
-  kind: 'imaging_study' | 'document' | 'photo';
+  kind: AttachmentKind;
   studyInstanceUid: string | null;
   fileName: string | null;
   mediaType: string | null;
@@ -175,14 +167,12 @@ export interface SignatureCheck {
   addenda?: SignatureCheck[];
 }
 
-export type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
-
 export interface Referral {
   id: string;
   consultationId: string;
   followsReferralId: string | null;
   patientId: string;
-  direction: 'up' | 'down';
+  direction: ReferralDirection;
   fromOrganizationId: string;
   toOrganizationId: string;
   specialty: string | null;

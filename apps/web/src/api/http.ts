@@ -3,6 +3,7 @@
  * and errors in the platform's shape ({statusCode, error, message, details?}) as ApiError.
  * Kept free of DOM APIs (storage is injected) so it runs under Node in tests as well.
  */
+import { isErrorCode, type ErrorCode } from '@huizhen/contract';
 
 export interface TokenPair {
   accessToken: string;
@@ -47,6 +48,12 @@ export class ApiError extends Error {
 
   get isNetwork() {
     return this.status === 0;
+  }
+
+  /** The server's error code (`details.code`, one of the contract's ERROR_CODES), when it named one. */
+  get code(): ErrorCode | undefined {
+    const code = (this.details as { code?: unknown } | undefined)?.code;
+    return isErrorCode(code) ? code : undefined;
   }
 }
 

@@ -1,10 +1,10 @@
 /** Scheduling API (apps/api/src/scheduling): rotation shifts, free slots, bookings, hub views, planner. */
 import { api } from './client';
+import type { BookingStatus, ShiftMode } from '@huizhen/contract';
 import type { Page } from './types';
 
-export type ShiftMode = 'remote_block' | 'on_site_visit';
-export const SHIFT_MODES: ShiftMode[] = ['remote_block', 'on_site_visit'];
-export type BookingStatus = 'booked' | 'rescheduled' | 'cancelled' | 'fulfilled' | 'no_show';
+export { BOOKING_STATUSES, SHIFT_MODES } from '@huizhen/contract';
+export type { BookingStatus, ShiftMode } from '@huizhen/contract';
 
 export interface Occurrence {
   id: string;

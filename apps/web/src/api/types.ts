@@ -1,7 +1,11 @@
-/** Shapes of the platform's HTTP API as the web client uses them (see the server's OpenAPI at /api/docs). */
+/**
+ * Shapes of the platform's HTTP API as the web client uses them (see the server's OpenAPI at
+ * /api/docs). The words (roles, levels, kinds, titles, sexes) are the shared contract's (libs/contract).
+ */
+import type { ConsortiumKind, OrganizationLevel, PractitionerTitle, Role, Sex } from '@huizhen/contract';
 
-export type Role = 'township_doctor' | 'specialist' | 'hub_coordinator' | 'admin';
-export const ROLES: Role[] = ['township_doctor', 'specialist', 'hub_coordinator', 'admin'];
+export { CONSORTIUM_KINDS, ORGANIZATION_LEVELS, PRACTITIONER_TITLES, ROLES, SEXES } from '@huizhen/contract';
+export type { ConsortiumKind, OrganizationLevel, PractitionerTitle, Role, Sex } from '@huizhen/contract';
 
 export interface Profile {
   id: string;
@@ -24,9 +28,6 @@ export interface Page<T> {
   offset: number;
 }
 
-export type OrganizationLevel = 'province_hub' | 'city_hospital' | 'county_hospital' | 'township_health_centre' | 'village_clinic';
-export const ORGANIZATION_LEVELS: OrganizationLevel[] = ['province_hub', 'city_hospital', 'county_hospital', 'township_health_centre', 'village_clinic'];
-
 export interface Organization {
   id: string;
   name: string;
@@ -43,9 +44,6 @@ export interface OrganizationInput {
   regionCode: string;
 }
 
-export type ConsortiumKind = 'urban_medical_group' | 'county_medical_community' | 'specialty_alliance' | 'telemedicine_network';
-export const CONSORTIUM_KINDS: ConsortiumKind[] = ['urban_medical_group', 'county_medical_community', 'specialty_alliance', 'telemedicine_network'];
-
 export interface Consortium {
   id: string;
   name: string;
@@ -61,9 +59,6 @@ export interface ConsortiumInput {
   leadOrganizationId: string;
   memberIds: string[];
 }
-
-export type PractitionerTitle = 'resident' | 'attending' | 'associate_chief' | 'chief';
-export const PRACTITIONER_TITLES: PractitionerTitle[] = ['resident', 'attending', 'associate_chief', 'chief'];
 
 export interface Practitioner {
   id: string;
@@ -95,9 +90,6 @@ export interface DirectoryTerms {
   organizationLevels: Record<OrganizationLevel, string>;
   consortiumKinds: Record<ConsortiumKind, string>;
 }
-
-export type Sex = 'male' | 'female' | 'other' | 'unknown';
-export const SEXES: Sex[] = ['male', 'female', 'other', 'unknown'];
 
 export interface Patient {
   id: string;

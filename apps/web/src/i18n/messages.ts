@@ -1,8 +1,10 @@
 /** Every string the client shows, Chinese first; English is the switch. */
+import { contractEn, contractZh } from './messages-contract';
 import { roomScheduleEn, roomScheduleZh } from './messages-room-schedule';
 
 export const zhCN = {
   ...roomScheduleZh,
+  ...contractZh,
   'app.name': '会诊',
   'app.fullName': '会诊 · 远程会诊平台',
   'app.tagline': '基层检查 · 上级诊断',
@@ -190,6 +192,7 @@ export type MessageKey = keyof typeof zhCN;
 
 export const enUS: Record<MessageKey, string> = {
   ...roomScheduleEn,
+  ...contractEn,
   'app.name': 'Huizhen',
   'app.fullName': 'Huizhen · Telemedicine Consultation',
   'app.tagline': 'Examined locally · diagnosed by specialists',
@@ -368,7 +371,8 @@ export const enUS: Record<MessageKey, string> = {
   'viewer.noImages': 'This series has no displayable images',
   'viewer.series': 'Series',
   'viewer.noStudy': 'Open an imaging study from a consultation request',
-  'viewer.serviceUnavailable': 'The imaging service is not available yet (/dicom-web did not answer).',
+  'viewer.serviceUnavailable':
+    'The imaging service is not available yet (/dicom-web did not answer).',
   'notFound.title': 'Page not found',
   'notFound.back': 'Back to home',
 };
