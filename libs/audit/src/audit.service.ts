@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '@huizhen/auth';
+import type { Actor } from '@huizhen/kernel';
 import { prepared } from '@huizhen/database';
 import { requestContext } from '@huizhen/observability';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
@@ -97,9 +97,27 @@ function hashOf(r: Row, seq: number, prevHash: string): string {
   });
 }
 
-const EVENT_COLUMNS = ['occurred_at', 'actor_id', 'actor_username', 'actor_organization_id', 'action', 'resource_type', 'resource_id', 'outcome', 'ip', 'user_agent', 'request_id', 'details'] as const;
+const EVENT_COLUMNS = [
+  'occurred_at',
+  'actor_id',
+  'actor_username',
+  'actor_organization_id',
+  'action',
+  'resource_type',
+  'resource_id',
+  'outcome',
+  'ip',
+  'user_agent',
+  'request_id',
+  'details',
+] as const;
 type EventColumn = (typeof EVENT_COLUMNS)[number];
-const COLUMN_TYPES: Partial<Record<EventColumn, string>> = { occurred_at: 'timestamptz', actor_id: 'uuid', actor_organization_id: 'uuid', details: 'jsonb' };
+const COLUMN_TYPES: Partial<Record<EventColumn, string>> = {
+  occurred_at: 'timestamptz',
+  actor_id: 'uuid',
+  actor_organization_id: 'uuid',
+  details: 'jsonb',
+};
 const INSERT_EVENT = `INSERT INTO audit_event (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
 
 /** An event's column values: who (from the record and the request context), what, when. */
@@ -148,7 +166,10 @@ export class AuditService implements OnModuleDestroy {
     const row = eventRow(e);
     // Round-trip through JSON so what is stored is plain data.
     row.details = JSON.parse(JSON.stringify(e.details ?? {}));
-    await (manager ?? this.db.manager).query(prepared(INSERT_EVENT), EVENT_COLUMNS.map((c) => row[c]));
+    await (manager ?? this.db.manager).query(
+      prepared(INSERT_EVENT),
+      EVENT_COLUMNS.map((c) => row[c]),
+    );
     this.sealSoon();
   }
 
@@ -159,7 +180,11 @@ export class AuditService implements OnModuleDestroy {
    * statement's other parts (and over `sql.from`, if given); the event's own values are appended to `params`. Call
    * `appended()` once the statement has run, so the event is sealed as soon as usual.
    */
-  insertSelect(e: Omit<AuditRecord, 'details' | 'resourceId'>, params: unknown[], sql: { details: string; resourceId?: string; from?: string; when?: string }): string {
+  insertSelect(
+    e: Omit<AuditRecord, 'details' | 'resourceId'>,
+    params: unknown[],
+    sql: { details: string; resourceId?: string; from?: string; when?: string },
+  ): string {
     const row = eventRow(e);
     const values = EVENT_COLUMNS.map((c) => {
       if (c === 'resource_id') return sql.resourceId ?? 'NULL';
@@ -180,7 +205,8 @@ export class AuditService implements OnModuleDestroy {
     this.sealTimer = setTimeout(() => {
       this.sealTimer = null;
       this.seal(false).catch((err) => {
-        if (this.db.isInitialized && !this.closed) this.logger.warn(`sealing audit events failed, will retry: ${err.message}`);
+        if (this.db.isInitialized && !this.closed)
+          this.logger.warn(`sealing audit events failed, will retry: ${err.message}`);
       });
     }, SEAL_DELAY_MS);
     this.sealTimer.unref();
@@ -197,9 +223,18 @@ export class AuditService implements OnModuleDestroy {
       for (;;) {
         const n = await this.db.transaction(async (m) => {
           if (wait) await m.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_SEALER_LOCK]);
-          else if (!(await m.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [AUDIT_SEALER_LOCK]))[0].ok) return 0;
-          const last: { seq: string; hash: string }[] = await m.query('SELECT seq, hash FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
-          const rows: Row[] = await m.query('SELECT * FROM audit_event WHERE seq IS NULL ORDER BY id LIMIT $1', [SEAL_BATCH]);
+          else if (
+            !(await m.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [AUDIT_SEALER_LOCK]))[0]
+              .ok
+          )
+            return 0;
+          const last: { seq: string; hash: string }[] = await m.query(
+            'SELECT seq, hash FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1',
+          );
+          const rows: Row[] = await m.query(
+            'SELECT * FROM audit_event WHERE seq IS NULL ORDER BY id LIMIT $1',
+            [SEAL_BATCH],
+          );
           if (!rows.length) return 0;
           let seq = last.length ? Number(last[0].seq) : 0;
           let prev = last.length ? last[0].hash : GENESIS_HASH;
@@ -254,10 +289,15 @@ export class AuditService implements OnModuleDestroy {
       breakCount++;
       if (breaks.length < MAX_LISTED_BREAKS) breaks.push(b);
     };
-    const [{ n: pending }] = await this.db.query('SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL');
+    const [{ n: pending }] = await this.db.query(
+      'SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL',
+    );
     for (;;) {
       // Keyset on seq; a duplicated seq (a copied row) is read too, and reported below.
-      const rows: Row[] = await this.db.query('SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq, id LIMIT $2', [expectedSeq, pageSize]);
+      const rows: Row[] = await this.db.query(
+        'SELECT * FROM audit_event WHERE seq >= $1 ORDER BY seq, id LIMIT $2',
+        [expectedSeq, pageSize],
+      );
       let last = -1;
       for (const row of rows) {
         const seq = Number(row.seq);
@@ -281,7 +321,14 @@ export class AuditService implements OnModuleDestroy {
       // A page ending inside a run of duplicates would read them again: go on after the last seq.
       expectedSeq = Math.max(expectedSeq, last + 1);
     }
-    const result: ChainVerification = { ok: breakCount === 0, checked, lastSeq, pending, breakCount, breaks };
+    const result: ChainVerification = {
+      ok: breakCount === 0,
+      checked,
+      lastSeq,
+      pending,
+      breakCount,
+      breaks,
+    };
     if (breakCount > breaks.length) result.breaksTruncated = true;
     if (breaks.length) result.firstBroken = { seq: breaks[0].seq, problem: breaks[0].kind };
     return result;
@@ -296,7 +343,14 @@ export class AuditService implements OnModuleDestroy {
     return row.known;
   }
 
-  async list(filter: { resourceType?: string; resourceId?: string; actorId?: string; action?: string; limit: number; offset: number }) {
+  async list(filter: {
+    resourceType?: string;
+    resourceId?: string;
+    actorId?: string;
+    action?: string;
+    limit: number;
+    offset: number;
+  }) {
     const qb = this.db.manager.getRepository(AuditEvent).createQueryBuilder('a');
     if (filter.resourceType) qb.andWhere('a.resource_type = :rt', { rt: filter.resourceType });
     if (filter.resourceId) qb.andWhere('a.resource_id = :rid', { rid: filter.resourceId });

@@ -1,22 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Practitioner, Role } from '@huizhen/directory';
+import type { Actor } from '@huizhen/kernel';
 
-export type { Role } from '@huizhen/directory';
-
-/** Who is asking: the practitioner behind a verified access token. */
-export interface Actor {
-  id: string;
-  username: string;
-  displayName: string;
-  organizationId: string;
-  roles: Role[];
-  specialty: string | null;
-}
-
-/** A practitioner as the Actor acting (for work the server does on their behalf, e.g. a reported join). */
-export function actorOf(p: Pick<Practitioner, 'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'>): Actor {
-  return { id: p.id, username: p.username, displayName: p.displayName, organizationId: p.organizationId, roles: p.roles, specialty: p.specialty };
-}
+// Who acts is a kernel word (libs/kernel); exported here too for the guard's users.
+export { actorOf, hasRole, type Actor, type Role } from '@huizhen/kernel';
 
 export const ACTOR_KEY = 'huizhenActor';
 
@@ -25,7 +11,3 @@ export const CurrentActor = createParamDecorator((_data: unknown, ctx: Execution
   const req = ctx.switchToHttp().getRequest();
   return req[ACTOR_KEY];
 });
-
-export function hasRole(actor: Actor, ...roles: Role[]): boolean {
-  return roles.some((r) => actor.roles.includes(r));
-}

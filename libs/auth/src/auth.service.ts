@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DirectoryService, Practitioner, type Role } from '@huizhen/directory';
 import { AuditService } from '@huizhen/audit';
-import { DomainError } from '@huizhen/platform-http';
+import { DomainError } from '@huizhen/kernel';
 import { ACTOR_KEY, type Actor } from './actor';
 import { LoginThrottle } from './login-throttle';
 import { DECOY_PASSWORD_HASH, verifyPassword } from './password';
@@ -49,12 +49,20 @@ function copyOf(a: Actor): Actor {
 }
 
 function invalidAccessToken(): DomainError {
-  return new DomainError('invalid_access_token', HttpStatus.UNAUTHORIZED, 'access token is missing, invalid or expired');
+  return new DomainError(
+    'invalid_access_token',
+    HttpStatus.UNAUTHORIZED,
+    'access token is missing, invalid or expired',
+  );
 }
 
 /** Same code as any refused token (clients refresh, then log in again), a message that says why. */
 function sessionEnded(): DomainError {
-  return new DomainError('invalid_access_token', HttpStatus.UNAUTHORIZED, 'this session has ended (logged out or the account was changed); log in again');
+  return new DomainError(
+    'invalid_access_token',
+    HttpStatus.UNAUTHORIZED,
+    'this session has ended (logged out or the account was changed); log in again',
+  );
 }
 
 function sha256(s: string): Buffer {
@@ -73,13 +81,30 @@ export class AuthService {
     private readonly revocations: SessionRevocations,
   ) {}
 
-  private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number; sid: string | undefined; iat: number }>();
+  private readonly verified = new Map<
+    string,
+    { actor: Actor; expiresAtMs: number; sid: string | undefined; iat: number }
+  >();
 
-  async login(username: string, password: string, client: { ip: string; userAgent?: string }): Promise<TokenPair> {
+  async login(
+    username: string,
+    password: string,
+    client: { ip: string; userAgent?: string },
+  ): Promise<TokenPair> {
     const wait = this.throttle.retryAfter(username, client.ip);
     if (wait > 0) {
-      await this.audit.record({ action: 'auth.login', actorUsername: username, outcome: 'denied', details: { reason: 'rate_limited' } });
-      throw new DomainError('login_rate_limited', HttpStatus.TOO_MANY_REQUESTS, `too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
+      await this.audit.record({
+        action: 'auth.login',
+        actorUsername: username,
+        outcome: 'denied',
+        details: { reason: 'rate_limited' },
+      });
+      throw new DomainError(
+        'login_rate_limited',
+        HttpStatus.TOO_MANY_REQUESTS,
+        `too many failed logins; try again in ${wait} s`,
+        { retryAfterSeconds: wait },
+      );
     }
     const p = await this.directory.practitionerByUsername(username);
     const ok = await verifyPassword(password, p?.passwordHash ?? DECOY_PASSWORD_HASH);
@@ -93,17 +118,29 @@ export class AuthService {
         details: { reason: !p ? 'unknown_user' : !ok ? 'bad_password' : 'inactive' },
       });
       // One message for all three: do not reveal which usernames exist.
-      throw new DomainError('invalid_credentials', HttpStatus.UNAUTHORIZED, 'username or password is incorrect');
+      throw new DomainError(
+        'invalid_credentials',
+        HttpStatus.UNAUTHORIZED,
+        'username or password is incorrect',
+      );
     }
     this.throttle.succeed(username, client.ip);
     const pair = await this.issue(p, randomUUID(), client);
-    await this.audit.record({ action: 'auth.login', actor: { id: p.id, username: p.username, organizationId: p.organizationId } });
+    await this.audit.record({
+      action: 'auth.login',
+      actor: { id: p.id, username: p.username, organizationId: p.organizationId },
+    });
     return pair;
   }
 
   /** Spends a refresh token for a new pair; reuse of a spent token revokes its whole family. */
   async refresh(token: string, client: { ip: string; userAgent?: string }): Promise<TokenPair> {
-    const invalid = () => new DomainError('invalid_refresh_token', HttpStatus.UNAUTHORIZED, 'refresh token is invalid or expired; log in again');
+    const invalid = () =>
+      new DomainError(
+        'invalid_refresh_token',
+        HttpStatus.UNAUTHORIZED,
+        'refresh token is invalid or expired; log in again',
+      );
     const outcome = await this.db.transaction(async (m) => {
       const row = await m
         .getRepository(RefreshToken)
@@ -125,7 +162,17 @@ export class AuthService {
       await this.db.transaction(async (m) => {
         // The thief's (or the victim's) access tokens of that session end too.
         await this.revocations.revokeSessions([row.familyId], m);
-        await this.audit.record({ action: 'auth.refresh_reuse', actor: null, resourceType: 'practitioner', resourceId: row.practitionerId, outcome: 'denied', details: { familyId: row.familyId } }, m);
+        await this.audit.record(
+          {
+            action: 'auth.refresh_reuse',
+            actor: null,
+            resourceType: 'practitioner',
+            resourceId: row.practitionerId,
+            outcome: 'denied',
+            details: { familyId: row.familyId },
+          },
+          m,
+        );
       });
     }
     throw invalid();
@@ -136,12 +183,17 @@ export class AuthService {
    * expired): its refresh tokens, and its access tokens on every node at once. Returns the actor
    * of a valid access token, if any.
    */
-  async logout(refreshToken: string | undefined, accessToken: string | undefined): Promise<Actor | null> {
+  async logout(
+    refreshToken: string | undefined,
+    accessToken: string | undefined,
+  ): Promise<Actor | null> {
     const verified = accessToken ? await this.verify(accessToken).catch(() => null) : null;
     const actor = verified?.actor ?? null;
     const sessions = verified?.sid ? [verified.sid] : [];
     if (refreshToken) {
-      const row = await this.db.manager.findOne(RefreshToken, { where: { tokenHash: sha256(refreshToken) } });
+      const row = await this.db.manager.findOne(RefreshToken, {
+        where: { tokenHash: sha256(refreshToken) },
+      });
       if (row && (!actor || row.practitionerId === actor.id)) sessions.push(row.familyId);
     }
     await this.db.transaction(async (m) => {
@@ -182,16 +234,38 @@ export class AuthService {
     }
     let c: VerifiedClaims;
     try {
-      c = await this.jwt.verifyAsync<VerifiedClaims>(token, { audience: ACCESS_AUDIENCE, algorithms: ['HS256'] });
+      c = await this.jwt.verifyAsync<VerifiedClaims>(token, {
+        audience: ACCESS_AUDIENCE,
+        algorithms: ['HS256'],
+      });
     } catch {
       throw invalidAccessToken();
     }
-    if (typeof c.exp !== 'number' || typeof c.iat !== 'number' || typeof c.sub !== 'string' || (c.sid !== undefined && typeof c.sid !== 'string')) throw invalidAccessToken();
+    if (
+      typeof c.exp !== 'number' ||
+      typeof c.iat !== 'number' ||
+      typeof c.sub !== 'string' ||
+      (c.sid !== undefined && typeof c.sid !== 'string')
+    )
+      throw invalidAccessToken();
     if (this.revocations.refuses(c.sid, c.sub, c.iat)) throw sessionEnded();
-    const actor: Actor = { id: c.sub, username: c.usr, displayName: c.name, organizationId: c.org, roles: c.roles, specialty: c.spc };
+    const actor: Actor = {
+      id: c.sub,
+      username: c.usr,
+      displayName: c.name,
+      organizationId: c.org,
+      roles: c.roles,
+      specialty: c.spc,
+    };
     // Oldest first out: Map keeps insertion order.
-    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { actor: copyOf(actor), expiresAtMs: c.exp * 1000, sid: c.sid, iat: c.iat });
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT)
+      this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, {
+      actor: copyOf(actor),
+      expiresAtMs: c.exp * 1000,
+      sid: c.sid,
+      iat: c.iat,
+    });
     return { actor, sid: c.sid };
   }
 
@@ -199,12 +273,35 @@ export class AuthService {
    * Signs an access token for a practitioner (login, refresh, and tests that need one). `sid`
    * names the login session; without one, only ending all of the practitioner's sessions ends it.
    */
-  signAccessToken(p: Pick<Practitioner, 'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'>, sid?: string): Promise<string> {
-    const claims: AccessClaims = { sub: p.id, usr: p.username, name: p.displayName, org: p.organizationId, roles: p.roles, spc: p.specialty, ...(sid ? { sid } : {}) };
-    return this.jwt.signAsync(claims, { audience: ACCESS_AUDIENCE, expiresIn: this.config.accessTokenTtlSeconds, algorithm: 'HS256' });
+  signAccessToken(
+    p: Pick<
+      Practitioner,
+      'id' | 'username' | 'displayName' | 'organizationId' | 'roles' | 'specialty'
+    >,
+    sid?: string,
+  ): Promise<string> {
+    const claims: AccessClaims = {
+      sub: p.id,
+      usr: p.username,
+      name: p.displayName,
+      org: p.organizationId,
+      roles: p.roles,
+      spc: p.specialty,
+      ...(sid ? { sid } : {}),
+    };
+    return this.jwt.signAsync(claims, {
+      audience: ACCESS_AUDIENCE,
+      expiresIn: this.config.accessTokenTtlSeconds,
+      algorithm: 'HS256',
+    });
   }
 
-  private async issue(p: Practitioner, familyId: string, client: { ip: string; userAgent?: string }, m = this.db.manager): Promise<TokenPair> {
+  private async issue(
+    p: Practitioner,
+    familyId: string,
+    client: { ip: string; userAgent?: string },
+    m = this.db.manager,
+  ): Promise<TokenPair> {
     const refreshToken = randomBytes(32).toString('base64url');
     await m.insert(RefreshToken, {
       practitionerId: p.id,
@@ -214,6 +311,11 @@ export class AuthService {
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
-    return { accessToken: await this.signAccessToken(p, familyId), refreshToken, tokenType: 'Bearer', expiresIn: this.config.accessTokenTtlSeconds };
+    return {
+      accessToken: await this.signAccessToken(p, familyId),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.config.accessTokenTtlSeconds,
+    };
   }
 }

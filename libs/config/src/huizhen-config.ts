@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { deriveRoomTokenSecret } from '@huizhen/room-token';
+import { deriveRoomTokenSecret } from '@huizhen/kernel';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -179,7 +179,9 @@ class Reader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      this.problems.push(`${name}=${JSON.stringify(v)} should be a whole number from ${min} to ${max}`);
+      this.problems.push(
+        `${name}=${JSON.stringify(v)} should be a whole number from ${min} to ${max}`,
+      );
       return fallback;
     }
     return Number(v);
@@ -201,7 +203,9 @@ class Reader {
       new Intl.DateTimeFormat('en', { timeZone: v });
       return v;
     } catch {
-      this.problems.push(`${name}=${JSON.stringify(v)} should be an IANA time zone such as Asia/Shanghai`);
+      this.problems.push(
+        `${name}=${JSON.stringify(v)} should be an IANA time zone such as Asia/Shanghai`,
+      );
       return fallback;
     }
   }
@@ -268,29 +272,54 @@ function machineSecrets(dataDir: string): { jwtSecret: string; dataEncryptionKey
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   const r = new Reader(env);
-  const nodeEnv = r.oneOf('NODE_ENV', ['production', 'development', 'test'] as const, 'development');
+  const nodeEnv = r.oneOf(
+    'NODE_ENV',
+    ['production', 'development', 'test'] as const,
+    'development',
+  );
   const dataDirRaw = r.string('DATA_DIR', './data');
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const schema = r.raw('DATABASE_SCHEMA') ?? null;
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    r.problems.push(`DATABASE_SCHEMA=${JSON.stringify(schema)} should be a lower-case SQL identifier`);
+    r.problems.push(
+      `DATABASE_SCHEMA=${JSON.stringify(schema)} should be a lower-case SQL identifier`,
+    );
   }
-  const corsOrigins = (r.raw('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const corsOrigins = (r.raw('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of corsOrigins) {
-    if (o === '*') r.problems.push('CORS_ORIGINS="*" is no longer accepted: name each origin allowed to call this server (https://host[:port], comma-separated), or leave it unset for same-origin only');
-    else if (!/^https?:\/\/[^/]+$/.test(o)) r.problems.push(`CORS_ORIGINS entry ${JSON.stringify(o)} should look like https://host[:port]`);
+    if (o === '*')
+      r.problems.push(
+        'CORS_ORIGINS="*" is no longer accepted: name each origin allowed to call this server (https://host[:port], comma-separated), or leave it unset for same-origin only',
+      );
+    else if (!/^https?:\/\/[^/]+$/.test(o))
+      r.problems.push(
+        `CORS_ORIGINS entry ${JSON.stringify(o)} should look like https://host[:port]`,
+      );
   }
-  const trustedProxies = (r.raw('TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const trustedProxies = (r.raw('TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const t of trustedProxies) {
-    if (!isProxySpec(t)) r.problems.push(`TRUSTED_PROXIES entry ${JSON.stringify(t)} should be an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+    if (!isProxySpec(t))
+      r.problems.push(
+        `TRUSTED_PROXIES entry ${JSON.stringify(t)} should be an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`,
+      );
   }
   const production = nodeEnv === 'production';
   const jwtSecret = r.raw('JWT_SECRET');
   const keyText = r.raw('DATA_ENCRYPTION_KEY');
   if ((!jwtSecret || !keyText) && production) {
-    if (!jwtSecret) r.problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
-    if (!keyText) r.problems.push('DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64)');
+    if (!jwtSecret)
+      r.problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
+    if (!keyText)
+      r.problems.push(
+        'DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64)',
+      );
   }
   if (jwtSecret && jwtSecret.length < 32) {
     r.problems.push('JWT_SECRET should be at least 32 characters');
@@ -298,7 +327,8 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
   let dataEncryptionKey = Buffer.alloc(32);
   if (keyText !== undefined) {
     const key = Buffer.from(keyText, 'base64');
-    if (key.length !== 32) r.problems.push('DATA_ENCRYPTION_KEY should be 32 bytes encoded as base64 (44 characters)');
+    if (key.length !== 32)
+      r.problems.push('DATA_ENCRYPTION_KEY should be 32 bytes encoded as base64 (44 characters)');
     else dataEncryptionKey = key;
   }
   const config: HuizhenConfig = {
@@ -318,7 +348,11 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     embeddedDatabasePort: r.int('EMBEDDED_DATABASE_PORT', 0, 0, 65535),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     callEventsStream: r.string('CALL_EVENTS_STREAM', 'huizhen:call-events'),
-    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
+    logLevel: r.oneOf(
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const,
+      nodeEnv === 'test' ? 'warn' : 'info',
+    ),
     corsOrigins,
     trustedProxies,
     http: {
@@ -350,14 +384,20 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
     mediaPublicUrl: r.url('MEDIA_PUBLIC_URL', ['http:', 'https:']),
     roomTokenSecret: r.raw('ROOM_TOKEN_SECRET') ?? '',
     turn: {
-      urls: (r.raw('TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+      urls: (r.raw('TURN_URLS') ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
       secret: r.raw('TURN_SECRET') ?? null,
       credentialTtlSeconds: r.int('TURN_CREDENTIAL_TTL_SECONDS', 86400, 60, 7 * 86400),
     },
     imaging: {
       dimseEnabled: r.bool('DIMSE_ENABLED', true),
       // Tests run several servers at once: loopback and any free port there.
-      dimseHost: r.string('DIMSE_HOST', r.string('HOST', nodeEnv === 'test' ? '127.0.0.1' : '0.0.0.0')),
+      dimseHost: r.string(
+        'DIMSE_HOST',
+        r.string('HOST', nodeEnv === 'test' ? '127.0.0.1' : '0.0.0.0'),
+      ),
       dimsePort: r.int('DIMSE_PORT', nodeEnv === 'test' ? 0 : 11112, 0, 65535),
       dimseAeTitle: r.string('DIMSE_AE_TITLE', 'HUIZHEN'),
       dimseMaxPduBytes: r.int('DIMSE_MAX_PDU_BYTES', 262144, 4096, 16 * 2 ** 20),
@@ -366,7 +406,12 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       maxSequenceDepth: r.int('IMAGING_MAX_SEQUENCE_DEPTH', 16, 1, 256),
       // Two even on two cores: a thread also waits on file writes (measured with four clients
       // storing at once on 2 cores: 1 thread ~800-950 instances/s, 2 threads ~950-1,080, 3 no better).
-      digestThreads: r.int('IMAGING_DIGEST_THREADS', Math.min(4, Math.max(2, availableParallelism())), 0, 64),
+      digestThreads: r.int(
+        'IMAGING_DIGEST_THREADS',
+        Math.min(4, Math.max(2, availableParallelism())),
+        0,
+        64,
+      ),
       uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
       storageDir: '',
     },
@@ -376,7 +421,12 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       maxOnSiteDaysPerMonth: r.int('SCHEDULING_MAX_ONSITE_DAYS_PER_MONTH', 8, 0, 31),
       maxOccurrencesPerShift: r.int('SCHEDULING_MAX_OCCURRENCES_PER_SHIFT', 400, 1, 5000),
       reminderLeadMinutes: r.int('BOOKING_REMINDER_LEAD_MINUTES', 60, 1, 7 * 24 * 60),
-      reminderSweepSeconds: r.int('BOOKING_REMINDER_SWEEP_SECONDS', nodeEnv === 'test' ? 0 : 60, 0, 86400),
+      reminderSweepSeconds: r.int(
+        'BOOKING_REMINDER_SWEEP_SECONDS',
+        nodeEnv === 'test' ? 0 : 60,
+        0,
+        86400,
+      ),
       plannerTimeLimitSeconds: r.int('PLANNER_TIME_LIMIT_SECONDS', 30, 1, 3600),
       plannerMipGapPercent: r.int('PLANNER_MIP_GAP_PERCENT', 1, 0, 50),
     },
@@ -387,42 +437,77 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
         emergency: r.int('CONSULT_DEADLINE_EMERGENCY_MINUTES', 30, 1, 30 * 1440),
       },
       sweepIntervalSeconds: r.int('CONSULT_SWEEP_INTERVAL_SECONDS', 30, 0, 3600),
-      attachmentMaxBytes: r.int('CONSULT_ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-      reportFontPath: r.string('REPORT_FONT_PATH', '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
+      attachmentMaxBytes: r.int(
+        'CONSULT_ATTACHMENT_MAX_BYTES',
+        20 * 1024 * 1024,
+        1024,
+        1024 * 1024 * 1024,
+      ),
+      reportFontPath: r.string(
+        'REPORT_FONT_PATH',
+        '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
+      ),
       reportFontFace: r.string('REPORT_FONT_FACE', 'NotoSansCJKsc-Regular'),
     },
   };
   const storage = r.raw('IMAGING_STORAGE_DIR');
-  config.imaging.storageDir = storage ? (isAbsolute(storage) ? storage : resolve(process.cwd(), storage)) : join(dataDir, 'dicom');
+  config.imaging.storageDir = storage
+    ? isAbsolute(storage)
+      ? storage
+      : resolve(process.cwd(), storage)
+    : join(dataDir, 'dicom');
   const ae = config.imaging.dimseAeTitle;
   if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae) || ae.trim() === '') {
-    r.problems.push(`DIMSE_AE_TITLE=${JSON.stringify(ae)} should be 1 to 16 printable ASCII characters without backslash`);
+    r.problems.push(
+      `DIMSE_AE_TITLE=${JSON.stringify(ae)} should be 1 to 16 printable ASCII characters without backslash`,
+    );
   }
   for (const u of config.turn.urls) {
-    if (!/^turns?:[^\s]+$|^stun:[^\s]+$/.test(u)) r.problems.push(`TURN_URLS entry ${JSON.stringify(u)} should look like turn:host:3478?transport=udp, turns:host:5349 or stun:host:3478`);
+    if (!/^turns?:[^\s]+$|^stun:[^\s]+$/.test(u))
+      r.problems.push(
+        `TURN_URLS entry ${JSON.stringify(u)} should look like turn:host:3478?transport=udp, turns:host:5349 or stun:host:3478`,
+      );
   }
   if (config.turn.urls.some((u) => u.startsWith('turn')) && !config.turn.secret) {
-    r.problems.push('TURN_SECRET is required when TURN_URLS names a turn: or turns: server (coturn static-auth-secret)');
+    r.problems.push(
+      'TURN_SECRET is required when TURN_URLS names a turn: or turns: server (coturn static-auth-secret)',
+    );
   }
-  if (config.roomTokenSecret && config.roomTokenSecret.length < 32) r.problems.push('ROOM_TOKEN_SECRET should be at least 32 characters');
-  if (config.mediaAnnouncedAddress !== null && !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)) {
-    r.problems.push(`MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`);
+  if (config.roomTokenSecret && config.roomTokenSecret.length < 32)
+    r.problems.push('ROOM_TOKEN_SECRET should be at least 32 characters');
+  if (
+    config.mediaAnnouncedAddress !== null &&
+    !/^[A-Za-z0-9.:-]{1,253}$/.test(config.mediaAnnouncedAddress)
+  ) {
+    r.problems.push(
+      `MEDIA_ANNOUNCED_ADDRESS=${JSON.stringify(config.mediaAnnouncedAddress)} should be an IP address or host name`,
+    );
   }
   const tls = config.tls;
   if (!tls.certFile !== !tls.keyFile) {
-    r.problems.push(`${tls.certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is required with ${tls.certFile ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} (a PEM certificate chain and its private key)`);
+    r.problems.push(
+      `${tls.certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is required with ${tls.certFile ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} (a PEM certificate chain and its private key)`,
+    );
   }
-  for (const [name, file] of [['TLS_CERT_FILE', tls.certFile], ['TLS_KEY_FILE', tls.keyFile]] as const) {
+  for (const [name, file] of [
+    ['TLS_CERT_FILE', tls.certFile],
+    ['TLS_KEY_FILE', tls.keyFile],
+  ] as const) {
     if (file && !existsSync(file)) r.problems.push(`${name}=${JSON.stringify(file)} names no file`);
   }
-  if (tls.httpsPort && tls.httpsPort === config.port) r.problems.push(`HTTPS_PORT (${tls.httpsPort}) should differ from PORT, or be 0 for no HTTPS`);
+  if (tls.httpsPort && tls.httpsPort === config.port)
+    r.problems.push(`HTTPS_PORT (${tls.httpsPort}) should differ from PORT, or be 0 for no HTTPS`);
   const h = config.http;
   if (h.requestTimeoutMs && h.requestTimeoutMs < h.headersTimeoutMs) {
-    r.problems.push(`HTTP_REQUEST_TIMEOUT_SECONDS (${h.requestTimeoutMs / 1000}) should be 0 (off) or at least HTTP_HEADERS_TIMEOUT_SECONDS (${h.headersTimeoutMs / 1000})`);
+    r.problems.push(
+      `HTTP_REQUEST_TIMEOUT_SECONDS (${h.requestTimeoutMs / 1000}) should be 0 (off) or at least HTTP_HEADERS_TIMEOUT_SECONDS (${h.headersTimeoutMs / 1000})`,
+    );
   }
   const d = config.consultations.deadlineMinutes;
   if (!(d.emergency <= d.urgent && d.urgent <= d.routine)) {
-    r.problems.push(`CONSULT_DEADLINE_*_MINUTES should grow from emergency (${d.emergency}) to urgent (${d.urgent}) to routine (${d.routine})`);
+    r.problems.push(
+      `CONSULT_DEADLINE_*_MINUTES should grow from emergency (${d.emergency}) to urgent (${d.urgent}) to routine (${d.routine})`,
+    );
   }
   if (r.problems.length) throw new ConfigError(r.problems);
   if (!jwtSecret || !keyText) {

@@ -1,6 +1,12 @@
 /** The words of the directory (DESIGN.md), with their Chinese names for the client and reports. */
 
-export const ORGANIZATION_LEVELS = ['province_hub', 'city_hospital', 'county_hospital', 'township_health_centre', 'village_clinic'] as const;
+export const ORGANIZATION_LEVELS = [
+  'province_hub',
+  'city_hospital',
+  'county_hospital',
+  'township_health_centre',
+  'village_clinic',
+] as const;
 export type OrganizationLevel = (typeof ORGANIZATION_LEVELS)[number];
 export const ORGANIZATION_LEVEL_ZH: Record<OrganizationLevel, string> = {
   province_hub: '省级远程医疗中心',
@@ -18,7 +24,12 @@ export const LEVEL_RANK: Record<OrganizationLevel, number> = {
   village_clinic: 1,
 };
 
-export const CONSORTIUM_KINDS = ['urban_medical_group', 'county_medical_community', 'specialty_alliance', 'telemedicine_network'] as const;
+export const CONSORTIUM_KINDS = [
+  'urban_medical_group',
+  'county_medical_community',
+  'specialty_alliance',
+  'telemedicine_network',
+] as const;
 export type ConsortiumKind = (typeof CONSORTIUM_KINDS)[number];
 export const CONSORTIUM_KIND_ZH: Record<ConsortiumKind, string> = {
   urban_medical_group: '城市医疗集团',
@@ -27,8 +38,7 @@ export const CONSORTIUM_KIND_ZH: Record<ConsortiumKind, string> = {
   telemedicine_network: '远程医疗协作网',
 };
 
-export const ROLES = ['township_doctor', 'specialist', 'hub_coordinator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '@huizhen/kernel';
 
 export const TITLES = ['resident', 'attending', 'associate_chief', 'chief'] as const;
 export type Title = (typeof TITLES)[number];

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DomainError } from '@huizhen/platform-http';
+import { DomainError } from '@huizhen/kernel';
 import { LEVEL_RANK, type ConsortiumKind, type OrganizationLevel } from './directory-terms';
 import { Consortium, ConsortiumMember } from './consortium.entity';
 import { Organization } from './organization.entity';
@@ -21,11 +21,23 @@ export class DirectoryService {
 
   async organization(id: string, manager: EntityManager = this.db.manager): Promise<Organization> {
     const org = await manager.findOne(Organization, { where: { id } });
-    if (!org) throw new DomainError('organization_not_found', HttpStatus.NOT_FOUND, `organization ${id} does not exist`);
+    if (!org)
+      throw new DomainError(
+        'organization_not_found',
+        HttpStatus.NOT_FOUND,
+        `organization ${id} does not exist`,
+      );
     return org;
   }
 
-  async listOrganizations(filter: { level?: OrganizationLevel; parentId?: string; ids?: string[]; q?: string; limit: number; offset: number }): Promise<Page<Organization>> {
+  async listOrganizations(filter: {
+    level?: OrganizationLevel;
+    parentId?: string;
+    ids?: string[];
+    q?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Page<Organization>> {
     const qb = this.db.getRepository(Organization).createQueryBuilder('o');
     if (filter.level) qb.andWhere('o.level = :level', { level: filter.level });
     if (filter.parentId) qb.andWhere('o.parent_id = :parentId', { parentId: filter.parentId });
@@ -48,46 +60,96 @@ export class DirectoryService {
   }
 
   /** Checks a parent link keeps the tree a tree with levels going down. */
-  async checkParent(level: OrganizationLevel, parentId: string | null, selfId?: string, manager: EntityManager = this.db.manager): Promise<void> {
+  async checkParent(
+    level: OrganizationLevel,
+    parentId: string | null,
+    selfId?: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
     if (!parentId) {
-      if (level !== 'province_hub') throw new DomainError('organization_parent_required', HttpStatus.BAD_REQUEST, `a ${level} needs a parent organization`);
+      if (level !== 'province_hub')
+        throw new DomainError(
+          'organization_parent_required',
+          HttpStatus.BAD_REQUEST,
+          `a ${level} needs a parent organization`,
+        );
       return;
     }
     const parent = await manager.findOne(Organization, { where: { id: parentId } });
-    if (!parent) throw new DomainError('organization_parent_not_found', HttpStatus.BAD_REQUEST, `parent organization ${parentId} does not exist`);
+    if (!parent)
+      throw new DomainError(
+        'organization_parent_not_found',
+        HttpStatus.BAD_REQUEST,
+        `parent organization ${parentId} does not exist`,
+      );
     if (LEVEL_RANK[parent.level] <= LEVEL_RANK[level]) {
-      throw new DomainError('organization_parent_level', HttpStatus.BAD_REQUEST, `a ${level} cannot sit under a ${parent.level}`);
+      throw new DomainError(
+        'organization_parent_level',
+        HttpStatus.BAD_REQUEST,
+        `a ${level} cannot sit under a ${parent.level}`,
+      );
     }
     if (selfId && (await this.subtreeIds(selfId, manager)).includes(parentId)) {
-      throw new DomainError('organization_cycle', HttpStatus.BAD_REQUEST, 'an organization cannot sit under its own descendant');
+      throw new DomainError(
+        'organization_cycle',
+        HttpStatus.BAD_REQUEST,
+        'an organization cannot sit under its own descendant',
+      );
     }
   }
 
   async consortium(id: string): Promise<Consortium & { memberIds: string[] }> {
     const c = await this.db.manager.findOne(Consortium, { where: { id } });
-    if (!c) throw new DomainError('consortium_not_found', HttpStatus.NOT_FOUND, `consortium ${id} does not exist`);
+    if (!c)
+      throw new DomainError(
+        'consortium_not_found',
+        HttpStatus.NOT_FOUND,
+        `consortium ${id} does not exist`,
+      );
     const members = await this.db.manager.find(ConsortiumMember, { where: { consortiumId: id } });
     return Object.assign(c, { memberIds: members.map((m) => m.organizationId) });
   }
 
-  async listConsortia(filter: { kind?: ConsortiumKind; organizationId?: string; limit: number; offset: number }): Promise<Page<Consortium & { memberIds: string[] }>> {
+  async listConsortia(filter: {
+    kind?: ConsortiumKind;
+    organizationId?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Page<Consortium & { memberIds: string[] }>> {
     const qb = this.db.getRepository(Consortium).createQueryBuilder('c');
     if (filter.kind) qb.andWhere('c.kind = :kind', { kind: filter.kind });
     if (filter.organizationId) {
-      qb.andWhere('EXISTS (SELECT 1 FROM consortium_member m WHERE m.consortium_id = c.id AND m.organization_id = :org)', { org: filter.organizationId });
+      qb.andWhere(
+        'EXISTS (SELECT 1 FROM consortium_member m WHERE m.consortium_id = c.id AND m.organization_id = :org)',
+        { org: filter.organizationId },
+      );
     }
     qb.orderBy('c.name').take(filter.limit).skip(filter.offset);
     const [items, total] = await qb.getManyAndCount();
     const members = items.length
-      ? await this.db.manager.query(`SELECT consortium_id, organization_id FROM consortium_member WHERE consortium_id = ANY($1)`, [items.map((c) => c.id)])
+      ? await this.db.manager.query(
+          `SELECT consortium_id, organization_id FROM consortium_member WHERE consortium_id = ANY($1)`,
+          [items.map((c) => c.id)],
+        )
       : [];
     for (const c of items) {
-      Object.assign(c, { memberIds: members.filter((m: any) => m.consortium_id === c.id).map((m: any) => m.organization_id) });
+      Object.assign(c, {
+        memberIds: members
+          .filter((m: any) => m.consortium_id === c.id)
+          .map((m: any) => m.organization_id),
+      });
     }
-    return { items: items as (Consortium & { memberIds: string[] })[], total, limit: filter.limit, offset: filter.offset };
+    return {
+      items: items as (Consortium & { memberIds: string[] })[],
+      total,
+      limit: filter.limit,
+      offset: filter.offset,
+    };
   }
 
-  async practitionerByUsername(username: string): Promise<(Practitioner & { passwordHash: string }) | null> {
+  async practitionerByUsername(
+    username: string,
+  ): Promise<(Practitioner & { passwordHash: string }) | null> {
     return (await this.db
       .getRepository(Practitioner)
       .createQueryBuilder('p')
@@ -98,17 +160,36 @@ export class DirectoryService {
 
   async practitioner(id: string): Promise<Practitioner> {
     const p = await this.db.manager.findOne(Practitioner, { where: { id } });
-    if (!p) throw new DomainError('practitioner_not_found', HttpStatus.NOT_FOUND, `practitioner ${id} does not exist`);
+    if (!p)
+      throw new DomainError(
+        'practitioner_not_found',
+        HttpStatus.NOT_FOUND,
+        `practitioner ${id} does not exist`,
+      );
     return p;
   }
 
-  async listPractitioners(filter: { organizationId?: string; organizationIds?: string[]; specialty?: string; role?: string; q?: string; active?: boolean; limit: number; offset: number }): Promise<Page<Practitioner>> {
+  async listPractitioners(filter: {
+    organizationId?: string;
+    organizationIds?: string[];
+    specialty?: string;
+    role?: string;
+    q?: string;
+    active?: boolean;
+    limit: number;
+    offset: number;
+  }): Promise<Page<Practitioner>> {
     const qb = this.db.getRepository(Practitioner).createQueryBuilder('p');
-    if (filter.organizationId) qb.andWhere('p.organization_id = :org', { org: filter.organizationId });
-    if (filter.organizationIds) qb.andWhere('p.organization_id = ANY(:orgs)', { orgs: filter.organizationIds });
+    if (filter.organizationId)
+      qb.andWhere('p.organization_id = :org', { org: filter.organizationId });
+    if (filter.organizationIds)
+      qb.andWhere('p.organization_id = ANY(:orgs)', { orgs: filter.organizationIds });
     if (filter.specialty) qb.andWhere('p.specialty = :specialty', { specialty: filter.specialty });
     if (filter.role) qb.andWhere(':role = ANY(p.roles)', { role: filter.role });
-    if (filter.q) qb.andWhere('(p.display_name ILIKE :q OR p.username ILIKE :q)', { q: `%${escapeLike(filter.q)}%` });
+    if (filter.q)
+      qb.andWhere('(p.display_name ILIKE :q OR p.username ILIKE :q)', {
+        q: `%${escapeLike(filter.q)}%`,
+      });
     if (filter.active !== undefined) qb.andWhere('p.active = :active', { active: filter.active });
     qb.orderBy('p.display_name').take(filter.limit).skip(filter.offset);
     const [items, total] = await qb.getManyAndCount();
