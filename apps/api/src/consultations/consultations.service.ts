@@ -130,8 +130,6 @@ export type TransitionListener = (
 @Injectable()
 export class ConsultationsService {
   private readonly logger = new Logger('Consultations');
-  /** A reason a person typed (declining, cancelling) may describe the patient: the trail keeps its keyed hash. */
-  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -139,13 +137,14 @@ export class ConsultationsService {
     @Inject(CONSULTATION_CLOCK) private readonly clock: Clock,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    /** A reason a person typed (declining, cancelling) may describe the patient: the trail keeps its keyed hash. */
+    private readonly terms: AuditTerms,
     private readonly patients: PatientsService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
     private readonly calls: ConsultationCalls,
     private readonly directory: DirectoryService,
   ) {
-    this.terms = new AuditTerms(config.dataEncryptionKey);
     // The assigned specialist entering the live room starts the session, whichever client they use.
     calls.onRecorded((events) => this.sessionsEntered(events));
   }

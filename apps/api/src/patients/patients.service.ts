@@ -25,16 +25,15 @@ export interface PatientView {
 @Injectable()
 export class PatientsService {
   private readonly vault: NationalIdVault;
-  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) config: HuizhenConfig,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    private readonly terms: AuditTerms,
   ) {
     this.vault = new NationalIdVault(config.dataEncryptionKey);
-    this.terms = new AuditTerms(config.dataEncryptionKey);
   }
 
   async register(actor: Actor, dto: RegisterPatientDto): Promise<PatientView> {

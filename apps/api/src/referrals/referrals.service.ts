@@ -1,10 +1,9 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
-import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
@@ -58,17 +57,13 @@ export class ReferralsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    /** An answer's note may describe the patient: the trail keeps its keyed hash. */
+    private readonly terms: AuditTerms,
     private readonly consultations: ConsultationsService,
     private readonly reports: ConsultationReportService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
-    @Inject(HUIZHEN_CONFIG) config: HuizhenConfig,
-  ) {
-    this.terms = new AuditTerms(config.dataEncryptionKey);
-  }
-
-  /** An answer's note may describe the patient: the trail keeps its keyed hash. */
-  private readonly terms: AuditTerms;
+  ) {}
 
   async create(actor: Actor, dto: CreateReferralDto) {
     const c = await this.consultations.load(dto.consultationId);

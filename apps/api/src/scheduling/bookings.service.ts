@@ -93,8 +93,6 @@ const DAY = 86_400_000;
 export class BookingsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Bookings');
   private timer: NodeJS.Timeout | null = null;
-  /** Reasons are free text about a patient's appointment: the trail keeps their keyed hash; the booking row keeps the text. */
-  private readonly terms: AuditTerms;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -103,10 +101,10 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     @Inject(CONSULTATION_REQUESTS) private readonly requests: ConsultationRequestSource,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    /** Reasons are free text about a patient's appointment: the trail keeps their keyed hash; the booking row keeps the text. */
+    private readonly terms: AuditTerms,
     private readonly events: EventsService,
-  ) {
-    this.terms = new AuditTerms(config.dataEncryptionKey);
-  }
+  ) {}
 
   onModuleInit() {
     const every = this.config.scheduling.reminderSweepSeconds;

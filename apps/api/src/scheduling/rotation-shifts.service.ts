@@ -108,20 +108,17 @@ const addLocalMinutes = (a: string, min: number) => new Date(Date.parse(`${a}:00
  */
 @Injectable()
 export class RotationShiftsService {
-  /** A cancellation's reason is free text (it may speak of a person's health): the trail keeps its keyed hash, the shift row the text. */
-  private readonly terms: AuditTerms;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     @Inject(SCHEDULING_CLOCK) private readonly clock: SchedulingClock,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    /** A cancellation's reason is free text (it may speak of a person's health): the trail keeps its keyed hash, the shift row the text. */
+    private readonly terms: AuditTerms,
     private readonly events: EventsService,
     @Inject(CONSULTATION_REQUESTS) private readonly requests: ConsultationRequestSource,
-  ) {
-    this.terms = new AuditTerms(config.dataEncryptionKey);
-  }
+  ) {}
 
   async create(actor: Actor, dto: CreateShiftDto): Promise<ShiftView> {
     const spec = this.specFromDto(dto);
