@@ -1,7 +1,8 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { type Actor, CurrentActor } from '@huizhen/auth';
+import { Documented } from '@huizhen/platform-http';
 import { ImagingService } from './imaging.service';
 
 export class ShareStudyDto {
@@ -16,15 +17,19 @@ export class AttachToConsultationDto {
 }
 
 /** Sharing a study with a named specialist until a date, and attaching it to a consultation. */
+@ApiTags('imaging')
+@ApiBearerAuth()
 @Controller('api/imaging/studies')
 export class ImagingSharesController {
   constructor(private readonly imaging: ImagingService) {}
 
+  @Documented('Share a study with a named specialist until a date', 'study_not_found', 'share_expiry', 'access_denied', 'grant_grantee')
   @Post(':study/shares')
   share(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: ShareStudyDto) {
     return this.imaging.shareWithPractitioner(actor, study, dto.practitionerId, new Date(dto.expiresAt), dto.reason);
   }
 
+  @Documented('Attach a study to a consultation (from the study’s side)', 'study_not_found', 'consultation_not_found', 'access_denied')
   @Post(':study/consultations')
   async attach(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: AttachToConsultationDto) {
     await this.imaging.attachToConsultation(actor, study, dto.consultationId);

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
 import { DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
-import { Public } from '@huizhen/platform-http';
+import { Documented, Public } from '@huizhen/platform-http';
 import { ACTOR_KEY, CurrentActor, type Actor } from './actor';
 import { AuthService } from './auth.service';
 
@@ -40,6 +40,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @Documented('Log in: an access token and a refresh token', 'invalid_credentials', 'login_rate_limited')
   @Post('auth/login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -49,6 +50,7 @@ export class AuthController {
   }
 
   @Public()
+  @Documented('Trade a refresh token for a new pair (rotation; reuse ends the family)', 'invalid_refresh_token')
   @Post('auth/refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -59,6 +61,7 @@ export class AuthController {
 
   /** Works with an expired access token too: the refresh token alone is enough to end its family. */
   @Public()
+  @Documented('Log out: end the session of this refresh (or access) token')
   @Post('auth/logout')
   @HttpCode(204)
   async logout(@Body() body: LogoutDto, @Req() req: Request) {
@@ -67,6 +70,7 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @Documented('The signed-in practitioner’s profile')
   @Get('me')
   async me(@CurrentActor() actor: Actor) {
     const [p, org] = await Promise.all([this.directory.practitioner(actor.id), this.directory.organization(actor.organizationId)]);

@@ -5,6 +5,7 @@ import type { HuizhenConfig } from '@huizhen/config';
 import { DirectRoutes } from './direct-routes';
 import { ErrorBodyFilter } from './error-body.filter';
 import { hasEncodedNul, installHttpEdge, nulByteError } from './http-edge';
+import { completeOpenApiDocument } from './openapi';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
   return errors.flatMap((e) => {
@@ -47,7 +48,7 @@ export function configureHttpApp(app: INestApplication, config: HuizhenConfig, o
     .setVersion('0.1.0')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+  SwaggerModule.setup('api/docs', app, () => completeOpenApiDocument(SwaggerModule.createDocument(app, doc)), {
     jsonDocumentUrl: 'api/docs/openapi.json',
   });
 }

@@ -1,5 +1,6 @@
 export * from './domain-error';
 export * from './error-body.filter';
+export * from './openapi';
 export * from './configure-http-app';
 export * from './platform.module';
 export * from './bootstrap';

@@ -4,7 +4,7 @@ import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { DomainError, PageQuery } from '@huizhen/platform-http';
+import { Documented, DomainError, PageQuery } from '@huizhen/platform-http';
 
 class AuditQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) resourceType?: string;
@@ -26,6 +26,7 @@ export class AuditTrailController {
    * `actorId` naming nobody (no practitioner, no event) is 404 `actor_not_found`. `resourceId` is
    * not checked: it may name a study UID or a resource that no longer exists, whose trail still counts.
    */
+  @Documented('List audit events (admins; filter by resource, actor, action)', 'access_denied', 'actor_not_found')
   @Get()
   async list(@CurrentActor() actor: Actor, @Query() q: AuditQuery) {
     await this.policy.assert(actor, 'read', { type: 'audit' });
@@ -37,6 +38,7 @@ export class AuditTrailController {
    * Walks the hash chain: `breaks` lists every altered, missing-before or re-linked record (seq
    * and kind), `breakCount` counts them; `firstBroken` is the first, as before.
    */
+  @Documented('Seal pending events and verify the whole hash chain, listing every break', 'access_denied')
   @Get('verify')
   async verify(@CurrentActor() actor: Actor) {
     await this.policy.assert(actor, 'read', { type: 'audit' });

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Documented } from '@huizhen/platform-http';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import { CONSORTIUM_KIND_ZH, DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
 import { DirectoryAdminService } from './directory-admin.service';
@@ -29,23 +30,27 @@ export class DirectoryController {
   ) {}
 
   /** A filter naming an organization that does not exist is 404 `organization_not_found`, not an empty page. */
+  @Documented('List organizations (filter by level, parent, name)', 'organization_not_found')
   @Get('organizations')
   async listOrganizations(@Query() q: OrganizationQuery) {
     if (q.parentId) await this.directory.organization(q.parentId);
     return this.directory.listOrganizations(q);
   }
 
+  @Documented('Read an organization', 'organization_not_found')
   @Get('organizations/:id')
   async organization(@Param('id', ParseUUIDPipe) id: string) {
     const org = await this.directory.organization(id);
     return { ...org, levelName: ORGANIZATION_LEVEL_ZH[org.level] };
   }
 
+  @Documented('Create an organization (admins, within their subtree)', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'already_exists')
   @Post('organizations')
   createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto) {
     return this.admin.createOrganization(actor, dto);
   }
 
+  @Documented('Change an organization (admins, within their subtree)', 'organization_not_found', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'organization_cycle', 'already_exists')
   @Patch('organizations/:id')
   async updateOrganization(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto) {
     // 404 before the subtree check: an unknown organization is under nobody, which read as 403.
@@ -53,34 +58,40 @@ export class DirectoryController {
     return this.admin.updateOrganization(actor, id, dto);
   }
 
+  @Documented('List consortia (filter by member organization)', 'organization_not_found')
   @Get('consortia')
   async listConsortia(@Query() q: ConsortiumQuery) {
     if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listConsortia(q);
   }
 
+  @Documented('Read a consortium with its members', 'consortium_not_found')
   @Get('consortia/:id')
   async consortium(@Param('id', ParseUUIDPipe) id: string) {
     const c = await this.directory.consortium(id);
     return { ...c, kindName: CONSORTIUM_KIND_ZH[c.kind] };
   }
 
+  @Documented('Create a consortium (admins)', 'access_denied', 'organization_not_found', 'already_exists')
   @Post('consortia')
   createConsortium(@CurrentActor() actor: Actor, @Body() dto: CreateConsortiumDto) {
     return this.admin.createConsortium(actor, dto);
   }
 
+  @Documented('Change a consortium or its members (admins)', 'consortium_not_found', 'access_denied', 'organization_not_found', 'already_exists')
   @Patch('consortia/:id')
   updateConsortium(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateConsortiumDto) {
     return this.admin.updateConsortium(actor, id, dto);
   }
 
+  @Documented('List practitioners (filter by organization, role, specialty)', 'organization_not_found')
   @Get('practitioners')
   async listPractitioners(@Query() q: PractitionerQuery) {
     if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listPractitioners({ ...q, active: undefined });
   }
 
+  @Documented('Read a practitioner', 'practitioner_not_found')
   @Get('practitioners/:id')
   async practitioner(@Param('id', ParseUUIDPipe) id: string) {
     const p = await this.directory.practitioner(id);
@@ -91,17 +102,20 @@ export class DirectoryController {
     };
   }
 
+  @Documented('Create a practitioner account (admins)', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
   @Post('practitioners')
   createPractitioner(@CurrentActor() actor: Actor, @Body() dto: CreatePractitionerDto) {
     return this.admin.createPractitioner(actor, dto);
   }
 
+  @Documented('Change a practitioner: roles, specialty, password, deactivation (admins)', 'practitioner_not_found', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
   @Patch('practitioners/:id')
   updatePractitioner(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePractitionerDto) {
     return this.admin.updatePractitioner(actor, id, dto);
   }
 
   /** Code lists for forms: specialties, titles, levels, consortium kinds, with Chinese names. */
+  @Documented('The directory code lists with Chinese names: specialties, titles, levels, consortium kinds')
   @Get('directory/terms')
   terms() {
     return { specialties: SPECIALTIES, titles: TITLE_ZH, organizationLevels: ORGANIZATION_LEVEL_ZH, consortiumKinds: CONSORTIUM_KIND_ZH };

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import * as Multipasta from 'multipasta';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { isValidUid } from '@huizhen/dicom';
-import { DomainError, errorBody } from '@huizhen/platform-http';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Documented, DomainError, errorBody } from '@huizhen/platform-http';
 import { ImagingAccess } from '../access/imaging-access.service';
 import { IngestService, type IngestOutcome } from './ingest.service';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -54,6 +55,8 @@ export function stowResponse(outcomes: IngestOutcome[], base: string, studyUid?:
  * STOW-RS: multipart/related; type="application/dicom". Parts stream through multipasta; each
  * part is held only until it is validated and staged, so a study of any size never sits in memory.
  */
+@ApiTags('dicom-web')
+@ApiBearerAuth()
 @Controller('dicom-web/studies')
 export class StowController {
   constructor(
@@ -62,11 +65,13 @@ export class StowController {
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
   ) {}
 
+  @Documented('STOW-RS: store instances (multipart/related application/dicom, streamed)', 'unsupported_media_type', 'bad_multipart', 'access_denied')
   @Post()
   store(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
     return this.handle(actor, req, res);
   }
 
+  @Documented('STOW-RS: store instances into a named study', 'invalid_uid', 'unsupported_media_type', 'bad_multipart', 'access_denied')
   @Post(':study')
   storeInStudy(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
     if (!isValidUid(study)) throw new DomainError('invalid_uid', HttpStatus.BAD_REQUEST, `"${study}" is not a valid Study Instance UID`);

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import type { Request, Response } from 'express';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { Documented } from '@huizhen/platform-http';
 import { ImagingAccess } from '../access/imaging-access.service';
 import { IngestService } from '../ingest/ingest.service';
 import { stowResponse } from '../ingest/stow.controller';
@@ -112,6 +114,8 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
+@ApiTags('dicom-web')
+@ApiBearerAuth()
 @Controller()
 export class ResumableUploadController {
   constructor(
@@ -119,6 +123,7 @@ export class ResumableUploadController {
     private readonly access: ImagingAccess,
   ) {}
 
+  @Documented('tus 1.0 resumable DICOM upload: POST creates, HEAD asks the offset, PATCH appends, DELETE abandons', 'access_denied')
   @All(['dicom-web/uploads', 'dicom-web/uploads/*rest'])
   async handle(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
     if (req.method === 'POST') await this.access.assertCanStore(actor);
