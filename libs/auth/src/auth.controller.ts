@@ -27,6 +27,21 @@ class TokenPairView {
   @ApiProperty({ description: 'access token lifetime in seconds' }) expiresIn: number;
 }
 
+class ProfileView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() displayName: string;
+  @ApiProperty({ type: [String], example: ['township_doctor'] }) roles: string[];
+  @ApiProperty({ nullable: true, type: String }) specialty: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the specialty in Chinese (科室)' }) specialtyName: string | null;
+  @ApiProperty({ nullable: true, type: String }) title: string | null;
+  @ApiProperty({ nullable: true, type: String }) titleName: string | null;
+  @ApiProperty({ format: 'uuid' }) organizationId: string;
+  @ApiProperty() organizationName: string;
+  @ApiProperty() organizationLevel: string;
+  @ApiProperty() organizationLevelName: string;
+}
+
 function client(req: Request) {
   return { ip: req.ip ?? 'unknown', userAgent: req.header('user-agent') };
 }
@@ -71,6 +86,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @Documented('The signed-in practitioner’s profile')
+  @ApiOkResponse({ type: ProfileView })
   @Get('me')
   async me(@CurrentActor() actor: Actor) {
     const [p, org] = await Promise.all([this.directory.practitioner(actor.id), this.directory.organization(actor.organizationId)]);

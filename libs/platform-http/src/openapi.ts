@@ -1,5 +1,11 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { applyDecorators, type Type } from '@nestjs/common';
+import {
+  ApiExtension,
+  ApiExtraModels,
+  ApiOperation,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { ERROR_CODE_LIST, ERROR_CODES, type ErrorCode } from '@huizhen/contract';
 
 /**
@@ -36,6 +42,54 @@ export function Documented(
 }
 
 export const ERROR_BODY_REF = '#/components/schemas/ErrorBody';
+
+/** A `{ items, total, limit, offset }` page of `item` (what a PageQuery list answers). */
+export function ApiPage(item: Type<unknown>): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiExtraModels(item),
+    ApiResponse({
+      status: 200,
+      description: 'one page of the list',
+      schema: {
+        type: 'object',
+        required: ['items', 'total', 'limit', 'offset'],
+        properties: {
+          items: { type: 'array', items: { $ref: getSchemaPath(item) } },
+          total: { type: 'integer' },
+          limit: { type: 'integer' },
+          offset: { type: 'integer' },
+        },
+      },
+    }),
+  );
+}
+
+/** A success answered in other media types than JSON (DICOM JSON, multipart/related, images, PDF, iCalendar). */
+export function ApiContent(
+  status: number,
+  description: string,
+  content: Record<string, Record<string, unknown>>,
+): MethodDecorator & ClassDecorator {
+  return ApiResponse({
+    status,
+    description,
+    content: Object.fromEntries(
+      Object.entries(content).map(([type, schema]) => [type, { schema }]),
+    ),
+  });
+}
+
+/** DICOM JSON (PS3.18 F.2): an array of datasets keyed by tag. */
+export const DICOM_JSON_ARRAY = {
+  type: 'array',
+  items: {
+    type: 'object',
+    additionalProperties: true,
+    description: 'a DICOM JSON dataset (tag → { vr, Value })',
+  },
+};
+/** Bytes of the named media type. */
+export const BINARY = { type: 'string', format: 'binary' };
 
 function describeCodes(codes: readonly ErrorCode[]): string {
   return codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].meaning}`).join('; ');

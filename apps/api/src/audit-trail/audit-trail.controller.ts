@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
@@ -11,6 +11,22 @@ class AuditQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) resourceId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actorId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(60) action?: string;
+}
+
+class ChainBreakView {
+  @ApiProperty() seq: number;
+  @ApiProperty({ enum: ['altered', 'missing_before', 'relinked'] }) kind: string;
+  @ApiPropertyOptional({ description: 'missing_before: how many sequence numbers are absent' }) missing?: number;
+}
+
+class ChainVerificationView {
+  @ApiProperty() ok: boolean;
+  @ApiProperty({ description: 'records walked' }) checked: number;
+  @ApiProperty() lastSeq: number;
+  @ApiProperty({ description: 'appended but not sealed yet' }) pending: number;
+  @ApiProperty() breakCount: number;
+  @ApiProperty({ type: [ChainBreakView] }) breaks: ChainBreakView[];
+  @ApiPropertyOptional() breaksTruncated?: boolean;
 }
 
 @ApiTags('audit')
@@ -39,6 +55,7 @@ export class AuditTrailController {
    * and kind), `breakCount` counts them; `firstBroken` is the first, as before.
    */
   @Documented('Seal pending events and verify the whole hash chain, listing every break', 'access_denied')
+  @ApiOkResponse({ type: ChainVerificationView })
   @Get('verify')
   async verify(@CurrentActor() actor: Actor) {
     await this.policy.assert(actor, 'read', { type: 'audit' });

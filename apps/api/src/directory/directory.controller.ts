@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Documented } from '@huizhen/platform-http';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiPage, Documented } from '@huizhen/platform-http';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import { CONSORTIUM_KIND_ZH, DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
 import { DirectoryAdminService } from './directory-admin.service';
@@ -9,6 +9,10 @@ import {
   CreateConsortiumDto,
   CreateOrganizationDto,
   CreatePractitionerDto,
+  ConsortiumView,
+  DirectoryTermsView,
+  OrganizationView,
+  PractitionerView,
   OrganizationQuery,
   PractitionerQuery,
   UpdateConsortiumDto,
@@ -31,6 +35,7 @@ export class DirectoryController {
 
   /** A filter naming an organization that does not exist is 404 `organization_not_found`, not an empty page. */
   @Documented('List organizations (filter by level, parent, name)', 'organization_not_found')
+  @ApiPage(OrganizationView)
   @Get('organizations')
   async listOrganizations(@Query() q: OrganizationQuery) {
     if (q.parentId) await this.directory.organization(q.parentId);
@@ -38,6 +43,7 @@ export class DirectoryController {
   }
 
   @Documented('Read an organization', 'organization_not_found')
+  @ApiOkResponse({ type: OrganizationView })
   @Get('organizations/:id')
   async organization(@Param('id', ParseUUIDPipe) id: string) {
     const org = await this.directory.organization(id);
@@ -45,12 +51,14 @@ export class DirectoryController {
   }
 
   @Documented('Create an organization (admins, within their subtree)', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'already_exists')
+  @ApiCreatedResponse({ type: OrganizationView })
   @Post('organizations')
   createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto) {
     return this.admin.createOrganization(actor, dto);
   }
 
   @Documented('Change an organization (admins, within their subtree)', 'organization_not_found', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'organization_cycle', 'already_exists')
+  @ApiOkResponse({ type: OrganizationView })
   @Patch('organizations/:id')
   async updateOrganization(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto) {
     // 404 before the subtree check: an unknown organization is under nobody, which read as 403.
@@ -59,6 +67,7 @@ export class DirectoryController {
   }
 
   @Documented('List consortia (filter by member organization)', 'organization_not_found')
+  @ApiPage(ConsortiumView)
   @Get('consortia')
   async listConsortia(@Query() q: ConsortiumQuery) {
     if (q.organizationId) await this.directory.organization(q.organizationId);
@@ -66,6 +75,7 @@ export class DirectoryController {
   }
 
   @Documented('Read a consortium with its members', 'consortium_not_found')
+  @ApiOkResponse({ type: ConsortiumView })
   @Get('consortia/:id')
   async consortium(@Param('id', ParseUUIDPipe) id: string) {
     const c = await this.directory.consortium(id);
@@ -73,18 +83,21 @@ export class DirectoryController {
   }
 
   @Documented('Create a consortium (admins)', 'access_denied', 'organization_not_found', 'already_exists')
+  @ApiCreatedResponse({ type: ConsortiumView })
   @Post('consortia')
   createConsortium(@CurrentActor() actor: Actor, @Body() dto: CreateConsortiumDto) {
     return this.admin.createConsortium(actor, dto);
   }
 
   @Documented('Change a consortium or its members (admins)', 'consortium_not_found', 'access_denied', 'organization_not_found', 'already_exists')
+  @ApiOkResponse({ type: ConsortiumView })
   @Patch('consortia/:id')
   updateConsortium(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateConsortiumDto) {
     return this.admin.updateConsortium(actor, id, dto);
   }
 
   @Documented('List practitioners (filter by organization, role, specialty)', 'organization_not_found')
+  @ApiPage(PractitionerView)
   @Get('practitioners')
   async listPractitioners(@Query() q: PractitionerQuery) {
     if (q.organizationId) await this.directory.organization(q.organizationId);
@@ -92,6 +105,7 @@ export class DirectoryController {
   }
 
   @Documented('Read a practitioner', 'practitioner_not_found')
+  @ApiOkResponse({ type: PractitionerView })
   @Get('practitioners/:id')
   async practitioner(@Param('id', ParseUUIDPipe) id: string) {
     const p = await this.directory.practitioner(id);
@@ -103,12 +117,14 @@ export class DirectoryController {
   }
 
   @Documented('Create a practitioner account (admins)', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
+  @ApiCreatedResponse({ type: PractitionerView })
   @Post('practitioners')
   createPractitioner(@CurrentActor() actor: Actor, @Body() dto: CreatePractitionerDto) {
     return this.admin.createPractitioner(actor, dto);
   }
 
   @Documented('Change a practitioner: roles, specialty, password, deactivation (admins)', 'practitioner_not_found', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
+  @ApiOkResponse({ type: PractitionerView })
   @Patch('practitioners/:id')
   updatePractitioner(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePractitionerDto) {
     return this.admin.updatePractitioner(actor, id, dto);
@@ -116,6 +132,7 @@ export class DirectoryController {
 
   /** Code lists for forms: specialties, titles, levels, consortium kinds, with Chinese names. */
   @Documented('The directory code lists with Chinese names: specialties, titles, levels, consortium kinds')
+  @ApiOkResponse({ type: DirectoryTermsView })
   @Get('directory/terms')
   terms() {
     return { specialties: SPECIALTIES, titles: TITLE_ZH, organizationLevels: ORGANIZATION_LEVEL_ZH, consortiumKinds: CONSORTIUM_KIND_ZH };

@@ -62,3 +62,46 @@ export class PractitionerQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) role?: Role;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) q?: string;
 }
+
+// ---- answers (OpenAPI response schemas) ----
+
+export class OrganizationView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ORGANIZATION_LEVELS }) level: OrganizationLevel;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) parentId: string | null;
+  @ApiProperty({ example: '430121' }) regionCode: string;
+  @ApiProperty() active: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ format: 'date-time' }) updatedAt: Date;
+  @ApiPropertyOptional({ description: 'the level in Chinese (on reads of one organization)' }) levelName?: string;
+}
+
+export class ConsortiumView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: CONSORTIUM_KINDS }) kind: ConsortiumKind;
+  @ApiProperty({ format: 'uuid' }) leadOrganizationId: string;
+  @ApiProperty({ type: [String], description: 'member organizations (the lead is one)' }) memberIds: string[];
+  @ApiPropertyOptional({ description: 'the kind in Chinese (on reads of one consortium)' }) kindName?: string;
+}
+
+export class PractitionerView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() displayName: string;
+  @ApiProperty({ format: 'uuid' }) organizationId: string;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
+  @ApiProperty({ enum: SPECIALTY_CODES, nullable: true, type: String }) specialty: string | null;
+  @ApiProperty({ enum: TITLES, nullable: true }) title: Title | null;
+  @ApiProperty() active: boolean;
+  @ApiPropertyOptional({ description: 'the specialty in Chinese (on reads of one practitioner)', nullable: true, type: String }) specialtyName?: string | null;
+  @ApiPropertyOptional({ description: 'the title in Chinese (on reads of one practitioner)', nullable: true, type: String }) titleName?: string | null;
+}
+
+export class DirectoryTermsView {
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'specialty code → Chinese name' }) specialties: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) titles: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) organizationLevels: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) consortiumKinds: Record<string, string>;
+}

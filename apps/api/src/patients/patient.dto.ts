@@ -29,3 +29,16 @@ export class PatientQuery extends PageQuery {
   @Matches(/^\d{17}[\dX]$/, { message: 'nationalId must be 18 characters: 17 digits and a digit or X' })
   nationalId?: string;
 }
+
+/** A patient as the API answers (never the national ID itself). */
+export class PatientView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) organizationId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: SEXES }) sex: Sex;
+  @ApiProperty({ format: 'date', example: '1960-01-01' }) birthDate: string;
+  @ApiProperty({ nullable: true, type: String, example: '4301**********0012' }) nationalIdMasked: string | null;
+  @ApiProperty({ nullable: true, type: String }) phone: string | null;
+  @ApiProperty({ nullable: true, type: String }) address: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: Date;
+}

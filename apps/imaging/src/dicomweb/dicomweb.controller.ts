@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { type DicomJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Documented, DomainError } from '@huizhen/platform-http';
+import { ApiContent, BINARY, DICOM_JSON_ARRAY, Documented, DomainError } from '@huizhen/platform-http';
 import { ImagingAccess, type StudyAccess } from '../access/imaging-access.service';
 import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
 import { IngestService } from '../ingest/ingest.service';
@@ -61,24 +61,28 @@ export class DicomWebController {
   // ---------- QIDO-RS ----------
 
   @Documented('QIDO-RS: search studies', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies')
   async searchStudies(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     return sendQidoResult(res, await this.qido.search(actor, 'study', q, baseUrl(req), {}));
   }
 
   @Documented('QIDO-RS: search series across studies', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('series')
   async searchAllSeries(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     return sendQidoResult(res, await this.qido.search(actor, 'series', q, baseUrl(req), {}));
   }
 
   @Documented('QIDO-RS: search instances across studies', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('instances')
   async searchAllInstances(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), {}));
   }
 
   @Documented("QIDO-RS: search a study's series", 'study_not_found', 'access_denied', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/series')
   async searchSeries(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
@@ -86,6 +90,7 @@ export class DicomWebController {
   }
 
   @Documented("QIDO-RS: search a study's instances", 'study_not_found', 'access_denied', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/instances')
   async searchStudyInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
@@ -93,6 +98,7 @@ export class DicomWebController {
   }
 
   @Documented("QIDO-RS: search a series' instances", 'study_not_found', 'access_denied', 'bad_query')
+  @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/series/:series/instances')
   async searchSeriesInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'search');
@@ -103,18 +109,21 @@ export class DicomWebController {
   // ---------- WADO-RS metadata ----------
 
   @Documented("WADO-RS: a study's metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/metadata')
   studyMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
     return this.metadata(actor, { study }, req, res);
   }
 
   @Documented("WADO-RS: a series' metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/metadata')
   seriesMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Req() req: Request, @Res() res: Response) {
     return this.metadata(actor, { study, series }, req, res);
   }
 
   @Documented("WADO-RS: an instance's metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/metadata')
   instanceMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Req() req: Request, @Res() res: Response) {
     return this.metadata(actor, { study, series, instance }, req, res);
@@ -145,18 +154,21 @@ export class DicomWebController {
   // ---------- WADO-RS instances ----------
 
   @Documented('WADO-RS: retrieve a study (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study')
   retrieveStudy(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
     return this.retrieve(actor, { study }, req, res);
   }
 
   @Documented('WADO-RS: retrieve a series (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series')
   retrieveSeries(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Req() req: Request, @Res() res: Response) {
     return this.retrieve(actor, { study, series }, req, res);
   }
 
   @Documented('WADO-RS: retrieve an instance (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance')
   retrieveInstance(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Req() req: Request, @Res() res: Response) {
     return this.retrieve(actor, { study, series, instance }, req, res);
@@ -189,6 +201,7 @@ export class DicomWebController {
   // ---------- WADO-RS frames and bulk data ----------
 
   @Documented('WADO-RS: retrieve frames (pixel data in its stored transfer syntax)', 'study_not_found', 'access_denied', 'not_found', 'bad_frame', 'frame_not_found', 'not_acceptable', 'burned_in_annotation')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frames')
   async frames(
     @CurrentActor() actor: Actor,
@@ -206,6 +219,7 @@ export class DicomWebController {
   }
 
   @Documented('WADO-RS: bulk data of an instance', 'study_not_found', 'access_denied', 'not_found', 'deidentified')
+  @ApiContent(200, 'the bulk data', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/bulk/:spec')
   async bulk(
     @CurrentActor() actor: Actor,
@@ -275,12 +289,14 @@ export class DicomWebController {
   // ---------- rendered and thumbnails ----------
 
   @Documented('WADO-RS: an instance rendered as JPEG or PNG (window, viewport)', 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/rendered')
   renderedInstance(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     return this.rendered(actor, study, series, instance, 1, q, req, res, false);
   }
 
   @Documented('WADO-RS: a frame rendered as JPEG or PNG (window, viewport)', 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation', 'bad_frame')
+  @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frame/rendered')
   renderedFrame(
     @CurrentActor() actor: Actor,
@@ -298,12 +314,14 @@ export class DicomWebController {
   }
 
   @Documented("WADO-RS: an instance's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/thumbnail')
   instanceThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     return this.rendered(actor, study, series, instance, 1, q, req, res, true);
   }
 
   @Documented("WADO-RS: a frame's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation', 'bad_frame')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frame/thumbnail')
   frameThumbnail(
     @CurrentActor() actor: Actor,
@@ -319,6 +337,7 @@ export class DicomWebController {
   }
 
   @Documented("WADO-RS: a series' thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/thumbnail')
   async seriesThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'thumbnail', true);
@@ -329,6 +348,7 @@ export class DicomWebController {
   }
 
   @Documented("WADO-RS: a study's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/thumbnail')
   async studyThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
     const a = await this.access.readStudy(actor, study, 'thumbnail', true);

@@ -4,7 +4,7 @@ import * as Multipasta from 'multipasta';
 import { type Actor, CurrentActor } from '@huizhen/auth';
 import { isValidUid } from '@huizhen/dicom';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Documented, DomainError, errorBody } from '@huizhen/platform-http';
+import { ApiContent, Documented, DomainError, errorBody } from '@huizhen/platform-http';
 import { ImagingAccess } from '../access/imaging-access.service';
 import { IngestService, type IngestOutcome } from './ingest.service';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -66,12 +66,14 @@ export class StowController {
   ) {}
 
   @Documented('STOW-RS: store instances (multipart/related application/dicom, streamed)', 'unsupported_media_type', 'bad_multipart', 'access_denied')
+  @ApiContent(200, 'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)', { 'application/dicom+json': { type: 'object', additionalProperties: true } })
   @Post()
   store(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
     return this.handle(actor, req, res);
   }
 
   @Documented('STOW-RS: store instances into a named study', 'invalid_uid', 'unsupported_media_type', 'bad_multipart', 'access_denied')
+  @ApiContent(200, 'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)', { 'application/dicom+json': { type: 'object', additionalProperties: true } })
   @Post(':study')
   storeInStudy(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
     if (!isValidUid(study)) throw new DomainError('invalid_uid', HttpStatus.BAD_REQUEST, `"${study}" is not a valid Study Instance UID`);
