@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '@huizhen/platform-http';
 
-type Db = DataSource | EntityManager;
+type Db = Pick<DataSource | EntityManager, 'query'>;
 
 /**
  * Ids named in a path or a query must exist: an unknown one is 404, not an empty answer that
@@ -45,4 +45,28 @@ export async function assertFilterIds(
 ): Promise<void> {
   if (q.specialistId) await assertSpecialistExists(db, q.specialistId);
   for (const id of q.organizationIds ?? []) if (id) await assertOrganizationExists(db, id);
+}
+
+/** What a shift needs to know of its specialist (null when there is no such practitioner). */
+export async function practitionerFacts(db: Db, id: string) {
+  const [p]: {
+    roles: string[];
+    active: boolean;
+    specialty: string | null;
+    display_name: string;
+    organization_id: string;
+  }[] = await db.query(
+    'SELECT roles, active, specialty, display_name, organization_id FROM practitioner WHERE id = $1',
+    [id],
+  );
+  return p ?? null;
+}
+
+/** Those of `ids` that name an active organization. */
+export async function activeOrganizationIds(db: Db, ids: string[]): Promise<string[]> {
+  const rows: { id: string }[] = await db.query(
+    'SELECT id FROM organization WHERE id = ANY($1::uuid[]) AND active',
+    [ids],
+  );
+  return rows.map((r) => r.id);
 }

@@ -32,10 +32,19 @@ export interface Client {
 }
 
 export function client(url: string, token?: string): Client {
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -54,12 +63,16 @@ export function client(url: string, token?: string): Client {
   };
 }
 
-export async function startScheduling(prefix: string, users: string[] = []): Promise<SchedulingHarness> {
+export async function startScheduling(
+  prefix: string,
+  users: string[] = [],
+): Promise<SchedulingHarness> {
   const schema = await TestSchema.create(prefix);
   const f = await seedDirectory(schema);
   const api = await startApiForTest(schema);
   const token: Record<string, string> = {};
-  for (const key of users.length ? users : Object.keys(f.user)) token[key] = await loginAs(api.url, f.user[key].username);
+  for (const key of users.length ? users : Object.keys(f.user))
+    token[key] = await loginAs(api.url, f.user[key].username);
   const clock = api.app.get<SchedulingClock>(SCHEDULING_CLOCK);
   clock.now = () => new Date(TEST_NOW);
   return {
@@ -78,7 +91,11 @@ export async function startScheduling(prefix: string, users: string[] = []): Pro
 
 export function connectEvents(url: string, token: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = io(`${url}/events`, { auth: { token }, transports: ['websocket'], reconnection: false });
+    const s = io(`${url}/events`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
     s.once('ready', () => resolve(s));
     s.once('connect_error', (e) => {
       s.close();
@@ -114,7 +131,11 @@ export function eventLog(s: Socket) {
   };
 }
 
-export const shiftBody = (specialistId: string, hosts: string[], extra: Record<string, unknown> = {}) => ({
+export const shiftBody = (
+  specialistId: string,
+  hosts: string[],
+  extra: Record<string, unknown> = {},
+) => ({
   specialistId,
   hostOrganizationIds: hosts,
   mode: 'remote_block',
@@ -129,19 +150,39 @@ export const shiftBody = (specialistId: string, hosts: string[], extra: Record<s
  * request, its requester as participant), submitted and waiting: what scheduling books for.
  * SQL keeps the 200-booking race about booking, not about creating requests.
  */
-export async function submittedRequests(h: Pick<SchedulingHarness, 'schema' | 'f'>, requester: string, specialty: string, n = 1, mode: 'live_video' | 'both' | 'imaging_read' = 'live_video'): Promise<string[]> {
+type RequestMode = 'live_video' | 'both' | 'imaging_read';
+
+/** `n` requests (or `{ n, mode }`; live video unless told). */
+export async function submittedRequests(
+  h: Pick<SchedulingHarness, 'schema' | 'f'>,
+  requester: string,
+  specialty: string,
+  count: number | { n?: number; mode?: RequestMode } = 1,
+): Promise<string[]> {
+  const { n = 1, mode = 'live_video' } = typeof count === 'number' ? { n: count } : count;
   const u = h.f.user[requester];
-  const [p] = await h.schema.query(`INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '测试患者', 'female', '1970-01-01') RETURNING id`, [u.organizationId]);
+  const [p] = await h.schema.query(
+    `INSERT INTO patient (organization_id, name, sex, birth_date) VALUES ($1, '测试患者', 'female', '1970-01-01') RETURNING id`,
+    [u.organizationId],
+  );
   const rows = await h.schema.query(
     `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, status, submitted_at)
      SELECT $1, $2, $3, $4, 'routine', $5, '请专家视频会诊', 'submitted', now() FROM generate_series(1, $6::int) RETURNING id`,
     [u.organizationId, u.id, p.id, specialty, mode, n],
   );
   const ids: string[] = rows.map((r) => r.id);
-  await h.schema.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT unnest($1::uuid[]), $2, 'requester'`, [ids, u.id]);
+  await h.schema.query(
+    `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT unnest($1::uuid[]), $2, 'requester'`,
+    [ids, u.id],
+  );
   return ids;
 }
 
-export async function submittedRequest(h: Pick<SchedulingHarness, 'schema' | 'f'>, requester: string, specialty: string, mode?: 'live_video' | 'both' | 'imaging_read'): Promise<string> {
-  return (await submittedRequests(h, requester, specialty, 1, mode))[0];
+export async function submittedRequest(
+  h: Pick<SchedulingHarness, 'schema' | 'f'>,
+  requester: string,
+  specialty: string,
+  mode?: 'live_video' | 'both' | 'imaging_read',
+): Promise<string> {
+  return (await submittedRequests(h, requester, specialty, { n: 1, mode }))[0];
 }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { Params, RowShapeError, execute, rowsOf, sql, type Db } from './sql';
+
+/** A database answering every statement with these rows (as TypeORM hands them over). */
+const answering = (result: unknown): Db => ({ query: async () => result }) as unknown as Db;
+
+describe('typed SQL statements', () => {
+  it('refuses a column declared but never selected: the booking replay once declared `rescheduled` and read undefined', async () => {
+    const replay = sql(
+      { id: 'uuid', slot_id: 'uuid', consultation_request_id: 'uuid', rescheduled: 'bool' },
+      'SELECT id, slot_id, consultation_request_id FROM booking WHERE booked_by = $1 AND idempotency_key = $2',
+    );
+    const db = answering([{ id: 'b1', slot_id: 's1', consultation_request_id: 'c1' }]);
+    await expect(replay.one(db, ['u', 'k'])).rejects.toThrow(RowShapeError);
+    await expect(replay.one(db, ['u', 'k'])).rejects.toThrow(
+      /declares rescheduled but does not select it/,
+    );
+  });
+
+  it('refuses a column selected but not declared, and passes a row that matches', async () => {
+    const s = sql({ id: 'uuid' }, 'SELECT id, status FROM booking');
+    await expect(s.all(answering([{ id: 'b1', status: 'booked' }]))).rejects.toThrow(
+      /selects status without declaring it/,
+    );
+    const ok = sql({ id: 'uuid', status: 'text' }, 'SELECT id, status FROM booking').map(
+      (r) => `${r.id}:${r.status}`,
+    );
+    expect(await ok.all(answering([{ id: 'b1', status: 'booked' }]))).toEqual(['b1:booked']);
+    expect(await ok.one(answering([]))).toBeUndefined();
+  });
+
+  it('reads RETURNING rows of an UPDATE ([rows, count] from TypeORM) and counts changed rows', async () => {
+    expect(rowsOf([[{ id: 'a' }], 1])).toEqual([{ id: 'a' }]);
+    expect(rowsOf([{ id: 'a' }, { id: 'b' }])).toEqual([{ id: 'a' }, { id: 'b' }]);
+    const returning = sql({ id: 'uuid' }, `UPDATE booking SET status = 'cancelled' RETURNING id`);
+    expect(await returning.all(answering([[{ id: 'a' }], 1]))).toEqual([{ id: 'a' }]);
+    expect(await execute(answering([[], 3]), 'UPDATE booking SET reason = null')).toBe(3);
+  });
+
+  it('appends clauses to a declared statement and numbers optional parameters', () => {
+    const p = new Params();
+    const where = [`a = ${p.add(1)}`, `b = ${p.add('x')}`];
+    expect(where).toEqual(['a = $1', 'b = $2']);
+    expect(p.values).toEqual([1, 'x']);
+    const base = sql({ id: 'uuid' }, 'SELECT id FROM slot');
+    expect(base.append('WHERE id = $1').text).toBe('SELECT id FROM slot\nWHERE id = $1');
+  });
+});
