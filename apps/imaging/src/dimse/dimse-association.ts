@@ -147,19 +147,20 @@ export class DimseAssociation {
   }
 
   /**
-   * Queues a message's answer after everything before it. A failure storing an instance is
-   * logged and aborts the association; a failure answering a message without a data set is not
-   * caught here (as before this file was split).
+   * Queues a message's answer after everything before it. A failure answering it is logged and
+   * aborts the association: before, only C-STORE's were, and a malformed command without a data
+   * set (a one-byte command field) left a rejected promise nobody handled, which ends a Node
+   * process (the single server: api, imaging and media together).
    */
   private queue(m: DimseMessage): void {
     this.inHand++;
-    const answered = this.work.then(() => this.answer(m));
-    this.work = m.hasDataSet
-      ? answered.catch((e) => {
-          this.ports.error(`C-STORE failed: ${e instanceof Error ? e.stack : String(e)}`);
-          this.abort('internal error');
-        })
-      : answered;
+    this.work = this.work
+      .then(() => this.answer(m))
+      .catch((e) => {
+        const what = m.hasDataSet ? 'C-STORE' : 'DIMSE message';
+        this.ports.error(`${what} failed: ${e instanceof Error ? e.stack : String(e)}`);
+        this.abort('internal error');
+      });
   }
 
   private async answer(m: DimseMessage): Promise<void> {
