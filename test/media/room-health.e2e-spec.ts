@@ -5,15 +5,18 @@
  * whose media never flows (ICE to an unreachable address) says so and the call is recorded failed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { EmbeddedDataDir, loginAs, startTestApp } from '@huizhen/testing';
-import { ServerModule } from '../../apps/server/src/server.module';
-import { VIEWPORT } from '../browser/support/chromium';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { waitFor } from '../browser/support/wait';
 import { ensureWebBuild } from '../browser/support/web-build';
 import { CHROMIUM_ARGS } from './support/browser';
+import {
+  type DemoRole,
+  type DemoServer,
+  RoomJourney,
+  startDemoServer,
+  tileState,
+} from './support/room-journey';
 
-const DEMO_PASSWORD = 'Huizhen-demo-1';
 // Page-side code below runs in Chromium; the test project has no DOM typings.
 declare const window: any;
 
@@ -43,126 +46,40 @@ function pageHooks(blockIce: boolean) {
 }
 
 describe('the room tells the user when media stops or never flows (Chromium, real server)', () => {
-  let data: EmbeddedDataDir;
-  let app: Awaited<ReturnType<typeof startTestApp>>;
+  let app: DemoServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const tokens: Record<string, string> = {};
-
-  async function call<T>(user: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${app.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${tokens[user]}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} as ${user}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  async function page(username: string, blockIce = false): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: VIEWPORT,
-      locale: 'zh-CN',
-      timezoneId: 'Asia/Shanghai',
-    });
-    contexts.push(context);
-    await context.addInitScript(pageHooks, blockIce);
-    const p = await context.newPage();
-    await p.goto(`${app.url}/login`);
-    await p.getByLabel('用户名').fill(username);
-    await p.getByLabel('密码').fill(DEMO_PASSWORD);
-    await p.getByRole('button', { name: '登录' }).click();
-    await p.getByTestId('welcome').waitFor();
-    return p;
-  }
-
-  /** A claimed live consultation of a demo patient with no open request. */
-  async function consultation(): Promise<string> {
-    const patients = await call<{ items: { id: string }[] }>(
-      'township',
-      'GET',
-      '/api/patients?limit=50',
-    );
-    const open = await call<{ items: { patientId: string }[] }>(
-      'township',
-      'GET',
-      '/api/consultations/worklist?box=sent&limit=200',
-    );
-    const patient = patients.items.find((p) => !open.items.some((c) => c.patientId === p.id))!;
-    const c = await call<{ id: string }>('township', 'POST', '/api/consultations', {
-      patientId: patient.id,
-      specialty: 'radiology',
-      urgency: 'urgent',
-      mode: 'live_video',
-      clinicalQuestion: '视频会诊：咳嗽两周，请协助判断',
-    });
-    await call('township', 'POST', `/api/consultations/${c.id}/submit`);
-    await call('specialist', 'POST', `/api/consultations/${c.id}/claim`);
-    return c.id;
-  }
-
-  /** The specialist opens the room, the township doctor comes in through the waiting room. */
-  async function bothInRoom(id: string, specialist: Page, doctor: Page): Promise<void> {
-    await specialist.goto(`${app.url}/room/${id}`);
-    await waitFor(
-      () => specialist.getByTestId('video-room').getAttribute('data-phase'),
-      (p) => p === 'joined',
-      'host joined',
-      20_000,
-    );
-    await doctor.goto(`${app.url}/room/${id}`);
-    await specialist.getByTestId('admit').click({ timeout: 20_000 });
-    await waitFor(
-      () => doctor.getByTestId('video-room').getAttribute('data-phase'),
-      (p) => p === 'joined',
-      'doctor joined',
-      20_000,
-    );
-  }
-
-  const tileState = (p: Page) =>
-    p.getByTestId('remote-tile').first().getAttribute('data-media-state');
+  let journey: RoomJourney;
+  const page = (role: DemoRole, blockIce = false) =>
+    journey.page(browser, role, { script: pageHooks, arg: blockIce });
+  const call = <T>(role: DemoRole, method: string, path: string) =>
+    journey.call<T>(role, method, path);
   const tileLevel = (p: Page) =>
     p.getByTestId('remote-tile').first().getByTestId('quality').getAttribute('data-level');
 
   beforeAll(async () => {
     ensureWebBuild();
-    data = new EmbeddedDataDir();
-    app = await startTestApp(
-      data.env({ SEED_DEMO: 'true', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }),
-      (config) => ServerModule.forConfig(config),
-    );
+    app = await startDemoServer();
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
       args: CHROMIUM_ARGS,
     });
-    for (const [who, username] of [
-      ['township', 'demo-township'],
-      ['specialist', 'demo-specialist'],
-    ]) {
-      tokens[who] = await loginAs(app.url, username, DEMO_PASSWORD);
-    }
+    journey = await new RoomJourney(app.url).logIn();
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await journey?.close();
     await browser?.close();
-    await app?.app.close();
-    data?.drop();
+    await app?.close();
   });
 
   it('a tile whose media stops says 连接中断，正在重连… within 3 s, with lost bars, and recovers when media returns', async () => {
-    const id = await consultation();
+    const id = await journey.consultation();
     const [specialist, doctor] = await Promise.all([
-      page('demo-specialist'),
-      page('demo-township'),
+      page('specialist'),
+      page('township'),
     ]);
-    await bothInRoom(id, specialist, doctor);
+    await journey.openRoom(id, specialist, doctor);
     await waitFor(
       () => tileState(specialist),
       (s) => s === 'flowing',
@@ -235,13 +152,13 @@ describe('the room tells the user when media stops or never flows (Chromium, rea
   }, 120_000);
 
   it('when media never flows (ICE to an unreachable address) the room says what to try and the call is recorded failed', async () => {
-    const id = await consultation();
+    const id = await journey.consultation();
     const [specialist, doctor] = await Promise.all([
-      page('demo-specialist', true),
-      page('demo-township', true),
+      page('specialist', true),
+      page('township', true),
     ]);
     const joinedAt = Date.now();
-    await bothInRoom(id, specialist, doctor);
+    await journey.openRoom(id, specialist, doctor);
     // Both are "in the room", as before; now the banner comes.
     const banner = specialist.getByTestId('no-media');
     await banner.waitFor({ timeout: 20_000 });

@@ -247,6 +247,28 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     expect((await back.ok('join', { room })).status).toBe('admitted'); // admitted before: no waiting room
   });
 
+  it('tells a peer away when the host ended the room that it ended, even with a token issued after the end', async () => {
+    const { room, host, doctor, doctorJoin } = await twoParty();
+    // The doctor's socket drops (an outage) and stays away while the host ends the room.
+    media.serverSocketOf(doctor.sub)!.conn.close();
+    await waitFor('disconnect', () => !doctor.socket.connected);
+    await host.ok('endRoom');
+    await new Promise((r) => setTimeout(r, 1100)); // the reconnect's fresh token carries a later second
+    const back = await client(room, 'township_doctor', doctor.sub);
+    expect((await back.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'room_ended' });
+    // No new room was opened by the attempt (nobody waits in an empty room).
+    expect(media.rooms.rooms.has(room)).toBe(false);
+    // An expired token with that resume key is let in only to hear the same.
+    const expired = signRoomToken({ sub: doctor.sub, name: 'D', room, role: 'township_doctor' }, media.config.roomTokenSecret, 1, Date.now() - 120_000);
+    const late = await RawSignalingClient.connect(media.url, { token: expired, resume: doctorJoin.resumeKey });
+    clients.push(late);
+    expect((await late.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'room_ended' });
+    expect((await late.request('join', { room })).error).toMatchObject({ code: 'forbidden' });
+    // Another practitioner's key is no pass: the key is checked with its practitioner.
+    const stranger = await client(room, 'township_doctor');
+    expect((await stranger.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'resume_failed' });
+  });
+
   it('lets a peer resume with an expired token only together with its resume key', async () => {
     const room = newRoom();
     const host = await client(room, 'host', 'host-exp');

@@ -41,6 +41,12 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
   readonly rooms = new Map<string, Room>();
   /** Rooms the host ended, with when: tokens issued before that cannot re-open them. */
   private readonly endedRooms = new Map<string, number>();
+  /**
+   * Resume keys of the peers of rooms the host ended (with their room, practitioner and when): a
+   * peer away at the end (a dropped socket in its grace period) resumes into "room_ended", never
+   * into a new empty room whose waiting room nobody would open.
+   */
+  private readonly endedPeers = new Map<string, { room: string; sub: string; at: number }>();
   readonly pool: MediaWorkerPool;
   /** The addresses the workers bind and put in ICE candidates (fixed at start). */
   readonly listenPlan: RtcListenPlan;
@@ -137,9 +143,17 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       if (e instanceof RoomTokenError && e.code === 'expired' && e.expiredClaims && typeof a.resume === 'string') {
         const peer = this.findPeerByResumeKey(e.expiredClaims.room, a.resume);
         if (peer && peer.claims.sub === e.expiredClaims.sub) return { claims: e.expiredClaims, resumeOnly: true };
+        // Its room ended meanwhile: let it in to hear so (its join answers room_ended).
+        if (this.endedPeer(e.expiredClaims, a.resume)) return { claims: e.expiredClaims, resumeOnly: true };
       }
       throw e;
     }
+  }
+
+  /** Whether this resume key was a peer of this practitioner in this room when its host ended it. */
+  private endedPeer(claims: VerifiedRoomToken, key: string): boolean {
+    const ended = this.endedPeers.get(key);
+    return !!ended && ended.room === claims.room && ended.sub === claims.sub;
   }
 
   private findPeerByResumeKey(roomId: string, key: string): Peer | undefined {
@@ -234,13 +248,17 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     if (this.shuttingDown) throw new SignalingError('unavailable', 'this media node is shutting down');
     const endedAt = this.endedRooms.get(claims.room);
     if (endedAt !== undefined && claims.iat <= endedAt) throw new SignalingError('room_ended', 'the host ended this consultation room');
-    const room = this.roomFor(claims.room);
     if (req.resume) {
+      // A peer away when the host ended its room: ended, even with a token issued after the end
+      // (a reconnect fetches a fresh one, which could otherwise open a new room and wait there).
+      if (this.endedPeer(claims, req.resume)) throw new SignalingError('room_ended', 'the host ended this consultation room');
       const peer = this.findPeerByResumeKey(claims.room, req.resume);
-      if (!peer || peer.claims.sub !== claims.sub) throw new SignalingError('resume_failed', 'nothing to resume: join again', 'resume');
+      const room = this.rooms.get(claims.room);
+      if (!peer || !room || peer.claims.sub !== claims.sub) throw new SignalingError('resume_failed', 'nothing to resume: join again', 'resume');
       this.attach(session, room, peer);
       return this.joinResult(room, peer, true);
     }
+    const room = this.roomFor(claims.room);
     if (session.resumeOnly) throw new SignalingError('forbidden', 'an expired room token may only resume');
     // A fresh join replaces this practitioner's earlier peer (a reload, a second tab, a rejoin after a worker died).
     if (session.peer && !session.peer.closed) session.room?.closePeer(session.peer);
@@ -415,6 +433,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     endRoom: (s) => {
       const { peer, room } = this.requireHost(s);
       this.endedRooms.set(room.id, Math.floor(Date.now() / 1000));
+      for (const p of room.peers.values()) this.endedPeers.set(p.resumeKey, { room: room.id, sub: p.claims.sub, at: Date.now() });
       this.forgetOldEndings();
       const channels = [...room.peers.values()].map((p) => p.channel).filter((c): c is MediaSession['channel'] => !!c && c !== s.channel);
       for (const p of room.peers.values()) p.notify('roomEnded', { by: peer.id });
@@ -443,5 +462,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
   private forgetOldEndings(): void {
     const cutoff = Date.now() / 1000 - 24 * 3600; // no room token lives longer
     for (const [id, at] of this.endedRooms) if (at < cutoff) this.endedRooms.delete(id);
+    // A resume comes within the grace period; a room token lives 10 minutes: an hour is plenty.
+    for (const [key, p] of this.endedPeers) if (p.at < Date.now() - 3600_000) this.endedPeers.delete(key);
   }
 }

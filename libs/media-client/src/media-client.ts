@@ -573,6 +573,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     });
     s.on('disconnect', (reason) => {
       if (this._state === 'closed') return;
+      this.mark(`socket dropped (${reason})`);
       this.disconnectedAt = Date.now();
       this.setState('reconnecting');
       // A server-side drop does not reconnect by itself in socket.io: do it (the server keeps our peer).
@@ -738,6 +739,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       throw e;
     }
     this.check(epoch);
+    this.mark(`socket: resumed (${r.status})`);
     const ours = [this.sendTransport, this.recvTransport].filter((t): t is types.Transport => !!t && !t.closed);
     if (r.status === 'admitted' && ours.some((t) => !r.transports.includes(t.id))) return this.fullJoin('transport_lost');
     this.joinInfo = r;
