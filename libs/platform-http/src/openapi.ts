@@ -131,7 +131,8 @@ export const ERROR_BODY_SCHEMA = {
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /**
- * Adds what every operation shares to a generated document: the ErrorBody schema; 401
+ * Adds what every operation shares to a generated document: the ErrorBody schema (the one
+ * content of every error response); 401
  * `invalid_access_token` on secured operations; 400 (validation: `details.fields`; a NUL
  * character: `nul_byte`) on operations that take parameters or a body.
  */
@@ -157,6 +158,11 @@ export function completeOpenApiDocument<
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
+      // Every error is the JSON ErrorBody, whatever the operation produces on success (a PDF, DICOM, an image).
+      for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
+        if (/^[45]\d\d$/.test(status))
+          response.content = { 'application/json': { schema: { $ref: ERROR_BODY_REF } } };
+      }
       if (op.security?.length) add(op, 401, describeCodes(['invalid_access_token']));
       if (op.parameters?.length || item.parameters?.length || op.requestBody)
         add(
