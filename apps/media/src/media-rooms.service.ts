@@ -16,6 +16,7 @@ import {
 } from '@huizhen/media-signaling';
 import { trackMediaService, untrackMediaService, workerRestarts } from './media-metrics';
 import { Peer, type PeerChannel, Room } from './media-room';
+import { MediaProbes, type Probe } from './media-probe';
 import { MediaWorkerPool } from './media-worker-pool';
 import { type RtcListenPlan, rtcListenPlan } from './media-listen';
 import { iceServersFor } from './turn-credentials';
@@ -28,6 +29,10 @@ export interface MediaSession {
   resumeOnly: boolean;
   peer: Peer | null;
   room: Room | null;
+  /** A pre-join probe this connection runs (such a connection never joins). */
+  probe?: Probe | null;
+  /** The socket went away (a probe started meanwhile is closed at once). */
+  gone?: boolean;
 }
 
 type Handlers = { [K in MediaRequestName]: (s: MediaSession, req: MediaRequests[K][0]) => Promise<MediaRequests[K][1]> | MediaRequests[K][1] };
@@ -48,6 +53,8 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
    */
   private readonly endedPeers = new Map<string, { room: string; sub: string; at: number }>();
   readonly pool: MediaWorkerPool;
+  /** Pre-join probes: send transports on routers no room uses (media-probe.ts). */
+  readonly probes: MediaProbes;
   /** The addresses the workers bind and put in ICE candidates (fixed at start). */
   readonly listenPlan: RtcListenPlan;
   private consumers = 0;
@@ -71,6 +78,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       log,
     });
     this.pool.on('workerReplaced', () => workerRestarts.inc());
+    this.probes = new MediaProbes(this.pool);
   }
 
   async onModuleInit(): Promise<void> {
@@ -87,6 +95,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
         workerRestarts: this.pool.totalRestarts(),
         rooms: this.rooms.size,
         peers: this.peerCount(),
+        probes: this.probes.size,
       };
     });
     const plan = this.listenPlan;
@@ -120,6 +129,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     this.shuttingDown = true;
     for (const room of this.rooms.values()) room.close();
     this.rooms.clear();
+    this.probes.closeAll();
     untrackMediaService(this);
     await this.pool.close();
   }
@@ -172,6 +182,8 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   /** The socket went away: keep the peer for its grace period so a reconnect resumes it. */
   socketClosed(session: MediaSession, reason: string): void {
+    session.gone = true;
+    if (session.probe) this.probes.close(session.probe);
     const peer = session.peer;
     const room = session.room;
     session.peer = null;
@@ -244,10 +256,8 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   private async join(session: MediaSession, req: JoinRequest): Promise<JoinResult> {
     const claims = session.claims;
-    if (req.room !== claims.room) throw new SignalingError('room_mismatch', 'the room token was issued for another room', 'room');
-    if (this.shuttingDown) throw new SignalingError('unavailable', 'this media node is shutting down');
-    const endedAt = this.endedRooms.get(claims.room);
-    if (endedAt !== undefined && claims.iat <= endedAt) throw new SignalingError('room_ended', 'the host ended this consultation room');
+    this.checkRoom(claims, req.room);
+    if (session.probe !== undefined) throw new SignalingError('forbidden', 'a connection that probed does not join: open another');
     if (req.resume) {
       // A peer away when the host ended its room: ended, even with a token issued after the end
       // (a reconnect fetches a fresh one, which could otherwise open a new room and wait there).
@@ -274,6 +284,36 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     }
     for (const h of liveRoom.hosts()) h.notify('peerWaiting', peer.info());
     return this.joinResult(liveRoom, peer, false);
+  }
+
+  /** The request names the token's room, which is open (not ended for tokens issued before its end) on a node not stopping. */
+  private checkRoom(claims: VerifiedRoomToken, room: string): void {
+    if (room !== claims.room) throw new SignalingError('room_mismatch', 'the room token was issued for another room', 'room');
+    if (this.shuttingDown) throw new SignalingError('unavailable', 'this media node is shutting down');
+    const endedAt = this.endedRooms.get(claims.room);
+    if (endedAt !== undefined && claims.iat <= endedAt) throw new SignalingError('room_ended', 'the host ended this consultation room');
+  }
+
+  /**
+   * Pre-join probe: the token's practitioner measures its path to this node before joining (a
+   * send transport on a router no room uses, closed after PROBE_LIMITS.maxMs, when the socket
+   * goes, or on probeEnd). Checked like a join: the token's own room, open; never on a connection
+   * that joined (nor may this one join afterwards). Nobody in the room hears of it.
+   */
+  private async startProbe(session: MediaSession, room: string) {
+    this.checkRoom(session.claims, room);
+    if (session.peer || session.room) throw new SignalingError('forbidden', 'a connection in the room does not probe: open another');
+    if (session.probe) this.probes.close(session.probe);
+    const { probe, info } = await this.probes.start(session.claims, iceServersFor(this.config.turn, session.claims.sub));
+    probe.onClosed = (reason) => session.channel.emit('probeEnded', { reason });
+    session.probe = probe;
+    if (session.gone) this.probes.close(probe);
+    return info;
+  }
+
+  private requireProbe(session: MediaSession): Probe {
+    if (!session.probe || session.probe.closed) throw new SignalingError('not_found', 'no probe running on this connection: send probe first');
+    return session.probe;
   }
 
   /**
@@ -451,6 +491,17 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       const media = await room.judgeMedia(peer, true);
       this.logger.log({ msg: 'a client says its media never flowed', room: room.id, peer: peer.id, sendState: req.sendState, recvState: req.recvState, node: media });
       return { recorded: media === 'failed' };
+    },
+    probe: (s, req) => this.startProbe(s, req.room),
+    probeConnect: async (s, req) => {
+      await this.probes.connect(this.requireProbe(s), req.transportId, req.dtlsParameters);
+      return {};
+    },
+    probeProduce: async (s, req) => ({ producerId: await this.probes.produce(this.requireProbe(s), req) }),
+    probeStats: (s) => this.probes.stats(this.requireProbe(s)),
+    probeEnd: (s) => {
+      if (s.probe) this.probes.close(s.probe);
+      return {};
     },
     setAudioOnly: async (s, req) => {
       const { peer, room } = this.requirePeer(s, true);

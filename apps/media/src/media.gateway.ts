@@ -76,7 +76,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
       try {
         const { claims, resumeOnly } = this.rooms.authenticate(socket.handshake.auth);
         const data: SocketData = {
-          session: { channel: socket, claims, resumeOnly, peer: null, room: null },
+          session: { channel: socket, claims, resumeOnly, peer: null, room: null, probe: undefined },
           budget: new RequestBudget(),
           joining: Promise.resolve(),
         };

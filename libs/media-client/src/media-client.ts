@@ -310,8 +310,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   // ---- publishing ----
 
-  /** Publishes a camera/mic/screen track; kept across resumes and re-published after a rejoin. */
-  async publish(track: TrackLike, source: MediaSource): Promise<string> {
+  /** Publishes a camera/mic/screen track (paused: produced paused); kept across resumes and re-published after a rejoin. */
+  async publish(track: TrackLike, source: MediaSource, opts: { paused?: boolean } = {}): Promise<string> {
     if (this.joinInfo?.role === 'observer') throw new MediaRequestError('forbidden', 'observers cannot publish', 'produce');
     const existing = this.published.get(source);
     if (existing?.producer && !existing.producer.closed) {
@@ -321,7 +321,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       }
       return existing.producer.id;
     }
-    const entry: Published = { track, producer: null, paused: false };
+    // paused: produced paused (an audio-only start keeps the camera ready to switch on).
+    const entry: Published = { track, producer: null, paused: opts.paused ?? false };
     this.published.set(source, entry);
     if (this._state !== 'joined') return ''; // produced when the media setup runs
     return this.produce(source, entry, this.epoch);

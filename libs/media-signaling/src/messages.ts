@@ -162,6 +162,38 @@ export interface MediaFailedRequest {
 }
 export type Empty = Record<string, never>;
 
+/** Pre-join probe: a short-lived send transport on the media node that nobody in the room sees. */
+export interface ProbeRequest {
+  /** Must equal the room the token names. */
+  room: string;
+}
+export interface ProbeInfo {
+  transport: TransportInfo;
+  /** The probe router's capabilities (load the device with them). */
+  rtpCapabilities: RtpCapabilitiesJson;
+  iceServers: IceServer[];
+  /** The node closes the probe this long after it started (probeEnded). */
+  maxMs: number;
+  /** The most the probe transport accepts (kbit/s). */
+  maxKbps: number;
+}
+export interface ProbeProduceRequest {
+  transportId: string;
+  kind: MediaKind;
+  rtpParameters: RtpParametersJson;
+}
+/** What the node received of the probe so far. */
+export interface ProbeStats {
+  elapsedMs: number;
+  rtpBytesReceived: number;
+  /** The transport's receive bitrate now (kbit/s). */
+  recvKbps: number;
+  packetsReceived: number;
+  packetsLost: number;
+  /** Round trip the node measured from RTCP (ms), when known. */
+  rttMs: number | null;
+}
+
 /** Every request the server answers, its payload and its result. */
 export interface MediaRequests {
   join: [JoinRequest, JoinResult];
@@ -184,6 +216,12 @@ export interface MediaRequests {
   setAudioOnly: [SetAudioOnlyRequest, Empty];
   /** recorded: the server saw no media of this peer either and recorded its media as failed. */
   mediaFailed: [MediaFailedRequest, { recorded: boolean }];
+  /** Pre-join probe (a connection that probes never joins): start, connect, send, read, end. */
+  probe: [ProbeRequest, ProbeInfo];
+  probeConnect: [ConnectTransportRequest, Empty];
+  probeProduce: [ProbeProduceRequest, { producerId: string }];
+  probeStats: [Empty, ProbeStats];
+  probeEnd: [Empty, Empty];
 }
 export type MediaRequestName = keyof MediaRequests;
 
@@ -215,6 +253,8 @@ export interface MediaNotifications {
   suggestAudioOnly: { reason: 'low_score' | 'low_bandwidth' | 'loss'; score: number; availableKbps?: number; lossPct?: number };
   /** Dynacast, to a producer's owner: the highest spatial layer any consumer wants now (-1: nobody); send no higher. */
   producerLayers: { producerId: string; maxSpatialLayer: number };
+  /** The node closed this connection's probe (its time limit, or the worker went away). */
+  probeEnded: { reason: 'time_limit' | 'worker_closed' };
 }
 export type MediaNotificationName = keyof MediaNotifications;
 

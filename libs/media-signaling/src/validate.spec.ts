@@ -21,6 +21,19 @@ describe('media signaling validation', () => {
     expect(validateMediaRequest('mute', { peerId: 'p' })).toEqual({ peerId: 'p', kind: undefined });
   });
 
+  it('checks the pre-join probe’s requests like the room’s', () => {
+    expect(validateMediaRequest('probe', { room: 'c-1' })).toEqual({ room: 'c-1' });
+    expect(fails('probe', {})).toEqual({ code: 'invalid_message', field: 'room' });
+    expect(fails('probe', { room: 'c-1', transports: ['send'] })).toEqual({ code: 'invalid_message', field: 'transports' });
+    const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 1 }] };
+    expect(validateMediaRequest('probeProduce', { transportId: 't', kind: 'video', rtpParameters })).toEqual({ transportId: 't', kind: 'video', rtpParameters });
+    expect(fails('probeProduce', { transportId: 't', kind: 'video', rtpParameters: { codecs: [] } })).toEqual({ code: 'invalid_message', field: 'rtpParameters.codecs' });
+    expect(fails('probeProduce', { transportId: 't', kind: 'data', rtpParameters })).toEqual({ code: 'invalid_message', field: 'kind' });
+    expect(fails('probeConnect', { transportId: 't', dtlsParameters: { fingerprints: [] } })).toEqual({ code: 'invalid_message', field: 'dtlsParameters.fingerprints' });
+    expect(fails('probeStats', { any: 1 })).toEqual({ code: 'invalid_message', field: 'any' });
+    expect(validateMediaRequest('probeEnd', undefined)).toEqual({});
+  });
+
   it('takes a fast join (transports, device capabilities and the key of the router capabilities they came from)', () => {
     const caps = { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }], headerExtensions: [] };
     const key = rtpCapabilitiesKey(caps);

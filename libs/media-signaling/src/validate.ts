@@ -128,14 +128,34 @@ function rtpCapabilities(o: Obj, field: string, optional = false) {
   return v;
 }
 
+function room(o: Obj): string {
+  if (typeof o.room !== 'string' || o.room.length < 1 || o.room.length > SIGNALING_LIMITS.maxRoomLength) {
+    invalid('room', `should be the consultation id (1-${SIGNALING_LIMITS.maxRoomLength} characters)`);
+  }
+  return o.room;
+}
+
+function rtpParametersOf(o: Obj): Obj {
+  const rtpParameters = structure(o, 'rtpParameters', ['codecs', 'encodings', 'headerExtensions'])!;
+  if (!Array.isArray(rtpParameters.codecs) || rtpParameters.codecs.length === 0) invalid('rtpParameters.codecs', 'should be a non-empty array');
+  return rtpParameters;
+}
+
+function connectTransport(p: unknown): MediaRequests['connectTransport'][0] {
+  const o = fields(p, ['transportId', 'dtlsParameters']);
+  const dtlsParameters = structure(o, 'dtlsParameters', ['fingerprints'])!;
+  if (!Array.isArray(dtlsParameters.fingerprints) || dtlsParameters.fingerprints.length === 0) {
+    invalid('dtlsParameters.fingerprints', 'should be a non-empty array');
+  }
+  return { transportId: id(o, 'transportId'), dtlsParameters };
+}
+
 type Validator<K extends MediaRequestName> = (payload: unknown) => MediaRequests[K][0];
 
 const validators: { [K in MediaRequestName]: Validator<K> } = {
   join: (p) => {
     const o = fields(p, ['room', 'resume', 'transports', 'rtpCapabilities', 'routerCapabilitiesKey']);
-    if (typeof o.room !== 'string' || o.room.length < 1 || o.room.length > SIGNALING_LIMITS.maxRoomLength) {
-      invalid('room', `should be the consultation id (1-${SIGNALING_LIMITS.maxRoomLength} characters)`);
-    }
+    room(o);
     if (o.resume !== undefined && (typeof o.resume !== 'string' || o.resume.length < 16 || o.resume.length > SIGNALING_LIMITS.maxResumeKeyLength)) {
       invalid('resume', 'should be the resume key of an earlier join');
     }
@@ -150,7 +170,7 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
     if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-z]{1,32}$/.test(key))) invalid('routerCapabilitiesKey', 'should be rtpCapabilitiesKey() of the router capabilities');
     const caps = rtpCapabilities(o, 'rtpCapabilities', true);
     return {
-      room: o.room,
+      room: o.room as string,
       resume: o.resume as string | undefined,
       ...(transports ? { transports } : {}),
       ...(caps ? { rtpCapabilities: caps } : {}),
@@ -162,18 +182,10 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
     const o = fields(p, ['direction']);
     return { direction: oneOf(o, 'direction', ['send', 'recv'] as const)! };
   },
-  connectTransport: (p) => {
-    const o = fields(p, ['transportId', 'dtlsParameters']);
-    const dtlsParameters = structure(o, 'dtlsParameters', ['fingerprints'])!;
-    if (!Array.isArray(dtlsParameters.fingerprints) || dtlsParameters.fingerprints.length === 0) {
-      invalid('dtlsParameters.fingerprints', 'should be a non-empty array');
-    }
-    return { transportId: id(o, 'transportId'), dtlsParameters };
-  },
+  connectTransport: connectTransport,
   produce: (p) => {
     const o = fields(p, ['transportId', 'kind', 'rtpParameters', 'source', 'paused']);
-    const rtpParameters = structure(o, 'rtpParameters', ['codecs', 'encodings', 'headerExtensions'])!;
-    if (!Array.isArray(rtpParameters.codecs) || rtpParameters.codecs.length === 0) invalid('rtpParameters.codecs', 'should be a non-empty array');
+    const rtpParameters = rtpParametersOf(o);
     const kind = oneOf(o, 'kind', ['audio', 'video'] as const)!;
     const source = oneOf(o, 'source', ['camera', 'mic', 'screen'] as const)!;
     if ((source === 'mic') !== (kind === 'audio')) invalid('source', `${source} does not carry ${kind}`);
@@ -206,6 +218,17 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
     const states = ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] as const;
     return { reason: oneOf(o, 'reason', ['no_media'] as const)!, sendState: oneOf(o, 'sendState', states, true), recvState: oneOf(o, 'recvState', states, true) };
   },
+  probe: (p) => {
+    const o = fields(p, ['room']);
+    return { room: room(o) };
+  },
+  probeConnect: connectTransport,
+  probeProduce: (p) => {
+    const o = fields(p, ['transportId', 'kind', 'rtpParameters']);
+    return { transportId: id(o, 'transportId'), kind: oneOf(o, 'kind', ['audio', 'video'] as const)!, rtpParameters: rtpParametersOf(o) };
+  },
+  probeStats: (p) => (fields(p, []), {}),
+  probeEnd: (p) => (fields(p, []), {}),
 };
 
 export const MEDIA_REQUEST_NAMES = Object.keys(validators) as MediaRequestName[];
