@@ -72,8 +72,8 @@ export const EVENT_NAMES = {
 export type EventName = keyof typeof EVENT_NAMES;
 export const EVENT_NAME_LIST = Object.keys(EVENT_NAMES) as EventName[];
 
-/** An event as clients receive it on /events. */
-export interface PlatformEvent<D = Record<string, unknown>> {
+/** An event as clients receive it on /events (`data` carries ids; most name their consultation). */
+export interface PlatformEvent<D = { consultationId?: string; [key: string]: unknown }> {
   type: EventName;
   data: D;
   at?: string;

@@ -1,5 +1,6 @@
 import { Steps, Tag } from 'antd';
 import dayjs from 'dayjs';
+import type { PlatformEvent } from '@huizhen/contract';
 import type { ConsultationStatus, Urgency } from '../api/consultations';
 import { useConsultText } from './text';
 
@@ -33,11 +34,8 @@ export function when(at: string | null | undefined): string {
   return at ? dayjs(at).format('YYYY-MM-DD HH:mm') : '—';
 }
 
-/** Events on /events that change a consultation someone may be looking at. */
-export interface PlatformEvent {
-  type: string;
-  data: { consultationId?: string; [k: string]: unknown };
-}
+/** Events on /events (the contract's catalogue); these change a consultation someone may be looking at. */
+export type { PlatformEvent };
 export const isConsultationEvent = (e: PlatformEvent) => e.type === 'queue.changed' || e.type.startsWith('consultation.');
 
 const MILESTONES = ['submitted', 'claimed', 'reported'] as const;
