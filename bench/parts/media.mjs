@@ -13,7 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, startServer } from '../support.mjs';
-import { PROFILES, linkCalls } from '../support/media-calls.mjs';
+import { PROFILES, linkCalls, loadTestSupport } from '../support/media-calls.mjs';
 
 export const describe = 'live video: join -> first frame in Chromium (p50/p95), consumers per worker core at <=80% CPU, our Node share; our web client vs a bare mediasoup harness through an emulated township link, per link profile';
 
@@ -69,9 +69,7 @@ async function joinLatency(repoRoot) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+    args: (await loadTestSupport(repoRoot)).CHROMIUM_ARGS,
   });
   const room = `bench-${Date.now().toString(36)}`;
   const token = (sub, role) => signRoomToken({ sub, name: sub, room, role }, secret, 600);

@@ -19,20 +19,6 @@ import { percentile } from '../support.mjs';
 import { startBareSfu } from './bare-sfu.mjs';
 
 const PASSWORD = 'Huizhen-demo-1';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 /** Symmetric profiles: rate, one-way delay (half the RTT) and loss, each way. */
 export const PROFILES = [
@@ -214,12 +200,21 @@ async function freePortOn(host) {
   return port;
 }
 
-async function loadLinkEmulator(repoRoot) {
+/**
+ * The test support the bench shares with test/media (TypeScript, bundled here): the link emulator
+ * and the media tests' Chromium flags (one list: test/media/support/chromium-args.ts).
+ */
+export async function loadTestSupport(repoRoot) {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'huizhen-bench-link-'));
-  const file = join(dir, 'link-emulator.mjs');
+  const file = join(dir, 'test-support.mjs');
   const out = await build({
-    entryPoints: [join(repoRoot, 'test/media/support/link-emulator.ts')],
+    stdin: {
+      contents:
+        "export { LinkEmulator } from './link-emulator.ts';\nexport { CHROMIUM_ARGS } from './chromium-args.ts';\n",
+      resolveDir: join(repoRoot, 'test/media/support'),
+      loader: 'ts',
+    },
     bundle: true,
     write: false,
     format: 'esm',
@@ -231,7 +226,7 @@ async function loadLinkEmulator(repoRoot) {
   const mod = await import(pathToFileURL(file).href);
   rmSync(dir, { recursive: true, force: true });
   mod.LinkEmulator.shaperPath = join(repoRoot, 'test/media/support/link-shaper.py');
-  return mod.LinkEmulator;
+  return mod;
 }
 
 /**
@@ -248,7 +243,7 @@ export async function linkCalls(
     log = () => {},
   } = {},
 ) {
-  const LinkEmulator = await loadLinkEmulator(repoRoot);
+  const { LinkEmulator, CHROMIUM_ARGS } = await loadTestSupport(repoRoot);
   const why = LinkEmulator.unsupportedReason();
   if (why) return { skipped: `link emulation unavailable: ${why}` };
   const { chromium } = await import('playwright-core');

@@ -2,22 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium-args';
 
-/** Chromium flags that work on this machine (see NOTES "Browser tests"). */
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export { CHROMIUM_ARGS } from './chromium-args';
 
 /** Bundles the test page script (client library + mediasoup-client + socket.io-client) for the browser. */
 export async function bundleTestPage(repoRoot = process.cwd()): Promise<string> {
