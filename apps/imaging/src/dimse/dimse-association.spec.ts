@@ -91,4 +91,26 @@ describe('DimseAssociation', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('logs and aborts when the peer lookup fails, instead of leaving a rejected promise', async () => {
+    const socket = new FakeSocket();
+    const errors: string[] = [];
+    new DimseAssociation(
+      socket as unknown as Socket,
+      { aeTitle: 'HUIZHEN', maxPduBytes: 16384, idleTimeoutSeconds: 60, maxInstanceBytes: 1 << 20 },
+      {
+        peerOrganization: async () => {
+          throw new Error('database unavailable');
+        },
+        ingest: async () => ({ ok: true }),
+        warn: () => undefined,
+        error: (m) => errors.push(m),
+      },
+    );
+    socket.emit('data', associateRq());
+    await settle();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('database unavailable');
+    expect(socket.written.map((b) => b[0])).toEqual([PDU.abort]);
+  });
 });

@@ -107,8 +107,14 @@ export class DimseAssociation {
         if (this.request) return this.end('second A-ASSOCIATE-RQ');
         // No PDU is read until the association is answered.
         this.socket.pause();
+        // A failure (the peer lookup's database gone) is logged and aborts: left unhandled, its
+        // rejected promise would end the process.
         this.work = this.work
           .then(() => this.negotiate(Buffer.from(body)))
+          .catch((e) => {
+            this.ports.error(`association failed: ${e instanceof Error ? e.stack : String(e)}`);
+            this.abort('internal error');
+          })
           .finally(() => this.socket.resume());
         return true;
       case PDU.pData: {
