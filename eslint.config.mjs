@@ -69,6 +69,63 @@ const libArrowConfigs = Object.entries(LIB_ARROWS).flatMap(([lib, allowed]) => {
   ];
 });
 
+/**
+ * max-params, counting only the parameters a caller passes: a constructor's (NestJS dependency
+ * injection) and decorated ones (@Param, @Query, @Req… on a route handler: the framework passes
+ * them) do not count, nor a TypeScript `this`.
+ */
+const maxParams = {
+  meta: {
+    type: 'suggestion',
+    docs: {
+      description: 'max-params, without constructors and framework-injected (decorated) parameters',
+    },
+    schema: [
+      {
+        type: 'object',
+        properties: { max: { type: 'integer', minimum: 0 } },
+        additionalProperties: false,
+      },
+    ],
+    messages: {
+      tooMany:
+        '{{name}} has too many parameters ({{count}}). Maximum allowed is {{max}}: pass an object.',
+    },
+  },
+  /** @param {import('eslint').Rule.RuleContext} context */
+  create(context) {
+    const max = context.options[0]?.max ?? 5;
+    /** @param {any} node */
+    const check = (node) => {
+      if (node.parent?.type === 'MethodDefinition' && node.parent.kind === 'constructor') return;
+      const counted = node.params.filter(
+        (p) => !p.decorators?.length && !(p.type === 'Identifier' && p.name === 'this'),
+      );
+      if (counted.length <= max) return;
+      const key =
+        node.parent?.type === 'MethodDefinition' || node.parent?.type === 'Property'
+          ? node.parent.key
+          : null;
+      const name =
+        node.id?.name ?? (key && key.type === 'Identifier' ? `Method '${key.name}'` : 'A function');
+      context.report({
+        node,
+        messageId: 'tooMany',
+        data: {
+          name: node.id ? `Function '${name}'` : name,
+          count: String(counted.length),
+          max: String(max),
+        },
+      });
+    };
+    return {
+      FunctionDeclaration: check,
+      FunctionExpression: check,
+      ArrowFunctionExpression: check,
+    };
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -104,6 +161,7 @@ export default tseslint.config(
         queueMicrotask: 'readonly',
       },
     },
+    plugins: { huizhen: { rules: { 'max-params': maxParams } } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': [
@@ -112,6 +170,7 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-require-imports': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
+      'huizhen/max-params': ['error', { max: 5 }],
     },
   },
   ...libArrowConfigs,
@@ -151,5 +210,17 @@ export default tseslint.config(
   {
     files: ['apps/web/src/shell/useApiData.ts', 'apps/web/src/hub/HubDashboardPage.tsx'],
     rules: { 'react-hooks/exhaustive-deps': 'off' },
+  },
+  {
+    files: [
+      'apps/api/src/consultations/consultation-attachments.service.ts',
+      'apps/api/src/consultations/consultations.service.ts',
+      'apps/api/src/scheduling/planner/rotation-plans.service.ts',
+      'apps/api/src/scheduling/rotation-shifts.service.ts',
+      'apps/imaging/src/dicomweb/dicomweb.controller.ts',
+      'bench/parts/media.mjs',
+      'test/api/authorization/support/world.ts',
+    ],
+    rules: { 'huizhen/max-params': 'off' },
   },
 );

@@ -28,7 +28,17 @@ export interface DicomJsonOptions {
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UC', 'UT', 'PN']);
 const SINGLE_VALUE_TEXT = new Set(['ST', 'LT', 'UT', 'UR']);
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
-const NUMBER_SIZES: Record<string, number> = { US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8, UV: 8, SV: 8, AT: 4 };
+const NUMBER_SIZES: Record<string, number> = {
+  US: 2,
+  SS: 2,
+  UL: 4,
+  SL: 4,
+  FL: 4,
+  FD: 8,
+  UV: 8,
+  SV: 8,
+  AT: 4,
+};
 
 const JSON_TAGS = new Map<string, string>();
 
@@ -88,11 +98,19 @@ function numbers(ds: DataSet, el: Element, vr: string): unknown[] {
     case 'SV': {
       const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
       const little = p.readUint16(Uint8Array.of(1, 0), 0) === 1;
-      for (let i = 0; i < n; i++, at += 8) out[i] = Number(vr === 'UV' ? view.getBigUint64(at, little) : view.getBigInt64(at, little));
+      for (let i = 0; i < n; i++, at += 8)
+        out[i] = Number(vr === 'UV' ? view.getBigUint64(at, little) : view.getBigInt64(at, little));
       break;
     }
     case 'AT':
-      for (let i = 0; i < n; i++, at += 4) out[i] = (p.readUint16(b, at).toString(16).padStart(4, '0') + p.readUint16(b, at + 2).toString(16).padStart(4, '0')).toUpperCase();
+      for (let i = 0; i < n; i++, at += 4)
+        out[i] = (
+          p.readUint16(b, at).toString(16).padStart(4, '0') +
+          p
+            .readUint16(b, at + 2)
+            .toString(16)
+            .padStart(4, '0')
+        ).toUpperCase();
       break;
   }
   return out;
@@ -161,22 +179,33 @@ function valueText(v: unknown): string {
 }
 
 /** One element's DICOM JSON text (`{"vr":...}`), the value rules of the model. */
-function elementText(ds: DataSet, buf: Buffer, tag: string, el: Element, cs: string[], opts: DicomJsonOptions): string {
+function elementText(
+  ds: DataSet,
+  buf: Buffer,
+  tag: string,
+  cs: string[],
+  opts: DicomJsonOptions,
+): string {
+  const el = ds.elements[tag];
   const vr = elementVr(el);
   // A malformed explicit-VR file can carry any two bytes as its VR: written escaped, as JSON.stringify would.
   const vq = plainVr(vr) ? vr : JSON.stringify(vr).slice(1, -1);
   if (vr === 'SQ' || el.items) {
     let items = '';
-    for (const item of el.items ?? []) items += (items ? ',' : '') + (item.dataSet ? dataSetText(item.dataSet, cs, opts) : '{}');
+    for (const item of el.items ?? [])
+      items += (items ? ',' : '') + (item.dataSet ? dataSetText(item.dataSet, cs, opts) : '{}');
     return `{"vr":"SQ","Value":[${items}]}`;
   }
   if (tag === 'x7fe00010' || tag === 'x7fe00008' || tag === 'x7fe00009') {
     const pvr = vr === 'UN' ? 'OW' : vq;
-    return opts.pixelDataUri ? `{"vr":"${pvr}","BulkDataURI":${JSON.stringify(opts.pixelDataUri)}}` : `{"vr":"${pvr}"}`;
+    return opts.pixelDataUri
+      ? `{"vr":"${pvr}","BulkDataURI":${JSON.stringify(opts.pixelDataUri)}}`
+      : `{"vr":"${pvr}"}`;
   }
   if (el.length === 0 || el.length === 0xffffffff) return `{"vr":"${vq}"}`;
   if (BINARY_VRS.has(vr)) {
-    const uri = el.length > opts.inlineBinaryLimit ? opts.bulkDataUri?.(el.dataOffset, el.length) : undefined;
+    const uri =
+      el.length > opts.inlineBinaryLimit ? opts.bulkDataUri?.(el.dataOffset, el.length) : undefined;
     if (uri) return `{"vr":"${vq}","BulkDataURI":${JSON.stringify(uri)}}`;
     return `{"vr":"${vq}","InlineBinary":"${buf.toString('base64', el.dataOffset, el.dataOffset + el.length)}"}`;
   }
@@ -208,7 +237,9 @@ function stringValuesOf(text: string, vr: string): unknown[] {
 /** Tags in the model's order (ascending), without file meta, group lengths and item delimiters. */
 function modelTags(ds: DataSet): string[] {
   const tags: string[] = [];
-  for (const tag of Object.keys(ds.elements)) if (!(tag.startsWith('x0002') || tag.endsWith('0000') || tag.startsWith('xfffe'))) tags.push(tag);
+  for (const tag of Object.keys(ds.elements))
+    if (!(tag.startsWith('x0002') || tag.endsWith('0000') || tag.startsWith('xfffe')))
+      tags.push(tag);
   return tags.sort();
 }
 
@@ -234,7 +265,13 @@ interface TopLevel {
 }
 
 /** The dataset's JSON text; with `top`, its extras, and the kept entries' text pushed to `kept`. */
-function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top?: TopLevel, kept?: string[]): string {
+function dataSetText(
+  ds: DataSet,
+  charsets: string[],
+  opts: DicomJsonOptions,
+  top?: TopLevel,
+  kept?: string[],
+): string {
   const cs = charsetsOf(ds, charsets);
   const buf = bufferOf(ds);
   const added = top?.add ? Object.keys(top.add).sort() : [];
@@ -254,7 +291,7 @@ function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, to
     const key = jsonTag(tag);
     while (next < added.length && added[next] <= key) writeAdded();
     if (next > 0 && added[next - 1] === key) continue; // replaced
-    write(key, `"${key}":${elementText(ds, buf, tag, ds.elements[tag], cs, opts)}`);
+    write(key, `"${key}":${elementText(ds, buf, tag, cs, opts)}`);
   }
   while (next < added.length) writeAdded();
   return `{${entries.join(',')}}`;
@@ -268,7 +305,12 @@ function dataSetText(ds: DataSet, charsets: string[], opts: DicomJsonOptions, to
  * dataset's; `keep`: top-level elements (JSON keys) also returned as objects, for callers that
  * need a few values.
  */
-export function writeDicomJson(ds: DataSet, charsets: string[], opts: DicomJsonOptions, top: TopLevel = {}): { text: string; kept: DicomJson } {
+export function writeDicomJson(
+  ds: DataSet,
+  charsets: string[],
+  opts: DicomJsonOptions,
+  top: TopLevel = {},
+): { text: string; kept: DicomJson } {
   const kept: string[] = [];
   const text = dataSetText(ds, charsets, opts, top, kept);
   return { text, kept: kept.length ? (JSON.parse(`{${kept.join(',')}}`) as DicomJson) : {} };

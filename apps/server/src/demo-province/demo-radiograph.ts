@@ -20,18 +20,26 @@ export function demoChestRadiograph(patient: DemoPatient, studyDate: string): Bu
   const size = 512;
   const pixels = new Uint16Array(size * size);
   const noise = randomBytes(size * size);
-  const inEllipse = (x: number, y: number, cx: number, cy: number, rx: number, ry: number) =>
-    ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
+  /** How far (x, y) lies from an ellipse's centre: below 1 inside it. */
+  const ellipse =
+    (cx: number, cy: number, rx: number, ry: number) =>
+    (x: number, y: number): number =>
+      ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
+  const body = ellipse(256, 280, 230, 250);
+  const rightLung = ellipse(165, 250, 78, 150); // patient's right lung (image left)
+  const leftLung = ellipse(350, 250, 72, 145);
+  const heart = ellipse(285, 320, 75, 70);
+  const rightLowerZone = ellipse(160, 340, 48, 36);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let v = 300; // air outside the body
-      if (inEllipse(x, y, 256, 280, 230, 250) < 1) v = 2300; // soft tissue
-      const right = inEllipse(x, y, 165, 250, 78, 150); // patient's right lung (image left)
-      const left = inEllipse(x, y, 350, 250, 72, 145);
+      if (body(x, y) < 1) v = 2300; // soft tissue
+      const right = rightLung(x, y);
+      const left = leftLung(x, y);
       if (right < 1 || left < 1) v = 900 + Math.round(500 * Math.min(right < 1 ? right : left, 1)); // aerated lung, denser at the edges
       if (Math.abs(x - 256) < 20 && y > 60) v = 3200; // spine
-      if (inEllipse(x, y, 285, 320, 75, 70) < 1) v = Math.max(v, 2500); // heart shadow
-      const consolidation = inEllipse(x, y, 160, 340, 48, 36);
+      if (heart(x, y) < 1) v = Math.max(v, 2500); // heart shadow
+      const consolidation = rightLowerZone(x, y);
       if (consolidation < 1 && right < 1) v += Math.round(1100 * (1 - consolidation)); // right lower zone opacity
       if ((y - 110) % 34 < 5 && (right < 1 || left < 1)) v += 250; // ribs
       pixels[y * size + x] = Math.min(4095, v + (noise[y * size + x] >> 3));
