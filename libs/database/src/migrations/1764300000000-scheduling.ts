@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Scheduling (issue 6): specialists' availability, rotation shifts (FHIR Schedule) with their
+ * Scheduling: specialists' availability, rotation shifts (FHIR Schedule) with their
  * materialized occurrences, slots (FHIR Slot), bookings (FHIR Appointment), rotation plans and
  * calendar feed tokens.
  *
@@ -27,7 +27,9 @@ export class Scheduling1764300000000 implements MigrationInterface {
         time_zone text NOT NULL,
         CHECK (end_local > start_local)
       )`);
-    await q.query(`CREATE INDEX specialist_working_hours_specialist_idx ON specialist_working_hours(specialist_id, weekday)`);
+    await q.query(
+      `CREATE INDEX specialist_working_hours_specialist_idx ON specialist_working_hours(specialist_id, weekday)`,
+    );
 
     await q.query(`
       CREATE TABLE specialist_unavailability (
@@ -40,7 +42,9 @@ export class Scheduling1764300000000 implements MigrationInterface {
         created_by uuid REFERENCES practitioner(id) ON DELETE SET NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX specialist_unavailability_period_idx ON specialist_unavailability USING gist (specialist_id, period)`);
+    await q.query(
+      `CREATE INDEX specialist_unavailability_period_idx ON specialist_unavailability USING gist (specialist_id, period)`,
+    );
 
     await q.query(`
       CREATE TABLE rotation_plan (
@@ -86,7 +90,9 @@ export class Scheduling1764300000000 implements MigrationInterface {
         cancel_reason text
       )`);
     await q.query(`CREATE INDEX rotation_shift_specialist_idx ON rotation_shift(specialist_id)`);
-    await q.query(`CREATE INDEX rotation_shift_hosts_idx ON rotation_shift USING gin (host_organization_ids)`);
+    await q.query(
+      `CREATE INDEX rotation_shift_hosts_idx ON rotation_shift USING gin (host_organization_ids)`,
+    );
 
     await q.query(`
       CREATE TABLE shift_occurrence (
@@ -101,9 +107,15 @@ export class Scheduling1764300000000 implements MigrationInterface {
         CHECK (blocked @> period),
         CONSTRAINT shift_occurrence_no_overlap EXCLUDE USING gist (specialist_id WITH =, blocked WITH &&) WHERE (status = 'scheduled')
       )`);
-    await q.query(`CREATE INDEX shift_occurrence_shift_idx ON shift_occurrence(shift_id, lower(period))`);
-    await q.query(`CREATE INDEX shift_occurrence_onsite_idx ON shift_occurrence(specialist_id, local_date) WHERE mode = 'on_site_visit' AND status = 'scheduled'`);
-    await q.query(`CREATE INDEX shift_occurrence_start_idx ON shift_occurrence(lower(period)) WHERE status = 'scheduled'`);
+    await q.query(
+      `CREATE INDEX shift_occurrence_shift_idx ON shift_occurrence(shift_id, lower(period))`,
+    );
+    await q.query(
+      `CREATE INDEX shift_occurrence_onsite_idx ON shift_occurrence(specialist_id, local_date) WHERE mode = 'on_site_visit' AND status = 'scheduled'`,
+    );
+    await q.query(
+      `CREATE INDEX shift_occurrence_start_idx ON shift_occurrence(lower(period)) WHERE status = 'scheduled'`,
+    );
 
     await q.query(`
       CREATE TABLE slot (
@@ -122,9 +134,15 @@ export class Scheduling1764300000000 implements MigrationInterface {
         CHECK (start_at = lower(period))
       )`);
     // Free-slot search: by time, by specialty and time, by specialist, by host organization.
-    await q.query(`CREATE INDEX slot_free_start_idx ON slot(start_at) WHERE status = 'open' AND booked_count < capacity`);
-    await q.query(`CREATE INDEX slot_free_specialty_idx ON slot(specialty, start_at) WHERE status = 'open' AND booked_count < capacity`);
-    await q.query(`CREATE INDEX slot_free_hosts_idx ON slot USING gin (host_organization_ids) WHERE status = 'open' AND booked_count < capacity`);
+    await q.query(
+      `CREATE INDEX slot_free_start_idx ON slot(start_at) WHERE status = 'open' AND booked_count < capacity`,
+    );
+    await q.query(
+      `CREATE INDEX slot_free_specialty_idx ON slot(specialty, start_at) WHERE status = 'open' AND booked_count < capacity`,
+    );
+    await q.query(
+      `CREATE INDEX slot_free_hosts_idx ON slot USING gin (host_organization_ids) WHERE status = 'open' AND booked_count < capacity`,
+    );
     await q.query(`CREATE INDEX slot_specialist_idx ON slot(specialist_id, start_at)`);
     await q.query(`CREATE INDEX slot_occurrence_idx ON slot(occurrence_id)`);
     await q.query(`CREATE INDEX slot_shift_idx ON slot(shift_id, start_at)`);
@@ -156,13 +174,21 @@ export class Scheduling1764300000000 implements MigrationInterface {
         CONSTRAINT booking_no_double_booking EXCLUDE USING gist (specialist_id WITH =, seat WITH =, period WITH &&)
           WHERE (status IN ('booked','fulfilled','no_show'))
       )`);
-    await q.query(`CREATE UNIQUE INDEX booking_idempotency_uq ON booking(booked_by, idempotency_key) WHERE idempotency_key IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX booking_one_per_request_uq ON booking(consultation_request_id) WHERE status = 'booked'`);
+    await q.query(
+      `CREATE UNIQUE INDEX booking_idempotency_uq ON booking(booked_by, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX booking_one_per_request_uq ON booking(consultation_request_id) WHERE status = 'booked'`,
+    );
     await q.query(`CREATE INDEX booking_slot_idx ON booking(slot_id)`);
-    await q.query(`CREATE INDEX booking_org_idx ON booking(requesting_organization_id, lower(period))`);
+    await q.query(
+      `CREATE INDEX booking_org_idx ON booking(requesting_organization_id, lower(period))`,
+    );
     await q.query(`CREATE INDEX booking_specialist_idx ON booking(specialist_id, lower(period))`);
     await q.query(`CREATE INDEX booking_request_idx ON booking(consultation_request_id)`);
-    await q.query(`CREATE INDEX booking_reminder_due_idx ON booking(lower(period)) WHERE status = 'booked' AND reminder_sent_at IS NULL`);
+    await q.query(
+      `CREATE INDEX booking_reminder_due_idx ON booking(lower(period)) WHERE status = 'booked' AND reminder_sent_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE calendar_feed_token (
@@ -173,7 +199,16 @@ export class Scheduling1764300000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['calendar_feed_token', 'booking', 'slot', 'shift_occurrence', 'rotation_shift', 'rotation_plan', 'specialist_unavailability', 'specialist_working_hours']) {
+    for (const t of [
+      'calendar_feed_token',
+      'booking',
+      'slot',
+      'shift_occurrence',
+      'rotation_shift',
+      'rotation_plan',
+      'specialist_unavailability',
+      'specialist_working_hours',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
     }
   }
