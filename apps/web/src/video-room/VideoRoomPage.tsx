@@ -1,6 +1,6 @@
 import { Alert, App, Badge, Button, Card, Descriptions, Empty, List, Result, Space, Spin, Tag, Tooltip, Typography } from 'antd';
-import { useEffect, useRef } from 'react';
-import { useNavigate, useParams } from 'react-router-dom';
+import { useEffect, useRef, useState } from 'react';
+import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/client';
 import { useAuth } from '../auth/AuthProvider';
 import { useI18n } from '../i18n/I18nProvider';
@@ -9,6 +9,8 @@ import { ErrorState, errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
 import { HEALTH_DEFAULTS, levelOfScore, type QualityLevel } from '@huizhen/media-client';
+import { chosenDevices, playOnSpeaker, wantsPrecheck } from './devices';
+import { PreJoinCheck, type RoomEntry } from './PreJoinCheck';
 import { tileScore, useRoom, type RemoteTile, type RoomState } from './useRoom';
 
 interface ConsultationBrief {
@@ -38,6 +40,8 @@ function Audio({ track }: { track: MediaStreamTrack | null }) {
   useEffect(() => {
     if (!ref.current) return;
     ref.current.srcObject = track ? new MediaStream([track]) : null;
+    // The speaker chosen in the pre-join check.
+    playOnSpeaker(ref.current, chosenDevices().speakerId);
     if (track) void ref.current.play().catch(() => undefined);
   }, [track]);
   return <audio ref={ref} autoPlay />;
@@ -120,15 +124,32 @@ function RemoteTileView({ tile, name, state, speaking, onMute }: { tile: RemoteT
   );
 }
 
+/**
+ * The room route: the pre-join check first when the link asks for it (`?check`) or the user chose
+ * to check every time, else straight into the room (the fast join, unchanged).
+ */
 export function VideoRoomPage() {
   const { consultationId = '' } = useParams();
+  const location = useLocation();
+  const [entry, setEntry] = useState<RoomEntry | null>(() => (wantsPrecheck(location.search) ? null : { stream: null, audioOnly: false }));
+  if (!entry) {
+    return (
+      <div data-testid="video-room" data-phase="checking" style={{ display: 'grid', gap: 12 }}>
+        <PreJoinCheck consultationId={consultationId} onJoin={setEntry} />
+      </div>
+    );
+  }
+  return <VideoRoom consultationId={consultationId} entry={entry} />;
+}
+
+function VideoRoom({ consultationId, entry }: { consultationId: string; entry: RoomEntry }) {
   const { t, lang } = useI18n();
   const terms = useDirectoryTerms();
   const { profile } = useAuth();
   const navigate = useNavigate();
   const { message } = App.useApp();
   const consultation = useApiData(() => api.get<ConsultationBrief>(`/api/consultations/${encodeURIComponent(consultationId)}`), [consultationId]);
-  const room = useRoom(consultationId);
+  const room = useRoom(consultationId, entry);
   const { state } = room;
   const isHost = state.role === 'host';
 
@@ -207,7 +228,19 @@ export function VideoRoomPage() {
         />
       ) : null}
       {state.mutedBy ? <Alert type="info" showIcon closable title={t('room.mutedByHost')} /> : null}
-      {state.deviceProblem ? <Alert type="warning" showIcon title={t('room.deviceProblem')} description={state.deviceProblem} /> : null}
+      {state.deviceProblem ? (
+        <Alert
+          type="warning"
+          showIcon
+          title={t('room.deviceProblem')}
+          description={state.deviceProblem}
+          action={
+            <Button size="small" data-testid="open-check" onClick={() => window.location.assign(`/room/${encodeURIComponent(consultationId)}?check=1`)}>
+              {t('room.check.open')}
+            </Button>
+          }
+        />
+      ) : null}
 
       <div style={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) 300px', gap: 12, alignItems: 'start' }}>
         <div style={{ display: 'grid', gap: 12 }}>

@@ -46,3 +46,13 @@ export async function takeRoomTicket(consultationId: string): Promise<RoomTicket
   }
   return mediaApi.roomToken(consultationId);
 }
+
+/**
+ * The ticket for a look before joining (the pre-join probe): the prefetched one, or one requested
+ * now and kept, so that the join right after takes the same ticket without asking again.
+ */
+export async function peekRoomTicket(consultationId: string): Promise<RoomTicket> {
+  const held = tickets.get(consultationId);
+  if (!held || !fresh(held)) prefetchRoomTicket(consultationId);
+  return tickets.get(consultationId)!.ticket;
+}

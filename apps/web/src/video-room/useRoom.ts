@@ -6,6 +6,8 @@
 import { MediaClient, type MediaClientState, type RemoteTrack, type RoomHealth } from '@huizhen/media-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
+import { chosenDevices, openDevices } from './devices';
+import type { RoomEntry } from './PreJoinCheck';
 import { takeRoomTicket } from './prefetch';
 
 export interface RoomPeer {
@@ -82,6 +84,8 @@ interface RoomDiagnostics {
   health: () => RoomHealth | null;
   /** Join steps, ms since join() (the debug timeline). */
   timeline: () => { step: string; ms: number; at: number }[];
+  /** The devices the room's camera and microphone tracks come from. */
+  devices: () => { camera: string | null; mic: string | null };
   stats: () => Promise<{ consumerId: string; peerId: string; kind: string; source: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number }[]>;
 }
 
@@ -111,7 +115,8 @@ function upsertTile(tiles: RemoteTile[], r: RemoteTrack): RemoteTile[] {
   return [...tiles.filter((t) => t.peerId !== r.peerId), next];
 }
 
-export function useRoom(consultationId: string) {
+/** `entry`: what the pre-join check handed over (its open devices, audio only), or a direct join. */
+export function useRoom(consultationId: string, entry: RoomEntry = { stream: null, audioOnly: false }) {
   const [state, setState] = useState<RoomState>(INITIAL);
   const clientRef = useRef<MediaClient | null>(null);
   const localRef = useRef<MediaStream | null>(null);
@@ -141,7 +146,14 @@ export function useRoom(consultationId: string) {
       });
       clientRef.current = client;
       const c = client;
-      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = { state: () => c.state, health: () => c.health, stats: () => statsOf(c), timeline: () => c.timeline };
+      const deviceOf = (t?: MediaStreamTrack) => t?.getSettings().deviceId ?? null;
+      (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom = {
+        state: () => c.state,
+        health: () => c.health,
+        stats: () => statsOf(c),
+        timeline: () => c.timeline,
+        devices: () => ({ camera: deviceOf(localRef.current?.getVideoTracks()[0]), mic: deviceOf(localRef.current?.getAudioTracks()[0]) }),
+      };
       patch({ role: ticket.role });
       const addPeer = (p: RoomPeer) => patch((s) => ({ peers: new Map(s.peers).set(p.peerId, p) }));
       offs.push(
@@ -202,12 +214,12 @@ export function useRoom(consultationId: string) {
       let local: MediaStream | null = null;
       let deviceProblem: string | null = null;
       if (ticket.role !== 'observer') {
-        try {
-          local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-        } catch (e) {
-          deviceProblem = e instanceof Error ? e.message : String(e);
-          // No camera: try the microphone alone.
-          local = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => null);
+        if (entry.stream) local = entry.stream;
+        else {
+          // The devices chosen in an earlier check (remembered), else the defaults; no camera: the microphone alone.
+          const opened = await openDevices(chosenDevices());
+          local = opened.stream;
+          if (opened.camera !== 'ok') deviceProblem = opened.error instanceof Error ? opened.error.message : String(opened.error ?? opened.camera);
         }
         c.mark('camera');
       }
@@ -216,11 +228,19 @@ export function useRoom(consultationId: string) {
         return;
       }
       localRef.current = local;
-      patch({ local, deviceProblem, cameraOn: !!local?.getVideoTracks().length, micOn: !!local?.getAudioTracks().length });
-      await Promise.all((local?.getTracks() ?? []).map((track) => c.publish(track, track.kind === 'audio' ? 'mic' : 'camera')));
+      // Audio only (the check advised it): the camera is published paused, to be switched on later.
+      if (entry.audioOnly) local?.getVideoTracks().forEach((t) => (t.enabled = false));
+      patch({ local, deviceProblem, cameraOn: !!local?.getVideoTracks().length && !entry.audioOnly, micOn: !!local?.getAudioTracks().length });
+      await Promise.all(
+        (local?.getTracks() ?? []).map((track) => (track.kind === 'audio' ? c.publish(track, 'mic') : c.publish(track, 'camera', { paused: entry.audioOnly }))),
+      );
       const joined = await joining;
       if (disposed) return;
       for (const p of joined.peers) if (p.admitted) addPeer(p);
+      if (entry.audioOnly) {
+        await c.setAudioOnly(true);
+        patch({ audioOnly: true });
+      }
     })().catch((error) => {
       if (!disposed) patch({ phase: 'failed', error });
     });
@@ -233,6 +253,8 @@ export function useRoom(consultationId: string) {
       clientRef.current = null;
       delete (window as unknown as { huizhenRoom?: RoomDiagnostics }).huizhenRoom;
     };
+    // The entry is the page's for its whole life (a new check remounts the room).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [consultationId, patch]);
 
   const toggleMic = useCallback(async () => {
