@@ -7,11 +7,12 @@ import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
-import { rangeText } from './sql';
+import { AvailabilityStore } from './availability-store';
 import { assertSpecialistExists } from './known-ids';
 import { RecurrenceError, instantToLocal, isValidTimeZone, localToInstant } from './recurrence';
 import type { RangeQuery, UnavailabilityDto, WorkingHoursDto } from './scheduling.dto';
 import { SCHEDULING_CLOCK, type SchedulingClock } from './scheduling-terms';
+import { ShiftStore } from './shift-store';
 
 export interface WorkingWindow {
   weekday: number;
@@ -63,6 +64,8 @@ export class AvailabilityService {
     @Inject(SCHEDULING_CLOCK) private readonly clock: SchedulingClock,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    private readonly store: AvailabilityStore,
+    private readonly shifts: ShiftStore,
   ) {}
 
   async setWorkingHours(actor: Actor, specialistId: string, dto: WorkingHoursDto) {
@@ -76,15 +79,7 @@ export class AvailabilityService {
           `weekday ${w.weekday}: end ${w.end} should be after start ${w.start}`,
         );
     await this.db.transaction(async (m) => {
-      await m.query('DELETE FROM specialist_working_hours WHERE specialist_id = $1', [
-        specialistId,
-      ]);
-      for (const w of dto.windows) {
-        await m.query(
-          'INSERT INTO specialist_working_hours (specialist_id, weekday, start_local, end_local, time_zone) VALUES ($1, $2, $3, $4, $5)',
-          [specialistId, w.weekday, w.start, w.end, zone],
-        );
-      }
+      await this.store.replaceWindows(m, specialistId, dto.windows, zone);
       await this.audit.record(
         {
           action: 'availability.working_hours',
@@ -114,25 +109,27 @@ export class AvailabilityService {
     }
     if (end <= start)
       throw new DomainError('invalid_range', HttpStatus.BAD_REQUEST, 'end should be after start');
-    const clashes: { shift_id: string; s: Date; e: Date }[] = await this.db.query(
-      `SELECT shift_id, lower(period) AS s, upper(period) AS e FROM shift_occurrence WHERE specialist_id = $1 AND status = 'scheduled' AND period && $2::tstzrange ORDER BY lower(period) LIMIT 20`,
-      [specialistId, rangeText(start, end)],
-    );
+    const clashes = await this.shifts.scheduledIn(specialistId, start, end);
     if (clashes.length) {
       throw new DomainError(
         'unavailability_clashes_shifts',
         HttpStatus.CONFLICT,
-        `${clashes.length} rostered occurrence(s) fall in this ${dto.kind}, first at ${instantToLocal(clashes[0].s, zone)} (${zone}); change or cancel those shifts first`,
+        `${clashes.length} rostered occurrence(s) fall in this ${dto.kind}, first at ${instantToLocal(clashes[0].start, zone)} (${zone}); change or cancel those shifts first`,
         {
-          occurrences: clashes.map((c) => ({ shiftId: c.shift_id, start: c.s, end: c.e })),
+          occurrences: clashes.map((c) => ({ shiftId: c.shiftId, start: c.start, end: c.end })),
         },
       );
     }
+    const entry = {
+      specialistId,
+      kind: dto.kind,
+      start,
+      end,
+      timeZone: zone,
+      reason: dto.reason ?? null,
+    };
     const id = await this.db.transaction(async (m) => {
-      const [row]: { id: string }[] = await m.query(
-        `INSERT INTO specialist_unavailability (specialist_id, kind, period, time_zone, reason, created_by) VALUES ($1, $2, tstzrange($3, $4, '[)'), $5, $6, $7) RETURNING id`,
-        [specialistId, dto.kind, start, end, zone, dto.reason ?? null, actor.id],
-      );
+      const added = await this.store.addUnavailability(m, { ...entry, createdBy: actor.id });
       await this.audit.record(
         {
           action: 'availability.unavailable',
@@ -143,28 +140,15 @@ export class AvailabilityService {
         },
         m,
       );
-      return row.id;
+      return added;
     });
-    return {
-      id,
-      specialistId,
-      kind: dto.kind,
-      start,
-      end,
-      timeZone: zone,
-      reason: dto.reason ?? null,
-    };
+    return { id, ...entry };
   }
 
   async removeUnavailability(actor: Actor, specialistId: string, id: string): Promise<void> {
     await this.assertManages(actor, specialistId);
     await this.db.transaction(async (m) => {
-      const rows = await m.query(
-        'DELETE FROM specialist_unavailability WHERE id = $1 AND specialist_id = $2 RETURNING id',
-        [id, specialistId],
-      );
-      const deleted = Array.isArray(rows[0]) ? rows[0] : rows;
-      if (!deleted.length)
+      if (!(await this.store.removeUnavailability(m, specialistId, id)))
         throw new DomainError(
           'unavailability_not_found',
           HttpStatus.NOT_FOUND,
@@ -196,17 +180,8 @@ export class AvailabilityService {
         'the range should be positive and at most 62 days',
       );
     const hours = await this.workingHours(specialistId);
-    const away: { id: string; kind: string; s: Date; e: Date; reason: string | null }[] =
-      await this.db.query(
-        `SELECT id, kind, lower(period) AS s, upper(period) AS e, reason FROM specialist_unavailability WHERE specialist_id = $1 AND period && tstzrange($2, $3) ORDER BY lower(period)`,
-        [specialistId, from, to],
-      );
-    const busy: { shift_id: string; mode: string; s: Date; e: Date; bs: Date; be: Date }[] =
-      await this.db.query(
-        `SELECT shift_id, mode, lower(period) AS s, upper(period) AS e, lower(blocked) AS bs, upper(blocked) AS be FROM shift_occurrence
-        WHERE specialist_id = $1 AND status = 'scheduled' AND blocked && tstzrange($2, $3) ORDER BY lower(period)`,
-        [specialistId, from, to],
-      );
+    const away = await this.store.unavailableIn(specialistId, from, to);
+    const busy = await this.shifts.blockedIn(specialistId, from, to);
     const zone = hours.timeZone;
     let windows: Interval[] = [];
     for (
@@ -217,8 +192,8 @@ export class AvailabilityService {
       windows.push(...windowsOnDay(d.toISODate()!, hours.windows, zone));
     }
     windows = subtract(windows, [
-      ...away.map((a) => ({ start: a.s, end: a.e })),
-      ...busy.map((b) => ({ start: b.bs, end: b.be })),
+      ...away,
+      ...busy.map((b) => ({ start: b.blockedStart, end: b.blockedEnd })),
     ])
       .map((w) => ({ start: w.start < from ? from : w.start, end: w.end > to ? to : w.end }))
       .filter((w) => w.end > w.start);
@@ -226,14 +201,14 @@ export class AvailabilityService {
       specialistId,
       timeZone: zone,
       workingHours: hours.windows,
-      unavailability: away.map((a) => ({
-        id: a.id,
-        kind: a.kind,
-        start: a.s,
-        end: a.e,
-        reason: a.reason,
+      unavailability: away.map(({ id, kind, start, end, reason }) => ({
+        id,
+        kind,
+        start,
+        end,
+        reason,
       })),
-      shifts: busy.map((b) => ({ shiftId: b.shift_id, mode: b.mode, start: b.s, end: b.e })),
+      shifts: busy.map(({ shiftId, mode, start, end }) => ({ shiftId, mode, start, end })),
       free: windows.map((w) => ({
         ...w,
         localStart: instantToLocal(w.start, zone),
@@ -246,11 +221,7 @@ export class AvailabilityService {
   async workingHours(
     specialistId: string,
   ): Promise<{ timeZone: string; windows: WorkingWindow[]; recorded: boolean }> {
-    const rows: { weekday: number; s: string; e: string; time_zone: string }[] =
-      await this.db.query(
-        `SELECT weekday, to_char(start_local, 'HH24:MI') AS s, to_char(end_local, 'HH24:MI') AS e, time_zone FROM specialist_working_hours WHERE specialist_id = $1 ORDER BY weekday, start_local`,
-        [specialistId],
-      );
+    const rows = await this.store.windows(specialistId);
     if (!rows.length)
       return {
         timeZone: this.config.scheduling.defaultTimeZone,
@@ -258,8 +229,8 @@ export class AvailabilityService {
         recorded: false,
       };
     return {
-      timeZone: rows[0].time_zone,
-      windows: rows.map((r) => ({ weekday: r.weekday, start: r.s, end: r.e })),
+      timeZone: rows[0].timeZone,
+      windows: rows.map((r) => ({ weekday: r.weekday, start: r.start, end: r.end })),
       recorded: true,
     };
   }

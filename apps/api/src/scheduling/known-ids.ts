@@ -4,6 +4,9 @@ import { DomainError } from '@huizhen/platform-http';
 
 type Db = Pick<DataSource | EntityManager, 'query'>;
 
+// The directory's tables (practitioner, organization, consortium_member) as scheduling reads
+// them, in one place: ids that must exist, and the facts a shift, a plan or a feed needs.
+
 /**
  * Ids named in a path or a query must exist: an unknown one is 404, not an empty answer that
  * reads like "nothing scheduled" (a mistyped or stale id would otherwise look like a free week).
@@ -69,4 +72,62 @@ export async function activeOrganizationIds(db: Db, ids: string[]): Promise<stri
     [ids],
   );
   return rows.map((r) => r.id);
+}
+
+/** Active township health centres among `ids`. */
+export async function activeTownships(db: Db, ids: string[]): Promise<string[]> {
+  const rows: { id: string }[] = await db.query(
+    `SELECT id FROM organization WHERE id = ANY($1::uuid[]) AND level = 'township_health_centre' AND active`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Township health centres among `ids` with their names, by region code and name. */
+export async function townshipsIn(db: Db, ids: string[]): Promise<{ id: string; name: string }[]> {
+  return db.query(
+    `SELECT id, name FROM organization WHERE id = ANY($1::uuid[]) AND level = 'township_health_centre' ORDER BY region_code, name`,
+    [ids],
+  );
+}
+
+/** The hospitals these practitioners belong to. */
+export async function hospitalsOf(db: Db, practitionerIds: string[]): Promise<string[]> {
+  const rows: { organization_id: string }[] = await db.query(
+    `SELECT DISTINCT organization_id FROM practitioner WHERE id = ANY($1::uuid[])`,
+    [practitionerIds],
+  );
+  return rows.map((r) => r.organization_id);
+}
+
+/** A practitioner's name and organization, or null when there is no such practitioner. */
+export async function practitionerCard(
+  db: Db,
+  id: string,
+): Promise<{ displayName: string; organizationId: string } | null> {
+  const [p]: { display_name: string; organization_id: string }[] = await db.query(
+    'SELECT display_name, organization_id FROM practitioner WHERE id = $1',
+    [id],
+  );
+  return p ? { displayName: p.display_name, organizationId: p.organization_id } : null;
+}
+
+/**
+ * Active specialists of these specialties at these hospitals who share a consortium with one
+ * of the townships, with the townships they reach.
+ */
+export async function specialistsReaching(
+  db: Db,
+  q: { specialties: string[]; townships: string[]; hospitals: string[] },
+): Promise<{ id: string; name: string; specialty: string; reach: string[] }[]> {
+  return db.query(
+    `SELECT p.id, p.display_name AS name, p.specialty, array_agg(DISTINCT m2.organization_id) AS reach
+       FROM practitioner p
+       JOIN consortium_member m1 ON m1.organization_id = p.organization_id
+       JOIN consortium_member m2 ON m2.consortium_id = m1.consortium_id
+      WHERE p.active AND 'specialist' = ANY(p.roles) AND p.specialty = ANY($1::text[]) AND m2.organization_id = ANY($2::uuid[])
+        AND p.organization_id = ANY($3::uuid[])
+      GROUP BY p.id, p.display_name, p.specialty ORDER BY p.id`,
+    [q.specialties, q.townships, q.hospitals],
+  );
 }

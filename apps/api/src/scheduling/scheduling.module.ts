@@ -6,13 +6,16 @@ import { BookingsController } from './bookings.controller';
 import { BookingRelease } from './booking-release';
 import { BookingsService } from './bookings.service';
 import { CalendarFeedController } from './calendar-feed.controller';
+import { CalendarFeedStore } from './calendar-feed-store';
 import { CalendarFeedService } from './calendar-feed.service';
 import { CommitHooks } from './commit-hooks';
 import { ConsultationSlotBookings } from '../consultations/consultation-slot-bookings';
 import { ConsultationsModule } from '../consultations/consultations.module';
 import { CONSULTATION_REQUESTS, WAITING_DEMAND } from './consultation-links';
 import { HubController } from './hub.controller';
+import { HubReadModel } from './hub-read-model';
 import { HubReportsService } from './hub-reports.service';
+import { RotationPlanStore } from './planner/rotation-plan-store';
 import { RotationPlansService } from './planner/rotation-plans.service';
 import { RotationShiftsService } from './rotation-shifts.service';
 import { SCHEDULING_CLOCK, SystemClock } from './scheduling-terms';
@@ -45,6 +48,9 @@ import { AvailabilityController, ShiftsController } from './shifts.controller';
     SlotStore,
     ShiftStore,
     AvailabilityStore,
+    RotationPlanStore,
+    CalendarFeedStore,
+    HubReadModel,
     RotationShiftsService,
     AvailabilityService,
     BookingsService,

@@ -8,12 +8,16 @@ import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { DEFAULT_WEEK, windowsOnDay, type WorkingWindow } from '../availability.service';
+import { AvailabilityStore, type StoredWorkingWindow } from '../availability-store';
+import { activeTownships, hospitalsOf, specialistsReaching } from '../known-ids';
 import { EXCLUSION_VIOLATION, pgCode } from '../pg-errors';
 import { rangeText } from '../sql';
 import { WAITING_DEMAND, type WaitingDemandSource } from '../consultation-links';
 import { instantToLocal, isValidTimeZone } from '../recurrence';
 import { RotationShiftsService, type ShiftSpec } from '../rotation-shifts.service';
 import type { ProposePlanDto } from '../scheduling.dto';
+import { ShiftStore } from '../shift-store';
+import { RotationPlanStore, type PlanStatus, type StoredPlan } from './rotation-plan-store';
 import { solvePlan, type PlannerDemand, type PlannerSpecialist } from './rotation-planner';
 
 export interface ProposedVisit {
@@ -50,6 +54,9 @@ export class RotationPlansService {
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
     private readonly shifts: RotationShiftsService,
+    private readonly plans: RotationPlanStore,
+    private readonly availability: AvailabilityStore,
+    private readonly shiftStore: ShiftStore,
   ) {}
 
   async propose(actor: Actor, dto: ProposePlanDto) {
@@ -77,11 +84,7 @@ export class RotationPlansService {
     const slotMinutes = dto.slotMinutes ?? 30;
     const maxDays = dto.maxOnSiteDaysPerMonth ?? this.config.scheduling.maxOnSiteDaysPerMonth;
     const scope = await this.policy.organizationScope(actor);
-    const towns: { id: string }[] = await this.db.query(
-      `SELECT id FROM organization WHERE id = ANY($1::uuid[]) AND level = 'township_health_centre' AND active`,
-      [scope.organizationIds],
-    );
-    const townIds = new Set(towns.map((t) => t.id));
+    const townIds = new Set(await activeTownships(this.db, scope.organizationIds));
 
     let demand: PlannerDemand[];
     if (dto.demand) {
@@ -154,30 +157,30 @@ export class RotationPlansService {
       demand,
       demandSource: dto.demand ? 'request' : this.waiting.constructor.name,
     };
-    const [row]: { id: string; created_at: Date }[] = await this.db.transaction(async (m) => {
-      const r = await m.query(
-        `INSERT INTO rotation_plan (created_by, hub_organization_id, horizon_start, horizon_end, time_zone, input, proposal, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-        [
-          actor.id,
-          actor.organizationId,
-          days[0],
-          days[days.length - 1],
-          zone,
-          JSON.stringify(input),
-          JSON.stringify({ visits, coverage }),
-          JSON.stringify({
+    const planId = await this.db.transaction(async (m) => {
+      const created = await this.plans.insert(
+        m,
+        {
+          hubOrganizationId: actor.organizationId,
+          from: days[0],
+          to: days[days.length - 1],
+          timeZone: zone,
+          input,
+          proposal: { visits, coverage },
+          metrics: {
             ...metrics,
             specialistsConsidered: specialists.length,
             townships: townIds.size,
-          }),
-        ],
+          },
+        },
+        actor.id,
       );
       await this.audit.record(
         {
           action: 'rotation_plan.propose',
           actor,
           resourceType: 'rotation_plan',
-          resourceId: r[0].id,
+          resourceId: created,
           details: {
             visits: visits.length,
             covered: solution.covered,
@@ -186,51 +189,36 @@ export class RotationPlansService {
         },
         m,
       );
-      return r;
+      return created;
     });
-    return this.get(actor, row.id);
+    return this.get(actor, planId);
   }
 
   async get(actor: Actor, id: string) {
-    const plan = await this.load(id);
-    await this.assertHub(actor, plan.hub_organization_id);
+    const plan = await this.plans.get(id);
+    await this.assertHub(actor, plan.hubOrganizationId);
     return {
       id: plan.id,
       status: plan.status,
-      hubOrganizationId: plan.hub_organization_id,
-      horizon: { from: plan.horizon_start, to: plan.horizon_end, timeZone: plan.time_zone },
+      hubOrganizationId: plan.hubOrganizationId,
+      horizon: { from: plan.from, to: plan.to, timeZone: plan.timeZone },
       input: plan.input,
       visits: plan.proposal.visits as ProposedVisit[],
       coverage: plan.proposal.coverage,
       metrics: plan.metrics,
-      createdAt: plan.created_at,
-      decidedAt: plan.decided_at,
+      createdAt: plan.createdAt,
+      decidedAt: plan.decidedAt,
     };
   }
 
   /** Creates every proposed visit as a one-off on-site shift, all or nothing. */
   async accept(actor: Actor, id: string) {
-    const plan = await this.load(id);
-    await this.assertHub(actor, plan.hub_organization_id);
-    if (plan.status !== 'proposed')
-      throw new DomainError(
-        'plan_decided',
-        HttpStatus.CONFLICT,
-        `this plan is already ${plan.status}`,
-      );
+    const plan = await this.undecided(actor, id);
     const visits = plan.proposal.visits as ProposedVisit[];
-    const hospitals: { organization_id: string }[] = await this.db.query(
-      `SELECT DISTINCT organization_id FROM practitioner WHERE id = ANY($1::uuid[])`,
-      [[...new Set(visits.map((v) => v.specialistId))]],
-    );
+    const hospitals = await hospitalsOf(this.db, [...new Set(visits.map((v) => v.specialistId))]);
     await this.policy.assert(actor, 'manage', {
       type: 'rotation_shift',
-      organizationIds: [
-        ...new Set([
-          ...visits.map((v) => v.organizationId),
-          ...hospitals.map((h) => h.organization_id),
-        ]),
-      ],
+      organizationIds: [...new Set([...visits.map((v) => v.organizationId), ...hospitals])],
     });
     const slotMinutes = Number(plan.input.slotMinutes ?? 30);
     const prepared: {
@@ -243,7 +231,7 @@ export class RotationPlansService {
         specialistId: v.specialistId,
         hostOrganizationIds: [v.organizationId],
         mode: 'on_site_visit',
-        timeZone: plan.time_zone,
+        timeZone: plan.timeZone,
         start: v.start,
         end: v.end,
         slotMinutes,
@@ -257,15 +245,7 @@ export class RotationPlansService {
     let shiftIds: string[];
     try {
       shiftIds = await this.db.transaction(async (m) => {
-        const locked = await m.query(`SELECT status FROM rotation_plan WHERE id = $1 FOR UPDATE`, [
-          id,
-        ]);
-        if (locked[0].status !== 'proposed')
-          throw new DomainError(
-            'plan_decided',
-            HttpStatus.CONFLICT,
-            `this plan is already ${locked[0].status}`,
-          );
+        assertUndecided(await this.plans.lockStatus(m, id));
         const ids: string[] = [];
         for (const p of prepared)
           ids.push(
@@ -276,10 +256,7 @@ export class RotationPlansService {
               planId: id,
             }),
           );
-        await m.query(
-          `UPDATE rotation_plan SET status = 'accepted', decided_at = now(), decided_by = $2 WHERE id = $1`,
-          [id, actor.id],
-        );
+        await this.plans.decide(m, id, 'accepted', actor.id);
         await this.audit.record(
           {
             action: 'rotation_plan.accept',
@@ -312,19 +289,9 @@ export class RotationPlansService {
   }
 
   async discard(actor: Actor, id: string) {
-    const plan = await this.load(id);
-    await this.assertHub(actor, plan.hub_organization_id);
-    if (plan.status !== 'proposed')
-      throw new DomainError(
-        'plan_decided',
-        HttpStatus.CONFLICT,
-        `this plan is already ${plan.status}`,
-      );
+    await this.undecided(actor, id);
     await this.db.transaction(async (m) => {
-      await m.query(
-        `UPDATE rotation_plan SET status = 'discarded', decided_at = now(), decided_by = $2 WHERE id = $1`,
-        [id, actor.id],
-      );
+      await this.plans.decide(m, id, 'discarded', actor.id);
       await this.audit.record(
         { action: 'rotation_plan.discard', actor, resourceType: 'rotation_plan', resourceId: id },
         m,
@@ -335,80 +302,31 @@ export class RotationPlansService {
 
   /** Specialists of the demanded specialties who share a consortium with a township in scope, with their free days. */
   private async candidates(specialties: string[], horizon: PlanningHorizon) {
-    const { townships, hospitals, days, zone, slotMinutes, maxDays } = horizon;
+    const { townships, hospitals, days, zone, maxDays } = horizon;
     if (!specialties.length || !townships.length) return [];
-    const people: { id: string; name: string; specialty: string; reach: string[] }[] =
-      await this.db.query(
-        `SELECT p.id, p.display_name AS name, p.specialty, array_agg(DISTINCT m2.organization_id) AS reach
-         FROM practitioner p
-         JOIN consortium_member m1 ON m1.organization_id = p.organization_id
-         JOIN consortium_member m2 ON m2.consortium_id = m1.consortium_id
-        WHERE p.active AND 'specialist' = ANY(p.roles) AND p.specialty = ANY($1::text[]) AND m2.organization_id = ANY($2::uuid[]) AND p.organization_id = ANY($3::uuid[])
-        GROUP BY p.id, p.display_name, p.specialty ORDER BY p.id`,
-        [specialties, townships, hospitals],
-      );
+    const people = await specialistsReaching(this.db, { specialties, townships, hospitals });
     if (!people.length) return [];
     const ids = people.map((p) => p.id);
     const start = DateTime.fromISO(days[0], { zone }).startOf('month');
     const end = DateTime.fromISO(days[days.length - 1], { zone }).endOf('month');
     const monthSpan = rangeText(start.toJSDate(), end.toJSDate());
-    const hours: {
-      specialist_id: string;
-      weekday: number;
-      s: string;
-      e: string;
-      time_zone: string;
-    }[] = await this.db.query(
-      `SELECT specialist_id, weekday, to_char(start_local, 'HH24:MI') AS s, to_char(end_local, 'HH24:MI') AS e, time_zone FROM specialist_working_hours WHERE specialist_id = ANY($1::uuid[])`,
-      [ids],
-    );
-    const busy: { specialist_id: string; s: Date; e: Date }[] = await this.db.query(
-      `SELECT specialist_id, lower(period) AS s, upper(period) AS e FROM specialist_unavailability WHERE specialist_id = ANY($1::uuid[]) AND period && $2::tstzrange
-       UNION ALL
-       SELECT specialist_id, lower(blocked), upper(blocked) FROM shift_occurrence WHERE specialist_id = ANY($1::uuid[]) AND status = 'scheduled' AND blocked && $2::tstzrange`,
-      [ids, monthSpan],
-    );
-    const onSite: { specialist_id: string; month: string; days: number }[] = await this.db.query(
-      `SELECT specialist_id, to_char(local_date, 'YYYY-MM') AS month, count(DISTINCT local_date)::int AS days FROM shift_occurrence
-        WHERE specialist_id = ANY($1::uuid[]) AND mode = 'on_site_visit' AND status = 'scheduled' AND local_date BETWEEN $2::date AND $3::date GROUP BY 1, 2`,
-      [ids, start.toISODate(), end.toISODate()],
-    );
+    const hours = await this.availability.windowsOf(ids);
+    const busy = [
+      ...(await this.availability.unavailableOf(ids, monthSpan)),
+      ...(await this.shiftStore.blocksOf(ids, monthSpan)),
+    ];
+    const onSite = await this.shiftStore.onSiteDays(ids, start.toISODate()!, end.toISODate()!);
     const months = [...new Set(days.map((d) => d.slice(0, 7)))];
     return people.map((p) => {
-      const own = hours.filter((h) => h.specialist_id === p.id);
-      const hz = own[0]?.time_zone ?? zone;
-      const week: WorkingWindow[] = own.length
-        ? own.map((h) => ({ weekday: h.weekday, start: h.s, end: h.e }))
-        : DEFAULT_WEEK;
-      const mine = busy.filter((b) => b.specialist_id === p.id);
-      const window = new Map<string, { start: string; end: string }>();
-      const freeDays: { date: string; capacity: number }[] = [];
-      for (const date of days) {
-        const windows = windowsOnDay(date, week, hz);
-        if (!windows.length) continue;
-        const longest = windows.reduce((a, b) =>
-          b.end.getTime() - b.start.getTime() > a.end.getTime() - a.start.getTime() ? b : a,
-        );
-        if (mine.some((b) => b.s < longest.end && b.e > longest.start)) continue;
-        const capacity = Math.floor(
-          (longest.end.getTime() - longest.start.getTime()) / 60_000 / slotMinutes,
-        );
-        if (capacity <= 0) continue;
-        // The visit is stated in the plan's zone, as the shift will be.
-        window.set(date, {
-          start: instantToLocal(longest.start, zone).slice(11),
-          end: instantToLocal(longest.end, zone).slice(11),
-        });
-        freeDays.push({ date, capacity });
-      }
+      const { window, freeDays } = freeDaysOf(
+        hours.filter((h) => h.specialistId === p.id),
+        busy.filter((b) => b.specialistId === p.id),
+        horizon,
+      );
+      const onSiteIn = (month: string) =>
+        onSite.find((o) => o.specialistId === p.id && o.month === month)?.days ?? 0;
       const monthAllowance = Object.fromEntries(
-        months.map((m) => [
-          m,
-          Math.max(
-            0,
-            maxDays - (onSite.find((o) => o.specialist_id === p.id && o.month === m)?.days ?? 0),
-          ),
-        ]),
+        months.map((m) => [m, Math.max(0, maxDays - onSiteIn(m))]),
       );
       const planner: PlannerSpecialist = {
         id: p.id,
@@ -421,17 +339,11 @@ export class RotationPlansService {
     });
   }
 
-  private async load(id: string) {
-    const [plan] = await this.db.query(
-      `SELECT *, to_char(horizon_start, 'YYYY-MM-DD') AS horizon_start, to_char(horizon_end, 'YYYY-MM-DD') AS horizon_end FROM rotation_plan WHERE id = $1`,
-      [id],
-    );
-    if (!plan)
-      throw new DomainError(
-        'plan_not_found',
-        HttpStatus.NOT_FOUND,
-        `rotation plan ${id} does not exist`,
-      );
+  /** A plan of the actor's hub that is still only proposed. */
+  private async undecided(actor: Actor, id: string): Promise<StoredPlan> {
+    const plan = await this.plans.get(id);
+    await this.assertHub(actor, plan.hubOrganizationId);
+    assertUndecided(plan.status);
     return plan;
   }
 
@@ -450,4 +362,47 @@ export class RotationPlansService {
         'this plan belongs to another hub',
       );
   }
+}
+
+function assertUndecided(status: PlanStatus): void {
+  if (status !== 'proposed')
+    throw new DomainError('plan_decided', HttpStatus.CONFLICT, `this plan is already ${status}`);
+}
+
+/**
+ * A specialist's free days in the horizon: on each day the longest working window (their own
+ * hours in their zone, or the default week) that nothing blocks, as visit times in the plan's
+ * zone and as seats of `slotMinutes`.
+ */
+function freeDaysOf(
+  own: StoredWorkingWindow[],
+  busy: { start: Date; end: Date }[],
+  horizon: PlanningHorizon,
+) {
+  const { days, zone, slotMinutes } = horizon;
+  const hz = own[0]?.timeZone ?? zone;
+  const week: WorkingWindow[] = own.length
+    ? own.map((h) => ({ weekday: h.weekday, start: h.start, end: h.end }))
+    : DEFAULT_WEEK;
+  const window = new Map<string, { start: string; end: string }>();
+  const freeDays: { date: string; capacity: number }[] = [];
+  for (const date of days) {
+    const windows = windowsOnDay(date, week, hz);
+    if (!windows.length) continue;
+    const longest = windows.reduce((a, b) =>
+      b.end.getTime() - b.start.getTime() > a.end.getTime() - a.start.getTime() ? b : a,
+    );
+    if (busy.some((b) => b.start < longest.end && b.end > longest.start)) continue;
+    const capacity = Math.floor(
+      (longest.end.getTime() - longest.start.getTime()) / 60_000 / slotMinutes,
+    );
+    if (capacity <= 0) continue;
+    // The visit is stated in the plan's zone, as the shift will be.
+    window.set(date, {
+      start: instantToLocal(longest.start, zone).slice(11),
+      end: instantToLocal(longest.end, zone).slice(11),
+    });
+    freeDays.push({ date, capacity });
+  }
+  return { window, freeDays };
 }
