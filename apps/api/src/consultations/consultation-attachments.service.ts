@@ -1,30 +1,32 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
 import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
+import { ConsultationStore } from './consultation-store';
 import { ConsultationsService } from './consultations.service';
 
 /** What a file must start with to be what its type says. */
 const ACCEPTED: Record<string, { kind: 'document' | 'photo'; magic: Buffer }> = {
   'application/pdf': { kind: 'document', magic: Buffer.from('%PDF-') },
   'image/jpeg': { kind: 'photo', magic: Buffer.from([0xff, 0xd8, 0xff]) },
-  'image/png': { kind: 'photo', magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  'image/png': {
+    kind: 'photo',
+    magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  },
 };
 
 /** Imaging studies (by Study Instance UID) and uploaded files (PDF, photos) on a request. */
 @Injectable()
 export class ConsultationAttachmentsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
+    private readonly store: ConsultationStore,
     private readonly consultations: ConsultationsService,
     private readonly audit: AuditService,
   ) {}
@@ -33,29 +35,59 @@ export class ConsultationAttachmentsService {
     const { c } = await this.consultations.access(actor, id, 'update');
     this.mustBeOpen(c.status);
     await this.consultations.assertStudyReadable(actor, studyInstanceUid);
-    const [row] = await this.db.transaction(async (m) => {
-      const rows = await m.query(
-        `INSERT INTO consultation_attachment (consultation_id, kind, study_instance_uid, added_by) VALUES ($1, 'imaging_study', $2, $3)
-         ON CONFLICT (consultation_id, study_instance_uid) WHERE study_instance_uid IS NOT NULL DO NOTHING
-         RETURNING id, kind, study_instance_uid AS "studyInstanceUid", created_at AS "createdAt"`,
-        [id, studyInstanceUid, actor.id],
-      );
-      if (rows.length) await this.audit.record({ action: 'consultation.attach', actor, resourceType: 'consultation', resourceId: id, details: { studyInstanceUid } }, m);
-      return rows;
+    const row = await this.store.transaction(async (m) => {
+      const attached = await this.store.attachStudy(m, id, studyInstanceUid, actor.id);
+      if (attached)
+        await this.audit.record(
+          {
+            action: 'consultation.attach',
+            actor,
+            resourceType: 'consultation',
+            resourceId: id,
+            details: { studyInstanceUid },
+          },
+          m,
+        );
+      return attached;
     });
-    if (!row) throw new DomainError('study_already_attached', HttpStatus.CONFLICT, 'this study is already attached to the consultation');
+    if (!row)
+      throw new DomainError(
+        'study_already_attached',
+        HttpStatus.CONFLICT,
+        'this study is already attached to the consultation',
+      );
     return row;
   }
 
   /** Streams the body to DATA_DIR, hashing as it goes; refuses oversize bodies and files that are not what their type says. */
-  async upload(actor: Actor, id: string, body: Readable, mediaType: string | undefined, declaredLength: number | null, fileName?: string) {
+  async upload(
+    actor: Actor,
+    id: string,
+    body: Readable,
+    {
+      mediaType,
+      declaredLength,
+      fileName,
+    }: { mediaType?: string; declaredLength: number | null; fileName?: string },
+  ) {
     const { c } = await this.consultations.access(actor, id, 'update');
     this.mustBeOpen(c.status);
     const type = (mediaType ?? '').split(';')[0].trim().toLowerCase();
     const accepted = ACCEPTED[type];
     const max = this.config.consultations.attachmentMaxBytes;
-    if (!accepted) throw new DomainError('unsupported_media_type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, `attachments must be ${Object.keys(ACCEPTED).join(', ')}; got ${type || 'no Content-Type'}`);
-    if (declaredLength !== null && declaredLength > max) throw new DomainError('attachment_too_large', HttpStatus.PAYLOAD_TOO_LARGE, `attachments are limited to ${max} bytes`, { maxBytes: max });
+    if (!accepted)
+      throw new DomainError(
+        'unsupported_media_type',
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        `attachments must be ${Object.keys(ACCEPTED).join(', ')}; got ${type || 'no Content-Type'}`,
+      );
+    if (declaredLength !== null && declaredLength > max)
+      throw new DomainError(
+        'attachment_too_large',
+        HttpStatus.PAYLOAD_TOO_LARGE,
+        `attachments are limited to ${max} bytes`,
+        { maxBytes: max },
+      );
     const attachmentId = randomUUID();
     const ref = join('consultations', id, attachmentId);
     const dir = join(this.config.dataDir, 'consultations', id);
@@ -75,7 +107,15 @@ export class ConsultationAttachmentsService {
         };
         const onData = (chunk: Buffer) => {
           size += chunk.length;
-          if (size > max) return fail(new DomainError('attachment_too_large', HttpStatus.PAYLOAD_TOO_LARGE, `attachments are limited to ${max} bytes`, { maxBytes: max }));
+          if (size > max)
+            return fail(
+              new DomainError(
+                'attachment_too_large',
+                HttpStatus.PAYLOAD_TOO_LARGE,
+                `attachments are limited to ${max} bytes`,
+                { maxBytes: max },
+              ),
+            );
           if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16)]);
           hash.update(chunk);
           if (!out.write(chunk)) {
@@ -88,7 +128,11 @@ export class ConsultationAttachmentsService {
         out.once('error', fail);
       });
       if (size === 0 || !head.subarray(0, accepted.magic.length).equals(accepted.magic)) {
-        throw new DomainError('content_mismatch', HttpStatus.UNSUPPORTED_MEDIA_TYPE, `the file is not a ${type}`);
+        throw new DomainError(
+          'content_mismatch',
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          `the file is not a ${type}`,
+        );
       }
       await rename(partial, join(this.config.dataDir, ref));
     } catch (e) {
@@ -97,33 +141,72 @@ export class ConsultationAttachmentsService {
       throw e;
     }
     const sha256 = hash.digest('hex');
-    const safeName = (fileName ?? `${accepted.kind}-${attachmentId.slice(0, 8)}`).replace(/[\\/\r\n"]/g, '_');
-    return this.db.transaction(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO consultation_attachment (id, consultation_id, kind, file_ref, file_name, media_type, size_bytes, sha256, added_by)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-         RETURNING id, kind, file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes", sha256, created_at AS "createdAt"`,
-        [attachmentId, id, accepted.kind, ref, safeName, type, size, sha256, actor.id],
+    const safeName = (fileName ?? `${accepted.kind}-${attachmentId.slice(0, 8)}`).replace(
+      /[\\/\r\n"]/g,
+      '_',
+    );
+    return this.store.transaction(async (m) => {
+      const row = await this.store.addFile(m, {
+        id: attachmentId,
+        consultationId: id,
+        kind: accepted.kind,
+        fileRef: ref,
+        fileName: safeName,
+        mediaType: type,
+        sizeBytes: size,
+        sha256,
+        addedBy: actor.id,
+      });
+      await this.audit.record(
+        {
+          action: 'consultation.attach',
+          actor,
+          resourceType: 'consultation',
+          resourceId: id,
+          details: { attachmentId, kind: accepted.kind, sizeBytes: size, sha256 },
+        },
+        m,
       );
-      await this.audit.record({ action: 'consultation.attach', actor, resourceType: 'consultation', resourceId: id, details: { attachmentId, kind: accepted.kind, sizeBytes: size, sha256 } }, m);
       return row;
     });
   }
 
-  async file(actor: Actor, id: string, attachmentId: string): Promise<{ path: string; mediaType: string; fileName: string; sizeBytes: number }> {
+  async file(
+    actor: Actor,
+    id: string,
+    attachmentId: string,
+  ): Promise<{ path: string; mediaType: string; fileName: string; sizeBytes: number }> {
     await this.consultations.access(actor, id, 'read');
-    const [row] = await this.db.query(
-      `SELECT file_ref, media_type, file_name, size_bytes::int AS size FROM consultation_attachment WHERE id = $1 AND consultation_id = $2 AND file_ref IS NOT NULL`,
-      [attachmentId, id],
-    );
-    if (!row) throw new DomainError('attachment_not_found', HttpStatus.NOT_FOUND, 'no such file on this consultation');
-    await this.audit.record({ action: 'consultation.attachment.read', actor, resourceType: 'consultation', resourceId: id, details: { attachmentId } });
-    return { path: join(this.config.dataDir, row.file_ref), mediaType: row.media_type, fileName: row.file_name, sizeBytes: row.size };
+    const row = await this.store.file(id, attachmentId);
+    if (!row)
+      throw new DomainError(
+        'attachment_not_found',
+        HttpStatus.NOT_FOUND,
+        'no such file on this consultation',
+      );
+    await this.audit.record({
+      action: 'consultation.attachment.read',
+      actor,
+      resourceType: 'consultation',
+      resourceId: id,
+      details: { attachmentId },
+    });
+    return {
+      path: join(this.config.dataDir, row.fileRef),
+      mediaType: row.mediaType,
+      fileName: row.fileName,
+      sizeBytes: row.sizeBytes,
+    };
   }
 
   private mustBeOpen(status: string) {
     if (['closed', 'cancelled', 'expired'].includes(status)) {
-      throw new DomainError('illegal_transition', HttpStatus.CONFLICT, `attachments cannot be added to a consultation that is ${status}`, { status });
+      throw new DomainError(
+        'illegal_transition',
+        HttpStatus.CONFLICT,
+        `attachments cannot be added to a consultation that is ${status}`,
+        { status },
+      );
     }
   }
 }

@@ -8,18 +8,28 @@ import { ConsultationAttachmentsService } from './consultation-attachments.servi
 import { ConsultationReportService } from './consultation-report.service';
 import { ConsultationRouting } from './consultation-routing';
 import { ConsultationSlotBookings } from './consultation-slot-bookings';
+import { ConsultationStore } from './consultation-store';
 import { ConsultationThreadService } from './consultation-thread.service';
+import { ConsultationTransitions } from './consultation-transitions';
+import { ConsultationWorklist } from './consultation-worklist';
 import { ConsultationsController } from './consultations.controller';
 import { ConsultationsService } from './consultations.service';
 import { DeadlineSweeper } from './deadline-sweeper';
 
-/** Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports, the video record. */
+/**
+ * Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports,
+ * the video record. ConsultationStore holds the SQL on the feature's tables, ConsultationTransitions
+ * writes every status, ConsultationWorklist reads the lists; the services orchestrate.
+ */
 @Module({
   imports: [PatientsModule, CallEventsModule, DirectoryModule],
   controllers: [ConsultationsController],
   providers: [
     // One clock object per app, so a test can steer the time of the app it started.
     { provide: CONSULTATION_CLOCK, useFactory: (): Clock => ({ now: () => new Date() }) },
+    ConsultationStore,
+    ConsultationTransitions,
+    ConsultationWorklist,
     ConsultationsService,
     ConsultationSlotBookings,
     ConsultationRouting,
@@ -29,6 +39,13 @@ import { DeadlineSweeper } from './deadline-sweeper';
     ConsultationCalls,
     DeadlineSweeper,
   ],
-  exports: [ConsultationsService, ConsultationSlotBookings, ConsultationReportService, ConsultationRouting, CONSULTATION_CLOCK],
+  exports: [
+    ConsultationStore,
+    ConsultationsService,
+    ConsultationSlotBookings,
+    ConsultationReportService,
+    ConsultationRouting,
+    CONSULTATION_CLOCK,
+  ],
 })
 export class ConsultationsModule {}

@@ -1,7 +1,13 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
-import { ConsultationsService } from './consultations.service';
+import { ConsultationTransitions } from './consultation-transitions';
 
 /** Runs the deadline sweep on every api node (they share the work through SKIP LOCKED). */
 @Injectable()
@@ -13,7 +19,7 @@ export class DeadlineSweeper implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     @Inject(CONSULTATION_CLOCK) private readonly clock: Clock,
-    private readonly consultations: ConsultationsService,
+    private readonly transitions: ConsultationTransitions,
   ) {}
 
   onApplicationBootstrap() {
@@ -32,8 +38,9 @@ export class DeadlineSweeper implements OnApplicationBootstrap, OnApplicationShu
     if (this.running) return;
     this.running = true;
     try {
-      const r = await this.consultations.sweepDeadlines(this.clock.now());
-      if (r.escalated.length || r.expired.length) this.logger.log(`escalated ${r.escalated.length}, expired ${r.expired.length}`);
+      const r = await this.transitions.sweepDeadlines(this.clock.now(), 50);
+      if (r.escalated.length || r.expired.length)
+        this.logger.log(`escalated ${r.escalated.length}, expired ${r.expired.length}`);
     } catch (e) {
       this.logger.error(`deadline sweep failed: ${(e as Error).message}`);
     } finally {

@@ -7,7 +7,7 @@ import { hasRole, type Actor } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
-import { ConsultationsService } from '../consultations/consultations.service';
+import { ConsultationStore } from '../consultations/consultation-store';
 import { EventsService } from '../events/events.service';
 import type { CreateReferralDto, DownReferralDto, ReferralQuery } from './referral.dto';
 import { referralEvents } from './referral-metrics';
@@ -37,7 +37,10 @@ interface ReferralRow {
 }
 
 /** A referral's own small state machine: the receiving side answers, the sending side may withdraw. */
-const REFERRAL_TRANSITIONS: Record<'accept' | 'decline' | 'cancel', { from: ReferralStatus[]; to: ReferralStatus; side: 'receiving' | 'sending' }> = {
+const REFERRAL_TRANSITIONS: Record<
+  'accept' | 'decline' | 'cancel',
+  { from: ReferralStatus[]; to: ReferralStatus; side: 'receiving' | 'sending' }
+> = {
   accept: { from: ['requested'], to: 'accepted', side: 'receiving' },
   decline: { from: ['requested'], to: 'declined', side: 'receiving' },
   cancel: { from: ['requested'], to: 'cancelled', side: 'sending' },
@@ -59,40 +62,60 @@ export class ReferralsService {
     private readonly audit: AuditService,
     /** An answer's note may describe the patient: the trail keeps its keyed hash. */
     private readonly terms: AuditTerms,
-    private readonly consultations: ConsultationsService,
+    private readonly consultations: ConsultationStore,
     private readonly reports: ConsultationReportService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
   ) {}
 
   async create(actor: Actor, dto: CreateReferralDto) {
-    const c = await this.consultations.load(dto.consultationId);
+    const c = await this.consultations.get(dto.consultationId);
     const people = await this.consultations.participants(c.id);
-    await this.policy.assert(actor, 'create', { type: 'referral', organizationId: c.requesting_organization_id, participantIds: people.map((p) => p.practitionerId) });
+    await this.policy.assert(actor, 'create', {
+      type: 'referral',
+      organizationId: c.requestingOrganizationId,
+      participantIds: people.map((p) => p.practitionerId),
+    });
     const report = await this.reports.signedReport(c.id);
-    if (!report) throw new DomainError('report_missing', HttpStatus.CONFLICT, 'a referral follows a signed report; this consultation has none yet', { status: c.status });
+    if (!report)
+      throw new DomainError(
+        'report_missing',
+        HttpStatus.CONFLICT,
+        'a referral follows a signed report; this consultation has none yet',
+        { status: c.status },
+      );
     let direction: 'up' | 'down';
     let from: string;
     let to: string;
     switch (report.recommendation) {
       case 'refer_up':
-        [direction, from, to] = ['up', c.requesting_organization_id, report.author_organization_id];
+        [direction, from, to] = ['up', c.requestingOrganizationId, report.authorOrganizationId];
         break;
       case 'refer_to_named_hospital':
-        [direction, from, to] = ['up', c.requesting_organization_id, report.referral_organization_id!];
+        [direction, from, to] = ['up', c.requestingOrganizationId, report.referralOrganizationId!];
         break;
       case 'follow_up_township':
-        if (!dto.followUpPlan) throw new DomainError('follow_up_plan_required', HttpStatus.BAD_REQUEST, 'a down-referral needs a followUpPlan');
-        [direction, from, to] = ['down', report.author_organization_id, c.requesting_organization_id];
+        if (!dto.followUpPlan)
+          throw new DomainError(
+            'follow_up_plan_required',
+            HttpStatus.BAD_REQUEST,
+            'a down-referral needs a followUpPlan',
+          );
+        [direction, from, to] = ['down', report.authorOrganizationId, c.requestingOrganizationId];
         break;
       default:
-        throw new DomainError('no_referral_recommended', HttpStatus.CONFLICT, `the signed report recommends ${report.recommendation}; no referral follows from it`, { recommendation: report.recommendation });
+        throw new DomainError(
+          'no_referral_recommended',
+          HttpStatus.CONFLICT,
+          `the signed report recommends ${report.recommendation}; no referral follows from it`,
+          { recommendation: report.recommendation },
+        );
     }
     return this.insert(actor, {
       consultationId: c.id,
       reportId: report.id,
       followsReferralId: null,
-      patientId: c.patient_id,
+      patientId: c.patientId,
       direction,
       from,
       to,
@@ -106,9 +129,19 @@ export class ReferralsService {
   /** The receiving hospital sends the patient back down, with a follow-up plan, after an accepted up-referral. */
   async createDown(actor: Actor, upId: string, dto: DownReferralDto) {
     const up = await this.load(upId);
-    await this.policy.assert(actor, 'create', { type: 'referral', id: up.id, organizationId: up.patient_organization_id, participantIds: up.answered_by ? [up.answered_by] : [] });
+    await this.policy.assert(actor, 'create', {
+      type: 'referral',
+      id: up.id,
+      organizationId: up.patient_organization_id,
+      participantIds: up.answered_by ? [up.answered_by] : [],
+    });
     if (up.direction !== 'up' || up.status !== 'accepted') {
-      throw new DomainError('illegal_transition', HttpStatus.CONFLICT, `a down-referral follows an accepted up-referral; this one is ${up.direction} and ${up.status}`, { status: up.status });
+      throw new DomainError(
+        'illegal_transition',
+        HttpStatus.CONFLICT,
+        `a down-referral follows an accepted up-referral; this one is ${up.direction} and ${up.status}`,
+        { status: up.status },
+      );
     }
     return this.insert(actor, {
       consultationId: up.consultation_id,
@@ -140,13 +173,23 @@ export class ReferralsService {
   async get(actor: Actor, id: string) {
     const r = await this.load(id);
     await this.policy.assert(actor, 'read', await this.ref(r));
-    await this.audit.record({ action: 'referral.read', actor, resourceType: 'referral', resourceId: id });
+    await this.audit.record({
+      action: 'referral.read',
+      actor,
+      resourceType: 'referral',
+      resourceId: id,
+    });
     const [extra] = await this.db.query(
       `SELECT p.name, p.sex, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, f.name AS from_name, t.name AS to_name
          FROM patient p, organization f, organization t WHERE p.id = $1 AND f.id = $2 AND t.id = $3`,
       [r.patient_id, r.from_organization_id, r.to_organization_id],
     );
-    return { ...this.view(r), patient: { id: r.patient_id, name: extra.name, sex: extra.sex, birthDate: extra.birth_date }, fromOrganizationName: extra.from_name, toOrganizationName: extra.to_name };
+    return {
+      ...this.view(r),
+      patient: { id: r.patient_id, name: extra.name, sex: extra.sex, birthDate: extra.birth_date },
+      fromOrganizationName: extra.from_name,
+      toOrganizationName: extra.to_name,
+    };
   }
 
   /** Incoming (green channel first, then oldest), outgoing, or the hub's. */
@@ -160,46 +203,109 @@ export class ReferralsService {
     let order = 'r.created_at DESC, r.id';
     if (q.box === 'incoming') {
       if (hasRole(actor, 'specialist')) {
-        where.push(`r.to_organization_id = ${p(actor.organizationId)}`, `((r.direction = 'up' AND r.specialty = ${p(actor.specialty)}) OR r.direction = 'down')`);
+        where.push(
+          `r.to_organization_id = ${p(actor.organizationId)}`,
+          `((r.direction = 'up' AND r.specialty = ${p(actor.specialty)}) OR r.direction = 'down')`,
+        );
       } else if (hasRole(actor, 'township_doctor')) {
         where.push(`r.to_organization_id = ${p(actor.organizationId)}`, `r.direction = 'down'`);
-      } else throw new DomainError('access_denied', HttpStatus.FORBIDDEN, 'incoming referrals are for clinicians');
+      } else
+        throw new DomainError(
+          'access_denied',
+          HttpStatus.FORBIDDEN,
+          'incoming referrals are for clinicians',
+        );
       order = 'r.green_channel DESC, r.created_at ASC, r.id';
     } else if (q.box === 'outgoing') {
-      if (!hasRole(actor, 'specialist', 'township_doctor')) throw new DomainError('access_denied', HttpStatus.FORBIDDEN, 'outgoing referrals are for clinicians');
+      if (!hasRole(actor, 'specialist', 'township_doctor'))
+        throw new DomainError(
+          'access_denied',
+          HttpStatus.FORBIDDEN,
+          'outgoing referrals are for clinicians',
+        );
       where.push(`r.from_organization_id = ${p(actor.organizationId)}`);
     } else {
-      if (!hasRole(actor, 'hub_coordinator')) throw new DomainError('access_denied', HttpStatus.FORBIDDEN, 'the hub’s referrals are for hub coordinators');
+      if (!hasRole(actor, 'hub_coordinator'))
+        throw new DomainError(
+          'access_denied',
+          HttpStatus.FORBIDDEN,
+          'the hub’s referrals are for hub coordinators',
+        );
       const s = p((await this.policy.organizationScope(actor)).organizationIds);
-      where.push(`(r.from_organization_id = ANY(${s}::uuid[]) OR r.to_organization_id = ANY(${s}::uuid[]))`);
+      where.push(
+        `(r.from_organization_id = ANY(${s}::uuid[]) OR r.to_organization_id = ANY(${s}::uuid[]))`,
+      );
     }
     // The box narrows what the policy lets this actor read; it never widens it.
     where.push(await this.policy.referralReadFilter(actor, p));
     if (q.status) where.push(`r.status = ${p(q.status)}`);
-    const rows: (ReferralRow & { total: string; patient_name: string; from_name: string; to_name: string })[] = await this.db.query(
+    const rows: (ReferralRow & {
+      total: string;
+      patient_name: string;
+      from_name: string;
+      to_name: string;
+    })[] = await this.db.query(
       `SELECT r.*, pt.organization_id AS patient_organization_id, pt.name AS patient_name, f.name AS from_name, t.name AS to_name, count(*) OVER () AS total
          FROM referral r JOIN patient pt ON pt.id = r.patient_id JOIN organization f ON f.id = r.from_organization_id JOIN organization t ON t.id = r.to_organization_id
         WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
       params,
     );
-    const items = rows.map((r) => ({ ...this.view(r), patientName: r.patient_name, fromOrganizationName: r.from_name, toOrganizationName: r.to_name }));
-    await this.audit.record({ action: 'referral.list', actor, resourceType: 'referral', details: { box: q.box, returned: items.map((i) => i.id) } });
-    return { items, total: rows.length ? Number(rows[0].total) : 0, limit: q.limit, offset: q.offset };
+    const items = rows.map((r) => ({
+      ...this.view(r),
+      patientName: r.patient_name,
+      fromOrganizationName: r.from_name,
+      toOrganizationName: r.to_name,
+    }));
+    await this.audit.record({
+      action: 'referral.list',
+      actor,
+      resourceType: 'referral',
+      details: { box: q.box, returned: items.map((i) => i.id) },
+    });
+    return {
+      items,
+      total: rows.length ? Number(rows[0].total) : 0,
+      limit: q.limit,
+      offset: q.offset,
+    };
   }
 
-  private async answer(actor: Actor, id: string, t: keyof typeof REFERRAL_TRANSITIONS, note: string | null) {
+  private async answer(
+    actor: Actor,
+    id: string,
+    t: keyof typeof REFERRAL_TRANSITIONS,
+    note: string | null,
+  ) {
     const rule = REFERRAL_TRANSITIONS[t];
     const seen = await this.load(id);
     await this.policy.assert(actor, 'update', await this.ref(seen));
     const side = rule.side === 'receiving' ? seen.to_organization_id : seen.from_organization_id;
     if (actor.organizationId !== side) {
-      await this.audit.record({ action: `referral.${t}`, actor, resourceType: 'referral', resourceId: id, outcome: 'denied', details: { reason: `not the ${rule.side} organization` } });
-      throw new DomainError('access_denied', HttpStatus.FORBIDDEN, `only the ${rule.side} organization can ${t} this referral`);
+      await this.audit.record({
+        action: `referral.${t}`,
+        actor,
+        resourceType: 'referral',
+        resourceId: id,
+        outcome: 'denied',
+        details: { reason: `not the ${rule.side} organization` },
+      });
+      throw new DomainError(
+        'access_denied',
+        HttpStatus.FORBIDDEN,
+        `only the ${rule.side} organization can ${t} this referral`,
+      );
     }
     const after = await this.db.transaction(async (m) => {
-      const [r]: ReferralRow[] = await m.query(`SELECT * FROM referral WHERE id = $1 FOR UPDATE`, [id]);
+      const [r]: ReferralRow[] = await m.query(`SELECT * FROM referral WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       if (!rule.from.includes(r.status)) {
-        throw new DomainError('illegal_transition', HttpStatus.CONFLICT, `cannot ${t} a referral that is ${r.status}`, { status: r.status, transition: t });
+        throw new DomainError(
+          'illegal_transition',
+          HttpStatus.CONFLICT,
+          `cannot ${t} a referral that is ${r.status}`,
+          { status: r.status, transition: t },
+        );
       }
       const [[row]]: [ReferralRow[]] = await m.query(
         `UPDATE referral SET status = $2, answered_by = CASE WHEN $3 THEN $4::uuid ELSE answered_by END, answered_at = CASE WHEN $3 THEN now() ELSE answered_at END,
@@ -207,10 +313,23 @@ export class ReferralsService {
           WHERE id = $1 RETURNING *`,
         [id, rule.to, rule.side === 'receiving', actor.id, note],
       );
-      await this.audit.record({ action: `referral.${t}`, actor, resourceType: 'referral', resourceId: id, details: { from: r.status, to: rule.to, noteDigest: this.terms.digest(note) } }, m);
+      await this.audit.record(
+        {
+          action: `referral.${t}`,
+          actor,
+          resourceType: 'referral',
+          resourceId: id,
+          details: { from: r.status, to: rule.to, noteDigest: this.terms.digest(note) },
+        },
+        m,
+      );
       return { ...row, patient_organization_id: seen.patient_organization_id };
     });
-    referralEvents.inc({ direction: after.direction, event: rule.to, green_channel: String(after.green_channel) });
+    referralEvents.inc({
+      direction: after.direction,
+      event: rule.to,
+      green_channel: String(after.green_channel),
+    });
     await this.announce(`referral.${rule.to}`, after);
     return this.view(after);
   }
@@ -231,56 +350,126 @@ export class ReferralsService {
       followUpPlan: string | null;
     },
   ) {
-    if (v.from === v.to) throw new DomainError('referral_to_self', HttpStatus.CONFLICT, 'the receiving organization is the referring one');
+    if (v.from === v.to)
+      throw new DomainError(
+        'referral_to_self',
+        HttpStatus.CONFLICT,
+        'the receiving organization is the referring one',
+      );
     const row = await this.db.transaction(async (m: EntityManager) => {
       // One open referral per consultation, direction and receiver: a double click makes one referral.
-      await m.query(`SELECT id FROM consultation_request WHERE id = $1 FOR UPDATE`, [v.consultationId]);
+      await this.consultations.lock(m, v.consultationId);
       const [open] = await m.query(
         `SELECT id, status FROM referral WHERE consultation_id = $1 AND direction = $2 AND to_organization_id = $3 AND status IN ('requested','accepted')`,
         [v.consultationId, v.direction, v.to],
       );
-      if (open) throw new DomainError('referral_exists', HttpStatus.CONFLICT, `a referral to this organization is already ${open.status}`, { referralId: open.id, status: open.status });
+      if (open)
+        throw new DomainError(
+          'referral_exists',
+          HttpStatus.CONFLICT,
+          `a referral to this organization is already ${open.status}`,
+          { referralId: open.id, status: open.status },
+        );
       const [r]: ReferralRow[] = await m.query(
         `INSERT INTO referral (consultation_id, report_id, follows_referral_id, patient_id, direction, from_organization_id, to_organization_id, specialty, green_channel, reason, follow_up_plan, created_by)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING *`,
-        [v.consultationId, v.reportId, v.followsReferralId, v.patientId, v.direction, v.from, v.to, v.specialty, v.greenChannel, v.reason, v.followUpPlan, actor.id],
+        [
+          v.consultationId,
+          v.reportId,
+          v.followsReferralId,
+          v.patientId,
+          v.direction,
+          v.from,
+          v.to,
+          v.specialty,
+          v.greenChannel,
+          v.reason,
+          v.followUpPlan,
+          actor.id,
+        ],
       );
-      await this.audit.record({ action: 'referral.create', actor, resourceType: 'referral', resourceId: r.id, details: { consultationId: v.consultationId, direction: v.direction, to: v.to, greenChannel: v.greenChannel } }, m);
+      await this.audit.record(
+        {
+          action: 'referral.create',
+          actor,
+          resourceType: 'referral',
+          resourceId: r.id,
+          details: {
+            consultationId: v.consultationId,
+            direction: v.direction,
+            to: v.to,
+            greenChannel: v.greenChannel,
+          },
+        },
+        m,
+      );
       return r;
     });
-    const [owner] = await this.db.query(`SELECT organization_id FROM patient WHERE id = $1`, [v.patientId]);
+    const [owner] = await this.db.query(`SELECT organization_id FROM patient WHERE id = $1`, [
+      v.patientId,
+    ]);
     const full = { ...row, patient_organization_id: owner.organization_id as string };
-    referralEvents.inc({ direction: full.direction, event: 'requested', green_channel: String(full.green_channel) });
+    referralEvents.inc({
+      direction: full.direction,
+      event: 'requested',
+      green_channel: String(full.green_channel),
+    });
     await this.announce('referral.requested', full);
     return this.view(full);
   }
 
   /** The receiving side, the sending side and the consultation's participants hear of it. */
   private async announce(type: string, r: ReferralRow) {
-    const data = { referralId: r.id, consultationId: r.consultation_id, direction: r.direction, status: r.status, greenChannel: r.green_channel };
-    const people = (await this.consultations.participants(r.consultation_id)).map((p) => p.practitionerId);
+    const data = {
+      referralId: r.id,
+      consultationId: r.consultation_id,
+      direction: r.direction,
+      status: r.status,
+      greenChannel: r.green_channel,
+    };
+    const people = (await this.consultations.participants(r.consultation_id)).map(
+      (p) => p.practitionerId,
+    );
     people.push(r.created_by);
-    if (r.direction === 'up' && r.specialty) people.push(...(await this.routing.queueMembers([r.to_organization_id], r.specialty)));
+    if (r.direction === 'up' && r.specialty)
+      people.push(...(await this.routing.queueMembers([r.to_organization_id], r.specialty)));
     this.events.toUsers(people, { type, data });
-    this.events.toOrganizations(r.direction === 'down' ? [r.to_organization_id, r.patient_organization_id] : [r.patient_organization_id], { type, data });
+    this.events.toOrganizations(
+      r.direction === 'down'
+        ? [r.to_organization_id, r.patient_organization_id]
+        : [r.patient_organization_id],
+      { type, data },
+    );
   }
 
   private async ref(r: ReferralRow): Promise<ResourceRef> {
-    const people = (await this.consultations.participants(r.consultation_id)).map((p) => p.practitionerId);
+    const people = (await this.consultations.participants(r.consultation_id)).map(
+      (p) => p.practitionerId,
+    );
     return {
       type: 'referral',
       id: r.id,
       organizationId: r.patient_organization_id,
       organizationIds: [r.from_organization_id, r.to_organization_id],
-      participantIds: [...new Set([...people, r.created_by, ...(r.answered_by ? [r.answered_by] : [])])],
+      participantIds: [
+        ...new Set([...people, r.created_by, ...(r.answered_by ? [r.answered_by] : [])]),
+      ],
       // The receiving hospital: its specialists of the specialty going up, its clinicians going down.
-      routedTo: { organizationIds: [r.to_organization_id], specialty: r.direction === 'up' ? r.specialty : null },
+      routedTo: {
+        organizationIds: [r.to_organization_id],
+        specialty: r.direction === 'up' ? r.specialty : null,
+      },
     };
   }
 
   private async load(id: string): Promise<ReferralRow> {
     const [r]: ReferralRow[] = await this.db.query(`${SELECT_REFERRAL} WHERE r.id = $1`, [id]);
-    if (!r) throw new DomainError('referral_not_found', HttpStatus.NOT_FOUND, `referral ${id} does not exist`);
+    if (!r)
+      throw new DomainError(
+        'referral_not_found',
+        HttpStatus.NOT_FOUND,
+        `referral ${id} does not exist`,
+      );
     return r;
   }
 
