@@ -168,6 +168,28 @@ suite('the pre-join check: devices, a probe of the path to the media server, adv
     await doctor.getByTestId('room-ended').waitFor({ timeout: 15_000 });
   }, 180_000);
 
+  it('on a 1 Mbit/s link with 1 % loss the check does not advise audio only', async () => {
+    await link.allowAll();
+    const id = await journey.consultation('视频会诊：入会前检查（一般网络）');
+    await link.setBoth({ rateKbps: 1000, delayMs: 50, lossPct: 1 });
+    try {
+      await doctor.goto(`${origin()}/room/${id}?check=1`);
+      await doctor.getByTestId('precheck').waitFor({ timeout: 30_000 });
+      const figures = await waitFor(
+        () => checkFigures(doctor),
+        (f) => f.verdict !== 'pending' && f.advice.some((a) => a?.startsWith('link')),
+        'the probe’s verdict and advice',
+        60_000,
+      );
+      report.push(`  1 Mbit/s, 100 ms round trip, 1 % loss: ${shown(figures)}`);
+      expect(figures.advice).not.toContain('linkPoor');
+      expect(['good', 'fair']).toContain(figures.verdict);
+      expect(await doctor.getByTestId('precheck-join').getAttribute('class')).toContain('ant-btn-primary');
+    } finally {
+      await link.setBoth({ rateKbps: 0, delayMs: 0, lossPct: 0 });
+    }
+  }, 120_000);
+
   it('on a thin, lossy uplink the figures say so and the advice is audio only; the room then joins with audio only', async () => {
     await link.allowAll();
     const id = await journey.consultation('视频会诊：入会前检查（弱网）');
