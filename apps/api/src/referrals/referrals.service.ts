@@ -1,6 +1,4 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
@@ -8,33 +6,16 @@ import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
 import { ConsultationStore } from '../consultations/consultation-store';
+import { Params } from '../consultations/typed-sql';
 import { EventsService } from '../events/events.service';
 import type { CreateReferralDto, DownReferralDto, ReferralQuery } from './referral.dto';
 import { referralEvents } from './referral-metrics';
-
-type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
-
-interface ReferralRow {
-  id: string;
-  consultation_id: string;
-  report_id: string | null;
-  follows_referral_id: string | null;
-  patient_id: string;
-  patient_organization_id: string;
-  direction: 'up' | 'down';
-  from_organization_id: string;
-  to_organization_id: string;
-  specialty: string | null;
-  green_channel: boolean;
-  reason: string;
-  follow_up_plan: string | null;
-  status: ReferralStatus;
-  created_by: string;
-  answered_by: string | null;
-  answered_at: Date | null;
-  answer_note: string | null;
-  created_at: Date;
-}
+import {
+  ReferralStore,
+  type NewReferral,
+  type Referral,
+  type ReferralStatus,
+} from './referral-store';
 
 /** A referral's own small state machine: the receiving side answers, the sending side may withdraw. */
 const REFERRAL_TRANSITIONS: Record<
@@ -46,8 +27,6 @@ const REFERRAL_TRANSITIONS: Record<
   cancel: { from: ['requested'], to: 'cancelled', side: 'sending' },
 };
 
-const SELECT_REFERRAL = `SELECT r.*, p.organization_id AS patient_organization_id FROM referral r JOIN patient p ON p.id = r.patient_id`;
-
 /**
  * Referrals (上转/下转) made from a signed report's recommendation: up to the reading hospital
  * or a named one, down back to the township with a follow-up plan. The receiving hospital's
@@ -57,12 +36,12 @@ const SELECT_REFERRAL = `SELECT r.*, p.organization_id AS patient_organization_i
 @Injectable()
 export class ReferralsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: ReferralStore,
+    private readonly consultations: ConsultationStore,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
     /** An answer's note may describe the patient: the trail keeps its keyed hash. */
     private readonly terms: AuditTerms,
-    private readonly consultations: ConsultationStore,
     private readonly reports: ConsultationReportService,
     private readonly routing: ConsultationRouting,
     private readonly events: EventsService,
@@ -132,8 +111,8 @@ export class ReferralsService {
     await this.policy.assert(actor, 'create', {
       type: 'referral',
       id: up.id,
-      organizationId: up.patient_organization_id,
-      participantIds: up.answered_by ? [up.answered_by] : [],
+      organizationId: up.patientOrganizationId,
+      participantIds: up.answeredBy ? [up.answeredBy] : [],
     });
     if (up.direction !== 'up' || up.status !== 'accepted') {
       throw new DomainError(
@@ -144,13 +123,13 @@ export class ReferralsService {
       );
     }
     return this.insert(actor, {
-      consultationId: up.consultation_id,
-      reportId: up.report_id,
+      consultationId: up.consultationId,
+      reportId: up.reportId,
       followsReferralId: up.id,
-      patientId: up.patient_id,
+      patientId: up.patientId,
       direction: 'down',
-      from: up.to_organization_id,
-      to: up.from_organization_id,
+      from: up.toOrganizationId,
+      to: up.fromOrganizationId,
       specialty: up.specialty,
       greenChannel: false,
       reason: dto.reason,
@@ -179,26 +158,19 @@ export class ReferralsService {
       resourceType: 'referral',
       resourceId: id,
     });
-    const [extra] = await this.db.query(
-      `SELECT p.name, p.sex, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, f.name AS from_name, t.name AS to_name
-         FROM patient p, organization f, organization t WHERE p.id = $1 AND f.id = $2 AND t.id = $3`,
-      [r.patient_id, r.from_organization_id, r.to_organization_id],
-    );
+    const names = await this.store.names(r);
     return {
       ...this.view(r),
-      patient: { id: r.patient_id, name: extra.name, sex: extra.sex, birthDate: extra.birth_date },
-      fromOrganizationName: extra.from_name,
-      toOrganizationName: extra.to_name,
+      patient: { id: r.patientId, ...names.patient },
+      fromOrganizationName: names.fromOrganizationName,
+      toOrganizationName: names.toOrganizationName,
     };
   }
 
   /** Incoming (green channel first, then oldest), outgoing, or the hub's. */
   async list(actor: Actor, q: ReferralQuery) {
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const params = new Params();
+    const { p } = params;
     const where: string[] = [];
     let order = 'r.created_at DESC, r.id';
     if (q.box === 'incoming') {
@@ -239,22 +211,12 @@ export class ReferralsService {
     // The box narrows what the policy lets this actor read; it never widens it.
     where.push(await this.policy.referralReadFilter(actor, p));
     if (q.status) where.push(`r.status = ${p(q.status)}`);
-    const rows: (ReferralRow & {
-      total: string;
-      patient_name: string;
-      from_name: string;
-      to_name: string;
-    })[] = await this.db.query(
-      `SELECT r.*, pt.organization_id AS patient_organization_id, pt.name AS patient_name, f.name AS from_name, t.name AS to_name, count(*) OVER () AS total
-         FROM referral r JOIN patient pt ON pt.id = r.patient_id JOIN organization f ON f.id = r.from_organization_id JOIN organization t ON t.id = r.to_organization_id
-        WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
-      params,
-    );
-    const items = rows.map((r) => ({
+    const page = await this.store.page({ where, params, order, limit: q.limit, offset: q.offset });
+    const items = page.items.map((r) => ({
       ...this.view(r),
-      patientName: r.patient_name,
-      fromOrganizationName: r.from_name,
-      toOrganizationName: r.to_name,
+      patientName: r.patientName,
+      fromOrganizationName: r.fromOrganizationName,
+      toOrganizationName: r.toOrganizationName,
     }));
     await this.audit.record({
       action: 'referral.list',
@@ -262,12 +224,7 @@ export class ReferralsService {
       resourceType: 'referral',
       details: { box: q.box, returned: items.map((i) => i.id) },
     });
-    return {
-      items,
-      total: rows.length ? Number(rows[0].total) : 0,
-      limit: q.limit,
-      offset: q.offset,
-    };
+    return { items, total: page.total, limit: q.limit, offset: q.offset };
   }
 
   private async answer(
@@ -279,7 +236,7 @@ export class ReferralsService {
     const rule = REFERRAL_TRANSITIONS[t];
     const seen = await this.load(id);
     await this.policy.assert(actor, 'update', await this.ref(seen));
-    const side = rule.side === 'receiving' ? seen.to_organization_id : seen.from_organization_id;
+    const side = rule.side === 'receiving' ? seen.toOrganizationId : seen.fromOrganizationId;
     if (actor.organizationId !== side) {
       await this.audit.record({
         action: `referral.${t}`,
@@ -295,10 +252,8 @@ export class ReferralsService {
         `only the ${rule.side} organization can ${t} this referral`,
       );
     }
-    const after = await this.db.transaction(async (m) => {
-      const [r]: ReferralRow[] = await m.query(`SELECT * FROM referral WHERE id = $1 FOR UPDATE`, [
-        id,
-      ]);
+    const after = await this.store.transaction(async (m) => {
+      const r = (await this.store.lock(m, id))!;
       if (!rule.from.includes(r.status)) {
         throw new DomainError(
           'illegal_transition',
@@ -307,12 +262,12 @@ export class ReferralsService {
           { status: r.status, transition: t },
         );
       }
-      const [[row]]: [ReferralRow[]] = await m.query(
-        `UPDATE referral SET status = $2, answered_by = CASE WHEN $3 THEN $4::uuid ELSE answered_by END, answered_at = CASE WHEN $3 THEN now() ELSE answered_at END,
-                answer_note = CASE WHEN $3 THEN $5 ELSE answer_note END, updated_at = now()
-          WHERE id = $1 RETURNING *`,
-        [id, rule.to, rule.side === 'receiving', actor.id, note],
-      );
+      const row = await this.store.answer(m, id, {
+        to: rule.to,
+        answering: rule.side === 'receiving',
+        actorId: actor.id,
+        note,
+      });
       await this.audit.record(
         {
           action: `referral.${t}`,
@@ -323,46 +278,28 @@ export class ReferralsService {
         },
         m,
       );
-      return { ...row, patient_organization_id: seen.patient_organization_id };
+      return { ...row, patientOrganizationId: seen.patientOrganizationId };
     });
     referralEvents.inc({
       direction: after.direction,
       event: rule.to,
-      green_channel: String(after.green_channel),
+      green_channel: String(after.greenChannel),
     });
     await this.announce(`referral.${rule.to}`, after);
     return this.view(after);
   }
 
-  private async insert(
-    actor: Actor,
-    v: {
-      consultationId: string;
-      reportId: string | null;
-      followsReferralId: string | null;
-      patientId: string;
-      direction: 'up' | 'down';
-      from: string;
-      to: string;
-      specialty: string | null;
-      greenChannel: boolean;
-      reason: string;
-      followUpPlan: string | null;
-    },
-  ) {
+  private async insert(actor: Actor, v: Omit<NewReferral, 'createdBy'>) {
     if (v.from === v.to)
       throw new DomainError(
         'referral_to_self',
         HttpStatus.CONFLICT,
         'the receiving organization is the referring one',
       );
-    const row = await this.db.transaction(async (m: EntityManager) => {
+    const row = await this.store.transaction(async (m) => {
       // One open referral per consultation, direction and receiver: a double click makes one referral.
       await this.consultations.lock(m, v.consultationId);
-      const [open] = await m.query(
-        `SELECT id, status FROM referral WHERE consultation_id = $1 AND direction = $2 AND to_organization_id = $3 AND status IN ('requested','accepted')`,
-        [v.consultationId, v.direction, v.to],
-      );
+      const open = await this.store.openTo(m, v.consultationId, v.direction, v.to);
       if (open)
         throw new DomainError(
           'referral_exists',
@@ -370,24 +307,7 @@ export class ReferralsService {
           `a referral to this organization is already ${open.status}`,
           { referralId: open.id, status: open.status },
         );
-      const [r]: ReferralRow[] = await m.query(
-        `INSERT INTO referral (consultation_id, report_id, follows_referral_id, patient_id, direction, from_organization_id, to_organization_id, specialty, green_channel, reason, follow_up_plan, created_by)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING *`,
-        [
-          v.consultationId,
-          v.reportId,
-          v.followsReferralId,
-          v.patientId,
-          v.direction,
-          v.from,
-          v.to,
-          v.specialty,
-          v.greenChannel,
-          v.reason,
-          v.followUpPlan,
-          actor.id,
-        ],
-      );
+      const r = await this.store.insert(m, { ...v, createdBy: actor.id });
       await this.audit.record(
         {
           action: 'referral.create',
@@ -405,65 +325,65 @@ export class ReferralsService {
       );
       return r;
     });
-    const [owner] = await this.db.query(`SELECT organization_id FROM patient WHERE id = $1`, [
-      v.patientId,
-    ]);
-    const full = { ...row, patient_organization_id: owner.organization_id as string };
+    const full: Referral = {
+      ...row,
+      patientOrganizationId: await this.store.patientOrganization(v.patientId),
+    };
     referralEvents.inc({
       direction: full.direction,
       event: 'requested',
-      green_channel: String(full.green_channel),
+      green_channel: String(full.greenChannel),
     });
     await this.announce('referral.requested', full);
     return this.view(full);
   }
 
   /** The receiving side, the sending side and the consultation's participants hear of it. */
-  private async announce(type: string, r: ReferralRow) {
+  private async announce(type: string, r: Referral) {
     const data = {
       referralId: r.id,
-      consultationId: r.consultation_id,
+      consultationId: r.consultationId,
       direction: r.direction,
       status: r.status,
-      greenChannel: r.green_channel,
+      greenChannel: r.greenChannel,
     };
-    const people = (await this.consultations.participants(r.consultation_id)).map(
+    const people = (await this.consultations.participants(r.consultationId)).map(
       (p) => p.practitionerId,
     );
-    people.push(r.created_by);
+    people.push(r.createdBy);
     if (r.direction === 'up' && r.specialty)
-      people.push(...(await this.routing.queueMembers([r.to_organization_id], r.specialty)));
+      people.push(...(await this.routing.queueMembers([r.toOrganizationId], r.specialty)));
     this.events.toUsers(people, { type, data });
     this.events.toOrganizations(
       r.direction === 'down'
-        ? [r.to_organization_id, r.patient_organization_id]
-        : [r.patient_organization_id],
+        ? [r.toOrganizationId, r.patientOrganizationId]
+        : [r.patientOrganizationId],
       { type, data },
     );
   }
 
-  private async ref(r: ReferralRow): Promise<ResourceRef> {
-    const people = (await this.consultations.participants(r.consultation_id)).map(
+  private async ref(r: Referral): Promise<ResourceRef> {
+    const people = (await this.consultations.participants(r.consultationId)).map(
       (p) => p.practitionerId,
     );
     return {
       type: 'referral',
       id: r.id,
-      organizationId: r.patient_organization_id,
-      organizationIds: [r.from_organization_id, r.to_organization_id],
+      organizationId: r.patientOrganizationId,
+      organizationIds: [r.fromOrganizationId, r.toOrganizationId],
       participantIds: [
-        ...new Set([...people, r.created_by, ...(r.answered_by ? [r.answered_by] : [])]),
+        ...new Set([...people, r.createdBy, ...(r.answeredBy ? [r.answeredBy] : [])]),
       ],
       // The receiving hospital: its specialists of the specialty going up, its clinicians going down.
       routedTo: {
-        organizationIds: [r.to_organization_id],
+        organizationIds: [r.toOrganizationId],
         specialty: r.direction === 'up' ? r.specialty : null,
       },
     };
   }
 
-  private async load(id: string): Promise<ReferralRow> {
-    const [r]: ReferralRow[] = await this.db.query(`${SELECT_REFERRAL} WHERE r.id = $1`, [id]);
+  private async load(id: string): Promise<Referral> {
+    const r = await this.store.find(id);
     if (!r)
       throw new DomainError(
         'referral_not_found',
@@ -473,26 +393,26 @@ export class ReferralsService {
     return r;
   }
 
-  private view(r: ReferralRow) {
+  private view(r: Referral) {
     return {
       id: r.id,
-      consultationId: r.consultation_id,
-      reportId: r.report_id,
-      followsReferralId: r.follows_referral_id,
-      patientId: r.patient_id,
+      consultationId: r.consultationId,
+      reportId: r.reportId,
+      followsReferralId: r.followsReferralId,
+      patientId: r.patientId,
       direction: r.direction,
-      fromOrganizationId: r.from_organization_id,
-      toOrganizationId: r.to_organization_id,
+      fromOrganizationId: r.fromOrganizationId,
+      toOrganizationId: r.toOrganizationId,
       specialty: r.specialty,
-      greenChannel: r.green_channel,
+      greenChannel: r.greenChannel,
       reason: r.reason,
-      followUpPlan: r.follow_up_plan,
+      followUpPlan: r.followUpPlan,
       status: r.status,
-      createdBy: r.created_by,
-      answeredBy: r.answered_by,
-      answeredAt: r.answered_at,
-      answerNote: r.answer_note,
-      createdAt: r.created_at,
+      createdBy: r.createdBy,
+      answeredBy: r.answeredBy,
+      answeredAt: r.answeredAt,
+      answerNote: r.answerNote,
+      createdAt: r.createdAt,
     };
   }
 }
