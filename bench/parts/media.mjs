@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { percentile, startServer } from '../support.mjs';
 import { PROFILES, linkCalls, loadTestSupport } from '../support/media-calls.mjs';
 
-export const describe = 'live video: join -> first frame in Chromium (p50/p95), consumers per worker core at <=80% CPU, our Node share; our web client vs a bare mediasoup harness through an emulated township link, per link profile';
+export const describe =
+  'live video: join -> first frame in Chromium (p50/p95), consumers per worker core at <=80% CPU, our Node share; our web client vs a bare mediasoup harness through an emulated township link, per link profile';
 
 // HUIZHEN_BENCH_MEDIA=link runs only the link calls (=base only the rest); HUIZHEN_BENCH_MEDIA_CALLS calls per
 // path on the clean link (8), HUIZHEN_BENCH_MEDIA_DEGRADED_CALLS on each other profile (2),
@@ -38,7 +39,9 @@ if (process.env.HUIZHEN_MEDIA_BENCH_ROLE === 'rtp') rtpProcess();
 
 async function joinLatency(repoRoot) {
   const require = createRequire(join(repoRoot, 'package.json'));
-  const { signRoomToken } = require(join(repoRoot, 'dist/apps/server/libs/room-token/src/index.js'));
+  const { signRoomToken } = require(
+    join(repoRoot, 'dist/apps/server/libs/room-token/src/index.js'),
+  );
   const { build } = await import('esbuild');
   const { chromium } = await import('playwright-core');
   const secret = 'bench-room-token-secret-bench-room-token-secret';
@@ -61,8 +64,12 @@ async function joinLatency(repoRoot) {
     })
   ).outputFiles[0].text;
   const http = createServer((req, res) => {
-    if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><body><script src="/bundle.js"></script></body>');
+    if (req.url === '/bundle.js')
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><body><script src="/bundle.js"></script></body>');
   });
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
   const pageUrl = `http://127.0.0.1:${http.address().port}/`;
@@ -78,7 +85,13 @@ async function joinLatency(repoRoot) {
     const page = await context.newPage();
     await page.goto(pageUrl);
     await page.waitForFunction(() => !!globalThis.huizhen);
-    const r = await page.evaluate((o) => globalThis.huizhen.start(o), { url: server.url, room, token: token(sub, role), publish: true, autoAdmit });
+    const r = await page.evaluate((o) => globalThis.huizhen.start(o), {
+      url: server.url,
+      room,
+      token: token(sub, role),
+      publish: true,
+      autoAdmit,
+    });
     if (!r.ok) throw new Error(`${sub} could not join: ${r.code} ${r.message}`);
     return { page, context };
   };
@@ -88,7 +101,10 @@ async function joinLatency(repoRoot) {
     const deadline = Date.now() + JOIN_BUDGET_MS;
     for (let i = 0; i < JOINS && Date.now() < deadline; i++) {
       const { page, context } = await open(`bench-doctor-${i}`, 'township_doctor', false);
-      await page.waitForFunction(() => globalThis.huizhen.firstFrameMs !== null, null, { timeout: 20_000, polling: 20 });
+      await page.waitForFunction(() => globalThis.huizhen.firstFrameMs !== null, null, {
+        timeout: 20_000,
+        polling: 20,
+      });
       samples.push(await page.evaluate(() => globalThis.huizhen.firstFrameMs));
       await page.evaluate(() => globalThis.huizhen.leave());
       await context.close();
@@ -109,7 +125,9 @@ function rtpProcess() {
   let received = 0;
   let targets = [];
   sink.on('message', () => received++);
-  sink.bind(0, '127.0.0.1', () => tx.bind(0, '127.0.0.1', () => process.send({ type: 'ready', sinkPort: sink.address().port })));
+  sink.bind(0, '127.0.0.1', () =>
+    tx.bind(0, '127.0.0.1', () => process.send({ type: 'ready', sinkPort: sink.address().port })),
+  );
   const rtp = (pt, ssrc, seq, ts, marker, payload) => {
     const h = Buffer.alloc(12);
     h[0] = 0x80;
@@ -124,7 +142,9 @@ function rtpProcess() {
     p[0] = 0x10;
     p[1] = key ? 0x00 : 0x01;
     if (key) {
-      p[4] = 0x9d; p[5] = 0x01; p[6] = 0x2a;
+      p[4] = 0x9d;
+      p[5] = 0x01;
+      p[6] = 0x2a;
       p.writeUInt16LE(640, 7);
       p.writeUInt16LE(480, 9);
     }
@@ -146,7 +166,12 @@ function rtpProcess() {
       }
       if (videoNow) {
         const key = frame % 66 === 1;
-        for (let k = 0; k < 3; k++) tx.send(rtp(VIDEO_PT, t.videoSsrc, t.vseq++, frame * 2700, k === 2, vp8(key && k === 0, 1000)), t.port, '127.0.0.1');
+        for (let k = 0; k < 3; k++)
+          tx.send(
+            rtp(VIDEO_PT, t.videoSsrc, t.vseq++, frame * 2700, k === 2, vp8(key && k === 0, 1000)),
+            t.port,
+            '127.0.0.1',
+          );
       }
     }
   }, 10);
@@ -165,32 +190,94 @@ function cpuTicks(pid) {
 
 async function forwardingCapacity(repoRoot) {
   const require = createRequire(join(repoRoot, 'package.json'));
-  const { MediaWorkerPool } = require(join(repoRoot, 'dist/apps/server/apps/media/src/media-worker-pool.js'));
-  const { ROUTER_MEDIA_CODECS } = require(join(repoRoot, 'dist/apps/server/apps/media/src/media-codecs.js'));
-  const pool = new MediaWorkerPool({ count: 1, listenIp: '127.0.0.1', announcedAddress: null, portBase: 0, log: () => {} });
+  const { MediaWorkerPool } = require(
+    join(repoRoot, 'dist/apps/server/apps/media/src/media-worker-pool.js'),
+  );
+  const { ROUTER_MEDIA_CODECS } = require(
+    join(repoRoot, 'dist/apps/server/apps/media/src/media-codecs.js'),
+  );
+  const pool = new MediaWorkerPool({
+    count: 1,
+    listenIp: '127.0.0.1',
+    announcedAddress: null,
+    portBase: 0,
+    log: () => {},
+  });
   await pool.start();
   const worker = pool.slots[0].worker;
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, HUIZHEN_MEDIA_BENCH_ROLE: 'rtp' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const fromChild = (type) => new Promise((r) => { const f = (m) => m.type === type && (child.off('message', f), r(m)); child.on('message', f); });
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, HUIZHEN_MEDIA_BENCH_ROLE: 'rtp' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const fromChild = (type) =>
+    new Promise((r) => {
+      const f = (m) => m.type === type && (child.off('message', f), r(m));
+      child.on('message', f);
+    });
   const { sinkPort } = await fromChild('ready');
   const li = { protocol: 'udp', ip: '127.0.0.1' };
   const rooms = [];
   let events = 0;
   for (let i = 0; i < ROOMS; i++) {
     const router = await worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
-    const input = await router.createPlainTransport({ listenInfo: li, comedia: true, rtcpMux: true });
-    const videoSsrc = 1000 + i, audioSsrc = 2000 + i;
-    const video = await input.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc: videoSsrc }] } });
-    const audio = await input.produce({ kind: 'audio', rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: audioSsrc }] } });
+    const input = await router.createPlainTransport({
+      listenInfo: li,
+      comedia: true,
+      rtcpMux: true,
+    });
+    const videoSsrc = 1000 + i,
+      audioSsrc = 2000 + i;
+    const video = await input.produce({
+      kind: 'video',
+      rtpParameters: {
+        codecs: [
+          {
+            mimeType: 'video/VP8',
+            payloadType: VIDEO_PT,
+            clockRate: 90000,
+            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+          },
+        ],
+        encodings: [{ ssrc: videoSsrc }],
+      },
+    });
+    const audio = await input.produce({
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: audioSsrc }],
+      },
+    });
     video.on('score', () => events++);
-    rooms.push({ router, video, audio, port: input.tuple.localPort, videoSsrc, audioSsrc, subscribers: 0 });
+    rooms.push({
+      router,
+      video,
+      audio,
+      port: input.tuple.localPort,
+      videoSsrc,
+      audioSsrc,
+      subscribers: 0,
+    });
   }
-  child.send({ type: 'targets', targets: rooms.map((r) => ({ port: r.port, videoSsrc: r.videoSsrc, audioSsrc: r.audioSsrc })) });
+  child.send({
+    type: 'targets',
+    targets: rooms.map((r) => ({ port: r.port, videoSsrc: r.videoSsrc, audioSsrc: r.audioSsrc })),
+  });
   // Outgoing like WebRTC: every forwarded packet is SRTP-encrypted (AEAD_AES_256_GCM, what Chromium negotiates here).
   const key = Buffer.alloc(44, 7).toString('base64');
   const addSubscriber = async (r) => {
-    const t = await r.router.createPlainTransport({ listenInfo: li, rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' });
-    await t.connect({ ip: '127.0.0.1', port: sinkPort, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: key } });
+    const t = await r.router.createPlainTransport({
+      listenInfo: li,
+      rtcpMux: true,
+      comedia: false,
+      enableSrtp: true,
+      srtpCryptoSuite: 'AEAD_AES_256_GCM',
+    });
+    await t.connect({
+      ip: '127.0.0.1',
+      port: sinkPort,
+      srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: key },
+    });
     for (const p of [r.video, r.audio]) {
       const c = await t.consume({ producerId: p.id, rtpCapabilities: r.router.rtpCapabilities });
       // What the room code listens to per consumer (forwarded to the participant's socket).
@@ -206,22 +293,38 @@ async function forwardingCapacity(repoRoot) {
   const deadline = Date.now() + CAPACITY_BUDGET_MS;
   try {
     for (const perRoom of STEPS) {
-      for (const r of rooms) while (r.subscribers < perRoom && Date.now() < deadline) await addSubscriber(r);
+      for (const r of rooms)
+        while (r.subscribers < perRoom && Date.now() < deadline) await addSubscriber(r);
       if (Date.now() > deadline) {
         stopped = `time budget (${CAPACITY_BUDGET_MS / 1000} s) reached while adding subscribers`;
         break;
       }
       consumers = 2 * rooms.reduce((n, r) => n + r.subscribers, 0);
       await new Promise((r) => setTimeout(r, 2000)); // key frames reach the new consumers
-      const w0 = cpuTicks(worker.pid), me0 = process.cpuUsage(), c0 = (child.send({ type: 'count' }), (await fromChild('count')).received), t0 = Date.now();
+      const w0 = cpuTicks(worker.pid),
+        me0 = process.cpuUsage(),
+        c0 = (child.send({ type: 'count' }), (await fromChild('count')).received),
+        t0 = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
-      const w1 = cpuTicks(worker.pid), me1 = process.cpuUsage(me0), c1 = (child.send({ type: 'count' }), (await fromChild('count')).received), t1 = Date.now();
+      const w1 = cpuTicks(worker.pid),
+        me1 = process.cpuUsage(me0),
+        c1 = (child.send({ type: 'count' }), (await fromChild('count')).received),
+        t1 = Date.now();
       const secs = (t1 - t0) / 1000;
       const workerCpu = ((w1 - w0) / ticks / secs) * 100;
       const ourCpu = ((me1.user + me1.system) / 1e6 / secs) * 100;
       const sinkPps = Math.round((c1 - c0) / secs);
       const expectedPps = (consumers / 2) * 150;
-      rows.push({ metric: 'forwarding step', rooms: ROOMS, subscribersPerRoom: perRoom, consumers, workerCpuPct: workerCpu, ourNodeCpuPct: ourCpu, sinkPacketsPerSec: sinkPps, expectedPacketsPerSec: expectedPps });
+      rows.push({
+        metric: 'forwarding step',
+        rooms: ROOMS,
+        subscribersPerRoom: perRoom,
+        consumers,
+        workerCpuPct: workerCpu,
+        ourNodeCpuPct: ourCpu,
+        sinkPacketsPerSec: sinkPps,
+        expectedPacketsPerSec: expectedPps,
+      });
       if (workerCpu >= CPU_TARGET) break;
       if (sinkPps < 0.6 * expectedPps && perRoom >= 20) {
         stopped = `forwarded ${sinkPps} of ${expectedPps} packets/s at ${consumers} consumers: worker or sink starved (machine busy)`;
@@ -243,12 +346,23 @@ async function forwardingCapacity(repoRoot) {
 function consumersAtTarget(steps) {
   const above = steps.findIndex((s) => s.workerCpuPct >= CPU_TARGET);
   if (above > 0) {
-    const a = steps[above - 1], b = steps[above];
-    return { value: Math.round(a.consumers + ((CPU_TARGET - a.workerCpuPct) / (b.workerCpuPct - a.workerCpuPct)) * (b.consumers - a.consumers)), how: 'interpolated between ramp steps' };
+    const a = steps[above - 1],
+      b = steps[above];
+    return {
+      value: Math.round(
+        a.consumers +
+          ((CPU_TARGET - a.workerCpuPct) / (b.workerCpuPct - a.workerCpuPct)) *
+            (b.consumers - a.consumers),
+      ),
+      how: 'interpolated between ramp steps',
+    };
   }
   const last = steps[above === 0 ? 0 : steps.length - 1];
   const served = last.sinkPacketsPerSec / 75; // a consumer here forwards 75 packets/s on average (100 video, 50 audio)
-  return { value: Math.round((CPU_TARGET / last.workerCpuPct) * served), how: `from CPU per forwarded packet at ${last.consumers} consumers (${last.workerCpuPct.toFixed(1)}% CPU)` };
+  return {
+    value: Math.round((CPU_TARGET / last.workerCpuPct) * served),
+    how: `from CPU per forwarded packet at ${last.consumers} consumers (${last.workerCpuPct.toFixed(1)}% CPU)`,
+  };
 }
 
 async function linkRows(repoRoot, notes) {
@@ -258,7 +372,9 @@ async function linkRows(repoRoot, notes) {
     callsDegraded: Number(env.HUIZHEN_BENCH_MEDIA_DEGRADED_CALLS ?? 2),
     windowSeconds: Number(env.HUIZHEN_BENCH_MEDIA_WINDOW ?? 20),
     // HUIZHEN_BENCH_MEDIA_PROFILES=0,2: only those profiles (indexes into PROFILES).
-    profiles: env.HUIZHEN_BENCH_MEDIA_PROFILES ? env.HUIZHEN_BENCH_MEDIA_PROFILES.split(',').map((i) => PROFILES[Number(i)]) : PROFILES,
+    profiles: env.HUIZHEN_BENCH_MEDIA_PROFILES
+      ? env.HUIZHEN_BENCH_MEDIA_PROFILES.split(',').map((i) => PROFILES[Number(i)])
+      : PROFILES,
     log: (m) => console.log(`  [media link] ${m}`),
   });
   if (r.skipped) {
@@ -266,30 +382,73 @@ async function linkRows(repoRoot, notes) {
     return [];
   }
   notes.push(...r.notes);
-  notes.push('join -> first frame through the link: ours = the township doctor clicks the consultation page\'s join button (room token, camera, socket, transports, publish, consume; the room chunk already loaded) until a remote video frame is decoded; bare = the same page steps with mediasoup-client over plain HTTP; calls alternate bare/ours, the township\'s browser inside the namespace, the specialist\'s on the host');
-  notes.push('window rows: the last call of each path and profile held 3 s + the window; resolution of the busiest received video stream, fps and kbps from getStats deltas, frozen = totalFreezesDuration share, concealed = concealedSamples / totalSamplesReceived');
+  notes.push(
+    "join -> first frame through the link: ours = the township doctor clicks the consultation page's join button (room token, camera, socket, transports, publish, consume; the room chunk already loaded) until a remote video frame is decoded; bare = the same page steps with mediasoup-client over plain HTTP; calls alternate bare/ours, the township's browser inside the namespace, the specialist's on the host",
+  );
+  notes.push(
+    'window rows: the last call of each path and profile held 3 s + the window; resolution of the busiest received video stream, fps and kbps from getStats deltas, frozen = totalFreezesDuration share, concealed = concealedSamples / totalSamplesReceived',
+  );
   const rows = [];
-  if (r.admitMs !== null) rows.push({ metric: 'ours: first call through the waiting room (host admits), clean', value: r.admitMs, unit: 'ms' });
+  if (r.admitMs !== null)
+    rows.push({
+      metric: 'ours: first call through the waiting room (host admits), clean',
+      value: r.admitMs,
+      unit: 'ms',
+    });
   const byProfile = new Map();
-  for (const f of r.firstFrame) byProfile.set(f.profile, { ...byProfile.get(f.profile), [f.path]: f });
+  for (const f of r.firstFrame)
+    byProfile.set(f.profile, { ...byProfile.get(f.profile), [f.path]: f });
   for (const [profile, { bare, ours }] of byProfile) {
     for (const f of [bare, ours]) {
-      rows.push({ metric: `${f.path}: join -> first frame p50, ${profile}`, value: f.p50, unit: 'ms', p90: f.p90, n: f.n, failed: f.failed, samples: f.samples.join(' ') });
+      rows.push({
+        metric: `${f.path}: join -> first frame p50, ${profile}`,
+        value: f.p50,
+        unit: 'ms',
+        p90: f.p90,
+        n: f.n,
+        failed: f.failed,
+        samples: f.samples.join(' '),
+      });
     }
-    if (bare.p50 > 0 && ours.p50 > 0) rows.push({ metric: `ours / bare p50, ${profile}`, value: ours.p50 / bare.p50, unit: 'x', goal: profile === 'clean' ? '<= 1.2' : '' });
+    if (bare.p50 > 0 && ours.p50 > 0)
+      rows.push({
+        metric: `ours / bare p50, ${profile}`,
+        value: ours.p50 / bare.p50,
+        unit: 'x',
+        goal: profile === 'clean' ? '<= 1.2' : '',
+      });
   }
   for (const w of r.windows) {
-    rows.push({ metric: `${w.path}: ${w.direction}, ${w.profile}`, value: w.resolution, unit: 'resolution', fps: w.fps, videoKbps: w.videoKbps, frozenPct: w.frozenPct, audioKbps: w.audioKbps, concealedPct: w.concealedPct });
+    rows.push({
+      metric: `${w.path}: ${w.direction}, ${w.profile}`,
+      value: w.resolution,
+      unit: 'resolution',
+      fps: w.fps,
+      videoKbps: w.videoKbps,
+      frozenPct: w.frozenPct,
+      audioKbps: w.audioKbps,
+      concealedPct: w.concealedPct,
+    });
   }
   return rows;
 }
 
 export async function run({ repoRoot }) {
-  const notes = [`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`];
+  const notes = [
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores`,
+  ];
   const rows = [];
   if (SECTIONS !== 'link') rows.push(...(await baseRows(repoRoot, notes)));
   if (SECTIONS !== 'base') rows.push(...(await linkRows(repoRoot, notes)));
-  notes.push(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  notes.push(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   return { rows, notes };
 }
 
@@ -301,15 +460,41 @@ async function baseRows(repoRoot, notes) {
   const perCore = consumersAtTarget(steps);
   notes.push(`consumers per core ${perCore.how}`);
   const maxOurs = Math.max(...steps.map((s) => s.ourNodeCpuPct));
-  notes.push(`join latency samples (ms): ${latencies.join(', ')}; measured in the page from client.join() (camera already open) to the first decoded frame of the host's video, including the waiting room (the host auto-admits) and this client's own publishing`);
-  notes.push(`forwarding: ${ROOMS} rooms, each one publisher (VP8 ~800 kbit/s at 100 packets/s + Opus 50 packets/s) through a PlainTransport, subscribers on SRTP (AEAD_AES_256_GCM) PlainTransports; one worker; CPU from /proc/<pid>/stat; ${events} score/layer events reached our process`);
+  notes.push(
+    `join latency samples (ms): ${latencies.join(', ')}; measured in the page from client.join() (camera already open) to the first decoded frame of the host's video, including the waiting room (the host auto-admits) and this client's own publishing`,
+  );
+  notes.push(
+    `forwarding: ${ROOMS} rooms, each one publisher (VP8 ~800 kbit/s at 100 packets/s + Opus 50 packets/s) through a PlainTransport, subscribers on SRTP (AEAD_AES_256_GCM) PlainTransports; one worker; CPU from /proc/<pid>/stat; ${events} score/layer events reached our process`,
+  );
   notes.push('goals: >= 500 consumers per core, our process <= 5%, join -> first frame <= 1 s p50');
   return [
-    { metric: 'join -> first remote frame p50', value: percentile(sorted, 50), unit: 'ms', goal: '<= 1000' },
+    {
+      metric: 'join -> first remote frame p50',
+      value: percentile(sorted, 50),
+      unit: 'ms',
+      goal: '<= 1000',
+    },
     { metric: 'join -> first remote frame p95', value: percentile(sorted, 95), unit: 'ms' },
-    { metric: 'consumers per worker core at 80% CPU', value: perCore.value, unit: 'consumers', goal: '>= 500' },
-    { metric: 'our Node process CPU (max over steps)', value: maxOurs, unit: '% of a core', goal: '<= 5' },
+    {
+      metric: 'consumers per worker core at 80% CPU',
+      value: perCore.value,
+      unit: 'consumers',
+      goal: '>= 500',
+    },
+    {
+      metric: 'our Node process CPU (max over steps)',
+      value: maxOurs,
+      unit: '% of a core',
+      goal: '<= 5',
+    },
     { metric: 'join samples', value: latencies.length, unit: 'joins' },
-    ...steps.map((s) => ({ metric: `step ${s.consumers} consumers`, value: s.workerCpuPct, unit: 'worker CPU %', ourNodeCpuPct: s.ourNodeCpuPct, sinkPacketsPerSec: s.sinkPacketsPerSec, expectedPacketsPerSec: s.expectedPacketsPerSec })),
+    ...steps.map((s) => ({
+      metric: `step ${s.consumers} consumers`,
+      value: s.workerCpuPct,
+      unit: 'worker CPU %',
+      ourNodeCpuPct: s.ourNodeCpuPct,
+      sinkPacketsPerSec: s.sinkPacketsPerSec,
+      expectedPacketsPerSec: s.expectedPacketsPerSec,
+    })),
   ];
 }

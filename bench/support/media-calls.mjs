@@ -379,9 +379,13 @@ export async function linkCalls(
         // HUIZHEN_BENCH_MEDIA_TIMELINE=1: the client's join steps, ms after the click.
         if (process.env.HUIZHEN_BENCH_MEDIA_TIMELINE) {
           const steps = await township.evaluate(() =>
-            (window.huizhenRoom?.timeline?.() ?? []).map((s) => `${s.step} ${s.at - window.__clickAt}`),
+            (window.huizhenRoom?.timeline?.() ?? []).map(
+              (s) => `${s.step} ${s.at - window.__clickAt}`,
+            ),
           );
-          log(`timeline (ms after click): ${steps.join(', ')}; first frame ${Math.round(ms ?? -1)}`);
+          log(
+            `timeline (ms after click): ${steps.join(', ')}; first frame ${Math.round(ms ?? -1)}`,
+          );
         }
         return {
           ms,

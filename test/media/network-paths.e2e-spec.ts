@@ -437,7 +437,11 @@ suite(
       const cutAt = Date.now();
       const gateway = app.app.get(MediaGateway);
       for (const s of gateway.namespace!.sockets.values())
-        if ((s.data as { session?: { claims: { role: string } } }).session?.claims.role === 'township_doctor') s.conn.close();
+        if (
+          (s.data as { session?: { claims: { role: string } } }).session?.claims.role ===
+          'township_doctor'
+        )
+          s.conn.close();
       await specialist.getByTestId('end-room').click();
       await specialist.getByTestId('room-ended').waitFor({ timeout: 10_000 });
       await new Promise((r) => setTimeout(r, Math.max(0, 5000 - (Date.now() - cutAt))));
@@ -450,7 +454,9 @@ suite(
           .filter((s: any) => /socket|resum|join|admitted/.test(s.step))
           .map((s: any) => s.step),
       );
-      expect(await doctor.getByTestId('room-ended').textContent()).toContain('主持人已结束本次视频会诊');
+      expect(await doctor.getByTestId('room-ended').textContent()).toContain(
+        '主持人已结束本次视频会诊',
+      );
       // Nobody opened the room again behind the end.
       expect(app.media.rooms.size).toBe(0);
       report.push(

@@ -1,7 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { type MediaTestApp, RawSignalingClient, VIDEO_RTP_PARAMETERS, startMediaApp, waitFor } from './support/media-harness';
+import {
+  type MediaTestApp,
+  RawSignalingClient,
+  VIDEO_RTP_PARAMETERS,
+  startMediaApp,
+  waitFor,
+} from './support/media-harness';
 
-const DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:'.repeat(31) + 'AB' }] };
+const DTLS = {
+  role: 'client',
+  fingerprints: [{ algorithm: 'sha-256', value: 'AB:'.repeat(31) + 'AB' }],
+};
 
 // The pre-join probe's server side (real media app and mediasoup workers, signaling by hand):
 // who may probe, what a probe may do, that nobody in the room sees it, and its limits.
@@ -10,7 +19,11 @@ describe('pre-join probe (socket.io /media, real mediasoup)', () => {
   const clients: RawSignalingClient[] = [];
   let seq = 0;
   const newRoom = () => `probe-room-${Date.now().toString(36)}-${++seq}`;
-  async function client(room: string, role: Parameters<MediaTestApp['token']>[1] = 'township_doctor', sub?: string) {
+  async function client(
+    room: string,
+    role: Parameters<MediaTestApp['token']>[1] = 'township_doctor',
+    sub?: string,
+  ) {
     const c = await RawSignalingClient.connect(media.url, { token: media.token(room, role, sub) });
     clients.push(c);
     return c;
@@ -35,12 +48,25 @@ describe('pre-join probe (socket.io /media, real mediasoup)', () => {
     expect(err?.data).toEqual({ code: 'unauthorized', reason: 'malformed' });
     const mine = newRoom();
     const c = await client(mine);
-    expect((await c.request('probe', { room: newRoom() })).error).toMatchObject({ code: 'room_mismatch' });
+    expect((await c.request('probe', { room: newRoom() })).error).toMatchObject({
+      code: 'room_mismatch',
+    });
     expect(media.rooms.probes.size).toBe(0);
     // Nothing else of a probe works before one runs on this connection.
     expect((await c.request('probeStats', {})).error).toMatchObject({ code: 'not_found' });
-    expect((await c.request('probeProduce', { transportId: 'x', kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS })).error).toMatchObject({ code: 'not_found' });
-    expect((await c.request('probe', { room: mine, extra: 1 })).error).toMatchObject({ code: 'invalid_message', field: 'extra' });
+    expect(
+      (
+        await c.request('probeProduce', {
+          transportId: 'x',
+          kind: 'video',
+          rtpParameters: VIDEO_RTP_PARAMETERS,
+        })
+      ).error,
+    ).toMatchObject({ code: 'not_found' });
+    expect((await c.request('probe', { room: mine, extra: 1 })).error).toMatchObject({
+      code: 'invalid_message',
+      field: 'extra',
+    });
   });
 
   it('is refused for a room its host ended (a token issued before the end)', async () => {
@@ -62,10 +88,25 @@ describe('pre-join probe (socket.io /media, real mediasoup)', () => {
     expect(info.transport.iceCandidates.length).toBeGreaterThan(0);
     expect(Array.isArray(info.rtpCapabilities.codecs)).toBe(true);
     await doctor.ok('probeConnect', { transportId: info.transport.id, dtlsParameters: DTLS });
-    const { producerId } = await doctor.ok('probeProduce', { transportId: info.transport.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS });
+    const { producerId } = await doctor.ok('probeProduce', {
+      transportId: info.transport.id,
+      kind: 'video',
+      rtpParameters: VIDEO_RTP_PARAMETERS,
+    });
     expect(producerId).toBeTruthy();
-    expect((await doctor.request('probeProduce', { transportId: info.transport.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS })).error).toMatchObject({ code: 'forbidden' });
-    expect((await doctor.request('probeConnect', { transportId: 'another', dtlsParameters: DTLS })).error).toMatchObject({ code: 'not_found' });
+    expect(
+      (
+        await doctor.request('probeProduce', {
+          transportId: info.transport.id,
+          kind: 'video',
+          rtpParameters: VIDEO_RTP_PARAMETERS,
+        })
+      ).error,
+    ).toMatchObject({ code: 'forbidden' });
+    expect(
+      (await doctor.request('probeConnect', { transportId: 'another', dtlsParameters: DTLS }))
+        .error,
+    ).toMatchObject({ code: 'not_found' });
     expect(await doctor.ok('probeStats')).toMatchObject({ rtpBytesReceived: 0, packetsLost: 0 });
     // The room knows nothing of it: one peer, no waiting, no producer announced.
     const theRoom = media.rooms.rooms.get(room)!;

@@ -75,10 +75,7 @@ describe('the room tells the user when media stops or never flows (Chromium, rea
 
   it('a tile whose media stops says 连接中断，正在重连… within 3 s, with lost bars, and recovers when media returns', async () => {
     const id = await journey.consultation();
-    const [specialist, doctor] = await Promise.all([
-      page('specialist'),
-      page('township'),
-    ]);
+    const [specialist, doctor] = await Promise.all([page('specialist'), page('township')]);
     await journey.openRoom(id, specialist, doctor);
     await waitFor(
       () => tileState(specialist),

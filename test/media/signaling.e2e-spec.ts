@@ -18,7 +18,11 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   const newRoom = () => `consult-${Date.now().toString(36)}-${++roomSeq}`;
 
   let subSeq = 0;
-  async function client(room: string, role: Parameters<MediaTestApp['token']>[1], sub = `p-${role}-${++subSeq}`) {
+  async function client(
+    room: string,
+    role: Parameters<MediaTestApp['token']>[1],
+    sub = `p-${role}-${++subSeq}`,
+  ) {
     const c = await RawSignalingClient.connect(media.url, { token: media.token(room, role, sub) });
     clients.push(c);
     return Object.assign(c, { sub });
@@ -38,7 +42,11 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
 
   beforeAll(async () => {
     // Small rooms spread over both workers: every two-party room here exercises pipeToRouter.
-    media = await startMediaApp({ MEDIA_WORKERS: '2', MEDIA_PEERS_PER_ROUTER: '1', MEDIA_PEER_GRACE_SECONDS: '5' });
+    media = await startMediaApp({
+      MEDIA_WORKERS: '2',
+      MEDIA_PEERS_PER_ROUTER: '1',
+      MEDIA_PEER_GRACE_SECONDS: '5',
+    });
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
@@ -50,8 +58,17 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   it('refuses a handshake without a valid room token', async () => {
     const room = newRoom();
     const secret = media.config.roomTokenSecret;
-    const expired = signRoomToken({ sub: 'p1', name: 'A', room, role: 'host' }, secret, 60, Date.now() - 3600_000);
-    const forged = signRoomToken({ sub: 'p1', name: 'A', room, role: 'host' }, 'another-secret-another-secret-0001', 60);
+    const expired = signRoomToken(
+      { sub: 'p1', name: 'A', room, role: 'host' },
+      secret,
+      60,
+      Date.now() - 3600_000,
+    );
+    const forged = signRoomToken(
+      { sub: 'p1', name: 'A', room, role: 'host' },
+      'another-secret-another-secret-0001',
+      60,
+    );
     for (const [auth, reason] of [
       [{}, 'malformed'],
       [{ token: 'not.a.jwt' }, 'malformed'],
@@ -71,7 +88,9 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const c = await client(mine, 'township_doctor');
     const a = await c.request('join', { room: newRoom() });
     expect(a.error).toMatchObject({ code: 'room_mismatch' });
-    expect((await c.request('createTransport', { direction: 'recv' })).error).toMatchObject({ code: 'not_joined' });
+    expect((await c.request('createTransport', { direction: 'recv' })).error).toMatchObject({
+      code: 'not_joined',
+    });
   });
 
   it('keeps participants in the waiting room until the host admits them', async () => {
@@ -80,19 +99,29 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const join = await doctor.ok('join', { room });
     expect(join).toMatchObject({ status: 'waiting', resumed: false, peers: [], producers: [] });
     expect(join.rtpCapabilities).toBeUndefined();
-    expect((await doctor.request('createTransport', { direction: 'recv' })).error).toMatchObject({ code: 'not_admitted' });
-    expect((await doctor.request('admit', { peerId: join.peerId })).error).toMatchObject({ code: 'not_admitted' });
+    expect((await doctor.request('createTransport', { direction: 'recv' })).error).toMatchObject({
+      code: 'not_admitted',
+    });
+    expect((await doctor.request('admit', { peerId: join.peerId })).error).toMatchObject({
+      code: 'not_admitted',
+    });
 
     const host = await client(room, 'host');
     const hostJoin = await host.ok('join', { room });
     expect(hostJoin.status).toBe('admitted');
-    expect(hostJoin.rtpCapabilities.codecs.map((c: { mimeType: string }) => c.mimeType)).toContain('video/VP8');
-    expect(hostJoin.peers).toEqual([expect.objectContaining({ peerId: join.peerId, admitted: false, role: 'township_doctor' })]);
+    expect(hostJoin.rtpCapabilities.codecs.map((c: { mimeType: string }) => c.mimeType)).toContain(
+      'video/VP8',
+    );
+    expect(hostJoin.peers).toEqual([
+      expect.objectContaining({ peerId: join.peerId, admitted: false, role: 'township_doctor' }),
+    ]);
 
     await host.ok('admit', { peerId: join.peerId });
     const admitted = await doctor.next('admitted');
     expect(admitted.rtpCapabilities.codecs.length).toBeGreaterThan(1);
-    expect(admitted.peers).toEqual([expect.objectContaining({ peerId: hostJoin.peerId, role: 'host' })]);
+    expect(admitted.peers).toEqual([
+      expect.objectContaining({ peerId: hostJoin.peerId, role: 'host' }),
+    ]);
     await host.next('peerJoined', (p) => p.peerId === join.peerId);
     const t = await doctor.ok('createTransport', { direction: 'recv' });
     expect(t.iceCandidates[0]).toMatchObject({ ip: '127.0.0.1' });
@@ -110,18 +139,35 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   it('lets an observer subscribe but never publish', async () => {
     const { room, host } = await twoParty();
     const send = await host.ok('createTransport', { direction: 'send' });
-    await host.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS, source: 'camera' });
+    await host.ok('produce', {
+      transportId: send.id,
+      kind: 'video',
+      rtpParameters: VIDEO_RTP_PARAMETERS,
+      source: 'camera',
+    });
     const observer = await client(room, 'observer');
     const oj = await observer.ok('join', { room });
     await host.ok('admit', { peerId: (await host.next('peerWaiting')).peerId });
     const admitted = await observer.next('admitted');
     expect(oj.role).toBe('observer');
-    expect((await observer.request('createTransport', { direction: 'send' })).error).toMatchObject({ code: 'forbidden' });
+    expect((await observer.request('createTransport', { direction: 'send' })).error).toMatchObject({
+      code: 'forbidden',
+    });
     const recv = await observer.ok('createTransport', { direction: 'recv' });
     expect(
-      (await observer.request('produce', { transportId: recv.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS, source: 'camera' })).error,
+      (
+        await observer.request('produce', {
+          transportId: recv.id,
+          kind: 'video',
+          rtpParameters: VIDEO_RTP_PARAMETERS,
+          source: 'camera',
+        })
+      ).error,
     ).toMatchObject({ code: 'forbidden' });
-    const c = await observer.ok('consume', { producerId: admitted.producers[0].producerId, rtpCapabilities: admitted.rtpCapabilities });
+    const c = await observer.ok('consume', {
+      producerId: admitted.producers[0].producerId,
+      rtpCapabilities: admitted.rtpCapabilities,
+    });
     expect(c).toMatchObject({ kind: 'video', source: 'camera', type: 'simple' });
   });
 
@@ -132,9 +178,34 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
       ['createTransport', ['send'], 'invalid_message'],
       ['createTransport', [{ direction: 'send', extra: 1 }], 'invalid_message'],
       ['createTransport', [{ direction: 'send' }, 'second'], 'invalid_message'],
-      ['connectTransport', [{ transportId: '3f1b7e4e-0000-4000-8000-000000000000', dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AA' }] } }], 'not_found'],
-      ['connectTransport', [{ transportId: 'x', dtlsParameters: { fingerprints: [] } }], 'invalid_message'],
-      ['consume', [{ producerId: '3f1b7e4e-0000-4000-8000-000000000000', rtpCapabilities: admitted.rtpCapabilities }], 'not_found'],
+      [
+        'connectTransport',
+        [
+          {
+            transportId: '3f1b7e4e-0000-4000-8000-000000000000',
+            dtlsParameters: {
+              role: 'client',
+              fingerprints: [{ algorithm: 'sha-256', value: 'AA' }],
+            },
+          },
+        ],
+        'not_found',
+      ],
+      [
+        'connectTransport',
+        [{ transportId: 'x', dtlsParameters: { fingerprints: [] } }],
+        'invalid_message',
+      ],
+      [
+        'consume',
+        [
+          {
+            producerId: '3f1b7e4e-0000-4000-8000-000000000000',
+            rtpCapabilities: admitted.rtpCapabilities,
+          },
+        ],
+        'not_found',
+      ],
       ['consume', [{ producerId: '../../etc/passwd' }], 'invalid_message'],
       ['resumeConsumer', [{ consumerId: 'no-such-consumer' }], 'not_found'],
       ['setPreferredLayers', [{ consumerId: 'c1', spatialLayer: -1 }], 'invalid_message'],
@@ -142,8 +213,23 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
       ['endRoom', [{}], 'forbidden'],
       ['noSuchRequest', [{}], 'unknown_request'],
       ['__proto__', [{}], 'unknown_request'],
-      ['produce', [{ transportId: 't', kind: 'video', rtpParameters: { codecs: [] }, source: 'camera' }], 'invalid_message'],
-      ['produce', [{ transportId: 't', kind: 'audio', rtpParameters: AUDIO_RTP_PARAMETERS, source: 'camera' }], 'invalid_message'],
+      [
+        'produce',
+        [{ transportId: 't', kind: 'video', rtpParameters: { codecs: [] }, source: 'camera' }],
+        'invalid_message',
+      ],
+      [
+        'produce',
+        [
+          {
+            transportId: 't',
+            kind: 'audio',
+            rtpParameters: AUDIO_RTP_PARAMETERS,
+            source: 'camera',
+          },
+        ],
+        'invalid_message',
+      ],
       ['join', [{ room: 'x'.repeat(500) }], 'invalid_message'],
     ];
     for (const [event, args, code] of bad) {
@@ -154,12 +240,29 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 20; i++) deep = { d: deep };
     const send = await doctor.ok('createTransport', { direction: 'send' });
-    const rtp = (extra: object) => ({ transportId: send.id, kind: 'video', source: 'camera', rtpParameters: { ...VIDEO_RTP_PARAMETERS, ...extra } });
+    const rtp = (extra: object) => ({
+      transportId: send.id,
+      kind: 'video',
+      source: 'camera',
+      rtpParameters: { ...VIDEO_RTP_PARAMETERS, ...extra },
+    });
     expect((await doctor.request('produce', rtp({ x: deep }))).error?.code).toBe('invalid_message');
-    expect((await doctor.request('produce', rtp({ encodings: Array.from({ length: 1000 }, (_, i) => ({ ssrc: i })) }))).error?.code).toBe('invalid_message');
-    expect((await doctor.request('produce', rtp({ mid: 'm'.repeat(10_000) }))).error?.code).toBe('invalid_message');
+    expect(
+      (
+        await doctor.request(
+          'produce',
+          rtp({ encodings: Array.from({ length: 1000 }, (_, i) => ({ ssrc: i })) }),
+        )
+      ).error?.code,
+    ).toBe('invalid_message');
+    expect((await doctor.request('produce', rtp({ mid: 'm'.repeat(10_000) }))).error?.code).toBe(
+      'invalid_message',
+    );
     // Semantically wrong parameters reach mediasoup, which says why.
-    const wrongCodec = await doctor.request('produce', rtp({ codecs: [{ mimeType: 'video/NOPE', payloadType: 96, clockRate: 90000 }] }));
+    const wrongCodec = await doctor.request(
+      'produce',
+      rtp({ codecs: [{ mimeType: 'video/NOPE', payloadType: 96, clockRate: 90000 }] }),
+    );
     expect(wrongCodec.error?.code).toBe('invalid_message');
     // A payload over the per-request limit gets an error ack.
     const big = await doctor.request('produce', rtp({ rtcp: { cname: 'c'.repeat(200_000) } }));
@@ -170,7 +273,10 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const np = await host.next('newProducer', (p) => p.producerId === producerId);
     expect(np).toMatchObject({ kind: 'video', source: 'camera', paused: false });
     await host.ok('createTransport', { direction: 'recv' });
-    const consumed = await host.ok('consume', { producerId, rtpCapabilities: admitted.rtpCapabilities });
+    const consumed = await host.ok('consume', {
+      producerId,
+      rtpCapabilities: admitted.rtpCapabilities,
+    });
     expect(consumed.producerId).toBe(producerId);
     await host.ok('resumeConsumer', { consumerId: consumed.consumerId });
   });
@@ -178,15 +284,29 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   it('drops a connection whose packet exceeds maxHttpBufferSize; the client resumes its peer', async () => {
     const { room, doctor, doctorJoin, host } = await twoParty();
     const send = await doctor.ok('createTransport', { direction: 'send' });
-    const { producerId } = await doctor.ok('produce', { transportId: send.id, kind: 'audio', rtpParameters: AUDIO_RTP_PARAMETERS, source: 'mic' });
+    const { producerId } = await doctor.ok('produce', {
+      transportId: send.id,
+      kind: 'audio',
+      rtpParameters: AUDIO_RTP_PARAMETERS,
+      source: 'mic',
+    });
     const gone = new Promise<string>((r) => doctor.socket.once('disconnect', r));
     doctor.socket.emit('produce', { junk: 'x'.repeat(1_200_000) }, () => undefined);
     expect(await gone).toBe('transport close');
-    const again = await RawSignalingClient.connect(media.url, { token: media.token(room, 'township_doctor', doctor.sub) });
+    const again = await RawSignalingClient.connect(media.url, {
+      token: media.token(room, 'township_doctor', doctor.sub),
+    });
     clients.push(again);
     const resumed = await again.ok('join', { room, resume: doctorJoin.resumeKey });
-    expect(resumed).toMatchObject({ peerId: doctorJoin.peerId, resumed: true, status: 'admitted', transports: [send.id] });
-    expect(resumed.ownProducers.map((p: { producerId: string }) => p.producerId)).toEqual([producerId]);
+    expect(resumed).toMatchObject({
+      peerId: doctorJoin.peerId,
+      resumed: true,
+      status: 'admitted',
+      transports: [send.id],
+    });
+    expect(resumed.ownProducers.map((p: { producerId: string }) => p.producerId)).toEqual([
+      producerId,
+    ]);
     expect(host.events.find((e) => e.event === 'peerLeft')).toBeUndefined();
   });
 
@@ -194,26 +314,47 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const { room, host, doctor, hostJoin, doctorJoin } = await twoParty();
     expect(media.rooms.rooms.get(room)!.workerSlots().sort()).toEqual([0, 1]);
     const send = await host.ok('createTransport', { direction: 'send' });
-    const mic = await host.ok('produce', { transportId: send.id, kind: 'audio', rtpParameters: AUDIO_RTP_PARAMETERS, source: 'mic' });
-    const cam = await host.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS, source: 'camera' });
+    const mic = await host.ok('produce', {
+      transportId: send.id,
+      kind: 'audio',
+      rtpParameters: AUDIO_RTP_PARAMETERS,
+      source: 'mic',
+    });
+    const cam = await host.ok('produce', {
+      transportId: send.id,
+      kind: 'video',
+      rtpParameters: VIDEO_RTP_PARAMETERS,
+      source: 'camera',
+    });
     await doctor.next('newProducer', (p) => p.producerId === cam.producerId);
     await doctor.ok('createTransport', { direction: 'recv' });
     const caps = (await doctor.ok('getRouterRtpCapabilities')).rtpCapabilities;
     const audio = await doctor.ok('consume', { producerId: mic.producerId, rtpCapabilities: caps });
     const video = await doctor.ok('consume', { producerId: cam.producerId });
     expect([audio.kind, video.kind]).toEqual(['audio', 'video']);
-    expect((await doctor.request('consume', { producerId: cam.producerId })).error?.code).toBe('cannot_consume');
+    expect((await doctor.request('consume', { producerId: cam.producerId })).error?.code).toBe(
+      'cannot_consume',
+    );
     await doctor.ok('setAudioOnly', { enabled: true });
     await doctor.ok('setAudioOnly', { enabled: false });
 
     // The doctor publishes; the host mutes the doctor's microphone.
     const dsend = await doctor.ok('createTransport', { direction: 'send' });
-    const dmic = await doctor.ok('produce', { transportId: dsend.id, kind: 'audio', rtpParameters: AUDIO_RTP_PARAMETERS, source: 'mic' });
+    const dmic = await doctor.ok('produce', {
+      transportId: dsend.id,
+      kind: 'audio',
+      rtpParameters: AUDIO_RTP_PARAMETERS,
+      source: 'mic',
+    });
     await host.ok('createTransport', { direction: 'recv' });
     const hc = await host.ok('consume', { producerId: dmic.producerId, rtpCapabilities: caps });
     const muted = await host.ok('mute', { peerId: doctorJoin.peerId });
     expect(muted.producerIds).toEqual([dmic.producerId]);
-    expect(await doctor.next('muted')).toEqual({ kind: 'audio', by: hostJoin.peerId, producerIds: [dmic.producerId] });
+    expect(await doctor.next('muted')).toEqual({
+      kind: 'audio',
+      by: hostJoin.peerId,
+      producerIds: [dmic.producerId],
+    });
     expect(await host.next('consumerPaused')).toEqual({ consumerId: hc.consumerId });
 
     // Closing a producer tells the consumers.
@@ -243,7 +384,9 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     expect(peerLeft).toEqual({ peerId: doctorJoin.peerId });
     // Too late to resume: the client starts over.
     const back = await client(room, 'township_doctor', doctor.sub);
-    expect((await back.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'resume_failed' });
+    expect(
+      (await back.request('join', { room, resume: doctorJoin.resumeKey })).error,
+    ).toMatchObject({ code: 'resume_failed' });
     expect((await back.ok('join', { room })).status).toBe('admitted'); // admitted before: no waiting room
   });
 
@@ -255,31 +398,56 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     await host.ok('endRoom');
     await new Promise((r) => setTimeout(r, 1100)); // the reconnect's fresh token carries a later second
     const back = await client(room, 'township_doctor', doctor.sub);
-    expect((await back.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'room_ended' });
+    expect(
+      (await back.request('join', { room, resume: doctorJoin.resumeKey })).error,
+    ).toMatchObject({ code: 'room_ended' });
     // No new room was opened by the attempt (nobody waits in an empty room).
     expect(media.rooms.rooms.has(room)).toBe(false);
     // An expired token with that resume key is let in only to hear the same.
-    const expired = signRoomToken({ sub: doctor.sub, name: 'D', room, role: 'township_doctor' }, media.config.roomTokenSecret, 1, Date.now() - 120_000);
-    const late = await RawSignalingClient.connect(media.url, { token: expired, resume: doctorJoin.resumeKey });
+    const expired = signRoomToken(
+      { sub: doctor.sub, name: 'D', room, role: 'township_doctor' },
+      media.config.roomTokenSecret,
+      1,
+      Date.now() - 120_000,
+    );
+    const late = await RawSignalingClient.connect(media.url, {
+      token: expired,
+      resume: doctorJoin.resumeKey,
+    });
     clients.push(late);
-    expect((await late.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'room_ended' });
+    expect(
+      (await late.request('join', { room, resume: doctorJoin.resumeKey })).error,
+    ).toMatchObject({ code: 'room_ended' });
     expect((await late.request('join', { room })).error).toMatchObject({ code: 'forbidden' });
     // Another practitioner's key is no pass: the key is checked with its practitioner.
     const stranger = await client(room, 'township_doctor');
-    expect((await stranger.request('join', { room, resume: doctorJoin.resumeKey })).error).toMatchObject({ code: 'resume_failed' });
+    expect(
+      (await stranger.request('join', { room, resume: doctorJoin.resumeKey })).error,
+    ).toMatchObject({ code: 'resume_failed' });
   });
 
   it('lets a peer resume with an expired token only together with its resume key', async () => {
     const room = newRoom();
     const host = await client(room, 'host', 'host-exp');
     const hj = await host.ok('join', { room });
-    const expired = signRoomToken({ sub: 'host-exp', name: 'H', room, role: 'host' }, media.config.roomTokenSecret, 1, Date.now() - 120_000);
-    const wrongKey = await RawSignalingClient.connect(media.url, { token: expired, resume: 'x'.repeat(32) }).catch((e) => e);
+    const expired = signRoomToken(
+      { sub: 'host-exp', name: 'H', room, role: 'host' },
+      media.config.roomTokenSecret,
+      1,
+      Date.now() - 120_000,
+    );
+    const wrongKey = await RawSignalingClient.connect(media.url, {
+      token: expired,
+      resume: 'x'.repeat(32),
+    }).catch((e) => e);
     expect(wrongKey.data).toMatchObject({ reason: 'expired' });
     const c = await RawSignalingClient.connect(media.url, { token: expired, resume: hj.resumeKey });
     clients.push(c);
     expect((await c.request('join', { room })).error).toMatchObject({ code: 'forbidden' });
-    expect(await c.ok('join', { room, resume: hj.resumeKey })).toMatchObject({ peerId: hj.peerId, resumed: true });
+    expect(await c.ok('join', { room, resume: hj.resumeKey })).toMatchObject({
+      peerId: hj.peerId,
+      resumed: true,
+    });
   });
 
   it('replaces a dead worker on the same port and asks its rooms to rejoin', async () => {
@@ -299,7 +467,12 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
     const t = await doctor.ok('createTransport', { direction: 'recv' });
     expect(t.id).toBeTruthy();
     const health = await request(media.url).get('/health').expect(200);
-    expect(health.body.checks.media).toMatchObject({ status: 'up', workersAlive: 2, workers: 2, workerRestarts: 1 });
+    expect(health.body.checks.media).toMatchObject({
+      status: 'up',
+      workersAlive: 2,
+      workers: 2,
+      workerRestarts: 1,
+    });
     const metrics = await request(media.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/huizhen_media_worker_restarts_total 1/);
     expect(metrics.text).toMatch(/huizhen_media_rooms [1-9]/);
@@ -309,13 +482,36 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   it('carries screen sharing as its own video producer', async () => {
     const { host, doctor } = await twoParty();
     const send = await doctor.ok('createTransport', { direction: 'send' });
-    const screen = await doctor.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2', encodings: [{ ssrc: 333 }] }, source: 'screen' });
+    const screen = await doctor.ok('produce', {
+      transportId: send.id,
+      kind: 'video',
+      rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2', encodings: [{ ssrc: 333 }] },
+      source: 'screen',
+    });
     // The worker's own refusals come back with its reason.
-    const dup = await doctor.request('produce', { transportId: send.id, kind: 'video', rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2' }, source: 'camera' });
-    expect(dup.error).toMatchObject({ code: 'rejected', message: expect.stringContaining('MID already exists') });
-    const cam = await doctor.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: VIDEO_RTP_PARAMETERS, source: 'camera' });
+    const dup = await doctor.request('produce', {
+      transportId: send.id,
+      kind: 'video',
+      rtpParameters: { ...VIDEO_RTP_PARAMETERS, mid: '2' },
+      source: 'camera',
+    });
+    expect(dup.error).toMatchObject({
+      code: 'rejected',
+      message: expect.stringContaining('MID already exists'),
+    });
+    const cam = await doctor.ok('produce', {
+      transportId: send.id,
+      kind: 'video',
+      rtpParameters: VIDEO_RTP_PARAMETERS,
+      source: 'camera',
+    });
     const seen = [await host.next('newProducer'), await host.next('newProducer')];
-    expect(seen.map((p) => [p.producerId, p.source]).sort()).toEqual([[screen.producerId, 'screen'], [cam.producerId, 'camera']].sort());
+    expect(seen.map((p) => [p.producerId, p.source]).sort()).toEqual(
+      [
+        [screen.producerId, 'screen'],
+        [cam.producerId, 'camera'],
+      ].sort(),
+    );
   });
 
   it('tells connected peers to rejoin when the node shuts down gracefully, then stops its workers', async () => {
@@ -341,10 +537,11 @@ describe('media signaling (socket.io /media, real mediasoup)', () => {
   it('rate-limits a flood of requests on one connection', async () => {
     const room = newRoom();
     const c = await client(room, 'township_doctor');
-    const acks = await Promise.all(Array.from({ length: 180 }, () => c.request('getRouterRtpCapabilities', {})));
+    const acks = await Promise.all(
+      Array.from({ length: 180 }, () => c.request('getRouterRtpCapabilities', {})),
+    );
     const codes = acks.map((a) => a.error?.code);
     expect(codes).toContain('rate_limited');
     expect(codes).toContain('not_joined');
   });
 });
-

@@ -47,7 +47,10 @@ export interface Probe {
  * and seen by nobody. Rooms, peers and call events never hear of a probe.
  */
 export class MediaProbes {
-  private readonly routers = new Map<number, { router: Promise<types.Router>; generation: number }>();
+  private readonly routers = new Map<
+    number,
+    { router: Promise<types.Router>; generation: number }
+  >();
   private readonly running = new Set<Probe>();
   /** Start times per practitioner within the last minute. */
   private readonly recent = new Map<string, number[]>();
@@ -64,19 +67,30 @@ export class MediaProbes {
   }
 
   /** Starts a probe for this token's practitioner; the caller has checked the room. */
-  async start(owner: VerifiedRoomToken, iceServers: ProbeInfo['iceServers']): Promise<{ probe: Probe; info: ProbeInfo }> {
+  async start(
+    owner: VerifiedRoomToken,
+    iceServers: ProbeInfo['iceServers'],
+  ): Promise<{ probe: Probe; info: ProbeInfo }> {
     const now = Date.now();
     const times = (this.recent.get(owner.sub) ?? []).filter((t) => t > now - 60_000);
     if (times.length >= this.limits.perMinute) {
-      throw new SignalingError('rate_limited', `at most ${this.limits.perMinute} probes a minute; try again shortly`);
+      throw new SignalingError(
+        'rate_limited',
+        `at most ${this.limits.perMinute} probes a minute; try again shortly`,
+      );
     }
     const earlier = this.byPractitioner.get(owner.sub);
     if (earlier) this.close(earlier);
-    if (this.running.size >= this.limits.concurrent) throw new SignalingError('unavailable', 'the media server is busy probing; try again shortly');
+    if (this.running.size >= this.limits.concurrent)
+      throw new SignalingError(
+        'unavailable',
+        'the media server is busy probing; try again shortly',
+      );
     times.push(now);
     this.recent.set(owner.sub, times);
     const slot = this.pool.pick();
-    if (!slot?.webRtcServer) throw new SignalingError('unavailable', 'no media worker is running; try again in a moment');
+    if (!slot?.webRtcServer)
+      throw new SignalingError('unavailable', 'no media worker is running; try again in a moment');
     const router = await this.routerOn(slot);
     const transport = await router.createWebRtcTransport({
       webRtcServer: slot.webRtcServer,
@@ -119,15 +133,26 @@ export class MediaProbes {
     };
   }
 
-  async connect(probe: Probe, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
+  async connect(
+    probe: Probe,
+    transportId: string,
+    dtlsParameters: Record<string, unknown>,
+  ): Promise<void> {
     this.transportOf(probe, transportId);
-    await probe.transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+    await probe.transport.connect({
+      dtlsParameters: dtlsParameters as unknown as types.DtlsParameters,
+    });
   }
 
   async produce(probe: Probe, req: ProbeProduceRequest): Promise<string> {
     this.transportOf(probe, req.transportId);
-    if (probe.producers.some((p) => p.kind === req.kind)) throw new SignalingError('forbidden', `a probe sends one ${req.kind} stream`);
-    const producer = await probe.transport.produce({ kind: req.kind, rtpParameters: req.rtpParameters as unknown as types.RtpParameters, appData: { probe: true } });
+    if (probe.producers.some((p) => p.kind === req.kind))
+      throw new SignalingError('forbidden', `a probe sends one ${req.kind} stream`);
+    const producer = await probe.transport.produce({
+      kind: req.kind,
+      rtpParameters: req.rtpParameters as unknown as types.RtpParameters,
+      appData: { probe: true },
+    });
     if (probe.closed) {
       producer.close();
       throw new SignalingError('not_found', 'the probe ended meanwhile');
@@ -146,7 +171,8 @@ export class MediaProbes {
       for (const s of await p.getStats().catch(() => [])) {
         packets += s.packetCount ?? 0;
         lost += s.packetsLost ?? 0;
-        if (typeof s.roundTripTime === 'number' && s.roundTripTime > 0) rttMs = Math.max(rttMs ?? 0, s.roundTripTime);
+        if (typeof s.roundTripTime === 'number' && s.roundTripTime > 0)
+          rttMs = Math.max(rttMs ?? 0, s.roundTripTime);
       }
     }
     return {
@@ -164,20 +190,31 @@ export class MediaProbes {
     probe.closed = true;
     clearTimeout(probe.timer);
     this.running.delete(probe);
-    if (this.byPractitioner.get(probe.owner.sub) === probe) this.byPractitioner.delete(probe.owner.sub);
+    if (this.byPractitioner.get(probe.owner.sub) === probe)
+      this.byPractitioner.delete(probe.owner.sub);
     if (!probe.transport.closed) probe.transport.close();
     if (reason) probe.onClosed?.(reason);
   }
 
   closeAll(): void {
     for (const p of [...this.running]) this.close(p);
-    for (const { router } of this.routers.values()) void router.then((r) => r.close()).catch(() => undefined);
+    for (const { router } of this.routers.values())
+      void router.then((r) => r.close()).catch(() => undefined);
     this.routers.clear();
   }
 
   private transportOf(probe: Probe, transportId: string): void {
-    if (probe.closed) throw new SignalingError('not_found', 'the probe ended (time limit or closed): start another');
-    if (probe.transport.id !== transportId) throw new SignalingError('not_found', `no probe transport ${transportId} on this connection`, 'transportId');
+    if (probe.closed)
+      throw new SignalingError(
+        'not_found',
+        'the probe ended (time limit or closed): start another',
+      );
+    if (probe.transport.id !== transportId)
+      throw new SignalingError(
+        'not_found',
+        `no probe transport ${transportId} on this connection`,
+        'transportId',
+      );
   }
 
   /** The probe router of a worker (one per worker process, made when first needed; a replaced worker gets a new one). */
@@ -187,12 +224,16 @@ export class MediaProbes {
       const router = await held.router.catch(() => null);
       if (router && !router.closed) return router;
     }
-    const router = slot.worker!.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { probe: true } });
+    const router = slot.worker!.createRouter({
+      mediaCodecs: ROUTER_MEDIA_CODECS,
+      appData: { probe: true },
+    });
     this.routers.set(slot.index, { router, generation: slot.generation });
     return router;
   }
 
   private forgetOld(now: number): void {
-    for (const [sub, times] of this.recent) if (!times.some((t) => t > now - 60_000)) this.recent.delete(sub);
+    for (const [sub, times] of this.recent)
+      if (!times.some((t) => t > now - 60_000)) this.recent.delete(sub);
   }
 }

@@ -1,4 +1,11 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import os from 'node:os';
 import { HUIZHEN_CONFIG, type HuizhenConfig, machineAddresses } from '@huizhen/config';
 import { CallEvents } from '@huizhen/call-events';
@@ -35,11 +42,18 @@ export interface MediaSession {
   gone?: boolean;
 }
 
-type Handlers = { [K in MediaRequestName]: (s: MediaSession, req: MediaRequests[K][0]) => Promise<MediaRequests[K][1]> | MediaRequests[K][1] };
+type Handlers = {
+  [K in MediaRequestName]: (
+    s: MediaSession,
+    req: MediaRequests[K][0],
+  ) => Promise<MediaRequests[K][1]> | MediaRequests[K][1];
+};
 
 /** Rooms of this media node: placement on workers, joins and resumes, roles, worker failures. */
 @Injectable()
-export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+export class MediaRoomsService
+  implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown
+{
   /** A peer admitted this long ago with no RTP moving to or from it: its media failed (a call event). */
   static NO_MEDIA_MS = 10_000;
   private readonly logger = new Logger('Media');
@@ -69,8 +83,16 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     private readonly health: HealthRegistry,
     private readonly calls: CallEvents,
   ) {
-    const log = (level: 'info' | 'warn' | 'error', msg: string, details?: Record<string, unknown>) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details });
-    this.listenPlan = rtcListenPlan(config.mediaListenIp, config.mediaAnnouncedAddress, machineAddresses());
+    const log = (
+      level: 'info' | 'warn' | 'error',
+      msg: string,
+      details?: Record<string, unknown>,
+    ) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details });
+    this.listenPlan = rtcListenPlan(
+      config.mediaListenIp,
+      config.mediaAnnouncedAddress,
+      machineAddresses(),
+    );
     this.pool = new MediaWorkerPool({
       count: config.mediaWorkers || os.cpus().length,
       listen: this.listenPlan.addresses,
@@ -99,7 +121,12 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       };
     });
     const plan = this.listenPlan;
-    this.logger.log({ msg: 'media workers started', announced: plan.announced, source: plan.source, workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })) });
+    this.logger.log({
+      msg: 'media workers started',
+      announced: plan.announced,
+      source: plan.source,
+      workers: this.pool.slots.map((s) => ({ pid: s.worker?.pid, udp: s.udpPort, tcp: s.tcpPort })),
+    });
     // Only when it was not chosen: loopback by MEDIA_LISTEN_IP (the tests) is deliberate.
     if (!plan.reachableFromOutside && plan.source !== 'listen_ip') {
       this.logger.warn({
@@ -119,7 +146,13 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       for (const p of room.peers.values()) {
         p.notify('rejoin', { reason: 'server_shutdown' });
         // Their call continues elsewhere (a rejoin there is a new "joined"); here it ends.
-        if (p.admitted) this.calls.publish({ kind: 'left', room: room.id, practitionerId: p.claims.sub, role: p.role });
+        if (p.admitted)
+          this.calls.publish({
+            kind: 'left',
+            room: room.id,
+            practitionerId: p.claims.sub,
+            role: p.role,
+          });
       }
     }
   }
@@ -146,15 +179,25 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   /** Handshake: a valid room token, or an expired one that comes with the resume key of its live peer. */
   authenticate(auth: unknown): { claims: VerifiedRoomToken; resumeOnly: boolean } {
-    const a = (typeof auth === 'object' && auth !== null ? auth : {}) as { token?: unknown; resume?: unknown };
+    const a = (typeof auth === 'object' && auth !== null ? auth : {}) as {
+      token?: unknown;
+      resume?: unknown;
+    };
     try {
       return { claims: verifyRoomToken(a.token, this.config.roomTokenSecret), resumeOnly: false };
     } catch (e) {
-      if (e instanceof RoomTokenError && e.code === 'expired' && e.expiredClaims && typeof a.resume === 'string') {
+      if (
+        e instanceof RoomTokenError &&
+        e.code === 'expired' &&
+        e.expiredClaims &&
+        typeof a.resume === 'string'
+      ) {
         const peer = this.findPeerByResumeKey(e.expiredClaims.room, a.resume);
-        if (peer && peer.claims.sub === e.expiredClaims.sub) return { claims: e.expiredClaims, resumeOnly: true };
+        if (peer && peer.claims.sub === e.expiredClaims.sub)
+          return { claims: e.expiredClaims, resumeOnly: true };
         // Its room ended meanwhile: let it in to hear so (its join answers room_ended).
-        if (this.endedPeer(e.expiredClaims, a.resume)) return { claims: e.expiredClaims, resumeOnly: true };
+        if (this.endedPeer(e.expiredClaims, a.resume))
+          return { claims: e.expiredClaims, resumeOnly: true };
       }
       throw e;
     }
@@ -175,7 +218,10 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   async handle(session: MediaSession, name: MediaRequestName, payload: unknown): Promise<unknown> {
     if (session.resumeOnly && !(name === 'join' && (payload as JoinRequest).resume)) {
-      throw new SignalingError('forbidden', 'this connection carries an expired room token: it may only resume its peer');
+      throw new SignalingError(
+        'forbidden',
+        'this connection carries an expired room token: it may only resume its peer',
+      );
     }
     return (this.handlers[name] as (s: MediaSession, p: unknown) => unknown)(session, payload);
   }
@@ -201,8 +247,10 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   private requirePeer(session: MediaSession, mustBeAdmitted: boolean): { peer: Peer; room: Room } {
     const { peer, room } = session;
-    if (!peer || !room || peer.closed) throw new SignalingError('not_joined', 'join the room first');
-    if (mustBeAdmitted && !peer.admitted) throw new SignalingError('not_admitted', 'waiting for the host to admit you');
+    if (!peer || !room || peer.closed)
+      throw new SignalingError('not_joined', 'join the room first');
+    if (mustBeAdmitted && !peer.admitted)
+      throw new SignalingError('not_admitted', 'waiting for the host to admit you');
     return { peer, room };
   }
 
@@ -214,7 +262,8 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   private otherPeer(room: Room, peerId: string): Peer {
     const p = room.peers.get(peerId);
-    if (!p || p.closed) throw new SignalingError('not_found', `no peer ${peerId} in this room`, 'peerId');
+    if (!p || p.closed)
+      throw new SignalingError('not_found', `no peer ${peerId} in this room`, 'peerId');
     return p;
   }
 
@@ -229,14 +278,27 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
           maxOutgoingBitrate: this.config.mediaMaxOutgoingBitrate,
           noMediaMs: MediaRoomsService.NO_MEDIA_MS,
         },
-        log: (level, msg, details) => this.logger[level === 'info' ? 'log' : level]({ msg, ...details }),
+        log: (level, msg, details) =>
+          this.logger[level === 'info' ? 'log' : level]({ msg, ...details }),
         onEmpty: (r) => {
           r.close();
           if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
         },
         onConsumers: (d) => (this.consumers += d),
-        onPeerLeft: (r, p) => this.calls.publish({ kind: 'left', room: r.id, practitionerId: p.claims.sub, role: p.role }),
-        onPeerMedia: (r, p, media) => this.calls.publish({ kind: media === 'failed' ? 'media_failed' : 'media_flowing', room: r.id, practitionerId: p.claims.sub, role: p.role }),
+        onPeerLeft: (r, p) =>
+          this.calls.publish({
+            kind: 'left',
+            room: r.id,
+            practitionerId: p.claims.sub,
+            role: p.role,
+          }),
+        onPeerMedia: (r, p, media) =>
+          this.calls.publish({
+            kind: media === 'failed' ? 'media_failed' : 'media_flowing',
+            room: r.id,
+            practitionerId: p.claims.sub,
+            role: p.role,
+          }),
       });
       this.rooms.set(id, room);
     }
@@ -251,25 +313,30 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     session.peer = peer;
     session.room = room;
     // A resume can arrive before the server noticed the old connection died: retire the old one.
-    if (previous && previous !== session.channel) (previous as MediaSession['channel']).disconnect(true);
+    if (previous && previous !== session.channel)
+      (previous as MediaSession['channel']).disconnect(true);
   }
 
   private async join(session: MediaSession, req: JoinRequest): Promise<JoinResult> {
     const claims = session.claims;
     this.checkRoom(claims, req.room);
-    if (session.probe !== undefined) throw new SignalingError('forbidden', 'a connection that probed does not join: open another');
+    if (session.probe !== undefined)
+      throw new SignalingError('forbidden', 'a connection that probed does not join: open another');
     if (req.resume) {
       // A peer away when the host ended its room: ended, even with a token issued after the end
       // (a reconnect fetches a fresh one, which could otherwise open a new room and wait there).
-      if (this.endedPeer(claims, req.resume)) throw new SignalingError('room_ended', 'the host ended this consultation room');
+      if (this.endedPeer(claims, req.resume))
+        throw new SignalingError('room_ended', 'the host ended this consultation room');
       const peer = this.findPeerByResumeKey(claims.room, req.resume);
       const room = this.rooms.get(claims.room);
-      if (!peer || !room || peer.claims.sub !== claims.sub) throw new SignalingError('resume_failed', 'nothing to resume: join again', 'resume');
+      if (!peer || !room || peer.claims.sub !== claims.sub)
+        throw new SignalingError('resume_failed', 'nothing to resume: join again', 'resume');
       this.attach(session, room, peer);
       return this.joinResult(room, peer, true);
     }
     const room = this.roomFor(claims.room);
-    if (session.resumeOnly) throw new SignalingError('forbidden', 'an expired room token may only resume');
+    if (session.resumeOnly)
+      throw new SignalingError('forbidden', 'an expired room token may only resume');
     // A fresh join replaces this practitioner's earlier peer (a reload, a second tab, a rejoin after a worker died).
     if (session.peer && !session.peer.closed) session.room?.closePeer(session.peer);
     for (const p of [...room.peers.values()]) if (p.claims.sub === claims.sub) room.closePeer(p);
@@ -288,10 +355,17 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   /** The request names the token's room, which is open (not ended for tokens issued before its end) on a node not stopping. */
   private checkRoom(claims: VerifiedRoomToken, room: string): void {
-    if (room !== claims.room) throw new SignalingError('room_mismatch', 'the room token was issued for another room', 'room');
-    if (this.shuttingDown) throw new SignalingError('unavailable', 'this media node is shutting down');
+    if (room !== claims.room)
+      throw new SignalingError(
+        'room_mismatch',
+        'the room token was issued for another room',
+        'room',
+      );
+    if (this.shuttingDown)
+      throw new SignalingError('unavailable', 'this media node is shutting down');
     const endedAt = this.endedRooms.get(claims.room);
-    if (endedAt !== undefined && claims.iat <= endedAt) throw new SignalingError('room_ended', 'the host ended this consultation room');
+    if (endedAt !== undefined && claims.iat <= endedAt)
+      throw new SignalingError('room_ended', 'the host ended this consultation room');
   }
 
   /**
@@ -302,9 +376,16 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
    */
   private async startProbe(session: MediaSession, room: string) {
     this.checkRoom(session.claims, room);
-    if (session.peer || session.room) throw new SignalingError('forbidden', 'a connection in the room does not probe: open another');
+    if (session.peer || session.room)
+      throw new SignalingError(
+        'forbidden',
+        'a connection in the room does not probe: open another',
+      );
     if (session.probe) this.probes.close(session.probe);
-    const { probe, info } = await this.probes.start(session.claims, iceServersFor(this.config.turn, session.claims.sub));
+    const { probe, info } = await this.probes.start(
+      session.claims,
+      iceServersFor(this.config.turn, session.claims.sub),
+    );
     probe.onClosed = (reason) => session.channel.emit('probeEnded', { reason });
     session.probe = probe;
     if (session.gone) this.probes.close(probe);
@@ -312,7 +393,11 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
   }
 
   private requireProbe(session: MediaSession): Probe {
-    if (!session.probe || session.probe.closed) throw new SignalingError('not_found', 'no probe running on this connection: send probe first');
+    if (!session.probe || session.probe.closed)
+      throw new SignalingError(
+        'not_found',
+        'no probe running on this connection: send probe first',
+      );
     return session.probe;
   }
 
@@ -337,7 +422,11 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       const made = await Promise.all(
         room.producerInfos(peer).map(async (p) => {
           try {
-            const c = await room.consume(peer, { producerId: p.producerId, transportId: recv.id, rtpCapabilities: plan.rtpCapabilities });
+            const c = await room.consume(peer, {
+              producerId: p.producerId,
+              transportId: recv.id,
+              rtpCapabilities: plan.rtpCapabilities,
+            });
             // Running before the client has it is safe here: the transport is not connected yet, and
             // the SFU requests a key frame for its consumers when it connects.
             await room.pauseConsumer(peer, c.consumerId, false);
@@ -355,7 +444,9 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
 
   private joinResult(room: Room, peer: Peer, resumed: boolean): JoinResult {
     const admitted = peer.admitted && !!peer.place;
-    const others = [...room.peers.values()].filter((p) => p !== peer && !p.closed && (p.admitted || peer.role === 'host'));
+    const others = [...room.peers.values()].filter(
+      (p) => p !== peer && !p.closed && (p.admitted || peer.role === 'host'),
+    );
     return {
       peerId: peer.id,
       resumeKey: peer.resumeKey,
@@ -364,11 +455,16 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       resumed,
       iceServers: iceServersFor(this.config.turn, peer.claims.sub),
       peers: peer.admitted ? others.map((p) => p.info()) : [],
-      ...(admitted ? { rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown> } : {}),
+      ...(admitted
+        ? { rtpCapabilities: room.rtpCapabilities(peer) as unknown as Record<string, unknown> }
+        : {}),
       producers: peer.admitted ? room.producerInfos(peer) : [],
       transports: [...peer.transports.keys()],
       ownProducers: room.ownProducerInfos(peer),
-      consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId })),
+      consumers: [...peer.consumers.values()].map((c) => ({
+        consumerId: c.id,
+        producerId: c.producerId,
+      })),
     };
   }
 
@@ -377,10 +473,20 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     peer.admittedAt = Date.now();
     room.admittedPractitioners.add(peer.claims.sub);
     await room.place(peer);
-    this.calls.publish({ kind: 'joined', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
+    this.calls.publish({
+      kind: 'joined',
+      room: room.id,
+      practitionerId: peer.claims.sub,
+      role: peer.role,
+    });
     // Should that fail (a worker going away meanwhile), the client sets its media up request by request.
     const setup = await this.fastSetup(room, peer).catch((e: unknown) => {
-      this.logger.warn({ msg: 'fast join setup failed; the client sets up by requests', room: room.id, peer: peer.id, error: e instanceof Error ? e.message : String(e) });
+      this.logger.warn({
+        msg: 'fast join setup failed; the client sets up by requests',
+        room: room.id,
+        peer: peer.id,
+        error: e instanceof Error ? e.message : String(e),
+      });
       return undefined;
     });
     if (notify) {
@@ -473,11 +579,19 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     endRoom: (s) => {
       const { peer, room } = this.requireHost(s);
       this.endedRooms.set(room.id, Math.floor(Date.now() / 1000));
-      for (const p of room.peers.values()) this.endedPeers.set(p.resumeKey, { room: room.id, sub: p.claims.sub, at: Date.now() });
+      for (const p of room.peers.values())
+        this.endedPeers.set(p.resumeKey, { room: room.id, sub: p.claims.sub, at: Date.now() });
       this.forgetOldEndings();
-      const channels = [...room.peers.values()].map((p) => p.channel).filter((c): c is MediaSession['channel'] => !!c && c !== s.channel);
+      const channels = [...room.peers.values()]
+        .map((p) => p.channel)
+        .filter((c): c is MediaSession['channel'] => !!c && c !== s.channel);
       for (const p of room.peers.values()) p.notify('roomEnded', { by: peer.id });
-      this.calls.publish({ kind: 'ended', room: room.id, practitionerId: peer.claims.sub, role: peer.role });
+      this.calls.publish({
+        kind: 'ended',
+        room: room.id,
+        practitionerId: peer.claims.sub,
+        role: peer.role,
+      });
       room.close();
       this.rooms.delete(room.id);
       s.peer = null;
@@ -489,7 +603,14 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       const { peer, room } = this.requirePeer(s, true);
       // The client's word is a hint: the node records a failure only if it saw no RTP either.
       const media = await room.judgeMedia(peer, true);
-      this.logger.log({ msg: 'a client says its media never flowed', room: room.id, peer: peer.id, sendState: req.sendState, recvState: req.recvState, node: media });
+      this.logger.log({
+        msg: 'a client says its media never flowed',
+        room: room.id,
+        peer: peer.id,
+        sendState: req.sendState,
+        recvState: req.recvState,
+        node: media,
+      });
       return { recorded: media === 'failed' };
     },
     probe: (s, req) => this.startProbe(s, req.room),
@@ -497,7 +618,9 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
       await this.probes.connect(this.requireProbe(s), req.transportId, req.dtlsParameters);
       return {};
     },
-    probeProduce: async (s, req) => ({ producerId: await this.probes.produce(this.requireProbe(s), req) }),
+    probeProduce: async (s, req) => ({
+      producerId: await this.probes.produce(this.requireProbe(s), req),
+    }),
     probeStats: (s) => this.probes.stats(this.requireProbe(s)),
     probeEnd: (s) => {
       if (s.probe) this.probes.close(s.probe);
@@ -514,6 +637,7 @@ export class MediaRoomsService implements OnModuleInit, BeforeApplicationShutdow
     const cutoff = Date.now() / 1000 - 24 * 3600; // no room token lives longer
     for (const [id, at] of this.endedRooms) if (at < cutoff) this.endedRooms.delete(id);
     // A resume comes within the grace period; a room token lives 10 minutes: an hour is plenty.
-    for (const [key, p] of this.endedPeers) if (p.at < Date.now() - 3600_000) this.endedPeers.delete(key);
+    for (const [key, p] of this.endedPeers)
+      if (p.at < Date.now() - 3600_000) this.endedPeers.delete(key);
   }
 }

@@ -38,13 +38,19 @@ function errorBody(e: unknown): SignalingErrorBody {
   const name = (e as { name?: string })?.name;
   const message = e instanceof Error ? e.message : String(e);
   // mediasoup names what was wrong with RTP/DTLS parameters in TypeErrors.
-  if (e instanceof TypeError || name === 'TypeError') return { code: 'invalid_message', message: message.slice(0, 300) };
-  if (name === 'UnsupportedError') return { code: 'invalid_message', message: message.slice(0, 300) };
+  if (e instanceof TypeError || name === 'TypeError')
+    return { code: 'invalid_message', message: message.slice(0, 300) };
+  if (name === 'UnsupportedError')
+    return { code: 'invalid_message', message: message.slice(0, 300) };
   if (name === 'InvalidStateError' || name === 'WorkerClosedError' || /closed/i.test(message)) {
-    return { code: 'not_found', message: 'the transport, producer or consumer was closed meanwhile' };
+    return {
+      code: 'not_found',
+      message: 'the transport, producer or consumer was closed meanwhile',
+    };
   }
   // The worker refused the request (duplicate MID/SSRC, transport connected twice...): the client's doing, say why.
-  if (e instanceof Error && /Channel\.processResponse/.test(e.stack ?? '')) return { code: 'rejected', message: message.slice(0, 300) };
+  if (e instanceof Error && /Channel\.processResponse/.test(e.stack ?? ''))
+    return { code: 'rejected', message: message.slice(0, 300) };
   return { code: 'server_error', message: 'the media server failed to do this' };
 }
 
@@ -76,7 +82,14 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
       try {
         const { claims, resumeOnly } = this.rooms.authenticate(socket.handshake.auth);
         const data: SocketData = {
-          session: { channel: socket, claims, resumeOnly, peer: null, room: null, probe: undefined },
+          session: {
+            channel: socket,
+            claims,
+            resumeOnly,
+            peer: null,
+            room: null,
+            probe: undefined,
+          },
           budget: new RequestBudget(),
           joining: Promise.resolve(),
         };
@@ -84,7 +97,9 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
         next();
       } catch (e) {
         const reason = e instanceof RoomTokenError ? e.code : 'malformed';
-        const err = new Error(e instanceof RoomTokenError ? e.message : 'room token required') as Error & { data?: unknown };
+        const err = new Error(
+          e instanceof RoomTokenError ? e.message : 'room token required',
+        ) as Error & { data?: unknown };
         err.data = { code: 'unauthorized', reason };
         next(err);
       }
@@ -99,7 +114,10 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
     }
     socket.on('disconnect', (reason) => this.rooms.socketClosed(data.session, reason));
     socket.onAny((event: unknown, ...args: unknown[]) => {
-      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : null;
+      const ack =
+        typeof args[args.length - 1] === 'function'
+          ? (args.pop() as (a: Ack<unknown>) => void)
+          : null;
       if (!ack) return; // every request wants an answer; fire-and-forget messages are ignored
       if (!data.budget.take()) {
         ack({ error: { code: 'rate_limited', message: 'too many requests; slow down' } });
@@ -109,9 +127,15 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
     });
   }
 
-  private async dispatch(data: SocketData, event: string, args: unknown[], ack: (a: Ack<unknown>) => void): Promise<void> {
+  private async dispatch(
+    data: SocketData,
+    event: string,
+    args: unknown[],
+    ack: (a: Ack<unknown>) => void,
+  ): Promise<void> {
     try {
-      if (args.length > 1) throw new SignalingError('invalid_message', 'a request carries one payload object');
+      if (args.length > 1)
+        throw new SignalingError('invalid_message', 'a request carries one payload object');
       const payload = validateMediaRequest(event, args[0]);
       let run: Promise<unknown>;
       if (event === 'join') {
@@ -123,7 +147,12 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
       ack({ data: await run });
     } catch (e) {
       const body = errorBody(e);
-      if (body.code === 'server_error') this.logger.error({ msg: 'signaling request failed', request: event, error: e instanceof Error ? e.stack : String(e) });
+      if (body.code === 'server_error')
+        this.logger.error({
+          msg: 'signaling request failed',
+          request: event,
+          error: e instanceof Error ? e.stack : String(e),
+        });
       ack({ error: body });
     }
   }

@@ -8,7 +8,12 @@
  */
 import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
-import { type Ack, MEDIA_NAMESPACE, type MediaRequestName, type MediaRequests } from '@huizhen/media-signaling';
+import {
+  type Ack,
+  MEDIA_NAMESPACE,
+  type MediaRequestName,
+  type MediaRequests,
+} from '@huizhen/media-signaling';
 import type { TrackLike } from './media-client';
 
 export interface LinkProbeOptions {
@@ -91,9 +96,14 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 export function readProbeStats(stats: Stat[], at: number): Sample {
   const byId = new Map(stats.map((s) => [s.id, s]));
   let pair: Stat | undefined;
-  for (const s of stats) if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pair = byId.get(s.selectedCandidatePairId);
-  pair ??= stats.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded');
-  const local = pair && typeof pair.localCandidateId === 'string' ? byId.get(pair.localCandidateId) : undefined;
+  for (const s of stats)
+    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string')
+      pair = byId.get(s.selectedCandidatePairId);
+  pair ??= stats.find(
+    (s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded',
+  );
+  const local =
+    pair && typeof pair.localCandidateId === 'string' ? byId.get(pair.localCandidateId) : undefined;
   let bytesSent = 0;
   let packetsSent = 0;
   let remoteLost: number | null = null;
@@ -102,7 +112,8 @@ export function readProbeStats(stats: Stat[], at: number): Sample {
       bytesSent += num(s.bytesSent) ?? 0;
       packetsSent += num(s.packetsSent) ?? 0;
     }
-    if (s.type === 'remote-inbound-rtp' && num(s.packetsLost) !== null) remoteLost = (remoteLost ?? 0) + Math.max(0, num(s.packetsLost)!);
+    if (s.type === 'remote-inbound-rtp' && num(s.packetsLost) !== null)
+      remoteLost = (remoteLost ?? 0) + Math.max(0, num(s.packetsLost)!);
   }
   const rtt = num(pair?.currentRoundTripTime);
   const available = num(pair?.availableOutgoingBitrate);
@@ -117,7 +128,9 @@ export function readProbeStats(stats: Stat[], at: number): Sample {
       ? {
           protocol: String(local.protocol ?? ''),
           candidateType: String(local.candidateType ?? ''),
-          ...(typeof local.relayProtocol === 'string' ? { relayProtocol: local.relayProtocol } : {}),
+          ...(typeof local.relayProtocol === 'string'
+            ? { relayProtocol: local.relayProtocol }
+            : {}),
         }
       : null,
   };
@@ -130,20 +143,38 @@ function median(xs: number[]): number | null {
 }
 
 /** The figures from the samples taken since the media path came up (pure; unit-tested). */
-export function probeFigures(samples: Sample[], receivedKbps: number | null = null, serverLoss: { received: number; lost: number } | null = null): LinkProbeFigures {
+export function probeFigures(
+  samples: Sample[],
+  receivedKbps: number | null = null,
+  serverLoss: { received: number; lost: number } | null = null,
+): LinkProbeFigures {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const measuredMs = first && last ? last.at - first.at : 0;
   const rtts = samples.map((s) => s.rttMs).filter((x): x is number => x !== null);
   // The estimate settles over the probe: the median of its last 2 s.
-  const late = samples.filter((s) => last && s.at >= last.at - 2000).map((s) => s.availableKbps).filter((x): x is number => x !== null);
+  const late = samples
+    .filter((s) => last && s.at >= last.at - 2000)
+    .map((s) => s.availableKbps)
+    .filter((x): x is number => x !== null);
   // Loss once the sender found its rate (the last 2.5 s): the first second's overshoot at the start
   // bitrate fills a thin link's queue and is no loss the call would see.
   let lossPct: number | null = null;
-  const from = last ? samples.find((s) => s.remoteLost !== null && s.at >= last.at - 2500) : undefined;
-  if (last && from && last.remoteLost !== null && from !== last && last.packetsSent - from.packetsSent > 20) {
-    lossPct = (Math.max(0, last.remoteLost - from.remoteLost!) / (last.packetsSent - from.packetsSent)) * 100;
-  } else if (last && last.remoteLost !== null && last.packetsSent > 20) lossPct = (last.remoteLost / last.packetsSent) * 100;
+  const from = last
+    ? samples.find((s) => s.remoteLost !== null && s.at >= last.at - 2500)
+    : undefined;
+  if (
+    last &&
+    from &&
+    last.remoteLost !== null &&
+    from !== last &&
+    last.packetsSent - from.packetsSent > 20
+  ) {
+    lossPct =
+      (Math.max(0, last.remoteLost - from.remoteLost!) / (last.packetsSent - from.packetsSent)) *
+      100;
+  } else if (last && last.remoteLost !== null && last.packetsSent > 20)
+    lossPct = (last.remoteLost / last.packetsSent) * 100;
   else if (serverLoss && serverLoss.received + serverLoss.lost > 20) {
     // No receiver report reached the browser: the node's own count of what never arrived.
     lossPct = (serverLoss.lost / (serverLoss.received + serverLoss.lost)) * 100;
@@ -152,7 +183,10 @@ export function probeFigures(samples: Sample[], receivedKbps: number | null = nu
     rttMs: median(rtts),
     availableKbps: median(late),
     lossPct,
-    sentKbps: first && last && measuredMs > 0 ? ((last.bytesSent - first.bytesSent) * 8) / measuredMs : null,
+    sentKbps:
+      first && last && measuredMs > 0
+        ? ((last.bytesSent - first.bytesSent) * 8) / measuredMs
+        : null,
     receivedKbps,
     path: last?.path ?? null,
     measuredMs,
@@ -177,7 +211,10 @@ export async function probeLink(opts: LinkProbeOptions): Promise<LinkProbeFigure
     if (opts.signal?.aborted) throw new LinkProbeError('aborted', 'the check was stopped');
     if (ended) throw new LinkProbeError('failed', `the media server ended the probe (${ended})`);
   };
-  const request = async <K extends MediaRequestName>(name: K, payload: MediaRequests[K][0]): Promise<MediaRequests[K][1]> => {
+  const request = async <K extends MediaRequestName>(
+    name: K,
+    payload: MediaRequests[K][0],
+  ): Promise<MediaRequests[K][1]> => {
     let ack: Ack<MediaRequests[K][1]>;
     try {
       ack = await socket.timeout(connectTimeoutMs).emitWithAck(name, payload);
@@ -185,8 +222,17 @@ export async function probeLink(opts: LinkProbeOptions): Promise<LinkProbeFigure
       throw new LinkProbeError('unreachable', `${name}: no answer from the media server`);
     }
     if (ack.error) {
-      const refused = ['room_mismatch', 'room_ended', 'forbidden', 'rate_limited', 'unavailable'].includes(ack.error.code);
-      throw new LinkProbeError(refused ? 'refused' : 'failed', `${name}: ${ack.error.code} ${ack.error.message}`);
+      const refused = [
+        'room_mismatch',
+        'room_ended',
+        'forbidden',
+        'rate_limited',
+        'unavailable',
+      ].includes(ack.error.code);
+      throw new LinkProbeError(
+        refused ? 'refused' : 'failed',
+        `${name}: ${ack.error.code} ${ack.error.message}`,
+      );
     }
     return ack.data as MediaRequests[K][1];
   };
@@ -196,13 +242,19 @@ export async function probeLink(opts: LinkProbeOptions): Promise<LinkProbeFigure
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (e: Error & { data?: { reason?: string } }) =>
-        reject(e.data?.reason ? new LinkProbeError('refused', `media server refused the connection: ${e.data.reason}`) : new LinkProbeError('unreachable', `media server unreachable: ${e.message}`)),
+        reject(
+          e.data?.reason
+            ? new LinkProbeError('refused', `media server refused the connection: ${e.data.reason}`)
+            : new LinkProbeError('unreachable', `media server unreachable: ${e.message}`),
+        ),
       );
     });
     aborted();
     const info = await request('probe', { room: opts.room });
     const device = new Device(opts.handlerName ? { handlerName: opts.handlerName } : undefined);
-    await device.load({ routerRtpCapabilities: info.rtpCapabilities as unknown as types.RtpCapabilities });
+    await device.load({
+      routerRtpCapabilities: info.rtpCapabilities as unknown as types.RtpCapabilities,
+    });
     aborted();
     const t = device.createSendTransport({
       id: info.transport.id,
@@ -213,20 +265,41 @@ export async function probeLink(opts: LinkProbeOptions): Promise<LinkProbeFigure
     });
     transport = t;
     t.on('connect', ({ dtlsParameters }, ok, fail) => {
-      request('probeConnect', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+      request('probeConnect', {
+        transportId: t.id,
+        dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,
+      }).then(() => ok(), fail);
     });
     t.on('produce', ({ kind, rtpParameters }, ok, fail) => {
-      request('probeProduce', { transportId: t.id, kind, rtpParameters: rtpParameters as unknown as Record<string, unknown> }).then(({ producerId }) => ok({ id: producerId }), fail);
+      request('probeProduce', {
+        transportId: t.id,
+        kind,
+        rtpParameters: rtpParameters as unknown as Record<string, unknown>,
+      }).then(({ producerId }) => ok({ id: producerId }), fail);
     });
     const connected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LinkProbeError('no_media_path', `no media path to the media server within ${connectTimeoutMs} ms (ICE/DTLS)`)), connectTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new LinkProbeError(
+              'no_media_path',
+              `no media path to the media server within ${connectTimeoutMs} ms (ICE/DTLS)`,
+            ),
+          ),
+        connectTimeoutMs,
+      );
       t.on('connectionstatechange', (state) => {
         if (state === 'connected') {
           clearTimeout(timer);
           resolve();
         } else if (state === 'failed') {
           clearTimeout(timer);
-          reject(new LinkProbeError('no_media_path', 'the media path to the media server failed (ICE/DTLS)'));
+          reject(
+            new LinkProbeError(
+              'no_media_path',
+              'the media path to the media server failed (ICE/DTLS)',
+            ),
+          );
         }
       });
     });
@@ -254,10 +327,16 @@ export async function probeLink(opts: LinkProbeOptions): Promise<LinkProbeFigure
       aborted();
     }
     const server = await request('probeStats', {}).catch(() => null);
-    return probeFigures(samples, server ? server.recvKbps : null, server ? { received: server.packetsReceived, lost: server.packetsLost } : null);
+    return probeFigures(
+      samples,
+      server ? server.recvKbps : null,
+      server ? { received: server.packetsReceived, lost: server.packetsLost } : null,
+    );
   } catch (e) {
     if (opts.signal?.aborted) throw new LinkProbeError('aborted', 'the check was stopped');
-    throw e instanceof LinkProbeError ? e : new LinkProbeError('failed', e instanceof Error ? e.message : String(e));
+    throw e instanceof LinkProbeError
+      ? e
+      : new LinkProbeError('failed', e instanceof Error ? e.message : String(e));
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     if (socket.connected) await request('probeEnd', {}).catch(() => undefined);

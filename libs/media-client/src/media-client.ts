@@ -46,7 +46,8 @@ export interface TrackLike {
   stop(): void;
 }
 
-export type MediaClientState = 'idle' | 'connecting' | 'waiting' | 'joined' | 'reconnecting' | 'rejoining' | 'closed';
+export type MediaClientState =
+  'idle' | 'connecting' | 'waiting' | 'joined' | 'reconnecting' | 'rejoining' | 'closed';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -127,7 +128,9 @@ export interface MediaClientEvents {
   /** Every healthIntervalMs while in the room. */
   health: [RoomHealth];
   /** The camera's video was capped or turned off (or back) to fit the uplink: audio first. */
-  videoCap: [{ source: MediaSource; cap: VideoCap; availableKbps: number | null; lossPct: number | null }];
+  videoCap: [
+    { source: MediaSource; cap: VideoCap; availableKbps: number | null; lossPct: number | null },
+  ];
   /** Media never flowed within noMediaMs of joining; the server was told (recorded: it agreed and recorded the call as failed). */
   mediaFailed: [{ recorded: boolean | null }];
   error: [Error];
@@ -143,7 +146,6 @@ export class MediaRequestError extends Error {
     this.name = 'MediaRequestError';
   }
 }
-
 
 /** Thrown inside a superseded (re)join: a newer one took over. */
 class Superseded extends Error {}
@@ -188,7 +190,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private joinedOnce: ((v: JoinResult) => void) | null = null;
   private joinFailed: ((e: Error) => void) | null = null;
   private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly opts: Required<Omit<MediaClientOptions, 'handlerName' | 'health'>> & Pick<MediaClientOptions, 'handlerName'>;
+  private readonly opts: Required<Omit<MediaClientOptions, 'handlerName' | 'health'>> &
+    Pick<MediaClientOptions, 'handlerName'>;
   private readonly healthOpts: HealthOptions;
   private readonly monitor = {
     timer: null as ReturnType<typeof setInterval> | null,
@@ -294,15 +297,24 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
 
   /** Sends a request and waits for its ack; throws MediaRequestError. */
-  async request<K extends MediaRequestName>(name: K, payload: MediaRequests[K][0]): Promise<MediaRequests[K][1]> {
-    if (this._state === 'closed') throw new MediaRequestError('closed', 'the client is closed', name);
+  async request<K extends MediaRequestName>(
+    name: K,
+    payload: MediaRequests[K][0],
+  ): Promise<MediaRequests[K][1]> {
+    if (this._state === 'closed')
+      throw new MediaRequestError('closed', 'the client is closed', name);
     // Never let socket.io buffer a request across a reconnect: it would run before the resume.
-    if (!this.socket.connected) throw new MediaRequestError('disconnected', 'signaling is reconnecting', name);
+    if (!this.socket.connected)
+      throw new MediaRequestError('disconnected', 'signaling is reconnecting', name);
     let ack: Ack<MediaRequests[K][1]>;
     try {
       ack = await this.socket.timeout(this.opts.requestTimeoutMs).emitWithAck(name, payload);
     } catch {
-      throw new MediaRequestError(this.socket.connected ? 'timeout' : 'disconnected', `${name}: no answer in ${this.opts.requestTimeoutMs} ms`, name);
+      throw new MediaRequestError(
+        this.socket.connected ? 'timeout' : 'disconnected',
+        `${name}: no answer in ${this.opts.requestTimeoutMs} ms`,
+        name,
+      );
     }
     if (ack.error) throw new MediaRequestError(ack.error.code, ack.error.message, name);
     return ack.data as MediaRequests[K][1];
@@ -311,8 +323,13 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   // ---- publishing ----
 
   /** Publishes a camera/mic/screen track (paused: produced paused); kept across resumes and re-published after a rejoin. */
-  async publish(track: TrackLike, source: MediaSource, opts: { paused?: boolean } = {}): Promise<string> {
-    if (this.joinInfo?.role === 'observer') throw new MediaRequestError('forbidden', 'observers cannot publish', 'produce');
+  async publish(
+    track: TrackLike,
+    source: MediaSource,
+    opts: { paused?: boolean } = {},
+  ): Promise<string> {
+    if (this.joinInfo?.role === 'observer')
+      throw new MediaRequestError('forbidden', 'observers cannot publish', 'produce');
     const existing = this.published.get(source);
     if (existing?.producer && !existing.producer.closed) {
       if (existing.track !== track) {
@@ -344,7 +361,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (!entry.producer) return;
     if (paused) entry.producer.pause();
     else entry.producer.resume();
-    await this.request(paused ? 'pauseProducer' : 'resumeProducer', { producerId: entry.producer.id });
+    await this.request(paused ? 'pauseProducer' : 'resumeProducer', {
+      producerId: entry.producer.id,
+    });
   }
 
   private async produce(source: MediaSource, entry: Published, epoch: number): Promise<string> {
@@ -381,14 +400,18 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       applyConstraints?: (c: unknown) => Promise<void>;
       getSettings?: () => { height?: number };
     };
-    if (this.opts.cameraCapture && t.applyConstraints) await t.applyConstraints(CAMERA_CAPTURE).catch(() => undefined);
+    if (this.opts.cameraCapture && t.applyConstraints)
+      await t.applyConstraints(CAMERA_CAPTURE).catch(() => undefined);
     return cameraEncodings(t.getSettings?.().height ?? 0);
   }
 
   private ensureSendTransport(epoch: number): Promise<types.Transport> {
-    if (this.sendTransport && !this.sendTransport.closed) return Promise.resolve(this.sendTransport);
+    if (this.sendTransport && !this.sendTransport.closed)
+      return Promise.resolve(this.sendTransport);
     if (!this.sendTransportReady) {
-      this.sendTransportReady = this.createTransport('send', epoch).then((t) => (this.sendTransport = t));
+      this.sendTransportReady = this.createTransport('send', epoch).then(
+        (t) => (this.sendTransport = t),
+      );
       this.sendTransportReady.catch(() => (this.sendTransportReady = null));
     }
     return this.sendTransportReady;
@@ -418,7 +441,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     } catch (e) {
       if (e instanceof Superseded) return null;
       // The producer went away meanwhile: nothing to show.
-      if (e instanceof MediaRequestError && (e.code === 'not_found' || e.code === 'cannot_consume')) return null;
+      if (e instanceof MediaRequestError && (e.code === 'not_found' || e.code === 'cannot_consume'))
+        return null;
       throw e;
     } finally {
       this.consuming.delete(p.producerId);
@@ -426,7 +450,12 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
 
   /** The local side of a server consumer; `resume`: it was created paused (consume), else it already runs (fast join). */
-  private async attachConsumer(recv: types.Transport, r: ConsumeResult, epoch: number, resume: boolean): Promise<RemoteTrack> {
+  private async attachConsumer(
+    recv: types.Transport,
+    r: ConsumeResult,
+    epoch: number,
+    resume: boolean,
+  ): Promise<RemoteTrack> {
     const consumer = await recv.consume({
       id: r.consumerId,
       producerId: r.producerId,
@@ -461,8 +490,16 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.emit('trackEnded', { consumerId, producerId: r.producerId, peerId: r.peerId });
   }
 
-  async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
-    await this.request('setPreferredLayers', { consumerId, spatialLayer, ...(temporalLayer !== undefined ? { temporalLayer } : {}) });
+  async setPreferredLayers(
+    consumerId: string,
+    spatialLayer: number,
+    temporalLayer?: number,
+  ): Promise<void> {
+    await this.request('setPreferredLayers', {
+      consumerId,
+      spatialLayer,
+      ...(temporalLayer !== undefined ? { temporalLayer } : {}),
+    });
   }
 
   /** Audio-only: the server stops sending video to this client (for a weak link). */
@@ -520,15 +557,30 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const m = this.monitor;
     const o = this.healthOpts;
     const remotes = [...this.remote.values()];
-    const samples = await Promise.all(remotes.map((r) => (r.consumer.closed ? null : inboundSample(r.consumer).catch(() => null))));
+    const samples = await Promise.all(
+      remotes.map((r) => (r.consumer.closed ? null : inboundSample(r.consumer).catch(() => null))),
+    );
     const now = Date.now();
     const tracks: RoomHealth['tracks'] = {};
     const byPeer = new Map<string, TrackHealth[]>();
     remotes.forEach((r, i) => {
       if (!this.remote.has(r.consumerId)) return;
-      const expected = !r.producerPaused && !r.consumer.paused && !(m.audioOnly && r.kind === 'video');
-      const sample = samples[i] ?? { at: now, packetsReceived: 0, packetsLost: 0, bytesReceived: 0, jitter: 0, framesDecoded: 0 };
-      const memory = observeTrack(m.memories.get(r.consumerId) ?? newTrackMemory(r.kind, now), { ...sample, at: now }, expected, o);
+      const expected =
+        !r.producerPaused && !r.consumer.paused && !(m.audioOnly && r.kind === 'video');
+      const sample = samples[i] ?? {
+        at: now,
+        packetsReceived: 0,
+        packetsLost: 0,
+        bytesReceived: 0,
+        jitter: 0,
+        framesDecoded: 0,
+      };
+      const memory = observeTrack(
+        m.memories.get(r.consumerId) ?? newTrackMemory(r.kind, now),
+        { ...sample, at: now },
+        expected,
+        o,
+      );
       m.memories.set(r.consumerId, memory);
       if (memory.everFlowed) m.everFlowed = true;
       const h = assessTrack(memory, now, o);
@@ -536,20 +588,35 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       byPeer.set(r.peerId, [...(byPeer.get(r.peerId) ?? []), h]);
     });
     // Our path to the media server works: whatever else is missing is not ours.
-    if ([this.sendTransport, this.recvTransport].some((t) => t && !t.closed && t.connectionState === 'connected')) m.everFlowed = true;
+    if (
+      [this.sendTransport, this.recvTransport].some(
+        (t) => t && !t.closed && t.connectionState === 'connected',
+      )
+    )
+      m.everFlowed = true;
     const peers: RoomHealth['peers'] = {};
     for (const [peerId, list] of byPeer) {
-      const scores = remotes.filter((r) => r.peerId === peerId).map((r) => m.scores.get(r.consumerId)).filter((x): x is number => typeof x === 'number');
+      const scores = remotes
+        .filter((r) => r.peerId === peerId)
+        .map((r) => m.scores.get(r.consumerId))
+        .filter((x): x is number => typeof x === 'number');
       peers[peerId] = assessTile(list, scores.length ? Math.min(...scores) : null, o);
     }
     const expecting = remotes.length > 0 || [...this.published.values()].some((p) => !!p.producer);
-    const media = mediaVerdict({ joinedAt: m.joinedAt, now, everFlowed: m.everFlowed, expecting }, o);
+    const media = mediaVerdict(
+      { joinedAt: m.joinedAt, now, everFlowed: m.everFlowed, expecting },
+      o,
+    );
     m.last = { media, tracks, peers };
     this.emit('health', m.last);
     if (media === 'failed' && !m.reported) {
       m.reported = true;
       const state = (t: types.Transport | null) => (t && !t.closed ? t.connectionState : undefined);
-      const answer = await this.request('mediaFailed', { reason: 'no_media', sendState: state(this.sendTransport), recvState: state(this.recvTransport) }).catch(() => null);
+      const answer = await this.request('mediaFailed', {
+        reason: 'no_media',
+        sendState: state(this.sendTransport),
+        recvState: state(this.recvTransport),
+      }).catch(() => null);
       this.emit('mediaFailed', { recorded: answer ? answer.recorded : null });
     }
   }
@@ -570,7 +637,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const s = this.socket;
     s.on('connect', () => {
       const resume = !!this.joinInfo;
-      void this.serial(() => (resume ? this.resume() : this.fullJoin('join'))).catch((e) => this.failed(e));
+      void this.serial(() => (resume ? this.resume() : this.fullJoin('join'))).catch((e) =>
+        this.failed(e),
+      );
     });
     s.on('disconnect', (reason) => {
       if (this._state === 'closed') return;
@@ -578,15 +647,24 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       this.disconnectedAt = Date.now();
       this.setState('reconnecting');
       // A server-side drop does not reconnect by itself in socket.io: do it (the server keeps our peer).
-      if (reason === 'io server disconnect') setTimeout(() => this._state !== 'closed' && s.connect(), 250);
+      if (reason === 'io server disconnect')
+        setTimeout(() => this._state !== 'closed' && s.connect(), 250);
     });
     s.on('connect_error', (e: Error & { data?: { reason?: string } }) => {
       if (!s.active && this._state !== 'closed') {
         // Refused by the server (bad or expired token): no automatic retry.
-        this.failed(new MediaRequestError('forbidden', `media server refused the connection: ${e.data?.reason ?? e.message}`));
+        this.failed(
+          new MediaRequestError(
+            'forbidden',
+            `media server refused the connection: ${e.data?.reason ?? e.message}`,
+          ),
+        );
       }
     });
-    const on = <K extends keyof MediaNotifications>(event: K, f: (d: MediaNotifications[K]) => void) => s.on(event as string, f as never);
+    const on = <K extends keyof MediaNotifications>(
+      event: K,
+      f: (d: MediaNotifications[K]) => void,
+    ) => s.on(event as string, f as never);
     on('newProducer', (p) => {
       if (!this.opts.autoConsume) return;
       // Announced while our media is still being set up: consume it once the receive transport exists.
@@ -595,7 +673,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     });
     on('producerClosed', ({ producerId }) => {
       this.pendingProducers.delete(producerId);
-      for (const r of [...this.remote.values()]) if (r.producerId === producerId) this.dropRemote(r.consumerId);
+      for (const r of [...this.remote.values()])
+        if (r.producerId === producerId) this.dropRemote(r.consumerId);
     });
     on('consumerClosed', ({ consumerId }) => this.dropRemote(consumerId));
     on('consumerPaused', (d) => {
@@ -620,7 +699,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     on('suggestAudioOnly', (d) => this.emit('suggestAudioOnly', d));
     // Dynacast: the highest layer of our camera anyone wants now (-1: nobody); the rest is switched off.
     on('producerLayers', ({ producerId, maxSpatialLayer }) => {
-      for (const entry of this.published.values()) if (entry.producer?.id === producerId) entry.governor?.setMaxSpatialLayer(maxSpatialLayer);
+      for (const entry of this.published.values())
+        if (entry.producer?.id === producerId) entry.governor?.setMaxSpatialLayer(maxSpatialLayer);
     });
     on('admitted', (d) => {
       void this.serial(() => this.onAdmitted(d)).catch((e) => this.failed(e));
@@ -646,7 +726,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private failed(e: unknown): void {
     if (e instanceof Superseded) return;
     const err = e instanceof Error ? e : new Error(String(e));
-    if (this.joinFailed && err instanceof MediaRequestError && ['forbidden', 'room_mismatch', 'room_ended', 'invalid_message'].includes(err.code)) {
+    if (
+      this.joinFailed &&
+      err instanceof MediaRequestError &&
+      ['forbidden', 'room_mismatch', 'room_ended', 'invalid_message'].includes(err.code)
+    ) {
       this.joinFailed(err);
       this.joinFailed = null;
       this.joinedOnce = null;
@@ -664,7 +748,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     // Anything else (timeouts, a worker lost mid-setup): try again from scratch while connected.
     if (this.socket.connected && this._state !== 'closed') {
       setTimeout(() => {
-        if (this.socket.connected && this._state !== 'closed') void this.serial(() => this.fullJoin('retry')).catch((x) => this.failed(x));
+        if (this.socket.connected && this._state !== 'closed')
+          void this.serial(() => this.fullJoin('retry')).catch((x) => this.failed(x));
       }, 1000);
     }
   }
@@ -684,13 +769,19 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const join = await this.request('join', {
       room: this.opts.room,
       transports: ['recv', 'send'],
-      ...(this.device ? { rtpCapabilities: this.device.rtpCapabilities as unknown as RtpCapabilitiesJson, routerCapabilitiesKey: rtpCapabilitiesKey(JSON.parse(this.deviceCaps)) } : {}),
+      ...(this.device
+        ? {
+            rtpCapabilities: this.device.rtpCapabilities as unknown as RtpCapabilitiesJson,
+            routerCapabilitiesKey: rtpCapabilitiesKey(JSON.parse(this.deviceCaps)),
+          }
+        : {}),
     });
     this.check(epoch);
     this.mark(join.status === 'waiting' ? 'join: waiting' : 'join: admitted');
     this.joinInfo = join;
     this.iceServers = join.iceServers;
-    if (join.role === 'host' || join.status === 'waiting') for (const p of join.peers) if (!p.admitted) this.emit('peerWaiting', p);
+    if (join.role === 'host' || join.status === 'waiting')
+      for (const p of join.peers) if (!p.admitted) this.emit('peerWaiting', p);
     if (join.status === 'waiting') {
       // The host admits us later: the 'admitted' notification finishes the join.
       this.pendingJoin = { reason, started };
@@ -718,7 +809,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     // Tracks published while the media was being set up (the camera started alongside the join).
     if (this.joinInfo?.role !== 'observer') {
       const epoch = this.epoch;
-      for (const [source, entry] of this.published) if (!entry.producer) void this.produce(source, entry, epoch).catch((e) => !(e instanceof Superseded) && this.emit('error', e));
+      for (const [source, entry] of this.published)
+        if (!entry.producer)
+          void this.produce(source, entry, epoch).catch(
+            (e) => !(e instanceof Superseded) && this.emit('error', e),
+          );
     }
     if (this.joinedOnce) {
       this.joinedOnce(this.joinInfo!);
@@ -736,13 +831,17 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     try {
       r = await this.request('join', { room: this.opts.room, resume: this.joinInfo!.resumeKey });
     } catch (e) {
-      if (e instanceof MediaRequestError && (e.code === 'resume_failed' || e.code === 'forbidden')) return this.fullJoin('resume_failed');
+      if (e instanceof MediaRequestError && (e.code === 'resume_failed' || e.code === 'forbidden'))
+        return this.fullJoin('resume_failed');
       throw e;
     }
     this.check(epoch);
     this.mark(`socket: resumed (${r.status})`);
-    const ours = [this.sendTransport, this.recvTransport].filter((t): t is types.Transport => !!t && !t.closed);
-    if (r.status === 'admitted' && ours.some((t) => !r.transports.includes(t.id))) return this.fullJoin('transport_lost');
+    const ours = [this.sendTransport, this.recvTransport].filter(
+      (t): t is types.Transport => !!t && !t.closed,
+    );
+    if (r.status === 'admitted' && ours.some((t) => !r.transports.includes(t.id)))
+      return this.fullJoin('transport_lost');
     this.joinInfo = r;
     if (r.status === 'waiting') {
       this.setState('waiting');
@@ -768,7 +867,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       if (!entry.producer) await this.produce(source, entry, epoch);
     }
     if (this.opts.autoConsume) await Promise.all(r.producers.map((p) => this.consumeIn(p, epoch)));
-    for (const t of ours) if (t.connectionState === 'failed' || t.connectionState === 'disconnected') void this.restartIce(t, epoch);
+    for (const t of ours)
+      if (t.connectionState === 'failed' || t.connectionState === 'disconnected')
+        void this.restartIce(t, epoch);
     this.setState('joined');
     this.emit('resumed', { afterMs: this.disconnectedAt ? Date.now() - this.disconnectedAt : 0 });
   }
@@ -777,7 +878,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private async loadDevice(caps: RtpCapabilitiesJson, epoch: number | null): Promise<void> {
     const capsKey = JSON.stringify(caps);
     if (this.device && this.deviceCaps === capsKey) return;
-    const device = new Device(this.opts.handlerName ? { handlerName: this.opts.handlerName } : undefined);
+    const device = new Device(
+      this.opts.handlerName ? { handlerName: this.opts.handlerName } : undefined,
+    );
     await device.load({ routerRtpCapabilities: caps as unknown as types.RtpCapabilities });
     if (epoch !== null) this.check(epoch);
     this.device = device;
@@ -785,7 +888,12 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.mark(epoch === null ? 'device (kept capabilities)' : 'device');
   }
 
-  private async setUpMedia(caps: RtpCapabilitiesJson, producers: ProducerInfo[], epoch: number, setup?: MediaSetup): Promise<void> {
+  private async setUpMedia(
+    caps: RtpCapabilitiesJson,
+    producers: ProducerInfo[],
+    epoch: number,
+    setup?: MediaSetup,
+  ): Promise<void> {
     await this.loadDevice(caps, epoch);
     keepRouterCaps(this.opts.url, caps);
     const publishes = this.joinInfo?.role === 'observer' ? [] : [...this.published.entries()];
@@ -819,12 +927,17 @@ export class MediaClient extends Emitter<MediaClientEvents> {
           .then(() => this.mark(`consumer ${c.kind}`))
           .finally(() => this.consuming.delete(c.producerId)),
       ),
-      ...(this.opts.autoConsume ? [...toConsume.values()].map((p) => this.consumeIn(p, epoch)) : []),
+      ...(this.opts.autoConsume
+        ? [...toConsume.values()].map((p) => this.consumeIn(p, epoch))
+        : []),
       ...publishes.map(([source, entry]) => this.produce(source, entry, epoch)),
     ]);
   }
 
-  private async createTransport(direction: 'send' | 'recv', epoch: number): Promise<types.Transport> {
+  private async createTransport(
+    direction: 'send' | 'recv',
+    epoch: number,
+  ): Promise<types.Transport> {
     const info = await this.request('createTransport', { direction });
     this.check(epoch);
     return this.buildTransport(info);
@@ -840,12 +953,18 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       dtlsParameters: info.dtlsParameters as unknown as types.DtlsParameters,
       iceServers: this.iceServers as never,
     };
-    const t = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    const t =
+      direction === 'send'
+        ? device.createSendTransport(params)
+        : device.createRecvTransport(params);
     // Not waited for: ICE starts at once, and connectTransport (sent first, on the ordered socket)
     // reaches the node before the browser's DTLS hello can, which needs ICE to finish (a round trip).
     // Should it fail, the transport fails and the ICE restart / rejoin logic takes over.
     t.on('connect', ({ dtlsParameters }, ok) => {
-      this.request('connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).catch((e) => this.emit('error', e as Error));
+      this.request('connectTransport', {
+        transportId: t.id,
+        dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,
+      }).catch((e) => this.emit('error', e as Error));
       ok();
     });
     if (direction === 'send') {
@@ -894,13 +1013,19 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       await t.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
       this.emit('iceRestarted', { direction: t.direction });
     } catch (e) {
-      if (!(e instanceof MediaRequestError && e.code === 'disconnected')) this.emit('error', e as Error);
+      if (!(e instanceof MediaRequestError && e.code === 'disconnected'))
+        this.emit('error', e as Error);
     }
     this.iceTimers.set(
       t.id,
       setTimeout(() => {
         this.iceTimers.delete(t.id);
-        if (epoch === this.epoch && !t.closed && t.connectionState !== 'connected' && this.socket.connected) {
+        if (
+          epoch === this.epoch &&
+          !t.closed &&
+          t.connectionState !== 'connected' &&
+          this.socket.connected
+        ) {
           void this.serial(() => this.fullJoin('ice_failed')).catch((e) => this.failed(e));
         }
       }, this.opts.iceRestartGiveUpMs),
@@ -931,20 +1056,36 @@ async function inboundSample(consumer: types.Consumer): Promise<Omit<InboundSamp
   let best: Record<string, number> | null = null;
   report.forEach((s: Record<string, number | string>) => {
     if (s.type !== 'inbound-rtp' || s.ssrc === 1234) return;
-    if (!best || Number(s.packetsReceived ?? 0) >= Number(best.packetsReceived ?? 0)) best = s as Record<string, number>;
+    if (!best || Number(s.packetsReceived ?? 0) >= Number(best.packetsReceived ?? 0))
+      best = s as Record<string, number>;
   });
   if (!best) return null;
   const b: Record<string, number> = best;
-  return { packetsReceived: b.packetsReceived ?? 0, packetsLost: b.packetsLost ?? 0, bytesReceived: b.bytesReceived ?? 0, jitter: b.jitter ?? 0, framesDecoded: b.framesDecoded ?? 0 };
+  return {
+    packetsReceived: b.packetsReceived ?? 0,
+    packetsLost: b.packetsLost ?? 0,
+    bytesReceived: b.bytesReceived ?? 0,
+    jitter: b.jitter ?? 0,
+    framesDecoded: b.framesDecoded ?? 0,
+  };
 }
 
 /** Router capabilities kept from the last join, per media URL (localStorage in a browser, memory elsewhere). */
 const keptCaps = new Map<string, RtpCapabilitiesJson>();
 const CAPS_KEY = 'huizhen.media.routerCaps ';
 
-function storage(): { getItem(k: string): string | null; setItem(k: string, v: string): void } | null {
+function storage(): {
+  getItem(k: string): string | null;
+  setItem(k: string, v: string): void;
+} | null {
   try {
-    return (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage ?? null;
+    return (
+      (
+        globalThis as {
+          localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+        }
+      ).localStorage ?? null
+    );
   } catch {
     return null;
   }

@@ -74,14 +74,34 @@ export const PRECHECK_THRESHOLDS = {
 export function linkVerdict(p: LinkProbeFigures, t = PRECHECK_THRESHOLDS): LinkVerdict {
   const { availableKbps: kbps, lossPct: loss, rttMs: rtt } = p;
   if (kbps === null && loss === null && rtt === null) return 'unknown';
-  if ((kbps !== null && kbps < t.poorBelowKbps) || (loss !== null && loss >= t.poorLossPct) || (rtt !== null && rtt >= t.poorRttMs)) return 'poor';
-  if ((kbps !== null && kbps < t.fairBelowKbps) || (loss !== null && loss >= t.fairLossPct) || (rtt !== null && rtt >= t.fairRttMs)) return 'fair';
+  if (
+    (kbps !== null && kbps < t.poorBelowKbps) ||
+    (loss !== null && loss >= t.poorLossPct) ||
+    (rtt !== null && rtt >= t.poorRttMs)
+  )
+    return 'poor';
+  if (
+    (kbps !== null && kbps < t.fairBelowKbps) ||
+    (loss !== null && loss >= t.fairLossPct) ||
+    (rtt !== null && rtt >= t.fairRttMs)
+  )
+    return 'fair';
   return 'good';
 }
 
 const DEVICE_ADVICE: Record<'camera' | 'microphone', Partial<Record<DeviceCheck, AdviceKey>>> = {
-  camera: { denied: 'cameraDenied', not_found: 'cameraMissing', in_use: 'cameraInUse', failed: 'cameraFailed' },
-  microphone: { denied: 'micDenied', not_found: 'micMissing', in_use: 'micInUse', failed: 'micFailed' },
+  camera: {
+    denied: 'cameraDenied',
+    not_found: 'cameraMissing',
+    in_use: 'cameraInUse',
+    failed: 'cameraFailed',
+  },
+  microphone: {
+    denied: 'micDenied',
+    not_found: 'micMissing',
+    in_use: 'micInUse',
+    failed: 'micFailed',
+  },
 };
 
 const PROBE_ADVICE: Record<LinkProbeErrorCode, AdviceKey | null> = {
@@ -102,13 +122,24 @@ export function precheckAdvice(f: PrecheckFacts, t = PRECHECK_THRESHOLDS): Prech
       // No camera is not fatal (the call goes on with the microphone); no microphone is.
       if (key) advice.push({ key, level: device === 'camera' ? 'warning' : 'error' });
     }
-    if (f.microphone === 'ok' && f.micPeak !== null && f.micListenedMs >= t.silentAfterMs && f.micPeak < t.silentBelow) advice.push({ key: 'micSilent', level: 'warning' });
+    if (
+      f.microphone === 'ok' &&
+      f.micPeak !== null &&
+      f.micListenedMs >= t.silentAfterMs &&
+      f.micPeak < t.silentBelow
+    )
+      advice.push({ key: 'micSilent', level: 'warning' });
   }
   let verdict: LinkVerdict = 'pending';
   if (f.probeError) {
     verdict = 'unknown';
     const key = PROBE_ADVICE[f.probeError];
-    if (key) advice.push({ key, level: f.probeError === 'no_media_path' || f.probeError === 'unreachable' ? 'error' : 'warning' });
+    if (key)
+      advice.push({
+        key,
+        level:
+          f.probeError === 'no_media_path' || f.probeError === 'unreachable' ? 'error' : 'warning',
+      });
   } else if (f.probe) {
     verdict = linkVerdict(f.probe, t);
     if (verdict === 'good') advice.push({ key: 'linkGood', level: 'success' });

@@ -150,7 +150,8 @@ export interface SetAudioOnlyRequest {
   enabled: boolean;
 }
 /** The state of a client's WebRTC transport (RTCPeerConnection.connectionState). */
-export type TransportConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+export type TransportConnectionState =
+  'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 /**
  * A client's hint that its media never flowed after joining (no_media), with its transports'
  * states. The server checks its own view before recording the call as failed.
@@ -235,13 +236,22 @@ export interface MediaNotifications {
   consumerClosed: { consumerId: string; producerId: string };
   consumerPaused: { consumerId: string };
   consumerResumed: { consumerId: string };
-  consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  consumerLayersChanged: {
+    consumerId: string;
+    spatialLayer: number | null;
+    temporalLayer: number | null;
+  };
   score: { consumerId?: string; producerId?: string; score: number; producerScore?: number };
   activeSpeaker: { peerId: string; producerId: string };
   peerJoined: PeerInfo;
   peerLeft: { peerId: string };
   peerWaiting: PeerInfo;
-  admitted: { rtpCapabilities: RtpCapabilitiesJson; producers: ProducerInfo[]; peers: PeerInfo[]; setup?: MediaSetup };
+  admitted: {
+    rtpCapabilities: RtpCapabilitiesJson;
+    producers: ProducerInfo[];
+    peers: PeerInfo[];
+    setup?: MediaSetup;
+  };
   muted: { kind: MediaKind; by: string; producerIds: string[] };
   roomEnded: { by: string };
   rejoin: { reason: RejoinReason };
@@ -250,7 +260,12 @@ export interface MediaNotifications {
    * the bitrate it can send this peer stayed below what video needs), loss (this peer reports
    * heavy loss). The node has already paused or capped the video it sends this peer.
    */
-  suggestAudioOnly: { reason: 'low_score' | 'low_bandwidth' | 'loss'; score: number; availableKbps?: number; lossPct?: number };
+  suggestAudioOnly: {
+    reason: 'low_score' | 'low_bandwidth' | 'loss';
+    score: number;
+    availableKbps?: number;
+    lossPct?: number;
+  };
   /** Dynacast, to a producer's owner: the highest spatial layer any consumer wants now (-1: nobody); send no higher. */
   producerLayers: { producerId: string; maxSpatialLayer: number };
   /** The node closed this connection's probe (its time limit, or the worker went away). */
@@ -283,4 +298,5 @@ export interface SignalingErrorBody {
   field?: string;
 }
 
-export type Ack<T> = { data: T; error?: undefined } | { error: SignalingErrorBody; data?: undefined };
+export type Ack<T> =
+  { data: T; error?: undefined } | { error: SignalingErrorBody; data?: undefined };

@@ -1,4 +1,9 @@
-import type { MediaRequestName, MediaRequests, SignalingErrorBody, SignalingErrorCode } from './messages';
+import type {
+  MediaRequestName,
+  MediaRequests,
+  SignalingErrorBody,
+  SignalingErrorCode,
+} from './messages';
 
 /** Limits every incoming message is held to (besides socket.io's maxHttpBufferSize on the whole packet). */
 export const SIGNALING_LIMITS = {
@@ -28,7 +33,9 @@ export class SignalingError extends Error {
   }
 
   toBody(): SignalingErrorBody {
-    return this.field ? { code: this.code, message: this.message, field: this.field } : { code: this.code, message: this.message };
+    return this.field
+      ? { code: this.code, message: this.message, field: this.field }
+      : { code: this.code, message: this.message };
   }
 }
 
@@ -46,7 +53,8 @@ function isPlainObject(v: unknown): v is Obj {
 function fields(payload: unknown, allowed: readonly string[]): Obj {
   if (payload === undefined || payload === null) payload = {};
   if (!isPlainObject(payload)) invalid('payload', 'should be an object');
-  for (const k of Object.keys(payload)) if (!allowed.includes(k)) invalid(k, 'is not a known field');
+  for (const k of Object.keys(payload))
+    if (!allowed.includes(k)) invalid(k, 'is not a known field');
   return payload;
 }
 
@@ -55,13 +63,23 @@ function id(o: Obj, field: string, optional: true): string | undefined;
 function id(o: Obj, field: string, optional = false): string | undefined {
   const v = o[field];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || v.length < 1 || v.length > SIGNALING_LIMITS.maxIdLength || !/^[A-Za-z0-9_.:-]+$/.test(v)) {
+  if (
+    typeof v !== 'string' ||
+    v.length < 1 ||
+    v.length > SIGNALING_LIMITS.maxIdLength ||
+    !/^[A-Za-z0-9_.:-]+$/.test(v)
+  ) {
     invalid(field, `should be an id (1-${SIGNALING_LIMITS.maxIdLength} of A-Z a-z 0-9 _ . : -)`);
   }
   return v;
 }
 
-function oneOf<T extends string>(o: Obj, field: string, values: readonly T[], optional = false): T | undefined {
+function oneOf<T extends string>(
+  o: Obj,
+  field: string,
+  values: readonly T[],
+  optional = false,
+): T | undefined {
   const v = o[field];
   if (v === undefined && optional) return undefined;
   if (!values.includes(v as T)) invalid(field, `should be one of ${values.join(', ')}`);
@@ -86,26 +104,31 @@ function layer(o: Obj, field: string, optional = false): number | undefined {
 
 /** JSON-like data within depth, size and string limits (mediasoup checks the semantics). */
 function boundedJson(v: unknown, field: string, depth = 0): void {
-  if (depth > SIGNALING_LIMITS.maxDepth) invalid(field, `nests deeper than ${SIGNALING_LIMITS.maxDepth}`);
+  if (depth > SIGNALING_LIMITS.maxDepth)
+    invalid(field, `nests deeper than ${SIGNALING_LIMITS.maxDepth}`);
   if (v === null || typeof v === 'boolean') return;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) invalid(field, 'should be a finite number');
     return;
   }
   if (typeof v === 'string') {
-    if (v.length > SIGNALING_LIMITS.maxStringLength) invalid(field, `is longer than ${SIGNALING_LIMITS.maxStringLength} characters`);
+    if (v.length > SIGNALING_LIMITS.maxStringLength)
+      invalid(field, `is longer than ${SIGNALING_LIMITS.maxStringLength} characters`);
     return;
   }
   if (Array.isArray(v)) {
-    if (v.length > SIGNALING_LIMITS.maxArrayLength) invalid(field, `has more than ${SIGNALING_LIMITS.maxArrayLength} items`);
+    if (v.length > SIGNALING_LIMITS.maxArrayLength)
+      invalid(field, `has more than ${SIGNALING_LIMITS.maxArrayLength} items`);
     v.forEach((x, i) => boundedJson(x, `${field}[${i}]`, depth + 1));
     return;
   }
   if (isPlainObject(v)) {
     const keys = Object.keys(v);
-    if (keys.length > SIGNALING_LIMITS.maxObjectKeys) invalid(field, `has more than ${SIGNALING_LIMITS.maxObjectKeys} keys`);
+    if (keys.length > SIGNALING_LIMITS.maxObjectKeys)
+      invalid(field, `has more than ${SIGNALING_LIMITS.maxObjectKeys} keys`);
     for (const k of keys) {
-      if (k.length > 64 || k === '__proto__' || k === 'constructor' || k === 'prototype') invalid(field, `has a forbidden key ${JSON.stringify(k.slice(0, 64))}`);
+      if (k.length > 64 || k === '__proto__' || k === 'constructor' || k === 'prototype')
+        invalid(field, `has a forbidden key ${JSON.stringify(k.slice(0, 64))}`);
       boundedJson(v[k], `${field}.${k}`, depth + 1);
     }
     return;
@@ -118,7 +141,8 @@ function structure(o: Obj, field: string, arrays: string[], optional = false): O
   if (v === undefined && optional) return undefined;
   if (!isPlainObject(v)) invalid(field, 'should be an object');
   boundedJson(v, field);
-  for (const a of arrays) if (v[a] !== undefined && !Array.isArray(v[a])) invalid(`${field}.${a}`, 'should be an array');
+  for (const a of arrays)
+    if (v[a] !== undefined && !Array.isArray(v[a])) invalid(`${field}.${a}`, 'should be an array');
   return v;
 }
 
@@ -129,15 +153,23 @@ function rtpCapabilities(o: Obj, field: string, optional = false) {
 }
 
 function room(o: Obj): string {
-  if (typeof o.room !== 'string' || o.room.length < 1 || o.room.length > SIGNALING_LIMITS.maxRoomLength) {
-    invalid('room', `should be the consultation id (1-${SIGNALING_LIMITS.maxRoomLength} characters)`);
+  if (
+    typeof o.room !== 'string' ||
+    o.room.length < 1 ||
+    o.room.length > SIGNALING_LIMITS.maxRoomLength
+  ) {
+    invalid(
+      'room',
+      `should be the consultation id (1-${SIGNALING_LIMITS.maxRoomLength} characters)`,
+    );
   }
   return o.room;
 }
 
 function rtpParametersOf(o: Obj): Obj {
   const rtpParameters = structure(o, 'rtpParameters', ['codecs', 'encodings', 'headerExtensions'])!;
-  if (!Array.isArray(rtpParameters.codecs) || rtpParameters.codecs.length === 0) invalid('rtpParameters.codecs', 'should be a non-empty array');
+  if (!Array.isArray(rtpParameters.codecs) || rtpParameters.codecs.length === 0)
+    invalid('rtpParameters.codecs', 'should be a non-empty array');
   return rtpParameters;
 }
 
@@ -154,20 +186,37 @@ type Validator<K extends MediaRequestName> = (payload: unknown) => MediaRequests
 
 const validators: { [K in MediaRequestName]: Validator<K> } = {
   join: (p) => {
-    const o = fields(p, ['room', 'resume', 'transports', 'rtpCapabilities', 'routerCapabilitiesKey']);
+    const o = fields(p, [
+      'room',
+      'resume',
+      'transports',
+      'rtpCapabilities',
+      'routerCapabilitiesKey',
+    ]);
     room(o);
-    if (o.resume !== undefined && (typeof o.resume !== 'string' || o.resume.length < 16 || o.resume.length > SIGNALING_LIMITS.maxResumeKeyLength)) {
+    if (
+      o.resume !== undefined &&
+      (typeof o.resume !== 'string' ||
+        o.resume.length < 16 ||
+        o.resume.length > SIGNALING_LIMITS.maxResumeKeyLength)
+    ) {
       invalid('resume', 'should be the resume key of an earlier join');
     }
     let transports: ('send' | 'recv')[] | undefined;
     if (o.transports !== undefined) {
-      if (!Array.isArray(o.transports) || o.transports.length > 2 || o.transports.some((d) => d !== 'send' && d !== 'recv') || new Set(o.transports).size !== o.transports.length) {
+      if (
+        !Array.isArray(o.transports) ||
+        o.transports.length > 2 ||
+        o.transports.some((d) => d !== 'send' && d !== 'recv') ||
+        new Set(o.transports).size !== o.transports.length
+      ) {
         invalid('transports', "should list 'send' and/or 'recv' once each");
       }
       transports = o.transports as ('send' | 'recv')[];
     }
     const key = o.routerCapabilitiesKey;
-    if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-z]{1,32}$/.test(key))) invalid('routerCapabilitiesKey', 'should be rtpCapabilitiesKey() of the router capabilities');
+    if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-z]{1,32}$/.test(key)))
+      invalid('routerCapabilitiesKey', 'should be rtpCapabilitiesKey() of the router capabilities');
     const caps = rtpCapabilities(o, 'rtpCapabilities', true);
     return {
       room: o.room as string,
@@ -188,21 +237,36 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
     const rtpParameters = rtpParametersOf(o);
     const kind = oneOf(o, 'kind', ['audio', 'video'] as const)!;
     const source = oneOf(o, 'source', ['camera', 'mic', 'screen'] as const)!;
-    if ((source === 'mic') !== (kind === 'audio')) invalid('source', `${source} does not carry ${kind}`);
-    return { transportId: id(o, 'transportId'), kind, rtpParameters, source, paused: bool(o, 'paused', true) };
+    if ((source === 'mic') !== (kind === 'audio'))
+      invalid('source', `${source} does not carry ${kind}`);
+    return {
+      transportId: id(o, 'transportId'),
+      kind,
+      rtpParameters,
+      source,
+      paused: bool(o, 'paused', true),
+    };
   },
   closeProducer: (p) => ({ producerId: id(fields(p, ['producerId']), 'producerId') }),
   pauseProducer: (p) => ({ producerId: id(fields(p, ['producerId']), 'producerId') }),
   resumeProducer: (p) => ({ producerId: id(fields(p, ['producerId']), 'producerId') }),
   consume: (p) => {
     const o = fields(p, ['producerId', 'transportId', 'rtpCapabilities']);
-    return { producerId: id(o, 'producerId'), transportId: id(o, 'transportId', true), rtpCapabilities: rtpCapabilities(o, 'rtpCapabilities', true) };
+    return {
+      producerId: id(o, 'producerId'),
+      transportId: id(o, 'transportId', true),
+      rtpCapabilities: rtpCapabilities(o, 'rtpCapabilities', true),
+    };
   },
   pauseConsumer: (p) => ({ consumerId: id(fields(p, ['consumerId']), 'consumerId') }),
   resumeConsumer: (p) => ({ consumerId: id(fields(p, ['consumerId']), 'consumerId') }),
   setPreferredLayers: (p) => {
     const o = fields(p, ['consumerId', 'spatialLayer', 'temporalLayer']);
-    return { consumerId: id(o, 'consumerId'), spatialLayer: layer(o, 'spatialLayer')!, temporalLayer: layer(o, 'temporalLayer', true) };
+    return {
+      consumerId: id(o, 'consumerId'),
+      spatialLayer: layer(o, 'spatialLayer')!,
+      temporalLayer: layer(o, 'temporalLayer', true),
+    };
   },
   restartIce: (p) => ({ transportId: id(fields(p, ['transportId']), 'transportId') }),
   leave: (p) => (fields(p, []), {}),
@@ -216,7 +280,11 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
   mediaFailed: (p) => {
     const o = fields(p, ['reason', 'sendState', 'recvState']);
     const states = ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] as const;
-    return { reason: oneOf(o, 'reason', ['no_media'] as const)!, sendState: oneOf(o, 'sendState', states, true), recvState: oneOf(o, 'recvState', states, true) };
+    return {
+      reason: oneOf(o, 'reason', ['no_media'] as const)!,
+      sendState: oneOf(o, 'sendState', states, true),
+      recvState: oneOf(o, 'recvState', states, true),
+    };
   },
   probe: (p) => {
     const o = fields(p, ['room']);
@@ -225,7 +293,11 @@ const validators: { [K in MediaRequestName]: Validator<K> } = {
   probeConnect: connectTransport,
   probeProduce: (p) => {
     const o = fields(p, ['transportId', 'kind', 'rtpParameters']);
-    return { transportId: id(o, 'transportId'), kind: oneOf(o, 'kind', ['audio', 'video'] as const)!, rtpParameters: rtpParametersOf(o) };
+    return {
+      transportId: id(o, 'transportId'),
+      kind: oneOf(o, 'kind', ['audio', 'video'] as const)!,
+      rtpParameters: rtpParametersOf(o),
+    };
   },
   probeStats: (p) => (fields(p, []), {}),
   probeEnd: (p) => (fields(p, []), {}),
@@ -248,12 +320,22 @@ export function payloadBytes(payload: unknown): number {
 }
 
 /** Checks one incoming request; throws SignalingError (`invalid_message`, `payload_too_large`, `unknown_request`). */
-export function validateMediaRequest<K extends MediaRequestName>(name: K, payload: unknown): MediaRequests[K][0];
+export function validateMediaRequest<K extends MediaRequestName>(
+  name: K,
+  payload: unknown,
+): MediaRequests[K][0];
 export function validateMediaRequest(name: string, payload: unknown): unknown;
 export function validateMediaRequest(name: string, payload: unknown): unknown {
-  if (!isMediaRequestName(name)) throw new SignalingError('unknown_request', `unknown request ${JSON.stringify(String(name).slice(0, 64))}`);
+  if (!isMediaRequestName(name))
+    throw new SignalingError(
+      'unknown_request',
+      `unknown request ${JSON.stringify(String(name).slice(0, 64))}`,
+    );
   if (payloadBytes(payload) > SIGNALING_LIMITS.maxPayloadBytes) {
-    throw new SignalingError('payload_too_large', `payload is larger than ${SIGNALING_LIMITS.maxPayloadBytes} bytes`);
+    throw new SignalingError(
+      'payload_too_large',
+      `payload is larger than ${SIGNALING_LIMITS.maxPayloadBytes} bytes`,
+    );
   }
   return (validators[name] as (p: unknown) => unknown)(payload);
 }

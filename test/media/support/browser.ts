@@ -23,7 +23,8 @@ export async function bundleTestPage(repoRoot = process.cwd()): Promise<string> 
 
 /** Serves the test page from http://127.0.0.1 (pages need a real origin for mediaDevices). */
 export async function servePage(bundle: string): Promise<{ url: string; close(): Promise<void> }> {
-  const html = '<!doctype html><meta charset="utf-8"><title>huizhen media test</title><body><script src="/bundle.js"></script></body>';
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>huizhen media test</title><body><script src="/bundle.js"></script></body>';
   const server: Server = createServer((req, res) => {
     if (req.url === '/bundle.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
@@ -46,7 +47,11 @@ export class TestBrowser {
 
   /** Playwright gives every launch a fresh temporary profile. */
   static async launch(): Promise<TestBrowser> {
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     return new TestBrowser(browser);
   }
 

@@ -128,13 +128,23 @@ export class RoomJourney {
   /** The specialist opens the room and is joined (as host, nobody to wait for). */
   async hostOpens(id: string, specialist: Page): Promise<void> {
     await specialist.goto(`${this.origin}/room/${id}`);
-    await waitFor(() => phase(specialist), (p) => p === 'joined', 'host joined', 20_000);
+    await waitFor(
+      () => phase(specialist),
+      (p) => p === 'joined',
+      'host joined',
+      20_000,
+    );
   }
 
   /** The host admits the waiting doctor, who ends up joined. */
   async admitAndJoin(specialist: Page, doctor: Page): Promise<void> {
     await specialist.getByTestId('admit').click({ timeout: 20_000 });
-    await waitFor(() => phase(doctor), (p) => p === 'joined', 'doctor joined', 20_000);
+    await waitFor(
+      () => phase(doctor),
+      (p) => p === 'joined',
+      'doctor joined',
+      20_000,
+    );
   }
 
   async close(): Promise<void> {

@@ -5,12 +5,38 @@
  * media server (libs/media-client probeLink: bitrate, round trip, loss) with advice. Joining from
  * here hands the open camera and microphone to the room; skipping joins at once.
  */
-import { Alert, Button, Card, Checkbox, Descriptions, Progress, Select, Space, Tag, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Descriptions,
+  Progress,
+  Select,
+  Space,
+  Tag,
+  Typography,
+} from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type DeviceCheck, type LinkProbeErrorCode, type LinkProbeFigures, LinkProbeError, probeLink, precheckAdvice } from '@huizhen/media-client';
+import {
+  type DeviceCheck,
+  type LinkProbeErrorCode,
+  type LinkProbeFigures,
+  LinkProbeError,
+  probeLink,
+  precheckAdvice,
+} from '@huizhen/media-client';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
-import { type ChosenDevices, chosenDevices, openDevices, playOnSpeaker, precheckAlways, rememberDevices, setPrecheckAlways } from './devices';
+import {
+  type ChosenDevices,
+  chosenDevices,
+  openDevices,
+  playOnSpeaker,
+  precheckAlways,
+  rememberDevices,
+  setPrecheckAlways,
+} from './devices';
 import { peekRoomTicket } from './prefetch';
 import { noiseTrack } from './probe-track';
 
@@ -84,15 +110,30 @@ async function playTestSound(speakerId: string | undefined): Promise<void> {
   await ctx.close();
 }
 
-const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined ? '—' : v.toFixed(digits);
 
-export function PreJoinCheck({ consultationId, onJoin }: { consultationId: string; onJoin: (entry: RoomEntry) => void }) {
+export function PreJoinCheck({
+  consultationId,
+  onJoin,
+}: {
+  consultationId: string;
+  onJoin: (entry: RoomEntry) => void;
+}) {
   const { t } = useI18n();
   const [chosen, setChosen] = useState<ChosenDevices>(() => chosenDevices());
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   const [stream, setStream] = useState<MediaStream | null>(null);
-  const [state, setState] = useState<{ camera: DeviceCheck; microphone: DeviceCheck }>({ camera: 'pending', microphone: 'pending' });
-  const [probe, setProbe] = useState<ProbeState>({ running: false, live: null, result: null, error: null });
+  const [state, setState] = useState<{ camera: DeviceCheck; microphone: DeviceCheck }>({
+    camera: 'pending',
+    microphone: 'pending',
+  });
+  const [probe, setProbe] = useState<ProbeState>({
+    running: false,
+    live: null,
+    result: null,
+    error: null,
+  });
   const [always, setAlways] = useState(() => precheckAlways());
   const [speakerPlayed, setSpeakerPlayed] = useState(false);
   const [tick, setTick] = useState(0);
@@ -152,7 +193,8 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
       if (!abort.signal.aborted) setProbe({ running: false, live: result, result, error: null });
     } catch (e) {
       const code: LinkProbeErrorCode = e instanceof LinkProbeError ? e.code : 'unreachable';
-      if (!abort.signal.aborted) setProbe({ running: false, live: null, result: null, error: code });
+      if (!abort.signal.aborted)
+        setProbe({ running: false, live: null, result: null, error: code });
     } finally {
       source.stop();
     }
@@ -206,29 +248,85 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
       .filter((d) => d.deviceId !== 'default')
       .map((d, i) => ({ value: d.deviceId, label: d.label || `${kind} ${i + 1}` })),
   ];
-  const canPickSpeaker = 'setSinkId' in HTMLMediaElement.prototype && list('audiooutput').length > 0;
+  const canPickSpeaker =
+    'setSinkId' in HTMLMediaElement.prototype && list('audiooutput').length > 0;
   const figures = probe.result ?? probe.live;
   const httpsUrl = `https://${window.location.hostname}${window.location.pathname}${window.location.search}`;
 
   return (
-    <Card data-testid="precheck" title={t('room.check.title')} extra={<Typography.Text type="secondary">{t('room.check.subtitle')}</Typography.Text>}>
-      <div style={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) minmax(280px, 360px)', gap: 16, alignItems: 'start' }}>
+    <Card
+      data-testid="precheck"
+      title={t('room.check.title')}
+      extra={<Typography.Text type="secondary">{t('room.check.subtitle')}</Typography.Text>}
+    >
+      <div
+        style={{
+          display: 'grid',
+          gridTemplateColumns: 'minmax(0, 1fr) minmax(280px, 360px)',
+          gap: 16,
+          alignItems: 'start',
+        }}
+      >
         <div style={{ display: 'grid', gap: 8 }}>
-          <div style={{ position: 'relative', aspectRatio: '16 / 9', background: '#111', borderRadius: 8, overflow: 'hidden' }}>
-            <video ref={videoRef} data-testid="precheck-preview" data-camera={state.camera} autoPlay playsInline muted style={{ width: '100%', height: '100%', objectFit: 'cover', transform: 'scaleX(-1)' }} />
+          <div
+            style={{
+              position: 'relative',
+              aspectRatio: '16 / 9',
+              background: '#111',
+              borderRadius: 8,
+              overflow: 'hidden',
+            }}
+          >
+            <video
+              ref={videoRef}
+              data-testid="precheck-preview"
+              data-camera={state.camera}
+              autoPlay
+              playsInline
+              muted
+              style={{ width: '100%', height: '100%', objectFit: 'cover', transform: 'scaleX(-1)' }}
+            />
             {state.camera !== 'ok' ? (
-              <div style={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', color: '#ddd' }}>{state.camera === 'pending' ? t('room.check.opening') : t('room.check.noCamera')}</div>
+              <div
+                style={{
+                  position: 'absolute',
+                  inset: 0,
+                  display: 'grid',
+                  placeItems: 'center',
+                  color: '#ddd',
+                }}
+              >
+                {state.camera === 'pending' ? t('room.check.opening') : t('room.check.noCamera')}
+              </div>
             ) : null}
           </div>
           <Space wrap>
             <span>{t('room.check.camera')}</span>
-            <Select data-testid="precheck-camera" style={{ minWidth: 220 }} value={chosen.cameraId ?? ''} options={options('videoinput')} onChange={(v) => choose({ cameraId: v || undefined })} />
+            <Select
+              data-testid="precheck-camera"
+              style={{ minWidth: 220 }}
+              value={chosen.cameraId ?? ''}
+              options={options('videoinput')}
+              onChange={(v) => choose({ cameraId: v || undefined })}
+            />
             <span>{t('room.check.microphone')}</span>
-            <Select data-testid="precheck-mic" style={{ minWidth: 220 }} value={chosen.micId ?? ''} options={options('audioinput')} onChange={(v) => choose({ micId: v || undefined })} />
+            <Select
+              data-testid="precheck-mic"
+              style={{ minWidth: 220 }}
+              value={chosen.micId ?? ''}
+              options={options('audioinput')}
+              onChange={(v) => choose({ micId: v || undefined })}
+            />
             {canPickSpeaker ? (
               <>
                 <span>{t('room.check.speaker')}</span>
-                <Select data-testid="precheck-speaker" style={{ minWidth: 220 }} value={chosen.speakerId ?? ''} options={options('audiooutput')} onChange={(v) => choose({ speakerId: v || undefined })} />
+                <Select
+                  data-testid="precheck-speaker"
+                  style={{ minWidth: 220 }}
+                  value={chosen.speakerId ?? ''}
+                  options={options('audiooutput')}
+                  onChange={(v) => choose({ speakerId: v || undefined })}
+                />
               </>
             ) : null}
           </Space>
@@ -236,19 +334,47 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
         <div style={{ display: 'grid', gap: 12 }}>
           <div>
             <Typography.Text>{t('room.check.micLevel')}</Typography.Text>
-            <Progress data-testid="precheck-mic-level" data-peak={Math.round(peak.current.value * 100)} percent={Math.round(level * 100)} showInfo={false} steps={20} size="small" strokeColor="#52c41a" />
+            <Progress
+              data-testid="precheck-mic-level"
+              data-peak={Math.round(peak.current.value * 100)}
+              percent={Math.round(level * 100)}
+              showInfo={false}
+              steps={20}
+              size="small"
+              strokeColor="#52c41a"
+            />
           </div>
           <Space>
-            <Button data-testid="precheck-speaker-test" data-played={speakerPlayed ? '1' : '0'} onClick={() => void playTestSound(chosen.speakerId).then(() => setSpeakerPlayed(true), () => undefined)}>
+            <Button
+              data-testid="precheck-speaker-test"
+              data-played={speakerPlayed ? '1' : '0'}
+              onClick={() =>
+                void playTestSound(chosen.speakerId).then(
+                  () => setSpeakerPlayed(true),
+                  () => undefined,
+                )
+              }
+            >
               {t('room.check.speakerTest')}
             </Button>
             <Typography.Text type="secondary">{t('room.check.speakerHint')}</Typography.Text>
           </Space>
-          <div data-testid="precheck-network" data-verdict={probe.running ? 'pending' : verdict.verdict}>
+          <div
+            data-testid="precheck-network"
+            data-verdict={probe.running ? 'pending' : verdict.verdict}
+          >
             <Space style={{ marginBottom: 4 }}>
               <Typography.Text strong>{t('room.check.network')}</Typography.Text>
-              <Tag color={{ good: 'green', fair: 'gold', poor: 'red', unknown: 'default', pending: 'blue' }[probe.running ? 'pending' : verdict.verdict]}>
-                {probe.running ? t('room.check.probing') : t(`room.check.verdict.${verdict.verdict}` as MessageKey)}
+              <Tag
+                color={
+                  { good: 'green', fair: 'gold', poor: 'red', unknown: 'default', pending: 'blue' }[
+                    probe.running ? 'pending' : verdict.verdict
+                  ]
+                }
+              >
+                {probe.running
+                  ? t('room.check.probing')
+                  : t(`room.check.verdict.${verdict.verdict}` as MessageKey)}
               </Tag>
               {!probe.running ? (
                 <Button size="small" data-testid="precheck-retry" onClick={() => void runProbe()}>
@@ -260,10 +386,45 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
               size="small"
               column={1}
               items={[
-                { key: 'b', label: t('room.check.bitrate'), children: <span data-testid="precheck-bitrate" data-value={figures?.availableKbps ?? ''}>{`${fmt(figures?.availableKbps)} kbps`}</span> },
-                { key: 'r', label: t('room.check.rtt'), children: <span data-testid="precheck-rtt" data-value={figures?.rttMs ?? ''}>{`${fmt(figures?.rttMs)} ms`}</span> },
-                { key: 'l', label: t('room.check.loss'), children: <span data-testid="precheck-loss" data-value={figures?.lossPct ?? ''}>{`${fmt(figures?.lossPct, 1)} %`}</span> },
-                ...(figures?.path ? [{ key: 'p', label: t('room.check.path'), children: `${figures.path.protocol.toUpperCase()}${figures.path.candidateType === 'relay' ? ` · TURN${figures.path.relayProtocol ? ` (${figures.path.relayProtocol})` : ''}` : ''}` }] : []),
+                {
+                  key: 'b',
+                  label: t('room.check.bitrate'),
+                  children: (
+                    <span
+                      data-testid="precheck-bitrate"
+                      data-value={figures?.availableKbps ?? ''}
+                    >{`${fmt(figures?.availableKbps)} kbps`}</span>
+                  ),
+                },
+                {
+                  key: 'r',
+                  label: t('room.check.rtt'),
+                  children: (
+                    <span
+                      data-testid="precheck-rtt"
+                      data-value={figures?.rttMs ?? ''}
+                    >{`${fmt(figures?.rttMs)} ms`}</span>
+                  ),
+                },
+                {
+                  key: 'l',
+                  label: t('room.check.loss'),
+                  children: (
+                    <span
+                      data-testid="precheck-loss"
+                      data-value={figures?.lossPct ?? ''}
+                    >{`${fmt(figures?.lossPct, 1)} %`}</span>
+                  ),
+                },
+                ...(figures?.path
+                  ? [
+                      {
+                        key: 'p',
+                        label: t('room.check.path'),
+                        children: `${figures.path.protocol.toUpperCase()}${figures.path.candidateType === 'relay' ? ` · TURN${figures.path.relayProtocol ? ` (${figures.path.relayProtocol})` : ''}` : ''}`,
+                      },
+                    ]
+                  : []),
               ]}
             />
           </div>
@@ -283,7 +444,16 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
                 <Button size="small" href="/ca">
                   {t('room.check.caPage')}
                 </Button>
-              ) : ['cameraDenied', 'cameraMissing', 'cameraInUse', 'cameraFailed', 'micDenied', 'micMissing', 'micInUse', 'micFailed'].includes(a.key) ? (
+              ) : [
+                  'cameraDenied',
+                  'cameraMissing',
+                  'cameraInUse',
+                  'cameraFailed',
+                  'micDenied',
+                  'micMissing',
+                  'micInUse',
+                  'micFailed',
+                ].includes(a.key) ? (
                 <Button size="small" onClick={() => void reopen(chosen)}>
                   {t('room.check.recheckDevices')}
                 </Button>
@@ -293,10 +463,18 @@ export function PreJoinCheck({ consultationId, onJoin }: { consultationId: strin
         ))}
       </div>
       <Space wrap style={{ marginTop: 16 }}>
-        <Button data-testid="precheck-join" type={verdict.audioOnly ? 'default' : 'primary'} onClick={() => join(false)}>
+        <Button
+          data-testid="precheck-join"
+          type={verdict.audioOnly ? 'default' : 'primary'}
+          onClick={() => join(false)}
+        >
           {t('room.check.join')}
         </Button>
-        <Button data-testid="precheck-join-audio-only" type={verdict.audioOnly ? 'primary' : 'default'} onClick={() => join(true)}>
+        <Button
+          data-testid="precheck-join-audio-only"
+          type={verdict.audioOnly ? 'primary' : 'default'}
+          onClick={() => join(true)}
+        >
           {t('room.check.joinAudioOnly')}
         </Button>
         {probe.running ? (

@@ -1,4 +1,19 @@
-import { Alert, App, Badge, Button, Card, Descriptions, Empty, List, Result, Space, Spin, Tag, Tooltip, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Badge,
+  Button,
+  Card,
+  Descriptions,
+  Empty,
+  List,
+  Result,
+  Space,
+  Spin,
+  Tag,
+  Tooltip,
+  Typography,
+} from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/client';
@@ -24,7 +39,17 @@ interface ConsultationBrief {
   participants?: { practitionerId: string; displayName: string; role: string }[];
 }
 
-function Video({ track, muted, testId, mirror }: { track: MediaStreamTrack | null; muted?: boolean; testId: string; mirror?: boolean }) {
+function Video({
+  track,
+  muted,
+  testId,
+  mirror,
+}: {
+  track: MediaStreamTrack | null;
+  muted?: boolean;
+  testId: string;
+  mirror?: boolean;
+}) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -32,7 +57,22 @@ function Video({ track, muted, testId, mirror }: { track: MediaStreamTrack | nul
     el.srcObject = track ? new MediaStream([track]) : null;
     if (track) void el.play().catch(() => undefined);
   }, [track]);
-  return <video ref={ref} data-testid={testId} autoPlay playsInline muted={muted} style={{ width: '100%', height: '100%', objectFit: 'cover', background: '#111', transform: mirror ? 'scaleX(-1)' : undefined }} />;
+  return (
+    <video
+      ref={ref}
+      data-testid={testId}
+      autoPlay
+      playsInline
+      muted={muted}
+      style={{
+        width: '100%',
+        height: '100%',
+        objectFit: 'cover',
+        background: '#111',
+        transform: mirror ? 'scaleX(-1)' : undefined,
+      }}
+    />
+  );
 }
 
 function Audio({ track }: { track: MediaStreamTrack | null }) {
@@ -54,28 +94,76 @@ function Audio({ track }: { track: MediaStreamTrack | null }) {
  */
 export function QualityIndicator({ level, tip }: { level: QualityLevel; tip?: string | null }) {
   const { t } = useI18n();
-  const color = { unknown: '#bbb', good: '#52c41a', fair: '#faad14', poor: '#ff4d4f', lost: '#ff4d4f' }[level];
+  const color = {
+    unknown: '#bbb',
+    good: '#52c41a',
+    fair: '#faad14',
+    poor: '#ff4d4f',
+    lost: '#ff4d4f',
+  }[level];
   const bars = { unknown: 0, good: 4, fair: 2, poor: 1, lost: 0 }[level];
   return (
-    <Tooltip title={tip ?? (level === 'unknown' ? t('room.quality.unknown') : t(`room.quality.${level}` as MessageKey))}>
-      <span data-testid="quality" data-level={level} style={{ display: 'inline-flex', alignItems: 'flex-end', gap: 2, height: 14 }}>
+    <Tooltip
+      title={
+        tip ??
+        (level === 'unknown' ? t('room.quality.unknown') : t(`room.quality.${level}` as MessageKey))
+      }
+    >
+      <span
+        data-testid="quality"
+        data-level={level}
+        style={{ display: 'inline-flex', alignItems: 'flex-end', gap: 2, height: 14 }}
+      >
         {[1, 2, 3, 4].map((b) => (
-          <span key={b} style={{ width: 3, height: 3 + b * 3, background: b <= bars ? color : 'rgba(255,255,255,0.35)', borderRadius: 1 }} />
+          <span
+            key={b}
+            style={{
+              width: 3,
+              height: 3 + b * 3,
+              background: b <= bars ? color : 'rgba(255,255,255,0.35)',
+              borderRadius: 1,
+            }}
+          />
         ))}
-        <span style={{ marginInlineStart: 4, fontSize: 12, color: '#fff' }}>{t(`room.quality.${level}` as MessageKey)}</span>
+        <span style={{ marginInlineStart: 4, fontSize: 12, color: '#fff' }}>
+          {t(`room.quality.${level}` as MessageKey)}
+        </span>
       </span>
     </Tooltip>
   );
 }
 
-const tileStyle: React.CSSProperties = { position: 'relative', aspectRatio: '16 / 9', borderRadius: 8, overflow: 'hidden', background: '#111' };
-const captionStyle: React.CSSProperties = { position: 'absolute', left: 8, bottom: 8, right: 8, display: 'flex', justifyContent: 'space-between', alignItems: 'center', color: '#fff', textShadow: '0 1px 2px #000' };
+const tileStyle: React.CSSProperties = {
+  position: 'relative',
+  aspectRatio: '16 / 9',
+  borderRadius: 8,
+  overflow: 'hidden',
+  background: '#111',
+};
+const captionStyle: React.CSSProperties = {
+  position: 'absolute',
+  left: 8,
+  bottom: 8,
+  right: 8,
+  display: 'flex',
+  justifyContent: 'space-between',
+  alignItems: 'center',
+  color: '#fff',
+  textShadow: '0 1px 2px #000',
+};
 
-const scoreTip = (t: ReturnType<typeof useI18n>['t'], score: number | null) => (score === null ? null : t('room.quality.score', { score: score.toFixed(1) }));
+const scoreTip = (t: ReturnType<typeof useI18n>['t'], score: number | null) =>
+  score === null ? null : t('room.quality.score', { score: score.toFixed(1) });
 
 /** What the bars' tooltip says of a remote peer: what arrives, measured (the busiest track). */
-function receivedTip(t: ReturnType<typeof useI18n>['t'], state: RoomState, peerId: string): string | null {
-  const tracks = Object.values(state.health?.tracks ?? {}).filter((x) => x.peerId === peerId && x.state === 'flowing' && x.kbps !== null);
+function receivedTip(
+  t: ReturnType<typeof useI18n>['t'],
+  state: RoomState,
+  peerId: string,
+): string | null {
+  const tracks = Object.values(state.health?.tracks ?? {}).filter(
+    (x) => x.peerId === peerId && x.state === 'flowing' && x.kbps !== null,
+  );
   if (!tracks.length) return null;
   const loss = Math.max(...tracks.map((x) => x.lossPct ?? 0));
   const jitter = Math.max(...tracks.map((x) => x.jitterMs ?? 0));
@@ -83,36 +171,83 @@ function receivedTip(t: ReturnType<typeof useI18n>['t'], state: RoomState, peerI
   return t('room.quality.received', { loss: loss.toFixed(1), jitter: Math.round(jitter), kbps });
 }
 
-const overlayStyle: React.CSSProperties = { position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', background: 'rgba(0,0,0,0.55)', color: '#fff', fontSize: 16, textAlign: 'center', padding: 12 };
+const overlayStyle: React.CSSProperties = {
+  position: 'absolute',
+  inset: 0,
+  display: 'grid',
+  placeItems: 'center',
+  background: 'rgba(0,0,0,0.55)',
+  color: '#fff',
+  fontSize: 16,
+  textAlign: 'center',
+  padding: 12,
+};
 
-function RemoteTileView({ tile, name, state, speaking, onMute }: { tile: RemoteTile; name: string; state: RoomState; speaking: boolean; onMute?: () => void }) {
+function RemoteTileView({
+  tile,
+  name,
+  state,
+  speaking,
+  onMute,
+}: {
+  tile: RemoteTile;
+  name: string;
+  state: RoomState;
+  speaking: boolean;
+  onMute?: () => void;
+}) {
   const { t } = useI18n();
   const video = tile.screen ?? tile.video;
   const health = state.health?.peers[tile.peerId];
   const mediaState = health?.state ?? 'waiting';
   const score = tileScore(state, tile);
-  const overlay = mediaState === 'lost' ? 'room.tile.lost' : mediaState === 'frozen' ? 'room.tile.frozen' : mediaState === 'failed' ? 'room.tile.failed' : mediaState === 'waiting' ? 'room.tile.waiting' : null;
+  const overlay =
+    mediaState === 'lost'
+      ? 'room.tile.lost'
+      : mediaState === 'frozen'
+        ? 'room.tile.frozen'
+        : mediaState === 'failed'
+          ? 'room.tile.failed'
+          : mediaState === 'waiting'
+            ? 'room.tile.waiting'
+            : null;
   return (
-    <div data-testid="remote-tile" data-peer={tile.peerId} data-media-state={mediaState} style={{ ...tileStyle, outline: speaking ? '3px solid #52c41a' : undefined }}>
+    <div
+      data-testid="remote-tile"
+      data-peer={tile.peerId}
+      data-media-state={mediaState}
+      style={{ ...tileStyle, outline: speaking ? '3px solid #52c41a' : undefined }}
+    >
       {video && !state.audioOnly && !(tile.videoPaused && !tile.screen) ? (
         <Video track={video} testId="remote-video" />
       ) : (
-        <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>{state.audioOnly ? t('room.audioOnlyOn') : t('room.cameraOffRemote')}</div>
+        <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>
+          {state.audioOnly ? t('room.audioOnlyOn') : t('room.cameraOffRemote')}
+        </div>
       )}
       <Audio track={tile.audio} />
       {overlay ? (
         <div data-testid="tile-status" data-state={mediaState} style={overlayStyle}>
-          {mediaState === 'lost' || mediaState === 'waiting' ? <Spin size="small" style={{ marginBottom: 8 }} /> : null}
+          {mediaState === 'lost' || mediaState === 'waiting' ? (
+            <Spin size="small" style={{ marginBottom: 8 }} />
+          ) : null}
           <span>{t(overlay as MessageKey)}</span>
         </div>
       ) : null}
       <div style={captionStyle}>
         <span>
           {name}
-          {tile.screen ? <Tag color="blue" style={{ marginInlineStart: 6 }}>{t('room.sharingScreen')}</Tag> : null}
+          {tile.screen ? (
+            <Tag color="blue" style={{ marginInlineStart: 6 }}>
+              {t('room.sharingScreen')}
+            </Tag>
+          ) : null}
         </span>
         <Space size={6}>
-          <QualityIndicator level={health ? health.level : levelOfScore(score)} tip={receivedTip(t, state, tile.peerId) ?? scoreTip(t, score)} />
+          <QualityIndicator
+            level={health ? health.level : levelOfScore(score)}
+            tip={receivedTip(t, state, tile.peerId) ?? scoreTip(t, score)}
+          />
           {onMute ? (
             <Button size="small" onClick={onMute}>
               {t('room.mutePeer')}
@@ -131,7 +266,9 @@ function RemoteTileView({ tile, name, state, speaking, onMute }: { tile: RemoteT
 export function VideoRoomPage() {
   const { consultationId = '' } = useParams();
   const location = useLocation();
-  const [entry, setEntry] = useState<RoomEntry | null>(() => (wantsPrecheck(location.search) ? null : { stream: null, audioOnly: false }));
+  const [entry, setEntry] = useState<RoomEntry | null>(() =>
+    wantsPrecheck(location.search) ? null : { stream: null, audioOnly: false },
+  );
   if (!entry) {
     return (
       <div data-testid="video-room" data-phase="checking" style={{ display: 'grid', gap: 12 }}>
@@ -148,7 +285,10 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
   const { profile } = useAuth();
   const navigate = useNavigate();
   const { message } = App.useApp();
-  const consultation = useApiData(() => api.get<ConsultationBrief>(`/api/consultations/${encodeURIComponent(consultationId)}`), [consultationId]);
+  const consultation = useApiData(
+    () => api.get<ConsultationBrief>(`/api/consultations/${encodeURIComponent(consultationId)}`),
+    [consultationId],
+  );
   const room = useRoom(consultationId, entry);
   const { state } = room;
   const isHost = state.role === 'host';
@@ -157,14 +297,17 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
     const p = state.peers.get(peerId);
     if (p?.name) return p.name;
     // Admitted from the waiting room: the server did not list the others; the consultation knows them.
-    const others = (consultation.data?.participants ?? []).filter((x) => x.practitionerId !== profile?.id);
+    const others = (consultation.data?.participants ?? []).filter(
+      (x) => x.practitionerId !== profile?.id,
+    );
     return others.length === 1 ? others[0].displayName : t('room.participant');
   };
   const run = (f: () => Promise<unknown> | undefined) => () => {
     void Promise.resolve(f()).catch((e) => message.error(errorMessage(t, e)));
   };
 
-  if (state.phase === 'failed') return <ErrorState error={state.error} onRetry={() => window.location.reload()} />;
+  if (state.phase === 'failed')
+    return <ErrorState error={state.error} onRetry={() => window.location.reload()} />;
   if (state.phase === 'ended' || state.phase === 'closed') {
     return (
       <Result
@@ -177,22 +320,52 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
   }
 
   const c = consultation.data;
-  const phaseColor = state.phase === 'joined' ? 'green' : state.phase === 'waiting' ? 'gold' : state.phase === 'reconnecting' || state.phase === 'rejoining' ? 'red' : 'blue';
+  const phaseColor =
+    state.phase === 'joined'
+      ? 'green'
+      : state.phase === 'waiting'
+        ? 'gold'
+        : state.phase === 'reconnecting' || state.phase === 'rejoining'
+          ? 'red'
+          : 'blue';
   return (
     <div data-testid="video-room" data-phase={state.phase} style={{ display: 'grid', gap: 12 }}>
       <Space style={{ justifyContent: 'space-between', width: '100%' }} wrap>
         <Typography.Title level={4} style={{ margin: 0 }}>
           {t('room.title')}
-          {c ? <Typography.Text type="secondary" style={{ fontSize: 14, marginInlineStart: 12 }}>{t('room.subtitle', { patient: c.patient.name, org: c.requestingOrganizationName ?? '' })}</Typography.Text> : null}
+          {c ? (
+            <Typography.Text type="secondary" style={{ fontSize: 14, marginInlineStart: 12 }}>
+              {t('room.subtitle', {
+                patient: c.patient.name,
+                org: c.requestingOrganizationName ?? '',
+              })}
+            </Typography.Text>
+          ) : null}
         </Typography.Title>
         <Space>
-          <Badge color={phaseColor} text={<span data-testid="room-phase">{t(`room.phase.${state.phase}` as MessageKey)}</span>} />
-          {state.role ? <Tag color={isHost ? 'purple' : 'blue'}>{t(`room.role.${state.role}` as MessageKey)}</Tag> : null}
+          <Badge
+            color={phaseColor}
+            text={
+              <span data-testid="room-phase">{t(`room.phase.${state.phase}` as MessageKey)}</span>
+            }
+          />
+          {state.role ? (
+            <Tag color={isHost ? 'purple' : 'blue'}>
+              {t(`room.role.${state.role}` as MessageKey)}
+            </Tag>
+          ) : null}
         </Space>
       </Space>
 
       {state.phase === 'reconnecting' || state.phase === 'rejoining' ? (
-        <Alert data-testid="reconnecting-banner" type="warning" showIcon banner title={t('room.reconnecting')} description={t('room.reconnectingHint')} />
+        <Alert
+          data-testid="reconnecting-banner"
+          type="warning"
+          showIcon
+          banner
+          title={t('room.reconnecting')}
+          description={t('room.reconnectingHint')}
+        />
       ) : null}
       {state.suggestAudioOnly && !state.audioOnly ? (
         <Alert
@@ -215,7 +388,9 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
           description={
             <>
               {t('room.noMedia.hint', { seconds: Math.round(HEALTH_DEFAULTS.noMediaMs / 1000) })}
-              {state.mediaFailed?.recorded ? <div data-testid="no-media-recorded">{t('room.noMedia.recorded')}</div> : null}
+              {state.mediaFailed?.recorded ? (
+                <div data-testid="no-media-recorded">{t('room.noMedia.recorded')}</div>
+              ) : null}
             </>
           }
           action={
@@ -235,41 +410,83 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
           title={t('room.deviceProblem')}
           description={state.deviceProblem}
           action={
-            <Button size="small" data-testid="open-check" onClick={() => window.location.assign(`/room/${encodeURIComponent(consultationId)}?check=1`)}>
+            <Button
+              size="small"
+              data-testid="open-check"
+              onClick={() =>
+                window.location.assign(`/room/${encodeURIComponent(consultationId)}?check=1`)
+              }
+            >
               {t('room.check.open')}
             </Button>
           }
         />
       ) : null}
 
-      <div style={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) 300px', gap: 12, alignItems: 'start' }}>
+      <div
+        style={{
+          display: 'grid',
+          gridTemplateColumns: 'minmax(0, 1fr) 300px',
+          gap: 12,
+          alignItems: 'start',
+        }}
+      >
         <div style={{ display: 'grid', gap: 12 }}>
           {state.phase === 'waiting' ? (
             <Card data-testid="waiting-room">
-              <Result icon={<Spin size="large" />} title={t('room.waitingTitle')} subTitle={t('room.waitingHint')} />
+              <Result
+                icon={<Spin size="large" />}
+                title={t('room.waitingTitle')}
+                subTitle={t('room.waitingHint')}
+              />
             </Card>
-          ) : state.phase === 'preparing' || state.phase === 'connecting' || state.phase === 'idle' ? (
+          ) : state.phase === 'preparing' ||
+            state.phase === 'connecting' ||
+            state.phase === 'idle' ? (
             <Card>
               <Spin tip={t('room.connecting')}>
                 <div style={{ height: 120 }} />
               </Spin>
             </Card>
           ) : null}
-          <div data-testid="tiles" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(360px, 1fr))', gap: 12 }}>
+          <div
+            data-testid="tiles"
+            style={{
+              display: 'grid',
+              gridTemplateColumns: 'repeat(auto-fill, minmax(360px, 1fr))',
+              gap: 12,
+            }}
+          >
             <div data-testid="own-tile" style={tileStyle}>
               {state.cameraOn && state.local?.getVideoTracks()[0] ? (
-                <Video track={state.localScreen ?? state.local.getVideoTracks()[0]} muted testId="own-video" mirror={!state.localScreen} />
+                <Video
+                  track={state.localScreen ?? state.local.getVideoTracks()[0]}
+                  muted
+                  testId="own-video"
+                  mirror={!state.localScreen}
+                />
               ) : (
-                <div style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}>{t('room.cameraOff')}</div>
+                <div
+                  style={{ display: 'grid', placeItems: 'center', height: '100%', color: '#ddd' }}
+                >
+                  {t('room.cameraOff')}
+                </div>
               )}
               <div style={captionStyle}>
                 <span>
                   {t('room.me', { name: profile?.displayName ?? '' })}
-                  {!state.micOn ? <Tag color="red" style={{ marginInlineStart: 6 }}>{t('room.micOff')}</Tag> : null}
+                  {!state.micOn ? (
+                    <Tag color="red" style={{ marginInlineStart: 6 }}>
+                      {t('room.micOff')}
+                    </Tag>
+                  ) : null}
                 </span>
                 <Tooltip title={t('room.sendQuality')}>
                   <span>
-                    <QualityIndicator level={levelOfScore(state.sendScore)} tip={scoreTip(t, state.sendScore)} />
+                    <QualityIndicator
+                      level={levelOfScore(state.sendScore)}
+                      tip={scoreTip(t, state.sendScore)}
+                    />
                   </span>
                 </Tooltip>
               </div>
@@ -285,18 +502,41 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
               />
             ))}
           </div>
-          {state.phase === 'joined' && state.tiles.length === 0 ? <Empty data-testid="alone" description={t('room.alone')} /> : null}
+          {state.phase === 'joined' && state.tiles.length === 0 ? (
+            <Empty data-testid="alone" description={t('room.alone')} />
+          ) : null}
           <Space wrap data-testid="room-controls">
-            <Button data-testid="toggle-mic" type={state.micOn ? 'default' : 'primary'} danger={!state.micOn} onClick={run(room.toggleMic)} disabled={!state.local?.getAudioTracks().length}>
+            <Button
+              data-testid="toggle-mic"
+              type={state.micOn ? 'default' : 'primary'}
+              danger={!state.micOn}
+              onClick={run(room.toggleMic)}
+              disabled={!state.local?.getAudioTracks().length}
+            >
               {state.micOn ? t('room.mute') : t('room.unmute')}
             </Button>
-            <Button data-testid="toggle-camera" type={state.cameraOn ? 'default' : 'primary'} danger={!state.cameraOn} onClick={run(room.toggleCamera)} disabled={!state.local?.getVideoTracks().length}>
+            <Button
+              data-testid="toggle-camera"
+              type={state.cameraOn ? 'default' : 'primary'}
+              danger={!state.cameraOn}
+              onClick={run(room.toggleCamera)}
+              disabled={!state.local?.getVideoTracks().length}
+            >
               {state.cameraOn ? t('room.cameraStop') : t('room.cameraStart')}
             </Button>
-            <Button data-testid="toggle-screen" onClick={run(room.toggleScreen)} disabled={state.phase !== 'joined' || state.role === 'observer'}>
+            <Button
+              data-testid="toggle-screen"
+              onClick={run(room.toggleScreen)}
+              disabled={state.phase !== 'joined' || state.role === 'observer'}
+            >
               {state.localScreen ? t('room.screenStop') : t('room.screenStart')}
             </Button>
-            <Button data-testid="toggle-audio-only" type={state.audioOnly ? 'primary' : 'default'} onClick={run(room.toggleAudioOnly)} disabled={state.phase !== 'joined'}>
+            <Button
+              data-testid="toggle-audio-only"
+              type={state.audioOnly ? 'primary' : 'default'}
+              onClick={run(room.toggleAudioOnly)}
+              disabled={state.phase !== 'joined'}
+            >
               {state.audioOnly ? t('room.audioOnlyOff') : t('room.audioOnly')}
             </Button>
             <Button data-testid="leave-room" danger onClick={run(room.leave)}>
@@ -312,20 +552,32 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
 
         <div style={{ display: 'grid', gap: 12 }}>
           {isHost ? (
-            <Card size="small" title={t('room.waitingList', { n: state.waiting.length })} data-testid="waiting-list">
+            <Card
+              size="small"
+              title={t('room.waitingList', { n: state.waiting.length })}
+              data-testid="waiting-list"
+            >
               <List
                 locale={{ emptyText: t('room.nobodyWaiting') }}
                 dataSource={state.waiting}
                 renderItem={(p) => (
                   <List.Item
                     actions={[
-                      <Button key="admit" type="primary" size="small" data-testid="admit" onClick={run(() => room.admit(p.peerId))}>
+                      <Button
+                        key="admit"
+                        type="primary"
+                        size="small"
+                        data-testid="admit"
+                        onClick={run(() => room.admit(p.peerId))}
+                      >
                         {t('room.admit')}
                       </Button>,
                     ]}
                   >
                     <span data-testid="waiting-peer">{p.name}</span>
-                    <Tag style={{ marginInlineStart: 6 }}>{t(`room.role.${p.role}` as MessageKey)}</Tag>
+                    <Tag style={{ marginInlineStart: 6 }}>
+                      {t(`room.role.${p.role}` as MessageKey)}
+                    </Tag>
                   </List.Item>
                 )}
               />
@@ -337,7 +589,13 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
               dataSource={[
                 ...state.peers.values(),
                 // Admitted from the waiting room, the server did not list who was already there: their media did.
-                ...state.tiles.filter((x) => !state.peers.has(x.peerId)).map((x) => ({ peerId: x.peerId, name: nameOf(x.peerId), role: isHost ? 'township_doctor' : 'host' })),
+                ...state.tiles
+                  .filter((x) => !state.peers.has(x.peerId))
+                  .map((x) => ({
+                    peerId: x.peerId,
+                    name: nameOf(x.peerId),
+                    role: isHost ? 'township_doctor' : 'host',
+                  })),
               ]}
               locale={{ emptyText: t('room.alone') }}
               renderItem={(p) => (
@@ -349,11 +607,23 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
           </Card>
           {c ? (
             <Card size="small" title={t('room.consultation')}>
-              <Descriptions size="small" column={1} items={[
-                { key: 'p', label: t('room.patient'), children: c.patient.name },
-                { key: 'o', label: t('room.requester'), children: `${c.requestingOrganizationName ?? ''} ${c.requesterName ?? ''}` },
-                { key: 's', label: t('room.specialty'), children: specialtyLabel(c.specialty, terms, lang) },
-              ]} />
+              <Descriptions
+                size="small"
+                column={1}
+                items={[
+                  { key: 'p', label: t('room.patient'), children: c.patient.name },
+                  {
+                    key: 'o',
+                    label: t('room.requester'),
+                    children: `${c.requestingOrganizationName ?? ''} ${c.requesterName ?? ''}`,
+                  },
+                  {
+                    key: 's',
+                    label: t('room.specialty'),
+                    children: specialtyLabel(c.specialty, terms, lang),
+                  },
+                ]}
+              />
             </Card>
           ) : null}
         </div>

@@ -61,7 +61,10 @@ export function setPrecheckAlways(on: boolean): void {
 const VIDEO = { width: 640, height: 360 };
 
 /** Constraints for the chosen devices (`exact`: fail rather than open another one). */
-export function constraintsFor(d: ChosenDevices, exact: boolean): { audio: MediaTrackConstraints | boolean; video: MediaTrackConstraints } {
+export function constraintsFor(
+  d: ChosenDevices,
+  exact: boolean,
+): { audio: MediaTrackConstraints | boolean; video: MediaTrackConstraints } {
   const pick = (id?: string) => (id ? { deviceId: exact ? { exact: id } : id } : {});
   return { audio: d.micId ? pick(d.micId) : true, video: { ...VIDEO, ...pick(d.cameraId) } };
 }
@@ -69,9 +72,16 @@ export function constraintsFor(d: ChosenDevices, exact: boolean): { audio: Media
 /** getUserMedia's error, as the check reports it. */
 export function deviceCheckOf(e: unknown): DeviceCheck {
   const name = (e as { name?: string })?.name ?? '';
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return 'denied';
-  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return 'not_found';
-  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return 'in_use';
+  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError')
+    return 'denied';
+  if (
+    name === 'NotFoundError' ||
+    name === 'OverconstrainedError' ||
+    name === 'DevicesNotFoundError'
+  )
+    return 'not_found';
+  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError')
+    return 'in_use';
   return 'failed';
 }
 
@@ -79,9 +89,23 @@ export function deviceCheckOf(e: unknown): DeviceCheck {
  * Opens the chosen camera and microphone (together, else each alone to know which one fails).
  * A remembered device that is gone falls back to the default one.
  */
-export async function openDevices(d: ChosenDevices, wantVideo = true): Promise<{ stream: MediaStream | null; camera: DeviceCheck; microphone: DeviceCheck; error: unknown }> {
+export async function openDevices(
+  d: ChosenDevices,
+  wantVideo = true,
+): Promise<{
+  stream: MediaStream | null;
+  camera: DeviceCheck;
+  microphone: DeviceCheck;
+  error: unknown;
+}> {
   const md = navigator.mediaDevices;
-  if (!md?.getUserMedia) return { stream: null, camera: 'failed', microphone: 'failed', error: new Error('mediaDevices unavailable') };
+  if (!md?.getUserMedia)
+    return {
+      stream: null,
+      camera: 'failed',
+      microphone: 'failed',
+      error: new Error('mediaDevices unavailable'),
+    };
   const open = async (c: MediaStreamConstraints) => {
     try {
       return await md.getUserMedia(c);
@@ -101,10 +125,20 @@ export async function openDevices(d: ChosenDevices, wantVideo = true): Promise<{
   const want = constraintsFor(d, true);
   if (wantVideo) {
     try {
-      return { stream: await open({ audio: want.audio, video: want.video }), camera: 'ok', microphone: 'ok', error: null };
+      return {
+        stream: await open({ audio: want.audio, video: want.video }),
+        camera: 'ok',
+        microphone: 'ok',
+        error: null,
+      };
     } catch (both) {
-      const [video, audio] = await Promise.allSettled([open({ video: want.video }), open({ audio: want.audio })]);
-      const tracks = [video, audio].flatMap((r) => (r.status === 'fulfilled' ? r.value.getTracks() : []));
+      const [video, audio] = await Promise.allSettled([
+        open({ video: want.video }),
+        open({ audio: want.audio }),
+      ]);
+      const tracks = [video, audio].flatMap((r) =>
+        r.status === 'fulfilled' ? r.value.getTracks() : [],
+      );
       return {
         stream: tracks.length ? new MediaStream(tracks) : null,
         camera: video.status === 'fulfilled' ? 'ok' : deviceCheckOf(video.reason),
@@ -114,7 +148,12 @@ export async function openDevices(d: ChosenDevices, wantVideo = true): Promise<{
     }
   }
   try {
-    return { stream: await open({ audio: want.audio }), camera: 'pending', microphone: 'ok', error: null };
+    return {
+      stream: await open({ audio: want.audio }),
+      camera: 'pending',
+      microphone: 'ok',
+      error: null,
+    };
   } catch (e) {
     return { stream: null, camera: 'pending', microphone: deviceCheckOf(e), error: e };
   }

@@ -3,7 +3,12 @@
  * mediasoup-client) per page, the local camera/mic, remote tracks by peer, scores, and the
  * waiting room. Everything the page shows comes from the client's events.
  */
-import { MediaClient, type MediaClientState, type RemoteTrack, type RoomHealth } from '@huizhen/media-client';
+import {
+  MediaClient,
+  type MediaClientState,
+  type RemoteTrack,
+  type RoomHealth,
+} from '@huizhen/media-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
 import { chosenDevices, openDevices } from './devices';
@@ -86,7 +91,17 @@ interface RoomDiagnostics {
   timeline: () => { step: string; ms: number; at: number }[];
   /** The devices the room's camera and microphone tracks come from. */
   devices: () => { camera: string | null; mic: string | null };
-  stats: () => Promise<{ consumerId: string; peerId: string; kind: string; source: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number }[]>;
+  stats: () => Promise<
+    {
+      consumerId: string;
+      peerId: string;
+      kind: string;
+      source: string;
+      framesDecoded: number;
+      packetsReceived: number;
+      totalSamplesReceived: number;
+    }[]
+  >;
 }
 
 async function statsOf(client: MediaClient) {
@@ -97,18 +112,38 @@ async function statsOf(client: MediaClient) {
     // mediasoup-client's bandwidth probe shows as an extra inbound stream with no frames: keep the busiest.
     report.forEach((s: any) => {
       if (s.type !== 'inbound-rtp') return;
-      const cand = { framesDecoded: s.framesDecoded ?? 0, packetsReceived: s.packetsReceived ?? 0, totalSamplesReceived: s.totalSamplesReceived ?? 0 };
+      const cand = {
+        framesDecoded: s.framesDecoded ?? 0,
+        packetsReceived: s.packetsReceived ?? 0,
+        totalSamplesReceived: s.totalSamplesReceived ?? 0,
+      };
       if (cand.packetsReceived >= best.packetsReceived) best = cand;
     });
-    out.push({ consumerId: r.consumerId, peerId: r.peerId, kind: r.kind, source: r.source, ...best });
+    out.push({
+      consumerId: r.consumerId,
+      peerId: r.peerId,
+      kind: r.kind,
+      source: r.source,
+      ...best,
+    });
   }
   return out;
 }
 
 function upsertTile(tiles: RemoteTile[], r: RemoteTrack): RemoteTile[] {
   const track = r.track as unknown as MediaStreamTrack;
-  const existing = tiles.find((t) => t.peerId === r.peerId) ?? { peerId: r.peerId, video: null, audio: null, screen: null, videoPaused: false, consumerIds: [] };
-  const next: RemoteTile = { ...existing, consumerIds: [...new Set([...existing.consumerIds, r.consumerId])] };
+  const existing = tiles.find((t) => t.peerId === r.peerId) ?? {
+    peerId: r.peerId,
+    video: null,
+    audio: null,
+    screen: null,
+    videoPaused: false,
+    consumerIds: [],
+  };
+  const next: RemoteTile = {
+    ...existing,
+    consumerIds: [...new Set([...existing.consumerIds, r.consumerId])],
+  };
   if (r.source === 'screen') next.screen = track;
   else if (r.kind === 'video') next.video = track;
   else next.audio = track;
@@ -116,12 +151,19 @@ function upsertTile(tiles: RemoteTile[], r: RemoteTrack): RemoteTile[] {
 }
 
 /** `entry`: what the pre-join check handed over (its open devices, audio only), or a direct join. */
-export function useRoom(consultationId: string, entry: RoomEntry = { stream: null, audioOnly: false }) {
+export function useRoom(
+  consultationId: string,
+  entry: RoomEntry = { stream: null, audioOnly: false },
+) {
   const [state, setState] = useState<RoomState>(INITIAL);
   const clientRef = useRef<MediaClient | null>(null);
   const localRef = useRef<MediaStream | null>(null);
   const screenRef = useRef<MediaStreamTrack | null>(null);
-  const patch = useCallback((p: Partial<RoomState> | ((s: RoomState) => Partial<RoomState>)) => setState((s) => ({ ...s, ...(typeof p === 'function' ? p(s) : p) })), []);
+  const patch = useCallback(
+    (p: Partial<RoomState> | ((s: RoomState) => Partial<RoomState>)) =>
+      setState((s) => ({ ...s, ...(typeof p === 'function' ? p(s) : p) })),
+    [],
+  );
 
   useEffect(() => {
     let disposed = false;
@@ -152,7 +194,10 @@ export function useRoom(consultationId: string, entry: RoomEntry = { stream: nul
         health: () => c.health,
         stats: () => statsOf(c),
         timeline: () => c.timeline,
-        devices: () => ({ camera: deviceOf(localRef.current?.getVideoTracks()[0]), mic: deviceOf(localRef.current?.getAudioTracks()[0]) }),
+        devices: () => ({
+          camera: deviceOf(localRef.current?.getVideoTracks()[0]),
+          mic: deviceOf(localRef.current?.getAudioTracks()[0]),
+        }),
       };
       patch({ role: ticket.role });
       const addPeer = (p: RoomPeer) => patch((s) => ({ peers: new Map(s.peers).set(p.peerId, p) }));
@@ -174,34 +219,56 @@ export function useRoom(consultationId: string, entry: RoomEntry = { stream: nul
         ),
         c.on('peerJoined', (p) => {
           addPeer(p);
-          patch((s) => ({ waiting: s.waiting.filter((w) => w.peerId !== p.peerId && w.practitionerId !== p.practitionerId) }));
+          patch((s) => ({
+            waiting: s.waiting.filter(
+              (w) => w.peerId !== p.peerId && w.practitionerId !== p.practitionerId,
+            ),
+          }));
         }),
         c.on('peerLeft', ({ peerId }) =>
           patch((s) => {
             const peers = new Map(s.peers);
             peers.delete(peerId);
-            return { peers, tiles: s.tiles.filter((t) => t.peerId !== peerId), waiting: s.waiting.filter((w) => w.peerId !== peerId) };
+            return {
+              peers,
+              tiles: s.tiles.filter((t) => t.peerId !== peerId),
+              waiting: s.waiting.filter((w) => w.peerId !== peerId),
+            };
           }),
         ),
-        c.on('peerWaiting', (p) => patch((s) => ({ waiting: [...s.waiting.filter((w) => w.peerId !== p.peerId), p] }))),
+        c.on('peerWaiting', (p) =>
+          patch((s) => ({ waiting: [...s.waiting.filter((w) => w.peerId !== p.peerId), p] })),
+        ),
         c.on('consumerPaused', ({ consumerId }) => {
           const r = c.remoteTracks.find((t) => t.consumerId === consumerId);
-          if (r?.kind === 'video') patch((s) => ({ tiles: s.tiles.map((t) => (t.peerId === r.peerId ? { ...t, videoPaused: true } : t)) }));
+          if (r?.kind === 'video')
+            patch((s) => ({
+              tiles: s.tiles.map((t) => (t.peerId === r.peerId ? { ...t, videoPaused: true } : t)),
+            }));
         }),
         c.on('consumerResumed', ({ consumerId }) => {
           const r = c.remoteTracks.find((t) => t.consumerId === consumerId);
-          if (r?.kind === 'video') patch((s) => ({ tiles: s.tiles.map((t) => (t.peerId === r.peerId ? { ...t, videoPaused: false } : t)) }));
+          if (r?.kind === 'video')
+            patch((s) => ({
+              tiles: s.tiles.map((t) => (t.peerId === r.peerId ? { ...t, videoPaused: false } : t)),
+            }));
         }),
         c.on('score', (d) => {
-          if ('consumerId' in d && d.consumerId) patch((s) => ({ scores: new Map(s.scores).set(d.consumerId as string, d.score) }));
+          if ('consumerId' in d && d.consumerId)
+            patch((s) => ({ scores: new Map(s.scores).set(d.consumerId as string, d.score) }));
           else if ('producerId' in d) patch({ sendScore: d.score });
         }),
         c.on('activeSpeaker', (d) => patch({ activeSpeaker: d.peerId })),
         c.on('suggestAudioOnly', () => patch({ suggestAudioOnly: true })),
         c.on('muted', (d) => {
-          if (d.kind === 'audio') localRef.current?.getAudioTracks().forEach((t) => (t.enabled = false));
+          if (d.kind === 'audio')
+            localRef.current?.getAudioTracks().forEach((t) => (t.enabled = false));
           else localRef.current?.getVideoTracks().forEach((t) => (t.enabled = false));
-          patch(d.kind === 'audio' ? { micOn: false, mutedBy: d.by } : { cameraOn: false, mutedBy: d.by });
+          patch(
+            d.kind === 'audio'
+              ? { micOn: false, mutedBy: d.by }
+              : { cameraOn: false, mutedBy: d.by },
+          );
         }),
         c.on('roomEnded', () => patch({ phase: 'ended' })),
         c.on('health', (health) => patch({ health })),
@@ -219,7 +286,11 @@ export function useRoom(consultationId: string, entry: RoomEntry = { stream: nul
           // The devices chosen in an earlier check (remembered), else the defaults; no camera: the microphone alone.
           const opened = await openDevices(chosenDevices());
           local = opened.stream;
-          if (opened.camera !== 'ok') deviceProblem = opened.error instanceof Error ? opened.error.message : String(opened.error ?? opened.camera);
+          if (opened.camera !== 'ok')
+            deviceProblem =
+              opened.error instanceof Error
+                ? opened.error.message
+                : String(opened.error ?? opened.camera);
         }
         c.mark('camera');
       }
@@ -230,9 +301,18 @@ export function useRoom(consultationId: string, entry: RoomEntry = { stream: nul
       localRef.current = local;
       // Audio only (the check advised it): the camera is published paused, to be switched on later.
       if (entry.audioOnly) local?.getVideoTracks().forEach((t) => (t.enabled = false));
-      patch({ local, deviceProblem, cameraOn: !!local?.getVideoTracks().length && !entry.audioOnly, micOn: !!local?.getAudioTracks().length });
+      patch({
+        local,
+        deviceProblem,
+        cameraOn: !!local?.getVideoTracks().length && !entry.audioOnly,
+        micOn: !!local?.getAudioTracks().length,
+      });
       await Promise.all(
-        (local?.getTracks() ?? []).map((track) => (track.kind === 'audio' ? c.publish(track, 'mic') : c.publish(track, 'camera', { paused: entry.audioOnly }))),
+        (local?.getTracks() ?? []).map((track) =>
+          track.kind === 'audio'
+            ? c.publish(track, 'mic')
+            : c.publish(track, 'camera', { paused: entry.audioOnly }),
+        ),
       );
       const joined = await joining;
       if (disposed) return;
@@ -311,11 +391,23 @@ export function useRoom(consultationId: string, entry: RoomEntry = { stream: nul
     patch({ phase: 'closed' });
   }, [patch]);
 
-  return { state, toggleMic, toggleCamera, toggleAudioOnly, toggleScreen, admit, mutePeer, endRoom, leave };
+  return {
+    state,
+    toggleMic,
+    toggleCamera,
+    toggleAudioOnly,
+    toggleScreen,
+    admit,
+    mutePeer,
+    endRoom,
+    leave,
+  };
 }
 
 /** Mean score (0-10) of what this page receives from a peer, or null while none arrived. */
 export function tileScore(state: RoomState, tile: RemoteTile): number | null {
-  const scores = tile.consumerIds.map((id) => state.scores.get(id)).filter((s): s is number => typeof s === 'number');
+  const scores = tile.consumerIds
+    .map((id) => state.scores.get(id))
+    .filter((s): s is number => typeof s === 'number');
   return scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
 }
