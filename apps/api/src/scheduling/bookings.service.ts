@@ -19,6 +19,7 @@ import { BookingStore, bookingEventData, type BookingEnd, type BookingView } fro
 import {
   CONSULTATION_REQUESTS,
   type AfterCommit,
+  type ConsultationRequestFacts,
   type ConsultationRequestSource,
 } from './consultation-links';
 import { assertFilterIds } from './known-ids';
@@ -115,20 +116,7 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     dto: BookSlotDto,
     headerKey?: string,
   ): Promise<{ booking: BookingView; replayed: boolean }> {
-    if (headerKey !== undefined && (headerKey.length < 1 || headerKey.length > 200))
-      throw new DomainError(
-        'invalid_idempotency_key',
-        HttpStatus.BAD_REQUEST,
-        'Idempotency-Key should be 1 to 200 characters',
-      );
-    if (headerKey && dto.idempotencyKey && headerKey !== dto.idempotencyKey) {
-      throw new DomainError(
-        'idempotency_key_mismatch',
-        HttpStatus.BAD_REQUEST,
-        'the Idempotency-Key header and body idempotencyKey differ',
-      );
-    }
-    const key = headerKey ?? dto.idempotencyKey ?? null;
+    const key = idempotencyKey(headerKey, dto);
     if (key) {
       const replay = await this.replay(actor, key, dto);
       if (replay) return { booking: replay, replayed: true };
@@ -149,39 +137,9 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     let afterCommit: AfterCommit;
     try {
       await this.checkSlot(dto.slotId, request.organizationId, request.specialty);
-      ({ id, afterCommit } = await this.db.transaction(async (m) => {
-        const seat = await this.bookings.claimSeat(m, dto.slotId);
-        if (!seat) throw await this.slotTaken(dto.slotId, m);
-        const b = await this.bookings.insert(m, seat, {
-          consultationRequestId: request.id,
-          organizationId: request.organizationId,
-          bookedBy: actor.id,
-          idempotencyKey: key,
-        });
-        await this.audit.record(
-          {
-            action: 'booking.create',
-            actor,
-            resourceType: 'booking',
-            resourceId: b.id,
-            details: {
-              slotId: dto.slotId,
-              consultationRequestId: request.id,
-              start: seat.start.toISOString(),
-            },
-          },
-          m,
-        );
-        // The request takes the slot in the same transaction: scheduled at its start, or nothing is booked.
-        const after = await this.requests.appointmentBooked(m, actor, request.id, {
-          bookingId: b.id,
-          slotId: seat.slotId,
-          specialistId: seat.specialistId,
-          start: seat.start,
-        });
-        this.bookings.announce(m, b, { type: 'booking.created', data: bookingEventData(b) });
-        return { id: b.id, afterCommit: after };
-      }));
+      ({ id, afterCommit } = await this.db.transaction((m) =>
+        this.takeSlot(m, actor, { slotId: dto.slotId, request, key }),
+      ));
     } catch (e) {
       // A concurrent retry with the same key may have won the slot (or the request) first.
       const replay = key ? await this.replay(actor, key, dto) : null;
@@ -192,6 +150,49 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
     }
     await afterCommit();
     return { booking: await this.bookings.get(id), replayed: false };
+  }
+
+  /** In the booking's transaction: a seat, the booking, its audit event, and the request scheduled at the slot. */
+  private async takeSlot(
+    m: EntityManager,
+    actor: Actor,
+    b: { slotId: string; request: ConsultationRequestFacts; key: string | null },
+  ): Promise<{ id: string; afterCommit: AfterCommit }> {
+    const { request } = b;
+    const seat = await this.bookings.claimSeat(m, b.slotId);
+    if (!seat) throw await this.slotTaken(b.slotId, m);
+    const booking = await this.bookings.insert(m, seat, {
+      consultationRequestId: request.id,
+      organizationId: request.organizationId,
+      bookedBy: actor.id,
+      idempotencyKey: b.key,
+    });
+    await this.audit.record(
+      {
+        action: 'booking.create',
+        actor,
+        resourceType: 'booking',
+        resourceId: booking.id,
+        details: {
+          slotId: b.slotId,
+          consultationRequestId: request.id,
+          start: seat.start.toISOString(),
+        },
+      },
+      m,
+    );
+    // The request takes the slot in the same transaction: scheduled at its start, or nothing is booked.
+    const afterCommit = await this.requests.appointmentBooked(m, actor, request.id, {
+      bookingId: booking.id,
+      slotId: seat.slotId,
+      specialistId: seat.specialistId,
+      start: seat.start,
+    });
+    this.bookings.announce(m, booking, {
+      type: 'booking.created',
+      data: bookingEventData(booking),
+    });
+    return { id: booking.id, afterCommit };
   }
 
   /** Moves a booking to another slot in one transaction: the old seat is freed only if the new one is taken. */
@@ -518,6 +519,24 @@ export class BookingsService implements OnModuleInit, OnModuleDestroy {
       );
     return { from, to };
   }
+}
+
+/** The key of an idempotent booking: the Idempotency-Key header or the body's, which must agree. */
+function idempotencyKey(headerKey: string | undefined, dto: BookSlotDto): string | null {
+  if (headerKey !== undefined && (headerKey.length < 1 || headerKey.length > 200))
+    throw new DomainError(
+      'invalid_idempotency_key',
+      HttpStatus.BAD_REQUEST,
+      'Idempotency-Key should be 1 to 200 characters',
+    );
+  if (headerKey && dto.idempotencyKey && headerKey !== dto.idempotencyKey) {
+    throw new DomainError(
+      'idempotency_key_mismatch',
+      HttpStatus.BAD_REQUEST,
+      'the Idempotency-Key header and body idempotencyKey differ',
+    );
+  }
+  return headerKey ?? dto.idempotencyKey ?? null;
 }
 
 const byRequester = (actor: Actor, reason: string): BookingEnd => ({

@@ -8,7 +8,7 @@ import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import type { Page } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import { AvailabilityStore, type StoredWorkingWindow } from './availability-store';
-import { BookingStore, type HeldBooking } from './booking-store';
+import { BookingStore, type ClaimedSeat, type HeldBooking } from './booking-store';
 import {
   CONSULTATION_REQUESTS,
   type AfterCommit,
@@ -619,38 +619,25 @@ export class RotationShiftsService {
     s: Settlement,
     outcome: BookingsOutcome,
   ): Promise<void> {
-    const { actor, shift, reason } = s;
     const target =
       s.disposition === 'move'
         ? await this.slots.nearestFree(m, {
-            specialistId: shift.spec.specialistId,
+            specialistId: s.shift.spec.specialistId,
             after: s.now,
             mode: b.mode,
             organizationId: b.requestingOrganizationId,
-            shiftId: shift.id,
+            shiftId: s.shift.id,
             near: b.start,
           })
         : undefined;
     const seat = target ? await this.bookings.claimSeat(m, target) : null;
-    const slot = {
-      bookingId: b.id,
-      slotId: b.slotId,
-      specialistId: shift.spec.specialistId,
-      start: b.start,
-    };
-    if (!seat) {
-      await this.bookings.cancel(m, b.id, {
-        reason,
-        actorId: actor.id,
-        by: 'rotation_change',
-        extra: { shiftId: shift.id },
-      });
-      s.afterCommit.push(
-        await this.requests.appointmentCancelled(m, actor, b.consultationRequestId, slot, reason),
-      );
-      outcome.cancelled.push(affectedBooking(b, shift.spec.timeZone));
-      return;
-    }
+    if (seat) outcome.moved.push(await this.moveBooking(m, b, seat, s));
+    else outcome.cancelled.push(await this.cancelWithNotice(m, b, s));
+  }
+
+  /** The booking ends as `rescheduled`, a new one takes the seat, and its consultation follows it. */
+  private async moveBooking(m: EntityManager, b: HeldBooking, seat: ClaimedSeat, s: Settlement) {
+    const { actor, shift, reason } = s;
     await this.bookings.markRescheduled(m, b.id, {
       reason,
       actorId: actor.id,
@@ -665,25 +652,17 @@ export class RotationShiftsService {
       reason,
     });
     // The consultation scheduled by the old booking follows it to the new time.
+    const slot = {
+      bookingId: next.id,
+      slotId: seat.slotId,
+      specialistId: seat.specialistId,
+      start: seat.start,
+    };
     s.afterCommit.push(
-      await this.requests.appointmentBooked(
-        m,
-        actor,
-        b.consultationRequestId,
-        {
-          bookingId: next.id,
-          slotId: seat.slotId,
-          specialistId: seat.specialistId,
-          start: seat.start,
-        },
-        { follow: true },
-      ),
+      await this.requests.appointmentBooked(m, actor, b.consultationRequestId, slot, {
+        follow: true,
+      }),
     );
-    outcome.moved.push({
-      ...affectedBooking(b, shift.spec.timeZone),
-      newBookingId: next.id,
-      newStart: seat.start,
-    });
     this.bookings.announce(m, next, {
       type: 'booking.moved',
       data: {
@@ -696,6 +675,32 @@ export class RotationShiftsService {
         reason,
       },
     });
+    return {
+      ...affectedBooking(b, shift.spec.timeZone),
+      newBookingId: next.id,
+      newStart: seat.start,
+    };
+  }
+
+  /** No free slot (or the coordinator said so): the booking is cancelled, announced, and its consultation waits for a time again. */
+  private async cancelWithNotice(m: EntityManager, b: HeldBooking, s: Settlement) {
+    const { actor, shift, reason } = s;
+    await this.bookings.cancel(m, b.id, {
+      reason,
+      actorId: actor.id,
+      by: 'rotation_change',
+      extra: { shiftId: shift.id },
+    });
+    const slot = {
+      bookingId: b.id,
+      slotId: b.slotId,
+      specialistId: shift.spec.specialistId,
+      start: b.start,
+    };
+    s.afterCommit.push(
+      await this.requests.appointmentCancelled(m, actor, b.consultationRequestId, slot, reason),
+    );
+    return affectedBooking(b, shift.spec.timeZone);
   }
 
   private async view(shift: StoredShift): Promise<ShiftView> {

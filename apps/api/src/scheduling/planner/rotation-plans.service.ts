@@ -66,53 +66,10 @@ export class RotationPlansService {
         HttpStatus.FORBIDDEN,
         'only hub coordinators plan rotations',
       );
-    const zone = dto.timeZone ?? this.config.scheduling.defaultTimeZone;
-    if (!isValidTimeZone(zone))
-      throw new DomainError(
-        'invalid_time_zone',
-        HttpStatus.BAD_REQUEST,
-        `"${zone}" is not an IANA time zone`,
-      );
-    const first = DateTime.fromISO(dto.from, { zone });
-    if (!first.isValid)
-      throw new DomainError(
-        'invalid_date',
-        HttpStatus.BAD_REQUEST,
-        `from "${dto.from}" is not a date`,
-      );
-    const days = [...Array(dto.weeks * 7).keys()].map((i) => first.plus({ days: i }).toISODate()!);
-    const slotMinutes = dto.slotMinutes ?? 30;
-    const maxDays = dto.maxOnSiteDaysPerMonth ?? this.config.scheduling.maxOnSiteDaysPerMonth;
+    const { zone, days, slotMinutes, maxDays } = this.horizonOf(dto);
     const scope = await this.policy.organizationScope(actor);
     const townIds = new Set(await activeTownships(this.db, scope.organizationIds));
-
-    let demand: PlannerDemand[];
-    if (dto.demand) {
-      const outside = dto.demand
-        .filter((d) => !townIds.has(d.organizationId))
-        .map((d) => d.organizationId);
-      if (outside.length)
-        throw new DomainError(
-          'demand_outside_scope',
-          HttpStatus.BAD_REQUEST,
-          `demand names organizations that are not townships under your hub: ${[...new Set(outside)].slice(0, 5).join(', ')}`,
-        );
-      const late = dto.demand.filter((d) => d.week !== undefined && d.week >= dto.weeks);
-      if (late.length)
-        throw new DomainError(
-          'demand_outside_horizon',
-          HttpStatus.BAD_REQUEST,
-          `demand for week ${late[0].week} lies beyond the ${dto.weeks}-week horizon`,
-        );
-      demand = dto.demand.map((d) => ({
-        organizationId: d.organizationId,
-        specialty: d.specialty,
-        count: d.count,
-        week: d.week ?? null,
-      }));
-    } else {
-      demand = (await this.waiting.waiting([...townIds])).map((d) => ({ ...d, week: null }));
-    }
+    const demand = await this.demandOf(dto, townIds);
     const specialties = [...new Set(demand.filter((d) => d.count > 0).map((d) => d.specialty))];
     // Only specialists of hospitals under the coordinator's hub: the same rule as a shift made by hand.
     const specialists = await this.candidates(specialties, {
@@ -131,21 +88,7 @@ export class RotationPlansService {
       timeLimitSeconds: this.config.scheduling.plannerTimeLimitSeconds,
       mipGap: this.config.scheduling.plannerMipGapPercent / 100,
     });
-    const byId = new Map(specialists.map((s) => [s.planner.id, s]));
-    const visits: ProposedVisit[] = solution.visits.map((v) => {
-      const s = byId.get(v.specialistId)!;
-      const w = s.window.get(v.date)!;
-      return {
-        specialistId: v.specialistId,
-        specialistName: s.name,
-        organizationId: v.organizationId,
-        specialty: v.specialty,
-        date: v.date,
-        start: `${v.date}T${w.start}`,
-        end: `${v.date}T${w.end}`,
-        capacity: v.capacity,
-      };
-    });
+    const visits = visitsOf(solution.visits, specialists);
     const { visits: _v, coverage, ...metrics } = solution;
     const input = {
       from: dto.from,
@@ -192,6 +135,56 @@ export class RotationPlansService {
       return created;
     });
     return this.get(actor, planId);
+  }
+
+  /** The plan's days (local dates in its zone) and the visit shape it asks for. */
+  private horizonOf(dto: ProposePlanDto) {
+    const zone = dto.timeZone ?? this.config.scheduling.defaultTimeZone;
+    if (!isValidTimeZone(zone))
+      throw new DomainError(
+        'invalid_time_zone',
+        HttpStatus.BAD_REQUEST,
+        `"${zone}" is not an IANA time zone`,
+      );
+    const first = DateTime.fromISO(dto.from, { zone });
+    if (!first.isValid)
+      throw new DomainError(
+        'invalid_date',
+        HttpStatus.BAD_REQUEST,
+        `from "${dto.from}" is not a date`,
+      );
+    const days = [...Array(dto.weeks * 7).keys()].map((i) => first.plus({ days: i }).toISODate()!);
+    const slotMinutes = dto.slotMinutes ?? 30;
+    const maxDays = dto.maxOnSiteDaysPerMonth ?? this.config.scheduling.maxOnSiteDaysPerMonth;
+    return { zone, days, slotMinutes, maxDays };
+  }
+
+  /** The demand the coordinator states (townships under the hub, weeks within the horizon), or what waits now. */
+  private async demandOf(dto: ProposePlanDto, townIds: Set<string>): Promise<PlannerDemand[]> {
+    if (!dto.demand)
+      return (await this.waiting.waiting([...townIds])).map((d) => ({ ...d, week: null }));
+    const outside = dto.demand
+      .filter((d) => !townIds.has(d.organizationId))
+      .map((d) => d.organizationId);
+    if (outside.length)
+      throw new DomainError(
+        'demand_outside_scope',
+        HttpStatus.BAD_REQUEST,
+        `demand names organizations that are not townships under your hub: ${[...new Set(outside)].slice(0, 5).join(', ')}`,
+      );
+    const late = dto.demand.filter((d) => d.week !== undefined && d.week >= dto.weeks);
+    if (late.length)
+      throw new DomainError(
+        'demand_outside_horizon',
+        HttpStatus.BAD_REQUEST,
+        `demand for week ${late[0].week} lies beyond the ${dto.weeks}-week horizon`,
+      );
+    return dto.demand.map((d) => ({
+      organizationId: d.organizationId,
+      specialty: d.specialty,
+      count: d.count,
+      week: d.week ?? null,
+    }));
   }
 
   async get(actor: Actor, id: string) {
@@ -405,4 +398,36 @@ function freeDaysOf(
     freeDays.push({ date, capacity });
   }
   return { window, freeDays };
+}
+
+/** The solver's visits as the coordinator reviews them: who, where, which day, from when to when. */
+function visitsOf(
+  solved: {
+    specialistId: string;
+    organizationId: string;
+    specialty: string;
+    date: string;
+    capacity: number;
+  }[],
+  specialists: {
+    planner: PlannerSpecialist;
+    name: string;
+    window: Map<string, { start: string; end: string }>;
+  }[],
+): ProposedVisit[] {
+  const byId = new Map(specialists.map((s) => [s.planner.id, s]));
+  return solved.map((v) => {
+    const s = byId.get(v.specialistId)!;
+    const w = s.window.get(v.date)!;
+    return {
+      specialistId: v.specialistId,
+      specialistName: s.name,
+      organizationId: v.organizationId,
+      specialty: v.specialty,
+      date: v.date,
+      start: `${v.date}T${w.start}`,
+      end: `${v.date}T${w.end}`,
+      capacity: v.capacity,
+    };
+  });
 }
