@@ -208,19 +208,11 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': 'off' },
   },
   {
-    files: ['apps/web/src/shell/useApiData.ts', 'apps/web/src/hub/HubDashboardPage.tsx'],
+    files: ['apps/web/src/shell/useApiData.ts'],
     rules: { 'react-hooks/exhaustive-deps': 'off' },
   },
   {
-    files: [
-      'apps/api/src/consultations/consultation-attachments.service.ts',
-      'apps/api/src/consultations/consultations.service.ts',
-      'apps/api/src/scheduling/planner/rotation-plans.service.ts',
-      'apps/api/src/scheduling/rotation-shifts.service.ts',
-      'apps/imaging/src/dicomweb/dicomweb.controller.ts',
-      'bench/parts/media.mjs',
-      'test/api/authorization/support/world.ts',
-    ],
+    files: ['bench/parts/media.mjs', 'test/api/authorization/support/world.ts'],
     rules: { 'huizhen/max-params': 'off' },
   },
 );

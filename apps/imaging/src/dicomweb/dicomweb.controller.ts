@@ -2,9 +2,22 @@ import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { type Actor, CurrentActor } from '@huizhen/auth';
-import { type DicomJson, deidentifyPart10, frameMediaType, isEncapsulated, parseInstance, TS } from '@huizhen/dicom';
+import {
+  type DicomJson,
+  deidentifyPart10,
+  frameMediaType,
+  isEncapsulated,
+  parseInstance,
+  TS,
+} from '@huizhen/dicom';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ApiContent, BINARY, DICOM_JSON_ARRAY, Documented, DomainError } from '@huizhen/platform-http';
+import {
+  ApiContent,
+  BINARY,
+  DICOM_JSON_ARRAY,
+  Documented,
+  DomainError,
+} from '@huizhen/platform-http';
 import { ImagingAccess, type StudyAccess } from '../access/imaging-access.service';
 import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
 import { IngestService } from '../ingest/ingest.service';
@@ -21,12 +34,18 @@ function notFound(what: string): never {
 }
 
 /** Writes a multipart/related body part by part (never the whole study in memory). */
-async function sendMultipart(res: Response, type: string, parts: AsyncIterable<{ contentType: string; body: Buffer; location?: string }>): Promise<void> {
+async function sendMultipart(
+  res: Response,
+  type: string,
+  parts: AsyncIterable<{ contentType: string; body: Buffer; location?: string }>,
+): Promise<void> {
   const boundary = `huizhen-${randomBytes(12).toString('hex')}`;
   let started = false;
   for await (const part of parts) {
     if (!started) {
-      res.status(200).setHeader('Content-Type', `multipart/related; type="${type}"; boundary=${boundary}`);
+      res
+        .status(200)
+        .setHeader('Content-Type', `multipart/related; type="${type}"; boundary=${boundary}`);
       started = true;
     }
     const head = `--${boundary}\r\nContent-Type: ${part.contentType}\r\n${part.location ? `Content-Location: ${part.location}\r\n` : ''}\r\n`;
@@ -63,76 +82,176 @@ export class DicomWebController {
   @Documented('QIDO-RS: search studies', 'bad_query')
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies')
-  async searchStudies(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchStudies(
+    @CurrentActor() actor: Actor,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return sendQidoResult(res, await this.qido.search(actor, 'study', q, baseUrl(req), {}));
   }
 
   @Documented('QIDO-RS: search series across studies', 'bad_query')
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('series')
-  async searchAllSeries(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchAllSeries(
+    @CurrentActor() actor: Actor,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return sendQidoResult(res, await this.qido.search(actor, 'series', q, baseUrl(req), {}));
   }
 
   @Documented('QIDO-RS: search instances across studies', 'bad_query')
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('instances')
-  async searchAllInstances(@CurrentActor() actor: Actor, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchAllInstances(
+    @CurrentActor() actor: Actor,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), {}));
   }
 
   @Documented("QIDO-RS: search a study's series", 'study_not_found', 'access_denied', 'bad_query')
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/series')
-  async searchSeries(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchSeries(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const a = await this.access.readStudy(actor, study, 'search');
-    return sendQidoResult(res, await this.qido.search(actor, 'series', q, baseUrl(req), { study: a }));
+    return sendQidoResult(
+      res,
+      await this.qido.search(actor, 'series', q, baseUrl(req), { study: a }),
+    );
   }
 
-  @Documented("QIDO-RS: search a study's instances", 'study_not_found', 'access_denied', 'bad_query')
+  @Documented(
+    "QIDO-RS: search a study's instances",
+    'study_not_found',
+    'access_denied',
+    'bad_query',
+  )
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/instances')
-  async searchStudyInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchStudyInstances(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const a = await this.access.readStudy(actor, study, 'search');
-    return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a }));
+    return sendQidoResult(
+      res,
+      await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a }),
+    );
   }
 
-  @Documented("QIDO-RS: search a series' instances", 'study_not_found', 'access_denied', 'bad_query')
+  @Documented(
+    "QIDO-RS: search a series' instances",
+    'study_not_found',
+    'access_denied',
+    'bad_query',
+  )
   @ApiContent(200, 'DICOM JSON datasets', { 'application/dicom+json': DICOM_JSON_ARRAY })
   @Get('studies/:study/series/:series/instances')
-  async searchSeriesInstances(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async searchSeriesInstances(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const a = await this.access.readStudy(actor, study, 'search');
-    const s = (await this.index.resolveSeries(a.study.study_instance_uid, series)) ?? notFound(`series ${series}`);
-    return sendQidoResult(res, await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a, series: s }));
+    const s =
+      (await this.index.resolveSeries(a.study.study_instance_uid, series)) ??
+      notFound(`series ${series}`);
+    return sendQidoResult(
+      res,
+      await this.qido.search(actor, 'instance', q, baseUrl(req), { study: a, series: s }),
+    );
   }
 
   // ---------- WADO-RS metadata ----------
 
-  @Documented("WADO-RS: a study's metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @Documented(
+    "WADO-RS: a study's metadata (DICOM JSON)",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/metadata')
-  studyMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
+  studyMetadata(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.metadata(actor, { study }, req, res);
   }
 
-  @Documented("WADO-RS: a series' metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @Documented(
+    "WADO-RS: a series' metadata (DICOM JSON)",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/metadata')
-  seriesMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Req() req: Request, @Res() res: Response) {
+  seriesMetadata(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.metadata(actor, { study, series }, req, res);
   }
 
-  @Documented("WADO-RS: an instance's metadata (DICOM JSON)", 'study_not_found', 'access_denied', 'not_found')
+  @Documented(
+    "WADO-RS: an instance's metadata (DICOM JSON)",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/metadata')
-  instanceMetadata(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Req() req: Request, @Res() res: Response) {
+  instanceMetadata(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Param('instance') instance: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.metadata(actor, { study, series, instance }, req, res);
   }
 
-  private async metadata(actor: Actor, where: { study: string; series?: string; instance?: string }, req: Request, res: Response) {
+  private async metadata(
+    actor: Actor,
+    where: { study: string; series?: string; instance?: string },
+    req: Request,
+    res: Response,
+  ) {
     const a = await this.access.readStudy(actor, where.study, 'metadata');
     const texts = await this.index.metadataText({ ...where, study: a.study.study_instance_uid });
-    if (!texts.length) notFound(where.instance ? `instance ${where.instance}` : where.series ? `series ${where.series}` : 'study content');
+    if (!texts.length)
+      notFound(
+        where.instance
+          ? `instance ${where.instance}`
+          : where.series
+            ? `series ${where.series}`
+            : 'study content',
+      );
     const host = baseUrl(req);
     if (!a.deidentify) {
       // Stored JSON text goes out as is, instance by instance: joining 50 CT instances' text
@@ -140,44 +259,108 @@ export class DicomWebController {
       // are made absolute (compact text as written, or jsonb's spacing in rows stored before
       // the column became json).
       res.status(200).type('application/dicom+json');
-      texts.forEach((t, i) => res.write((i ? ',' : '[') + t.replace(/("BulkDataURI": ?")\/dicom-web\//g, (_, head: string) => `${head}${host}/dicom-web/`)));
+      texts.forEach((t, i) =>
+        res.write(
+          (i ? ',' : '[') +
+            t.replace(
+              /("BulkDataURI": ?")\/dicom-web\//g,
+              (_, head: string) => `${head}${host}/dicom-web/`,
+            ),
+        ),
+      );
       res.end(']');
       return;
     }
     const out = texts.map((t) => {
-      const json = outsiderJson(JSON.parse(t) as DicomJson, this.ingest.deidentificationKey, a.study.organization_id, a.study.dicom_patient_id);
-      return JSON.stringify(json).replaceAll('"BulkDataURI":"/dicom-web/', `"BulkDataURI":"${host}/dicom-web/`);
+      const json = outsiderJson(
+        JSON.parse(t) as DicomJson,
+        this.ingest.deidentificationKey,
+        a.study.organization_id,
+        a.study.dicom_patient_id,
+      );
+      return JSON.stringify(json).replaceAll(
+        '"BulkDataURI":"/dicom-web/',
+        `"BulkDataURI":"${host}/dicom-web/`,
+      );
     });
-    res.status(200).type('application/dicom+json').send(`[${out.join(',')}]`);
+    res
+      .status(200)
+      .type('application/dicom+json')
+      .send(`[${out.join(',')}]`);
   }
 
   // ---------- WADO-RS instances ----------
 
-  @Documented('WADO-RS: retrieve a study (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @Documented(
+    'WADO-RS: retrieve a study (multipart/related application/dicom)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'not_acceptable',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study')
-  retrieveStudy(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
+  retrieveStudy(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.retrieve(actor, { study }, req, res);
   }
 
-  @Documented('WADO-RS: retrieve a series (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @Documented(
+    'WADO-RS: retrieve a series (multipart/related application/dicom)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'not_acceptable',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series')
-  retrieveSeries(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Req() req: Request, @Res() res: Response) {
+  retrieveSeries(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.retrieve(actor, { study, series }, req, res);
   }
 
-  @Documented('WADO-RS: retrieve an instance (multipart/related application/dicom)', 'study_not_found', 'access_denied', 'not_found', 'not_acceptable')
+  @Documented(
+    'WADO-RS: retrieve an instance (multipart/related application/dicom)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'not_acceptable',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance')
-  retrieveInstance(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Req() req: Request, @Res() res: Response) {
+  retrieveInstance(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Param('instance') instance: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.retrieve(actor, { study, series, instance }, req, res);
   }
 
-  private async retrieve(actor: Actor, where: { study: string; series?: string; instance?: string }, req: Request, res: Response) {
+  private async retrieve(
+    actor: Actor,
+    where: { study: string; series?: string; instance?: string },
+    req: Request,
+    res: Response,
+  ) {
     const type = wantsType(req, 'application/dicom');
     if (type !== 'application/dicom' && type !== '*/*') {
-      throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, `instances are served as multipart/related; type="application/dicom", not ${type}`);
+      throw new DomainError(
+        'not_acceptable',
+        HttpStatus.NOT_ACCEPTABLE,
+        `instances are served as multipart/related; type="application/dicom", not ${type}`,
+      );
     }
     const a = await this.access.readStudy(actor, where.study, 'instances');
     const rows = await this.index.instances({ ...where, study: a.study.study_instance_uid });
@@ -191,7 +374,9 @@ export class DicomWebController {
           const bytes = await store.read(r.content_sha256);
           yield {
             contentType: `application/dicom; transfer-syntax=${r.transfer_syntax_uid}`,
-            body: a.deidentify ? deidentifyPart10(bytes, { key, patientPseudonym: pseudonym }) : bytes,
+            body: a.deidentify
+              ? deidentifyPart10(bytes, { key, patientPseudonym: pseudonym })
+              : bytes,
           };
         }
       },
@@ -200,7 +385,16 @@ export class DicomWebController {
 
   // ---------- WADO-RS frames and bulk data ----------
 
-  @Documented('WADO-RS: retrieve frames (pixel data in its stored transfer syntax)', 'study_not_found', 'access_denied', 'not_found', 'bad_frame', 'frame_not_found', 'not_acceptable', 'burned_in_annotation')
+  @Documented(
+    'WADO-RS: retrieve frames (pixel data in its stored transfer syntax)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'bad_frame',
+    'frame_not_found',
+    'not_acceptable',
+    'burned_in_annotation',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frames')
   async frames(
@@ -213,12 +407,23 @@ export class DicomWebController {
     @Res() res: Response,
   ) {
     const list = frames.split(',').map((f) => Number(f));
-    if (!list.length || list.some((f) => !Number.isInteger(f) || f < 1)) throw new DomainError('bad_frame', HttpStatus.BAD_REQUEST, 'frames are numbered from 1, comma-separated');
+    if (!list.length || list.some((f) => !Number.isInteger(f) || f < 1))
+      throw new DomainError(
+        'bad_frame',
+        HttpStatus.BAD_REQUEST,
+        'frames are numbered from 1, comma-separated',
+      );
     const { row } = await this.instanceFor(actor, study, series, instance, 'frames');
     await this.sendFrames(row, list, req, res);
   }
 
-  @Documented('WADO-RS: bulk data of an instance', 'study_not_found', 'access_denied', 'not_found', 'deidentified')
+  @Documented(
+    'WADO-RS: bulk data of an instance',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'deidentified',
+  )
   @ApiContent(200, 'the bulk data', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/bulk/:spec')
   async bulk(
@@ -233,23 +438,51 @@ export class DicomWebController {
     const { row, access } = await this.instanceFor(actor, study, series, instance, 'bulkdata');
     if (spec.toUpperCase() === '7FE00010') {
       const n = row.pixel_layout?.frames.length ?? 0;
-      return this.sendFrames(row, Array.from({ length: n }, (_, i) => i + 1), req, res);
+      return this.sendFrames(
+        row,
+        Array.from({ length: n }, (_, i) => i + 1),
+        req,
+        res,
+      );
     }
     const m = /^(\d+)-(\d+)$/.exec(spec);
     if (!m || Number(m[1]) + Number(m[2]) > Number(row.size_bytes)) notFound(`bulk data ${spec}`);
-    if (access.deidentify) throw new DomainError('deidentified', HttpStatus.FORBIDDEN, 'bulk data other than pixel data is not part of the de-identified copy');
+    if (access.deidentify)
+      throw new DomainError(
+        'deidentified',
+        HttpStatus.FORBIDDEN,
+        'bulk data other than pixel data is not part of the de-identified copy',
+      );
     const body = await this.store.readRanges(row.content_sha256, [[Number(m[1]), Number(m[2])]]);
-    await sendMultipart(res, 'application/octet-stream', (async function* () {
-      yield { contentType: 'application/octet-stream', body };
-    })());
+    await sendMultipart(
+      res,
+      'application/octet-stream',
+      (async function* () {
+        yield { contentType: 'application/octet-stream', body };
+      })(),
+    );
   }
 
-  private async instanceFor(actor: Actor, study: string, series: string, instance: string, what: string): Promise<{ row: InstanceRow; access: StudyAccess }> {
+  private async instanceFor(
+    actor: Actor,
+    study: string,
+    series: string,
+    instance: string,
+    what: string,
+  ): Promise<{ row: InstanceRow; access: StudyAccess }> {
     const access = await this.access.readStudy(actor, study, what, true);
-    const [row] = await this.index.instances({ study: access.study.study_instance_uid, series, instance });
+    const [row] = await this.index.instances({
+      study: access.study.study_instance_uid,
+      series,
+      instance,
+    });
     if (!row) notFound(`instance ${instance}`);
     if (access.deidentify && row.burned_in_annotation) {
-      throw new DomainError('burned_in_annotation', HttpStatus.FORBIDDEN, 'this image has identifying text burned into its pixels and cannot be shared de-identified');
+      throw new DomainError(
+        'burned_in_annotation',
+        HttpStatus.FORBIDDEN,
+        'this image has identifying text burned into its pixels and cannot be shared de-identified',
+      );
     }
     return { row, access };
   }
@@ -257,12 +490,15 @@ export class DicomWebController {
   private async frameBytes(row: InstanceRow, frame: number): Promise<Buffer> {
     const layout = row.pixel_layout;
     if (!layout) notFound('pixel data');
-    if (frame > layout.frames.length) notFound(`frame ${frame} (the instance has ${layout.frames.length})`);
+    if (frame > layout.frames.length)
+      notFound(`frame ${frame} (the instance has ${layout.frames.length})`);
     let body: Buffer;
     if (layout.inflated) {
       const parsed = parseInstance(await this.store.read(row.content_sha256));
       const ranges = parsed.pixel!.frames[frame - 1];
-      body = Buffer.concat(ranges.map(([o, l]) => Buffer.from(parsed.byteArray.subarray(o, o + l))));
+      body = Buffer.concat(
+        ranges.map(([o, l]) => Buffer.from(parsed.byteArray.subarray(o, o + l))),
+      );
     } else {
       body = await this.store.readRanges(row.content_sha256, layout.frames[frame - 1]);
     }
@@ -277,25 +513,74 @@ export class DicomWebController {
     const wanted = wantsType(req, 'application/octet-stream');
     const media = native ? 'application/octet-stream' : frameMediaType(ts);
     if (wanted !== '*/*' && wanted !== 'application/octet-stream' && wanted !== media) {
-      throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, `frames of this instance are stored as ${media} (transfer syntax ${ts}); ${wanted} would need transcoding`);
+      throw new DomainError(
+        'not_acceptable',
+        HttpStatus.NOT_ACCEPTABLE,
+        `frames of this instance are stored as ${media} (transfer syntax ${ts}); ${wanted} would need transcoding`,
+      );
     }
     const partType = wanted === media && !native ? media : 'application/octet-stream';
     const frameBytes = (f: number) => this.frameBytes(row, f);
-    await sendMultipart(res, partType, (async function* () {
-      for (const f of list) yield { contentType: `${partType}; transfer-syntax=${servedTs}`, body: await frameBytes(f) };
-    })());
+    await sendMultipart(
+      res,
+      partType,
+      (async function* () {
+        for (const f of list)
+          yield {
+            contentType: `${partType}; transfer-syntax=${servedTs}`,
+            body: await frameBytes(f),
+          };
+      })(),
+    );
   }
 
   // ---------- rendered and thumbnails ----------
 
-  @Documented('WADO-RS: an instance rendered as JPEG or PNG (window, viewport)', 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @Documented(
+    'WADO-RS: an instance rendered as JPEG or PNG (window, viewport)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+  )
   @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/rendered')
-  renderedInstance(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
-    return this.rendered(actor, study, series, instance, 1, q, req, res, false);
+  renderedInstance(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Param('instance') instance: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.rendered(
+      actor,
+      { study, series, instance, frame: 1, thumbnail: false },
+      q,
+      req,
+      res,
+    );
   }
 
-  @Documented('WADO-RS: a frame rendered as JPEG or PNG (window, viewport)', 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation', 'bad_frame')
+  @Documented(
+    'WADO-RS: a frame rendered as JPEG or PNG (window, viewport)',
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+    'bad_frame',
+  )
   @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frame/rendered')
   renderedFrame(
@@ -309,18 +594,62 @@ export class DicomWebController {
     @Res() res: Response,
   ) {
     const n = Number(frame);
-    if (!Number.isInteger(n) || n < 1) throw new DomainError('bad_frame', HttpStatus.BAD_REQUEST, 'frames are numbered from 1');
-    return this.rendered(actor, study, series, instance, n, q, req, res, false);
+    if (!Number.isInteger(n) || n < 1)
+      throw new DomainError('bad_frame', HttpStatus.BAD_REQUEST, 'frames are numbered from 1');
+    return this.rendered(
+      actor,
+      { study, series, instance, frame: n, thumbnail: false },
+      q,
+      req,
+      res,
+    );
   }
 
-  @Documented("WADO-RS: an instance's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @Documented(
+    "WADO-RS: an instance's thumbnail",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/thumbnail')
-  instanceThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Param('instance') instance: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
-    return this.rendered(actor, study, series, instance, 1, q, req, res, true);
+  instanceThumbnail(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Param('instance') instance: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    return this.rendered(
+      actor,
+      { study, series, instance, frame: 1, thumbnail: true },
+      q,
+      req,
+      res,
+    );
   }
 
-  @Documented("WADO-RS: a frame's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation', 'bad_frame')
+  @Documented(
+    "WADO-RS: a frame's thumbnail",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+    'bad_frame',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frame/thumbnail')
   frameThumbnail(
@@ -333,59 +662,171 @@ export class DicomWebController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    return this.rendered(actor, study, series, instance, Number(frame) || 1, q, req, res, true);
+    return this.rendered(
+      actor,
+      { study, series, instance, frame: Number(frame) || 1, thumbnail: true },
+      q,
+      req,
+      res,
+    );
   }
 
-  @Documented("WADO-RS: a series' thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @Documented(
+    "WADO-RS: a series' thumbnail",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/thumbnail')
-  async seriesThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Param('series') series: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async seriesThumbnail(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const a = await this.access.readStudy(actor, study, 'thumbnail', true);
-    const rows = (await this.index.instances({ study: a.study.study_instance_uid, series })).filter((r) => r.pixel_layout);
+    const rows = (await this.index.instances({ study: a.study.study_instance_uid, series })).filter(
+      (r) => r.pixel_layout,
+    );
     if (!rows.length) notFound('an image in this series');
     const mid = rows[Math.floor(rows.length / 2)];
-    return this.rendered(actor, study, mid.series_instance_uid, mid.sop_instance_uid, 1, q, req, res, true);
+    return this.rendered(
+      actor,
+      {
+        study,
+        series: mid.series_instance_uid,
+        instance: mid.sop_instance_uid,
+        frame: 1,
+        thumbnail: true,
+      },
+      q,
+      req,
+      res,
+    );
   }
 
-  @Documented("WADO-RS: a study's thumbnail", 'study_not_found', 'access_denied', 'not_found', 'frame_not_found', 'bad_window', 'bad_viewport', 'not_acceptable', 'render_failed', 'burned_in_annotation')
+  @Documented(
+    "WADO-RS: a study's thumbnail",
+    'study_not_found',
+    'access_denied',
+    'not_found',
+    'frame_not_found',
+    'bad_window',
+    'bad_viewport',
+    'not_acceptable',
+    'render_failed',
+    'burned_in_annotation',
+  )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/thumbnail')
-  async studyThumbnail(@CurrentActor() actor: Actor, @Param('study') study: string, @Query() q: Q, @Req() req: Request, @Res() res: Response) {
+  async studyThumbnail(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Query() q: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const a = await this.access.readStudy(actor, study, 'thumbnail', true);
-    const rows = (await this.index.instances({ study: a.study.study_instance_uid })).filter((r) => r.pixel_layout);
+    const rows = (await this.index.instances({ study: a.study.study_instance_uid })).filter(
+      (r) => r.pixel_layout,
+    );
     if (!rows.length) notFound('an image in this study');
     const first = rows.filter((r) => r.series_instance_uid === rows[0].series_instance_uid);
     const mid = first[Math.floor(first.length / 2)];
-    return this.rendered(actor, study, mid.series_instance_uid, mid.sop_instance_uid, 1, q, req, res, true);
+    return this.rendered(
+      actor,
+      {
+        study,
+        series: mid.series_instance_uid,
+        instance: mid.sop_instance_uid,
+        frame: 1,
+        thumbnail: true,
+      },
+      q,
+      req,
+      res,
+    );
   }
 
-  private async rendered(actor: Actor, study: string, series: string, instance: string, frame: number, q: Q, req: Request, res: Response, thumbnail: boolean) {
+  private async rendered(actor: Actor, image: RenderedImage, q: Q, req: Request, res: Response) {
+    const { study, series, instance, frame, thumbnail } = image;
     const accept = String(q.accept ?? req.headers.accept ?? '');
-    const format: RenderRequest['format'] = /image\/png/i.test(accept) && !/image\/jpeg[^,]*q=1\b/.test(accept) && !(/image\/jpeg/i.test(accept) && accept.indexOf('image/jpeg') < accept.indexOf('image/png')) ? 'image/png' : 'image/jpeg';
+    const format: RenderRequest['format'] =
+      /image\/png/i.test(accept) &&
+      !/image\/jpeg[^,]*q=1\b/.test(accept) &&
+      !(/image\/jpeg/i.test(accept) && accept.indexOf('image/jpeg') < accept.indexOf('image/png'))
+        ? 'image/png'
+        : 'image/jpeg';
     if (accept && !/image\/(png|jpeg)|image\/\*|\*\/\*/i.test(accept)) {
-      throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, 'rendered images are image/jpeg or image/png');
+      throw new DomainError(
+        'not_acceptable',
+        HttpStatus.NOT_ACCEPTABLE,
+        'rendered images are image/jpeg or image/png',
+      );
     }
     const r: RenderRequest = { frame: frame - 1, format };
     if (q.window !== undefined) {
       const [c, w] = String(q.window).split(',').map(Number);
-      if (!Number.isFinite(c) || !Number.isFinite(w) || w <= 0) throw new DomainError('bad_window', HttpStatus.BAD_REQUEST, 'window is center,width[,function] with width > 0');
+      if (!Number.isFinite(c) || !Number.isFinite(w) || w <= 0)
+        throw new DomainError(
+          'bad_window',
+          HttpStatus.BAD_REQUEST,
+          'window is center,width[,function] with width > 0',
+        );
       r.window = { center: c, width: w };
     }
     const vp = q.viewport ?? (thumbnail ? '128,128' : undefined);
     if (vp !== undefined) {
       const [w, h] = String(vp).split(',').map(Number);
-      if (!Number.isInteger(w) || w < 1 || w > 4096 || !(Number.isInteger(h) ? h >= 1 && h <= 4096 : Number.isNaN(h))) {
-        throw new DomainError('bad_viewport', HttpStatus.BAD_REQUEST, 'viewport is width,height in pixels (1-4096)');
+      if (
+        !Number.isInteger(w) ||
+        w < 1 ||
+        w > 4096 ||
+        !(Number.isInteger(h) ? h >= 1 && h <= 4096 : Number.isNaN(h))
+      ) {
+        throw new DomainError(
+          'bad_viewport',
+          HttpStatus.BAD_REQUEST,
+          'viewport is width,height in pixels (1-4096)',
+        );
       }
       r.viewport = { width: w, height: Number.isInteger(h) ? h : w };
     }
     if (q.quality !== undefined) r.quality = Math.min(100, Math.max(1, Number(q.quality) || 90));
-    const { row } = await this.instanceFor(actor, study, series, instance, thumbnail ? 'thumbnail' : 'rendered');
+    const { row } = await this.instanceFor(
+      actor,
+      study,
+      series,
+      instance,
+      thumbnail ? 'thumbnail' : 'rendered',
+    );
     if (!row.pixel_layout) notFound('pixel data');
-    const img = await this.render.render(row.content_sha256, () => this.store.read(row.content_sha256), r);
+    const img = await this.render.render(
+      row.content_sha256,
+      () => this.store.read(row.content_sha256),
+      r,
+    );
     res.status(200).type(format).setHeader('Cache-Control', 'private, max-age=300');
     res.send(img);
   }
+}
+
+/** Which image a rendered or thumbnail route answers with (frame from 1). */
+interface RenderedImage {
+  study: string;
+  series: string;
+  instance: string;
+  frame: number;
+  thumbnail: boolean;
 }
 
 function swap16IfNeeded(body: Buffer, row: InstanceRow): Buffer {
