@@ -16,11 +16,11 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadTlsMaterial } from '@huizhen/platform-http';
 import { waitFor } from '../browser/support/wait';
 import { ensureWebBuild } from '../browser/support/web-build';
-import { CHROMIUM_ARGS } from './support/browser';
+import { CHROMIUM_ARGS, launchAcrossLink } from './support/browser';
 import { Coturn } from './support/coturn';
 import { MediaGateway } from '../../apps/media/src/media.gateway';
 import { type LinkAllowRule, LinkEmulator } from './support/link-emulator';
@@ -224,18 +224,10 @@ suite(
           new X509Certificate(tls.ca!.certPem).publicKey.export({ type: 'spki', format: 'der' }),
         )
         .digest('base64');
-      [hostBrowser, nsBrowser] = await Promise.all([
-        chromium.launch({
-          executablePath: '/usr/bin/chromium',
-          headless: true,
-          args: CHROMIUM_ARGS,
-        }),
-        chromium.launch({
-          executablePath: link.wrapper('/usr/bin/chromium'),
-          headless: true,
-          // The doctor's browser trusts the test CA (as a hospital's machines trust the TURN server's certificate).
-          args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${caSpki}`],
-        }),
+      // The doctor's browser trusts the test CA (as a hospital's machines trust the TURN server's certificate).
+      [hostBrowser, nsBrowser] = await launchAcrossLink(link, [
+        ...CHROMIUM_ARGS,
+        `--ignore-certificate-errors-spki-list=${caSpki}`,
       ]);
       journey = await new RoomJourney(app.url, origin()).logIn();
       [specialist, doctor] = await Promise.all([

@@ -8,10 +8,10 @@
  * figures say so and the advice is to join with audio only, which the room then is.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../browser/support/wait';
 import { ensureWebBuild } from '../browser/support/web-build';
-import { CHROMIUM_ARGS } from './support/browser';
+import { CHROMIUM_ARGS, launchAcrossLink } from './support/browser';
 import { LinkEmulator } from './support/link-emulator';
 import {
   type DemoServer,
@@ -48,6 +48,16 @@ async function checkFigures(p: Page): Promise<CheckFigures> {
       (await p.getByTestId('precheck-advice').all()).map((a) => a.getAttribute('data-key')),
     ),
   };
+}
+
+/** The check's figures once the probe has a verdict and its advice shows. */
+function verdictOf(p: Page, timeoutMs: number): Promise<CheckFigures> {
+  return waitFor(
+    () => checkFigures(p),
+    (f) => f.verdict !== 'pending' && f.advice.some((a) => a?.startsWith('link')),
+    'the probe’s verdict and advice',
+    timeoutMs,
+  );
 }
 
 const shown = (f: CheckFigures) =>
@@ -95,18 +105,7 @@ suite(
       const twoCameras = CHROMIUM_ARGS.map((a) =>
         a === '--use-fake-device-for-media-stream' ? `${a}=device-count=2` : a,
       );
-      [hostBrowser, nsBrowser] = await Promise.all([
-        chromium.launch({
-          executablePath: '/usr/bin/chromium',
-          headless: true,
-          args: CHROMIUM_ARGS,
-        }),
-        chromium.launch({
-          executablePath: link.wrapper('/usr/bin/chromium'),
-          headless: true,
-          args: twoCameras,
-        }),
-      ]);
+      [hostBrowser, nsBrowser] = await launchAcrossLink(link, twoCameras);
       journey = await new RoomJourney(app.url, origin()).logIn();
       [specialist, doctor] = await Promise.all([
         journey.page(hostBrowser, 'specialist'),
@@ -180,12 +179,7 @@ suite(
         'the test sound played',
         10_000,
       );
-      const figures = await waitFor(
-        () => checkFigures(doctor),
-        (f) => f.verdict !== 'pending' && f.advice.some((a) => a?.startsWith('link')),
-        'the probe’s verdict and advice',
-        40_000,
-      );
+      const figures = await verdictOf(doctor, 40_000);
       report.push(`  clean link: ${shown(figures)}; microphone peak ${peak} %`);
       // Figures measured on the real path: an estimate, a round trip; loopback carries video.
       expect(Number(figures.kbps)).toBeGreaterThan(0);
@@ -229,12 +223,7 @@ suite(
       try {
         await doctor.goto(`${origin()}/room/${id}?check=1`);
         await doctor.getByTestId('precheck').waitFor({ timeout: 30_000 });
-        const figures = await waitFor(
-          () => checkFigures(doctor),
-          (f) => f.verdict !== 'pending' && f.advice.some((a) => a?.startsWith('link')),
-          'the probe’s verdict and advice',
-          60_000,
-        );
+        const figures = await verdictOf(doctor, 60_000);
         report.push(`  1 Mbit/s, 100 ms round trip, 1 % loss: ${shown(figures)}`);
         expect(figures.advice).not.toContain('linkPoor');
         expect(['good', 'fair']).toContain(figures.verdict);
@@ -258,12 +247,7 @@ suite(
       try {
         await doctor.goto(`${origin()}/room/${id}?check=1`);
         await doctor.getByTestId('precheck').waitFor({ timeout: 30_000 });
-        const figures = await waitFor(
-          () => checkFigures(doctor),
-          (f) => f.verdict !== 'pending' && f.advice.some((a) => a?.startsWith('link')),
-          'the probe’s verdict and advice',
-          60_000,
-        );
+        const figures = await verdictOf(doctor, 60_000);
         report.push(`  200 kbit/s up, 300 ms round trip, 5 % loss: ${shown(figures)}`);
         expect(figures.verdict).toBe('poor');
         expect(figures.advice).toContain('linkPoor');

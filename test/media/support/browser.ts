@@ -42,6 +42,24 @@ export async function servePage(bundle: string): Promise<{ url: string; close():
   };
 }
 
+/**
+ * The two browsers of a call across an emulated link: the host's on this machine, the township's
+ * inside the link's namespace (`link.wrapper`), with its own flags where a test needs them.
+ */
+export function launchAcrossLink(
+  link: { wrapper(command: string): string },
+  townshipArgs: string[] = CHROMIUM_ARGS,
+): Promise<[Browser, Browser]> {
+  return Promise.all([
+    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+    chromium.launch({
+      executablePath: link.wrapper('/usr/bin/chromium'),
+      headless: true,
+      args: townshipArgs,
+    }),
+  ]);
+}
+
 export class TestBrowser {
   private constructor(readonly browser: Browser) {}
 
