@@ -69,6 +69,16 @@ const libArrowConfigs = Object.entries(LIB_ARROWS).flatMap(([lib, allowed]) => {
   ];
 });
 
+/** Apps that stand alone: none imports another app (apps/server mounts them, and may). */
+const STANDALONE_APPS = ['api', 'imaging', 'media', 'web'];
+const APP_ZONES = STANDALONE_APPS.map((app) => ({
+  target: `./apps/${app}`,
+  from: ['api', 'imaging', 'media', 'server', 'web']
+    .filter((a) => a !== app)
+    .map((a) => `./apps/${a}`),
+  message: `apps/${app} imports no other app: what apps share lives in a lib`,
+}));
+
 /**
  * max-params, counting only the parameters a caller passes: a constructor's (NestJS dependency
  * injection) and decorated ones (@Param, @Query, @Req… on a route handler: the framework passes
@@ -189,7 +199,11 @@ export default tseslint.config(
         }),
       ],
     },
-    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // An app never imports another app's internals (the server alone mounts the others).
+      'import-x/no-restricted-paths': ['error', { zones: APP_ZONES }],
+    },
   },
   {
     files: ['apps/web/src/**/*.{ts,tsx}'],
