@@ -251,7 +251,8 @@ export function PreJoinCheck({
   const canPickSpeaker =
     'setSinkId' in HTMLMediaElement.prototype && list('audiooutput').length > 0;
   const figures = probe.result ?? probe.live;
-  const httpsUrl = `https://${window.location.hostname}${window.location.pathname}${window.location.search}`;
+  // The server's HTTPS port by default (HTTPS_PORT); a plain-HTTP page to a LAN address is normally sent there already.
+  const httpsUrl = `https://${window.location.hostname}:3443${window.location.pathname}`;
 
   return (
     <Card
