@@ -11,7 +11,21 @@ export default {
   transform: {
     '^.+\\.ts$': [
       'ts-jest',
-      { useESM: true, tsconfig: { rootDir: '.', module: 'esnext', moduleResolution: 'bundler', target: 'ES2023', experimentalDecorators: true, emitDecoratorMetadata: true, esModuleInterop: true, allowSyntheticDefaultImports: true, isolatedModules: true, verbatimModuleSyntax: false } },
+      {
+        useESM: true,
+        tsconfig: {
+          rootDir: '.',
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          target: 'ES2023',
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          allowSyntheticDefaultImports: true,
+          isolatedModules: true,
+          verbatimModuleSyntax: false,
+        },
+      },
     ],
   },
   moduleNameMapper: { '^@huizhen/(.*)$': '<rootDir>/libs/$1/src' },
