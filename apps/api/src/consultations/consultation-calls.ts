@@ -1,19 +1,15 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { CALL_EVENT_KINDS, type CallEvent, CallEvents } from '@huizhen/call-events';
-import { prepared } from '@huizhen/database';
 import { EventsService } from '../events/events.service';
+import { ConsultationStore, type StoredCallEvent } from './consultation-store';
 
-/** One stored call event, as read back for a consultation. */
-export interface StoredCallEvent {
-  kind: CallEvent['kind'];
-  practitionerId: string;
-  displayName: string;
-  role: CallEvent['role'];
-  at: Date;
-}
+export type { StoredCallEvent } from './consultation-store';
 
 export interface CallParticipant {
   practitionerId: string;
@@ -63,7 +59,13 @@ const SILENT_CALL_MS = 24 * 3600 * 1000;
  */
 export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] {
   const calls: CallRecord[] = [];
-  let call: { record: CallRecord; people: Map<string, CallParticipant>; since: Map<string, Date>; started: Date; last: Date } | null = null;
+  let call: {
+    record: CallRecord;
+    people: Map<string, CallParticipant>;
+    since: Map<string, Date>;
+    started: Date;
+    last: Date;
+  } | null = null;
   const close = (at: Date, ending: CallRecord['ending'], by: string | null) => {
     if (!call) return;
     for (const [id, since] of call.since) {
@@ -72,14 +74,28 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
       p.lastLeftAt = at.toISOString();
     }
     call.since.clear();
-    Object.assign(call.record, { endedAt: at.toISOString(), ending, endedBy: by, seconds: (at.getTime() - call.started.getTime()) / 1000 });
+    Object.assign(call.record, {
+      endedAt: at.toISOString(),
+      ending,
+      endedBy: by,
+      seconds: (at.getTime() - call.started.getTime()) / 1000,
+    });
     call = null;
   };
   for (const e of events) {
-    if (call && e.at.getTime() - call.last.getTime() > SILENT_CALL_MS) close(call.last, 'unknown', null);
+    if (call && e.at.getTime() - call.last.getTime() > SILENT_CALL_MS)
+      close(call.last, 'unknown', null);
     if (e.kind === 'joined') {
       if (!call) {
-        const record: CallRecord = { startedAt: e.at.toISOString(), endedAt: null, ending: 'in_progress', endedBy: null, seconds: 0, outcome: 'ok', participants: [] };
+        const record: CallRecord = {
+          startedAt: e.at.toISOString(),
+          endedAt: null,
+          ending: 'in_progress',
+          endedBy: null,
+          seconds: 0,
+          outcome: 'ok',
+          participants: [],
+        };
         calls.push(record);
         call = { record, people: new Map(), since: new Map(), started: e.at, last: e.at };
       }
@@ -88,7 +104,16 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
       call.since.set(e.practitionerId, e.at);
       let p = call.people.get(e.practitionerId);
       if (!p) {
-        p = { practitionerId: e.practitionerId, displayName: e.displayName, role: e.role, firstJoinedAt: e.at.toISOString(), lastLeftAt: null, seconds: 0, present: false, mediaFailed: false };
+        p = {
+          practitionerId: e.practitionerId,
+          displayName: e.displayName,
+          role: e.role,
+          firstJoinedAt: e.at.toISOString(),
+          lastLeftAt: null,
+          seconds: 0,
+          present: false,
+          mediaFailed: false,
+        };
         call.people.set(e.practitionerId, p);
         call.record.participants.push(p);
       }
@@ -107,7 +132,8 @@ export function callRecords(events: StoredCallEvent[], now: Date): CallRecord[] 
       p.seconds += (e.at.getTime() - since.getTime()) / 1000;
       p.lastLeftAt = e.at.toISOString();
       call.since.delete(e.practitionerId);
-      if (!call.since.size) close(e.at, e.kind === 'lost' ? 'media_node_lost' : 'everyone_left', null);
+      if (!call.since.size)
+        close(e.at, e.kind === 'lost' ? 'media_node_lost' : 'everyone_left', null);
     } else if (call) {
       close(e.at, 'ended_by_host', e.practitionerId);
     }
@@ -157,7 +183,7 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: ConsultationStore,
     private readonly callEvents: CallEvents,
     private readonly events: EventsService,
   ) {}
@@ -165,7 +191,13 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     await this.callEvents.consume((batch) => this.record(batch));
     this.sweeper = setInterval(
-      () => void this.closeLostCalls().catch((e) => this.logger.warn({ msg: 'looking for calls on stopped media nodes failed', error: e instanceof Error ? e.message : String(e) })),
+      () =>
+        void this.closeLostCalls().catch((e) =>
+          this.logger.warn({
+            msg: 'looking for calls on stopped media nodes failed',
+            error: e instanceof Error ? e.message : String(e),
+          }),
+        ),
       ConsultationCalls.SWEEP_MS,
     );
     this.sweeper.unref();
@@ -183,25 +215,29 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
    * stored once. Returns how many it recorded.
    */
   async closeLostCalls(now = new Date()): Promise<number> {
-    const present: { event_id: string; consultation_id: string; practitioner_id: string; room_role: CallEvent['role']; media_node: string; node_last: Date }[] = await this.db.query(
-      prepared(`SELECT j.event_id, j.consultation_id, j.practitioner_id, j.room_role, j.media_node,
-              (SELECT max(e.occurred_at) FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND e.media_node = j.media_node) AS node_last
-         FROM consultation_call_event j
-        WHERE j.kind = 'joined' AND j.occurred_at > $1
-          AND NOT EXISTS (SELECT 1 FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND (e.occurred_at, e.id) > (j.occurred_at, j.id)
-                            AND (e.kind = 'ended' OR (e.practitioner_id = j.practitioner_id AND e.kind IN ('joined', 'left', 'lost'))))`),
-      [new Date(now.getTime() - SILENT_CALL_MS)],
-    );
+    const present = await this.store.presentInCalls(new Date(now.getTime() - SILENT_CALL_MS));
     if (!present.length) return 0;
     const nodes = await this.callEvents.liveMediaNodes();
     const lost: CallEvent[] = [];
     for (const p of present) {
-      const last = Math.max(nodes.get(p.media_node) ?? 0, new Date(p.node_last).getTime());
+      const last = Math.max(nodes.get(p.mediaNode) ?? 0, new Date(p.nodeLast).getTime());
       if (now.getTime() - last <= ConsultationCalls.NODE_SILENT_MS) continue;
-      lost.push({ id: eventIdFrom(`lost ${p.event_id}`), kind: 'lost', room: p.consultation_id, practitionerId: p.practitioner_id, role: p.room_role, at: new Date(last).toISOString(), node: p.media_node });
+      lost.push({
+        id: eventIdFrom(`lost ${p.eventId}`),
+        kind: 'lost',
+        room: p.consultationId,
+        practitionerId: p.practitionerId,
+        role: p.role,
+        at: new Date(last).toISOString(),
+        node: p.mediaNode,
+      });
     }
     if (!lost.length) return 0;
-    this.logger.warn({ msg: 'media node stopped with people in its rooms; their calls are closed', nodes: [...new Set(lost.map((e) => e.node))], people: lost.length });
+    this.logger.warn({
+      msg: 'media node stopped with people in its rooms; their calls are closed',
+      nodes: [...new Set(lost.map((e) => e.node))],
+      people: lost.length,
+    });
     return this.record(lost);
   }
 
@@ -216,34 +252,38 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
 
   /** Stores events (each once); returns how many were new. */
   async record(events: CallEvent[]): Promise<number> {
-    const valid = events.filter((e) => UUID.test(e.room) && UUID.test(e.practitionerId) && CALL_EVENT_KINDS.includes(e.kind) && !Number.isNaN(Date.parse(e.at)));
-    if (!valid.length) return 0;
-    const rows: { id: string; org: string; n: number; people: string[] }[] = await this.db.query(
-      // In the order given (a media node's order), so events of the same millisecond read back in it.
-      prepared(`WITH e AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, kind text, room uuid, "practitionerId" uuid, role text, at timestamptz, node text)) WITH ORDINALITY AS v(id, kind, room, "practitionerId", role, at, node, n)),
-             ins AS (INSERT INTO consultation_call_event (event_id, consultation_id, kind, practitioner_id, room_role, occurred_at, media_node)
-               SELECT e.id, e.room, e.kind, e."practitionerId", left(coalesce(e.role, ''), 40), e.at, left(coalesce(e.node, ''), 200)
-                 FROM e JOIN consultation_request c ON c.id = e.room JOIN practitioner p ON p.id = e."practitionerId"
-                ORDER BY e.n
-               ON CONFLICT (event_id) DO NOTHING RETURNING consultation_id)
-             SELECT c.id, c.requesting_organization_id AS org, (SELECT count(*)::int FROM ins i WHERE i.consultation_id = c.id) AS n,
-                    ARRAY(SELECT practitioner_id FROM consultation_participant cp WHERE cp.consultation_id = c.id AND cp.active) AS people
-               FROM consultation_request c WHERE c.id IN (SELECT consultation_id FROM ins)`),
-      [JSON.stringify(valid)],
+    const valid = events.filter(
+      (e) =>
+        UUID.test(e.room) &&
+        UUID.test(e.practitionerId) &&
+        CALL_EVENT_KINDS.includes(e.kind) &&
+        !Number.isNaN(Date.parse(e.at)),
     );
+    if (!valid.length) return 0;
+    const rows = await this.store.recordCallEvents(valid);
     // Open consultation pages refresh their video record.
     for (const r of rows) {
-      const event = { type: 'consultation.call', data: { consultationId: r.id } };
-      this.events.toUsers(r.people, event);
-      this.events.toOrganizations([r.org], event);
+      const event = { type: 'consultation.call', data: { consultationId: r.consultationId } };
+      this.events.toUsers(r.participantIds, event);
+      this.events.toOrganizations([r.requestingOrganizationId], event);
     }
-    const n = rows.reduce((sum, r) => sum + r.n, 0);
-    const ofConsultations = new Set(rows.map((r) => r.id));
+    const n = rows.reduce((sum, r) => sum + r.recorded, 0);
+    const ofConsultations = new Set(rows.map((r) => r.consultationId));
     const known = valid.filter((e) => ofConsultations.has(e.room));
     for (const listener of this.listeners) {
-      await listener(known).catch((e) => this.logger.error({ msg: 'a call event listener failed', error: e instanceof Error ? e.message : String(e) }));
+      await listener(known).catch((e) =>
+        this.logger.error({
+          msg: 'a call event listener failed',
+          error: e instanceof Error ? e.message : String(e),
+        }),
+      );
     }
-    if (n < valid.length) this.logger.debug({ msg: 'call events not recorded (redelivered, or no such consultation or practitioner)', received: events.length, recorded: n });
+    if (n < valid.length)
+      this.logger.debug({
+        msg: 'call events not recorded (redelivered, or no such consultation or practitioner)',
+        received: events.length,
+        recorded: n,
+      });
     return n;
   }
 
@@ -251,23 +291,21 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
    * Video volume per institution (the requesting township and the reading hospital both count a
    * call): calls that started in [from, to) on consultations of `organizationIds`, and their length.
    */
-  async videoFigures(organizationIds: string[], from: Date, to: Date): Promise<Map<string, { calls: number; seconds: number }>> {
-    const rows: (StoredCallEvent & { id: string; orgs: string[] })[] = await this.db.query(
-      prepared(`SELECT e.consultation_id AS id, ARRAY[c.requesting_organization_id, c.assigned_organization_id] AS orgs,
-              e.kind, e.practitioner_id AS "practitionerId", '' AS "displayName", e.room_role AS role, e.occurred_at AS at
-         FROM consultation_call_event e JOIN consultation_request c ON c.id = e.consultation_id
-        WHERE (c.requesting_organization_id = ANY($1::uuid[]) OR c.assigned_organization_id = ANY($1::uuid[]))
-          AND e.consultation_id IN (SELECT consultation_id FROM consultation_call_event WHERE kind = 'joined' AND occurred_at >= $2 AND occurred_at < $3)
-        ORDER BY e.consultation_id, e.occurred_at, e.id`),
-      [organizationIds, from, to],
-    );
+  async videoFigures(
+    organizationIds: string[],
+    from: Date,
+    to: Date,
+  ): Promise<Map<string, { calls: number; seconds: number }>> {
+    const rows = await this.store.callEventsOfOrganizations(organizationIds, from, to);
     const out = new Map<string, { calls: number; seconds: number }>();
     const inScope = new Set(organizationIds);
-    for (let i = 0; i < rows.length; ) {
+    for (let i = 0; i < rows.length;) {
       let j = i;
-      while (j < rows.length && rows[j].id === rows[i].id) j++;
-      const calls = callRecords(rows.slice(i, j), to).filter((c) => Date.parse(c.startedAt) >= from.getTime() && Date.parse(c.startedAt) < to.getTime());
-      for (const org of new Set(rows[i].orgs)) {
+      while (j < rows.length && rows[j].consultationId === rows[i].consultationId) j++;
+      const calls = callRecords(rows.slice(i, j), to).filter(
+        (c) => Date.parse(c.startedAt) >= from.getTime() && Date.parse(c.startedAt) < to.getTime(),
+      );
+      for (const org of new Set(rows[i].organizationIds)) {
         if (!org || !inScope.has(org) || !calls.length) continue;
         const f = out.get(org) ?? { calls: 0, seconds: 0 };
         f.calls += calls.length;
@@ -281,12 +319,7 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
 
   /** A consultation's calls, oldest first. The caller has checked that the reader may see the consultation. */
   async callsOf(consultationId: string, now: Date): Promise<CallRecord[]> {
-    const rows: { kind: CallEvent['kind']; practitionerId: string; displayName: string; role: CallEvent['role']; at: Date }[] = await this.db.query(
-      prepared(`SELECT e.kind, e.practitioner_id AS "practitionerId", p.display_name AS "displayName", e.room_role AS role, e.occurred_at AS at
-         FROM consultation_call_event e JOIN practitioner p ON p.id = e.practitioner_id
-        WHERE e.consultation_id = $1 ORDER BY e.occurred_at, e.id`),
-      [consultationId],
-    );
+    const rows = await this.store.callEvents(consultationId);
     return callRecords(rows, now);
   }
 }

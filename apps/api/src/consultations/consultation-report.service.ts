@@ -67,7 +67,7 @@ export class ConsultationReportService {
     private readonly events: EventsService,
     private readonly directory: DirectoryService,
   ) {
-    this.keys = new SigningKeys(config.dataEncryptionKey);
+    this.keys = new SigningKeys(config.dataEncryptionKey, store);
   }
 
   async saveDraft(actor: Actor, id: string, dto: ReportDraftDto) {

@@ -2,6 +2,8 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ConsultationAccessFacts } from '@huizhen/access-policy';
+import type { CallEvent } from '@huizhen/call-events';
+import { prepared } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import type { Transition } from './consultation-lifecycle';
 import type {
@@ -195,6 +197,35 @@ export interface SignedWithKey extends Report {
   keyOwnerId: string;
   authorName: string;
   authorOrganizationId: string;
+}
+
+/** A specialist's current Ed25519 key pair (the private key sealed, see SigningKeys). */
+export interface SigningKey {
+  id: string;
+  practitionerId: string;
+  publicKey: Buffer;
+  privateKeyCipher: Buffer;
+  fingerprint: string;
+}
+
+/** One stored call event, as read back for a consultation. */
+export interface StoredCallEvent {
+  kind: CallEvent['kind'];
+  practitionerId: string;
+  displayName: string;
+  role: CallEvent['role'];
+  at: Date;
+}
+
+/** Someone whose last join into a room is not followed by a leave or the room's end. */
+export interface PresentInCall {
+  eventId: string;
+  consultationId: string;
+  practitionerId: string;
+  role: CallEvent['role'];
+  mediaNode: string;
+  /** The node's last event in that room. */
+  nodeLast: Date;
 }
 
 // ---- rows, each declared once beside the statements that read it ----------------------------
@@ -649,6 +680,82 @@ const Q = {
   ),
 };
 
+const KEYS = {
+  current: statement<[practitionerId: string]>(
+    `SELECT id, practitioner_id, public_key, private_key_cipher, fingerprint FROM practitioner_signing_key WHERE practitioner_id = $1 AND retired_at IS NULL`,
+  ).map(
+    (r: {
+      id: string;
+      practitioner_id: string;
+      public_key: Buffer;
+      private_key_cipher: Buffer;
+      fingerprint: string;
+    }): SigningKey => ({
+      id: r.id,
+      practitionerId: r.practitioner_id,
+      publicKey: r.public_key,
+      privateKeyCipher: r.private_key_cipher,
+      fingerprint: r.fingerprint,
+    }),
+  ),
+  add: statement<
+    [
+      practitionerId: string,
+      algorithm: string,
+      publicKey: Buffer,
+      privateKeyCipher: Buffer,
+      fingerprint: string,
+    ]
+  >(
+    `INSERT INTO practitioner_signing_key (practitioner_id, algorithm, public_key, private_key_cipher, fingerprint)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (practitioner_id) WHERE retired_at IS NULL DO NOTHING`,
+  ).exec(),
+};
+
+// The video record (consultation_call_event): named prepared statements, the call path is hot.
+const CALLS = {
+  present: statement<[since: Date]>(
+    prepared(`SELECT j.event_id AS "eventId", j.consultation_id AS "consultationId", j.practitioner_id AS "practitionerId", j.room_role AS role,
+                     j.media_node AS "mediaNode",
+              (SELECT max(e.occurred_at) FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND e.media_node = j.media_node) AS "nodeLast"
+         FROM consultation_call_event j
+        WHERE j.kind = 'joined' AND j.occurred_at > $1
+          AND NOT EXISTS (SELECT 1 FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND (e.occurred_at, e.id) > (j.occurred_at, j.id)
+                            AND (e.kind = 'ended' OR (e.practitioner_id = j.practitioner_id AND e.kind IN ('joined', 'left', 'lost'))))`),
+  ).rows<PresentInCall>(),
+  record: statement<[events: string]>(
+    // In the order given (a media node's order), so events of the same millisecond read back in it.
+    prepared(`WITH e AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, kind text, room uuid, "practitionerId" uuid, role text, at timestamptz, node text)) WITH ORDINALITY AS v(id, kind, room, "practitionerId", role, at, node, n)),
+             ins AS (INSERT INTO consultation_call_event (event_id, consultation_id, kind, practitioner_id, room_role, occurred_at, media_node)
+               SELECT e.id, e.room, e.kind, e."practitionerId", left(coalesce(e.role, ''), 40), e.at, left(coalesce(e.node, ''), 200)
+                 FROM e JOIN consultation_request c ON c.id = e.room JOIN practitioner p ON p.id = e."practitionerId"
+                ORDER BY e.n
+               ON CONFLICT (event_id) DO NOTHING RETURNING consultation_id)
+             SELECT c.id AS "consultationId", c.requesting_organization_id AS "requestingOrganizationId",
+                    (SELECT count(*)::int FROM ins i WHERE i.consultation_id = c.id) AS recorded,
+                    ARRAY(SELECT practitioner_id FROM consultation_participant cp WHERE cp.consultation_id = c.id AND cp.active) AS "participantIds"
+               FROM consultation_request c WHERE c.id IN (SELECT consultation_id FROM ins)`),
+  ).rows<{
+    consultationId: string;
+    requestingOrganizationId: string;
+    recorded: number;
+    participantIds: string[];
+  }>(),
+  ofOrganizations: statement<[organizationIds: string[], from: Date, to: Date]>(
+    prepared(`SELECT e.consultation_id AS "consultationId", ARRAY[c.requesting_organization_id, c.assigned_organization_id] AS "organizationIds",
+              e.kind, e.practitioner_id AS "practitionerId", '' AS "displayName", e.room_role AS role, e.occurred_at AS at
+         FROM consultation_call_event e JOIN consultation_request c ON c.id = e.consultation_id
+        WHERE (c.requesting_organization_id = ANY($1::uuid[]) OR c.assigned_organization_id = ANY($1::uuid[]))
+          AND e.consultation_id IN (SELECT consultation_id FROM consultation_call_event WHERE kind = 'joined' AND occurred_at >= $2 AND occurred_at < $3)
+        ORDER BY e.consultation_id, e.occurred_at, e.id`),
+  ).rows<StoredCallEvent & { consultationId: string; organizationIds: (string | null)[] }>(),
+  of: statement<[consultationId: string]>(
+    prepared(`SELECT e.kind, e.practitioner_id AS "practitionerId", p.display_name AS "displayName", e.room_role AS role, e.occurred_at AS at
+         FROM consultation_call_event e JOIN practitioner p ON p.id = e.practitioner_id
+        WHERE e.consultation_id = $1 ORDER BY e.occurred_at, e.id`),
+  ).rows<StoredCallEvent>(),
+};
+
 /** One line of a worklist page. */
 export interface WorklistItem {
   id: string;
@@ -793,7 +900,7 @@ const FIGURES = statement<[organizationIds: string[], from: Date, to: Date]>(
 
 /**
  * The consultations feature's tables (consultation_request, its status history, participants,
- * thread and read receipts, attachments, reports): the only class that issues SQL on them. It
+ * thread and read receipts, attachments, reports and signing keys, the call record): the only class that issues SQL on them. It
  * answers with domain objects; the rows stay in this file. Methods that take `m` run in the
  * caller's transaction (the embedded database has a single connection: nothing else while a
  * lock is held); the others read on their own.
@@ -1129,6 +1236,53 @@ export class ConsultationStore {
   /** Names the printed report shows. */
   async printed(id: string, authorId: string, referralOrganizationId: string | null) {
     return (await Q.printed.first(this.db.manager, id, authorId, referralOrganizationId))!;
+  }
+
+  // ---- signing keys -------------------------------------------------------------------------
+
+  /** The practitioner's current signing key, or null. */
+  signingKey(m: Db, practitionerId: string): Promise<SigningKey | null> {
+    return KEYS.current.first(m, practitionerId);
+  }
+
+  /** A first key for the practitioner; nothing when a current one exists (a racing signer made it). */
+  async addSigningKey(
+    m: EntityManager,
+    k: Omit<SigningKey, 'id'> & { algorithm: string },
+  ): Promise<void> {
+    await KEYS.add.run(
+      m,
+      k.practitionerId,
+      k.algorithm,
+      k.publicKey,
+      k.privateKeyCipher,
+      k.fingerprint,
+    );
+  }
+
+  // ---- the video record -------------------------------------------------------------------
+
+  /** Who is still in a call that had an event after `since`. */
+  presentInCalls(since: Date): Promise<PresentInCall[]> {
+    return CALLS.present.all(this.db.manager, since);
+  }
+
+  /**
+   * Stores call events once each (of consultations and practitioners that exist), in the order
+   * given; per consultation it added to: how many, its requesting organization, its people.
+   */
+  recordCallEvents(events: CallEvent[]) {
+    return CALLS.record.all(this.db.manager, JSON.stringify(events));
+  }
+
+  /** Every event of the consultations of these organizations that had a call start in [from, to), per consultation in order. */
+  callEventsOfOrganizations(organizationIds: string[], from: Date, to: Date) {
+    return CALLS.ofOrganizations.all(this.db.manager, organizationIds, from, to);
+  }
+
+  /** A consultation's call events, in order, with the names of who they are about. */
+  callEvents(consultationId: string): Promise<StoredCallEvent[]> {
+    return CALLS.of.all(this.db.manager, consultationId);
   }
 
   // ---- read models --------------------------------------------------------------------------

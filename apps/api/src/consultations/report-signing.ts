@@ -1,5 +1,17 @@
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, sign, verify } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { ConsultationStore, SigningKey } from './consultation-store';
 
 export const SIGNATURE_ALGORITHM = 'Ed25519';
 
@@ -10,11 +22,13 @@ export const SIGNATURE_ALGORITHM = 'Ed25519';
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('canonical JSON has no NaN or Infinity');
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new Error('canonical JSON has no NaN or Infinity');
     return JSON.stringify(value);
   }
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -31,7 +45,13 @@ export interface SignedReportContent {
   patientId: string;
   author: { id: string; signingKeyFingerprint: string };
   signedAt: string;
-  content: { findings: string; impression: string; recommendation: string | null; referralOrganizationId: string | null; freeText: string };
+  content: {
+    findings: string;
+    impression: string;
+    recommendation: string | null;
+    referralOrganizationId: string | null;
+    freeText: string;
+  };
   studies: string[];
 }
 
@@ -39,13 +59,7 @@ export function signedReportBytes(c: SignedReportContent): Buffer {
   return Buffer.from(canonicalJson({ ...c, studies: [...c.studies].sort() }), 'utf8');
 }
 
-export interface SigningKeyRow {
-  id: string;
-  practitioner_id: string;
-  public_key: Buffer;
-  private_key_cipher: Buffer;
-  fingerprint: string;
-}
+export type { SigningKey } from './consultation-store';
 
 /**
  * Specialists' Ed25519 key pairs. The private key is kept encrypted at rest with AES-256-GCM
@@ -55,8 +69,13 @@ export interface SigningKeyRow {
 export class SigningKeys {
   private readonly wrapKey: Buffer;
 
-  constructor(dataEncryptionKey: Buffer) {
-    this.wrapKey = Buffer.from(hkdfSync('sha256', dataEncryptionKey, Buffer.alloc(0), 'huizhen:report-signing-key:v1', 32));
+  constructor(
+    dataEncryptionKey: Buffer,
+    private readonly store: Pick<ConsultationStore, 'signingKey' | 'addSigningKey'>,
+  ) {
+    this.wrapKey = Buffer.from(
+      hkdfSync('sha256', dataEncryptionKey, Buffer.alloc(0), 'huizhen:report-signing-key:v1', 32),
+    );
   }
 
   static fingerprint(publicKeyDer: Buffer): string {
@@ -64,39 +83,42 @@ export class SigningKeys {
   }
 
   /** The practitioner's current key, created on first use (race-safe: one current key per practitioner). */
-  async current(m: EntityManager, practitionerId: string): Promise<SigningKeyRow> {
-    const found = await this.find(m, practitionerId);
+  async current(m: EntityManager, practitionerId: string): Promise<SigningKey> {
+    const found = await this.store.signingKey(m, practitionerId);
     if (found) return found;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const spki = publicKey.export({ type: 'spki', format: 'der' });
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-    await m.query(
-      `INSERT INTO practitioner_signing_key (practitioner_id, algorithm, public_key, private_key_cipher, fingerprint)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (practitioner_id) WHERE retired_at IS NULL DO NOTHING`,
-      [practitionerId, SIGNATURE_ALGORITHM, spki, this.seal(pkcs8, practitionerId), SigningKeys.fingerprint(spki)],
-    );
-    return (await this.find(m, practitionerId))!;
+    await this.store.addSigningKey(m, {
+      practitionerId,
+      algorithm: SIGNATURE_ALGORITHM,
+      publicKey: spki,
+      privateKeyCipher: this.seal(pkcs8, practitionerId),
+      fingerprint: SigningKeys.fingerprint(spki),
+    });
+    return (await this.store.signingKey(m, practitionerId))!;
   }
 
-  sign(key: SigningKeyRow, bytes: Buffer): Buffer {
-    const privateKey = createPrivateKey({ key: this.open(key.private_key_cipher, key.practitioner_id), format: 'der', type: 'pkcs8' });
+  sign(key: SigningKey, bytes: Buffer): Buffer {
+    const privateKey = createPrivateKey({
+      key: this.open(key.privateKeyCipher, key.practitionerId),
+      format: 'der',
+      type: 'pkcs8',
+    });
     return sign(null, bytes, privateKey);
   }
 
   static verify(publicKeyDer: Buffer, bytes: Buffer, signature: Buffer): boolean {
     try {
-      return verify(null, bytes, createPublicKey({ key: publicKeyDer, format: 'der', type: 'spki' }), signature);
+      return verify(
+        null,
+        bytes,
+        createPublicKey({ key: publicKeyDer, format: 'der', type: 'spki' }),
+        signature,
+      );
     } catch {
       return false;
     }
-  }
-
-  private async find(m: EntityManager, practitionerId: string): Promise<SigningKeyRow | null> {
-    const rows: SigningKeyRow[] = await m.query(
-      `SELECT id, practitioner_id, public_key, private_key_cipher, fingerprint FROM practitioner_signing_key WHERE practitioner_id = $1 AND retired_at IS NULL`,
-      [practitionerId],
-    );
-    return rows[0] ?? null;
   }
 
   private seal(plain: Buffer, owner: string): Buffer {
