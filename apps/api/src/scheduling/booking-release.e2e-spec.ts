@@ -162,6 +162,37 @@ describe('bookings ended by their consultation (real PostgreSQL, /events)', () =
     expect((await row(booking.id)).status).toBe('booked');
   });
 
+  it('inside a savepoint: announced once the outer transaction commits, forgotten when only the savepoint rolls back', async () => {
+    const first = await booked();
+    const second = await booked();
+    const doctor = await listen('townDoctorA');
+    const release = h.api.app.get(BookingRelease);
+    const db = h.api.app.get(DataSource);
+    const decline = (consultationId: string) => ({
+      consultationId,
+      transition: 'decline',
+      actor: null,
+      reason: null,
+    });
+    await db.transaction(async (m) => {
+      await m
+        .transaction(async (inner) => {
+          await release.release(inner, decline(first.request));
+          throw new Error('only the savepoint fails');
+        })
+        .catch(() => undefined);
+      await m.transaction((inner) => release.release(inner, decline(second.request)));
+      // Not before the commit, even though the savepoint that cancelled it was released.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(doctor.seen.filter((e) => e.type === 'booking.cancelled')).toEqual([]);
+    });
+    expect((await doctor.next('booking.cancelled'))?.data.bookingId).toBe(second.booking.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(doctor.seen.filter((e) => e.type === 'booking.cancelled')).toHaveLength(1);
+    expect((await row(first.booking.id)).status).toBe('booked');
+    expect((await row(second.booking.id)).status).toBe('cancelled');
+  });
+
   it('a retry with the key of a booking rescheduled since answers that booking as it is now', async () => {
     const { request, booking, slots, key } = await booked();
     const moved = await h

@@ -7,7 +7,7 @@ import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import type { Page } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
-import { AvailabilityStore, type StoredWorkingWindow } from './availability-store';
+import { AvailabilityStore } from './availability-store';
 import { BookingStore, type ClaimedSeat, type HeldBooking } from './booking-store';
 import {
   CONSULTATION_REQUESTS,
@@ -16,13 +16,7 @@ import {
 } from './consultation-links';
 import { activeOrganizationIds, assertFilterIds, practitionerFacts } from './known-ids';
 import { EXCLUSION_VIOLATION, pgCode, pgConstraint } from './pg-errors';
-import {
-  RecurrenceError,
-  expandShift,
-  instantToLocal,
-  isValidTimeZone,
-  type ShiftOccurrenceTime,
-} from './recurrence';
+import { instantToLocal, type ShiftOccurrenceTime } from './recurrence';
 import type { CancelShiftDto, CreateShiftDto, ShiftQuery, UpdateShiftDto } from './scheduling.dto';
 import {
   SCHEDULING_CLOCK,
@@ -30,13 +24,8 @@ import {
   type BookingDisposition,
   type SchedulingClock,
 } from './scheduling-terms';
-import {
-  ShiftStore,
-  minutesBetweenLocal,
-  type OccurrenceView,
-  type ShiftSpec,
-  type StoredShift,
-} from './shift-store';
+import { expandSpec, fitsWindow, specOfDto } from './shift-spec';
+import { ShiftStore, type OccurrenceView, type ShiftSpec, type StoredShift } from './shift-store';
 import { SlotStore } from './slot-store';
 import type { Db } from './sql';
 
@@ -321,80 +310,12 @@ export class RotationShiftsService {
 
   /** Expands a spec, mapping rule problems to 400. */
   expand(spec: ShiftSpec): ShiftOccurrenceTime[] {
-    let occ: ShiftOccurrenceTime[];
-    try {
-      occ = expandShift(
-        {
-          timeZone: spec.timeZone,
-          startLocal: spec.start,
-          durationMinutes: minutesBetweenLocal(spec.start, spec.end),
-          rrule: spec.rrule,
-          exdates: spec.exdates,
-          bufferBeforeMinutes: spec.bufferBeforeMinutes,
-          bufferAfterMinutes: spec.bufferAfterMinutes,
-        },
-        this.config.scheduling.maxOccurrencesPerShift,
-      );
-    } catch (e) {
-      // invalid_rrule names what is wrong with the rule; exdates, times and zones have their own codes.
-      if (e instanceof RecurrenceError)
-        throw new DomainError(e.code, HttpStatus.BAD_REQUEST, e.message);
-      throw e;
-    }
-    if (!occ.length)
-      throw new DomainError(
-        'no_occurrences',
-        HttpStatus.BAD_REQUEST,
-        'the shift has no occurrence left after its exceptions',
-      );
-    for (let i = 1; i < occ.length; i++) {
-      if (occ[i].blockedStart < occ[i - 1].blockedEnd) {
-        throw new DomainError(
-          'shift_self_overlap',
-          HttpStatus.BAD_REQUEST,
-          `occurrences ${occ[i - 1].localStart} and ${occ[i].localStart} of this shift overlap (with buffers)`,
-        );
-      }
-    }
-    return occ;
+    return expandSpec(spec, this.config.scheduling.maxOccurrencesPerShift);
   }
+
+  /** A coordinator's shift as a spec (default zone, de-duplicated hosts, a bare RRULE), checked. */
   specFromDto(dto: CreateShiftDto): ShiftSpec {
-    const timeZone = dto.timeZone ?? this.config.scheduling.defaultTimeZone;
-    if (!isValidTimeZone(timeZone))
-      throw new DomainError(
-        'invalid_time_zone',
-        HttpStatus.BAD_REQUEST,
-        `"${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`,
-      );
-    const duration = minutesBetweenLocal(dto.start, dto.end);
-    if (!(duration > 0 && duration <= 24 * 60))
-      throw new DomainError(
-        'invalid_shift_times',
-        HttpStatus.BAD_REQUEST,
-        'end should be after start, at most 24 hours later',
-      );
-    const slotMinutes = dto.slotMinutes;
-    if (slotMinutes > duration)
-      throw new DomainError(
-        'invalid_slot_length',
-        HttpStatus.BAD_REQUEST,
-        `a ${slotMinutes}-minute slot does not fit in a ${duration}-minute shift`,
-      );
-    return {
-      specialistId: dto.specialistId,
-      hostOrganizationIds: [...new Set(dto.hostOrganizationIds)],
-      mode: dto.mode,
-      timeZone,
-      start: dto.start,
-      end: dto.end,
-      rrule: dto.rrule ? dto.rrule.trim().replace(/^RRULE:/i, '') : null,
-      exdates: dto.exdates ?? [],
-      slotMinutes,
-      slotCapacity: dto.slotCapacity ?? 1,
-      bufferBeforeMinutes: dto.bufferBeforeMinutes ?? 0,
-      bufferAfterMinutes: dto.bufferAfterMinutes ?? 0,
-      note: dto.note ?? null,
-    };
+    return specOfDto(dto, this.config.scheduling.defaultTimeZone);
   }
 
   /** The specialist is an active specialist; hosts exist; an on-site visit stays within the specialist's consortia. */
@@ -732,16 +653,4 @@ function affectedBooking(b: HeldBooking, timeZone: string): AffectedBooking {
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-/** Does an occurrence lie inside one working-hours window (its weekday, its zone)? */
-function fitsWindow(o: ShiftOccurrenceTime, h: StoredWorkingWindow): boolean {
-  const start = instantToLocal(o.start, h.timeZone);
-  const end = instantToLocal(o.end, h.timeZone);
-  if (start.slice(0, 10) !== end.slice(0, 10) && end.slice(11) !== '00:00') return false;
-  const weekday = ((new Date(`${start.slice(0, 10)}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
-  const endClock = end.slice(0, 10) === start.slice(0, 10) ? end.slice(11) : '24:00';
-  return (
-    weekday === h.weekday && start.slice(11) >= h.start.slice(0, 5) && endClock <= h.end.slice(0, 5)
-  );
 }
