@@ -81,53 +81,19 @@ export class ConsultationAttachmentsService {
         HttpStatus.UNSUPPORTED_MEDIA_TYPE,
         `attachments must be ${Object.keys(ACCEPTED).join(', ')}; got ${type || 'no Content-Type'}`,
       );
-    if (declaredLength !== null && declaredLength > max)
-      throw new DomainError(
-        'attachment_too_large',
-        HttpStatus.PAYLOAD_TOO_LARGE,
-        `attachments are limited to ${max} bytes`,
-        { maxBytes: max },
-      );
+    if (declaredLength !== null && declaredLength > max) throw tooLarge(max);
     const attachmentId = randomUUID();
     const ref = join('consultations', id, attachmentId);
     const dir = join(this.config.dataDir, 'consultations', id);
     await mkdir(dir, { recursive: true });
     const partial = join(dir, `${attachmentId}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
-    let head = Buffer.alloc(0);
-    const out = createWriteStream(partial, { flags: 'wx' });
+    let received: Received;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const fail = (e: unknown) => {
-          // Stop reading but leave the socket alone: the client still gets the error response.
-          body.off('data', onData).off('end', onEnd).off('error', fail);
-          body.pause();
-          reject(e);
-        };
-        const onData = (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > max)
-            return fail(
-              new DomainError(
-                'attachment_too_large',
-                HttpStatus.PAYLOAD_TOO_LARGE,
-                `attachments are limited to ${max} bytes`,
-                { maxBytes: max },
-              ),
-            );
-          if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16)]);
-          hash.update(chunk);
-          if (!out.write(chunk)) {
-            body.pause();
-            out.once('drain', () => body.resume());
-          }
-        };
-        const onEnd = () => out.end(resolve);
-        body.on('data', onData).once('end', onEnd).once('error', fail);
-        out.once('error', fail);
-      });
-      if (size === 0 || !head.subarray(0, accepted.magic.length).equals(accepted.magic)) {
+      received = await receive(body, partial, max);
+      if (
+        received.size === 0 ||
+        !received.head.subarray(0, accepted.magic.length).equals(accepted.magic)
+      ) {
         throw new DomainError(
           'content_mismatch',
           HttpStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -136,11 +102,10 @@ export class ConsultationAttachmentsService {
       }
       await rename(partial, join(this.config.dataDir, ref));
     } catch (e) {
-      out.destroy();
       await rm(partial, { force: true });
       throw e;
     }
-    const sha256 = hash.digest('hex');
+    const { size, sha256 } = received;
     const safeName = (fileName ?? `${accepted.kind}-${attachmentId.slice(0, 8)}`).replace(
       /[\\/\r\n"]/g,
       '_',
@@ -209,4 +174,60 @@ export class ConsultationAttachmentsService {
       );
     }
   }
+}
+
+const tooLarge = (max: number) =>
+  new DomainError(
+    'attachment_too_large',
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    `attachments are limited to ${max} bytes`,
+    {
+      maxBytes: max,
+    },
+  );
+
+interface Received {
+  size: number;
+  /** The first bytes (at least 16 when there are), to check the file is what its type says. */
+  head: Buffer;
+  sha256: string;
+}
+
+/**
+ * Streams the body into a new file at `partial` (never overwriting one), hashing and counting as
+ * it goes; more than `max` bytes is refused mid-stream. On failure the file is closed and left for
+ * the caller to remove.
+ */
+async function receive(body: Readable, partial: string, max: number): Promise<Received> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let head = Buffer.alloc(0);
+  const out = createWriteStream(partial, { flags: 'wx' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (e: unknown) => {
+        // Stop reading but leave the socket alone: the client still gets the error response.
+        body.off('data', onData).off('end', onEnd).off('error', fail);
+        body.pause();
+        reject(e);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > max) return fail(tooLarge(max));
+        if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16)]);
+        hash.update(chunk);
+        if (!out.write(chunk)) {
+          body.pause();
+          out.once('drain', () => body.resume());
+        }
+      };
+      const onEnd = () => out.end(resolve);
+      body.on('data', onData).once('end', onEnd).once('error', fail);
+      out.once('error', fail);
+    });
+  } catch (e) {
+    out.destroy();
+    throw e;
+  }
+  return { size, head, sha256: hash.digest('hex') };
 }
