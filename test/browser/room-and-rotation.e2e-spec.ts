@@ -131,7 +131,15 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     // waits until the host admits them.
     await doctor.goto(`${app.url}/consultations/${id}`);
     expect(await doctor.getByTestId('consultation-detail').getByTestId('status-tag').first().textContent()).toBe('视频会诊中');
-    await doctor.getByTestId('detail-join-room').click();
+    // She checks her camera and her link first, from the request's page: the check shows her
+    // picture and a verdict on the path to the media node, then she joins from it.
+    await doctor.getByTestId('detail-check-room').click();
+    await doctor.getByTestId('precheck').waitFor({ timeout: 20_000 });
+    await waitFor(() => doctor.getByTestId('precheck-preview').getAttribute('data-camera'), (c) => c === 'ok', 'camera preview in the check', 20_000);
+    const verdict = await waitFor(() => doctor.getByTestId('precheck-network').getAttribute('data-verdict'), (v) => !!v && v !== 'pending', 'network verdict', 30_000);
+    // Measured, whatever this loaded machine's loopback gives (the verdicts are the probe test's).
+    expect(['good', 'fair', 'poor']).toContain(verdict);
+    await doctor.getByTestId('precheck-join').click();
     await doctor.getByTestId('waiting-room').waitFor({ timeout: 20_000 });
     await waitFor(() => doctor.getByTestId('video-room').getAttribute('data-phase'), (p) => p === 'waiting', 'doctor in the waiting room');
     expect(await doctor.getByTestId('room-phase').textContent()).toBe('等候主持人准入');

@@ -1,4 +1,18 @@
-import { Alert, App, Button, Card, Col, Descriptions, Empty, Input, Modal, Row, Space, Spin, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Input,
+  Modal,
+  Row,
+  Space,
+  Spin,
+  Typography,
+} from 'antd';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { consultationsApi, type ConsultationDetail } from '../api/consultations';
@@ -26,25 +40,49 @@ function ReportSection({ c, reload }: { c: ConsultationDetail; reload: () => voi
   const { ct } = useConsultText();
   const { profile } = useAuth();
   const author = c.assignedSpecialistId === profile?.id && WRITING.includes(c.status);
-  const report = useApiData(() => (author || SIGNED.includes(c.status) ? consultationsApi.report(c.id) : Promise.resolve(null)), [c.id, c.status, author]);
+  const report = useApiData(
+    () =>
+      author || SIGNED.includes(c.status) ? consultationsApi.report(c.id) : Promise.resolve(null),
+    [c.id, c.status, author],
+  );
   // A signed addendum arrives live (not on every event: the author's unsaved draft must survive them).
   useLiveEvent<PlatformEvent>('event', (e) => {
-    if (e.type === 'consultation.report_amended' && e.data?.consultationId === c.id) report.reload();
+    if (e.type === 'consultation.report_amended' && e.data?.consultationId === c.id)
+      report.reload();
   });
   if (report.loading) return <Spin />;
   if (report.error) return <ErrorState error={report.error} onRetry={report.reload} />;
   if (author) return <ReportEditor id={c.id} draft={report.data ?? null} onSigned={reload} />;
   // The reporting specialist may amend the signed report with signed addenda.
-  if (report.data?.signed) return <SignedReport c={c} report={report.data} mayAmend={c.assignedSpecialistId === profile?.id} onAmended={report.reload} />;
+  if (report.data?.signed)
+    return (
+      <SignedReport
+        c={c}
+        report={report.data}
+        mayAmend={c.assignedSpecialistId === profile?.id}
+        onAmended={report.reload}
+      />
+    );
   return (
     <Card title={ct('report.title')}>
-      <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={<span data-testid="report-pending">{ct('report.pending')}</span>} />
+      <Empty
+        image={Empty.PRESENTED_IMAGE_SIMPLE}
+        description={<span data-testid="report-pending">{ct('report.pending')}</span>}
+      />
     </Card>
   );
 }
 
 /** Asks a reason, then makes the transition (decline, cancel). */
-function ReasonButton({ label, title, run }: { label: string; title: string; run: (reason: string) => Promise<unknown> }) {
+function ReasonButton({
+  label,
+  title,
+  run,
+}: {
+  label: string;
+  title: string;
+  run: (reason: string) => Promise<unknown>;
+}) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
@@ -74,16 +112,32 @@ function ReasonButton({ label, title, run }: { label: string; title: string; run
         }}
       >
         <Typography.Text>{title}</Typography.Text>
-        <Input.TextArea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={2000} />
+        <Input.TextArea
+          rows={3}
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          maxLength={2000}
+        />
       </Modal>
     </>
   );
 }
 
 /** The join button shows (and the room is prefetched) for a live consultation's assigned specialist and requester. */
-function roomJoinable(c: ConsultationDetail, me: string | undefined, org: string | undefined, roles: readonly string[] | undefined): boolean {
-  const requester = c.myParticipation === 'requester' || (org === c.requestingOrganizationId && !!roles?.includes('township_doctor'));
-  return c.mode !== 'imaging_read' && ['claimed', 'scheduled', 'in_session'].includes(c.status) && (c.assignedSpecialistId === me || requester);
+function roomJoinable(
+  c: ConsultationDetail,
+  me: string | undefined,
+  org: string | undefined,
+  roles: readonly string[] | undefined,
+): boolean {
+  const requester =
+    c.myParticipation === 'requester' ||
+    (org === c.requestingOrganizationId && !!roles?.includes('township_doctor'));
+  return (
+    c.mode !== 'imaging_read' &&
+    ['claimed', 'scheduled', 'in_session'].includes(c.status) &&
+    (c.assignedSpecialistId === me || requester)
+  );
 }
 
 /** One request, for the township doctor who sent it and for the specialists who read it. */
@@ -98,11 +152,18 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
   const detail = useApiData(() => consultationsApi.get(id), [id]);
   const [claiming, setClaiming] = useState(false);
   useLiveEvent<PlatformEvent>('event', (e) => {
-    if (e.data?.consultationId === id && e.type !== 'consultation.message' && e.type !== 'consultation.read') detail.reload();
+    if (
+      e.data?.consultationId === id &&
+      e.type !== 'consultation.message' &&
+      e.type !== 'consultation.read'
+    )
+      detail.reload();
   });
 
   // The live room is open to this user: load the room's code and a room token now, so the join click goes straight in.
-  const joinable = !!detail.data && roomJoinable(detail.data, profile?.id, profile?.organizationId, profile?.roles);
+  const joinable =
+    !!detail.data &&
+    roomJoinable(detail.data, profile?.id, profile?.organizationId, profile?.roles);
   useEffect(() => {
     if (!joinable) return;
     prefetchRoomChunk();
@@ -114,9 +175,14 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
   if (!c) return <Spin />;
   const specialist = profile?.roles.includes('specialist') ?? false;
   const assignedToMe = c.assignedSpecialistId === profile?.id;
-  const requester = c.myParticipation === 'requester' || (profile?.organizationId === c.requestingOrganizationId && profile.roles.includes('township_doctor'));
+  const requester =
+    c.myParticipation === 'requester' ||
+    (profile?.organizationId === c.requestingOrganizationId &&
+      profile.roles.includes('township_doctor'));
   const can = (tr: string) => c.allowedTransitions.includes(tr as never);
-  const studyUids = c.attachments.filter((a) => a.kind === 'imaging_study' && a.studyInstanceUid).map((a) => a.studyInstanceUid!);
+  const studyUids = c.attachments
+    .filter((a) => a.kind === 'imaging_study' && a.studyInstanceUid)
+    .map((a) => a.studyInstanceUid!);
   const assigned = c.participants.find((p) => p.role === 'assigned_specialist');
 
   const claim = async () => {
@@ -133,7 +199,13 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
   };
 
   return (
-    <Space orientation="vertical" size={16} style={{ width: '100%' }} data-testid="consultation-detail" data-status={c.status}>
+    <Space
+      orientation="vertical"
+      size={16}
+      style={{ width: '100%' }}
+      data-testid="consultation-detail"
+      data-status={c.status}
+    >
       <Card
         title={
           <Space>
@@ -147,20 +219,56 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
         extra={
           <Space>
             {specialist && can('claim') ? (
-              <Button type="primary" onClick={() => void claim()} loading={claiming} data-testid="detail-claim">
+              <Button
+                type="primary"
+                onClick={() => void claim()}
+                loading={claiming}
+                data-testid="detail-claim"
+              >
                 {ct('detail.claim')}
               </Button>
             ) : null}
-            {assignedToMe && can('decline') ? <ReasonButton label={ct('detail.decline')} title={ct('detail.declineReason')} run={(r) => consultationsApi.decline(c.id, r).then(() => navigate('/worklist'))} /> : null}
+            {assignedToMe && can('decline') ? (
+              <ReasonButton
+                label={ct('detail.decline')}
+                title={ct('detail.declineReason')}
+                run={(r) => consultationsApi.decline(c.id, r).then(() => navigate('/worklist'))}
+              />
+            ) : null}
             {requester && can('submit') ? (
-              <Button type="primary" onClick={() => void consultationsApi.submit(c.id).then(detail.reload, (e) => message.error(errorMessage(t, e)))}>
+              <Button
+                type="primary"
+                onClick={() =>
+                  void consultationsApi
+                    .submit(c.id)
+                    .then(detail.reload, (e) => message.error(errorMessage(t, e)))
+                }
+              >
                 {ct('wizard.submit')}
               </Button>
             ) : null}
-            {requester && can('cancel') ? <ReasonButton label={ct('detail.cancel')} title={ct('detail.cancelReason')} run={(r) => consultationsApi.cancel(c.id, r).then(detail.reload)} /> : null}
+            {requester && can('cancel') ? (
+              <ReasonButton
+                label={ct('detail.cancel')}
+                title={ct('detail.cancelReason')}
+                run={(r) => consultationsApi.cancel(c.id, r).then(detail.reload)}
+              />
+            ) : null}
             {joinable ? (
-              <Button type="primary" onClick={() => navigate(`/room/${c.id}`)} data-testid="detail-join-room">
+              <Button
+                type="primary"
+                onClick={() => navigate(`/room/${c.id}`)}
+                data-testid="detail-join-room"
+              >
                 {ct('detail.joinRoom')}
+              </Button>
+            ) : null}
+            {joinable ? (
+              <Button
+                onClick={() => navigate(`/room/${c.id}?check=1`)}
+                data-testid="detail-check-room"
+              >
+                {ct('detail.checkRoom')}
               </Button>
             ) : null}
             <Button onClick={() => navigate(`/${from}`)}>{ct('detail.back')}</Button>
@@ -171,13 +279,17 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
           <Descriptions.Item label={ct('detail.patient')}>
             {t(`sex.${c.patient.sex}`)}，{ageOf(c.patient.birthDate)}
           </Descriptions.Item>
-          <Descriptions.Item label={ct('col.specialty')}>{specialty.label(c.specialty)}</Descriptions.Item>
+          <Descriptions.Item label={ct('col.specialty')}>
+            {specialty.label(c.specialty)}
+          </Descriptions.Item>
           <Descriptions.Item label={ct('col.mode')}>{ct(`mode.${c.mode}`)}</Descriptions.Item>
           <Descriptions.Item label={ct('detail.requester')}>
             {c.requesterName}（{c.requestingOrganizationName}）
           </Descriptions.Item>
           <Descriptions.Item label={ct('col.created')}>{when(c.createdAt)}</Descriptions.Item>
-          <Descriptions.Item label={ct('col.specialist')}>{assigned?.displayName ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label={ct('col.specialist')}>
+            {assigned?.displayName ?? '—'}
+          </Descriptions.Item>
           <Descriptions.Item label={ct('detail.question')} span={3}>
             <span data-testid="detail-question">{c.clinicalQuestion}</span>
           </Descriptions.Item>
@@ -188,9 +300,19 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
           ) : null}
         </Descriptions>
         {c.queue ? (
-          <Alert style={{ marginTop: 8 }} type="info" showIcon title={ct('detail.queue', { level: c.queue.level ? ct(`level.${c.queue.level}`) : '—', deadline: when(c.queue.deadlineAt) })} />
+          <Alert
+            style={{ marginTop: 8 }}
+            type="info"
+            showIcon
+            title={ct('detail.queue', {
+              level: c.queue.level ? ct(`level.${c.queue.level}`) : '—',
+              deadline: when(c.queue.deadlineAt),
+            })}
+          />
         ) : null}
-        {assignedToMe && WRITING.includes(c.status) ? <Alert style={{ marginTop: 8 }} type="success" showIcon title={ct('detail.claimed')} /> : null}
+        {assignedToMe && WRITING.includes(c.status) ? (
+          <Alert style={{ marginTop: 8 }} type="success" showIcon title={ct('detail.claimed')} />
+        ) : null}
       </Card>
       <Row gutter={16}>
         <Col span={17}>
@@ -210,7 +332,13 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
                 <CallRecords c={c} />
               </Card>
             ) : null}
-            <ConsultationThread id={c.id} open={!['closed', 'cancelled', 'expired'].includes(c.status) && (requester || c.myParticipation !== null)} />
+            <ConsultationThread
+              id={c.id}
+              open={
+                !['closed', 'cancelled', 'expired'].includes(c.status) &&
+                (requester || c.myParticipation !== null)
+              }
+            />
           </Space>
         </Col>
       </Row>
