@@ -7,3 +7,4 @@ export * from './database-health';
 export * from './database-endpoint';
 export * from './transaction-guard';
 export * from './prepared-statement';
+export * from './typed-sql';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { execute, rangeText, sql, type Db } from './sql';
+import { execute, sql, type Db } from '@huizhen/database';
+import { rangeText } from './pg-range';
 
 /** A weekly working window in the specialist's zone (`HH:mm`, weekday 1 = Monday). */
 export interface StoredWorkingWindow {

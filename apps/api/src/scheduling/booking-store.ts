@@ -11,7 +11,7 @@ import {
   type SchedulingClock,
   type ShiftMode,
 } from './scheduling-terms';
-import { execute, sql, type Db } from './sql';
+import { execute, sql, type Db } from '@huizhen/database';
 
 export interface BookingView {
   id: string;
@@ -258,7 +258,7 @@ export class BookingStore {
   ) {}
 
   async get(id: string, m: Db = this.db): Promise<BookingView> {
-    const b = await BOOKING_BY_ID.one(m, [id]);
+    const b = await BOOKING_BY_ID.first(m, [id]);
     if (!b)
       throw new DomainError(
         'booking_not_found',
@@ -270,12 +270,12 @@ export class BookingStore {
 
   /** The booking an idempotency key made, if any. */
   byKey(bookedBy: string, key: string) {
-    return BY_KEY.one(this.db, [bookedBy, key]);
+    return BY_KEY.first(this.db, [bookedBy, key]);
   }
 
   /** The request's booked appointment, if any. */
   activeOfRequest(requestId: string) {
-    return ACTIVE_OF_REQUEST.one(this.db, [requestId]);
+    return ACTIVE_OF_REQUEST.first(this.db, [requestId]);
   }
 
   /** Bookings a specialist serves or an organization made, overlapping [from, to), still holding a seat. */
@@ -294,9 +294,9 @@ export class BookingStore {
    * feeds the exclusion constraint, the guarantee of last resort.
    */
   async claimSeat(m: EntityManager, slotId: string): Promise<ClaimedSeat | null> {
-    const slot = await TAKE_SEAT.one(m, [slotId]);
+    const slot = await TAKE_SEAT.first(m, [slotId]);
     if (!slot) return null;
-    const free = await FREE_SEAT.one(m, [slotId, slot.capacity, HOLDING_STATUSES]);
+    const free = await FREE_SEAT.first(m, [slotId, slot.capacity, HOLDING_STATUSES]);
     return {
       slotId,
       shiftId: slot.shift_id,

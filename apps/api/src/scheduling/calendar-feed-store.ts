@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HOLDING_STATUSES } from './booking-store';
 import type { ShiftMode } from './scheduling-terms';
-import { execute, sql } from './sql';
+import { execute, sql } from '@huizhen/database';
 
 /** An occurrence on a specialist's published roster, cancelled ones included (the feed tells calendars so). */
 export interface RosterOccurrence {
@@ -119,7 +119,7 @@ export class CalendarFeedStore {
 
   /** Whose feed this hash opens, if anyone's. */
   async ownerOf(tokenHash: Buffer): Promise<string | undefined> {
-    return (await FEED_OWNER.one(this.db, [tokenHash]))?.specialist_id;
+    return (await FEED_OWNER.first(this.db, [tokenHash]))?.specialist_id;
   }
 
   occurrences(specialistId: string, from: Date, to: Date): Promise<RosterOccurrence[]> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { instantToLocal } from './recurrence';
-import { sql } from './sql';
+import { sql } from '@huizhen/database';
 
 /** A hub view's question: the organizations under the hub, and a half-open range. */
 export interface HubRange {

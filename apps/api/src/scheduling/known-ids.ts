@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '@huizhen/platform-http';
-import { sql, type Db } from './sql';
+import { sql, type Db } from '@huizhen/database';
 
 // The directory's tables (practitioner, organization, consortium_member) as scheduling reads
 // them, in one place: ids that must exist, and the facts a shift, a plan or a feed needs.
@@ -60,7 +60,7 @@ export async function assertSpecialistExists(
   db: Db,
   id: string,
 ): Promise<{ organizationId: string }> {
-  const p = await SPECIALIST.one(db, [id]);
+  const p = await SPECIALIST.first(db, [id]);
   if (!p || !p.roles.includes('specialist'))
     throw new DomainError(
       'specialist_not_found',
@@ -71,7 +71,7 @@ export async function assertSpecialistExists(
 }
 
 export async function assertOrganizationExists(db: Db, id: string): Promise<{ name: string }> {
-  const o = await ORGANIZATION_NAME.one(db, [id]);
+  const o = await ORGANIZATION_NAME.first(db, [id]);
   if (!o)
     throw new DomainError(
       'organization_not_found',
@@ -92,7 +92,7 @@ export async function assertFilterIds(
 
 /** What a shift needs to know of its specialist (null when there is no such practitioner). */
 export async function practitionerFacts(db: Db, id: string) {
-  return (await PRACTITIONER_FACTS.one(db, [id])) ?? null;
+  return (await PRACTITIONER_FACTS.first(db, [id])) ?? null;
 }
 
 /** A practitioner's name and organization, or null when there is no such practitioner. */
@@ -100,7 +100,7 @@ export async function practitionerCard(
   db: Db,
   id: string,
 ): Promise<{ displayName: string; organizationId: string } | null> {
-  return (await PRACTITIONER_CARD.one(db, [id])) ?? null;
+  return (await PRACTITIONER_CARD.first(db, [id])) ?? null;
 }
 
 /** Those of `ids` that name an active organization. */

@@ -27,7 +27,7 @@ import {
 import { expandSpec, fitsWindow, specOfDto } from './shift-spec';
 import { ShiftStore, type OccurrenceView, type ShiftSpec, type StoredShift } from './shift-store';
 import { SlotStore } from './slot-store';
-import type { Db } from './sql';
+import type { Db } from '@huizhen/database';
 
 export type { OccurrenceView, ShiftSpec } from './shift-store';
 

@@ -6,7 +6,8 @@ import { HOLDING_STATUSES } from './booking-store';
 import { instantToLocal, type ShiftOccurrenceTime } from './recurrence';
 import { SCHEDULING_CLOCK, type SchedulingClock, type ShiftMode } from './scheduling-terms';
 import { SlotStore } from './slot-store';
-import { Params, execute, rangeText, sql, type Db } from './sql';
+import { Params, execute, sql, type Db } from '@huizhen/database';
+import { rangeText } from './pg-range';
 
 /** A shift as stored: the coordinator's statement of when and where a specialist serves. */
 export interface ShiftSpec {
@@ -287,7 +288,7 @@ export class ShiftStore {
   ) {}
 
   async get(id: string, m: Db = this.db, forUpdate = false): Promise<StoredShift> {
-    const shift = await (forUpdate ? SHIFT_BY_ID_LOCKED : SHIFT_BY_ID).one(m, [id]);
+    const shift = await (forUpdate ? SHIFT_BY_ID_LOCKED : SHIFT_BY_ID).first(m, [id]);
     if (!shift)
       throw new DomainError(
         'shift_not_found',
@@ -318,7 +319,7 @@ export class ShiftStore {
     const count = await sql(
       { total: 'int' },
       `SELECT count(*)::int AS total FROM rotation_shift sh ${clause}`,
-    ).one(this.db, p.values);
+    ).first(this.db, p.values);
     const shifts = await SHIFT.append(
       `${clause} ORDER BY sh.created_at DESC LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
     ).all(this.db, p.values);

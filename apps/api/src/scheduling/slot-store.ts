@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { instantToLocal } from './recurrence';
 import type { ShiftMode } from './scheduling-terms';
-import { Params, execute, sql, type Db } from './sql';
+import { Params, execute, sql, type Db } from '@huizhen/database';
 
 export interface SlotView {
   id: string;
@@ -144,7 +144,7 @@ export class SlotStore {
         { n: 'int' },
         `SELECT count(*)::int AS n FROM slot sl JOIN practitioner p ON p.id = sl.specialist_id WHERE ${clause}`,
       );
-      total = (await count.one(this.db, p.values))?.n ?? 0;
+      total = (await count.first(this.db, p.values))?.n ?? 0;
     }
     const items = rows.map((r): SlotView => ({
       id: r.id,
@@ -165,13 +165,13 @@ export class SlotStore {
     return { items, total };
   }
 
-  facts(slotId: string): Promise<SlotFacts | undefined> {
-    return FACTS.one(this.db, [slotId]);
+  facts(slotId: string): Promise<SlotFacts | null> {
+    return FACTS.first(this.db, [slotId]);
   }
 
   /** When and with whom a slot is, and whether it was withdrawn (for the 409 a taken slot gets). */
   describe(m: Db, slotId: string) {
-    return DESCRIBE.one(m, [slotId]);
+    return DESCRIBE.first(m, [slotId]);
   }
 
   /** The open slot of a shift at exactly this time, offered to the organization and with a free seat (locked). */
@@ -180,7 +180,7 @@ export class SlotStore {
     shiftId: string,
     b: { start: Date; end: Date; requestingOrganizationId: string },
   ) {
-    return IDENTICAL_OPEN.one(m, [shiftId, b.start, b.end, b.requestingOrganizationId]);
+    return IDENTICAL_OPEN.first(m, [shiftId, b.start, b.end, b.requestingOrganizationId]);
   }
 
   /**
@@ -198,7 +198,7 @@ export class SlotStore {
       near: Date;
     },
   ): Promise<string | undefined> {
-    const row = await NEAREST_FREE.one(m, [
+    const row = await NEAREST_FREE.first(m, [
       q.specialistId,
       q.after,
       q.mode,

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '@huizhen/platform-http';
 import { SCHEDULING_CLOCK, type SchedulingClock } from '../scheduling-terms';
-import { execute, sql } from '../sql';
+import { execute, sql } from '@huizhen/database';
 
 export type PlanStatus = 'proposed' | 'accepted' | 'discarded';
 
@@ -71,7 +71,7 @@ export class RotationPlanStore {
   ) {}
 
   async get(id: string): Promise<StoredPlan> {
-    const plan = await PLAN.one(this.db, [id]);
+    const plan = await PLAN.first(this.db, [id]);
     if (!plan)
       throw new DomainError(
         'plan_not_found',
@@ -101,7 +101,7 @@ export class RotationPlanStore {
 
   /** The plan's status, its row locked until `m` ends (one decision at a time). */
   async lockStatus(m: EntityManager, id: string): Promise<PlanStatus> {
-    const row = await LOCKED_STATUS.one(m, [id]);
+    const row = await LOCKED_STATUS.first(m, [id]);
     if (!row)
       throw new DomainError(
         'plan_not_found',

@@ -11,7 +11,7 @@ import { DEFAULT_WEEK, windowsOnDay, type WorkingWindow } from '../availability.
 import { AvailabilityStore, type StoredWorkingWindow } from '../availability-store';
 import { activeTownships, hospitalsOf, specialistsReaching } from '../known-ids';
 import { EXCLUSION_VIOLATION, pgCode } from '../pg-errors';
-import { rangeText } from '../sql';
+import { rangeText } from '../pg-range';
 import { WAITING_DEMAND, type WaitingDemandSource } from '../consultation-links';
 import { instantToLocal, isValidTimeZone } from '../recurrence';
 import { RotationShiftsService, type ShiftSpec } from '../rotation-shifts.service';

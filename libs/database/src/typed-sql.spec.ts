@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Params, RowShapeError, execute, rowsOf, sql, type Db } from './sql';
+import { Params, RowShapeError, execute, rowsOf, sql, type Db } from './typed-sql';
 
 /** A database answering every statement with these rows (as TypeORM hands them over). */
 const answering = (result: unknown): Db => ({ query: async () => result }) as unknown as Db;
@@ -11,8 +11,8 @@ describe('typed SQL statements', () => {
       'SELECT id, slot_id, consultation_request_id FROM booking WHERE booked_by = $1 AND idempotency_key = $2',
     );
     const db = answering([{ id: 'b1', slot_id: 's1', consultation_request_id: 'c1' }]);
-    await expect(replay.one(db, ['u', 'k'])).rejects.toThrow(RowShapeError);
-    await expect(replay.one(db, ['u', 'k'])).rejects.toThrow(
+    await expect(replay.first(db, ['u', 'k'])).rejects.toThrow(RowShapeError);
+    await expect(replay.first(db, ['u', 'k'])).rejects.toThrow(
       /declares rescheduled but does not select it/,
     );
   });
@@ -26,7 +26,7 @@ describe('typed SQL statements', () => {
       (r) => `${r.id}:${r.status}`,
     );
     expect(await ok.all(answering([{ id: 'b1', status: 'booked' }]))).toEqual(['b1:booked']);
-    expect(await ok.one(answering([]))).toBeUndefined();
+    expect(await ok.first(answering([]))).toBeNull();
   });
 
   it('reads RETURNING rows of an UPDATE ([rows, count] from TypeORM) and counts changed rows', async () => {
