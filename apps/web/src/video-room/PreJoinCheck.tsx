@@ -1,9 +1,9 @@
 /**
- * The pre-join check (issue 24 point 3): before the user enters the room (or its waiting room),
- * the camera's preview and the choice of camera, microphone and speaker (remembered; the room
- * opens these), the microphone's level, a test sound, and a few seconds' probe of the path to the
- * media server (libs/media-client probeLink: bitrate, round trip, loss) with advice. Joining from
- * here hands the open camera and microphone to the room; skipping joins at once.
+ * The pre-join check: before the user enters the room (or its waiting room), the camera's
+ * preview and the choice of camera, microphone and speaker (remembered; the room opens these), the
+ * microphone's level, a test sound, and a few seconds' probe of the path to the media server
+ * (libs/media-client probeLink: bitrate, round trip, loss) with advice. Joining from here hands the
+ * open camera and microphone to the room; skipping joins at once.
  */
 import {
   Alert,
@@ -37,14 +37,9 @@ import {
   rememberDevices,
   setPrecheckAlways,
 } from './devices';
-import { peekRoomTicket } from './prefetch';
 import { noiseTrack } from './probe-track';
-
-/** What the check hands the room: the open devices, and whether to join with audio only. */
-export interface RoomEntry {
-  stream: MediaStream | null;
-  audioOnly: boolean;
-}
+import type { RoomEntry } from './room-entry';
+import { peekRoomTicket } from './room-tickets';
 
 interface ProbeState {
   running: boolean;

@@ -25,7 +25,8 @@ import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
 import { HEALTH_DEFAULTS, levelOfScore, type QualityLevel } from '@huizhen/media-client';
 import { chosenDevices, playOnSpeaker, wantsPrecheck } from './devices';
-import { PreJoinCheck, type RoomEntry } from './PreJoinCheck';
+import { PreJoinCheck } from './PreJoinCheck';
+import type { RoomEntry } from './room-entry';
 import { tileScore, useRoom, type RemoteTile, type RoomState } from './useRoom';
 
 interface ConsultationBrief {

@@ -12,8 +12,8 @@ import {
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
 import { chosenDevices, openDevices } from './devices';
-import type { RoomEntry } from './PreJoinCheck';
-import { takeRoomTicket } from './prefetch';
+import type { RoomEntry } from './room-entry';
+import { takeRoomTicket } from './room-tickets';
 
 export interface RoomPeer {
   peerId: string;
