@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { EmbeddedDataDir, loginAs, startTestApp } from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
+import { CHROMIUM_ARGS } from '../media/support/chromium-args';
 import { VIEWPORT, watchPageProblems } from './support/chromium';
 import { screenshot } from './support/screenshots';
 import { waitFor } from './support/wait';
@@ -85,20 +86,7 @@ describe('video room, rotation roster and booking in Chromium (real server, demo
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--allow-loopback-in-peer-connection',
-        '--font-render-hinting=none',
-      ],
+      args: CHROMIUM_ARGS,
     });
     for (const [who, username] of [['township', 'demo-township'], ['specialist', 'demo-specialist'], ['hub', 'demo-hub']]) {
       tokens[who] = await loginAs(app.url, username, DEMO_PASSWORD);

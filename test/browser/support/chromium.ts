@@ -1,24 +1,15 @@
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../media/support/chromium-args';
 
-/** Debian's Chromium, never a downloaded one; flags measured in docs/NOTES (SwiftShader WebGL for the viewer). */
+/**
+ * Debian's Chromium, never a downloaded one, with the flags every browser test shares
+ * (CHROMIUM_ARGS: headless, SwiftShader's WebGL for the viewer, a fake camera and microphone).
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--enable-unsafe-swiftshader',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--font-render-hinting=none',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }
 
@@ -30,7 +21,10 @@ export function watchPageProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m: ConsoleMessage) => {
     // A failed load names its URL, so a test can tell an answer it asked for (a 409 that leads to a question) from a fault.
-    if (m.type() === 'error') problems.push(`console: ${m.text()}${/^Failed to load resource/.test(m.text()) && m.location().url ? ` (${new URL(m.location().url).pathname})` : ''}`);
+    if (m.type() === 'error')
+      problems.push(
+        `console: ${m.text()}${/^Failed to load resource/.test(m.text()) && m.location().url ? ` (${new URL(m.location().url).pathname})` : ''}`,
+      );
   });
   return problems;
 }
