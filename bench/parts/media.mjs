@@ -128,7 +128,8 @@ function rtpProcess() {
   sink.bind(0, '127.0.0.1', () =>
     tx.bind(0, '127.0.0.1', () => process.send({ type: 'ready', sinkPort: sink.address().port })),
   );
-  const rtp = (pt, ssrc, seq, ts, marker, payload) => {
+  /** One RTP packet: payload type, SSRC, sequence number, timestamp, marker bit, payload. */
+  const rtp = ({ pt, ssrc, seq, ts, marker = false, payload }) => {
     const h = Buffer.alloc(12);
     h[0] = 0x80;
     h[1] = (marker ? 0x80 : 0) | pt;
@@ -162,13 +163,24 @@ function rtpProcess() {
     for (const t of targets) {
       if (tick % 2 === 0) {
         const seq = t.aseq++;
-        tx.send(rtp(AUDIO_PT, t.audioSsrc, seq, seq * 960, false, audio), t.port, '127.0.0.1');
+        tx.send(
+          rtp({ pt: AUDIO_PT, ssrc: t.audioSsrc, seq, ts: seq * 960, payload: audio }),
+          t.port,
+          '127.0.0.1',
+        );
       }
       if (videoNow) {
         const key = frame % 66 === 1;
         for (let k = 0; k < 3; k++)
           tx.send(
-            rtp(VIDEO_PT, t.videoSsrc, t.vseq++, frame * 2700, k === 2, vp8(key && k === 0, 1000)),
+            rtp({
+              pt: VIDEO_PT,
+              ssrc: t.videoSsrc,
+              seq: t.vseq++,
+              ts: frame * 2700,
+              marker: k === 2,
+              payload: vp8(key && k === 0, 1000),
+            }),
             t.port,
             '127.0.0.1',
           );

@@ -1,5 +1,5 @@
 /**
- * Quality that fits the link (issue 24 point 5), in Chromium through the emulated township link:
+ * Quality that fits the link, in Chromium through the emulated township link:
  * on 2 Mbps / 200 ms RTT / 3 % loss each way, what each side receives is at least 640x360 at
  * 15 fps (from getStats), because the camera is captured at 720p with three simulcast layers.
  * The township doctor's browser runs inside the link's namespace, the specialist's on the host;

@@ -1,8 +1,8 @@
 /**
- * Every network path (issue 24 point 2), in the web client's room against the real single-node
- * server (demo province, embedded database, real mediasoup) with Debian's Chromium and coturn:
- * the township doctor's browser runs inside an emulated link (test/media/support/link-emulator.ts)
- * whose firewall leaves exactly one way for media — UDP to the media server; TCP to it when UDP is
+ * Every network path a media connection can take, in the web client's room against the real
+ * single-node server (demo province, embedded database, real mediasoup) with Debian's Chromium and
+ * coturn: the township doctor's browser runs inside an emulated link
+ * (test/media/support/link-emulator.ts) whose firewall leaves exactly one way for media — UDP to the media server; TCP to it when UDP is
  * blocked (a hospital firewall); and only through TURN over UDP, over TCP, or over TLS on port 443
  * — and each call must decode video both ways, over the path getStats() says was selected. Then an
  * outage of the link: the specialist's tile of the doctor says the connection is lost while the link is down (the time is printed: about 2.5 s),

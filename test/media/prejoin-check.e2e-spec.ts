@@ -1,8 +1,8 @@
 /**
- * The pre-join check (issue 24 point 3) in the web client against the real single-node server
- * (demo province, embedded database, real mediasoup) with Debian's Chromium (fake camera and
- * microphone, two of each): the township doctor's browser runs inside an emulated link
- * (test/media/support/link-emulator.ts). On a clean link the check shows the camera's preview, a
+ * The pre-join check (camera, microphone, speaker, a probe of the path) in the web client against
+ * the real single-node server (demo province, embedded database, real mediasoup) with Debian's
+ * Chromium (fake camera and microphone, two of each): the township doctor's browser runs inside an
+ * emulated link (test/media/support/link-emulator.ts). On a clean link the check shows the camera's preview, a
  * microphone level, the probe's figures and advice, and the doctor joins (through the waiting
  * room) with the camera and microphone chosen there. On a thin, lossy uplink the probe's
  * figures say so and the advice is to join with audio only, which the room then is.

@@ -1,5 +1,5 @@
 /**
- * Telling the user (issue 24 point 3), in the web client's room against the real single-node
+ * Telling the user what arrives, in the web client's room against the real single-node
  * server (demo province, embedded database, real mediasoup) and Debian's Chromium: a remote tile
  * whose media stops shows 连接中断，正在重连… within 3 s and recovers when it returns; a room
  * whose media never flows (ICE to an unreachable address) says so and the call is recorded failed.

@@ -36,13 +36,28 @@ export async function startMediaApp(env: Record<string, string> = {}) {
     ...started,
     rooms,
     gateway,
-    token(room: string, role: RoomRole, sub = `p-${role}-${++n}`, ttlSeconds = 300, now?: number) {
-      return signRoomToken({ sub, name: `Dr ${sub}`, room, role }, started.config.roomTokenSecret, ttlSeconds, now);
+    /** A room token for `sub` (a new practitioner by default), valid `ttlSeconds` (300) from `now` (the clock). */
+    token(
+      room: string,
+      role: RoomRole,
+      sub = `p-${role}-${++n}`,
+      life: { ttlSeconds?: number; now?: number } = {},
+    ) {
+      return signRoomToken(
+        { sub, name: `Dr ${sub}`, room, role },
+        started.config.roomTokenSecret,
+        life.ttlSeconds ?? 300,
+        life.now,
+      );
     },
     /** The server side of a participant's signaling connection. */
     serverSocketOf(practitionerId: string) {
       for (const s of gateway.namespace!.sockets.values()) {
-        if ((s.data as { session?: { claims: { sub: string } } }).session?.claims.sub === practitionerId) return s;
+        if (
+          (s.data as { session?: { claims: { sub: string } } }).session?.claims.sub ===
+          practitionerId
+        )
+          return s;
       }
       return undefined;
     },
@@ -60,8 +75,17 @@ export class RawSignalingClient {
     socket.onAny((event, data) => this.events.push({ event, data }));
   }
 
-  static connect(url: string, auth: Record<string, unknown>, opts: { reconnection?: boolean } = {}): Promise<RawSignalingClient> {
-    const socket = io(url + MEDIA_NAMESPACE, { auth, transports: ['websocket'], reconnection: opts.reconnection ?? false, forceNew: true });
+  static connect(
+    url: string,
+    auth: Record<string, unknown>,
+    opts: { reconnection?: boolean } = {},
+  ): Promise<RawSignalingClient> {
+    const socket = io(url + MEDIA_NAMESPACE, {
+      auth,
+      transports: ['websocket'],
+      reconnection: opts.reconnection ?? false,
+      forceNew: true,
+    });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new RawSignalingClient(socket)));
       socket.once('connect_error', (e) => {
@@ -82,12 +106,19 @@ export class RawSignalingClient {
   }
 
   /** Waits for a server notification (already received or coming). */
-  async next(event: string, pred: (d: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+  async next(
+    event: string,
+    pred: (d: any) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.events.findIndex((e) => e.event === event && pred(e.data));
       if (i >= 0) return this.events.splice(i, 1)[0].data;
-      if (Date.now() > deadline) throw new Error(`no ${event} within ${timeoutMs} ms; got ${this.events.map((e) => e.event).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${event} within ${timeoutMs} ms; got ${this.events.map((e) => e.event).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -100,20 +131,44 @@ export class RawSignalingClient {
 /** RTP parameters a sender would offer (what mediasoup-client derives from a browser's SDP). */
 export const VIDEO_RTP_PARAMETERS = {
   mid: '0',
-  codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
+  codecs: [
+    {
+      mimeType: 'video/VP8',
+      payloadType: 96,
+      clockRate: 90000,
+      rtcpFeedback: [
+        { type: 'nack' },
+        { type: 'nack', parameter: 'pli' },
+        { type: 'ccm', parameter: 'fir' },
+      ],
+    },
+  ],
   headerExtensions: [],
   encodings: [{ ssrc: 11111111 }],
   rtcp: { cname: 'test-cname', reducedSize: true },
 };
 export const AUDIO_RTP_PARAMETERS = {
   mid: '1',
-  codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 } }],
+  codecs: [
+    {
+      mimeType: 'audio/opus',
+      payloadType: 111,
+      clockRate: 48000,
+      channels: 2,
+      parameters: { useinbandfec: 1 },
+    },
+  ],
   headerExtensions: [],
   encodings: [{ ssrc: 22222222 }],
   rtcp: { cname: 'test-cname', reducedSize: true },
 };
 
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
