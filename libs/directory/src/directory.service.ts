@@ -48,6 +48,55 @@ export class DirectoryService {
     return { items, total, limit: filter.limit, offset: filter.offset };
   }
 
+  /**
+   * Of `candidateIds`, the active organizations of the given levels, other than `requesterId`,
+   * with an active specialist of `specialty`; each with its level and the requester's (for
+   * consultation routing, which keeps those above the requester).
+   */
+  async organizationsWithSpecialists(
+    query: {
+      requesterId: string;
+      candidateIds: string[];
+      levels: readonly string[];
+      specialty: string;
+    },
+    manager: EntityManager = this.db.manager,
+  ): Promise<{ id: string; level: OrganizationLevel; requesterLevel: OrganizationLevel }[]> {
+    const rows: { id: string; level: OrganizationLevel; requester_level: OrganizationLevel }[] =
+      await manager.query(
+        `SELECT o.id, o.level, r.level AS requester_level
+           FROM organization o, organization r
+          WHERE r.id = $1 AND o.id = ANY($2::uuid[]) AND o.id <> r.id AND o.active AND o.level = ANY($3::text[])
+            AND EXISTS (SELECT 1 FROM practitioner p
+                         WHERE p.organization_id = o.id AND p.active AND p.specialty = $4 AND 'specialist' = ANY(p.roles))`,
+        [query.requesterId, query.candidateIds, [...query.levels], query.specialty],
+      );
+    return rows.map((r) => ({ id: r.id, level: r.level, requesterLevel: r.requester_level }));
+  }
+
+  /** Active specialists of a specialty at any of the organizations. */
+  async activeSpecialistIds(organizationIds: string[], specialty: string): Promise<string[]> {
+    if (!organizationIds.length) return [];
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM practitioner WHERE organization_id = ANY($1::uuid[]) AND specialty = $2 AND active AND 'specialist' = ANY(roles)`,
+      [organizationIds, specialty],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Active coordinators of the province hub at the root of an organization's tree. */
+  async hubCoordinatorIds(organizationId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `WITH RECURSIVE up AS (SELECT id, parent_id FROM organization WHERE id = $1
+          UNION ALL SELECT o.id, o.parent_id FROM organization o JOIN up ON o.id = up.parent_id)
+       SELECT p.id FROM practitioner p JOIN organization h ON h.id = p.organization_id
+        WHERE h.id = (SELECT id FROM up WHERE parent_id IS NULL) AND h.level = 'province_hub'
+          AND p.active AND 'hub_coordinator' = ANY(p.roles)`,
+      [organizationId],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** The organization and everything below it. */
   async subtreeIds(rootId: string, manager: EntityManager = this.db.manager): Promise<string[]> {
     const rows: { id: string }[] = await manager.query(
