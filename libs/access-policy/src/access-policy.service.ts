@@ -98,6 +98,10 @@ export class AccessPolicyService {
    * for a WHERE clause (Medplum-style security filter). A worklist ANDs its box with it, so a box
    * narrows what the policy allows and never widens it; the policy's decision table holds both
    * encodings to the same answers. `param` adds a bind parameter and returns its placeholder.
+   *
+   * The read rule is therefore written twice on purpose (here for lists, in `rule()` for one
+   * resource): a change to who may read a request or a referral must change both, and add its
+   * case to the decision table in access-policy.e2e-spec.ts, which fails while they disagree.
    */
   async consultationReadFilter(
     actor: Actor,
