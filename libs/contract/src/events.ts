@@ -58,7 +58,7 @@ export const EVENT_NAMES = {
   'booking.rescheduled':
     'a booking moved to another slot (… previousBookingId, previousStart, reason)',
   'booking.cancelled':
-    'a booking was cancelled, by the requester or a rotation change (… reason, by)',
+    'a booking was cancelled by its requester, a rotation change or its consultation (declined, cancelled, expired): BookingCancelledData',
   'booking.moved':
     'a rotation change moved a booking: { bookingId, newBookingId, consultationRequestId, shiftId, previousStart, newStart, reason }',
   'booking.reminder':
@@ -71,6 +71,28 @@ export const EVENT_NAMES = {
 } as const;
 export type EventName = keyof typeof EVENT_NAMES;
 export const EVENT_NAME_LIST = Object.keys(EVENT_NAMES) as EventName[];
+
+/** Who cancelled a booking, as `booking.cancelled` says. */
+export const BOOKING_CANCELLED_BY = ['requester', 'rotation_change', 'consultation'] as const;
+export type BookingCancelledBy = (typeof BOOKING_CANCELLED_BY)[number];
+
+/**
+ * `booking.cancelled`'s data: the booking's ids and time, the reason given, who cancelled it, and
+ * by a rotation change the shift, by its consultation the transition that ended the appointment.
+ */
+export interface BookingCancelledData {
+  bookingId: string;
+  consultationRequestId: string;
+  slotId: string;
+  shiftId: string;
+  start: string;
+  localStart: string;
+  timeZone: string;
+  status: 'cancelled';
+  reason: string | null;
+  by: BookingCancelledBy;
+  transition?: Transition;
+}
 
 /** An event as clients receive it on /events (`data` carries ids; most name their consultation). */
 export interface PlatformEvent<D = { consultationId?: string; [key: string]: unknown }> {

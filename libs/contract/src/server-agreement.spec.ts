@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-// The server's own lists, read where they are defined today: until they import the contract,
-// this test holds them equal to it (a spec may look into apps/; the lib itself never does).
+// The server's lists as its code reads them (a spec may look into apps/; the lib itself never
+// does). Most are re-exported from the contract now; the state machine's table is the server's own,
+// and the test holds its transitions to the contract's, in order.
 import { TRANSITIONS } from '../../../apps/api/src/consultations/consultation-lifecycle';
 import * as terms from '../../../apps/api/src/consultations/consultation-terms';
 import * as scheduling from '../../../apps/api/src/scheduling/scheduling-terms';
@@ -33,29 +34,36 @@ describe('the contract agrees with the server', () => {
     expect([...contract.SHIFT_MODES]).toEqual([...scheduling.SHIFT_MODES]);
   });
 
-  const sources = serverSources();
+  // The server's code, the contract itself left out (its catalogue names every event).
+  const sources = new Map(
+    [...serverSources()].filter(([file]) => !file.startsWith('libs/contract/')),
+  );
 
-  it('referral statuses', () => {
-    const text = sources.get('apps/api/src/referrals/referrals.service.ts') ?? '';
-    const union = /type ReferralStatus\s*=([^;]+);/.exec(text);
-    // Once the service imports ReferralStatus from the contract, there is nothing to compare.
-    if (union)
-      expect([...union[1].matchAll(/'([a-z_]+)'/g)].map((m) => m[1])).toEqual([
-        ...contract.REFERRAL_STATUSES,
-      ]);
+  /** Each server file's own union `type NAME = 'a' | 'b' …`: [file, its members]. */
+  const unions = (name: string): [string, string[]][] =>
+    [...sources].flatMap(([file, text]) => {
+      const union = new RegExp(`type ${name}\\s*=([^;]+);`).exec(text);
+      return union ? [[file, [...union[1].matchAll(/'([a-z_]+)'/g)].map((m) => m[1])]] : [];
+    });
+
+  it('referral statuses and who cancels a booking, wherever the server spells its own union', () => {
+    for (const [file, members] of unions('ReferralStatus'))
+      expect([file, members]).toEqual([file, [...contract.REFERRAL_STATUSES]]);
+    for (const [file, members] of unions('EndedBy'))
+      expect([file, members]).toEqual([file, [...contract.BOOKING_CANCELLED_BY]]);
   });
 
-  it("each transition's event name", () => {
-    // Wherever the server keeps its map (const EVENT_NAME: Record<Transition, string>), until it imports TRANSITION_EVENTS.
-    for (const text of sources.values()) {
-      const map = /const EVENT_NAME\b[^=]*=\s*\{([^}]+)\}/.exec(text);
-      if (map)
-        expect(
-          Object.fromEntries(
-            [...map[1].matchAll(/([a-z_]+):\s*'([a-z_.]+)'/g)].map((m) => [m[1], m[2]]),
-          ),
-        ).toEqual(contract.TRANSITION_EVENTS);
-    }
+  it("each transition's event name is the contract's", () => {
+    // No server file keeps its own map of transitions to event names (it was `const EVENT_NAME`):
+    // the transition engine indexes the contract's TRANSITION_EVENTS.
+    const ownMaps = [...sources]
+      .filter(([, text]) => /\bsubmit:\s*'consultation\.submitted'/.test(text))
+      .map(([file]) => file);
+    expect(ownMaps).toEqual([]);
+    const users = [...sources].filter(([, text]) => /\bTRANSITION_EVENTS\[/.test(text));
+    expect(users.map(([file]) => file)).toContain(
+      'apps/api/src/consultations/consultation-transitions.ts',
+    );
   });
 
   it('every event type the server emits is in the catalogue', () => {
@@ -63,13 +71,18 @@ describe('the contract agrees with the server', () => {
     const add = (type: string, file: string, text: string, index: number) =>
       found.push({ type, at: `${file}:${lineOf(text, index)}` });
     for (const [file, text] of sources) {
-      // `type: 'booking.moved'`, `announce('booking.created', …)`, `submit: 'consultation.submitted'` (audit actions left out)
+      // `type: 'booking.moved'`, `announce('booking.created', …)` (audit actions left out)
       for (const m of text.matchAll(
         /(?:\b([a-z_]+):\s*|announce\(\s*)'((?:consultation|booking|referral|queue)\.[a-z_]+)'/g,
       )) {
         if (m[1] === 'action') continue;
         add(m[2], file, text, m.index);
       }
+      // TRANSITION_EVENTS[t] from the contract: the event of every transition.
+      if (/import \{[^}]*\bTRANSITION_EVENTS\b[^}]*\} from '@huizhen\/contract'/.test(text))
+        for (const m of text.matchAll(/\bTRANSITION_EVENTS\[/g))
+          for (const name of Object.values(contract.TRANSITION_EVENTS))
+            add(name, file, text, m.index);
       // announce(`referral.${rule.to}`): a referral's status after a transition
       for (const m of text.matchAll(/announce\(\s*`referral\.\$\{[^}]+\}`/g))
         for (const s of contract.REFERRAL_STATUSES) add(`referral.${s}`, file, text, m.index);

@@ -263,7 +263,10 @@ export class ConsultationCalls implements OnApplicationBootstrap, OnApplicationS
     const rows = await this.store.recordCallEvents(valid);
     // Open consultation pages refresh their video record.
     for (const r of rows) {
-      const event = { type: 'consultation.call', data: { consultationId: r.consultationId } };
+      const event = {
+        type: 'consultation.call' as const,
+        data: { consultationId: r.consultationId },
+      };
       this.events.toUsers(r.participantIds, event);
       this.events.toOrganizations([r.requestingOrganizationId], event);
     }

@@ -1,12 +1,13 @@
 import { HttpStatus } from '@nestjs/common';
 import type { PolicyAction } from '@huizhen/access-policy';
 import { DomainError } from '@huizhen/platform-http';
-import type { ConsultationMode, ConsultationStatus } from './consultation-terms';
+import type { ConsultationMode, ConsultationStatus, Transition } from '@huizhen/contract';
 
 /**
  * The one state machine of a consultation request. Every status change is one of these
- * transitions, written by ConsultationTransitions (the only writer of status) in one transaction,
- * checked against this table.
+ * transitions (their names and the statuses are the contract's: CONSULTATION_TRANSITIONS,
+ * CONSULTATION_STATUSES in libs/contract), written by ConsultationTransitions (the only writer of
+ * status) in one transaction, checked against this table.
  *
  *   draft ─submit→ submitted ─claim→ claimed ─schedule→ scheduled ─start_session→ in_session
  *                  ↑  │  ↺escalate        │  └──────────start_session──────────┘     │
@@ -14,18 +15,7 @@ import type { ConsultationMode, ConsultationStatus } from './consultation-terms'
  *   submitted ─expire→ expired            draft | submitted | claimed | scheduled ─cancel→ cancelled
  *   scheduled ─unschedule→ claimed   (its booked slot was cancelled, see ConsultationSlotBookings.appointmentCancelled)
  */
-export type Transition =
-  | 'submit'
-  | 'claim'
-  | 'decline'
-  | 'schedule'
-  | 'unschedule'
-  | 'start_session'
-  | 'sign_report'
-  | 'close'
-  | 'cancel'
-  | 'escalate'
-  | 'expire';
+export type { Transition };
 
 export interface TransitionRule {
   from: readonly ConsultationStatus[];

@@ -4,6 +4,7 @@ import { AccessPolicyService, type ResourceRef, consultationRef } from '@huizhen
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { TRANSITION_EVENTS } from '@huizhen/contract';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
@@ -69,20 +70,6 @@ export interface MadeTransition {
   before: Consultation;
   after: Consultation;
 }
-
-const EVENT_NAME: Record<Transition, string> = {
-  submit: 'consultation.submitted',
-  claim: 'consultation.claimed',
-  decline: 'consultation.declined',
-  schedule: 'consultation.scheduled',
-  unschedule: 'consultation.unscheduled',
-  start_session: 'consultation.session_started',
-  sign_report: 'consultation.reported',
-  close: 'consultation.closed',
-  cancel: 'consultation.cancelled',
-  escalate: 'consultation.escalated',
-  expire: 'consultation.expired',
-};
 
 /**
  * The transition engine: the only writer of a consultation's status. Every change is one of
@@ -309,8 +296,11 @@ export class ConsultationTransitions {
       if (before.assignedSpecialistId) people.push(before.assignedSpecialistId);
       if (t === 'escalate')
         people.push(...(await this.routing.hubCoordinators(after.requestingOrganizationId)));
-      this.events.toUsers(people, { type: EVENT_NAME[t], data });
-      this.events.toOrganizations([after.requestingOrganizationId], { type: EVENT_NAME[t], data });
+      this.events.toUsers(people, { type: TRANSITION_EVENTS[t], data });
+      this.events.toOrganizations([after.requestingOrganizationId], {
+        type: TRANSITION_EVENTS[t],
+        data,
+      });
     } catch (e) {
       // The change is committed; a lost notification must not turn it into an error.
       this.logger.warn(`notifying ${t} of ${after.id} failed: ${(e as Error).message}`);

@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
+import type { EventName } from '@huizhen/contract';
 
 export const userRoom = (practitionerId: string) => `user:${practitionerId}`;
 export const organizationRoom = (organizationId: string) => `org:${organizationId}`;
 
-/** An event as clients receive it on /events. `type` says what changed; `data` carries ids, never more PHI than the receiver may see. */
+/**
+ * An event as clients receive it on /events (the contract's PlatformEvent). `type` says what
+ * changed, one of the contract's EVENT_NAMES: a name not in the catalogue does not compile; `data`
+ * carries ids, never more PHI than the receiver may see.
+ */
 export interface PlatformEvent {
-  type: string;
+  type: EventName;
   data: Record<string, unknown>;
   at?: string;
 }
@@ -34,6 +39,9 @@ export class EventsService {
   private emit(rooms: string[], event: PlatformEvent) {
     const ns = this.namespace?.();
     if (!ns || !rooms.length) return;
-    ns.to([...new Set(rooms)]).emit('event', { ...event, at: event.at ?? new Date().toISOString() });
+    ns.to([...new Set(rooms)]).emit('event', {
+      ...event,
+      at: event.at ?? new Date().toISOString(),
+    });
   }
 }

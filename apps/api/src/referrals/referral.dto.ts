@@ -1,21 +1,62 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { REFERRAL_STATUSES, type ReferralStatus } from '@huizhen/contract';
 import { SPECIALTY_CODES } from '@huizhen/directory';
+import { PageQuery } from '@huizhen/platform-http';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateReferralDto {
-  @ApiProperty({ format: 'uuid', description: 'the consultation whose signed report recommends the referral' }) @IsUUID() consultationId: string;
-  @ApiProperty({ example: '疑似肺癌，需上级医院进一步检查' }) @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) reason: string;
-  @ApiPropertyOptional({ description: 'green channel (绿色通道): priority at the receiving hospital' }) @IsOptional() @IsBoolean() greenChannel?: boolean;
-  @ApiPropertyOptional({ description: 'required for a down-referral (follow_up_township)' }) @IsOptional() @IsString() @MinLength(1) @MaxLength(4000) followUpPlan?: string;
-  @ApiPropertyOptional({ enum: SPECIALTY_CODES, description: 'receiving department (default: the consultation’s specialty)' }) @IsOptional() @IsIn(SPECIALTY_CODES) specialty?: string;
+  @ApiProperty({
+    format: 'uuid',
+    description: 'the consultation whose signed report recommends the referral',
+  })
+  @IsUUID()
+  consultationId: string;
+  @ApiProperty({ example: '疑似肺癌，需上级医院进一步检查' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  reason: string;
+  @ApiPropertyOptional({
+    description: 'green channel (绿色通道): priority at the receiving hospital',
+  })
+  @IsOptional()
+  @IsBoolean()
+  greenChannel?: boolean;
+  @ApiPropertyOptional({ description: 'required for a down-referral (follow_up_township)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  followUpPlan?: string;
+  @ApiPropertyOptional({
+    enum: SPECIALTY_CODES,
+    description: 'receiving department (default: the consultation’s specialty)',
+  })
+  @IsOptional()
+  @IsIn(SPECIALTY_CODES)
+  specialty?: string;
 }
 
 export class DownReferralDto {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) reason: string;
-  @ApiProperty({ example: '出院后每周复查血常规，两周后乡镇卫生院复诊' }) @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) followUpPlan: string;
+  @ApiProperty({ example: '出院后每周复查血常规，两周后乡镇卫生院复诊' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  followUpPlan: string;
 }
 
 export class AnswerDto {
@@ -26,9 +67,13 @@ export class DeclineReferralDto {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(2000) reason: string;
 }
 
-export class ReferralQuery {
-  @ApiPropertyOptional({ enum: ['incoming', 'outgoing', 'hub'], default: 'incoming' }) @IsOptional() @IsIn(['incoming', 'outgoing', 'hub']) box: 'incoming' | 'outgoing' | 'hub' = 'incoming';
-  @ApiPropertyOptional({ enum: ['requested', 'accepted', 'declined', 'cancelled'] }) @IsOptional() @IsIn(['requested', 'accepted', 'declined', 'cancelled']) status?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
-  @ApiPropertyOptional({ minimum: 0, default: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) offset = 0;
+export class ReferralQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['incoming', 'outgoing', 'hub'], default: 'incoming' })
+  @IsOptional()
+  @IsIn(['incoming', 'outgoing', 'hub'])
+  box: 'incoming' | 'outgoing' | 'hub' = 'incoming';
+  @ApiPropertyOptional({ enum: REFERRAL_STATUSES })
+  @IsOptional()
+  @IsIn(REFERRAL_STATUSES)
+  status?: ReferralStatus;
 }

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
+import type { EventName, ReferralStatus } from '@huizhen/contract';
 import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
@@ -10,12 +11,7 @@ import { Params } from '../consultations/typed-sql';
 import { EventsService } from '../events/events.service';
 import type { CreateReferralDto, DownReferralDto, ReferralQuery } from './referral.dto';
 import { referralEvents } from './referral-metrics';
-import {
-  ReferralStore,
-  type NewReferral,
-  type Referral,
-  type ReferralStatus,
-} from './referral-store';
+import { ReferralStore, type NewReferral, type Referral } from './referral-store';
 
 /** A referral's own small state machine: the receiving side answers, the sending side may withdraw. */
 const REFERRAL_TRANSITIONS: Record<
@@ -339,7 +335,7 @@ export class ReferralsService {
   }
 
   /** The receiving side, the sending side and the consultation's participants hear of it. */
-  private async announce(type: string, r: Referral) {
+  private async announce(type: EventName, r: Referral) {
     const data = {
       referralId: r.id,
       consultationId: r.consultationId,
