@@ -10,7 +10,8 @@ import { describe, expect, it } from '@jest/globals';
  * feature's service. This scan reads the SQL in the source (statements are upper case here) and
  * holds every file to the rule, so a new statement in the wrong place fails here, not in review.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
+// jest runs from the repository root (its rootDir).
+const ROOT = process.cwd();
 
 const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
   directory: {
