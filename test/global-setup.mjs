@@ -15,11 +15,14 @@ export default async function globalSetup() {
   await client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
   // TypeORM creates it in the first schema of search_path when missing: a test schema, dropped later.
   await client.query('CREATE EXTENSION IF NOT EXISTS pgcrypto');
-  const { rows } = await client.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%\\_%'`);
+  const { rows } = await client.query(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%\\_%'`,
+  );
   const cutoff = Date.now() / 1000 - 7200;
   for (const { nspname } of rows) {
     const stamp = parseInt(nspname.split('_').at(-2), 36);
-    if (Number.isFinite(stamp) && stamp < cutoff) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    if (Number.isFinite(stamp) && stamp < cutoff)
+      await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
   }
   await client.end();
 }

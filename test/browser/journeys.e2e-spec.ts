@@ -56,12 +56,15 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await scope.locator('.ant-table-row').first().waitFor();
     await scope.locator('.ant-table .ant-spin-spinning').waitFor({ state: 'detached' });
   };
-  const fitsWidth = (page: Page) => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
+  const fitsWidth = (page: Page) =>
+    page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
 
   beforeAll(async () => {
     ensureWebBuild();
     schema = await TestSchema.create('web', { migrate: false });
-    app = await startTestApp(schema.env({ SEED_DEMO: 'true' }), (config) => ServerModule.forConfig(config));
+    app = await startTestApp(schema.env({ SEED_DEMO: 'true' }), (config) =>
+      ServerModule.forConfig(config),
+    );
     browser = await launchChromium();
   }, 180_000);
 
@@ -89,7 +92,9 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     expect(await (await fetch(`${app.url}/viewer-harness.html`)).text()).toBe(html);
     const api = await fetch(`${app.url}/api/no-such-thing`);
     expect(api.status).toBe(404);
-    expect(((await api.json()) as { message: string }).message).toBe('Cannot GET /api/no-such-thing');
+    expect(((await api.json()) as { message: string }).message).toBe(
+      'Cannot GET /api/no-such-thing',
+    );
     expect((await fetch(`${app.url}/assets/no-such-chunk.js`)).status).toBe(404);
     expect((await fetch(`${app.url}/health`)).headers.get('content-type')).toMatch(/json/);
   });
@@ -104,7 +109,11 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByLabel('密码').fill('wrong-password-1');
     await page.getByRole('button', { name: '登录' }).click();
     const message = await page.getByTestId('login-error').textContent();
-    const res = await fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo-township', password: 'wrong-password-2' }) });
+    const res = await fetch(`${app.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo-township', password: 'wrong-password-2' }),
+    });
     expect(message).toBe(((await res.json()) as { message: string }).message);
     await page.getByLabel('密码').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
@@ -126,7 +135,11 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       const page = await newPage();
       await login(page, username);
       expect(await navLabels(page)).toEqual(labels);
-      await waitFor(() => page.getByTestId('live-status').getAttribute('data-status'), (s) => s === 'connected', `${username} live status`);
+      await waitFor(
+        () => page.getByTestId('live-status').getAttribute('data-status'),
+        (s) => s === 'connected',
+        `${username} live status`,
+      );
       expect(await fitsWidth(page)).toBeLessThanOrEqual(VIEWPORT.width);
       await screenshot(page, `home-${username.replace('demo-', '')}-zh-CN`);
       if (username === 'demo-specialist') {
@@ -177,7 +190,10 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByRole('button', { name: '保存' }).click();
     await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
     expect(await page.getByTestId('patient-name').textContent()).toBe('欧阳测试');
-    await page.getByText(`${id.slice(0, 3)}`, { exact: false }).first().waitFor();
+    await page
+      .getByText(`${id.slice(0, 3)}`, { exact: false })
+      .first()
+      .waitFor();
     const detail = await page.locator('.ant-descriptions').textContent();
     expect(detail).toContain('女');
     expect(detail).toContain('1968-04-12');
@@ -212,14 +228,29 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await screenshot(page, 'organizations-admin-zh-CN');
 
     // On a busy machine a dropdown click can land before the list settles: check each choice took, else choose again.
-    const choose = async (label: string, option: string, typed?: string, optionSelector = '.ant-select-item-option') => {
+    const choose = async (
+      label: string,
+      option: string,
+      typed?: string,
+      optionSelector = '.ant-select-item-option',
+    ) => {
       for (let attempt = 0; attempt < 3; attempt++) {
         if (typed) await page.getByLabel(label).fill(typed);
         else await page.getByLabel(label).click();
-        const item = page.locator(`.ant-select-dropdown:visible ${optionSelector}`, { hasText: option }).first();
+        const item = page
+          .locator(`.ant-select-dropdown:visible ${optionSelector}`, { hasText: option })
+          .first();
         await item.waitFor();
         await item.click();
-        const took = await page.locator('.ant-modal').locator(`[title="${option}"]`).first().waitFor({ timeout: 3000 }).then(() => true, () => false);
+        const took = await page
+          .locator('.ant-modal')
+          .locator(`[title="${option}"]`)
+          .first()
+          .waitFor({ timeout: 3000 })
+          .then(
+            () => true,
+            () => false,
+          );
         if (took) return;
       }
       throw new Error(`could not choose ${option} in ${label}`);
@@ -227,10 +258,19 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await page.getByRole('button', { name: '新建机构' }).click();
     await page.getByLabel('机构名称').fill('石桥镇南村卫生室');
     await choose('级别', '村卫生室');
-    await choose('上级机构', '青山县石桥镇卫生院', '青山县石桥镇卫生院', '.ant-select-tree-node-content-wrapper');
+    await choose(
+      '上级机构',
+      '青山县石桥镇卫生院',
+      '青山县石桥镇卫生院',
+      '.ant-select-tree-node-content-wrapper',
+    );
     await page.getByLabel('行政区划代码').fill('990121');
     await page.getByRole('button', { name: '保存' }).click();
-    await waitFor(() => page.getByTestId('org-detail-name').textContent(), (n) => n === '石桥镇南村卫生室', 'the new organization selected');
+    await waitFor(
+      () => page.getByTestId('org-detail-name').textContent(),
+      (n) => n === '石桥镇南村卫生室',
+      'the new organization selected',
+    );
     await tree.locator('.ant-tree-title', { hasText: '石桥镇南村卫生室' }).waitFor();
 
     await page.getByTestId('main-nav').getByText('医联体').click();
@@ -276,13 +316,20 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
   it('refreshes an expired access token once, and sends the user to sign in when the refresh is refused', async () => {
     const page = await newPage();
     await login(page, 'demo-township');
-    const stored = () => page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('huizhen.session') ?? 'null'));
+    const stored = () =>
+      page.evaluate(() =>
+        JSON.parse((globalThis as any).localStorage.getItem('huizhen.session') ?? 'null'),
+      );
     const before = await stored();
     // An access token the server no longer accepts (as after expiry): the next call gets 401.
     const tampered = await page.evaluate(() => {
       const s = JSON.parse((globalThis as any).localStorage.getItem('huizhen.session'));
-      const accessToken = s.accessToken.slice(0, -6) + (s.accessToken.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
-      (globalThis as any).localStorage.setItem('huizhen.session', JSON.stringify({ ...s, accessToken }));
+      const accessToken =
+        s.accessToken.slice(0, -6) + (s.accessToken.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
+      (globalThis as any).localStorage.setItem(
+        'huizhen.session',
+        JSON.stringify({ ...s, accessToken }),
+      );
       return accessToken as string;
     });
     await page.goto(`${app.url}/patients`);
@@ -294,7 +341,10 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
 
     await page.evaluate(() => {
       const s = JSON.parse((globalThis as any).localStorage.getItem('huizhen.session'));
-      (globalThis as any).localStorage.setItem('huizhen.session', JSON.stringify({ ...s, accessToken: 'x.y.z', refreshToken: 'not-a-refresh-token' }));
+      (globalThis as any).localStorage.setItem(
+        'huizhen.session',
+        JSON.stringify({ ...s, accessToken: 'x.y.z', refreshToken: 'not-a-refresh-token' }),
+      );
     });
     await page.goto(`${app.url}/patients`);
     await page.waitForURL(/\/login$/);

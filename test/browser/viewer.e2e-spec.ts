@@ -27,7 +27,12 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     page.evaluate(() => {
       const v = (globalThis as any).__viewer.handle.viewport;
       const cam = v.getCamera();
-      return { index: v.getCurrentImageIdIndex() as number, voi: v.getProperties().voiRange as { lower: number; upper: number }, parallelScale: cam.parallelScale as number, focalPoint: cam.focalPoint as number[] };
+      return {
+        index: v.getCurrentImageIdIndex() as number,
+        voi: v.getProperties().voiRange as { lower: number; upper: number },
+        parallelScale: cam.parallelScale as number,
+        focalPoint: cam.focalPoint as number[],
+      };
     });
   /** Canvas position (CSS px, page coordinates) of image pixel (column i, row j). */
   const pagePoint = (i: number, j: number) =>
@@ -53,11 +58,16 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
         return ctx.getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data[0] as number;
       });
     }, points);
-  const index = async () => Number(await page.getByTestId('viewer-viewport').getAttribute('data-image-index'));
+  const index = async () =>
+    Number(await page.getByTestId('viewer-viewport').getAttribute('data-image-index'));
   const choose = async (testId: string, label: string) => {
     await page.getByTestId(testId).getByText(label, { exact: true }).click();
   };
-  const drag = async (from: { x: number; y: number }, to: { x: number; y: number }, button: 'left' | 'middle' | 'right' = 'left') => {
+  const drag = async (
+    from: { x: number; y: number },
+    to: { x: number; y: number },
+    button: 'left' | 'middle' | 'right' = 'left',
+  ) => {
     await page.mouse.move(from.x, from.y);
     await page.mouse.down({ button });
     await page.mouse.move(to.x, to.y, { steps: 8 });
@@ -85,7 +95,10 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     }
     inside.sort((a, b) => a.hu - b.hu);
     expect(inside.length).toBeGreaterThanOrEqual(n);
-    return Array.from({ length: n }, (_, k) => inside[Math.floor((k * (inside.length - 1)) / (n - 1))]).map((p) => [p.i, p.j] as [number, number]);
+    return Array.from(
+      { length: n },
+      (_, k) => inside[Math.floor((k * (inside.length - 1)) / (n - 1))],
+    ).map((p) => [p.i, p.j] as [number, number]);
   }
 
   beforeAll(async () => {
@@ -94,10 +107,21 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: VIEWPORT });
     problems = watchPageProblems(page);
-    const q = new URLSearchParams({ root: `${stub.url}/dicom-web`, study: stub.studyUid, series: stub.seriesUid, token: stub.token });
+    const q = new URLSearchParams({
+      root: `${stub.url}/dicom-web`,
+      study: stub.studyUid,
+      series: stub.seriesUid,
+      token: stub.token,
+    });
     await page.goto(`${stub.url}/viewer-harness.html?${q}`);
-    await page.waitForFunction(() => (globalThis as any).__viewer || (globalThis as any).__viewerError, undefined, { timeout: 30_000 });
-    await page.locator('[data-testid="viewer-viewport"][data-rendered="true"]').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      () => (globalThis as any).__viewer || (globalThis as any).__viewerError,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page
+      .locator('[data-testid="viewer-viewport"][data-rendered="true"]')
+      .waitFor({ timeout: 30_000 });
     // Nearest-neighbour display so each canvas pixel shows one stored value exactly.
     await page.evaluate(() => {
       const { handle, cs } = (globalThis as any).__viewer;
@@ -128,7 +152,11 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     ] as const) {
       await page.getByTestId('viewer-preset').click();
       await page.locator('.ant-select-item-option', { hasText: label }).click();
-      const state = await waitFor(viewerState, (s) => s.voi?.lower === voi.lower && s.voi?.upper === voi.upper, `${label} VOI`);
+      const state = await waitFor(
+        viewerState,
+        (s) => s.voi?.lower === voi.lower && s.voi?.upper === voi.upper,
+        `${label} VOI`,
+      );
       expect(state.voi).toEqual(voi);
       const points = samplePoints(voi);
       const expected = reference(points, voi);
@@ -139,7 +167,9 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
       );
       expect(shown.length).toBe(points.length);
       // The readout names the window in the viewer's language.
-      expect(await page.getByTestId('viewer-window').textContent()).toBe(`窗宽 ${voi.upper - voi.lower} / 窗位 ${(voi.upper + voi.lower) / 2}`);
+      expect(await page.getByTestId('viewer-window').textContent()).toBe(
+        `窗宽 ${voi.upper - voi.lower} / 窗位 ${(voi.upper + voi.lower) / 2}`,
+      );
     }
   });
 
@@ -154,7 +184,14 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     await page.getByTestId('viewer-prev').click();
     await waitFor(index, (i) => i === 1, 'previous to image 2');
     const paths = new Set(stub.frameRequests.map((r) => r.path));
-    expect(paths).toEqual(new Set(series.instances.map((i) => `/dicom-web/studies/${stub.studyUid}/series/${stub.seriesUid}/instances/${i.sopInstanceUid}/frames/1`)));
+    expect(paths).toEqual(
+      new Set(
+        series.instances.map(
+          (i) =>
+            `/dicom-web/studies/${stub.studyUid}/series/${stub.seriesUid}/instances/${i.sopInstanceUid}/frames/1`,
+        ),
+      ),
+    );
     expect(stub.frameRequests.every((r) => r.authorization === `Bearer ${stub.token}`)).toBe(true);
   });
 
@@ -182,18 +219,32 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     const centre = await pagePoint(64, 64);
     await choose('viewer-tools', '缩放');
     await drag(centre, { x: centre.x, y: centre.y + 120 });
-    const zoomed = await waitFor(viewerState, (s) => Math.abs(s.parallelScale - before.parallelScale) > 1e-3, 'zoom to change the scale');
+    const zoomed = await waitFor(
+      viewerState,
+      (s) => Math.abs(s.parallelScale - before.parallelScale) > 1e-3,
+      'zoom to change the scale',
+    );
     expect(zoomed.parallelScale).not.toBeCloseTo(before.parallelScale, 3);
 
     await choose('viewer-tools', '平移');
     const start = await pagePoint(64, 64);
     await drag(start, { x: start.x + 60, y: start.y + 30 });
-    const moved = await waitFor(() => pagePoint(64, 64), (p) => Math.abs(p.x - start.x - 60) <= 2, 'pan to move the image');
+    const moved = await waitFor(
+      () => pagePoint(64, 64),
+      (p) => Math.abs(p.x - start.x - 60) <= 2,
+      'pan to move the image',
+    );
     expect(moved.y - start.y).toBeCloseTo(30, -0.5);
 
     await page.getByRole('button', { name: '复位' }).click();
-    const reset = await waitFor(viewerState, (s) => Math.abs(s.parallelScale - before.parallelScale) < 1e-6, 'reset camera');
-    expect(reset.focalPoint.map((v) => Math.round(v * 1000))).toEqual(before.focalPoint.map((v) => Math.round(v * 1000)));
+    const reset = await waitFor(
+      viewerState,
+      (s) => Math.abs(s.parallelScale - before.parallelScale) < 1e-6,
+      'reset camera',
+    );
+    expect(reset.focalPoint.map((v) => Math.round(v * 1000))).toEqual(
+      before.focalPoint.map((v) => Math.round(v * 1000)),
+    );
   });
 
   it('measures a length in millimetres from the pixel spacing, and an angle in degrees', async () => {
@@ -202,10 +253,20 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     const expectedMm = 80 * series.decoded.pixelSpacing[1];
     // The annotation exists from mouse-down and follows the drag: wait for it to settle on the end point.
     const length = await waitFor(
-      () => page.locator('[data-testid="viewer-measurements"] li[data-kind="length"]').first().getAttribute('data-value').catch(() => null),
+      () =>
+        page
+          .locator('[data-testid="viewer-measurements"] li[data-kind="length"]')
+          .first()
+          .getAttribute('data-value')
+          .catch(() => null),
       (v) => v !== null && Math.abs(Number(v) - expectedMm) < 0.5,
       'a length measurement',
-    ).catch(() => page.locator('[data-testid="viewer-measurements"] li[data-kind="length"]').first().getAttribute('data-value'));
+    ).catch(() =>
+      page
+        .locator('[data-testid="viewer-measurements"] li[data-kind="length"]')
+        .first()
+        .getAttribute('data-value'),
+    );
     expect(Math.abs(Number(length) - expectedMm)).toBeLessThan(0.5);
 
     await choose('viewer-tools', '测角');
@@ -215,10 +276,20 @@ describe('image viewer component (stub DICOMweb, real CT file, real Chromium)', 
     await page.mouse.down();
     await page.mouse.up();
     const angle = await waitFor(
-      () => page.locator('[data-testid="viewer-measurements"] li[data-kind="angle"]').first().getAttribute('data-value').catch(() => null),
+      () =>
+        page
+          .locator('[data-testid="viewer-measurements"] li[data-kind="angle"]')
+          .first()
+          .getAttribute('data-value')
+          .catch(() => null),
       (v) => v !== null && Math.abs(Number(v) - 90) < 1,
       'an angle measurement',
-    ).catch(() => page.locator('[data-testid="viewer-measurements"] li[data-kind="angle"]').first().getAttribute('data-value'));
+    ).catch(() =>
+      page
+        .locator('[data-testid="viewer-measurements"] li[data-kind="angle"]')
+        .first()
+        .getAttribute('data-value'),
+    );
     expect(Math.abs(Number(angle) - 90)).toBeLessThan(1);
     await screenshot(page, 'viewer-component-zh-CN');
     expect(problems).toEqual([]);

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CallEvents } from '@huizhen/call-events';
 import { verifyRoomToken } from '@huizhen/room-token';
-import { TestSchema, loginAs, seedDirectory, startTestApp, type DirectoryFixture } from '@huizhen/testing';
+import {
+  TestSchema,
+  loginAs,
+  seedDirectory,
+  startTestApp,
+  type DirectoryFixture,
+} from '@huizhen/testing';
 import { ServerModule } from '../../apps/server/src/server.module';
 import { as } from '../../apps/api/src/consultations/consultation.test-support';
 import { get, stow } from '../imaging/support/dicomweb-client';
@@ -26,8 +32,17 @@ describe('consultation + imaging + media in one server', () => {
   beforeAll(async () => {
     schema = await TestSchema.create('server');
     f = await seedDirectory(schema);
-    server = await startTestApp(schema.env({ DIMSE_ENABLED: 'false', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }), (config) => ServerModule.forConfig(config));
-    for (const who of ['townDoctorA', 'countyRadiologistA', 'countyRadiologistB', 'countyCardiologistA']) token[who] = await loginAs(server.url, f.user[who].username);
+    server = await startTestApp(
+      schema.env({ DIMSE_ENABLED: 'false', CONSULT_SWEEP_INTERVAL_SECONDS: '0' }),
+      (config) => ServerModule.forConfig(config),
+    );
+    for (const who of [
+      'townDoctorA',
+      'countyRadiologistA',
+      'countyRadiologistB',
+      'countyCardiologistA',
+    ])
+      token[who] = await loginAs(server.url, f.user[who].username);
   });
   afterAll(async () => {
     await server?.app.close();
@@ -37,36 +52,77 @@ describe('consultation + imaging + media in one server', () => {
   it('routes the study with the request: the claiming radiologist reads it, others do not', async () => {
     const up = await stow(server.url, token.townDoctorA, [readFileSync(CT)]);
     expect(up.status).toBe(200);
-    const studyUid: string = (await get(server.url, token.townDoctorA, '/dicom-web/studies')).json()[0]['0020000D'].Value[0];
+    const studyUid: string = (
+      await get(server.url, token.townDoctorA, '/dicom-web/studies')
+    ).json()[0]['0020000D'].Value[0];
     expect(studyUid).toMatch(/^[0-9.]+$/);
 
     const doctor = as(server.url, token.townDoctorA);
-    const patient = await doctor.post('/api/patients', { name: '王小东', sex: 'male', birthDate: '1968-04-12' }).expect(201);
+    const patient = await doctor
+      .post('/api/patients', { name: '王小东', sex: 'male', birthDate: '1968-04-12' })
+      .expect(201);
     const draft = await doctor
-      .post('/api/consultations', { patientId: patient.body.id, specialty: 'radiology', urgency: 'urgent', mode: 'both', clinicalQuestion: '右下肺阴影，请协助判断', studyInstanceUids: [studyUid] })
+      .post('/api/consultations', {
+        patientId: patient.body.id,
+        specialty: 'radiology',
+        urgency: 'urgent',
+        mode: 'both',
+        clinicalQuestion: '右下肺阴影，请协助判断',
+        studyInstanceUids: [studyUid],
+      })
       .expect(201);
     const id = draft.body.id;
 
     // Before it is submitted, the county radiologist has no business with the study.
-    expect((await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
+    expect(
+      (await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`))
+        .status,
+    ).toBe(403);
     await doctor.post(`/api/consultations/${id}/submit`).expect(200);
     // Routed to county A's radiology queue: the radiologist there reads; the cardiologist and county B do not.
-    expect((await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(200);
-    expect((await get(server.url, token.countyCardiologistA, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
-    expect((await get(server.url, token.countyRadiologistB, `/dicom-web/studies/${studyUid}/metadata`)).status).toBe(403);
+    expect(
+      (await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`))
+        .status,
+    ).toBe(200);
+    expect(
+      (await get(server.url, token.countyCardiologistA, `/dicom-web/studies/${studyUid}/metadata`))
+        .status,
+    ).toBe(403);
+    expect(
+      (await get(server.url, token.countyRadiologistB, `/dicom-web/studies/${studyUid}/metadata`))
+        .status,
+    ).toBe(403);
 
-    await as(server.url, token.countyRadiologistA).post(`/api/consultations/${id}/claim`).expect(200);
-    const frame = await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${studyUid}/metadata`);
+    await as(server.url, token.countyRadiologistA)
+      .post(`/api/consultations/${id}/claim`)
+      .expect(200);
+    const frame = await get(
+      server.url,
+      token.countyRadiologistA,
+      `/dicom-web/studies/${studyUid}/metadata`,
+    );
     expect(frame.status).toBe(200);
     expect(frame.json()[0]['00100010'].Value[0].Alphabetic).toBeDefined();
 
     // The live room: both participants get a room token naming the room and their role.
-    const host = await as(server.url, token.countyRadiologistA).post(`/api/consultations/${id}/room-token`).expect(200);
+    const host = await as(server.url, token.countyRadiologistA)
+      .post(`/api/consultations/${id}/room-token`)
+      .expect(200);
     const guest = await doctor.post(`/api/consultations/${id}/room-token`).expect(200);
     const secret = server.config.roomTokenSecret;
-    expect(verifyRoomToken(host.body.token, secret)).toMatchObject({ room: id, role: 'host', sub: f.user.countyRadiologistA.id });
-    expect(verifyRoomToken(guest.body.token, secret)).toMatchObject({ room: id, role: 'township_doctor', sub: f.user.townDoctorA.id });
-    await as(server.url, token.countyRadiologistB).post(`/api/consultations/${id}/room-token`).expect(403);
+    expect(verifyRoomToken(host.body.token, secret)).toMatchObject({
+      room: id,
+      role: 'host',
+      sub: f.user.countyRadiologistA.id,
+    });
+    expect(verifyRoomToken(guest.body.token, secret)).toMatchObject({
+      room: id,
+      role: 'township_doctor',
+      sub: f.user.townDoctorA.id,
+    });
+    await as(server.url, token.countyRadiologistB)
+      .post(`/api/consultations/${id}/room-token`)
+      .expect(403);
     await as(server.url, null).post(`/api/consultations/${id}/room-token`).expect(401);
 
     // The call, as the media node reports it: the radiologist opens the room, admits the township
@@ -82,18 +138,31 @@ describe('consultation + imaging + media in one server', () => {
       await township.next('admitted');
       await calls.drained();
       // The assigned radiologist in the room: the request is in session (no client had to say so).
-      const live = (await as(server.url, token.townDoctorA).get(`/api/consultations/${id}`).expect(200)).body;
+      const live = (
+        await as(server.url, token.townDoctorA).get(`/api/consultations/${id}`).expect(200)
+      ).body;
       expect(live.status).toBe('in_session');
-      expect(live.statusHistory.at(-1)).toMatchObject({ transition: 'start_session', actorId: f.user.countyRadiologistA.id });
+      expect(live.statusHistory.at(-1)).toMatchObject({
+        transition: 'start_session',
+        actorId: f.user.countyRadiologistA.id,
+      });
       const during = live.calls;
       expect(during).toHaveLength(1);
       expect(during[0]).toMatchObject({ endedAt: null, ending: 'in_progress' });
-      expect(during[0].participants.map((p: { displayName: string; role: string; present: boolean }) => [p.displayName, p.role, p.present])).toEqual([
+      expect(
+        during[0].participants.map((p: { displayName: string; role: string; present: boolean }) => [
+          p.displayName,
+          p.role,
+          p.present,
+        ]),
+      ).toEqual([
         ['countyRadiologistA', 'host', true],
         ['townDoctorA', 'township_doctor', true],
       ]);
       await township.ok('leave');
-      const again = await as(server.url, token.townDoctorA).post(`/api/consultations/${id}/room-token`).expect(200);
+      const again = await as(server.url, token.townDoctorA)
+        .post(`/api/consultations/${id}/room-token`)
+        .expect(200);
       const back = await RawSignalingClient.connect(server.url, { token: again.body.token });
       try {
         // Admitted once, admitted again without waiting.
@@ -107,7 +176,9 @@ describe('consultation + imaging + media in one server', () => {
       township.close();
     }
     await calls.drained();
-    const detail = (await as(server.url, token.countyRadiologistA).get(`/api/consultations/${id}`).expect(200)).body;
+    const detail = (
+      await as(server.url, token.countyRadiologistA).get(`/api/consultations/${id}`).expect(200)
+    ).body;
     expect(detail.calls).toHaveLength(1);
     const [call] = detail.calls;
     expect(call).toMatchObject({ ending: 'ended_by_host', endedBy: f.user.countyRadiologistA.id });
@@ -118,13 +189,33 @@ describe('consultation + imaging + media in one server', () => {
       expect(p.lastLeftAt).toBe(call.endedAt);
       expect(p.seconds).toBeLessThanOrEqual(call.seconds);
     }
-    const stored = await schema.query(`SELECT kind, practitioner_id FROM consultation_call_event WHERE consultation_id = $1 ORDER BY occurred_at, id`, [id]);
-    expect(stored.map((r: { kind: string }) => r.kind)).toEqual(['joined', 'joined', 'left', 'joined', 'ended']);
+    const stored = await schema.query(
+      `SELECT kind, practitioner_id FROM consultation_call_event WHERE consultation_id = $1 ORDER BY occurred_at, id`,
+      [id],
+    );
+    expect(stored.map((r: { kind: string }) => r.kind)).toEqual([
+      'joined',
+      'joined',
+      'left',
+      'joined',
+      'ended',
+    ]);
     // Someone who may not see the consultation sees no call record either.
     await as(server.url, token.countyRadiologistB).get(`/api/consultations/${id}`).expect(403);
     // The hub counts the call for the township that asked and the hospital that read.
-    const metrics = (await as(server.url, await loginAs(server.url, f.user.hubCoordinator.username)).get('/api/consultations/metrics').expect(200)).body;
-    const figures = Object.fromEntries(metrics.institutions.map((i: { organizationId: string; videoCalls: number; videoMinutes: number }) => [i.organizationId, [i.videoCalls, i.videoMinutes]]));
+    const metrics = (
+      await as(server.url, await loginAs(server.url, f.user.hubCoordinator.username))
+        .get('/api/consultations/metrics')
+        .expect(200)
+    ).body;
+    const figures = Object.fromEntries(
+      metrics.institutions.map(
+        (i: { organizationId: string; videoCalls: number; videoMinutes: number }) => [
+          i.organizationId,
+          [i.videoCalls, i.videoMinutes],
+        ],
+      ),
+    );
     const minutes = Math.round(call.seconds / 60);
     expect(figures[f.org.townA]).toEqual([1, minutes]);
     expect(figures[f.org.countyA]).toEqual([1, minutes]);

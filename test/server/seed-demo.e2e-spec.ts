@@ -18,8 +18,14 @@ describe('npm run seed:demo on PostgreSQL', () => {
   beforeAll(async () => {
     schema = await TestSchema.create('seed_demo');
     const loaded = loadConfig(schema.env());
-    const config = { ...loaded, seedDemoOnFirstStart: false, imaging: { ...loaded.imaging, dimseEnabled: false } };
-    app = await NestFactory.createApplicationContext(DemoSeedModule.forConfig(config), { logger: ['error'] });
+    const config = {
+      ...loaded,
+      seedDemoOnFirstStart: false,
+      imaging: { ...loaded.imaging, dimseEnabled: false },
+    };
+    app = await NestFactory.createApplicationContext(DemoSeedModule.forConfig(config), {
+      logger: ['error'],
+    });
   });
   afterAll(async () => {
     const store = app?.get(InstanceStore);
@@ -31,8 +37,12 @@ describe('npm run seed:demo on PostgreSQL', () => {
   it('loads the province and the three demo consultations, the chest read with its radiograph stored, and only into an empty database', async () => {
     const summary = await seedDemo(app);
     expect(summary).toMatchObject({ consultations: 3 });
-    expect(summary!.logins).toEqual(expect.arrayContaining(['demo-township', 'demo-specialist', 'demo-hub', 'demo-admin']));
-    const [{ n: townships }] = await schema.query(`SELECT count(*)::int AS n FROM organization WHERE level = 'township_health_centre'`);
+    expect(summary!.logins).toEqual(
+      expect.arrayContaining(['demo-township', 'demo-specialist', 'demo-hub', 'demo-admin']),
+    );
+    const [{ n: townships }] = await schema.query(
+      `SELECT count(*)::int AS n FROM organization WHERE level = 'township_health_centre'`,
+    );
     expect(townships).toBe(12);
 
     const consultations = await schema.query(`SELECT c.status, c.urgency, count(a.*)::int AS studies
@@ -43,10 +53,14 @@ describe('npm run seed:demo on PostgreSQL', () => {
       { status: 'reported', urgency: 'routine', studies: 0 },
       { status: 'submitted', urgency: 'urgent', studies: 1 },
     ]);
-    const [instance] = await schema.query(`SELECT i.content_sha256, st.modalities FROM imaging_instance i JOIN imaging_study st USING (study_instance_uid)`);
+    const [instance] = await schema.query(
+      `SELECT i.content_sha256, st.modalities FROM imaging_instance i JOIN imaging_study st USING (study_instance_uid)`,
+    );
     expect(instance.modalities).toEqual(['DX']);
     expect(existsSync(app.get(InstanceStore).pathOf(instance.content_sha256))).toBe(true);
-    const [{ signed }] = await schema.query(`SELECT count(*)::int AS signed FROM consultation_report WHERE signed_at IS NOT NULL`);
+    const [{ signed }] = await schema.query(
+      `SELECT count(*)::int AS signed FROM consultation_report WHERE signed_at IS NOT NULL`,
+    );
     expect(signed).toBe(1);
 
     // Run again: the database has organizations, nothing is loaded twice.

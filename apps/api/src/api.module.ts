@@ -16,7 +16,18 @@ import { SchedulingModule } from './scheduling/scheduling.module';
  * ObservabilityModule from its host process (PlatformModule).
  */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, AuthHttpModule, DirectoryHttpModule, PatientsModule, EventsModule, ConsultationsModule, ReferralsModule, SchedulingModule],
+  imports: [
+    AuditModule,
+    AuthModule,
+    AccessPolicyModule,
+    AuthHttpModule,
+    DirectoryHttpModule,
+    PatientsModule,
+    EventsModule,
+    ConsultationsModule,
+    ReferralsModule,
+    SchedulingModule,
+  ],
   controllers: [AuditTrailController],
   // What the single-process server wires to imaging (who takes part in a consultation).
   exports: [ConsultationsModule],

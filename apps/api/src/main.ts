@@ -6,7 +6,9 @@ import { WebClientModule } from '@huizhen/web-client';
 import { ApiModule } from './api.module';
 
 void bootstrapApp('Huizhen API', (config: HuizhenConfig) => {
-  @Module({ imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, WebClientModule] })
+  @Module({
+    imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, WebClientModule],
+  })
   class ApiProcess {}
   return ApiProcess;
 });

@@ -13,7 +13,11 @@ async function main() {
   let config;
   try {
     const loaded = loadConfig();
-    config = { ...loaded, seedDemoOnFirstStart: false, imaging: { ...loaded.imaging, dimseEnabled: false } };
+    config = {
+      ...loaded,
+      seedDemoOnFirstStart: false,
+      imaging: { ...loaded.imaging, dimseEnabled: false },
+    };
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -21,11 +25,15 @@ async function main() {
     }
     throw e;
   }
-  const app = await NestFactory.createApplicationContext(DemoSeedModule.forConfig(config), { logger: new JsonLogger('warn') });
+  const app = await NestFactory.createApplicationContext(DemoSeedModule.forConfig(config), {
+    logger: new JsonLogger('warn'),
+  });
   try {
     const summary = await seedDemo(app);
     if (!summary) {
-      process.stdout.write('The database already has organizations: the demo province was not loaded.\n');
+      process.stdout.write(
+        'The database already has organizations: the demo province was not loaded.\n',
+      );
     } else {
       process.stdout.write(
         `Demo province loaded: ${summary.organizations} organizations, ${summary.consortia} consortia, ${summary.specialists} specialists, ` +

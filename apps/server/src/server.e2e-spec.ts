@@ -24,7 +24,9 @@ describe('server process on real PostgreSQL', () => {
     const res = await request(app.url).get('/health').expect(200);
     expect(res.body.checks.database).toMatchObject({ status: 'up', mode: 'postgresql' });
     expect(res.body.checks.storage).toMatchObject({ status: 'up' });
-    const migrations = await schema.query<{ name: string }>('SELECT name FROM schema_migration ORDER BY id');
+    const migrations = await schema.query<{ name: string }>(
+      'SELECT name FROM schema_migration ORDER BY id',
+    );
     expect(migrations.map((m) => m.name)).toContain('Foundation1764000000000');
   });
 
@@ -34,17 +36,26 @@ describe('server process on real PostgreSQL', () => {
     await request(app.url).get('/api/docs').expect(200).expect('content-type', /html/);
     // Each body documents its own fields: two DTOs of one name used to share (and lose) a schema.
     const bodyOf = (path: string) => {
-      const ref: string = res.body.paths[path].post.requestBody.content['application/json'].schema.$ref;
+      const ref: string =
+        res.body.paths[path].post.requestBody.content['application/json'].schema.$ref;
       return Object.keys(res.body.components.schemas[ref.split('/').pop()!].properties);
     };
     expect(bodyOf('/api/consultations/{id}/attachments/studies')).toEqual(['studyInstanceUid']);
     expect(bodyOf('/api/imaging/studies/{study}/consultations')).toEqual(['consultationId']);
-    expect(bodyOf('/api/imaging/studies/{study}/shares')).toEqual(['practitionerId', 'expiresAt', 'reason']);
+    expect(bodyOf('/api/imaging/studies/{study}/shares')).toEqual([
+      'practitionerId',
+      'expiresAt',
+      'reason',
+    ]);
   });
 
   it('answers unknown routes with the one error shape and a request id', async () => {
     const res = await request(app.url).get('/api/no-such-thing').expect(404);
-    expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/no-such-thing' });
+    expect(res.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Cannot GET /api/no-such-thing',
+    });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });

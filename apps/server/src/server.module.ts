@@ -16,7 +16,15 @@ export class ServerModule {
   static forConfig(config?: HuizhenConfig): DynamicModule {
     return {
       module: ServerModule,
-      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, MediaModule, DirectoryModule, DemoProvinceModule, WebClientModule],
+      imports: [
+        PlatformModule.forRoot({ config, database: true }),
+        ApiModule,
+        ImagingModule,
+        MediaModule,
+        DirectoryModule,
+        DemoProvinceModule,
+        WebClientModule,
+      ],
       providers: [DemoConsultations, FirstStartDemo],
     };
   }

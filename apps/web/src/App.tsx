@@ -20,13 +20,28 @@ function page<K extends string>(load: () => Promise<Record<K, ComponentType<any>
   return lazy(() => load().then((m) => ({ default: m[name] })));
 }
 const PatientsPage = page(() => import('./pages/patients/PatientsPage'), 'PatientsPage');
-const PatientDetailPage = page(() => import('./pages/patients/PatientDetailPage'), 'PatientDetailPage');
-const ConsultationsPage = page(() => import('./consultations/ConsultationsPage'), 'ConsultationsPage');
-const NewConsultationPage = page(() => import('./consultations/NewConsultationPage'), 'NewConsultationPage');
-const ConsultationDetailPage = page(() => import('./consultations/ConsultationDetailPage'), 'ConsultationDetailPage');
+const PatientDetailPage = page(
+  () => import('./pages/patients/PatientDetailPage'),
+  'PatientDetailPage',
+);
+const ConsultationsPage = page(
+  () => import('./consultations/ConsultationsPage'),
+  'ConsultationsPage',
+);
+const NewConsultationPage = page(
+  () => import('./consultations/NewConsultationPage'),
+  'NewConsultationPage',
+);
+const ConsultationDetailPage = page(
+  () => import('./consultations/ConsultationDetailPage'),
+  'ConsultationDetailPage',
+);
 const WorklistPage = page(() => import('./worklist/WorklistPage'), 'WorklistPage');
 const ReferralsPage = page(() => import('./referrals/ReferralsPage'), 'ReferralsPage');
-const OrganizationsPage = page(() => import('./pages/admin/OrganizationsPage'), 'OrganizationsPage');
+const OrganizationsPage = page(
+  () => import('./pages/admin/OrganizationsPage'),
+  'OrganizationsPage',
+);
 const ConsortiaPage = page(() => import('./pages/admin/ConsortiaPage'), 'ConsortiaPage');
 const UsersPage = page(() => import('./pages/admin/UsersPage'), 'UsersPage');
 const ViewerPage = page(() => import('./viewer/ViewerPage'), 'ViewerPage');
@@ -40,7 +55,8 @@ function RequireSignIn({ children }: { children: ReactNode }) {
   const location = useLocation();
   if (status === 'loading') return <Spin fullscreen />;
   if (status === 'error') return <ErrorState error={loadError} onRetry={reload} />;
-  if (status === 'signed-out') return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (status === 'signed-out')
+    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <>{children}</>;
 }
 
@@ -49,14 +65,21 @@ function RoleGate({ children }: { children: ReactNode }) {
   const { profile } = useAuth();
   const location = useLocation();
   const { t } = useI18n();
-  if (profile && !mayOpen(location.pathname, profile.roles)) return <Result status="403" title={t('error.forbidden')} />;
+  if (profile && !mayOpen(location.pathname, profile.roles))
+    return <Result status="403" title={t('error.forbidden')} />;
   return <>{children}</>;
 }
 
 function NotFound() {
   const { t } = useI18n();
   const navigate = useNavigate();
-  return <Result status="404" title={t('notFound.title')} extra={<Button onClick={() => navigate('/')}>{t('notFound.back')}</Button>} />;
+  return (
+    <Result
+      status="404"
+      title={t('notFound.title')}
+      extra={<Button onClick={() => navigate('/')}>{t('notFound.back')}</Button>}
+    />
+  );
 }
 
 export function App() {
@@ -75,21 +98,132 @@ export function App() {
                 }
               >
                 <Route index element={<HomePage />} />
-                <Route path="patients" element={<RoleGate><PatientsPage /></RoleGate>} />
-                <Route path="patients/:id" element={<RoleGate><PatientDetailPage /></RoleGate>} />
-                <Route path="consultations" element={<RoleGate><ConsultationsPage /></RoleGate>} />
-                <Route path="consultations/new" element={<RoleGate><NewConsultationPage /></RoleGate>} />
-                <Route path="consultations/:id" element={<RoleGate><ConsultationDetailPage from="consultations" /></RoleGate>} />
-                <Route path="bookings" element={<RoleGate><Suspense fallback={<Spin />}><BookingPage /></Suspense></RoleGate>} />
-                <Route path="worklist" element={<RoleGate><WorklistPage /></RoleGate>} />
-                <Route path="worklist/:id" element={<RoleGate><ConsultationDetailPage from="worklist" /></RoleGate>} />
-                <Route path="referrals" element={<RoleGate><ReferralsPage /></RoleGate>} />
-                <Route path="rotations" element={<RoleGate><Suspense fallback={<Spin />}><RotationsPage /></Suspense></RoleGate>} />
-                <Route path="dashboard" element={<RoleGate><Suspense fallback={<Spin />}><HubDashboardPage /></Suspense></RoleGate>} />
-                <Route path="room/:consultationId" element={<Suspense fallback={<Spin />}><VideoRoomPage /></Suspense>} />
-                <Route path="admin/organizations" element={<RoleGate><OrganizationsPage /></RoleGate>} />
-                <Route path="admin/consortia" element={<RoleGate><ConsortiaPage /></RoleGate>} />
-                <Route path="admin/users" element={<RoleGate><UsersPage /></RoleGate>} />
+                <Route
+                  path="patients"
+                  element={
+                    <RoleGate>
+                      <PatientsPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="patients/:id"
+                  element={
+                    <RoleGate>
+                      <PatientDetailPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="consultations"
+                  element={
+                    <RoleGate>
+                      <ConsultationsPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="consultations/new"
+                  element={
+                    <RoleGate>
+                      <NewConsultationPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="consultations/:id"
+                  element={
+                    <RoleGate>
+                      <ConsultationDetailPage from="consultations" />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="bookings"
+                  element={
+                    <RoleGate>
+                      <Suspense fallback={<Spin />}>
+                        <BookingPage />
+                      </Suspense>
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="worklist"
+                  element={
+                    <RoleGate>
+                      <WorklistPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="worklist/:id"
+                  element={
+                    <RoleGate>
+                      <ConsultationDetailPage from="worklist" />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="referrals"
+                  element={
+                    <RoleGate>
+                      <ReferralsPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="rotations"
+                  element={
+                    <RoleGate>
+                      <Suspense fallback={<Spin />}>
+                        <RotationsPage />
+                      </Suspense>
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="dashboard"
+                  element={
+                    <RoleGate>
+                      <Suspense fallback={<Spin />}>
+                        <HubDashboardPage />
+                      </Suspense>
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="room/:consultationId"
+                  element={
+                    <Suspense fallback={<Spin />}>
+                      <VideoRoomPage />
+                    </Suspense>
+                  }
+                />
+                <Route
+                  path="admin/organizations"
+                  element={
+                    <RoleGate>
+                      <OrganizationsPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="admin/consortia"
+                  element={
+                    <RoleGate>
+                      <ConsortiaPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="admin/users"
+                  element={
+                    <RoleGate>
+                      <UsersPage />
+                    </RoleGate>
+                  }
+                />
                 <Route
                   path="viewer/:studyUid"
                   element={

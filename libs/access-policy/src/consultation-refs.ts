@@ -21,7 +21,11 @@ type Queryable = Pick<EntityManager, 'query'>;
  * declined it. The assigned organization is one of its organizations (a hub covering it sees the
  * clinical content).
  */
-export function consultationRef(c: ConsultationAccessFacts, participantIds: string[], purpose?: string): ResourceRef {
+export function consultationRef(
+  c: ConsultationAccessFacts,
+  participantIds: string[],
+  purpose?: string,
+): ResourceRef {
   const inQueue = c.status === 'submitted' || purpose === 'claim';
   return {
     type: 'consultation',
@@ -29,7 +33,14 @@ export function consultationRef(c: ConsultationAccessFacts, participantIds: stri
     organizationId: c.requesting_organization_id,
     organizationIds: c.assigned_organization_id ? [c.assigned_organization_id] : [],
     participantIds,
-    routedTo: inQueue && c.routed_organization_ids.length ? { organizationIds: c.routed_organization_ids, specialty: c.specialty, declinedBy: c.declined_by ?? [] } : undefined,
+    routedTo:
+      inQueue && c.routed_organization_ids.length
+        ? {
+            organizationIds: c.routed_organization_ids,
+            specialty: c.specialty,
+            declinedBy: c.declined_by ?? [],
+          }
+        : undefined,
   };
 }
 
@@ -51,14 +62,24 @@ const REFS_SQL = `SELECT ${FACTS}
  * side, `linkedIds`). Every process that shares the database decides alike: the api, and an
  * imaging node deciding on a study (no call to the api needed, none to go stale).
  */
-export async function consultationRefsOfStudy(db: Queryable, studyInstanceUid: string, linkedIds: string[] = []): Promise<ResourceRef[]> {
-  const rows: (ConsultationAccessFacts & { participant_ids: string[] })[] = await db.query(prepared(REFS_SQL), [linkedIds, studyInstanceUid]);
+export async function consultationRefsOfStudy(
+  db: Queryable,
+  studyInstanceUid: string,
+  linkedIds: string[] = [],
+): Promise<ResourceRef[]> {
+  const rows: (ConsultationAccessFacts & { participant_ids: string[] })[] = await db.query(
+    prepared(REFS_SQL),
+    [linkedIds, studyInstanceUid],
+  );
   return rows.map((c) => consultationRef(c, c.participant_ids));
 }
 
 /** One consultation request as the policy sees it, or null when there is none (for a door that names it in a body). */
 export async function consultationRefById(db: Queryable, id: string): Promise<ResourceRef | null> {
-  const rows: (ConsultationAccessFacts & { participant_ids: string[] })[] = await db.query(`SELECT ${FACTS} FROM consultation_request c WHERE c.id = $1`, [id]);
+  const rows: (ConsultationAccessFacts & { participant_ids: string[] })[] = await db.query(
+    `SELECT ${FACTS} FROM consultation_request c WHERE c.id = $1`,
+    [id],
+  );
   return rows[0] ? consultationRef(rows[0], rows[0].participant_ids) : null;
 }
 
@@ -67,7 +88,10 @@ export async function consultationRefById(db: Queryable, id: string): Promise<Re
  * read through), or null when no study has that UID. The api asks this before a request names a
  * study in a body (attaching it); imaging asks the same through its index.
  */
-export async function studyRef(db: Queryable, studyInstanceUid: string): Promise<ResourceRef | null> {
+export async function studyRef(
+  db: Queryable,
+  studyInstanceUid: string,
+): Promise<ResourceRef | null> {
   const rows: { organization_id: string; linked: string[] }[] = await db.query(
     `SELECT s.organization_id, ARRAY(SELECT l.consultation_id::text FROM imaging_study_link l WHERE l.study_instance_uid = s.study_instance_uid) AS linked
        FROM imaging_study s WHERE s.study_instance_uid = $1`,
@@ -75,5 +99,10 @@ export async function studyRef(db: Queryable, studyInstanceUid: string): Promise
   );
   if (!rows[0]) return null;
   const via = await consultationRefsOfStudy(db, studyInstanceUid, rows[0].linked);
-  return { type: 'imaging_study', id: studyInstanceUid, organizationId: rows[0].organization_id, via };
+  return {
+    type: 'imaging_study',
+    id: studyInstanceUid,
+    organizationId: rows[0].organization_id,
+    via,
+  };
 }

@@ -1,4 +1,17 @@
-export type PolicyAction = 'read' | 'read_routing' | 'create' | 'update' | 'delete' | 'manage' | 'claim' | 'report' | 'sign' | 'share' | 'schedule' | 'book' | 'join';
+export type PolicyAction =
+  | 'read'
+  | 'read_routing'
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'manage'
+  | 'claim'
+  | 'report'
+  | 'sign'
+  | 'share'
+  | 'schedule'
+  | 'book'
+  | 'join';
 
 export type ResourceType =
   | 'organization'

@@ -15,7 +15,10 @@ export function canonicalJson(value: unknown): string {
     .join(',')}}`;
 }
 
-type Hashed = Omit<AuditEvent, 'hash' | 'id' | 'seq' | 'prevHash'> & { seq: number; prevHash: string };
+type Hashed = Omit<AuditEvent, 'hash' | 'id' | 'seq' | 'prevHash'> & {
+  seq: number;
+  prevHash: string;
+};
 
 /** The link: sha256 over the previous hash and every field of the record. */
 export function chainHash(e: Hashed): string {

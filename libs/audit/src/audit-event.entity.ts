@@ -2,7 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
-const bigintNumber = { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
+const bigintNumber = {
+  to: (v: number | null) => v,
+  from: (v: string | null) => (v === null ? null : Number(v)),
+};
 
 /**
  * One append-only audit record. `id` orders appends; the sealer later gives it its place in
@@ -15,7 +18,8 @@ export class AuditEvent {
   @Column('timestamptz', { name: 'occurred_at' }) occurredAt: Date;
   @Column('uuid', { name: 'actor_id', nullable: true }) actorId: string | null;
   @Column('text', { name: 'actor_username', nullable: true }) actorUsername: string | null;
-  @Column('uuid', { name: 'actor_organization_id', nullable: true }) actorOrganizationId: string | null;
+  @Column('uuid', { name: 'actor_organization_id', nullable: true }) actorOrganizationId:
+    string | null;
   @Column('text') action: string;
   @Column('text', { name: 'resource_type', nullable: true }) resourceType: string | null;
   @Column('text', { name: 'resource_id', nullable: true }) resourceId: string | null;

@@ -13,14 +13,18 @@ export class AccessTokenGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true; // socket gateways authenticate their handshake
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()]))
+      return true;
     await this.auth.authenticate(ctx.switchToHttp().getRequest());
     return true;
   }
 }
 
 /** The Bearer token of a socket.io handshake: `auth.token`, or an Authorization header. */
-export function handshakeToken(handshake: { auth?: Record<string, unknown>; headers?: Record<string, unknown> }): string {
+export function handshakeToken(handshake: {
+  auth?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+}): string {
   const fromAuth = handshake.auth?.token;
   if (typeof fromAuth === 'string') return fromAuth;
   const header = handshake.headers?.authorization;

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
 import { DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
@@ -8,8 +14,16 @@ import { ACTOR_KEY, CurrentActor, type Actor } from './actor';
 import { AuthService } from './auth.service';
 
 class LoginDto {
-  @ApiProperty({ example: 'demo-township' }) @IsString() @IsNotEmpty() @MaxLength(64) username: string;
-  @ApiProperty({ example: 'Huizhen-demo-1' }) @IsString() @IsNotEmpty() @MaxLength(256) password: string;
+  @ApiProperty({ example: 'demo-township' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  username: string;
+  @ApiProperty({ example: 'Huizhen-demo-1' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  password: string;
 }
 
 class RefreshDto {
@@ -33,7 +47,8 @@ class ProfileView {
   @ApiProperty() displayName: string;
   @ApiProperty({ type: [String], example: ['township_doctor'] }) roles: string[];
   @ApiProperty({ nullable: true, type: String }) specialty: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'the specialty in Chinese (科室)' }) specialtyName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the specialty in Chinese (科室)' })
+  specialtyName: string | null;
   @ApiProperty({ nullable: true, type: String }) title: string | null;
   @ApiProperty({ nullable: true, type: String }) titleName: string | null;
   @ApiProperty({ format: 'uuid' }) organizationId: string;
@@ -55,7 +70,11 @@ export class AuthController {
   ) {}
 
   @Public()
-  @Documented('Log in: an access token and a refresh token', 'invalid_credentials', 'login_rate_limited')
+  @Documented(
+    'Log in: an access token and a refresh token',
+    'invalid_credentials',
+    'login_rate_limited',
+  )
   @Post('auth/login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -65,7 +84,10 @@ export class AuthController {
   }
 
   @Public()
-  @Documented('Trade a refresh token for a new pair (rotation; reuse ends the family)', 'invalid_refresh_token')
+  @Documented(
+    'Trade a refresh token for a new pair (rotation; reuse ends the family)',
+    'invalid_refresh_token',
+  )
   @Post('auth/refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -81,7 +103,10 @@ export class AuthController {
   @HttpCode(204)
   async logout(@Body() body: LogoutDto, @Req() req: Request) {
     const header = req.header('authorization');
-    (req as any)[ACTOR_KEY] = await this.auth.logout(body.refreshToken, header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+    (req as any)[ACTOR_KEY] = await this.auth.logout(
+      body.refreshToken,
+      header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined,
+    );
   }
 
   @ApiBearerAuth()
@@ -89,14 +114,19 @@ export class AuthController {
   @ApiOkResponse({ type: ProfileView })
   @Get('me')
   async me(@CurrentActor() actor: Actor) {
-    const [p, org] = await Promise.all([this.directory.practitioner(actor.id), this.directory.organization(actor.organizationId)]);
+    const [p, org] = await Promise.all([
+      this.directory.practitioner(actor.id),
+      this.directory.organization(actor.organizationId),
+    ]);
     return {
       id: p.id,
       username: p.username,
       displayName: p.displayName,
       roles: p.roles,
       specialty: p.specialty,
-      specialtyName: p.specialty ? (SPECIALTIES as Record<string, string>)[p.specialty] ?? p.specialty : null,
+      specialtyName: p.specialty
+        ? ((SPECIALTIES as Record<string, string>)[p.specialty] ?? p.specialty)
+        : null,
       title: p.title,
       titleName: p.title ? TITLE_ZH[p.title] : null,
       organizationId: org.id,

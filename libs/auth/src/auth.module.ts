@@ -23,10 +23,19 @@ import { SessionRevocations } from './session-revocations';
       inject: [HUIZHEN_CONFIG],
       // A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to
       // parse it as a public key on every single verify.
-      useFactory: (config: HuizhenConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')), signOptions: { algorithm: 'HS256' } }),
+      useFactory: (config: HuizhenConfig) => ({
+        secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')),
+        signOptions: { algorithm: 'HS256' },
+      }),
     }),
   ],
-  providers: [AuthService, LoginThrottle, SessionRevocations, { provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService }],
+  providers: [
+    AuthService,
+    LoginThrottle,
+    SessionRevocations,
+    { provide: APP_GUARD, useClass: AccessTokenGuard },
+    { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService },
+  ],
   exports: [AuthService, SessionRevocations, REQUEST_AUTHENTICATOR],
 })
 export class AuthModule {}

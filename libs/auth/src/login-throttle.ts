@@ -32,14 +32,17 @@ export class LoginThrottle {
     const perUser = this.recent(userKey, now);
     const perIp = this.recent(ipKey, now);
     // A whole ward shares one NAT address: the per-ip limit is generous, the per-user one tight.
-    const blocking = perUser.length >= attempts ? perUser : perIp.length >= attempts * 10 ? perIp : null;
+    const blocking =
+      perUser.length >= attempts ? perUser : perIp.length >= attempts * 10 ? perIp : null;
     if (!blocking) return 0;
     return Math.max(1, Math.ceil((blocking[0] + windowSeconds * 1000 - now) / 1000));
   }
 
   fail(username: string, ip: string, now = Date.now()): void {
-    for (const key of this.keys(username, ip)) this.failures.set(key, [...this.recent(key, now), now]);
-    if (++this.sweeps % 1000 === 0) for (const key of [...this.failures.keys()]) this.recent(key, now);
+    for (const key of this.keys(username, ip))
+      this.failures.set(key, [...this.recent(key, now), now]);
+    if (++this.sweeps % 1000 === 0)
+      for (const key of [...this.failures.keys()]) this.recent(key, now);
   }
 
   succeed(username: string, ip: string): void {

@@ -6,8 +6,15 @@ const R = 8;
 const P = 1;
 const KEYLEN = 32;
 
-function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+function scrypt(
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  opts: ScryptOptions,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url parts), so parameters can be raised later. */
@@ -32,11 +39,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** A hash to compare against when the username is unknown, so timing does not reveal it. */
-export const DECOY_PASSWORD_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + Buffer.alloc(32).toString('base64url');
+export const DECOY_PASSWORD_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + Buffer.alloc(32).toString('base64url');
 
 /** Minimum password policy: 10+ characters with letters and digits. */
 export function passwordProblem(password: string): string | null {
   if (password.length < 10) return 'password must have at least 10 characters';
-  if (!/[A-Za-z]/.test(password) || !/\d/.test(password)) return 'password must contain letters and digits';
+  if (!/[A-Za-z]/.test(password) || !/\d/.test(password))
+    return 'password must contain letters and digits';
   return null;
 }

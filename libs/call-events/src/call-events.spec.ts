@@ -9,7 +9,12 @@ describe('call events in process', () => {
   afterEach(() => {
     CallEvents.RETRY_BASE_MS = base;
   });
-  const config = () => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
+  const config = () =>
+    loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'x'.repeat(40),
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
 
   it('delivers in the order published, with an id, the time and the node', async () => {
     const events = new CallEvents(config());
@@ -17,9 +22,19 @@ describe('call events in process', () => {
     await events.consume(async (batch) => void got.push(...batch));
     events.publish({ kind: 'joined', room: 'r', practitionerId: 'a', role: 'host' });
     events.publish({ kind: 'joined', room: 'r', practitionerId: 'b', role: 'township_doctor' });
-    events.publish({ kind: 'ended', room: 'r', practitionerId: 'a', role: 'host', at: new Date('2026-12-01T08:00:00Z') });
+    events.publish({
+      kind: 'ended',
+      room: 'r',
+      practitionerId: 'a',
+      role: 'host',
+      at: new Date('2026-12-01T08:00:00Z'),
+    });
     await events.drained();
-    expect(got.map((e) => [e.kind, e.practitionerId])).toEqual([['joined', 'a'], ['joined', 'b'], ['ended', 'a']]);
+    expect(got.map((e) => [e.kind, e.practitionerId])).toEqual([
+      ['joined', 'a'],
+      ['joined', 'b'],
+      ['ended', 'a'],
+    ]);
     expect(new Set(got.map((e) => e.id)).size).toBe(3);
     expect(got[2].at).toBe('2026-12-01T08:00:00.000Z');
     expect(got[0].node).toMatch(/:\d+$/);
@@ -38,7 +53,12 @@ describe('call events in process', () => {
       stored.push(e.practitionerId);
     });
     events.publish({ kind: 'joined', room: 'r', practitionerId: 'first', role: 'host' });
-    events.publish({ kind: 'joined', room: 'r', practitionerId: 'second', role: 'guest_specialist' });
+    events.publish({
+      kind: 'joined',
+      room: 'r',
+      practitionerId: 'second',
+      role: 'guest_specialist',
+    });
     events.publish({ kind: 'left', room: 'r', practitionerId: 'never', role: 'host' });
     events.publish({ kind: 'left', room: 'r', practitionerId: 'last', role: 'host' });
     await events.drained();
@@ -48,7 +68,9 @@ describe('call events in process', () => {
 
   it('without a recipient in this process, publishing drops the event and does not throw', async () => {
     const events = new CallEvents(config());
-    expect(() => events.publish({ kind: 'joined', room: 'r', practitionerId: 'a', role: 'host' })).not.toThrow();
+    expect(() =>
+      events.publish({ kind: 'joined', room: 'r', practitionerId: 'a', role: 'host' }),
+    ).not.toThrow();
     await events.drained();
   });
 });

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createClient } from 'redis';
@@ -14,7 +20,14 @@ import type { RoomRole } from '@huizhen/room-token';
  * `media_flowing`: it moved after all, after a media_failed.
  */
 export type CallEventKind = 'joined' | 'left' | 'ended' | 'lost' | 'media_failed' | 'media_flowing';
-export const CALL_EVENT_KINDS: readonly CallEventKind[] = ['joined', 'left', 'ended', 'lost', 'media_failed', 'media_flowing'];
+export const CALL_EVENT_KINDS: readonly CallEventKind[] = [
+  'joined',
+  'left',
+  'ended',
+  'lost',
+  'media_failed',
+  'media_flowing',
+];
 
 export interface CallEvent {
   /** Unique per event: a redelivered event is recorded once. */
@@ -101,7 +114,9 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
       this.writer
         ?.hSet(this.nodesKey, NODE, String(Date.now()))
         .then(() => undefined)
-        .catch((e: Error) => this.logger.warn({ msg: 'media node heartbeat failed', error: e.message }));
+        .catch((e: Error) =>
+          this.logger.warn({ msg: 'media node heartbeat failed', error: e.message }),
+        );
     await beat();
     this.heartbeat = setInterval(() => void beat(), CallEvents.HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -119,15 +134,38 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
 
   /** Records an event of this media node. */
   publish(e: Omit<CallEvent, 'id' | 'at' | 'node'> & { at?: Date }): void {
-    const event: CallEvent = { id: randomUUID(), kind: e.kind, room: e.room, practitionerId: e.practitionerId, role: e.role, at: (e.at ?? new Date()).toISOString(), node: NODE };
+    const event: CallEvent = {
+      id: randomUUID(),
+      kind: e.kind,
+      room: e.room,
+      practitionerId: e.practitionerId,
+      role: e.role,
+      at: (e.at ?? new Date()).toISOString(),
+      node: NODE,
+    };
     if (this.writer) {
       this.writer
-        .xAdd(this.stream, '*', { event: JSON.stringify(event) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: STREAM_MAX } })
-        .catch((err: Error) => this.logger.error({ msg: 'a call event could not be sent', kind: event.kind, room: event.room, error: err.message }));
+        .xAdd(
+          this.stream,
+          '*',
+          { event: JSON.stringify(event) },
+          { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: STREAM_MAX } },
+        )
+        .catch((err: Error) =>
+          this.logger.error({
+            msg: 'a call event could not be sent',
+            kind: event.kind,
+            room: event.room,
+            error: err.message,
+          }),
+        );
       return;
     }
     if (!this.handler) {
-      if (!this.warnedUndelivered) this.logger.warn('call events have no recipient: set REDIS_URL on media and api nodes run apart');
+      if (!this.warnedUndelivered)
+        this.logger.warn(
+          'call events have no recipient: set REDIS_URL on media and api nodes run apart',
+        );
       this.warnedUndelivered = true;
       return;
     }
@@ -140,7 +178,12 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
           return;
         } catch (err) {
           if (attempt >= LOCAL_ATTEMPTS || this.stopped) {
-            this.logger.error({ msg: 'recording a call event failed', kind: event.kind, room: event.room, error: err instanceof Error ? err.message : String(err) });
+            this.logger.error({
+              msg: 'recording a call event failed',
+              kind: event.kind,
+              room: event.room,
+              error: err instanceof Error ? err.message : String(err),
+            });
             return;
           }
           await new Promise((r) => setTimeout(r, CallEvents.RETRY_BASE_MS * 2 ** attempt));
@@ -156,9 +199,11 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
     this.reader = createClient({ url: this.config.redisUrl });
     this.reader.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
     await this.reader.connect();
-    await this.reader.xGroupCreate(this.stream, CONSUMER_GROUP, '0', { MKSTREAM: true }).catch((e: Error) => {
-      if (!/BUSYGROUP/.test(e.message)) throw e;
-    });
+    await this.reader
+      .xGroupCreate(this.stream, CONSUMER_GROUP, '0', { MKSTREAM: true })
+      .catch((e: Error) => {
+        if (!/BUSYGROUP/.test(e.message)) throw e;
+      });
     this.reading = this.readLoop();
   }
 
@@ -177,13 +222,21 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
           claimedAt = Date.now();
           await this.claimAbandoned();
         }
-        const reply = (await this.reader.xReadGroup(CONSUMER_GROUP, this.consumer, { key: this.stream, id: from }, { COUNT: READ_COUNT, BLOCK: READ_BLOCK_MS })) as { messages: StreamMessage[] }[] | null;
+        const reply = (await this.reader.xReadGroup(
+          CONSUMER_GROUP,
+          this.consumer,
+          { key: this.stream, id: from },
+          { COUNT: READ_COUNT, BLOCK: READ_BLOCK_MS },
+        )) as { messages: StreamMessage[] }[] | null;
         const messages = reply?.[0]?.messages ?? [];
         if (from === '0' && messages.length === 0) from = '>';
         await this.handle(messages);
       } catch (e) {
         if (this.stopped) return;
-        this.logger.error({ msg: 'reading call events failed; retrying', error: e instanceof Error ? e.message : String(e) });
+        this.logger.error({
+          msg: 'reading call events failed; retrying',
+          error: e instanceof Error ? e.message : String(e),
+        });
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -193,7 +246,14 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
   private async claimAbandoned(): Promise<void> {
     let start = '0-0';
     do {
-      const r = (await this.reader!.xAutoClaim(this.stream, CONSUMER_GROUP, this.consumer, CallEvents.CLAIM_IDLE_MS, start, { COUNT: READ_COUNT })) as { nextId: string; messages: StreamMessage[] };
+      const r = (await this.reader!.xAutoClaim(
+        this.stream,
+        CONSUMER_GROUP,
+        this.consumer,
+        CallEvents.CLAIM_IDLE_MS,
+        start,
+        { COUNT: READ_COUNT },
+      )) as { nextId: string; messages: StreamMessage[] };
       await this.handle(r.messages);
       start = r.nextId;
     } while (start !== '0-0' && !this.stopped);
@@ -212,14 +272,19 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
       }
     }
     if (events.length) await this.handler(events);
-    await this.reader!.xAck(this.stream, CONSUMER_GROUP, taken.map((m) => m.id));
+    await this.reader!.xAck(
+      this.stream,
+      CONSUMER_GROUP,
+      taken.map((m) => m.id),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     // A node that stops cleanly has said who left; it is no longer a node to watch.
-    if (this.heartbeat && this.writer) await this.writer.hDel(this.nodesKey, NODE).catch(() => undefined);
+    if (this.heartbeat && this.writer)
+      await this.writer.hDel(this.nodesKey, NODE).catch(() => undefined);
     this.heartbeat = null;
     await this.local;
     const { reader, writer } = this;
@@ -236,7 +301,8 @@ export class CallEvents implements OnModuleInit, OnApplicationShutdown {
         await writer
           .xPending(this.stream, CONSUMER_GROUP)
           .then(async (p: { consumers?: { name: string }[] | null }) => {
-            if (!p.consumers?.some((c) => c.name === this.consumer)) await writer.xGroupDelConsumer(this.stream, CONSUMER_GROUP, this.consumer);
+            if (!p.consumers?.some((c) => c.name === this.consumer))
+              await writer.xGroupDelConsumer(this.stream, CONSUMER_GROUP, this.consumer);
           })
           .catch(() => undefined);
       }

@@ -5,7 +5,6 @@ import { TextDecoder } from 'node:util';
  * Korean systems use. dicom-parser's .string() reads bytes as Latin-1 and garbles these.
  */
 
-
 const SINGLE_BYTE: Record<string, string> = {
   '': 'ascii',
   ISO_IR_6: 'ascii',
@@ -30,7 +29,8 @@ const decoders = new Map<string, TextDecoder>();
 function decoder(label: string): TextDecoder {
   let d = decoders.get(label);
   if (!d) {
-    d = label === 'ascii' || label === 'latin1' ? new TextDecoder('latin1') : new TextDecoder(label);
+    d =
+      label === 'ascii' || label === 'latin1' ? new TextDecoder('latin1') : new TextDecoder(label);
     decoders.set(label, d);
   }
   return d;
@@ -172,7 +172,13 @@ function decodeIso2022(bytes: Uint8Array, first: string, personName: boolean): s
     }
     const singleByteG0 = state.g0 === 'ascii' || state.g0 === 'jisx0201-roman';
     if (c < 0x80) {
-      const delimiter = c === 0x0d || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x5c || (personName && (c === 0x5e || c === 0x3d));
+      const delimiter =
+        c === 0x0d ||
+        c === 0x0a ||
+        c === 0x09 ||
+        c === 0x0c ||
+        c === 0x5c ||
+        (personName && (c === 0x5e || c === 0x3d));
       if (delimiter && singleByteG0) {
         push('ascii', c);
         state.g0 = init.g0;
@@ -187,4 +193,3 @@ function decodeIso2022(bytes: Uint8Array, first: string, personName: boolean): s
   flush();
   return out;
 }
-

@@ -102,7 +102,11 @@ function isPrivate(tag: string): boolean {
   return parseInt(tag.slice(0, 4), 16) % 2 === 1;
 }
 
-function deidentifyObject(json: DicomJson, opts: DeidentifyOptions, uidMap: Map<string, string>): DicomJson {
+function deidentifyObject(
+  json: DicomJson,
+  opts: DeidentifyOptions,
+  uidMap: Map<string, string>,
+): DicomJson {
   const out: DicomJson = {};
   for (const [tag, el] of Object.entries(json)) {
     if (isPrivate(tag)) continue;
@@ -115,11 +119,17 @@ function deidentifyObject(json: DicomJson, opts: DeidentifyOptions, uidMap: Map<
       continue;
     }
     if (action === 'D') {
-      out[tag] = tag === '00100020' ? { vr: el.vr, Value: [opts.patientPseudonym] } : (DUMMY[tag] ?? { vr: el.vr });
+      out[tag] =
+        tag === '00100020'
+          ? { vr: el.vr, Value: [opts.patientPseudonym] }
+          : (DUMMY[tag] ?? { vr: el.vr });
       continue;
     }
     if (el.vr === 'SQ') {
-      out[tag] = { vr: 'SQ', Value: (el.Value ?? []).map((item) => deidentifyObject(item as DicomJson, opts, uidMap)) };
+      out[tag] = {
+        vr: 'SQ',
+        Value: (el.Value ?? []).map((item) => deidentifyObject(item as DicomJson, opts, uidMap)),
+      };
       continue;
     }
     if (el.vr === 'UI' && el.Value) {
@@ -133,11 +143,31 @@ function deidentifyObject(json: DicomJson, opts: DeidentifyOptions, uidMap: Map<
       };
       continue;
     }
-    if ((el.vr === 'DA' || el.vr === 'DT' || el.vr === 'TM') && !['00080020', '00080030', '00080021', '00080031', '00080022', '00080032', '00080023', '00080033'].includes(tag)) {
+    if (
+      (el.vr === 'DA' || el.vr === 'DT' || el.vr === 'TM') &&
+      ![
+        '00080020',
+        '00080030',
+        '00080021',
+        '00080031',
+        '00080022',
+        '00080032',
+        '00080023',
+        '00080033',
+      ].includes(tag)
+    ) {
       // Dates other than the study/series/acquisition/content dates: removed (Basic Profile X/Z).
       continue;
     }
-    if ((el.vr === 'LO' || el.vr === 'SH' || el.vr === 'LT' || el.vr === 'ST' || el.vr === 'UT' || el.vr === 'PN') && !KEEP_TEXT.has(tag)) {
+    if (
+      (el.vr === 'LO' ||
+        el.vr === 'SH' ||
+        el.vr === 'LT' ||
+        el.vr === 'ST' ||
+        el.vr === 'UT' ||
+        el.vr === 'PN') &&
+      !KEEP_TEXT.has(tag)
+    ) {
       continue;
     }
     out[tag] = el;
@@ -166,12 +196,23 @@ export function deidentifyJson(json: DicomJson, opts: DeidentifyOptions): Deiden
   const uidMap = new Map<string, string>();
   const out = deidentifyObject(json, opts, uidMap);
   out['00120062'] = { vr: 'CS', Value: ['YES'] };
-  out['00120063'] = { vr: 'LO', Value: ['Huizhen PS3.15 Basic Application Level Confidentiality Profile'] };
+  out['00120063'] = {
+    vr: 'LO',
+    Value: ['Huizhen PS3.15 Basic Application Level Confidentiality Profile'],
+  };
   out['00120064'] = {
     vr: 'SQ',
     Value: [
-      { '00080100': { vr: 'SH', Value: ['113100'] }, '00080102': { vr: 'SH', Value: ['DCM'] }, '00080104': { vr: 'LO', Value: ['Basic Application Confidentiality Profile'] } },
-      { '00080100': { vr: 'SH', Value: ['113108'] }, '00080102': { vr: 'SH', Value: ['DCM'] }, '00080104': { vr: 'LO', Value: ['Retain Patient Characteristics Option'] } },
+      {
+        '00080100': { vr: 'SH', Value: ['113100'] },
+        '00080102': { vr: 'SH', Value: ['DCM'] },
+        '00080104': { vr: 'LO', Value: ['Basic Application Confidentiality Profile'] },
+      },
+      {
+        '00080100': { vr: 'SH', Value: ['113108'] },
+        '00080102': { vr: 'SH', Value: ['DCM'] },
+        '00080104': { vr: 'LO', Value: ['Retain Patient Characteristics Option'] },
+      },
     ],
   };
   rewriteUris(out, uidMap);
@@ -180,7 +221,10 @@ export function deidentifyJson(json: DicomJson, opts: DeidentifyOptions): Deiden
 
 function rewriteUris(json: DicomJson, uidMap: Map<string, string>): void {
   for (const el of Object.values(json)) {
-    if (el.BulkDataURI) el.BulkDataURI = el.BulkDataURI.split('/').map((seg) => uidMap.get(seg) ?? seg).join('/');
+    if (el.BulkDataURI)
+      el.BulkDataURI = el.BulkDataURI.split('/')
+        .map((seg) => uidMap.get(seg) ?? seg)
+        .join('/');
     if (el.vr === 'SQ') for (const item of el.Value ?? []) rewriteUris(item as DicomJson, uidMap);
   }
 }
@@ -199,7 +243,8 @@ export function deidentifyPart10(bytes: Uint8Array, opts: DeidentifyOptions): Bu
   withEmptyValues(json);
   dicomDict.dict = json;
   const sop = json['00080018']?.Value?.[0];
-  if (dicomDict.meta['00020003'] && typeof sop === 'string') dicomDict.meta['00020003'] = { vr: 'UI', Value: [sop] };
+  if (dicomDict.meta['00020003'] && typeof sop === 'string')
+    dicomDict.meta['00020003'] = { vr: 'UI', Value: [sop] };
   return Buffer.from(dicomDict.write({ fragmentMultiframe: false }));
 }
 

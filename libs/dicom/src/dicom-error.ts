@@ -57,10 +57,19 @@ export class DicomRejection extends Error {
 }
 
 /** Turns whatever a parser threw (string, plain object, RangeError) into a DicomRejection. */
-export function asRejection(thrown: unknown, fallback: DicomRejectionCode = 'unparseable'): DicomRejection {
+export function asRejection(
+  thrown: unknown,
+  fallback: DicomRejectionCode = 'unparseable',
+): DicomRejection {
   if (thrown instanceof DicomRejection) return thrown;
   // dicom-parser wraps what it hit as {exception, dataSet}: judge the inner error.
-  if (thrown && typeof thrown === 'object' && !(thrown instanceof Error) && 'exception' in thrown && (thrown as { exception: unknown }).exception !== undefined) {
+  if (
+    thrown &&
+    typeof thrown === 'object' &&
+    !(thrown instanceof Error) &&
+    'exception' in thrown &&
+    (thrown as { exception: unknown }).exception !== undefined
+  ) {
     return asRejection((thrown as { exception: unknown }).exception, fallback);
   }
   if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) {
@@ -71,10 +80,24 @@ export function asRejection(thrown: unknown, fallback: DicomRejectionCode = 'unp
   else if (thrown instanceof Error) text = thrown.message;
   else if (thrown && typeof thrown === 'object') {
     const o = thrown as { exception?: unknown; message?: unknown };
-    text = typeof o.exception === 'string' ? o.exception : typeof o.message === 'string' ? o.message : Object.keys(thrown).join(', ');
+    text =
+      typeof o.exception === 'string'
+        ? o.exception
+        : typeof o.message === 'string'
+          ? o.message
+          : Object.keys(thrown).join(', ');
   } else text = String(thrown);
   text = text.replace(/^dicomParser\.\w+:\s*/, '');
-  if (/buffer overr(ead|un)|attempt to read past end|eof|maxPosition|cannot be greater than or equal/i.test(text)) return new DicomRejection('truncated', `file is truncated: ${text}`);
-  if (/DICM prefix|not a valid DICOM P10|missing DICM/i.test(text)) return new DicomRejection('not_part10', 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)');
+  if (
+    /buffer overr(ead|un)|attempt to read past end|eof|maxPosition|cannot be greater than or equal/i.test(
+      text,
+    )
+  )
+    return new DicomRejection('truncated', `file is truncated: ${text}`);
+  if (/DICM prefix|not a valid DICOM P10|missing DICM/i.test(text))
+    return new DicomRejection(
+      'not_part10',
+      'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)',
+    );
   return new DicomRejection(fallback, `cannot parse DICOM: ${text}`);
 }

@@ -32,7 +32,11 @@ describe('DICOM JSON written as text', () => {
     { tag: '7FE00010', vr: 'OW', value: new Uint8Array(8) },
   ]);
   const p = parseInstance(file);
-  const opts = { inlineBinaryLimit: 8, bulkDataUri: (offset: number, length: number) => `/bulk/${offset}-${length}`, pixelDataUri: '/bulk/7FE00010' };
+  const opts = {
+    inlineBinaryLimit: 8,
+    bulkDataUri: (offset: number, length: number) => `/bulk/${offset}-${length}`,
+    pixelDataUri: '/bulk/7FE00010',
+  };
 
   it('writes every kind of value in tag order (as numbers: 0020,000D before 0020,0013), escaped as JSON', () => {
     const { text } = writeDicomJson(p.dataSet, p.charsets, opts);
@@ -68,12 +72,17 @@ describe('DICOM JSON written as text', () => {
   it('adds elements in their place, instead of the data set’s own, and hands back the kept ones as objects', () => {
     const { text, kept } = writeDicomJson(p.dataSet, p.charsets, opts, {
       keep: new Set(['00100010', '00200013', '00083002', '00400244']),
-      add: { '00083002': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] }, '00200013': { vr: 'IS', Value: [9] } },
+      add: {
+        '00083002': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
+        '00200013': { vr: 'IS', Value: [9] },
+      },
     });
     const keys = [...text.matchAll(/"([0-9A-F]{8})":\{"vr"/g)].map((m) => m[1]);
     expect(keys).toEqual([...keys].sort());
     expect(keys.filter((k) => k === '00200013')).toHaveLength(1);
-    expect(text).toContain('"00081030":{"vr":"LO","Value":["Chest \\"PA\\"","AP view"]},"00083002":{"vr":"UI","Value":["1.2.840.10008.1.2.1"]},"00100010"');
+    expect(text).toContain(
+      '"00081030":{"vr":"LO","Value":["Chest \\"PA\\"","AP view"]},"00083002":{"vr":"UI","Value":["1.2.840.10008.1.2.1"]},"00100010"',
+    );
     expect(JSON.parse(text)['00200013']).toEqual({ vr: 'IS', Value: [9] });
     expect(kept).toEqual({
       '00083002': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },

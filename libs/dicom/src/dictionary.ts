@@ -1,6 +1,9 @@
 import dcmjs from 'dcmjs';
 
-const dictionary = (dcmjs as any).data.DicomMetaDictionary.dictionary as Record<string, { vr: string; name: string } | undefined>;
+const dictionary = (dcmjs as any).data.DicomMetaDictionary.dictionary as Record<
+  string,
+  { vr: string; name: string } | undefined
+>;
 const cache = new Map<string, string>();
 
 /** VR of a tag ('xggggeeee') from the standard dictionary, for implicit-VR datasets. Private and unknown tags are UN. */
@@ -28,7 +31,10 @@ export function vrOfTag(tag: string): string {
 
 /** Keyword (e.g. PatientName) to tag ('xggggeeee'), for QIDO parameters given by name. */
 export function tagOfKeyword(keyword: string): string | undefined {
-  const nameMap = (dcmjs as any).data.DicomMetaDictionary.nameMap as Record<string, { tag: string } | undefined>;
+  const nameMap = (dcmjs as any).data.DicomMetaDictionary.nameMap as Record<
+    string,
+    { tag: string } | undefined
+  >;
   const entry = nameMap[keyword];
   if (!entry) return undefined;
   const m = /^\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)$/.exec(entry.tag);

@@ -58,14 +58,23 @@ function ascii(ds: DataSet, tag: string): string | undefined {
   if (!el || el.length === 0) return undefined;
   let s = '';
   const end = el.dataOffset + el.length;
-  for (let i = el.dataOffset; i < end && i < ds.byteArray.length; i++) s += String.fromCharCode(ds.byteArray[i]);
+  for (let i = el.dataOffset; i < end && i < ds.byteArray.length; i++)
+    s += String.fromCharCode(ds.byteArray[i]);
   return s.replace(/[\0 ]+$/, '').replace(/^ +/, '');
 }
 
 function readUid(ds: DataSet, tag: string, name: string, where = ''): string {
   const v = ascii(ds, tag);
-  if (!v) throw new DicomRejection('missing_uid', `${name} ${tag.slice(1, 5)},${tag.slice(5)} is missing${where}`);
-  if (!isValidUid(v)) throw new DicomRejection('invalid_uid', `${name} "${v.slice(0, 80)}" is not a valid UID (digits and dots, no leading zeros, at most 64 characters)`);
+  if (!v)
+    throw new DicomRejection(
+      'missing_uid',
+      `${name} ${tag.slice(1, 5)},${tag.slice(5)} is missing${where}`,
+    );
+  if (!isValidUid(v))
+    throw new DicomRejection(
+      'invalid_uid',
+      `${name} "${v.slice(0, 80)}" is not a valid UID (digits and dots, no leading zeros, at most 64 characters)`,
+    );
   return v;
 }
 
@@ -88,18 +97,33 @@ function checkStructure(ds: DataSet, limits: ParseLimits, depth: number): void {
   for (const tag in ds.elements) {
     const el = ds.elements[tag];
     if (el.dataOffset + el.length > size) {
-      throw new DicomRejection('truncated', `element ${tagText(tag)} runs past the end of the file (${el.dataOffset + el.length} > ${size} bytes)`);
+      throw new DicomRejection(
+        'truncated',
+        `element ${tagText(tag)} runs past the end of the file (${el.dataOffset + el.length} > ${size} bytes)`,
+      );
     }
     if (el.items) {
       if (depth + 1 > limits.maxSequenceDepth) {
-        throw new DicomRejection('sequence_too_deep', `sequences are nested more than ${limits.maxSequenceDepth} deep (at ${tagText(tag)})`);
+        throw new DicomRejection(
+          'sequence_too_deep',
+          `sequences are nested more than ${limits.maxSequenceDepth} deep (at ${tagText(tag)})`,
+        );
       }
-      if (el.hadUndefinedLength && !hasDelimiter(ds.byteArray, el.dataOffset + el.length, 0xe0dd, ds)) {
-        throw new DicomRejection('unclosed_sequence', `sequence ${tagText(tag)} has no sequence delimitation item`);
+      if (
+        el.hadUndefinedLength &&
+        !hasDelimiter(ds.byteArray, el.dataOffset + el.length, 0xe0dd, ds)
+      ) {
+        throw new DicomRejection(
+          'unclosed_sequence',
+          `sequence ${tagText(tag)} has no sequence delimitation item`,
+        );
       }
       for (const item of el.items) {
         if (item.hadUndefinedLength && !item.dataSet?.elements.xfffee00d) {
-          throw new DicomRejection('unclosed_sequence', `an item of sequence ${tagText(tag)} has no item delimitation item`);
+          throw new DicomRejection(
+            'unclosed_sequence',
+            `an item of sequence ${tagText(tag)} has no item delimitation item`,
+          );
         }
         if (item.dataSet) checkStructure(item.dataSet, limits, depth + 1);
       }
@@ -122,19 +146,36 @@ export function tagText(tag: string): string {
  * break retrieval later (truncation, missing fragments, pixel length not matching the image
  * module, bad UIDs, runaway nesting) is refused here with a DicomRejection naming the problem.
  */
-export function parseInstance(bytes: Uint8Array, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParsedInstance {
+export function parseInstance(
+  bytes: Uint8Array,
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+): ParsedInstance {
   if (bytes.length > limits.maxBytes) {
-    throw new DicomRejection('too_large', `instance is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+    throw new DicomRejection(
+      'too_large',
+      `instance is ${bytes.length} bytes; the limit is ${limits.maxBytes}`,
+    );
   }
-  if (bytes.length < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
-    throw new DicomRejection('not_part10', 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)');
+  if (
+    bytes.length < 132 ||
+    bytes[128] !== 0x44 ||
+    bytes[129] !== 0x49 ||
+    bytes[130] !== 0x43 ||
+    bytes[131] !== 0x4d
+  ) {
+    throw new DicomRejection(
+      'not_part10',
+      'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)',
+    );
   }
   let ds: DataSet;
   try {
     ds = dicomParser.parseDicom(bytes, {
       vrCallback: vrOfTag as unknown as (tag: string) => void,
       inflater: ((arr: Uint8Array, position: number) => {
-        const inflated = inflateRawSync(arr.subarray(position), { maxOutputLength: limits.maxBytes * 4 });
+        const inflated = inflateRawSync(arr.subarray(position), {
+          maxOutputLength: limits.maxBytes * 4,
+        });
         const full = new Uint8Array(position + inflated.length);
         full.set(arr.subarray(0, position), 0);
         full.set(inflated, position);
@@ -164,9 +205,16 @@ function safeAscii(ds: DataSet, tag: string): string | undefined {
 
 function validate(ds: DataSet, limits: ParseLimits): ParsedInstance {
   const transferSyntaxUid = ascii(ds, 'x00020010');
-  if (!transferSyntaxUid) throw new DicomRejection('not_part10', 'file meta information has no Transfer Syntax UID (0002,0010)');
+  if (!transferSyntaxUid)
+    throw new DicomRejection(
+      'not_part10',
+      'file meta information has no Transfer Syntax UID (0002,0010)',
+    );
   if (!SUPPORTED_TRANSFER_SYNTAXES.includes(transferSyntaxUid)) {
-    throw new DicomRejection('unsupported_transfer_syntax', `transfer syntax ${transferSyntaxUid} is not supported`);
+    throw new DicomRejection(
+      'unsupported_transfer_syntax',
+      `transfer syntax ${transferSyntaxUid} is not supported`,
+    );
   }
   const fatal = ds.warnings.find((w) => /eof|missing sequence delimiter|unexpected tag/i.test(w));
   if (fatal) throw new DicomRejection('truncated', `file is truncated or malformed: ${fatal}`);
@@ -178,10 +226,24 @@ function validate(ds: DataSet, limits: ParseLimits): ParsedInstance {
   const seriesInstanceUid = readUid(ds, 'x0020000e', 'Series Instance UID');
   const charsets = parseCharsets(ascii(ds, 'x00080005'));
   const { image, pixel } = checkPixelData(ds, transferSyntaxUid);
-  return { dataSet: ds, byteArray: ds.byteArray, transferSyntaxUid, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, charsets, image, pixel };
+  return {
+    dataSet: ds,
+    byteArray: ds.byteArray,
+    transferSyntaxUid,
+    sopClassUid,
+    sopInstanceUid,
+    studyInstanceUid,
+    seriesInstanceUid,
+    charsets,
+    image,
+    pixel,
+  };
 }
 
-function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | null; pixel: PixelLayout | null } {
+function checkPixelData(
+  ds: DataSet,
+  ts: string,
+): { image: ImagePixelModule | null; pixel: PixelLayout | null } {
   const el: Element | undefined = ds.elements.x7fe00010;
   const rows = us(ds, 'x00280010');
   const columns = us(ds, 'x00280011');
@@ -194,10 +256,16 @@ function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | nu
   const bitsAllocated = us(ds, 'x00280100');
   const samplesPerPixel = us(ds, 'x00280002') ?? 1;
   if (!rows || !columns || !bitsAllocated) {
-    throw new DicomRejection('pixel_data_inconsistent', 'Pixel Data (7FE0,0010) present but Rows, Columns or Bits Allocated missing or zero');
+    throw new DicomRejection(
+      'pixel_data_inconsistent',
+      'Pixel Data (7FE0,0010) present but Rows, Columns or Bits Allocated missing or zero',
+    );
   }
   if (![1, 8, 16, 32, 64].includes(bitsAllocated)) {
-    throw new DicomRejection('pixel_data_inconsistent', `Bits Allocated ${bitsAllocated} is not 1, 8, 16, 32 or 64`);
+    throw new DicomRejection(
+      'pixel_data_inconsistent',
+      `Bits Allocated ${bitsAllocated} is not 1, 8, 16, 32 or 64`,
+    );
   }
   const frames = Math.max(1, isIs(ds, 'x00280008') ?? 1);
   const image: ImagePixelModule = {
@@ -208,15 +276,19 @@ function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | nu
     bitsAllocated,
     bitsStored: us(ds, 'x00280101') ?? bitsAllocated,
     pixelRepresentation: us(ds, 'x00280103') ?? 0,
-    photometricInterpretation: ascii(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'),
+    photometricInterpretation:
+      ascii(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'),
     planarConfiguration: us(ds, 'x00280006') ?? 0,
   };
   const inflated = ts === TS.deflated;
   const bigEndian = ts === TS.explicitBig;
   if (!isEncapsulated(ts)) {
-    if (el.hadUndefinedLength) throw new DicomRejection('pixel_data_inconsistent', 'native Pixel Data has undefined length');
+    if (el.hadUndefinedLength)
+      throw new DicomRejection('pixel_data_inconsistent', 'native Pixel Data has undefined length');
     // YBR_*_422 stores two samples' worth of bytes per pixel (PS3.3 C.7.6.3.1.2).
-    const subsampled = /^YBR_(FULL|PARTIAL)_422$/.test(image.photometricInterpretation) ? 2 : samplesPerPixel;
+    const subsampled = /^YBR_(FULL|PARTIAL)_422$/.test(image.photometricInterpretation)
+      ? 2
+      : samplesPerPixel;
     const frameBits = rows * columns * subsampled * bitsAllocated;
     const expected = Math.ceil((frameBits * frames) / 8);
     // Shorter is truncation; longer is tolerated padding (some modalities pad to a block size).
@@ -233,28 +305,47 @@ function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | nu
       const frameBytes = frameBits / 8;
       for (let f = 0; f < frames; f++) ranges.push([[el.dataOffset + f * frameBytes, frameBytes]]);
     }
-    return { image, pixel: { encapsulated: false, inflated, bigEndian, bitsAllocated, frames: ranges } };
+    return {
+      image,
+      pixel: { encapsulated: false, inflated, bigEndian, bitsAllocated, frames: ranges },
+    };
   }
   if (!el.encapsulatedPixelData || !el.fragments) {
-    throw new DicomRejection('fragments_incomplete', `transfer syntax ${ts} needs encapsulated Pixel Data (undefined length with fragments)`);
+    throw new DicomRejection(
+      'fragments_incomplete',
+      `transfer syntax ${ts} needs encapsulated Pixel Data (undefined length with fragments)`,
+    );
   }
   const fragments = el.fragments;
-  if (fragments.length === 0) throw new DicomRejection('fragments_incomplete', 'encapsulated Pixel Data has no fragments');
+  if (fragments.length === 0)
+    throw new DicomRejection('fragments_incomplete', 'encapsulated Pixel Data has no fragments');
   const end = el.dataOffset + el.length - 8; // dicom-parser counts the delimiter in the length
   if (!hasDelimiter(ds.byteArray, end, 0xe0dd, ds)) {
-    throw new DicomRejection('fragments_incomplete', 'encapsulated Pixel Data has no sequence delimitation item (truncated fragments)');
+    throw new DicomRejection(
+      'fragments_incomplete',
+      'encapsulated Pixel Data has no sequence delimitation item (truncated fragments)',
+    );
   }
   for (const f of fragments) {
     if (f.position + f.length > end || f.position + f.length > ds.byteArray.length) {
-      throw new DicomRejection('fragments_incomplete', `a Pixel Data fragment runs past the end of the data (fragment at ${f.position}, ${f.length} bytes)`);
+      throw new DicomRejection(
+        'fragments_incomplete',
+        `a Pixel Data fragment runs past the end of the data (fragment at ${f.position}, ${f.length} bytes)`,
+      );
     }
   }
   const bot = el.basicOffsetTable ?? [];
   if (bot.length > 0 && bot.length !== frames) {
-    throw new DicomRejection('fragments_incomplete', `Basic Offset Table has ${bot.length} entries for ${frames} frames`);
+    throw new DicomRejection(
+      'fragments_incomplete',
+      `Basic Offset Table has ${bot.length} entries for ${frames} frames`,
+    );
   }
   if (fragments.length < frames) {
-    throw new DicomRejection('fragments_incomplete', `${frames} frames declared but only ${fragments.length} fragments present`);
+    throw new DicomRejection(
+      'fragments_incomplete',
+      `${frames} frames declared but only ${fragments.length} fragments present`,
+    );
   }
   const ranges: [number, number][][] = [];
   if (frames === 1) {
@@ -264,7 +355,11 @@ function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | nu
       const start = bot[i];
       const stop = i + 1 < frames ? bot[i + 1] : Infinity;
       const own = fragments.filter((f) => f.offset >= start && f.offset < stop);
-      if (!own.length) throw new DicomRejection('fragments_incomplete', `frame ${i + 1} has no fragment at its Basic Offset Table position`);
+      if (!own.length)
+        throw new DicomRejection(
+          'fragments_incomplete',
+          `frame ${i + 1} has no fragment at its Basic Offset Table position`,
+        );
       ranges.push(own.map((f) => [f.position, f.length]));
     }
   } else if (fragments.length === frames) {
@@ -272,14 +367,26 @@ function checkPixelData(ds: DataSet, ts: string): { image: ImagePixelModule | nu
   } else {
     // No offset table and more fragments than frames: a frame starts at each fragment whose data
     // begins with a JPEG SOI / J2K SOC marker, as dicom-parser's createJPEGBasicOffsetTable does.
-    const starts = fragments.map((f, i) => ({ f, i })).filter(({ f }) => ds.byteArray[f.position] === 0xff && (ds.byteArray[f.position + 1] === 0xd8 || ds.byteArray[f.position + 1] === 0x4f));
+    const starts = fragments
+      .map((f, i) => ({ f, i }))
+      .filter(
+        ({ f }) =>
+          ds.byteArray[f.position] === 0xff &&
+          (ds.byteArray[f.position + 1] === 0xd8 || ds.byteArray[f.position + 1] === 0x4f),
+      );
     if (starts.length !== frames) {
-      throw new DicomRejection('fragments_incomplete', `cannot tell ${frames} frames apart among ${fragments.length} fragments without a Basic Offset Table`);
+      throw new DicomRejection(
+        'fragments_incomplete',
+        `cannot tell ${frames} frames apart among ${fragments.length} fragments without a Basic Offset Table`,
+      );
     }
     for (let k = 0; k < starts.length; k++) {
       const last = k + 1 < starts.length ? starts[k + 1].i : fragments.length;
       ranges.push(fragments.slice(starts[k].i, last).map((f) => [f.position, f.length]));
     }
   }
-  return { image, pixel: { encapsulated: true, inflated, bigEndian, bitsAllocated, frames: ranges } };
+  return {
+    image,
+    pixel: { encapsulated: true, inflated, bigEndian, bitsAllocated, frames: ranges },
+  };
 }

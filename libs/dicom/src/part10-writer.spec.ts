@@ -28,12 +28,21 @@ describe('writePart10', () => {
 
   it('writes a file our parser takes whole: UIDs, text in its character set, pixels', () => {
     const p = parseInstance(file);
-    expect([p.sopClassUid, p.sopInstanceUid, p.studyInstanceUid, p.seriesInstanceUid]).toEqual(['1.2.840.10008.5.1.4.1.1.1.1', '2.25.1234567', '2.25.11', '2.25.111']);
+    expect([p.sopClassUid, p.sopInstanceUid, p.studyInstanceUid, p.seriesInstanceUid]).toEqual([
+      '1.2.840.10008.5.1.4.1.1.1.1',
+      '2.25.1234567',
+      '2.25.11',
+      '2.25.111',
+    ]);
     expect(p.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
     expect(p.image).toMatchObject({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12 });
-    expect(toDicomJson(p.dataSet, p.charsets, { inlineBinaryLimit: 0 })['00100010'].Value).toEqual([{ Alphabetic: '王^小东' }]);
+    expect(toDicomJson(p.dataSet, p.charsets, { inlineBinaryLimit: 0 })['00100010'].Value).toEqual([
+      { Alphabetic: '王^小东' },
+    ]);
     const [[offset, length]] = p.pixel!.frames[0];
-    expect(Buffer.from(p.byteArray.subarray(offset, offset + length)).equals(Buffer.from(pixels.buffer))).toBe(true);
+    expect(
+      Buffer.from(p.byteArray.subarray(offset, offset + length)).equals(Buffer.from(pixels.buffer)),
+    ).toBe(true);
   });
 
   it('writes a file dcmtk reads without complaint', () => {

@@ -6,7 +6,13 @@ import { Organization } from './organization.entity';
 import { Patient } from './patient.entity';
 import { Practitioner } from './practitioner.entity';
 
-export const DIRECTORY_ENTITIES = [Organization, Consortium, ConsortiumMember, Practitioner, Patient];
+export const DIRECTORY_ENTITIES = [
+  Organization,
+  Consortium,
+  ConsortiumMember,
+  Practitioner,
+  Patient,
+];
 
 @Module({
   imports: [TypeOrmModule.forFeature(DIRECTORY_ENTITIES)],

@@ -1,4 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import type { Sex } from './directory-terms';
 
 /**
@@ -12,8 +18,10 @@ export class Patient {
   @Column('text') name: string;
   @Column('text') sex: Sex;
   @Column('date', { name: 'birth_date' }) birthDate: string;
-  @Column('bytea', { name: 'national_id_hmac', nullable: true, select: false }) nationalIdHmac: Buffer | null;
-  @Column('bytea', { name: 'national_id_cipher', nullable: true, select: false }) nationalIdCipher: Buffer | null;
+  @Column('bytea', { name: 'national_id_hmac', nullable: true, select: false })
+  nationalIdHmac: Buffer | null;
+  @Column('bytea', { name: 'national_id_cipher', nullable: true, select: false })
+  nationalIdCipher: Buffer | null;
   @Column('text', { nullable: true }) phone: string | null;
   @Column('text', { nullable: true }) address: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

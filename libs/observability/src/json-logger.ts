@@ -2,7 +2,14 @@ import type { LoggerService } from '@nestjs/common';
 import type { LogLevel } from '@huizhen/config';
 import { requestContext } from './request-context';
 
-const ORDER: Record<LogLevel, number> = { fatal: 60, error: 50, warn: 40, info: 30, debug: 20, trace: 10 };
+const ORDER: Record<LogLevel, number> = {
+  fatal: 60,
+  error: 50,
+  warn: 40,
+  info: 30,
+  debug: 20,
+  trace: 10,
+};
 
 /** Structured JSON lines on stdout, one per event, carrying the request id when there is one. */
 export class JsonLogger implements LoggerService {

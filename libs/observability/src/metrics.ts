@@ -27,7 +27,12 @@ export const httpErrors = new Counter({
  * names the matched route pattern, never the raw URL (query strings may hold PHI; ids in paths
  * would explode cardinality).
  */
-export function observeHttpRequest(req: IncomingMessage, res: ServerResponse, routeOf: () => string, logger: Logger): void {
+export function observeHttpRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeOf: () => string,
+  logger: Logger,
+): void {
   const started = performance.now();
   const end = httpDuration.startTimer();
   res.on('finish', () => {
@@ -51,7 +56,12 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   private readonly logger = new Logger('HTTP');
 
   use(req: Request, res: Response, next: NextFunction): void {
-    observeHttpRequest(req, res, () => `${req.baseUrl ?? ''}${(req.route?.path as string | undefined) ?? 'unmatched'}`, this.logger);
+    observeHttpRequest(
+      req,
+      res,
+      () => `${req.baseUrl ?? ''}${(req.route?.path as string | undefined) ?? 'unmatched'}`,
+      this.logger,
+    );
     next();
   }
 }

@@ -1,4 +1,9 @@
-import { BadRequestException, type INestApplication, ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  BadRequestException,
+  type INestApplication,
+  ValidationPipe,
+  type ValidationError,
+} from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HuizhenConfig } from '@huizhen/config';
@@ -28,7 +33,11 @@ export const edgeValidationPipe = new ValidationPipe({
 });
 
 /** Everything every HTTP-serving app does the same way: headers, CORS, errors, validation, docs. */
-export function configureHttpApp(app: INestApplication, config: HuizhenConfig, opts: { title: string }): void {
+export function configureHttpApp(
+  app: INestApplication,
+  config: HuizhenConfig,
+  opts: { title: string },
+): void {
   const express = app as NestExpressApplication;
   express.set('trust proxy', config.trustedProxies.length ? config.trustedProxies : false);
   express.set('x-powered-by', false);
@@ -38,7 +47,10 @@ export function configureHttpApp(app: INestApplication, config: HuizhenConfig, o
   // check of the raw text for a NUL character: one place for every route and every depth, keys too.
   // (Nest's types leave `verify` out because its rawBody option sets it; no app here uses rawBody.)
   express.useBodyParser('json', { verify: refuseNul('json') } as object);
-  express.useBodyParser('urlencoded', { extended: true, verify: refuseNul('urlencoded') } as object);
+  express.useBodyParser('urlencoded', {
+    extended: true,
+    verify: refuseNul('urlencoded'),
+  } as object);
   app.useGlobalFilters(new ErrorBodyFilter());
   app.useGlobalPipes(edgeValidationPipe);
   app.enableShutdownHooks();
@@ -48,9 +60,14 @@ export function configureHttpApp(app: INestApplication, config: HuizhenConfig, o
     .setVersion('0.1.0')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('api/docs', app, () => completeOpenApiDocument(SwaggerModule.createDocument(app, doc)), {
-    jsonDocumentUrl: 'api/docs/openapi.json',
-  });
+  SwaggerModule.setup(
+    'api/docs',
+    app,
+    () => completeOpenApiDocument(SwaggerModule.createDocument(app, doc)),
+    {
+      jsonDocumentUrl: 'api/docs/openapi.json',
+    },
+  );
 }
 
 /**

@@ -20,7 +20,11 @@ export interface DirectRequest {
   origin: string;
 }
 
-export type DirectRouteHandler<A> = (actor: A, req: DirectRequest, res: ServerResponse) => Promise<void>;
+export type DirectRouteHandler<A> = (
+  actor: A,
+  req: DirectRequest,
+  res: ServerResponse,
+) => Promise<void>;
 
 /**
  * Hot read routes answered right after the edge every request passes (installHttpEdge: request
@@ -33,14 +37,22 @@ export type DirectRouteHandler<A> = (actor: A, req: DirectRequest, res: ServerRe
  */
 @Injectable()
 export class DirectRoutes {
-  private readonly routes = new Map<string, { path: string; handler: DirectRouteHandler<unknown> }>();
+  private readonly routes = new Map<
+    string,
+    { path: string; handler: DirectRouteHandler<unknown> }
+  >();
   private readonly logger = new Logger('HTTP');
 
-  constructor(@Optional() @Inject(REQUEST_AUTHENTICATOR) private readonly authenticator?: RequestAuthenticator) {}
+  constructor(
+    @Optional()
+    @Inject(REQUEST_AUTHENTICATOR)
+    private readonly authenticator?: RequestAuthenticator,
+  ) {}
 
   /** Registers a route; refused when the app has no authenticator (a direct route is never public). */
   get<A>(path: string, handler: DirectRouteHandler<A>): void {
-    if (!this.authenticator) throw new Error(`direct route ${path}: this app has no request authenticator`);
+    if (!this.authenticator)
+      throw new Error(`direct route ${path}: this app has no request authenticator`);
     this.routes.set(path.toLowerCase(), { path, handler: handler as DirectRouteHandler<unknown> });
   }
 

@@ -17,13 +17,20 @@ import { compressResponse } from './response-compression';
  * client on the hospital LAN must not choose the address the login throttle and the audit trail
  * see). The framework is given the same list (Express's `trust proxy`).
  */
-export function trustedProxies(config: Pick<HuizhenConfig, 'trustedProxies'>): (addr: string, i: number) => boolean {
+export function trustedProxies(
+  config: Pick<HuizhenConfig, 'trustedProxies'>,
+): (addr: string, i: number) => boolean {
   return proxyAddr.compile(config.trustedProxies);
 }
 
 /** The NUL character (U+0000), which PostgreSQL refuses in text: refused at the edge instead. */
 export function nulByteError(where: string, details: Record<string, unknown> = {}): DomainError {
-  return new DomainError('nul_byte', HttpStatus.BAD_REQUEST, `the request's ${where} contains a NUL character (U+0000), which no field accepts`, { where, ...details });
+  return new DomainError(
+    'nul_byte',
+    HttpStatus.BAD_REQUEST,
+    `the request's ${where} contains a NUL character (U+0000), which no field accepts`,
+    { where, ...details },
+  );
 }
 
 /** A percent-encoded NUL in a request target (path or query): the only way one gets there, Node refuses raw control bytes. */
@@ -43,8 +50,12 @@ export function applyServerTimeouts(server: Server, limits: HuizhenConfig['http'
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.timeout = limits.idleTimeoutMs;
-  const check = Math.max(100, Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || Infinity) / 4);
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(5_000, check);
+  const check = Math.max(
+    100,
+    Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || Infinity) / 4,
+  );
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.min(5_000, check);
 }
 
 /**
@@ -77,7 +88,11 @@ export function securityHeaders(opts: { secure?: boolean } = {}): [string, strin
     crossOriginEmbedderPolicy: false,
   });
   let called = false;
-  helmetMiddleware({ headers: {}, method: 'GET' } as never, recorder as never, () => (called = true));
+  helmetMiddleware(
+    { headers: {}, method: 'GET' } as never,
+    recorder as never,
+    () => (called = true),
+  );
   if (!called || !headers.length) throw new Error('helmet did not set its headers synchronously');
   return headers;
 }
@@ -90,22 +105,37 @@ export function securityHeaders(opts: { secure?: boolean } = {}): [string, strin
  * framework (Express and Nest, socket.io's polling) takes the request inside the same context.
  * It also sets the server's limits against slow clients (applyServerTimeouts).
  */
-export function installHttpEdge(app: INestApplication, config: HuizhenConfig, direct?: DirectRoutes): void {
+export function installHttpEdge(
+  app: INestApplication,
+  config: HuizhenConfig,
+  direct?: DirectRoutes,
+): void {
   const server: Server = app.getHttpServer();
   const logger = new Logger('HTTP');
-  const headers = { secure: securityHeaders({ secure: true }), plain: securityHeaders({ secure: false }) };
+  const headers = {
+    secure: securityHeaders({ secure: true }),
+    plain: securityHeaders({ secure: false }),
+  };
   applyServerTimeouts(server, config.http);
   const trust = trustedProxies(config);
   const tls = tlsEdgeHandler(config, trust);
-  const parseQuery = (app.getHttpAdapter().getInstance() as { get(setting: string): (q: string) => Record<string, unknown> }).get('query parser fn');
+  const parseQuery = (
+    app.getHttpAdapter().getInstance() as {
+      get(setting: string): (q: string) => Record<string, unknown>;
+    }
+  ).get('query parser fn');
   const corsHandler = cors({
     // Only the named origins (none by default: the web client is served from the same origin).
     origin: config.corsOrigins,
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable'],
   });
-  const framework = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  if (framework.length !== 1) throw new Error(`the HTTP edge expects one request listener, found ${framework.length}`);
+  const framework = server.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  if (framework.length !== 1)
+    throw new Error(`the HTTP edge expects one request listener, found ${framework.length}`);
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
@@ -118,21 +148,29 @@ export function installHttpEdge(app: INestApplication, config: HuizhenConfig, di
     requestContext.run({ requestId, ip, userAgent: req.headers['user-agent'] }, () =>
       corsHandler(req as never, res as never, (err?: unknown) => {
         if (err) sendErrorBody(res, err, logger);
-        else if (hasEncodedNul(req.url ?? '')) sendErrorBody(res, nulByteError('path or query string'), logger);
-        else if (!direct?.dispatch(req, res, () => directRequest(req, ip, trust, parseQuery))) framework[0].call(server, req, res);
+        else if (hasEncodedNul(req.url ?? ''))
+          sendErrorBody(res, nulByteError('path or query string'), logger);
+        else if (!direct?.dispatch(req, res, () => directRequest(req, ip, trust, parseQuery)))
+          framework[0].call(server, req, res);
       }),
     );
   });
 }
 
 /** The request as a direct route reads it, parsed as the framework would parse it. */
-function directRequest(req: IncomingMessage, ip: string, trust: (addr: string, i: number) => boolean, parseQuery: (q: string) => Record<string, unknown>): DirectRequest {
+function directRequest(
+  req: IncomingMessage,
+  ip: string,
+  trust: (addr: string, i: number) => boolean,
+  parseQuery: (q: string) => Record<string, unknown>,
+): DirectRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const socket = req.socket as TLSSocket;
   let scheme = socket.encrypted ? 'https' : 'http';
   const forwarded = req.headers['x-forwarded-proto'];
-  if (typeof forwarded === 'string' && trust(socket.remoteAddress ?? '', 0)) scheme = forwarded.split(',')[0].trim() || scheme;
+  if (typeof forwarded === 'string' && trust(socket.remoteAddress ?? '', 0))
+    scheme = forwarded.split(',')[0].trim() || scheme;
   return {
     query: q === -1 ? {} : parseQuery(url.slice(q + 1)),
     ip,

@@ -16,7 +16,11 @@ export class PlatformModule {
       controllers: [OperationsController],
       providers: [StorageHealth, DirectRoutes],
       exports: [DirectRoutes],
-      imports: [ConfigModule.forRoot(opts.config), ObservabilityModule, ...(opts.database ? [DatabaseModule.forRoot()] : [])],
+      imports: [
+        ConfigModule.forRoot(opts.config),
+        ObservabilityModule,
+        ...(opts.database ? [DatabaseModule.forRoot()] : []),
+      ],
     };
   }
 }

@@ -61,14 +61,21 @@ export class RealtimeAdapter extends IoAdapter {
 }
 
 /** Lowers the engine's ping settings to a namespace's (engine.io reads them per connection, so later connections get them). */
-export function tightenHeartbeat(engineOpts: { pingInterval?: number; pingTimeout?: number }, wanted?: { pingInterval?: unknown; pingTimeout?: unknown }): void {
+export function tightenHeartbeat(
+  engineOpts: { pingInterval?: number; pingTimeout?: number },
+  wanted?: { pingInterval?: unknown; pingTimeout?: unknown },
+): void {
   for (const key of ['pingInterval', 'pingTimeout'] as const) {
     const v = wanted?.[key];
-    if (typeof v === 'number' && v > 0 && (engineOpts[key] === undefined || v < engineOpts[key]!)) engineOpts[key] = v;
+    if (typeof v === 'number' && v > 0 && (engineOpts[key] === undefined || v < engineOpts[key]!))
+      engineOpts[key] = v;
   }
 }
 
-export async function useRealtime(app: INestApplicationContext & { useWebSocketAdapter(a: unknown): unknown }, config: HuizhenConfig): Promise<void> {
+export async function useRealtime(
+  app: INestApplicationContext & { useWebSocketAdapter(a: unknown): unknown },
+  config: HuizhenConfig,
+): Promise<void> {
   const adapter = new RealtimeAdapter(app, config);
   await adapter.connect();
   app.useWebSocketAdapter(adapter);

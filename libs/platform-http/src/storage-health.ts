@@ -21,7 +21,11 @@ export class StorageHealth implements OnModuleInit {
       await access(this.config.dataDir, constants.W_OK);
       const fs = await statfs(this.config.dataDir);
       const freeBytes = fs.bavail * fs.bsize;
-      return { status: freeBytes >= MIN_FREE_BYTES ? 'up' : 'down', path: this.config.dataDir, freeGiB: Math.round((freeBytes / 1024 ** 3) * 10) / 10 };
+      return {
+        status: freeBytes >= MIN_FREE_BYTES ? 'up' : 'down',
+        path: this.config.dataDir,
+        freeGiB: Math.round((freeBytes / 1024 ** 3) * 10) / 10,
+      };
     });
   }
 }

@@ -19,12 +19,20 @@ export const FIXTURE_PASSWORD = 'Fixture-pass-1';
  * (telemedicine network); countyB + townB (county medical community).
  */
 export interface DirectoryFixture {
-  org: Record<'hub' | 'cityA' | 'countyA' | 'townA' | 'villageA' | 'cityB' | 'countyB' | 'townB' | 'otherHub', string>;
+  org: Record<
+    'hub' | 'cityA' | 'countyA' | 'townA' | 'villageA' | 'cityB' | 'countyB' | 'townB' | 'otherHub',
+    string
+  >;
   consortium: Record<'countyA' | 'networkA' | 'countyB', string>;
   user: Record<string, { id: string; username: string; organizationId: string }>;
 }
 
-const USERS: [key: string, org: keyof DirectoryFixture['org'], roles: string[], specialty: string | null][] = [
+const USERS: [
+  key: string,
+  org: keyof DirectoryFixture['org'],
+  roles: string[],
+  specialty: string | null,
+][] = [
   ['townDoctorA', 'townA', ['township_doctor'], null],
   ['townDoctorB', 'townB', ['township_doctor'], null],
   ['countyRadiologistA', 'countyA', ['specialist'], 'radiology'],
@@ -41,8 +49,17 @@ const USERS: [key: string, org: keyof DirectoryFixture['org'], roles: string[], 
 export async function seedDirectory(schema: TestSchema): Promise<DirectoryFixture> {
   const q = (sql: string, params: unknown[]) => schema.query(sql, params);
   const org = {} as DirectoryFixture['org'];
-  const addOrg = async (key: keyof DirectoryFixture['org'], name: string, level: string, parent: string | null, region: string) => {
-    const [row] = await q('INSERT INTO organization (name, level, parent_id, region_code) VALUES ($1,$2,$3,$4) RETURNING id', [name, level, parent, region]);
+  const addOrg = async (
+    key: keyof DirectoryFixture['org'],
+    name: string,
+    level: string,
+    parent: string | null,
+    region: string,
+  ) => {
+    const [row] = await q(
+      'INSERT INTO organization (name, level, parent_id, region_code) VALUES ($1,$2,$3,$4) RETURNING id',
+      [name, level, parent, region],
+    );
     org[key] = row.id;
   };
   await addOrg('hub', '示范省远程医疗中心', 'province_hub', null, '430000');
@@ -56,14 +73,38 @@ export async function seedDirectory(schema: TestSchema): Promise<DirectoryFixtur
   await addOrg('otherHub', '邻省远程医疗中心', 'province_hub', null, '440000');
 
   const consortium = {} as DirectoryFixture['consortium'];
-  const addConsortium = async (key: keyof DirectoryFixture['consortium'], name: string, kind: string, lead: string, members: string[]) => {
-    const [row] = await q('INSERT INTO consortium (name, kind, lead_organization_id) VALUES ($1,$2,$3) RETURNING id', [name, kind, lead]);
+  const addConsortium = async (
+    key: keyof DirectoryFixture['consortium'],
+    name: string,
+    kind: string,
+    lead: string,
+    members: string[],
+  ) => {
+    const [row] = await q(
+      'INSERT INTO consortium (name, kind, lead_organization_id) VALUES ($1,$2,$3) RETURNING id',
+      [name, kind, lead],
+    );
     consortium[key] = row.id;
-    for (const m of members) await q('INSERT INTO consortium_member (consortium_id, organization_id) VALUES ($1,$2)', [row.id, m]);
+    for (const m of members)
+      await q('INSERT INTO consortium_member (consortium_id, organization_id) VALUES ($1,$2)', [
+        row.id,
+        m,
+      ]);
   };
-  await addConsortium('countyA', '青山县域医共体', 'county_medical_community', org.countyA, [org.countyA, org.townA, org.villageA]);
-  await addConsortium('networkA', '清河市远程医疗协作网', 'telemedicine_network', org.cityA, [org.cityA, org.countyA, org.townA]);
-  await addConsortium('countyB', '云溪县域医共体', 'county_medical_community', org.countyB, [org.countyB, org.townB]);
+  await addConsortium('countyA', '青山县域医共体', 'county_medical_community', org.countyA, [
+    org.countyA,
+    org.townA,
+    org.villageA,
+  ]);
+  await addConsortium('networkA', '清河市远程医疗协作网', 'telemedicine_network', org.cityA, [
+    org.cityA,
+    org.countyA,
+    org.townA,
+  ]);
+  await addConsortium('countyB', '云溪县域医共体', 'county_medical_community', org.countyB, [
+    org.countyB,
+    org.townB,
+  ]);
 
   const hash = await hashPassword(FIXTURE_PASSWORD);
   const user: DirectoryFixture['user'] = {};
@@ -71,7 +112,15 @@ export async function seedDirectory(schema: TestSchema): Promise<DirectoryFixtur
     const username = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     const [row] = await q(
       'INSERT INTO practitioner (username, display_name, password_hash, organization_id, roles, specialty, title) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id',
-      [username, key, hash, org[orgKey], roles, specialty, roles.includes('specialist') ? 'attending' : null],
+      [
+        username,
+        key,
+        hash,
+        org[orgKey],
+        roles,
+        specialty,
+        roles.includes('specialist') ? 'attending' : null,
+      ],
     );
     user[key] = { id: row.id, username, organizationId: org[orgKey] };
   }
@@ -79,12 +128,17 @@ export async function seedDirectory(schema: TestSchema): Promise<DirectoryFixtur
 }
 
 /** Logs in through the real endpoint; returns the access token. */
-export async function loginAs(baseUrl: string, username: string, password = FIXTURE_PASSWORD): Promise<string> {
+export async function loginAs(
+  baseUrl: string,
+  username: string,
+  password = FIXTURE_PASSWORD,
+): Promise<string> {
   const res = await fetch(`${baseUrl}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
-  if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
+  if (res.status !== 200)
+    throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { accessToken: string }).accessToken;
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { dataSourceOptions, runMigrationsExclusively } from '@huizhen/database';
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 /**
  * A schema of its own on the real PostgreSQL for one test file, migrated from empty.
@@ -19,10 +20,16 @@ export class TestSchema {
   static async create(prefix = 't', opts: { migrate?: boolean } = {}): Promise<TestSchema> {
     const stamp = Math.floor(Date.now() / 1000).toString(36);
     const name = `t_${prefix.replace(/[^a-z0-9]/g, '').slice(0, 16)}_${stamp}_${randomBytes(3).toString('hex')}`;
-    const root = await new DataSource({ type: 'postgres', url: TEST_DATABASE_URL, poolSize: 1 }).initialize();
+    const root = await new DataSource({
+      type: 'postgres',
+      url: TEST_DATABASE_URL,
+      poolSize: 1,
+    }).initialize();
     await root.query(`CREATE SCHEMA "${name}"`);
     await root.destroy();
-    const db = await new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, schema: name, poolSize: 2 })).initialize();
+    const db = await new DataSource(
+      dataSourceOptions({ url: TEST_DATABASE_URL, schema: name, poolSize: 2 }),
+    ).initialize();
     if (opts.migrate !== false) await runMigrationsExclusively(db);
     return new TestSchema(name, db);
   }
@@ -45,7 +52,9 @@ export class TestSchema {
 
   /** A DataSource on this schema that knows the given entities (for medium tests of a service). */
   async connect(entities: DataSourceOptions['entities'], poolSize = 5): Promise<DataSource> {
-    const ds = await new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, schema: this.name, poolSize }, entities)).initialize();
+    const ds = await new DataSource(
+      dataSourceOptions({ url: TEST_DATABASE_URL, schema: this.name, poolSize }, entities),
+    ).initialize();
     this.extra.push(ds);
     return ds;
   }

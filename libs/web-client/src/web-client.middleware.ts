@@ -27,7 +27,9 @@ export function acceptedCodings(accept: string | string[] | undefined): Coding[]
     q[name] = weight === undefined ? 1 : Number(weight) || 0;
   }
   const of = (name: string) => q[name] ?? q['*'] ?? 0;
-  return (['br', 'gzip'] as Coding[]).filter((c) => of(c) > 0 || (c === 'gzip' && of('x-gzip') > 0)).sort((a, b) => of(b) - of(a));
+  return (['br', 'gzip'] as Coding[])
+    .filter((c) => of(c) > 0 || (c === 'gzip' && of('x-gzip') > 0))
+    .sort((a, b) => of(b) - of(a));
 }
 
 function isFile(path: string): boolean {
@@ -40,24 +42,36 @@ function isFile(path: string): boolean {
  * The Content-Type is the original file's; Content-Length the variant's; Vary: Accept-Encoding
  * whenever a variant exists, so a shared cache keeps one copy per coding.
  */
-function sendBuilt(req: Request, res: Response, next: NextFunction, file: string, options: { maxAge: number; immutable: boolean }): void {
+function sendBuilt(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  file: string,
+  options: { maxAge: number; immutable: boolean },
+): void {
   const variants = (['br', 'gzip'] as Coding[]).filter((c) => isFile(file + SUFFIX[c]));
   let path = file;
   if (variants.length) {
     res.vary('Accept-Encoding');
-    const coding = acceptedCodings(req.headers['accept-encoding']).find((c) => variants.includes(c));
+    const coding = acceptedCodings(req.headers['accept-encoding']).find((c) =>
+      variants.includes(c),
+    );
     if (coding) {
       path = file + SUFFIX[coding];
       res.setHeader('Content-Encoding', coding);
       res.type(extname(file));
     }
   }
-  res.sendFile(path, { maxAge: options.maxAge, immutable: options.immutable, dotfiles: 'deny', lastModified: true }, (err) => {
-    if (err && !res.headersSent) {
-      res.removeHeader('Content-Encoding');
-      next(err);
-    }
-  });
+  res.sendFile(
+    path,
+    { maxAge: options.maxAge, immutable: options.immutable, dotfiles: 'deny', lastModified: true },
+    (err) => {
+      if (err && !res.headersSent) {
+        res.removeHeader('Content-Encoding');
+        next(err);
+      }
+    },
+  );
 }
 
 /**
@@ -98,7 +112,13 @@ export function webClientMiddleware(distDir: string) {
         warned = true;
         logger.warn(`web client not built (${indexFile} missing): run npm run build:web`);
       }
-      res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'The web client is not built on this server (npm run build:web)' });
+      res
+        .status(404)
+        .json({
+          statusCode: 404,
+          error: 'Not Found',
+          message: 'The web client is not built on this server (npm run build:web)',
+        });
       return;
     }
     res.setHeader('Cache-Control', 'no-cache');

@@ -8,6 +8,8 @@ import { defaultWebClientDir, webClientMiddleware } from './web-client.middlewar
 @Module({})
 export class WebClientModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {
-    consumer.apply(webClientMiddleware(defaultWebClientDir())).forRoutes({ path: '{*path}', method: RequestMethod.GET });
+    consumer
+      .apply(webClientMiddleware(defaultWebClientDir()))
+      .forRoutes({ path: '{*path}', method: RequestMethod.GET });
   }
 }

@@ -2,7 +2,13 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from 
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiPage, Documented } from '@huizhen/platform-http';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { CONSORTIUM_KIND_ZH, DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
+import {
+  CONSORTIUM_KIND_ZH,
+  DirectoryService,
+  ORGANIZATION_LEVEL_ZH,
+  SPECIALTIES,
+  TITLE_ZH,
+} from '@huizhen/directory';
 import { DirectoryAdminService } from './directory-admin.service';
 import {
   ConsortiumQuery,
@@ -50,17 +56,37 @@ export class DirectoryController {
     return { ...org, levelName: ORGANIZATION_LEVEL_ZH[org.level] };
   }
 
-  @Documented('Create an organization (admins, within their subtree)', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'already_exists')
+  @Documented(
+    'Create an organization (admins, within their subtree)',
+    'access_denied',
+    'organization_parent_not_found',
+    'organization_parent_required',
+    'organization_parent_level',
+    'already_exists',
+  )
   @ApiCreatedResponse({ type: OrganizationView })
   @Post('organizations')
   createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto) {
     return this.admin.createOrganization(actor, dto);
   }
 
-  @Documented('Change an organization (admins, within their subtree)', 'organization_not_found', 'access_denied', 'organization_parent_not_found', 'organization_parent_required', 'organization_parent_level', 'organization_cycle', 'already_exists')
+  @Documented(
+    'Change an organization (admins, within their subtree)',
+    'organization_not_found',
+    'access_denied',
+    'organization_parent_not_found',
+    'organization_parent_required',
+    'organization_parent_level',
+    'organization_cycle',
+    'already_exists',
+  )
   @ApiOkResponse({ type: OrganizationView })
   @Patch('organizations/:id')
-  async updateOrganization(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto) {
+  async updateOrganization(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateOrganizationDto,
+  ) {
     // 404 before the subtree check: an unknown organization is under nobody, which read as 403.
     await this.directory.organization(id);
     return this.admin.updateOrganization(actor, id, dto);
@@ -82,21 +108,39 @@ export class DirectoryController {
     return { ...c, kindName: CONSORTIUM_KIND_ZH[c.kind] };
   }
 
-  @Documented('Create a consortium (admins)', 'access_denied', 'organization_not_found', 'already_exists')
+  @Documented(
+    'Create a consortium (admins)',
+    'access_denied',
+    'organization_not_found',
+    'already_exists',
+  )
   @ApiCreatedResponse({ type: ConsortiumView })
   @Post('consortia')
   createConsortium(@CurrentActor() actor: Actor, @Body() dto: CreateConsortiumDto) {
     return this.admin.createConsortium(actor, dto);
   }
 
-  @Documented('Change a consortium or its members (admins)', 'consortium_not_found', 'access_denied', 'organization_not_found', 'already_exists')
+  @Documented(
+    'Change a consortium or its members (admins)',
+    'consortium_not_found',
+    'access_denied',
+    'organization_not_found',
+    'already_exists',
+  )
   @ApiOkResponse({ type: ConsortiumView })
   @Patch('consortia/:id')
-  updateConsortium(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateConsortiumDto) {
+  updateConsortium(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateConsortiumDto,
+  ) {
     return this.admin.updateConsortium(actor, id, dto);
   }
 
-  @Documented('List practitioners (filter by organization, role, specialty)', 'organization_not_found')
+  @Documented(
+    'List practitioners (filter by organization, role, specialty)',
+    'organization_not_found',
+  )
   @ApiPage(PractitionerView)
   @Get('practitioners')
   async listPractitioners(@Query() q: PractitionerQuery) {
@@ -111,30 +155,58 @@ export class DirectoryController {
     const p = await this.directory.practitioner(id);
     return {
       ...p,
-      specialtyName: p.specialty ? ((SPECIALTIES as Record<string, string>)[p.specialty] ?? p.specialty) : null,
+      specialtyName: p.specialty
+        ? ((SPECIALTIES as Record<string, string>)[p.specialty] ?? p.specialty)
+        : null,
       titleName: p.title ? TITLE_ZH[p.title] : null,
     };
   }
 
-  @Documented('Create a practitioner account (admins)', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
+  @Documented(
+    'Create a practitioner account (admins)',
+    'access_denied',
+    'organization_not_found',
+    'specialty_required',
+    'weak_password',
+    'already_exists',
+  )
   @ApiCreatedResponse({ type: PractitionerView })
   @Post('practitioners')
   createPractitioner(@CurrentActor() actor: Actor, @Body() dto: CreatePractitionerDto) {
     return this.admin.createPractitioner(actor, dto);
   }
 
-  @Documented('Change a practitioner: roles, specialty, password, deactivation (admins)', 'practitioner_not_found', 'access_denied', 'organization_not_found', 'specialty_required', 'weak_password', 'already_exists')
+  @Documented(
+    'Change a practitioner: roles, specialty, password, deactivation (admins)',
+    'practitioner_not_found',
+    'access_denied',
+    'organization_not_found',
+    'specialty_required',
+    'weak_password',
+    'already_exists',
+  )
   @ApiOkResponse({ type: PractitionerView })
   @Patch('practitioners/:id')
-  updatePractitioner(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePractitionerDto) {
+  updatePractitioner(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdatePractitionerDto,
+  ) {
     return this.admin.updatePractitioner(actor, id, dto);
   }
 
   /** Code lists for forms: specialties, titles, levels, consortium kinds, with Chinese names. */
-  @Documented('The directory code lists with Chinese names: specialties, titles, levels, consortium kinds')
+  @Documented(
+    'The directory code lists with Chinese names: specialties, titles, levels, consortium kinds',
+  )
   @ApiOkResponse({ type: DirectoryTermsView })
   @Get('directory/terms')
   terms() {
-    return { specialties: SPECIALTIES, titles: TITLE_ZH, organizationLevels: ORGANIZATION_LEVEL_ZH, consortiumKinds: CONSORTIUM_KIND_ZH };
+    return {
+      specialties: SPECIALTIES,
+      titles: TITLE_ZH,
+      organizationLevels: ORGANIZATION_LEVEL_ZH,
+      consortiumKinds: CONSORTIUM_KIND_ZH,
+    };
   }
 }

@@ -35,27 +35,65 @@ export class DemoConsultations {
   async seed(): Promise<number> {
     const township = await this.actor('demo-township');
     const specialist = await this.actor('demo-specialist');
-    const patients: { id: string; name: string; sex: string; birth: string }[] = await this.db.query(
-      `SELECT id, name, sex, to_char(birth_date, 'YYYYMMDD') AS birth FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3`,
-      [township.organizationId],
-    );
+    const patients: { id: string; name: string; sex: string; birth: string }[] =
+      await this.db.query(
+        `SELECT id, name, sex, to_char(birth_date, 'YYYYMMDD') AS birth FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3`,
+        [township.organizationId],
+      );
     if (patients.length < 3) return 0;
     // The chest read's radiograph, stored through the archive's own ingest as the township uploaded it.
     const chest = patients[0];
     const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-    const image = demoChestRadiograph({ name: chest.name, dicomPatientId: `DEMO-${chest.id.slice(0, 8)}`, birthDate: chest.birth, sex: chest.sex === 'male' ? 'M' : chest.sex === 'female' ? 'F' : 'O' }, today);
-    const stored = await this.ingest.ingest(image, { organizationId: township.organizationId, actor: township, via: 'upload' });
+    const image = demoChestRadiograph(
+      {
+        name: chest.name,
+        dicomPatientId: `DEMO-${chest.id.slice(0, 8)}`,
+        birthDate: chest.birth,
+        sex: chest.sex === 'male' ? 'M' : chest.sex === 'female' ? 'F' : 'O',
+      },
+      today,
+    );
+    const stored = await this.ingest.ingest(image, {
+      organizationId: township.organizationId,
+      actor: township,
+      via: 'upload',
+    });
     if (!stored.ok) throw new Error(`the demo radiograph was refused: ${stored.message}`);
 
     const cases = [
-      { urgency: 'urgent', mode: 'imaging_read', clinicalQuestion: '咳嗽、发热3天，胸片示右下肺片状阴影，请协助判断是否为肺炎', history: '体温38.5℃，血常规白细胞升高；既往体健' },
-      { urgency: 'routine', mode: 'both', clinicalQuestion: '腹部超声提示肝内低回声占位约2cm，请视频会诊，指导下一步检查', history: '乙肝病史10年，近期乏力、食欲减退' },
-      { urgency: 'routine', mode: 'imaging_read', clinicalQuestion: '外伤后右腕疼痛，X线片请上级医院阅片', history: '跌倒时右手撑地，右腕肿胀、压痛' },
+      {
+        urgency: 'urgent',
+        mode: 'imaging_read',
+        clinicalQuestion: '咳嗽、发热3天，胸片示右下肺片状阴影，请协助判断是否为肺炎',
+        history: '体温38.5℃，血常规白细胞升高；既往体健',
+      },
+      {
+        urgency: 'routine',
+        mode: 'both',
+        clinicalQuestion: '腹部超声提示肝内低回声占位约2cm，请视频会诊，指导下一步检查',
+        history: '乙肝病史10年，近期乏力、食欲减退',
+      },
+      {
+        urgency: 'routine',
+        mode: 'imaging_read',
+        clinicalQuestion: '外伤后右腕疼痛，X线片请上级医院阅片',
+        history: '跌倒时右手撑地，右腕肿胀、压痛',
+      },
     ] as const;
     const ids: string[] = [];
     for (const [i, c] of cases.entries()) {
       const studyInstanceUids = i === 0 ? [stored.studyInstanceUid] : undefined;
-      ids.push((await this.consultations.create(township, { ...c, patientId: patients[i].id, specialty: 'radiology', studyInstanceUids, submit: true })).id);
+      ids.push(
+        (
+          await this.consultations.create(township, {
+            ...c,
+            patientId: patients[i].id,
+            specialty: 'radiology',
+            studyInstanceUids,
+            submit: true,
+          })
+        ).id,
+      );
     }
     const [, live, read] = ids;
     await this.consultations.claim(specialist, live);
@@ -67,7 +105,9 @@ export class DemoConsultations {
       freeText: '建议手法复位后石膏托外固定，4周后复查X线片',
     });
     await this.reports.sign(specialist, read);
-    this.logger.log('demo consultations created: 1 in the queue (with a chest radiograph), 1 live (claimed), 1 signed');
+    this.logger.log(
+      'demo consultations created: 1 in the queue (with a chest radiograph), 1 live (claimed), 1 signed',
+    );
     return ids.length;
   }
 }

@@ -29,7 +29,10 @@ function prng(seed: number) {
 const CHECK = '10X98765432';
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 function residentId(region: string, birth: string, seq: number, female: boolean): string {
-  const order = String(seq % 1000).padStart(3, '0').slice(0, 2) + String((seq % 5) * 2 + (female ? 0 : 1));
+  const order =
+    String(seq % 1000)
+      .padStart(3, '0')
+      .slice(0, 2) + String((seq % 5) * 2 + (female ? 0 : 1));
   const body = region + birth.replaceAll('-', '') + order;
   const sum = WEIGHTS.reduce((a, w, i) => a + w * Number(body[i]), 0);
   return body + CHECK[sum % 11];
@@ -60,10 +63,22 @@ export class DemoProvinceSeeder {
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const vault = new NationalIdVault(this.config.dataEncryptionKey);
     const org = async (name: string, level: string, parent: string | null, region: string) =>
-      (await m.query('INSERT INTO organization (name, level, parent_id, region_code) VALUES ($1,$2,$3,$4) RETURNING id', [name, level, parent, region]))[0].id as string;
+      (
+        await m.query(
+          'INSERT INTO organization (name, level, parent_id, region_code) VALUES ($1,$2,$3,$4) RETURNING id',
+          [name, level, parent, region],
+        )
+      )[0].id as string;
     const consortium = async (name: string, kind: string, lead: string, members: string[]) => {
-      const [{ id }] = await m.query('INSERT INTO consortium (name, kind, lead_organization_id) VALUES ($1,$2,$3) RETURNING id', [name, kind, lead]);
-      for (const o of new Set([lead, ...members])) await m.query('INSERT INTO consortium_member (consortium_id, organization_id) VALUES ($1,$2)', [id, o]);
+      const [{ id }] = await m.query(
+        'INSERT INTO consortium (name, kind, lead_organization_id) VALUES ($1,$2,$3) RETURNING id',
+        [name, kind, lead],
+      );
+      for (const o of new Set([lead, ...members]))
+        await m.query(
+          'INSERT INTO consortium_member (consortium_id, organization_id) VALUES ($1,$2)',
+          [id, o],
+        );
     };
     const usedNames = new Set<string>();
     const personName = () => {
@@ -76,7 +91,13 @@ export class DemoProvinceSeeder {
       }
     };
     let userSeq = 0;
-    const practitioner = async (username: string | null, orgId: string, roles: string[], specialty: string | null, title: string | null) => {
+    const practitioner = async (
+      username: string | null,
+      orgId: string,
+      roles: string[],
+      specialty: string | null,
+      title: string | null,
+    ) => {
       const displayName = personName();
       const name = username ?? `user${String(++userSeq).padStart(3, '0')}`;
       await m.query(
@@ -96,7 +117,13 @@ export class DemoProvinceSeeder {
     const logins: string[] = [];
 
     for (const s of SPECIALISTS_BY_LEVEL.province) {
-      await practitioner(null, hubId, ['specialist'], s, pick(['associate_chief', 'chief'] as const));
+      await practitioner(
+        null,
+        hubId,
+        ['specialist'],
+        s,
+        pick(['associate_chief', 'chief'] as const),
+      );
       specialists++;
     }
     await practitioner('demo-hub', hubId, ['hub_coordinator'], null, null);
@@ -109,7 +136,13 @@ export class DemoProvinceSeeder {
       organizations++;
       allHospitals.push(cityId);
       for (const s of SPECIALISTS_BY_LEVEL.city) {
-        await practitioner(null, cityId, ['specialist'], s, pick(['attending', 'associate_chief', 'chief'] as const));
+        await practitioner(
+          null,
+          cityId,
+          ['specialist'],
+          s,
+          pick(['attending', 'associate_chief', 'chief'] as const),
+        );
         specialists++;
       }
       await practitioner(null, cityId, ['hub_coordinator'], null, null);
@@ -123,7 +156,13 @@ export class DemoProvinceSeeder {
         for (const [si, s] of SPECIALISTS_BY_LEVEL.county.entries()) {
           // Two county hospitals carry the common four; the other two a lighter set.
           if (!first && si >= 3 && (ci + ki) % 2 === 1) continue;
-          await practitioner(first && s === 'radiology' ? 'demo-specialist' : null, countyId, ['specialist'], s, pick(['attending', 'associate_chief'] as const));
+          await practitioner(
+            first && s === 'radiology' ? 'demo-specialist' : null,
+            countyId,
+            ['specialist'],
+            s,
+            pick(['attending', 'associate_chief'] as const),
+          );
           specialists++;
         }
         const communityMembers = [countyId];
@@ -135,24 +174,48 @@ export class DemoProvinceSeeder {
           communityMembers.push(townId);
           for (const [vi, village] of DEMO_PROVINCE.villagesPerTown.entries()) {
             if (ti === 2 && vi === 1) continue;
-            const villageId = await org(town.replace(/(镇中心卫生院|镇卫生院|乡卫生院)$/, '') + village, 'village_clinic', townId, county.region);
+            const villageId = await org(
+              town.replace(/(镇中心卫生院|镇卫生院|乡卫生院)$/, '') + village,
+              'village_clinic',
+              townId,
+              county.region,
+            );
             organizations++;
             communityMembers.push(villageId);
           }
           const doctors = ti === 0 ? 2 : 1 + (ki % 2);
           for (let d = 0; d < doctors; d++) {
-            await practitioner(first && ti === 0 && d === 0 ? 'demo-township' : null, townId, ['township_doctor'], 'general_practice', pick(['resident', 'attending'] as const));
+            await practitioner(
+              first && ti === 0 && d === 0 ? 'demo-township' : null,
+              townId,
+              ['township_doctor'],
+              'general_practice',
+              pick(['resident', 'attending'] as const),
+            );
             townshipDoctors++;
           }
         }
-        await consortium(county.name.replace('人民医院', '') + '县域医共体', 'county_medical_community', countyId, communityMembers);
+        await consortium(
+          county.name.replace('人民医院', '') + '县域医共体',
+          'county_medical_community',
+          countyId,
+          communityMembers,
+        );
         consortia++;
       }
-      await consortium(city.name.replace(/(第一人民医院|中心医院)$/, '') + '城市医疗集团', 'urban_medical_group', cityId, cityMembers);
+      await consortium(
+        city.name.replace(/(第一人民医院|中心医院)$/, '') + '城市医疗集团',
+        'urban_medical_group',
+        cityId,
+        cityMembers,
+      );
       consortia++;
     }
     await consortium('示范省胸痛专科联盟', 'specialty_alliance', hubId, allHospitals);
-    await consortium('示范省远程医疗协作网', 'telemedicine_network', hubId, [...allHospitals, ...townships.map((t) => t.id)]);
+    await consortium('示范省远程医疗协作网', 'telemedicine_network', hubId, [
+      ...allHospitals,
+      ...townships.map((t) => t.id),
+    ]);
     consortia += 2;
     logins.unshift('demo-township', 'demo-specialist');
 
@@ -164,14 +227,26 @@ export class DemoProvinceSeeder {
         const id = residentId(t.region, birth, i * 10 + k, female);
         await m.query(
           `INSERT INTO patient (organization_id, name, sex, birth_date, national_id_hmac, national_id_cipher, phone, address) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-          [t.id, personName(), female ? 'female' : 'male', birth, vault.fingerprint(id), vault.seal(id), `139${String(Math.floor(rand() * 1e8)).padStart(8, '0')}`, null],
+          [
+            t.id,
+            personName(),
+            female ? 'female' : 'male',
+            birth,
+            vault.fingerprint(id),
+            vault.seal(id),
+            `139${String(Math.floor(rand() * 1e8)).padStart(8, '0')}`,
+            null,
+          ],
         );
         patients++;
       }
     }
     // Each township's X-ray machine may push to the DIMSE SCP under its own calling AE title.
     for (const [i, t] of townships.entries()) {
-      await m.query('INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ($1, $2, $3)', [`TOWN${String(i + 1).padStart(2, '0')}_DR`, t.id, 'DR 数字化X线摄影机']);
+      await m.query(
+        'INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ($1, $2, $3)',
+        [`TOWN${String(i + 1).padStart(2, '0')}_DR`, t.id, 'DR 数字化X线摄影机'],
+      );
     }
     const summary = { organizations, consortia, specialists, townshipDoctors, patients, logins };
     await this.audit.record({ action: 'demo.seed', details: { ...summary } }, m);

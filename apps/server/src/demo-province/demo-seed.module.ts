@@ -18,14 +18,22 @@ export class DemoSeedModule {
   static forConfig(config: HuizhenConfig): DynamicModule {
     return {
       module: DemoSeedModule,
-      imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule, DirectoryModule, DemoProvinceModule],
+      imports: [
+        PlatformModule.forRoot({ config, database: true }),
+        ApiModule,
+        ImagingModule,
+        DirectoryModule,
+        DemoProvinceModule,
+      ],
       providers: [DemoConsultations],
     };
   }
 }
 
 /** The demo province and its consultations into an empty database; null when it has organizations already. */
-export async function seedDemo(app: INestApplicationContext): Promise<(DemoSummary & { consultations: number }) | null> {
+export async function seedDemo(
+  app: INestApplicationContext,
+): Promise<(DemoSummary & { consultations: number }) | null> {
   const summary = await app.get(DemoProvinceSeeder).seedIfEmpty();
   if (!summary) return null;
   return { ...summary, consultations: await app.get(DemoConsultations).seed() };

@@ -4,11 +4,41 @@
  */
 import { api } from './client';
 import { ApiError } from './http';
-import type { AttachmentKind, ConsultationMode, ConsultationStatus, HistoryTransition, ParticipantRole, QueueLevel, Recommendation, ReferralDirection, ReferralStatus, Sex, Transition, Urgency } from '@huizhen/contract';
+import type {
+  AttachmentKind,
+  ConsultationMode,
+  ConsultationStatus,
+  HistoryTransition,
+  ParticipantRole,
+  QueueLevel,
+  Recommendation,
+  ReferralDirection,
+  ReferralStatus,
+  Sex,
+  Transition,
+  Urgency,
+} from '@huizhen/contract';
 
 // The words are the shared contract's (libs/contract), never copied here.
-export { CONSULTATION_MODES, CONSULTATION_STATUSES, CONSULTATION_TRANSITIONS, RECOMMENDATIONS, REFERRAL_STATUSES, URGENCIES } from '@huizhen/contract';
-export type { ConsultationMode, ConsultationStatus, HistoryTransition, ParticipantRole, QueueLevel, Recommendation, ReferralStatus, Transition, Urgency } from '@huizhen/contract';
+export {
+  CONSULTATION_MODES,
+  CONSULTATION_STATUSES,
+  CONSULTATION_TRANSITIONS,
+  RECOMMENDATIONS,
+  REFERRAL_STATUSES,
+  URGENCIES,
+} from '@huizhen/contract';
+export type {
+  ConsultationMode,
+  ConsultationStatus,
+  HistoryTransition,
+  ParticipantRole,
+  QueueLevel,
+  Recommendation,
+  ReferralStatus,
+  Transition,
+  Urgency,
+} from '@huizhen/contract';
 
 export interface ConsultationInput {
   patientId: string;
@@ -72,7 +102,16 @@ export interface CallRecord {
   seconds: number;
   /** 'failed': someone's audio and video never flowed (the media node saw no RTP). */
   outcome: 'ok' | 'failed';
-  participants: { practitionerId: string; displayName: string; role: string; firstJoinedAt: string; lastLeftAt: string | null; seconds: number; present: boolean; mediaFailed: boolean }[];
+  participants: {
+    practitionerId: string;
+    displayName: string;
+    role: string;
+    firstJoinedAt: string;
+    lastLeftAt: string | null;
+    seconds: number;
+    present: boolean;
+    mediaFailed: boolean;
+  }[];
 }
 
 export interface ConsultationDetail extends ConsultationSummary {
@@ -81,7 +120,12 @@ export interface ConsultationDetail extends ConsultationSummary {
   patient: { id: string; name: string; sex: Sex; birthDate: string };
   requestingOrganizationName: string;
   requesterName: string;
-  participants: { practitionerId: string; role: ParticipantRole; displayName: string; organizationId: string }[];
+  participants: {
+    practitionerId: string;
+    role: ParticipantRole;
+    displayName: string;
+    organizationId: string;
+  }[];
   attachments: ConsultationAttachment[];
   statusHistory: StatusHistoryEntry[];
   calls: CallRecord[];
@@ -123,7 +167,13 @@ export interface ThreadMessage {
   authorName: string;
   body: string;
   createdAt: string;
-  attachments: { id: string; kind: string; fileName: string; mediaType: string; sizeBytes: number }[];
+  attachments: {
+    id: string;
+    kind: string;
+    fileName: string;
+    mediaType: string;
+    sizeBytes: number;
+  }[];
 }
 
 export interface Thread {
@@ -194,18 +244,35 @@ const path = (id: string, rest = '') => `/api/consultations/${encodeURIComponent
 export const consultationsApi = {
   create: (input: ConsultationInput) => api.post<ConsultationSummary>('/api/consultations', input),
   get: (id: string) => api.get<ConsultationDetail>(path(id)),
-  worklist: (q: { box?: WorklistBox; status?: ConsultationStatus[]; cursor?: string | null; limit?: number } = {}) =>
-    api.get<WorklistPage>('/api/consultations/worklist', { box: q.box, status: q.status?.join(','), cursor: q.cursor ?? undefined, limit: q.limit }),
+  worklist: (
+    q: {
+      box?: WorklistBox;
+      status?: ConsultationStatus[];
+      cursor?: string | null;
+      limit?: number;
+    } = {},
+  ) =>
+    api.get<WorklistPage>('/api/consultations/worklist', {
+      box: q.box,
+      status: q.status?.join(','),
+      cursor: q.cursor ?? undefined,
+      limit: q.limit,
+    }),
   submit: (id: string) => api.post<ConsultationSummary>(path(id, '/submit')),
   claim: (id: string) => api.post<ConsultationSummary>(path(id, '/claim')),
-  decline: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/decline'), { reason }),
-  cancel: (id: string, reason: string) => api.post<ConsultationSummary>(path(id, '/cancel'), { reason }),
+  decline: (id: string, reason: string) =>
+    api.post<ConsultationSummary>(path(id, '/decline'), { reason }),
+  cancel: (id: string, reason: string) =>
+    api.post<ConsultationSummary>(path(id, '/cancel'), { reason }),
   close: (id: string) => api.post<ConsultationSummary>(path(id, '/close')),
   /** The assigned specialist opened the live room: the consultation is in session (视频会诊中). */
   startSession: (id: string) => api.post<ConsultationSummary>(path(id, '/start-session')),
-  attachStudy: (id: string, studyInstanceUid: string) => api.post(path(id, '/attachments/studies'), { studyInstanceUid }),
-  messages: (id: string, after?: string) => api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
-  postMessage: (id: string, body: string) => api.post<{ id: string }>(path(id, '/messages'), { body }),
+  attachStudy: (id: string, studyInstanceUid: string) =>
+    api.post(path(id, '/attachments/studies'), { studyInstanceUid }),
+  messages: (id: string, after?: string) =>
+    api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
+  postMessage: (id: string, body: string) =>
+    api.post<{ id: string }>(path(id, '/messages'), { body }),
   /** The signed report (or the caller's own draft); null while there is none. */
   report: async (id: string): Promise<ConsultationReport | null> => {
     try {
@@ -215,28 +282,41 @@ export const consultationsApi = {
       throw e;
     }
   },
-  saveReport: (id: string, draft: ReportDraft) => api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
+  saveReport: (id: string, draft: ReportDraft) =>
+    api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
   signReport: (id: string) => api.post<ConsultationSummary>(path(id, '/report/sign')),
   /** A signed addendum to the signed report (its author only): text, and a corrected impression when it changes. */
-  addAddendum: (id: string, input: { text: string; impression?: string }) => api.post<ConsultationReport>(path(id, '/report/addenda'), input),
+  addAddendum: (id: string, input: { text: string; impression?: string }) =>
+    api.post<ConsultationReport>(path(id, '/report/addenda'), input),
   verifyReport: (id: string) => api.get<SignatureCheck>(path(id, '/report/verify')),
   /** The signed report as PDF, fetched with the token (a plain link would carry none). */
   reportPdf: async (id: string): Promise<Blob> => {
     const token = await api.freshAccessToken();
-    const res = await fetch(path(id, '/report/pdf'), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(path(id, '/report/pdf'), {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
     if (!res.ok) throw new ApiError(res.status, res.statusText, `HTTP ${res.status}`);
     return res.blob();
   },
 };
 
 export const referralsApi = {
-  list: (box: 'incoming' | 'outgoing' | 'hub') => api.get<{ items: Referral[]; total?: number }>('/api/referrals', { box, limit: 200 }),
-  create: (input: { consultationId: string; reason: string; greenChannel?: boolean; followUpPlan?: string }) => api.post<Referral>('/api/referrals', input),
+  list: (box: 'incoming' | 'outgoing' | 'hub') =>
+    api.get<{ items: Referral[]; total?: number }>('/api/referrals', { box, limit: 200 }),
+  create: (input: {
+    consultationId: string;
+    reason: string;
+    greenChannel?: boolean;
+    followUpPlan?: string;
+  }) => api.post<Referral>('/api/referrals', input),
   /** The receiving organization takes the patient (an optional note for the sender). */
-  accept: (id: string, note?: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/accept`, note ? { note } : {}),
-  decline: (id: string, reason: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/decline`, { reason }),
+  accept: (id: string, note?: string) =>
+    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/accept`, note ? { note } : {}),
+  decline: (id: string, reason: string) =>
+    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/decline`, { reason }),
   /** The sender withdraws a referral not yet answered. */
   cancel: (id: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/cancel`),
   /** Back down to the township with a follow-up plan, after an accepted up-referral. */
-  down: (id: string, input: { reason: string; followUpPlan: string }) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/down-referral`, input),
+  down: (id: string, input: { reason: string; followUpPlan: string }) =>
+    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/down-referral`, input),
 };

@@ -6,7 +6,10 @@
 import { ApiError } from './http';
 
 /** DICOM JSON model (PS3.18 F.2): tag "GGGGEEEE" -> {vr, Value}. */
-export type DicomJson = Record<string, { vr: string; Value?: unknown[]; BulkDataURI?: string; InlineBinary?: string }>;
+export type DicomJson = Record<
+  string,
+  { vr: string; Value?: unknown[]; BulkDataURI?: string; InlineBinary?: string }
+>;
 
 export const Tag = {
   StudyInstanceUID: '0020000D',
@@ -29,7 +32,8 @@ export function firstValue<T = unknown>(ds: DicomJson, tag: string): T | undefin
 export function stringValue(ds: DicomJson, tag: string): string | undefined {
   const v = firstValue<unknown>(ds, tag);
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'object' && v && 'Alphabetic' in v) return String((v as { Alphabetic: string }).Alphabetic);
+  if (typeof v === 'object' && v && 'Alphabetic' in v)
+    return String((v as { Alphabetic: string }).Alphabetic);
   return String(v);
 }
 
@@ -67,7 +71,10 @@ export class DicomWebClient {
     let res: Response;
     try {
       res = await fetch(`${this.root}${path}`, {
-        headers: { Accept: 'application/dicom+json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          Accept: 'application/dicom+json',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
       });
     } catch (e) {
       throw new ApiError(0, 'NetworkError', (e as Error).message);
@@ -100,20 +107,32 @@ export class DicomWebClient {
 
   /** Every frame of the series in instance-number order, each with its metadata. */
   async seriesStack(studyUid: string, seriesUid: string): Promise<StackImage[]> {
-    const instances = await this.getJson(`/studies/${encodeURIComponent(studyUid)}/series/${encodeURIComponent(seriesUid)}/metadata`);
+    const instances = await this.getJson(
+      `/studies/${encodeURIComponent(studyUid)}/series/${encodeURIComponent(seriesUid)}/metadata`,
+    );
     return stackFromMetadata(this.root, studyUid, seriesUid, instances);
   }
 }
 
-export function stackFromMetadata(root: string, studyUid: string, seriesUid: string, instances: DicomJson[]): StackImage[] {
-  const sorted = [...instances].sort((a, b) => (numberValue(a, Tag.InstanceNumber) ?? 0) - (numberValue(b, Tag.InstanceNumber) ?? 0));
+export function stackFromMetadata(
+  root: string,
+  studyUid: string,
+  seriesUid: string,
+  instances: DicomJson[],
+): StackImage[] {
+  const sorted = [...instances].sort(
+    (a, b) => (numberValue(a, Tag.InstanceNumber) ?? 0) - (numberValue(b, Tag.InstanceNumber) ?? 0),
+  );
   const out: StackImage[] = [];
   for (const ds of sorted) {
     const sop = stringValue(ds, Tag.SOPInstanceUID);
     if (!sop) continue;
     const frames = Math.max(1, numberValue(ds, Tag.NumberOfFrames) ?? 1);
     for (let f = 1; f <= frames; f++) {
-      out.push({ imageId: `wadors:${root}/studies/${studyUid}/series/${seriesUid}/instances/${sop}/frames/${f}`, metadata: ds });
+      out.push({
+        imageId: `wadors:${root}/studies/${studyUid}/series/${seriesUid}/instances/${sop}/frames/${f}`,
+        metadata: ds,
+      });
     }
   }
   return out;

@@ -15,28 +15,36 @@ import type {
 /** The API pages at most 200 rows; the organization directory is read whole, page by page. */
 const MAX_PAGE = 200;
 
-export async function readAllPages<T>(page: (limit: number, offset: number) => Promise<Page<T>>): Promise<Page<T>> {
+export async function readAllPages<T>(
+  page: (limit: number, offset: number) => Promise<Page<T>>,
+): Promise<Page<T>> {
   const items: T[] = [];
   for (;;) {
     const p = await page(MAX_PAGE, items.length);
     items.push(...p.items);
-    if (p.items.length === 0 || items.length >= p.total) return { items, total: p.total, limit: items.length, offset: 0 };
+    if (p.items.length === 0 || items.length >= p.total)
+      return { items, total: p.total, limit: items.length, offset: 0 };
   }
 }
 
 export const organizationsApi = {
   list: (q: { level?: OrganizationLevel; parentId?: string } = {}) =>
-    readAllPages((limit, offset) => api.get<Page<Organization>>('/api/organizations', { ...q, limit, offset })),
+    readAllPages((limit, offset) =>
+      api.get<Page<Organization>>('/api/organizations', { ...q, limit, offset }),
+    ),
   get: (id: string) => api.get<Organization>(`/api/organizations/${encodeURIComponent(id)}`),
   create: (input: OrganizationInput) => api.post<Organization>('/api/organizations', input),
-  update: (id: string, input: Partial<OrganizationInput>) => api.patch<Organization>(`/api/organizations/${encodeURIComponent(id)}`, input),
+  update: (id: string, input: Partial<OrganizationInput>) =>
+    api.patch<Organization>(`/api/organizations/${encodeURIComponent(id)}`, input),
 };
 
 export const consortiaApi = {
-  list: () => readAllPages((limit, offset) => api.get<Page<Consortium>>('/api/consortia', { limit, offset })),
+  list: () =>
+    readAllPages((limit, offset) => api.get<Page<Consortium>>('/api/consortia', { limit, offset })),
   get: (id: string) => api.get<Consortium>(`/api/consortia/${encodeURIComponent(id)}`),
   create: (input: ConsortiumInput) => api.post<Consortium>('/api/consortia', input),
-  update: (id: string, input: Partial<ConsortiumInput>) => api.patch<Consortium>(`/api/consortia/${encodeURIComponent(id)}`, input),
+  update: (id: string, input: Partial<ConsortiumInput>) =>
+    api.patch<Consortium>(`/api/consortia/${encodeURIComponent(id)}`, input),
 };
 
 export interface PractitionerQuery {
@@ -49,9 +57,11 @@ export interface PractitionerQuery {
 }
 
 export const practitionersApi = {
-  list: (q: PractitionerQuery = {}) => api.get<Page<Practitioner>>('/api/practitioners', { limit: 50, ...q }),
+  list: (q: PractitionerQuery = {}) =>
+    api.get<Page<Practitioner>>('/api/practitioners', { limit: 50, ...q }),
   create: (input: PractitionerInput) => api.post<Practitioner>('/api/practitioners', input),
-  update: (id: string, input: Partial<PractitionerInput>) => api.patch<Practitioner>(`/api/practitioners/${encodeURIComponent(id)}`, input),
+  update: (id: string, input: Partial<PractitionerInput>) =>
+    api.patch<Practitioner>(`/api/practitioners/${encodeURIComponent(id)}`, input),
 };
 
 export const termsApi = {

@@ -96,7 +96,11 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
     body = null;
   }
   const raw = body && typeof body === 'object' ? body.message : undefined;
-  const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' && raw ? raw : res.statusText || `HTTP ${res.status}`;
+  const message = Array.isArray(raw)
+    ? raw.join('; ')
+    : typeof raw === 'string' && raw
+      ? raw
+      : res.statusText || `HTTP ${res.status}`;
   const error = body && typeof body.error === 'string' ? body.error : res.statusText || 'Error';
   return new ApiError(res.status, error, message, body?.details);
 }
@@ -142,11 +146,18 @@ export class ApiClient {
   }
 
   private sessionFrom(pair: TokenPair): StoredSession {
-    return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, accessExpiresAt: this.now() + pair.expiresIn * 1000 };
+    return {
+      accessToken: pair.accessToken,
+      refreshToken: pair.refreshToken,
+      accessExpiresAt: this.now() + pair.expiresIn * 1000,
+    };
   }
 
   async login(username: string, password: string): Promise<void> {
-    const pair = await this.request<TokenPair>('POST', '/api/auth/login', { body: { username, password }, auth: false });
+    const pair = await this.request<TokenPair>('POST', '/api/auth/login', {
+      body: { username, password },
+      auth: false,
+    });
     this.setSession(this.sessionFrom(pair));
   }
 
@@ -155,7 +166,12 @@ export class ApiClient {
     this.setSession(null);
     if (session) {
       try {
-        await this.send('POST', '/api/auth/logout', { body: { refreshToken: session.refreshToken } }, session.accessToken);
+        await this.send(
+          'POST',
+          '/api/auth/logout',
+          { body: { refreshToken: session.refreshToken } },
+          session.accessToken,
+        );
       } catch {
         // The tokens are gone from this browser either way; the server expires them.
       }
@@ -189,7 +205,12 @@ export class ApiClient {
     if (!session) return false;
     let res: Response;
     try {
-      res = await this.send('POST', '/api/auth/refresh', { body: { refreshToken: session.refreshToken } }, null);
+      res = await this.send(
+        'POST',
+        '/api/auth/refresh',
+        { body: { refreshToken: session.refreshToken } },
+        null,
+      );
     } catch {
       return false; // network failure: keep the session, the next call may work
     }
@@ -207,7 +228,12 @@ export class ApiClient {
     this.emitEnded('expired');
   }
 
-  private send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
+  private send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    token: string | null,
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -225,7 +251,8 @@ export class ApiClient {
     if (auth && !token) throw new ApiError(401, 'Unauthorized', 'Not signed in');
     let res = await this.sendOrNetworkError(method, path, options, token);
     if (auth && res.status === 401) {
-      const renewed = token === this.session?.accessToken ? await this.refresh() : this.session !== null;
+      const renewed =
+        token === this.session?.accessToken ? await this.refresh() : this.session !== null;
       token = this.session?.accessToken ?? null;
       if (renewed && token) res = await this.sendOrNetworkError(method, path, options, token);
       if (res.status === 401) {
@@ -240,7 +267,12 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async sendOrNetworkError(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
+  private async sendOrNetworkError(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    token: string | null,
+  ): Promise<Response> {
     try {
       return await this.send(method, path, options, token);
     } catch (e) {

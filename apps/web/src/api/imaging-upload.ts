@@ -41,7 +41,9 @@ export function outcomeFromStowResponse(body: string): UploadOutcome {
     const ref = (json['00081199']?.Value?.[0] ?? {}) as Record<string, { Value?: unknown[] }>;
     const url = String(ref['00081190']?.Value?.[0] ?? json['00081190']?.Value?.[0] ?? '');
     const m = /\/studies\/([0-9.]+)(?:\/series\/([0-9.]+))?(?:\/instances\/([0-9.]+))?/.exec(url);
-    return m ? { studyInstanceUid: m[1], seriesInstanceUid: m[2] ?? null, sopInstanceUid: m[3] ?? null } : empty;
+    return m
+      ? { studyInstanceUid: m[1], seriesInstanceUid: m[2] ?? null, sopInstanceUid: m[3] ?? null }
+      : empty;
   } catch {
     return empty;
   }
@@ -62,7 +64,10 @@ function refusalOf(error: Error): string {
 // (globalThis, not window: the pure helpers here are also compiled and tested under Node.)
 const origin = () => (globalThis as { location?: { origin: string } }).location?.origin ?? '';
 
-export function uploadDicomFile(file: File, onProgress: (sent: number, total: number) => void): FileUploadHandle {
+export function uploadDicomFile(
+  file: File,
+  onProgress: (sent: number, total: number) => void,
+): FileUploadHandle {
   let upload: tus.Upload | null = null;
   const promise = new Promise<UploadOutcome>((resolve, reject) => {
     upload = new tus.Upload(file, {
@@ -77,7 +82,8 @@ export function uploadDicomFile(file: File, onProgress: (sent: number, total: nu
         if (token) req.setHeader('Authorization', `Bearer ${token}`);
       },
       onProgress: (sent, total) => onProgress(sent, total),
-      onSuccess: (payload) => resolve(outcomeFromStowResponse(payload.lastResponse.getBody() ?? '')),
+      onSuccess: (payload) =>
+        resolve(outcomeFromStowResponse(payload.lastResponse.getBody() ?? '')),
       onError: (e) => reject(new Error(refusalOf(e))),
     });
     const u = upload;

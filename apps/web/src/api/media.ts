@@ -14,5 +14,6 @@ export interface RoomTicket {
 
 export const mediaApi = {
   /** A short-lived token for the consultation's live room (only participants of a live consultation get one). */
-  roomToken: (consultationId: string) => api.post<RoomTicket>(`/api/consultations/${encodeURIComponent(consultationId)}/room-token`),
+  roomToken: (consultationId: string) =>
+    api.post<RoomTicket>(`/api/consultations/${encodeURIComponent(consultationId)}/room-token`),
 };

@@ -177,7 +177,17 @@ export interface RotationPlan {
   input: Record<string, unknown>;
   visits: ProposedVisit[];
   coverage: { organizationId: string; demand: number; covered: number; ratio: number }[];
-  metrics: { status?: string; totalDemand?: number; reachableDemand?: number; covered?: number; minCoverage?: number; gapToLpBound?: number; solveMs?: number; specialistsConsidered?: number; townships?: number };
+  metrics: {
+    status?: string;
+    totalDemand?: number;
+    reachableDemand?: number;
+    covered?: number;
+    minCoverage?: number;
+    gapToLpBound?: number;
+    solveMs?: number;
+    specialistsConsidered?: number;
+    townships?: number;
+  };
   createdAt: string;
   decidedAt: string | null;
   shiftIds?: string[];
@@ -225,34 +235,77 @@ export interface ShiftChange {
 }
 
 export const schedulingApi = {
-  listShifts: (q: Range & { specialistId?: string; organizationId?: string; limit?: number; offset?: number }) =>
-    api.get<Page<Shift>>('/api/scheduling/shifts', { limit: 200, ...q }),
+  listShifts: (
+    q: Range & { specialistId?: string; organizationId?: string; limit?: number; offset?: number },
+  ) => api.get<Page<Shift>>('/api/scheduling/shifts', { limit: 200, ...q }),
   createShift: (input: ShiftInput) => api.post<Shift>('/api/scheduling/shifts', input),
   /** Cancels a whole shift; booked seats are moved or cancelled with notice (required when there are any). */
-  cancelShift: (shiftId: string, input: { reason: string; onBookings?: 'move' | 'cancel_with_notice' }) =>
-    api.post<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}/cancel`, input),
-  updateShift: (shiftId: string, input: Partial<ShiftInput> & { onBookings?: 'move' | 'cancel_with_notice'; reason?: string }) =>
-    api.patch<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}`, input),
-  searchSlots: (q: Range & { specialty?: string; specialistId?: string; mode?: ShiftMode; limit?: number; offset?: number }) =>
-    api.get<Page<Slot>>('/api/scheduling/slots', { limit: 100, ...q }),
+  cancelShift: (
+    shiftId: string,
+    input: { reason: string; onBookings?: 'move' | 'cancel_with_notice' },
+  ) => api.post<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}/cancel`, input),
+  updateShift: (
+    shiftId: string,
+    input: Partial<ShiftInput> & { onBookings?: 'move' | 'cancel_with_notice'; reason?: string },
+  ) => api.patch<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}`, input),
+  searchSlots: (
+    q: Range & {
+      specialty?: string;
+      specialistId?: string;
+      mode?: ShiftMode;
+      limit?: number;
+      offset?: number;
+    },
+  ) => api.get<Page<Slot>>('/api/scheduling/slots', { limit: 100, ...q }),
   /** The key makes a retried click return the first booking instead of booking twice. */
   book: (slotId: string, consultationRequestId: string, idempotencyKey: string) =>
-    api.post<Booking>('/api/scheduling/bookings', { slotId, consultationRequestId, idempotencyKey }),
+    api.post<Booking>('/api/scheduling/bookings', {
+      slotId,
+      consultationRequestId,
+      idempotencyKey,
+    }),
   /** Moves a booked appointment to another free slot: the old one becomes 'rescheduled', the new one is returned. */
-  reschedule: (bookingId: string, slotId: string, reason: string) => api.post<Booking>(`/api/scheduling/bookings/${bookingId}/reschedule`, { slotId, reason }),
+  reschedule: (bookingId: string, slotId: string, reason: string) =>
+    api.post<Booking>(`/api/scheduling/bookings/${bookingId}/reschedule`, { slotId, reason }),
   /** Cancels a booked appointment and frees its seat. */
-  cancelBooking: (bookingId: string, reason: string) => api.post<Booking>(`/api/scheduling/bookings/${bookingId}/cancel`, { reason }),
-  calendar: (q: Range = {}) => api.get<{ from: string; to: string; timeZone: string; shifts: unknown[]; bookings: Booking[] }>('/api/scheduling/calendar', { ...q }),
-  coverage: (q: Range = {}) => api.get<{ from: string; to: string; townships: number; items: CoverageRow[] }>('/api/scheduling/hub/coverage', { ...q }),
-  utilization: (q: Range = {}) => api.get<{ from: string; to: string; items: UtilizationRow[] }>('/api/scheduling/hub/utilization', { ...q }),
-  noShows: (q: Range = {}) => api.get<{ from: string; to: string; total: number; items: NoShowRow[] }>('/api/scheduling/hub/no-shows', { ...q }),
-  unfilled: (q: Range = {}) => api.get<{ from: string; to: string; items: UnfilledRow[] }>('/api/scheduling/hub/unfilled-shifts', { ...q }),
-  ledger: (organizationId: string, year?: number) => api.get<Ledger>('/api/scheduling/grassroots-ledger', { organizationId, year }),
+  cancelBooking: (bookingId: string, reason: string) =>
+    api.post<Booking>(`/api/scheduling/bookings/${bookingId}/cancel`, { reason }),
+  calendar: (q: Range = {}) =>
+    api.get<{ from: string; to: string; timeZone: string; shifts: unknown[]; bookings: Booking[] }>(
+      '/api/scheduling/calendar',
+      { ...q },
+    ),
+  coverage: (q: Range = {}) =>
+    api.get<{ from: string; to: string; townships: number; items: CoverageRow[] }>(
+      '/api/scheduling/hub/coverage',
+      { ...q },
+    ),
+  utilization: (q: Range = {}) =>
+    api.get<{ from: string; to: string; items: UtilizationRow[] }>(
+      '/api/scheduling/hub/utilization',
+      { ...q },
+    ),
+  noShows: (q: Range = {}) =>
+    api.get<{ from: string; to: string; total: number; items: NoShowRow[] }>(
+      '/api/scheduling/hub/no-shows',
+      { ...q },
+    ),
+  unfilled: (q: Range = {}) =>
+    api.get<{ from: string; to: string; items: UnfilledRow[] }>(
+      '/api/scheduling/hub/unfilled-shifts',
+      { ...q },
+    ),
+  ledger: (organizationId: string, year?: number) =>
+    api.get<Ledger>('/api/scheduling/grassroots-ledger', { organizationId, year }),
   propose: (input: ProposePlanInput) => api.post<RotationPlan>('/api/scheduling/plans', input),
   plan: (planId: string) => api.get<RotationPlan>(`/api/scheduling/plans/${id(planId)}`),
   accept: (planId: string) => api.post<RotationPlan>(`/api/scheduling/plans/${id(planId)}/accept`),
   discard: (planId: string) => api.post<unknown>(`/api/scheduling/plans/${id(planId)}/discard`),
-  institutionFigures: (q: Range = {}) => api.get<{ from: string; to: string; institutions: InstitutionFigures[] }>('/api/consultations/metrics', { ...q }),
+  institutionFigures: (q: Range = {}) =>
+    api.get<{ from: string; to: string; institutions: InstitutionFigures[] }>(
+      '/api/consultations/metrics',
+      { ...q },
+    ),
 };
 
 /** The township doctor's consultation requests (worklist box "sent"), as the booking page picks one. */
@@ -267,5 +320,6 @@ export interface SentRequest {
 }
 
 export const sentRequestsApi = {
-  list: () => api.get<{ items: SentRequest[] }>('/api/consultations/worklist', { box: 'sent', limit: 100 }),
+  list: () =>
+    api.get<{ items: SentRequest[] }>('/api/consultations/worklist', { box: 'sent', limit: 100 }),
 };

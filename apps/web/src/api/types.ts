@@ -2,10 +2,28 @@
  * Shapes of the platform's HTTP API as the web client uses them (see the server's OpenAPI at
  * /api/docs). The words (roles, levels, kinds, titles, sexes) are the shared contract's (libs/contract).
  */
-import type { ConsortiumKind, OrganizationLevel, PractitionerTitle, Role, Sex } from '@huizhen/contract';
+import type {
+  ConsortiumKind,
+  OrganizationLevel,
+  PractitionerTitle,
+  Role,
+  Sex,
+} from '@huizhen/contract';
 
-export { CONSORTIUM_KINDS, ORGANIZATION_LEVELS, PRACTITIONER_TITLES, ROLES, SEXES } from '@huizhen/contract';
-export type { ConsortiumKind, OrganizationLevel, PractitionerTitle, Role, Sex } from '@huizhen/contract';
+export {
+  CONSORTIUM_KINDS,
+  ORGANIZATION_LEVELS,
+  PRACTITIONER_TITLES,
+  ROLES,
+  SEXES,
+} from '@huizhen/contract';
+export type {
+  ConsortiumKind,
+  OrganizationLevel,
+  PractitionerTitle,
+  Role,
+  Sex,
+} from '@huizhen/contract';
 
 export interface Profile {
   id: string;

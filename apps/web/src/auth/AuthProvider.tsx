@@ -1,4 +1,12 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from 'react';
 import { authApi } from '../api/auth';
 import { api } from '../api/client';
 import type { ApiError } from '../api/http';
@@ -33,7 +41,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setStatus('signed-out');
       }
     });
-    const offEnded = api.onSessionEnded((reason) => setEndedReason(reason === 'expired' ? 'expired' : null));
+    const offEnded = api.onSessionEnded((reason) =>
+      setEndedReason(reason === 'expired' ? 'expired' : null),
+    );
     return () => {
       offChange();
       offEnded();

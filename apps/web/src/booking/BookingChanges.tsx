@@ -10,14 +10,31 @@ import { useApiData } from '../shell/useApiData';
 const when = (b: Pick<Booking, 'localStart'>) => b.localStart.replace('T', ' ');
 
 /** The reason a change needs (the specialist and the patient are told it), and what went wrong. */
-function ReasonAndError({ reason, onReason, error }: { reason: string; onReason: (r: string) => void; error: string | null }) {
+function ReasonAndError({
+  reason,
+  onReason,
+  error,
+}: {
+  reason: string;
+  onReason: (r: string) => void;
+  error: string | null;
+}) {
   const { t } = useI18n();
   return (
     <>
       <Form.Item label={t('book.changeReason')} required>
-        <Input.TextArea aria-label={t('book.changeReason')} rows={2} maxLength={500} value={reason} onChange={(e) => onReason(e.target.value)} placeholder={t('book.changeReasonPlaceholder')} />
+        <Input.TextArea
+          aria-label={t('book.changeReason')}
+          rows={2}
+          maxLength={500}
+          value={reason}
+          onChange={(e) => onReason(e.target.value)}
+          placeholder={t('book.changeReasonPlaceholder')}
+        />
       </Form.Item>
-      {error ? <Alert type="error" showIcon title={error} data-testid="booking-change-error" /> : null}
+      {error ? (
+        <Alert type="error" showIcon title={error} data-testid="booking-change-error" />
+      ) : null}
     </>
   );
 }
@@ -26,7 +43,17 @@ function ReasonAndError({ reason, onReason, error }: { reason: string; onReason:
  * Moves a booked appointment to another free slot of the same specialty (or, when the request is
  * not at hand, of the same specialist), with the reason the specialist and the patient are told.
  */
-export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: { booking: Booking | null; specialty?: string; onClose: () => void; onDone: () => void }) {
+export function RescheduleBookingModal({
+  booking,
+  specialty,
+  onClose,
+  onDone,
+}: {
+  booking: Booking | null;
+  specialty?: string;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const [slotId, setSlotId] = useState<string | undefined>();
@@ -35,7 +62,11 @@ export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: 
   const slots = useApiData(
     () =>
       booking
-        ? schedulingApi.searchSlots({ ...(specialty ? { specialty } : { specialistId: booking.specialistId }), from: dayjs().toISOString(), to: dayjs().add(90, 'day').toISOString() })
+        ? schedulingApi.searchSlots({
+            ...(specialty ? { specialty } : { specialistId: booking.specialistId }),
+            from: dayjs().toISOString(),
+            to: dayjs().add(90, 'day').toISOString(),
+          })
         : Promise.resolve(null),
     [booking?.id, specialty],
   );
@@ -56,13 +87,18 @@ export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: 
 
   const options = (slots.data?.items ?? [])
     .filter((s) => s.id !== booking?.slotId)
-    .map((s) => ({ value: s.id, label: `${s.localStart.replace('T', ' ')} · ${s.specialistName} · ${t(`rot.mode.${s.mode}`)} · ${s.remaining}/${s.capacity}` }));
+    .map((s) => ({
+      value: s.id,
+      label: `${s.localStart.replace('T', ' ')} · ${s.specialistName} · ${t(`rot.mode.${s.mode}`)} · ${s.remaining}/${s.capacity}`,
+    }));
   return (
     <Modal
       open={!!booking}
       title={t('book.rescheduleTitle')}
       okText={t('book.reschedule')}
-      okButtonProps={{ disabled: !slotId || !reason.trim(), 'data-testid': 'reschedule-ok' } as ButtonProps}
+      okButtonProps={
+        { disabled: !slotId || !reason.trim(), 'data-testid': 'reschedule-ok' } as ButtonProps
+      }
       confirmLoading={saving}
       onOk={() => void submit()}
       onCancel={onClose}
@@ -92,7 +128,15 @@ export function RescheduleBookingModal({ booking, specialty, onClose, onDone }: 
 }
 
 /** Cancels a booked appointment (the seat is freed), with the reason the specialist is told. */
-export function CancelBookingModal({ booking, onClose, onDone }: { booking: Booking | null; onClose: () => void; onDone: () => void }) {
+export function CancelBookingModal({
+  booking,
+  onClose,
+  onDone,
+}: {
+  booking: Booking | null;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const [reason, setReason] = useState('');
@@ -116,7 +160,9 @@ export function CancelBookingModal({ booking, onClose, onDone }: { booking: Book
       open={!!booking}
       title={booking ? t('book.cancelTitle', { time: when(booking) }) : ''}
       okText={t('book.cancel')}
-      okButtonProps={{ danger: true, disabled: !reason.trim(), 'data-testid': 'cancel-ok' } as ButtonProps}
+      okButtonProps={
+        { danger: true, disabled: !reason.trim(), 'data-testid': 'cancel-ok' } as ButtonProps
+      }
       cancelText={t('book.keep')}
       confirmLoading={saving}
       onOk={() => void submit()}

@@ -45,12 +45,24 @@ export function ConsultationThread({ id, open }: { id: string; open: boolean }) 
           dataSource={items}
           style={{ maxHeight: 300, overflow: 'auto' }}
           renderItem={(m) => (
-            <List.Item data-testid="thread-message" style={{ justifyContent: m.authorId === profile?.id ? 'flex-end' : 'flex-start' }}>
-              <div style={{ maxWidth: '80%', background: m.authorId === profile?.id ? '#e8f1ff' : '#f5f5f5', borderRadius: 8, padding: '6px 10px' }}>
+            <List.Item
+              data-testid="thread-message"
+              style={{ justifyContent: m.authorId === profile?.id ? 'flex-end' : 'flex-start' }}
+            >
+              <div
+                style={{
+                  maxWidth: '80%',
+                  background: m.authorId === profile?.id ? '#e8f1ff' : '#f5f5f5',
+                  borderRadius: 8,
+                  padding: '6px 10px',
+                }}
+              >
                 <div style={{ fontSize: 12, color: 'rgba(0,0,0,0.5)' }}>
                   {m.authorName} · {when(m.createdAt)}
                 </div>
-                <Typography.Paragraph style={{ margin: 0, whiteSpace: 'pre-wrap' }}>{m.body}</Typography.Paragraph>
+                <Typography.Paragraph style={{ margin: 0, whiteSpace: 'pre-wrap' }}>
+                  {m.body}
+                </Typography.Paragraph>
               </div>
             </List.Item>
           )}
@@ -58,8 +70,20 @@ export function ConsultationThread({ id, open }: { id: string; open: boolean }) 
       )}
       {open ? (
         <Space.Compact style={{ width: '100%', marginTop: 8 }}>
-          <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} value={text} maxLength={4000} placeholder={ct('detail.messagePlaceholder')} onChange={(e) => setText(e.target.value)} data-testid="thread-input" />
-          <Button type="primary" onClick={() => void send()} loading={busy} data-testid="thread-send">
+          <Input.TextArea
+            autoSize={{ minRows: 1, maxRows: 4 }}
+            value={text}
+            maxLength={4000}
+            placeholder={ct('detail.messagePlaceholder')}
+            onChange={(e) => setText(e.target.value)}
+            data-testid="thread-input"
+          />
+          <Button
+            type="primary"
+            onClick={() => void send()}
+            loading={busy}
+            data-testid="thread-send"
+          >
             {ct('detail.send')}
           </Button>
         </Space.Compact>

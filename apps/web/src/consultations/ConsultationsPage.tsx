@@ -6,7 +6,14 @@ import type { ApiError } from '../api/http';
 import { useLiveEvent } from '../live/LiveEvents';
 import { EmptyState, ErrorState } from '../shell/States';
 import { useSpecialtyLabel } from '../shell/useDirectoryTerms';
-import { isConsultationEvent, StatusSteps, StatusTag, UrgencyTag, when, type PlatformEvent } from './labels';
+import {
+  isConsultationEvent,
+  StatusSteps,
+  StatusTag,
+  UrgencyTag,
+  when,
+  type PlatformEvent,
+} from './labels';
 import { useConsultText } from './text';
 
 /** One worklist box, keyset-paged ("load more" follows nextCursor), refreshed by /events. */
@@ -65,9 +72,17 @@ export function ConsultationsPage() {
 
   return (
     <Card
-      title={<Typography.Title level={4} style={{ margin: 0 }}>{ct('list.title')}</Typography.Title>}
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {ct('list.title')}
+        </Typography.Title>
+      }
       extra={
-        <Button type="primary" onClick={() => navigate('/consultations/new')} data-testid="new-consultation">
+        <Button
+          type="primary"
+          onClick={() => navigate('/consultations/new')}
+          data-testid="new-consultation"
+        >
           {ct('list.new')}
         </Button>
       }
@@ -83,20 +98,55 @@ export function ConsultationsPage() {
             loading={list.loading}
             dataSource={list.items}
             pagination={false}
-            locale={{ emptyText: <EmptyState title={ct('list.empty')} hint={ct('list.emptyHint')} /> }}
+            locale={{
+              emptyText: <EmptyState title={ct('list.empty')} hint={ct('list.emptyHint')} />,
+            }}
             onRow={(r) => ({ 'data-id': r.id }) as React.HTMLAttributes<HTMLElement>}
             columns={[
-              { title: ct('col.patient'), key: 'patient', render: (_, r) => <Link to={`/consultations/${r.id}`}>{r.patient.name}</Link> },
-              { title: ct('col.specialty'), dataIndex: 'specialty', width: 100, render: (s: string) => specialty.label(s) },
-              { title: ct('col.urgency'), dataIndex: 'urgency', width: 100, render: (u: WorklistItem['urgency']) => <UrgencyTag urgency={u} /> },
-              { title: ct('col.status'), dataIndex: 'status', width: 110, render: (s: WorklistItem['status']) => <StatusTag status={s} /> },
-              { title: ct('detail.timeline'), key: 'steps', width: 300, render: (_, r) => <StatusSteps status={r.status} at={r} /> },
-              { title: ct('col.specialist'), key: 'specialist', width: 130, render: (_, r) => r.assignedSpecialist?.displayName ?? '—' },
+              {
+                title: ct('col.patient'),
+                key: 'patient',
+                render: (_, r) => <Link to={`/consultations/${r.id}`}>{r.patient.name}</Link>,
+              },
+              {
+                title: ct('col.specialty'),
+                dataIndex: 'specialty',
+                width: 100,
+                render: (s: string) => specialty.label(s),
+              },
+              {
+                title: ct('col.urgency'),
+                dataIndex: 'urgency',
+                width: 100,
+                render: (u: WorklistItem['urgency']) => <UrgencyTag urgency={u} />,
+              },
+              {
+                title: ct('col.status'),
+                dataIndex: 'status',
+                width: 110,
+                render: (s: WorklistItem['status']) => <StatusTag status={s} />,
+              },
+              {
+                title: ct('detail.timeline'),
+                key: 'steps',
+                width: 300,
+                render: (_, r) => <StatusSteps status={r.status} at={r} />,
+              },
+              {
+                title: ct('col.specialist'),
+                key: 'specialist',
+                width: 130,
+                render: (_, r) => r.assignedSpecialist?.displayName ?? '—',
+              },
               { title: ct('col.created'), dataIndex: 'createdAt', width: 160, render: when },
             ]}
           />
           {list.more ? (
-            <Button style={{ marginTop: 12 }} onClick={() => void list.loadMore()} loading={list.loading}>
+            <Button
+              style={{ marginTop: 12 }}
+              onClick={() => void list.loadMore()}
+              loading={list.loading}
+            >
               {ct('list.loadMore')}
             </Button>
           ) : null}

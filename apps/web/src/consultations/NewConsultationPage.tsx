@@ -1,7 +1,25 @@
-import { Alert, App, Button, Card, Descriptions, Form, Input, Select, Space, Steps, Table, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Form,
+  Input,
+  Select,
+  Space,
+  Steps,
+  Table,
+  Typography,
+} from 'antd';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { CONSULTATION_MODES, consultationsApi, URGENCIES, type ConsultationInput } from '../api/consultations';
+import {
+  CONSULTATION_MODES,
+  consultationsApi,
+  URGENCIES,
+  type ConsultationInput,
+} from '../api/consultations';
 import { patientsApi } from '../api/patients';
 import type { Patient } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
@@ -30,7 +48,12 @@ export function NewConsultationPage() {
   const [step, setStep] = useState(0);
   const [q, setQ] = useState('');
   const [patient, setPatient] = useState<Patient | null>(null);
-  const [upload, setUpload] = useState<UploadSummary>({ studyInstanceUids: [], busy: false, files: 0, done: 0 });
+  const [upload, setUpload] = useState<UploadSummary>({
+    studyInstanceUids: [],
+    busy: false,
+    files: 0,
+    done: 0,
+  });
   const [form] = Form.useForm<Details>();
   const [details, setDetails] = useState<Details | null>(null);
   const [busy, setBusy] = useState(false);
@@ -70,25 +93,66 @@ export function NewConsultationPage() {
   };
 
   return (
-    <Card title={<Typography.Title level={4} style={{ margin: 0 }}>{ct('wizard.title')}</Typography.Title>} extra={<Button onClick={() => navigate('/consultations')}>{t('common.cancel')}</Button>}>
-      <Steps current={step} style={{ marginBottom: 24 }} items={(['patient', 'images', 'details', 'review'] as const).map((s) => ({ title: ct(`wizard.step.${s}`) }))} />
-      {error ? <Alert type="error" showIcon style={{ marginBottom: 16 }} title={<span data-testid="wizard-error">{error}</span>} /> : null}
+    <Card
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {ct('wizard.title')}
+        </Typography.Title>
+      }
+      extra={<Button onClick={() => navigate('/consultations')}>{t('common.cancel')}</Button>}
+    >
+      <Steps
+        current={step}
+        style={{ marginBottom: 24 }}
+        items={(['patient', 'images', 'details', 'review'] as const).map((s) => ({
+          title: ct(`wizard.step.${s}`),
+        }))}
+      />
+      {error ? (
+        <Alert
+          type="error"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title={<span data-testid="wizard-error">{error}</span>}
+        />
+      ) : null}
 
       <div style={{ display: step === 0 ? 'block' : 'none' }} data-testid="wizard-patient">
-        <Input.Search placeholder={ct('wizard.patientSearch')} allowClear enterButton={t('common.search')} style={{ width: 360, marginBottom: 12 }} onSearch={(v) => setQ(v.trim())} data-testid="wizard-patient-search" />
+        <Input.Search
+          placeholder={ct('wizard.patientSearch')}
+          allowClear
+          enterButton={t('common.search')}
+          style={{ width: 360, marginBottom: 12 }}
+          onSearch={(v) => setQ(v.trim())}
+          data-testid="wizard-patient-search"
+        />
         <Table<Patient>
           rowKey="id"
           size="small"
           loading={patients.loading}
           dataSource={patients.data?.items ?? []}
           pagination={false}
-          rowSelection={{ type: 'radio', selectedRowKeys: patient ? [patient.id] : [], onChange: (_, rows) => setPatient(rows[0] ?? null) }}
+          rowSelection={{
+            type: 'radio',
+            selectedRowKeys: patient ? [patient.id] : [],
+            onChange: (_, rows) => setPatient(rows[0] ?? null),
+          }}
           onRow={(p) => ({ onClick: () => setPatient(p) })}
           columns={[
             { title: t('patient.name'), dataIndex: 'name' },
-            { title: t('patient.sex'), dataIndex: 'sex', width: 80, render: (s: Patient['sex']) => t(`sex.${s}`) },
+            {
+              title: t('patient.sex'),
+              dataIndex: 'sex',
+              width: 80,
+              render: (s: Patient['sex']) => t(`sex.${s}`),
+            },
             { title: t('patient.birthDate'), dataIndex: 'birthDate', width: 130 },
-            { title: t('patient.age'), key: 'age', width: 80, render: (_, p) => ageOf(p.birthDate) },
+            {
+              title: t('patient.age'),
+              key: 'age',
+              width: 80,
+              render: (_, p) => ageOf(p.birthDate),
+            },
           ]}
         />
       </div>
@@ -99,19 +163,36 @@ export function NewConsultationPage() {
       </div>
 
       <div style={{ display: step === 2 ? 'block' : 'none' }}>
-        <Form form={form} layout="vertical" initialValues={{ urgency: 'routine', mode: 'imaging_read', specialty: 'radiology' }} style={{ maxWidth: 720 }} data-testid="wizard-details">
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ urgency: 'routine', mode: 'imaging_read', specialty: 'radiology' }}
+          style={{ maxWidth: 720 }}
+          data-testid="wizard-details"
+        >
           <Space size={16} style={{ display: 'flex' }}>
-            <Form.Item name="specialty" label={ct('wizard.specialty')} rules={[{ required: true, message: ct('wizard.specialtyRequired') }]} style={{ width: 220 }}>
+            <Form.Item
+              name="specialty"
+              label={ct('wizard.specialty')}
+              rules={[{ required: true, message: ct('wizard.specialtyRequired') }]}
+              style={{ width: 220 }}
+            >
               <Select showSearch optionFilterProp="label" options={specialty.options} />
             </Form.Item>
             <Form.Item name="urgency" label={ct('wizard.urgency')} style={{ width: 160 }}>
               <Select options={URGENCIES.map((u) => ({ value: u, label: ct(`urgency.${u}`) }))} />
             </Form.Item>
             <Form.Item name="mode" label={ct('wizard.mode')} style={{ width: 200 }}>
-              <Select options={CONSULTATION_MODES.map((m) => ({ value: m, label: ct(`mode.${m}`) }))} />
+              <Select
+                options={CONSULTATION_MODES.map((m) => ({ value: m, label: ct(`mode.${m}`) }))}
+              />
             </Form.Item>
           </Space>
-          <Form.Item name="clinicalQuestion" label={ct('wizard.question')} rules={[{ required: true, whitespace: true, message: ct('wizard.questionRequired') }]}>
+          <Form.Item
+            name="clinicalQuestion"
+            label={ct('wizard.question')}
+            rules={[{ required: true, whitespace: true, message: ct('wizard.questionRequired') }]}
+          >
             <Input.TextArea rows={3} maxLength={4000} showCount />
           </Form.Item>
           <Form.Item name="history" label={ct('wizard.history')}>
@@ -125,11 +206,23 @@ export function NewConsultationPage() {
           <Descriptions.Item label={ct('detail.patient')}>
             {patient.name}（{t(`sex.${patient.sex}`)}，{ageOf(patient.birthDate)}）
           </Descriptions.Item>
-          <Descriptions.Item label={ct('wizard.specialty')}>{specialty.label(details.specialty)}</Descriptions.Item>
-          <Descriptions.Item label={ct('wizard.urgency')}>{ct(`urgency.${details.urgency}`)}</Descriptions.Item>
-          <Descriptions.Item label={ct('wizard.mode')}>{ct(`mode.${details.mode}`)}</Descriptions.Item>
+          <Descriptions.Item label={ct('wizard.specialty')}>
+            {specialty.label(details.specialty)}
+          </Descriptions.Item>
+          <Descriptions.Item label={ct('wizard.urgency')}>
+            {ct(`urgency.${details.urgency}`)}
+          </Descriptions.Item>
+          <Descriptions.Item label={ct('wizard.mode')}>
+            {ct(`mode.${details.mode}`)}
+          </Descriptions.Item>
           <Descriptions.Item label={ct('detail.images')} span={2}>
-            {upload.studyInstanceUids.length ? ct('upload.summary', { done: upload.done, total: upload.files, studies: upload.studyInstanceUids.length }) : ct('wizard.noImages')}
+            {upload.studyInstanceUids.length
+              ? ct('upload.summary', {
+                  done: upload.done,
+                  total: upload.files,
+                  studies: upload.studyInstanceUids.length,
+                })
+              : ct('wizard.noImages')}
           </Descriptions.Item>
           <Descriptions.Item label={ct('detail.question')} span={2}>
             {details.clinicalQuestion}
@@ -143,7 +236,11 @@ export function NewConsultationPage() {
       <Space style={{ marginTop: 24 }}>
         {step > 0 ? <Button onClick={() => setStep(step - 1)}>{ct('wizard.prev')}</Button> : null}
         {step < 3 ? (
-          <Button type="primary" onClick={() => void next().catch(() => undefined)} data-testid="wizard-next">
+          <Button
+            type="primary"
+            onClick={() => void next().catch(() => undefined)}
+            data-testid="wizard-next"
+          >
             {ct('wizard.next')}
           </Button>
         ) : (
@@ -151,7 +248,12 @@ export function NewConsultationPage() {
             <Button onClick={() => void send(false)} loading={busy}>
               {ct('wizard.saveDraft')}
             </Button>
-            <Button type="primary" onClick={() => void send(true)} loading={busy} data-testid="wizard-submit">
+            <Button
+              type="primary"
+              onClick={() => void send(true)}
+              loading={busy}
+              data-testid="wizard-submit"
+            >
               {ct('wizard.submit')}
             </Button>
           </>

@@ -1,6 +1,25 @@
-import { Alert, App, Button, Card, Checkbox, Descriptions, Form, Input, Modal, Space, Spin, Tag, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Checkbox,
+  Descriptions,
+  Form,
+  Input,
+  Modal,
+  Space,
+  Spin,
+  Tag,
+  Typography,
+} from 'antd';
 import { useState } from 'react';
-import { consultationsApi, referralsApi, type ConsultationDetail, type ConsultationReport } from '../api/consultations';
+import {
+  consultationsApi,
+  referralsApi,
+  type ConsultationDetail,
+  type ConsultationReport,
+} from '../api/consultations';
 import { organizationsApi } from '../api/directory';
 import { useI18n } from '../i18n/I18nProvider';
 import { errorMessage } from '../shell/States';
@@ -18,13 +37,19 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
   const { ct } = useConsultText();
   const { t } = useI18n();
   const { message } = App.useApp();
-  const up = report.recommendation === 'refer_up' || report.recommendation === 'refer_to_named_hospital';
+  const up =
+    report.recommendation === 'refer_up' || report.recommendation === 'refer_to_named_hospital';
   const mayRefer = up && c.myParticipation === 'requester';
-  const referrals = useApiData(() => (mayRefer ? referralsApi.list('outgoing') : Promise.resolve({ items: [] })), [mayRefer, c.id]);
+  const referrals = useApiData(
+    () => (mayRefer ? referralsApi.list('outgoing') : Promise.resolve({ items: [] })),
+    [mayRefer, c.id],
+  );
   // The newest of this consultation's referrals (outgoing lists newest first); a new one may be
   // sent once none is open (a withdrawn or declined referral can be followed by another).
   const mine = referrals.data?.items.find((r) => r.consultationId === c.id);
-  const referralOpen = referrals.data?.items.some((r) => r.consultationId === c.id && (r.status === 'requested' || r.status === 'accepted'));
+  const referralOpen = referrals.data?.items.some(
+    (r) => r.consultationId === c.id && (r.status === 'requested' || r.status === 'accepted'),
+  );
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [form] = Form.useForm<{ reason: string; greenChannel: boolean }>();
@@ -33,7 +58,11 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
     const v = await form.validateFields();
     setBusy(true);
     try {
-      await referralsApi.create({ consultationId: c.id, reason: v.reason.trim(), greenChannel: !!v.greenChannel });
+      await referralsApi.create({
+        consultationId: c.id,
+        reason: v.reason.trim(),
+        greenChannel: !!v.greenChannel,
+      });
       void message.success(ct('referral.created'));
       setOpen(false);
       referrals.reload();
@@ -55,18 +84,40 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
           <span>{up ? ct('referral.adviceUp') : ct('referral.adviceLocal')}</span>
           {report.referralOrganizationId ? (
             <span>
-              {ct('report.referralHospital')}：<OrganizationName id={report.referralOrganizationId} />
+              {ct('report.referralHospital')}：
+              <OrganizationName id={report.referralOrganizationId} />
             </span>
           ) : null}
-          {mine ? <Tag color="blue">{ct('referral.status', { status: ct(`referral.status.${mine.status}`) })}</Tag> : null}
+          {mine ? (
+            <Tag color="blue">
+              {ct('referral.status', { status: ct(`referral.status.${mine.status}`) })}
+            </Tag>
+          ) : null}
           {mayRefer && !referralOpen && !referrals.loading ? (
             <Button type="primary" onClick={() => setOpen(true)} data-testid="create-referral">
               {ct('referral.create')}
             </Button>
           ) : null}
-          <Modal open={open} title={ct('referral.create')} onOk={() => void create().catch(() => undefined)} onCancel={() => setOpen(false)} confirmLoading={busy} okText={t('common.save')} cancelText={t('common.cancel')} destroyOnHidden>
-            <Form form={form} layout="vertical" initialValues={{ reason: report.impression, greenChannel: false }}>
-              <Form.Item name="reason" label={ct('referral.reason')} rules={[{ required: true, whitespace: true, message: ct('report.required') }]}>
+          <Modal
+            open={open}
+            title={ct('referral.create')}
+            onOk={() => void create().catch(() => undefined)}
+            onCancel={() => setOpen(false)}
+            confirmLoading={busy}
+            okText={t('common.save')}
+            cancelText={t('common.cancel')}
+            destroyOnHidden
+          >
+            <Form
+              form={form}
+              layout="vertical"
+              initialValues={{ reason: report.impression, greenChannel: false }}
+            >
+              <Form.Item
+                name="reason"
+                label={ct('referral.reason')}
+                rules={[{ required: true, whitespace: true, message: ct('report.required') }]}
+              >
                 <Input.TextArea rows={3} maxLength={4000} />
               </Form.Item>
               <Form.Item name="greenChannel" valuePropName="checked">
@@ -92,7 +143,10 @@ function AddendumButton({ c, onAdded }: { c: ConsultationDetail; onAdded: () => 
     const v = await form.validateFields();
     setBusy(true);
     try {
-      await consultationsApi.addAddendum(c.id, { text: v.text.trim(), ...(v.impression?.trim() ? { impression: v.impression.trim() } : {}) });
+      await consultationsApi.addAddendum(c.id, {
+        text: v.text.trim(),
+        ...(v.impression?.trim() ? { impression: v.impression.trim() } : {}),
+      });
       void message.success(ct('addendum.added'));
       setOpen(false);
       onAdded();
@@ -107,10 +161,23 @@ function AddendumButton({ c, onAdded }: { c: ConsultationDetail; onAdded: () => 
       <Button onClick={() => (form.resetFields(), setOpen(true))} data-testid="add-addendum">
         {ct('addendum.add')}
       </Button>
-      <Modal open={open} title={ct('addendum.add')} onOk={() => void add().catch(() => undefined)} onCancel={() => setOpen(false)} confirmLoading={busy} okText={ct('addendum.sign')} cancelText={t('common.cancel')} destroyOnHidden>
+      <Modal
+        open={open}
+        title={ct('addendum.add')}
+        onOk={() => void add().catch(() => undefined)}
+        onCancel={() => setOpen(false)}
+        confirmLoading={busy}
+        okText={ct('addendum.sign')}
+        cancelText={t('common.cancel')}
+        destroyOnHidden
+      >
         <Form form={form} layout="vertical" data-testid="addendum-form">
           <Alert type="info" showIcon title={ct('addendum.hint')} style={{ marginBottom: 12 }} />
-          <Form.Item name="text" label={ct('addendum.text')} rules={[{ required: true, whitespace: true, message: ct('report.required') }]}>
+          <Form.Item
+            name="text"
+            label={ct('addendum.text')}
+            rules={[{ required: true, whitespace: true, message: ct('report.required') }]}
+          >
             <Input.TextArea rows={4} maxLength={20000} />
           </Form.Item>
           <Form.Item name="impression" label={ct('addendum.impression')}>
@@ -123,12 +190,25 @@ function AddendumButton({ c, onAdded }: { c: ConsultationDetail; onAdded: () => 
 }
 
 /** The signed report as the township doctor reads it, with the signature checked by the server. */
-export function SignedReport({ c, report, mayAmend = false, onAmended }: { c: ConsultationDetail; report: ConsultationReport; mayAmend?: boolean; onAmended?: () => void }) {
+export function SignedReport({
+  c,
+  report,
+  mayAmend = false,
+  onAmended,
+}: {
+  c: ConsultationDetail;
+  report: ConsultationReport;
+  mayAmend?: boolean;
+  onAmended?: () => void;
+}) {
   const { ct } = useConsultText();
   const { t } = useI18n();
   const { message } = App.useApp();
   const addenda = report.addenda ?? [];
-  const check = useApiData(() => consultationsApi.verifyReport(c.id), [c.id, report.signedAt, addenda.length]);
+  const check = useApiData(
+    () => consultationsApi.verifyReport(c.id),
+    [c.id, report.signedAt, addenda.length],
+  );
   const pdf = async () => {
     try {
       const blob = await consultationsApi.reportPdf(c.id);
@@ -169,21 +249,32 @@ export function SignedReport({ c, report, mayAmend = false, onAmended }: { c: Co
             title={check.data.valid ? ct('report.verified') : ct('report.verifyFailed')}
             description={
               <span style={{ fontSize: 12 }}>
-                {ct('report.signer')}：{check.data.signer.displayName} · {ct('report.signedAt')}：{when(check.data.signedAt)} · {check.data.algorithm} · {ct('report.fingerprint')}：
-                <Typography.Text code>{check.data.publicKeyFingerprint.slice(0, 23)}</Typography.Text>
+                {ct('report.signer')}：{check.data.signer.displayName} · {ct('report.signedAt')}：
+                {when(check.data.signedAt)} · {check.data.algorithm} · {ct('report.fingerprint')}：
+                <Typography.Text code>
+                  {check.data.publicKeyFingerprint.slice(0, 23)}
+                </Typography.Text>
               </span>
             }
           />
         ) : null}
         <Descriptions column={1} bordered size="small">
           <Descriptions.Item label={ct('report.findings')}>
-            <span data-testid="report-findings" style={{ whiteSpace: 'pre-wrap' }}>{report.findings}</span>
+            <span data-testid="report-findings" style={{ whiteSpace: 'pre-wrap' }}>
+              {report.findings}
+            </span>
           </Descriptions.Item>
           <Descriptions.Item label={ct('report.impression')}>
-            <span data-testid="report-impression" style={{ whiteSpace: 'pre-wrap' }}>{report.impression}</span>
+            <span data-testid="report-impression" style={{ whiteSpace: 'pre-wrap' }}>
+              {report.impression}
+            </span>
           </Descriptions.Item>
-          <Descriptions.Item label={ct('report.recommendation')}>{report.recommendation ? ct(`recommendation.${report.recommendation}`) : '—'}</Descriptions.Item>
-          {report.freeText ? <Descriptions.Item label={ct('report.freeText')}>{report.freeText}</Descriptions.Item> : null}
+          <Descriptions.Item label={ct('report.recommendation')}>
+            {report.recommendation ? ct(`recommendation.${report.recommendation}`) : '—'}
+          </Descriptions.Item>
+          {report.freeText ? (
+            <Descriptions.Item label={ct('report.freeText')}>{report.freeText}</Descriptions.Item>
+          ) : null}
         </Descriptions>
         {addenda.map((a) => {
           const signed = check.data?.addenda?.find((x) => x.reportId === a.id);
@@ -197,10 +288,13 @@ export function SignedReport({ c, report, mayAmend = false, onAmended }: { c: Co
               title={`${ct('addendum.title')} · ${when(a.signedAt ?? a.createdAt)}${signed ? ` · ${signed.signer.displayName} · ${signed.valid ? ct('report.verified') : ct('report.verifyFailed')}` : ''}`}
               description={
                 <Space orientation="vertical" size={4}>
-                  <span data-testid="addendum-text" style={{ whiteSpace: 'pre-wrap' }}>{a.freeText}</span>
+                  <span data-testid="addendum-text" style={{ whiteSpace: 'pre-wrap' }}>
+                    {a.freeText}
+                  </span>
                   {a.impression ? (
                     <span>
-                      {ct('addendum.impression')}：<span data-testid="addendum-impression">{a.impression}</span>
+                      {ct('addendum.impression')}：
+                      <span data-testid="addendum-impression">{a.impression}</span>
                     </span>
                   ) : null}
                 </Space>

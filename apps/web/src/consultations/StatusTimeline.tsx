@@ -12,12 +12,20 @@ export function StatusTimeline({ c }: { c: ConsultationDetail }) {
   return (
     <Timeline
       data-testid="status-timeline"
-      pending={done || ['cancelled', 'expired'].includes(c.status) ? undefined : ct(`status.${c.status}`)}
+      pending={
+        done || ['cancelled', 'expired'].includes(c.status) ? undefined : ct(`status.${c.status}`)
+      }
       items={c.statusHistory.map((h) => ({
-        color: h.transition === 'decline' || h.transition === 'cancel' || h.transition === 'expire' ? 'red' : h.transition === 'sign_report' ? 'green' : 'blue',
+        color:
+          h.transition === 'decline' || h.transition === 'cancel' || h.transition === 'expire'
+            ? 'red'
+            : h.transition === 'sign_report'
+              ? 'green'
+              : 'blue',
         children: (
           <div data-testid="timeline-entry" data-transition={h.transition}>
-            <Typography.Text strong>{ct(`transition.${h.transition}`)}</Typography.Text> <StatusTag status={h.to} />
+            <Typography.Text strong>{ct(`transition.${h.transition}`)}</Typography.Text>{' '}
+            <StatusTag status={h.to} />
             <div style={{ fontSize: 12, color: 'rgba(0,0,0,0.55)' }}>
               {when(h.at)}
               {h.actorId && names.get(h.actorId) ? ` · ${names.get(h.actorId)}` : ''}

@@ -26,16 +26,22 @@ const PARALLEL = 2;
 
 /** Files of a dropped folder, recursively (DataTransfer entries; a plain file list otherwise). */
 async function droppedFiles(e: DragEvent): Promise<File[]> {
-  const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
+  const entries = [...e.dataTransfer.items]
+    .map((i) => i.webkitGetAsEntry?.())
+    .filter((x): x is FileSystemEntry => !!x);
   if (!entries.length) return [...e.dataTransfer.files];
   const out: File[] = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
     if (entry.isFile) {
-      out.push(await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej)));
+      out.push(
+        await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej)),
+      );
     } else if (entry.isDirectory) {
       const reader = (entry as FileSystemDirectoryEntry).createReader();
       for (;;) {
-        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) =>
+          reader.readEntries(res, rej),
+        );
         if (!batch.length) break;
         for (const child of batch) await walk(child);
       }
@@ -59,13 +65,24 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
 
-  const patch = useCallback((key: string, p: Partial<Entry>) => setEntries((prev) => prev.map((e) => (e.key === key ? { ...e, ...p } : e))), []);
+  const patch = useCallback(
+    (key: string, p: Partial<Entry>) =>
+      setEntries((prev) => prev.map((e) => (e.key === key ? { ...e, ...p } : e))),
+    [],
+  );
 
   const add = useCallback(
     async (files: File[]) => {
-      const fresh: Entry[] = files.map((file) => ({ key: `${file.webkitRelativePath || file.name}:${file.size}:${file.lastModified}`, file, name: file.webkitRelativePath || file.name, state: 'checking', sent: 0 }));
+      const fresh: Entry[] = files.map((file) => ({
+        key: `${file.webkitRelativePath || file.name}:${file.size}:${file.lastModified}`,
+        file,
+        name: file.webkitRelativePath || file.name,
+        state: 'checking',
+        sent: 0,
+      }));
       setEntries((prev) => [...prev, ...fresh.filter((f) => !prev.some((p) => p.key === f.key))]);
-      for (const f of fresh) patch(f.key, { state: (await isDicomFile(f.file)) ? 'waiting' : 'skipped' });
+      for (const f of fresh)
+        patch(f.key, { state: (await isDicomFile(f.file)) ? 'waiting' : 'skipped' });
     },
     [patch],
   );
@@ -73,7 +90,9 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
   // The scheduler: start waiting files while fewer than PARALLEL run.
   useEffect(() => {
     const free = PARALLEL - running.current.size;
-    for (const e of entries.filter((x) => x.state === 'waiting' && !running.current.has(x.key)).slice(0, Math.max(0, free))) {
+    for (const e of entries
+      .filter((x) => x.state === 'waiting' && !running.current.has(x.key))
+      .slice(0, Math.max(0, free))) {
       running.current.add(e.key);
       patch(e.key, { state: 'uploading' });
       uploadDicomFile(e.file, (sent) => patch(e.key, { sent })).promise.then(
@@ -88,10 +107,14 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
       );
     }
     const dicom = entries.filter((x) => x.state !== 'skipped' && x.state !== 'checking');
-    const studyInstanceUids = [...new Set(entries.map((x) => x.outcome?.studyInstanceUid).filter((u): u is string => !!u))];
+    const studyInstanceUids = [
+      ...new Set(entries.map((x) => x.outcome?.studyInstanceUid).filter((u): u is string => !!u)),
+    ];
     onChangeRef.current({
       studyInstanceUids,
-      busy: entries.some((x) => x.state === 'checking' || x.state === 'waiting' || x.state === 'uploading'),
+      busy: entries.some(
+        (x) => x.state === 'checking' || x.state === 'waiting' || x.state === 'uploading',
+      ),
       files: dicom.length,
       done: dicom.filter((x) => x.state === 'done').length,
     });
@@ -102,7 +125,12 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
   const sentBytes = dicom.reduce((s, e) => s + Math.min(e.sent, e.file.size), 0);
   const totalPercent = totalBytes ? Math.floor((sentBytes / totalBytes) * 100) : 0;
   const studies = new Set(entries.map((e) => e.outcome?.studyInstanceUid).filter(Boolean)).size;
-  const percentOf = (e: Entry) => (e.state === 'done' ? 100 : e.file.size ? Math.floor((Math.min(e.sent, e.file.size) / e.file.size) * 100) : 0);
+  const percentOf = (e: Entry) =>
+    e.state === 'done'
+      ? 100
+      : e.file.size
+        ? Math.floor((Math.min(e.sent, e.file.size) / e.file.size) * 100)
+        : 0;
 
   const pick = (input: HTMLInputElement | null) => {
     const files = input?.files ? [...input.files] : [];
@@ -124,7 +152,13 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
           setDragging(false);
           void droppedFiles(e).then(add);
         }}
-        style={{ border: `2px dashed ${dragging ? '#1f6feb' : '#d0d7de'}`, borderRadius: 8, padding: 24, textAlign: 'center', background: dragging ? '#f0f6ff' : '#fafafa' }}
+        style={{
+          border: `2px dashed ${dragging ? '#1f6feb' : '#d0d7de'}`,
+          borderRadius: 8,
+          padding: 24,
+          textAlign: 'center',
+          background: dragging ? '#f0f6ff' : '#fafafa',
+        }}
       >
         <Typography.Title level={5}>{ct('upload.title')}</Typography.Title>
         <Typography.Paragraph type="secondary">{ct('upload.hint')}</Typography.Paragraph>
@@ -134,15 +168,46 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
           </Button>
           <Button onClick={() => filesInput.current?.click()}>{ct('upload.pickFiles')}</Button>
         </Space>
-        <input ref={folderInput} type="file" data-testid="folder-input" hidden multiple {...{ webkitdirectory: '', directory: '' }} onChange={(e) => pick(e.currentTarget)} />
-        <input ref={filesInput} type="file" data-testid="files-input" hidden multiple accept=".dcm,application/dicom,*/*" onChange={(e) => pick(e.currentTarget)} />
+        <input
+          ref={folderInput}
+          type="file"
+          data-testid="folder-input"
+          hidden
+          multiple
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={(e) => pick(e.currentTarget)}
+        />
+        <input
+          ref={filesInput}
+          type="file"
+          data-testid="files-input"
+          hidden
+          multiple
+          accept=".dcm,application/dicom,*/*"
+          onChange={(e) => pick(e.currentTarget)}
+        />
       </div>
       {entries.length ? (
         <>
           <div data-testid="upload-total" data-percent={totalPercent}>
             <Typography.Text strong>{ct('upload.total')}</Typography.Text>
-            <Progress percent={totalPercent} status={dicom.some((e) => e.state === 'failed') ? 'exception' : totalPercent === 100 ? 'success' : 'active'} />
-            <Typography.Text type="secondary">{ct('upload.summary', { done: dicom.filter((e) => e.state === 'done').length, total: dicom.length, studies })}</Typography.Text>
+            <Progress
+              percent={totalPercent}
+              status={
+                dicom.some((e) => e.state === 'failed')
+                  ? 'exception'
+                  : totalPercent === 100
+                    ? 'success'
+                    : 'active'
+              }
+            />
+            <Typography.Text type="secondary">
+              {ct('upload.summary', {
+                done: dicom.filter((e) => e.state === 'done').length,
+                total: dicom.length,
+                studies,
+              })}
+            </Typography.Text>
           </div>
           <Table<Entry>
             data-testid="upload-files"
@@ -151,10 +216,21 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
             pagination={false}
             dataSource={entries}
             scroll={{ y: 260 }}
-            onRow={(e) => ({ 'data-name': e.name, 'data-state': e.state, 'data-percent': percentOf(e) }) as React.HTMLAttributes<HTMLElement>}
+            onRow={(e) =>
+              ({
+                'data-name': e.name,
+                'data-state': e.state,
+                'data-percent': percentOf(e),
+              }) as React.HTMLAttributes<HTMLElement>
+            }
             columns={[
               { title: '', dataIndex: 'name', ellipsis: true },
-              { title: '', key: 'size', width: 90, render: (_, e) => `${(e.file.size / 1024).toFixed(1)} KB` },
+              {
+                title: '',
+                key: 'size',
+                width: 90,
+                render: (_, e) => `${(e.file.size / 1024).toFixed(1)} KB`,
+              },
               {
                 title: '',
                 key: 'progress',
@@ -169,13 +245,29 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
                   ) : e.state === 'waiting' || e.state === 'checking' ? (
                     <Tag>{ct('upload.waiting')}</Tag>
                   ) : (
-                    <Progress size="small" percent={percentOf(e)} status={e.state === 'done' ? 'success' : 'active'} />
+                    <Progress
+                      size="small"
+                      percent={percentOf(e)}
+                      status={e.state === 'done' ? 'success' : 'active'}
+                    />
                   ),
               },
             ]}
           />
           {dicom.some((e) => e.state === 'failed') ? (
-            <Button onClick={() => setEntries((prev) => prev.map((e) => (e.state === 'failed' ? { ...e, state: 'waiting', sent: 0, error: undefined } : e)))}>{ct('upload.retry')}</Button>
+            <Button
+              onClick={() =>
+                setEntries((prev) =>
+                  prev.map((e) =>
+                    e.state === 'failed'
+                      ? { ...e, state: 'waiting', sent: 0, error: undefined }
+                      : e,
+                  ),
+                )
+              }
+            >
+              {ct('upload.retry')}
+            </Button>
           ) : null}
         </>
       ) : null}

@@ -34,11 +34,27 @@ function geometryOf(h: ViewerHandle): Geometry | null {
     const [x, y] = h.viewport.worldToCanvas(world);
     return [x, y] as [number, number];
   };
-  return { voi: h.viewport.getProperties().voiRange ?? null, first: toCanvas(0, 0), last: toCanvas(columns - 1, rows - 1), rows, columns, imageId };
+  return {
+    voi: h.viewport.getProperties().voiRange ?? null,
+    first: toCanvas(0, 0),
+    last: toCanvas(columns - 1, rows - 1),
+    rows,
+    columns,
+    imageId,
+  };
 }
 
-export default function StudyViewer({ studyUid, seriesUid }: { studyUid: string; seriesUid: string }) {
-  const client = useMemo(() => new DicomWebClient(`${window.location.origin}/dicom-web`, () => api.freshAccessToken()), []);
+export default function StudyViewer({
+  studyUid,
+  seriesUid,
+}: {
+  studyUid: string;
+  seriesUid: string;
+}) {
+  const client = useMemo(
+    () => new DicomWebClient(`${window.location.origin}/dicom-web`, () => api.freshAccessToken()),
+    [],
+  );
   const stack = useApiData(() => client.seriesStack(studyUid, seriesUid), [studyUid, seriesUid]);
   const [handle, setHandle] = useState<ViewerHandle | null>(null);
   const [geometry, setGeometry] = useState<Geometry | null>(null);
@@ -47,7 +63,11 @@ export default function StudyViewer({ studyUid, seriesUid }: { studyUid: string;
   useEffect(() => {
     if (!handle) return;
     const update = () => setGeometry(geometryOf(handle));
-    const events = [cs.Enums.Events.IMAGE_RENDERED, cs.Enums.Events.VOI_MODIFIED, cs.Enums.Events.CAMERA_MODIFIED];
+    const events = [
+      cs.Enums.Events.IMAGE_RENDERED,
+      cs.Enums.Events.VOI_MODIFIED,
+      cs.Enums.Events.CAMERA_MODIFIED,
+    ];
     for (const e of events) handle.element.addEventListener(e, update);
     update();
     return () => {
@@ -65,7 +85,12 @@ export default function StudyViewer({ studyUid, seriesUid }: { studyUid: string;
       data-series={seriesUid}
       data-geometry={geometry ? JSON.stringify(geometry) : undefined}
     >
-      <ImageViewer key={`${studyUid}/${seriesUid}`} stack={stack.data} height={480} onReady={setHandle} />
+      <ImageViewer
+        key={`${studyUid}/${seriesUid}`}
+        stack={stack.data}
+        height={480}
+        onReady={setHandle}
+      />
     </div>
   );
 }

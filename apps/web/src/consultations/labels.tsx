@@ -27,7 +27,11 @@ export function StatusTag({ status }: { status: ConsultationStatus }) {
 
 export function UrgencyTag({ urgency }: { urgency: Urgency }) {
   const { ct } = useConsultText();
-  return <Tag color={urgency === 'emergency' ? 'red' : urgency === 'urgent' ? 'orange' : 'default'}>{ct(`urgency.${urgency}`)}</Tag>;
+  return (
+    <Tag color={urgency === 'emergency' ? 'red' : urgency === 'urgent' ? 'orange' : 'default'}>
+      {ct(`urgency.${urgency}`)}
+    </Tag>
+  );
 }
 
 export function when(at: string | null | undefined): string {
@@ -36,15 +40,33 @@ export function when(at: string | null | undefined): string {
 
 /** Events on /events (the contract's catalogue); these change a consultation someone may be looking at. */
 export type { PlatformEvent };
-export const isConsultationEvent = (e: PlatformEvent) => e.type === 'queue.changed' || e.type.startsWith('consultation.');
+export const isConsultationEvent = (e: PlatformEvent) =>
+  e.type === 'queue.changed' || e.type.startsWith('consultation.');
 
 const MILESTONES = ['submitted', 'claimed', 'reported'] as const;
-const REACHED: Record<ConsultationStatus, number> = { draft: -1, submitted: 0, claimed: 1, scheduled: 1, in_session: 1, reported: 2, closed: 2, cancelled: -1, expired: -1 };
+const REACHED: Record<ConsultationStatus, number> = {
+  draft: -1,
+  submitted: 0,
+  claimed: 1,
+  scheduled: 1,
+  in_session: 1,
+  reported: 2,
+  closed: 2,
+  cancelled: -1,
+  expired: -1,
+};
 
 /** Where a request stands on its way: submitted → claimed → report signed, at a glance in a list. */
-export function StatusSteps({ status, at }: { status: ConsultationStatus; at: { submittedAt: string | null; claimedAt: string | null; reportedAt: string | null } }) {
+export function StatusSteps({
+  status,
+  at,
+}: {
+  status: ConsultationStatus;
+  at: { submittedAt: string | null; claimedAt: string | null; reportedAt: string | null };
+}) {
   const { ct } = useConsultText();
-  if (status === 'draft' || status === 'cancelled' || status === 'expired') return <StatusTag status={status} />;
+  if (status === 'draft' || status === 'cancelled' || status === 'expired')
+    return <StatusTag status={status} />;
   const reached = REACHED[status];
   const times = [at.submittedAt, at.claimedAt, at.reportedAt];
   return (
@@ -56,7 +78,10 @@ export function StatusSteps({ status, at }: { status: ConsultationStatus; at: { 
       data-status={status}
       items={MILESTONES.map((m, i) => ({
         title: <span style={{ fontSize: 12 }}>{ct(`milestone.${m}`)}</span>,
-        content: i <= reached && times[i] ? <span style={{ fontSize: 11 }}>{dayjs(times[i]).format('MM-DD HH:mm')}</span> : undefined,
+        content:
+          i <= reached && times[i] ? (
+            <span style={{ fontSize: 11 }}>{dayjs(times[i]).format('MM-DD HH:mm')}</span>
+          ) : undefined,
       }))}
     />
   );

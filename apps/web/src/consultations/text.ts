@@ -5,7 +5,15 @@
  */
 import { useCallback } from 'react';
 import { format } from '../i18n/messages';
-import { consultationStatusEn, consultationStatusZh, prefixed, referralStatusEn, referralStatusZh, transitionEn, transitionZh } from '../i18n/messages-contract';
+import {
+  consultationStatusEn,
+  consultationStatusZh,
+  prefixed,
+  referralStatusEn,
+  referralStatusZh,
+  transitionEn,
+  transitionZh,
+} from '../i18n/messages-contract';
 import { useI18n } from '../i18n/I18nProvider';
 
 const zh = {
@@ -66,7 +74,8 @@ const zh = {
   'wizard.uploadBusy': '影像仍在上传，请等待完成',
   'wizard.studies': '影像检查 {n} 个',
   'upload.title': '上传影像文件夹',
-  'upload.hint': '把检查设备导出的 DICOM 文件夹拖到这里，或点击选择文件夹；断网后会从断点继续上传。',
+  'upload.hint':
+    '把检查设备导出的 DICOM 文件夹拖到这里，或点击选择文件夹；断网后会从断点继续上传。',
   'upload.pickFolder': '选择文件夹',
   'upload.pickFiles': '选择文件',
   'upload.total': '总进度',
@@ -253,7 +262,8 @@ const en: Record<ConsultKey, string> = {
   'wizard.uploadBusy': 'Images are still uploading',
   'wizard.studies': '{n} imaging studies',
   'upload.title': 'Upload an image folder',
-  'upload.hint': 'Drop the DICOM folder exported by the modality here, or choose it; a dropped connection resumes where it stopped.',
+  'upload.hint':
+    'Drop the DICOM folder exported by the modality here, or choose it; a dropped connection resumes where it stopped.',
   'upload.pickFolder': 'Choose folder',
   'upload.pickFiles': 'Choose files',
   'upload.total': 'Total',
@@ -335,7 +345,8 @@ const en: Record<ConsultKey, string> = {
   ...prefixed('referral.status.', referralStatusEn),
   'addendum.add': 'Add an addendum',
   'addendum.title': 'Addendum',
-  'addendum.hint': 'A signed report cannot change; the addendum is signed on its own and the requester is told.',
+  'addendum.hint':
+    'A signed report cannot change; the addendum is signed on its own and the requester is told.',
   'addendum.text': 'Addendum',
   'addendum.impression': 'Corrected impression (if any)',
   'addendum.sign': 'Sign addendum',
@@ -384,6 +395,9 @@ export type ConsultTranslate = (key: ConsultKey, vars?: Record<string, string | 
 
 export function useConsultText(): { ct: ConsultTranslate; lang: 'zh-CN' | 'en-US' } {
   const { lang } = useI18n();
-  const ct = useCallback<ConsultTranslate>((key, vars) => format((lang === 'zh-CN' ? zh : en)[key] ?? key, vars), [lang]);
+  const ct = useCallback<ConsultTranslate>(
+    (key, vars) => format((lang === 'zh-CN' ? zh : en)[key] ?? key, vars),
+    [lang],
+  );
   return { ct, lang };
 }

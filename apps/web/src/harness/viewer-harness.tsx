@@ -17,7 +17,12 @@ const client = new DicomWebClient(params.get('root') ?? '/dicom-web', async () =
 
 declare global {
   interface Window {
-    __viewer?: { handle: ViewerHandle; stack: StackImage[]; cs: typeof cs; csTools: typeof csTools };
+    __viewer?: {
+      handle: ViewerHandle;
+      stack: StackImage[];
+      cs: typeof cs;
+      csTools: typeof csTools;
+    };
     __viewerError?: string;
   }
 }
@@ -25,14 +30,20 @@ declare global {
 function Harness() {
   const [stack, setStack] = useState<StackImage[] | null>(null);
   useEffect(() => {
-    client.seriesStack(params.get('study') ?? '', params.get('series') ?? '').then(setStack, (e: Error) => {
-      window.__viewerError = e.message;
-    });
+    client
+      .seriesStack(params.get('study') ?? '', params.get('series') ?? '')
+      .then(setStack, (e: Error) => {
+        window.__viewerError = e.message;
+      });
   }, []);
   if (!stack) return null;
   return (
     <div style={{ padding: 12, width: 900 }}>
-      <ImageViewer stack={stack} height={512} onReady={(handle) => (window.__viewer = { handle, stack, cs, csTools })} />
+      <ImageViewer
+        stack={stack}
+        height={512}
+        onReady={(handle) => (window.__viewer = { handle, stack, cs, csTools })}
+      />
     </div>
   );
 }

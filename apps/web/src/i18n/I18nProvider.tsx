@@ -35,14 +35,24 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     document.documentElement.lang = next;
     setLangState(next);
   }, []);
-  const t = useCallback<Translate>((key, vars) => format((lang === 'zh-CN' ? zhCN : enUS)[key] ?? key, vars), [lang]);
+  const t = useCallback<Translate>(
+    (key, vars) => format((lang === 'zh-CN' ? zhCN : enUS)[key] ?? key, vars),
+    [lang],
+  );
   const value = useMemo(() => ({ lang, setLang, t }), [lang, setLang, t]);
   return (
     <I18nContext.Provider value={value}>
       <ConfigProvider
         locale={lang === 'zh-CN' ? zhCNAntd : enUSAntd}
         button={{ autoInsertSpace: false }}
-        theme={{ token: { colorPrimary: '#1f6feb', borderRadius: 6, fontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif' } }}
+        theme={{
+          token: {
+            colorPrimary: '#1f6feb',
+            borderRadius: 6,
+            fontFamily:
+              '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif',
+          },
+        }}
       >
         {children}
       </ConfigProvider>

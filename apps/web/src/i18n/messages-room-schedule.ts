@@ -28,7 +28,8 @@ export const roomScheduleZh = {
   'room.tile.waiting': '正在接收对方的音视频…',
   'room.tile.failed': '未收到对方的音视频',
   'room.noMedia.title': '音视频未能连通',
-  'room.noMedia.hint': '入会 {seconds} 秒后仍没有任何音视频传输。请检查网络，或请信息科在防火墙放行视频会诊的媒体端口（UDP/TCP）；也可以试试“仅音频”；如医院网络限制较多，请管理员配置 TURN 中继服务器。',
+  'room.noMedia.hint':
+    '入会 {seconds} 秒后仍没有任何音视频传输。请检查网络，或请信息科在防火墙放行视频会诊的媒体端口（UDP/TCP）；也可以试试“仅音频”；如医院网络限制较多，请管理员配置 TURN 中继服务器。',
   'room.noMedia.recorded': '本次通话已记录为“连接失败”。',
   'room.reconnecting': '网络中断，正在重新连接…',
   'room.reconnectingHint': '已建立的音视频会尽量保持；恢复后自动继续，无需刷新页面。',
@@ -99,22 +100,32 @@ export const roomScheduleZh = {
   'room.check.always': '每次进入视频会诊前都先检查',
   'room.check.caPage': '证书安装说明',
   'room.check.recheckDevices': '重新检测设备',
-  'room.check.advice.insecure': '当前页面不是安全连接（HTTPS），浏览器不允许使用摄像头和麦克风。请改用 https 地址打开（默认为 {https}，以信息科告知的为准）；首次使用请先按“证书安装说明”（/ca）安装本院证书。',
-  'room.check.advice.cameraDenied': '摄像头被浏览器阻止。请点击地址栏左侧的锁形图标，把“摄像头”设为“允许”，然后点“重新检测设备”。',
-  'room.check.advice.cameraMissing': '没有检测到摄像头。请连接摄像头后点“重新检测设备”；也可以不开摄像头，仅用麦克风参加。',
-  'room.check.advice.cameraInUse': '摄像头正被其他程序占用（其他视频软件或浏览器标签页）。请关闭它们后点“重新检测设备”。',
+  'room.check.advice.insecure':
+    '当前页面不是安全连接（HTTPS），浏览器不允许使用摄像头和麦克风。请改用 https 地址打开（默认为 {https}，以信息科告知的为准）；首次使用请先按“证书安装说明”（/ca）安装本院证书。',
+  'room.check.advice.cameraDenied':
+    '摄像头被浏览器阻止。请点击地址栏左侧的锁形图标，把“摄像头”设为“允许”，然后点“重新检测设备”。',
+  'room.check.advice.cameraMissing':
+    '没有检测到摄像头。请连接摄像头后点“重新检测设备”；也可以不开摄像头，仅用麦克风参加。',
+  'room.check.advice.cameraInUse':
+    '摄像头正被其他程序占用（其他视频软件或浏览器标签页）。请关闭它们后点“重新检测设备”。',
   'room.check.advice.cameraFailed': '摄像头无法打开。请重新插拔或换一个摄像头后重试。',
-  'room.check.advice.micDenied': '麦克风被浏览器阻止，对方将听不到您。请点击地址栏左侧的锁形图标，把“麦克风”设为“允许”，然后点“重新检测设备”。',
-  'room.check.advice.micMissing': '没有检测到麦克风，对方将听不到您。请连接麦克风或耳机后点“重新检测设备”。',
+  'room.check.advice.micDenied':
+    '麦克风被浏览器阻止，对方将听不到您。请点击地址栏左侧的锁形图标，把“麦克风”设为“允许”，然后点“重新检测设备”。',
+  'room.check.advice.micMissing':
+    '没有检测到麦克风，对方将听不到您。请连接麦克风或耳机后点“重新检测设备”。',
   'room.check.advice.micInUse': '麦克风正被其他程序占用。请关闭其他通话软件后点“重新检测设备”。',
   'room.check.advice.micFailed': '麦克风无法打开。请重新插拔或换一个后重试。',
   'room.check.advice.micSilent': '麦克风没有收到声音。请对着麦克风说话，检查是否静音或选错了设备。',
   'room.check.advice.linkGood': '网络良好，可以进行视频会诊。',
-  'room.check.advice.linkFair': '网络一般：视频会自动降低清晰度，通话可以进行；如画面卡顿，可在会诊中切换为仅音频。',
-  'room.check.advice.linkPoor': '网络较差，视频难以流畅。建议“仅音频进入”以保证通话，需要时可在会诊中再恢复视频。',
+  'room.check.advice.linkFair':
+    '网络一般：视频会自动降低清晰度，通话可以进行；如画面卡顿，可在会诊中切换为仅音频。',
+  'room.check.advice.linkPoor':
+    '网络较差，视频难以流畅。建议“仅音频进入”以保证通话，需要时可在会诊中再恢复视频。',
   'room.check.advice.linkUnreachable': '无法连接视频服务器。请检查本机网络，或联系信息科。',
-  'room.check.advice.linkNoMediaPath': '能连上服务器，但音视频数据无法通过（可能被防火墙拦截）。请信息科在防火墙放行视频会诊的媒体端口（UDP/TCP），或配置 TURN 中继服务器。',
-  'room.check.advice.linkRefused': '视频服务器暂时没有接受网络测试（测试过于频繁，或会诊已结束）。可以直接进入，或稍后重新测试。',
+  'room.check.advice.linkNoMediaPath':
+    '能连上服务器，但音视频数据无法通过（可能被防火墙拦截）。请信息科在防火墙放行视频会诊的媒体端口（UDP/TCP），或配置 TURN 中继服务器。',
+  'room.check.advice.linkRefused':
+    '视频服务器暂时没有接受网络测试（测试过于频繁，或会诊已结束）。可以直接进入，或稍后重新测试。',
   'room.check.advice.linkFailed': '网络测试未能完成。可以直接进入，或稍后重新测试。',
   'room.check.advice.linkRelayed': '音视频经由中继服务器（TURN）转发，时延可能稍高。',
 
@@ -202,13 +213,15 @@ export const roomScheduleZh = {
   'rot.editTimes': '调整时间',
   'rot.editTimesTitle': '调整 {name} 这组排班每次出诊的时间',
   'rot.editOneOffTitle': '调整 {name} 这次出诊的日期和时间',
-  'rot.bookingsAffected': '新的时间会去掉 {n} 个已预约的号源：请选择如何处理这些患者并填写原因，再保存。',
+  'rot.bookingsAffected':
+    '新的时间会去掉 {n} 个已预约的号源：请选择如何处理这些患者并填写原因，再保存。',
   'rot.timesChanged': '时间已调整；{moved} 个预约已改约，{cancelled} 个已取消',
   'rot.cancelOccurrenceTitle': '取消 {name} {when} 这一次出诊？',
   'rot.occurrenceCancelled': '本次出诊已取消；{moved} 个预约已改约，{cancelled} 个已取消',
   'rot.free': '余 {n} 个号',
   'rot.seatsBooked': '已约 {booked} / {seats}',
-  'rot.dragHint': '在空白时段按住拖动即可新建排班；上下拖动已有排班可调整时间，单次排班还可左右拖到别的日期',
+  'rot.dragHint':
+    '在空白时段按住拖动即可新建排班；上下拖动已有排班可调整时间，单次排班还可左右拖到别的日期',
   'rot.dblClickHint': '双击日期新建排班',
   'rot.entriesShown': '本视图共 {n} 个排班时段',
 
@@ -375,10 +388,12 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'room.tile.waiting': 'Waiting for their audio and video…',
   'room.tile.failed': 'Nothing received from them',
   'room.noMedia.title': 'Audio and video could not connect',
-  'room.noMedia.hint': 'No audio or video has flowed {seconds} s after joining. Check the network, or ask IT to open the video consultation media ports (UDP/TCP) in the firewall; try audio-only; where the hospital network is strict, ask the administrator to configure a TURN relay server.',
+  'room.noMedia.hint':
+    'No audio or video has flowed {seconds} s after joining. Check the network, or ask IT to open the video consultation media ports (UDP/TCP) in the firewall; try audio-only; where the hospital network is strict, ask the administrator to configure a TURN relay server.',
   'room.noMedia.recorded': 'This call is recorded as failed.',
   'room.reconnecting': 'Connection lost, reconnecting…',
-  'room.reconnectingHint': 'Media keeps flowing where it can; the call resumes by itself, no reload needed.',
+  'room.reconnectingHint':
+    'Media keeps flowing where it can; the call resumes by itself, no reload needed.',
   'room.suggestAudioOnly': 'The network is weak: switching to audio only keeps the call going.',
   'room.switchAudioOnly': 'Audio only',
   'room.mutedByHost': 'The host muted you; you can unmute at any time.',
@@ -417,7 +432,8 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'room.requester': 'Requested by',
   'room.specialty': 'Specialty',
   'room.check.title': 'Check before joining',
-  'room.check.subtitle': 'Camera, microphone, speaker and the network to the video server: about 5 seconds',
+  'room.check.subtitle':
+    'Camera, microphone, speaker and the network to the video server: about 5 seconds',
   'room.check.open': 'Check devices and network',
   'room.check.opening': 'Opening the camera…',
   'room.check.camera': 'Camera',
@@ -446,24 +462,39 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'room.check.always': 'Always check before joining a video consultation',
   'room.check.caPage': 'Certificate instructions',
   'room.check.recheckDevices': 'Check devices again',
-  'room.check.advice.insecure': 'This page is not secure (HTTPS): browsers do not allow the camera and microphone. Open the https address instead (by default {https}; IT knows yours); the first time, install the hospital certificate as the certificate instructions (/ca) say.',
-  'room.check.advice.cameraDenied': 'The browser blocks the camera. Click the lock icon left of the address, set Camera to Allow, then check devices again.',
-  'room.check.advice.cameraMissing': 'No camera found. Connect one and check devices again, or take part with the microphone only.',
-  'room.check.advice.cameraInUse': 'Another program (another video app or browser tab) is using the camera. Close it and check devices again.',
+  'room.check.advice.insecure':
+    'This page is not secure (HTTPS): browsers do not allow the camera and microphone. Open the https address instead (by default {https}; IT knows yours); the first time, install the hospital certificate as the certificate instructions (/ca) say.',
+  'room.check.advice.cameraDenied':
+    'The browser blocks the camera. Click the lock icon left of the address, set Camera to Allow, then check devices again.',
+  'room.check.advice.cameraMissing':
+    'No camera found. Connect one and check devices again, or take part with the microphone only.',
+  'room.check.advice.cameraInUse':
+    'Another program (another video app or browser tab) is using the camera. Close it and check devices again.',
   'room.check.advice.cameraFailed': 'The camera does not open. Reconnect it or try another one.',
-  'room.check.advice.micDenied': 'The browser blocks the microphone: nobody will hear you. Click the lock icon left of the address, set Microphone to Allow, then check devices again.',
-  'room.check.advice.micMissing': 'No microphone found: nobody will hear you. Connect a microphone or headset and check devices again.',
-  'room.check.advice.micInUse': 'Another program is using the microphone. Close other call apps and check devices again.',
+  'room.check.advice.micDenied':
+    'The browser blocks the microphone: nobody will hear you. Click the lock icon left of the address, set Microphone to Allow, then check devices again.',
+  'room.check.advice.micMissing':
+    'No microphone found: nobody will hear you. Connect a microphone or headset and check devices again.',
+  'room.check.advice.micInUse':
+    'Another program is using the microphone. Close other call apps and check devices again.',
   'room.check.advice.micFailed': 'The microphone does not open. Reconnect it or try another one.',
-  'room.check.advice.micSilent': 'The microphone hears nothing. Speak into it; check that it is not muted and the right one is chosen.',
+  'room.check.advice.micSilent':
+    'The microphone hears nothing. Speak into it; check that it is not muted and the right one is chosen.',
   'room.check.advice.linkGood': 'The network is good for a video consultation.',
-  'room.check.advice.linkFair': 'The network is fair: video will be sent at lower quality; if it stutters, switch to audio only in the room.',
-  'room.check.advice.linkPoor': 'The network is poor for video. Join with audio only to keep the call; video can be turned back on in the room.',
-  'room.check.advice.linkUnreachable': 'The video server cannot be reached. Check this computer’s network or call the IT department.',
-  'room.check.advice.linkNoMediaPath': 'The server answers but audio and video cannot get through (a firewall?). Ask IT to open the media ports (UDP/TCP) or set up a TURN relay.',
-  'room.check.advice.linkRefused': 'The video server did not take the test now (too many tests, or the consultation ended). Join anyway or test again later.',
-  'room.check.advice.linkFailed': 'The network test did not finish. Join anyway or test again later.',
-  'room.check.advice.linkRelayed': 'Audio and video go through a relay (TURN): the delay may be a little higher.',
+  'room.check.advice.linkFair':
+    'The network is fair: video will be sent at lower quality; if it stutters, switch to audio only in the room.',
+  'room.check.advice.linkPoor':
+    'The network is poor for video. Join with audio only to keep the call; video can be turned back on in the room.',
+  'room.check.advice.linkUnreachable':
+    'The video server cannot be reached. Check this computer’s network or call the IT department.',
+  'room.check.advice.linkNoMediaPath':
+    'The server answers but audio and video cannot get through (a firewall?). Ask IT to open the media ports (UDP/TCP) or set up a TURN relay.',
+  'room.check.advice.linkRefused':
+    'The video server did not take the test now (too many tests, or the consultation ended). Join anyway or test again later.',
+  'room.check.advice.linkFailed':
+    'The network test did not finish. Join anyway or test again later.',
+  'room.check.advice.linkRelayed':
+    'Audio and video go through a relay (TURN): the delay may be a little higher.',
 
   'rot.title': 'Specialist rotations',
   'rot.calendarTab': 'Calendar',
@@ -549,13 +580,15 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'rot.editTimes': 'Change hours',
   'rot.editTimesTitle': "Change the hours of every session of {name}'s shift",
   'rot.editOneOffTitle': "Change the day and hours of {name}'s session",
-  'rot.bookingsAffected': 'The new hours drop {n} booked slots: choose what happens to those patients, give the reason, and save again.',
+  'rot.bookingsAffected':
+    'The new hours drop {n} booked slots: choose what happens to those patients, give the reason, and save again.',
   'rot.timesChanged': 'Hours changed; {moved} bookings moved, {cancelled} cancelled',
   'rot.cancelOccurrenceTitle': "Cancel {name}'s session at {when}?",
   'rot.occurrenceCancelled': 'Session cancelled; {moved} bookings moved, {cancelled} cancelled',
   'rot.free': '{n} free',
   'rot.seatsBooked': 'Booked {booked} / {seats}',
-  'rot.dragHint': 'Drag over free hours to create a shift; drag a shift up or down to change its hours, a one-off shift sideways to another day',
+  'rot.dragHint':
+    'Drag over free hours to create a shift; drag a shift up or down to change its hours, a one-off shift sideways to another day',
   'rot.dblClickHint': 'Double-click a day to create a shift',
   'rot.entriesShown': '{n} occurrences in view',
 
@@ -564,7 +597,8 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'plan.weeks': 'Weeks',
   'plan.fairness': 'Fairness',
   'plan.fairnessHint': 'Higher favours the worst-served township',
-  'plan.demandHint': 'Demand: patients waiting per township and specialty (empty: the waiting requests)',
+  'plan.demandHint':
+    'Demand: patients waiting per township and specialty (empty: the waiting requests)',
   'plan.township': 'Township',
   'plan.specialty': 'Specialty',
   'plan.count': 'Patients',
@@ -601,7 +635,8 @@ export const roomScheduleEn: Record<keyof typeof roomScheduleZh, string> = {
   'book.anySpecialty': 'Any specialty',
   'book.mode': 'Mode',
   'book.anyMode': 'Any mode',
-  'book.pickRequestFirst': 'Choose a consultation request first, then book one of the free slots below.',
+  'book.pickRequestFirst':
+    'Choose a consultation request first, then book one of the free slots below.',
   'book.freeSlots': 'Free slots ({n})',
   'book.noSlots': 'No free slot in this period',
   'book.date': 'Date',

@@ -252,7 +252,8 @@ export const enUS: Record<MessageKey, string> = {
   'home.roles': 'Roles: {roles}',
   'home.shortcuts': 'Shortcuts',
   'pending.title': '{feature} is coming',
-  'pending.body': 'This page arrives with the {api}; it will show real data then. No sample data is shown meanwhile.',
+  'pending.body':
+    'This page arrives with the {api}; it will show real data then. No sample data is shown meanwhile.',
   'pending.api.consultations': 'consultations API',
   'pending.api.scheduling': 'scheduling and booking API',
   'pending.api.imaging': 'imaging (DICOMweb) service',

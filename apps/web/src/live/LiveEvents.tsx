@@ -19,7 +19,13 @@ const LiveContext = createContext<Live>({ status: 'unavailable', socket: null })
 
 const MAX_ATTEMPTS = 5;
 
-export function LiveEventsProvider({ children, enabled }: { children: ReactNode; enabled: boolean }) {
+export function LiveEventsProvider({
+  children,
+  enabled,
+}: {
+  children: ReactNode;
+  enabled: boolean;
+}) {
   const [live, setLive] = useState<Live>({ status: 'connecting', socket: null });
 
   useEffect(() => {
@@ -39,7 +45,10 @@ export function LiveEventsProvider({ children, enabled }: { children: ReactNode;
 }
 
 /** Opens /events and reports its state; answers the function that closes it. */
-function connect(io: typeof import('socket.io-client').io, setLive: (live: Live) => void): () => void {
+function connect(
+  io: typeof import('socket.io-client').io,
+  setLive: (live: Live) => void,
+): () => void {
   let refreshedForAuth = false;
   const socket = io('/events', {
     path: '/socket.io',
@@ -56,17 +65,22 @@ function connect(io: typeof import('socket.io-client').io, setLive: (live: Live)
     refreshedForAuth = false;
     setLive({ status: 'connected', socket });
   });
-  socket.on('disconnect', () => setLive({ status: socket.active ? 'connecting' : 'unavailable', socket }));
+  socket.on('disconnect', () =>
+    setLive({ status: socket.active ? 'connecting' : 'unavailable', socket }),
+  );
   socket.on('connect_error', (err: Error & { data?: { statusCode?: number } }) => {
     if (/invalid namespace/i.test(err.message)) {
       socket.disconnect();
       setLive({ status: 'unavailable', socket });
       return;
     }
-    const authProblem = err.data?.statusCode === 401 || /unauthori[sz]ed|jwt|token/i.test(err.message);
+    const authProblem =
+      err.data?.statusCode === 401 || /unauthori[sz]ed|jwt|token/i.test(err.message);
     if (authProblem && !refreshedForAuth) {
       refreshedForAuth = true;
-      void api.refresh().then((ok) => (ok ? socket.connect() : setLive({ status: 'unavailable', socket })));
+      void api
+        .refresh()
+        .then((ok) => (ok ? socket.connect() : setLive({ status: 'unavailable', socket })));
       return;
     }
     setLive({ status: socket.active ? 'connecting' : 'unavailable', socket });

@@ -18,10 +18,20 @@ export function HomePage() {
       </Typography.Title>
       <Card>
         <Descriptions column={2} size="small">
-          <Descriptions.Item label={t('user.organization')}>{profile.organizationName}</Descriptions.Item>
-          <Descriptions.Item label={t('user.roles')}>{profile.roles.map((r) => t(`role.${r}`)).join('、')}</Descriptions.Item>
-          <Descriptions.Item label={t('user.specialty')}>{(lang === 'zh-CN' ? profile.specialtyName : null) ?? specialties.label(profile.specialty) ?? t('common.none')}</Descriptions.Item>
-          <Descriptions.Item label={t('user.title_')}>{profile.title ? t(`title.${profile.title}`) : t('common.none')}</Descriptions.Item>
+          <Descriptions.Item label={t('user.organization')}>
+            {profile.organizationName}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('user.roles')}>
+            {profile.roles.map((r) => t(`role.${r}`)).join('、')}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('user.specialty')}>
+            {(lang === 'zh-CN' ? profile.specialtyName : null) ??
+              specialties.label(profile.specialty) ??
+              t('common.none')}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('user.title_')}>
+            {profile.title ? t(`title.${profile.title}`) : t('common.none')}
+          </Descriptions.Item>
         </Descriptions>
       </Card>
       <Card title={t('home.shortcuts')}>

@@ -30,31 +30,70 @@ export function LoginPage() {
   };
 
   return (
-    <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center', background: 'linear-gradient(160deg, #e8f0fe 0%, #f7f9fc 60%)' }}>
+    <div
+      style={{
+        minHeight: '100vh',
+        display: 'flex',
+        alignItems: 'center',
+        justifyContent: 'center',
+        background: 'linear-gradient(160deg, #e8f0fe 0%, #f7f9fc 60%)',
+      }}
+    >
       <Card style={{ width: 380 }} data-testid="login-card">
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'baseline' }}>
           <Typography.Title level={3} style={{ marginTop: 0 }}>
             {t('app.name')}
           </Typography.Title>
-          <Button type="link" size="small" onClick={() => setLang(lang === 'zh-CN' ? 'en-US' : 'zh-CN')} data-testid="lang-switch">
+          <Button
+            type="link"
+            size="small"
+            onClick={() => setLang(lang === 'zh-CN' ? 'en-US' : 'zh-CN')}
+            data-testid="lang-switch"
+          >
             {t('lang.switch')}
           </Button>
         </div>
         <Typography.Paragraph type="secondary">{t('app.tagline')}</Typography.Paragraph>
-        {endedReason === 'expired' ? <Alert type="warning" showIcon title={t('login.sessionExpired')} style={{ marginBottom: 16 }} /> : null}
-        {error ? <Alert type="error" showIcon title={t('login.failed')} description={<span data-testid="login-error">{error}</span>} style={{ marginBottom: 16 }} /> : null}
+        {endedReason === 'expired' ? (
+          <Alert
+            type="warning"
+            showIcon
+            title={t('login.sessionExpired')}
+            style={{ marginBottom: 16 }}
+          />
+        ) : null}
+        {error ? (
+          <Alert
+            type="error"
+            showIcon
+            title={t('login.failed')}
+            description={<span data-testid="login-error">{error}</span>}
+            style={{ marginBottom: 16 }}
+          />
+        ) : null}
         <Form layout="vertical" onFinish={submit} requiredMark={false} disabled={busy}>
-          <Form.Item name="username" label={t('login.username')} rules={[{ required: true, message: t('login.usernameRequired') }]}>
+          <Form.Item
+            name="username"
+            label={t('login.username')}
+            rules={[{ required: true, message: t('login.usernameRequired') }]}
+          >
             <Input autoComplete="username" autoFocus />
           </Form.Item>
-          <Form.Item name="password" label={t('login.password')} rules={[{ required: true, message: t('login.passwordRequired') }]}>
+          <Form.Item
+            name="password"
+            label={t('login.password')}
+            rules={[{ required: true, message: t('login.passwordRequired') }]}
+          >
             <Input.Password autoComplete="current-password" />
           </Form.Item>
           <Button type="primary" htmlType="submit" block loading={busy}>
             {t('login.submit')}
           </Button>
         </Form>
-        <Typography.Paragraph type="secondary" style={{ marginTop: 16, marginBottom: 0, fontSize: 12 }}>
+        <Typography.Paragraph
+          type="secondary"
+          style={{ marginTop: 16, marginBottom: 0, fontSize: 12 }}
+        >
           {t('login.demoHint')}
         </Typography.Paragraph>
       </Card>

@@ -1,5 +1,19 @@
 import type { ButtonProps } from 'antd';
-import { Alert, App, Button, Empty, Form, Input, Modal, Popconfirm, Space, Table, Tabs, Tag, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Empty,
+  Form,
+  Input,
+  Modal,
+  Popconfirm,
+  Space,
+  Table,
+  Tabs,
+  Tag,
+  Typography,
+} from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
@@ -15,7 +29,12 @@ type Box = 'incoming' | 'outgoing';
 /** What the current dialog does with which referral. */
 type Action = { kind: 'accept' | 'decline' | 'down'; referral: Referral };
 
-const STATUS_COLOR: Record<Referral['status'], string> = { requested: 'gold', accepted: 'green', declined: 'red', cancelled: 'default' };
+const STATUS_COLOR: Record<Referral['status'], string> = {
+  requested: 'gold',
+  accepted: 'green',
+  declined: 'red',
+  cancelled: 'default',
+};
 
 /**
  * Referrals (上转/下转) for the clinicians on either side: the receiving hospital's specialists
@@ -49,7 +68,15 @@ export function ReferralsPage() {
       if (action.kind === 'accept') await referralsApi.accept(r.id, v.text?.trim() || undefined);
       else if (action.kind === 'decline') await referralsApi.decline(r.id, v.text!.trim());
       else await referralsApi.down(r.id, { reason: v.text!.trim(), followUpPlan: v.plan!.trim() });
-      message.success(ct(action.kind === 'accept' ? 'referrals.accepted' : action.kind === 'decline' ? 'referrals.declined' : 'referrals.downSent'));
+      message.success(
+        ct(
+          action.kind === 'accept'
+            ? 'referrals.accepted'
+            : action.kind === 'decline'
+              ? 'referrals.declined'
+              : 'referrals.downSent',
+        ),
+      );
       setAction(null);
       list.reload();
     });
@@ -68,10 +95,20 @@ export function ReferralsPage() {
     if (box === 'incoming' && r.status === 'requested') {
       return (
         <Space size={4}>
-          <Button size="small" type="primary" data-testid="referral-accept" onClick={() => open({ kind: 'accept', referral: r })}>
+          <Button
+            size="small"
+            type="primary"
+            data-testid="referral-accept"
+            onClick={() => open({ kind: 'accept', referral: r })}
+          >
             {ct('referrals.accept')}
           </Button>
-          <Button size="small" danger data-testid="referral-decline" onClick={() => open({ kind: 'decline', referral: r })}>
+          <Button
+            size="small"
+            danger
+            data-testid="referral-decline"
+            onClick={() => open({ kind: 'decline', referral: r })}
+          >
             {ct('referrals.decline')}
           </Button>
         </Space>
@@ -79,14 +116,23 @@ export function ReferralsPage() {
     }
     if (box === 'incoming' && r.status === 'accepted' && r.direction === 'up' && isSpecialist) {
       return (
-        <Button size="small" data-testid="referral-down" onClick={() => open({ kind: 'down', referral: r })}>
+        <Button
+          size="small"
+          data-testid="referral-down"
+          onClick={() => open({ kind: 'down', referral: r })}
+        >
           {ct('referrals.down')}
         </Button>
       );
     }
     if (box === 'outgoing' && r.status === 'requested') {
       return (
-        <Popconfirm title={ct('referrals.withdrawConfirm')} onConfirm={() => void withdraw(r)} okText={ct('referrals.withdraw')} cancelText={t('common.cancel')}>
+        <Popconfirm
+          title={ct('referrals.withdrawConfirm')}
+          onConfirm={() => void withdraw(r)}
+          okText={ct('referrals.withdraw')}
+          cancelText={t('common.cancel')}
+        >
           <Button size="small" data-testid="referral-withdraw">
             {ct('referrals.withdraw')}
           </Button>
@@ -104,21 +150,31 @@ export function ReferralsPage() {
       loading={list.loading}
       dataSource={list.data?.items ?? []}
       pagination={{ pageSize: 20, showSizeChanger: false }}
-      onRow={(r) => ({ 'data-id': r.id, 'data-status': r.status }) as React.HTMLAttributes<HTMLElement>}
+      onRow={(r) =>
+        ({ 'data-id': r.id, 'data-status': r.status }) as React.HTMLAttributes<HTMLElement>
+      }
       locale={{ emptyText: <Empty description={ct('referrals.none')} /> }}
       columns={[
-        { title: ct('referrals.created'), render: (_, r) => dayjs(r.createdAt).format('YYYY-MM-DD HH:mm') },
+        {
+          title: ct('referrals.created'),
+          render: (_, r) => dayjs(r.createdAt).format('YYYY-MM-DD HH:mm'),
+        },
         { title: ct('referrals.patient'), render: (_, r) => r.patientName },
         {
           title: ct('referrals.direction'),
           render: (_, r) => (
             <Space size={4}>
-              <Tag color={r.direction === 'up' ? 'volcano' : 'cyan'}>{ct(`referrals.direction.${r.direction}`)}</Tag>
+              <Tag color={r.direction === 'up' ? 'volcano' : 'cyan'}>
+                {ct(`referrals.direction.${r.direction}`)}
+              </Tag>
               {r.greenChannel ? <Tag color="green">{ct('referral.green')}</Tag> : null}
             </Space>
           ),
         },
-        { title: ct('referrals.route'), render: (_, r) => `${r.fromOrganizationName ?? ''} → ${r.toOrganizationName ?? ''}` },
+        {
+          title: ct('referrals.route'),
+          render: (_, r) => `${r.fromOrganizationName ?? ''} → ${r.toOrganizationName ?? ''}`,
+        },
         {
           title: ct('referrals.reason'),
           render: (_, r) => (
@@ -139,7 +195,9 @@ export function ReferralsPage() {
               <Tag color={STATUS_COLOR[r.status]} data-testid="referral-status">
                 {ct(`referral.status.${r.status}`)}
               </Tag>
-              {r.answerNote ? <Typography.Text type="secondary">{r.answerNote}</Typography.Text> : null}
+              {r.answerNote ? (
+                <Typography.Text type="secondary">{r.answerNote}</Typography.Text>
+              ) : null}
             </Space>
           ),
         },
@@ -148,8 +206,16 @@ export function ReferralsPage() {
     />
   );
 
-  const titles = { accept: 'referrals.acceptTitle', decline: 'referrals.declineTitle', down: 'referrals.downTitle' } as const;
-  const oks = { accept: 'referrals.accept', decline: 'referrals.decline', down: 'referrals.down' } as const;
+  const titles = {
+    accept: 'referrals.acceptTitle',
+    decline: 'referrals.declineTitle',
+    down: 'referrals.downTitle',
+  } as const;
+  const oks = {
+    accept: 'referrals.accept',
+    decline: 'referrals.decline',
+    down: 'referrals.down',
+  } as const;
   return (
     <div style={{ display: 'grid', gap: 12 }}>
       <Typography.Title level={4} style={{ margin: 0 }}>
@@ -160,15 +226,25 @@ export function ReferralsPage() {
         activeKey={box}
         onChange={(k) => setParams(k === 'outgoing' ? { box: 'outgoing' } : {})}
         items={[
-          { key: 'incoming', label: ct('referrals.incoming'), children: box === 'incoming' ? table : null },
-          { key: 'outgoing', label: ct('referrals.outgoing'), children: box === 'outgoing' ? table : null },
+          {
+            key: 'incoming',
+            label: ct('referrals.incoming'),
+            children: box === 'incoming' ? table : null,
+          },
+          {
+            key: 'outgoing',
+            label: ct('referrals.outgoing'),
+            children: box === 'outgoing' ? table : null,
+          },
         ]}
       />
       <Modal
         open={!!action}
         title={action ? ct(titles[action.kind]) : ''}
         okText={action ? ct(oks[action.kind]) : ''}
-        okButtonProps={{ danger: action?.kind === 'decline', 'data-testid': 'referral-ok' } as ButtonProps}
+        okButtonProps={
+          { danger: action?.kind === 'decline', 'data-testid': 'referral-ok' } as ButtonProps
+        }
         cancelText={t('common.cancel')}
         confirmLoading={busy}
         onOk={() => void submit().catch(() => undefined)}
@@ -178,21 +254,38 @@ export function ReferralsPage() {
         {action ? (
           <Form form={form} layout="vertical" data-testid="referral-form">
             <p>
-              {action.referral.patientName} · {action.referral.fromOrganizationName} → {action.referral.toOrganizationName}
+              {action.referral.patientName} · {action.referral.fromOrganizationName} →{' '}
+              {action.referral.toOrganizationName}
             </p>
             <Form.Item
               name="text"
-              label={ct(action.kind === 'accept' ? 'referrals.acceptNote' : action.kind === 'decline' ? 'referrals.declineReason' : 'referrals.downReason')}
-              rules={action.kind === 'accept' ? [] : [{ required: true, whitespace: true, message: ct('report.required') }]}
+              label={ct(
+                action.kind === 'accept'
+                  ? 'referrals.acceptNote'
+                  : action.kind === 'decline'
+                    ? 'referrals.declineReason'
+                    : 'referrals.downReason',
+              )}
+              rules={
+                action.kind === 'accept'
+                  ? []
+                  : [{ required: true, whitespace: true, message: ct('report.required') }]
+              }
             >
               <Input.TextArea rows={2} maxLength={action.kind === 'down' ? 4000 : 2000} />
             </Form.Item>
             {action.kind === 'down' ? (
-              <Form.Item name="plan" label={ct('referrals.downPlan')} rules={[{ required: true, whitespace: true, message: ct('report.required') }]}>
+              <Form.Item
+                name="plan"
+                label={ct('referrals.downPlan')}
+                rules={[{ required: true, whitespace: true, message: ct('report.required') }]}
+              >
                 <Input.TextArea rows={3} maxLength={4000} />
               </Form.Item>
             ) : null}
-            {error ? <Alert type="error" showIcon title={error} data-testid="referral-error" /> : null}
+            {error ? (
+              <Alert type="error" showIcon title={error} data-testid="referral-error" />
+            ) : null}
           </Form>
         ) : null}
       </Modal>

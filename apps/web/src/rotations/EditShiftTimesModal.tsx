@@ -28,7 +28,13 @@ export function EditShiftTimesModal({
 }) {
   const { t } = useI18n();
   const { message } = App.useApp();
-  const [form] = Form.useForm<{ date?: Dayjs; start: string; end: string; onBookings?: 'move' | 'cancel_with_notice'; reason?: string }>();
+  const [form] = Form.useForm<{
+    date?: Dayjs;
+    start: string;
+    end: string;
+    onBookings?: 'move' | 'cancel_with_notice';
+    reason?: string;
+  }>();
   const oneOff = !!shift && !shift.rrule;
   const { busy, error, setError, run } = useSubmit();
   const [affected, setAffected] = useState(0);
@@ -57,10 +63,18 @@ export function EditShiftTimesModal({
           end: `${day}T${v.end}`,
           ...(affected ? { onBookings: v.onBookings, reason: v.reason?.trim() } : {}),
         });
-        message.success(t('rot.timesChanged', { moved: out.bookings.moved.length, cancelled: out.bookings.cancelled.length }));
+        message.success(
+          t('rot.timesChanged', {
+            moved: out.bookings.moved.length,
+            cancelled: out.bookings.cancelled.length,
+          }),
+        );
         onSaved();
       } catch (e) {
-        const details = e instanceof ApiError ? (e.details as { code?: string; bookings?: unknown[] } | undefined) : undefined;
+        const details =
+          e instanceof ApiError
+            ? (e.details as { code?: string; bookings?: unknown[] } | undefined)
+            : undefined;
         if (details?.code !== 'bookings_affected') throw e;
         // Ask, then the same save again with the answer.
         setAffected(details.bookings?.length ?? 1);
@@ -73,7 +87,11 @@ export function EditShiftTimesModal({
   return (
     <Modal
       open={!!shift}
-      title={shift ? t(oneOff ? 'rot.editOneOffTitle' : 'rot.editTimesTitle', { name: shift.specialistName }) : ''}
+      title={
+        shift
+          ? t(oneOff ? 'rot.editOneOffTitle' : 'rot.editTimesTitle', { name: shift.specialistName })
+          : ''
+      }
       okText={t('common.save')}
       okButtonProps={{ 'data-testid': 'edit-times-ok' } as ButtonProps}
       cancelText={t('common.cancel')}
@@ -90,10 +108,20 @@ export function EditShiftTimesModal({
             </Form.Item>
           ) : null}
           <Form.Item name="start" label={t('rot.startTime')} rules={[{ required: true }]}>
-            <Select aria-label={t('rot.startTime')} showSearch style={{ width: 110 }} options={times} />
+            <Select
+              aria-label={t('rot.startTime')}
+              showSearch
+              style={{ width: 110 }}
+              options={times}
+            />
           </Form.Item>
           <Form.Item name="end" label={t('rot.endTime')} rules={[{ required: true }]}>
-            <Select aria-label={t('rot.endTime')} showSearch style={{ width: 110 }} options={times} />
+            <Select
+              aria-label={t('rot.endTime')}
+              showSearch
+              style={{ width: 110 }}
+              options={times}
+            />
           </Form.Item>
         </Space>
         {affected ? (
@@ -102,7 +130,14 @@ export function EditShiftTimesModal({
             <ChangeReason />
           </>
         ) : null}
-        {error ? <Alert type={affected ? 'warning' : 'error'} showIcon title={error} data-testid="edit-times-error" /> : null}
+        {error ? (
+          <Alert
+            type={affected ? 'warning' : 'error'}
+            showIcon
+            title={error}
+            data-testid="edit-times-error"
+          />
+        ) : null}
       </Form>
     </Modal>
   );

@@ -32,8 +32,27 @@ export function RotationsPage() {
       </Space>
       <Tabs
         items={[
-          { key: 'calendar', label: t('rot.calendarTab'), children: <RotationCalendar organizations={organizations} reloadKey={reloadKey} onCreate={create} /> },
-          { key: 'planner', label: t('rot.plannerTab'), children: <PlannerPanel organizations={organizations} onAccepted={() => setReloadKey((k) => k + 1)} /> },
+          {
+            key: 'calendar',
+            label: t('rot.calendarTab'),
+            children: (
+              <RotationCalendar
+                organizations={organizations}
+                reloadKey={reloadKey}
+                onCreate={create}
+              />
+            ),
+          },
+          {
+            key: 'planner',
+            label: t('rot.plannerTab'),
+            children: (
+              <PlannerPanel
+                organizations={organizations}
+                onAccepted={() => setReloadKey((k) => k + 1)}
+              />
+            ),
+          },
         ]}
       />
       <ShiftFormModal

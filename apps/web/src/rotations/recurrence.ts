@@ -27,7 +27,8 @@ export function toRrule(r: RecurrenceInput): string | null {
   if (r.repeat === 'weekly' || r.repeat === 'biweekly') {
     parts.push('FREQ=WEEKLY');
     if (r.repeat === 'biweekly') parts.push('INTERVAL=2');
-    if (r.weekdays?.length) parts.push(`BYDAY=${WEEKDAYS.filter((d) => r.weekdays!.includes(d)).join(',')}`);
+    if (r.weekdays?.length)
+      parts.push(`BYDAY=${WEEKDAYS.filter((d) => r.weekdays!.includes(d)).join(',')}`);
   }
   if (r.repeat === 'monthly') parts.push('FREQ=MONTHLY');
   if (r.endKind === 'until' && r.until) parts.push(`UNTIL=${r.until.replace(/-/g, '')}T235900`);
@@ -38,13 +39,20 @@ export function toRrule(r: RecurrenceInput): string | null {
 /** A sentence a coordinator reads before saving: 每周一、三，共 8 次. */
 export function describeRecurrence(r: RecurrenceInput, t: Translate): string {
   if (r.repeat === 'none') return t('rot.repeat.once');
-  const days = r.weekdays?.length ? WEEKDAYS.filter((d) => r.weekdays!.includes(d)).map((d) => t(`rot.weekday.${d}`)).join(t('rot.listSep')) : '';
+  const days = r.weekdays?.length
+    ? WEEKDAYS.filter((d) => r.weekdays!.includes(d))
+        .map((d) => t(`rot.weekday.${d}`))
+        .join(t('rot.listSep'))
+    : '';
   const base =
     r.repeat === 'daily'
       ? t('rot.describe.daily')
       : r.repeat === 'monthly'
         ? t('rot.describe.monthly')
         : t(r.repeat === 'weekly' ? 'rot.describe.weekly' : 'rot.describe.biweekly', { days });
-  const end = r.endKind === 'until' && r.until ? t('rot.describe.until', { date: r.until }) : t('rot.describe.count', { n: r.count ?? 8 });
+  const end =
+    r.endKind === 'until' && r.until
+      ? t('rot.describe.until', { date: r.until })
+      : t('rot.describe.count', { n: r.count ?? 8 });
   return `${base}${t('rot.comma')}${end}`;
 }

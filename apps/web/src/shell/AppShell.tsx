@@ -12,7 +12,12 @@ function LiveIndicator() {
   const color = status === 'connected' ? 'green' : status === 'connecting' ? 'gold' : 'default';
   return (
     <Tooltip title={t(`shell.live.${status}`)}>
-      <Badge data-testid="live-status" data-status={status} color={color} text={<span style={{ color: 'rgba(255,255,255,0.85)' }}>{t(`shell.live.${status}`)}</span>} />
+      <Badge
+        data-testid="live-status"
+        data-status={status}
+        color={color}
+        text={<span style={{ color: 'rgba(255,255,255,0.85)' }}>{t(`shell.live.${status}`)}</span>}
+      />
     </Tooltip>
   );
 }
@@ -24,21 +29,36 @@ export function AppShell() {
   const location = useLocation();
   if (!profile) return null;
   const items = navigationFor(profile.roles);
-  const selected = items.find((i) => location.pathname === i.path || location.pathname.startsWith(`${i.path}/`))?.path ?? '/';
+  const selected =
+    items.find((i) => location.pathname === i.path || location.pathname.startsWith(`${i.path}/`))
+      ?.path ?? '/';
 
   return (
     <LiveEventsProvider enabled>
       <Layout style={{ minHeight: '100vh' }}>
-        <Layout.Header style={{ display: 'flex', alignItems: 'center', gap: 16, paddingInline: 20 }}>
-          <Typography.Link onClick={() => navigate('/')} style={{ color: '#fff', fontSize: 18, fontWeight: 600, whiteSpace: 'nowrap' }}>
+        <Layout.Header
+          style={{ display: 'flex', alignItems: 'center', gap: 16, paddingInline: 20 }}
+        >
+          <Typography.Link
+            onClick={() => navigate('/')}
+            style={{ color: '#fff', fontSize: 18, fontWeight: 600, whiteSpace: 'nowrap' }}
+          >
             {t('app.fullName')}
           </Typography.Link>
-          <span style={{ color: 'rgba(255,255,255,0.65)', whiteSpace: 'nowrap' }} data-testid="org-name">
+          <span
+            style={{ color: 'rgba(255,255,255,0.65)', whiteSpace: 'nowrap' }}
+            data-testid="org-name"
+          >
             {profile.organizationName}
           </span>
           <span style={{ flex: 1 }} />
           <LiveIndicator />
-          <Button size="small" ghost onClick={() => setLang(lang === 'zh-CN' ? 'en-US' : 'zh-CN')} data-testid="lang-switch">
+          <Button
+            size="small"
+            ghost
+            onClick={() => setLang(lang === 'zh-CN' ? 'en-US' : 'zh-CN')}
+            data-testid="lang-switch"
+          >
             {t('lang.switch')}
           </Button>
           <Dropdown
@@ -66,7 +86,10 @@ export function AppShell() {
               mode="inline"
               selectedKeys={[selected]}
               style={{ height: '100%', borderInlineEnd: 0 }}
-              items={[{ key: '/', label: t('nav.home') }, ...items.map((i) => ({ key: i.path, label: t(i.label) }))]}
+              items={[
+                { key: '/', label: t('nav.home') },
+                ...items.map((i) => ({ key: i.path, label: t(i.label) })),
+              ]}
               onClick={({ key }) => navigate(key)}
             />
           </Layout.Sider>

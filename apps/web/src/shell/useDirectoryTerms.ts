@@ -14,7 +14,10 @@ export function useDirectoryTerms(): DirectoryTerms | null {
       cached = null;
       throw e;
     });
-    cached.then((t) => live && setTerms(t), () => undefined);
+    cached.then(
+      (t) => live && setTerms(t),
+      () => undefined,
+    );
     return () => {
       live = false;
     };
@@ -23,7 +26,11 @@ export function useDirectoryTerms(): DirectoryTerms | null {
 }
 
 /** Specialty names come from the server in Chinese; English shows the code in words. */
-export function specialtyLabel(code: string | null | undefined, terms: DirectoryTerms | null, lang: Lang): string | null {
+export function specialtyLabel(
+  code: string | null | undefined,
+  terms: DirectoryTerms | null,
+  lang: Lang,
+): string | null {
   if (!code) return null;
   if (lang === 'zh-CN' && terms?.specialties[code]) return terms.specialties[code];
   return code.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
@@ -35,6 +42,9 @@ export function useSpecialtyLabel() {
   return {
     terms,
     label: (code: string | null | undefined) => specialtyLabel(code, terms, lang),
-    options: Object.keys(terms?.specialties ?? {}).map((code) => ({ value: code, label: specialtyLabel(code, terms, lang) ?? code })),
+    options: Object.keys(terms?.specialties ?? {}).map((code) => ({
+      value: code,
+      label: specialtyLabel(code, terms, lang) ?? code,
+    })),
   };
 }

@@ -36,7 +36,14 @@ export function initCornerstone(): Promise<void> {
         },
       });
       csTools.init();
-      for (const tool of [csTools.WindowLevelTool, csTools.PanTool, csTools.ZoomTool, csTools.LengthTool, csTools.AngleTool, csTools.StackScrollTool]) {
+      for (const tool of [
+        csTools.WindowLevelTool,
+        csTools.PanTool,
+        csTools.ZoomTool,
+        csTools.LengthTool,
+        csTools.AngleTool,
+        csTools.StackScrollTool,
+      ]) {
         csTools.addTool(tool);
       }
     })();

@@ -3,7 +3,13 @@ import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { consultationsApi, type WorklistItem } from '../api/consultations';
 import { useConsultText } from '../consultations/text';
-import { isConsultationEvent, StatusTag, UrgencyTag, when, type PlatformEvent } from '../consultations/labels';
+import {
+  isConsultationEvent,
+  StatusTag,
+  UrgencyTag,
+  when,
+  type PlatformEvent,
+} from '../consultations/labels';
 import { useWorklist } from '../consultations/ConsultationsPage';
 import { useLiveEvent } from '../live/LiveEvents';
 import { EmptyState, ErrorState, errorMessage } from '../shell/States';
@@ -42,14 +48,44 @@ export function WorklistPage() {
   };
 
   const columns = (withClaim: boolean) => [
-    { title: ct('col.patient'), key: 'patient', render: (_: unknown, r: WorklistItem) => <Link to={`/worklist/${r.id}`}>{r.patient.name}</Link> },
-    { title: ct('col.from'), key: 'from', render: (_: unknown, r: WorklistItem) => r.requestingOrganization.name },
-    { title: ct('col.specialty'), dataIndex: 'specialty', width: 100, render: (s: string) => specialty.label(s) },
-    { title: ct('col.mode'), dataIndex: 'mode', width: 120, render: (m: WorklistItem['mode']) => ct(`mode.${m}`) },
-    { title: ct('col.urgency'), dataIndex: 'urgency', width: 90, render: (u: WorklistItem['urgency']) => <UrgencyTag urgency={u} /> },
+    {
+      title: ct('col.patient'),
+      key: 'patient',
+      render: (_: unknown, r: WorklistItem) => (
+        <Link to={`/worklist/${r.id}`}>{r.patient.name}</Link>
+      ),
+    },
+    {
+      title: ct('col.from'),
+      key: 'from',
+      render: (_: unknown, r: WorklistItem) => r.requestingOrganization.name,
+    },
+    {
+      title: ct('col.specialty'),
+      dataIndex: 'specialty',
+      width: 100,
+      render: (s: string) => specialty.label(s),
+    },
+    {
+      title: ct('col.mode'),
+      dataIndex: 'mode',
+      width: 120,
+      render: (m: WorklistItem['mode']) => ct(`mode.${m}`),
+    },
+    {
+      title: ct('col.urgency'),
+      dataIndex: 'urgency',
+      width: 90,
+      render: (u: WorklistItem['urgency']) => <UrgencyTag urgency={u} />,
+    },
     withClaim
       ? { title: ct('col.deadline'), dataIndex: 'deadlineAt', width: 150, render: when }
-      : { title: ct('col.status'), dataIndex: 'status', width: 120, render: (s: WorklistItem['status']) => <StatusTag status={s} /> },
+      : {
+          title: ct('col.status'),
+          dataIndex: 'status',
+          width: 120,
+          render: (s: WorklistItem['status']) => <StatusTag status={s} />,
+        },
     { title: ct('col.submitted'), dataIndex: 'submittedAt', width: 150, render: when },
     {
       title: t('common.actions'),
@@ -58,7 +94,13 @@ export function WorklistPage() {
       render: (_: unknown, r: WorklistItem) => (
         <Space>
           {withClaim ? (
-            <Button type="primary" size="small" loading={claiming === r.id} onClick={() => void claim(r.id)} data-testid={`claim-${r.id}`}>
+            <Button
+              type="primary"
+              size="small"
+              loading={claiming === r.id}
+              onClick={() => void claim(r.id)}
+              data-testid={`claim-${r.id}`}
+            >
               {ct('worklist.claim')}
             </Button>
           ) : null}
@@ -70,7 +112,12 @@ export function WorklistPage() {
     },
   ];
 
-  const table = (list: ReturnType<typeof useWorklist>, withClaim: boolean, empty: string, testId: string) =>
+  const table = (
+    list: ReturnType<typeof useWorklist>,
+    withClaim: boolean,
+    empty: string,
+    testId: string,
+  ) =>
     list.error ? (
       <ErrorState error={list.error} onRetry={list.reload} />
     ) : (
@@ -95,7 +142,13 @@ export function WorklistPage() {
     );
 
   return (
-    <Card title={<Typography.Title level={4} style={{ margin: 0 }}>{ct('worklist.title')}</Typography.Title>}>
+    <Card
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {ct('worklist.title')}
+        </Typography.Title>
+      }
+    >
       <Tabs
         activeKey={tab}
         onChange={(k) => setParams(k === 'mine' ? { tab: 'mine' } : {})}
@@ -109,7 +162,11 @@ export function WorklistPage() {
             ),
             children: table(queue, true, ct('worklist.empty'), 'worklist-queue'),
           },
-          { key: 'mine', label: <span data-testid="tab-mine">{ct('worklist.mine')}</span>, children: table(mine, false, ct('worklist.mineEmpty'), 'worklist-mine') },
+          {
+            key: 'mine',
+            label: <span data-testid="tab-mine">{ct('worklist.mine')}</span>,
+            children: table(mine, false, ct('worklist.mineEmpty'), 'worklist-mine'),
+          },
         ]}
       />
     </Card>

@@ -1,16 +1,47 @@
-import { Alert, Button, Card, Drawer, Form, Input, Modal, Select, Table, Tag, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Drawer,
+  Form,
+  Input,
+  Modal,
+  Select,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
 import { useMemo, useState } from 'react';
 import { consortiaApi, organizationsApi } from '../../api/directory';
-import { CONSORTIUM_KINDS, type Consortium, type ConsortiumInput, type Organization } from '../../api/types';
+import {
+  CONSORTIUM_KINDS,
+  type Consortium,
+  type ConsortiumInput,
+  type Organization,
+} from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 
-function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string, Organization>; onClose: () => void }) {
+function ConsortiumMembers({
+  id,
+  byId,
+  onClose,
+}: {
+  id: string;
+  byId: Map<string, Organization>;
+  onClose: () => void;
+}) {
   const { t } = useI18n();
   const { data, error, loading, reload } = useApiData(() => consortiaApi.get(id), [id]);
   return (
-    <Drawer open size={520} title={data?.name ?? t('consortium.members')} onClose={onClose} loading={loading}>
+    <Drawer
+      open
+      size={520}
+      title={data?.name ?? t('consortium.members')}
+      onClose={onClose}
+      loading={loading}
+    >
       {error ? (
         <ErrorState error={error} onRetry={reload} />
       ) : data ? (
@@ -29,7 +60,11 @@ function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string
             locale={{ emptyText: <EmptyState title={t('common.none')} /> }}
             columns={[
               { title: t('org.name'), key: 'name', render: (_, m) => m.org?.name ?? m.id },
-              { title: t('org.level'), key: 'level', render: (_, m) => (m.org ? t(`level.${m.org.level}`) : t('common.none')) },
+              {
+                title: t('org.level'),
+                key: 'level',
+                render: (_, m) => (m.org ? t(`level.${m.org.level}`) : t('common.none')),
+              },
             ]}
           />
         </>
@@ -38,18 +73,36 @@ function ConsortiumMembers({ id, byId, onClose }: { id: string; byId: Map<string
   );
 }
 
-function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consortium | null; orgs: Organization[]; onSaved: () => void; onCancel: () => void }) {
+function ConsortiumForm({
+  initial,
+  orgs,
+  onSaved,
+  onCancel,
+}: {
+  initial: Consortium | null;
+  orgs: Organization[];
+  onSaved: () => void;
+  onCancel: () => void;
+}) {
   const { t } = useI18n();
   const [form] = Form.useForm<ConsortiumInput>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const orgOptions = orgs.map((o) => ({ value: o.id, label: `${o.name}（${t(`level.${o.level}`)}）` }));
+  const orgOptions = orgs.map((o) => ({
+    value: o.id,
+    label: `${o.name}（${t(`level.${o.level}`)}）`,
+  }));
   const submit = async () => {
     const v = await form.validateFields();
     setBusy(true);
     setError(null);
     try {
-      const input: ConsortiumInput = { name: v.name.trim(), kind: v.kind, leadOrganizationId: v.leadOrganizationId, memberIds: v.memberIds ?? [] };
+      const input: ConsortiumInput = {
+        name: v.name.trim(),
+        kind: v.kind,
+        leadOrganizationId: v.leadOrganizationId,
+        memberIds: v.memberIds ?? [],
+      };
       if (initial) await consortiaApi.update(initial.id, input);
       else await consortiaApi.create(input);
       onSaved();
@@ -60,20 +113,45 @@ function ConsortiumForm({ initial, orgs, onSaved, onCancel }: { initial: Consort
     }
   };
   return (
-    <Modal open title={initial ? t('consortium.edit') : t('consortium.create')} okText={t('common.save')} cancelText={t('common.cancel')} onOk={() => void submit().catch(() => undefined)} onCancel={onCancel} confirmLoading={busy} destroyOnHidden width={600}>
-      {error ? <Alert type="error" showIcon title={<span data-testid="form-error">{error}</span>} style={{ marginBottom: 16 }} /> : null}
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={initial ?? { memberIds: [] }}
-      >
-        <Form.Item name="name" label={t('consortium.name')} rules={[{ required: true, whitespace: true, message: t('consortium.nameRequired') }]}>
+    <Modal
+      open
+      title={initial ? t('consortium.edit') : t('consortium.create')}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      onOk={() => void submit().catch(() => undefined)}
+      onCancel={onCancel}
+      confirmLoading={busy}
+      destroyOnHidden
+      width={600}
+    >
+      {error ? (
+        <Alert
+          type="error"
+          showIcon
+          title={<span data-testid="form-error">{error}</span>}
+          style={{ marginBottom: 16 }}
+        />
+      ) : null}
+      <Form form={form} layout="vertical" initialValues={initial ?? { memberIds: [] }}>
+        <Form.Item
+          name="name"
+          label={t('consortium.name')}
+          rules={[{ required: true, whitespace: true, message: t('consortium.nameRequired') }]}
+        >
           <Input maxLength={100} />
         </Form.Item>
-        <Form.Item name="kind" label={t('consortium.kind')} rules={[{ required: true, message: t('consortium.kindRequired') }]}>
+        <Form.Item
+          name="kind"
+          label={t('consortium.kind')}
+          rules={[{ required: true, message: t('consortium.kindRequired') }]}
+        >
           <Select options={CONSORTIUM_KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))} />
         </Form.Item>
-        <Form.Item name="leadOrganizationId" label={t('consortium.lead')} rules={[{ required: true, message: t('consortium.leadRequired') }]}>
+        <Form.Item
+          name="leadOrganizationId"
+          label={t('consortium.lead')}
+          rules={[{ required: true, message: t('consortium.leadRequired') }]}
+        >
           <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
         </Form.Item>
         <Form.Item name="memberIds" label={t('consortium.members')}>
@@ -97,8 +175,16 @@ export function ConsortiaPage() {
   if (error) return <ErrorState error={error} onRetry={() => (list.reload(), orgList.reload())} />;
   return (
     <Card
-      title={<Typography.Title level={4} style={{ margin: 0 }}>{t('consortium.title')}</Typography.Title>}
-      extra={<Button type="primary" onClick={() => setEditing('new')}>{t('consortium.create')}</Button>}
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('consortium.title')}
+        </Typography.Title>
+      }
+      extra={
+        <Button type="primary" onClick={() => setEditing('new')}>
+          {t('consortium.create')}
+        </Button>
+      }
     >
       <Table<Consortium>
         data-testid="consortia-table"
@@ -109,10 +195,29 @@ export function ConsortiaPage() {
         scroll={{ y: 'calc(100vh - 280px)' }}
         locale={{ emptyText: <EmptyState title={t('consortium.empty')} /> }}
         columns={[
-          { title: t('consortium.name'), dataIndex: 'name', render: (name: string, c) => <Typography.Link onClick={() => setOpenId(c.id)}>{name}</Typography.Link> },
-          { title: t('consortium.kind'), dataIndex: 'kind', render: (k: Consortium['kind']) => <Tag color="geekblue">{t(`kind.${k}`)}</Tag> },
-          { title: t('consortium.lead'), dataIndex: 'leadOrganizationId', render: (id: string) => byId.get(id)?.name ?? t('common.none') },
-          { title: t('consortium.memberCount'), key: 'members', width: 100, render: (_, c) => c.memberIds.length },
+          {
+            title: t('consortium.name'),
+            dataIndex: 'name',
+            render: (name: string, c) => (
+              <Typography.Link onClick={() => setOpenId(c.id)}>{name}</Typography.Link>
+            ),
+          },
+          {
+            title: t('consortium.kind'),
+            dataIndex: 'kind',
+            render: (k: Consortium['kind']) => <Tag color="geekblue">{t(`kind.${k}`)}</Tag>,
+          },
+          {
+            title: t('consortium.lead'),
+            dataIndex: 'leadOrganizationId',
+            render: (id: string) => byId.get(id)?.name ?? t('common.none'),
+          },
+          {
+            title: t('consortium.memberCount'),
+            key: 'members',
+            width: 100,
+            render: (_, c) => c.memberIds.length,
+          },
           {
             title: t('common.actions'),
             key: 'actions',
@@ -130,7 +235,9 @@ export function ConsortiaPage() {
           },
         ]}
       />
-      {openId ? <ConsortiumMembers id={openId} byId={byId} onClose={() => setOpenId(null)} /> : null}
+      {openId ? (
+        <ConsortiumMembers id={openId} byId={byId} onClose={() => setOpenId(null)} />
+      ) : null}
       {editing ? (
         <ConsortiumForm
           initial={editing === 'new' ? null : editing}

@@ -1,28 +1,71 @@
-import { Alert, Button, Card, Descriptions, Form, Input, Modal, Select, Table, Tag, Tree, TreeSelect, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Descriptions,
+  Form,
+  Input,
+  Modal,
+  Select,
+  Table,
+  Tag,
+  Tree,
+  TreeSelect,
+  Typography,
+} from 'antd';
 import { useMemo, useState } from 'react';
 import { organizationsApi, practitionersApi } from '../../api/directory';
-import { ORGANIZATION_LEVELS, type Organization, type OrganizationInput, type Practitioner } from '../../api/types';
+import {
+  ORGANIZATION_LEVELS,
+  type Organization,
+  type OrganizationInput,
+  type Practitioner,
+} from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 import { buildOrganizationTree, subtreeIds, type OrgNode } from './organizationTree';
 
-function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organization | null; orgs: Organization[]; onSaved: (o: Organization) => void; onCancel: () => void }) {
+function OrganizationForm({
+  initial,
+  orgs,
+  onSaved,
+  onCancel,
+}: {
+  initial: Organization | null;
+  orgs: Organization[];
+  onSaved: (o: Organization) => void;
+  onCancel: () => void;
+}) {
   const { t } = useI18n();
   const [form] = Form.useForm<OrganizationInput>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const excluded = initial ? subtreeIds(orgs, initial.id) : new Set<string>();
   const toSelect = (nodes: OrgNode[]): any[] =>
-    nodes.map((n) => ({ value: n.key, title: n.title, disabled: excluded.has(n.key), children: toSelect(n.children) }));
+    nodes.map((n) => ({
+      value: n.key,
+      title: n.title,
+      disabled: excluded.has(n.key),
+      children: toSelect(n.children),
+    }));
   const submit = async () => {
     const values = await form.validateFields();
     setBusy(true);
     setError(null);
     try {
-      const input: OrganizationInput = { name: values.name.trim(), level: values.level, regionCode: values.regionCode, parentId: values.parentId ?? null };
-      onSaved(initial ? await organizationsApi.update(initial.id, input) : await organizationsApi.create(input));
+      const input: OrganizationInput = {
+        name: values.name.trim(),
+        level: values.level,
+        regionCode: values.regionCode,
+        parentId: values.parentId ?? null,
+      };
+      onSaved(
+        initial
+          ? await organizationsApi.update(initial.id, input)
+          : await organizationsApi.create(input),
+      );
     } catch (e) {
       setError(errorMessage(t, e));
     } finally {
@@ -30,19 +73,56 @@ function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organ
     }
   };
   return (
-    <Modal open title={initial ? t('org.edit') : t('org.create')} okText={t('common.save')} cancelText={t('common.cancel')} onOk={() => void submit().catch(() => undefined)} onCancel={onCancel} confirmLoading={busy} destroyOnHidden>
-      {error ? <Alert type="error" showIcon title={<span data-testid="form-error">{error}</span>} style={{ marginBottom: 16 }} /> : null}
+    <Modal
+      open
+      title={initial ? t('org.edit') : t('org.create')}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      onOk={() => void submit().catch(() => undefined)}
+      onCancel={onCancel}
+      confirmLoading={busy}
+      destroyOnHidden
+    >
+      {error ? (
+        <Alert
+          type="error"
+          showIcon
+          title={<span data-testid="form-error">{error}</span>}
+          style={{ marginBottom: 16 }}
+        />
+      ) : null}
       <Form form={form} layout="vertical" initialValues={initial ?? undefined}>
-        <Form.Item name="name" label={t('org.name')} rules={[{ required: true, whitespace: true, message: t('org.nameRequired') }]}>
+        <Form.Item
+          name="name"
+          label={t('org.name')}
+          rules={[{ required: true, whitespace: true, message: t('org.nameRequired') }]}
+        >
           <Input maxLength={100} />
         </Form.Item>
-        <Form.Item name="level" label={t('org.level')} rules={[{ required: true, message: t('org.levelRequired') }]}>
-          <Select options={ORGANIZATION_LEVELS.map((l) => ({ value: l, label: t(`level.${l}`) }))} />
+        <Form.Item
+          name="level"
+          label={t('org.level')}
+          rules={[{ required: true, message: t('org.levelRequired') }]}
+        >
+          <Select
+            options={ORGANIZATION_LEVELS.map((l) => ({ value: l, label: t(`level.${l}`) }))}
+          />
         </Form.Item>
         <Form.Item name="parentId" label={t('org.parent')}>
-          <TreeSelect allowClear showSearch treeNodeFilterProp="title" treeDefaultExpandAll treeData={toSelect(buildOrganizationTree(orgs))} data-testid="org-parent" />
+          <TreeSelect
+            allowClear
+            showSearch
+            treeNodeFilterProp="title"
+            treeDefaultExpandAll
+            treeData={toSelect(buildOrganizationTree(orgs))}
+            data-testid="org-parent"
+          />
         </Form.Item>
-        <Form.Item name="regionCode" label={t('org.regionCode')} rules={[{ required: true, pattern: /^\d{6}$/, message: t('org.regionInvalid') }]}>
+        <Form.Item
+          name="regionCode"
+          label={t('org.regionCode')}
+          rules={[{ required: true, pattern: /^\d{6}$/, message: t('org.regionInvalid') }]}
+        >
           <Input maxLength={6} style={{ width: 160 }} />
         </Form.Item>
       </Form>
@@ -50,18 +130,36 @@ function OrganizationForm({ initial, orgs, onSaved, onCancel }: { initial: Organ
   );
 }
 
-function OrganizationDetail({ org, orgs, onEdit }: { org: Organization; orgs: Organization[]; onEdit: () => void }) {
+function OrganizationDetail({
+  org,
+  orgs,
+  onEdit,
+}: {
+  org: Organization;
+  orgs: Organization[];
+  onEdit: () => void;
+}) {
   const { t } = useI18n();
-  const staff = useApiData(() => practitionersApi.list({ organizationId: org.id, limit: 200 }), [org.id]);
+  const staff = useApiData(
+    () => practitionersApi.list({ organizationId: org.id, limit: 200 }),
+    [org.id],
+  );
   const specialties = useSpecialtyLabel();
   const parent = orgs.find((o) => o.id === org.parentId);
   return (
-    <Card title={<span data-testid="org-detail-name">{org.name}</span>} extra={<Button onClick={onEdit}>{t('common.edit')}</Button>}>
+    <Card
+      title={<span data-testid="org-detail-name">{org.name}</span>}
+      extra={<Button onClick={onEdit}>{t('common.edit')}</Button>}
+    >
       <Descriptions column={2} size="small" style={{ marginBottom: 16 }}>
         <Descriptions.Item label={t('org.level')}>{t(`level.${org.level}`)}</Descriptions.Item>
         <Descriptions.Item label={t('org.regionCode')}>{org.regionCode}</Descriptions.Item>
-        <Descriptions.Item label={t('org.parent')}>{parent?.name ?? t('common.none')}</Descriptions.Item>
-        <Descriptions.Item label={t('user.status')}>{org.active === false ? t('common.inactive') : t('common.active')}</Descriptions.Item>
+        <Descriptions.Item label={t('org.parent')}>
+          {parent?.name ?? t('common.none')}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('user.status')}>
+          {org.active === false ? t('common.inactive') : t('common.active')}
+        </Descriptions.Item>
       </Descriptions>
       <Typography.Title level={5}>{t('org.staff')}</Typography.Title>
       {staff.error ? (
@@ -77,8 +175,17 @@ function OrganizationDetail({ org, orgs, onEdit }: { org: Organization; orgs: Or
           locale={{ emptyText: <EmptyState title={t('user.empty')} /> }}
           columns={[
             { title: t('user.displayName'), dataIndex: 'displayName' },
-            { title: t('user.roles'), dataIndex: 'roles', render: (roles: Practitioner['roles']) => roles.map((r) => <Tag key={r}>{t(`role.${r}`)}</Tag>) },
-            { title: t('user.specialty'), dataIndex: 'specialty', render: (v: string | null) => specialties.label(v) ?? t('common.none') },
+            {
+              title: t('user.roles'),
+              dataIndex: 'roles',
+              render: (roles: Practitioner['roles']) =>
+                roles.map((r) => <Tag key={r}>{t(`role.${r}`)}</Tag>),
+            },
+            {
+              title: t('user.specialty'),
+              dataIndex: 'specialty',
+              render: (v: string | null) => specialties.label(v) ?? t('common.none'),
+            },
           ]}
         />
       )}
@@ -99,8 +206,16 @@ export function OrganizationsPage() {
   return (
     <div style={{ display: 'flex', gap: 16, alignItems: 'flex-start' }}>
       <Card
-        title={<Typography.Title level={4} style={{ margin: 0 }}>{t('org.tree')}</Typography.Title>}
-        extra={<Button type="primary" onClick={() => setEditing('new')}>{t('org.create')}</Button>}
+        title={
+          <Typography.Title level={4} style={{ margin: 0 }}>
+            {t('org.tree')}
+          </Typography.Title>
+        }
+        extra={
+          <Button type="primary" onClick={() => setEditing('new')}>
+            {t('org.create')}
+          </Button>
+        }
         style={{ width: 420, flexShrink: 0 }}
         loading={loading}
         styles={{ body: { maxHeight: 'calc(100vh - 200px)', overflow: 'auto' } }}
@@ -123,7 +238,13 @@ export function OrganizationsPage() {
         )}
       </Card>
       <div style={{ flex: 1, minWidth: 0 }}>
-        {selected ? <OrganizationDetail org={selected} orgs={orgs} onEdit={() => setEditing(selected)} /> : <Card><EmptyState title={t('org.selectHint')} /></Card>}
+        {selected ? (
+          <OrganizationDetail org={selected} orgs={orgs} onEdit={() => setEditing(selected)} />
+        ) : (
+          <Card>
+            <EmptyState title={t('org.selectHint')} />
+          </Card>
+        )}
       </div>
       {editing ? (
         <OrganizationForm

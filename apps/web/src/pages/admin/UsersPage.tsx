@@ -1,7 +1,26 @@
-import { Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Form,
+  Input,
+  Modal,
+  Select,
+  Space,
+  Switch,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
 import { useMemo, useState } from 'react';
 import { organizationsApi, practitionersApi } from '../../api/directory';
-import { PRACTITIONER_TITLES, ROLES, type Practitioner, type PractitionerInput, type Role } from '../../api/types';
+import {
+  PRACTITIONER_TITLES,
+  ROLES,
+  type Practitioner,
+  type PractitionerInput,
+  type Role,
+} from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
@@ -18,7 +37,17 @@ interface FormValues {
   active?: boolean;
 }
 
-function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practitioner | null; orgOptions: { value: string; label: string }[]; onSaved: () => void; onCancel: () => void }) {
+function UserForm({
+  initial,
+  orgOptions,
+  onSaved,
+  onCancel,
+}: {
+  initial: Practitioner | null;
+  orgOptions: { value: string; label: string }[];
+  onSaved: () => void;
+  onCancel: () => void;
+}) {
   const { t } = useI18n();
   const [form] = Form.useForm<FormValues>();
   const [busy, setBusy] = useState(false);
@@ -36,8 +65,14 @@ function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practit
         specialty: v.specialty ?? null,
         title: v.title ?? null,
       };
-      if (initial) await practitionersApi.update(initial.id, { ...common, active: v.active ?? true });
-      else await practitionersApi.create({ ...common, username: v.username.trim().toLowerCase(), password: v.password });
+      if (initial)
+        await practitionersApi.update(initial.id, { ...common, active: v.active ?? true });
+      else
+        await practitionersApi.create({
+          ...common,
+          username: v.username.trim().toLowerCase(),
+          password: v.password,
+        });
       onSaved();
     } catch (e) {
       setError(errorMessage(t, e));
@@ -46,38 +81,102 @@ function UserForm({ initial, orgOptions, onSaved, onCancel }: { initial: Practit
     }
   };
   return (
-    <Modal open title={initial ? t('user.edit') : t('user.create')} okText={t('common.save')} cancelText={t('common.cancel')} onOk={() => void submit().catch(() => undefined)} onCancel={onCancel} confirmLoading={busy} destroyOnHidden width={600}>
-      {error ? <Alert type="error" showIcon title={<span data-testid="form-error">{error}</span>} style={{ marginBottom: 16 }} /> : null}
+    <Modal
+      open
+      title={initial ? t('user.edit') : t('user.create')}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      onOk={() => void submit().catch(() => undefined)}
+      onCancel={onCancel}
+      confirmLoading={busy}
+      destroyOnHidden
+      width={600}
+    >
+      {error ? (
+        <Alert
+          type="error"
+          showIcon
+          title={<span data-testid="form-error">{error}</span>}
+          style={{ marginBottom: 16 }}
+        />
+      ) : null}
       <Form
         form={form}
         layout="vertical"
-        initialValues={initial ? { ...initial, specialty: initial.specialty ?? undefined, title: initial.title ?? undefined, active: initial.active !== false } : { roles: [] }}
+        initialValues={
+          initial
+            ? {
+                ...initial,
+                specialty: initial.specialty ?? undefined,
+                title: initial.title ?? undefined,
+                active: initial.active !== false,
+              }
+            : { roles: [] }
+        }
       >
         <Space style={{ display: 'flex' }} align="start">
-          <Form.Item name="username" label={t('user.username')} rules={[{ required: true, pattern: /^[a-z0-9][a-z0-9._-]{2,63}$/, message: t('user.usernameInvalid') }]}>
+          <Form.Item
+            name="username"
+            label={t('user.username')}
+            rules={[
+              {
+                required: true,
+                pattern: /^[a-z0-9][a-z0-9._-]{2,63}$/,
+                message: t('user.usernameInvalid'),
+              },
+            ]}
+          >
             <Input disabled={!!initial} style={{ width: 250 }} />
           </Form.Item>
           {initial ? null : (
-            <Form.Item name="password" label={t('user.password')} rules={[{ required: true, min: 10, message: t('user.passwordInvalid') }]}>
+            <Form.Item
+              name="password"
+              label={t('user.password')}
+              rules={[{ required: true, min: 10, message: t('user.passwordInvalid') }]}
+            >
               <Input.Password style={{ width: 250 }} autoComplete="new-password" />
             </Form.Item>
           )}
         </Space>
-        <Form.Item name="displayName" label={t('user.displayName')} rules={[{ required: true, whitespace: true, message: t('user.displayNameRequired') }]}>
+        <Form.Item
+          name="displayName"
+          label={t('user.displayName')}
+          rules={[{ required: true, whitespace: true, message: t('user.displayNameRequired') }]}
+        >
           <Input maxLength={100} />
         </Form.Item>
-        <Form.Item name="organizationId" label={t('user.organization')} rules={[{ required: true, message: t('user.orgRequired') }]}>
+        <Form.Item
+          name="organizationId"
+          label={t('user.organization')}
+          rules={[{ required: true, message: t('user.orgRequired') }]}
+        >
           <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
         </Form.Item>
-        <Form.Item name="roles" label={t('user.roles')} rules={[{ required: true, type: 'array', min: 1, message: t('user.rolesRequired') }]}>
-          <Select mode="multiple" options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
+        <Form.Item
+          name="roles"
+          label={t('user.roles')}
+          rules={[{ required: true, type: 'array', min: 1, message: t('user.rolesRequired') }]}
+        >
+          <Select
+            mode="multiple"
+            options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+          />
         </Form.Item>
         <Space style={{ display: 'flex' }} align="start">
           <Form.Item name="specialty" label={t('user.specialty')}>
-            <Select allowClear showSearch={{ optionFilterProp: 'label' }} style={{ width: 250 }} options={specialties.options} />
+            <Select
+              allowClear
+              showSearch={{ optionFilterProp: 'label' }}
+              style={{ width: 250 }}
+              options={specialties.options}
+            />
           </Form.Item>
           <Form.Item name="title" label={t('user.title_')}>
-            <Select allowClear style={{ width: 250 }} options={PRACTITIONER_TITLES.map((x) => ({ value: x, label: t(`title.${x}`) }))} />
+            <Select
+              allowClear
+              style={{ width: 250 }}
+              options={PRACTITIONER_TITLES.map((x) => ({ value: x, label: t(`title.${x}`) }))}
+            />
           </Form.Item>
         </Space>
         {initial ? (
@@ -100,18 +199,39 @@ export function UsersPage() {
   const [page, setPage] = useState(1);
   const [editing, setEditing] = useState<Practitioner | 'new' | null>(null);
   const list = useApiData(
-    () => practitionersApi.list({ q: q || undefined, role, organizationId, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+    () =>
+      practitionersApi.list({
+        q: q || undefined,
+        role,
+        organizationId,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
     [q, role, organizationId, page],
   );
   const orgList = useApiData(() => organizationsApi.list(), []);
   const specialties = useSpecialtyLabel();
-  const byId = useMemo(() => new Map((orgList.data?.items ?? []).map((o) => [o.id, o])), [orgList.data]);
-  const orgOptions = useMemo(() => (orgList.data?.items ?? []).map((o) => ({ value: o.id, label: o.name })), [orgList.data]);
+  const byId = useMemo(
+    () => new Map((orgList.data?.items ?? []).map((o) => [o.id, o])),
+    [orgList.data],
+  );
+  const orgOptions = useMemo(
+    () => (orgList.data?.items ?? []).map((o) => ({ value: o.id, label: o.name })),
+    [orgList.data],
+  );
 
   return (
     <Card
-      title={<Typography.Title level={4} style={{ margin: 0 }}>{t('user.title')}</Typography.Title>}
-      extra={<Button type="primary" onClick={() => setEditing('new')}>{t('user.create')}</Button>}
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('user.title')}
+        </Typography.Title>
+      }
+      extra={
+        <Button type="primary" onClick={() => setEditing('new')}>
+          {t('user.create')}
+        </Button>
+      }
     >
       <Space style={{ marginBottom: 16 }} wrap>
         <Input.Search
@@ -123,7 +243,14 @@ export function UsersPage() {
             setQ(v.trim());
           }}
         />
-        <Select allowClear placeholder={t('user.filterRole')} style={{ width: 200 }} value={role} onChange={(v) => (setPage(1), setRole(v))} options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
+        <Select
+          allowClear
+          placeholder={t('user.filterRole')}
+          style={{ width: 200 }}
+          value={role}
+          onChange={(v) => (setPage(1), setRole(v))}
+          options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+        />
         <Select
           allowClear
           showSearch={{ optionFilterProp: 'label' }}
@@ -144,16 +271,67 @@ export function UsersPage() {
           loading={list.loading}
           dataSource={list.data?.items ?? []}
           locale={{ emptyText: <EmptyState title={t('user.empty')} /> }}
-          pagination={{ current: page, pageSize: PAGE_SIZE, total: list.data?.total ?? 0, showSizeChanger: false, showTotal: (total) => t('common.total', { total }), onChange: setPage }}
+          pagination={{
+            current: page,
+            pageSize: PAGE_SIZE,
+            total: list.data?.total ?? 0,
+            showSizeChanger: false,
+            showTotal: (total) => t('common.total', { total }),
+            onChange: setPage,
+          }}
           columns={[
             { title: t('user.displayName'), dataIndex: 'displayName' },
             { title: t('user.username'), dataIndex: 'username' },
-            { title: t('user.organization'), dataIndex: 'organizationId', ellipsis: true, render: (id: string, p) => p.organizationName ?? byId.get(id)?.name ?? t('common.none') },
-            { title: t('user.roles'), dataIndex: 'roles', render: (roles: Role[]) => roles.map((r) => <Tag key={r} color={r === 'admin' ? 'red' : 'blue'}>{t(`role.${r}`)}</Tag>) },
-            { title: t('user.specialty'), dataIndex: 'specialty', width: 110, render: (v: string | null) => specialties.label(v) ?? t('common.none') },
-            { title: t('user.title_'), dataIndex: 'title', width: 110, render: (v: Practitioner['title']) => (v ? t(`title.${v}`) : t('common.none')) },
-            { title: t('user.status'), dataIndex: 'active', width: 80, render: (v?: boolean) => (v === false ? <Tag>{t('common.inactive')}</Tag> : <Tag color="green">{t('common.active')}</Tag>) },
-            { title: t('common.actions'), key: 'a', width: 80, render: (_, p) => <Button type="link" size="small" onClick={() => setEditing(p)}>{t('common.edit')}</Button> },
+            {
+              title: t('user.organization'),
+              dataIndex: 'organizationId',
+              ellipsis: true,
+              render: (id: string, p) =>
+                p.organizationName ?? byId.get(id)?.name ?? t('common.none'),
+            },
+            {
+              title: t('user.roles'),
+              dataIndex: 'roles',
+              render: (roles: Role[]) =>
+                roles.map((r) => (
+                  <Tag key={r} color={r === 'admin' ? 'red' : 'blue'}>
+                    {t(`role.${r}`)}
+                  </Tag>
+                )),
+            },
+            {
+              title: t('user.specialty'),
+              dataIndex: 'specialty',
+              width: 110,
+              render: (v: string | null) => specialties.label(v) ?? t('common.none'),
+            },
+            {
+              title: t('user.title_'),
+              dataIndex: 'title',
+              width: 110,
+              render: (v: Practitioner['title']) => (v ? t(`title.${v}`) : t('common.none')),
+            },
+            {
+              title: t('user.status'),
+              dataIndex: 'active',
+              width: 80,
+              render: (v?: boolean) =>
+                v === false ? (
+                  <Tag>{t('common.inactive')}</Tag>
+                ) : (
+                  <Tag color="green">{t('common.active')}</Tag>
+                ),
+            },
+            {
+              title: t('common.actions'),
+              key: 'a',
+              width: 80,
+              render: (_, p) => (
+                <Button type="link" size="small" onClick={() => setEditing(p)}>
+                  {t('common.edit')}
+                </Button>
+              ),
+            },
           ]}
         />
       )}

@@ -8,8 +8,13 @@ export interface OrgNode {
 }
 
 /** Parent/child tree from the flat list; orgs whose parent is not in the list become roots. */
-export function buildOrganizationTree(orgs: Organization[], label: (o: Organization) => string = (o) => o.name): OrgNode[] {
-  const nodes = new Map(orgs.map((o) => [o.id, { key: o.id, title: label(o), org: o, children: [] as OrgNode[] }]));
+export function buildOrganizationTree(
+  orgs: Organization[],
+  label: (o: Organization) => string = (o) => o.name,
+): OrgNode[] {
+  const nodes = new Map(
+    orgs.map((o) => [o.id, { key: o.id, title: label(o), org: o, children: [] as OrgNode[] }]),
+  );
   const roots: OrgNode[] = [];
   for (const node of nodes.values()) {
     const parent = node.org.parentId ? nodes.get(node.org.parentId) : undefined;

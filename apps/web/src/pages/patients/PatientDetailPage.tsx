@@ -15,14 +15,21 @@ export function PatientDetailPage() {
   if (loading || !p) return <Spin />;
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
-      <Card title={<span data-testid="patient-name">{p.name}</span>} extra={<Button onClick={() => navigate('/patients')}>{t('common.back')}</Button>}>
+      <Card
+        title={<span data-testid="patient-name">{p.name}</span>}
+        extra={<Button onClick={() => navigate('/patients')}>{t('common.back')}</Button>}
+      >
         <Descriptions column={2} size="small">
           <Descriptions.Item label={t('patient.sex')}>{t(`sex.${p.sex}`)}</Descriptions.Item>
           <Descriptions.Item label={t('patient.birthDate')}>
             {p.birthDate}（{t('patient.age')} {ageOf(p.birthDate)}）
           </Descriptions.Item>
-          <Descriptions.Item label={t('patient.nationalId')}>{p.nationalIdMasked || t('common.none')}</Descriptions.Item>
-          <Descriptions.Item label={t('patient.phone')}>{p.phone || t('common.none')}</Descriptions.Item>
+          <Descriptions.Item label={t('patient.nationalId')}>
+            {p.nationalIdMasked || t('common.none')}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('patient.phone')}>
+            {p.phone || t('common.none')}
+          </Descriptions.Item>
           <Descriptions.Item label={t('patient.address')} span={2}>
             {p.address || t('common.none')}
           </Descriptions.Item>

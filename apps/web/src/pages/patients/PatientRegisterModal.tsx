@@ -18,7 +18,11 @@ interface FormValues {
 
 /** Only fields the person filled in are sent: the API rejects unknown or empty-for-nothing fields. */
 export function patientInputFrom(values: FormValues): PatientInput {
-  const input: PatientInput = { name: values.name.trim(), sex: values.sex, birthDate: values.birthDate.format('YYYY-MM-DD') };
+  const input: PatientInput = {
+    name: values.name.trim(),
+    sex: values.sex,
+    birthDate: values.birthDate.format('YYYY-MM-DD'),
+  };
   const nationalId = values.nationalId?.trim().toUpperCase();
   if (nationalId) input.nationalId = nationalId;
   if (values.phone?.trim()) input.phone = values.phone.trim();
@@ -26,7 +30,15 @@ export function patientInputFrom(values: FormValues): PatientInput {
   return input;
 }
 
-export function PatientRegisterModal({ open, onClose, onRegistered }: { open: boolean; onClose: () => void; onRegistered: (p: Patient) => void }) {
+export function PatientRegisterModal({
+  open,
+  onClose,
+  onRegistered,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onRegistered: (p: Patient) => void;
+}) {
   const { t } = useI18n();
   const [form] = Form.useForm<FormValues>();
   const [busy, setBusy] = useState(false);
@@ -59,23 +71,56 @@ export function PatientRegisterModal({ open, onClose, onRegistered }: { open: bo
       destroyOnHidden
       width={560}
     >
-      {error ? <Alert type="error" showIcon title={<span data-testid="register-error">{error}</span>} style={{ marginBottom: 16 }} /> : null}
+      {error ? (
+        <Alert
+          type="error"
+          showIcon
+          title={<span data-testid="register-error">{error}</span>}
+          style={{ marginBottom: 16 }}
+        />
+      ) : null}
       <Form form={form} layout="vertical" requiredMark data-testid="patient-register-form">
-        <Form.Item name="name" label={t('patient.name')} rules={[{ required: true, whitespace: true, message: t('patient.nameRequired') }]}>
+        <Form.Item
+          name="name"
+          label={t('patient.name')}
+          rules={[{ required: true, whitespace: true, message: t('patient.nameRequired') }]}
+        >
           <Input maxLength={100} />
         </Form.Item>
         <div style={{ display: 'flex', gap: 16 }}>
-          <Form.Item name="sex" label={t('patient.sex')} rules={[{ required: true, message: t('patient.sexRequired') }]} style={{ flex: 1 }}>
+          <Form.Item
+            name="sex"
+            label={t('patient.sex')}
+            rules={[{ required: true, message: t('patient.sexRequired') }]}
+            style={{ flex: 1 }}
+          >
             <Select options={SEXES.map((s) => ({ value: s, label: t(`sex.${s}`) }))} />
           </Form.Item>
-          <Form.Item name="birthDate" label={t('patient.birthDate')} rules={[{ required: true, message: t('patient.birthDateRequired') }]} style={{ flex: 1 }}>
-            <DatePicker style={{ width: '100%' }} disabledDate={(d) => d.isAfter(dayjs())} format="YYYY-MM-DD" />
+          <Form.Item
+            name="birthDate"
+            label={t('patient.birthDate')}
+            rules={[{ required: true, message: t('patient.birthDateRequired') }]}
+            style={{ flex: 1 }}
+          >
+            <DatePicker
+              style={{ width: '100%' }}
+              disabledDate={(d) => d.isAfter(dayjs())}
+              format="YYYY-MM-DD"
+            />
           </Form.Item>
         </div>
-        <Form.Item name="nationalId" label={t('patient.nationalId')} rules={[{ pattern: /^\d{17}[\dXx]$/, message: t('patient.nationalIdInvalid') }]}>
+        <Form.Item
+          name="nationalId"
+          label={t('patient.nationalId')}
+          rules={[{ pattern: /^\d{17}[\dXx]$/, message: t('patient.nationalIdInvalid') }]}
+        >
           <Input maxLength={18} />
         </Form.Item>
-        <Form.Item name="phone" label={t('patient.phone')} rules={[{ pattern: /^[+\d][\d\s-]{5,19}$/, message: t('patient.phoneInvalid') }]}>
+        <Form.Item
+          name="phone"
+          label={t('patient.phone')}
+          rules={[{ pattern: /^[+\d][\d\s-]{5,19}$/, message: t('patient.phoneInvalid') }]}
+        >
           <Input maxLength={20} />
         </Form.Item>
         <Form.Item name="address" label={t('patient.address')}>

@@ -19,11 +19,19 @@ export function PatientsPage() {
   const page = Math.max(1, Number(params.get('page') ?? 1) || 1);
   const [registering, setRegistering] = useState(false);
   const [messageApi, messageHolder] = message.useMessage();
-  const { data, error, loading, reload } = useApiData(() => patientsApi.search({ q: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), [q, page]);
+  const { data, error, loading, reload } = useApiData(
+    () =>
+      patientsApi.search({ q: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+    [q, page],
+  );
 
   return (
     <Card
-      title={<Typography.Title level={4} style={{ margin: 0 }}>{t('patients.title')}</Typography.Title>}
+      title={
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t('patients.title')}
+        </Typography.Title>
+      }
       extra={
         <Button type="primary" onClick={() => setRegistering(true)} data-testid="register-patient">
           {t('patients.register')}
@@ -51,7 +59,9 @@ export function PatientsPage() {
           size="middle"
           loading={loading}
           dataSource={data?.items ?? []}
-          locale={{ emptyText: <EmptyState title={t('patients.empty')} hint={t('patients.emptyHint')} /> }}
+          locale={{
+            emptyText: <EmptyState title={t('patients.empty')} hint={t('patients.emptyHint')} />,
+          }}
           pagination={{
             current: page,
             pageSize: PAGE_SIZE,
@@ -61,12 +71,36 @@ export function PatientsPage() {
             onChange: (p) => setParams({ ...(q ? { q } : {}), page: String(p) }),
           }}
           columns={[
-            { title: t('patient.name'), dataIndex: 'name', render: (name: string, p) => <Link to={`/patients/${p.id}`}>{name}</Link> },
-            { title: t('patient.sex'), dataIndex: 'sex', width: 90, render: (s: Patient['sex']) => t(`sex.${s}`) },
+            {
+              title: t('patient.name'),
+              dataIndex: 'name',
+              render: (name: string, p) => <Link to={`/patients/${p.id}`}>{name}</Link>,
+            },
+            {
+              title: t('patient.sex'),
+              dataIndex: 'sex',
+              width: 90,
+              render: (s: Patient['sex']) => t(`sex.${s}`),
+            },
             { title: t('patient.birthDate'), dataIndex: 'birthDate', width: 130 },
-            { title: t('patient.age'), key: 'age', width: 80, render: (_, p) => ageOf(p.birthDate) },
-            { title: t('patient.phone'), dataIndex: 'phone', width: 160, render: (v?: string | null) => v || t('common.none') },
-            { title: t('patient.address'), dataIndex: 'address', ellipsis: true, render: (v?: string | null) => v || t('common.none') },
+            {
+              title: t('patient.age'),
+              key: 'age',
+              width: 80,
+              render: (_, p) => ageOf(p.birthDate),
+            },
+            {
+              title: t('patient.phone'),
+              dataIndex: 'phone',
+              width: 160,
+              render: (v?: string | null) => v || t('common.none'),
+            },
+            {
+              title: t('patient.address'),
+              dataIndex: 'address',
+              ellipsis: true,
+              render: (v?: string | null) => v || t('common.none'),
+            },
           ]}
         />
       )}
