@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Params, RowShapeError, execute, rowsOf, sql, type Db } from './typed-sql';
+import { Params, RowShapeError, command, execute, rowsOf, sql, typed, type Db } from './typed-sql';
 
 /** A database answering every statement with these rows (as TypeORM hands them over). */
 const answering = (result: unknown): Db => ({ query: async () => result }) as unknown as Db;
@@ -44,5 +44,36 @@ describe('typed SQL statements', () => {
     expect(p.values).toEqual([1, 'x']);
     const base = sql({ id: 'uuid' }, 'SELECT id FROM slot');
     expect(base.append('WHERE id = $1').text).toBe('SELECT id FROM slot\nWHERE id = $1');
+  });
+
+  it('passes typed positional parameters as given, and names prepared statements', async () => {
+    const seen: { text: unknown; params: unknown[] }[] = [];
+    const db = {
+      query: async (text: unknown, params: unknown[]) => {
+        seen.push({ text, params });
+        return [{ id: 'a', status: 'booked' }];
+      },
+    } as unknown as Db;
+    const s = sql(
+      { id: 'uuid', status: typed<'booked' | 'cancelled'>('text') },
+      'SELECT id, status FROM booking WHERE id = $1 AND created_at < $2',
+    ).takes<[id: string, before: Date]>();
+    const at = new Date(0);
+    const row = await s.first(db, ['a', at]);
+    expect(row?.status).toBe('booked');
+    expect(seen[0]).toEqual({ text: s.text, params: ['a', at] });
+    await s.prepared().all(db, ['a', at]);
+    const named = seen[1].text as unknown as { name: string; text: string };
+    expect(named.text).toBe(s.text);
+    expect(named.name).toMatch(/^hz_/);
+  });
+
+  it('runs writes for their effect: the changed rows of an UPDATE, 0 for an INSERT without RETURNING', async () => {
+    const update = command<[id: string]>('UPDATE booking SET status = $2 WHERE id = $1');
+    expect(await update.run(answering([[], 2]), ['a'])).toBe(2);
+    expect(await command('INSERT INTO booking DEFAULT VALUES').run(answering([]))).toBe(0);
+    const p = new Params();
+    const { p: next } = p;
+    expect([p.add('x'), next('y')]).toEqual(['$1', '$2']);
   });
 });

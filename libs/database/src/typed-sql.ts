@@ -44,6 +44,8 @@ type ValueOf<T> =
 
 /** The columns a statement selects (or returns), by name: the row type is derived from it. */
 export type Columns = Record<string, PgType>;
+/** Columns declared apart from one statement, for several to share (`sql(CONSULTATION, …)`): keeps their literal types. */
+export const columns = <C extends Columns>(c: C): C => c;
 export type RowOf<C extends Columns> = { -readonly [K in keyof C]: ValueOf<C[K]> };
 
 /** The parameters, positional as `$1…`: optional when the statement may take none. */

@@ -10,7 +10,7 @@ import type {
   Recommendation,
   Urgency,
 } from './consultation-terms';
-import type { Params } from './typed-sql';
+import type { Params } from '@huizhen/database';
 
 /**
  * The consultations feature's domain objects: what ConsultationStore answers with and takes.

@@ -1,24 +1,19 @@
-import { prepared } from '@huizhen/database';
+import { columns, command, sql, typed, type RowOf } from '@huizhen/database';
 import type { Transition } from './consultation-lifecycle';
 import type {
-  Attachment,
   Consultation,
   ConsultationChange,
-  InstitutionFigures,
-  Message,
-  MessageFile,
   Participant,
   PresentInCall,
-  ReadReceipt,
   Report,
   SignedWithKey,
   SigningKey,
-  StatusChange,
   StoredCallEvent,
   StoredFile,
   WorklistItem,
 } from './consultation-model';
 import type {
+  AttachmentKind,
   ConsultationMode,
   ConsultationStatus,
   ParticipantRole,
@@ -26,43 +21,45 @@ import type {
   Recommendation,
   Urgency,
 } from './consultation-terms';
-import { statement } from './typed-sql';
 
 /**
  * The SQL of ConsultationStore: every statement on the consultation tables, each with its
- * parameters typed and its row declared once beside it, mapped to a domain object.
+ * parameters typed and its columns declared once beside it (checked on the first row), mapped
+ * to a domain object.
  */
 // ---- rows, each declared once beside the statements that read it ----------------------------
 
-interface ConsultationRow {
-  id: string;
-  requesting_organization_id: string;
-  requester_id: string;
-  patient_id: string;
-  specialty: string;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  clinical_question: string;
-  history: string | null;
-  preferred_practitioner_id: string | null;
-  preferred_organization_id: string | null;
-  status: ConsultationStatus;
-  routed_organization_ids: string[];
-  routed_level: QueueLevel | null;
-  deadline_at: Date | null;
-  escalation_count: number;
-  decline_count: number;
-  declined_by: string[];
-  assigned_specialist_id: string | null;
-  assigned_organization_id: string | null;
-  scheduled_start: Date | null;
-  submitted_at: Date | null;
-  claimed_at: Date | null;
-  reported_at: Date | null;
-  closed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** consultation_request, every column (`SELECT *`, `RETURNING *`). */
+export const CONSULTATION = columns({
+  id: 'uuid',
+  requesting_organization_id: 'uuid',
+  requester_id: 'uuid',
+  patient_id: 'uuid',
+  specialty: 'text',
+  urgency: typed<Urgency>('text'),
+  mode: typed<ConsultationMode>('text'),
+  clinical_question: 'text',
+  history: 'text?',
+  preferred_practitioner_id: 'uuid?',
+  preferred_organization_id: 'uuid?',
+  status: typed<ConsultationStatus>('text'),
+  routed_organization_ids: 'uuid[]',
+  routed_level: typed<QueueLevel | null>('text?'),
+  deadline_at: 'timestamptz?',
+  escalation_count: 'int',
+  decline_count: 'int',
+  declined_by: 'uuid[]',
+  assigned_specialist_id: 'uuid?',
+  assigned_organization_id: 'uuid?',
+  scheduled_start: 'timestamptz?',
+  submitted_at: 'timestamptz?',
+  claimed_at: 'timestamptz?',
+  reported_at: 'timestamptz?',
+  closed_at: 'timestamptz?',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
+type ConsultationRow = RowOf<typeof CONSULTATION>;
 
 export const toConsultation = (r: ConsultationRow): Consultation => ({
   id: r.id,
@@ -111,25 +108,27 @@ export const CHANGE_COLUMNS: { [K in keyof Required<ConsultationChange>]: string
   closedAt: 'closed_at',
 };
 
-interface ReportRow {
-  id: string;
-  consultation_id: string;
-  kind: 'report' | 'addendum';
-  amends_report_id: string | null;
-  patient_id: string;
-  author_id: string;
-  findings: string;
-  impression: string;
-  recommendation: Recommendation | null;
-  referral_organization_id: string | null;
-  free_text: string;
-  studies: string[];
-  signed_at: Date | null;
-  signature: Buffer | null;
-  signing_key_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** consultation_report, every column. */
+const REPORT = columns({
+  id: 'uuid',
+  consultation_id: 'uuid',
+  kind: typed<'report' | 'addendum'>('text'),
+  amends_report_id: 'uuid?',
+  patient_id: 'uuid',
+  author_id: 'uuid',
+  findings: 'text',
+  impression: 'text',
+  recommendation: typed<Recommendation | null>('text?'),
+  referral_organization_id: 'uuid?',
+  free_text: 'text',
+  studies: 'text[]',
+  signed_at: 'timestamptz?',
+  signature: 'bytea?',
+  signing_key_id: 'uuid?',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
+type ReportRow = RowOf<typeof REPORT>;
 
 const toReport = (r: ReportRow): Report => ({
   id: r.id,
@@ -161,84 +160,112 @@ type DraftContent = [
   studies: string[],
 ];
 
+/** A read receipt, as the thread answers it. */
+const RECEIPT = columns({
+  practitionerId: 'uuid',
+  lastReadMessageId: 'text',
+  readAt: 'timestamptz',
+});
+
+/** A call event, as the record answers it. */
+const CALL_EVENT = columns({
+  kind: typed<StoredCallEvent['kind']>('text'),
+  practitionerId: 'uuid',
+  displayName: 'text',
+  role: typed<StoredCallEvent['role']>('text'),
+  at: 'timestamptz',
+});
+
 const SELECT_REQUEST = `SELECT * FROM consultation_request WHERE id = $1`;
 export const Q = {
   // ---- requests
-  byId: statement<[id: string]>(SELECT_REQUEST).map(toConsultation),
-  lock: statement<[id: string]>(`${SELECT_REQUEST} FOR UPDATE`).map(toConsultation),
-  insert: statement<
-    [
-      organizationId: string,
-      requesterId: string,
-      patientId: string,
-      specialty: string,
-      urgency: Urgency,
-      mode: ConsultationMode,
-      question: string,
-      history: string | null,
-      preferredPractitionerId: string | null,
-      preferredOrganizationId: string | null,
-      at: Date,
-    ]
-  >(
+  byId: sql(CONSULTATION, SELECT_REQUEST).takes<[id: string]>().map(toConsultation),
+  lock: sql(CONSULTATION, `${SELECT_REQUEST} FOR UPDATE`).takes<[id: string]>().map(toConsultation),
+  insert: sql(
+    CONSULTATION,
     `INSERT INTO consultation_request (requesting_organization_id, requester_id, patient_id, specialty, urgency, mode, clinical_question, history,
                                        preferred_practitioner_id, preferred_organization_id, created_at, updated_at)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING *`,
-  ).map(toConsultation),
-  due: statement<[now: Date, limit: number]>(
+  )
+    .takes<
+      [
+        organizationId: string,
+        requesterId: string,
+        patientId: string,
+        specialty: string,
+        urgency: Urgency,
+        mode: ConsultationMode,
+        question: string,
+        history: string | null,
+        preferredPractitionerId: string | null,
+        preferredOrganizationId: string | null,
+        at: Date,
+      ]
+    >()
+    .map(toConsultation),
+  due: sql(
+    CONSULTATION,
     `SELECT * FROM consultation_request WHERE status = 'submitted' AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-  ).map(toConsultation),
-  bookingFacts: statement<[id: string]>(
+  )
+    .takes<[now: Date, limit: number]>()
+    .map(toConsultation),
+  bookingFacts: sql(
+    {
+      id: 'uuid',
+      requesting_organization_id: 'uuid',
+      specialty: 'text',
+      mode: CONSULTATION.mode,
+      status: CONSULTATION.status,
+    },
     `SELECT id, requesting_organization_id, specialty, mode, status FROM consultation_request WHERE id = $1`,
-  ).map(
-    (
-      r: Pick<
-        ConsultationRow,
-        'id' | 'requesting_organization_id' | 'specialty' | 'mode' | 'status'
-      >,
-    ) => ({
+  )
+    .takes<[id: string]>()
+    .map((r) => ({
       id: r.id,
       organizationId: r.requesting_organization_id,
       specialty: r.specialty,
       mode: r.mode,
       status: r.status,
-    }),
-  ),
-  waiting: statement<[organizationIds: string[]]>(
+    })),
+  waiting: sql(
+    { organization_id: 'uuid', specialty: 'text', count: 'int' },
     `SELECT requesting_organization_id AS organization_id, specialty, count(*)::int AS count
        FROM consultation_request
       WHERE requesting_organization_id = ANY($1::uuid[]) AND status IN ('submitted','claimed') AND mode IN ('live_video','both')
       GROUP BY 1, 2 ORDER BY 1, 2`,
-  ).map((r: { organization_id: string; specialty: string; count: number }) => ({
-    organizationId: r.organization_id,
-    specialty: r.specialty,
-    count: r.count,
-  })),
-  header: statement<[id: string]>(
+  )
+    .takes<[organizationIds: string[]]>()
+    .map((r) => ({
+      organizationId: r.organization_id,
+      specialty: r.specialty,
+      count: r.count,
+    })),
+  header: sql(
+    {
+      patient_name: 'text',
+      patient_sex: 'text',
+      patient_birth_date: 'text',
+      requesting_organization_name: 'text',
+      requester_name: 'text',
+    },
     `SELECT p.name AS patient_name, p.sex AS patient_sex, to_char(p.birth_date, 'YYYY-MM-DD') AS patient_birth_date,
             ro.name AS requesting_organization_name, rq.display_name AS requester_name
        FROM consultation_request c JOIN patient p ON p.id = c.patient_id
        JOIN organization ro ON ro.id = c.requesting_organization_id JOIN practitioner rq ON rq.id = c.requester_id
       WHERE c.id = $1`,
-  ).map(
-    (r: {
-      patient_name: string;
-      patient_sex: string;
-      patient_birth_date: string;
-      requesting_organization_name: string;
-      requester_name: string;
-    }) => ({
+  )
+    .takes<[id: string]>()
+    .map((r) => ({
       patient: { name: r.patient_name, sex: r.patient_sex, birthDate: r.patient_birth_date },
       requestingOrganizationName: r.requesting_organization_name,
       requesterName: r.requester_name,
-    }),
-  ),
+    })),
 
   // ---- status history
-  created: statement<[id: string, actorId: string, at: Date]>(
+  created: command<[id: string, actorId: string, at: Date]>(
     `INSERT INTO consultation_status_history (consultation_id, transition, from_status, to_status, actor_id, at) VALUES ($1, 'create', 'draft', 'draft', $2, $3)`,
-  ).exec(),
-  changed: statement<
+  ),
+  changed: command<
     [
       id: string,
       transition: Transition,
@@ -251,57 +278,107 @@ export const Q = {
     ]
   >(
     `INSERT INTO consultation_status_history (consultation_id, transition, from_status, to_status, actor_id, reason, details, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-  ).exec(),
-  history: statement<[id: string]>(
+  ),
+  history: sql(
+    {
+      transition: 'text',
+      from: CONSULTATION.status,
+      to: CONSULTATION.status,
+      actorId: 'uuid?',
+      reason: 'text?',
+      details: typed<Record<string, unknown>>('json'),
+      at: 'timestamptz',
+    },
     `SELECT transition, from_status AS "from", to_status AS "to", actor_id AS "actorId", reason, details, at
        FROM consultation_status_history WHERE consultation_id = $1 ORDER BY id`,
-  ).rows<StatusChange>(),
+  ).takes<[id: string]>(),
 
   // ---- participants
-  participants: statement<[id: string]>(
+  participants: sql(
+    { practitioner_id: 'uuid', role: typed<ParticipantRole>('text') },
     `SELECT practitioner_id, role FROM consultation_participant WHERE consultation_id = $1 AND active ORDER BY added_at, practitioner_id`,
-  ).map((r: { practitioner_id: string; role: ParticipantRole }): Participant => ({
-    practitionerId: r.practitioner_id,
-    role: r.role,
-  })),
-  people: statement<[id: string]>(
+  )
+    .takes<[id: string]>()
+    .map((r): Participant => ({
+      practitionerId: r.practitioner_id,
+      role: r.role,
+    })),
+  people: sql(
+    {
+      practitionerId: 'uuid',
+      role: typed<ParticipantRole>('text'),
+      displayName: 'text',
+      organizationId: 'uuid',
+    },
     `SELECT cp.practitioner_id AS "practitionerId", cp.role, pr.display_name AS "displayName", pr.organization_id AS "organizationId"
        FROM consultation_participant cp JOIN practitioner pr ON pr.id = cp.practitioner_id
       WHERE cp.consultation_id = $1 AND cp.active ORDER BY cp.added_at`,
-  ).rows<Participant & { displayName: string; organizationId: string }>(),
-  addRequester: statement<[id: string, practitionerId: string]>(
+  ).takes<[id: string]>(),
+  addRequester: command<[id: string, practitionerId: string]>(
     `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'requester')`,
-  ).exec(),
-  assign: statement<[id: string, practitionerId: string]>(
+  ),
+  assign: command<[id: string, practitionerId: string]>(
     `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, 'assigned_specialist')
      ON CONFLICT (consultation_id, practitioner_id) DO UPDATE SET role = 'assigned_specialist', active = true`,
-  ).exec(),
-  withdraw: statement<[id: string, practitionerId: string | null]>(
+  ),
+  withdraw: command<[id: string, practitionerId: string | null]>(
     `UPDATE consultation_participant SET active = false WHERE consultation_id = $1 AND practitioner_id = $2`,
-  ).exec(),
-  lockParticipant: statement<[id: string, practitionerId: string]>(
+  ),
+  lockParticipant: sql(
+    { role: typed<ParticipantRole>('text'), active: 'bool' },
     `SELECT role, active FROM consultation_participant WHERE consultation_id = $1 AND practitioner_id = $2 FOR UPDATE`,
-  ).rows<{ role: ParticipantRole; active: boolean }>(),
-  invite: statement<[id: string, practitionerId: string, role: ParticipantRole]>(
+  ).takes<[id: string, practitionerId: string]>(),
+  invite: command<[id: string, practitionerId: string, role: ParticipantRole]>(
     `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) VALUES ($1, $2, $3)
      ON CONFLICT (consultation_id, practitioner_id) DO UPDATE SET role = EXCLUDED.role, active = true`,
-  ).exec(),
+  ),
 
   // ---- attachments
-  attachments: statement<[id: string]>(
+  attachments: sql(
+    {
+      id: 'uuid',
+      kind: typed<AttachmentKind>('text'),
+      studyInstanceUid: 'text?',
+      fileName: 'text?',
+      mediaType: 'text?',
+      sizeBytes: 'int?',
+      sha256: 'text?',
+      messageId: 'text?',
+      addedBy: 'uuid',
+      createdAt: 'timestamptz',
+    },
     `SELECT id, kind, study_instance_uid AS "studyInstanceUid", file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes",
             sha256, message_id::text AS "messageId", added_by AS "addedBy", created_at AS "createdAt"
        FROM consultation_attachment WHERE consultation_id = $1 ORDER BY created_at, id`,
-  ).rows<Attachment>(),
-  attachAtCreate: statement<[id: string, studyInstanceUid: string, addedBy: string]>(
+  ).takes<[id: string]>(),
+  attachAtCreate: command<[id: string, studyInstanceUid: string, addedBy: string]>(
     `INSERT INTO consultation_attachment (consultation_id, kind, study_instance_uid, added_by) VALUES ($1, 'imaging_study', $2, $3)`,
-  ).exec(),
-  attachStudy: statement<[id: string, studyInstanceUid: string, addedBy: string]>(
+  ),
+  attachStudy: sql(
+    {
+      id: 'uuid',
+      kind: typed<'imaging_study'>('text'),
+      studyInstanceUid: 'text',
+      createdAt: 'timestamptz',
+    },
     `INSERT INTO consultation_attachment (consultation_id, kind, study_instance_uid, added_by) VALUES ($1, 'imaging_study', $2, $3)
      ON CONFLICT (consultation_id, study_instance_uid) WHERE study_instance_uid IS NOT NULL DO NOTHING
      RETURNING id, kind, study_instance_uid AS "studyInstanceUid", created_at AS "createdAt"`,
-  ).rows<{ id: string; kind: 'imaging_study'; studyInstanceUid: string; createdAt: Date }>(),
-  addFile: statement<
+  ).takes<[id: string, studyInstanceUid: string, addedBy: string]>(),
+  addFile: sql(
+    {
+      id: 'uuid',
+      kind: typed<'document' | 'photo'>('text'),
+      fileName: 'text',
+      mediaType: 'text',
+      sizeBytes: 'int',
+      sha256: 'text',
+      createdAt: 'timestamptz',
+    },
+    `INSERT INTO consultation_attachment (id, consultation_id, kind, file_ref, file_name, media_type, size_bytes, sha256, added_by)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+     RETURNING id, kind, file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes", sha256, created_at AS "createdAt"`,
+  ).takes<
     [
       attachmentId: string,
       id: string,
@@ -313,91 +390,117 @@ export const Q = {
       sha256: string,
       addedBy: string,
     ]
-  >(
-    `INSERT INTO consultation_attachment (id, consultation_id, kind, file_ref, file_name, media_type, size_bytes, sha256, added_by)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-     RETURNING id, kind, file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes", sha256, created_at AS "createdAt"`,
-  ).rows<{
-    id: string;
-    kind: 'document' | 'photo';
-    fileName: string;
-    mediaType: string;
-    sizeBytes: number;
-    sha256: string;
-    createdAt: Date;
-  }>(),
-  file: statement<[attachmentId: string, id: string]>(
+  >(),
+  file: sql(
+    { file_ref: 'text', media_type: 'text', file_name: 'text', size: 'int' },
     `SELECT file_ref, media_type, file_name, size_bytes::int AS size FROM consultation_attachment WHERE id = $1 AND consultation_id = $2 AND file_ref IS NOT NULL`,
-  ).map(
-    (r: { file_ref: string; media_type: string; file_name: string; size: number }): StoredFile => ({
+  )
+    .takes<[attachmentId: string, id: string]>()
+    .map((r): StoredFile => ({
       fileRef: r.file_ref,
       mediaType: r.media_type,
       fileName: r.file_name,
       sizeBytes: r.size,
-    }),
-  ),
-  studies: statement<[id: string]>(
+    })),
+  studies: sql(
+    { uid: 'text' },
     `SELECT study_instance_uid AS uid FROM consultation_attachment WHERE consultation_id = $1 AND study_instance_uid IS NOT NULL ORDER BY uid`,
-  ).map((r: { uid: string }) => r.uid),
+  )
+    .takes<[id: string]>()
+    .map((r) => r.uid),
 
   // ---- thread
-  messages: statement<[id: string, after: number, limit: number]>(
+  messages: sql(
+    { id: 'text', authorId: 'uuid', authorName: 'text', body: 'text', createdAt: 'timestamptz' },
     `SELECT m.id::text AS id, m.author_id AS "authorId", p.display_name AS "authorName", m.body, m.created_at AS "createdAt"
        FROM consultation_message m JOIN practitioner p ON p.id = m.author_id
       WHERE m.consultation_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`,
-  ).rows<Message>(),
-  messageFiles: statement<[messageIds: string[]]>(
+  ).takes<[id: string, after: number, limit: number]>(),
+  messageFiles: sql(
+    {
+      id: 'uuid',
+      messageId: 'text',
+      kind: 'text',
+      fileName: 'text',
+      mediaType: 'text',
+      sizeBytes: 'int',
+    },
     `SELECT id, message_id::text AS "messageId", kind, file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes"
        FROM consultation_attachment WHERE message_id = ANY($1::bigint[])`,
-  ).rows<MessageFile>(),
-  receipts: statement<[id: string]>(
+  ).takes<[messageIds: string[]]>(),
+  receipts: sql(
+    RECEIPT,
     `SELECT practitioner_id AS "practitionerId", last_read_message_id::text AS "lastReadMessageId", read_at AS "readAt"
        FROM consultation_read_receipt WHERE consultation_id = $1 ORDER BY practitioner_id`,
-  ).rows<ReadReceipt>(),
-  addMessage: statement<[id: string, authorId: string, body: string, at: Date]>(
+  ).takes<[id: string]>(),
+  addMessage: sql(
+    { id: 'text', created_at: 'timestamptz' },
     `INSERT INTO consultation_message (consultation_id, author_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id::text, created_at`,
-  ).map((r: { id: string; created_at: Date }) => ({ id: r.id, createdAt: r.created_at })),
-  sendFiles: statement<[messageId: string, attachmentIds: string[], id: string, authorId: string]>(
+  )
+    .takes<[id: string, authorId: string, body: string, at: Date]>()
+    .map((r) => ({ id: r.id, createdAt: r.created_at })),
+  sendFiles: command<[messageId: string, attachmentIds: string[], id: string, authorId: string]>(
     `UPDATE consultation_attachment SET message_id = $1
       WHERE id = ANY($2::uuid[]) AND consultation_id = $3 AND kind <> 'imaging_study' AND message_id IS NULL AND added_by = $4`,
-  ).exec(),
-  messageIn: statement<[messageId: number, id: string]>(
+  ),
+  messageIn: sql(
+    { '?column?': 'int' },
     `SELECT 1 FROM consultation_message WHERE id = $1 AND consultation_id = $2`,
-  ).rows<unknown>(),
-  readUpTo: statement<[id: string, practitionerId: string, messageId: string | number]>(
+  ).takes<[messageId: number, id: string]>(),
+  readUpTo: sql(
+    RECEIPT,
     `INSERT INTO consultation_read_receipt (consultation_id, practitioner_id, last_read_message_id) VALUES ($1, $2, $3)
      ON CONFLICT (consultation_id, practitioner_id) DO UPDATE
        SET last_read_message_id = GREATEST(consultation_read_receipt.last_read_message_id, EXCLUDED.last_read_message_id), read_at = now()
      RETURNING practitioner_id AS "practitionerId", last_read_message_id::text AS "lastReadMessageId", read_at AS "readAt"`,
-  ).rows<ReadReceipt>(),
+  ).takes<[id: string, practitionerId: string, messageId: string | number]>(),
 
   // ---- reports
-  report: statement<[id: string]>(
+  report: sql(
+    REPORT,
     `SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report'`,
-  ).map(toReport),
-  lockReport: statement<[id: string]>(
+  )
+    .takes<[id: string]>()
+    .map(toReport),
+  lockReport: sql(
+    REPORT,
     `SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report' FOR UPDATE`,
-  ).map(toReport),
-  signedReport: statement<[id: string]>(
+  )
+    .takes<[id: string]>()
+    .map(toReport),
+  signedReport: sql(
+    REPORT,
     `SELECT * FROM consultation_report WHERE consultation_id = $1 AND kind = 'report' AND signed_at IS NOT NULL`,
-  ).map(toReport),
-  reports: statement<[id: string]>(
+  )
+    .takes<[id: string]>()
+    .map(toReport),
+  reports: sql(
+    REPORT,
     `SELECT * FROM consultation_report WHERE consultation_id = $1 ORDER BY kind DESC, created_at`,
-  ).map(toReport),
-  signedReports: statement<[id: string]>(
+  )
+    .takes<[id: string]>()
+    .map(toReport),
+  signedReports: sql(
+    REPORT,
     `SELECT * FROM consultation_report WHERE consultation_id = $1 AND signed_at IS NOT NULL ORDER BY kind DESC, signed_at`,
-  ).map(toReport),
-  updateDraft: statement<[reportId: string, ...DraftContent, authorId: string, at: Date]>(
+  )
+    .takes<[id: string]>()
+    .map(toReport),
+  updateDraft: sql(
+    REPORT,
     `UPDATE consultation_report SET findings=$2, impression=$3, recommendation=$4, referral_organization_id=$5, free_text=$6, studies=$7, author_id=$8, updated_at=$9
       WHERE id = $1 RETURNING *`,
-  ).map(toReport),
-  insertDraft: statement<
-    [id: string, patientId: string, authorId: string, ...DraftContent, at: Date]
-  >(
+  )
+    .takes<[reportId: string, ...DraftContent, authorId: string, at: Date]>()
+    .map(toReport),
+  insertDraft: sql(
+    REPORT,
     `INSERT INTO consultation_report (consultation_id, kind, patient_id, author_id, findings, impression, recommendation, referral_organization_id, free_text, studies, created_at, updated_at)
      VALUES ($1,'report',$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING *`,
-  ).map(toReport),
-  sign: statement<
+  )
+    .takes<[id: string, patientId: string, authorId: string, ...DraftContent, at: Date]>()
+    .map(toReport),
+  sign: command<
     [
       reportId: string,
       authorId: string,
@@ -408,8 +511,8 @@ export const Q = {
     ]
   >(
     `UPDATE consultation_report SET author_id = $2, studies = $3, signed_at = $4, signature = $5, signing_key_id = $6, updated_at = $4 WHERE id = $1`,
-  ).exec(),
-  addendum: statement<
+  ),
+  addendum: command<
     [
       reportId: string,
       id: string,
@@ -425,37 +528,50 @@ export const Q = {
   >(
     `INSERT INTO consultation_report (id, consultation_id, kind, amends_report_id, patient_id, author_id, findings, impression, free_text, studies, signed_at, signature, signing_key_id, created_at, updated_at)
      VALUES ($1,$2,'addendum',$3,$4,$5,'',$6,$7,'{}',$8,$9,$10,$8,$8)`,
-  ).exec(),
-  signedWithKeys: statement<[id: string]>(
+  ),
+  signedWithKeys: sql(
+    {
+      ...REPORT,
+      public_key: 'bytea',
+      fingerprint: 'text',
+      key_owner: 'uuid',
+      display_name: 'text',
+      organization_id: 'uuid',
+    },
     `SELECT r.*, k.public_key, k.fingerprint, k.practitioner_id AS key_owner, p.display_name, p.organization_id
        FROM consultation_report r JOIN practitioner_signing_key k ON k.id = r.signing_key_id JOIN practitioner p ON p.id = r.author_id
       WHERE r.consultation_id = $1 AND r.signed_at IS NOT NULL ORDER BY r.kind DESC, r.signed_at`,
-  ).map(
-    (
-      r: ReportRow & {
-        public_key: Buffer;
-        fingerprint: string;
-        key_owner: string;
-        display_name: string;
-        organization_id: string;
-      },
-    ): SignedWithKey => ({
+  )
+    .takes<[id: string]>()
+    .map((r): SignedWithKey => ({
       ...toReport(r),
       publicKey: r.public_key,
       fingerprint: r.fingerprint,
       keyOwnerId: r.key_owner,
       authorName: r.display_name,
       authorOrganizationId: r.organization_id,
-    }),
-  ),
-  reportOfAuthorOrganization: statement<[id: string]>(
+    })),
+  reportOfAuthorOrganization: sql(
+    { ...REPORT, author_organization_id: 'uuid' },
     `SELECT r.*, p.organization_id AS author_organization_id FROM consultation_report r JOIN practitioner p ON p.id = r.author_id
       WHERE r.consultation_id = $1 AND r.kind = 'report' AND r.signed_at IS NOT NULL`,
-  ).map((r: ReportRow & { author_organization_id: string }) => ({
-    ...toReport(r),
-    authorOrganizationId: r.author_organization_id,
-  })),
-  printed: statement<[id: string, authorId: string, referralOrganizationId: string | null]>(
+  )
+    .takes<[id: string]>()
+    .map((r) => ({
+      ...toReport(r),
+      authorOrganizationId: r.author_organization_id,
+    })),
+  printed: sql(
+    {
+      name: 'text',
+      sex: 'text',
+      birth_date: 'text',
+      requesting: 'text',
+      reading: 'text',
+      author_name: 'text',
+      author_title: 'text?',
+      referral_org: 'text?',
+    },
     `SELECT p.name, p.sex, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, ro.name AS requesting, ao.name AS reading,
             au.display_name AS author_name, au.title AS author_title, rf.name AS referral_org
        FROM consultation_request c JOIN patient p ON p.id = c.patient_id
@@ -463,46 +579,38 @@ export const Q = {
        JOIN practitioner au ON au.id = $2 JOIN organization ao ON ao.id = au.organization_id
        LEFT JOIN organization rf ON rf.id = $3
       WHERE c.id = $1`,
-  ).map(
-    (r: {
-      name: string;
-      sex: string;
-      birth_date: string;
-      requesting: string;
-      reading: string;
-      author_name: string;
-      author_title: string | null;
-      referral_org: string | null;
-    }) => ({
+  )
+    .takes<[id: string, authorId: string, referralOrganizationId: string | null]>()
+    .map((r) => ({
       patient: { name: r.name, sex: r.sex, birthDate: r.birth_date },
       requestingOrganization: r.requesting,
       readingOrganization: r.reading,
       authorName: r.author_name,
       authorTitle: r.author_title,
       referralOrganization: r.referral_org,
-    }),
-  ),
+    })),
 };
 
 export const KEYS = {
-  current: statement<[practitionerId: string]>(
+  current: sql(
+    {
+      id: 'uuid',
+      practitioner_id: 'uuid',
+      public_key: 'bytea',
+      private_key_cipher: 'bytea',
+      fingerprint: 'text',
+    },
     `SELECT id, practitioner_id, public_key, private_key_cipher, fingerprint FROM practitioner_signing_key WHERE practitioner_id = $1 AND retired_at IS NULL`,
-  ).map(
-    (r: {
-      id: string;
-      practitioner_id: string;
-      public_key: Buffer;
-      private_key_cipher: Buffer;
-      fingerprint: string;
-    }): SigningKey => ({
+  )
+    .takes<[practitionerId: string]>()
+    .map((r): SigningKey => ({
       id: r.id,
       practitionerId: r.practitioner_id,
       publicKey: r.public_key,
       privateKeyCipher: r.private_key_cipher,
       fingerprint: r.fingerprint,
-    }),
-  ),
-  add: statement<
+    })),
+  add: command<
     [
       practitionerId: string,
       algorithm: string,
@@ -513,23 +621,39 @@ export const KEYS = {
   >(
     `INSERT INTO practitioner_signing_key (practitioner_id, algorithm, public_key, private_key_cipher, fingerprint)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (practitioner_id) WHERE retired_at IS NULL DO NOTHING`,
-  ).exec(),
+  ),
 };
 
 // The video record (consultation_call_event): named prepared statements, the call path is hot.
 export const CALLS = {
-  present: statement<[since: Date]>(
-    prepared(`SELECT j.event_id AS "eventId", j.consultation_id AS "consultationId", j.practitioner_id AS "practitionerId", j.room_role AS role,
+  present: sql(
+    {
+      eventId: 'uuid',
+      consultationId: 'uuid',
+      practitionerId: 'uuid',
+      role: typed<PresentInCall['role']>('text'),
+      mediaNode: 'text',
+      nodeLast: 'timestamptz',
+    },
+    `SELECT j.event_id AS "eventId", j.consultation_id AS "consultationId", j.practitioner_id AS "practitionerId", j.room_role AS role,
                      j.media_node AS "mediaNode",
               (SELECT max(e.occurred_at) FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND e.media_node = j.media_node) AS "nodeLast"
          FROM consultation_call_event j
         WHERE j.kind = 'joined' AND j.occurred_at > $1
           AND NOT EXISTS (SELECT 1 FROM consultation_call_event e WHERE e.consultation_id = j.consultation_id AND (e.occurred_at, e.id) > (j.occurred_at, j.id)
-                            AND (e.kind = 'ended' OR (e.practitioner_id = j.practitioner_id AND e.kind IN ('joined', 'left', 'lost'))))`),
-  ).rows<PresentInCall>(),
-  record: statement<[events: string]>(
+                            AND (e.kind = 'ended' OR (e.practitioner_id = j.practitioner_id AND e.kind IN ('joined', 'left', 'lost'))))`,
+  )
+    .takes<[since: Date]>()
+    .prepared(),
+  record: sql(
+    {
+      consultationId: 'uuid',
+      requestingOrganizationId: 'uuid',
+      recorded: 'int',
+      participantIds: 'uuid[]',
+    },
     // In the order given (a media node's order), so events of the same millisecond read back in it.
-    prepared(`WITH e AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, kind text, room uuid, "practitionerId" uuid, role text, at timestamptz, node text)) WITH ORDINALITY AS v(id, kind, room, "practitionerId", role, at, node, n)),
+    `WITH e AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, kind text, room uuid, "practitionerId" uuid, role text, at timestamptz, node text)) WITH ORDINALITY AS v(id, kind, room, "practitionerId", role, at, node, n)),
              ins AS (INSERT INTO consultation_call_event (event_id, consultation_id, kind, practitioner_id, room_role, occurred_at, media_node)
                SELECT e.id, e.room, e.kind, e."practitionerId", left(coalesce(e.role, ''), 40), e.at, left(coalesce(e.node, ''), 200)
                  FROM e JOIN consultation_request c ON c.id = e.room JOIN practitioner p ON p.id = e."practitionerId"
@@ -538,53 +662,59 @@ export const CALLS = {
              SELECT c.id AS "consultationId", c.requesting_organization_id AS "requestingOrganizationId",
                     (SELECT count(*)::int FROM ins i WHERE i.consultation_id = c.id) AS recorded,
                     ARRAY(SELECT practitioner_id FROM consultation_participant cp WHERE cp.consultation_id = c.id AND cp.active) AS "participantIds"
-               FROM consultation_request c WHERE c.id IN (SELECT consultation_id FROM ins)`),
-  ).rows<{
-    consultationId: string;
-    requestingOrganizationId: string;
-    recorded: number;
-    participantIds: string[];
-  }>(),
-  ofOrganizations: statement<[organizationIds: string[], from: Date, to: Date]>(
-    prepared(`SELECT e.consultation_id AS "consultationId", ARRAY[c.requesting_organization_id, c.assigned_organization_id] AS "organizationIds",
+               FROM consultation_request c WHERE c.id IN (SELECT consultation_id FROM ins)`,
+  )
+    .takes<[events: string]>()
+    .prepared(),
+  ofOrganizations: sql(
+    { consultationId: 'uuid', organizationIds: typed<(string | null)[]>('uuid[]'), ...CALL_EVENT },
+    `SELECT e.consultation_id AS "consultationId", ARRAY[c.requesting_organization_id, c.assigned_organization_id] AS "organizationIds",
               e.kind, e.practitioner_id AS "practitionerId", '' AS "displayName", e.room_role AS role, e.occurred_at AS at
          FROM consultation_call_event e JOIN consultation_request c ON c.id = e.consultation_id
         WHERE (c.requesting_organization_id = ANY($1::uuid[]) OR c.assigned_organization_id = ANY($1::uuid[]))
           AND e.consultation_id IN (SELECT consultation_id FROM consultation_call_event WHERE kind = 'joined' AND occurred_at >= $2 AND occurred_at < $3)
-        ORDER BY e.consultation_id, e.occurred_at, e.id`),
-  ).rows<StoredCallEvent & { consultationId: string; organizationIds: (string | null)[] }>(),
-  of: statement<[consultationId: string]>(
-    prepared(`SELECT e.kind, e.practitioner_id AS "practitionerId", p.display_name AS "displayName", e.room_role AS role, e.occurred_at AS at
+        ORDER BY e.consultation_id, e.occurred_at, e.id`,
+  )
+    .takes<[organizationIds: string[], from: Date, to: Date]>()
+    .prepared(),
+  of: sql(
+    CALL_EVENT,
+    `SELECT e.kind, e.practitioner_id AS "practitionerId", p.display_name AS "displayName", e.room_role AS role, e.occurred_at AS at
          FROM consultation_call_event e JOIN practitioner p ON p.id = e.practitioner_id
-        WHERE e.consultation_id = $1 ORDER BY e.occurred_at, e.id`),
-  ).rows<StoredCallEvent>(),
+        WHERE e.consultation_id = $1 ORDER BY e.occurred_at, e.id`,
+  )
+    .takes<[consultationId: string]>()
+    .prepared(),
 };
 
-interface WorklistRow {
-  id: string;
-  status: ConsultationStatus;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  specialty: string;
-  patient_id: string;
-  patient_name: string;
-  patient_sex: string;
-  patient_birth_date: string;
-  requesting_organization_id: string;
-  requesting_organization_name: string;
-  requester_id: string;
-  assigned_specialist_id: string | null;
-  assigned_specialist_name: string;
-  assigned_organization_id: string | null;
-  routed_level: QueueLevel | null;
-  deadline_at: Date | null;
-  escalation_count: number;
-  submitted_at: Date | null;
-  claimed_at: Date | null;
-  reported_at: Date | null;
-  created_at: Date;
-  sort_key: string;
-}
+/** A worklist line (the statement is assembled in ConsultationStore.worklistPage). */
+export const WORKLIST = columns({
+  id: 'uuid',
+  status: CONSULTATION.status,
+  urgency: CONSULTATION.urgency,
+  mode: CONSULTATION.mode,
+  specialty: 'text',
+  patient_id: 'uuid',
+  patient_name: 'text',
+  patient_sex: 'text',
+  patient_birth_date: 'text',
+  requesting_organization_id: 'uuid',
+  requesting_organization_name: 'text',
+  requester_id: 'uuid',
+  assigned_specialist_id: 'uuid?',
+  // LEFT JOIN: NULL exactly when assigned_specialist_id is, and read only when it is not.
+  assigned_specialist_name: typed<string>('text?'),
+  assigned_organization_id: 'uuid?',
+  routed_level: CONSULTATION.routed_level,
+  deadline_at: 'timestamptz?',
+  escalation_count: 'int',
+  submitted_at: 'timestamptz?',
+  claimed_at: 'timestamptz?',
+  reported_at: 'timestamptz?',
+  created_at: 'timestamptz',
+  sort_key: 'text',
+});
+type WorklistRow = RowOf<typeof WORKLIST>;
 
 export const toWorklistItem = (r: WorklistRow): WorklistItem & { sortKey: string } => ({
   id: r.id,
@@ -620,7 +750,24 @@ export const toWorklistItem = (r: WorklistRow): WorklistItem & { sortKey: string
   sortKey: r.sort_key,
 });
 
-export const FIGURES = statement<[organizationIds: string[], from: Date, to: Date]>(
+export const FIGURES = sql(
+  {
+    organizationId: 'uuid',
+    name: 'text',
+    level: 'text',
+    sent: 'int',
+    escalations: 'int',
+    expired: 'int',
+    received: 'int',
+    reported: 'int',
+    claimAverageSeconds: 'int?',
+    claimMedianSeconds: 'int?',
+    turnaroundAverageSeconds: 'int?',
+    turnaroundP90Seconds: 'int?',
+    referralsSent: 'int',
+    referralsReceived: 'int',
+    referralsAccepted: 'int',
+  },
   `WITH sent AS (
      SELECT requesting_organization_id AS org, count(*)::int AS sent, coalesce(sum(escalation_count), 0)::int AS escalations,
             count(*) FILTER (WHERE status = 'expired')::int AS expired
@@ -650,4 +797,4 @@ export const FIGURES = statement<[organizationIds: string[], from: Date, to: Dat
      LEFT JOIN ref_out ro ON ro.org = o.id LEFT JOIN ref_in ri ON ri.org = o.id
     WHERE o.id = ANY($1::uuid[]) AND (s.org IS NOT NULL OR r.org IS NOT NULL OR ro.org IS NOT NULL OR ri.org IS NOT NULL OR o.id IN (SELECT org FROM video))
     ORDER BY o.level, o.name`,
-).rows<InstitutionFigures>();
+).takes<[organizationIds: string[], from: Date, to: Date]>();

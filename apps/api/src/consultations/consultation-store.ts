@@ -2,15 +2,18 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CallEvent } from '@huizhen/call-events';
+import { sql, type Db } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import {
   CALLS,
   CHANGE_COLUMNS,
+  CONSULTATION,
   FIGURES,
   KEYS,
   Q,
   toConsultation,
   toWorklistItem,
+  WORKLIST,
 } from './consultation-sql';
 import type {
   Attachment,
@@ -35,7 +38,6 @@ import type {
   WorklistItem,
 } from './consultation-model';
 import type { ParticipantRole } from './consultation-terms';
-import { type Db, statement } from './typed-sql';
 
 export * from './consultation-model';
 
@@ -64,23 +66,22 @@ export class ConsultationStore {
   // ---- requests -----------------------------------------------------------------------------
 
   find(id: string, m: Db = this.db.manager): Promise<Consultation | null> {
-    return Q.byId.first(m, id);
+    return Q.byId.first(m, [id]);
   }
 
   /** The request, or 404. */
   async get(id: string, m: Db = this.db.manager): Promise<Consultation> {
-    return orNotFound(id, await Q.byId.first(m, id));
+    return orNotFound(id, await Q.byId.first(m, [id]));
   }
 
   /** The request locked for the rest of the transaction `m`, or 404. */
   async lock(m: EntityManager, id: string): Promise<Consultation> {
-    return orNotFound(id, await Q.lock.first(m, id));
+    return orNotFound(id, await Q.lock.first(m, [id]));
   }
 
   /** A new draft with its requester, the studies it names and the history's first row. */
   async insertDraft(m: EntityManager, d: NewConsultation, at: Date): Promise<Consultation> {
-    const c = (await Q.insert.first(
-      m,
+    const c = (await Q.insert.first(m, [
       d.requestingOrganizationId,
       d.requesterId,
       d.patientId,
@@ -92,10 +93,11 @@ export class ConsultationStore {
       d.preferredPractitionerId,
       d.preferredOrganizationId,
       at,
-    ))!;
-    await Q.addRequester.run(m, c.id, d.requesterId);
-    for (const uid of d.studyInstanceUids) await Q.attachAtCreate.run(m, c.id, uid, d.requesterId);
-    await Q.created.run(m, c.id, d.requesterId, at);
+    ]))!;
+    await Q.addRequester.run(m, [c.id, d.requesterId]);
+    for (const uid of d.studyInstanceUids)
+      await Q.attachAtCreate.run(m, [c.id, uid, d.requesterId]);
+    await Q.created.run(m, [c.id, d.requesterId, at]);
     return c;
   }
 
@@ -112,12 +114,12 @@ export class ConsultationStore {
       ['status', w.to],
       ['updated_at', w.at],
     ];
-    const update = statement<unknown[]>(
+    const update = sql(
+      CONSULTATION,
       `UPDATE consultation_request SET ${set.map(([col], i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`,
     ).map(toConsultation);
-    const [after] = await update.all(m, c.id, ...set.map(([, v]) => v));
-    await Q.changed.run(
-      m,
+    const [after] = await update.all(m, [c.id, ...set.map(([, v]) => v)]);
+    await Q.changed.run(m, [
       c.id,
       w.transition,
       c.status,
@@ -126,49 +128,49 @@ export class ConsultationStore {
       w.reason,
       JSON.stringify(w.details),
       w.happened,
-    );
+    ]);
     return after;
   }
 
   /** Submitted requests past their deadline, locked; rows another node holds are skipped. */
   dueForDeadline(m: EntityManager, now: Date, limit: number): Promise<Consultation[]> {
-    return Q.due.all(m, now, limit);
+    return Q.due.all(m, [now, limit]);
   }
 
   /** What scheduling needs to know before booking for a request; null when there is none. */
   bookingFacts(id: string) {
-    return Q.bookingFacts.first(this.db.manager, id);
+    return Q.bookingFacts.first(this.db.manager, [id]);
   }
 
   /** Live requests still needing a time (submitted or claimed), per requesting organization and specialty. */
   waitingForSlot(organizationIds: string[]) {
-    return Q.waiting.all(this.db.manager, organizationIds);
+    return Q.waiting.all(this.db.manager, [organizationIds]);
   }
 
   /** Names the detail shows beside the request: patient, requesting organization, requester. */
   async header(id: string) {
-    return (await Q.header.first(this.db.manager, id))!;
+    return (await Q.header.first(this.db.manager, [id]))!;
   }
 
   history(id: string): Promise<StatusChange[]> {
-    return Q.history.all(this.db.manager, id);
+    return Q.history.all(this.db.manager, [id]);
   }
 
   // ---- participants -------------------------------------------------------------------------
 
   /** Active participants, in the order they joined. */
   participants(id: string, m: Db = this.db.manager): Promise<Participant[]> {
-    return Q.participants.all(m, id);
+    return Q.participants.all(m, [id]);
   }
 
   /** Active participants with their names and organizations (the detail). */
   participantsNamed(id: string) {
-    return Q.people.all(this.db.manager, id);
+    return Q.people.all(this.db.manager, [id]);
   }
 
   /** Makes a practitioner the assigned specialist (again active if they had left). */
   async assignSpecialist(m: EntityManager, id: string, practitionerId: string): Promise<void> {
-    await Q.assign.run(m, id, practitionerId);
+    await Q.assign.run(m, [id, practitionerId]);
   }
 
   async withdrawParticipant(
@@ -176,12 +178,12 @@ export class ConsultationStore {
     id: string,
     practitionerId: string | null,
   ): Promise<void> {
-    await Q.withdraw.run(m, id, practitionerId);
+    await Q.withdraw.run(m, [id, practitionerId]);
   }
 
   /** A practitioner's place in the request, locked, or null. */
   async lockParticipant(m: EntityManager, id: string, practitionerId: string) {
-    return Q.lockParticipant.first(m, id, practitionerId);
+    return Q.lockParticipant.first(m, [id, practitionerId]);
   }
 
   async invite(
@@ -190,18 +192,18 @@ export class ConsultationStore {
     practitionerId: string,
     role: ParticipantRole,
   ): Promise<void> {
-    await Q.invite.run(m, id, practitionerId, role);
+    await Q.invite.run(m, [id, practitionerId, role]);
   }
 
   // ---- attachments --------------------------------------------------------------------------
 
   attachments(id: string, m: Db = this.db.manager): Promise<Attachment[]> {
-    return Q.attachments.all(m, id);
+    return Q.attachments.all(m, [id]);
   }
 
   /** Attaches a study once; null when it already was. */
   attachStudy(m: EntityManager, id: string, studyInstanceUid: string, addedBy: string) {
-    return Q.attachStudy.first(m, id, studyInstanceUid, addedBy);
+    return Q.attachStudy.first(m, [id, studyInstanceUid, addedBy]);
   }
 
   async addFile(
@@ -218,8 +220,7 @@ export class ConsultationStore {
       addedBy: string;
     },
   ) {
-    return (await Q.addFile.first(
-      m,
+    return (await Q.addFile.first(m, [
       f.id,
       f.consultationId,
       f.kind,
@@ -229,35 +230,35 @@ export class ConsultationStore {
       f.sizeBytes,
       f.sha256,
       f.addedBy,
-    ))!;
+    ]))!;
   }
 
   /** An uploaded file of the request; null when there is none with that id. */
   file(id: string, attachmentId: string): Promise<StoredFile | null> {
-    return Q.file.first(this.db.manager, attachmentId, id);
+    return Q.file.first(this.db.manager, [attachmentId, id]);
   }
 
   /** UIDs of the studies attached, sorted. */
   attachedStudies(m: Db, id: string): Promise<string[]> {
-    return Q.studies.all(m, id);
+    return Q.studies.all(m, [id]);
   }
 
   // ---- thread -------------------------------------------------------------------------------
 
   messages(id: string, after: number, limit: number): Promise<Message[]> {
-    return Q.messages.all(this.db.manager, id, after, limit);
+    return Q.messages.all(this.db.manager, [id, after, limit]);
   }
 
   filesOfMessages(messageIds: string[]): Promise<MessageFile[]> {
-    return Q.messageFiles.all(this.db.manager, messageIds);
+    return Q.messageFiles.all(this.db.manager, [messageIds]);
   }
 
   receipts(id: string): Promise<ReadReceipt[]> {
-    return Q.receipts.all(this.db.manager, id);
+    return Q.receipts.all(this.db.manager, [id]);
   }
 
   async addMessage(m: EntityManager, id: string, authorId: string, body: string, at: Date) {
-    return (await Q.addMessage.first(m, id, authorId, body, at))!;
+    return (await Q.addMessage.first(m, [id, authorId, body, at]))!;
   }
 
   /** Sends files the author uploaded to this request and has not sent yet with a message; how many were. */
@@ -268,11 +269,11 @@ export class ConsultationStore {
     id: string,
     authorId: string,
   ): Promise<number> {
-    return (await Q.sendFiles.run(m, messageId, attachmentIds, id, authorId)) ?? 0;
+    return Q.sendFiles.run(m, [messageId, attachmentIds, id, authorId]);
   }
 
   async hasMessage(id: string, messageId: number): Promise<boolean> {
-    return (await Q.messageIn.first(this.db.manager, messageId, id)) !== null;
+    return (await Q.messageIn.first(this.db.manager, [messageId, id])) !== null;
   }
 
   /** Moves a reader's mark forward, never back. */
@@ -282,38 +283,38 @@ export class ConsultationStore {
     messageId: string | number,
     m: Db = this.db.manager,
   ): Promise<ReadReceipt> {
-    return (await Q.readUpTo.first(m, id, practitionerId, messageId))!;
+    return (await Q.readUpTo.first(m, [id, practitionerId, messageId]))!;
   }
 
   // ---- reports ------------------------------------------------------------------------------
 
   /** The report (not an addendum), signed or not; `lock` holds it for the transaction. */
   report(m: Db, id: string, opts: { lock?: boolean } = {}): Promise<Report | null> {
-    return (opts.lock ? Q.lockReport : Q.report).first(m, id);
+    return (opts.lock ? Q.lockReport : Q.report).first(m, [id]);
   }
 
   signedReport(id: string, m: Db = this.db.manager): Promise<Report | null> {
-    return Q.signedReport.first(m, id);
+    return Q.signedReport.first(m, [id]);
   }
 
   /** The signed report with its author's organization (referrals start from it). */
   signedReportWithAuthorOrganization(id: string) {
-    return Q.reportOfAuthorOrganization.first(this.db.manager, id);
+    return Q.reportOfAuthorOrganization.first(this.db.manager, [id]);
   }
 
   /** The report, then its addenda, oldest first. */
   reports(id: string): Promise<Report[]> {
-    return Q.reports.all(this.db.manager, id);
+    return Q.reports.all(this.db.manager, [id]);
   }
 
   /** Signed ones only, the report first. */
   signedReports(id: string): Promise<Report[]> {
-    return Q.signedReports.all(this.db.manager, id);
+    return Q.signedReports.all(this.db.manager, [id]);
   }
 
   /** Signed ones with the key they were signed with, the report first. */
   signedWithKeys(id: string): Promise<SignedWithKey[]> {
-    return Q.signedWithKeys.all(this.db.manager, id);
+    return Q.signedWithKeys.all(this.db.manager, [id]);
   }
 
   /** Writes the draft: updates `existing`, or inserts the consultation's report. */
@@ -339,8 +340,14 @@ export class ConsultationStore {
     ] as const;
     return (
       d.existing
-        ? await Q.updateDraft.first(m, d.existing.id, ...content, d.authorId, d.at)
-        : await Q.insertDraft.first(m, d.consultationId, d.patientId, d.authorId, ...content, d.at)
+        ? await Q.updateDraft.first(m, [d.existing.id, ...content, d.authorId, d.at])
+        : await Q.insertDraft.first(m, [
+            d.consultationId,
+            d.patientId,
+            d.authorId,
+            ...content,
+            d.at,
+          ])
     )!;
   }
 
@@ -356,12 +363,11 @@ export class ConsultationStore {
       keyId: string;
     },
   ): Promise<void> {
-    await Q.sign.run(m, s.reportId, s.authorId, s.studies, s.at, s.signature, s.keyId);
+    await Q.sign.run(m, [s.reportId, s.authorId, s.studies, s.at, s.signature, s.keyId]);
   }
 
   async insertAddendum(m: EntityManager, a: Report): Promise<void> {
-    await Q.addendum.run(
-      m,
+    await Q.addendum.run(m, [
       a.id,
       a.consultationId,
       a.amendsReportId!,
@@ -372,19 +378,19 @@ export class ConsultationStore {
       a.signedAt!,
       a.signature!,
       a.signingKeyId!,
-    );
+    ]);
   }
 
   /** Names the printed report shows. */
   async printed(id: string, authorId: string, referralOrganizationId: string | null) {
-    return (await Q.printed.first(this.db.manager, id, authorId, referralOrganizationId))!;
+    return (await Q.printed.first(this.db.manager, [id, authorId, referralOrganizationId]))!;
   }
 
   // ---- signing keys -------------------------------------------------------------------------
 
   /** The practitioner's current signing key, or null. */
   signingKey(m: Db, practitionerId: string): Promise<SigningKey | null> {
-    return KEYS.current.first(m, practitionerId);
+    return KEYS.current.first(m, [practitionerId]);
   }
 
   /** A first key for the practitioner; nothing when a current one exists (a racing signer made it). */
@@ -392,21 +398,20 @@ export class ConsultationStore {
     m: EntityManager,
     k: Omit<SigningKey, 'id'> & { algorithm: string },
   ): Promise<void> {
-    await KEYS.add.run(
-      m,
+    await KEYS.add.run(m, [
       k.practitionerId,
       k.algorithm,
       k.publicKey,
       k.privateKeyCipher,
       k.fingerprint,
-    );
+    ]);
   }
 
   // ---- the video record -------------------------------------------------------------------
 
   /** Who is still in a call that had an event after `since`. */
   presentInCalls(since: Date): Promise<PresentInCall[]> {
-    return CALLS.present.all(this.db.manager, since);
+    return CALLS.present.all(this.db.manager, [since]);
   }
 
   /**
@@ -414,17 +419,17 @@ export class ConsultationStore {
    * given; per consultation it added to: how many, its requesting organization, its people.
    */
   recordCallEvents(events: CallEvent[]) {
-    return CALLS.record.all(this.db.manager, JSON.stringify(events));
+    return CALLS.record.all(this.db.manager, [JSON.stringify(events)]);
   }
 
   /** Every event of the consultations of these organizations that had a call start in [from, to), per consultation in order. */
   callEventsOfOrganizations(organizationIds: string[], from: Date, to: Date) {
-    return CALLS.ofOrganizations.all(this.db.manager, organizationIds, from, to);
+    return CALLS.ofOrganizations.all(this.db.manager, [organizationIds, from, to]);
   }
 
   /** A consultation's call events, in order, with the names of who they are about. */
   callEvents(consultationId: string): Promise<StoredCallEvent[]> {
-    return CALLS.of.all(this.db.manager, consultationId);
+    return CALLS.of.all(this.db.manager, [consultationId]);
   }
 
   // ---- read models --------------------------------------------------------------------------
@@ -439,7 +444,8 @@ export class ConsultationStore {
         `(${sortCol}, c.id) ${f.byDeadline ? '>' : '<'} (${p(f.after[0])}::timestamptz, ${p(f.after[1])}::uuid)`,
       );
     const dir = f.byDeadline ? 'ASC' : 'DESC';
-    return statement<unknown[]>(
+    return sql(
+      WORKLIST,
       `SELECT c.id, c.status, c.urgency, c.mode, c.specialty, c.patient_id, p.name AS patient_name, p.sex AS patient_sex,
               to_char(p.birth_date, 'YYYY-MM-DD') AS patient_birth_date, c.requesting_organization_id, ro.name AS requesting_organization_name,
               c.requester_id, c.assigned_specialist_id, ap.display_name AS assigned_specialist_name, c.assigned_organization_id,
@@ -454,7 +460,7 @@ export class ConsultationStore {
         LIMIT ${p(f.limit + 1)}`,
     )
       .map(toWorklistItem)
-      .all(this.db.manager, ...f.params.values);
+      .all(this.db.manager, f.params.values);
   }
 
   institutionFigures(
@@ -462,7 +468,7 @@ export class ConsultationStore {
     from: Date,
     to: Date,
   ): Promise<InstitutionFigures[]> {
-    return FIGURES.all(this.db.manager, organizationIds, from, to);
+    return FIGURES.all(this.db.manager, [organizationIds, from, to]);
   }
 }
 

@@ -8,7 +8,7 @@ import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { ConsultationStore } from './consultation-store';
 import type { MetricsQuery, WorklistBox, WorklistQuery } from './consultation.dto';
-import { Params } from './typed-sql';
+import { Params } from '@huizhen/database';
 
 /**
  * The read model of many requests at once: the worklists per role (each box ANDed with the

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { type Params, statement } from '../consultations/typed-sql';
+import { columns, sql, typed, type Params, type RowOf } from '@huizhen/database';
 
 export type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
 
@@ -59,28 +59,33 @@ export interface ReferralFilter {
   offset: number;
 }
 
-interface ReferralRow {
-  id: string;
-  consultation_id: string;
-  report_id: string | null;
-  follows_referral_id: string | null;
-  patient_id: string;
-  direction: 'up' | 'down';
-  from_organization_id: string;
-  to_organization_id: string;
-  specialty: string | null;
-  green_channel: boolean;
-  reason: string;
-  follow_up_plan: string | null;
-  status: ReferralStatus;
-  created_by: string;
-  answered_by: string | null;
-  answered_at: Date | null;
-  answer_note: string | null;
-  created_at: Date;
-}
+/** referral, every column (`SELECT *`, `RETURNING *`). */
+const REFERRAL = columns({
+  id: 'uuid',
+  consultation_id: 'uuid',
+  report_id: 'uuid?',
+  follows_referral_id: 'uuid?',
+  patient_id: 'uuid',
+  direction: typed<'up' | 'down'>('text'),
+  from_organization_id: 'uuid',
+  to_organization_id: 'uuid',
+  specialty: 'text?',
+  green_channel: 'bool',
+  reason: 'text',
+  follow_up_plan: 'text?',
+  status: typed<ReferralStatus>('text'),
+  created_by: 'uuid',
+  answered_by: 'uuid?',
+  answered_at: 'timestamptz?',
+  answer_note: 'text?',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
+type ReferralRow = RowOf<typeof REFERRAL>;
 
-type Row = ReferralRow & { patient_organization_id: string };
+/** A referral with its patient's organization. */
+const WITH_PATIENT_ORGANIZATION = columns({ ...REFERRAL, patient_organization_id: 'uuid' });
+type Row = RowOf<typeof WITH_PATIENT_ORGANIZATION>;
 
 const toReferral = (r: Row): Referral => ({
   id: r.id,
@@ -111,52 +116,68 @@ const toWritten = (r: ReferralRow): Omit<Referral, 'patientOrganizationId'> => {
 };
 
 const Q = {
-  byId: statement<[id: string]>(
+  byId: sql(
+    WITH_PATIENT_ORGANIZATION,
     `SELECT r.*, p.organization_id AS patient_organization_id FROM referral r JOIN patient p ON p.id = r.patient_id WHERE r.id = $1`,
-  ).map(toReferral),
-  lock: statement<[id: string]>(`SELECT * FROM referral WHERE id = $1 FOR UPDATE`).map(toWritten),
-  open: statement<[consultationId: string, direction: 'up' | 'down', to: string]>(
+  )
+    .takes<[id: string]>()
+    .map(toReferral),
+  lock: sql(REFERRAL, `SELECT * FROM referral WHERE id = $1 FOR UPDATE`)
+    .takes<[id: string]>()
+    .map(toWritten),
+  open: sql(
+    { id: 'uuid', status: REFERRAL.status },
     `SELECT id, status FROM referral WHERE consultation_id = $1 AND direction = $2 AND to_organization_id = $3 AND status IN ('requested','accepted')`,
-  ).rows<{ id: string; status: ReferralStatus }>(),
-  insert: statement<
-    [
-      consultationId: string,
-      reportId: string | null,
-      followsReferralId: string | null,
-      patientId: string,
-      direction: 'up' | 'down',
-      from: string,
-      to: string,
-      specialty: string | null,
-      greenChannel: boolean,
-      reason: string,
-      followUpPlan: string | null,
-      createdBy: string,
-    ]
-  >(
+  ).takes<[consultationId: string, direction: 'up' | 'down', to: string]>(),
+  insert: sql(
+    REFERRAL,
     `INSERT INTO referral (consultation_id, report_id, follows_referral_id, patient_id, direction, from_organization_id, to_organization_id, specialty, green_channel, reason, follow_up_plan, created_by)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING *`,
-  ).map(toWritten),
-  answer: statement<
-    [id: string, to: ReferralStatus, answering: boolean, actorId: string, note: string | null]
-  >(
+  )
+    .takes<
+      [
+        consultationId: string,
+        reportId: string | null,
+        followsReferralId: string | null,
+        patientId: string,
+        direction: 'up' | 'down',
+        from: string,
+        to: string,
+        specialty: string | null,
+        greenChannel: boolean,
+        reason: string,
+        followUpPlan: string | null,
+        createdBy: string,
+      ]
+    >()
+    .map(toWritten),
+  answer: sql(
+    REFERRAL,
     `UPDATE referral SET status = $2, answered_by = CASE WHEN $3 THEN $4::uuid ELSE answered_by END, answered_at = CASE WHEN $3 THEN now() ELSE answered_at END,
             answer_note = CASE WHEN $3 THEN $5 ELSE answer_note END, updated_at = now()
       WHERE id = $1 RETURNING *`,
-  ).map(toWritten),
-  names: statement<[patientId: string, from: string, to: string]>(
+  )
+    .takes<
+      [id: string, to: ReferralStatus, answering: boolean, actorId: string, note: string | null]
+    >()
+    .map(toWritten),
+  names: sql(
+    { name: 'text', sex: 'text', birth_date: 'text', from_name: 'text', to_name: 'text' },
     `SELECT p.name, p.sex, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, f.name AS from_name, t.name AS to_name
        FROM patient p, organization f, organization t WHERE p.id = $1 AND f.id = $2 AND t.id = $3`,
-  ).map(
-    (r: { name: string; sex: string; birth_date: string; from_name: string; to_name: string }) => ({
+  )
+    .takes<[patientId: string, from: string, to: string]>()
+    .map((r) => ({
       patient: { name: r.name, sex: r.sex, birthDate: r.birth_date },
       fromOrganizationName: r.from_name,
       toOrganizationName: r.to_name,
-    }),
-  ),
-  patientOrganization: statement<[patientId: string]>(
+    })),
+  patientOrganization: sql(
+    { organization_id: 'uuid' },
     `SELECT organization_id FROM patient WHERE id = $1`,
-  ).map((r: { organization_id: string }) => r.organization_id),
+  )
+    .takes<[patientId: string]>()
+    .map((r) => r.organization_id),
 };
 
 /** The referral table: the only class that issues SQL on it. Methods taking `m` run in the caller's transaction. */
@@ -169,21 +190,20 @@ export class ReferralStore {
   }
 
   find(id: string): Promise<Referral | null> {
-    return Q.byId.first(this.db.manager, id);
+    return Q.byId.first(this.db.manager, [id]);
   }
 
   lock(m: EntityManager, id: string) {
-    return Q.lock.first(m, id);
+    return Q.lock.first(m, [id]);
   }
 
   /** An open (requested or accepted) referral of the consultation to that organization in that direction, if any. */
   openTo(m: EntityManager, consultationId: string, direction: 'up' | 'down', to: string) {
-    return Q.open.first(m, consultationId, direction, to);
+    return Q.open.first(m, [consultationId, direction, to]);
   }
 
   async insert(m: EntityManager, v: NewReferral) {
-    return (await Q.insert.first(
-      m,
+    return (await Q.insert.first(m, [
       v.consultationId,
       v.reportId,
       v.followsReferralId,
@@ -196,7 +216,7 @@ export class ReferralStore {
       v.reason,
       v.followUpPlan,
       v.createdBy,
-    ))!;
+    ]))!;
   }
 
   /** The new status; the answer (who, when, note) only when the receiving side answers. */
@@ -205,44 +225,48 @@ export class ReferralStore {
     id: string,
     a: { to: ReferralStatus; answering: boolean; actorId: string; note: string | null },
   ) {
-    return (await Q.answer.first(m, id, a.to, a.answering, a.actorId, a.note))!;
+    return (await Q.answer.first(m, [id, a.to, a.answering, a.actorId, a.note]))!;
   }
 
   /** The names a referral's page shows: its patient, and the two organizations. */
   async names(r: Referral) {
-    return (await Q.names.first(
-      this.db.manager,
+    return (await Q.names.first(this.db.manager, [
       r.patientId,
       r.fromOrganizationId,
       r.toOrganizationId,
-    ))!;
+    ]))!;
   }
 
   /** The organization a patient belongs to (a new referral's, after its commit). */
   async patientOrganization(patientId: string): Promise<string> {
-    return (await Q.patientOrganization.first(this.db.manager, patientId))!;
+    return (await Q.patientOrganization.first(this.db.manager, [patientId]))!;
   }
 
   /** One page of a listing, with the total the conditions match. */
   async page(f: ReferralFilter): Promise<{ items: ListedReferral[]; total: number }> {
     const { p } = f.params;
-    const rows = await statement<unknown[]>(
+    const rows = await sql(
+      {
+        ...WITH_PATIENT_ORGANIZATION,
+        patient_name: 'text',
+        from_name: 'text',
+        to_name: 'text',
+        total: 'int8',
+      },
       `SELECT r.*, pt.organization_id AS patient_organization_id, pt.name AS patient_name, f.name AS from_name, t.name AS to_name, count(*) OVER () AS total
          FROM referral r JOIN patient pt ON pt.id = r.patient_id JOIN organization f ON f.id = r.from_organization_id JOIN organization t ON t.id = r.to_organization_id
         WHERE ${f.where.join(' AND ')} ORDER BY ${f.order} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
     )
-      .map(
-        (r: Row & { total: string; patient_name: string; from_name: string; to_name: string }) => ({
-          referral: {
-            ...toReferral(r),
-            patientName: r.patient_name,
-            fromOrganizationName: r.from_name,
-            toOrganizationName: r.to_name,
-          },
-          total: Number(r.total),
-        }),
-      )
-      .all(this.db.manager, ...f.params.values);
+      .map((r) => ({
+        referral: {
+          ...toReferral(r),
+          patientName: r.patient_name,
+          fromOrganizationName: r.from_name,
+          toOrganizationName: r.to_name,
+        },
+        total: Number(r.total),
+      }))
+      .all(this.db.manager, f.params.values);
     return { items: rows.map((r) => r.referral), total: rows.length ? rows[0].total : 0 };
   }
 }

@@ -7,7 +7,7 @@ import { DomainError } from '@huizhen/platform-http';
 import { ConsultationReportService } from '../consultations/consultation-report.service';
 import { ConsultationRouting } from '../consultations/consultation-routing';
 import { ConsultationStore } from '../consultations/consultation-store';
-import { Params } from '../consultations/typed-sql';
+import { Params } from '@huizhen/database';
 import { EventsService } from '../events/events.service';
 import type { CreateReferralDto, DownReferralDto, ReferralQuery } from './referral.dto';
 import { referralEvents } from './referral-metrics';
