@@ -115,7 +115,11 @@ export class Peer {
   transport(id: string, direction?: TransportDirection): types.WebRtcTransport {
     const t = this.transports.get(id);
     if (!t || (direction && t.appData.direction !== direction)) {
-      throw new SignalingError('not_found', `no ${direction ?? ''}${direction ? ' ' : ''}transport ${id} of this peer`, 'transportId');
+      throw new SignalingError(
+        'not_found',
+        `no ${direction ?? ''}${direction ? ' ' : ''}transport ${id} of this peer`,
+        'transportId',
+      );
     }
     return t;
   }
@@ -182,20 +186,34 @@ export class Room {
     return [...this.peers.values()].filter((p) => p.role === 'host' && !p.closed);
   }
 
-  broadcast<K extends keyof MediaNotifications>(event: K, data: MediaNotifications[K], except?: Peer): void {
+  broadcast<K extends keyof MediaNotifications>(
+    event: K,
+    data: MediaNotifications[K],
+    except?: Peer,
+  ): void {
     for (const p of this.admittedPeers(except)) p.notify(event, data);
   }
 
   producerInfos(except?: Peer): ProducerInfo[] {
-    return [...this.producers.values()].filter((e) => e.peer !== except).map((e) => this.producerInfo(e));
+    return [...this.producers.values()]
+      .filter((e) => e.peer !== except)
+      .map((e) => this.producerInfo(e));
   }
 
   ownProducerInfos(peer: Peer): ProducerInfo[] {
-    return [...this.producers.values()].filter((e) => e.peer === peer).map((e) => this.producerInfo(e));
+    return [...this.producers.values()]
+      .filter((e) => e.peer === peer)
+      .map((e) => this.producerInfo(e));
   }
 
   private producerInfo(e: ProducerEntry): ProducerInfo {
-    return { producerId: e.producer.id, peerId: e.peer.id, kind: e.producer.kind, source: e.source, paused: e.producer.paused };
+    return {
+      producerId: e.producer.id,
+      peerId: e.peer.id,
+      kind: e.producer.kind,
+      source: e.source,
+      paused: e.producer.paused,
+    };
   }
 
   // ---- placement ----
@@ -215,9 +233,14 @@ export class Room {
     if (!target || target.peers >= cap) {
       const slot = this.ctx.pool.pick(new Set(this.places.map((p) => p.slot.index)));
       if (slot) target = await this.createPlace(slot);
-      else if (!target) throw new SignalingError('unavailable', 'no media worker is running; try again in a moment');
+      else if (!target)
+        throw new SignalingError(
+          'unavailable',
+          'no media worker is running; try again in a moment',
+        );
     }
-    if (peer.closed || this.closed) throw new SignalingError('not_joined', 'the peer left while it was being placed');
+    if (peer.closed || this.closed)
+      throw new SignalingError('not_joined', 'the peer left while it was being placed');
     peer.place = target!;
     target!.peers++;
     target!.slot.load++;
@@ -226,8 +249,15 @@ export class Room {
 
   private async createPlace(slot: WorkerSlot): Promise<RouterPlace> {
     const worker = slot.worker;
-    if (!worker || worker.closed) throw new SignalingError('unavailable', 'the media worker is restarting; try again in a moment');
-    const router = await worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { room: this.id } });
+    if (!worker || worker.closed)
+      throw new SignalingError(
+        'unavailable',
+        'the media worker is restarting; try again in a moment',
+      );
+    const router = await worker.createRouter({
+      mediaCodecs: ROUTER_MEDIA_CODECS,
+      appData: { room: this.id },
+    });
     const place: RouterPlace = { router, slot, generation: slot.generation, peers: 0 };
     // A dead worker closes its routers (and everything on them) before anyone hears of it: start over for the whole room.
     router.on('workerclose', () => this.reset('worker_died'));
@@ -237,18 +267,26 @@ export class Room {
     }
     this.places.push(place);
     if (!this.speakerObserver || this.speakerObserver.closed) {
-      this.speakerObserver = await router.createActiveSpeakerObserver({ interval: 300, appData: { routerId: router.id } });
+      this.speakerObserver = await router.createActiveSpeakerObserver({
+        interval: 300,
+        appData: { routerId: router.id },
+      });
       this.speakerObserver.on('dominantspeaker', ({ producer }) => {
         const e = this.producers.get(producer.id);
         if (e) this.broadcast('activeSpeaker', { peerId: e.peer.id, producerId: producer.id });
       });
     }
-    this.ctx.log('info', 'room router created', { room: this.id, worker: slot.index, routers: this.places.length });
+    this.ctx.log('info', 'room router created', {
+      room: this.id,
+      worker: slot.index,
+      routers: this.places.length,
+    });
     return place;
   }
 
   rtpCapabilities(peer: Peer): types.RtpCapabilities {
-    if (!peer.place || peer.place.router.closed) throw new SignalingError('not_admitted', 'the peer has no router yet');
+    if (!peer.place || peer.place.router.closed)
+      throw new SignalingError('not_admitted', 'the peer has no router yet');
     return peer.place.router.rtpCapabilities;
   }
 
@@ -258,7 +296,9 @@ export class Room {
     const key = `${entry.producer.id}>${target.router.id}`;
     let p = this.pipes.get(key);
     if (!p) {
-      p = entry.place.router.pipeToRouter({ producerId: entry.producer.id, router: target.router }).then(() => undefined);
+      p = entry.place.router
+        .pipeToRouter({ producerId: entry.producer.id, router: target.router })
+        .then(() => undefined);
       this.pipes.set(key, p);
       p.catch(() => this.pipes.delete(key));
     }
@@ -268,10 +308,12 @@ export class Room {
   // ---- transports ----
 
   async createTransport(peer: Peer, direction: TransportDirection): Promise<TransportInfo> {
-    if (direction === 'send' && peer.role === 'observer') throw new SignalingError('forbidden', 'observers receive only; they cannot send media');
+    if (direction === 'send' && peer.role === 'observer')
+      throw new SignalingError('forbidden', 'observers receive only; they cannot send media');
     const place = await this.place(peer);
     const webRtcServer = place.slot.webRtcServer;
-    if (!webRtcServer || place.router.closed) throw new SignalingError('unavailable', 'the media worker is restarting; rejoin');
+    if (!webRtcServer || place.router.closed)
+      throw new SignalingError('unavailable', 'the media worker is restarting; rejoin');
     // One transport per direction: asking again replaces the old one (a client starting its media over).
     for (const t of peer.transports.values()) if (t.appData.direction === direction) t.close();
     const transport = await place.router.createWebRtcTransport({
@@ -288,7 +330,8 @@ export class Room {
     }
     peer.transports.set(transport.id, transport);
     transport.observer.on('close', () => peer.transports.delete(transport.id));
-    if (direction === 'send') await transport.setMaxIncomingBitrate(this.ctx.settings.maxIncomingBitrate);
+    if (direction === 'send')
+      await transport.setMaxIncomingBitrate(this.ctx.settings.maxIncomingBitrate);
     else await transport.setMaxOutgoingBitrate(this.ctx.settings.maxOutgoingBitrate);
     return {
       id: transport.id,
@@ -299,8 +342,14 @@ export class Room {
     };
   }
 
-  async connectTransport(peer: Peer, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
-    await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+  async connectTransport(
+    peer: Peer,
+    transportId: string,
+    dtlsParameters: Record<string, unknown>,
+  ): Promise<void> {
+    await peer
+      .transport(transportId)
+      .connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
   }
 
   async restartIce(peer: Peer, transportId: string): Promise<Record<string, unknown>> {
@@ -310,9 +359,11 @@ export class Room {
   // ---- producers ----
 
   async produce(peer: Peer, req: ProduceRequest): Promise<string> {
-    if (peer.role === 'observer') throw new SignalingError('forbidden', 'observers receive only; they cannot send media');
+    if (peer.role === 'observer')
+      throw new SignalingError('forbidden', 'observers receive only; they cannot send media');
     const transport = peer.transport(req.transportId, 'send');
-    if (peer.producers.size >= 6) throw new SignalingError('forbidden', 'a peer sends at most 6 streams');
+    if (peer.producers.size >= 6)
+      throw new SignalingError('forbidden', 'a peer sends at most 6 streams');
     const producer = await transport.produce({
       kind: req.kind,
       rtpParameters: req.rtpParameters as unknown as types.RtpParameters,
@@ -325,12 +376,22 @@ export class Room {
       throw new SignalingError('not_joined', 'the peer or its transport closed meanwhile');
     }
     const layers = producer.rtpParameters.encodings?.length ?? 1;
-    const entry: ProducerEntry = { producer, peer, place, source: req.source, dynacast: producer.kind === 'video' && layers > 1 ? new Dynacast(layers) : null };
+    const entry: ProducerEntry = {
+      producer,
+      peer,
+      place,
+      source: req.source,
+      dynacast: producer.kind === 'video' && layers > 1 ? new Dynacast(layers) : null,
+    };
     peer.producers.set(producer.id, producer);
     this.producers.set(producer.id, entry);
     producer.observer.on('close', () => this.forgetProducer(entry));
     producer.on('score', (scores) => {
-      if (scores.length) peer.notify('score', { producerId: producer.id, score: Math.min(...scores.map((s) => s.score)) });
+      if (scores.length)
+        peer.notify('score', {
+          producerId: producer.id,
+          score: Math.min(...scores.map((s) => s.score)),
+        });
     });
     if (producer.kind === 'audio') void this.observeSpeaker(entry);
     this.broadcast('newProducer', this.producerInfo(entry), peer);
@@ -339,13 +400,20 @@ export class Room {
 
   private async observeSpeaker(entry: ProducerEntry): Promise<void> {
     const observer = this.speakerObserver;
-    const primary = this.places.find((p) => !p.router.closed && observer && p.router.id === observer.appData.routerId) ?? this.places[0];
+    const primary =
+      this.places.find(
+        (p) => !p.router.closed && observer && p.router.id === observer.appData.routerId,
+      ) ?? this.places[0];
     if (!observer || observer.closed || !primary) return;
     try {
       await this.ensurePiped(entry, primary);
       await observer.addProducer({ producerId: entry.producer.id });
     } catch (e) {
-      if (!entry.producer.closed) this.ctx.log('warn', 'active speaker observer could not add a producer', { room: this.id, error: String(e) });
+      if (!entry.producer.closed)
+        this.ctx.log('warn', 'active speaker observer could not add a producer', {
+          room: this.id,
+          error: String(e),
+        });
     }
   }
 
@@ -354,7 +422,8 @@ export class Room {
     entry.peer.producers.delete(id);
     this.producers.delete(id);
     for (const key of [...this.pipes.keys()]) if (key.startsWith(`${id}>`)) this.pipes.delete(key);
-    if (!this.quiet && !entry.place.router.closed) this.broadcast('producerClosed', { producerId: id, peerId: entry.peer.id }, entry.peer);
+    if (!this.quiet && !entry.place.router.closed)
+      this.broadcast('producerClosed', { producerId: id, peerId: entry.peer.id }, entry.peer);
   }
 
   closeProducer(peer: Peer, producerId: string): void {
@@ -383,18 +452,40 @@ export class Room {
 
   async consume(peer: Peer, req: ConsumeRequest): Promise<ConsumeResult> {
     const entry = this.producers.get(req.producerId);
-    if (!entry) throw new SignalingError('not_found', `no producer ${req.producerId} in this room`, 'producerId');
-    if (entry.peer === peer) throw new SignalingError('cannot_consume', 'a peer does not consume its own producer');
-    if (req.rtpCapabilities) peer.rtpCapabilities = req.rtpCapabilities as unknown as types.RtpCapabilities;
-    if (!peer.rtpCapabilities) throw new SignalingError('invalid_message', 'send rtpCapabilities with the first consume', 'rtpCapabilities');
+    if (!entry)
+      throw new SignalingError(
+        'not_found',
+        `no producer ${req.producerId} in this room`,
+        'producerId',
+      );
+    if (entry.peer === peer)
+      throw new SignalingError('cannot_consume', 'a peer does not consume its own producer');
+    if (req.rtpCapabilities)
+      peer.rtpCapabilities = req.rtpCapabilities as unknown as types.RtpCapabilities;
+    if (!peer.rtpCapabilities)
+      throw new SignalingError(
+        'invalid_message',
+        'send rtpCapabilities with the first consume',
+        'rtpCapabilities',
+      );
     let transport: types.WebRtcTransport | undefined;
     if (req.transportId) transport = peer.transport(req.transportId, 'recv');
     else transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
-    if (!transport) throw new SignalingError('not_found', 'create a recv transport first', 'transportId');
+    if (!transport)
+      throw new SignalingError('not_found', 'create a recv transport first', 'transportId');
     const place = peer.place!;
     await this.ensurePiped(entry, place);
-    if (!place.router.canConsume({ producerId: entry.producer.id, rtpCapabilities: peer.rtpCapabilities })) {
-      throw new SignalingError('cannot_consume', 'the device cannot receive this producer (no common codec)', 'rtpCapabilities');
+    if (
+      !place.router.canConsume({
+        producerId: entry.producer.id,
+        rtpCapabilities: peer.rtpCapabilities,
+      })
+    ) {
+      throw new SignalingError(
+        'cannot_consume',
+        'the device cannot receive this producer (no common codec)',
+        'rtpCapabilities',
+      );
     }
     for (const c of peer.consumers.values()) {
       if (c.producerId === entry.producer.id && c.appData.transportId === transport.id) {
@@ -406,8 +497,17 @@ export class Room {
       rtpCapabilities: peer.rtpCapabilities,
       // Always start paused: the client resumes once its side is ready (no lost key frame).
       paused: true,
-      ...(entry.producer.kind === 'video' && entry.source === 'camera' ? { preferredLayers: { spatialLayer: 2 } } : {}),
-      appData: { peerId: peer.id, transportId: transport.id, clientPaused: true, source: entry.source, wantedSpatial: null, wantedTemporal: null },
+      ...(entry.producer.kind === 'video' && entry.source === 'camera'
+        ? { preferredLayers: { spatialLayer: 2 } }
+        : {}),
+      appData: {
+        peerId: peer.id,
+        transportId: transport.id,
+        clientPaused: true,
+        source: entry.source,
+        wantedSpatial: null,
+        wantedTemporal: null,
+      },
     });
     if (peer.closed || transport.closed) {
       consumer.close();
@@ -415,18 +515,32 @@ export class Room {
     }
     peer.consumers.set(consumer.id, consumer);
     this.ctx.onConsumers?.(1);
-    if (consumer.kind === 'video' && peer.videoCap === 'low') await this.applyLayers(peer, consumer).catch(() => undefined);
+    if (consumer.kind === 'video' && peer.videoCap === 'low')
+      await this.applyLayers(peer, consumer).catch(() => undefined);
     consumer.observer.on('close', () => {
       peer.consumers.delete(consumer.id);
       peer.lossCounters.delete(consumer.id);
       this.ctx.onConsumers?.(-1);
-      if (!this.quiet && !peer.closed && !place.router.closed) peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId });
+      if (!this.quiet && !peer.closed && !place.router.closed)
+        peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId });
     });
     consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
-    consumer.on('score', (s) => peer.notify('score', { consumerId: consumer.id, score: s.score, producerScore: s.producerScore }));
+    consumer.on('producerresume', () =>
+      peer.notify('consumerResumed', { consumerId: consumer.id }),
+    );
+    consumer.on('score', (s) =>
+      peer.notify('score', {
+        consumerId: consumer.id,
+        score: s.score,
+        producerScore: s.producerScore,
+      }),
+    );
     consumer.on('layerschange', (l) =>
-      peer.notify('consumerLayersChanged', { consumerId: consumer.id, spatialLayer: l?.spatialLayer ?? null, temporalLayer: l?.temporalLayer ?? null }),
+      peer.notify('consumerLayersChanged', {
+        consumerId: consumer.id,
+        spatialLayer: l?.spatialLayer ?? null,
+        temporalLayer: l?.temporalLayer ?? null,
+      }),
     );
     return {
       consumerId: consumer.id,
@@ -448,9 +562,15 @@ export class Room {
     this.refreshDynacast(c.producerId);
   }
 
-  async setPreferredLayers(peer: Peer, consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+  async setPreferredLayers(
+    peer: Peer,
+    consumerId: string,
+    spatialLayer: number,
+    temporalLayer?: number,
+  ): Promise<void> {
     const c = peer.consumer(consumerId);
-    if (c.type !== 'simulcast' && c.type !== 'svc') throw new SignalingError('invalid_message', 'this consumer has a single layer', 'consumerId');
+    if (c.type !== 'simulcast' && c.type !== 'svc')
+      throw new SignalingError('invalid_message', 'this consumer has a single layer', 'consumerId');
     c.appData.wantedSpatial = spatialLayer;
     c.appData.wantedTemporal = temporalLayer ?? null;
     await this.applyLayers(peer, c);
@@ -463,8 +583,16 @@ export class Room {
     const wantedSpatial = c.appData.wantedSpatial as number | null;
     const wantedTemporal = c.appData.wantedTemporal as number | null;
     // Capped: the smallest layer at half its frame rate (L1T3: temporal layer 1 of 0-2).
-    if (peer.videoCap === 'low') await c.setPreferredLayers({ spatialLayer: 0, temporalLayer: Math.min(wantedTemporal ?? 1, 1) });
-    else await c.setPreferredLayers({ spatialLayer: wantedSpatial ?? 9, ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}) });
+    if (peer.videoCap === 'low')
+      await c.setPreferredLayers({
+        spatialLayer: 0,
+        temporalLayer: Math.min(wantedTemporal ?? 1, 1),
+      });
+    else
+      await c.setPreferredLayers({
+        spatialLayer: wantedSpatial ?? 9,
+        ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}),
+      });
   }
 
   /** Audio-only: the server stops forwarding video to this peer (and forwards it again when turned off). */
@@ -488,12 +616,15 @@ export class Room {
     const now = Date.now();
     for (const peer of [...this.peers.values()]) {
       if (peer.audioOnly || !peer.channel || peer.closed) continue;
-      const recv = [...peer.transports.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
+      const recv = [...peer.transports.values()].find(
+        (t) => t.appData.direction === 'recv' && !t.closed,
+      );
       if (!recv || !peer.consumers.size) continue;
       try {
         const sample = await this.downlinkSample(peer, recv);
         const advice = peer.advisor.observe(sample, now);
-        if (advice.cap !== peer.videoCap) await this.setVideoCap(peer, advice.cap, sample.availableKbps, sample.lossPct);
+        if (advice.cap !== peer.videoCap)
+          await this.setVideoCap(peer, advice.cap, sample.availableKbps, sample.lossPct);
         if (advice.suggest) peer.notify('suggestAudioOnly', advice.suggest);
       } catch {
         // a transport or consumer closed meanwhile: next round
@@ -511,10 +642,10 @@ export class Room {
     for (const c of consumers) {
       if (c.paused || c.producerPaused) continue;
       const out = (await c.getStats().catch(() => [])).find((x) => x.type === 'outbound-rtp') as
-        | { packetCount?: number; packetsLost?: number; roundTripTime?: number }
-        | undefined;
+        { packetCount?: number; packetsLost?: number; roundTripTime?: number } | undefined;
       if (!out) continue;
-      if (typeof out.roundTripTime === 'number' && out.roundTripTime > 0) rttMs = Math.max(rttMs ?? 0, out.roundTripTime);
+      if (typeof out.roundTripTime === 'number' && out.roundTripTime > 0)
+        rttMs = Math.max(rttMs ?? 0, out.roundTripTime);
       const now = { sent: out.packetCount ?? 0, lost: out.packetsLost ?? 0 };
       const was = peer.lossCounters.get(c.id);
       peer.lossCounters.set(c.id, now);
@@ -522,20 +653,37 @@ export class Room {
       sent += Math.max(0, now.sent - was.sent);
       lost += Math.max(0, now.lost - was.lost);
     }
-    const scores = consumers.filter((c) => c.kind === 'video' && !c.paused && !c.producerPaused).map((c) => c.score.score);
+    const scores = consumers
+      .filter((c) => c.kind === 'video' && !c.paused && !c.producerPaused)
+      .map((c) => c.score.score);
     return {
       scores,
-      availableKbps: typeof ts?.availableOutgoingBitrate === 'number' && ts.availableOutgoingBitrate > 0 ? ts.availableOutgoingBitrate / 1000 : null,
+      availableKbps:
+        typeof ts?.availableOutgoingBitrate === 'number' && ts.availableOutgoingBitrate > 0
+          ? ts.availableOutgoingBitrate / 1000
+          : null,
       lossPct: sent + lost > 20 ? (lost / (sent + lost)) * 100 : null,
       rttMs,
     };
   }
 
   /** Applies a peer's link cap to the video it receives: off pauses it (the peer hears consumerPaused), low caps its layers. */
-  private async setVideoCap(peer: Peer, cap: VideoCap, availableKbps: number | null, lossPct: number | null): Promise<void> {
+  private async setVideoCap(
+    peer: Peer,
+    cap: VideoCap,
+    availableKbps: number | null,
+    lossPct: number | null,
+  ): Promise<void> {
     const was = peer.videoCap;
     peer.videoCap = cap;
-    this.ctx.log('info', 'video to a peer capped for its link', { room: this.id, peer: peer.id, from: was, to: cap, availableKbps, lossPct });
+    this.ctx.log('info', 'video to a peer capped for its link', {
+      room: this.id,
+      peer: peer.id,
+      from: was,
+      to: cap,
+      availableKbps,
+      lossPct,
+    });
     for (const c of [...peer.consumers.values()]) {
       if (c.kind !== 'video' || c.closed) continue;
       if (cap === 'off') {
@@ -557,7 +705,12 @@ export class Room {
   private refreshDynacast(producerId?: string): void {
     const now = Date.now();
     for (const entry of this.producers.values()) {
-      if (!entry.dynacast || entry.producer.closed || (producerId && entry.producer.id !== producerId)) continue;
+      if (
+        !entry.dynacast ||
+        entry.producer.closed ||
+        (producerId && entry.producer.id !== producerId)
+      )
+        continue;
       const wants = [];
       for (const p of this.peers.values()) {
         for (const c of p.consumers.values()) {
@@ -566,7 +719,11 @@ export class Room {
         }
       }
       const tell = entry.dynacast.update(highestWantedLayer(wants, entry.dynacast.layers), now);
-      if (tell !== null) entry.peer.notify('producerLayers', { producerId: entry.producer.id, maxSpatialLayer: tell });
+      if (tell !== null)
+        entry.peer.notify('producerLayers', {
+          producerId: entry.producer.id,
+          maxSpatialLayer: tell,
+        });
     }
   }
 
@@ -583,11 +740,18 @@ export class Room {
       if (t.closed) continue;
       const [st] = await t.getStats().catch(() => []);
       if (!st) continue;
-      if (t.appData.direction === 'send' ? st.rtpBytesReceived > 0 : st.rtpBytesSent - (st.probationBytesSent ?? 0) > 0) moved = true;
+      if (
+        t.appData.direction === 'send'
+          ? st.rtpBytesReceived > 0
+          : st.rtpBytesSent - (st.probationBytesSent ?? 0) > 0
+      )
+        moved = true;
     }
     if (moved) return true;
     const sends = [...peer.producers.values()].some((p) => !p.closed && !p.paused);
-    const receives = [...peer.consumers.values()].some((c) => !c.closed && !c.paused && !c.producerPaused);
+    const receives = [...peer.consumers.values()].some(
+      (c) => !c.closed && !c.paused && !c.producerPaused,
+    );
     return sends || receives ? false : null;
   }
 
@@ -606,7 +770,12 @@ export class Room {
       if (was === 'failed') this.ctx.onPeerMedia?.(this, peer, 'flowing');
     } else if (flowed === false && limitReached && peer.media === 'pending') {
       peer.media = 'failed';
-      this.ctx.log('warn', 'media never flowed for a peer', { room: this.id, peer: peer.id, practitioner: peer.claims.sub, transports: peer.transports.size });
+      this.ctx.log('warn', 'media never flowed for a peer', {
+        room: this.id,
+        peer: peer.id,
+        practitioner: peer.claims.sub,
+        transports: peer.transports.size,
+      });
       this.ctx.onPeerMedia?.(this, peer, 'failed');
     }
     return peer.media;
