@@ -178,7 +178,7 @@ describe('each feature’s tables', () => {
   });
 
   it('are queried, in features that have stores, from the stores only', () => {
-    const withStores = ['consultations', 'referrals', 'scheduling'];
+    const withStores = ['consultations', 'patients', 'referrals', 'scheduling'];
     const wrong = scanned
       .filter((s) => s.feature && withStores.includes(s.feature) && !STORE_FILE.test(s.file))
       .filter((s) =>

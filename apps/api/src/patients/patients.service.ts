@@ -1,13 +1,13 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { NationalIdVault, Patient, escapeLike, isValidResidentId, type Page } from '@huizhen/directory';
+import { NationalIdVault, isValidResidentId, type Page } from '@huizhen/directory';
+import type { Db } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import type { PatientQuery, RegisterPatientDto, UpdatePatientDto } from './patient.dto';
+import { PatientStore, type PatientChanges, type PatientRecord } from './patient-store';
 
 export interface PatientView {
   id: string;
@@ -21,13 +21,16 @@ export interface PatientView {
   createdAt: Date;
 }
 
-/** Patients registered by health centres. Every read is PHI: checked and audited. */
+/**
+ * Patients registered by health centres. Every read is PHI: checked and audited. The national
+ * ID goes through the vault here (fingerprint, seal, open); PatientStore holds the rows.
+ */
 @Injectable()
 export class PatientsService {
   private readonly vault: NationalIdVault;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: PatientStore,
     @Inject(HUIZHEN_CONFIG) config: HuizhenConfig,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
@@ -37,56 +40,92 @@ export class PatientsService {
   }
 
   async register(actor: Actor, dto: RegisterPatientDto): Promise<PatientView> {
-    await this.policy.assert(actor, 'create', { type: 'patient', organizationId: actor.organizationId });
+    await this.policy.assert(actor, 'create', {
+      type: 'patient',
+      organizationId: actor.organizationId,
+    });
     this.checkNationalId(dto.nationalId, dto.birthDate);
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       const fingerprint = dto.nationalId ? this.vault.fingerprint(dto.nationalId) : null;
       if (fingerprint) {
-        const existing: { id: string }[] = await m.query('SELECT id FROM patient WHERE organization_id = $1 AND national_id_hmac = $2', [actor.organizationId, fingerprint]);
-        if (existing.length) {
-          throw new DomainError('patient_exists', HttpStatus.CONFLICT, 'a patient with this national ID is already registered here', { patientId: existing[0].id });
+        const existing = await this.store.registeredWith(m, actor.organizationId, fingerprint);
+        if (existing) {
+          throw new DomainError(
+            'patient_exists',
+            HttpStatus.CONFLICT,
+            'a patient with this national ID is already registered here',
+            { patientId: existing },
+          );
         }
       }
-      const p = await m.save(
-        m.create(Patient, {
-          organizationId: actor.organizationId,
-          name: dto.name,
-          sex: dto.sex,
-          birthDate: dto.birthDate,
-          nationalIdHmac: fingerprint,
-          nationalIdCipher: dto.nationalId ? this.vault.seal(dto.nationalId) : null,
-          phone: dto.phone ?? null,
-          address: dto.address ?? null,
-        }),
+      const p = await this.store.insert(m, {
+        organizationId: actor.organizationId,
+        name: dto.name,
+        sex: dto.sex,
+        birthDate: dto.birthDate,
+        nationalIdHmac: fingerprint,
+        nationalIdCipher: dto.nationalId ? this.vault.seal(dto.nationalId) : null,
+        phone: dto.phone ?? null,
+        address: dto.address ?? null,
+      });
+      await this.audit.record(
+        { action: 'patient.create', actor, resourceType: 'patient', resourceId: p.id },
+        m,
       );
-      await this.audit.record({ action: 'patient.create', actor, resourceType: 'patient', resourceId: p.id }, m);
       return this.view(p, dto.nationalId ?? null);
     });
   }
 
   async get(actor: Actor, id: string): Promise<PatientView> {
     const p = await this.load(id);
-    await this.policy.assert(actor, 'read', { type: 'patient', id, organizationId: p.organizationId });
-    await this.audit.record({ action: 'patient.read', actor, resourceType: 'patient', resourceId: id });
+    await this.policy.assert(actor, 'read', {
+      type: 'patient',
+      id,
+      organizationId: p.organizationId,
+    });
+    await this.audit.record({
+      action: 'patient.read',
+      actor,
+      resourceType: 'patient',
+      resourceId: id,
+    });
     return this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null);
   }
 
   async update(actor: Actor, id: string, dto: UpdatePatientDto): Promise<PatientView> {
     const current = await this.load(id);
-    await this.policy.assert(actor, 'update', { type: 'patient', id, organizationId: current.organizationId });
+    await this.policy.assert(actor, 'update', {
+      type: 'patient',
+      id,
+      organizationId: current.organizationId,
+    });
     this.checkNationalId(dto.nationalId, dto.birthDate ?? current.birthDate);
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       const { nationalId, ...rest } = dto;
-      const patch: Partial<Patient> = { ...rest };
+      const patch: PatientChanges = { ...rest };
       if (nationalId !== undefined) {
         patch.nationalIdHmac = this.vault.fingerprint(nationalId);
         patch.nationalIdCipher = this.vault.seal(nationalId);
       }
-      await m.update(Patient, { id }, patch).catch((e) => {
-        if (e.code === '23505') throw new DomainError('patient_exists', HttpStatus.CONFLICT, 'another patient here has this national ID');
+      await this.store.update(m, id, patch).catch((e) => {
+        if (e.code === '23505')
+          throw new DomainError(
+            'patient_exists',
+            HttpStatus.CONFLICT,
+            'another patient here has this national ID',
+          );
         throw e;
       });
-      await this.audit.record({ action: 'patient.update', actor, resourceType: 'patient', resourceId: id, details: { changed: Object.keys(dto) } }, m);
+      await this.audit.record(
+        {
+          action: 'patient.update',
+          actor,
+          resourceType: 'patient',
+          resourceId: id,
+          details: { changed: Object.keys(dto) },
+        },
+        m,
+      );
       const p = await this.load(id, m);
       return this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null);
     });
@@ -95,46 +134,83 @@ export class PatientsService {
   /** Patients the actor's organization(s) registered, by fuzzy name or exact national ID. */
   async search(actor: Actor, q: PatientQuery): Promise<Page<PatientView>> {
     if (!hasRole(actor, 'township_doctor', 'specialist', 'hub_coordinator')) {
-      throw new DomainError('access_denied', HttpStatus.FORBIDDEN, 'not allowed to read patients: admins do not read patient data');
+      throw new DomainError(
+        'access_denied',
+        HttpStatus.FORBIDDEN,
+        'not allowed to read patients: admins do not read patient data',
+      );
     }
     const scope = await this.policy.organizationScope(actor);
-    const qb = this.db.getRepository(Patient).createQueryBuilder('p').addSelect('p.nationalIdCipher').where('p.organization_id = ANY(:orgs)', { orgs: scope.organizationIds });
-    if (q.q) {
-      qb.andWhere('(p.name ILIKE :like OR p.name % :q)', { like: `%${escapeLike(q.q)}%`, q: q.q });
-      qb.orderBy('similarity(p.name, :q)', 'DESC').addOrderBy('p.created_at', 'DESC');
-    } else {
-      qb.orderBy('p.created_at', 'DESC');
-    }
-    if (q.nationalId) qb.andWhere('p.national_id_hmac = :fp', { fp: this.vault.fingerprint(q.nationalId) });
-    qb.take(q.limit).skip(q.offset);
-    const [rows, total] = await qb.getManyAndCount();
+    const { items: rows, total } = await this.store.search({
+      organizationIds: scope.organizationIds,
+      ...(q.q ? { name: q.q } : {}),
+      ...(q.nationalId ? { nationalIdHmac: this.vault.fingerprint(q.nationalId) } : {}),
+      limit: q.limit,
+      offset: q.offset,
+    });
     // The search term is PHI (a name): the trail keeps its keyed hash, never the text (AuditTerms).
-    await this.audit.record({ action: 'patient.search', actor, resourceType: 'patient', details: { qDigest: this.terms.digest(q.q), byNationalId: !!q.nationalId, nationalIdDigest: this.terms.digest(q.nationalId), returned: rows.map((r) => r.id) } });
-    return { items: rows.map((p) => this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null)), total, limit: q.limit, offset: q.offset };
+    await this.audit.record({
+      action: 'patient.search',
+      actor,
+      resourceType: 'patient',
+      details: {
+        qDigest: this.terms.digest(q.q),
+        byNationalId: !!q.nationalId,
+        nationalIdDigest: this.terms.digest(q.nationalId),
+        returned: rows.map((r) => r.id),
+      },
+    });
+    return {
+      items: rows.map((p) =>
+        this.view(p, p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null),
+      ),
+      total,
+      limit: q.limit,
+      offset: q.offset,
+    };
   }
 
   /** For other features: the patient's owning organization, for their access checks (no PHI). */
   async owner(id: string): Promise<{ id: string; organizationId: string }> {
-    const rows: { id: string; organization_id: string }[] = await this.db.query('SELECT id, organization_id FROM patient WHERE id = $1', [id]);
-    if (!rows.length) throw new DomainError('patient_not_found', HttpStatus.NOT_FOUND, `patient ${id} does not exist`);
-    return { id: rows[0].id, organizationId: rows[0].organization_id };
+    const owner = await this.store.owner(id);
+    if (!owner)
+      throw new DomainError(
+        'patient_not_found',
+        HttpStatus.NOT_FOUND,
+        `patient ${id} does not exist`,
+      );
+    return owner;
   }
 
-  private async load(id: string, m: EntityManager = this.db.manager): Promise<Patient> {
-    const p = await m.getRepository(Patient).createQueryBuilder('p').addSelect('p.nationalIdCipher').where('p.id = :id', { id }).getOne();
-    if (!p) throw new DomainError('patient_not_found', HttpStatus.NOT_FOUND, `patient ${id} does not exist`);
+  private async load(id: string, m?: Db): Promise<PatientRecord> {
+    const p = await this.store.find(id, m);
+    if (!p)
+      throw new DomainError(
+        'patient_not_found',
+        HttpStatus.NOT_FOUND,
+        `patient ${id} does not exist`,
+      );
     return p;
   }
 
   private checkNationalId(id: string | undefined, birthDate: string | undefined) {
     if (!id) return;
-    if (!isValidResidentId(id)) throw new DomainError('invalid_national_id', HttpStatus.BAD_REQUEST, 'nationalId fails the GB 11643 checksum or has an impossible birth date');
+    if (!isValidResidentId(id))
+      throw new DomainError(
+        'invalid_national_id',
+        HttpStatus.BAD_REQUEST,
+        'nationalId fails the GB 11643 checksum or has an impossible birth date',
+      );
     if (birthDate && id.slice(6, 14) !== birthDate.replaceAll('-', '')) {
-      throw new DomainError('national_id_birth_date', HttpStatus.BAD_REQUEST, `nationalId says born ${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)} but birthDate is ${birthDate}`);
+      throw new DomainError(
+        'national_id_birth_date',
+        HttpStatus.BAD_REQUEST,
+        `nationalId says born ${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)} but birthDate is ${birthDate}`,
+      );
     }
   }
 
-  private view(p: Patient, nationalId: string | null): PatientView {
+  private view(p: PatientRecord, nationalId: string | null): PatientView {
     return {
       id: p.id,
       organizationId: p.organizationId,
