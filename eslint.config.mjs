@@ -210,14 +210,4 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
-  // Temporary, to be fixed in issue 19 follow-up: files of other areas being edited now that break
-  // a rule added here. Remove each line once its file passes.
-  {
-    files: ['apps/web/src/shell/useApiData.ts'],
-    rules: { 'react-hooks/exhaustive-deps': 'off' },
-  },
-  {
-    files: ['test/api/authorization/support/world.ts'],
-    rules: { 'huizhen/max-params': 'off' },
-  },
 );

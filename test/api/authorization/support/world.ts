@@ -79,14 +79,23 @@ export const first = (side: Side, kind: Kind): string | undefined => side.ids[ki
  * on a rotation shift, an unavailability, a plan, a calendar feed, a share of the study and a
  * tus upload left half-way.
  */
-export async function buildSide(
-  base: string,
-  name: 'A' | 'B',
-  users: SideUsers,
-  f: DirectoryFixture,
-  token: Record<string, string>,
-  dates: { day: string },
-): Promise<Side> {
+export async function buildSide({
+  base,
+  name,
+  users,
+  f,
+  token,
+  day,
+}: {
+  base: string;
+  name: 'A' | 'B';
+  users: SideUsers;
+  f: DirectoryFixture;
+  /** Access tokens by fixture user name. */
+  token: Record<string, string>;
+  /** The day of the side's shift (YYYY-MM-DD). */
+  day: string;
+}): Promise<Side> {
   const tag = `${name}${randomBytes(3).toString('hex')}`;
   const side: Side = {
     name,
@@ -95,7 +104,7 @@ export async function buildSide(
     markers: new Map(),
     missing: [],
     uploadOffset: 0,
-    day: dates.day,
+    day,
   };
   const add = (kind: Kind, value: string | undefined | null, marker = true) => {
     if (!value) return;
@@ -211,8 +220,8 @@ export async function buildSide(
     specialistId: f.user[users.specialist].id,
     hostOrganizationIds: [town],
     mode: 'remote_block',
-    start: `${dates.day}T09:00`,
-    end: `${dates.day}T12:00`,
+    start: `${day}T09:00`,
+    end: `${day}T12:00`,
     slotMinutes: 30,
   });
   if (shift.status === 201) {
@@ -220,7 +229,7 @@ export async function buildSide(
     const slots = await doctor.must(
       200,
       'GET',
-      `/api/scheduling/slots?specialistId=${f.user[users.specialist].id}&from=${dates.day}T00:00:00Z&to=${dates.day}T23:59:00Z&limit=20`,
+      `/api/scheduling/slots?specialistId=${f.user[users.specialist].id}&from=${day}T00:00:00Z&to=${day}T23:59:00Z&limit=20`,
     );
     const items: { id: string }[] = slots.body.items ?? [];
     const booked = (await create('live_video')).body.id;
@@ -241,8 +250,8 @@ export async function buildSide(
   // The specialist's leave
   const leave = {
     kind: 'leave',
-    start: `${dates.day.slice(0, 4)}-05-01T00:00`,
-    end: `${dates.day.slice(0, 4)}-05-03T00:00`,
+    start: `${day.slice(0, 4)}-05-01T00:00`,
+    end: `${day.slice(0, 4)}-05-03T00:00`,
   };
   let unavailability = await specialist.go(
     'POST',
@@ -263,7 +272,7 @@ export async function buildSide(
 
   // A rotation plan proposed by the side's coordinator (one week, demand from its own township)
   const plan = await coordinator.go('POST', '/api/scheduling/plans', {
-    from: dates.day,
+    from: day,
     weeks: 1,
     demand: [{ organizationId: town, specialty: 'radiology', count: 2 }],
   });
