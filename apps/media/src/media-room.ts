@@ -582,11 +582,12 @@ export class Room {
     if (c.closed || (c.type !== 'simulcast' && c.type !== 'svc')) return;
     const wantedSpatial = c.appData.wantedSpatial as number | null;
     const wantedTemporal = c.appData.wantedTemporal as number | null;
-    // Capped: the smallest layer at half its frame rate (L1T3: temporal layer 1 of 0-2).
+    // Capped: the smallest layer at the frame rate the receiver asked for (all of it by default):
+    // halving it saved little of a small layer and made a thin link's picture stutter.
     if (peer.videoCap === 'low')
       await c.setPreferredLayers({
         spatialLayer: 0,
-        temporalLayer: Math.min(wantedTemporal ?? 1, 1),
+        ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}),
       });
     else
       await c.setPreferredLayers({

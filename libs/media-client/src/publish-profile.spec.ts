@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { LOW_VIDEO, cameraEncodings, effectiveEncodings } from './publish-profile';
+import { LinkGuard } from '@huizhen/media-signaling';
+import {
+  THIN_UPLINK,
+  cameraEncodings,
+  effectiveEncodings,
+  thinUplinkBitrate,
+} from './publish-profile';
 
 describe('camera layers', () => {
   it('sends 320x180, 640x360 and 1280x720 from a 720p capture, each with a ceiling for its size', () => {
@@ -31,16 +37,53 @@ describe('what the sender sends', () => {
     ]);
   });
 
-  it('capped: the smallest layer only, at a low bitrate and frame rate; off: nothing', () => {
-    const low = effectiveEncodings(base, 'low', 2);
-    expect(low.map((x) => x.active)).toEqual([true, false, false]);
-    expect(low[0]).toMatchObject({
-      maxBitrate: LOW_VIDEO.maxBitrate,
-      maxFramerate: LOW_VIDEO.maxFramerate,
-      scaleResolutionDownBy: 4,
-    });
-    expect(effectiveEncodings(base, 'off', 2).every((x) => !x.active)).toBe(true);
+  it('thin uplink: one layer, the smallest, at full frame rate and ~60 % of the estimate; off: nothing', () => {
+    const thin = effectiveEncodings(base, 'low', 2, 250);
+    expect(thin.map((x) => x.active)).toEqual([true, false, false]);
+    expect(thin[0]).toMatchObject({ maxBitrate: 150_000, scaleResolutionDownBy: 4 });
+    expect(thin[0].maxFramerate).toBeUndefined();
+    // Whatever dynacast wants above it: the layers above would only cost uplink.
+    expect(effectiveEncodings(base, 'low', null, 250).filter((x) => x.active)).toHaveLength(1);
+    // Nobody watching, or off: nothing.
+    expect(effectiveEncodings(base, 'low', -1, 250).every((x) => !x.active)).toBe(true);
+    expect(effectiveEncodings(base, 'off', 2, 250).every((x) => !x.active)).toBe(true);
     // A single layer halves its size when capped.
     expect(effectiveEncodings(cameraEncodings(240), 'low', null)[0].scaleResolutionDownBy).toBe(2);
+  });
+
+  it("thin uplink's bitrate: the estimate's share in steps, within a floor and the layer's ceiling", () => {
+    expect(thinUplinkBitrate(160_000, 250)).toBe(150_000);
+    expect(thinUplinkBitrate(160_000, 259)).toBe(150_000); // 155.4 k, stepped down
+    expect(thinUplinkBitrate(160_000, 80)).toBe(THIN_UPLINK.minBitrate);
+    expect(thinUplinkBitrate(160_000, 1000)).toBe(160_000);
+    expect(thinUplinkBitrate(160_000, null)).toBe(THIN_UPLINK.unknownBitrate);
+    expect(thinUplinkBitrate(160_000, 0)).toBe(THIN_UPLINK.unknownBitrate);
+  });
+
+  it('a thin uplink over time: full link below 300 kbit/s goes thin after 2 s, a clean link gets simulcast back by trial', () => {
+    const guard = new LinkGuard();
+    const sending = (kbps: number, rttMs: number, at: number) =>
+      effectiveEncodings(
+        base,
+        guard.observe({ availableKbps: kbps, lossPct: 5, rttMs }, at),
+        null,
+        kbps,
+      )
+        .filter((e) => e.active)
+        .map((e) => e.maxBitrate);
+    expect(sending(1500, 300, 0)).toHaveLength(3); // the lowest round trip seen
+    expect(sending(250, 500, 1000)).toHaveLength(3); // a queue builds: not yet
+    expect(sending(250, 500, 3000)).toEqual([150_000]); // thin: one layer, 60 % of 250 kbit/s
+    expect(sending(240, 320, 6000)).toEqual([140_000]); // follows the estimate
+    expect(sending(600, 300, 11_500)).toHaveLength(3); // the trial step up after 8 s
+  });
+
+  it('back to simulcast when the guard lifts the cap (its trial step up)', () => {
+    expect(effectiveEncodings(base, 'full', null, 250).map((x) => x.active)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(effectiveEncodings(base, 'full', null, 250)[0].maxBitrate).toBe(base[0].maxBitrate);
   });
 });

@@ -9,8 +9,9 @@ import type { VideoCap } from '@huizhen/media-signaling';
  * - Simulcast layers by the capture's height: 1/4, 1/2 and full size, each with a bitrate ceiling
  *   fitting its size, temporal layers (L1T3) so the SFU can also drop frame rate.
  * - Audio first: the sender's own bandwidth estimate (and the loss the SFU reports) decides whether
- *   video goes full, capped to its smallest layer, or off, and video comes back by trial when the
- *   link recovers (Chrome probes the link when more bitrate is allowed again).
+ *   video goes full, thin (one layer sized to the estimate, at full frame rate), or off, and
+ *   simulcast comes back by trial when the link recovers (Chrome probes the link when more bitrate
+ *   is allowed again).
  * - Dynacast: the server says the highest spatial layer anyone wants (-1: nobody); higher layers
  *   are switched off.
  */
@@ -56,17 +57,40 @@ export function cameraEncodings(captureHeight: number): CameraEncoding[] {
   }));
 }
 
-/** The capped layer's ceiling: with Opus (~40 kbit/s with FEC) it fits in about 150 kbit/s. */
-export const LOW_VIDEO = { maxBitrate: 90_000, maxFramerate: 12 } as const;
+/**
+ * Thin uplink (the guard's `low`: the link is full and its estimate is below what the layers need):
+ * one layer, the smallest, at full frame rate, its bitrate about 60 % of the estimate (the rest is
+ * audio, its FEC and headroom for loss), between `minBitrate` and the layer's own ceiling; with no
+ * estimate, `unknownBitrate`. The ceiling moves in `stepBitrate` steps so the sender is not
+ * reconfigured on every reading.
+ */
+export const THIN_UPLINK = {
+  share: 0.6,
+  minBitrate: 60_000,
+  unknownBitrate: 90_000,
+  stepBitrate: 10_000,
+} as const;
+
+/** The single layer's bitrate ceiling (bits/s) for an uplink estimate (kbit/s, null: unknown). */
+export function thinUplinkBitrate(layerCeiling: number, availableKbps: number | null): number {
+  if (availableKbps === null || !(availableKbps > 0))
+    return Math.min(layerCeiling, THIN_UPLINK.unknownBitrate);
+  const share = availableKbps * 1000 * THIN_UPLINK.share;
+  const stepped = Math.floor(share / THIN_UPLINK.stepBitrate) * THIN_UPLINK.stepBitrate;
+  return Math.min(layerCeiling, Math.max(THIN_UPLINK.minBitrate, stepped));
+}
 
 /**
  * The encodings to set on the sender: the published ones narrowed by the cap and by dynacast's
- * highest wanted layer (null: unknown, all layers; -1: nobody watches).
+ * highest wanted layer (null: unknown, all layers; -1: nobody watches). Capped (`low`), the sender
+ * is in thin-uplink mode: a single active layer sized to the uplink estimate (kbit/s) at full frame
+ * rate, no simulcast (the layers above it would only cost uplink).
  */
 export function effectiveEncodings(
   base: CameraEncoding[],
   cap: VideoCap,
   maxSpatialLayer: number | null,
+  availableKbps: number | null = null,
 ): CameraEncoding[] {
   const top = maxSpatialLayer === null ? base.length - 1 : maxSpatialLayer;
   return base.map((e, i) => {
@@ -75,12 +99,12 @@ export function effectiveEncodings(
       if (i > 0) return { ...e, active: false };
       // A single layer at full size halves its size when capped.
       const scale = base.length === 1 ? e.scaleResolutionDownBy * 2 : e.scaleResolutionDownBy;
+      const { maxFramerate: _full, ...layer } = e;
       return {
-        ...e,
+        ...layer,
         active: true,
         scaleResolutionDownBy: scale,
-        maxBitrate: Math.min(e.maxBitrate, LOW_VIDEO.maxBitrate),
-        maxFramerate: LOW_VIDEO.maxFramerate,
+        maxBitrate: thinUplinkBitrate(e.maxBitrate, availableKbps),
       };
     }
     return { ...e, active: i <= top };

@@ -6,7 +6,8 @@ import { type CameraEncoding, effectiveEncodings } from './publish-profile';
  * Keeps the camera's encodings fitting the uplink and what the room watches: every second it reads
  * the send transport's stats (the browser's own estimate of the bitrate available, the loss the
  * SFU reports), lets a LinkGuard decide full / low / off, and applies that with dynacast's highest
- * wanted layer to the RTCRtpSender (setParameters: no renegotiation).
+ * wanted layer to the RTCRtpSender (setParameters: no renegotiation). `low` is the thin-uplink mode:
+ * one layer at full frame rate, its bitrate following the estimate (publish-profile.ts).
  */
 export class SendGovernor {
   private readonly guard = new LinkGuard();
@@ -15,6 +16,7 @@ export class SendGovernor {
   private timer: ReturnType<typeof setInterval> | null = null;
   private busy = false;
   private lastCap: VideoCap = 'full';
+  private availableKbps: number | null = null;
 
   constructor(
     private readonly transport: types.Transport,
@@ -48,6 +50,7 @@ export class SendGovernor {
     try {
       const sample = await uplinkSample(this.transport);
       const cap = this.guard.observe(sample, Date.now());
+      this.availableKbps = sample.availableKbps;
       if (cap !== this.lastCap) {
         this.lastCap = cap;
         this.onCap(cap, sample);
@@ -63,7 +66,7 @@ export class SendGovernor {
   private async apply(): Promise<void> {
     const sender = this.producer.rtpSender as unknown as SenderLike | undefined;
     if (!sender || this.producer.closed) return;
-    const want = effectiveEncodings(this.base, this.guard.cap, this.maxSpatial);
+    const want = effectiveEncodings(this.base, this.guard.cap, this.maxSpatial, this.availableKbps);
     const key = JSON.stringify(want);
     if (key === this.applied) return;
     const params = sender.getParameters();
