@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { type DirectoryFixture, type TestSchema, TestSchema as Schema, loginAs, seedDirectory } from '@huizhen/testing';
-import { ImagingIndex } from '../../apps/imaging/src/imaging-index.service';
+import { ImagingStore } from '../../apps/imaging/src/imaging-store';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { PYDICOM, withUids } from './support/corpus';
 import { get, startImagingForTest, stow } from './support/dicomweb-client';
@@ -46,7 +46,7 @@ describe('two archive nodes sharing the database and the instance store', () => 
     const aFails = gate();
     const bPublished = gate();
     const aTookBack = gate();
-    jest.spyOn(a.app.get(ImagingIndex), 'storeBatch').mockImplementation(async () => {
+    jest.spyOn(a.app.get(ImagingStore), 'storeBatch').mockImplementation(async () => {
       aPublished.open();
       await aFails.opened;
       throw new Error('injected: the connection of node A broke during its commit');
@@ -58,7 +58,7 @@ describe('two archive nodes sharing the database and the instance store', () => 
       await removeA(s);
       aTookBack.open();
     });
-    const indexB = b.app.get(ImagingIndex);
+    const indexB = b.app.get(ImagingStore);
     const storeBatchB = indexB.storeBatch.bind(indexB);
     jest.spyOn(indexB, 'storeBatch').mockImplementation(async (batch, audits) => {
       bPublished.open();

@@ -6,9 +6,10 @@ import { ImagingAccess } from './access/imaging-access.service';
 import { DimseScp } from './dimse/dimse-scp';
 import { DicomWebController } from './dicomweb/dicomweb.controller';
 import { QidoDirectRoutes } from './dicomweb/qido-direct-routes';
+import { QidoReadModel } from './dicomweb/qido-read-model';
 import { QidoSearch } from './dicomweb/qido-search.service';
 import { RenderService } from './dicomweb/render.service';
-import { ImagingIndex } from './imaging-index.service';
+import { ImagingStore } from './imaging-store';
 import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
 import { DigestPool } from './ingest/digest-pool';
@@ -21,7 +22,7 @@ import { InstanceStore } from './storage/instance-store';
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
   controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
-  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingIndex, DigestPool, IngestService, ImagingAccess, RenderService, QidoSearch, QidoDirectRoutes, ImagingService],
+  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingStore, DigestPool, IngestService, ImagingAccess, RenderService, QidoReadModel, QidoSearch, QidoDirectRoutes, ImagingService],
   exports: [ImagingService, IngestService],
 })
 export class ImagingModule {}

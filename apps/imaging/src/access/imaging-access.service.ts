@@ -1,9 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AccessPolicyService, type ResourceRef, consultationRefsOfStudy } from '@huizhen/access-policy';
+import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { type Actor, hasRole } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
-import { ImagingIndex, type StudyRow } from '../imaging-index.service';
+import { ImagingStore, type StudyRow } from '../imaging-store';
 
 export interface StudyAccess {
   study: StudyRow;
@@ -26,7 +26,7 @@ export class ImagingAccess {
   constructor(
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
-    private readonly index: ImagingIndex,
+    private readonly store: ImagingStore,
   ) {}
 
   /**
@@ -35,14 +35,19 @@ export class ImagingAccess {
    * database the same way the api reads them, so a standalone imaging node decides alike.
    */
   async resourceOf(study: StudyRow): Promise<ResourceRef> {
-    const linked = await this.index.consultationsOf(study.study_instance_uid);
-    const via = await consultationRefsOfStudy(this.index.db.manager, study.study_instance_uid, linked);
-    return { type: 'imaging_study', id: study.study_instance_uid, organizationId: study.organization_id, via };
+    const linked = await this.store.consultationsOf(study.study_instance_uid);
+    const via = await this.store.consultationRefsOfStudy(study.study_instance_uid, linked);
+    return {
+      type: 'imaging_study',
+      id: study.study_instance_uid,
+      organizationId: study.organization_id,
+      via,
+    };
   }
 
   /** 404 for an unknown study, 403 (audited by the policy) for a reader without access. */
   async readStudy(actor: Actor, uid: string, what: string, burst = false): Promise<StudyAccess> {
-    const study = await this.index.findStudy(uid);
+    const study = await this.store.findStudy(uid);
     if (!study) throw new DomainError('study_not_found', HttpStatus.NOT_FOUND, `no study ${uid}`);
     await this.policy.assert(actor, 'read', await this.resourceOf(study));
     const deidentify = await this.mustDeidentify(actor, study.organization_id);
@@ -50,7 +55,13 @@ export class ImagingAccess {
     return { study, deidentify };
   }
 
-  async auditRead(actor: Actor, studyUid: string, what: string, deidentified: boolean, burst = false): Promise<void> {
+  async auditRead(
+    actor: Actor,
+    studyUid: string,
+    what: string,
+    deidentified: boolean,
+    burst = false,
+  ): Promise<void> {
     if (burst) {
       const key = `${actor.id} ${studyUid} ${what}`;
       const last = this.recentlyAudited.get(key);
@@ -59,12 +70,20 @@ export class ImagingAccess {
       this.recentlyAudited.set(key, now);
       if (this.recentlyAudited.size > 10_000) this.recentlyAudited.clear();
     }
-    await this.audit.record({ action: 'imaging_study.read', actor, resourceType: 'imaging_study', resourceId: studyUid, details: { what, deidentified } });
+    await this.audit.record({
+      action: 'imaging_study.read',
+      actor,
+      resourceType: 'imaging_study',
+      resourceId: studyUid,
+      details: { what, deidentified },
+    });
   }
 
   /**
    * One audit event for a search, naming every study it disclosed (and which of them went out
-   * de-identified): a search listing 100 studies costs one insert, not 100 transactions.
+   * de-identified): a search listing 100 studies costs one insert, not 100 transactions. A
+   * listing's studies of the reader's own organizations are audited by its statement instead
+   * (QidoReadModel).
    */
   async auditSearch(actor: Actor, level: string, studies: Map<string, boolean>): Promise<void> {
     if (!studies.size) return;
@@ -75,31 +94,13 @@ export class ImagingAccess {
       actor,
       resourceType: 'imaging_study',
       resourceId: uids.length === 1 ? uids[0] : undefined,
-      details: { what: `search ${level}`, deidentified: deidentified.length === uids.length, studyInstanceUids: uids, deidentifiedStudyInstanceUids: deidentified },
+      details: {
+        what: `search ${level}`,
+        deidentified: deidentified.length === uids.length,
+        studyInstanceUids: uids,
+        deidentifiedStudyInstanceUids: deidentified,
+      },
     });
-  }
-
-  /**
-   * The audit event of a listing, as part of the search statement itself (see
-   * AuditService.insertSelect): it names the listed studies of `organizationsParam` (the
-   * reader's own organizations, always identified) from the statement's `found` rows. Studies
-   * of other organizations (grants, named studies) are audited by auditSearch once their
-   * de-identification is decided.
-   */
-  searchAuditStatement(actor: Actor, level: string, params: unknown[], organizationsParam: string): string {
-    params.push(`search ${level}`);
-    const what = `$${params.length}::text`;
-    return this.audit.insertSelect({ action: 'imaging_study.read', actor, resourceType: 'imaging_study' }, params, {
-      from: `(SELECT array_agg(DISTINCT f.study_instance_uid) AS uids FROM found f WHERE f.organization_id = ANY(${organizationsParam}::uuid[])) own`,
-      resourceId: 'CASE WHEN cardinality(own.uids) = 1 THEN own.uids[1] END',
-      details: `jsonb_build_object('what', ${what}, 'deidentified', false, 'studyInstanceUids', to_jsonb(own.uids), 'deidentifiedStudyInstanceUids', '[]'::jsonb)`,
-      when: 'own.uids IS NOT NULL',
-    });
-  }
-
-  /** See searchAuditStatement: call after the statement ran. */
-  searchAudited(): void {
-    this.audit.appended();
   }
 
   /** Identified for the patient's consortium (and the hubs above the owner); de-identified for everyone else. */
@@ -120,7 +121,10 @@ export class ImagingAccess {
   }
 
   async assertCanStore(actor: Actor): Promise<void> {
-    await this.policy.assert(actor, 'create', { type: 'imaging_study', organizationId: actor.organizationId });
+    await this.policy.assert(actor, 'create', {
+      type: 'imaging_study',
+      organizationId: actor.organizationId,
+    });
   }
 
   /** May this actor read the study (without auditing)? Used to widen searches to consultation-linked studies. */

@@ -19,7 +19,7 @@ import {
   DomainError,
 } from '@huizhen/platform-http';
 import { ImagingAccess, type StudyAccess } from '../access/imaging-access.service';
-import { ImagingIndex, type InstanceRow } from '../imaging-index.service';
+import { ImagingStore, type InstanceRow } from '../imaging-store';
 import { IngestService } from '../ingest/ingest.service';
 import { InstanceStore } from '../storage/instance-store';
 import { baseUrl } from '../ingest/stow.controller';
@@ -69,7 +69,7 @@ function wantsType(req: Request, fallback: string): string {
 @Controller('dicom-web')
 export class DicomWebController {
   constructor(
-    private readonly index: ImagingIndex,
+    private readonly index: ImagingStore,
     private readonly access: ImagingAccess,
     private readonly store: InstanceStore,
     private readonly render: RenderService,

@@ -8,7 +8,7 @@ import {
 import { type Server, type Socket, createServer } from 'node:net';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
-import { ImagingIndex } from '../imaging-index.service';
+import { ImagingStore } from '../imaging-store';
 import { IngestService } from '../ingest/ingest.service';
 import { type AssociationPorts, DimseAssociation } from './dimse-association';
 
@@ -33,7 +33,7 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly ingest: IngestService,
-    private readonly index: ImagingIndex,
+    private readonly store: ImagingStore,
     private readonly health: HealthRegistry,
   ) {}
 
@@ -62,13 +62,7 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private readonly ports: AssociationPorts = {
-    peerOrganization: async (callingAe) => {
-      const peers: { organization_id: string }[] = await this.index.db.query(
-        'SELECT organization_id FROM imaging_dimse_peer WHERE ae_title = $1',
-        [callingAe],
-      );
-      return peers.length ? peers[0].organization_id : null;
-    },
+    peerOrganization: (callingAe) => this.store.peerOrganization(callingAe),
     ingest: (part10, organizationId) =>
       this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse' }),
     warn: (message) => this.logger.warn(message),

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { AuditService } from '@huizhen/audit';
 import { failureReasonOf } from '@huizhen/dicom';
-import { ImagingIndex } from '../imaging-index.service';
+import { ImagingStore } from '../imaging-store';
 import { InstanceStore } from '../storage/instance-store';
 import type { PendingInstance, ReceivedVia } from './pending-instance';
 import { DigestPool, type DigestResult } from './digest-pool';
@@ -129,7 +129,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly store: InstanceStore,
-    private readonly index: ImagingIndex,
+    private readonly index: ImagingStore,
     private readonly audit: AuditService,
     private readonly digests: DigestPool,
   ) {
@@ -225,7 +225,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * One batch: every staged file goes to its content address first, then one statement writes the
-   * rows and the audit events and commits (ImagingIndex.storeBatch). A file no new row wants (the
+   * rows and the audit events and commits (ImagingStore.storeBatch). A file no new row wants (the
    * instance was a duplicate or refused) is taken back afterwards; if the statement fails, every
    * file it moved is. A crash in between leaves files without rows, which the startup sweep takes.
    */

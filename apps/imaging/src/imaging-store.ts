@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { prepared } from '@huizhen/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  consultationRefById,
+  consultationRefsOfStudy,
+  type ResourceRef,
+} from '@huizhen/access-policy';
+import { command, prepared, sql } from '@huizhen/database';
 import type { CommitOutcome, PendingInstance } from './ingest/pending-instance';
 
 export interface StudyRow {
@@ -26,10 +31,77 @@ export interface InstanceRow {
   pixel_layout: import('@huizhen/dicom').PixelLayout | null;
 }
 
-/** The archive's rows. Only imaging code touches these tables; other modules use ImagingService. */
+/** A stored study as other modules see it (ImagingService.studySummary). */
+export interface ImagingStudySummary {
+  studyInstanceUid: string;
+  organizationId: string;
+  patientId: string | null;
+  patientName: string | null;
+  studyDate: string | null;
+  studyDescription: string | null;
+  modalities: string[];
+  numberOfSeries: number;
+  numberOfInstances: number;
+}
+
+const STUDY_SUMMARY = sql(
+  {
+    study_instance_uid: 'text',
+    organization_id: 'uuid',
+    patient_id: 'uuid?',
+    patient_name: 'text?',
+    study_date: 'text?',
+    study_description: 'text?',
+    modalities: 'text[]',
+    number_of_series: 'int',
+    number_of_instances: 'int',
+  },
+  `SELECT study_instance_uid, organization_id, patient_id, patient_name, study_date, study_description, modalities, number_of_series, number_of_instances
+     FROM imaging_study WHERE study_instance_uid = $1`,
+)
+  .takes<[studyUid: string]>()
+  .map((r): ImagingStudySummary => ({
+    studyInstanceUid: r.study_instance_uid,
+    organizationId: r.organization_id,
+    patientId: r.patient_id,
+    patientName: r.patient_name,
+    studyDate: r.study_date,
+    studyDescription: r.study_description,
+    modalities: r.modalities,
+    numberOfSeries: r.number_of_series,
+    numberOfInstances: r.number_of_instances,
+  }));
+
+const LINK_STUDY = command<[studyUid: string, consultationId: string, linkedBy: string]>(
+  'INSERT INTO imaging_study_link (study_instance_uid, consultation_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+);
+
+const STUDIES_OF_CONSULTATION = sql(
+  { study_instance_uid: 'text' },
+  'SELECT study_instance_uid FROM imaging_study_link WHERE consultation_id = $1 ORDER BY created_at',
+)
+  .takes<[consultationId: string]>()
+  .map((r) => r.study_instance_uid);
+
+const PEER_ORGANIZATION = sql(
+  { organization_id: 'uuid' },
+  'SELECT organization_id FROM imaging_dimse_peer WHERE ae_title = $1',
+)
+  .takes<[aeTitle: string]>()
+  .map((r) => r.organization_id);
+
+/**
+ * The archive's rows: studies, series, instances, their links to consultations and the DIMSE
+ * peers. The only class in imaging holding the DataSource besides the QIDO-RS read model
+ * (dicomweb/qido-read-model.ts); other modules use ImagingService.
+ */
 @Injectable()
-export class ImagingIndex {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+export class ImagingStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   /**
    * Stores a batch of instances' rows in one statement, which commits on its own: the
@@ -39,7 +111,10 @@ export class ImagingIndex {
    * business conflict: each instance gets its own outcome, in input order, exactly as if they had
    * been stored one after another. `k` says whose audit event an instance belongs to.
    */
-  async storeBatch(batch: { p: PendingInstance; k: number }[], audits: (params: unknown[]) => string[]): Promise<CommitOutcome[]> {
+  async storeBatch(
+    batch: { p: PendingInstance; k: number }[],
+    audits: (params: unknown[]) => string[],
+  ): Promise<CommitOutcome[]> {
     const studies = new Map<string, PendingInstance>();
     const series = new Map<string, { p: PendingInstance; ord: number }>();
     batch.forEach(({ p }, ord) => {
@@ -111,7 +186,12 @@ export class ImagingIndex {
         metadata_bytes: texts[ord].length,
       };
     });
-    const params: unknown[] = [JSON.stringify(studyRows), JSON.stringify(seriesRows), JSON.stringify(instanceRows), Buffer.concat(texts, offset)];
+    const params: unknown[] = [
+      JSON.stringify(studyRows),
+      JSON.stringify(seriesRows),
+      JSON.stringify(instanceRows),
+      Buffer.concat(texts, offset),
+    ];
     const events = audits(params);
     const sql = `WITH r AS MATERIALIZED (SELECT imaging_store_batch($1::jsonb, $2::jsonb, $3::json, $4::bytea) AS out)${events.map((e, i) => `, audit_${i} AS (${e})`).join('')}
       SELECT r.out FROM r`;
@@ -123,21 +203,65 @@ export class ImagingIndex {
   }
 
   async referencedHashes(shas: string[]): Promise<Set<string>> {
-    const rows: { content_sha256: string }[] = await this.db.query('SELECT DISTINCT content_sha256 FROM imaging_instance WHERE content_sha256 = ANY($1)', [shas]);
+    const rows: { content_sha256: string }[] = await this.db.query(
+      'SELECT DISTINCT content_sha256 FROM imaging_instance WHERE content_sha256 = ANY($1)',
+      [shas],
+    );
     return new Set(rows.map((r) => r.content_sha256));
   }
 
   /** A study by its UID or by its de-identified UID. */
   async findStudy(uid: string): Promise<StudyRow | null> {
     const rows: StudyRow[] = await this.db.query(
-      prepared('SELECT study_instance_uid, deid_uid, organization_id, patient_id, dicom_patient_id FROM imaging_study WHERE study_instance_uid = $1 OR deid_uid = $1 LIMIT 1'),
+      prepared(
+        'SELECT study_instance_uid, deid_uid, organization_id, patient_id, dicom_patient_id FROM imaging_study WHERE study_instance_uid = $1 OR deid_uid = $1 LIMIT 1',
+      ),
       [uid],
     );
     return rows[0] ?? null;
   }
 
+  /** The study's summary for other modules (no DICOM JSON), or null when it is not stored. */
+  studySummary(studyUid: string): Promise<ImagingStudySummary | null> {
+    return STUDY_SUMMARY.first(this.db, [studyUid]);
+  }
+
+  /** Links a study to a consultation, in the caller's transaction; a link already there stays. */
+  async linkToConsultation(
+    m: EntityManager,
+    studyUid: string,
+    consultationId: string,
+    linkedBy: string,
+  ): Promise<void> {
+    await LINK_STUDY.run(m, [studyUid, consultationId, linkedBy]);
+  }
+
+  /** Studies linked to a consultation from the study's side, oldest link first. */
+  studiesOfConsultation(consultationId: string): Promise<string[]> {
+    return STUDIES_OF_CONSULTATION.all(this.db, [consultationId]);
+  }
+
+  /** The organization a DIMSE peer (by its calling AE title) stores for, or null for an unknown peer. */
+  peerOrganization(aeTitle: string): Promise<string | null> {
+    return PEER_ORGANIZATION.first(this.db, [aeTitle]);
+  }
+
+  /** A consultation as the access policy sees it (read through libs/access-policy, as the api does), or null. */
+  consultationRef(consultationId: string): Promise<ResourceRef | null> {
+    return consultationRefById(this.db.manager, consultationId);
+  }
+
+  /** The consultations a study can be read through (attached there, or `linked` here), as the policy sees them. */
+  consultationRefsOfStudy(studyUid: string, linked: string[]): Promise<ResourceRef[]> {
+    return consultationRefsOfStudy(this.db.manager, studyUid, linked);
+  }
+
+  /** Consultations the study is linked to from the study's side. */
   async consultationsOf(studyUid: string): Promise<string[]> {
-    const rows: { consultation_id: string }[] = await this.db.query(prepared('SELECT consultation_id FROM imaging_study_link WHERE study_instance_uid = $1'), [studyUid]);
+    const rows: { consultation_id: string }[] = await this.db.query(
+      prepared('SELECT consultation_id FROM imaging_study_link WHERE study_instance_uid = $1'),
+      [studyUid],
+    );
     return rows.map((r) => r.consultation_id);
   }
 
@@ -150,41 +274,54 @@ export class ImagingIndex {
     return rows[0]?.series_instance_uid ?? null;
   }
 
-  async instances(where: { study: string; series?: string; instance?: string }): Promise<InstanceRow[]> {
+  async instances(where: {
+    study: string;
+    series?: string;
+    instance?: string;
+  }): Promise<InstanceRow[]> {
     const params: unknown[] = [where.study];
     let sql = `SELECT i.sop_instance_uid, i.series_instance_uid, i.study_instance_uid, i.deid_uid, i.sop_class_uid, i.transfer_syntax_uid, i.content_sha256,
                       i.size_bytes, i.number_of_frames, i.burned_in_annotation, i.pixel_layout
                  FROM imaging_instance i
                  JOIN imaging_series s ON s.series_instance_uid = i.series_instance_uid
                 WHERE i.study_instance_uid = $1`;
-    if (where.series) {
-      params.push(where.series);
-      sql += ` AND (i.series_instance_uid = $${params.length} OR s.deid_uid = $${params.length})`;
-    }
-    if (where.instance) {
-      params.push(where.instance);
-      sql += ` AND (i.sop_instance_uid = $${params.length} OR i.deid_uid = $${params.length})`;
-    }
-    sql += ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST, i.sop_instance_uid';
+    sql += narrowTo(where, params);
+    sql +=
+      ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST, i.sop_instance_uid';
     return this.db.query(prepared(sql), params);
   }
 
   /** Instance metadata as stored JSON text (no parse/serialize round trip). */
-  async metadataText(where: { study: string; series?: string; instance?: string }): Promise<string[]> {
+  async metadataText(where: {
+    study: string;
+    series?: string;
+    instance?: string;
+  }): Promise<string[]> {
     const params: unknown[] = [where.study];
     let sql = `SELECT i.metadata::text AS m FROM imaging_instance i JOIN imaging_series s ON s.series_instance_uid = i.series_instance_uid WHERE i.study_instance_uid = $1`;
-    if (where.series) {
-      params.push(where.series);
-      sql += ` AND (i.series_instance_uid = $${params.length} OR s.deid_uid = $${params.length})`;
-    }
-    if (where.instance) {
-      params.push(where.instance);
-      sql += ` AND (i.sop_instance_uid = $${params.length} OR i.deid_uid = $${params.length})`;
-    }
-    sql += ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST';
+    sql += narrowTo(where, params);
+    sql +=
+      ' ORDER BY s.series_number NULLS LAST, i.series_instance_uid, i.instance_number NULLS LAST';
     const rows: { m: string }[] = await this.db.query(prepared(sql), params);
     return rows.map((r) => r.m);
   }
+}
+
+/**
+ * The conditions narrowing a study's instances (`i`, with its series `s`) to a series and an
+ * instance, each by its original or de-identified UID; their values pushed onto `params`.
+ */
+function narrowTo(where: { series?: string; instance?: string }, params: unknown[]): string {
+  let sql = '';
+  if (where.series) {
+    params.push(where.series);
+    sql += ` AND (i.series_instance_uid = $${params.length} OR s.deid_uid = $${params.length})`;
+  }
+  if (where.instance) {
+    params.push(where.instance);
+    sql += ` AND (i.sop_instance_uid = $${params.length} OR i.deid_uid = $${params.length})`;
+  }
+  return sql;
 }
 
 /** What imaging_store_batch answers. */
@@ -212,14 +349,28 @@ export function outcomesOf(batch: PendingInstance[], out: StoredBatch): CommitOu
   const inserted = new Set(out.inserted);
   const seen = new Set<string>();
   return batch.map((p): CommitOutcome => {
-    if (out.owners[p.studyUid] !== p.organizationId) return { ok: false, code: 'not_authorized', message: `study ${p.studyUid} belongs to another organization` };
+    if (out.owners[p.studyUid] !== p.organizationId)
+      return {
+        ok: false,
+        code: 'not_authorized',
+        message: `study ${p.studyUid} belongs to another organization`,
+      };
     const owner = out.series[p.seriesUid];
-    if (owner !== p.studyUid) return { ok: false, code: 'study_mismatch', message: `series ${p.seriesUid} already belongs to study ${owner}` };
+    if (owner !== p.studyUid)
+      return {
+        ok: false,
+        code: 'study_mismatch',
+        message: `series ${p.seriesUid} already belongs to study ${owner}`,
+      };
     if (!seen.has(p.sopUid)) {
       seen.add(p.sopUid);
       if (inserted.has(p.sopUid)) return { ok: true, duplicate: false };
     }
     if (out.stored[p.sopUid] === p.staged.sha256) return { ok: true, duplicate: true };
-    return { ok: false, code: 'duplicate_conflict', message: `SOP Instance ${p.sopUid} is already stored with different content` };
+    return {
+      ok: false,
+      code: 'duplicate_conflict',
+      message: `SOP Instance ${p.sopUid} is already stored with different content`,
+    };
   });
 }
