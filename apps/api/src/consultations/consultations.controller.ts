@@ -14,12 +14,20 @@ import {
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { AuditService } from '@huizhen/audit';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { Documented } from '@huizhen/platform-http';
 import { signRoomToken } from '@huizhen/room-token';
 import {
   AddendumDto,
@@ -39,6 +47,7 @@ import {
 import { ConsultationAttachmentsService } from './consultation-attachments.service';
 import { ConsultationReportService } from './consultation-report.service';
 import { ConsultationThreadService } from './consultation-thread.service';
+import { ConsultationSummaryView } from './consultation.views';
 import { ConsultationWorklist } from './consultation-worklist';
 import { ConsultationsService } from './consultations.service';
 
@@ -61,16 +70,32 @@ export class ConsultationsController {
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
   ) {}
 
+  @Documented(
+    'Open a consultation request (a draft, or submitted at once)',
+    'patient_not_found',
+    'access_denied',
+    'study_not_found',
+    'no_route',
+    'preferred_not_routable',
+    'preferred_practitioner',
+  )
+  @ApiCreatedResponse({ type: ConsultationSummaryView })
   @Post()
   create(@CurrentActor() actor: Actor, @Body() dto: CreateConsultationDto) {
     return this.consultations.create(actor, dto);
   }
 
+  @Documented(
+    'A worklist box: queue, assigned, received, sent or hub (keyset pages)',
+    'access_denied',
+    'invalid_cursor',
+  )
   @Get('worklist')
   worklist(@CurrentActor() actor: Actor, @Query() q: WorklistQuery) {
     return this.worklists.worklist(actor, q);
   }
 
+  @Documented('Consultation figures per institution (hub coordinators)', 'access_denied')
   @Get('metrics')
   metrics(@CurrentActor() actor: Actor, @Query() q: MetricsQuery) {
     return this.worklists.metrics(actor, q);
@@ -80,6 +105,12 @@ export class ConsultationsController {
    * A short-lived token for the consultation's live room on a media node (socket.io /media):
    * only participants of a live consultation get one, with the role they have in it.
    */
+  @Documented(
+    'A short-lived token for the live room on a media node (participants)',
+    'consultation_not_found',
+    'access_denied',
+    'room_not_open',
+  )
   @Post(':id/room-token')
   @HttpCode(200)
   async roomToken(@CurrentActor() actor: Actor, @Id() id: string) {
@@ -107,71 +138,166 @@ export class ConsultationsController {
     };
   }
 
+  @Documented(
+    'Read a consultation request: history, participants, attachments, calls',
+    'consultation_not_found',
+    'access_denied',
+  )
   @Get(':id')
   get(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.get(actor, id);
   }
 
   /** Where a request stands in its queue, without clinical content: for hub coordinators of the queue's hospitals too. */
+  @Documented(
+    'Where a request stands in its queue (no clinical content)',
+    'consultation_not_found',
+    'access_denied',
+  )
   @Get(':id/routing')
   routing(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.routingFacts(actor, id);
   }
 
   // ---- transitions
+  @Documented(
+    'Submit a draft into its queue',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+    'no_route',
+    'preferred_not_routable',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/submit')
   @HttpCode(200)
   submit(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.submit(actor, id);
   }
 
+  @Documented(
+    'Claim a request from the queue',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/claim')
   @HttpCode(200)
   claim(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.claim(actor, id);
   }
 
+  @Documented(
+    'Give a claimed request back to its queue',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/decline')
   @HttpCode(200)
   decline(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReasonDto) {
     return this.consultations.decline(actor, id, dto.reason);
   }
 
+  @Documented(
+    'Set the live session’s time',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+    'schedule_in_past',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/schedule')
   @HttpCode(200)
   schedule(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ScheduleDto) {
     return this.consultations.schedule(actor, id, new Date(dto.start));
   }
 
+  @Documented(
+    'Start the video session (the assigned specialist)',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/start-session')
   @HttpCode(200)
   startSession(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.startSession(actor, id);
   }
 
+  @Documented(
+    'Close a reported request (the requester)',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/close')
   @HttpCode(200)
   close(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.consultations.close(actor, id);
   }
 
+  @Documented(
+    'Cancel a request (the requester)',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+  )
+  @ApiOkResponse({ type: ConsultationSummaryView })
   @Post(':id/cancel')
   @HttpCode(200)
   cancel(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReasonDto) {
     return this.consultations.cancel(actor, id, dto.reason);
   }
 
+  @Documented(
+    'Invite a guest specialist or an observer',
+    'consultation_not_found',
+    'access_denied',
+    'practitioner_not_found',
+    'not_a_specialist',
+    'already_participant',
+    'illegal_transition',
+  )
   @Post(':id/participants')
   invite(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: InviteParticipantDto) {
     return this.consultations.invite(actor, id, dto);
   }
 
   // ---- attachments
+  @Documented(
+    'Attach a stored study',
+    'consultation_not_found',
+    'access_denied',
+    'study_not_found',
+    'study_already_attached',
+    'illegal_transition',
+  )
   @Post(':id/attachments/studies')
   attachStudy(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: AttachStudyDto) {
     return this.files.attachStudy(actor, id, dto.studyInstanceUid);
   }
 
+  @Documented(
+    'Upload a PDF or photo to the consultation',
+    'consultation_not_found',
+    'access_denied',
+    'unsupported_media_type',
+    'content_mismatch',
+    'attachment_too_large',
+    'illegal_transition',
+  )
   @Post(':id/attachments/files')
   @ApiConsumes('application/pdf', 'image/jpeg', 'image/png')
   upload(
@@ -189,6 +315,12 @@ export class ConsultationsController {
     });
   }
 
+  @Documented(
+    'Download an attached file',
+    'consultation_not_found',
+    'access_denied',
+    'attachment_not_found',
+  )
   @Get(':id/attachments/:attachmentId/content')
   async download(
     @CurrentActor() actor: Actor,
@@ -205,16 +337,30 @@ export class ConsultationsController {
   }
 
   // ---- thread
+  @Documented('Read the thread, with read receipts', 'consultation_not_found', 'access_denied')
   @Get(':id/messages')
   messages(@CurrentActor() actor: Actor, @Id() id: string, @Query() q: MessagesQuery) {
     return this.thread.list(actor, id, q);
   }
 
+  @Documented(
+    'Post to the thread (with uploaded files)',
+    'consultation_not_found',
+    'access_denied',
+    'attachment_not_usable',
+    'illegal_transition',
+  )
   @Post(':id/messages')
   post(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: PostMessageDto) {
     return this.thread.post(actor, id, dto);
   }
 
+  @Documented(
+    'Mark the thread read up to a message',
+    'consultation_not_found',
+    'access_denied',
+    'message_not_found',
+  )
   @Post(':id/messages/read')
   @HttpCode(200)
   read(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReadReceiptDto) {
@@ -222,32 +368,76 @@ export class ConsultationsController {
   }
 
   // ---- report
+  @Documented(
+    'Write or change the report draft',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'report_signed',
+    'study_not_attached',
+    'not_a_hospital',
+  )
   @Put(':id/report')
   saveReport(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReportDraftDto) {
     return this.reports.saveDraft(actor, id, dto);
   }
 
+  @Documented(
+    'Sign the report (Ed25519; a retry by its signer gets the same signature)',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'busy',
+    'report_missing',
+    'report_incomplete',
+  )
   @Post(':id/report/sign')
   @HttpCode(200)
   sign(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.reports.sign(actor, id);
   }
 
+  @Documented(
+    'Add a signed addendum to the signed report (its author)',
+    'consultation_not_found',
+    'access_denied',
+    'illegal_transition',
+    'report_missing',
+  )
   @Post(':id/report/addenda')
   addendum(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: AddendumDto) {
     return this.reports.addAddendum(actor, id, dto);
   }
 
+  @Documented(
+    'The signed report (or the caller’s own draft)',
+    'consultation_not_found',
+    'access_denied',
+    'report_not_found',
+  )
   @Get(':id/report')
   report(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.reports.get(actor, id);
   }
 
+  @Documented(
+    'Verify the report’s signature and its addenda’s',
+    'consultation_not_found',
+    'access_denied',
+    'report_not_found',
+  )
   @Get(':id/report/verify')
   verify(@CurrentActor() actor: Actor, @Id() id: string) {
     return this.reports.verify(actor, id);
   }
 
+  @Documented(
+    'The signed report as PDF',
+    'consultation_not_found',
+    'access_denied',
+    'report_not_found',
+    'report_font_missing',
+  )
   @Get(':id/report/pdf')
   @ApiProduces('application/pdf')
   async pdf(

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
+import { Documented } from '@huizhen/platform-http';
 import {
   AnswerDto,
   CreateReferralDto,
@@ -16,21 +17,42 @@ import { ReferralsService } from './referrals.service';
 export class ReferralsController {
   constructor(private readonly referrals: ReferralsService) {}
 
+  @Documented(
+    'Refer the patient as the signed report recommends (up, to a named hospital, or back down with a follow-up plan)',
+    'consultation_not_found',
+    'access_denied',
+    'report_missing',
+    'follow_up_plan_required',
+    'no_referral_recommended',
+    'referral_exists',
+    'referral_to_self',
+  )
   @Post()
   create(@CurrentActor() actor: Actor, @Body() dto: CreateReferralDto) {
     return this.referrals.create(actor, dto);
   }
 
+  @Documented(
+    'List referrals: incoming, outgoing or the hub’s (green channel first)',
+    'access_denied',
+  )
   @Get()
   list(@CurrentActor() actor: Actor, @Query() q: ReferralQuery) {
     return this.referrals.list(actor, q);
   }
 
+  @Documented('Read a referral', 'referral_not_found', 'access_denied')
   @Get(':id')
   get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.referrals.get(actor, id);
   }
 
+  @Documented(
+    'Accept a referral (the receiving side)',
+    'referral_not_found',
+    'access_denied',
+    'illegal_transition',
+  )
   @Post(':id/accept')
   @HttpCode(200)
   accept(
@@ -41,6 +63,12 @@ export class ReferralsController {
     return this.referrals.accept(actor, id, dto.note);
   }
 
+  @Documented(
+    'Decline a referral (the receiving side)',
+    'referral_not_found',
+    'access_denied',
+    'illegal_transition',
+  )
   @Post(':id/decline')
   @HttpCode(200)
   decline(
@@ -51,6 +79,12 @@ export class ReferralsController {
     return this.referrals.decline(actor, id, dto.reason);
   }
 
+  @Documented(
+    'Withdraw an unanswered referral (the sending side)',
+    'referral_not_found',
+    'access_denied',
+    'illegal_transition',
+  )
   @Post(':id/cancel')
   @HttpCode(200)
   cancel(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
@@ -58,6 +92,13 @@ export class ReferralsController {
   }
 
   /** Back down to the township with a follow-up plan, after this up-referral was accepted. */
+  @Documented(
+    'Refer back down to the township with a follow-up plan',
+    'referral_not_found',
+    'access_denied',
+    'illegal_transition',
+    'referral_exists',
+  )
   @Post(':id/down-referral')
   down(
     @CurrentActor() actor: Actor,

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } fr
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { Public } from '@huizhen/platform-http';
+import { Documented, Public } from '@huizhen/platform-http';
 import { CalendarFeedService } from './calendar-feed.service';
 
 const ICS = 'text/calendar; charset=utf-8';
@@ -12,21 +12,28 @@ const ICS = 'text/calendar; charset=utf-8';
 export class CalendarFeedController {
   constructor(private readonly feeds: CalendarFeedService) {}
 
+  @Documented('A specialist’s calendar as iCalendar', 'specialist_not_found', 'access_denied')
   @Get('specialists/:specialistId/calendar.ics')
   @ApiBearerAuth()
-  async ics(@CurrentActor() actor: Actor, @Param('specialistId', ParseUUIDPipe) id: string, @Res({ passthrough: true }) res: Response) {
+  async ics(
+    @CurrentActor() actor: Actor,
+    @Param('specialistId', ParseUUIDPipe) id: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const text = await this.feeds.forActor(actor, id);
     res.type(ICS);
     return text;
   }
 
   /** A secret feed address for calendar apps (which cannot send a Bearer token); minting again replaces it. */
+  @Documented('Mint (or replace) the caller’s secret calendar-feed address', 'access_denied')
   @Post('me/calendar-feed')
   @ApiBearerAuth()
   mint(@CurrentActor() actor: Actor) {
     return this.feeds.mintToken(actor);
   }
 
+  @Documented('Revoke the caller’s calendar feed')
   @Delete('me/calendar-feed')
   @ApiBearerAuth()
   @HttpCode(204)
@@ -35,6 +42,7 @@ export class CalendarFeedController {
   }
 
   @Public()
+  @Documented('A calendar feed by its secret address (no login: calendar apps)', 'feed_not_found')
   @Get('calendar-feeds/:token/calendar.ics')
   async feed(@Param('token') token: string, @Res({ passthrough: true }) res: Response) {
     const text = await this.feeds.forToken(token);

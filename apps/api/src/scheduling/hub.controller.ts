@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
+import { Documented } from '@huizhen/platform-http';
 import { HubReportsService } from './hub-reports.service';
 import { RotationPlansService } from './planner/rotation-plans.service';
 import { LedgerQuery, ProposePlanDto, RangeQuery } from './scheduling.dto';
@@ -14,47 +15,80 @@ export class HubController {
     private readonly plans: RotationPlansService,
   ) {}
 
+  @Documented(
+    'Hub: specialist coverage of the townships under the hub',
+    'access_denied',
+    'invalid_range',
+  )
   @Get('hub/coverage')
   coverage(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
     return this.reports.coverage(actor, q);
   }
 
+  @Documented('Hub: slot utilization per specialist and hospital', 'access_denied', 'invalid_range')
   @Get('hub/utilization')
   utilization(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
     return this.reports.utilization(actor, q);
   }
 
+  @Documented('Hub: no-shows per township', 'access_denied', 'invalid_range')
   @Get('hub/no-shows')
   noShows(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
     return this.reports.noShows(actor, q);
   }
 
+  @Documented('Hub: shifts with unbooked slots', 'access_denied', 'invalid_range')
   @Get('hub/unfilled-shifts')
   unfilled(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
     return this.reports.unfilledShifts(actor, q);
   }
 
+  @Documented(
+    'The grassroots service ledger of a hospital (visits, sessions, consultations)',
+    'access_denied',
+    'invalid_range',
+    'organization_not_found',
+  )
   @Get('grassroots-ledger')
   ledger(@CurrentActor() actor: Actor, @Query() q: LedgerQuery) {
     return this.reports.grassrootsLedger(actor, q);
   }
 
+  @Documented(
+    'Compute a rotation plan for the hub’s townships (HiGHS; one solve per process)',
+    'access_denied',
+    'invalid_date',
+    'invalid_time_zone',
+    'demand_outside_horizon',
+    'demand_outside_scope',
+    'planner_busy',
+    'planner_timeout',
+  )
   @Post('plans')
   propose(@CurrentActor() actor: Actor, @Body() dto: ProposePlanDto) {
     return this.plans.propose(actor, dto);
   }
 
+  @Documented('Read a rotation plan', 'plan_not_found', 'access_denied')
   @Get('plans/:id')
   plan(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.plans.get(actor, id);
   }
 
+  @Documented(
+    'Accept a rotation plan: its shifts are created',
+    'plan_not_found',
+    'access_denied',
+    'plan_decided',
+    'plan_conflict',
+  )
   @Post('plans/:id/accept')
   @HttpCode(200)
   accept(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.plans.accept(actor, id);
   }
 
+  @Documented('Discard a rotation plan', 'plan_not_found', 'access_denied', 'plan_decided')
   @Post('plans/:id/discard')
   @HttpCode(200)
   discard(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
