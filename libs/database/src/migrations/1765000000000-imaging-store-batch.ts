@@ -11,7 +11,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * In: the studies (the first instance of each), the series (the first instance of each series
  * for each organization), the instances (every one, in request order `ord`, each with its
  * DICOM JSON as a slice of `metadata`). Out: what the caller needs to give every instance its
- * outcome exactly as if they had been stored one after another (ImagingIndex.insertBatch),
+ * outcome exactly as if they had been stored one after another (ImagingStore.storeBatch),
  * and the audit details per uploader key `k`. Each statement sees what committed before it
  * (READ COMMITTED): a row another node inserted meanwhile is found by the lookups that follow.
  * Rows are written in key order, so concurrent batches cannot deadlock.
