@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ReferralStatus } from '@huizhen/contract';
 import { columns, sql, typed, type Params, type RowOf } from '@huizhen/database';
 
-export type ReferralStatus = 'requested' | 'accepted' | 'declined' | 'cancelled';
+export type { ReferralStatus };
 
 /** A referral (上转/下转), with the organization its patient belongs to. */
 export interface Referral {

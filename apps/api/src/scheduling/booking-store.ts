@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { BookingCancelledBy } from '@huizhen/contract';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { CommitHooks } from './commit-hooks';
@@ -72,7 +73,8 @@ export interface NewBooking {
 }
 
 /** Who ended a booking, as its `booking.cancelled` event says. */
-export type EndedBy = 'requester' | 'rotation_change' | 'consultation';
+/** Who ended a booking: the contract's words for booking.cancelled's `by`. */
+export type EndedBy = BookingCancelledBy;
 
 /** Why a booking ends: the one reason field, who did it, and what the event adds. */
 export interface BookingEnd {
