@@ -20,7 +20,11 @@ describe('audit chain (real PostgreSQL)', () => {
     admin = await loginAs(api.url, f.user.hubAdmin.username);
     const doctor = await loginAs(api.url, f.user.townDoctorA.username);
     for (const name of ['甲', '乙', '丙', '丁']) {
-      await request(api.url).post('/api/patients').set('authorization', `Bearer ${doctor}`).send({ name: `测试${name}`, sex: 'female', birthDate: '1980-02-03' }).expect(201);
+      await request(api.url)
+        .post('/api/patients')
+        .set('authorization', `Bearer ${doctor}`)
+        .send({ name: `测试${name}`, sex: 'female', birthDate: '1980-02-03' })
+        .expect(201);
     }
   });
   afterAll(async () => {
@@ -28,7 +32,13 @@ describe('audit chain (real PostgreSQL)', () => {
     await schema?.drop();
   });
 
-  const verify = async () => (await request(api.url).get('/api/audit/verify').set('authorization', `Bearer ${admin}`).expect(200)).body;
+  const verify = async () =>
+    (
+      await request(api.url)
+        .get('/api/audit/verify')
+        .set('authorization', `Bearer ${admin}`)
+        .expect(200)
+    ).body;
 
   /** What an attacker with database access does: switch the append-only trigger off first. */
   async function tamper(sql: string, params: unknown[] = []) {
@@ -41,7 +51,9 @@ describe('audit chain (real PostgreSQL)', () => {
   }
 
   it('records logins and patient creation, and the intact chain verifies', async () => {
-    const actions = (await schema.query<{ action: string }>('SELECT action FROM audit_event ORDER BY id')).map((r) => r.action);
+    const actions = (
+      await schema.query<{ action: string }>('SELECT action FROM audit_event ORDER BY id')
+    ).map((r) => r.action);
     expect(actions.filter((a) => a === 'auth.login')).toHaveLength(2);
     expect(actions.filter((a) => a === 'patient.create')).toHaveLength(4);
     const v = await verify();
@@ -51,53 +63,100 @@ describe('audit chain (real PostgreSQL)', () => {
 
   it('seals an event written by the same statement as the read it describes, and only when its condition holds', async () => {
     const audit = api.app.get(AuditService);
-    const actor = { id: f.user.townDoctorA.id, username: f.user.townDoctorA.username, organizationId: f.user.townDoctorA.organizationId };
+    const actor = {
+      id: f.user.townDoctorA.id,
+      username: f.user.townDoctorA.username,
+      organizationId: f.user.townDoctorA.organizationId,
+    };
     const read = async (name: string) => {
       const params: unknown[] = [name];
-      const event = audit.insertSelect({ action: 'patient.search', actor, resourceType: 'patient' }, params, {
-        resourceId: '(SELECT min(f.id::text) FROM found f)',
-        details: `jsonb_build_object('patients', (SELECT jsonb_agg(f.id) FROM found f))`,
-        when: 'EXISTS (SELECT 1 FROM found)',
-      });
-      const rows = await schema.query<{ id: string; name: string }>(`WITH found AS MATERIALIZED (SELECT id, name FROM patient WHERE name = $1), logged AS (${event}) SELECT * FROM found`, params);
+      const event = audit.insertSelect(
+        { action: 'patient.search', actor, resourceType: 'patient' },
+        params,
+        {
+          resourceId: '(SELECT min(f.id::text) FROM found f)',
+          details: `jsonb_build_object('patients', (SELECT jsonb_agg(f.id) FROM found f))`,
+          when: 'EXISTS (SELECT 1 FROM found)',
+        },
+      );
+      const rows = await schema.query<{ id: string; name: string }>(
+        `WITH found AS MATERIALIZED (SELECT id, name FROM patient WHERE name = $1), logged AS (${event}) SELECT * FROM found`,
+        params,
+      );
       audit.appended();
       return rows;
     };
     const [found] = await read('测试甲');
     expect(await read('无此人')).toEqual([]);
-    const events = await schema.query<{ resource_id: string; details: unknown; actor_username: string }>(
+    const events = await schema.query<{
+      resource_id: string;
+      details: unknown;
+      actor_username: string;
+    }>(
       `SELECT resource_id, details, actor_username FROM audit_event WHERE action = 'patient.search' ORDER BY id`,
     );
-    expect(events).toEqual([{ resource_id: found.id, details: { patients: [found.id] }, actor_username: actor.username }]);
+    expect(events).toEqual([
+      { resource_id: found.id, details: { patients: [found.id] }, actor_username: actor.username },
+    ]);
     const v = await verify();
     expect(v).toMatchObject({ ok: true, pending: 0 });
   });
 
   it('refuses ordinary UPDATE and DELETE on audit rows', async () => {
-    await expect(schema.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
-    await expect(schema.query(`DELETE FROM audit_event WHERE seq = 1`)).rejects.toThrow(/append-only/);
+    await expect(schema.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(schema.query(`DELETE FROM audit_event WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it('names the first altered record', async () => {
-    const [row] = await schema.query<{ seq: string }>(`SELECT seq FROM audit_event WHERE action = 'patient.create' ORDER BY seq LIMIT 1 OFFSET 1`);
-    await tamper(`UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = $1`, [row.seq]);
+    const [row] = await schema.query<{ seq: string }>(
+      `SELECT seq FROM audit_event WHERE action = 'patient.create' ORDER BY seq LIMIT 1 OFFSET 1`,
+    );
+    await tamper(`UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = $1`, [
+      row.seq,
+    ]);
     const v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken).toEqual({ seq: Number(row.seq), problem: 'altered' });
-    await tamper(`UPDATE audit_event SET actor_username = 'town-doctor-a' WHERE seq = $1`, [row.seq]);
+    await tamper(`UPDATE audit_event SET actor_username = 'town-doctor-a' WHERE seq = $1`, [
+      row.seq,
+    ]);
     expect((await verify()).ok).toBe(true);
   });
 
   it('a patient search keeps no readable term in the trail, only a keyed hash an investigator with the key can check', async () => {
     const doctor = await loginAs(api.url, f.user.townDoctorA.username);
-    await request(api.url).get('/api/patients').query({ q: '测试乙' }).set('authorization', `Bearer ${doctor}`).expect(200);
-    await request(api.url).get('/api/patients').query({ nationalId: '11010519491231002X' }).set('authorization', `Bearer ${doctor}`).expect(200);
+    await request(api.url)
+      .get('/api/patients')
+      .query({ q: '测试乙' })
+      .set('authorization', `Bearer ${doctor}`)
+      .expect(200);
+    await request(api.url)
+      .get('/api/patients')
+      .query({ nationalId: '11010519491231002X' })
+      .set('authorization', `Bearer ${doctor}`)
+      .expect(200);
     // What an admin reads: the trail through the API.
-    const listed = await request(api.url).get('/api/audit').query({ action: 'patient.search' }).set('authorization', `Bearer ${admin}`).expect(200);
+    const listed = await request(api.url)
+      .get('/api/audit')
+      .query({ action: 'patient.search' })
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
     const [byId, byName] = listed.body.items as { details: Record<string, unknown> }[];
     expect(JSON.stringify(listed.body)).not.toMatch(/测试|11010519491231002X/);
-    expect(byName.details).toMatchObject({ qDigest: expect.stringMatching(/^hmac-sha256:[\w-]{43}$/), byNationalId: false, nationalIdDigest: null });
-    expect(byId.details).toMatchObject({ qDigest: null, byNationalId: true, nationalIdDigest: expect.stringMatching(/^hmac-sha256:/) });
+    expect(byName.details).toMatchObject({
+      qDigest: expect.stringMatching(/^hmac-sha256:[\w-]{43}$/),
+      byNationalId: false,
+      nationalIdDigest: null,
+    });
+    expect(byId.details).toMatchObject({
+      qDigest: null,
+      byNationalId: true,
+      nationalIdDigest: expect.stringMatching(/^hmac-sha256:/),
+    });
     // What an investigator who holds DATA_ENCRYPTION_KEY and knows the term does.
     const terms = new AuditTerms(api.app.get<HuizhenConfig>(HUIZHEN_CONFIG).dataEncryptionKey);
     expect(terms.matches('测试乙', byName.details.qDigest)).toBe(true);
@@ -110,7 +169,9 @@ describe('audit chain (real PostgreSQL)', () => {
 
   it('lists every break, not only the first: an altered row, a removed row, a re-linked row', async () => {
     type Raw = Record<string, any>;
-    const sealed = await schema.query<Raw>(`SELECT * FROM audit_event WHERE seq IS NOT NULL ORDER BY seq`);
+    const sealed = await schema.query<Raw>(
+      `SELECT * FROM audit_event WHERE seq IS NOT NULL ORDER BY seq`,
+    );
     expect(sealed.length).toBeGreaterThanOrEqual(8);
     const [altered, removed, rehashed] = [sealed[1], sealed[3], sealed[5]];
     const relinked = Number(sealed[6].seq);
@@ -137,7 +198,10 @@ describe('audit chain (real PostgreSQL)', () => {
       requestId: rewritten.request_id,
       details: rewritten.details,
     });
-    await tamper(`UPDATE audit_event SET resource_id = 'forged', hash = $2 WHERE id = $1`, [rehashed.id, hash]);
+    await tamper(`UPDATE audit_event SET resource_id = 'forged', hash = $2 WHERE id = $1`, [
+      rehashed.id,
+      hash,
+    ]);
 
     const v = await verify();
     expect(v).toMatchObject({ ok: false, breakCount: 3 });
@@ -148,17 +212,25 @@ describe('audit chain (real PostgreSQL)', () => {
     ]);
     expect(v.firstBroken).toEqual({ seq: Number(altered.seq), problem: 'altered' }); // as earlier clients read it
     expect(v.checked).toBe(sealed.length - 1 + (v.lastSeq - Number(sealed[sealed.length - 1].seq))); // walked on after each break
-    const logged = await schema.query<{ details: Record<string, unknown> }>(`SELECT details FROM audit_event WHERE action = 'audit.verify' ORDER BY id DESC LIMIT 1`);
+    const logged = await schema.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_event WHERE action = 'audit.verify' ORDER BY id DESC LIMIT 1`,
+    );
     expect(logged[0].details).toMatchObject({ ok: false, breakCount: 3 });
 
     // Put the rows back as they were: the chain verifies again.
     await tamper(`DELETE FROM audit_event WHERE id = ANY($1::bigint[])`, [keep.map((r) => r.id)]);
-    for (const row of keep) await tamper(`INSERT INTO audit_event SELECT * FROM jsonb_populate_record(NULL::audit_event, $1::jsonb)`, [JSON.stringify(row)]);
+    for (const row of keep)
+      await tamper(
+        `INSERT INTO audit_event SELECT * FROM jsonb_populate_record(NULL::audit_event, $1::jsonb)`,
+        [JSON.stringify(row)],
+      );
     expect(await verify()).toMatchObject({ ok: true, breakCount: 0, breaks: [] });
   });
 
   it('names the record after a removed one, also when the attacker re-links the chain', async () => {
-    const rows = await schema.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_event WHERE action = 'patient.create' ORDER BY seq`);
+    const rows = await schema.query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM audit_event WHERE action = 'patient.create' ORDER BY seq`,
+    );
     const victim = Number(rows[2].seq);
     await tamper(`DELETE FROM audit_event WHERE seq = $1`, [victim]);
     let v = await verify();
@@ -174,7 +246,12 @@ describe('audit chain (real PostgreSQL)', () => {
       await m.query(`UPDATE audit_event SET seq = -seq - 1 WHERE seq < 0`);
       await m.query('ALTER TABLE audit_event ENABLE TRIGGER USER');
     });
-    const renumbered = (await schema.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE seq >= $1`, [victim]))[0].n;
+    const renumbered = (
+      await schema.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM audit_event WHERE seq >= $1`,
+        [victim],
+      )
+    )[0].n;
     v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken.seq).toBe(victim);
@@ -188,9 +265,20 @@ describe('audit chain (real PostgreSQL)', () => {
     const fresh = await TestSchema.create('auditrace');
     try {
       const audit = new AuditService(await fresh.connect([AuditEvent]));
-      await Promise.all(Array.from({ length: 40 }, (_, i) => audit.record({ action: 'test.concurrent', details: { i } })));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          audit.record({ action: 'test.concurrent', details: { i } }),
+        ),
+      );
       const v = await audit.verify();
-      expect(v).toEqual({ ok: true, checked: 40, lastSeq: 40, pending: 0, breakCount: 0, breaks: [] });
+      expect(v).toEqual({
+        ok: true,
+        checked: 40,
+        lastSeq: 40,
+        pending: 0,
+        breakCount: 0,
+        breaks: [],
+      });
       await audit.onModuleDestroy();
     } finally {
       await fresh.drop();
@@ -213,7 +301,9 @@ describe('audit chain (real PostgreSQL)', () => {
       await runner.release();
       const v = await audit.verify();
       expect(v).toMatchObject({ ok: true, checked: 2, pending: 0 });
-      const order = await fresh.query<{ action: string }>('SELECT action FROM audit_event ORDER BY seq');
+      const order = await fresh.query<{ action: string }>(
+        'SELECT action FROM audit_event ORDER BY seq',
+      );
       expect(order.map((r) => r.action)).toEqual(['test.meanwhile', 'test.long_transaction']);
       await audit.onModuleDestroy();
     } finally {

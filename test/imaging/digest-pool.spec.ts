@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -12,7 +20,14 @@ import { type Corpus, buildCorpus } from './support/corpus';
 const CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 
 function poolWith(threads: number, storageDir: string): { pool: DigestPool; store: InstanceStore } {
-  const config = { imaging: { digestThreads: threads, maxInstanceBytes: 64 * 2 ** 20, maxSequenceDepth: 16, storageDir } } as unknown as HuizhenConfig;
+  const config = {
+    imaging: {
+      digestThreads: threads,
+      maxInstanceBytes: 64 * 2 ** 20,
+      maxSequenceDepth: 16,
+      storageDir,
+    },
+  } as unknown as HuizhenConfig;
   const store = new InstanceStore(config);
   const pool = new DigestPool(config, store);
   pool.useDeidentificationKey(Buffer.alloc(32, 7));
@@ -84,55 +99,78 @@ describe('digest threads', () => {
     }
   });
 
-  it.each(['thread', 'event loop'])('publish a batch to content addresses (%s): identical bytes once, nothing left when a file fails', async (where) => {
-    const { pool, store } = where === 'thread' ? threaded : inline;
-    const files = [CT, corpus.variants[0].file, corpus.variants[1].file].map((f) => readFileSync(f));
-    const staged = async (bytes: Buffer) => {
-      const r = await pool.digest(bytes, {});
-      if ('rejected' in r) throw new Error('refused');
-      return r.staged;
-    };
-    const [a, b, again] = [await staged(files[0]), await staged(files[1]), await staged(files[0])];
-    const first = await pool.publish([a, b]);
-    expect(first).toEqual({ created: expect.arrayContaining([a.sha256, b.sha256]), existing: [] });
-    for (const [f, bytes] of [[a, files[0]], [b, files[1]]] as const) expect(readFileSync(store.pathOf(f.sha256)).equals(bytes)).toBe(true);
-    // The same bytes again: already stored, nothing created; the temp file stays until the rows
-    // committed, and settling then drops it, the stored file untouched.
-    expect(await pool.publish([again])).toEqual({ created: [], existing: [again.sha256] });
-    expect(readdirSync(store.tmpDir)).toContain(again.tempPath.split('/').pop());
-    const longAgo = new Date(Date.now() - 7_200_000);
-    utimesSync(store.pathOf(a.sha256), longAgo, longAgo); // as if an old orphan
-    expect(await store.settle([again])).toBe(0);
-    expect(readdirSync(store.tmpDir)).not.toContain(again.tempPath.split('/').pop());
-    expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
-    // Settling touched it: a sweep that saw no row for it before the commit leaves it alone.
-    expect(statSync(store.pathOf(a.sha256)).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
-    await store.sweep(async () => new Set(), 60_000);
-    expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
-    // Found stored, then gone before the commit (another node's failed transaction took back
-    // the file it had created): settling restores it from the bytes this batch received.
-    const once = await staged(files[0]);
-    expect(await pool.publish([once])).toEqual({ created: [], existing: [once.sha256] });
-    rmSync(store.pathOf(once.sha256));
-    expect(await store.settle([once])).toBe(1);
-    expect(readFileSync(store.pathOf(once.sha256)).equals(files[0])).toBe(true);
-    expect(readdirSync(store.tmpDir)).not.toContain(once.tempPath.split('/').pop());
-    // A batch with a file that is gone fails whole: the file it had moved is removed again.
-    const c = await staged(files[2]);
-    const vanished = { ...c, tempPath: `${c.tempPath}.gone`, sha256: 'f'.repeat(64) };
-    await expect(pool.publish([c, vanished])).rejects.toThrow(/ENOENT/);
-    expect(() => readFileSync(store.pathOf(c.sha256))).toThrow(/ENOENT/);
-  });
+  it.each(['thread', 'event loop'])(
+    'publish a batch to content addresses (%s): identical bytes once, nothing left when a file fails',
+    async (where) => {
+      const { pool, store } = where === 'thread' ? threaded : inline;
+      const files = [CT, corpus.variants[0].file, corpus.variants[1].file].map((f) =>
+        readFileSync(f),
+      );
+      const staged = async (bytes: Buffer) => {
+        const r = await pool.digest(bytes, {});
+        if ('rejected' in r) throw new Error('refused');
+        return r.staged;
+      };
+      const [a, b, again] = [
+        await staged(files[0]),
+        await staged(files[1]),
+        await staged(files[0]),
+      ];
+      const first = await pool.publish([a, b]);
+      expect(first).toEqual({
+        created: expect.arrayContaining([a.sha256, b.sha256]),
+        existing: [],
+      });
+      for (const [f, bytes] of [
+        [a, files[0]],
+        [b, files[1]],
+      ] as const)
+        expect(readFileSync(store.pathOf(f.sha256)).equals(bytes)).toBe(true);
+      // The same bytes again: already stored, nothing created; the temp file stays until the rows
+      // committed, and settling then drops it, the stored file untouched.
+      expect(await pool.publish([again])).toEqual({ created: [], existing: [again.sha256] });
+      expect(readdirSync(store.tmpDir)).toContain(again.tempPath.split('/').pop());
+      const longAgo = new Date(Date.now() - 7_200_000);
+      utimesSync(store.pathOf(a.sha256), longAgo, longAgo); // as if an old orphan
+      expect(await store.settle([again])).toBe(0);
+      expect(readdirSync(store.tmpDir)).not.toContain(again.tempPath.split('/').pop());
+      expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
+      // Settling touched it: a sweep that saw no row for it before the commit leaves it alone.
+      expect(statSync(store.pathOf(a.sha256)).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+      await store.sweep(async () => new Set(), 60_000);
+      expect(readFileSync(store.pathOf(a.sha256)).equals(files[0])).toBe(true);
+      // Found stored, then gone before the commit (another node's failed transaction took back
+      // the file it had created): settling restores it from the bytes this batch received.
+      const once = await staged(files[0]);
+      expect(await pool.publish([once])).toEqual({ created: [], existing: [once.sha256] });
+      rmSync(store.pathOf(once.sha256));
+      expect(await store.settle([once])).toBe(1);
+      expect(readFileSync(store.pathOf(once.sha256)).equals(files[0])).toBe(true);
+      expect(readdirSync(store.tmpDir)).not.toContain(once.tempPath.split('/').pop());
+      // A batch with a file that is gone fails whole: the file it had moved is removed again.
+      const c = await staged(files[2]);
+      const vanished = { ...c, tempPath: `${c.tempPath}.gone`, sha256: 'f'.repeat(64) };
+      await expect(pool.publish([c, vanished])).rejects.toThrow(/ENOENT/);
+      expect(() => readFileSync(store.pathOf(c.sha256))).toThrow(/ENOENT/);
+    },
+  );
 
   it('refuse malformed files with the same reasons, writing nothing', async () => {
     const before = readdirSync(threaded.store.tmpDir).length;
     for (const m of corpus.malformed) {
       const bytes = readFileSync(m.file);
-      const [there, here] = await Promise.all([threaded.pool.digest(bytes, {}), inline.pool.digest(bytes, {})]);
-      if (!('rejected' in there) || !('rejected' in here)) throw new Error(`${m.name} was accepted`);
+      const [there, here] = await Promise.all([
+        threaded.pool.digest(bytes, {}),
+        inline.pool.digest(bytes, {}),
+      ]);
+      if (!('rejected' in there) || !('rejected' in here))
+        throw new Error(`${m.name} was accepted`);
       // The same refusal; the wording may differ where it depends on the thread's stack (a file
       // nested deeper than the stack allows is caught by the depth check or by the overflow).
-      expect({ name: m.name, code: there.rejected.code }).toEqual({ name: m.name, code: here.rejected.code });
+      expect({ name: m.name, code: there.rejected.code }).toEqual({
+        name: m.name,
+        code: here.rejected.code,
+      });
       expect(there.rejected.message).toMatch(new RegExp(m.expect, 'i'));
       expect(here.rejected.message).toMatch(new RegExp(m.expect, 'i'));
     }
@@ -142,9 +180,12 @@ describe('digest threads', () => {
   });
 
   it('fail the instances a dying thread held as errors (not as bad DICOM), and start a new thread', async () => {
-    const threads = (threaded.pool as unknown as { threads: ({ worker: Worker } | null)[] }).threads;
+    const threads = (threaded.pool as unknown as { threads: ({ worker: Worker } | null)[] })
+      .threads;
     const bytes = readFileSync(CT);
-    const held = Promise.allSettled(Array.from({ length: 8 }, () => threaded.pool.digest(bytes, {})));
+    const held = Promise.allSettled(
+      Array.from({ length: 8 }, () => threaded.pool.digest(bytes, {})),
+    );
     await Promise.all(threads.map((t) => t?.worker.terminate()));
     const settled = await held;
     const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');

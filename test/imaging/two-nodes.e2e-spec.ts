@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { type DirectoryFixture, type TestSchema, TestSchema as Schema, loginAs, seedDirectory } from '@huizhen/testing';
+import {
+  type DirectoryFixture,
+  type TestSchema,
+  TestSchema as Schema,
+  loginAs,
+  seedDirectory,
+} from '@huizhen/testing';
 import { ImagingStore } from '../../apps/imaging/src/imaging-store';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { PYDICOM, withUids } from './support/corpus';
@@ -34,10 +40,17 @@ describe('two archive nodes sharing the database and the instance store', () => 
   });
 
   it("one node's failed commit never takes away the file of the same instance the other node committed", async () => {
-    const uids = { study: '1.2.826.0.1.3680043.9.7433.77.1', series: '1.2.826.0.1.3680043.9.7433.77.1.1', sop: '1.2.826.0.1.3680043.9.7433.77.1.1.1' };
+    const uids = {
+      study: '1.2.826.0.1.3680043.9.7433.77.1',
+      series: '1.2.826.0.1.3680043.9.7433.77.1.1',
+      sop: '1.2.826.0.1.3680043.9.7433.77.1.1.1',
+    };
     const bytes = withUids(readFileSync(`${PYDICOM}/test_files/CT_small.dcm`), uids);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const [tokenA, tokenB] = [await loginAs(a.url, dir.user.townDoctorA.username), await loginAs(b.url, dir.user.townDoctorA.username)];
+    const [tokenA, tokenB] = [
+      await loginAs(a.url, dir.user.townDoctorA.username),
+      await loginAs(b.url, dir.user.townDoctorA.username),
+    ];
 
     // The worst interleaving, forced: A moves the file into place, then its commit (the batch's
     // one statement) fails. B, storing the same instance (the modality retried on the other node),
@@ -75,14 +88,31 @@ describe('two archive nodes sharing the database and the instance store', () => 
     jest.restoreAllMocks();
 
     // A said it could not store the instance; B stored it.
-    expect(fromA.json['00081198'].Value.map((f: any) => f['00081155'].Value[0])).toEqual([uids.sop]);
+    expect(fromA.json['00081198'].Value.map((f: any) => f['00081155'].Value[0])).toEqual([
+      uids.sop,
+    ]);
     expect(fromB.status).toBe(200);
-    expect(fromB.json['00081199'].Value.map((r: any) => r['00081155'].Value[0])).toEqual([uids.sop]);
+    expect(fromB.json['00081199'].Value.map((r: any) => r['00081155'].Value[0])).toEqual([
+      uids.sop,
+    ]);
     // B's row and a file with exactly these bytes behind it, served by either node.
-    expect(await schema.query('SELECT content_sha256 FROM imaging_instance WHERE sop_instance_uid = $1', [uids.sop])).toEqual([{ content_sha256: sha }]);
+    expect(
+      await schema.query(
+        'SELECT content_sha256 FROM imaging_instance WHERE sop_instance_uid = $1',
+        [uids.sop],
+      ),
+    ).toEqual([{ content_sha256: sha }]);
     expect(readFileSync(storeA.pathOf(sha)).equals(bytes)).toBe(true);
-    for (const [node, token] of [[a, tokenA], [b, tokenB]] as const) {
-      const res = await get(node.url, token, `/dicom-web/studies/${uids.study}/series/${uids.series}/instances/${uids.sop}`, 'multipart/related; type="application/dicom"');
+    for (const [node, token] of [
+      [a, tokenA],
+      [b, tokenB],
+    ] as const) {
+      const res = await get(
+        node.url,
+        token,
+        `/dicom-web/studies/${uids.study}/series/${uids.series}/instances/${uids.sop}`,
+        'multipart/related; type="application/dicom"',
+      );
       expect(res.status).toBe(200);
       expect(res.body.includes(bytes)).toBe(true);
     }

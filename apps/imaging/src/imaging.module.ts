@@ -21,8 +21,26 @@ import { InstanceStore } from './storage/instance-store';
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
   imports: [AuditModule, AuthModule, AccessPolicyModule],
-  controllers: [ResumableUploadController, StowController, DicomWebController, ImagingSharesController],
-  providers: [ResumableUploads, DimseScp, InstanceStore, ImagingStore, DigestPool, IngestService, ImagingAccess, RenderService, QidoReadModel, QidoSearch, QidoDirectRoutes, ImagingService],
+  controllers: [
+    ResumableUploadController,
+    StowController,
+    DicomWebController,
+    ImagingSharesController,
+  ],
+  providers: [
+    ResumableUploads,
+    DimseScp,
+    InstanceStore,
+    ImagingStore,
+    DigestPool,
+    IngestService,
+    ImagingAccess,
+    RenderService,
+    QidoReadModel,
+    QidoSearch,
+    QidoDirectRoutes,
+    ImagingService,
+  ],
   exports: [ImagingService, IngestService],
 })
 export class ImagingModule {}

@@ -6,8 +6,12 @@ import { Documented } from '@huizhen/platform-http';
 import { ImagingService } from './imaging.service';
 
 export class ShareStudyDto {
-  @ApiProperty({ format: 'uuid', description: 'the specialist the study is shared with' }) @IsUUID() practitionerId: string;
-  @ApiProperty({ example: '2026-12-31T23:59:59+08:00', description: 'the share ends then' }) @IsDateString() expiresAt: string;
+  @ApiProperty({ format: 'uuid', description: 'the specialist the study is shared with' })
+  @IsUUID()
+  practitionerId: string;
+  @ApiProperty({ example: '2026-12-31T23:59:59+08:00', description: 'the share ends then' })
+  @IsDateString()
+  expiresAt: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) reason?: string;
 }
 
@@ -23,15 +27,36 @@ export class AttachToConsultationDto {
 export class ImagingSharesController {
   constructor(private readonly imaging: ImagingService) {}
 
-  @Documented('Share a study with a named specialist until a date', 'study_not_found', 'share_expiry', 'access_denied', 'grant_grantee')
+  @Documented(
+    'Share a study with a named specialist until a date',
+    'study_not_found',
+    'share_expiry',
+    'access_denied',
+    'grant_grantee',
+  )
   @Post(':study/shares')
   share(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: ShareStudyDto) {
-    return this.imaging.shareWithPractitioner(actor, study, dto.practitionerId, new Date(dto.expiresAt), dto.reason);
+    return this.imaging.shareWithPractitioner(
+      actor,
+      study,
+      dto.practitionerId,
+      new Date(dto.expiresAt),
+      dto.reason,
+    );
   }
 
-  @Documented('Attach a study to a consultation (from the study’s side)', 'study_not_found', 'consultation_not_found', 'access_denied')
+  @Documented(
+    'Attach a study to a consultation (from the study’s side)',
+    'study_not_found',
+    'consultation_not_found',
+    'access_denied',
+  )
   @Post(':study/consultations')
-  async attach(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: AttachToConsultationDto) {
+  async attach(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Body() dto: AttachToConsultationDto,
+  ) {
     await this.imaging.attachToConsultation(actor, study, dto.consultationId);
     return { studyInstanceUid: study, consultationId: dto.consultationId };
   }

@@ -12,7 +12,10 @@ export interface DatabaseConnection {
  * give each file its own) goes both into TypeORM's metadata and into search_path, so
  * hand-written migrations with unqualified names land in it too.
  */
-export function dataSourceOptions(conn: DatabaseConnection, entities: DataSourceOptions['entities'] = []): DataSourceOptions {
+export function dataSourceOptions(
+  conn: DatabaseConnection,
+  entities: DataSourceOptions['entities'] = [],
+): DataSourceOptions {
   const searchPath = conn.schema ? `${conn.schema},public` : undefined;
   return {
     type: 'postgres',

@@ -29,4 +29,3 @@ export class DatabaseEndpoint implements OnApplicationShutdown {
     await this.embedded?.stop();
   }
 }
-

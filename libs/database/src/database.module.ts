@@ -28,12 +28,12 @@ export class DatabaseModule {
             endpointInUse = endpoint;
             strictTransactions = endpoint.isEmbedded || config.nodeEnv === 'test';
             return {
-            ...dataSourceOptions({
-              url: await endpoint.resolveUrl(),
-              schema: config.databaseSchema,
-              poolSize: config.databasePoolSize,
-            }),
-            autoLoadEntities: true,
+              ...dataSourceOptions({
+                url: await endpoint.resolveUrl(),
+                schema: config.databaseSchema,
+                poolSize: config.databasePoolSize,
+              }),
+              autoLoadEntities: true,
             };
           },
           dataSourceFactory: async (options) => {

@@ -36,7 +36,9 @@ export class EmbeddedPostgres {
     await server.start();
     this.server = server;
     this.url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
-    this.logger.log(`embedded PostgreSQL (PGlite) on 127.0.0.1:${port}, data ${dir}, ready in ${Date.now() - started} ms`);
+    this.logger.log(
+      `embedded PostgreSQL (PGlite) on 127.0.0.1:${port}, data ${dir}, ready in ${Date.now() - started} ms`,
+    );
     return this.url;
   }
 

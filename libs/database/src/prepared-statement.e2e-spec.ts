@@ -21,10 +21,14 @@ describe('prepared statements through TypeORM (parsed and planned once per conne
   const sql = 'SELECT id, body FROM reading WHERE id = $1';
 
   it('runs as a named statement on the connection, with each call its own values, also concurrently', async () => {
-    const results = await Promise.all([3, 17, 42, 3, 50].map((id) => db.query(prepared(sql), [id])));
+    const results = await Promise.all(
+      [3, 17, 42, 3, 50].map((id) => db.query(prepared(sql), [id])),
+    );
     expect(results.map((r) => r[0].id)).toEqual([3, 17, 42, 3, 50]);
     // One connection: the statement the calls used is prepared on it, once, under one name.
-    const held: { name: string; statement: string }[] = await db.query('SELECT name, statement FROM pg_prepared_statements');
+    const held: { name: string; statement: string }[] = await db.query(
+      'SELECT name, statement FROM pg_prepared_statements',
+    );
     const ours = held.filter((s) => s.statement === sql);
     expect(ours).toHaveLength(1);
     expect(ours[0].name).toMatch(/^hz_[0-9a-f]{20}$/);
@@ -35,8 +39,12 @@ describe('prepared statements through TypeORM (parsed and planned once per conne
       await m.query(prepared('UPDATE reading SET body = $2 WHERE id = $1'), [5, 'changed']);
       expect(await m.query(prepared(sql), [5])).toEqual([{ id: 5, body: 'changed' }]);
     });
-    const failure = await db.query(prepared('SELECT id FROM reading WHERE id = $1::int'), ['not a number']).catch((e: unknown) => e);
+    const failure = await db
+      .query(prepared('SELECT id FROM reading WHERE id = $1::int'), ['not a number'])
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(QueryFailedError);
-    expect(String((failure as QueryFailedError).query)).toContain('FROM reading WHERE id = $1::int');
+    expect(String((failure as QueryFailedError).query)).toContain(
+      'FROM reading WHERE id = $1::int',
+    );
   });
 });

@@ -39,7 +39,9 @@ describe('transaction guard (a query beside an open transaction, which hangs a o
     let later: Promise<unknown> = Promise.resolve();
     await db.transaction(async (m) => {
       await m.query(`INSERT INTO note VALUES (4, 'four')`);
-      later = new Promise((resolve, reject) => setTimeout(() => db.query('SELECT count(*)::int AS n FROM note').then(resolve, reject), 20));
+      later = new Promise((resolve, reject) =>
+        setTimeout(() => db.query('SELECT count(*)::int AS n FROM note').then(resolve, reject), 20),
+      );
     });
     await expect(later).resolves.toEqual([{ n: 3 }]);
   });

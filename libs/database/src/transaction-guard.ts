@@ -28,7 +28,9 @@ export function guardTransactionConnections(dataSource: DataSource, strict: bool
   const manager = dataSource.manager;
   const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
   manager.transaction = ((isolationOrWork: unknown, maybeWork?: unknown) => {
-    const work = (typeof isolationOrWork === 'function' ? isolationOrWork : maybeWork) as (m: EntityManager) => Promise<unknown>;
+    const work = (typeof isolationOrWork === 'function' ? isolationOrWork : maybeWork) as (
+      m: EntityManager,
+    ) => Promise<unknown>;
     const state = { open: false };
     const guarded = async (m: EntityManager) => {
       state.open = true;
@@ -38,7 +40,11 @@ export function guardTransactionConnections(dataSource: DataSource, strict: bool
         state.open = false;
       }
     };
-    return openTransaction.run(state, () => (typeof isolationOrWork === 'function' ? transaction(guarded) : transaction(isolationOrWork, guarded)));
+    return openTransaction.run(state, () =>
+      typeof isolationOrWork === 'function'
+        ? transaction(guarded)
+        : transaction(isolationOrWork, guarded),
+    );
   }) as EntityManager['transaction'];
 
   const createQueryRunner = dataSource.createQueryRunner.bind(dataSource);

@@ -112,13 +112,11 @@ export function webClientMiddleware(distDir: string) {
         warned = true;
         logger.warn(`web client not built (${indexFile} missing): run npm run build:web`);
       }
-      res
-        .status(404)
-        .json({
-          statusCode: 404,
-          error: 'Not Found',
-          message: 'The web client is not built on this server (npm run build:web)',
-        });
+      res.status(404).json({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'The web client is not built on this server (npm run build:web)',
+      });
       return;
     }
     res.setHeader('Cache-Control', 'no-cache');

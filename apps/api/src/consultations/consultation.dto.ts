@@ -17,20 +17,51 @@ import {
   MinLength,
 } from 'class-validator';
 import { SPECIALTY_CODES } from '@huizhen/directory';
-import { CONSULTATION_MODES, CONSULTATION_STATUSES, DICOM_UID, RECOMMENDATIONS, URGENCIES, type ConsultationMode, type ConsultationStatus, type Recommendation, type Urgency } from './consultation-terms';
+import {
+  CONSULTATION_MODES,
+  CONSULTATION_STATUSES,
+  DICOM_UID,
+  RECOMMENDATIONS,
+  URGENCIES,
+  type ConsultationMode,
+  type ConsultationStatus,
+  type Recommendation,
+  type Urgency,
+} from './consultation-terms';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const UID_MESSAGE = 'each study instance UID must be a DICOM UID: digits and dots, at most 64 characters';
-const asList = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const UID_MESSAGE =
+  'each study instance UID must be a DICOM UID: digits and dots, at most 64 characters';
+const asList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 
 export class CreateConsultationDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() patientId: string;
-  @ApiProperty({ enum: SPECIALTY_CODES, example: 'radiology' }) @IsIn(SPECIALTY_CODES) specialty: string;
+  @ApiProperty({ enum: SPECIALTY_CODES, example: 'radiology' })
+  @IsIn(SPECIALTY_CODES)
+  specialty: string;
   @ApiProperty({ enum: URGENCIES }) @IsIn(URGENCIES) urgency: Urgency;
   @ApiProperty({ enum: CONSULTATION_MODES }) @IsIn(CONSULTATION_MODES) mode: ConsultationMode;
-  @ApiProperty({ example: '右下肺阴影，请协助判断是否为肺炎' }) @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) clinicalQuestion: string;
-  @ApiPropertyOptional({ example: '咳嗽发热3天，体温38.5℃' }) @IsOptional() @IsString() @MaxLength(20000) history?: string;
-  @ApiPropertyOptional({ type: [String], description: 'Study Instance UIDs of imaging already stored' })
+  @ApiProperty({ example: '右下肺阴影，请协助判断是否为肺炎' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  clinicalQuestion: string;
+  @ApiPropertyOptional({ example: '咳嗽发热3天，体温38.5℃' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(20000)
+  history?: string;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Study Instance UIDs of imaging already stored',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -39,7 +70,10 @@ export class CreateConsultationDto {
   studyInstanceUids?: string[];
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredPractitionerId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredOrganizationId?: string;
-  @ApiPropertyOptional({ description: 'submit at once instead of keeping a draft' }) @IsOptional() @IsBoolean() submit?: boolean;
+  @ApiPropertyOptional({ description: 'submit at once instead of keeping a draft' })
+  @IsOptional()
+  @IsBoolean()
+  submit?: boolean;
 }
 
 export class ReasonDto {
@@ -51,21 +85,34 @@ export class ScheduleDto {
 }
 
 export class AttachStudyDto {
-  @ApiProperty() @IsString() @MaxLength(64) @Matches(DICOM_UID, { message: UID_MESSAGE }) studyInstanceUid: string;
+  @ApiProperty()
+  @IsString()
+  @MaxLength(64)
+  @Matches(DICOM_UID, { message: UID_MESSAGE })
+  studyInstanceUid: string;
 }
 
 export class UploadQuery {
-  @ApiPropertyOptional({ description: 'original file name', example: '心电图.pdf' }) @IsOptional() @IsString() @MaxLength(200) fileName?: string;
+  @ApiPropertyOptional({ description: 'original file name', example: '心电图.pdf' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  fileName?: string;
 }
 
 export class InviteParticipantDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() practitionerId: string;
-  @ApiProperty({ enum: ['guest_specialist', 'observer'] }) @IsIn(['guest_specialist', 'observer']) role: 'guest_specialist' | 'observer';
+  @ApiProperty({ enum: ['guest_specialist', 'observer'] })
+  @IsIn(['guest_specialist', 'observer'])
+  role: 'guest_specialist' | 'observer';
 }
 
 export class PostMessageDto {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) body: string;
-  @ApiPropertyOptional({ type: [String], description: 'ids of files uploaded to this consultation' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'ids of files uploaded to this consultation',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
@@ -74,8 +121,19 @@ export class PostMessageDto {
 }
 
 export class MessagesQuery {
-  @ApiPropertyOptional({ description: 'messages after this id' }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 100;
+  @ApiPropertyOptional({ description: 'messages after this id' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit = 100;
 }
 
 export class ReadReceiptDto {
@@ -85,10 +143,19 @@ export class ReadReceiptDto {
 export class ReportDraftDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20000) findings?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20000) impression?: string;
-  @ApiPropertyOptional({ enum: RECOMMENDATIONS }) @IsOptional() @IsIn(RECOMMENDATIONS) recommendation?: Recommendation;
-  @ApiPropertyOptional({ format: 'uuid', description: 'the hospital, for refer_to_named_hospital' }) @IsOptional() @IsUUID() referralOrganizationId?: string;
+  @ApiPropertyOptional({ enum: RECOMMENDATIONS })
+  @IsOptional()
+  @IsIn(RECOMMENDATIONS)
+  recommendation?: Recommendation;
+  @ApiPropertyOptional({ format: 'uuid', description: 'the hospital, for refer_to_named_hospital' })
+  @IsOptional()
+  @IsUUID()
+  referralOrganizationId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20000) freeText?: string;
-  @ApiPropertyOptional({ type: [String], description: 'studies read (default: every attached study)' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'studies read (default: every attached study)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -98,28 +165,65 @@ export class ReportDraftDto {
 
 export class AddendumDto {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(20000) text: string;
-  @ApiPropertyOptional({ description: 'corrected impression, when the addendum changes it' }) @IsOptional() @IsString() @MaxLength(20000) impression?: string;
+  @ApiPropertyOptional({ description: 'corrected impression, when the addendum changes it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(20000)
+  impression?: string;
 }
 
 export const WORKLIST_BOXES = ['queue', 'assigned', 'sent', 'received', 'hub'] as const;
 export type WorklistBox = (typeof WORKLIST_BOXES)[number];
 
 export class WorklistQuery {
-  @ApiPropertyOptional({ enum: WORKLIST_BOXES, description: 'default by role: specialist queue, township doctor sent, hub coordinator hub' })
+  @ApiPropertyOptional({
+    enum: WORKLIST_BOXES,
+    description: 'default by role: specialist queue, township doctor sent, hub coordinator hub',
+  })
   @IsOptional()
   @IsIn(WORKLIST_BOXES)
   box?: WorklistBox;
-  @ApiPropertyOptional({ description: 'comma-separated statuses' }) @IsOptional() @Transform(asList) @IsArray() @IsIn(CONSULTATION_STATUSES, { each: true }) status?: ConsultationStatus[];
+  @ApiPropertyOptional({ description: 'comma-separated statuses' })
+  @IsOptional()
+  @Transform(asList)
+  @IsArray()
+  @IsIn(CONSULTATION_STATUSES, { each: true })
+  status?: ConsultationStatus[];
   @ApiPropertyOptional({ enum: URGENCIES }) @IsOptional() @IsIn(URGENCIES) urgency?: Urgency;
-  @ApiPropertyOptional({ enum: SPECIALTY_CODES }) @IsOptional() @IsIn(SPECIALTY_CODES) specialty?: string;
-  @ApiPropertyOptional({ format: 'uuid', description: 'requesting organization' }) @IsOptional() @IsUUID() organizationId?: string;
-  @ApiPropertyOptional({ description: 'created at or after' }) @IsOptional() @IsISO8601() from?: string;
+  @ApiPropertyOptional({ enum: SPECIALTY_CODES })
+  @IsOptional()
+  @IsIn(SPECIALTY_CODES)
+  specialty?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'requesting organization' })
+  @IsOptional()
+  @IsUUID()
+  organizationId?: string;
+  @ApiPropertyOptional({ description: 'created at or after' })
+  @IsOptional()
+  @IsISO8601()
+  from?: string;
   @ApiPropertyOptional({ description: 'created before' }) @IsOptional() @IsISO8601() to?: string;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' }) @IsOptional() @IsString() @MaxLength(200) cursor?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit = 50;
 }
 
 export class MetricsQuery {
-  @ApiPropertyOptional({ description: 'submitted at or after (default: 30 days ago)' }) @IsOptional() @IsISO8601() from?: string;
-  @ApiPropertyOptional({ description: 'submitted before (default: now)' }) @IsOptional() @IsISO8601() to?: string;
+  @ApiPropertyOptional({ description: 'submitted at or after (default: 30 days ago)' })
+  @IsOptional()
+  @IsISO8601()
+  from?: string;
+  @ApiPropertyOptional({ description: 'submitted before (default: now)' })
+  @IsOptional()
+  @IsISO8601()
+  to?: string;
 }

@@ -6,13 +6,21 @@ export interface Listener {
   socket: Socket;
   events: { type: string; data: Record<string, any> }[];
   /** Resolves with the first event (already received or coming) that matches, or rejects after ms. */
-  waitFor(type: string, match?: (data: Record<string, any>) => boolean, ms?: number): Promise<{ type: string; data: Record<string, any> }>;
+  waitFor(
+    type: string,
+    match?: (data: Record<string, any>) => boolean,
+    ms?: number,
+  ): Promise<{ type: string; data: Record<string, any> }>;
   about(consultationId: string): { type: string; data: Record<string, any> }[];
 }
 
 export function listen(url: string, token?: string): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const socket = io(`${url}/events`, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false });
+    const socket = io(`${url}/events`, {
+      auth: token ? { token } : {},
+      transports: ['websocket'],
+      reconnection: false,
+    });
     const events: Listener['events'] = [];
     const waiters: { type: string; match: (d: any) => boolean; done: (e: any) => void }[] = [];
     socket.on('event', (e) => {
@@ -56,7 +64,8 @@ export function as(url: string, token: string | null) {
     get: (path: string) => auth(agent.get(path)),
     post: (path: string, body?: object) => auth(agent.post(path)).send(body ?? {}),
     put: (path: string, body?: object) => auth(agent.put(path)).send(body ?? {}),
-    raw: (path: string, type: string, bytes: Buffer) => auth(agent.post(path)).set('content-type', type).send(bytes),
+    raw: (path: string, type: string, bytes: Buffer) =>
+      auth(agent.post(path)).set('content-type', type).send(bytes),
   };
 }
 
@@ -79,7 +88,14 @@ export async function tinyPdf(): Promise<Buffer> {
  * A study as the archive indexes it (the row only, no instances), for api tests without the
  * imaging app: a request names only studies that are stored and that its author may read.
  */
-export async function storedStudy(schema: { query: (sql: string, params: unknown[]) => Promise<unknown> }, studyInstanceUid: string, organizationId: string): Promise<string> {
-  await schema.query(`INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, study_json) VALUES ($1, $2, $3, '{}')`, [studyInstanceUid, `2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`, organizationId]);
+export async function storedStudy(
+  schema: { query: (sql: string, params: unknown[]) => Promise<unknown> },
+  studyInstanceUid: string,
+  organizationId: string,
+): Promise<string> {
+  await schema.query(
+    `INSERT INTO imaging_study (study_instance_uid, deid_uid, organization_id, study_json) VALUES ($1, $2, $3, '{}')`,
+    [studyInstanceUid, `2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`, organizationId],
+  );
   return studyInstanceUid;
 }

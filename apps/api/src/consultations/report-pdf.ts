@@ -32,9 +32,16 @@ export function formatChinaTime(d: Date): string {
 }
 
 /** The signed report as a PDF for the patient file, Chinese set in a CJK font from the machine. */
-export function renderReportPdf(r: ReportPdfContent, font: { data: Buffer; face: string }): Promise<Buffer> {
+export function renderReportPdf(
+  r: ReportPdfContent,
+  font: { data: Buffer; face: string },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: '远程会诊报告', Subject: `consultation ${r.consultationId}` } });
+    const doc = new PDFDocument({
+      size: 'A4',
+      margin: 56,
+      info: { Title: '远程会诊报告', Subject: `consultation ${r.consultationId}` },
+    });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
@@ -43,17 +50,32 @@ export function renderReportPdf(r: ReportPdfContent, font: { data: Buffer; face:
     doc.font('cjk');
 
     doc.fontSize(18).text('远程会诊报告', { align: 'center' });
-    doc.moveDown(0.3).fontSize(10).fillColor('#555').text(`${r.readingOrganization} · 申请机构：${r.requestingOrganization}`, { align: 'center' });
+    doc
+      .moveDown(0.3)
+      .fontSize(10)
+      .fillColor('#555')
+      .text(`${r.readingOrganization} · 申请机构：${r.requestingOrganization}`, {
+        align: 'center',
+      });
     doc.fillColor('black').moveDown();
 
     const field = (label: string, value: string) => {
-      doc.fontSize(11).text(`${label}：`, { continued: true }).text(value || '—');
+      doc
+        .fontSize(11)
+        .text(`${label}：`, { continued: true })
+        .text(value || '—');
     };
     const section = (title: string, body: string) => {
       doc.moveDown(0.6).fontSize(13).text(title);
-      doc.moveDown(0.2).fontSize(11).text(body || '—', { align: 'left' });
+      doc
+        .moveDown(0.2)
+        .fontSize(11)
+        .text(body || '—', { align: 'left' });
     };
-    field('患者', `${r.patient.name}\u3000${SEX_ZH[r.patient.sex] ?? r.patient.sex}\u3000出生日期 ${r.patient.birthDate}`);
+    field(
+      '患者',
+      `${r.patient.name}\u3000${SEX_ZH[r.patient.sex] ?? r.patient.sex}\u3000出生日期 ${r.patient.birthDate}`,
+    );
     field('会诊科室', r.specialty);
     field('紧急程度', r.urgency);
     field('会诊方式', r.mode);
@@ -69,11 +91,21 @@ export function renderReportPdf(r: ReportPdfContent, font: { data: Buffer; face:
     doc.moveDown();
     field('报告医师', `${r.signer.name}${r.signer.title ? `（${r.signer.title}）` : ''}`);
     field('签署时间', formatChinaTime(r.signedAt));
-    field('电子签名', `Ed25519 ${r.fingerprint}\u3000${r.signatureValid ? '验证通过' : '验证失败'}`);
+    field(
+      '电子签名',
+      `Ed25519 ${r.fingerprint}\u3000${r.signatureValid ? '验证通过' : '验证失败'}`,
+    );
 
     for (const [i, a] of r.addenda.entries()) {
-      section(`补充报告 ${i + 1}`, a.text + (a.impression ? `\n更正诊断意见：${a.impression}` : ''));
-      doc.fontSize(10).text(`${a.signer}\u3000${formatChinaTime(a.signedAt)}\u3000${a.valid ? '签名验证通过' : '签名验证失败'}`);
+      section(
+        `补充报告 ${i + 1}`,
+        a.text + (a.impression ? `\n更正诊断意见：${a.impression}` : ''),
+      );
+      doc
+        .fontSize(10)
+        .text(
+          `${a.signer}\u3000${formatChinaTime(a.signedAt)}\u3000${a.valid ? '签名验证通过' : '签名验证失败'}`,
+        );
     }
     doc.end();
   });

@@ -6,7 +6,11 @@ import { EventsService } from './events.service';
 
 function connect(url: string, token?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = io(`${url}/events`, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false });
+    const s = io(`${url}/events`, {
+      auth: token ? { token } : {},
+      transports: ['websocket'],
+      reconnection: false,
+    });
     s.once('ready', () => resolve(s));
     s.once('connect_error', (e) => {
       s.close();
@@ -54,15 +58,24 @@ describe('/events: authenticated live notifications, across nodes through Redis'
   it('delivers to the addressed user and organization only, from either node', async () => {
     const doctorA = await connect(nodeB.url, await loginAs(nodeA.url, f.user.townDoctorA.username));
     const doctorB = await connect(nodeB.url, await loginAs(nodeA.url, f.user.townDoctorB.username));
-    const specialist = await connect(nodeA.url, await loginAs(nodeA.url, f.user.countyRadiologistA.username));
+    const specialist = await connect(
+      nodeA.url,
+      await loginAs(nodeA.url, f.user.countyRadiologistA.username),
+    );
     sockets.push(doctorA, doctorB, specialist);
     const events = nodeA.app.get(EventsService);
 
     // Emitted on node A, received by sockets connected to node B: the Redis adapter at work.
     let gotA = nextEvent(doctorA);
     let gotB = nextEvent(doctorB, 600);
-    events.toOrganizations([f.org.townA], { type: 'consultation.reported', data: { consultationId: 'c1' } });
-    expect(await gotA).toMatchObject({ type: 'consultation.reported', data: { consultationId: 'c1' } });
+    events.toOrganizations([f.org.townA], {
+      type: 'consultation.reported',
+      data: { consultationId: 'c1' },
+    });
+    expect(await gotA).toMatchObject({
+      type: 'consultation.reported',
+      data: { consultationId: 'c1' },
+    });
     expect(await gotB).toBeNull();
 
     const gotSpecialist = nextEvent(specialist);

@@ -1,5 +1,10 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
-import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import {
+  type OnGatewayConnection,
+  type OnGatewayInit,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { AuthService, SessionRevocations, handshakeToken, type Actor } from '@huizhen/auth';
 import { EventsService, organizationRoom, userRoom } from './events.service';
@@ -51,7 +56,13 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
           socket.data.token = token;
           next();
         })
-        .catch(() => next(Object.assign(new Error('unauthorized: a valid access token is required'), { data: { statusCode: 401 } })));
+        .catch(() =>
+          next(
+            Object.assign(new Error('unauthorized: a valid access token is required'), {
+              data: { statusCode: 401 },
+            }),
+          ),
+        );
     });
   }
 

@@ -18,7 +18,13 @@ export class PatientsController {
     return this.patients.search(actor, q);
   }
 
-  @Documented('Register a patient', 'access_denied', 'patient_exists', 'invalid_national_id', 'national_id_birth_date')
+  @Documented(
+    'Register a patient',
+    'access_denied',
+    'patient_exists',
+    'invalid_national_id',
+    'national_id_birth_date',
+  )
   @ApiCreatedResponse({ type: PatientView })
   @Post()
   register(@CurrentActor() actor: Actor, @Body() dto: RegisterPatientDto) {
@@ -32,10 +38,21 @@ export class PatientsController {
     return this.patients.get(actor, id);
   }
 
-  @Documented('Correct a patient’s details', 'patient_not_found', 'access_denied', 'patient_exists', 'invalid_national_id', 'national_id_birth_date')
+  @Documented(
+    'Correct a patient’s details',
+    'patient_not_found',
+    'access_denied',
+    'patient_exists',
+    'invalid_national_id',
+    'national_id_birth_date',
+  )
   @ApiOkResponse({ type: PatientView })
   @Patch(':id')
-  update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePatientDto) {
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdatePatientDto,
+  ) {
     return this.patients.update(actor, id, dto);
   }
 }

@@ -37,9 +37,21 @@ export interface ConsultationRequestSource {
    * 409 DomainError when the request cannot take this slot, unless `follow` (a rotation change
    * moved the booking: a request that no longer fits is left alone).
    */
-  appointmentBooked(m: EntityManager, actor: Actor, requestId: string, slot: SlotAppointment, opts?: { follow?: boolean }): Promise<AfterCommit>;
+  appointmentBooked(
+    m: EntityManager,
+    actor: Actor,
+    requestId: string,
+    slot: SlotAppointment,
+    opts?: { follow?: boolean },
+  ): Promise<AfterCommit>;
   /** In the transaction `m` that cancels the booking: a request scheduled by it goes back to claimed. */
-  appointmentCancelled(m: EntityManager, actor: Actor, requestId: string, slot: SlotAppointment, reason: string | null): Promise<AfterCommit>;
+  appointmentCancelled(
+    m: EntityManager,
+    actor: Actor,
+    requestId: string,
+    slot: SlotAppointment,
+    reason: string | null,
+  ): Promise<AfterCommit>;
 }
 
 export interface WaitingDemand {

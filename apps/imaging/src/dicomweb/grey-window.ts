@@ -34,16 +34,27 @@ export function greyImageOf(parsed: ParsedInstance): GreyImage | null {
   const img = parsed.image;
   const px = parsed.pixel;
   if (!img || !px || px.encapsulated || px.inflated || px.bigEndian) return null;
-  if (parsed.transferSyntaxUid !== TS.explicitLittle && parsed.transferSyntaxUid !== TS.implicitLittle) return null;
-  if (img.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(img.photometricInterpretation)) return null;
-  if ((img.bitsAllocated !== 8 && img.bitsAllocated !== 16) || img.bitsStored < 1 || img.bitsStored > img.bitsAllocated) return null;
+  if (
+    parsed.transferSyntaxUid !== TS.explicitLittle &&
+    parsed.transferSyntaxUid !== TS.implicitLittle
+  )
+    return null;
+  if (img.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(img.photometricInterpretation))
+    return null;
+  if (
+    (img.bitsAllocated !== 8 && img.bitsAllocated !== 16) ||
+    img.bitsStored < 1 ||
+    img.bitsStored > img.bitsAllocated
+  )
+    return null;
   const ds = parsed.dataSet;
   const highBit = ds.elements.x00280102 ? ds.uint16('x00280102') : undefined;
   if (highBit !== undefined && highBit !== img.bitsStored - 1) return null;
   // Modality LUT, VOI LUT, padding ranges, padding on MONOCHROME1 and non-linear VOI functions: the general decoder's.
   if (ds.elements.x00283000 || ds.elements.x00283010 || ds.elements.x00280121) return null;
   const padded = ds.elements.x00280120?.length === 2;
-  if (ds.elements.x00280120 && (!padded || img.photometricInterpretation === 'MONOCHROME1')) return null;
+  if (ds.elements.x00280120 && (!padded || img.photometricInterpretation === 'MONOCHROME1'))
+    return null;
   const fn = ds.string('x00281056');
   if (fn && fn.trim().toUpperCase() !== 'LINEAR') return null;
   const center = decimal(parsed, 'x00281050');
@@ -54,12 +65,20 @@ export function greyImageOf(parsed: ParsedInstance): GreyImage | null {
     intercept: decimal(parsed, 'x00281052') ?? 0,
     window: center !== undefined && width !== undefined && width >= 1 ? { center, width } : null,
     invert: img.photometricInterpretation === 'MONOCHROME1',
-    padding: padded ? (img.pixelRepresentation === 1 ? ds.int16('x00280120')! : ds.uint16('x00280120')!) : null,
+    padding: padded
+      ? img.pixelRepresentation === 1
+        ? ds.int16('x00280120')!
+        : ds.uint16('x00280120')!
+      : null,
   };
 }
 
 /** Frame `frame` (0-based) as 8-bit grey: rescale, then the window (requested, the instance's, or the frame's range). */
-export function renderGrey(g: GreyImage, frame: number, requested?: Window): { pixels: Uint8Array; width: number; height: number } {
+export function renderGrey(
+  g: GreyImage,
+  frame: number,
+  requested?: Window,
+): { pixels: Uint8Array; width: number; height: number } {
   const { rows, columns, bitsAllocated, bitsStored, pixelRepresentation } = g.parsed.image!;
   const [[offset]] = g.parsed.pixel!.frames[frame];
   const n = rows * columns;

@@ -23,7 +23,9 @@ export class QidoDirectRoutes implements OnModuleInit {
       ['/dicom-web/series', 'series'],
       ['/dicom-web/instances', 'instance'],
     ] as [string, Level][]) {
-      this.direct.get<Actor>(path, async (actor, req, res) => sendQidoResult(res, await this.qido.search(actor, level, req.query, req.origin)));
+      this.direct.get<Actor>(path, async (actor, req, res) =>
+        sendQidoResult(res, await this.qido.search(actor, level, req.query, req.origin)),
+      );
     }
   }
 }

@@ -50,7 +50,10 @@ function toTag(key: string): string | null {
 }
 
 function likePattern(v: string): string {
-  return v.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*/g, '%').replace(/\?/g, '_');
+  return v
+    .replace(/[\\%_]/g, (c) => '\\' + c)
+    .replace(/\*/g, '%')
+    .replace(/\?/g, '_');
 }
 
 function bad(message: string): never {
@@ -58,7 +61,11 @@ function bad(message: string): never {
 }
 
 /** Builds WHERE clauses from QIDO-RS query parameters (PS3.18 8.3.4): exact, wildcard, range, UID list, fuzzy names. */
-export function parseQido(query: Record<string, unknown>, level: Level, params: unknown[] = []): QidoQuery {
+export function parseQido(
+  query: Record<string, unknown>,
+  level: Level,
+  params: unknown[] = [],
+): QidoQuery {
   const where: string[] = [];
   let identityFilter = false;
   let uidFilter: string[] | null = null;
@@ -81,7 +88,8 @@ export function parseQido(query: Record<string, unknown>, level: Level, params: 
     if (!tag) bad(`unknown query attribute ${key}`);
     const m = MATCHABLE[tag];
     if (!m) bad(`attribute ${key} is not a matching key here`);
-    if (LEVEL_ORDER.indexOf(m.level) > LEVEL_ORDER.indexOf(level)) bad(`attribute ${key} cannot be matched at ${level} level`);
+    if (LEVEL_ORDER.indexOf(m.level) > LEVEL_ORDER.indexOf(level))
+      bad(`attribute ${key} cannot be matched at ${level} level`);
     const value = String(Array.isArray(raw) ? raw[0] : raw);
     if (value === '') continue;
     if (m.identity) identityFilter = true;
@@ -92,12 +100,23 @@ export function parseQido(query: Record<string, unknown>, level: Level, params: 
     const wild = /[*?]/.test(value);
     switch (m.kind) {
       case 'uid': {
-        const list = value.split(/[\\,]/).map((s) => s.trim()).filter(Boolean);
+        const list = value
+          .split(/[\\,]/)
+          .map((s) => s.trim())
+          .filter(Boolean);
         if (m.col === 'st.study_instance_uid') {
           uidFilter = list;
-          where.push(`(st.study_instance_uid = ANY(${p(list)}) OR st.deid_uid = ANY($${params.length}))`);
-        } else if (m.col === 'se.series_instance_uid') where.push(`(se.series_instance_uid = ANY(${p(list)}) OR se.deid_uid = ANY($${params.length}))`);
-        else if (m.col === 'i.sop_instance_uid') where.push(`(i.sop_instance_uid = ANY(${p(list)}) OR i.deid_uid = ANY($${params.length}))`);
+          where.push(
+            `(st.study_instance_uid = ANY(${p(list)}) OR st.deid_uid = ANY($${params.length}))`,
+          );
+        } else if (m.col === 'se.series_instance_uid')
+          where.push(
+            `(se.series_instance_uid = ANY(${p(list)}) OR se.deid_uid = ANY($${params.length}))`,
+          );
+        else if (m.col === 'i.sop_instance_uid')
+          where.push(
+            `(i.sop_instance_uid = ANY(${p(list)}) OR i.deid_uid = ANY($${params.length}))`,
+          );
         else where.push(`${m.col} = ANY(${p(list)})`);
         break;
       }
@@ -105,9 +124,13 @@ export function parseQido(query: Record<string, unknown>, level: Level, params: 
         const v = value.toLowerCase();
         if (fuzzy) {
           const plain = v.replace(/[*?]/g, '');
-          where.push(`(${m.col} LIKE ${p('%|' + likePattern(plain) + '%')} OR word_similarity(${p(plain)}, ${m.col}) > 0.4)`);
+          where.push(
+            `(${m.col} LIKE ${p('%|' + likePattern(plain) + '%')} OR word_similarity(${p(plain)}, ${m.col}) > 0.4)`,
+          );
         } else if (wild) {
-          where.push(`${m.col} LIKE ${p('%|' + likePattern(v) + (v.endsWith('*') ? '' : '|') + '%')}`);
+          where.push(
+            `${m.col} LIKE ${p('%|' + likePattern(v) + (v.endsWith('*') ? '' : '|') + '%')}`,
+          );
         } else {
           where.push(`${m.col} LIKE ${p('%|' + likePattern(v) + '|%')}`);
         }
@@ -117,7 +140,9 @@ export function parseQido(query: Record<string, unknown>, level: Level, params: 
         where.push(wild ? `${m.col} LIKE ${p(likePattern(value))}` : `${m.col} = ${p(value)}`);
         break;
       case 'istr':
-        where.push(wild ? `${m.col} ILIKE ${p(likePattern(value))}` : `lower(${m.col}) = lower(${p(value)})`);
+        where.push(
+          wild ? `${m.col} ILIKE ${p(likePattern(value))}` : `lower(${m.col}) = lower(${p(value)})`,
+        );
         break;
       case 'int':
         if (!/^-?\d+$/.test(value)) bad(`${key} should be a whole number`);
@@ -137,5 +162,14 @@ export function parseQido(query: Record<string, unknown>, level: Level, params: 
       }
     }
   }
-  return { where, params, limit: Math.min(limitRaw, 10000), offset: offsetRaw, includeAll, includeFields, identityFilter, uidFilter };
+  return {
+    where,
+    params,
+    limit: Math.min(limitRaw, 10000),
+    offset: offsetRaw,
+    includeAll,
+    includeFields,
+    identityFilter,
+    uidFilter,
+  };
 }

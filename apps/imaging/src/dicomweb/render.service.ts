@@ -43,7 +43,9 @@ export class RenderService implements OnModuleInit {
     return bytes().then((b) => {
       let img: DicomImage | GreyImage | null = greyImageOf(parseInstance(b));
       if (!img) {
-        img = new DicomImage(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+        img = new DicomImage(
+          b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer,
+        );
         if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
       }
       this.cache.set(sha, img);
@@ -70,28 +72,54 @@ export class RenderService implements OnModuleInit {
   async render(sha: string, bytes: () => Promise<Buffer>, req: RenderRequest): Promise<Buffer> {
     await (this.ready ??= NativePixelDecoder.initializeAsync());
     const img = await this.image(sha, bytes);
-    const frames = img instanceof DicomImage ? img.getNumberOfFrames() : img.parsed.pixel!.frames.length;
+    const frames =
+      img instanceof DicomImage ? img.getNumberOfFrames() : img.parsed.pixel!.frames.length;
     if (req.frame < 0 || req.frame >= frames) {
-      throw new DomainError('frame_not_found', HttpStatus.NOT_FOUND, `frame ${req.frame + 1} does not exist (the instance has ${frames})`);
+      throw new DomainError(
+        'frame_not_found',
+        HttpStatus.NOT_FOUND,
+        `frame ${req.frame + 1} does not exist (the instance has ${frames})`,
+      );
     }
     let pipeline: sharp.Sharp;
     if (img instanceof DicomImage) {
       let result: { width: number; height: number; pixels: ArrayBuffer };
       try {
-        result = img.render({ frame: req.frame, ...(req.window ? { windowLevel: new WindowLevel(req.window.width, req.window.center) } : {}) });
+        result = img.render({
+          frame: req.frame,
+          ...(req.window
+            ? { windowLevel: new WindowLevel(req.window.width, req.window.center) }
+            : {}),
+        });
       } catch (e) {
         this.cache.delete(sha);
-        throw new DomainError('render_failed', HttpStatus.UNPROCESSABLE_ENTITY, `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`);
+        throw new DomainError(
+          'render_failed',
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          `cannot render this frame: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
-      pipeline = sharp(Buffer.from(result.pixels), { raw: { width: result.width, height: result.height, channels: 4 } }).removeAlpha();
-      if (String(img.getElement('PhotometricInterpretation') ?? '').startsWith('MONOCHROME')) pipeline = pipeline.toColourspace('b-w');
+      pipeline = sharp(Buffer.from(result.pixels), {
+        raw: { width: result.width, height: result.height, channels: 4 },
+      }).removeAlpha();
+      if (String(img.getElement('PhotometricInterpretation') ?? '').startsWith('MONOCHROME'))
+        pipeline = pipeline.toColourspace('b-w');
     } else {
       const grey = renderGrey(img, req.frame, req.window);
-      pipeline = sharp(Buffer.from(grey.pixels.buffer, grey.pixels.byteOffset, grey.pixels.byteLength), { raw: { width: grey.width, height: grey.height, channels: 1 } });
+      pipeline = sharp(
+        Buffer.from(grey.pixels.buffer, grey.pixels.byteOffset, grey.pixels.byteLength),
+        { raw: { width: grey.width, height: grey.height, channels: 1 } },
+      );
     }
     if (req.viewport) {
-      pipeline = pipeline.resize(req.viewport.width, req.viewport.height, { fit: 'inside', withoutEnlargement: false, kernel: 'lanczos3' });
+      pipeline = pipeline.resize(req.viewport.width, req.viewport.height, {
+        fit: 'inside',
+        withoutEnlargement: false,
+        kernel: 'lanczos3',
+      });
     }
-    return req.format === 'image/png' ? pipeline.png({ compressionLevel: 3 }).toBuffer() : pipeline.jpeg({ quality: req.quality ?? 90 }).toBuffer();
+    return req.format === 'image/png'
+      ? pipeline.png({ compressionLevel: 3 }).toBuffer()
+      : pipeline.jpeg({ quality: req.quality ?? 90 }).toBuffer();
   }
 }

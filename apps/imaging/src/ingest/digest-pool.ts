@@ -5,12 +5,18 @@ import { Worker } from 'node:worker_threads';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { InstanceStore, type StagedFile } from '../storage/instance-store';
 import type { Published } from '../storage/store-files';
-import { type DigestOptions, type DigestRejection, type InstanceDigest, digestInstance } from './instance-digest';
+import {
+  type DigestOptions,
+  type DigestRejection,
+  type InstanceDigest,
+  digestInstance,
+} from './instance-digest';
 
 /** An acceptable instance, digested, with its bytes flushed to a temp file; or why it is refused. */
 export type DigestResult = (InstanceDigest & { staged: StagedFile }) | DigestRejection;
 /** From a thread: the digest and the temp file (flushed when `durable` settles), or the refusal. */
-type ThreadResult = (InstanceDigest & { tempPath: string; durable: Promise<void> }) | DigestRejection;
+type ThreadResult =
+  (InstanceDigest & { tempPath: string; durable: Promise<void> }) | DigestRejection;
 
 /** What the pool needs besides the bytes; limits and the de-identification key are fixed per pool. */
 export type DigestJob = Pick<DigestOptions, 'expectedStudyUid'>;
@@ -75,7 +81,8 @@ parentPort.on('message', (job) => {
 /** instance-digest beside this file when compiled; the TypeScript source (with the repo root for the hooks) under jest. */
 function digestModule(): { modulePath: string; sourceRoot: string | null } {
   const here = typeof __dirname === 'string' ? __dirname : null;
-  if (here && existsSync(join(here, 'instance-digest.js'))) return { modulePath: join(here, 'instance-digest.js'), sourceRoot: null };
+  if (here && existsSync(join(here, 'instance-digest.js')))
+    return { modulePath: join(here, 'instance-digest.js'), sourceRoot: null };
   const root = process.cwd();
   return { modulePath: join(root, 'apps/imaging/src/ingest/instance-digest.ts'), sourceRoot: root };
 }
@@ -112,7 +119,11 @@ export class DigestPool implements OnApplicationShutdown {
     // thread's queue the commit (which holds the batch's transaction) would wait for parsing.
     const n = config.imaging.digestThreads;
     this.threads = new Array(n ? n + 1 : 0).fill(null);
-    this.options = { maxBytes: config.imaging.maxInstanceBytes, maxSequenceDepth: config.imaging.maxSequenceDepth, deidKey: new Uint8Array(0) };
+    this.options = {
+      maxBytes: config.imaging.maxInstanceBytes,
+      maxSequenceDepth: config.imaging.maxSequenceDepth,
+      deidKey: new Uint8Array(0),
+    };
   }
 
   /** The de-identification key is the ingest's (derived from the data encryption key); set before the first digest. */
@@ -151,7 +162,10 @@ export class DigestPool implements OnApplicationShutdown {
     const id = this.nextId++;
     return new Promise<Published>((resolve, reject) => {
       thread.jobs.set(id, { resolve: (r) => resolve(r as Published), reject });
-      thread.worker.postMessage({ id, publish: staged.map((s) => ({ tempPath: s.tempPath, sha256: s.sha256 })) });
+      thread.worker.postMessage({
+        id,
+        publish: staged.map((s) => ({ tempPath: s.tempPath, sha256: s.sha256 })),
+      });
     });
   }
 
@@ -163,9 +177,15 @@ export class DigestPool implements OnApplicationShutdown {
       thread.jobs.set(id, { resolve: (r) => resolve(r as ThreadResult), reject });
       // Otherwise the thread gets its own copy of exactly these bytes (posting the view would
       // copy its whole backing buffer, often the socket's read chunk).
-      const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const whole =
+        handOver &&
+        bytes.byteOffset === 0 &&
+        bytes.byteLength === bytes.buffer.byteLength &&
+        bytes.buffer instanceof ArrayBuffer;
       const sent = whole ? bytes : new Uint8Array(bytes);
-      thread.worker.postMessage({ id, bytes: sent, expectedStudyUid: job.expectedStudyUid }, [sent.buffer as ArrayBuffer]);
+      thread.worker.postMessage({ id, bytes: sent, expectedStudyUid: job.expectedStudyUid }, [
+        sent.buffer as ArrayBuffer,
+      ]);
     });
   }
 
@@ -175,7 +195,11 @@ export class DigestPool implements OnApplicationShutdown {
    */
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.map((t, i) => (t ? this.retire(i, t, new Error('the digest threads are shut down')) : undefined)));
+    await Promise.all(
+      this.threads.map((t, i) =>
+        t ? this.retire(i, t, new Error('the digest threads are shut down')) : undefined,
+      ),
+    );
   }
 
   /** The digest thread with the fewest instances in hand (started if its slot is empty). */
@@ -196,7 +220,13 @@ export class DigestPool implements OnApplicationShutdown {
     const { modulePath, sourceRoot } = digestModule();
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: { modulePath, sourceRoot, root: this.store.root, tmpDir: this.store.tmpDir, ...this.options },
+      workerData: {
+        modulePath,
+        sourceRoot,
+        root: this.store.root,
+        tmpDir: this.store.tmpDir,
+        ...this.options,
+      },
       // A thread allocates little per instance, so with a default young generation it rarely
       // collects, and the large instances it was handed stay in memory, dead, until it does
       // (measured, 300 × 2 MiB from 4 clients: peak RSS 450 MiB; 400 with 4 MB; 310-350 without threads).
@@ -204,7 +234,13 @@ export class DigestPool implements OnApplicationShutdown {
     });
     worker.unref(); // the thread must not keep an otherwise finished process alive
     const thread: Thread = { worker, jobs: new Map(), flushing: new Map() };
-    type Message = { id: number; error?: string; durable?: string | null; published?: Published; result?: (InstanceDigest & { tempPath?: string }) | DigestRejection };
+    type Message = {
+      id: number;
+      error?: string;
+      durable?: string | null;
+      published?: Published;
+      result?: (InstanceDigest & { tempPath?: string }) | DigestRejection;
+    };
     worker.on('message', (m: Message) => {
       if (m.durable !== undefined) {
         const f = thread.flushing.get(m.id);
@@ -217,10 +253,13 @@ export class DigestPool implements OnApplicationShutdown {
       if (!job) return;
       thread.jobs.delete(m.id);
       if (m.published) return job.resolve(m.published);
-      if (m.error !== undefined || !m.result) return job.reject(new Error(`digest thread failed: ${m.error}`));
+      if (m.error !== undefined || !m.result)
+        return job.reject(new Error(`digest thread failed: ${m.error}`));
       const r = m.result;
       if ('rejected' in r || r.tempPath === undefined) return job.resolve(r as DigestRejection);
-      const durable = new Promise<void>((resolve, reject) => thread.flushing.set(m.id, { resolve, reject }));
+      const durable = new Promise<void>((resolve, reject) =>
+        thread.flushing.set(m.id, { resolve, reject }),
+      );
       durable.catch(() => undefined); // reported where it is awaited (publish), not as unhandled
       job.resolve({ ...r, tempPath: r.tempPath, durable } as ThreadResult);
     });
@@ -229,7 +268,8 @@ export class DigestPool implements OnApplicationShutdown {
       void this.retire(slot, thread, new Error(`digest thread died: ${e.message}`));
     });
     worker.on('exit', (code) => {
-      if (this.threads[slot] === thread) void this.retire(slot, thread, new Error(`digest thread exited with code ${code}`));
+      if (this.threads[slot] === thread)
+        void this.retire(slot, thread, new Error(`digest thread exited with code ${code}`));
     });
     this.threads[slot] = thread;
     return thread;

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { AuditService } from '@huizhen/audit';
@@ -17,11 +23,30 @@ export interface IngestContext {
 }
 
 export type IngestOutcome =
-  | { ok: true; duplicate: boolean; sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string }
-  | { ok: false; failureReason: number; code: string; message: string; sopClassUid?: string; sopInstanceUid?: string };
+  | {
+      ok: true;
+      duplicate: boolean;
+      sopClassUid: string;
+      sopInstanceUid: string;
+      studyInstanceUid: string;
+      seriesInstanceUid: string;
+    }
+  | {
+      ok: false;
+      failureReason: number;
+      code: string;
+      message: string;
+      sopClassUid?: string;
+      sopInstanceUid?: string;
+    };
 
 /** Our failure, not the instance's (0xA700 out of resources): the sender should try again. */
-const STORAGE_FAILED = { ok: false, failureReason: 0xa700, code: 'storage_failed', message: 'the archive could not store the instance; try again' } as const;
+const STORAGE_FAILED = {
+  ok: false,
+  failureReason: 0xa700,
+  code: 'storage_failed',
+  message: 'the archive could not store the instance; try again',
+} as const;
 
 export interface Waiter {
   pending: PendingInstance;
@@ -69,7 +94,9 @@ export class IngestSession {
         this.maybeSubmit();
         return prepared;
       }
-      const p = new Promise<IngestOutcome>((resolve, reject) => this.held.push({ pending: prepared, resolve, reject, seq }));
+      const p = new Promise<IngestOutcome>((resolve, reject) =>
+        this.held.push({ pending: prepared, resolve, reject, seq }),
+      );
       this.maybeSubmit();
       this.onProgress();
       return p;
@@ -90,7 +117,10 @@ export class IngestSession {
   }
 
   private maybeSubmit(): void {
-    if (this.held.length >= this.chunk || (this.closed && this.preparing === 0 && this.held.length)) {
+    if (
+      this.held.length >= this.chunk ||
+      (this.closed && this.preparing === 0 && this.held.length)
+    ) {
       // In the order the parts came, so "first stored, then duplicate" follows the request.
       this.service.enqueue(this.held.splice(0).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)));
     }
@@ -133,7 +163,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly digests: DigestPool,
   ) {
-    this.deidKey = createHmac('sha256', config.dataEncryptionKey).update('huizhen imaging de-identification v1').digest();
+    this.deidKey = createHmac('sha256', config.dataEncryptionKey)
+      .update('huizhen imaging de-identification v1')
+      .digest();
     digests.useDeidentificationKey(this.deidKey);
   }
 
@@ -145,10 +177,18 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.store.init();
     // Temp files from a crashed run and files whose rows never committed. Files younger than a
     // minute may belong to another process's open transaction on the same storage.
-    this.sweepDone = this.sweep(60_000).catch((e) => this.logger.error(`startup sweep failed: ${e}`));
+    this.sweepDone = this.sweep(60_000).catch((e) =>
+      this.logger.error(`startup sweep failed: ${e}`),
+    );
     // While running, temp files a failure left behind (a digest thread that died after writing
     // one) go within the hour instead of waiting for a restart.
-    this.tempSweep = setInterval(() => void this.store.sweepTemp(IngestService.TEMP_MAX_AGE_MS).catch((e) => this.logger.error(`temp sweep failed: ${e}`)), IngestService.TEMP_MAX_AGE_MS);
+    this.tempSweep = setInterval(
+      () =>
+        void this.store
+          .sweepTemp(IngestService.TEMP_MAX_AGE_MS)
+          .catch((e) => this.logger.error(`temp sweep failed: ${e}`)),
+      IngestService.TEMP_MAX_AGE_MS,
+    );
     this.tempSweep.unref();
   }
 
@@ -174,17 +214,34 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Parses and stages an instance (on a digest thread), or says why it is refused. */
-  async prepareOutcome(bytes: Uint8Array, ctx: IngestContext, handOver = false): Promise<PendingInstance | Extract<IngestOutcome, { ok: false }>> {
+  async prepareOutcome(
+    bytes: Uint8Array,
+    ctx: IngestContext,
+    handOver = false,
+  ): Promise<PendingInstance | Extract<IngestOutcome, { ok: false }>> {
     let digest: DigestResult;
     try {
-      digest = await this.digests.digest(bytes, { expectedStudyUid: ctx.expectedStudyUid }, handOver);
+      digest = await this.digests.digest(
+        bytes,
+        { expectedStudyUid: ctx.expectedStudyUid },
+        handOver,
+      );
     } catch (e) {
-      this.logger.error(`receiving an instance failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.error(
+        `receiving an instance failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return STORAGE_FAILED;
     }
     if ('rejected' in digest) {
       const r = digest.rejected;
-      return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid };
+      return {
+        ok: false,
+        failureReason: failureReasonOf(r.code),
+        code: r.code,
+        message: r.message,
+        sopClassUid: r.sopClassUid,
+        sopInstanceUid: r.sopInstanceUid,
+      };
     }
     return { ...digest, organizationId: ctx.organizationId, actor: ctx.actor, via: ctx.via };
   }
@@ -197,8 +254,14 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         pending: w.pending,
         resolve,
         reject: (e) => {
-          this.logger.error(`storing ${w.pending.sopUid} failed: ${e instanceof Error ? e.stack : String(e)}`);
-          resolve({ ...STORAGE_FAILED, sopClassUid: w.pending.sopClassUid, sopInstanceUid: w.pending.sopUid });
+          this.logger.error(
+            `storing ${w.pending.sopUid} failed: ${e instanceof Error ? e.stack : String(e)}`,
+          );
+          resolve({
+            ...STORAGE_FAILED,
+            sopClassUid: w.pending.sopClassUid,
+            sopInstanceUid: w.pending.sopUid,
+          });
         },
       });
     }
@@ -215,7 +278,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       const batch = this.queue.splice(0, IngestService.BATCH);
       this.committing++;
       void this.commitBatch(batch)
-        .catch((e) => this.logger.error(`commit cleanup failed: ${e instanceof Error ? e.stack : String(e)}`))
+        .catch((e) =>
+          this.logger.error(`commit cleanup failed: ${e instanceof Error ? e.stack : String(e)}`),
+        )
         .finally(() => {
           this.committing--;
           this.flush();
@@ -240,7 +305,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       // One staged file per content (the first instance's); the others' temp files are discarded.
       const bySha = new Map<string, PendingInstance['staged']>();
-      for (const w of batch) if (!bySha.has(w.pending.staged.sha256)) bySha.set(w.pending.staged.sha256, w.pending.staged);
+      for (const w of batch)
+        if (!bySha.has(w.pending.staged.sha256))
+          bySha.set(w.pending.staged.sha256, w.pending.staged);
       const candidates = [...bySha.values()];
       const moved = await this.digests.publish(candidates);
       published = moved.created;
@@ -255,20 +322,37 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       const results = await this.index.storeBatch(rows, (params) =>
         [...keys.values()].map(({ k, actor }) =>
-          this.audit.insertSelect({ action: 'imaging_study.store', actor, resourceType: 'imaging_study' }, params, {
-            details: `r.out->'audit'->'${k}'->'details'`,
-            resourceId: `r.out->'audit'->'${k}'->>'resourceId'`,
-            from: 'r',
-            when: `r.out->'audit' ? '${k}'`,
-          }),
+          this.audit.insertSelect(
+            { action: 'imaging_study.store', actor, resourceType: 'imaging_study' },
+            params,
+            {
+              details: `r.out->'audit'->'${k}'->'details'`,
+              resourceId: `r.out->'audit'->'${k}'->>'resourceId'`,
+              from: 'r',
+              when: `r.out->'audit' ? '${k}'`,
+            },
+          ),
         ),
       );
       this.audit.appended();
       outcomes = results.map((r, i): IngestOutcome => {
         const p = batch[i].pending;
         const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
-        if (!r.ok) return { ok: false, failureReason: failureReasonOf(r.code), code: r.code, message: r.message, ...ids };
-        return { ok: true, duplicate: r.duplicate, ...ids, studyInstanceUid: p.studyUid, seriesInstanceUid: p.seriesUid };
+        if (!r.ok)
+          return {
+            ok: false,
+            failureReason: failureReasonOf(r.code),
+            code: r.code,
+            message: r.message,
+            ...ids,
+          };
+        return {
+          ok: true,
+          duplicate: r.duplicate,
+          ...ids,
+          studyInstanceUid: p.studyUid,
+          seriesInstanceUid: p.seriesUid,
+        };
       });
       const inserted = batch.filter((_, i) => {
         const r = results[i];
@@ -286,9 +370,19 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     await this.takeBack(unwanted);
-    await this.store.settle(existing).catch((e) => this.logger.error(`settling stored files after a commit failed: ${e instanceof Error ? e.stack : String(e)}`));
+    await this.store
+      .settle(existing)
+      .catch((e) =>
+        this.logger.error(
+          `settling stored files after a commit failed: ${e instanceof Error ? e.stack : String(e)}`,
+        ),
+      );
     const kept = new Set(fresh);
-    await Promise.all(batch.filter((w) => !kept.has(w.pending.staged)).map((w) => this.store.discard(w.pending.staged)));
+    await Promise.all(
+      batch
+        .filter((w) => !kept.has(w.pending.staged))
+        .map((w) => this.store.discard(w.pending.staged)),
+    );
     batch.forEach((w, i) => w.resolve(outcomes[i]));
   }
 
@@ -305,9 +399,13 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       referenced = await this.index.referencedHashes(created);
     } catch (e) {
-      this.logger.warn(`after a failed commit, ${created.length} stored file(s) are left for the sweep: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.warn(
+        `after a failed commit, ${created.length} stored file(s) are left for the sweep: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return;
     }
-    await Promise.all(created.filter((sha) => !referenced.has(sha)).map((sha) => this.store.remove(sha)));
+    await Promise.all(
+      created.filter((sha) => !referenced.has(sha)).map((sha) => this.store.remove(sha)),
+    );
   }
 }

@@ -72,11 +72,39 @@ export interface DigestOptions {
 
 /** A refused instance, as plain data (it crosses threads). */
 export interface DigestRejection {
-  rejected: { code: DicomRejection['code']; message: string; sopClassUid?: string; sopInstanceUid?: string };
+  rejected: {
+    code: DicomRejection['code'];
+    message: string;
+    sopClassUid?: string;
+    sopInstanceUid?: string;
+  };
 }
 
-const STUDY_TAGS = ['00080005', '00080020', '00080030', '00080050', '00080090', '00081030', '00100010', '00100020', '00100030', '00100040', '0020000D', '00200010'];
-const SERIES_TAGS = ['00080005', '00080060', '00080021', '00080031', '0008103E', '0020000E', '00200011', '00400244', '00400245'];
+const STUDY_TAGS = [
+  '00080005',
+  '00080020',
+  '00080030',
+  '00080050',
+  '00080090',
+  '00081030',
+  '00100010',
+  '00100020',
+  '00100030',
+  '00100040',
+  '0020000D',
+  '00200010',
+];
+const SERIES_TAGS = [
+  '00080005',
+  '00080060',
+  '00080021',
+  '00080031',
+  '0008103E',
+  '0020000E',
+  '00200011',
+  '00400244',
+  '00400245',
+];
 /** The elements the digest reads values of besides the study's and series' (instance and series numbers, burned-in annotation). */
 const KEPT = new Set([...STUDY_TAGS, ...SERIES_TAGS, '00200013', '00280301']);
 
@@ -89,14 +117,18 @@ function pick(json: DicomJson, tags: string[]): DicomJson {
 /** Lower-cased name components between bars, so wildcard and exact matches are LIKE patterns. */
 export function nameSearchText(pn: PersonNameJson | null | undefined): string {
   if (!pn) return '';
-  const parts = [pn.Alphabetic, pn.Ideographic, pn.Phonetic].filter((x): x is string => !!x).map((x) => x.toLowerCase());
+  const parts = [pn.Alphabetic, pn.Ideographic, pn.Phonetic]
+    .filter((x): x is string => !!x)
+    .map((x) => x.toLowerCase());
   return parts.length ? `|${parts.join('|')}|` : '';
 }
 
 function isoDate(da: string | null): string | null {
   if (!da || !/^\d{8}$/.test(da)) return null;
   const d = new Date(`${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10).replace(/-/g, '') !== da ? null : d.toISOString().slice(0, 10);
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10).replace(/-/g, '') !== da
+    ? null
+    : d.toISOString().slice(0, 10);
 }
 
 /**
@@ -104,7 +136,11 @@ function isoDate(da: string | null): string | null {
  * `tmpDir`, left open (path and descriptor are returned; the thread flushes and closes it, the
  * caller owns the file).
  */
-export function digestAndStage(bytes: Uint8Array, opts: DigestOptions, tmpDir: string): (InstanceDigest & { tempPath: string; fd: number }) | DigestRejection {
+export function digestAndStage(
+  bytes: Uint8Array,
+  opts: DigestOptions,
+  tmpDir: string,
+): (InstanceDigest & { tempPath: string; fd: number }) | DigestRejection {
   const d = digestInstance(bytes, opts);
   if ('rejected' in d) return d;
   const { path, fd } = writeTempSync(tmpDir, bytes);
@@ -112,19 +148,35 @@ export function digestAndStage(bytes: Uint8Array, opts: DigestOptions, tmpDir: s
 }
 
 /** Parses and validates one Part 10 instance; never throws for a bad instance (the rejection says why). */
-export function digestInstance(bytes: Uint8Array, opts: DigestOptions): InstanceDigest | DigestRejection {
+export function digestInstance(
+  bytes: Uint8Array,
+  opts: DigestOptions,
+): InstanceDigest | DigestRejection {
   try {
     return digest(bytes, opts);
   } catch (e) {
     const r = asRejection(e);
-    return { rejected: { code: r.code, message: r.message, sopClassUid: r.sop?.classUid, sopInstanceUid: r.sop?.instanceUid } };
+    return {
+      rejected: {
+        code: r.code,
+        message: r.message,
+        sopClassUid: r.sop?.classUid,
+        sopInstanceUid: r.sop?.instanceUid,
+      },
+    };
   }
 }
 
 function digest(bytes: Uint8Array, opts: DigestOptions): InstanceDigest {
-  const parsed = parseInstance(bytes, { maxBytes: opts.maxBytes, maxSequenceDepth: opts.maxSequenceDepth });
+  const parsed = parseInstance(bytes, {
+    maxBytes: opts.maxBytes,
+    maxSequenceDepth: opts.maxSequenceDepth,
+  });
   if (opts.expectedStudyUid && parsed.studyInstanceUid !== opts.expectedStudyUid) {
-    const e = new DicomRejection('study_mismatch', `instance belongs to study ${parsed.studyInstanceUid}, not ${opts.expectedStudyUid}`);
+    const e = new DicomRejection(
+      'study_mismatch',
+      `instance belongs to study ${parsed.studyInstanceUid}, not ${opts.expectedStudyUid}`,
+    );
     e.sop = { classUid: parsed.sopClassUid, instanceUid: parsed.sopInstanceUid };
     throw e;
   }
@@ -167,9 +219,15 @@ function digest(bytes: Uint8Array, opts: DigestOptions): InstanceDigest {
     seriesDescription: str('0008103E'),
     seriesDate: str('00080021'),
     study: {
-      patientName: pn ? [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '') : null,
+      patientName: pn
+        ? [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? '']
+            .join('=')
+            .replace(/=+$/, '')
+        : null,
       patientNameSearch: nameSearchText(pn),
-      patientNameCandidates: [pn?.Ideographic, pn?.Alphabetic].filter((x): x is string => !!x).flatMap((x) => [x, x.replace(/\^/g, ''), x.replace(/\^/g, ' ')]),
+      patientNameCandidates: [pn?.Ideographic, pn?.Alphabetic]
+        .filter((x): x is string => !!x)
+        .flatMap((x) => [x, x.replace(/\^/g, ''), x.replace(/\^/g, ' ')]),
       dicomPatientId: str('00100020'),
       birthDate,
       birthDateIso: isoDate(birthDate),
@@ -186,6 +244,10 @@ function digest(bytes: Uint8Array, opts: DigestOptions): InstanceDigest {
     metadataJson,
     pixelLayout: parsed.pixel,
     sha256: createHash('sha256').update(bytes).digest('hex'),
-    deid: { study: remapUid(parsed.studyInstanceUid, key), series: remapUid(parsed.seriesInstanceUid, key), instance: remapUid(parsed.sopInstanceUid, key) },
+    deid: {
+      study: remapUid(parsed.studyInstanceUid, key),
+      series: remapUid(parsed.seriesInstanceUid, key),
+      instance: remapUid(parsed.sopInstanceUid, key),
+    },
   };
 }

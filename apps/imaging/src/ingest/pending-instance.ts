@@ -13,4 +13,8 @@ export interface PendingInstance extends InstanceDigest {
 
 export type CommitOutcome =
   | { ok: true; duplicate: boolean }
-  | { ok: false; code: 'study_mismatch' | 'duplicate_conflict' | 'not_authorized'; message: string };
+  | {
+      ok: false;
+      code: 'study_mismatch' | 'duplicate_conflict' | 'not_authorized';
+      message: string;
+    };

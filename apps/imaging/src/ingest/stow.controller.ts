@@ -20,19 +20,29 @@ export function baseUrl(req: Request): string {
 }
 
 /** The STOW-RS response body (PS3.18 10.5.3): referenced and failed SOP sequences. */
-export function stowResponse(outcomes: IngestOutcome[], base: string, studyUid?: string): Record<string, unknown> {
+export function stowResponse(
+  outcomes: IngestOutcome[],
+  base: string,
+  studyUid?: string,
+): Record<string, unknown> {
   const ok = outcomes.filter((o): o is Extract<IngestOutcome, { ok: true }> => o.ok);
   const failed = outcomes.filter((o): o is Extract<IngestOutcome, { ok: false }> => !o.ok);
   const body: Record<string, unknown> = {};
   const study = studyUid ?? ok[0]?.studyInstanceUid;
-  if (study && ok.every((o) => o.studyInstanceUid === study)) body['00081190'] = { vr: 'UR', Value: [`${base}/dicom-web/studies/${study}`] };
+  if (study && ok.every((o) => o.studyInstanceUid === study))
+    body['00081190'] = { vr: 'UR', Value: [`${base}/dicom-web/studies/${study}`] };
   if (ok.length) {
     body['00081199'] = {
       vr: 'SQ',
       Value: ok.map((o) => ({
         '00081150': { vr: 'UI', Value: [o.sopClassUid] },
         '00081155': { vr: 'UI', Value: [o.sopInstanceUid] },
-        '00081190': { vr: 'UR', Value: [`${base}/dicom-web/studies/${o.studyInstanceUid}/series/${o.seriesInstanceUid}/instances/${o.sopInstanceUid}`] },
+        '00081190': {
+          vr: 'UR',
+          Value: [
+            `${base}/dicom-web/studies/${o.studyInstanceUid}/series/${o.seriesInstanceUid}/instances/${o.sopInstanceUid}`,
+          ],
+        },
         ...(o.duplicate ? { '00081196': { vr: 'US', Value: [0xb007] } } : {}),
       })),
     };
@@ -65,35 +75,87 @@ export class StowController {
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
   ) {}
 
-  @Documented('STOW-RS: store instances (multipart/related application/dicom, streamed)', 'unsupported_media_type', 'bad_multipart', 'access_denied')
-  @ApiContent(200, 'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)', { 'application/dicom+json': { type: 'object', additionalProperties: true } })
+  @Documented(
+    'STOW-RS: store instances (multipart/related application/dicom, streamed)',
+    'unsupported_media_type',
+    'bad_multipart',
+    'access_denied',
+  )
+  @ApiContent(
+    200,
+    'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)',
+    { 'application/dicom+json': { type: 'object', additionalProperties: true } },
+  )
   @Post()
   store(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
     return this.handle(actor, req, res);
   }
 
-  @Documented('STOW-RS: store instances into a named study', 'invalid_uid', 'unsupported_media_type', 'bad_multipart', 'access_denied')
-  @ApiContent(200, 'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)', { 'application/dicom+json': { type: 'object', additionalProperties: true } })
+  @Documented(
+    'STOW-RS: store instances into a named study',
+    'invalid_uid',
+    'unsupported_media_type',
+    'bad_multipart',
+    'access_denied',
+  )
+  @ApiContent(
+    200,
+    'the store outcome: ReferencedSOPSequence and FailedSOPSequence (202 when some failed)',
+    { 'application/dicom+json': { type: 'object', additionalProperties: true } },
+  )
   @Post(':study')
-  storeInStudy(@CurrentActor() actor: Actor, @Param('study') study: string, @Req() req: Request, @Res() res: Response) {
-    if (!isValidUid(study)) throw new DomainError('invalid_uid', HttpStatus.BAD_REQUEST, `"${study}" is not a valid Study Instance UID`);
+  storeInStudy(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    if (!isValidUid(study))
+      throw new DomainError(
+        'invalid_uid',
+        HttpStatus.BAD_REQUEST,
+        `"${study}" is not a valid Study Instance UID`,
+      );
     return this.handle(actor, req, res, study);
   }
 
-  private async handle(actor: Actor, req: Request, res: Response, studyUid?: string): Promise<void> {
+  private async handle(
+    actor: Actor,
+    req: Request,
+    res: Response,
+    studyUid?: string,
+  ): Promise<void> {
     await this.access.assertCanStore(actor);
     const contentType = req.headers['content-type'] ?? '';
     if (!/^multipart\/related/i.test(contentType)) {
-      throw new DomainError('unsupported_media_type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'STOW-RS takes multipart/related; type="application/dicom"');
+      throw new DomainError(
+        'unsupported_media_type',
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'STOW-RS takes multipart/related; type="application/dicom"',
+      );
     }
     const type = /type="?([^";]+)"?/i.exec(contentType)?.[1]?.toLowerCase();
     if (type && type !== 'application/dicom') {
-      throw new DomainError('unsupported_media_type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, `multipart/related of ${type} is not supported; send application/dicom parts`);
+      throw new DomainError(
+        'unsupported_media_type',
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        `multipart/related of ${type} is not supported; send application/dicom parts`,
+      );
     }
-    if (!/boundary=/i.test(contentType)) throw new DomainError('bad_multipart', HttpStatus.BAD_REQUEST, 'multipart/related without a boundary');
+    if (!/boundary=/i.test(contentType))
+      throw new DomainError(
+        'bad_multipart',
+        HttpStatus.BAD_REQUEST,
+        'multipart/related without a boundary',
+      );
     const outcomes: Promise<IngestOutcome>[] = [];
     const max = this.config.imaging.maxInstanceBytes;
-    const session = this.ingest.open({ organizationId: actor.organizationId, actor, via: 'stow' as const, expectedStudyUid: studyUid });
+    const session = this.ingest.open({
+      organizationId: actor.organizationId,
+      actor,
+      via: 'stow' as const,
+      expectedStudyUid: studyUid,
+    });
     // Reading pauses while too many parts are being parsed/staged or waiting for their commit.
     const busy = () => session.inPreparation >= IN_PREPARATION || session.unsettled >= UNSETTLED;
     session.onProgress = () => {
@@ -124,12 +186,25 @@ export class StowController {
             const partType = (info.contentType || 'application/dicom').toLowerCase();
             let p: Promise<IngestOutcome>;
             if (tooBig) {
-              p = Promise.resolve({ ok: false, failureReason: 0xa700, code: 'too_large', message: `instance is larger than the limit of ${max} bytes` });
+              p = Promise.resolve({
+                ok: false,
+                failureReason: 0xa700,
+                code: 'too_large',
+                message: `instance is larger than the limit of ${max} bytes`,
+              });
             } else if (partType !== 'application/dicom') {
-              p = Promise.resolve({ ok: false, failureReason: 0xc000, code: 'unsupported_part', message: `part of type ${partType} is not application/dicom` });
+              p = Promise.resolve({
+                ok: false,
+                failureReason: 0xc000,
+                code: 'unsupported_part',
+                message: `part of type ${partType} is not application/dicom`,
+              });
             } else {
               // A part in one chunk is a view of the socket's buffer; a joined part is ours to hand over.
-              p = chunks.length === 1 ? session.add(chunks[0]) : session.add(Buffer.concat(chunks, size), true);
+              p =
+                chunks.length === 1
+                  ? session.add(chunks[0])
+                  : session.add(Buffer.concat(chunks, size), true);
             }
             chunks.length = 0;
             outcomes.push(p);
@@ -137,7 +212,10 @@ export class StowController {
           };
         },
         onError: (e) => {
-          parseError = e._tag === 'ReachedLimit' ? `multipart limit reached: ${e.limit}` : `malformed multipart body (${e._tag})`;
+          parseError =
+            e._tag === 'ReachedLimit'
+              ? `multipart limit reached: ${e.limit}`
+              : `malformed multipart body (${e._tag})`;
         },
         onDone: () => resolve(),
       });
@@ -151,11 +229,21 @@ export class StowController {
     const settled = await Promise.all(outcomes);
     if (req.destroyed && !req.complete) return; // the client went away; stored instances stay stored
     if (!settled.length) {
-      res.status(400).json(errorBody(400, parseError ?? 'the request carried no application/dicom parts'));
+      res
+        .status(400)
+        .json(errorBody(400, parseError ?? 'the request carried no application/dicom parts'));
       return;
     }
     const stored = settled.filter((o) => o.ok).length;
-    const status = stored === settled.length ? HttpStatus.OK : stored > 0 ? HttpStatus.ACCEPTED : HttpStatus.CONFLICT;
-    res.status(status).type('application/dicom+json').send(JSON.stringify(stowResponse(settled, baseUrl(req), studyUid)));
+    const status =
+      stored === settled.length
+        ? HttpStatus.OK
+        : stored > 0
+          ? HttpStatus.ACCEPTED
+          : HttpStatus.CONFLICT;
+    res
+      .status(status)
+      .type('application/dicom+json')
+      .send(JSON.stringify(stowResponse(settled, baseUrl(req), studyUid)));
   }
 }

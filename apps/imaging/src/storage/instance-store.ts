@@ -52,9 +52,16 @@ export class InstanceStore {
    * instances queue behind each other in the file system journal: waiting for each before
    * indexing held a 20-instance request ~10 ms.)
    */
-  async stage(bytes: Uint8Array, sha256 = createHash('sha256').update(bytes).digest('hex')): Promise<StagedFile> {
+  async stage(
+    bytes: Uint8Array,
+    sha256 = createHash('sha256').update(bytes).digest('hex'),
+  ): Promise<StagedFile> {
     const tempPath = this.newTempPath();
-    const fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
+    const fh = await fs.open(
+      tempPath,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
+      0o640,
+    );
     try {
       await fh.writeFile(bytes);
     } catch (e) {
@@ -98,7 +105,7 @@ export class InstanceStore {
     const existing: string[] = [];
     const moved = await Promise.allSettled(
       staged.map(async (s) => {
-        (await this.publish(s) ? created : existing).push(s.sha256);
+        ((await this.publish(s)) ? created : existing).push(s.sha256);
       }),
     );
     const failed = moved.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -123,7 +130,12 @@ export class InstanceStore {
     for (const s of staged) {
       const target = this.pathOf(s.sha256);
       const now = new Date();
-      if (await fs.utimes(target, now, now).then(() => true, () => false)) {
+      if (
+        await fs.utimes(target, now, now).then(
+          () => true,
+          () => false,
+        )
+      ) {
         await fs.rm(s.tempPath, { force: true });
         continue;
       }
@@ -132,7 +144,10 @@ export class InstanceStore {
       restored.push(s.sha256);
     }
     await this.syncDirs(restored);
-    if (restored.length) this.logger.warn(`${restored.length} stored file(s) went while their rows committed; restored from the received bytes`);
+    if (restored.length)
+      this.logger.warn(
+        `${restored.length} stored file(s) went while their rows committed; restored from the received bytes`,
+      );
     return restored.length;
   }
 
@@ -171,7 +186,8 @@ export class InstanceStore {
       let at = 0;
       for (const [offset, length] of ranges) {
         const { bytesRead } = await fh.read(out, at, length, offset);
-        if (bytesRead !== length) throw new Error(`stored file ${sha256} is shorter than its index says`);
+        if (bytesRead !== length)
+          throw new Error(`stored file ${sha256} is shorter than its index says`);
         at += length;
       }
     } finally {
@@ -184,7 +200,10 @@ export class InstanceStore {
    * Deletes temp files of processes that are gone (and our own from before a restart) and
    * stored files no index row references. `referenced` answers for a batch of hashes.
    */
-  async sweep(referenced: (shas: string[]) => Promise<Set<string>>, minAgeMs = 0): Promise<{ temp: number; orphans: number }> {
+  async sweep(
+    referenced: (shas: string[]) => Promise<Set<string>>,
+    minAgeMs = 0,
+  ): Promise<{ temp: number; orphans: number }> {
     const temp = await this.sweepTemp(minAgeMs, false);
     let orphans = 0;
     const now = Date.now();
@@ -209,7 +228,10 @@ export class InstanceStore {
         }
       }
     }
-    if (temp || orphans) this.logger.warn(`sweep removed ${temp} temp file(s) and ${orphans} unreferenced instance file(s)`);
+    if (temp || orphans)
+      this.logger.warn(
+        `sweep removed ${temp} temp file(s) and ${orphans} unreferenced instance file(s)`,
+      );
     return { temp, orphans };
   }
 
@@ -244,7 +266,8 @@ export class InstanceStore {
     for (const a of await fs.readdir(this.root).catch(() => [] as string[])) {
       if (!/^[0-9a-f]{2}$/.test(a)) continue;
       for (const b of await fs.readdir(join(this.root, a)).catch(() => [] as string[])) {
-        for (const f of await fs.readdir(join(this.root, a, b)).catch(() => [] as string[])) stored.push(f);
+        for (const f of await fs.readdir(join(this.root, a, b)).catch(() => [] as string[]))
+          stored.push(f);
       }
     }
     const temp = await fs.readdir(this.tmpDir).catch(() => [] as string[]);

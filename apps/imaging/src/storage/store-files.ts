@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -45,7 +55,7 @@ export function writeTempSync(tmpDir: string, bytes: Uint8Array): { path: string
   const path = join(tmpDir, tempFileName());
   const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640);
   try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
   } catch (e) {
     closeSync(fd);
     rmSync(path, { force: true });
@@ -77,7 +87,10 @@ const knownDirectories = new Set<string>();
  * (see Published.existing). If anything fails, files this call created are removed again before
  * the error is thrown (temp files not yet moved stay for the caller).
  */
-export function publishSync(root: string, files: { tempPath: string; sha256: string }[]): Published {
+export function publishSync(
+  root: string,
+  files: { tempPath: string; sha256: string }[],
+): Published {
   const created: string[] = [];
   const existing: string[] = [];
   try {

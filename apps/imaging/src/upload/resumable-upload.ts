@@ -1,4 +1,14 @@
-import { All, Controller, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Req, Res } from '@nestjs/common';
+import {
+  All,
+  Controller,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -48,22 +58,37 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
       respectForwardedHeaders: false,
       onUploadCreate: async (_req, upload) => {
         const actor = this.context.getStore()!.actor;
-        return { metadata: { ...(upload.metadata ?? {}), owner: actor.id, organization: actor.organizationId } };
+        return {
+          metadata: {
+            ...(upload.metadata ?? {}),
+            owner: actor.id,
+            organization: actor.organizationId,
+          },
+        };
       },
       onIncomingRequest: async (req, uploadId) => {
         if (req.method === 'POST' || req.method === 'OPTIONS') return;
         const actor = this.context.getStore()!.actor;
         const upload = await this.store.getUpload(uploadId).catch(() => null);
-        if (upload && upload.metadata?.owner !== actor.id) throw { status_code: 403, body: 'this upload belongs to someone else\n' };
+        if (upload && upload.metadata?.owner !== actor.id)
+          throw { status_code: 403, body: 'this upload belongs to someone else\n' };
       },
       onUploadFinish: async (_req, upload) => {
         const { actor, baseUrl } = this.context.getStore()!;
         const file = join(this.directory, upload.id);
         try {
           const bytes = await fs.readFile(file);
-          const outcome = await this.ingest.ingest(bytes, { organizationId: actor.organizationId, actor, via: 'upload' });
+          const outcome = await this.ingest.ingest(bytes, {
+            organizationId: actor.organizationId,
+            actor,
+            via: 'upload',
+          });
           const body = JSON.stringify(stowResponse([outcome], baseUrl));
-          return { status_code: outcome.ok ? 200 : 422, headers: { 'Content-Type': 'application/dicom+json' }, body };
+          return {
+            status_code: outcome.ok ? 200 : 422,
+            headers: { 'Content-Type': 'application/dicom+json' },
+            body,
+          };
         } finally {
           await this.store.remove(upload.id).catch(() => undefined);
         }
@@ -92,9 +117,15 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
     const now = Date.now();
     let n = 0;
     try {
-      const ids = new Set((await fs.readdir(this.directory)).filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.json$/, '')));
+      const ids = new Set(
+        (await fs.readdir(this.directory))
+          .filter((f) => !f.startsWith('.'))
+          .map((f) => f.replace(/\.json$/, '')),
+      );
       for (const id of ids) {
-        const st = (await fs.stat(join(this.directory, id)).catch(() => null)) ?? (await fs.stat(join(this.directory, `${id}.json`)).catch(() => null));
+        const st =
+          (await fs.stat(join(this.directory, id)).catch(() => null)) ??
+          (await fs.stat(join(this.directory, `${id}.json`)).catch(() => null));
         if (!st || now - st.mtimeMs <= idleMs) continue;
         await this.store.remove(id).catch(async () => {
           await fs.rm(join(this.directory, id), { force: true });
@@ -105,7 +136,10 @@ export class ResumableUploads implements OnApplicationBootstrap, OnApplicationSh
     } catch (e) {
       this.logger.warn(`upload cleanup failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (n) this.logger.log(`removed ${n} upload(s) idle for over ${this.config.imaging.uploadExpirySeconds} s`);
+    if (n)
+      this.logger.log(
+        `removed ${n} upload(s) idle for over ${this.config.imaging.uploadExpirySeconds} s`,
+      );
     return n;
   }
 
@@ -123,7 +157,10 @@ export class ResumableUploadController {
     private readonly access: ImagingAccess,
   ) {}
 
-  @Documented('tus 1.0 resumable DICOM upload: POST creates, HEAD asks the offset, PATCH appends, DELETE abandons', 'access_denied')
+  @Documented(
+    'tus 1.0 resumable DICOM upload: POST creates, HEAD asks the offset, PATCH appends, DELETE abandons',
+    'access_denied',
+  )
   @All(['dicom-web/uploads', 'dicom-web/uploads/*rest'])
   async handle(@CurrentActor() actor: Actor, @Req() req: Request, @Res() res: Response) {
     if (req.method === 'POST') await this.access.assertCanStore(actor);

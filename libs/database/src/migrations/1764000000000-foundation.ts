@@ -21,7 +21,9 @@ export class Foundation1764000000000 implements MigrationInterface {
         CHECK (parent_id IS DISTINCT FROM id)
       )`);
     await q.query(`CREATE INDEX organization_parent_idx ON organization(parent_id)`);
-    await q.query(`CREATE UNIQUE INDEX organization_name_parent_uq ON organization(name, coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid))`);
+    await q.query(
+      `CREATE UNIQUE INDEX organization_name_parent_uq ON organization(name, coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid))`,
+    );
 
     await q.query(`
       CREATE TABLE consortium (
@@ -57,7 +59,9 @@ export class Foundation1764000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX practitioner_username_uq ON practitioner(lower(username))`);
     await q.query(`CREATE INDEX practitioner_org_idx ON practitioner(organization_id)`);
-    await q.query(`CREATE INDEX practitioner_specialty_idx ON practitioner(specialty) WHERE specialty IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX practitioner_specialty_idx ON practitioner(specialty) WHERE specialty IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE patient (
@@ -74,8 +78,12 @@ export class Foundation1764000000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX patient_org_idx ON patient(organization_id)`);
-    await q.query(`CREATE UNIQUE INDEX patient_national_id_uq ON patient(organization_id, national_id_hmac) WHERE national_id_hmac IS NOT NULL`);
-    await q.query(`CREATE INDEX patient_national_id_idx ON patient(national_id_hmac) WHERE national_id_hmac IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX patient_national_id_uq ON patient(organization_id, national_id_hmac) WHERE national_id_hmac IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX patient_national_id_idx ON patient(national_id_hmac) WHERE national_id_hmac IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX patient_name_trgm_idx ON patient USING gin (name gin_trgm_ops)`);
 
     await q.query(`
@@ -108,7 +116,9 @@ export class Foundation1764000000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         CHECK ((grantee_practitioner_id IS NULL) <> (grantee_organization_id IS NULL))
       )`);
-    await q.query(`CREATE INDEX access_grant_resource_idx ON access_grant(resource_type, resource_id)`);
+    await q.query(
+      `CREATE INDEX access_grant_resource_idx ON access_grant(resource_type, resource_id)`,
+    );
 
     await q.query(`
       CREATE TABLE audit_event (
@@ -128,7 +138,9 @@ export class Foundation1764000000000 implements MigrationInterface {
         prev_hash text NOT NULL,
         hash text NOT NULL
       )`);
-    await q.query(`CREATE INDEX audit_event_resource_idx ON audit_event(resource_type, resource_id)`);
+    await q.query(
+      `CREATE INDEX audit_event_resource_idx ON audit_event(resource_type, resource_id)`,
+    );
     await q.query(`CREATE INDEX audit_event_actor_idx ON audit_event(actor_id, occurred_at)`);
     // Append-only in the ordinary course; a superuser can still tamper, which the hash chain reveals.
     await q.query(`
@@ -136,12 +148,25 @@ export class Foundation1764000000000 implements MigrationInterface {
       BEGIN
         RAISE EXCEPTION 'audit_event is append-only' USING ERRCODE = 'insufficient_privilege';
       END $$`);
-    await q.query(`CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()`);
-    await q.query(`CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()`);
+    await q.query(
+      `CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()`,
+    );
+    await q.query(
+      `CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['audit_event', 'access_grant', 'refresh_token', 'patient', 'practitioner', 'consortium_member', 'consortium', 'organization']) {
+    for (const t of [
+      'audit_event',
+      'access_grant',
+      'refresh_token',
+      'patient',
+      'practitioner',
+      'consortium_member',
+      'consortium',
+      'organization',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
     }
     await q.query(`DROP FUNCTION IF EXISTS audit_event_append_only()`);

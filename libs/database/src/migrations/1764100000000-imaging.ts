@@ -33,13 +33,23 @@ export class Imaging1764100000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX imaging_study_org_idx ON imaging_study(organization_id, study_date)`);
+    await q.query(
+      `CREATE INDEX imaging_study_org_idx ON imaging_study(organization_id, study_date)`,
+    );
     await q.query(`CREATE INDEX imaging_study_date_idx ON imaging_study(study_date)`);
     await q.query(`CREATE INDEX imaging_study_accession_idx ON imaging_study(accession_number)`);
-    await q.query(`CREATE INDEX imaging_study_dicom_patient_idx ON imaging_study(dicom_patient_id)`);
-    await q.query(`CREATE INDEX imaging_study_patient_idx ON imaging_study(patient_id) WHERE patient_id IS NOT NULL`);
-    await q.query(`CREATE INDEX imaging_study_name_trgm_idx ON imaging_study USING gin (patient_name_search gin_trgm_ops)`);
-    await q.query(`CREATE INDEX imaging_study_name_prefix_idx ON imaging_study(patient_name_search text_pattern_ops)`);
+    await q.query(
+      `CREATE INDEX imaging_study_dicom_patient_idx ON imaging_study(dicom_patient_id)`,
+    );
+    await q.query(
+      `CREATE INDEX imaging_study_patient_idx ON imaging_study(patient_id) WHERE patient_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX imaging_study_name_trgm_idx ON imaging_study USING gin (patient_name_search gin_trgm_ops)`,
+    );
+    await q.query(
+      `CREATE INDEX imaging_study_name_prefix_idx ON imaging_study(patient_name_search text_pattern_ops)`,
+    );
     await q.query(`CREATE INDEX imaging_study_created_idx ON imaging_study(created_at)`);
 
     await q.query(`
@@ -55,7 +65,9 @@ export class Imaging1764100000000 implements MigrationInterface {
         series_json jsonb NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX imaging_series_study_idx ON imaging_series(study_instance_uid, series_number)`);
+    await q.query(
+      `CREATE INDEX imaging_series_study_idx ON imaging_series(study_instance_uid, series_number)`,
+    );
     await q.query(`CREATE INDEX imaging_series_modality_idx ON imaging_series(modality)`);
 
     await q.query(`
@@ -78,8 +90,12 @@ export class Imaging1764100000000 implements MigrationInterface {
         received_via text NOT NULL CHECK (received_via IN ('stow','dimse','upload')),
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX imaging_instance_series_idx ON imaging_instance(series_instance_uid, instance_number)`);
-    await q.query(`CREATE INDEX imaging_instance_study_idx ON imaging_instance(study_instance_uid)`);
+    await q.query(
+      `CREATE INDEX imaging_instance_series_idx ON imaging_instance(series_instance_uid, instance_number)`,
+    );
+    await q.query(
+      `CREATE INDEX imaging_instance_study_idx ON imaging_instance(study_instance_uid)`,
+    );
     await q.query(`CREATE INDEX imaging_instance_sha_idx ON imaging_instance(content_sha256)`);
 
     // Which consultations a study is attached to: reading through a consultation confers access.
@@ -91,7 +107,9 @@ export class Imaging1764100000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (study_instance_uid, consultation_id)
       )`);
-    await q.query(`CREATE INDEX imaging_study_link_consultation_idx ON imaging_study_link(consultation_id)`);
+    await q.query(
+      `CREATE INDEX imaging_study_link_consultation_idx ON imaging_study_link(consultation_id)`,
+    );
 
     // Modalities and archives allowed to push over DIMSE, and the organization their instances belong to.
     await q.query(`
@@ -104,6 +122,13 @@ export class Imaging1764100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['imaging_dimse_peer', 'imaging_study_link', 'imaging_instance', 'imaging_series', 'imaging_study']) await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
+    for (const t of [
+      'imaging_dimse_peer',
+      'imaging_study_link',
+      'imaging_instance',
+      'imaging_series',
+      'imaging_study',
+    ])
+      await q.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
   }
 }

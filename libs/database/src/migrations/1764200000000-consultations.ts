@@ -43,13 +43,27 @@ export class Consultations1764200000000 implements MigrationInterface {
         CHECK ((assigned_specialist_id IS NULL) = (assigned_organization_id IS NULL))
       )`);
     // The queue: only submitted rows, found by specialty and routed organization, oldest deadline first.
-    await q.query(`CREATE INDEX consultation_queue_idx ON consultation_request (specialty, deadline_at, id) WHERE status = 'submitted'`);
-    await q.query(`CREATE INDEX consultation_queue_orgs_idx ON consultation_request USING gin (routed_organization_ids) WHERE status = 'submitted'`);
-    await q.query(`CREATE INDEX consultation_deadline_idx ON consultation_request (deadline_at) WHERE status = 'submitted'`);
-    await q.query(`CREATE INDEX consultation_requesting_org_idx ON consultation_request (requesting_organization_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX consultation_assigned_idx ON consultation_request (assigned_specialist_id, created_at DESC, id DESC) WHERE assigned_specialist_id IS NOT NULL`);
-    await q.query(`CREATE INDEX consultation_assigned_org_idx ON consultation_request (assigned_organization_id, created_at DESC, id DESC) WHERE assigned_organization_id IS NOT NULL`);
-    await q.query(`CREATE INDEX consultation_created_idx ON consultation_request (created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX consultation_queue_idx ON consultation_request (specialty, deadline_at, id) WHERE status = 'submitted'`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_queue_orgs_idx ON consultation_request USING gin (routed_organization_ids) WHERE status = 'submitted'`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_deadline_idx ON consultation_request (deadline_at) WHERE status = 'submitted'`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_requesting_org_idx ON consultation_request (requesting_organization_id, created_at DESC, id DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_assigned_idx ON consultation_request (assigned_specialist_id, created_at DESC, id DESC) WHERE assigned_specialist_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_assigned_org_idx ON consultation_request (assigned_organization_id, created_at DESC, id DESC) WHERE assigned_organization_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_created_idx ON consultation_request (created_at DESC, id DESC)`,
+    );
     await q.query(`CREATE INDEX consultation_patient_idx ON consultation_request (patient_id)`);
 
     await q.query(`
@@ -64,7 +78,9 @@ export class Consultations1764200000000 implements MigrationInterface {
         details jsonb NOT NULL DEFAULT '{}'::jsonb,
         at timestamptz NOT NULL
       )`);
-    await q.query(`CREATE INDEX consultation_history_idx ON consultation_status_history (consultation_id, id)`);
+    await q.query(
+      `CREATE INDEX consultation_history_idx ON consultation_status_history (consultation_id, id)`,
+    );
 
     await q.query(`
       CREATE TABLE consultation_participant (
@@ -75,7 +91,9 @@ export class Consultations1764200000000 implements MigrationInterface {
         added_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (consultation_id, practitioner_id)
       )`);
-    await q.query(`CREATE INDEX consultation_participant_practitioner_idx ON consultation_participant (practitioner_id)`);
+    await q.query(
+      `CREATE INDEX consultation_participant_practitioner_idx ON consultation_participant (practitioner_id)`,
+    );
 
     await q.query(`
       CREATE TABLE consultation_message (
@@ -85,7 +103,9 @@ export class Consultations1764200000000 implements MigrationInterface {
         body text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX consultation_message_idx ON consultation_message (consultation_id, id)`);
+    await q.query(
+      `CREATE INDEX consultation_message_idx ON consultation_message (consultation_id, id)`,
+    );
     await q.query(`
       CREATE TABLE consultation_read_receipt (
         consultation_id uuid NOT NULL REFERENCES consultation_request(id) ON DELETE CASCADE,
@@ -112,9 +132,15 @@ export class Consultations1764200000000 implements MigrationInterface {
         CHECK ((kind = 'imaging_study') = (study_instance_uid IS NOT NULL)),
         CHECK ((kind = 'imaging_study') = (file_ref IS NULL))
       )`);
-    await q.query(`CREATE INDEX consultation_attachment_consultation_idx ON consultation_attachment (consultation_id)`);
-    await q.query(`CREATE INDEX consultation_attachment_study_idx ON consultation_attachment (study_instance_uid) WHERE study_instance_uid IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX consultation_attachment_study_uq ON consultation_attachment (consultation_id, study_instance_uid) WHERE study_instance_uid IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX consultation_attachment_consultation_idx ON consultation_attachment (consultation_id)`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_attachment_study_idx ON consultation_attachment (study_instance_uid) WHERE study_instance_uid IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX consultation_attachment_study_uq ON consultation_attachment (consultation_id, study_instance_uid) WHERE study_instance_uid IS NOT NULL`,
+    );
 
     // One key pair per specialist (rotatable: a retired key still verifies what it signed).
     await q.query(`
@@ -128,7 +154,9 @@ export class Consultations1764200000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         retired_at timestamptz
       )`);
-    await q.query(`CREATE UNIQUE INDEX practitioner_signing_key_current_uq ON practitioner_signing_key (practitioner_id) WHERE retired_at IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX practitioner_signing_key_current_uq ON practitioner_signing_key (practitioner_id) WHERE retired_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE consultation_report (
@@ -153,8 +181,12 @@ export class Consultations1764200000000 implements MigrationInterface {
         CHECK ((kind = 'addendum') = (amends_report_id IS NOT NULL)),
         CHECK (recommendation IS DISTINCT FROM 'refer_to_named_hospital' OR referral_organization_id IS NOT NULL)
       )`);
-    await q.query(`CREATE UNIQUE INDEX consultation_report_main_uq ON consultation_report (consultation_id) WHERE kind = 'report'`);
-    await q.query(`CREATE INDEX consultation_report_consultation_idx ON consultation_report (consultation_id, created_at)`);
+    await q.query(
+      `CREATE UNIQUE INDEX consultation_report_main_uq ON consultation_report (consultation_id) WHERE kind = 'report'`,
+    );
+    await q.query(
+      `CREATE INDEX consultation_report_consultation_idx ON consultation_report (consultation_id, created_at)`,
+    );
     // A signed report is a legal record: no UPDATE or DELETE once signed; corrections are signed addenda.
     await q.query(`
       CREATE FUNCTION consultation_report_signed_is_final() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -166,7 +198,9 @@ export class Consultations1764200000000 implements MigrationInterface {
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;
       END $$`);
-    await q.query(`CREATE TRIGGER consultation_report_final BEFORE UPDATE OR DELETE ON consultation_report FOR EACH ROW EXECUTE FUNCTION consultation_report_signed_is_final()`);
+    await q.query(
+      `CREATE TRIGGER consultation_report_final BEFORE UPDATE OR DELETE ON consultation_report FOR EACH ROW EXECUTE FUNCTION consultation_report_signed_is_final()`,
+    );
 
     await q.query(`
       CREATE TABLE referral (
@@ -192,8 +226,12 @@ export class Consultations1764200000000 implements MigrationInterface {
         CHECK (from_organization_id <> to_organization_id),
         CHECK (direction = 'up' OR follow_up_plan IS NOT NULL)
       )`);
-    await q.query(`CREATE INDEX referral_incoming_idx ON referral (to_organization_id, status, green_channel DESC, created_at)`);
-    await q.query(`CREATE INDEX referral_outgoing_idx ON referral (from_organization_id, created_at DESC)`);
+    await q.query(
+      `CREATE INDEX referral_incoming_idx ON referral (to_organization_id, status, green_channel DESC, created_at)`,
+    );
+    await q.query(
+      `CREATE INDEX referral_outgoing_idx ON referral (from_organization_id, created_at DESC)`,
+    );
     await q.query(`CREATE INDEX referral_consultation_idx ON referral (consultation_id)`);
   }
 

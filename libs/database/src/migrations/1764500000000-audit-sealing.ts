@@ -15,12 +15,20 @@ export class AuditSealing1764500000000 implements MigrationInterface {
     await q.query(`UPDATE audit_event SET id = seq`);
     await q.query(`ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update`);
     await q.query(`CREATE SEQUENCE audit_event_id_seq OWNED BY audit_event.id`);
-    await q.query(`SELECT setval('audit_event_id_seq', coalesce((SELECT max(id) FROM audit_event), 0) + 1, false)`);
-    await q.query(`ALTER TABLE audit_event ALTER COLUMN id SET DEFAULT nextval('audit_event_id_seq'), ALTER COLUMN id SET NOT NULL`);
+    await q.query(
+      `SELECT setval('audit_event_id_seq', coalesce((SELECT max(id) FROM audit_event), 0) + 1, false)`,
+    );
+    await q.query(
+      `ALTER TABLE audit_event ALTER COLUMN id SET DEFAULT nextval('audit_event_id_seq'), ALTER COLUMN id SET NOT NULL`,
+    );
     await q.query(`ALTER TABLE audit_event DROP CONSTRAINT audit_event_pkey`);
     await q.query(`ALTER TABLE audit_event ADD PRIMARY KEY (id)`);
-    await q.query(`ALTER TABLE audit_event ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX audit_event_seq_uq ON audit_event(seq) WHERE seq IS NOT NULL`);
+    await q.query(
+      `ALTER TABLE audit_event ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX audit_event_seq_uq ON audit_event(seq) WHERE seq IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX audit_event_unsealed_idx ON audit_event(id) WHERE seq IS NULL`);
     await q.query(`
       CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -40,7 +48,9 @@ export class AuditSealing1764500000000 implements MigrationInterface {
     await q.query(`DROP INDEX IF EXISTS audit_event_seq_uq`);
     await q.query(`ALTER TABLE audit_event DROP CONSTRAINT audit_event_pkey`);
     await q.query(`ALTER TABLE audit_event DROP COLUMN id`);
-    await q.query(`ALTER TABLE audit_event ALTER COLUMN seq SET NOT NULL, ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`);
+    await q.query(
+      `ALTER TABLE audit_event ALTER COLUMN seq SET NOT NULL, ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`,
+    );
     await q.query(`ALTER TABLE audit_event ADD PRIMARY KEY (seq)`);
   }
 }

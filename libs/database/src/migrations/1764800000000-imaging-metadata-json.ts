@@ -12,12 +12,16 @@ export class ImagingMetadataJson1764800000000 implements MigrationInterface {
   name = 'ImagingMetadataJson1764800000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE imaging_instance ALTER COLUMN metadata TYPE json USING metadata::json`);
+    await q.query(
+      `ALTER TABLE imaging_instance ALTER COLUMN metadata TYPE json USING metadata::json`,
+    );
     await setCompression(q, 'lz4');
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE imaging_instance ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb`);
+    await q.query(
+      `ALTER TABLE imaging_instance ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb`,
+    );
     await setCompression(q, 'default');
   }
 }

@@ -21,9 +21,13 @@ export class ConsultationCalls1764900000000 implements MigrationInterface {
         media_node text NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX consultation_call_event_consultation_idx ON consultation_call_event (consultation_id, occurred_at, id)`);
+    await q.query(
+      `CREATE INDEX consultation_call_event_consultation_idx ON consultation_call_event (consultation_id, occurred_at, id)`,
+    );
     // The hub's figures: calls that started in a period.
-    await q.query(`CREATE INDEX consultation_call_event_joined_idx ON consultation_call_event (occurred_at) WHERE kind = 'joined'`);
+    await q.query(
+      `CREATE INDEX consultation_call_event_joined_idx ON consultation_call_event (occurred_at) WHERE kind = 'joined'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -9,13 +9,21 @@ export class CallEventLost1765100000000 implements MigrationInterface {
   name = 'CallEventLost1765100000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE consultation_call_event DROP CONSTRAINT consultation_call_event_kind_check`);
-    await q.query(`ALTER TABLE consultation_call_event ADD CONSTRAINT consultation_call_event_kind_check CHECK (kind IN ('joined','left','ended','lost'))`);
+    await q.query(
+      `ALTER TABLE consultation_call_event DROP CONSTRAINT consultation_call_event_kind_check`,
+    );
+    await q.query(
+      `ALTER TABLE consultation_call_event ADD CONSTRAINT consultation_call_event_kind_check CHECK (kind IN ('joined','left','ended','lost'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DELETE FROM consultation_call_event WHERE kind = 'lost'`);
-    await q.query(`ALTER TABLE consultation_call_event DROP CONSTRAINT consultation_call_event_kind_check`);
-    await q.query(`ALTER TABLE consultation_call_event ADD CONSTRAINT consultation_call_event_kind_check CHECK (kind IN ('joined','left','ended'))`);
+    await q.query(
+      `ALTER TABLE consultation_call_event DROP CONSTRAINT consultation_call_event_kind_check`,
+    );
+    await q.query(
+      `ALTER TABLE consultation_call_event ADD CONSTRAINT consultation_call_event_kind_check CHECK (kind IN ('joined','left','ended'))`,
+    );
   }
 }

@@ -12,8 +12,12 @@ export class AccessGrantGranteeIndex1765300000000 implements MigrationInterface 
   name = 'AccessGrantGranteeIndex1765300000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX access_grant_practitioner_idx ON access_grant (grantee_practitioner_id, resource_type)`);
-    await q.query(`CREATE INDEX access_grant_organization_idx ON access_grant (grantee_organization_id, resource_type)`);
+    await q.query(
+      `CREATE INDEX access_grant_practitioner_idx ON access_grant (grantee_practitioner_id, resource_type)`,
+    );
+    await q.query(
+      `CREATE INDEX access_grant_organization_idx ON access_grant (grantee_organization_id, resource_type)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

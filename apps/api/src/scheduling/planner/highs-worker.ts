@@ -43,7 +43,8 @@ loadHighs().then((h) => {
 
 let highsPath: string | null = null;
 /** HiGHS's CommonJS entry, found from the working directory (repo root, or /app in the image) like any package. */
-const resolveHighs = () => (highsPath ??= createRequire(join(process.cwd(), 'package.json')).resolve('highs'));
+const resolveHighs = () =>
+  (highsPath ??= createRequire(join(process.cwd(), 'package.json')).resolve('highs'));
 
 /** One solve at a time per process: HiGHS takes a whole core for tens of seconds, and the machine serves requests too. */
 let running = 0;
@@ -54,9 +55,17 @@ const MAX_CONCURRENT = 1;
  * requests for the 20-45 s a province-sized plan takes. HiGHS stops each solve at
  * `timeLimitSeconds`; the thread is killed if it outlives both solves plus a margin.
  */
-export async function solveInWorker(lp: string, relaxedLp: string, opts: { timeLimitSeconds: number; mipGap: number }): Promise<WorkerSolve> {
+export async function solveInWorker(
+  lp: string,
+  relaxedLp: string,
+  opts: { timeLimitSeconds: number; mipGap: number },
+): Promise<WorkerSolve> {
   if (running >= MAX_CONCURRENT) {
-    throw new DomainError('planner_busy', HttpStatus.SERVICE_UNAVAILABLE, 'another rotation plan is being computed on this server; try again when it is done');
+    throw new DomainError(
+      'planner_busy',
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'another rotation plan is being computed on this server; try again when it is done',
+    );
   }
   running++;
   plannerSolvesInProgress.inc();
@@ -70,21 +79,35 @@ export async function solveInWorker(lp: string, relaxedLp: string, opts: { timeL
           lp,
           relaxedLp,
           relaxedOptions: { output_flag: false, time_limit: opts.timeLimitSeconds },
-          mipOptions: { output_flag: false, time_limit: opts.timeLimitSeconds, mip_rel_gap: opts.mipGap },
+          mipOptions: {
+            output_flag: false,
+            time_limit: opts.timeLimitSeconds,
+            mip_rel_gap: opts.mipGap,
+          },
         },
       });
       const timer = setTimeout(() => {
         void worker.terminate();
-        reject(new DomainError('planner_timeout', HttpStatus.SERVICE_UNAVAILABLE, `the planner did not finish within ${Math.round(wallMs / 1000)} s; plan fewer weeks or townships at once`));
+        reject(
+          new DomainError(
+            'planner_timeout',
+            HttpStatus.SERVICE_UNAVAILABLE,
+            `the planner did not finish within ${Math.round(wallMs / 1000)} s; plan fewer weeks or townships at once`,
+          ),
+        );
       }, wallMs);
       const settle = (fn: () => void) => {
         clearTimeout(timer);
         fn();
         void worker.terminate();
       };
-      worker.once('message', (m: WorkerSolve | { error: string }) => settle(() => ('error' in m ? reject(new Error(`HiGHS failed: ${m.error}`)) : resolve(m))));
+      worker.once('message', (m: WorkerSolve | { error: string }) =>
+        settle(() => ('error' in m ? reject(new Error(`HiGHS failed: ${m.error}`)) : resolve(m))),
+      );
       worker.once('error', (e) => settle(() => reject(e)));
-      worker.once('exit', (code) => settle(() => reject(new Error(`the planner thread exited (${code}) before answering`))));
+      worker.once('exit', (code) =>
+        settle(() => reject(new Error(`the planner thread exited (${code}) before answering`))),
+      );
     });
   } finally {
     running--;

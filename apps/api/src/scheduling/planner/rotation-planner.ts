@@ -77,7 +77,6 @@ export interface PlannerSolution {
   constraints: number;
 }
 
-
 interface Built {
   lp: string;
   x: { name: string; s: number; t: string; p: number }[];
@@ -95,15 +94,25 @@ export function buildModel(pb: PlannerProblem): Built {
   pb.days.forEach((date, i) => {
     const week = Math.floor(i / 7);
     const key = `${week}|${date.slice(0, 7)}`;
-    if (!periodOf.has(key)) periodOf.set(key, periods.push({ week, month: date.slice(0, 7), days: [] }) - 1);
+    if (!periodOf.has(key))
+      periodOf.set(key, periods.push({ week, month: date.slice(0, 7), days: [] }) - 1);
     periods[periodOf.get(key)!].days.push(date);
   });
   const weeks = Math.ceil(pb.days.length / 7);
   const demandAt = new Map<string, number>(); // township|specialty -> total
-  for (const d of pb.demand) if (d.count > 0) demandAt.set(`${d.organizationId}|${d.specialty}`, (demandAt.get(`${d.organizationId}|${d.specialty}`) ?? 0) + d.count);
+  for (const d of pb.demand)
+    if (d.count > 0)
+      demandAt.set(
+        `${d.organizationId}|${d.specialty}`,
+        (demandAt.get(`${d.organizationId}|${d.specialty}`) ?? 0) + d.count,
+      );
 
   const weekDemand = (t: string, k: string, w: number) =>
-    pb.demand.filter((d) => d.organizationId === t && d.specialty === k && (d.week === null || d.week === w)).reduce((n, d) => n + Math.max(0, d.count), 0);
+    pb.demand
+      .filter(
+        (d) => d.organizationId === t && d.specialty === k && (d.week === null || d.week === w),
+      )
+      .reduce((n, d) => n + Math.max(0, d.count), 0);
   const x: Built['x'] = [];
   const capTerms = new Map<string, string[]>(); // township|specialty|week -> "cap x"
   const dayRows: string[] = [];
@@ -136,7 +145,8 @@ export function buildModel(pb: PlannerProblem): Built {
       if (!byMonth.has(p.month)) byMonth.set(p.month, []);
       byMonth.get(p.month)!.push(...names);
     });
-    for (const [month, names] of byMonth) monthRows.push(`${names.join(' + ')} <= ${s.monthAllowance[month]}`);
+    for (const [month, names] of byMonth)
+      monthRows.push(`${names.join(' + ')} <= ${s.monthAllowance[month]}`);
   });
 
   // Demand buckets and their service per week.
@@ -164,17 +174,33 @@ export function buildModel(pb: PlannerProblem): Built {
     if (!served.has(d.organizationId)) served.set(d.organizationId, []);
     served.get(d.organizationId)!.push(...names);
   });
-  const covRows = [...useAt].map(([k, ys]) => `${ys.join(' + ')} - ${capTerms.get(k)!.join(' - ')} <= 0`);
+  const covRows = [...useAt].map(
+    ([k, ys]) => `${ys.join(' + ')} - ${capTerms.get(k)!.join(' - ')} <= 0`,
+  );
   const townDemand = new Map<string, number>();
   pb.demand.forEach((d) => {
-    if (served.has(d.organizationId)) townDemand.set(d.organizationId, (townDemand.get(d.organizationId) ?? 0) + Math.max(0, d.count));
+    if (served.has(d.organizationId))
+      townDemand.set(
+        d.organizationId,
+        (townDemand.get(d.organizationId) ?? 0) + Math.max(0, d.count),
+      );
   });
   const fairRows = [...served].map(([t, ys]) => `${ys.join(' + ')} - ${townDemand.get(t)} z >= 0`);
 
   const F = pb.fairnessWeight * reachableDemand;
   const eps = 0.01;
-  const objective = [...y.map((v) => v.name), ...(F > 0 && fairRows.length ? [`${round(F)} z`] : []), ...x.map((v) => `- ${eps} ${v.name}`)];
-  const rows = [...dayRows.map((r, i) => ` day${i}: ${r}`), ...monthRows.map((r, i) => ` month${i}: ${r}`), ...covRows.map((r, i) => ` cov${i}: ${r}`), ...demRows.map((r, i) => ` dem${i}: ${r}`), ...fairRows.map((r, i) => ` fair${i}: ${r}`)];
+  const objective = [
+    ...y.map((v) => v.name),
+    ...(F > 0 && fairRows.length ? [`${round(F)} z`] : []),
+    ...x.map((v) => `- ${eps} ${v.name}`),
+  ];
+  const rows = [
+    ...dayRows.map((r, i) => ` day${i}: ${r}`),
+    ...monthRows.map((r, i) => ` month${i}: ${r}`),
+    ...covRows.map((r, i) => ` cov${i}: ${r}`),
+    ...demRows.map((r, i) => ` dem${i}: ${r}`),
+    ...fairRows.map((r, i) => ` fair${i}: ${r}`),
+  ];
   const lp = [
     'Maximize',
     ` obj: ${objective.length ? objective.join(' + ').replace(/\+ -/g, '-') : '0 z'}`,
@@ -183,19 +209,44 @@ export function buildModel(pb: PlannerProblem): Built {
     'Bounds',
     ' 0 <= z <= 1',
     ...bounds,
-    ...(x.length ? ['Generals', ...chunk(x.map((v) => v.name), 20).map((c) => ` ${c.join(' ')}`)] : []),
+    ...(x.length
+      ? [
+          'Generals',
+          ...chunk(
+            x.map((v) => v.name),
+            20,
+          ).map((c) => ` ${c.join(' ')}`),
+        ]
+      : []),
     'End',
   ].join('\n');
-  return { lp, x, y, periods, reachableDemand, reachableTowns: [...served.keys()], constraints: rows.length };
+  return {
+    lp,
+    x,
+    y,
+    periods,
+    reachableDemand,
+    reachableTowns: [...served.keys()],
+    constraints: rows.length,
+  };
 }
 
 /** Solves the MIP and its LP relaxation; turns period counts into dated visits. */
 export async function solvePlan(pb: PlannerProblem): Promise<PlannerSolution> {
   const model = buildModel(pb);
-  const { relaxed, mip, lpMs, solveMs } = await solveInWorker(model.lp, model.lp.replace(/\nGenerals\n[\s\S]*?\nEnd$/, '\nEnd'), { timeLimitSeconds: pb.timeLimitSeconds, mipGap: pb.mipGap });
-  const hasSolution = mip.Status === 'Optimal' || ((mip.Status === 'Time limit reached' || mip.Status === 'Iteration limit reached') && Object.keys(mip.Columns).length > 0 && 'Primal' in (Object.values(mip.Columns)[0] ?? {}));
+  const { relaxed, mip, lpMs, solveMs } = await solveInWorker(
+    model.lp,
+    model.lp.replace(/\nGenerals\n[\s\S]*?\nEnd$/, '\nEnd'),
+    { timeLimitSeconds: pb.timeLimitSeconds, mipGap: pb.mipGap },
+  );
+  const hasSolution =
+    mip.Status === 'Optimal' ||
+    ((mip.Status === 'Time limit reached' || mip.Status === 'Iteration limit reached') &&
+      Object.keys(mip.Columns).length > 0 &&
+      'Primal' in (Object.values(mip.Columns)[0] ?? {}));
   if (!hasSolution) throw new Error(`the planner found no plan: HiGHS says ${mip.Status}`);
-  const value = (name: string) => Math.round((mip.Columns[name] as { Primal?: number } | undefined)?.Primal ?? 0);
+  const value = (name: string) =>
+    Math.round((mip.Columns[name] as { Primal?: number } | undefined)?.Primal ?? 0);
 
   // Spread each (specialist, period) count over the free days of the period, townships in turn.
   const visits: PlannedVisit[] = [];
@@ -210,9 +261,11 @@ export async function solvePlan(pb: PlannerProblem): Promise<PlannerSolution> {
   for (const [k, towns] of byCell) {
     const [si, pi] = k.split('|').map(Number);
     const s = pb.specialists[si];
-    const free = s.freeDays.filter((f) => model.periods[pi].days.includes(f.date)).sort((a, b) => a.date.localeCompare(b.date));
+    const free = s.freeDays
+      .filter((f) => model.periods[pi].days.includes(f.date))
+      .sort((a, b) => a.date.localeCompare(b.date));
     const queue: string[] = [];
-    for (let left = true; left; ) {
+    for (let left = true; left;) {
       left = false;
       for (const t of towns) {
         if (t.n <= 0) continue;
@@ -221,20 +274,40 @@ export async function solvePlan(pb: PlannerProblem): Promise<PlannerSolution> {
         left = true;
       }
     }
-    queue.forEach((t, i) => visits.push({ specialistId: s.id, organizationId: t, specialty: s.specialty, date: free[i].date, capacity: free[i].capacity }));
+    queue.forEach((t, i) =>
+      visits.push({
+        specialistId: s.id,
+        organizationId: t,
+        specialty: s.specialty,
+        date: free[i].date,
+        capacity: free[i].capacity,
+      }),
+    );
   }
-  visits.sort((a, b) => a.date.localeCompare(b.date) || a.specialistId.localeCompare(b.specialistId));
+  visits.sort(
+    (a, b) => a.date.localeCompare(b.date) || a.specialistId.localeCompare(b.specialistId),
+  );
 
   const coveredBy = new Map<string, number>();
   for (const v of model.y) {
     const d = pb.demand[v.b];
-    coveredBy.set(d.organizationId, (coveredBy.get(d.organizationId) ?? 0) + ((mip.Columns[v.name] as { Primal?: number } | undefined)?.Primal ?? 0));
+    coveredBy.set(
+      d.organizationId,
+      (coveredBy.get(d.organizationId) ?? 0) +
+        ((mip.Columns[v.name] as { Primal?: number } | undefined)?.Primal ?? 0),
+    );
   }
   const demandBy = new Map<string, number>();
-  for (const d of pb.demand) demandBy.set(d.organizationId, (demandBy.get(d.organizationId) ?? 0) + Math.max(0, d.count));
+  for (const d of pb.demand)
+    demandBy.set(d.organizationId, (demandBy.get(d.organizationId) ?? 0) + Math.max(0, d.count));
   const coverage = [...demandBy].map(([organizationId, demand]) => {
     const covered = Math.round((coveredBy.get(organizationId) ?? 0) * 100) / 100;
-    return { organizationId, demand, covered, ratio: demand ? Math.round((covered / demand) * 1000) / 1000 : 1 };
+    return {
+      organizationId,
+      demand,
+      covered,
+      ratio: demand ? Math.round((covered / demand) * 1000) / 1000 : 1,
+    };
   });
   const covered = coverage.reduce((n, c) => n + c.covered, 0);
   const reachable = coverage.filter((c) => model.reachableTowns.includes(c.organizationId));
