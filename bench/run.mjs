@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const available = readdirSync(join(here, 'parts')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
+const available = readdirSync(join(here, 'parts'))
+  .filter((f) => f.endsWith('.mjs'))
+  .map((f) => f.slice(0, -4))
+  .sort();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const w of wanted) {
   if (!available.includes(w)) {
@@ -20,7 +23,9 @@ const parts = wanted.length ? wanted : available;
 
 function sh(cmd) {
   try {
-    return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -40,10 +45,19 @@ const machine = {
 
 function table(rows) {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1)) : String(v ?? ''));
+  const fmt = (v) =>
+    typeof v === 'number'
+      ? Number.isInteger(v)
+        ? String(v)
+        : v.toFixed(v < 10 ? 2 : 1)
+      : String(v ?? '');
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => fmt(r[c]).length)));
   const line = (cells) => cells.map((s, i) => s.padEnd(width[i])).join('  ');
-  return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => fmt(r[c]))))].join('\n');
+  return [
+    line(cols),
+    line(width.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => fmt(r[c])))),
+  ].join('\n');
 }
 
 mkdirSync(join(here, 'results'), { recursive: true });
@@ -57,7 +71,14 @@ for (const part of parts) {
     console.log(table(result.rows));
     for (const n of result.notes ?? []) console.log(`  note: ${n}`);
     const file = join(here, 'results', `${part}.json`);
-    writeFileSync(file, JSON.stringify({ part, machine, seconds: (Date.now() - started) / 1000, ...result }, null, 2) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { part, machine, seconds: (Date.now() - started) / 1000, ...result },
+        null,
+        2,
+      ) + '\n',
+    );
     console.log(`  -> ${file}`);
   } catch (e) {
     failed++;

@@ -20,13 +20,34 @@ export function freePort() {
 export async function startServer(repoRoot, env = {}) {
   const port = await freePort();
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'huizhen-bench-'));
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/apps/server/apps/server/src/main.js')], {
-    cwd: repoRoot,
-    // Loopback and free ports for everything the server listens on: benches may run beside other servers.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_RTC_PORT_BASE: '0', DIMSE_HOST: '127.0.0.1', DIMSE_PORT: '0', ...env },
-    // HUIZHEN_BENCH_SERVER_LOG=<file>: the server's log goes there (it is dropped otherwise).
-    stdio: ['ignore', process.env.HUIZHEN_BENCH_SERVER_LOG ? openSync(process.env.HUIZHEN_BENCH_SERVER_LOG, 'a') : 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist/apps/server/apps/server/src/main.js')],
+    {
+      cwd: repoRoot,
+      // Loopback and free ports for everything the server listens on: benches may run beside other servers.
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        MEDIA_LISTEN_IP: '127.0.0.1',
+        MEDIA_RTC_PORT_BASE: '0',
+        DIMSE_HOST: '127.0.0.1',
+        DIMSE_PORT: '0',
+        ...env,
+      },
+      // HUIZHEN_BENCH_SERVER_LOG=<file>: the server's log goes there (it is dropped otherwise).
+      stdio: [
+        'ignore',
+        process.env.HUIZHEN_BENCH_SERVER_LOG
+          ? openSync(process.env.HUIZHEN_BENCH_SERVER_LOG, 'a')
+          : 'ignore',
+        'inherit',
+      ],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {

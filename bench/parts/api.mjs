@@ -20,7 +20,9 @@ async function freshDatabase(name) {
   url.pathname = `/${name}`;
   const db = new pg.Client({ connectionString: url.toString() });
   await db.connect();
-  await db.query('CREATE EXTENSION IF NOT EXISTS btree_gist; CREATE EXTENSION IF NOT EXISTS pg_trgm');
+  await db.query(
+    'CREATE EXTENSION IF NOT EXISTS btree_gist; CREATE EXTENSION IF NOT EXISTS pg_trgm',
+  );
   await db.end();
   return url.toString();
 }
@@ -28,7 +30,12 @@ async function freshDatabase(name) {
 function cannon(url, token, path) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: url + path, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${token}` } },
+      {
+        url: url + path,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        headers: { authorization: `Bearer ${token}` },
+      },
       (err, r) => (err ? reject(err) : resolve(r)),
     );
   });
@@ -48,7 +55,8 @@ export async function run(ctx) {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'demo-township', password: 'Huizhen-demo-1' }),
       });
-      if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+      if (login.status !== 200)
+        throw new Error(`login failed: ${login.status} ${await login.text()}`);
       const { accessToken } = await login.json();
       for (const path of ['/api/me', '/api/organizations?limit=50', '/api/patients?limit=20']) {
         const r = await runCannon(server.url, accessToken, path);

@@ -7,9 +7,11 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { percentile, startServer } from '../support.mjs';
 
-export const describe = 'consultation flow throughput and worklist latency with 100,000 requests in PostgreSQL';
+export const describe =
+  'consultation flow throughput and worklist latency with 100,000 requests in PostgreSQL';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DB = process.env.BENCH_CONSULT_DB ?? 'huizhen_bench_consultations';
 const REQUESTS = Number(process.env.BENCH_CONSULT_REQUESTS ?? 100_000);
 const FLOWS = Number(process.env.BENCH_CONSULT_FLOWS ?? 200);
@@ -27,12 +29,16 @@ async function api(url, method, path, token, body) {
   const t0 = performance.now();
   const res = await fetch(url + path, {
     method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const ms = performance.now() - t0;
   const json = await res.json().catch(() => null);
-  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+  if (res.status >= 300)
+    throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
   return { json, ms };
 }
 
@@ -43,7 +49,9 @@ const stats = (xs) => {
 
 /** A province: 4 cities × 3 counties × 5 townships, consortia per county and per city, people in each. */
 async function seedDirectory(db, passwordHash) {
-  await db.query(`INSERT INTO organization (name, level, region_code) VALUES ('基准省远程医疗中心', 'province_hub', '430000')`);
+  await db.query(
+    `INSERT INTO organization (name, level, region_code) VALUES ('基准省远程医疗中心', 'province_hub', '430000')`,
+  );
   await db.query(`
     INSERT INTO organization (name, level, parent_id, region_code)
     SELECT '基准市' || c || '医院', 'city_hospital', (SELECT id FROM organization WHERE level = 'province_hub'), '43' || lpad(c::text, 2, '0') || '00'
@@ -72,11 +80,41 @@ async function seedDirectory(db, passwordHash) {
         OR o.parent_id IN (SELECT id FROM organization WHERE parent_id = c.lead_organization_id)
      WHERE c.kind = 'telemedicine_network'`);
   const people = [
-    [`'town-' || row_number() OVER ()`, `'township_doctor'`, 'NULL', `level = 'township_health_centre'`, 1],
-    [`'county-rad-' || row_number() OVER ()`, `'specialist'`, `'radiology'`, `level = 'county_hospital'`, 2],
-    [`'county-card-' || row_number() OVER ()`, `'specialist'`, `'cardiology'`, `level = 'county_hospital'`, 1],
-    [`'city-rad-' || row_number() OVER ()`, `'specialist'`, `'radiology'`, `level = 'city_hospital'`, 2],
-    [`'hub-coord-' || row_number() OVER ()`, `'hub_coordinator'`, 'NULL', `level = 'province_hub'`, 1],
+    [
+      `'town-' || row_number() OVER ()`,
+      `'township_doctor'`,
+      'NULL',
+      `level = 'township_health_centre'`,
+      1,
+    ],
+    [
+      `'county-rad-' || row_number() OVER ()`,
+      `'specialist'`,
+      `'radiology'`,
+      `level = 'county_hospital'`,
+      2,
+    ],
+    [
+      `'county-card-' || row_number() OVER ()`,
+      `'specialist'`,
+      `'cardiology'`,
+      `level = 'county_hospital'`,
+      1,
+    ],
+    [
+      `'city-rad-' || row_number() OVER ()`,
+      `'specialist'`,
+      `'radiology'`,
+      `level = 'city_hospital'`,
+      2,
+    ],
+    [
+      `'hub-coord-' || row_number() OVER ()`,
+      `'hub_coordinator'`,
+      'NULL',
+      `level = 'province_hub'`,
+      1,
+    ],
   ];
   for (const [username, role, specialty, where, each] of people) {
     await db.query(
@@ -123,7 +161,9 @@ async function loadRequests(db) {
        CROSS JOIN LATERAL (SELECT s0.status, s0.status IN ('claimed','reported','closed') AS assigned) s`,
     [REQUESTS],
   );
-  await db.query(`INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT id, requester_id, 'requester' FROM consultation_request`);
+  await db.query(
+    `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT id, requester_id, 'requester' FROM consultation_request`,
+  );
   await db.query(
     `INSERT INTO consultation_participant (consultation_id, practitioner_id, role) SELECT id, assigned_specialist_id, 'assigned_specialist' FROM consultation_request WHERE assigned_specialist_id IS NOT NULL`,
   );
@@ -162,19 +202,28 @@ export async function run({ repoRoot }) {
   const db = new pg.Client({ connectionString: dbUrl(DB) });
   await db.connect();
   try {
-    const { hashPassword } = await import(pathToFileURL(join(repoRoot, 'dist/apps/server/libs/auth/src/password.js')).href);
+    const { hashPassword } = await import(
+      pathToFileURL(join(repoRoot, 'dist/apps/server/libs/auth/src/password.js')).href
+    );
     let t0 = performance.now();
     await seedDirectory(db, await hashPassword(PASSWORD));
     await loadRequests(db);
     const loadSeconds = (performance.now() - t0) / 1000;
     const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM consultation_request')).rows;
-    rows.push({ metric: 'bulk load (directory + requests + participants + ANALYZE)', value: loadSeconds, unit: 's', requests: n });
+    rows.push({
+      metric: 'bulk load (directory + requests + participants + ANALYZE)',
+      value: loadSeconds,
+      unit: 's',
+      requests: n,
+    });
 
     // Restart so nothing cached from an empty database (plans, scopes) flatters the numbers.
     await server.stop();
     server = await startServer(repoRoot, env);
     const url = server.url;
-    const login = async (username) => (await api(url, 'POST', '/api/auth/login', null, { username, password: PASSWORD })).json.accessToken;
+    const login = async (username) =>
+      (await api(url, 'POST', '/api/auth/login', null, { username, password: PASSWORD })).json
+        .accessToken;
     const towns = (
       await db.query(
         `SELECT t.id, d.username AS doctor, (SELECT p.id FROM patient p WHERE p.organization_id = t.id LIMIT 1) AS patient,
@@ -207,31 +256,94 @@ export async function run({ repoRoot }) {
       });
       step.create.push(c.ms);
       step.claim.push((await api(url, 'POST', `/api/consultations/${c.json.id}/claim`, rad)).ms);
-      step.report.push((await api(url, 'PUT', `/api/consultations/${c.json.id}/report`, rad, { findings: '双肺纹理增粗', impression: '支气管炎', recommendation: 'treat_locally' })).ms);
-      step.sign.push((await api(url, 'POST', `/api/consultations/${c.json.id}/report/sign`, rad)).ms);
+      step.report.push(
+        (
+          await api(url, 'PUT', `/api/consultations/${c.json.id}/report`, rad, {
+            findings: '双肺纹理增粗',
+            impression: '支气管炎',
+            recommendation: 'treat_locally',
+          })
+        ).ms,
+      );
+      step.sign.push(
+        (await api(url, 'POST', `/api/consultations/${c.json.id}/report/sign`, rad)).ms,
+      );
     });
     const flowSeconds = (performance.now() - t0) / 1000;
-    rows.push({ metric: 'create→claim→report→sign flows', value: FLOWS / flowSeconds, unit: 'flows/s', n: FLOWS, concurrency: CONCURRENCY });
-    for (const [name, xs] of Object.entries(step)) rows.push({ metric: `  ${name} latency`, value: stats(xs).p50, unit: 'ms p50', p95: stats(xs).p95, n: xs.length });
+    rows.push({
+      metric: 'create→claim→report→sign flows',
+      value: FLOWS / flowSeconds,
+      unit: 'flows/s',
+      n: FLOWS,
+      concurrency: CONCURRENCY,
+    });
+    for (const [name, xs] of Object.entries(step))
+      rows.push({
+        metric: `  ${name} latency`,
+        value: stats(xs).p50,
+        unit: 'ms p50',
+        p95: stats(xs).p95,
+        n: xs.length,
+      });
 
     // 2. Worklists against the full table, 4 callers at a time.
-    const hub = await tokenOf((await db.query(`SELECT username FROM practitioner WHERE 'hub_coordinator' = ANY(roles) LIMIT 1`)).rows[0].username);
+    const hub = await tokenOf(
+      (
+        await db.query(
+          `SELECT username FROM practitioner WHERE 'hub_coordinator' = ANY(roles) LIMIT 1`,
+        )
+      ).rows[0].username,
+    );
     const t = towns[0];
     const deepCursor = async (token, path, pages) => {
       let cursor = null;
-      for (let p = 0; p < pages; p++) cursor = (await api(url, 'GET', `${path}${cursor ? `&cursor=${cursor}` : ''}`, token)).json.nextCursor;
+      for (let p = 0; p < pages; p++)
+        cursor = (await api(url, 'GET', `${path}${cursor ? `&cursor=${cursor}` : ''}`, token)).json
+          .nextCursor;
       return cursor;
     };
     const cases = [
-      ['baseline: GET /api/me (same auth path, no list, no audit write)', tokens.get(t.doctor), '/api/me'],
-      ['queue (county radiologist)', tokens.get(t.radiologist), '/api/consultations/worklist?box=queue&limit=50'],
-      ['assigned (county radiologist)', tokens.get(t.radiologist), '/api/consultations/worklist?box=assigned&limit=50'],
-      ['received, closed, date range', tokens.get(t.radiologist), `/api/consultations/worklist?box=received&status=closed&from=${new Date(Date.now() - 90 * 86400e3).toISOString()}&limit=50`],
-      ['sent (township doctor)', tokens.get(t.doctor), '/api/consultations/worklist?box=sent&limit=50'],
+      [
+        'baseline: GET /api/me (same auth path, no list, no audit write)',
+        tokens.get(t.doctor),
+        '/api/me',
+      ],
+      [
+        'queue (county radiologist)',
+        tokens.get(t.radiologist),
+        '/api/consultations/worklist?box=queue&limit=50',
+      ],
+      [
+        'assigned (county radiologist)',
+        tokens.get(t.radiologist),
+        '/api/consultations/worklist?box=assigned&limit=50',
+      ],
+      [
+        'received, closed, date range',
+        tokens.get(t.radiologist),
+        `/api/consultations/worklist?box=received&status=closed&from=${new Date(Date.now() - 90 * 86400e3).toISOString()}&limit=50`,
+      ],
+      [
+        'sent (township doctor)',
+        tokens.get(t.doctor),
+        '/api/consultations/worklist?box=sent&limit=50',
+      ],
       ['hub (whole province)', hub, '/api/consultations/worklist?box=hub&limit=50'],
-      ['hub, emergency + expired', hub, '/api/consultations/worklist?box=hub&urgency=emergency&status=expired&limit=50'],
-      ['hub, page 40 by cursor', hub, `/api/consultations/worklist?box=hub&limit=50&cursor=${await deepCursor(hub, '/api/consultations/worklist?box=hub&limit=50', 40)}`],
-      ['hub metrics (per institution, 365 days)', hub, `/api/consultations/metrics?from=${new Date(Date.now() - 365 * 86400e3).toISOString()}`],
+      [
+        'hub, emergency + expired',
+        hub,
+        '/api/consultations/worklist?box=hub&urgency=emergency&status=expired&limit=50',
+      ],
+      [
+        'hub, page 40 by cursor',
+        hub,
+        `/api/consultations/worklist?box=hub&limit=50&cursor=${await deepCursor(hub, '/api/consultations/worklist?box=hub&limit=50', 40)}`,
+      ],
+      [
+        'hub metrics (per institution, 365 days)',
+        hub,
+        `/api/consultations/metrics?from=${new Date(Date.now() - 365 * 86400e3).toISOString()}`,
+      ],
     ];
     for (const [name, token, path] of cases) {
       const first = await api(url, 'GET', path, token);
@@ -239,7 +351,15 @@ export async function run({ repoRoot }) {
       const ms = [];
       await pool(calls, 4, async () => ms.push((await api(url, 'GET', path, token)).ms));
       const s = stats(ms);
-      rows.push({ metric: name.startsWith('baseline') ? name : `worklist ${name}`, value: s.p95, unit: 'ms p95', p50: s.p50, max: s.max, items: first.json.items?.length ?? first.json.institutions?.length, n: calls });
+      rows.push({
+        metric: name.startsWith('baseline') ? name : `worklist ${name}`,
+        value: s.p95,
+        unit: 'ms p95',
+        p50: s.p50,
+        max: s.max,
+        items: first.json.items?.length ?? first.json.institutions?.length,
+        n: calls,
+      });
     }
 
     // 3. What PostgreSQL itself spends on the hub worklist query (no HTTP, no audit write).
@@ -251,8 +371,14 @@ export async function run({ repoRoot }) {
         [scope],
       )
     ).rows[0]['QUERY PLAN'][0];
-    rows.push({ metric: 'hub worklist SQL execution (EXPLAIN ANALYZE)', value: plan['Execution Time'], unit: 'ms' });
-    notes.push(`${n} bulk-loaded requests + ${FLOWS} made through the API; worklist latency is HTTP end to end, including the JWT check and the audit event every list writes`);
+    rows.push({
+      metric: 'hub worklist SQL execution (EXPLAIN ANALYZE)',
+      value: plan['Execution Time'],
+      unit: 'ms',
+    });
+    notes.push(
+      `${n} bulk-loaded requests + ${FLOWS} made through the API; worklist latency is HTTP end to end, including the JWT check and the audit event every list writes`,
+    );
   } finally {
     await db.end();
     await server.stop();

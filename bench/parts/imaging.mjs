@@ -15,14 +15,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const describe = 'DICOM archive vs Orthanc: STOW-RS ingest, QIDO with 10,000 studies, metadata, rendered frames; peak RSS in a 1 GB ingest';
+export const describe =
+  'DICOM archive vs Orthanc: STOW-RS ingest, QIDO with 10,000 studies, metadata, rendered frames; peak RSS in a 1 GB ingest';
 
 const require = createRequire(import.meta.url);
 const dicomParser = require('dicom-parser');
 const CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 const PG = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const ORTHANC = process.env.HUIZHEN_BENCH_ORTHANC_BIN ?? '/usr/sbin/Orthanc';
-const ORTHANC_PLUGINS = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/share/orthanc/plugins/libOrthancGdcm.so'];
+const ORTHANC_PLUGINS = [
+  '/usr/share/orthanc/plugins/libOrthancDicomWeb.so',
+  '/usr/share/orthanc/plugins/libOrthancGdcm.so',
+];
 const STUDIES = 10_000;
 
 function percentile(sorted, p) {
@@ -50,7 +54,10 @@ function instanceFactory(base) {
       ...(v.accession ? { x00080050: [v.accession, ' '] } : {}),
     };
     const edits = Object.entries(values)
-      .map(([tag, [text, pad]]) => ({ el: ds.elements[tag], bytes: Buffer.from(text.length % 2 ? text + pad : text, 'latin1') }))
+      .map(([tag, [text, pad]]) => ({
+        el: ds.elements[tag],
+        bytes: Buffer.from(text.length % 2 ? text + pad : text, 'latin1'),
+      }))
       .sort((a, b) => a.el.dataOffset - b.el.dataOffset);
     const chunks = [];
     let at = 0;
@@ -65,7 +72,10 @@ function instanceFactory(base) {
     }
     chunks.push(base.subarray(at));
     const out = Buffer.concat(chunks);
-    out.writeUInt32LE(base.readUInt32LE(groupLength.dataOffset) + metaDelta, groupLength.dataOffset);
+    out.writeUInt32LE(
+      base.readUInt32LE(groupLength.dataOffset) + metaDelta,
+      groupLength.dataOffset,
+    );
     return out;
   };
 }
@@ -85,9 +95,17 @@ function bigBase(base) {
 function multipart(parts) {
   const boundary = `bench-${randomBytes(6).toString('hex')}`;
   const chunks = [];
-  for (const p of parts) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), p, Buffer.from('\r\n'));
+  for (const p of parts)
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+      p,
+      Buffer.from('\r\n'),
+    );
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), type: `multipart/related; type="application/dicom"; boundary=${boundary}` };
+  return {
+    body: Buffer.concat(chunks),
+    type: `multipart/related; type="application/dicom"; boundary=${boundary}`,
+  };
 }
 
 async function timed(fn) {
@@ -182,11 +200,17 @@ async function floorLatencies(repoRoot, env, ours) {
   try {
     const targets = {};
     for (const mode of ['none', 'select 1', 'accession', 'audited accession']) {
-      const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { cwd: repoRoot, env: { ...process.env, ...env, MODE: mode }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['-e', FLOOR_SERVER], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env, MODE: mode },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       servers.push(child);
       const port = await new Promise((resolve, reject) => {
         child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-        child.once('exit', (code) => reject(new Error(`floor server (${mode}) exited with ${code}`)));
+        child.once('exit', (code) =>
+          reject(new Error(`floor server (${mode}) exited with ${code}`)),
+        );
       });
       targets[mode] = { url: `http://127.0.0.1:${port}/`, headers: {} };
     }
@@ -222,7 +246,8 @@ async function interleavedLatencies(targets, rounds = 300) {
 }
 
 const MACHINE_CHECK = 'machine speed check (one core hashes 256 MiB; lower is faster)';
-const BESIDE_FLOORS = 'QIDO AccessionNumber exact (10,000 studies), sampled beside the floors (300 rounds)';
+const BESIDE_FLOORS =
+  'QIDO AccessionNumber exact (10,000 studies), sampled beside the floors (300 rounds)';
 
 const uid = {
   study: (s) => `1.2.826.0.1.3680043.9.7433.1.${s}`,
@@ -243,7 +268,14 @@ function cstoreFiles() {
   const series = (n) =>
     Array.from({ length: CSTORE_COUNT }, (_, k) => {
       const file = join(dir, `ct${n}-${k + 1}.dcm`);
-      writeFileSync(file, make({ study: uid.study(90_000), series: uid.series(90_000, n), sop: uid.sop(90_000, n, k + 1) }));
+      writeFileSync(
+        file,
+        make({
+          study: uid.study(90_000),
+          series: uid.series(90_000, n),
+          sop: uid.sop(90_000, n, k + 1),
+        }),
+      );
       return file;
     });
   return { dir, files: series(1), nagleFiles: series(2) };
@@ -251,15 +283,27 @@ function cstoreFiles() {
 
 /** storescu of `files` over one association; instances/s, or an error. `prefix` enters a network namespace. */
 function cstoreRate(files, port, calledAe, prefix = [], noDelay = true) {
-  if (spawnSync('sh', ['-c', 'command -v storescu']).status !== 0) return { error: 'storescu is not installed (apt-get install -y dcmtk)' };
-  const argv = [...prefix, 'storescu', '-aet', 'BENCHCT', '-aec', calledAe, '127.0.0.1', String(port), ...files];
+  if (spawnSync('sh', ['-c', 'command -v storescu']).status !== 0)
+    return { error: 'storescu is not installed (apt-get install -y dcmtk)' };
+  const argv = [
+    ...prefix,
+    'storescu',
+    '-aet',
+    'BENCHCT',
+    '-aec',
+    calledAe,
+    '127.0.0.1',
+    String(port),
+    ...files,
+  ];
   const env = { ...process.env };
   if (noDelay) env.TCP_NODELAY = '1';
   else delete env.TCP_NODELAY;
   const t = performance.now();
   const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: 120_000 });
   const ms = performance.now() - t;
-  if (r.status !== 0) return { error: `storescu exited with ${r.status}: ${String(r.stderr).slice(0, 200)}` };
+  if (r.status !== 0)
+    return { error: `storescu exited with ${r.status}: ${String(r.stderr).slice(0, 200)}` };
   return { rate: (files.length / ms) * 1000 };
 }
 
@@ -291,42 +335,73 @@ async function workload(base, headers) {
   const size = readFileSync(CT).length;
   const stow = async (parts) => {
     const { body, type } = multipart(parts);
-    const r = await fetch(`${base}/studies`, { method: 'POST', headers: { ...headers, 'content-type': type, accept: 'application/dicom+json' }, body });
+    const r = await fetch(`${base}/studies`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': type, accept: 'application/dicom+json' },
+      body,
+    });
     const text = await r.text();
     if (r.status !== 200) throw new Error(`STOW ${r.status}: ${text.slice(0, 300)}`);
   };
-  const inst = (s, se, n) => make({ study: uid.study(s), series: uid.series(s, se), sop: uid.sop(s, se, n) });
+  const inst = (s, se, n) =>
+    make({ study: uid.study(s), series: uid.series(s, se), sop: uid.sop(s, se, n) });
   const m = { size, machineBefore: machineCheck() };
   // Warm-up, unmeasured, as for the latency rows: 200 instances (4 studies) so that neither archive
   // is measured starting cold (the JIT, caches, prepared plans, first directories of the store).
-  for (let req = 0; req < 10; req++) await stow(Array.from({ length: 20 }, (_, i) => inst(70_000 + Math.floor(req / 3), 1, req * 20 + i)));
+  for (let req = 0; req < 10; req++)
+    await stow(
+      Array.from({ length: 20 }, (_, i) => inst(70_000 + Math.floor(req / 3), 1, req * 20 + i)),
+    );
   // Single client: 1,000 instances, 20 per request, studies of 50 instances.
   let n = 0;
   m.single = await timed(async () => {
-    for (let req = 0; req < 50; req++) await stow(Array.from({ length: 20 }, () => (n++, inst(1 + Math.floor(n / 50), 1, n))));
+    for (let req = 0; req < 50; req++)
+      await stow(Array.from({ length: 20 }, () => (n++, inst(1 + Math.floor(n / 50), 1, n))));
   });
   // Four concurrent clients: 2,000 instances.
   m.concurrent = await timed(() =>
-    Promise.all([0, 1, 2, 3].map(async (c) => {
-      for (let req = 0; req < 25; req++) await stow(Array.from({ length: 20 }, (_, i) => inst(1000 + c * 100 + Math.floor(req / 3), 1, req * 20 + i)));
-    })),
+    Promise.all(
+      [0, 1, 2, 3].map(async (c) => {
+        for (let req = 0; req < 25; req++)
+          await stow(
+            Array.from({ length: 20 }, (_, i) =>
+              inst(1000 + c * 100 + Math.floor(req / 3), 1, req * 20 + i),
+            ),
+          );
+      }),
+    ),
   );
   // Up to 10,000 studies: one-instance studies with spread dates, names, accession numbers (4 clients).
   const existing = 4 + 21 + 4 * 9;
   const filler = STUDIES - existing;
   let next = 0;
   m.filler = await timed(() =>
-    Promise.all([0, 1, 2, 3].map(async () => {
-      while (next < filler) {
-        const batch = [];
-        while (batch.length < 20 && next < filler) {
-          const g = ++next;
-          const d = new Date(Date.UTC(2020, 0, 1) + (g % 1500) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
-          batch.push(make({ study: `1.2.826.0.1.3680043.9.7433.8.${g}`, series: `1.2.826.0.1.3680043.9.7433.8.${g}.1`, sop: `1.2.826.0.1.3680043.9.7433.8.${g}.1.1`, studyDate: d, patientName: `Name${g}^Given`, patientId: `P${g}`, accession: `A${g}` }));
+    Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        while (next < filler) {
+          const batch = [];
+          while (batch.length < 20 && next < filler) {
+            const g = ++next;
+            const d = new Date(Date.UTC(2020, 0, 1) + (g % 1500) * 86_400_000)
+              .toISOString()
+              .slice(0, 10)
+              .replace(/-/g, '');
+            batch.push(
+              make({
+                study: `1.2.826.0.1.3680043.9.7433.8.${g}`,
+                series: `1.2.826.0.1.3680043.9.7433.8.${g}.1`,
+                sop: `1.2.826.0.1.3680043.9.7433.8.${g}.1.1`,
+                studyDate: d,
+                patientName: `Name${g}^Given`,
+                patientId: `P${g}`,
+                accession: `A${g}`,
+              }),
+            );
+          }
+          await stow(batch);
         }
-        await stow(batch);
-      }
-    })),
+      }),
+    ),
   );
   m.fillerCount = filler;
   const sample = (path, accept) => latency((i) => base + path(i), headers, accept);
@@ -342,8 +417,14 @@ async function workload(base, headers) {
   }
   const s1 = uid.study(1);
   const se1 = uid.series(1, 1);
-  m.metadata = await sample(() => `/studies/${s1}/series/${se1}/metadata`, 'application/dicom+json');
-  m.rendered = await sample((i) => `/studies/${s1}/series/${se1}/instances/${uid.sop(1, 1, i + 1)}/rendered`, 'image/jpeg');
+  m.metadata = await sample(
+    () => `/studies/${s1}/series/${se1}/metadata`,
+    'application/dicom+json',
+  );
+  m.rendered = await sample(
+    (i) => `/studies/${s1}/series/${se1}/instances/${uid.sop(1, 1, i + 1)}/rendered`,
+    'image/jpeg',
+  );
   m.machineAfter = machineCheck();
   return m;
 }
@@ -351,11 +432,15 @@ async function workload(base, headers) {
 // ---------- Orthanc in a loopback-only network namespace ----------
 
 export function orthancProblem() {
-  if (!existsSync(ORTHANC)) return `${ORTHANC} is not installed (apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm)`;
-  if (!existsSync(ORTHANC_PLUGINS[0])) return 'the Orthanc DICOMweb plugin is not installed (apt-get install -y orthanc-dicomweb)';
-  for (const tool of ['unshare', 'nsenter', 'ip']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing`;
+  if (!existsSync(ORTHANC))
+    return `${ORTHANC} is not installed (apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm)`;
+  if (!existsSync(ORTHANC_PLUGINS[0]))
+    return 'the Orthanc DICOMweb plugin is not installed (apt-get install -y orthanc-dicomweb)';
+  for (const tool of ['unshare', 'nsenter', 'ip'])
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing`;
   const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { timeout: 5000 });
-  if (probe.status !== 0) return `network namespaces are not permitted here (unshare -n: ${String(probe.stderr).trim() || probe.status})`;
+  if (probe.status !== 0)
+    return `network namespaces are not permitted here (unshare -n: ${String(probe.stderr).trim() || probe.status})`;
   return null;
 }
 
@@ -380,19 +465,26 @@ async function withOrthanc(fn) {
   };
   writeFileSync(join(dir, 'orthanc.json'), JSON.stringify(config));
   // unshare execs sh, which execs Orthanc: one PID, inside a namespace with only loopback.
-  const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec ${ORTHANC} ${join(dir, 'orthanc.json')}`], {
-    env: { ...process.env, TCP_NODELAY: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'unshare',
+    ['-n', 'sh', '-c', `ip link set lo up && exec ${ORTHANC} ${join(dir, 'orthanc.json')}`],
+    {
+      env: { ...process.env, TCP_NODELAY: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
-  const inNs = (args, opts = {}) => spawnSync('nsenter', ['-t', String(child.pid), '-n', ...args], { timeout: 10_000, ...opts });
+  const inNs = (args, opts = {}) =>
+    spawnSync('nsenter', ['-t', String(child.pid), '-n', ...args], { timeout: 10_000, ...opts });
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`Orthanc exited with ${child.exitCode}: ${log.slice(-500)}`);
+      if (child.exitCode !== null)
+        throw new Error(`Orthanc exited with ${child.exitCode}: ${log.slice(-500)}`);
       if (inNs(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8042']).status === 0) break;
-      if (Date.now() > deadline) throw new Error(`Orthanc did not listen in 30 s: ${log.slice(-500)}`);
+      if (Date.now() > deadline)
+        throw new Error(`Orthanc did not listen in 30 s: ${log.slice(-500)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
     return await fn(child.pid);
@@ -411,7 +503,10 @@ async function withOrthanc(fn) {
 function clientProcess(role, env, prefix = []) {
   return new Promise((resolve, reject) => {
     const argv = [...prefix, process.execPath, fileURLToPath(import.meta.url)];
-    const c = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env, HUIZHEN_IMAGING_BENCH_ROLE: role }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(argv[0], argv.slice(1), {
+      env: { ...process.env, ...env, HUIZHEN_IMAGING_BENCH_ROLE: role },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     // A guard against a hung archive, not a budget: on a slow day Orthanc alone needs over 5 minutes
@@ -419,7 +514,12 @@ function clientProcess(role, env, prefix = []) {
     const timer = setTimeout(() => c.kill('SIGKILL'), 12 * 60_000);
     c.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${role} process ${signal ? `was killed (${signal}; the guard is 12 minutes)` : `exited with ${code}`}`));
+      if (code !== 0)
+        return reject(
+          new Error(
+            `${role} process ${signal ? `was killed (${signal}; the guard is 12 minutes)` : `exited with ${code}`}`,
+          ),
+        );
       try {
         resolve(JSON.parse(out.trim().split('\n').pop()));
       } catch (e) {
@@ -452,15 +552,55 @@ if (role === 'client' || role === 'floor') {
 function rowsOf(m, who) {
   const rows = [];
   const rate = (count, ms) => (count / ms) * 1000;
-  rows.push({ archive: who, metric: 'STOW-RS ingest, 1 client (39 KB CT, 20/request)', value: rate(1000, m.single), unit: 'instances/s' });
-  rows.push({ archive: who, metric: 'STOW-RS ingest, 1 client', value: rate((1000 * m.size) / 2 ** 20, m.single), unit: 'MB/s' });
-  rows.push({ archive: who, metric: 'STOW-RS ingest, 4 concurrent clients', value: rate(2000, m.concurrent), unit: 'instances/s' });
-  rows.push({ archive: who, metric: 'STOW-RS ingest, 4 concurrent clients', value: rate((2000 * m.size) / 2 ** 20, m.concurrent), unit: 'MB/s' });
-  rows.push({ archive: who, metric: `STOW-RS ingest, ${m.fillerCount} one-instance studies, 4 clients`, value: rate(m.fillerCount, m.filler), unit: 'instances/s' });
-  const lat = (label, r) => rows.push(r.error ? { archive: who, metric: label, value: NaN, unit: r.error } : { archive: who, metric: label, value: r.p50, unit: 'ms p50', p95: r.p95 });
+  rows.push({
+    archive: who,
+    metric: 'STOW-RS ingest, 1 client (39 KB CT, 20/request)',
+    value: rate(1000, m.single),
+    unit: 'instances/s',
+  });
+  rows.push({
+    archive: who,
+    metric: 'STOW-RS ingest, 1 client',
+    value: rate((1000 * m.size) / 2 ** 20, m.single),
+    unit: 'MB/s',
+  });
+  rows.push({
+    archive: who,
+    metric: 'STOW-RS ingest, 4 concurrent clients',
+    value: rate(2000, m.concurrent),
+    unit: 'instances/s',
+  });
+  rows.push({
+    archive: who,
+    metric: 'STOW-RS ingest, 4 concurrent clients',
+    value: rate((2000 * m.size) / 2 ** 20, m.concurrent),
+    unit: 'MB/s',
+  });
+  rows.push({
+    archive: who,
+    metric: `STOW-RS ingest, ${m.fillerCount} one-instance studies, 4 clients`,
+    value: rate(m.fillerCount, m.filler),
+    unit: 'instances/s',
+  });
+  const lat = (label, r) =>
+    rows.push(
+      r.error
+        ? { archive: who, metric: label, value: NaN, unit: r.error }
+        : { archive: who, metric: label, value: r.p50, unit: 'ms p50', p95: r.p95 },
+    );
   for (const [label, r] of Object.entries(m.qido)) lat(`QIDO ${label} (10,000 studies)`, r);
-  rows.push({ archive: who, metric: `${MACHINE_CHECK}, as this archive's run started`, value: m.machineBefore, unit: 'ms' });
-  rows.push({ archive: who, metric: `${MACHINE_CHECK}, as this archive's run ended`, value: m.machineAfter, unit: 'ms' });
+  rows.push({
+    archive: who,
+    metric: `${MACHINE_CHECK}, as this archive's run started`,
+    value: m.machineBefore,
+    unit: 'ms',
+  });
+  rows.push({
+    archive: who,
+    metric: `${MACHINE_CHECK}, as this archive's run ended`,
+    value: m.machineAfter,
+    unit: 'ms',
+  });
   lat('series metadata (50 instances)', m.metadata);
   lat('rendered frame, JPEG (128² CT)', m.rendered);
   return rows;
@@ -505,59 +645,137 @@ async function measure({ repoRoot }, cstore) {
   let ours;
   try {
     await db.query(`SET search_path = ${schema}, public`);
-    const [{ id: org }] = (await db.query(`INSERT INTO organization (name, level, region_code) VALUES ('Bench township', 'township_health_centre', '430121') RETURNING id`)).rows;
+    const [{ id: org }] = (
+      await db.query(
+        `INSERT INTO organization (name, level, region_code) VALUES ('Bench township', 'township_health_centre', '430121') RETURNING id`,
+      )
+    ).rows;
     const salt = randomBytes(16);
-    const hash = ['scrypt', 16384, 8, 1, salt.toString('base64url'), scryptSync('Bench-pass-1', salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 2 ** 20 }).toString('base64url')].join('$');
-    await db.query(`INSERT INTO practitioner (username, display_name, password_hash, organization_id, roles) VALUES ('bench', 'Bench', $1, $2, '{township_doctor}')`, [hash, org]);
-    const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'Bench-pass-1' }) });
+    const hash = [
+      'scrypt',
+      16384,
+      8,
+      1,
+      salt.toString('base64url'),
+      scryptSync('Bench-pass-1', salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 2 ** 20 }).toString(
+        'base64url',
+      ),
+    ].join('$');
+    await db.query(
+      `INSERT INTO practitioner (username, display_name, password_hash, organization_id, roles) VALUES ('bench', 'Bench', $1, $2, '{township_doctor}')`,
+      [hash, org],
+    );
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password: 'Bench-pass-1' }),
+    });
     const { accessToken } = await login.json();
     const auth = { authorization: `Bearer ${accessToken}` };
-    ours = await clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: `${server.url}/dicom-web`, HUIZHEN_IMAGING_BENCH_AUTH: auth.authorization });
+    ours = await clientProcess('client', {
+      HUIZHEN_IMAGING_BENCH_BASE: `${server.url}/dicom-web`,
+      HUIZHEN_IMAGING_BENCH_AUTH: auth.authorization,
+    });
     const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM imaging_study')).rows;
     if (n !== STUDIES) notes.push(`Huizhen held ${n} studies during QIDO (expected ${STUDIES})`);
     rows.push(...rowsOf(ours, 'huizhen'));
-    await db.query(`INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('BENCHCT', $1, 'bench modality')`, [org]);
+    await db.query(
+      `INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('BENCHCT', $1, 'bench modality')`,
+      [org],
+    );
     rows.push(cstoreRow('huizhen', cstoreRate(cstore.files, dimsePort, 'HUIZHEN')));
-    rows.push(cstoreRow('huizhen', cstoreRate(cstore.nagleFiles, dimsePort, 'HUIZHEN', [], false), true));
-    const floors = await floorLatencies(repoRoot, { PG, SCHEMA: schema, ORG: org }, { url: `${server.url}/dicom-web/studies?AccessionNumber=A5000`, headers: auth });
+    rows.push(
+      cstoreRow('huizhen', cstoreRate(cstore.nagleFiles, dimsePort, 'HUIZHEN', [], false), true),
+    );
+    const floors = await floorLatencies(
+      repoRoot,
+      { PG, SCHEMA: schema, ORG: org },
+      { url: `${server.url}/dicom-web/studies?AccessionNumber=A5000`, headers: auth },
+    );
     for (const [mode, metric] of [
       ['none', 'floor: bare node:http, no work'],
       ['select 1', 'floor: bare node:http + one PostgreSQL round trip (SELECT 1)'],
       ['accession', 'floor: bare node:http + the exact-accession lookup (no auth, no audit)'],
-      ['audited accession', 'floor: bare node:http + the exact-accession lookup + its audit event (no auth)'],
+      [
+        'audited accession',
+        'floor: bare node:http + the exact-accession lookup + its audit event (no auth)',
+      ],
     ]) {
       const r = floors[mode];
-      rows.push(r.error ? { archive: 'floor', metric, value: NaN, unit: r.error } : { archive: 'floor', metric, value: r.p50, unit: 'ms p50', p95: r.p95 });
+      rows.push(
+        r.error
+          ? { archive: 'floor', metric, value: NaN, unit: r.error }
+          : { archive: 'floor', metric, value: r.p50, unit: 'ms p50', p95: r.p95 },
+      );
     }
     const beside = floors.huizhen;
-    rows.push(beside.error ? { archive: 'huizhen', metric: BESIDE_FLOORS, value: NaN, unit: beside.error } : { archive: 'huizhen', metric: BESIDE_FLOORS, value: beside.p50, unit: 'ms p50', p95: beside.p95 });
+    rows.push(
+      beside.error
+        ? { archive: 'huizhen', metric: BESIDE_FLOORS, value: NaN, unit: beside.error }
+        : {
+            archive: 'huizhen',
+            metric: BESIDE_FLOORS,
+            value: beside.p50,
+            unit: 'ms p50',
+            p95: beside.p95,
+          },
+    );
     const audited = floors['audited accession'];
-    if (!beside.error && !audited.error) rows.push({ archive: 'ratio', metric: 'QIDO AccessionNumber exact: huizhen over the audited floor, same moment', value: beside.p50 / audited.p50, unit: 'huizhen p50 ÷ floor p50' });
+    if (!beside.error && !audited.error)
+      rows.push({
+        archive: 'ratio',
+        metric: 'QIDO AccessionNumber exact: huizhen over the audited floor, same moment',
+        value: beside.p50 / audited.p50,
+        unit: 'huizhen p50 ÷ floor p50',
+      });
 
     // 1 GB ingest of 2 MiB instances, 4 clients, 10 per request; peak RSS from the kernel.
     const big = instanceFactory(bigBase(readFileSync(CT)));
-    const bigSize = big({ study: uid.study(1), series: uid.series(1, 1), sop: uid.sop(1, 1, 1) }).length;
+    const bigSize = big({
+      study: uid.study(1),
+      series: uid.series(1, 1),
+      sop: uid.sop(1, 1, 1),
+    }).length;
     const count = Math.ceil(2 ** 30 / bigSize);
     let next = 0;
     const gb = await timed(() =>
-      Promise.all([0, 1, 2, 3].map(async () => {
-        while (next < count) {
-          const parts = [];
-          while (parts.length < 10 && next < count) {
-            const i = next++;
-            const s = 50_000 + Math.floor(i / 100);
-            parts.push(big({ study: uid.study(s), series: uid.series(s, 1), sop: uid.sop(s, 1, i) }));
+      Promise.all(
+        [0, 1, 2, 3].map(async () => {
+          while (next < count) {
+            const parts = [];
+            while (parts.length < 10 && next < count) {
+              const i = next++;
+              const s = 50_000 + Math.floor(i / 100);
+              parts.push(
+                big({ study: uid.study(s), series: uid.series(s, 1), sop: uid.sop(s, 1, i) }),
+              );
+            }
+            const { body, type } = multipart(parts);
+            const r = await fetch(`${server.url}/dicom-web/studies`, {
+              method: 'POST',
+              headers: { ...auth, 'content-type': type },
+              body,
+            });
+            if (r.status !== 200)
+              throw new Error(`STOW ${r.status}: ${(await r.text()).slice(0, 300)}`);
           }
-          const { body, type } = multipart(parts);
-          const r = await fetch(`${server.url}/dicom-web/studies`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
-          if (r.status !== 200) throw new Error(`STOW ${r.status}: ${(await r.text()).slice(0, 300)}`);
-        }
-      })),
+        }),
+      ),
     );
     const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
-    rows.push({ archive: 'huizhen', metric: `1 GB ingest (${count} × ${(bigSize / 2 ** 20).toFixed(1)} MiB, 4 clients)`, value: ((count * bigSize) / 2 ** 20 / gb) * 1000, unit: 'MB/s' });
-    rows.push({ archive: 'huizhen', metric: 'server peak RSS (whole run, incl. 1 GB ingest)', value: hwm, unit: 'MiB' });
+    rows.push({
+      archive: 'huizhen',
+      metric: `1 GB ingest (${count} × ${(bigSize / 2 ** 20).toFixed(1)} MiB, 4 clients)`,
+      value: ((count * bigSize) / 2 ** 20 / gb) * 1000,
+      unit: 'MB/s',
+    });
+    rows.push({
+      archive: 'huizhen',
+      metric: 'server peak RSS (whole run, incl. 1 GB ingest)',
+      value: hwm,
+      unit: 'MiB',
+    });
   } finally {
     await server.stop();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
@@ -574,28 +792,52 @@ async function measure({ repoRoot }, cstore) {
   try {
     theirs = await withOrthanc(async (pid) => {
       const inNamespace = ['nsenter', '-t', String(pid), '-n'];
-      const m = await clientProcess('client', { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' }, inNamespace);
-      return { ...m, cstore: cstoreRate(cstore.files, 4242, 'ORTHANC', inNamespace), cstoreNagle: cstoreRate(cstore.nagleFiles, 4242, 'ORTHANC', inNamespace, false) };
+      const m = await clientProcess(
+        'client',
+        { HUIZHEN_IMAGING_BENCH_BASE: 'http://127.0.0.1:8042/dicom-web' },
+        inNamespace,
+      );
+      return {
+        ...m,
+        cstore: cstoreRate(cstore.files, 4242, 'ORTHANC', inNamespace),
+        cstoreNagle: cstoreRate(cstore.nagleFiles, 4242, 'ORTHANC', inNamespace, false),
+      };
     });
   } catch (e) {
     notes.push(`Orthanc comparison failed, skipped: ${e instanceof Error ? e.message : String(e)}`);
     return { rows, notes };
   }
-  const orthancRows = [...rowsOf(theirs, 'orthanc 1.10.1'), cstoreRow('orthanc 1.10.1', theirs.cstore), cstoreRow('orthanc 1.10.1', theirs.cstoreNagle, true)];
+  const orthancRows = [
+    ...rowsOf(theirs, 'orthanc 1.10.1'),
+    cstoreRow('orthanc 1.10.1', theirs.cstore),
+    cstoreRow('orthanc 1.10.1', theirs.cstoreNagle, true),
+  ];
   rows.push(...orthancRows);
   // Ratios: ingest as huizhen/orthanc (higher is better for us), latency as orthanc/huizhen (likewise).
   for (const r of orthancRows) {
     if (r.metric.startsWith(MACHINE_CHECK)) continue;
-    const mine = rows.find((x) => x.archive === 'huizhen' && x.metric === r.metric && x.unit === r.unit);
+    const mine = rows.find(
+      (x) => x.archive === 'huizhen' && x.metric === r.metric && x.unit === r.unit,
+    );
     if (!mine || !Number.isFinite(mine.value) || !Number.isFinite(r.value)) continue;
     const higherIsBetter = r.unit === 'instances/s' || r.unit === 'MB/s';
-    rows.push({ archive: 'ratio', metric: r.metric, value: higherIsBetter ? mine.value / r.value : r.value / mine.value, unit: higherIsBetter ? 'huizhen ÷ orthanc' : 'orthanc p50 ÷ huizhen p50' });
+    rows.push({
+      archive: 'ratio',
+      metric: r.metric,
+      value: higherIsBetter ? mine.value / r.value : r.value / mine.value,
+      unit: higherIsBetter ? 'huizhen ÷ orthanc' : 'orthanc p50 ÷ huizhen p50',
+    });
   }
   // The best ratios any archive answering over HTTP from PostgreSQL could show on the exact-accession row, without and with an audited read.
   const accession = orthancRows.find((r) => r.metric.startsWith('QIDO AccessionNumber exact'));
   const beside = rows.find((r) => r.archive === 'huizhen' && r.metric === BESIDE_FLOORS);
   if (accession && beside && Number.isFinite(accession.value) && Number.isFinite(beside.value)) {
-    rows.push({ archive: 'ratio', metric: `${accession.metric}, sampled beside the floors`, value: accession.value / beside.value, unit: 'orthanc p50 ÷ huizhen p50' });
+    rows.push({
+      archive: 'ratio',
+      metric: `${accession.metric}, sampled beside the floors`,
+      value: accession.value / beside.value,
+      unit: 'orthanc p50 ÷ huizhen p50',
+    });
   }
   for (const [mode, label] of [
     ['exact-accession lookup (no auth, no audit)', 'orthanc ÷ floor (the most reachable)'],
@@ -603,9 +845,16 @@ async function measure({ repoRoot }, cstore) {
   ]) {
     const floor = rows.find((r) => r.archive === 'floor' && r.metric.includes(mode));
     if (accession && floor && Number.isFinite(accession.value) && Number.isFinite(floor.value)) {
-      rows.push({ archive: 'ratio', metric: `${accession.metric}, ${label}`, value: accession.value / floor.value, unit: 'orthanc p50 ÷ floor p50' });
+      rows.push({
+        archive: 'ratio',
+        metric: `${accession.metric}, ${label}`,
+        value: accession.value / floor.value,
+        unit: 'orthanc p50 ÷ floor p50',
+      });
     }
   }
-  notes.push('Orthanc 1.10.1 + DICOMweb plugin (Debian), default SQLite index, storage synced, in a loopback-only network namespace; same files, same requests, client inside its namespace.');
+  notes.push(
+    'Orthanc 1.10.1 + DICOMweb plugin (Debian), default SQLite index, storage synced, in a loopback-only network namespace; same files, same requests, client inside its namespace.',
+  );
   return { rows, notes };
 }

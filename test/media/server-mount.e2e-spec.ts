@@ -12,7 +12,9 @@ describe('media mounted in the single-process server', () => {
 
   beforeAll(async () => {
     schema = await TestSchema.create('mediasrv', { migrate: false });
-    app = await startTestApp(schema.env({ MEDIA_WORKERS: '1' }), (config) => ServerModule.forConfig(config));
+    app = await startTestApp(schema.env({ MEDIA_WORKERS: '1' }), (config) =>
+      ServerModule.forConfig(config),
+    );
   });
   afterAll(async () => {
     await app?.app.close();
@@ -23,7 +25,11 @@ describe('media mounted in the single-process server', () => {
     const health = await request(app.url).get('/health').expect(200);
     expect(health.body.checks.media).toMatchObject({ status: 'up', workersAlive: 1, workers: 1 });
     const room = 'consult-server-mount';
-    const token = signRoomToken({ sub: 'p-host', name: 'Host', room, role: 'host' }, app.config.roomTokenSecret, 60);
+    const token = signRoomToken(
+      { sub: 'p-host', name: 'Host', room, role: 'host' },
+      app.config.roomTokenSecret,
+      60,
+    );
     const c = await RawSignalingClient.connect(app.url, { token });
     try {
       const join = await c.ok('join', { room });

@@ -38,8 +38,12 @@ describe('audio first toward a receiver (DownlinkAdvisor)', () => {
 
   it('at 100 kbit/s with a queue building pauses the video and says audio-only once, though the scores stay good', () => {
     const a = new DownlinkAdvisor();
-    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 300 }, 0).cap).toBe('full');
-    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 600 }, 2000).cap).toBe('full'); // a queue builds
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 300 }, 0).cap).toBe(
+      'full',
+    );
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 600 }, 2000).cap).toBe(
+      'full',
+    ); // a queue builds
     const off = a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 620 }, 6000);
     expect(off).toEqual({
       cap: 'off',
@@ -55,12 +59,20 @@ describe('audio first toward a receiver (DownlinkAdvisor)', () => {
     const a = new DownlinkAdvisor();
     a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 300 }, 0);
     a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 1000);
-    expect(a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 4000).cap).toBe('low');
+    expect(a.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 4000).cap).toBe(
+      'low',
+    );
     const lossy = new DownlinkAdvisor();
     lossy.observe({ scores: [8], availableKbps: 900, lossPct: 30, rttMs: 300 }, 0);
-    expect(lossy.observe({ scores: [8], availableKbps: 900, lossPct: 30, rttMs: 300 }, 4000).cap).toBe('low');
+    expect(
+      lossy.observe({ scores: [8], availableKbps: 900, lossPct: 30, rttMs: 300 }, 4000).cap,
+    ).toBe('low');
     // Recovered: a trial after 8 s, kept.
-    expect(a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 12_000).cap).toBe('full');
-    expect(a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 20_000).cap).toBe('full');
+    expect(
+      a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 12_000).cap,
+    ).toBe('full');
+    expect(
+      a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 20_000).cap,
+    ).toBe('full');
   });
 });

@@ -1,4 +1,9 @@
-import { LinkGuard, type LinkGuardOptions, type MediaNotifications, type VideoCap } from '@huizhen/media-signaling';
+import {
+  LinkGuard,
+  type LinkGuardOptions,
+  type MediaNotifications,
+  type VideoCap,
+} from '@huizhen/media-signaling';
 
 /**
  * Watches the scores (0-10) of what a receiver gets and says when audio-only would serve it
@@ -78,7 +83,10 @@ export class DownlinkAdvisor {
   }
 
   observe(s: DownlinkSample, now: number): DownlinkAdvice {
-    const cap = this.guard.observe({ availableKbps: s.availableKbps, lossPct: s.lossPct, rttMs: s.rttMs }, now);
+    const cap = this.guard.observe(
+      { availableKbps: s.availableKbps, lossPct: s.lossPct, rttMs: s.rttMs },
+      now,
+    );
     const round = (x: number) => Math.round(x * 10) / 10;
     const mean = s.scores.length ? s.scores.reduce((a, b) => a + b, 0) / s.scores.length : 10;
     let suggest: DownlinkAdvice['suggest'] = null;

@@ -71,7 +71,17 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   async start(): Promise<void> {
     const count = this.opts.count;
     for (let i = 0; i < count; i++) {
-      this.slots.push({ index: i, worker: null, webRtcServer: null, udpPort: 0, tcpPort: 0, ports: new Map(), load: 0, restarts: 0, generation: 0 });
+      this.slots.push({
+        index: i,
+        worker: null,
+        webRtcServer: null,
+        udpPort: 0,
+        tcpPort: 0,
+        ports: new Map(),
+        load: 0,
+        restarts: 0,
+        generation: 0,
+      });
     }
     try {
       // One after another: with a fixed port base each binds its own port; with any-port, no races.
@@ -86,7 +96,8 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   pick(exclude: ReadonlySet<number> = new Set()): WorkerSlot | null {
     let best: WorkerSlot | null = null;
     for (const s of this.slots) {
-      if (!s.worker || s.worker.died || s.worker.closed || !s.webRtcServer || exclude.has(s.index)) continue;
+      if (!s.worker || s.worker.died || s.worker.closed || !s.webRtcServer || exclude.has(s.index))
+        continue;
       if (!best || s.load < best.load) best = s;
     }
     return best;
@@ -98,15 +109,24 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
   }
 
   private async launch(slot: WorkerSlot): Promise<void> {
-    const worker = await mediasoup.createWorker({ logLevel: 'warn', appData: { slot: slot.index } });
+    const worker = await mediasoup.createWorker({
+      logLevel: 'warn',
+      appData: { slot: slot.index },
+    });
     try {
-      const wanted = (key: string) => (this.opts.portBase > 0 ? this.opts.portBase + slot.index : (slot.ports.get(key) ?? 0));
+      const wanted = (key: string) =>
+        this.opts.portBase > 0 ? this.opts.portBase + slot.index : (slot.ports.get(key) ?? 0);
       // UDP first on every address, then TCP: the candidates' order is the listenInfos' order.
       const listenInfos = (): types.TransportListenInfo[] =>
         (['udp', 'tcp'] as const).flatMap((protocol) =>
           this.listen.map(({ ip, announcedAddress }) => {
             const port = wanted(`${protocol} ${ip}`);
-            return { protocol, ip, ...(announcedAddress ? { announcedAddress } : {}), ...(port ? { port } : {}) };
+            return {
+              protocol,
+              ip,
+              ...(announcedAddress ? { announcedAddress } : {}),
+              ...(port ? { port } : {}),
+            };
           }),
         );
       let webRtcServer: types.WebRtcServer;
@@ -116,10 +136,15 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
           break;
         } catch (e) {
           // An interface gone since start (a VPN, a dock, a changed lease): serve on the others.
-          const gone = /address not available \[protocol:\w+, ip:'([^']*)'/.exec(e instanceof Error ? e.message : '');
+          const gone = /address not available \[protocol:\w+, ip:'([^']*)'/.exec(
+            e instanceof Error ? e.message : '',
+          );
           if (gone && this.listen.length > 1 && this.listen.some((l) => l.ip === gone[1])) {
             this.listen = this.listen.filter((l) => l.ip !== gone[1]);
-            this.opts.log('warn', 'media address gone: no longer bound or announced', { ip: gone[1], listening: this.listen.map((l) => l.ip) });
+            this.opts.log('warn', 'media address gone: no longer bound or announced', {
+              ip: gone[1],
+              listening: this.listen.map((l) => l.ip),
+            });
             continue;
           }
           throw this.portError(e, slot) ?? e;
@@ -148,10 +173,18 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
 
   /** mediasoup's "uv_udp_bind() failed [protocol:udp, ip:'…', port:40000]: address already in use", as one naming the setting. */
   private portError(e: unknown, slot: WorkerSlot): PortInUseError | null {
-    const m = /\[protocol:(udp|tcp), ip:'([^']*)', port:(\d+)\]: (address already in use|permission denied)/i.exec(e instanceof Error ? e.message : '');
+    const m =
+      /\[protocol:(udp|tcp), ip:'([^']*)', port:(\d+)\]: (address already in use|permission denied)/i.exec(
+        e instanceof Error ? e.message : '',
+      );
     if (!m) return null;
     const detail = ` (${m[1].toUpperCase()} on ${m[2]}, media worker ${slot.index} of ${this.slots.length}, which use MEDIA_RTC_PORT_BASE to MEDIA_RTC_PORT_BASE+${this.slots.length - 1})`;
-    return new PortInUseError(Number(m[3]), 'MEDIA_RTC_PORT_BASE', /in use/i.test(m[4]) ? 'in_use' : 'forbidden', detail);
+    return new PortInUseError(
+      Number(m[3]),
+      'MEDIA_RTC_PORT_BASE',
+      /in use/i.test(m[4]) ? 'in_use' : 'forbidden',
+      detail,
+    );
   }
 
   private onDied(slot: WorkerSlot, worker: types.Worker, error: Error): void {
@@ -159,23 +192,39 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
     slot.worker = null;
     slot.webRtcServer = null;
     slot.load = 0;
-    this.opts.log('error', 'mediasoup worker died', { slot: slot.index, pid: worker.pid, error: error.message });
+    this.opts.log('error', 'mediasoup worker died', {
+      slot: slot.index,
+      pid: worker.pid,
+      error: error.message,
+    });
     this.emit('workerDied', slot, worker.pid, error);
     if (this.closed) return;
     const started = Date.now();
     const restart = (async () => {
       for (let attempt = 0; !this.closed; attempt++) {
-        await new Promise((r) => setTimeout(r, RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]));
+        await new Promise((r) =>
+          setTimeout(r, RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]),
+        );
         if (this.closed) return;
         try {
           // The old process released its ports when it died: same port, so firewalls and announced candidates stay right.
           await this.launch(slot);
           slot.restarts++;
-          this.opts.log('warn', 'mediasoup worker replaced', { slot: slot.index, pid: slot.worker?.pid, udpPort: slot.udpPort, tcpPort: slot.tcpPort, ms: Date.now() - started });
+          this.opts.log('warn', 'mediasoup worker replaced', {
+            slot: slot.index,
+            pid: slot.worker?.pid,
+            udpPort: slot.udpPort,
+            tcpPort: slot.tcpPort,
+            ms: Date.now() - started,
+          });
           this.emit('workerReplaced', slot, Date.now() - started);
           return;
         } catch (e) {
-          this.opts.log('error', 'mediasoup worker restart failed', { slot: slot.index, attempt, error: e instanceof Error ? e.message : String(e) });
+          this.opts.log('error', 'mediasoup worker restart failed', {
+            slot: slot.index,
+            attempt,
+            error: e instanceof Error ? e.message : String(e),
+          });
         }
       }
     })().finally(() => this.restarting.delete(slot.index));

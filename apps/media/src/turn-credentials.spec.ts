@@ -6,7 +6,15 @@ describe('TURN credentials (coturn REST-API scheme)', () => {
   it('gives time-limited username/credential for turn: urls and plain stun: entries', () => {
     const now = Date.UTC(2026, 10, 23, 10, 0, 0);
     const servers = iceServersFor(
-      { urls: ['stun:turn.example.org:3478', 'turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'], secret: 's3cret', credentialTtlSeconds: 3600 },
+      {
+        urls: [
+          'stun:turn.example.org:3478',
+          'turn:turn.example.org:3478?transport=udp',
+          'turns:turn.example.org:5349',
+        ],
+        secret: 's3cret',
+        credentialTtlSeconds: 3600,
+      },
       'prac-7',
       now,
     );

@@ -29,7 +29,25 @@ export interface DecodedImage {
   stored: Int32Array;
 }
 
-const STRING_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DT', 'LO', 'LT', 'SH', 'ST', 'TM', 'UI', 'UT', 'UC', 'UR', 'PN', 'DS', 'IS']);
+const STRING_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DT',
+  'LO',
+  'LT',
+  'SH',
+  'ST',
+  'TM',
+  'UI',
+  'UT',
+  'UC',
+  'UR',
+  'PN',
+  'DS',
+  'IS',
+]);
 
 /** DICOM JSON (PS3.18 F.2) of the top-level, non-binary elements of an explicit-VR file. */
 export function dicomJsonOf(ds: dicomParser.DataSet): DicomJson {
@@ -41,12 +59,22 @@ export function dicomJsonOf(ds: dicomParser.DataSet): DicomJson {
     if (STRING_VRS.has(vr)) {
       const raw = vr === 'LT' || vr === 'ST' || vr === 'UT' ? ds.text(el.tag) : ds.string(el.tag);
       if (raw === undefined) continue;
-      const parts = vr === 'LT' || vr === 'ST' || vr === 'UT' ? [raw] : raw.split('\\').map((p) => p.trim());
-      const values = parts.map((p) => (vr === 'DS' || vr === 'IS' ? Number(p) : vr === 'PN' ? { Alphabetic: p } : p));
+      const parts =
+        vr === 'LT' || vr === 'ST' || vr === 'UT' ? [raw] : raw.split('\\').map((p) => p.trim());
+      const values = parts.map((p) =>
+        vr === 'DS' || vr === 'IS' ? Number(p) : vr === 'PN' ? { Alphabetic: p } : p,
+      );
       out[tag] = { vr, Value: values };
     } else if (['US', 'SS', 'UL', 'SL', 'FL', 'FD'].includes(vr)) {
       const size = { US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8 }[vr as 'US']!;
-      const read = { US: ds.uint16, SS: ds.int16, UL: ds.uint32, SL: ds.int32, FL: ds.float, FD: ds.double }[vr as 'US']!.bind(ds);
+      const read = {
+        US: ds.uint16,
+        SS: ds.int16,
+        UL: ds.uint32,
+        SL: ds.int32,
+        FL: ds.float,
+        FD: ds.double,
+      }[vr as 'US']!.bind(ds);
       const values: number[] = [];
       for (let i = 0; i < el.length / size; i++) values.push(read(el.tag, i)!);
       out[tag] = { vr, Value: values };
@@ -59,14 +87,16 @@ export function loadDicom(path: string) {
   const bytes = readFileSync(path);
   const ds = dicomParser.parseDicom(new Uint8Array(bytes));
   const ts = ds.string('x00020010');
-  if (ts !== '1.2.840.10008.1.2.1') throw new Error(`${path}: the stub serves explicit VR little endian only, got ${ts}`);
+  if (ts !== '1.2.840.10008.1.2.1')
+    throw new Error(`${path}: the stub serves explicit VR little endian only, got ${ts}`);
   const pixel = ds.elements.x7fe00010;
   const frame = Buffer.from(bytes.subarray(pixel.dataOffset, pixel.dataOffset + pixel.length));
   const rows = ds.uint16('x00280010')!;
   const columns = ds.uint16('x00280011')!;
   const signed = ds.uint16('x00280103') === 1;
   const stored = new Int32Array(rows * columns);
-  for (let i = 0; i < stored.length; i++) stored[i] = signed ? frame.readInt16LE(i * 2) : frame.readUInt16LE(i * 2);
+  for (let i = 0; i < stored.length; i++)
+    stored[i] = signed ? frame.readInt16LE(i * 2) : frame.readUInt16LE(i * 2);
   const decoded: DecodedImage = {
     rows,
     columns,
@@ -101,7 +131,13 @@ export function seriesFromFile(path: string, count: number) {
 // The same security headers (and so the same CSP) the platform puts on every response.
 const SECURITY_HEADERS = securityHeaders();
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 export interface StubDicomWeb {
   url: string;
@@ -113,7 +149,11 @@ export interface StubDicomWeb {
   close(): Promise<void>;
 }
 
-export async function startStubDicomWeb(opts: { distDir: string; series: ReturnType<typeof seriesFromFile>; token: string }): Promise<StubDicomWeb> {
+export async function startStubDicomWeb(opts: {
+  distDir: string;
+  series: ReturnType<typeof seriesFromFile>;
+  token: string;
+}): Promise<StubDicomWeb> {
   const { series, token, distDir } = opts;
   const frameRequests: StubDicomWeb['frameRequests'] = [];
   const base = `/dicom-web/studies/${series.studyUid}/series/${series.seriesUid}`;
@@ -123,35 +163,59 @@ export async function startStubDicomWeb(opts: { distDir: string; series: ReturnT
     for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     if (path.startsWith('/dicom-web/')) {
       if (req.headers.authorization !== `Bearer ${token}`) {
-        res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'Bearer token required' }));
-        if (path.includes('/frames/')) frameRequests.push({ path, authorization: req.headers.authorization });
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            statusCode: 401,
+            error: 'Unauthorized',
+            message: 'Bearer token required',
+          }),
+        );
+        if (path.includes('/frames/'))
+          frameRequests.push({ path, authorization: req.headers.authorization });
         return;
       }
       if (path === `${base}/metadata`) {
-        res.writeHead(200, { 'Content-Type': 'application/dicom+json' }).end(JSON.stringify(series.instances.map((i) => i.metadata)));
+        res
+          .writeHead(200, { 'Content-Type': 'application/dicom+json' })
+          .end(JSON.stringify(series.instances.map((i) => i.metadata)));
         return;
       }
-      const m = new RegExp(`^${base.replace(/\./g, '\\.')}/instances/([0-9.]+)/frames/1$`).exec(path);
+      const m = new RegExp(`^${base.replace(/\./g, '\\.')}/instances/([0-9.]+)/frames/1$`).exec(
+        path,
+      );
       const instance = m && series.instances.find((i) => i.sopInstanceUid === m[1]);
       if (instance) {
         frameRequests.push({ path, authorization: req.headers.authorization });
         const boundary = `frame-${instance.instanceNumber}-boundary`;
-        const head = Buffer.from(`--${boundary}\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n`);
+        const head = Buffer.from(
+          `--${boundary}\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n`,
+        );
         const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
         res
-          .writeHead(200, { 'Content-Type': `multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1; boundary=${boundary}` })
+          .writeHead(200, {
+            'Content-Type': `multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1; boundary=${boundary}`,
+          })
           .end(Buffer.concat([head, instance.frame, tail]));
         return;
       }
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ statusCode: 404, error: 'Not Found', message: `no ${path}` }));
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ statusCode: 404, error: 'Not Found', message: `no ${path}` }));
       return;
     }
-    const file = path === '/viewer-harness.html' ? join(distDir, 'viewer-harness.html') : path.startsWith('/assets/') && /^[\w.-]+$/.test(path.slice(8)) ? join(distDir, path) : null;
+    const file =
+      path === '/viewer-harness.html'
+        ? join(distDir, 'viewer-harness.html')
+        : path.startsWith('/assets/') && /^[\w.-]+$/.test(path.slice(8))
+          ? join(distDir, path)
+          : null;
     if (!file || !existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res
+      .writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
   };
 
   const server: Server = createServer(handle);

@@ -19,9 +19,17 @@ function newestMtime(path: string): number {
 function isFresh(): boolean {
   const built = join(WEB_DIST, 'index.html');
   if (!existsSync(built) || !existsSync(join(WEB_DIST, 'viewer-harness.html'))) return false;
-  const sources = ['src', 'index.html', 'viewer-harness.html', 'vite.config.ts', 'vite-plugins', 'tsconfig.json'].map((p) => newestMtime(join(WEB_DIR, p)));
+  const sources = [
+    'src',
+    'index.html',
+    'viewer-harness.html',
+    'vite.config.ts',
+    'vite-plugins',
+    'tsconfig.json',
+  ].map((p) => newestMtime(join(WEB_DIR, p)));
   // Libraries the client bundles from source (the video room's media client).
-  for (const lib of ['media-client', 'media-signaling']) sources.push(newestMtime(join(root, 'libs', lib, 'src')));
+  for (const lib of ['media-client', 'media-signaling'])
+    sources.push(newestMtime(join(root, 'libs', lib, 'src')));
   return statSync(built).mtimeMs >= Math.max(...sources);
 }
 
@@ -36,26 +44,41 @@ function sleep(ms: number) {
 export function ensureWebBuild(): { built: boolean; ms: number } {
   const started = Date.now();
   if (isFresh()) return { built: false, ms: 0 };
-  const lock = join(tmpdir(), `huizhen-web-build-${createHash('sha1').update(root).digest('hex').slice(0, 12)}.lock`);
+  const lock = join(
+    tmpdir(),
+    `huizhen-web-build-${createHash('sha1').update(root).digest('hex').slice(0, 12)}.lock`,
+  );
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
       const held = statSync(lock, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      if (held && Date.now() - held.mtimeMs > 120_000)
+        rmSync(lock, { recursive: true, force: true });
       sleep(500);
     }
   }
   try {
     if (isFresh()) return { built: false, ms: Date.now() - started };
-    execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(WEB_DIR, 'vite.config.ts'), '--logLevel', 'error'], {
-      cwd: root,
-      // Jest sets NODE_ENV=test, and Vite would then bundle React and antd in development mode.
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 180_000,
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        join(WEB_DIR, 'vite.config.ts'),
+        '--logLevel',
+        'error',
+      ],
+      {
+        cwd: root,
+        // Jest sets NODE_ENV=test, and Vite would then bundle React and antd in development mode.
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 180_000,
+      },
+    );
     return { built: true, ms: Date.now() - started };
   } finally {
     rmSync(lock, { recursive: true, force: true });

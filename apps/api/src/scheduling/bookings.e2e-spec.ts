@@ -33,16 +33,14 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     const { f } = h;
     const spec = f.user.countyCardiologistA.id;
     // 20 slots: 10 on each of two mornings, 30 minutes each, 09:00-14:00 local.
-    const shift = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townA], {
-          start: '2027-03-01T09:00',
-          end: '2027-03-01T14:00',
-          rrule: 'FREQ=DAILY;COUNT=2',
-        }),
-      );
+    const shift = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(spec, [f.org.townA], {
+        start: '2027-03-01T09:00',
+        end: '2027-03-01T14:00',
+        rrule: 'FREQ=DAILY;COUNT=2',
+      }),
+    );
     expect(shift.status).toBe(201);
     const page = await slotsOf(
       'townDoctorA',
@@ -173,13 +171,11 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
       ),
     ).toEqual([{ n: 1 }]);
     // The body field works the same; a key reused for something else is refused.
-    const viaBody = await h
-      .as('townDoctorA')
-      .post('/api/scheduling/bookings', {
-        slotId: s1.id,
-        consultationRequestId: req,
-        idempotencyKey: 'retry-1',
-      });
+    const viaBody = await h.as('townDoctorA').post('/api/scheduling/bookings', {
+      slotId: s1.id,
+      consultationRequestId: req,
+      idempotencyKey: 'retry-1',
+    });
     expect(viaBody.status).toBe(200);
     const reused = await h
       .as('townDoctorA')
@@ -200,15 +196,13 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
   it('books, reschedules and cancels with a reason; both calendars and /events follow', async () => {
     const { f } = h;
     const spec = f.user.countyRadiologistA.id;
-    await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townA, f.org.townB], {
-          start: '2027-03-03T14:00',
-          end: '2027-03-03T16:00',
-        }),
-      );
+    await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(spec, [f.org.townA, f.org.townB], {
+        start: '2027-03-03T14:00',
+        end: '2027-03-03T16:00',
+      }),
+    );
     const slots = (
       await slotsOf(
         'townDoctorA',
@@ -267,12 +261,10 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     ).toBe(403);
     expect(
       (
-        await h
-          .as('townDoctorB')
-          .post(`/api/scheduling/bookings/${booked.body.id}/reschedule`, {
-            slotId: slots[1].id,
-            reason: 'x',
-          })
+        await h.as('townDoctorB').post(`/api/scheduling/bookings/${booked.body.id}/reschedule`, {
+          slotId: slots[1].id,
+          reason: 'x',
+        })
       ).status,
     ).toBe(403);
     expect(
@@ -357,30 +349,26 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
       .as('townDoctorA')
       .post('/api/patients', { name: '李秀英', sex: 'female', birthDate: '1959-09-09' });
     expect(patient.status).toBe(201);
-    const created = await h
-      .as('townDoctorA')
-      .post('/api/consultations', {
-        patientId: patient.body.id,
-        specialty: 'radiology',
-        urgency: 'routine',
-        mode: 'live_video',
-        clinicalQuestion: '胸片复查，请视频会诊',
-        submit: true,
-      });
+    const created = await h.as('townDoctorA').post('/api/consultations', {
+      patientId: patient.body.id,
+      specialty: 'radiology',
+      urgency: 'routine',
+      mode: 'live_video',
+      clinicalQuestion: '胸片复查，请视频会诊',
+      submit: true,
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect((await h.as('countyRadiologistA').post(`/api/consultations/${id}/claim`)).status).toBe(
       200,
     );
-    await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townA, f.org.townB], {
-          start: '2027-03-15T10:00',
-          end: '2027-03-15T11:00',
-        }),
-      );
+    await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(spec, [f.org.townA, f.org.townB], {
+        start: '2027-03-15T10:00',
+        end: '2027-03-15T11:00',
+      }),
+    );
     const slots = (
       await slotsOf(
         'townDoctorA',
@@ -402,15 +390,13 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     expect(missing.body).toMatchObject({ details: { code: 'consultation_request_not_found' } });
     expect(missing.body.message).toContain(`consultation request ${unknown} does not exist`);
     // A slot of another specialist does not fit a request its specialist already claimed: nothing is booked.
-    await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-          start: '2027-03-15T14:00',
-          end: '2027-03-15T14:30',
-        }),
-      );
+    await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
+        start: '2027-03-15T14:00',
+        end: '2027-03-15T14:30',
+      }),
+    );
     const [otherSlot] = (
       await slotsOf(
         'townDoctorA',
@@ -520,15 +506,13 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
 
   it('a township doctor can book only slots offered to their organization, for their organization’s requests', async () => {
     const { f } = h;
-    await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-          start: '2027-03-04T09:00',
-          end: '2027-03-04T10:00',
-        }),
-      );
+    await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
+        start: '2027-03-04T09:00',
+        end: '2027-03-04T10:00',
+      }),
+    );
     const [slot] = (
       await slotsOf(
         'townDoctorA',
@@ -550,12 +534,10 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     ).toBe(200); // no longer waiting
     expect(
       (
-        await h
-          .as('hubCoordinator')
-          .post('/api/scheduling/bookings', {
-            slotId: slot.id,
-            consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology'),
-          })
+        await h.as('hubCoordinator').post('/api/scheduling/bookings', {
+          slotId: slot.id,
+          consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology'),
+        })
       ).status,
     ).toBe(403);
     // A township doctor's default search shows only what is offered to them.
@@ -592,12 +574,10 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
         `specialistId=${spec}&from=2027-03-05T00:00:00Z&to=2027-03-06T00:00:00Z`,
       )
     ).items;
-    const booked = await h
-      .as('townDoctorA')
-      .post('/api/scheduling/bookings', {
-        slotId: slot.id,
-        consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology'),
-      });
+    const booked = await h.as('townDoctorA').post('/api/scheduling/bookings', {
+      slotId: slot.id,
+      consultationRequestId: await submittedRequest(h, 'townDoctorA', 'radiology'),
+    });
     const doctor = eventLog(await connectEvents(h.api.url, h.token.townDoctorA));
     const specialist = eventLog(await connectEvents(h.api.url, h.token.cityRadiologistA));
     const sweep = h.api.app.get(BookingsService);
@@ -616,17 +596,15 @@ describe('bookings (real PostgreSQL, concurrency, events, calendars, reports)', 
     const { f } = h;
     const spec = f.user.countyRadiologistB.id;
     // Two on-site days in township B, one booked slot each... the second day nobody comes.
-    const visit = await h
-      .as('cityCoordinatorB')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townB], {
-          mode: 'on_site_visit',
-          start: '2027-03-08T09:00',
-          end: '2027-03-08T11:00',
-          rrule: 'FREQ=DAILY;COUNT=3',
-        }),
-      );
+    const visit = await h.as('cityCoordinatorB').post(
+      '/api/scheduling/shifts',
+      shiftBody(spec, [f.org.townB], {
+        mode: 'on_site_visit',
+        start: '2027-03-08T09:00',
+        end: '2027-03-08T11:00',
+        rrule: 'FREQ=DAILY;COUNT=3',
+      }),
+    );
     expect(visit.status).toBe(201);
     const slots = (
       await slotsOf(

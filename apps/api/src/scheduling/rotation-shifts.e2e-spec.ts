@@ -23,18 +23,16 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
 
   it('expands a weekly shift in Europe/Berlin across the DST change, skipping the EXDATE, and stores its occurrences and slots', async () => {
     const { f } = h;
-    const res = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
-          timeZone: 'Europe/Berlin',
-          start: '2027-03-15T09:00',
-          end: '2027-03-15T12:00',
-          rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5',
-          exdates: ['2027-03-22'],
-        }),
-      );
+    const res = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
+        timeZone: 'Europe/Berlin',
+        start: '2027-03-15T09:00',
+        end: '2027-03-15T12:00',
+        rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5',
+        exdates: ['2027-03-22'],
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.occurrences.map((o: any) => o.localStart)).toEqual([
       '2027-03-15T09:00',
@@ -58,16 +56,14 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
 
   it('uses Asia/Shanghai when no zone is given', async () => {
     const { f } = h;
-    const res = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyCardiologistA.id, [f.org.townA], {
-          start: '2027-02-01T09:00',
-          end: '2027-02-01T11:00',
-          rrule: 'FREQ=DAILY;COUNT=3',
-        }),
-      );
+    const res = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.countyCardiologistA.id, [f.org.townA], {
+        start: '2027-02-01T09:00',
+        end: '2027-02-01T11:00',
+        rrule: 'FREQ=DAILY;COUNT=3',
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.timeZone).toBe('Asia/Shanghai');
     expect(res.body.occurrences.map((o: any) => o.start)).toEqual([
@@ -79,28 +75,24 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
 
   it('refuses an overlapping shift with a 409 naming the shift already there; the database itself refuses it too', async () => {
     const { f } = h;
-    const first = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-          mode: 'on_site_visit',
-          start: '2027-05-10T08:00',
-          end: '2027-05-10T17:00',
-        }),
-      );
+    const first = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
+        mode: 'on_site_visit',
+        start: '2027-05-10T08:00',
+        end: '2027-05-10T17:00',
+      }),
+    );
     expect(first.status).toBe(201);
     // Same specialist, remote block 16:00-18:00 the same day: overlaps the visit's last hour.
-    const clash = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.cityRadiologistA.id, [f.org.townA, f.org.townB], {
-          start: '2027-05-03T16:00',
-          end: '2027-05-03T18:00',
-          rrule: 'FREQ=WEEKLY;COUNT=3',
-        }),
-      );
+    const clash = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.cityRadiologistA.id, [f.org.townA, f.org.townB], {
+        start: '2027-05-03T16:00',
+        end: '2027-05-03T18:00',
+        rrule: 'FREQ=WEEKLY;COUNT=3',
+      }),
+    );
     expect(clash.status).toBe(409);
     expect(clash.body.details.code).toBe('shift_overlap');
     expect(clash.body.message).toContain(first.body.id);
@@ -117,16 +109,14 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       ),
     ).toEqual([{ n: 1 }]);
     // Buffers count: a visit with an hour of travel after it blocks a shift starting right at 17:00.
-    const buffered = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-          start: '2027-05-10T17:00',
-          end: '2027-05-10T18:00',
-          bufferBeforeMinutes: 30,
-        }),
-      );
+    const buffered = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
+        start: '2027-05-10T17:00',
+        end: '2027-05-10T18:00',
+        bufferBeforeMinutes: 30,
+      }),
+    );
     expect(buffered.status).toBe(409);
     // No application check in the way: the constraint holds on its own.
     const [occ] = await h.schema.query(
@@ -178,11 +168,9 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     expect(clash.status).toBe(409);
     expect(clash.body.details.occurrences[0].shiftId).toBe(shift.body.id);
     // Working hours: a shift outside them is refused; the free windows leave out shifts.
-    await h
-      .as('countyRadiologistB')
-      .put(`/api/scheduling/specialists/${spec}/working-hours`, {
-        windows: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '17:00' })),
-      });
+    await h.as('countyRadiologistB').put(`/api/scheduling/specialists/${spec}/working-hours`, {
+      windows: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '17:00' })),
+    });
     const evening = await h
       .as('cityCoordinatorB')
       .post(
@@ -206,16 +194,14 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
   it('a change touching bookings asks what to do with them; cancelling with notice tells the township doctors on /events', async () => {
     const { f } = h;
     const spec = f.user.countyRadiologistA.id;
-    const shift = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townA], {
-          start: '2027-07-05T09:00',
-          end: '2027-07-05T11:00',
-          rrule: 'FREQ=WEEKLY;COUNT=2',
-        }),
-      );
+    const shift = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(spec, [f.org.townA], {
+        start: '2027-07-05T09:00',
+        end: '2027-07-05T11:00',
+        rrule: 'FREQ=WEEKLY;COUNT=2',
+      }),
+    );
     expect(shift.status).toBe(201);
     const slots = await h
       .as('townDoctorA')
@@ -251,13 +237,11 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       }),
     ]);
     // The 5 July booking still sits in an identical slot: it follows quietly.
-    const moved = await h
-      .as('hubCoordinator')
-      .patch(`/api/scheduling/shifts/${shift.body.id}`, {
-        ...change,
-        onBookings: 'move',
-        reason: '专家调整',
-      });
+    const moved = await h.as('hubCoordinator').patch(`/api/scheduling/shifts/${shift.body.id}`, {
+      ...change,
+      onBookings: 'move',
+      reason: '专家调整',
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.bookings.kept).toBe(0); // first week unchanged: its occurrence was kept as is
     expect(moved.body.bookings.moved).toEqual([expect.objectContaining({ bookingId: b2.body.id })]);
@@ -342,30 +326,26 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     '%s creating a shift of %s at %s -> %i',
     async (who, specialist, host, status) => {
       const date = `2027-08-${String(day++).padStart(2, '0')}`;
-      const res = await h
-        .as(who)
-        .post(
-          '/api/scheduling/shifts',
-          shiftBody(h.f.user[specialist].id, [h.f.org[host]], {
-            start: `${date}T09:00`,
-            end: `${date}T10:00`,
-          }),
-        );
+      const res = await h.as(who).post(
+        '/api/scheduling/shifts',
+        shiftBody(h.f.user[specialist].id, [h.f.org[host]], {
+          start: `${date}T09:00`,
+          end: `${date}T10:00`,
+        }),
+      );
       expect(res.status).toBe(status);
     },
   );
 
   it('only the covering hub edits or cancels a shift; every signed-in user reads it', async () => {
     const { f } = h;
-    const shift = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
-          start: '2027-09-01T09:00',
-          end: '2027-09-01T10:00',
-        }),
-      );
+    const shift = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
+        start: '2027-09-01T09:00',
+        end: '2027-09-01T10:00',
+      }),
+    );
     for (const who of ['cityCoordinatorB', 'otherHubCoordinator', 'townDoctorA']) {
       expect(
         (await h.as(who).patch(`/api/scheduling/shifts/${shift.body.id}`, { note: 'x' })).status,
@@ -379,22 +359,18 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       200,
     );
     // Adding a host outside city B's subtree is refused even to the coordinator who may edit the rest.
-    const b = await h
-      .as('cityCoordinatorB')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistB.id, [f.org.townB], {
-          start: '2027-09-02T09:00',
-          end: '2027-09-02T10:00',
-        }),
-      );
+    const b = await h.as('cityCoordinatorB').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.countyRadiologistB.id, [f.org.townB], {
+        start: '2027-09-02T09:00',
+        end: '2027-09-02T10:00',
+      }),
+    );
     expect(
       (
-        await h
-          .as('cityCoordinatorB')
-          .patch(`/api/scheduling/shifts/${b.body.id}`, {
-            hostOrganizationIds: [f.org.townB, f.org.townA],
-          })
+        await h.as('cityCoordinatorB').patch(`/api/scheduling/shifts/${b.body.id}`, {
+          hostOrganizationIds: [f.org.townB, f.org.townA],
+        })
       ).status,
     ).toBe(403);
     expect(
@@ -405,16 +381,14 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       ).status,
     ).toBe(200);
     // On-site visits stay within the consortium: county A's radiologist does not travel to township B.
-    const far = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistA.id, [f.org.townB], {
-          mode: 'on_site_visit',
-          start: '2027-09-03T09:00',
-          end: '2027-09-03T10:00',
-        }),
-      );
+    const far = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(f.user.countyRadiologistA.id, [f.org.townB], {
+        mode: 'on_site_visit',
+        start: '2027-09-03T09:00',
+        end: '2027-09-03T10:00',
+      }),
+    );
     expect(far.status).toBe(400);
     expect(far.body.details.code).toBe('outside_consortium');
   });

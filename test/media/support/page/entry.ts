@@ -54,7 +54,12 @@ async function inbound(r: RemoteTrack): Promise<any | null> {
   let best: any = null;
   report.forEach((s: any) => {
     // Skip mediasoup-client's bandwidth probe (SSRC 1234, never decodes a frame).
-    if (s.type === 'inbound-rtp' && s.ssrc !== 1234 && (!best || (s.framesDecoded ?? 0) > (best.framesDecoded ?? 0))) best = s;
+    if (
+      s.type === 'inbound-rtp' &&
+      s.ssrc !== 1234 &&
+      (!best || (s.framesDecoded ?? 0) > (best.framesDecoded ?? 0))
+    )
+      best = s;
   });
   return best;
 }
@@ -72,13 +77,28 @@ window.huizhen = {
   },
   async start(o: StartOptions) {
     client = new MediaClient({ url: o.url, room: o.room, token: o.token });
-    for (const ev of ['state', 'peerJoined', 'peerLeft', 'peerWaiting', 'admitted', 'muted', 'roomEnded', 'resumed', 'rejoined', 'iceRestarted', 'trackEnded', 'suggestAudioOnly'] as const) {
+    for (const ev of [
+      'state',
+      'peerJoined',
+      'peerLeft',
+      'peerWaiting',
+      'admitted',
+      'muted',
+      'roomEnded',
+      'resumed',
+      'rejoined',
+      'iceRestarted',
+      'trackEnded',
+      'suggestAudioOnly',
+    ] as const) {
       client.on(ev, (d?: unknown) => record(ev, d));
     }
     let scores = 0;
     client.on('score', (d) => scores++ < 50 && record('score', d));
     client.on('activeSpeaker', (d) => record('activeSpeaker', d));
-    client.on('error', (e) => record('error', { message: e.message, code: (e as MediaRequestError).code }));
+    client.on('error', (e) =>
+      record('error', { message: e.message, code: (e as MediaRequestError).code }),
+    );
     client.on('track', (r) => {
       record('track', { kind: r.kind, source: r.source, consumerId: r.consumerId });
       attach(r);
@@ -87,10 +107,20 @@ window.huizhen = {
       elements.get(consumerId)?.remove();
       elements.delete(consumerId);
     });
-    if (o.autoAdmit) client.on('peerWaiting', (p) => void client!.admit(p.peerId).catch((e) => record('error', { message: e.message })));
+    if (o.autoAdmit)
+      client.on(
+        'peerWaiting',
+        (p) => void client!.admit(p.peerId).catch((e) => record('error', { message: e.message })),
+      );
     if (o.publish) {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480, frameRate: 20 } });
-      await Promise.all([client.publish(stream.getVideoTracks()[0], 'camera'), client.publish(stream.getAudioTracks()[0], 'mic')]);
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: true,
+        video: { width: 640, height: 480, frameRate: 20 },
+      });
+      await Promise.all([
+        client.publish(stream.getVideoTracks()[0], 'camera'),
+        client.publish(stream.getAudioTracks()[0], 'mic'),
+      ]);
     }
     // Measured from here: what a participant waits for once the camera is open.
     joinStartedAt = performance.now();

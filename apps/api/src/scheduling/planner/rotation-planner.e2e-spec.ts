@@ -112,14 +112,12 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
   it('solves in a worker thread: other requests are answered while a plan is being computed', async () => {
     const solving = async () => (await plannerSolvesInProgress.get()).values[0]?.value ?? 0;
     expect(await solving()).toBe(0);
-    const plan = h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: WEEKS,
-        demand,
-        maxOnSiteDaysPerMonth: MAX_DAYS,
-      });
+    const plan = h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: WEEKS,
+      demand,
+      maxOnSiteDaysPerMonth: MAX_DAYS,
+    });
     let settled = false;
     void plan.finally(() => (settled = true));
     // This test shares the event loop with the server: while HiGHS ran on it, not even this loop could turn.
@@ -132,13 +130,11 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
     expect(await solving()).toBe(1); // answered from start to end while the solve was still running
     expect(settled).toBe(false);
     // One solve at a time per node: a second plan meanwhile is refused, not queued behind the first.
-    const second = await h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: 1,
-        demand: demand.filter((d) => d.week === 0),
-      });
+    const second = await h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: 1,
+      demand: demand.filter((d) => d.week === 0),
+    });
     expect(second.status).toBe(503);
     expect(second.body.details.code).toBe('planner_busy');
     const done = await plan;
@@ -158,16 +154,14 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
     )[0].id;
     expect(
       (
-        await h
-          .as('hubCoordinator')
-          .post(
-            '/api/scheduling/shifts',
-            shiftBody(s2.id, [s2Town], {
-              mode: 'on_site_visit',
-              start: '2027-03-02T08:00',
-              end: '2027-03-02T17:00',
-            }),
-          )
+        await h.as('hubCoordinator').post(
+          '/api/scheduling/shifts',
+          shiftBody(s2.id, [s2Town], {
+            mode: 'on_site_visit',
+            start: '2027-03-02T08:00',
+            end: '2027-03-02T17:00',
+          }),
+        )
       ).status,
     ).toBe(201);
     expect(
@@ -181,14 +175,12 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
       ).status,
     ).toBe(201);
 
-    const res = await h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: WEEKS,
-        demand,
-        maxOnSiteDaysPerMonth: MAX_DAYS,
-      });
+    const res = await h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: WEEKS,
+      demand,
+      maxOnSiteDaysPerMonth: MAX_DAYS,
+    });
     expect(res.status).toBe(201);
     const plan = res.body;
     expect(plan.status).toBe('proposed');
@@ -269,15 +261,13 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
     expect(m.minCoverage).toBeGreaterThan(0);
 
     // Fairness costs total coverage and buys the worst-served township's share: check the trade against a plan without it.
-    const plain = await h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: WEEKS,
-        demand,
-        maxOnSiteDaysPerMonth: MAX_DAYS,
-        fairnessWeight: 0,
-      });
+    const plain = await h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: WEEKS,
+      demand,
+      maxOnSiteDaysPerMonth: MAX_DAYS,
+      fairnessWeight: 0,
+    });
     expect(plain.body.metrics.covered).toBeGreaterThanOrEqual(m.covered * (1 - 0.01) - 1e-6); // within the MIP's own 1% gap
     expect(plain.body.metrics.minCoverage).toBeLessThanOrEqual(m.minCoverage + 1e-6);
     await h.as('hubCoordinator').post(`/api/scheduling/plans/${plain.body.id}/discard`);
@@ -299,25 +289,21 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
 
   it('accepting is all or nothing: a visit that no longer fits rolls the whole plan back with a 409', async () => {
     const few = demand.filter((d) => d.week === 0).slice(0, 6);
-    const res = await h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: '2027-05-03',
-        weeks: 1,
-        demand: few.map((d) => ({ ...d, week: 0 })),
-      });
+    const res = await h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: '2027-05-03',
+      weeks: 1,
+      demand: few.map((d) => ({ ...d, week: 0 })),
+    });
     expect(res.status).toBe(201);
     expect(res.body.visits.length).toBeGreaterThan(1);
     const v = res.body.visits[res.body.visits.length - 1];
-    const blocker = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(v.specialistId, [v.organizationId], {
-          start: `${v.date}T10:00`,
-          end: `${v.date}T11:00`,
-        }),
-      );
+    const blocker = await h.as('hubCoordinator').post(
+      '/api/scheduling/shifts',
+      shiftBody(v.specialistId, [v.organizationId], {
+        start: `${v.date}T10:00`,
+        end: `${v.date}T11:00`,
+      }),
+    );
     expect(blocker.status).toBe(201);
     const accept = await h.as('hubCoordinator').post(`/api/scheduling/plans/${res.body.id}/accept`);
     expect(accept.status).toBe(409);
@@ -334,25 +320,21 @@ describe('rotation planner (HiGHS MIP vs its LP bound, on a generated province)'
   }, 60_000);
 
   it('plans only for the coordinator’s own hub', async () => {
-    const res = await h
-      .as('cityCoordinatorB')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: 1,
-        demand: [{ organizationId: h.f.org.townA, specialty: 'radiology', count: 3 }],
-      });
+    const res = await h.as('cityCoordinatorB').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: 1,
+      demand: [{ organizationId: h.f.org.townA, specialty: 'radiology', count: 3 }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.details.code).toBe('demand_outside_scope');
     expect(
       (await h.as('townDoctorA').post('/api/scheduling/plans', { from: FROM, weeks: 1 })).status,
     ).toBe(403);
-    const mine = await h
-      .as('hubCoordinator')
-      .post('/api/scheduling/plans', {
-        from: FROM,
-        weeks: 1,
-        demand: [{ organizationId: h.f.org.townA, specialty: 'radiology', count: 3 }],
-      });
+    const mine = await h.as('hubCoordinator').post('/api/scheduling/plans', {
+      from: FROM,
+      weeks: 1,
+      demand: [{ organizationId: h.f.org.townA, specialty: 'radiology', count: 3 }],
+    });
     expect(mine.status).toBe(201);
     expect(
       mine.body.visits.every(
