@@ -1,6 +1,6 @@
 /**
  * The one contract between the server and the web client: words (statuses, transitions), the
- * realtime events and the error codes, as typed catalogues. No runtime dependency: the web
+ * realtime events and the error codes, as typed catalogues, and the shapes of the answers (views/). No runtime dependency: the web
  * bundles it from source (apps/web/vite.config.ts alias), the server imports it as @huizhen/contract.
  */
 export * from './directory';
@@ -9,3 +9,6 @@ export * from './referral';
 export * from './scheduling';
 export * from './events';
 export * from './errors';
+export * from './views/wire';
+export * from './views/scheduling';
+export * from './views/consultation';

@@ -11,6 +11,7 @@ import type {
   Urgency,
 } from './consultation-terms';
 import type { Params } from '@huizhen/database';
+import type { WithDates, WorklistItem as ContractWorklistItem } from '@huizhen/contract';
 
 /**
  * The consultations feature's domain objects: what ConsultationStore answers with and takes.
@@ -227,25 +228,11 @@ export interface PresentInCall {
   nodeLast: Date;
 }
 
-/** One line of a worklist page. */
-export interface WorklistItem {
-  id: string;
-  status: ConsultationStatus;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  specialty: string;
-  patient: { id: string; name: string; sex: string; birthDate: string };
-  requestingOrganization: { id: string; name: string };
-  requesterId: string;
-  assignedSpecialist: { id: string; displayName: string; organizationId: string | null } | null;
-  queueLevel: QueueLevel | null;
-  deadlineAt: Date | null;
-  escalations: number;
-  submittedAt: Date | null;
-  claimedAt: Date | null;
-  reportedAt: Date | null;
-  createdAt: Date;
-}
+/** One line of a worklist page: the contract's WorklistItem with its times as Dates. */
+export type WorklistItem = WithDates<
+  ContractWorklistItem,
+  'deadlineAt' | 'submittedAt' | 'claimedAt' | 'reportedAt' | 'createdAt'
+>;
 
 /** A worklist page's conditions, over `c` (consultation_request), with their parameters. */
 export interface WorklistFilter {

@@ -1,4 +1,5 @@
 import { columns, command, sql, typed, type RowOf } from '@huizhen/database';
+import type { Sex } from '@huizhen/contract';
 import type { Transition } from './consultation-lifecycle';
 import type {
   Consultation,
@@ -696,7 +697,8 @@ export const WORKLIST = columns({
   specialty: 'text',
   patient_id: 'uuid',
   patient_name: 'text',
-  patient_sex: 'text',
+  // The patient table's sex is one of the directory's SEXES.
+  patient_sex: typed<Sex>('text'),
   patient_birth_date: 'text',
   requesting_organization_id: 'uuid',
   requesting_organization_name: 'text',

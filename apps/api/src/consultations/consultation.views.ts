@@ -5,20 +5,21 @@ import {
   QUEUE_LEVELS,
   URGENCIES,
   type ConsultationMode,
+  type ConsultationQueue,
   type ConsultationStatus,
+  type ConsultationSummary,
   type QueueLevel,
   type Urgency,
 } from '@huizhen/contract';
-import type { ConsultationSummary } from './consultations.service';
 
 /** Where a submitted request waits (null once it left its queue). */
-export class ConsultationQueueView {
+export class ConsultationQueueView implements ConsultationQueue {
   @ApiProperty({ type: [String], format: 'uuid' }) organizationIds: string[];
   @ApiProperty({ enum: QUEUE_LEVELS, nullable: true }) level: QueueLevel | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deadlineAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deadlineAt: string | null;
 }
 
-/** A consultation request without its clinical text: what creating it and every transition answer (ConsultationSummary). */
+/** A consultation request without its clinical text: what creating it and every transition answer (the contract's ConsultationSummary). */
 export class ConsultationSummaryView implements ConsultationSummary {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: CONSULTATION_STATUSES }) status: ConsultationStatus;
@@ -35,10 +36,10 @@ export class ConsultationSummaryView implements ConsultationSummary {
   @ApiProperty({ type: ConsultationQueueView, nullable: true }) queue: ConsultationQueueView | null;
   @ApiProperty() escalations: number;
   @ApiProperty() declines: number;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) scheduledStart: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) submittedAt: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) claimedAt: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) reportedAt: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: Date | null;
-  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) scheduledStart: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) submittedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) claimedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) reportedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
 }

@@ -16,13 +16,13 @@ import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { legalTransitions, type Transition } from './consultation-lifecycle';
 import { ConsultationRouting } from './consultation-routing';
-import {
-  ConsultationStore,
-  type Consultation,
-  type Participant,
-  type QueueFields,
-} from './consultation-store';
-import type { ConsultationStatus, ParticipantRole, QueueLevel } from './consultation-terms';
+import { ConsultationStore, type Consultation, type Participant } from './consultation-store';
+import type { ConsultationStatus, ParticipantRole } from './consultation-terms';
+import type {
+  ConsultationQueue,
+  ConsultationSummary as ContractSummary,
+  WithDates,
+} from '@huizhen/contract';
 import {
   ConsultationTransitions,
   type SweepResult,
@@ -34,20 +34,15 @@ import type { CreateConsultationDto, InviteParticipantDto } from './consultation
 export type { Consultation, Participant } from './consultation-store';
 export type { SweepResult, TransitionListener, TransitionStep } from './consultation-transitions';
 
-/** A request as the transition routes answer it (and the start of its detail). */
+/** A request as the transition routes answer it (and the start of its detail): the contract's
+ * ConsultationSummary with its times as Dates. */
 export type ConsultationSummary = Omit<
-  Consultation,
-  | QueueFields
-  | 'clinicalQuestion'
-  | 'history'
-  | 'preferredPractitionerId'
-  | 'preferredOrganizationId'
-  | 'updatedAt'
-> & {
-  queue: { organizationIds: string[]; level: QueueLevel | null; deadlineAt: Date | null } | null;
-  escalations: number;
-  declines: number;
-};
+  WithDates<
+    ContractSummary,
+    'scheduledStart' | 'submittedAt' | 'claimedAt' | 'reportedAt' | 'closedAt' | 'createdAt'
+  >,
+  'queue'
+> & { queue: WithDates<ConsultationQueue, 'deadlineAt'> | null };
 
 const TERMINAL: readonly ConsultationStatus[] = ['closed', 'cancelled', 'expired'];
 const ROOM_ROLE: Record<

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { BookingCancelledBy } from '@huizhen/contract';
+import type { Booking, BookingCancelledBy, WithDates } from '@huizhen/contract';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { CommitHooks } from './commit-hooks';
@@ -14,26 +14,8 @@ import {
 } from './scheduling-terms';
 import { execute, sql, type Db } from '@huizhen/database';
 
-export interface BookingView {
-  id: string;
-  slotId: string;
-  shiftId: string;
-  specialistId: string;
-  specialistName: string;
-  consultationRequestId: string;
-  requestingOrganizationId: string;
-  requestingOrganizationName: string;
-  bookedBy: string;
-  mode: ShiftMode;
-  start: Date;
-  end: Date;
-  timeZone: string;
-  localStart: string;
-  status: BookingStatus;
-  reason: string | null;
-  rescheduledFrom: string | null;
-  createdAt: Date;
-}
+/** A booking as the store holds it: the contract's Booking with its times as Dates. */
+export type BookingView = WithDates<Booking, 'start' | 'end' | 'createdAt'>;
 
 /** Seats that count against a slot (and against the no-double-booking constraint). */
 export const HOLDING_STATUSES = ['booked', 'fulfilled', 'no_show'];

@@ -2,14 +2,14 @@ import { ApiProperty } from '@nestjs/swagger';
 import {
   BOOKING_STATUSES,
   SHIFT_MODES,
+  type Booking,
   type BookingStatus,
   type ShiftMode,
+  type Slot,
 } from '@huizhen/contract';
-import type { BookingView } from './booking-store';
-import type { SlotView } from './slot-store';
 
-/** A booking as the booking routes answer it (BookingView). */
-export class BookingResponse implements BookingView {
+/** A booking as the booking routes answer it (the contract's Booking). */
+export class BookingResponse implements Booking {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) slotId: string;
   @ApiProperty({ format: 'uuid' }) shiftId: string;
@@ -20,19 +20,19 @@ export class BookingResponse implements BookingView {
   @ApiProperty() requestingOrganizationName: string;
   @ApiProperty({ format: 'uuid' }) bookedBy: string;
   @ApiProperty({ enum: SHIFT_MODES }) mode: ShiftMode;
-  @ApiProperty({ type: String, format: 'date-time' }) start: Date;
-  @ApiProperty({ type: String, format: 'date-time' }) end: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) start: string;
+  @ApiProperty({ type: String, format: 'date-time' }) end: string;
   @ApiProperty({ example: 'Asia/Shanghai' }) timeZone: string;
   @ApiProperty({ example: '2027-03-08T09:00', description: 'the start in the shift’s zone' })
   localStart: string;
   @ApiProperty({ enum: BOOKING_STATUSES }) status: BookingStatus;
   @ApiProperty({ type: String, nullable: true }) reason: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) rescheduledFrom: string | null;
-  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
 }
 
-/** A slot as the slot search lists it (SlotView): its time, its specialist and the seats left. */
-export class SlotResponse implements SlotView {
+/** A slot as the slot search lists it (the contract's Slot): its time, its specialist and the seats left. */
+export class SlotResponse implements Slot {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) shiftId: string;
   @ApiProperty({ format: 'uuid' }) specialistId: string;
@@ -41,8 +41,8 @@ export class SlotResponse implements SlotView {
   @ApiProperty({ type: String, nullable: true }) specialty: string | null;
   @ApiProperty({ enum: SHIFT_MODES }) mode: ShiftMode;
   @ApiProperty({ type: [String], format: 'uuid' }) hostOrganizationIds: string[];
-  @ApiProperty({ type: String, format: 'date-time' }) start: Date;
-  @ApiProperty({ type: String, format: 'date-time' }) end: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) start: string;
+  @ApiProperty({ type: String, format: 'date-time' }) end: string;
   @ApiProperty({ example: 'Asia/Shanghai' }) timeZone: string;
   @ApiProperty({ example: '2027-03-08T09:00', description: 'the start in the shift’s zone' })
   localStart: string;

@@ -4,23 +4,10 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { instantToLocal } from './recurrence';
 import type { ShiftMode } from './scheduling-terms';
 import { Params, execute, sql, type Db } from '@huizhen/database';
+import type { Slot, WithDates } from '@huizhen/contract';
 
-export interface SlotView {
-  id: string;
-  shiftId: string;
-  specialistId: string;
-  specialistName: string;
-  specialistOrganizationId: string;
-  specialty: string | null;
-  mode: ShiftMode;
-  hostOrganizationIds: string[];
-  start: Date;
-  end: Date;
-  timeZone: string;
-  localStart: string;
-  capacity: number;
-  remaining: number;
-}
+/** A slot as the store lists it: the contract's Slot with its times as Dates. */
+export type SlotView = WithDates<Slot, 'start' | 'end'>;
 
 export interface SlotFilter {
   from: Date;

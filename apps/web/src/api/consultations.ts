@@ -8,16 +8,19 @@ import type {
   AttachmentKind,
   ConsultationMode,
   ConsultationStatus,
+  ConsultationSummary,
   HistoryTransition,
   ParticipantRole,
-  QueueLevel,
   Recommendation,
   ReferralDirection,
   ReferralStatus,
   Sex,
   Transition,
   Urgency,
+  WorklistItem,
 } from '@huizhen/contract';
+/** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
+export type { ConsultationSummary, WorklistItem } from '@huizhen/contract';
 
 // The words are the shared contract's (libs/contract), never copied here.
 export {
@@ -49,28 +52,6 @@ export interface ConsultationInput {
   history?: string;
   studyInstanceUids?: string[];
   submit?: boolean;
-}
-
-export interface ConsultationSummary {
-  id: string;
-  status: ConsultationStatus;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  specialty: string;
-  patientId: string;
-  requestingOrganizationId: string;
-  requesterId: string;
-  assignedSpecialistId: string | null;
-  assignedOrganizationId: string | null;
-  queue: { organizationIds: string[]; level: QueueLevel | null; deadlineAt: string | null } | null;
-  escalations: number;
-  declines: number;
-  scheduledStart: string | null;
-  submittedAt: string | null;
-  claimedAt: string | null;
-  reportedAt: string | null;
-  closedAt: string | null;
-  createdAt: string;
 }
 
 export interface StatusHistoryEntry {
@@ -131,25 +112,6 @@ export interface ConsultationDetail extends ConsultationSummary {
   calls: CallRecord[];
   allowedTransitions: Transition[];
   myParticipation: ParticipantRole | null;
-}
-
-export interface WorklistItem {
-  id: string;
-  status: ConsultationStatus;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  specialty: string;
-  patient: { id: string; name: string; sex: Sex; birthDate: string };
-  requestingOrganization: { id: string; name: string };
-  requesterId: string;
-  assignedSpecialist: { id: string; displayName: string; organizationId: string } | null;
-  queueLevel: QueueLevel | null;
-  deadlineAt: string | null;
-  escalations: number;
-  submittedAt: string | null;
-  claimedAt: string | null;
-  reportedAt: string | null;
-  createdAt: string;
 }
 
 export type WorklistBox = 'queue' | 'assigned' | 'received' | 'sent' | 'hub';

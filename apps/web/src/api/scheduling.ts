@@ -1,10 +1,12 @@
 /** Scheduling API (apps/api/src/scheduling): rotation shifts, free slots, bookings, hub views, planner. */
 import { api } from './client';
-import type { BookingStatus, ShiftMode } from '@huizhen/contract';
+import type { Booking, ShiftMode, Slot } from '@huizhen/contract';
 import type { Page } from './types';
 
 export { BOOKING_STATUSES, SHIFT_MODES } from '@huizhen/contract';
 export type { BookingStatus, ShiftMode } from '@huizhen/contract';
+/** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
+export type { Booking, Slot } from '@huizhen/contract';
 
 export interface Occurrence {
   id: string;
@@ -47,44 +49,6 @@ export interface Shift extends Required<Omit<ShiftInput, 'note' | 'rrule' | 'exd
   version: number;
   planId: string | null;
   occurrences: Occurrence[];
-}
-
-export interface Slot {
-  id: string;
-  shiftId: string;
-  specialistId: string;
-  specialistName: string;
-  specialistOrganizationId: string;
-  specialty: string | null;
-  mode: ShiftMode;
-  hostOrganizationIds: string[];
-  start: string;
-  end: string;
-  timeZone: string;
-  localStart: string;
-  capacity: number;
-  remaining: number;
-}
-
-export interface Booking {
-  id: string;
-  slotId: string;
-  shiftId: string;
-  specialistId: string;
-  specialistName: string;
-  consultationRequestId: string;
-  requestingOrganizationId: string;
-  requestingOrganizationName: string;
-  bookedBy: string;
-  mode: ShiftMode;
-  start: string;
-  end: string;
-  timeZone: string;
-  localStart: string;
-  status: BookingStatus;
-  reason: string | null;
-  rescheduledFrom: string | null;
-  createdAt: string;
 }
 
 export interface CoverageRow {
