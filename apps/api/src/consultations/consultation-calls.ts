@@ -7,43 +7,21 @@ import {
 import { createHash } from 'node:crypto';
 import { CALL_EVENT_KINDS, type CallEvent, CallEvents } from '@huizhen/call-events';
 import { EventsService } from '../events/events.service';
+import type {
+  CallParticipant as ContractCallParticipant,
+  CallRecord as ContractCallRecord,
+} from '@huizhen/contract';
 import { ConsultationStore, type StoredCallEvent } from './consultation-store';
 
 export type { StoredCallEvent } from './consultation-store';
 
-export interface CallParticipant {
-  practitionerId: string;
-  displayName: string;
+/** One person's part in a call: the contract's, with the role as the room token names it. */
+export interface CallParticipant extends ContractCallParticipant {
   role: CallEvent['role'];
-  firstJoinedAt: string;
-  /** When they last left; null while still in the call. */
-  lastLeftAt: string | null;
-  /** Time in the call, summed over every stretch (a reconnect that became a new join counts once). */
-  seconds: number;
-  present: boolean;
-  /**
-   * Their media never flowed: the media node saw no RTP to or from them for 10 s after they were
-   * admitted (media_failed), and it did not flow later (media_flowing) nor after a rejoin.
-   */
-  mediaFailed: boolean;
 }
 
-export interface CallRecord {
-  startedAt: string;
-  /** null while the call goes on. */
-  endedAt: string | null;
-  /**
-   * How it ended: everyone left, the host ended the room, still going, the media node holding it
-   * stopped (killed or cut off: ended at its last sign of life), or nothing was heard for a day.
-   */
-  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
-  endedBy: string | null;
-  seconds: number;
-  /**
-   * failed: someone in it never got media (their picture and sound never reached the other side,
-   * nor the others' theirs), so the consultation did not happen as a call; ok otherwise.
-   */
-  outcome: 'ok' | 'failed';
+/** One video call of the consultation, as the contract spells it. */
+export interface CallRecord extends ContractCallRecord {
   participants: CallParticipant[];
 }
 

@@ -6,6 +6,7 @@ import { api } from './client';
 import { ApiError } from './http';
 import type {
   AttachmentKind,
+  CallRecord,
   ConsultationMode,
   ConsultationStatus,
   ConsultationSummary,
@@ -20,7 +21,7 @@ import type {
   WorklistItem,
 } from '@huizhen/contract';
 /** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
-export type { ConsultationSummary, WorklistItem } from '@huizhen/contract';
+export type { CallRecord, ConsultationSummary, WorklistItem } from '@huizhen/contract';
 
 // The words are the shared contract's (libs/contract), never copied here.
 export {
@@ -72,27 +73,6 @@ export interface ConsultationAttachment {
   mediaType: string | null;
   sizeBytes: number | null;
   createdAt: string;
-}
-
-/** One video call of the consultation, as the media node reported it. */
-export interface CallRecord {
-  startedAt: string;
-  endedAt: string | null;
-  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
-  endedBy: string | null;
-  seconds: number;
-  /** 'failed': someone's audio and video never flowed (the media node saw no RTP). */
-  outcome: 'ok' | 'failed';
-  participants: {
-    practitionerId: string;
-    displayName: string;
-    role: string;
-    firstJoinedAt: string;
-    lastLeftAt: string | null;
-    seconds: number;
-    present: boolean;
-    mediaFailed: boolean;
-  }[];
 }
 
 export interface ConsultationDetail extends ConsultationSummary {

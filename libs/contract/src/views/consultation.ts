@@ -54,3 +54,44 @@ export interface WorklistItem {
   reportedAt: string | null;
   createdAt: string;
 }
+
+/** One person's part in a video call. */
+export interface CallParticipant {
+  practitionerId: string;
+  displayName: string;
+  /** Their role in the room (host, township_doctor, guest_specialist, observer). */
+  role: string;
+  /** ISO date-time. */
+  firstJoinedAt: string;
+  /** When they last left (ISO date-time); null while still in the call. */
+  lastLeftAt: string | null;
+  /** Time in the call, summed over every stretch (a reconnect that became a new join counts once). */
+  seconds: number;
+  present: boolean;
+  /**
+   * Their media never flowed: the media node saw no RTP to or from them for 10 s after they were
+   * admitted (media_failed), and it did not flow later (media_flowing) nor after a rejoin.
+   */
+  mediaFailed: boolean;
+}
+
+/** One video call of the consultation, as the media node reported it. */
+export interface CallRecord {
+  /** ISO date-time. */
+  startedAt: string;
+  /** ISO date-time; null while the call goes on. */
+  endedAt: string | null;
+  /**
+   * How it ended: everyone left, the host ended the room, still going, the media node holding it
+   * stopped (killed or cut off: ended at its last sign of life), or nothing was heard for a day.
+   */
+  ending: 'everyone_left' | 'ended_by_host' | 'in_progress' | 'media_node_lost' | 'unknown';
+  endedBy: string | null;
+  seconds: number;
+  /**
+   * failed: someone in it never got media (their picture and sound never reached the other side,
+   * nor the others' theirs), so the consultation did not happen as a call; ok otherwise.
+   */
+  outcome: 'ok' | 'failed';
+  participants: CallParticipant[];
+}
