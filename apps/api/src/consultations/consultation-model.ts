@@ -11,7 +11,11 @@ import type {
   Urgency,
 } from './consultation-terms';
 import type { Params } from '@huizhen/database';
-import type { WithDates, WorklistItem as ContractWorklistItem } from '@huizhen/contract';
+import type {
+  StatusHistoryEntry,
+  WithDates,
+  WorklistItem as ContractWorklistItem,
+} from '@huizhen/contract';
 
 /**
  * The consultations feature's domain objects: what ConsultationStore answers with and takes.
@@ -110,16 +114,8 @@ export interface StatusWrite {
   happened: Date;
 }
 
-/** One row of the status history, as the detail shows it. */
-export interface StatusChange {
-  transition: string;
-  from: ConsultationStatus;
-  to: ConsultationStatus;
-  actorId: string | null;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-  at: Date;
-}
+/** One row of the status history, as the detail shows it: the contract's, its time a Date. */
+export type StatusChange = WithDates<StatusHistoryEntry, 'at'>;
 
 export interface Attachment {
   id: string;

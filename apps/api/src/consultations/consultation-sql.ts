@@ -1,5 +1,5 @@
 import { columns, command, sql, typed, type RowOf } from '@huizhen/database';
-import type { Sex } from '@huizhen/contract';
+import type { HistoryTransition, Sex } from '@huizhen/contract';
 import type { Transition } from './consultation-lifecycle';
 import type {
   Consultation,
@@ -282,7 +282,7 @@ export const Q = {
   ),
   history: sql(
     {
-      transition: 'text',
+      transition: typed<HistoryTransition>('text'),
       from: CONSULTATION.status,
       to: CONSULTATION.status,
       actorId: 'uuid?',

@@ -10,18 +10,23 @@ import type {
   ConsultationMode,
   ConsultationStatus,
   ConsultationSummary,
-  HistoryTransition,
   ParticipantRole,
   Recommendation,
   ReferralDirection,
   ReferralStatus,
   Sex,
+  StatusHistoryEntry,
   Transition,
   Urgency,
   WorklistItem,
 } from '@huizhen/contract';
 /** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
-export type { CallRecord, ConsultationSummary, WorklistItem } from '@huizhen/contract';
+export type {
+  CallRecord,
+  ConsultationSummary,
+  StatusHistoryEntry,
+  WorklistItem,
+} from '@huizhen/contract';
 
 // The words are the shared contract's (libs/contract), never copied here.
 export {
@@ -53,16 +58,6 @@ export interface ConsultationInput {
   history?: string;
   studyInstanceUids?: string[];
   submit?: boolean;
-}
-
-export interface StatusHistoryEntry {
-  transition: HistoryTransition;
-  from: ConsultationStatus;
-  to: ConsultationStatus;
-  actorId: string | null;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-  at: string;
 }
 
 export interface ConsultationAttachment {

@@ -1,5 +1,11 @@
 /** Consultation answers as the web reads them (dates as ISO strings). */
-import type { ConsultationMode, ConsultationStatus, QueueLevel, Urgency } from '../consultation';
+import type {
+  ConsultationMode,
+  ConsultationStatus,
+  HistoryTransition,
+  QueueLevel,
+  Urgency,
+} from '../consultation';
 import type { Sex } from '../directory';
 
 /** Where a submitted request waits (null once it left its queue). */
@@ -94,4 +100,16 @@ export interface CallRecord {
    */
   outcome: 'ok' | 'failed';
   participants: CallParticipant[];
+}
+
+/** One row of a request's status history, as its detail shows it. */
+export interface StatusHistoryEntry {
+  transition: HistoryTransition;
+  from: ConsultationStatus;
+  to: ConsultationStatus;
+  actorId: string | null;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+  /** ISO date-time. */
+  at: string;
 }
