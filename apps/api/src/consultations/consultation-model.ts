@@ -2,7 +2,6 @@ import type { ConsultationAccessFacts } from '@huizhen/access-policy';
 import type { CallEvent } from '@huizhen/call-events';
 import type { Transition } from './consultation-lifecycle';
 import type {
-  AttachmentKind,
   ConsultationMode,
   ConsultationStatus,
   ParticipantRole,
@@ -12,6 +11,7 @@ import type {
 } from './consultation-terms';
 import type { Params } from '@huizhen/database';
 import type {
+  ConsultationAttachment,
   StatusHistoryEntry,
   WithDates,
   WorklistItem as ContractWorklistItem,
@@ -117,18 +117,8 @@ export interface StatusWrite {
 /** One row of the status history, as the detail shows it: the contract's, its time a Date. */
 export type StatusChange = WithDates<StatusHistoryEntry, 'at'>;
 
-export interface Attachment {
-  id: string;
-  kind: AttachmentKind;
-  studyInstanceUid: string | null;
-  fileName: string | null;
-  mediaType: string | null;
-  sizeBytes: number | null;
-  sha256: string | null;
-  messageId: string | null;
-  addedBy: string;
-  createdAt: Date;
-}
+/** An attachment as the store holds it: the contract's ConsultationAttachment, its time a Date. */
+export type Attachment = WithDates<ConsultationAttachment, 'createdAt'>;
 
 export interface StoredFile {
   fileRef: string;

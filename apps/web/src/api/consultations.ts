@@ -5,8 +5,8 @@
 import { api } from './client';
 import { ApiError } from './http';
 import type {
-  AttachmentKind,
   CallRecord,
+  ConsultationAttachment,
   ConsultationMode,
   ConsultationStatus,
   ConsultationSummary,
@@ -23,6 +23,7 @@ import type {
 /** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
 export type {
   CallRecord,
+  ConsultationAttachment,
   ConsultationSummary,
   StatusHistoryEntry,
   WorklistItem,
@@ -58,16 +59,6 @@ export interface ConsultationInput {
   history?: string;
   studyInstanceUids?: string[];
   submit?: boolean;
-}
-
-export interface ConsultationAttachment {
-  id: string;
-  kind: AttachmentKind;
-  studyInstanceUid: string | null;
-  fileName: string | null;
-  mediaType: string | null;
-  sizeBytes: number | null;
-  createdAt: string;
 }
 
 export interface ConsultationDetail extends ConsultationSummary {

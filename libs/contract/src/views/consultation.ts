@@ -1,5 +1,6 @@
 /** Consultation answers as the web reads them (dates as ISO strings). */
 import type {
+  AttachmentKind,
   ConsultationMode,
   ConsultationStatus,
   HistoryTransition,
@@ -112,4 +113,20 @@ export interface StatusHistoryEntry {
   details: Record<string, unknown> | null;
   /** ISO date-time. */
   at: string;
+}
+
+/** An imaging study, document or photo attached to a request, as its detail lists it. */
+export interface ConsultationAttachment {
+  id: string;
+  kind: AttachmentKind;
+  studyInstanceUid: string | null;
+  fileName: string | null;
+  mediaType: string | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  /** The thread message it came with, if any. */
+  messageId: string | null;
+  addedBy: string;
+  /** ISO date-time. */
+  createdAt: string;
 }
