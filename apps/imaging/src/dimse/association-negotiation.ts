@@ -8,11 +8,14 @@ import {
   SUPPORTED_TRANSFER_SYNTAXES,
 } from '@huizhen/dicom';
 import { aeField, item, items, pdu, PDU, uidText } from './pdu';
+import { type QrService, servedAs } from './sop-classes';
 
 const APP_CONTEXT = '1.2.840.10008.3.1.1.1';
-export const VERIFICATION = '1.2.840.10008.1.1';
-const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
-const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
+export const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
+export const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
+
+/** The query/retrieve services this SCP answers; their contexts are refused until they are here. */
+export const SERVED_QR: ReadonlySet<QrService> = new Set<QrService>([]);
 
 /** Until the peer says otherwise (PS3.8 D.1: no maximum length sub-item). */
 const DEFAULT_MAX_SEND_PDU = 16384;
@@ -28,7 +31,15 @@ const ITEM = {
   userInformation: 0x50,
   maxLength: 0x51,
   implementationClassUid: 0x52,
+  roleSelection: 0x54,
   implementationVersion: 0x55,
+} as const;
+
+/** A presentation context's result in the A-ASSOCIATE-AC (PS3.8 9.3.3.2). */
+export const CONTEXT_RESULT = {
+  acceptance: 0,
+  abstractSyntaxNotSupported: 3,
+  transferSyntaxesNotSupported: 4,
 } as const;
 
 export interface PresentationContext {
@@ -36,6 +47,8 @@ export interface PresentationContext {
   abstractSyntax: string;
   /** The transfer syntax we accepted, null when the context is refused. */
   transferSyntax: string | null;
+  /** 0 accepted, 3 abstract syntax not supported, 4 none of the transfer syntaxes. */
+  result: number;
 }
 
 export interface AssociateRequest {
@@ -44,6 +57,11 @@ export interface AssociateRequest {
   contexts: Map<number, PresentationContext>;
   /** The longest PDU the peer takes from us. */
   maxSendPdu: number;
+  /**
+   * Abstract syntaxes for which the peer proposed to be the SCP (SCP/SCU role selection, PS3.7
+   * D.3.3.4): the storage classes a C-GET's sub-operations may send back on this association.
+   */
+  peerScpRoles: Set<string>;
 }
 
 /** Why an association is rejected: source 1 (service user), permanent. */
@@ -58,11 +76,14 @@ export function callingAeOf(body: Buffer): string {
 }
 
 /**
- * Verification over an uncompressed syntax; storage over any syntax we can read, the first the
- * peer proposes (compressed ones are kept as sent).
+ * Verification and query/retrieve over an uncompressed little endian syntax (their command and
+ * identifiers are ours to read and write); storage over any syntax we can read, the first the
+ * peer proposes (compressed ones are kept as sent). Null for an abstract syntax we do not serve.
  */
 export function acceptedTransferSyntax(abstractSyntax: string, proposed: string[]): string | null {
-  if (abstractSyntax === VERIFICATION) {
+  const served = servedAs(abstractSyntax, SERVED_QR);
+  if (served === null) return null;
+  if (served !== 'storage') {
     return proposed.find((t) => t === IMPLICIT_LITTLE || t === EXPLICIT_LITTLE) ?? null;
   }
   return proposed.find((t) => SUPPORTED_TRANSFER_SYNTAXES.includes(t)) ?? null;
@@ -77,7 +98,34 @@ function presentationContext(data: Buffer): PresentationContext {
     if (sub.type === ITEM.abstractSyntax) abstractSyntax = v;
     if (sub.type === ITEM.transferSyntax) proposed.push(v);
   }
-  return { id, abstractSyntax, transferSyntax: acceptedTransferSyntax(abstractSyntax, proposed) };
+  if (servedAs(abstractSyntax, SERVED_QR) === null) {
+    return {
+      id,
+      abstractSyntax,
+      transferSyntax: null,
+      result: CONTEXT_RESULT.abstractSyntaxNotSupported,
+    };
+  }
+  const transferSyntax = acceptedTransferSyntax(abstractSyntax, proposed);
+  return {
+    id,
+    abstractSyntax,
+    transferSyntax,
+    result: transferSyntax
+      ? CONTEXT_RESULT.acceptance
+      : CONTEXT_RESULT.transferSyntaxesNotSupported,
+  };
+}
+
+/** The abstract syntaxes of role selection sub-items in which the peer asks to be the SCP. */
+function peerScpRolesOf(userInformation: Buffer, into: Set<string>): void {
+  for (const sub of items(userInformation)) {
+    if (sub.type !== ITEM.roleSelection || sub.data.length < 4) continue;
+    const len = sub.data.readUInt16BE(0);
+    if (sub.data.length < 2 + len + 2) continue;
+    const uid = uidText(sub.data.subarray(2, 2 + len));
+    if (sub.data[2 + len + 1] === 1) into.add(uid);
+  }
 }
 
 function maxLengthOf(userInformation: Buffer, current: number): number {
@@ -94,22 +142,52 @@ function maxLengthOf(userInformation: Buffer, current: number): number {
 export function readAssociateRq(body: Buffer): AssociateRequest {
   const contexts = new Map<number, PresentationContext>();
   let maxSendPdu = DEFAULT_MAX_SEND_PDU;
+  const peerScpRoles = new Set<string>();
   for (const { type, data } of items(body, 68)) {
     if (type === ITEM.presentationContextRq) {
       const pc = presentationContext(data);
       contexts.set(pc.id, pc);
     } else if (type === ITEM.userInformation) {
       maxSendPdu = maxLengthOf(data, maxSendPdu);
+      peerScpRolesOf(data, peerScpRoles);
     }
   }
-  return { calledAe: calledAeOf(body), callingAe: callingAeOf(body), contexts, maxSendPdu };
+  return {
+    calledAe: calledAeOf(body),
+    callingAe: callingAeOf(body),
+    contexts,
+    maxSendPdu,
+    peerScpRoles,
+  };
 }
 
-/** A-ASSOCIATE-AC: every proposed context with its result (0 acceptance, 4 transfer syntaxes not supported), our maximum PDU and implementation. */
+/** The contexts refused because we do not serve their abstract syntax, as a log line names them. */
+export function refusedAbstractSyntaxes(rq: AssociateRequest): string[] {
+  return [...rq.contexts.values()]
+    .filter((pc) => pc.result === CONTEXT_RESULT.abstractSyntaxNotSupported)
+    .map((pc) => pc.abstractSyntax);
+}
+
+/** A role selection sub-item: for `uid`, the peer is not the SCU (0) and is the SCP (1). */
+function roleSelectionItem(uid: string): Buffer {
+  const u = Buffer.from(uid, 'latin1');
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(u.length);
+  return item(ITEM.roleSelection, Buffer.concat([len, u, Buffer.from([0, 1])]));
+}
+
+/**
+ * A-ASSOCIATE-AC: every proposed context with its result (0 acceptance, 3 abstract syntax not
+ * supported, 4 transfer syntaxes not supported), our maximum PDU and implementation, and the
+ * SCP role the peer asked for on the storage classes of its accepted contexts (C-GET).
+ */
 export function associateAc(rq: AssociateRequest, maxPduBytes: number): Buffer {
   const answer: Buffer[] = [item(ITEM.applicationContext, Buffer.from(APP_CONTEXT, 'latin1'))];
+  const roles = new Set<string>();
   for (const pc of rq.contexts.values()) {
-    const result = pc.transferSyntax ? 0 : 4;
+    const result = pc.result;
+    if (result === CONTEXT_RESULT.acceptance && rq.peerScpRoles.has(pc.abstractSyntax))
+      roles.add(pc.abstractSyntax);
     const ts = Buffer.from(pc.transferSyntax ?? IMPLICIT_LITTLE, 'latin1');
     answer.push(
       item(
@@ -126,6 +204,7 @@ export function associateAc(rq: AssociateRequest, maxPduBytes: number): Buffer {
       Buffer.concat([
         item(ITEM.maxLength, maxLen),
         item(ITEM.implementationClassUid, Buffer.from(IMPLEMENTATION_UID, 'latin1')),
+        ...[...roles].map(roleSelectionItem),
         item(ITEM.implementationVersion, Buffer.from(IMPLEMENTATION_VERSION, 'latin1')),
       ]),
     ),

@@ -4,6 +4,7 @@ import {
   associateAc,
   associateRj,
   readAssociateRq,
+  refusedAbstractSyntaxes,
   REJECT,
 } from './association-negotiation';
 import { COMMAND, commandPdus, type DimseMessage, MessageAssembler } from './dimse-message';
@@ -77,13 +78,22 @@ export class DimseAssociation {
     if (!this.socket.destroyed) this.socket.write(b);
   }
 
-  /** A-ABORT, then the connection ends (destroyed after a second if the peer does not close). */
+  /** Who is on the other end, for log lines: the calling AE title once known, and the address. */
+  private peer(): string {
+    const where = `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+    return this.request ? `${this.request.callingAe} (${where})` : where;
+  }
+
+  /**
+   * A-ABORT, then the connection ends (destroyed after a second if the peer does not close).
+   * Every abort is logged with its reason.
+   */
   private abort(reason: string): void {
     if (this.socket.destroyed) return;
+    this.ports.warn(`A-ABORT to ${this.peer()}: ${reason}`);
     this.socket.write(ABORT_PDU);
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
-    void reason;
   }
 
   /** Aborts; nothing more of this connection is to be read. */
@@ -131,6 +141,9 @@ export class DimseAssociation {
         });
         return true;
       case PDU.abort:
+        this.ports.warn(
+          `A-ABORT from ${this.peer()}: source ${body[2] ?? '?'} reason ${body[3] ?? '?'}`,
+        );
         this.socket.destroy();
         return false;
       default:
@@ -140,14 +153,23 @@ export class DimseAssociation {
 
   private async negotiate(body: Buffer): Promise<void> {
     const rq = readAssociateRq(body);
-    const reject = (reason: number) => {
+    const reject = (reason: number, why: string) => {
+      this.ports.warn(`A-ASSOCIATE-RJ to ${rq.callingAe} (${this.peer()}): ${why}`);
       this.send(associateRj(reason));
       this.socket.end();
     };
-    if (rq.calledAe !== this.settings.aeTitle) return reject(REJECT.calledAeUnknown);
+    if (rq.calledAe !== this.settings.aeTitle)
+      return reject(REJECT.calledAeUnknown, `called AE title ${rq.calledAe} is not ours`);
     const organizationId = await this.ports.peerOrganization(rq.callingAe);
-    if (organizationId === null) return reject(REJECT.callingAeUnknown);
+    if (organizationId === null)
+      return reject(REJECT.callingAeUnknown, `calling AE title ${rq.callingAe} is not registered`);
     this.organizationId = organizationId;
+    const refused = refusedAbstractSyntaxes(rq);
+    if (refused.length) {
+      this.ports.warn(
+        `A-ASSOCIATE-AC to ${rq.callingAe}: abstract syntax not supported for ${refused.join(', ')}`,
+      );
+    }
     this.send(associateAc(rq, this.settings.maxPduBytes));
     this.request = rq;
   }

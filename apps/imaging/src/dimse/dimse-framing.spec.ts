@@ -53,20 +53,43 @@ describe('DIMSE framing', () => {
         ctx(1, '1.2.840.10008.1.1', '1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2'),
         ctx(3, '1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2.4.90'),
         ctx(5, '1.2.840.10008.5.1.4.1.1.2', '1.2.3.4'),
+        // Basic Grayscale Print Management and Modality Worklist: services we do not provide.
+        ctx(7, '1.2.840.10008.5.1.1.9', '1.2.840.10008.1.2'),
+        ctx(9, '1.2.840.10008.5.1.4.31', '1.2.840.10008.1.2'),
+        // A vendor's private storage class is storage.
+        ctx(11, '1.3.12.2.1107.5.9.1', '1.2.840.10008.1.2.1'),
         item(0x50, item(0x51, max)),
       ]),
     );
     expect(rq.calledAe).toBe('HUIZHEN');
     expect(rq.callingAe).toBe('TOWNA_CT');
     expect(rq.maxSendPdu).toBe(32768);
-    expect([...rq.contexts.values()].map((c) => [c.id, c.transferSyntax])).toEqual([
-      [1, '1.2.840.10008.1.2'],
-      [3, '1.2.840.10008.1.2.4.90'],
-      [5, null],
+    expect([...rq.contexts.values()].map((c) => [c.id, c.transferSyntax, c.result])).toEqual([
+      [1, '1.2.840.10008.1.2', 0],
+      [3, '1.2.840.10008.1.2.4.90', 0],
+      [5, null, 4],
+      [7, null, 3],
+      [9, null, 3],
+      [11, '1.2.840.10008.1.2.1', 0],
     ]);
     const ac = associateAc(rq, 262144);
     expect(ac[0]).toBe(PDU.associateAc);
     expect(ac.subarray(10, 26).toString('latin1')).toBe('HUIZHEN'.padEnd(16));
+    // The A-ASSOCIATE-AC's presentation context items (0x21) carry those results (byte 2 of the item's body).
+    const results: number[][] = [];
+    for (let i = 6 + 68; i + 4 <= ac.length;) {
+      const len = ac.readUInt16BE(i + 2);
+      if (ac[i] === 0x21) results.push([ac[i + 4], ac[i + 6]]);
+      i += 4 + len;
+    }
+    expect(results).toEqual([
+      [1, 0],
+      [3, 0],
+      [5, 4],
+      [7, 3],
+      [9, 3],
+      [11, 0],
+    ]);
   });
 
   it('assembles a fragmented command and data set, and drops a data set past the limit', () => {

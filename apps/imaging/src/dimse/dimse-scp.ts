@@ -8,14 +8,14 @@ import {
 import { type Server, type Socket, createServer } from 'node:net';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
-import { ImagingStore } from '../imaging-store';
+import { PeerStore } from '../peers/peer-store';
 import { IngestService } from '../ingest/ingest.service';
 import { type AssociationPorts, DimseAssociation } from './dimse-association';
 
 /**
  * DIMSE C-ECHO and C-STORE SCP, written against PS3.8 directly (a few hundred lines are easier
  * to make robust than to harden a general library): binds to DIMSE_HOST only, accepts only
- * known calling AE titles (imaging_dimse_peer), accepts compressed transfer syntaxes as
+ * known, enabled calling AE titles (PeerStore), accepts compressed transfer syntaxes as
  * proposed, stores the received bytes untouched, refuses oversized PDUs and aborts idle
  * associations. Every instance goes through IngestService like STOW-RS.
  *
@@ -33,7 +33,7 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly ingest: IngestService,
-    private readonly store: ImagingStore,
+    private readonly peers: PeerStore,
     private readonly health: HealthRegistry,
   ) {}
 
@@ -62,7 +62,11 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private readonly ports: AssociationPorts = {
-    peerOrganization: (callingAe) => this.store.peerOrganization(callingAe),
+    // A known, enabled peer calls for its organization; one switched off is a stranger.
+    peerOrganization: async (callingAe) => {
+      const peer = await this.peers.findByAeTitle(callingAe);
+      return peer?.enabled ? peer.organizationId : null;
+    },
     ingest: (part10, organizationId) =>
       this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse' }),
     warn: (message) => this.logger.warn(message),

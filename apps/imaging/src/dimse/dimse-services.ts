@@ -4,7 +4,7 @@
  * handed to ingest, its outcome turned into a response status.
  */
 import { part10Header } from '@huizhen/dicom';
-import { VERIFICATION } from './association-negotiation';
+import { VERIFICATION } from './sop-classes';
 import { COMMAND, type Command, type CommandElement, encodeCommand, TAG } from './dimse-message';
 import { uidText } from './pdu';
 
