@@ -83,16 +83,9 @@ const STUDIES_OF_CONSULTATION = sql(
   .takes<[consultationId: string]>()
   .map((r) => r.study_instance_uid);
 
-const PEER_ORGANIZATION = sql(
-  { organization_id: 'uuid' },
-  'SELECT organization_id FROM imaging_dimse_peer WHERE ae_title = $1',
-)
-  .takes<[aeTitle: string]>()
-  .map((r) => r.organization_id);
-
 /**
- * The archive's rows: studies, series, instances, their links to consultations and the DIMSE
- * peers. The only class in imaging holding the DataSource besides the QIDO-RS read model
+ * The archive's rows: studies, series, instances and their links to consultations (the DICOM
+ * peers are PeerStore's, peers/). The only class in imaging holding the DataSource besides the QIDO-RS read model
  * (dicomweb/qido-read-model.ts); other modules use ImagingService.
  */
 @Injectable()
@@ -239,11 +232,6 @@ export class ImagingStore {
   /** Studies linked to a consultation from the study's side, oldest link first. */
   studiesOfConsultation(consultationId: string): Promise<string[]> {
     return STUDIES_OF_CONSULTATION.all(this.db, [consultationId]);
-  }
-
-  /** The organization a DIMSE peer (by its calling AE title) stores for, or null for an unknown peer. */
-  peerOrganization(aeTitle: string): Promise<string | null> {
-    return PEER_ORGANIZATION.first(this.db, [aeTitle]);
   }
 
   /** A consultation as the access policy sees it (read through libs/access-policy, as the api does), or null. */

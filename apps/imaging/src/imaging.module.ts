@@ -10,6 +10,7 @@ import { QidoReadModel } from './dicomweb/qido-read-model';
 import { QidoSearch } from './dicomweb/qido-search.service';
 import { RenderService } from './dicomweb/render.service';
 import { ImagingStore } from './imaging-store';
+import { PeersModule } from './peers/peers.module';
 import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
 import { DigestPool } from './ingest/digest-pool';
@@ -20,7 +21,7 @@ import { InstanceStore } from './storage/instance-store';
 
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule],
+  imports: [AuditModule, AuthModule, AccessPolicyModule, PeersModule],
   controllers: [
     ResumableUploadController,
     StowController,

@@ -12,3 +12,4 @@ export * from './errors';
 export * from './views/wire';
 export * from './views/scheduling';
 export * from './views/consultation';
+export * from './machines';

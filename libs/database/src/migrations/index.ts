@@ -15,6 +15,7 @@ import { ImagingDeidIndex1765200000000 } from './1765200000000-imaging-deid-inde
 import { AccessGrantGranteeIndex1765300000000 } from './1765300000000-access-grant-grantee-index';
 import { AccessRevocation1765430000000 } from './1765430000000-access-revocation';
 import { CallEventMedia1765500000000 } from './1765500000000-call-event-media';
+import { DimsePeerDirections1765610000000 } from './1765610000000-dimse-peer-directions';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AccessGrantGranteeIndex1765300000000,
   AccessRevocation1765430000000,
   CallEventMedia1765500000000,
+  DimsePeerDirections1765610000000,
 ];

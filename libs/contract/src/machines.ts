@@ -1,0 +1,26 @@
+/**
+ * Machines on the network: service accounts (API keys for another archive, an AI node, a HIS)
+ * and DICOM peers (DIMSE application entities and DICOMweb endpoints), as admins manage them.
+ */
+
+/** What a service account's key may do; a key holds one or more. */
+export const SERVICE_ACCOUNT_SCOPES = [
+  'dicomweb:read',
+  'dicomweb:write',
+  'api:read',
+  'api:write',
+] as const;
+export type ServiceAccountScope = (typeof SERVICE_ACCOUNT_SCOPES)[number];
+
+/**
+ * What a DIMSE peer may do with us: send us instances (C-STORE), query us (C-FIND), receive
+ * what it or another peer asks us to move (C-MOVE destination, needs host and port), read the
+ * modality worklist.
+ */
+export const DIMSE_PEER_DIRECTIONS = [
+  'store',
+  'query',
+  'retrieve_destination',
+  'worklist',
+] as const;
+export type DimsePeerDirection = (typeof DIMSE_PEER_DIRECTIONS)[number];
