@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { percentile } from '../support.mjs';
 import { startBareSfu } from './bare-sfu.mjs';
+import { qualityCalls } from './media-quality.mjs';
 
 const PASSWORD = 'Huizhen-demo-1';
 
@@ -231,7 +232,9 @@ export async function loadTestSupport(repoRoot) {
 
 /**
  * Runs the calls. Options: callsClean (per path on the clean link), callsDegraded (per path on
- * each other profile), windowSeconds (stats window per path and profile), profiles (names).
+ * each other profile), windowSeconds (stats window per path and profile), profiles (names);
+ * quality ({settleSeconds, windowSeconds, recoverSeconds}): instead of the join calls, one call per
+ * path and profile started clean, the link changed during it (media-quality.mjs).
  */
 export async function linkCalls(
   repoRoot,
@@ -241,6 +244,7 @@ export async function linkCalls(
     windowSeconds = 20,
     profiles = PROFILES,
     log = () => {},
+    quality = null,
   } = {},
 ) {
   const { LinkEmulator, CHROMIUM_ARGS } = await loadTestSupport(repoRoot);
@@ -419,6 +423,11 @@ export async function linkCalls(
     results.admitMs = first.ms;
     await first.leave();
     await new Promise((r) => setTimeout(r, 1000));
+    // Quality only (bench/parts/media-quality.mjs): calls started clean, the link changed mid-call.
+    if (quality) {
+      await qualityCalls({ link, calls, pages, profiles, received, results, log, ...quality });
+      return results;
+    }
 
     for (const profile of profiles) {
       await link.setBoth({ ...profile.link, queueMs: 300 });
