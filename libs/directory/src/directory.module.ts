@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Consortium, ConsortiumMember } from './consortium.entity';
 import { DirectoryService } from './directory.service';
+import { DirectoryStore } from './directory-store';
 import { Organization } from './organization.entity';
 import { Patient } from './patient.entity';
 import { Practitioner } from './practitioner.entity';
@@ -16,7 +17,7 @@ export const DIRECTORY_ENTITIES = [
 
 @Module({
   imports: [TypeOrmModule.forFeature(DIRECTORY_ENTITIES)],
-  providers: [DirectoryService],
-  exports: [DirectoryService, TypeOrmModule],
+  providers: [DirectoryStore, DirectoryService],
+  exports: [DirectoryService, DirectoryStore, TypeOrmModule],
 })
 export class DirectoryModule {}

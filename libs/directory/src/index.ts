@@ -4,5 +4,6 @@ export * from './consortium.entity';
 export * from './practitioner.entity';
 export * from './patient.entity';
 export * from './national-id';
+export * from './directory-store';
 export * from './directory.service';
 export * from './directory.module';

@@ -13,7 +13,8 @@ export class Practitioner {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('text') username: string;
   @Column('text', { name: 'display_name' }) displayName: string;
-  @Column('text', { name: 'password_hash', select: false }) passwordHash: string;
+  /** Never read but by the login (DirectoryStore.practitionerForLogin): absent elsewhere. */
+  @Column('text', { name: 'password_hash', select: false }) passwordHash?: string;
   @Column('uuid', { name: 'organization_id' }) organizationId: string;
   @Column('text', { array: true }) roles: Role[];
   @Column('text', { nullable: true }) specialty: string | null;

@@ -1,15 +1,14 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { Db } from '@huizhen/database';
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hashPassword, passwordProblem, SessionRevocations, type Actor } from '@huizhen/auth';
 import {
-  Consortium,
-  ConsortiumMember,
   DirectoryService,
-  Organization,
-  Practitioner,
+  DirectoryStore,
+  type ConsortiumWithMembers,
+  type Organization,
+  type Practitioner,
 } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import type {
@@ -31,7 +30,7 @@ function uniqueViolation(e: unknown, message: string): never {
 @Injectable()
 export class DirectoryAdminService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: DirectoryStore,
     private readonly directory: DirectoryService,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
@@ -54,17 +53,15 @@ export class DirectoryAdminService {
         organizationId: dto.parentId,
       });
     }
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       await this.directory.checkParent(dto.level, dto.parentId ?? null, undefined, m);
-      const org = await m
-        .save(
-          m.create(Organization, {
-            name: dto.name,
-            level: dto.level,
-            parentId: dto.parentId ?? null,
-            regionCode: dto.regionCode,
-          }),
-        )
+      const org = await this.store
+        .insertOrganization(m, {
+          name: dto.name,
+          level: dto.level,
+          parentId: dto.parentId ?? null,
+          regionCode: dto.regionCode,
+        })
         .catch((e) => uniqueViolation(e, `an organization named ${dto.name} already exists there`));
       await this.audit.record(
         {
@@ -92,15 +89,16 @@ export class DirectoryAdminService {
       organizationId: id,
       organizationIds: dto.parentId ? [dto.parentId] : [],
     });
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       const org = await this.directory.organization(id, m);
       const next = { ...org, ...dto };
       if (dto.parentId !== undefined || dto.level !== undefined)
         await this.directory.checkParent(next.level, next.parentId ?? null, id, m);
-      Object.assign(org, dto);
-      const saved = await m
-        .save(org)
-        .catch((e) => uniqueViolation(e, `an organization named ${org.name} already exists there`));
+      const saved = (await this.store
+        .updateOrganization(m, id, dto)
+        .catch((e) =>
+          uniqueViolation(e, `an organization named ${next.name} already exists there`),
+        ))!;
       await this.audit.record(
         {
           action: 'organization.update',
@@ -116,27 +114,21 @@ export class DirectoryAdminService {
     });
   }
 
-  async createConsortium(actor: Actor, dto: CreateConsortiumDto) {
+  async createConsortium(actor: Actor, dto: CreateConsortiumDto): Promise<ConsortiumWithMembers> {
     const memberIds = [...new Set([dto.leadOrganizationId, ...dto.memberIds])];
     await this.policy.assert(actor, 'create', {
       type: 'consortium',
       organizationId: dto.leadOrganizationId,
     });
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       await this.requireOrganizations(m, memberIds);
-      const c = await m
-        .save(
-          m.create(Consortium, {
-            name: dto.name,
-            kind: dto.kind,
-            leadOrganizationId: dto.leadOrganizationId,
-          }),
+      const c = await this.store
+        .insertConsortium(
+          m,
+          { name: dto.name, kind: dto.kind, leadOrganizationId: dto.leadOrganizationId },
+          memberIds,
         )
         .catch((e) => uniqueViolation(e, `a consortium named ${dto.name} already exists`));
-      await m.insert(
-        ConsortiumMember,
-        memberIds.map((organizationId) => ({ consortiumId: c.id, organizationId })),
-      );
       await this.audit.record(
         {
           action: 'consortium.create',
@@ -147,11 +139,15 @@ export class DirectoryAdminService {
         },
         m,
       );
-      return Object.assign(c, { memberIds });
+      return c;
     });
   }
 
-  async updateConsortium(actor: Actor, id: string, dto: UpdateConsortiumDto) {
+  async updateConsortium(
+    actor: Actor,
+    id: string,
+    dto: UpdateConsortiumDto,
+  ): Promise<ConsortiumWithMembers> {
     const current = await this.directory.consortium(id);
     await this.policy.assert(actor, 'update', {
       type: 'consortium',
@@ -159,23 +155,18 @@ export class DirectoryAdminService {
       organizationId: current.leadOrganizationId,
       organizationIds: dto.leadOrganizationId ? [dto.leadOrganizationId] : [],
     });
-    return this.db.transaction(async (m) => {
-      const c = await m.findOneByOrFail(Consortium, { id });
-      if (dto.name !== undefined) c.name = dto.name;
-      if (dto.kind !== undefined) c.kind = dto.kind;
-      if (dto.leadOrganizationId !== undefined) c.leadOrganizationId = dto.leadOrganizationId;
-      await m
-        .save(c)
-        .catch((e) => uniqueViolation(e, `a consortium named ${c.name} already exists`));
+    return this.store.transaction(async (m) => {
+      const { name, kind, leadOrganizationId } = dto;
+      const c = (await this.store
+        .updateConsortium(m, id, { name, kind, leadOrganizationId })
+        .catch((e) =>
+          uniqueViolation(e, `a consortium named ${name ?? current.name} already exists`),
+        ))!;
       let memberIds = current.memberIds;
       if (dto.memberIds !== undefined || dto.leadOrganizationId !== undefined) {
         memberIds = [...new Set([c.leadOrganizationId, ...(dto.memberIds ?? current.memberIds)])];
         await this.requireOrganizations(m, memberIds);
-        await m.delete(ConsortiumMember, { consortiumId: id });
-        await m.insert(
-          ConsortiumMember,
-          memberIds.map((organizationId) => ({ consortiumId: id, organizationId })),
-        );
+        await this.store.replaceMembers(m, id, memberIds);
       }
       await this.audit.record(
         {
@@ -187,7 +178,7 @@ export class DirectoryAdminService {
         },
         m,
       );
-      return Object.assign(c, { memberIds });
+      return { ...c, memberIds };
     });
   }
 
@@ -200,20 +191,18 @@ export class DirectoryAdminService {
     if (weak) throw new DomainError('weak_password', HttpStatus.BAD_REQUEST, weak);
     this.checkSpecialty(dto.roles, dto.specialty ?? null);
     const passwordHash = await hashPassword(dto.password);
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       await this.requireOrganizations(m, [dto.organizationId]);
-      const p = await m
-        .save(
-          m.create(Practitioner, {
-            username: dto.username,
-            displayName: dto.displayName,
-            passwordHash,
-            organizationId: dto.organizationId,
-            roles: dto.roles,
-            specialty: dto.specialty ?? null,
-            title: dto.title ?? null,
-          }),
-        )
+      const p = await this.store
+        .insertPractitioner(m, {
+          username: dto.username,
+          displayName: dto.displayName,
+          passwordHash,
+          organizationId: dto.organizationId,
+          roles: dto.roles,
+          specialty: dto.specialty ?? null,
+          title: dto.title ?? null,
+        })
         .catch((e) => uniqueViolation(e, `username ${dto.username} is taken`));
       await this.audit.record(
         {
@@ -225,7 +214,6 @@ export class DirectoryAdminService {
         },
         m,
       );
-      delete (p as Partial<Practitioner>).passwordHash;
       return p;
     });
   }
@@ -251,12 +239,12 @@ export class DirectoryAdminService {
       dto.specialty !== undefined ? dto.specialty : current.specialty,
     );
     const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
-    return this.db.transaction(async (m) => {
+    return this.store.transaction(async (m) => {
       if (dto.organizationId) await this.requireOrganizations(m, [dto.organizationId]);
       const { password: _password, ...rest } = dto;
-      await m
-        .update(Practitioner, { id }, { ...rest, ...(passwordHash ? { passwordHash } : {}) })
-        .catch((e) => uniqueViolation(e, `username ${dto.username} is taken`));
+      const updated = (await this.store
+        .updatePractitioner(m, id, { ...rest, passwordHash })
+        .catch((e) => uniqueViolation(e, `username ${dto.username} is taken`)))!;
       if (passwordHash || dto.active === false) {
         // A new password or a deactivation ends every session of that user: refresh tokens, and access tokens on every node at once.
         await this.sessions.revokePractitioner(id, m);
@@ -271,7 +259,7 @@ export class DirectoryAdminService {
         },
         m,
       );
-      return m.findOneByOrFail(Practitioner, { id });
+      return updated;
     });
   }
 
@@ -285,11 +273,9 @@ export class DirectoryAdminService {
     }
   }
 
-  private async requireOrganizations(m: EntityManager, ids: string[]) {
-    const rows: { id: string }[] = await m.query('SELECT id FROM organization WHERE id = ANY($1)', [
-      ids,
-    ]);
-    const missing = ids.filter((id) => !rows.some((r) => r.id === id));
+  private async requireOrganizations(m: Db, ids: string[]) {
+    const found = await this.store.existingOrganizationIds(ids, m);
+    const missing = ids.filter((id) => !found.includes(id));
     if (missing.length)
       throw new DomainError(
         'organization_not_found',
