@@ -9,6 +9,7 @@ import { REQUEST_AUTHENTICATOR } from '@huizhen/platform-http';
 import { AccessTokenGuard } from './access-token.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { AuthStore } from './auth-store';
 import { LoginThrottle } from './login-throttle';
 import { RefreshToken } from './refresh-token.entity';
 import { SessionRevocations } from './session-revocations';
@@ -30,6 +31,7 @@ import { SessionRevocations } from './session-revocations';
     }),
   ],
   providers: [
+    AuthStore,
     AuthService,
     LoginThrottle,
     SessionRevocations,

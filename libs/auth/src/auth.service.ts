@@ -1,16 +1,15 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import type { Db } from '@huizhen/database';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { DirectoryService, Practitioner, type Role } from '@huizhen/directory';
+import { DirectoryService, type Practitioner, type Role } from '@huizhen/directory';
 import { AuditService } from '@huizhen/audit';
 import { DomainError } from '@huizhen/kernel';
 import { ACTOR_KEY, type Actor } from './actor';
 import { LoginThrottle } from './login-throttle';
 import { DECOY_PASSWORD_HASH, verifyPassword } from './password';
-import { RefreshToken } from './refresh-token.entity';
+import { AuthStore } from './auth-store';
 import { SessionRevocations } from './session-revocations';
 
 export interface TokenPair {
@@ -73,7 +72,7 @@ function sha256(s: string): Buffer {
 export class AuthService {
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: AuthStore,
     private readonly jwt: JwtService,
     private readonly directory: DirectoryService,
     private readonly audit: AuditService,
@@ -141,25 +140,20 @@ export class AuthService {
         HttpStatus.UNAUTHORIZED,
         'refresh token is invalid or expired; log in again',
       );
-    const outcome = await this.db.transaction(async (m) => {
-      const row = await m
-        .getRepository(RefreshToken)
-        .createQueryBuilder('t')
-        .setLock('pessimistic_write')
-        .where('t.token_hash = :h', { h: sha256(token) })
-        .getOne();
+    const outcome = await this.store.transaction(async (m) => {
+      const row = await this.store.refreshTokenForUpdate(m, sha256(token));
       if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
       if (row.usedAt) return { reused: row };
-      const p = await m.findOne(Practitioner, { where: { id: row.practitionerId } });
+      const p = await this.directory.findPractitioner(row.practitionerId, m);
       if (!p || !p.active) return null;
-      await m.update(RefreshToken, { id: row.id }, { usedAt: new Date() });
+      await this.store.markUsed(m, row.id, new Date());
       return { pair: await this.issue(p, row.familyId, client, m) };
     });
     if (outcome && 'pair' in outcome && outcome.pair) return outcome.pair;
     if (outcome?.reused) {
       // Committed on its own: the revocation must stand although this request fails.
       const row = outcome.reused;
-      await this.db.transaction(async (m) => {
+      await this.store.transaction(async (m) => {
         // The thief's (or the victim's) access tokens of that session end too.
         await this.revocations.revokeSessions([row.familyId], m);
         await this.audit.record(
@@ -191,12 +185,10 @@ export class AuthService {
     const actor = verified?.actor ?? null;
     const sessions = verified?.sid ? [verified.sid] : [];
     if (refreshToken) {
-      const row = await this.db.manager.findOne(RefreshToken, {
-        where: { tokenHash: sha256(refreshToken) },
-      });
+      const row = await this.store.refreshToken(sha256(refreshToken));
       if (row && (!actor || row.practitionerId === actor.id)) sessions.push(row.familyId);
     }
-    await this.db.transaction(async (m) => {
+    await this.store.transaction(async (m) => {
       await this.revocations.revokeSessions(sessions, m);
       if (actor) await this.audit.record({ action: 'auth.logout', actor }, m);
     });
@@ -300,17 +292,20 @@ export class AuthService {
     p: Practitioner,
     familyId: string,
     client: { ip: string; userAgent?: string },
-    m = this.db.manager,
+    m?: Db,
   ): Promise<TokenPair> {
     const refreshToken = randomBytes(32).toString('base64url');
-    await m.insert(RefreshToken, {
-      practitionerId: p.id,
-      familyId,
-      tokenHash: sha256(refreshToken),
-      expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-    });
+    await this.store.insertRefreshToken(
+      {
+        practitionerId: p.id,
+        familyId,
+        tokenHash: sha256(refreshToken),
+        expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
+        ip: client.ip,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+      },
+      m,
+    );
     return {
       accessToken: await this.signAccessToken(p, familyId),
       refreshToken,

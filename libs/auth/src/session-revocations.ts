@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createClient } from 'redis';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { AuthStore } from './auth-store';
 
 /** One ended session (all its access tokens), or a practitioner's "no token issued before this". */
 export interface Revocation {
@@ -55,6 +56,7 @@ export class SessionRevocations
   constructor(
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly store: AuthStore,
   ) {
     // Told of every commit and rollback, to announce what a committed transaction revoked.
     db.subscribers.push(this);
@@ -104,15 +106,9 @@ export class SessionRevocations
   async revokeSessions(sessionIds: string[], m: EntityManager): Promise<void> {
     const ids = [...new Set(sessionIds)];
     if (!ids.length) return;
-    await m.query(
-      'UPDATE refresh_token SET revoked_at = now() WHERE family_id = ANY($1) AND revoked_at IS NULL',
-      [ids],
-    );
+    await this.store.revokeFamilies(m, ids);
     const expiresAtMs = Date.now() + this.config.accessTokenTtlSeconds * 1000 + SLACK_MS;
-    await m.query(
-      `INSERT INTO access_revocation (session_id, expires_at) SELECT unnest($1::uuid[]), to_timestamp($2 / 1000.0)`,
-      [ids, expiresAtMs],
-    );
+    await this.store.insertSessionRevocations(m, ids, expiresAtMs);
     await this.afterCommit(
       m,
       ids.map((sessionId) => ({ sessionId, practitionerId: null, notBeforeMs: null, expiresAtMs })),
@@ -125,51 +121,26 @@ export class SessionRevocations
    * are ended by id too, so a clock between nodes that disagrees does not matter to those.
    */
   async revokePractitioner(practitionerId: string, m: EntityManager): Promise<void> {
-    const recent: { family_id: string }[] = await m.query(
-      `SELECT DISTINCT family_id FROM refresh_token WHERE practitioner_id = $1 AND created_at > now() - make_interval(secs => $2)`,
-      [practitionerId, this.config.accessTokenTtlSeconds + SLACK_MS / 1000],
-    );
-    await m.query(
-      'UPDATE refresh_token SET revoked_at = now() WHERE practitioner_id = $1 AND revoked_at IS NULL',
-      [practitionerId],
-    );
-    await this.revokeSessions(
-      recent.map((r) => r.family_id),
+    const recent = await this.store.recentFamilies(
       m,
+      practitionerId,
+      this.config.accessTokenTtlSeconds + SLACK_MS / 1000,
     );
+    await this.store.revokePractitionerTokens(m, practitionerId);
+    await this.revokeSessions(recent, m);
     const notBeforeMs = Date.now();
     const expiresAtMs = notBeforeMs + this.config.accessTokenTtlSeconds * 1000 + SLACK_MS;
-    await m.query(
-      `INSERT INTO access_revocation (practitioner_id, not_before, expires_at) VALUES ($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0))`,
-      [practitionerId, notBeforeMs, expiresAtMs],
-    );
+    await this.store.insertPractitionerRevocation(m, { practitionerId, notBeforeMs, expiresAtMs });
     await this.afterCommit(m, [{ sessionId: null, practitionerId, notBeforeMs, expiresAtMs }]);
   }
 
   /** Reads the unexpired revocations from the table (start, poll, Redis reconnect). */
   async reload(): Promise<void> {
     try {
-      const rows: {
-        session_id: string | null;
-        practitioner_id: string | null;
-        not_before: Date | null;
-        expires_at: Date;
-      }[] = await this.db.query(
-        'SELECT session_id, practitioner_id, not_before, expires_at FROM access_revocation WHERE expires_at > now()',
-      );
-      for (const r of rows)
-        this.apply({
-          sessionId: r.session_id,
-          practitionerId: r.practitioner_id,
-          notBeforeMs: r.not_before?.getTime() ?? null,
-          expiresAtMs: r.expires_at.getTime(),
-        });
+      for (const r of await this.store.unexpiredRevocations()) this.apply(r);
       this.forgetExpired();
       // Now and then, one node's poll clears rows nobody needs (any node may: the delete is idempotent).
-      if (++this.polls % 720 === 0)
-        await this.db.query(
-          `DELETE FROM access_revocation WHERE expires_at < now() - interval '1 day'`,
-        );
+      if (++this.polls % 720 === 0) await this.store.forgetOldRevocations();
     } catch (e) {
       this.logger.warn(
         `could not read ended sessions: ${e instanceof Error ? e.message : String(e)}`,
