@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type TestSchema,
   TestSchema as Schema,
@@ -15,6 +18,7 @@ const ENV = {
   TCP_NODELAY: '1',
   DCMDICTPATH: process.env.DCMDICTPATH ?? '/usr/share/libdcmtk17/dicom.dic',
 };
+const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 
 /** Runs a dcmtk tool without blocking the event loop (the SCP under test lives in this process). */
 function dcmtk(tool: string, args: string[]): Promise<{ status: number | null; out: string }> {
@@ -31,12 +35,67 @@ function dcmtk(tool: string, args: string[]): Promise<{ status: number | null; o
   });
 }
 
+/** A real file from pydicom's test set, rewritten by dcmodify into our test study's instance. */
+function instance(
+  dir: string,
+  source: string,
+  name: string,
+  attributes: Record<string, string>,
+): string {
+  const file = join(dir, name);
+  copyFileSync(join(PYDICOM, source), file);
+  const args = ['-nb'];
+  for (const [k, v] of Object.entries(attributes)) args.push('-i', `${k}=${v}`);
+  execFileSync('dcmodify', [...args, file], { env: ENV });
+  return file;
+}
+
+/** What findscu -v printed: each pending response's identifier as keyword → value, and the final status. */
+interface FindResult {
+  status: number | null;
+  matches: Record<string, string>[];
+  final: string;
+  out: string;
+}
+
+function parseFindscu(out: string): FindResult['matches'] {
+  const matches: Record<string, string>[] = [];
+  for (const block of out.split(/Find Response: \d+ \(Pending\)/).slice(1)) {
+    const m: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      // dcmtk prints a known UID by its name (=CTImageStorage), anything else in brackets.
+      const e =
+        /\(([0-9a-f]{4}),([0-9a-f]{4})\) (\w\w) (?:\[(.*?)\]|\(no value available\)|(=\w+))?.*#.*?\d+,\s*\S+\s+(\w+)/.exec(
+          line,
+        );
+      if (e) m[e[6]] = (e[4] ?? e[5] ?? '').replace(/[\s\0]+$/, '');
+    }
+    matches.push(m);
+  }
+  return matches;
+}
+
 describe('DIMSE query/retrieve SCP against dcmtk', () => {
   let schema: TestSchema;
   let app: Awaited<ReturnType<typeof startImagingForTest>>;
   let dir: DirectoryFixture;
   let port: number;
+  let tmp: string;
   const warnings: string[] = [];
+  const uid = {
+    a1: '1.2.826.0.1.3680043.9.7433.99.1',
+    a1Series: '1.2.826.0.1.3680043.9.7433.99.1.1',
+    a2: '1.2.826.0.1.3680043.9.7433.99.2',
+    b1: '1.2.826.0.1.3680043.9.7433.99.3',
+  };
+
+  async function find(ae: string, model: '-S' | '-P', keys: string[], extra: string[] = []) {
+    const args = ['-v', model, '-aet', ae, '-aec', 'HUIZHEN', ...extra];
+    for (const k of keys) args.push('-k', k);
+    const r = await dcmtk('findscu', [...args, '127.0.0.1', String(port)]);
+    const final = /Received Final Find Response \(([^)]*)\)/.exec(r.out)?.[1] ?? '';
+    return { status: r.status, matches: parseFindscu(r.out), final, out: r.out };
+  }
 
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (this: Logger, m: unknown) {
@@ -45,7 +104,10 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     schema = await Schema.create('dimse_qr');
     dir = await seedDirectory(schema);
     await schema.query(
-      `INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ('TOWNA_CT', $1, 'township CT'), ('TOWNB_WS', $2, 'township B workstation')`,
+      `INSERT INTO imaging_dimse_peer (ae_title, organization_id, description, directions)
+       VALUES ('TOWNA_CT', $1, 'township A CT', '{store,query}'),
+              ('TOWNB_WS', $2, 'township B workstation', '{store,query}'),
+              ('TOWNA_MOD', $1, 'township A modality that only sends', '{store}')`,
       [dir.org.townA, dir.org.townB],
     );
     app = await startImagingForTest(schema, {
@@ -55,15 +117,64 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
       DIMSE_IDLE_TIMEOUT_SECONDS: '5',
     });
     port = app.app.get(DimseScp).port;
+
+    // Township A: a CT study of three instances (2026) and an MR study (2025); township B: a CT study.
+    tmp = mkdtempSync(join(tmpdir(), 'dimse-qr-'));
+    const a1 = [1, 2, 3].map((n) =>
+      instance(tmp, 'CT_small.dcm', `a1-${n}.dcm`, {
+        PatientName: 'WANG^FANG',
+        PatientID: 'PA1',
+        StudyInstanceUID: uid.a1,
+        SeriesInstanceUID: uid.a1Series,
+        SOPInstanceUID: `${uid.a1Series}.${n}`,
+        InstanceNumber: String(n),
+        StudyDate: '20260301',
+        StudyDescription: 'Chest CT',
+        AccessionNumber: 'ACC-A1',
+      }),
+    );
+    const a2 = instance(tmp, 'MR_small.dcm', 'a2.dcm', {
+      PatientName: 'LI^NA',
+      PatientID: 'PA2',
+      StudyInstanceUID: uid.a2,
+      SeriesInstanceUID: `${uid.a2}.1`,
+      SOPInstanceUID: `${uid.a2}.1.1`,
+      StudyDate: '20251115',
+      StudyDescription: 'Knee MR',
+    });
+    const b1 = instance(tmp, 'CT_small.dcm', 'b1.dcm', {
+      PatientName: 'WANG^WEI',
+      PatientID: 'PB1',
+      StudyInstanceUID: uid.b1,
+      SeriesInstanceUID: `${uid.b1}.1`,
+      SOPInstanceUID: `${uid.b1}.1.1`,
+      StudyDate: '20260302',
+    });
+    for (const [ae, files] of [
+      ['TOWNA_CT', [...a1, a2]],
+      ['TOWNB_WS', [b1]],
+    ] as [string, string[]][]) {
+      const r = await dcmtk('storescu', [
+        '-aet',
+        ae,
+        '-aec',
+        'HUIZHEN',
+        '127.0.0.1',
+        String(port),
+        ...files,
+      ]);
+      expect({ ae, out: r.out.trim(), status: r.status }).toEqual({ ae, out: '', status: 0 });
+    }
   });
   afterAll(async () => {
     await app?.app.close();
     await schema?.drop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('refuses a context it does not serve in the A-ASSOCIATE-AC (abstract syntax not supported) and logs it', async () => {
     warnings.length = 0;
-    // Modality Worklist is not served (yet): its only context must come back refused with result 3.
+    // Modality Worklist is not served: its only context must come back refused with result 3.
     const r = await dcmtk('findscu', [
       '-d',
       '-W',
@@ -84,5 +195,161 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     expect(warnings.join('\n')).toMatch(
       /A-ASSOCIATE-AC to TOWNA_CT: abstract syntax not supported for 1\.2\.840\.10008\.5\.1\.4\.31/,
     );
+  });
+
+  it('C-FIND at study level: the organization’s studies with the asked keys, nothing of another organization', async () => {
+    const keys = [
+      'QueryRetrieveLevel=STUDY',
+      'StudyInstanceUID',
+      'PatientName',
+      'PatientID',
+      'StudyDate',
+      'StudyDescription',
+      'ModalitiesInStudy',
+      'NumberOfStudyRelatedInstances',
+    ];
+    const a = await find('TOWNA_CT', '-S', keys);
+    expect(a.final).toBe('Success');
+    expect(a.matches.map((m) => m.StudyInstanceUID).sort()).toEqual([uid.a1, uid.a2]);
+    const a1 = a.matches.find((m) => m.StudyInstanceUID === uid.a1)!;
+    expect(a1).toMatchObject({
+      PatientName: 'WANG^FANG',
+      PatientID: 'PA1',
+      StudyDate: '20260301',
+      StudyDescription: 'Chest CT',
+      ModalitiesInStudy: 'CT',
+      NumberOfStudyRelatedInstances: '3',
+      QueryRetrieveLevel: 'STUDY',
+      RetrieveAETitle: 'HUIZHEN',
+    });
+    const b = await find('TOWNB_WS', '-S', keys);
+    expect(b.final).toBe('Success');
+    expect(b.matches.map((m) => m.StudyInstanceUID)).toEqual([uid.b1]);
+    // Named by its UID, township B's study is still not township A's to see.
+    const named = await find('TOWNA_CT', '-S', [
+      'QueryRetrieveLevel=STUDY',
+      `StudyInstanceUID=${uid.b1}`,
+    ]);
+    expect(named.matches).toEqual([]);
+  });
+
+  it('C-FIND matches as QIDO-RS does: wildcards (any case), date ranges, UID lists', async () => {
+    const studies = async (...keys: string[]) =>
+      (
+        await find('TOWNA_CT', '-S', ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', ...keys])
+      ).matches
+        .map((m) => m.StudyInstanceUID)
+        .sort();
+    expect(await studies('PatientName=WANG*')).toEqual([uid.a1]);
+    expect(await studies('PatientName=wang^f?ng')).toEqual([uid.a1]);
+    expect(await studies('PatientName=*')).toEqual([uid.a1, uid.a2]);
+    expect(await studies('StudyDate=20260101-20261231')).toEqual([uid.a1]);
+    expect(await studies('StudyDate=-20251231')).toEqual([uid.a2]);
+    expect(await studies('StudyDate=20251115')).toEqual([uid.a2]);
+    expect(await studies('StudyDescription=chest*')).toEqual([uid.a1]);
+    expect(await studies(`StudyInstanceUID=${uid.a1}\\${uid.a2}\\${uid.b1}`)).toEqual([
+      uid.a1,
+      uid.a2,
+    ]);
+    expect(await studies('AccessionNumber=ACC-A1')).toEqual([uid.a1]);
+    // A malformed date is refused with QIDO-RS's reason, not answered as no match.
+    const bad = await find(
+      'TOWNA_CT',
+      '-S',
+      ['QueryRetrieveLevel=STUDY', 'StudyDate=2026'],
+      ['-d'],
+    );
+    expect(bad.out).toMatch(/DIMSE Status +: 0xc000: Failed: Unable to process/);
+    expect(bad.out).toMatch(/\(0000,0902\) LO \[00080020=2026 should be YYYYMMDD/);
+  });
+
+  it('C-FIND at series and image level, and at patient level of the Patient Root model', async () => {
+    const series = await find('TOWNA_CT', '-S', [
+      'QueryRetrieveLevel=SERIES',
+      `StudyInstanceUID=${uid.a1}`,
+      'SeriesInstanceUID',
+      'Modality',
+      'NumberOfSeriesRelatedInstances',
+    ]);
+    expect(series.matches).toEqual([
+      expect.objectContaining({
+        SeriesInstanceUID: uid.a1Series,
+        Modality: 'CT',
+        NumberOfSeriesRelatedInstances: '3',
+        QueryRetrieveLevel: 'SERIES',
+      }),
+    ]);
+    const images = await find('TOWNA_CT', '-S', [
+      'QueryRetrieveLevel=IMAGE',
+      `StudyInstanceUID=${uid.a1}`,
+      `SeriesInstanceUID=${uid.a1Series}`,
+      'SOPInstanceUID',
+      'SOPClassUID',
+      'InstanceNumber',
+      'PatientName',
+    ]);
+    expect(images.final).toBe('Success');
+    expect(images.matches.map((m) => [m.SOPInstanceUID, m.InstanceNumber, m.PatientName])).toEqual(
+      [1, 2, 3].map((n) => [`${uid.a1Series}.${n}`, String(n), 'WANG^FANG']),
+    );
+    expect(images.matches[0].SOPClassUID).toBe('=CTImageStorage');
+    const one = await find('TOWNA_CT', '-S', [
+      'QueryRetrieveLevel=IMAGE',
+      `StudyInstanceUID=${uid.a1}`,
+      'SOPInstanceUID',
+      'InstanceNumber=2',
+    ]);
+    expect(one.matches.map((m) => m.SOPInstanceUID)).toEqual([`${uid.a1Series}.2`]);
+    // Township B's instances stay out of township A's image-level answers, named or not.
+    const other = await find('TOWNA_CT', '-S', [
+      'QueryRetrieveLevel=IMAGE',
+      `StudyInstanceUID=${uid.b1}`,
+      'SOPInstanceUID',
+    ]);
+    expect(other.matches).toEqual([]);
+
+    const patients = await find('TOWNA_CT', '-P', [
+      'QueryRetrieveLevel=PATIENT',
+      'PatientID',
+      'PatientName',
+      'NumberOfPatientRelatedStudies',
+    ]);
+    expect(patients.final).toBe('Success');
+    expect(
+      patients.matches
+        .map((m) => [m.PatientID, m.PatientName, m.NumberOfPatientRelatedStudies])
+        .sort(),
+    ).toEqual([
+      ['PA1', 'WANG^FANG', '1'],
+      ['PA2', 'LI^NA', '1'],
+    ]);
+    const studiesOfPatient = await find('TOWNA_CT', '-P', [
+      'QueryRetrieveLevel=STUDY',
+      'PatientID=PA2',
+      'StudyInstanceUID',
+    ]);
+    expect(studiesOfPatient.matches.map((m) => m.StudyInstanceUID)).toEqual([uid.a2]);
+    // Study Root has no PATIENT level.
+    const wrong = await find('TOWNA_CT', '-S', ['QueryRetrieveLevel=PATIENT', 'PatientID']);
+    expect(wrong.final).toBe('Error: DataSetDoesNotMatchSOPClass');
+  });
+
+  it('C-FIND is refused to a peer not registered to query, and every answer is audited as QIDO-RS’s are', async () => {
+    const r = await find('TOWNA_MOD', '-S', ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID']);
+    expect(r.matches).toEqual([]);
+    // 0x0124 Refused: Not Authorized (PS3.7 C.5), which dcmtk 3.6.7 does not name.
+    expect(r.final).toBe('Unknown Status: 0x124');
+    expect(warnings.join('\n')).not.toMatch(/C-FIND failed/);
+    const events: { actor_username: string; details: { studyInstanceUids?: string[] } }[] =
+      await schema.query(
+        `SELECT actor_username, details FROM audit_event
+          WHERE action = 'imaging_study.read' AND actor_username = 'dimse:TOWNA_CT'`,
+      );
+    const audited = new Set(events.flatMap((e) => e.details.studyInstanceUids ?? []));
+    expect([...audited].sort()).toEqual([uid.a1, uid.a2]);
+    const [{ n }] = await schema.query(
+      `SELECT count(*)::int AS n FROM audit_event WHERE actor_username = 'dimse:TOWNA_MOD'`,
+    );
+    expect(n).toBe(0);
   });
 });

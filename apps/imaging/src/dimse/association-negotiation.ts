@@ -15,7 +15,7 @@ export const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
 export const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
 
 /** The query/retrieve services this SCP answers; their contexts are refused until they are here. */
-export const SERVED_QR: ReadonlySet<QrService> = new Set<QrService>([]);
+export const SERVED_QR: ReadonlySet<QrService> = new Set<QrService>(['find']);
 
 /** Until the peer says otherwise (PS3.8 D.1: no maximum length sub-item). */
 const DEFAULT_MAX_SEND_PDU = 16384;

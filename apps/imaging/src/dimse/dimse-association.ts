@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { DicomJson } from '@huizhen/dicom';
 import {
   type AssociateRequest,
   associateAc,
@@ -7,15 +9,40 @@ import {
   refusedAbstractSyntaxes,
   REJECT,
 } from './association-negotiation';
-import { COMMAND, commandPdus, type DimseMessage, MessageAssembler } from './dimse-message';
 import {
+  COMMAND,
+  commandFieldOf,
+  commandPdus,
+  type DimseMessage,
+  MessageAssembler,
+  messagePdus,
+  TAG,
+} from './dimse-message';
+import type { FindAnswer } from './dimse-query';
+import { FIND_STATUS } from './dimse-query';
+import {
+  type DimseRequest,
   echoResponse,
+  findResponse,
   type IngestInstance,
   readRequest,
   storeInstance,
   storeResponse,
 } from './dimse-services';
+import { readIdentifier, writeIdentifier } from './identifier';
+import type { DimsePeerIdentity } from './peer-actor';
+import { type QrModel, qrSyntax } from './sop-classes';
 import { ABORT_PDU, pdu, PDU, PduReader } from './pdu';
+
+/** A registered peer as an association needs it: for whom it acts and what it may do. */
+export interface AssociationPeer {
+  organizationId: string;
+  /** store, query, retrieve_destination, worklist (imaging_dimse_peer.directions). */
+  directions: readonly string[];
+}
+
+/** PS3.7 C.5 general status: the peer is not allowed this service. */
+const NOT_AUTHORIZED = 0x0124;
 
 export interface AssociationSettings {
   aeTitle: string;
@@ -25,10 +52,12 @@ export interface AssociationSettings {
 }
 
 export interface AssociationPorts {
-  /** The organization a calling AE title sends for (imaging_dimse_peer), null for a stranger. */
-  peerOrganization(callingAe: string): Promise<string | null>;
+  /** The calling AE title as registered (its organization, what it may do), null for a stranger. */
+  peer(callingAe: string): Promise<AssociationPeer | null>;
   /** Ingest of one Part 10 file received from a station of the organization. */
   ingest(part10: Buffer, organizationId: string): ReturnType<IngestInstance>;
+  /** A C-FIND's matches as the peer may see them (DimseQuery), or its refusal. */
+  find(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<FindAnswer>;
   warn(message: string): void;
   error(message: string): void;
 }
@@ -44,6 +73,7 @@ export class DimseAssociation {
   private readonly assembler: MessageAssembler;
   private request: AssociateRequest | null = null;
   private organizationId = '';
+  private directions: readonly string[] = [];
   private work = Promise.resolve();
   /**
    * Messages from the moment they are queued until they are answered. Idle means the peer is
@@ -51,6 +81,8 @@ export class DimseAssociation {
    * instance we are still storing (the first one starts the digest threads) is not idle.
    */
   private inHand = 0;
+  /** Message IDs of the C-FIND/C-GET/C-MOVE requests being answered, and whether a C-CANCEL came for them. */
+  private readonly running = new Map<number, { cancelled: boolean }>();
 
   constructor(
     private readonly socket: Socket,
@@ -130,7 +162,11 @@ export class DimseAssociation {
       case PDU.pData: {
         if (!this.request) return this.end('P-DATA before association');
         const { messages, abort } = this.assembler.read(body);
-        for (const m of messages) this.queue(m);
+        // A C-CANCEL acts at once, beside the request it cancels (which holds the work queue).
+        for (const m of messages) {
+          if (commandFieldOf(m.command) === COMMAND.cCancelRq) this.cancel(m);
+          else this.queue(m);
+        }
         if (abort) this.abort(abort);
         return true;
       }
@@ -160,10 +196,11 @@ export class DimseAssociation {
     };
     if (rq.calledAe !== this.settings.aeTitle)
       return reject(REJECT.calledAeUnknown, `called AE title ${rq.calledAe} is not ours`);
-    const organizationId = await this.ports.peerOrganization(rq.callingAe);
-    if (organizationId === null)
+    const peer = await this.ports.peer(rq.callingAe);
+    if (peer === null)
       return reject(REJECT.callingAeUnknown, `calling AE title ${rq.callingAe} is not registered`);
-    this.organizationId = organizationId;
+    this.organizationId = peer.organizationId;
+    this.directions = peer.directions;
     const refused = refusedAbstractSyntaxes(rq);
     if (refused.length) {
       this.ports.warn(
@@ -185,7 +222,13 @@ export class DimseAssociation {
     this.work = this.work
       .then(() => this.answer(m))
       .catch((e) => {
-        const what = m.hasDataSet ? 'C-STORE' : 'DIMSE message';
+        const field = commandFieldOf(m.command);
+        const what =
+          field === COMMAND.cStoreRq
+            ? 'C-STORE'
+            : field === COMMAND.cFindRq
+              ? 'C-FIND'
+              : 'DIMSE message';
         this.ports.error(`${what} failed: ${e instanceof Error ? e.stack : String(e)}`);
         this.abort('internal error');
       });
@@ -199,13 +242,28 @@ export class DimseAssociation {
     }
   }
 
+  /** C-CANCEL-RQ: the running request it names answers Cancel at its next match. */
+  private cancel(m: DimseMessage): void {
+    const id = m.command.get(TAG.messageIdBeingRespondedTo);
+    const run = id?.length === 2 ? this.running.get(id.readUInt16LE(0)) : undefined;
+    if (run) run.cancelled = true;
+  }
+
   private async dispatch(m: DimseMessage): Promise<void> {
     const rq = readRequest(m.command);
     if (rq.commandField === COMMAND.cEchoRq) return this.sendCommand(m.pcId, echoResponse(rq));
+    if (rq.commandField === COMMAND.cFindRq) return this.find(m, rq);
     if (rq.commandField !== COMMAND.cStoreRq) {
       return this.abort(`unsupported DIMSE command 0x${rq.commandField?.toString(16)}`);
     }
     const { callingAe, contexts } = this.request!;
+    if (!this.directions.includes('store')) {
+      this.ports.warn(`C-STORE from ${callingAe} refused: not registered to store`);
+      return this.sendCommand(
+        m.pcId,
+        storeResponse(rq, { status: NOT_AUTHORIZED, comment: `${callingAe} may not store here` }),
+      );
+    }
     const status = await storeInstance(
       {
         request: rq,
@@ -219,6 +277,60 @@ export class DimseAssociation {
         this.ports.warn(`C-STORE from ${callingAe} refused ${rq.sopInstance}: ${message}`),
     );
     this.sendCommand(m.pcId, storeResponse(rq, status));
+  }
+
+  /**
+   * C-FIND: the identifier read, the matches asked for (DimseQuery, through QIDO-RS's search),
+   * one pending response per match, then the final status. A C-CANCEL for it is honoured
+   * between matches (final status Cancel); a refusal answers its status and comment.
+   */
+  private async find(m: DimseMessage, rq: DimseRequest): Promise<void> {
+    const { callingAe, contexts } = this.request!;
+    const pc = contexts.get(m.pcId)!;
+    const ts = pc.transferSyntax!;
+    const qr = qrSyntax(pc.abstractSyntax);
+    const final = (status: number, comment?: string) =>
+      this.sendCommand(m.pcId, findResponse(rq, pc.abstractSyntax, status, false, comment));
+    if (qr?.service !== 'find')
+      return final(FIND_STATUS.identifierDoesNotMatchSopClass, 'not a C-FIND context');
+    if (!this.directions.includes('query'))
+      return final(FIND_STATUS.notAuthorized, `${callingAe} is not registered to query`);
+    if (!m.data) return final(FIND_STATUS.outOfResources, 'identifier too large');
+    let identifier: DicomJson;
+    try {
+      identifier = readIdentifier(m.data, ts, pc.abstractSyntax);
+    } catch (e) {
+      return final(FIND_STATUS.identifierDoesNotMatchSopClass, (e as Error).message);
+    }
+    const run = { cancelled: false };
+    this.running.set(rq.messageId, run);
+    try {
+      const answer = await this.ports.find(
+        { aeTitle: callingAe, organizationId: this.organizationId },
+        qr.model,
+        identifier,
+      );
+      if ('status' in answer) {
+        this.ports.warn(`C-FIND from ${callingAe} refused: ${answer.comment}`);
+        return final(answer.status, answer.comment);
+      }
+      for (const match of answer.matches) {
+        if (run.cancelled) return final(FIND_STATUS.cancel);
+        if (this.socket.destroyed) return;
+        const pending = findResponse(rq, pc.abstractSyntax, FIND_STATUS.pending, true);
+        for (const p of messagePdus(m.pcId, pending, writeIdentifier(match, ts), this.maxSend()))
+          this.send(p);
+        // Let a C-CANCEL that arrived in the meantime be read before the next match.
+        await nextTurn();
+      }
+      final(run.cancelled ? FIND_STATUS.cancel : FIND_STATUS.success);
+    } finally {
+      this.running.delete(rq.messageId);
+    }
+  }
+
+  private maxSend(): number {
+    return this.request?.maxSendPdu ?? 16384;
   }
 
   private sendCommand(pcId: number, cmd: Buffer): void {

@@ -5,27 +5,44 @@
  */
 import { pdu, PDU } from './pdu';
 
-type CommandVr = 'UI' | 'US' | 'UL' | 'LO';
+type CommandVr = 'UI' | 'US' | 'UL' | 'LO' | 'AE';
 export type CommandElement = [element: number, vr: CommandVr, value: string | number];
 
 /** Command field (0000,0100) values and the elements of group 0000 we read or write. */
 export const COMMAND = {
   cStoreRq: 0x0001,
   cStoreRsp: 0x8001,
+  cGetRq: 0x0010,
+  cGetRsp: 0x8010,
+  cFindRq: 0x0020,
+  cFindRsp: 0x8020,
+  cMoveRq: 0x0021,
+  cMoveRsp: 0x8021,
   cEchoRq: 0x0030,
   cEchoRsp: 0x8030,
+  cCancelRq: 0x0fff,
   /** (0000,0800): no data set follows */
   noDataSet: 0x0101,
+  /** (0000,0800): a data set follows (any value but 0x0101 says so) */
+  dataSet: 0x0000,
 } as const;
 export const TAG = {
   affectedSopClass: 0x0002,
   commandField: 0x0100,
   messageId: 0x0110,
   messageIdBeingRespondedTo: 0x0120,
+  moveDestination: 0x0600,
+  priority: 0x0700,
   dataSetType: 0x0800,
   status: 0x0900,
   errorComment: 0x0902,
   affectedSopInstance: 0x1000,
+  remainingSubOperations: 0x1020,
+  completedSubOperations: 0x1021,
+  failedSubOperations: 0x1022,
+  warningSubOperations: 0x1023,
+  moveOriginatorAe: 0x1030,
+  moveOriginatorMessageId: 0x1031,
 } as const;
 
 /** A control header bit of a presentation data value. */
@@ -82,20 +99,43 @@ export function decodeCommand(b: Buffer): Command {
   return out;
 }
 
-/** A command as P-DATA-TF PDUs, each within the peer's maximum PDU length. */
-export function commandPdus(pcId: number, cmd: Buffer, maxSendPdu: number): Buffer[] {
+/** A command (or, with `command` false, a data set) as P-DATA-TF PDUs, each within the peer's maximum PDU length. */
+export function commandPdus(
+  pcId: number,
+  cmd: Buffer,
+  maxSendPdu: number,
+  command = true,
+): Buffer[] {
   const maxData = Math.max(64, maxSendPdu - 6);
   const out: Buffer[] = [];
-  for (let at = 0; at < cmd.length; at += maxData) {
+  for (let at = 0; at < cmd.length || at === 0; at += maxData) {
     const chunk = cmd.subarray(at, at + maxData);
     const last = at + maxData >= cmd.length;
     const pdv = Buffer.alloc(6);
     pdv.writeUInt32BE(chunk.length + 2, 0);
     pdv[4] = pcId;
-    pdv[5] = PDV_COMMAND | (last ? PDV_LAST : 0);
+    pdv[5] = (command ? PDV_COMMAND : 0) | (last ? PDV_LAST : 0);
     out.push(pdu(PDU.pData, Buffer.concat([pdv, chunk])));
   }
   return out;
+}
+
+/** A whole message: its command, then its data set if it has one. */
+export function messagePdus(
+  pcId: number,
+  cmd: Buffer,
+  data: Buffer | null,
+  maxSendPdu: number,
+): Buffer[] {
+  const out = commandPdus(pcId, cmd, maxSendPdu);
+  if (data) out.push(...commandPdus(pcId, data, maxSendPdu, false));
+  return out;
+}
+
+/** The command field of a received command, undefined when it is missing or malformed. */
+export function commandFieldOf(cmd: Command): number | undefined {
+  const v = cmd.get(TAG.commandField);
+  return v?.length === 2 ? v.readUInt16LE(0) : undefined;
 }
 
 /** A whole received message; `data` is null when none came or it was larger than allowed. */

@@ -8,9 +8,14 @@ import {
 import { type Server, type Socket, createServer } from 'node:net';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
+import { QidoSearch } from '../dicomweb/qido-search.service';
 import { PeerStore } from '../peers/peer-store';
 import { IngestService } from '../ingest/ingest.service';
 import { type AssociationPorts, DimseAssociation } from './dimse-association';
+import { DimseQuery } from './dimse-query';
+
+/** The most matches a C-FIND answers (more is refused: narrow the query), as QIDO-RS's default page. */
+const MAX_FIND_MATCHES = 1000;
 
 /**
  * DIMSE C-ECHO and C-STORE SCP, written against PS3.8 directly (a few hundred lines are easier
@@ -35,7 +40,15 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly ingest: IngestService,
     private readonly peers: PeerStore,
     private readonly health: HealthRegistry,
-  ) {}
+    private readonly qido: QidoSearch,
+  ) {
+    this.query = new DimseQuery(qido, {
+      aeTitle: config.imaging.dimseAeTitle,
+      maxMatches: MAX_FIND_MATCHES,
+    });
+  }
+
+  private readonly query: DimseQuery;
 
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config.imaging;
@@ -63,12 +76,15 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
 
   private readonly ports: AssociationPorts = {
     // A known, enabled peer calls for its organization; one switched off is a stranger.
-    peerOrganization: async (callingAe) => {
+    peer: async (callingAe) => {
       const peer = await this.peers.findByAeTitle(callingAe);
-      return peer?.enabled ? peer.organizationId : null;
+      return peer?.enabled
+        ? { organizationId: peer.organizationId, directions: peer.directions }
+        : null;
     },
     ingest: (part10, organizationId) =>
       this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse' }),
+    find: (peer, model, identifier) => this.query.find(peer, model, identifier),
     warn: (message) => this.logger.warn(message),
     error: (message) => this.logger.error(message),
   };

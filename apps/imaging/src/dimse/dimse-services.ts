@@ -43,6 +43,29 @@ export function echoResponse(rq: DimseRequest): Buffer {
   ]);
 }
 
+/** A C-FIND-RSP: pending (an identifier follows) or final, with an error comment on a refusal. */
+export function findResponse(
+  rq: DimseRequest,
+  sopClass: string,
+  status: number,
+  identifierFollows: boolean,
+  comment?: string,
+): Buffer {
+  return encodeCommand([
+    [TAG.affectedSopClass, 'UI', rq.sopClass || sopClass],
+    [TAG.commandField, 'US', COMMAND.cFindRsp],
+    [TAG.messageIdBeingRespondedTo, 'US', rq.messageId],
+    [TAG.dataSetType, 'US', identifierFollows ? COMMAND.dataSet : COMMAND.noDataSet],
+    [TAG.status, 'US', status],
+    ...(comment ? ([[TAG.errorComment, 'LO', printable(comment)]] as CommandElement[]) : []),
+  ]);
+}
+
+/** An error comment (LO, 64 characters) without control bytes or non-ASCII. */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+}
+
 export interface StoreStatus {
   status: number;
   comment?: string;
