@@ -73,7 +73,7 @@ describe('typed SQL statements', () => {
     expect(await update.run(answering([[], 2]), ['a'])).toBe(2);
     expect(await command('INSERT INTO booking DEFAULT VALUES').run(answering([]))).toBe(0);
     const p = new Params();
-    const { p: next } = p;
-    expect([p.add('x'), next('y')]).toEqual(['$1', '$2']);
+    const { add } = p;
+    expect([p.add('x'), add('y')]).toEqual(['$1', '$2']);
   });
 });

@@ -170,14 +170,10 @@ function isWriteResult(r: unknown): r is [unknown[], number] {
 
 /**
  * Numbered parameters for SQL assembled from optional filters: `where.push(\`x = ${params.add(v)}\`)`,
- * or destructured, `const { p } = params; where.push(\`x = ${p(v)}\`)`. Run with `.all(db, params.values)`.
+ * or destructured, `const { add } = params; where.push(\`x = ${add(v)}\`)`. Run with `.all(db, params.values)`.
  */
 export class Params {
   readonly values: unknown[] = [];
-  /** The next `$n`, holding `value`. */
-  add(value: unknown): string {
-    return `$${this.values.push(value)}`;
-  }
-  /** `add`, bound: for destructuring. */
-  readonly p = (value: unknown): string => this.add(value);
+  /** The next `$n`, holding `value` (bound: it may be destructured). */
+  readonly add = (value: unknown): string => `$${this.values.push(value)}`;
 }

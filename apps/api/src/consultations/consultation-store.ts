@@ -436,12 +436,12 @@ export class ConsultationStore {
 
   /** One worklist page (limit + 1 rows: the caller learns whether there is more). */
   worklistPage(f: WorklistFilter): Promise<(WorklistItem & { sortKey: string })[]> {
-    const { p } = f.params;
+    const { add } = f.params;
     const sortCol = f.byDeadline ? 'c.deadline_at' : 'c.created_at';
     const where = [...f.where];
     if (f.after)
       where.push(
-        `(${sortCol}, c.id) ${f.byDeadline ? '>' : '<'} (${p(f.after[0])}::timestamptz, ${p(f.after[1])}::uuid)`,
+        `(${sortCol}, c.id) ${f.byDeadline ? '>' : '<'} (${add(f.after[0])}::timestamptz, ${add(f.after[1])}::uuid)`,
       );
     const dir = f.byDeadline ? 'ASC' : 'DESC';
     return sql(
@@ -457,7 +457,7 @@ export class ConsultationStore {
          LEFT JOIN practitioner ap ON ap.id = c.assigned_specialist_id
         WHERE ${where.join(' AND ')}
         ORDER BY ${sortCol} ${dir}, c.id ${dir}
-        LIMIT ${p(f.limit + 1)}`,
+        LIMIT ${add(f.limit + 1)}`,
     )
       .map(toWorklistItem)
       .all(this.db.manager, f.params.values);

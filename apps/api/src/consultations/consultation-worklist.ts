@@ -32,7 +32,7 @@ export class ConsultationWorklist {
       q.box ??
       (hasRole(actor, 'specialist') ? 'queue' : hasRole(actor, 'township_doctor') ? 'sent' : 'hub');
     const params = new Params();
-    const { p } = params;
+    const { add } = params;
     const where: string[] = [];
     const need = (ok: boolean, who: string) => {
       if (!ok)
@@ -47,27 +47,27 @@ export class ConsultationWorklist {
         need(hasRole(actor, 'specialist') && !!actor.specialty, 'specialists');
         where.push(
           `c.status = 'submitted'`,
-          `c.specialty = ${p(actor.specialty)}`,
-          `c.routed_organization_ids @> ARRAY[${p(actor.organizationId)}]::uuid[]`,
-          `NOT (${p(actor.id)}::uuid = ANY(c.declined_by))`,
+          `c.specialty = ${add(actor.specialty)}`,
+          `c.routed_organization_ids @> ARRAY[${add(actor.organizationId)}]::uuid[]`,
+          `NOT (${add(actor.id)}::uuid = ANY(c.declined_by))`,
         );
         break;
       case 'assigned':
         need(hasRole(actor, 'specialist'), 'specialists');
-        where.push(`c.assigned_specialist_id = ${p(actor.id)}`);
+        where.push(`c.assigned_specialist_id = ${add(actor.id)}`);
         break;
       case 'received':
         need(hasRole(actor, 'specialist'), 'specialists');
-        where.push(`c.assigned_organization_id = ${p(actor.organizationId)}`);
+        where.push(`c.assigned_organization_id = ${add(actor.organizationId)}`);
         break;
       case 'sent':
         need(hasRole(actor, 'township_doctor', 'specialist'), 'clinicians');
-        where.push(`c.requesting_organization_id = ${p(actor.organizationId)}`);
+        where.push(`c.requesting_organization_id = ${add(actor.organizationId)}`);
         break;
       case 'hub': {
         need(hasRole(actor, 'hub_coordinator'), 'hub coordinators');
         const scope = await this.policy.organizationScope(actor);
-        const s = p(scope.organizationIds);
+        const s = add(scope.organizationIds);
         where.push(
           `(c.requesting_organization_id = ANY(${s}::uuid[]) OR c.assigned_organization_id = ANY(${s}::uuid[]))`,
         );
@@ -75,16 +75,16 @@ export class ConsultationWorklist {
       }
     }
     // The box narrows what the policy lets this actor read; it never widens it.
-    where.push(await this.policy.consultationReadFilter(actor, p));
-    if (q.status?.length) where.push(`c.status = ANY(${p(q.status)}::text[])`);
-    if (q.urgency) where.push(`c.urgency = ${p(q.urgency)}`);
-    if (q.specialty) where.push(`c.specialty = ${p(q.specialty)}`);
+    where.push(await this.policy.consultationReadFilter(actor, add));
+    if (q.status?.length) where.push(`c.status = ANY(${add(q.status)}::text[])`);
+    if (q.urgency) where.push(`c.urgency = ${add(q.urgency)}`);
+    if (q.specialty) where.push(`c.specialty = ${add(q.specialty)}`);
     if (q.organizationId) {
       await this.directory.organization(q.organizationId); // 404 for an id that names nothing
-      where.push(`c.requesting_organization_id = ${p(q.organizationId)}`);
+      where.push(`c.requesting_organization_id = ${add(q.organizationId)}`);
     }
-    if (q.from) where.push(`c.created_at >= ${p(new Date(q.from))}`);
-    if (q.to) where.push(`c.created_at < ${p(new Date(q.to))}`);
+    if (q.from) where.push(`c.created_at >= ${add(new Date(q.from))}`);
+    if (q.to) where.push(`c.created_at < ${add(new Date(q.to))}`);
     const after = q.cursor ? decodeCursor(q.cursor) : null;
     const rows = await this.store.worklistPage({
       where,

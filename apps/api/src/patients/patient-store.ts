@@ -178,19 +178,19 @@ export class PatientStore {
    */
   async search(s: PatientSearch): Promise<{ items: PatientRecord[]; total: number }> {
     const params = new Params();
-    const { p } = params;
-    const where = [`p.organization_id = ANY(${p(s.organizationIds)})`];
+    const { add } = params;
+    const where = [`p.organization_id = ANY(${add(s.organizationIds)})`];
     let order = 'p.created_at DESC';
     if (s.name !== undefined) {
-      const q = p(s.name);
-      where.push(`(p.name ILIKE ${p(`%${escapeLike(s.name)}%`)} OR p.name % ${q})`);
+      const q = add(s.name);
+      where.push(`(p.name ILIKE ${add(`%${escapeLike(s.name)}%`)} OR p.name % ${q})`);
       order = `similarity(p.name, ${q}) DESC, p.created_at DESC`;
     }
-    if (s.nationalIdHmac) where.push(`p.national_id_hmac = ${p(s.nationalIdHmac)}`);
+    if (s.nationalIdHmac) where.push(`p.national_id_hmac = ${add(s.nationalIdHmac)}`);
     const filter = `WHERE ${where.join(' AND ')}`;
     const counted = [...params.values];
     const page = sql(PATIENT, `SELECT ${COLUMNS} FROM patient p ${filter}`)
-      .append(`ORDER BY ${order} LIMIT ${p(s.limit)} OFFSET ${p(s.offset)}`)
+      .append(`ORDER BY ${order} LIMIT ${add(s.limit)} OFFSET ${add(s.offset)}`)
       .map(toPatient);
     const items = await page.all(this.db, params.values);
     const [{ n }] = await COUNT.append(filter).all(this.db, counted);

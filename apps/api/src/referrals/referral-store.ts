@@ -245,7 +245,7 @@ export class ReferralStore {
 
   /** One page of a listing, with the total the conditions match. */
   async page(f: ReferralFilter): Promise<{ items: ListedReferral[]; total: number }> {
-    const { p } = f.params;
+    const { add } = f.params;
     const rows = await sql(
       {
         ...WITH_PATIENT_ORGANIZATION,
@@ -256,7 +256,7 @@ export class ReferralStore {
       },
       `SELECT r.*, pt.organization_id AS patient_organization_id, pt.name AS patient_name, f.name AS from_name, t.name AS to_name, count(*) OVER () AS total
          FROM referral r JOIN patient pt ON pt.id = r.patient_id JOIN organization f ON f.id = r.from_organization_id JOIN organization t ON t.id = r.to_organization_id
-        WHERE ${f.where.join(' AND ')} ORDER BY ${f.order} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
+        WHERE ${f.where.join(' AND ')} ORDER BY ${f.order} LIMIT ${add(f.limit)} OFFSET ${add(f.offset)}`,
     )
       .map((r) => ({
         referral: {

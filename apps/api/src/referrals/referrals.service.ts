@@ -166,17 +166,17 @@ export class ReferralsService {
   /** Incoming (green channel first, then oldest), outgoing, or the hub's. */
   async list(actor: Actor, q: ReferralQuery) {
     const params = new Params();
-    const { p } = params;
+    const { add } = params;
     const where: string[] = [];
     let order = 'r.created_at DESC, r.id';
     if (q.box === 'incoming') {
       if (hasRole(actor, 'specialist')) {
         where.push(
-          `r.to_organization_id = ${p(actor.organizationId)}`,
-          `((r.direction = 'up' AND r.specialty = ${p(actor.specialty)}) OR r.direction = 'down')`,
+          `r.to_organization_id = ${add(actor.organizationId)}`,
+          `((r.direction = 'up' AND r.specialty = ${add(actor.specialty)}) OR r.direction = 'down')`,
         );
       } else if (hasRole(actor, 'township_doctor')) {
-        where.push(`r.to_organization_id = ${p(actor.organizationId)}`, `r.direction = 'down'`);
+        where.push(`r.to_organization_id = ${add(actor.organizationId)}`, `r.direction = 'down'`);
       } else
         throw new DomainError(
           'access_denied',
@@ -191,7 +191,7 @@ export class ReferralsService {
           HttpStatus.FORBIDDEN,
           'outgoing referrals are for clinicians',
         );
-      where.push(`r.from_organization_id = ${p(actor.organizationId)}`);
+      where.push(`r.from_organization_id = ${add(actor.organizationId)}`);
     } else {
       if (!hasRole(actor, 'hub_coordinator'))
         throw new DomainError(
@@ -199,14 +199,14 @@ export class ReferralsService {
           HttpStatus.FORBIDDEN,
           'the hub’s referrals are for hub coordinators',
         );
-      const s = p((await this.policy.organizationScope(actor)).organizationIds);
+      const s = add((await this.policy.organizationScope(actor)).organizationIds);
       where.push(
         `(r.from_organization_id = ANY(${s}::uuid[]) OR r.to_organization_id = ANY(${s}::uuid[]))`,
       );
     }
     // The box narrows what the policy lets this actor read; it never widens it.
-    where.push(await this.policy.referralReadFilter(actor, p));
-    if (q.status) where.push(`r.status = ${p(q.status)}`);
+    where.push(await this.policy.referralReadFilter(actor, add));
+    if (q.status) where.push(`r.status = ${add(q.status)}`);
     const page = await this.store.page({ where, params, order, limit: q.limit, offset: q.offset });
     const items = page.items.map((r) => ({
       ...this.view(r),
