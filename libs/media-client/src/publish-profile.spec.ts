@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { LinkGuard } from '@huizhen/media-signaling';
 import {
+  RecentEstimate,
+  SENDER_GUARD,
   THIN_UPLINK,
   cameraEncodings,
   effectiveEncodings,
@@ -54,14 +56,27 @@ describe('what the sender sends', () => {
   it("thin uplink's bitrate: the estimate's share in steps, within a floor and the layer's ceiling", () => {
     expect(thinUplinkBitrate(160_000, 250)).toBe(150_000);
     expect(thinUplinkBitrate(160_000, 259)).toBe(150_000); // 155.4 k, stepped down
-    expect(thinUplinkBitrate(160_000, 80)).toBe(THIN_UPLINK.minBitrate);
+    expect(thinUplinkBitrate(160_000, 120)).toBe(70_000); // the audio's reserve first
+    expect(thinUplinkBitrate(160_000, 100)).toBe(50_000);
+    expect(thinUplinkBitrate(160_000, 60)).toBe(THIN_UPLINK.minBitrate);
     expect(thinUplinkBitrate(160_000, 1000)).toBe(160_000);
     expect(thinUplinkBitrate(160_000, null)).toBe(THIN_UPLINK.unknownBitrate);
     expect(thinUplinkBitrate(160_000, 0)).toBe(THIN_UPLINK.unknownBitrate);
   });
 
+  it("thin uplink's estimate: the highest of the last 10 s, so a collapse while the queue drains does not shrink the layer", () => {
+    const recent = new RecentEstimate();
+    expect(recent.observe(null, 0)).toBeNull();
+    expect(recent.observe(250, 1000)).toBe(250);
+    expect(recent.observe(70, 2000)).toBe(250); // the queue filled: the estimate collapses
+    expect(recent.observe(0, 3000)).toBe(250); // unknown readings are not kept
+    expect(thinUplinkBitrate(160_000, recent.observe(90, 9000))).toBe(150_000);
+    expect(recent.observe(90, 11_000)).toBe(90); // 10 s later the link really is thinner
+    expect(recent.observe(null, 30_000)).toBeNull();
+  });
+
   it('a thin uplink over time: full link below 300 kbit/s goes thin after 2 s, a clean link gets simulcast back by trial', () => {
-    const guard = new LinkGuard();
+    const guard = new LinkGuard(SENDER_GUARD);
     const sending = (kbps: number, rttMs: number, at: number) =>
       effectiveEncodings(
         base,
@@ -76,6 +91,24 @@ describe('what the sender sends', () => {
     expect(sending(250, 500, 3000)).toEqual([150_000]); // thin: one layer, 60 % of 250 kbit/s
     expect(sending(240, 320, 6000)).toEqual([140_000]); // follows the estimate
     expect(sending(600, 300, 11_500)).toHaveLength(3); // the trial step up after 8 s
+  });
+
+  it('a full link whose estimate reads 100-150 kbit/s (random loss) stays thin beside the audio; below 100 video goes off', () => {
+    const guard = new LinkGuard(SENDER_GUARD);
+    const sending = (kbps: number, at: number) =>
+      effectiveEncodings(
+        base,
+        guard.observe({ availableKbps: kbps, lossPct: 5, rttMs: at ? 500 : 300 }, at),
+        null,
+        kbps,
+      )
+        .filter((e) => e.active)
+        .map((e) => e.maxBitrate);
+    sending(1500, 0);
+    sending(120, 1000);
+    expect(sending(120, 3000)).toEqual([70_000]); // 120 kbit/s less the audio's 50
+    expect(sending(80, 4000)).toEqual([THIN_UPLINK.minBitrate]);
+    expect(sending(80, 6000)).toEqual([]); // 2 s below 100: audio only
   });
 
   it('back to simulcast when the guard lifts the cap (its trial step up)', () => {

@@ -1,22 +1,29 @@
 import type { types } from 'mediasoup-client';
 import { LinkGuard, type LinkSample, type VideoCap } from '@huizhen/media-signaling';
-import { type CameraEncoding, effectiveEncodings } from './publish-profile';
+import {
+  type CameraEncoding,
+  RecentEstimate,
+  SENDER_GUARD,
+  effectiveEncodings,
+} from './publish-profile';
 
 /**
  * Keeps the camera's encodings fitting the uplink and what the room watches: every second it reads
  * the send transport's stats (the browser's own estimate of the bitrate available, the loss the
  * SFU reports), lets a LinkGuard decide full / low / off, and applies that with dynacast's highest
  * wanted layer to the RTCRtpSender (setParameters: no renegotiation). `low` is the thin-uplink mode:
- * one layer at full frame rate, its bitrate following the estimate (publish-profile.ts).
+ * one layer at full frame rate, its ceiling following the recent highest estimate
+ * (publish-profile.ts: RecentEstimate).
  */
 export class SendGovernor {
-  private readonly guard = new LinkGuard();
+  private readonly guard = new LinkGuard(SENDER_GUARD);
   private maxSpatial: number | null = null;
   private applied = '';
   private timer: ReturnType<typeof setInterval> | null = null;
   private busy = false;
   private lastCap: VideoCap = 'full';
   private availableKbps: number | null = null;
+  private readonly recent = new RecentEstimate();
 
   constructor(
     private readonly transport: types.Transport,
@@ -49,8 +56,10 @@ export class SendGovernor {
     this.busy = true;
     try {
       const sample = await uplinkSample(this.transport);
-      const cap = this.guard.observe(sample, Date.now());
-      this.availableKbps = sample.availableKbps;
+      const now = Date.now();
+      const cap = this.guard.observe(sample, now);
+      // The guard judges each reading; thin mode's ceiling follows the recent highest.
+      this.availableKbps = this.recent.observe(sample.availableKbps, now);
       if (cap !== this.lastCap) {
         this.lastCap = cap;
         this.onCap(cap, sample);
