@@ -75,4 +75,26 @@ describe('audio first toward a receiver (DownlinkAdvisor)', () => {
       a.observe({ scores: [8], availableKbps: 1500, lossPct: 0, rttMs: 300 }, 20_000).cap,
     ).toBe('full');
   });
+
+  it('a trial up from off gets the smallest layer at a quarter of its frames; low from full keeps the rate asked for', () => {
+    const a = new DownlinkAdvisor();
+    a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 300 }, 0);
+    a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 600 }, 2000);
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 6, rttMs: 620 }, 6000).cap).toBe(
+      'off',
+    );
+    expect(a.lowTemporalLayer).toBeNull();
+    // Only audio on the link now: no queue; the trial up after 8 s.
+    expect(a.observe({ scores: [], availableKbps: 70, lossPct: 5, rttMs: 300 }, 14_000).cap).toBe(
+      'low',
+    );
+    expect(a.lowTemporalLayer).toBe(0);
+    const down = new DownlinkAdvisor();
+    down.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 300 }, 0);
+    down.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 1000);
+    expect(
+      down.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 4000).cap,
+    ).toBe('low');
+    expect(down.lowTemporalLayer).toBeNull();
+  });
 });

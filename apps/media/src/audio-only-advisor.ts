@@ -54,7 +54,7 @@ export interface DownlinkSample {
 }
 
 export interface DownlinkAdvice {
-  /** How much video to send this peer: full (mediasoup picks layers), low (smallest layer, half rate), off (paused). */
+  /** How much video to send this peer: full (mediasoup picks layers), low (smallest layer; lowTemporalLayer), off (paused). */
   cap: VideoCap;
   /** Tell the peer audio-only would serve it (once per bad spell). */
   suggest: MediaNotifications['suggestAudioOnly'] | null;
@@ -71,6 +71,7 @@ export class DownlinkAdvisor {
   private readonly guard: LinkGuard;
   private readonly scores: AudioOnlyAdvisor;
   private suggested = false;
+  private fromOff = false;
 
   constructor(options: Partial<LinkGuardOptions> = {}) {
     // Samples come every 2 s: a bad reading must last two of them.
@@ -82,11 +83,23 @@ export class DownlinkAdvisor {
     return this.guard.cap;
   }
 
+  /**
+   * The temporal layer a capped (`low`) receiver gets at most: 0 (a quarter of the frames, about a
+   * third of the layer's bitrate) while `low` is a trial up from `off`, whose link carried only
+   * audio until then (at 100 kbit/s the smallest layer at full rate flooded it on every trial);
+   * null (the rate it asked for) when `low` came down from `full`.
+   */
+  get lowTemporalLayer(): number | null {
+    return this.guard.cap === 'low' && this.fromOff ? 0 : null;
+  }
+
   observe(s: DownlinkSample, now: number): DownlinkAdvice {
+    const was = this.guard.cap;
     const cap = this.guard.observe(
       { availableKbps: s.availableKbps, lossPct: s.lossPct, rttMs: s.rttMs },
       now,
     );
+    if (cap !== was) this.fromOff = was === 'off' && cap === 'low';
     const round = (x: number) => Math.round(x * 10) / 10;
     const mean = s.scores.length ? s.scores.reduce((a, b) => a + b, 0) / s.scores.length : 10;
     let suggest: DownlinkAdvice['suggest'] = null;

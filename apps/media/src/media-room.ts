@@ -583,13 +583,16 @@ export class Room {
     const wantedSpatial = c.appData.wantedSpatial as number | null;
     const wantedTemporal = c.appData.wantedTemporal as number | null;
     // Capped: the smallest layer at the frame rate the receiver asked for (all of it by default):
-    // halving it saved little of a small layer and made a thin link's picture stutter.
-    if (peer.videoCap === 'low')
+    // halving it saved little of a small layer and made a thin link's picture stutter; a trial up
+    // from off gets a quarter of the frames (DownlinkAdvisor.lowTemporalLayer).
+    if (peer.videoCap === 'low') {
+      const trial = peer.advisor.lowTemporalLayer;
+      const temporal = trial === null ? wantedTemporal : Math.min(trial, wantedTemporal ?? trial);
       await c.setPreferredLayers({
         spatialLayer: 0,
-        ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}),
+        ...(temporal !== null ? { temporalLayer: temporal } : {}),
       });
-    else
+    } else
       await c.setPreferredLayers({
         spatialLayer: wantedSpatial ?? 9,
         ...(wantedTemporal !== null ? { temporalLayer: wantedTemporal } : {}),
