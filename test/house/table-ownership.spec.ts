@@ -18,6 +18,8 @@ const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
     dirs: ['libs/directory/', 'apps/api/src/directory/'],
     tables: ['organization', 'consortium', 'consortium_member', 'practitioner'],
   },
+  // Before auth: a file belongs to the first feature whose folder holds it.
+  'service-accounts': { dirs: ['libs/auth/src/service-accounts/'], tables: ['service_account'] },
   auth: { dirs: ['libs/auth/'], tables: ['refresh_token', 'access_revocation'] },
   audit: { dirs: ['libs/audit/', 'apps/api/src/audit-trail/'], tables: ['audit_event'] },
   access: { dirs: ['libs/access-policy/'], tables: ['access_grant'] },
@@ -200,6 +202,7 @@ describe('each feature’s tables', () => {
       'peers',
       'referrals',
       'scheduling',
+      'service-accounts',
     ];
     const wrong = scanned
       .filter((s) => s.feature && withStores.includes(s.feature) && !STORE_FILE.test(s.file))

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
-import { AuthHttpModule, AuthModule } from '@huizhen/auth';
+import { AuthHttpModule, AuthModule, ServiceAccountsHttpModule } from '@huizhen/auth';
 import { AuditTrailController } from './audit-trail/audit-trail.controller';
 import { ConsultationsModule } from './consultations/consultations.module';
 import { DirectoryHttpModule } from './directory/directory-http.module';
@@ -21,6 +21,7 @@ import { SchedulingModule } from './scheduling/scheduling.module';
     AuthModule,
     AccessPolicyModule,
     AuthHttpModule,
+    ServiceAccountsHttpModule,
     DirectoryHttpModule,
     PatientsModule,
     EventsModule,

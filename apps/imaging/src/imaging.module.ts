@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
-import { AuthModule } from '@huizhen/auth';
+import { AuthModule, ServiceAccountsModule } from '@huizhen/auth';
 import { ImagingAccess } from './access/imaging-access.service';
 import { DimseScp } from './dimse/dimse-scp';
 import { DicomWebController } from './dicomweb/dicomweb.controller';
@@ -21,7 +21,7 @@ import { InstanceStore } from './storage/instance-store';
 
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
-  imports: [AuditModule, AuthModule, AccessPolicyModule, PeersModule],
+  imports: [AuditModule, AuthModule, ServiceAccountsModule, AccessPolicyModule, PeersModule],
   controllers: [
     ResumableUploadController,
     StowController,

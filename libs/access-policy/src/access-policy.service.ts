@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DomainError, hasRole, type Actor } from '@huizhen/kernel';
+import { DomainError, hasRole, isMachine, type Actor } from '@huizhen/kernel';
 import { AuditService } from '@huizhen/audit';
 import type { Decision, OrganizationScope, PolicyAction, ResourceRef } from './policy-terms';
 
@@ -9,6 +9,8 @@ const allow = (reason: string): Decision => ({ allowed: true, reason });
 const deny = (reason: string): Decision => ({ allowed: false, reason });
 
 const DIRECTORY_TYPES = new Set(['organization', 'consortium', 'practitioner']);
+/** Machines on the network (service accounts, DICOM peers): their organization's admins manage them. */
+const MACHINE_TYPES = new Set(['service_account', 'dicom_peer']);
 const CLINICAL_TYPES = new Set([
   'patient',
   'consultation',
@@ -86,7 +88,8 @@ export class AccessPolicyService {
    */
   async ownerReadScope(actor: Actor): Promise<string[]> {
     const orgs = new Set<string>();
-    if (hasRole(actor, 'township_doctor', 'specialist')) orgs.add(actor.organizationId);
+    if (hasRole(actor, 'township_doctor', 'specialist') || isMachine(actor))
+      orgs.add(actor.organizationId);
     if (hasRole(actor, 'hub_coordinator'))
       for (const id of await this.subtree(actor.organizationId)) orgs.add(id);
     return [...orgs];
@@ -201,6 +204,7 @@ export class AccessPolicyService {
 
   private async rule(actor: Actor, action: PolicyAction, r: ResourceRef): Promise<Decision> {
     if (DIRECTORY_TYPES.has(r.type)) return this.directoryRule(actor, action, r);
+    if (MACHINE_TYPES.has(r.type)) return this.machineRule(actor, r);
     if (r.type === 'audit')
       return hasRole(actor, 'admin') && action === 'read'
         ? allow('admin reads the audit trail')
@@ -225,6 +229,15 @@ export class AccessPolicyService {
     const targets = [target, ...(r.organizationIds ?? [])];
     return targets.every((t) => scope.includes(t))
       ? allow('admin of an organization above it')
+      : deny('outside the admin’s organization subtree');
+  }
+
+  /** Service accounts and DICOM peers: read and changed only by admins of their organization or above it. */
+  private async machineRule(actor: Actor, r: ResourceRef): Promise<Decision> {
+    if (!hasRole(actor, 'admin')) return deny('only admins manage service accounts and peers');
+    if (!r.organizationId) return deny('no organization to check the admin scope against');
+    return (await this.subtree(actor.organizationId)).includes(r.organizationId)
+      ? allow('admin of the organization or above it')
       : deny('outside the admin’s organization subtree');
   }
 
@@ -256,6 +269,14 @@ export class AccessPolicyService {
       !!r.routedTo &&
       (await this.inScope(actor, r.routedTo.organizationIds));
 
+    // A machine (a service account's key) acts for its organization and only on its images: it
+    // reads and stores them; it is never a participant, a queue, or a signer.
+    if (isMachine(actor)) {
+      if (r.type !== 'imaging_study') return deny('a service account reads and stores images only');
+      if ((action === 'read' || action === 'create') && own)
+        return allow('service account of the owning organization');
+      return deny('a service account reads and stores its own organization’s images only');
+    }
     switch (action) {
       case 'read':
       case 'read_routing':

@@ -24,7 +24,9 @@ export type ResourceType =
   | 'booking'
   | 'referral'
   | 'media_room'
-  | 'audit';
+  | 'audit'
+  | 'service_account'
+  | 'dicom_peer';
 
 /**
  * What the policy needs to know about a resource. The feature that reads the resource fills

@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Actor } from '@huizhen/kernel';
 
 // Who acts is a kernel word (libs/kernel); exported here too for the guard's users.
-export { actorOf, hasRole, type Actor, type Role } from '@huizhen/kernel';
+export { actorOf, hasRole, isMachine, type Actor, type Role } from '@huizhen/kernel';
 
 export const ACTOR_KEY = 'huizhenActor';
 

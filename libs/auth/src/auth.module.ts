@@ -35,8 +35,10 @@ import { SessionRevocations } from './session-revocations';
     AuthService,
     LoginThrottle,
     SessionRevocations,
-    { provide: APP_GUARD, useClass: AccessTokenGuard },
-    { provide: REQUEST_AUTHENTICATOR, useExisting: AuthService },
+    AccessTokenGuard,
+    { provide: APP_GUARD, useExisting: AccessTokenGuard },
+    // The guard's check (keys, then access tokens) for the direct routes too.
+    { provide: REQUEST_AUTHENTICATOR, useExisting: AccessTokenGuard },
   ],
   exports: [AuthService, SessionRevocations, REQUEST_AUTHENTICATOR],
 })

@@ -6,3 +6,4 @@ export * from './auth.service';
 export * from './session-revocations';
 export * from './access-token.guard';
 export * from './auth.module';
+export * from './service-accounts';

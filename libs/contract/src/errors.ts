@@ -223,6 +223,14 @@ export const ERROR_CODES = {
     'the image has identifying text burned into its pixels and cannot be shared de-identified',
   ),
   share_expiry: e(400, 'a share must expire in the future'),
+
+  // ---- machines: service accounts ----
+  service_account_not_found: e(404, 'no service account has this id'),
+  service_account_expiry: e(400, 'a service account must expire in the future'),
+  service_account_scope: e(
+    403,
+    'the service account’s key is not granted the scope this request needs',
+  ),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

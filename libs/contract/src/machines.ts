@@ -24,3 +24,26 @@ export const DIMSE_PEER_DIRECTIONS = [
   'worklist',
 ] as const;
 export type DimsePeerDirection = (typeof DIMSE_PEER_DIRECTIONS)[number];
+
+/** A service account as its admins see it: never its secret (shown once, at creation). */
+export interface ServiceAccountView {
+  id: string;
+  organizationId: string;
+  name: string;
+  scopes: ServiceAccountScope[];
+  createdBy: string | null;
+  createdAt: string;
+  /** Updated at most once a minute. */
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  /** Neither revoked nor expired. */
+  active: boolean;
+}
+
+/** The answer to creating one: the key, shown this once (`hz_sk_<id>_<secret>`). */
+export interface CreatedServiceAccountView {
+  account: ServiceAccountView;
+  key: string;
+}

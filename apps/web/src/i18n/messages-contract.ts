@@ -256,6 +256,9 @@ export const errorCodeZh: Record<ErrorCode, string> = {
   deidentified: '去标识化副本不含此数据',
   burned_in_annotation: '该影像像素中含有身份信息，不能去标识化共享',
   share_expiry: '共享的到期时间须在将来',
+  service_account_not_found: '未找到该服务账号',
+  service_account_expiry: '服务账号的到期时间须在将来',
+  service_account_scope: '该服务账号的密钥没有此操作的权限范围',
 };
 
 /** In English, the catalogue's own one-line meaning. */

@@ -16,6 +16,7 @@ import { AccessGrantGranteeIndex1765300000000 } from './1765300000000-access-gra
 import { AccessRevocation1765430000000 } from './1765430000000-access-revocation';
 import { CallEventMedia1765500000000 } from './1765500000000-call-event-media';
 import { DimsePeerDirections1765610000000 } from './1765610000000-dimse-peer-directions';
+import { ServiceAccounts1765620000000 } from './1765620000000-service-accounts';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AccessRevocation1765430000000,
   CallEventMedia1765500000000,
   DimsePeerDirections1765610000000,
+  ServiceAccounts1765620000000,
 ];
