@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { execute, sql, type Db } from '@huizhen/database';
+import { command, sql, type Db } from '@huizhen/database';
 import { rangeText } from './pg-range';
 
 /** A weekly working window in the specialist's zone (`HH:mm`, weekday 1 = Monday). */
@@ -35,8 +35,12 @@ const WINDOW = sql(
   end: r.e,
   timeZone: r.time_zone,
 }));
-const WINDOWS_OF = WINDOW.append('WHERE specialist_id = $1 ORDER BY weekday, start_local');
-const WINDOWS_OF_MANY = WINDOW.append('WHERE specialist_id = ANY($1::uuid[])');
+const WINDOWS_OF = WINDOW.append('WHERE specialist_id = $1 ORDER BY weekday, start_local').takes<
+  [specialistId: string]
+>();
+const WINDOWS_OF_MANY = WINDOW.append('WHERE specialist_id = ANY($1::uuid[])').takes<
+  [specialistIds: string[]]
+>();
 
 const UNAVAILABLE = sql(
   {
@@ -60,12 +64,41 @@ const UNAVAILABLE = sql(
 }));
 const UNAVAILABLE_IN = UNAVAILABLE.append(
   'WHERE specialist_id = $1 AND period && tstzrange($2, $3) ORDER BY lower(period)',
-);
+).takes<[specialistId: string, from: Date, to: Date]>();
 const UNAVAILABLE_MEETING = UNAVAILABLE.append(
   'WHERE specialist_id = $1 AND period && ANY($2::tstzrange[]) ORDER BY lower(period) LIMIT 5',
-);
+).takes<[specialistId: string, ranges: string[]]>();
 const UNAVAILABLE_OF_MANY = UNAVAILABLE.append(
   'WHERE specialist_id = ANY($1::uuid[]) AND period && $2::tstzrange',
+).takes<[specialistIds: string[], horizon: string]>();
+
+const DROP_WINDOWS = command<[specialistId: string]>(
+  'DELETE FROM specialist_working_hours WHERE specialist_id = $1',
+);
+const ADD_WINDOW = command<
+  [specialistId: string, weekday: number, start: string, end: string, timeZone: string]
+>(
+  'INSERT INTO specialist_working_hours (specialist_id, weekday, start_local, end_local, time_zone) VALUES ($1, $2, $3, $4, $5)',
+);
+const ADD_UNAVAILABILITY = sql(
+  { id: 'uuid' },
+  `INSERT INTO specialist_unavailability (specialist_id, kind, period, time_zone, reason, created_by)
+   VALUES ($1, $2, tstzrange($3, $4, '[)'), $5, $6, $7) RETURNING id`,
+)
+  .takes<
+    [
+      specialistId: string,
+      kind: string,
+      start: Date,
+      end: Date,
+      timeZone: string,
+      reason: string | null,
+      createdBy: string,
+    ]
+  >()
+  .map((r) => r.id);
+const REMOVE_UNAVAILABILITY = command<[id: string, specialistId: string]>(
+  'DELETE FROM specialist_unavailability WHERE id = $1 AND specialist_id = $2',
 );
 
 /** Specialists' weekly working hours and their leave and other commitments. */
@@ -89,15 +122,9 @@ export class AvailabilityStore {
     windows: { weekday: number; start: string; end: string }[],
     timeZone: string,
   ): Promise<void> {
-    await execute(m, 'DELETE FROM specialist_working_hours WHERE specialist_id = $1', [
-      specialistId,
-    ]);
+    await DROP_WINDOWS.run(m, [specialistId]);
     for (const w of windows) {
-      await execute(
-        m,
-        'INSERT INTO specialist_working_hours (specialist_id, weekday, start_local, end_local, time_zone) VALUES ($1, $2, $3, $4, $5)',
-        [specialistId, w.weekday, w.start, w.end, timeZone],
-      );
+      await ADD_WINDOW.run(m, [specialistId, w.weekday, w.start, w.end, timeZone]);
     }
   }
 
@@ -105,21 +132,21 @@ export class AvailabilityStore {
     m: EntityManager,
     u: Omit<Unavailability, 'id'> & { createdBy: string },
   ): Promise<string> {
-    const [row] = await sql(
-      { id: 'uuid' },
-      `INSERT INTO specialist_unavailability (specialist_id, kind, period, time_zone, reason, created_by)
-       VALUES ($1, $2, tstzrange($3, $4, '[)'), $5, $6, $7) RETURNING id`,
-    ).all(m, [u.specialistId, u.kind, u.start, u.end, u.timeZone, u.reason, u.createdBy]);
-    return row.id;
+    const [id] = await ADD_UNAVAILABILITY.all(m, [
+      u.specialistId,
+      u.kind,
+      u.start,
+      u.end,
+      u.timeZone,
+      u.reason,
+      u.createdBy,
+    ]);
+    return id;
   }
 
   /** Removes one of a specialist's entries; false when there is no such entry. */
   async removeUnavailability(m: EntityManager, specialistId: string, id: string): Promise<boolean> {
-    const removed = await execute(
-      m,
-      'DELETE FROM specialist_unavailability WHERE id = $1 AND specialist_id = $2',
-      [id, specialistId],
-    );
+    const removed = await REMOVE_UNAVAILABILITY.run(m, [id, specialistId]);
     return removed > 0;
   }
 

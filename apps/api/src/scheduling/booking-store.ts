@@ -12,7 +12,7 @@ import {
   type SchedulingClock,
   type ShiftMode,
 } from './scheduling-terms';
-import { execute, sql, type Db } from '@huizhen/database';
+import { command, sql, type Db } from '@huizhen/database';
 
 /** A booking as the store holds it: the contract's Booking with its times as Dates. */
 export type BookingView = WithDates<Booking, 'start' | 'end' | 'createdAt'>;
@@ -118,23 +118,29 @@ const BOOKING = sql(
   rescheduledFrom: r.rescheduled_from,
   createdAt: r.created_at,
 }));
-const BOOKING_BY_ID = BOOKING.append('WHERE b.id = $1');
-const BOOKINGS_BY_IDS = BOOKING.append('WHERE b.id = ANY($1::uuid[]) ORDER BY lower(b.period)');
+const BOOKING_BY_ID = BOOKING.append('WHERE b.id = $1').takes<[id: string]>();
+const BOOKINGS_BY_IDS = BOOKING.append(
+  'WHERE b.id = ANY($1::uuid[]) ORDER BY lower(b.period)',
+).takes<[ids: string[]]>();
 const CALENDAR = BOOKING.append(
   `WHERE (b.specialist_id = $1 OR b.requesting_organization_id = $2) AND b.status = ANY($5)
      AND b.period && tstzrange($3, $4) ORDER BY lower(b.period)`,
-);
+).takes<[specialistId: string, organizationId: string, from: Date, to: Date, statuses: string[]]>();
 
 /** What an idempotent retry needs of the booking its key made. */
 const BY_KEY = sql(
   { id: 'uuid', slot_id: 'uuid', consultation_request_id: 'uuid' },
   `SELECT id, slot_id, consultation_request_id FROM booking WHERE booked_by = $1 AND idempotency_key = $2`,
-).map((r) => ({ id: r.id, slotId: r.slot_id, consultationRequestId: r.consultation_request_id }));
+)
+  .takes<[bookedBy: string, idempotencyKey: string]>()
+  .map((r) => ({ id: r.id, slotId: r.slot_id, consultationRequestId: r.consultation_request_id }));
 
 const ACTIVE_OF_REQUEST = sql(
   { id: 'uuid', s: 'timestamptz' },
   `SELECT id, lower(period) AS s FROM booking WHERE consultation_request_id = $1 AND status = 'booked'`,
-).map((r) => ({ id: r.id, start: r.s }));
+)
+  .takes<[consultationRequestId: string]>()
+  .map((r) => ({ id: r.id, start: r.s }));
 
 const HELD_ON_OCCURRENCES = sql(
   {
@@ -152,17 +158,19 @@ const HELD_ON_OCCURRENCES = sql(
           lower(b.period) AS s, upper(b.period) AS e, sl.mode
      FROM booking b JOIN slot sl ON sl.id = b.slot_id
     WHERE sl.occurrence_id = ANY($1::uuid[]) AND b.status = 'booked' ORDER BY lower(b.period) FOR UPDATE OF b`,
-).map((r): HeldBooking => ({
-  id: r.id,
-  slotId: r.slot_id,
-  consultationRequestId: r.consultation_request_id,
-  requestingOrganizationId: r.requesting_organization_id,
-  bookedBy: r.booked_by,
-  seat: r.seat,
-  start: r.s,
-  end: r.e,
-  mode: r.mode as ShiftMode,
-}));
+)
+  .takes<[occurrenceIds: string[]]>()
+  .map((r): HeldBooking => ({
+    id: r.id,
+    slotId: r.slot_id,
+    consultationRequestId: r.consultation_request_id,
+    requestingOrganizationId: r.requesting_organization_id,
+    bookedBy: r.booked_by,
+    seat: r.seat,
+    start: r.s,
+    end: r.e,
+    mode: r.mode as ShiftMode,
+  }));
 
 /** Taking a seat: the UPDATE locks the slot row, so concurrent bookers of one slot queue here. */
 const TAKE_SEAT = sql(
@@ -177,29 +185,55 @@ const TAKE_SEAT = sql(
   `UPDATE slot SET booked_count = booked_count + 1
     WHERE id = $1 AND status = 'open' AND booked_count < capacity
     RETURNING shift_id, specialist_id, specialty, lower(period) AS s, upper(period) AS e, capacity`,
-);
+).takes<[slotId: string]>();
 const FREE_SEAT = sql(
   { seat: 'int' },
   `SELECT s AS seat FROM generate_series(1, $2::int) s
     WHERE NOT EXISTS (SELECT 1 FROM booking b WHERE b.slot_id = $1 AND b.seat = s AND b.status = ANY($3))
     ORDER BY s LIMIT 1`,
-);
+).takes<[slotId: string, capacity: number, holdingStatuses: string[]]>();
 const INSERT = sql(
   { id: 'uuid' },
   `INSERT INTO booking (slot_id, shift_id, specialist_id, period, seat, capacity, consultation_request_id, requesting_organization_id,
                         specialty, booked_by, idempotency_key, rescheduled_from, reason, updated_at)
    VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-);
+).takes<
+  [
+    slotId: string,
+    shiftId: string,
+    specialistId: string,
+    start: Date,
+    end: Date,
+    seat: number,
+    capacity: number,
+    consultationRequestId: string,
+    requestingOrganizationId: string,
+    specialty: string | null,
+    bookedBy: string,
+    idempotencyKey: string | null,
+    rescheduledFrom: string | null,
+    reason: string | null,
+    at: Date,
+  ]
+>();
 /** Ending a booking: the one place its status leaves `booked` for `cancelled` or `rescheduled`. */
 const END = sql(
   { id: 'uuid', slot_id: 'uuid' },
   `UPDATE booking SET status = $2, reason = $3, cancelled_by = $4, cancelled_at = $5, updated_at = $5
     WHERE id = ANY($1::uuid[]) AND status = 'booked' RETURNING id, slot_id`,
-);
+).takes<
+  [
+    ids: string[],
+    status: 'cancelled' | 'rescheduled',
+    reason: string | null,
+    cancelledBy: string | null,
+    at: Date,
+  ]
+>();
 const ACTIVE_IDS_OF_REQUEST = sql(
   { id: 'uuid' },
   `SELECT id FROM booking WHERE consultation_request_id = $1 AND status = 'booked' ORDER BY lower(period) FOR UPDATE`,
-);
+).takes<[consultationRequestId: string]>();
 const DUE_REMINDERS = sql(
   { id: 'uuid' },
   `UPDATE booking b SET reminder_sent_at = $1
@@ -208,6 +242,18 @@ const DUE_REMINDERS = sql(
               AND lower(period) <= $1::timestamptz + make_interval(mins => $2)
             ORDER BY lower(period) LIMIT 1000 FOR UPDATE SKIP LOCKED) d
     WHERE b.id = d.id RETURNING b.id`,
+).takes<[now: Date, leadMinutes: number]>();
+const FOLLOW = command<[id: string, slotId: string, capacity: number, at: Date]>(
+  'UPDATE booking SET slot_id = $2, capacity = $3, updated_at = $4 WHERE id = $1',
+);
+const TAKE_SEAT_OF_FOLLOWER = command<[slotId: string]>(
+  'UPDATE slot SET booked_count = booked_count + 1 WHERE id = $1',
+);
+const RECORD_OUTCOME = command<[id: string, outcome: 'fulfilled' | 'no_show', at: Date]>(
+  `UPDATE booking SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'booked'`,
+);
+const RELEASE_SEAT = command<[slotId: string]>(
+  'UPDATE slot SET booked_count = greatest(booked_count - 1, 0) WHERE id = $1',
 );
 
 /** The data of a booking event: ids and times only, never patient data. */
@@ -346,12 +392,8 @@ export class BookingStore {
     id: string,
     slot: { id: string; capacity: number },
   ): Promise<void> {
-    await execute(
-      m,
-      'UPDATE booking SET slot_id = $2, capacity = $3, updated_at = $4 WHERE id = $1',
-      [id, slot.id, slot.capacity, this.clock.now()],
-    );
-    await execute(m, 'UPDATE slot SET booked_count = booked_count + 1 WHERE id = $1', [slot.id]);
+    await FOLLOW.run(m, [id, slot.id, slot.capacity, this.clock.now()]);
+    await TAKE_SEAT_OF_FOLLOWER.run(m, [slot.id]);
   }
 
   /** After the slot started: fulfilled or no-show (false when it is no longer booked). */
@@ -360,11 +402,7 @@ export class BookingStore {
     id: string,
     outcome: 'fulfilled' | 'no_show',
   ): Promise<boolean> {
-    const changed = await execute(
-      m,
-      `UPDATE booking SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'booked'`,
-      [id, outcome, this.clock.now()],
-    );
+    const changed = await RECORD_OUTCOME.run(m, [id, outcome, this.clock.now()]);
     return changed > 0;
   }
 
@@ -413,7 +451,5 @@ export class BookingStore {
 }
 
 async function releaseSeat(m: EntityManager, slotId: string): Promise<void> {
-  await execute(m, 'UPDATE slot SET booked_count = greatest(booked_count - 1, 0) WHERE id = $1', [
-    slotId,
-  ]);
+  await RELEASE_SEAT.run(m, [slotId]);
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HOLDING_STATUSES } from './booking-store';
 import type { ShiftMode } from './scheduling-terms';
-import { execute, sql } from '@huizhen/database';
+import { command, sql } from '@huizhen/database';
 
 /** An occurrence on a specialist's published roster, cancelled ones included (the feed tells calendars so). */
 export interface RosterOccurrence {
@@ -53,20 +53,22 @@ const OCCURRENCES = sql(
           (SELECT coalesce(sum(capacity), 0)::int FROM slot sl WHERE sl.occurrence_id = o.id AND sl.status = 'open') AS seats
      FROM shift_occurrence o JOIN rotation_shift sh ON sh.id = o.shift_id
     WHERE o.specialist_id = $1 AND o.period && tstzrange($2, $3) ORDER BY lower(o.period)`,
-).map((r): RosterOccurrence => ({
-  id: r.id,
-  shiftId: r.shift_id,
-  mode: r.mode as ShiftMode,
-  start: r.s,
-  end: r.e,
-  status: r.status,
-  version: r.version,
-  updatedAt: r.updated_at,
-  note: r.note,
-  hosts: r.hosts,
-  booked: r.booked,
-  seats: r.seats,
-}));
+)
+  .takes<[specialistId: string, from: Date, to: Date, holdingStatuses: string[]]>()
+  .map((r): RosterOccurrence => ({
+    id: r.id,
+    shiftId: r.shift_id,
+    mode: r.mode as ShiftMode,
+    start: r.s,
+    end: r.e,
+    status: r.status,
+    version: r.version,
+    updatedAt: r.updated_at,
+    note: r.note,
+    hosts: r.hosts,
+    booked: r.booked,
+    seats: r.seats,
+  }));
 
 const BOOKINGS = sql(
   {
@@ -81,18 +83,28 @@ const BOOKINGS = sql(
      FROM booking b JOIN organization o ON o.id = b.requesting_organization_id
     WHERE b.specialist_id = $1 AND b.period && tstzrange($2, $3)
       AND b.status IN ('booked','cancelled','rescheduled','fulfilled','no_show') ORDER BY lower(b.period)`,
-).map((r): RosterBooking => ({
-  id: r.id,
-  start: r.s,
-  end: r.e,
-  organizationName: r.org,
-  status: r.status,
-  updatedAt: r.updated_at,
-}));
+)
+  .takes<[specialistId: string, from: Date, to: Date]>()
+  .map((r): RosterBooking => ({
+    id: r.id,
+    start: r.s,
+    end: r.e,
+    organizationName: r.org,
+    status: r.status,
+    updatedAt: r.updated_at,
+  }));
 
 const FEED_OWNER = sql(
   { specialist_id: 'uuid' },
   'SELECT specialist_id FROM calendar_feed_token WHERE token_hash = $1',
+).takes<[tokenHash: Buffer]>();
+
+const REPLACE_TOKEN = command<[specialistId: string, tokenHash: Buffer]>(
+  `INSERT INTO calendar_feed_token (specialist_id, token_hash) VALUES ($1, $2)
+   ON CONFLICT (specialist_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now()`,
+);
+const REMOVE_TOKEN = command<[specialistId: string]>(
+  'DELETE FROM calendar_feed_token WHERE specialist_id = $1',
 );
 
 /**
@@ -105,16 +117,11 @@ export class CalendarFeedStore {
 
   /** Stores the specialist's feed hash, replacing the one before. */
   async replaceToken(m: EntityManager, specialistId: string, tokenHash: Buffer): Promise<void> {
-    await execute(
-      m,
-      `INSERT INTO calendar_feed_token (specialist_id, token_hash) VALUES ($1, $2)
-       ON CONFLICT (specialist_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now()`,
-      [specialistId, tokenHash],
-    );
+    await REPLACE_TOKEN.run(m, [specialistId, tokenHash]);
   }
 
   async removeToken(m: EntityManager, specialistId: string): Promise<void> {
-    await execute(m, 'DELETE FROM calendar_feed_token WHERE specialist_id = $1', [specialistId]);
+    await REMOVE_TOKEN.run(m, [specialistId]);
   }
 
   /** Whose feed this hash opens, if anyone's. */

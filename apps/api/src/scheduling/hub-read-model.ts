@@ -26,13 +26,15 @@ const OFFERED = sql(
     WHERE t.id = ANY($1::uuid[]) AND t.level = 'township_health_centre' AND sl.status = 'open' AND sl.start_at >= $2
       AND sl.start_at < $3 AND sl.specialty IS NOT NULL
     GROUP BY t.id, t.name, sl.specialty`,
-).map((r) => ({
-  organizationId: r.organization_id,
-  specialty: r.specialty,
-  slots: r.slots,
-  seats: r.seats,
-  booked: r.booked,
-}));
+)
+  .takes<[scope: string[], from: Date, to: Date]>()
+  .map((r) => ({
+    organizationId: r.organization_id,
+    specialty: r.specialty,
+    slots: r.slots,
+    seats: r.seats,
+    booked: r.booked,
+  }));
 
 const UTILIZATION = sql(
   {
@@ -62,7 +64,7 @@ const UTILIZATION = sql(
           coalesce(b.cancelled, 0) AS cancelled
      FROM s JOIN practitioner p ON p.id = s.specialist_id LEFT JOIN b ON b.specialist_id = s.specialist_id
     ORDER BY p.display_name`,
-);
+).takes<[scope: string[], from: Date, to: Date]>();
 
 const NO_SHOWS = sql(
   {
@@ -80,7 +82,7 @@ const NO_SHOWS = sql(
     WHERE b.requesting_organization_id = ANY($1::uuid[]) AND lower(b.period) >= $2 AND lower(b.period) < $3
       AND b.status IN ('fulfilled','no_show')
     GROUP BY 1, 2, 3, 4 HAVING count(*) FILTER (WHERE b.status = 'no_show') > 0 ORDER BY 5 DESC`,
-);
+).takes<[scope: string[], from: Date, to: Date]>();
 
 const UNFILLED = sql(
   {
@@ -104,7 +106,9 @@ const UNFILLED = sql(
     GROUP BY o.id, p.display_name, sh.time_zone, sh.host_organization_ids
    HAVING sum(sl.booked_count) = 0
     ORDER BY lower(o.period) LIMIT 500`,
-).map((r) => ({ ...r, localStart: instantToLocal(r.start, r.timeZone) }));
+)
+  .takes<[scope: string[], from: Date, to: Date]>()
+  .map((r) => ({ ...r, localStart: instantToLocal(r.start, r.timeZone) }));
 
 const LEDGER = sql(
   {
@@ -126,7 +130,7 @@ const LEDGER = sql(
     WHERE p.organization_id = $1 AND 'specialist' = ANY(p.roles) AND p.active
     GROUP BY p.id, p.display_name, p.title, p.specialty, d.year
     ORDER BY p.display_name, d.year`,
-);
+).takes<[organizationId: string, now: Date]>();
 
 /**
  * What hub coordinators watch, read across slots, bookings, occurrences and the directory's

@@ -8,8 +8,11 @@ import { sql, type Db } from '@huizhen/database';
 const SPECIALIST = sql(
   { organization_id: 'uuid', roles: 'text[]' },
   'SELECT organization_id, roles FROM practitioner WHERE id = $1',
-);
-const ORGANIZATION_NAME = sql({ name: 'text' }, 'SELECT name FROM organization WHERE id = $1');
+).takes<[id: string]>();
+const ORGANIZATION_NAME = sql(
+  { name: 'text' },
+  'SELECT name FROM organization WHERE id = $1',
+).takes<[id: string]>();
 const PRACTITIONER_FACTS = sql(
   {
     roles: 'text[]',
@@ -19,28 +22,36 @@ const PRACTITIONER_FACTS = sql(
     organization_id: 'uuid',
   },
   'SELECT roles, active, specialty, display_name, organization_id FROM practitioner WHERE id = $1',
-);
+).takes<[id: string]>();
 const PRACTITIONER_CARD = sql(
   { display_name: 'text', organization_id: 'uuid' },
   'SELECT display_name, organization_id FROM practitioner WHERE id = $1',
-).map((p) => ({ displayName: p.display_name, organizationId: p.organization_id }));
+)
+  .takes<[id: string]>()
+  .map((p) => ({ displayName: p.display_name, organizationId: p.organization_id }));
 const ACTIVE_ORGANIZATIONS = sql(
   { id: 'uuid' },
   'SELECT id FROM organization WHERE id = ANY($1::uuid[]) AND active',
-).map((r) => r.id);
+)
+  .takes<[ids: string[]]>()
+  .map((r) => r.id);
 const ACTIVE_TOWNSHIPS = sql(
   { id: 'uuid' },
   `SELECT id FROM organization WHERE id = ANY($1::uuid[]) AND level = 'township_health_centre' AND active`,
-).map((r) => r.id);
+)
+  .takes<[ids: string[]]>()
+  .map((r) => r.id);
 const TOWNSHIPS = sql(
   { id: 'uuid', name: 'text' },
   `SELECT id, name FROM organization WHERE id = ANY($1::uuid[]) AND level = 'township_health_centre'
     ORDER BY region_code, name`,
-);
+).takes<[ids: string[]]>();
 const HOSPITALS_OF = sql(
   { organization_id: 'uuid' },
   'SELECT DISTINCT organization_id FROM practitioner WHERE id = ANY($1::uuid[])',
-).map((r) => r.organization_id);
+)
+  .takes<[practitionerIds: string[]]>()
+  .map((r) => r.organization_id);
 const SPECIALISTS_REACHING = sql(
   { id: 'uuid', name: 'text', specialty: 'text', reach: 'uuid[]' },
   `SELECT p.id, p.display_name AS name, p.specialty, array_agg(DISTINCT m2.organization_id) AS reach
@@ -50,7 +61,7 @@ const SPECIALISTS_REACHING = sql(
     WHERE p.active AND 'specialist' = ANY(p.roles) AND p.specialty = ANY($1::text[]) AND m2.organization_id = ANY($2::uuid[])
       AND p.organization_id = ANY($3::uuid[])
     GROUP BY p.id, p.display_name, p.specialty ORDER BY p.id`,
-);
+).takes<[specialties: string[], townships: string[], hospitals: string[]]>();
 
 /**
  * Ids named in a path or a query must exist: an unknown one is 404, not an empty answer that

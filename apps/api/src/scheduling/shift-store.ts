@@ -6,7 +6,7 @@ import { HOLDING_STATUSES } from './booking-store';
 import { instantToLocal, type ShiftOccurrenceTime } from './recurrence';
 import { SCHEDULING_CLOCK, type SchedulingClock, type ShiftMode } from './scheduling-terms';
 import { SlotStore } from './slot-store';
-import { Params, execute, sql, type Db } from '@huizhen/database';
+import { Params, command, sql, type Db } from '@huizhen/database';
 import { rangeText } from './pg-range';
 
 /** A shift as stored: the coordinator's statement of when and where a specialist serves. */
@@ -87,7 +87,22 @@ export interface OverlappingOccurrence {
 export const minutesBetweenLocal = (a: string, b: string) =>
   (Date.parse(`${b}:00Z`) - Date.parse(`${a}:00Z`)) / 60_000;
 /** A spec's columns from host_organization_ids to note, in table order. */
-const specValues = (spec: ShiftSpec) => [
+/** A spec's stored columns, in the order the INSERT and UPDATE take them. */
+type SpecValues = [
+  hostOrganizationIds: string[],
+  mode: ShiftMode,
+  timeZone: string,
+  startLocal: string,
+  durationMinutes: number,
+  rrule: string | null,
+  exdates: string[],
+  slotMinutes: number,
+  slotCapacity: number,
+  bufferBeforeMinutes: number,
+  bufferAfterMinutes: number,
+  note: string | null,
+];
+const specValues = (spec: ShiftSpec): SpecValues => [
   spec.hostOrganizationIds,
   spec.mode,
   spec.timeZone,
@@ -155,8 +170,8 @@ const SHIFT = sql(
   planId: r.plan_id,
   version: r.version,
 }));
-const SHIFT_BY_ID = SHIFT.append('WHERE sh.id = $1');
-const SHIFT_BY_ID_LOCKED = SHIFT.append('WHERE sh.id = $1 FOR UPDATE OF sh');
+const SHIFT_BY_ID = SHIFT.append('WHERE sh.id = $1').takes<[id: string]>();
+const SHIFT_BY_ID_LOCKED = SHIFT.append('WHERE sh.id = $1 FOR UPDATE OF sh').takes<[id: string]>();
 
 const OCCURRENCES_OF_SHIFT = sql(
   {
@@ -171,19 +186,21 @@ const OCCURRENCES_OF_SHIFT = sql(
           (SELECT sum(capacity) FROM slot WHERE occurrence_id = o.id AND status = 'open') AS seats,
           (SELECT count(*) FROM booking b JOIN slot sl ON sl.id = b.slot_id WHERE sl.occurrence_id = o.id AND b.status = ANY($2)) AS booked
      FROM shift_occurrence o WHERE o.shift_id = $1 ORDER BY lower(o.period), o.status DESC`,
-);
+).takes<[shiftId: string, holdingStatuses: string[]]>();
 
 const FUTURE_OCCURRENCES = sql(
   { id: 'uuid', s: 'timestamptz', e: 'timestamptz', bs: 'timestamptz', be: 'timestamptz' },
   `SELECT id, lower(period) AS s, upper(period) AS e, lower(blocked) AS bs, upper(blocked) AS be
      FROM shift_occurrence WHERE shift_id = $1 AND status = 'scheduled' AND lower(period) > $2`,
-).map((r): OccurrenceTimes => ({
-  id: r.id,
-  start: r.s,
-  end: r.e,
-  blockedStart: r.bs,
-  blockedEnd: r.be,
-}));
+)
+  .takes<[shiftId: string, after: Date]>()
+  .map((r): OccurrenceTimes => ({
+    id: r.id,
+    start: r.s,
+    end: r.e,
+    blockedStart: r.bs,
+    blockedEnd: r.be,
+  }));
 
 const SPECIALIST_OCCURRENCES = sql(
   {
@@ -203,11 +220,13 @@ const SPECIALIST_OCCURRENCES = sql(
           (SELECT count(*)::int FROM booking b JOIN slot sl ON sl.id = b.slot_id WHERE sl.occurrence_id = o.id AND b.status = ANY($4)) AS booked
      FROM shift_occurrence o JOIN rotation_shift sh ON sh.id = o.shift_id
     WHERE o.specialist_id = $1 AND o.status = 'scheduled' AND o.period && tstzrange($2, $3) ORDER BY lower(o.period)`,
-).map((r): SpecialistOccurrence => ({
-  ...r,
-  mode: r.mode as ShiftMode,
-  localStart: instantToLocal(r.start, r.timeZone),
-}));
+)
+  .takes<[specialistId: string, from: Date, to: Date, holdingStatuses: string[]]>()
+  .map((r): SpecialistOccurrence => ({
+    ...r,
+    mode: r.mode as ShiftMode,
+    localStart: instantToLocal(r.start, r.timeZone),
+  }));
 
 const OVERLAPPING = sql(
   {
@@ -225,22 +244,26 @@ const OVERLAPPING = sql(
      FROM shift_occurrence o JOIN rotation_shift sh ON sh.id = o.shift_id JOIN practitioner p ON p.id = o.specialist_id
     WHERE o.specialist_id = $1 AND o.status = 'scheduled' AND ($3::uuid IS NULL OR o.shift_id <> $3) AND o.blocked && ANY($2::tstzrange[])
     ORDER BY lower(o.period) LIMIT 20`,
-).map((r): OverlappingOccurrence => ({
-  id: r.id,
-  shiftId: r.shift_id,
-  start: r.s,
-  end: r.e,
-  mode: r.mode as ShiftMode,
-  timeZone: r.time_zone,
-  hosts: r.hosts,
-  specialistName: r.name,
-}));
+)
+  .takes<[specialistId: string, blockedRanges: string[], exceptShiftId: string | null]>()
+  .map((r): OverlappingOccurrence => ({
+    id: r.id,
+    shiftId: r.shift_id,
+    start: r.s,
+    end: r.e,
+    mode: r.mode as ShiftMode,
+    timeZone: r.time_zone,
+    hosts: r.hosts,
+    specialistName: r.name,
+  }));
 
 const SCHEDULED_IN = sql(
   { shift_id: 'uuid', s: 'timestamptz', e: 'timestamptz' },
   `SELECT shift_id, lower(period) AS s, upper(period) AS e FROM shift_occurrence
     WHERE specialist_id = $1 AND status = 'scheduled' AND period && $2::tstzrange ORDER BY lower(period) LIMIT 20`,
-).map((r) => ({ shiftId: r.shift_id, start: r.s, end: r.e }));
+)
+  .takes<[specialistId: string, range: string]>()
+  .map((r) => ({ shiftId: r.shift_id, start: r.s, end: r.e }));
 
 const BLOCKED_IN = sql(
   {
@@ -253,27 +276,86 @@ const BLOCKED_IN = sql(
   },
   `SELECT shift_id, mode, lower(period) AS s, upper(period) AS e, lower(blocked) AS bs, upper(blocked) AS be FROM shift_occurrence
     WHERE specialist_id = $1 AND status = 'scheduled' AND blocked && tstzrange($2, $3) ORDER BY lower(period)`,
-).map((r) => ({
-  shiftId: r.shift_id,
-  mode: r.mode,
-  start: r.s,
-  end: r.e,
-  blockedStart: r.bs,
-  blockedEnd: r.be,
-}));
+)
+  .takes<[specialistId: string, from: Date, to: Date]>()
+  .map((r) => ({
+    shiftId: r.shift_id,
+    mode: r.mode,
+    start: r.s,
+    end: r.e,
+    blockedStart: r.bs,
+    blockedEnd: r.be,
+  }));
 
 const BLOCKS_OF = sql(
   { specialist_id: 'uuid', s: 'timestamptz', e: 'timestamptz' },
   `SELECT specialist_id, lower(blocked) AS s, upper(blocked) AS e FROM shift_occurrence
     WHERE specialist_id = ANY($1::uuid[]) AND status = 'scheduled' AND blocked && $2::tstzrange`,
-).map((r) => ({ specialistId: r.specialist_id, start: r.s, end: r.e }));
+)
+  .takes<[specialistIds: string[], horizon: string]>()
+  .map((r) => ({ specialistId: r.specialist_id, start: r.s, end: r.e }));
 
 const ON_SITE_DAYS = sql(
   { specialist_id: 'uuid', month: 'text', days: 'int' },
   `SELECT specialist_id, to_char(local_date, 'YYYY-MM') AS month, count(DISTINCT local_date)::int AS days FROM shift_occurrence
     WHERE specialist_id = ANY($1::uuid[]) AND mode = 'on_site_visit' AND status = 'scheduled' AND local_date BETWEEN $2::date AND $3::date
     GROUP BY 1, 2`,
-).map((r) => ({ specialistId: r.specialist_id, month: r.month, days: r.days }));
+)
+  .takes<[specialistIds: string[], fromDate: string, toDate: string]>()
+  .map((r) => ({ specialistId: r.specialist_id, month: r.month, days: r.days }));
+
+const INSERT_SHIFT = sql(
+  { id: 'uuid' },
+  `INSERT INTO rotation_shift (specialist_id, specialty, host_organization_ids, mode, time_zone, start_local, duration_minutes, rrule, exdates,
+                               slot_minutes, slot_capacity, buffer_before_minutes, buffer_after_minutes, note, plan_id, created_by)
+   VALUES ($1, $2, $3::uuid[], $4, $5, $6, $7, $8, $9::text[], $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+)
+  .takes<
+    [
+      specialistId: string,
+      specialty: string | null,
+      ...spec: SpecValues,
+      planId: string | null,
+      createdBy: string,
+    ]
+  >()
+  .map((r) => r.id);
+
+const UPDATE_SHIFT = command<[id: string, ...spec: SpecValues, at: Date]>(
+  `UPDATE rotation_shift SET host_organization_ids = $2::uuid[], mode = $3, time_zone = $4, start_local = $5, duration_minutes = $6, rrule = $7,
+          exdates = $8::text[], slot_minutes = $9, slot_capacity = $10, buffer_before_minutes = $11, buffer_after_minutes = $12, note = $13,
+          version = version + 1, updated_at = $14
+    WHERE id = $1`,
+);
+
+const CANCEL_SHIFT = command<[id: string, at: Date, reason: string]>(
+  `UPDATE rotation_shift SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $1`,
+);
+
+const INSERT_OCCURRENCES = sql(
+  { id: 'uuid' },
+  `INSERT INTO shift_occurrence (shift_id, specialist_id, mode, period, blocked, local_date)
+   SELECT $1, $2, $3, tstzrange(s, e, '[)'), tstzrange(bs, be, '[)'), d
+     FROM unnest($4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::date[]) AS u(s, e, bs, be, d)
+   RETURNING id`,
+)
+  .takes<
+    [
+      shiftId: string,
+      specialistId: string,
+      mode: ShiftMode,
+      starts: Date[],
+      ends: Date[],
+      blockedStarts: Date[],
+      blockedEnds: Date[],
+      localDates: string[],
+    ]
+  >()
+  .map((r) => r.id);
+
+const CANCEL_OCCURRENCES = command<[ids: string[]]>(
+  `UPDATE shift_occurrence SET status = 'cancelled' WHERE id = ANY($1::uuid[])`,
+);
 
 /**
  * Rotation shifts, their stored occurrences and (through SlotStore) their slots. Writes run in
@@ -332,34 +414,23 @@ export class ShiftStore {
     createdBy: string,
   ): Promise<string> {
     const { spec, specialty, planId } = shift;
-    const [row] = await sql(
-      { id: 'uuid' },
-      `INSERT INTO rotation_shift (specialist_id, specialty, host_organization_ids, mode, time_zone, start_local, duration_minutes, rrule, exdates,
-                                   slot_minutes, slot_capacity, buffer_before_minutes, buffer_after_minutes, note, plan_id, created_by)
-       VALUES ($1, $2, $3::uuid[], $4, $5, $6, $7, $8, $9::text[], $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-    ).all(m, [spec.specialistId, specialty, ...specValues(spec), planId, createdBy]);
-    return row.id;
+    const [id] = await INSERT_SHIFT.all(m, [
+      spec.specialistId,
+      specialty,
+      ...specValues(spec),
+      planId,
+      createdBy,
+    ]);
+    return id;
   }
 
   /** Writes the changed spec and counts a version. */
   async update(m: EntityManager, id: string, spec: ShiftSpec): Promise<void> {
-    await execute(
-      m,
-      `UPDATE rotation_shift SET host_organization_ids = $2::uuid[], mode = $3, time_zone = $4, start_local = $5, duration_minutes = $6, rrule = $7,
-              exdates = $8::text[], slot_minutes = $9, slot_capacity = $10, buffer_before_minutes = $11, buffer_after_minutes = $12, note = $13,
-              version = version + 1, updated_at = $14
-        WHERE id = $1`,
-      [id, ...specValues(spec), this.clock.now()],
-    );
+    await UPDATE_SHIFT.run(m, [id, ...specValues(spec), this.clock.now()]);
   }
 
   async markCancelled(m: EntityManager, id: string, reason: string): Promise<void> {
-    const now = this.clock.now();
-    await execute(
-      m,
-      `UPDATE rotation_shift SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $1`,
-      [id, now, reason],
-    );
+    await CANCEL_SHIFT.run(m, [id, this.clock.now(), reason]);
   }
 
   /** Writes occurrences of a shift and their slots. */
@@ -371,13 +442,7 @@ export class ShiftStore {
   ): Promise<void> {
     const { spec, specialty } = shift;
     if (!occ.length) return;
-    const ids = await sql(
-      { id: 'uuid' },
-      `INSERT INTO shift_occurrence (shift_id, specialist_id, mode, period, blocked, local_date)
-       SELECT $1, $2, $3, tstzrange(s, e, '[)'), tstzrange(bs, be, '[)'), d
-         FROM unnest($4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::date[]) AS u(s, e, bs, be, d)
-       RETURNING id`,
-    ).all(m, [
+    const ids = await INSERT_OCCURRENCES.all(m, [
       shiftId,
       spec.specialistId,
       spec.mode,
@@ -387,16 +452,12 @@ export class ShiftStore {
       occ.map((o) => o.blockedEnd),
       occ.map((o) => o.localDate),
     ]);
-    await this.slots.insertFor(
-      m,
-      ids.map((r) => r.id),
-      {
-        specialty,
-        hostOrganizationIds: spec.hostOrganizationIds,
-        slotMinutes: spec.slotMinutes,
-        slotCapacity: spec.slotCapacity,
-      },
-    );
+    await this.slots.insertFor(m, ids, {
+      specialty,
+      hostOrganizationIds: spec.hostOrganizationIds,
+      slotMinutes: spec.slotMinutes,
+      slotCapacity: spec.slotCapacity,
+    });
   }
 
   /** Scheduled occurrences of a shift starting after `after`. */
@@ -407,11 +468,7 @@ export class ShiftStore {
   /** Cancels occurrences and withdraws their slots. */
   async cancelOccurrences(m: EntityManager, ids: string[]): Promise<void> {
     if (!ids.length) return;
-    await execute(
-      m,
-      `UPDATE shift_occurrence SET status = 'cancelled' WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+    await CANCEL_OCCURRENCES.run(m, [ids]);
     await this.slots.cancelFor(m, ids);
   }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { instantToLocal } from './recurrence';
 import type { ShiftMode } from './scheduling-terms';
-import { Params, execute, sql, type Db } from '@huizhen/database';
+import { Params, command, sql, type Db } from '@huizhen/database';
 import type { Slot, WithDates } from '@huizhen/contract';
 
 /** A slot as the store lists it: the contract's Slot with its times as Dates. */
@@ -55,20 +55,24 @@ const FACTS = sql(
     full: 'bool',
   },
   'SELECT status, start_at, host_organization_ids, specialty, booked_count >= capacity AS full FROM slot WHERE id = $1',
-).map((r): SlotFacts => ({
-  status: r.status,
-  startAt: r.start_at,
-  hostOrganizationIds: r.host_organization_ids,
-  specialty: r.specialty,
-  full: r.full,
-}));
+)
+  .takes<[slotId: string]>()
+  .map((r): SlotFacts => ({
+    status: r.status,
+    startAt: r.start_at,
+    hostOrganizationIds: r.host_organization_ids,
+    specialty: r.specialty,
+    full: r.full,
+  }));
 
 const DESCRIBE = sql(
   { s: 'timestamptz', time_zone: 'text', name: 'text', status: 'text' },
   `SELECT lower(sl.period) AS s, sh.time_zone, p.display_name AS name, sl.status
      FROM slot sl JOIN rotation_shift sh ON sh.id = sl.shift_id JOIN practitioner p ON p.id = sl.specialist_id
     WHERE sl.id = $1`,
-).map((r) => ({ start: r.s, timeZone: r.time_zone, specialistName: r.name, status: r.status }));
+)
+  .takes<[slotId: string]>()
+  .map((r) => ({ start: r.s, timeZone: r.time_zone, specialistName: r.name, status: r.status }));
 
 const IDENTICAL_OPEN = sql(
   { id: 'uuid', capacity: 'int' },
@@ -76,7 +80,7 @@ const IDENTICAL_OPEN = sql(
     WHERE shift_id = $1 AND status = 'open' AND period = tstzrange($2, $3, '[)') AND $4 = ANY(host_organization_ids)
       AND booked_count < capacity
       FOR UPDATE`,
-);
+).takes<[shiftId: string, start: Date, end: Date, organizationId: string]>();
 
 const NEAREST_FREE = sql(
   { id: 'uuid' },
@@ -85,6 +89,35 @@ const NEAREST_FREE = sql(
       AND $4 = ANY(host_organization_ids)
     ORDER BY (shift_id = $5) DESC, abs(extract(epoch FROM start_at - $6::timestamptz)), start_at
     LIMIT 1 FOR UPDATE SKIP LOCKED`,
+).takes<
+  [
+    specialistId: string,
+    after: Date,
+    mode: ShiftMode,
+    organizationId: string,
+    shiftId: string,
+    near: Date,
+  ]
+>();
+
+const INSERT_FOR_OCCURRENCES = command<
+  [
+    occurrenceIds: string[],
+    specialty: string | null,
+    hostOrganizationIds: string[],
+    slotMinutes: number,
+    slotCapacity: number,
+  ]
+>(
+  `INSERT INTO slot (occurrence_id, shift_id, specialist_id, specialty, mode, host_organization_ids, period, start_at, capacity)
+   SELECT o.id, o.shift_id, o.specialist_id, $2, o.mode, $3::uuid[], tstzrange(g, g + make_interval(mins => $4), '[)'), g, $5
+     FROM shift_occurrence o
+    CROSS JOIN LATERAL generate_series(lower(o.period), upper(o.period) - make_interval(mins => $4), make_interval(mins => $4)) AS g
+    WHERE o.id = ANY($1::uuid[])`,
+);
+
+const CANCEL_FOR_OCCURRENCES = command<[occurrenceIds: string[]]>(
+  `UPDATE slot SET status = 'cancelled' WHERE occurrence_id = ANY($1::uuid[])`,
 );
 
 /**
@@ -207,21 +240,17 @@ export class SlotStore {
       slotCapacity: number;
     },
   ): Promise<void> {
-    await execute(
-      m,
-      `INSERT INTO slot (occurrence_id, shift_id, specialist_id, specialty, mode, host_organization_ids, period, start_at, capacity)
-       SELECT o.id, o.shift_id, o.specialist_id, $2, o.mode, $3::uuid[], tstzrange(g, g + make_interval(mins => $4), '[)'), g, $5
-         FROM shift_occurrence o
-        CROSS JOIN LATERAL generate_series(lower(o.period), upper(o.period) - make_interval(mins => $4), make_interval(mins => $4)) AS g
-        WHERE o.id = ANY($1::uuid[])`,
-      [occurrenceIds, s.specialty, s.hostOrganizationIds, s.slotMinutes, s.slotCapacity],
-    );
+    await INSERT_FOR_OCCURRENCES.run(m, [
+      occurrenceIds,
+      s.specialty,
+      s.hostOrganizationIds,
+      s.slotMinutes,
+      s.slotCapacity,
+    ]);
   }
 
   /** Withdraws every slot of these occurrences. */
   async cancelFor(m: EntityManager, occurrenceIds: string[]): Promise<void> {
-    await execute(m, `UPDATE slot SET status = 'cancelled' WHERE occurrence_id = ANY($1::uuid[])`, [
-      occurrenceIds,
-    ]);
+    await CANCEL_FOR_OCCURRENCES.run(m, [occurrenceIds]);
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '@huizhen/platform-http';
 import { SCHEDULING_CLOCK, type SchedulingClock } from '../scheduling-terms';
-import { execute, sql } from '@huizhen/database';
+import { command, sql } from '@huizhen/database';
 
 export type PlanStatus = 'proposed' | 'accepted' | 'discarded';
 
@@ -43,24 +43,49 @@ const PLAN = sql(
   `SELECT id, status, hub_organization_id, to_char(horizon_start, 'YYYY-MM-DD') AS horizon_start,
           to_char(horizon_end, 'YYYY-MM-DD') AS horizon_end, time_zone, input, proposal, metrics, created_at, decided_at
      FROM rotation_plan WHERE id = $1`,
-).map((r): StoredPlan => ({
-  id: r.id,
-  status: r.status as PlanStatus,
-  hubOrganizationId: r.hub_organization_id,
-  from: r.horizon_start,
-  to: r.horizon_end,
-  timeZone: r.time_zone,
-  input: r.input as Record<string, unknown>,
-  proposal: r.proposal as StoredPlan['proposal'],
-  metrics: r.metrics as Record<string, unknown>,
-  createdAt: r.created_at,
-  decidedAt: r.decided_at,
-}));
+)
+  .takes<[id: string]>()
+  .map((r): StoredPlan => ({
+    id: r.id,
+    status: r.status as PlanStatus,
+    hubOrganizationId: r.hub_organization_id,
+    from: r.horizon_start,
+    to: r.horizon_end,
+    timeZone: r.time_zone,
+    input: r.input as Record<string, unknown>,
+    proposal: r.proposal as StoredPlan['proposal'],
+    metrics: r.metrics as Record<string, unknown>,
+    createdAt: r.created_at,
+    decidedAt: r.decided_at,
+  }));
 
 const LOCKED_STATUS = sql(
   { status: 'text' },
   'SELECT status FROM rotation_plan WHERE id = $1 FOR UPDATE',
-);
+).takes<[id: string]>();
+
+const INSERT_PLAN = sql(
+  { id: 'uuid' },
+  `INSERT INTO rotation_plan (created_by, hub_organization_id, horizon_start, horizon_end, time_zone, input, proposal, metrics)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+)
+  .takes<
+    [
+      createdBy: string,
+      hubOrganizationId: string,
+      from: string,
+      to: string,
+      timeZone: string,
+      input: string,
+      proposal: string,
+      metrics: string,
+    ]
+  >()
+  .map((r) => r.id);
+
+const DECIDE = command<
+  [id: string, status: 'accepted' | 'discarded', decidedAt: Date, decidedBy: string]
+>('UPDATE rotation_plan SET status = $2, decided_at = $3, decided_by = $4 WHERE id = $1');
 
 /** Rotation plans: proposed by the planner, then accepted (its shifts written) or discarded. */
 @Injectable()
@@ -82,11 +107,7 @@ export class RotationPlanStore {
   }
 
   async insert(m: EntityManager, plan: PlanContent, createdBy: string): Promise<string> {
-    const [row] = await sql(
-      { id: 'uuid' },
-      `INSERT INTO rotation_plan (created_by, hub_organization_id, horizon_start, horizon_end, time_zone, input, proposal, metrics)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    ).all(m, [
+    const [id] = await INSERT_PLAN.all(m, [
       createdBy,
       plan.hubOrganizationId,
       plan.from,
@@ -96,7 +117,7 @@ export class RotationPlanStore {
       JSON.stringify(plan.proposal),
       JSON.stringify(plan.metrics),
     ]);
-    return row.id;
+    return id;
   }
 
   /** The plan's status, its row locked until `m` ends (one decision at a time). */
@@ -118,10 +139,6 @@ export class RotationPlanStore {
     status: 'accepted' | 'discarded',
     by: string,
   ): Promise<void> {
-    await execute(
-      m,
-      'UPDATE rotation_plan SET status = $2, decided_at = $3, decided_by = $4 WHERE id = $1',
-      [id, status, this.clock.now(), by],
-    );
+    await DECIDE.run(m, [id, status, this.clock.now(), by]);
   }
 }
