@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +11,7 @@ import {
   seedDirectory,
   type DirectoryFixture,
 } from '@huizhen/testing';
+import { dataSetOf } from '../../apps/imaging/src/dimse/dimse-retrieve';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
 import { startImagingForTest } from './support/dicomweb-client';
 
@@ -50,6 +52,29 @@ function instance(
   return file;
 }
 
+/** A free TCP port on loopback for the storescp the C-MOVE sends to. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The data sets of the DICOM files in a directory, by SOP Instance UID (read with dcmdump). */
+function receivedDataSets(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const f of readdirSync(dir)) {
+    const file = join(dir, f);
+    const uid = execFileSync('dcmdump', ['-q', '+P', '0008,0018', '-s', file], { env: ENV })
+      .toString()
+      .match(/\[(.*?)\]/)?.[1];
+    if (uid) out.set(uid, dataSetOf(readFileSync(file)));
+  }
+  return out;
+}
+
 /** What findscu -v printed: each pending response's identifier as keyword → value, and the final status. */
 interface FindResult {
   status: number | null;
@@ -82,6 +107,9 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
   let port: number;
   let tmp: string;
   const warnings: string[] = [];
+  let storescp: ChildProcess | null = null;
+  let received: string;
+  const sent = new Map<string, Buffer>();
   const uid = {
     a1: '1.2.826.0.1.3680043.9.7433.99.1',
     a1Series: '1.2.826.0.1.3680043.9.7433.99.1.1',
@@ -109,6 +137,14 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
               ('TOWNB_WS', $2, 'township B workstation', '{store,query}'),
               ('TOWNA_MOD', $1, 'township A modality that only sends', '{store}')`,
       [dir.org.townA, dir.org.townB],
+    );
+    // C-MOVE destinations: a dcmtk storescp of township A, and one registered for township B.
+    const destinationPort = await freePort();
+    await schema.query(
+      `INSERT INTO imaging_dimse_peer (ae_title, organization_id, description, directions, host, port)
+       VALUES ('TOWNA_STORE', $1, 'township A viewing station', '{retrieve_destination}', '127.0.0.1', $3),
+              ('TOWNB_STORE', $2, 'township B viewing station', '{retrieve_destination}', '127.0.0.1', $3)`,
+      [dir.org.townA, dir.org.townB, destinationPort],
     );
     app = await startImagingForTest(schema, {
       DIMSE_PORT: '0',
@@ -150,6 +186,19 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
       SOPInstanceUID: `${uid.b1}.1.1`,
       StudyDate: '20260302',
     });
+    for (const f of [...a1, a2, b1]) {
+      const sop = execFileSync('dcmdump', ['-q', '+P', '0008,0018', '-s', f], { env: ENV })
+        .toString()
+        .match(/\[(.*?)\]/)![1];
+      sent.set(sop, dataSetOf(readFileSync(f)));
+    }
+    received = join(tmp, 'received');
+    mkdirSync(received);
+    storescp = spawn(
+      'storescp',
+      ['-aet', 'TOWNA_STORE', '-od', received, '+B', String(destinationPort)],
+      { env: ENV, stdio: 'ignore' },
+    );
     for (const [ae, files] of [
       ['TOWNA_CT', [...a1, a2]],
       ['TOWNB_WS', [b1]],
@@ -167,6 +216,7 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     }
   });
   afterAll(async () => {
+    storescp?.kill();
     await app?.app.close();
     await schema?.drop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -351,5 +401,135 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
       `SELECT count(*)::int AS n FROM audit_event WHERE actor_username = 'dimse:TOWNA_MOD'`,
     );
     expect(n).toBe(0);
+  });
+
+  it('C-GET sends the study back on the same association, bytes as stored; nothing of another organization', async () => {
+    const out = join(tmp, 'get-a1');
+    mkdirSync(out);
+    const r = await dcmtk('getscu', [
+      '-d',
+      '-S',
+      '-aet',
+      'TOWNA_CT',
+      '-aec',
+      'HUIZHEN',
+      '+B',
+      '-od',
+      out,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${uid.a1}`,
+      '127.0.0.1',
+      String(port),
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/DIMSE Status +: 0x0000: Success: Sub-operations complete/);
+    expect(r.out).toMatch(/Number of Completed Suboperations +: 3/);
+    const got = receivedDataSets(out);
+    expect([...got.keys()].sort()).toEqual([1, 2, 3].map((n) => `${uid.a1Series}.${n}`));
+    for (const [sop, data] of got) expect(data.equals(sent.get(sop)!)).toBe(true);
+
+    const image = join(tmp, 'get-image');
+    mkdirSync(image);
+    const one = await dcmtk('getscu', [
+      '-S',
+      '-aet',
+      'TOWNA_CT',
+      '-aec',
+      'HUIZHEN',
+      '-od',
+      image,
+      '-k',
+      'QueryRetrieveLevel=IMAGE',
+      '-k',
+      `StudyInstanceUID=${uid.a1}`,
+      '-k',
+      `SeriesInstanceUID=${uid.a1Series}`,
+      '-k',
+      `SOPInstanceUID=${uid.a1Series}.2`,
+      '127.0.0.1',
+      String(port),
+    ]);
+    expect(one.status).toBe(0);
+    expect([...receivedDataSets(image).keys()]).toEqual([`${uid.a1Series}.2`]);
+
+    // Township B's workstation asks for township A's study: nothing is sent.
+    const other = join(tmp, 'get-other');
+    mkdirSync(other);
+    const b = await dcmtk('getscu', [
+      '-d',
+      '-S',
+      '-aet',
+      'TOWNB_WS',
+      '-aec',
+      'HUIZHEN',
+      '-od',
+      other,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${uid.a1}`,
+      '127.0.0.1',
+      String(port),
+    ]);
+    expect(b.out).toMatch(/Number of Completed Suboperations +: 0/);
+    expect(readdirSync(other)).toEqual([]);
+  });
+
+  it('C-MOVE sends to the registered destination over a new association, with the counts; an unregistered destination is refused (0xA801)', async () => {
+    const r = await dcmtk('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'TOWNA_CT',
+      '-aec',
+      'HUIZHEN',
+      '-aem',
+      'TOWNA_STORE',
+      '-k',
+      'QueryRetrieveLevel=SERIES',
+      '-k',
+      `StudyInstanceUID=${uid.a1}`,
+      '-k',
+      `SeriesInstanceUID=${uid.a1Series}`,
+      '127.0.0.1',
+      String(port),
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/DIMSE Status +: 0x0000: Success: Sub-operations complete/);
+    // The final response's counts (movescu prints each response's command).
+    expect(r.out).toMatch(
+      /Remaining Suboperations +: none\s+D: +Completed Suboperations +: 3\s+D: +Failed Suboperations +: 0\s+D: +Warning Suboperations +: 0/,
+    );
+    const got = receivedDataSets(received);
+    expect([...got.keys()].sort()).toEqual([1, 2, 3].map((n) => `${uid.a1Series}.${n}`));
+    for (const [sop, data] of got) expect(data.equals(sent.get(sop)!)).toBe(true);
+
+    for (const destination of ['NOBODY', 'TOWNB_STORE', 'TOWNA_CT']) {
+      const refused = await dcmtk('movescu', [
+        '-d',
+        '-S',
+        '-aet',
+        'TOWNA_CT',
+        '-aec',
+        'HUIZHEN',
+        '-aem',
+        destination,
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        `StudyInstanceUID=${uid.a2}`,
+        '127.0.0.1',
+        String(port),
+      ]);
+      expect({ destination, status: /DIMSE Status +: (0x\w+)/.exec(refused.out)?.[1] }).toEqual({
+        destination,
+        status: '0xa801',
+      });
+    }
+    expect(warnings.join('\n')).toMatch(
+      /C-MOVE from TOWNA_CT to NOBODY refused: move destination NOBODY is not registered/,
+    );
   });
 });

@@ -15,7 +15,7 @@ export const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
 export const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
 
 /** The query/retrieve services this SCP answers; their contexts are refused until they are here. */
-export const SERVED_QR: ReadonlySet<QrService> = new Set<QrService>(['find']);
+export const SERVED_QR: ReadonlySet<QrService> = new Set<QrService>(['find', 'get', 'move']);
 
 /** Until the peer says otherwise (PS3.8 D.1: no maximum length sub-item). */
 const DEFAULT_MAX_SEND_PDU = 16384;
@@ -219,4 +219,69 @@ export function associateAc(rq: AssociateRequest, maxPduBytes: number): Buffer {
 /** A-ASSOCIATE-RJ, permanent, from the service user (source 1). */
 export function associateRj(reason: number): Buffer {
   return pdu(PDU.associateRj, Buffer.from([0, 1, 1, reason]));
+}
+
+/** A context we propose when we call a peer (a C-MOVE destination): one abstract syntax, one transfer syntax. */
+export interface ProposedContext {
+  id: number;
+  abstractSyntax: string;
+  transferSyntax: string;
+}
+
+/** A-ASSOCIATE-RQ from us (`callingAe`) to `calledAe`, proposing the contexts, with our maximum PDU. */
+export function associateRqPdu(
+  callingAe: string,
+  calledAe: string,
+  contexts: ProposedContext[],
+  maxPduBytes: number,
+): Buffer {
+  const head = Buffer.alloc(68);
+  head.writeUInt16BE(1, 0);
+  aeField(calledAe).copy(head, 4);
+  aeField(callingAe).copy(head, 20);
+  const maxLen = Buffer.alloc(4);
+  maxLen.writeUInt32BE(maxPduBytes);
+  return pdu(
+    PDU.associateRq,
+    Buffer.concat([
+      head,
+      item(ITEM.applicationContext, Buffer.from(APP_CONTEXT, 'latin1')),
+      ...contexts.map((c) =>
+        item(
+          ITEM.presentationContextRq,
+          Buffer.concat([
+            Buffer.from([c.id, 0, 0, 0]),
+            item(ITEM.abstractSyntax, Buffer.from(c.abstractSyntax, 'latin1')),
+            item(ITEM.transferSyntax, Buffer.from(c.transferSyntax, 'latin1')),
+          ]),
+        ),
+      ),
+      item(
+        ITEM.userInformation,
+        Buffer.concat([
+          item(ITEM.maxLength, maxLen),
+          item(ITEM.implementationClassUid, Buffer.from(IMPLEMENTATION_UID, 'latin1')),
+          item(ITEM.implementationVersion, Buffer.from(IMPLEMENTATION_VERSION, 'latin1')),
+        ]),
+      ),
+    ]),
+  );
+}
+
+/** An A-ASSOCIATE-AC read: the contexts the peer accepted (id to transfer syntax) and its maximum PDU. */
+export function readAssociateAc(body: Buffer): {
+  accepted: Map<number, string>;
+  maxSendPdu: number;
+} {
+  const accepted = new Map<number, string>();
+  let maxSendPdu = DEFAULT_MAX_SEND_PDU;
+  for (const { type, data } of items(body, 68)) {
+    if (type === ITEM.presentationContextAc && data[2] === CONTEXT_RESULT.acceptance) {
+      for (const sub of items(data, 4))
+        if (sub.type === ITEM.transferSyntax) accepted.set(data[0], uidText(sub.data));
+    } else if (type === ITEM.userInformation) {
+      maxSendPdu = maxLengthOf(data, maxSendPdu);
+    }
+  }
+  return { accepted, maxSendPdu };
 }

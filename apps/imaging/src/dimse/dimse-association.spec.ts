@@ -94,6 +94,8 @@ describe('DimseAssociation', () => {
         {
           peer: async () => ({ organizationId: 'org-1', directions: ['store', 'query'] }),
           find: async () => ({ matches: [] }),
+          retrieve: async () => ({ items: [] }),
+          moveDestination: async () => null,
           ingest: async () => ({ ok: true }),
           warn: () => undefined,
           error: (m) => errors.push(m),
@@ -124,6 +126,8 @@ describe('DimseAssociation', () => {
           throw new Error('database unavailable');
         },
         find: async () => ({ matches: [] }),
+        retrieve: async () => ({ items: [] }),
+        moveDestination: async () => null,
         ingest: async () => ({ ok: true }),
         warn: () => undefined,
         error: (m) => errors.push(m),
@@ -152,6 +156,8 @@ describe('DimseAssociation', () => {
           const match = { '0020000D': { vr: 'UI', Value: ['1.2.3'] } };
           return { matches: [match, match, match] };
         },
+        retrieve: async () => ({ items: [] }),
+        moveDestination: async () => null,
         warn: () => undefined,
         error: () => undefined,
       },

@@ -26,9 +26,15 @@ import {
   findResponse,
   type IngestInstance,
   readRequest,
+  retrieveResponse,
   storeInstance,
+  storeRequest,
   storeResponse,
 } from './dimse-services';
+import { type ProposedContext } from './association-negotiation';
+import { StoreScu } from './store-scu';
+import { runSubOperations, type SubOperationTarget } from './sub-operations';
+import { RETRIEVE_STATUS, type RetrieveItem, type RetrievePlan } from './dimse-retrieve';
 import { readIdentifier, writeIdentifier } from './identifier';
 import type { DimsePeerIdentity } from './peer-actor';
 import { type QrModel, qrSyntax } from './sop-classes';
@@ -40,6 +46,17 @@ export interface AssociationPeer {
   /** store, query, retrieve_destination, worklist (imaging_dimse_peer.directions). */
   directions: readonly string[];
 }
+
+/** Where a C-MOVE sends: a registered peer's address and organization. */
+export interface MoveDestination {
+  aeTitle: string;
+  host: string;
+  port: number;
+  organizationId: string;
+}
+
+/** How long a C-MOVE destination has to connect, answer the association and each C-STORE. */
+const DESTINATION_TIMEOUT_MS = 30_000;
 
 /** PS3.7 C.5 general status: the peer is not allowed this service. */
 const NOT_AUTHORIZED = 0x0124;
@@ -58,6 +75,10 @@ export interface AssociationPorts {
   ingest(part10: Buffer, organizationId: string): ReturnType<IngestInstance>;
   /** A C-FIND's matches as the peer may see them (DimseQuery), or its refusal. */
   find(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<FindAnswer>;
+  /** The instances a C-GET or C-MOVE sends (DimseRetrieve), or its refusal. */
+  retrieve(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<RetrievePlan>;
+  /** A C-MOVE destination registered under that AE title (retrieve_destination), or null. */
+  moveDestination(aeTitle: string): Promise<MoveDestination | null>;
   warn(message: string): void;
   error(message: string): void;
 }
@@ -83,6 +104,9 @@ export class DimseAssociation {
   private inHand = 0;
   /** Message IDs of the C-FIND/C-GET/C-MOVE requests being answered, and whether a C-CANCEL came for them. */
   private readonly running = new Map<number, { cancelled: boolean }>();
+  /** Our C-STORE requests of a C-GET on this association, waiting for their responses. */
+  private readonly storesSent = new Map<number, (status: number) => void>();
+  private lastMessageId = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -164,7 +188,9 @@ export class DimseAssociation {
         const { messages, abort } = this.assembler.read(body);
         // A C-CANCEL acts at once, beside the request it cancels (which holds the work queue).
         for (const m of messages) {
-          if (commandFieldOf(m.command) === COMMAND.cCancelRq) this.cancel(m);
+          const field = commandFieldOf(m.command);
+          if (field === COMMAND.cCancelRq) this.cancel(m);
+          else if (field === COMMAND.cStoreRsp) this.storeAnswered(m);
           else this.queue(m);
         }
         if (abort) this.abort(abort);
@@ -228,7 +254,11 @@ export class DimseAssociation {
             ? 'C-STORE'
             : field === COMMAND.cFindRq
               ? 'C-FIND'
-              : 'DIMSE message';
+              : field === COMMAND.cGetRq
+                ? 'C-GET'
+                : field === COMMAND.cMoveRq
+                  ? 'C-MOVE'
+                  : 'DIMSE message';
         this.ports.error(`${what} failed: ${e instanceof Error ? e.stack : String(e)}`);
         this.abort('internal error');
       });
@@ -253,6 +283,8 @@ export class DimseAssociation {
     const rq = readRequest(m.command);
     if (rq.commandField === COMMAND.cEchoRq) return this.sendCommand(m.pcId, echoResponse(rq));
     if (rq.commandField === COMMAND.cFindRq) return this.find(m, rq);
+    if (rq.commandField === COMMAND.cGetRq || rq.commandField === COMMAND.cMoveRq)
+      return this.retrieve(m, rq);
     if (rq.commandField !== COMMAND.cStoreRq) {
       return this.abort(`unsupported DIMSE command 0x${rq.commandField?.toString(16)}`);
     }
@@ -329,6 +361,147 @@ export class DimseAssociation {
     }
   }
 
+  /** A C-STORE-RSP to one of our C-GET sub-operations. */
+  private storeAnswered(m: DimseMessage): void {
+    const id = m.command.get(TAG.messageIdBeingRespondedTo);
+    const status = m.command.get(TAG.status);
+    const waiting = id?.length === 2 ? this.storesSent.get(id.readUInt16LE(0)) : undefined;
+    if (!waiting) return this.abort('C-STORE-RSP to no request of ours');
+    this.storesSent.delete(id!.readUInt16LE(0));
+    waiting(status?.length === 2 ? status.readUInt16LE(0) : 0xffff);
+  }
+
+  /**
+   * C-GET and C-MOVE: the identifier read, the instances planned (DimseRetrieve: the same access
+   * policy and audit as WADO-RS), sent by C-STORE sub-operations (back on this association for
+   * C-GET, on a new one to the registered destination for C-MOVE), a pending response with the
+   * counts after each, the final status with the completed, failed and warning counts.
+   */
+  private async retrieve(m: DimseMessage, rq: DimseRequest): Promise<void> {
+    const { callingAe, contexts } = this.request!;
+    const pc = contexts.get(m.pcId)!;
+    const qr = qrSyntax(pc.abstractSyntax);
+    const isMove = rq.commandField === COMMAND.cMoveRq;
+    const field = isMove ? COMMAND.cMoveRsp : COMMAND.cGetRsp;
+    const zero = { completed: 0, failed: 0, warning: 0 };
+    const final = (status: number, counts = zero, comment?: string) =>
+      this.sendCommand(m.pcId, retrieveResponse(rq, field, status, counts, comment));
+    const what = isMove
+      ? `C-MOVE from ${callingAe} to ${rq.moveDestination}`
+      : `C-GET from ${callingAe}`;
+    const refuse = (status: number, comment: string) => {
+      this.ports.warn(`${what} refused: ${comment}`);
+      final(status, zero, comment);
+    };
+    if (qr?.service !== (isMove ? 'move' : 'get'))
+      return refuse(
+        RETRIEVE_STATUS.identifierDoesNotMatchSopClass,
+        'not a context of this service',
+      );
+    if (!this.directions.includes('query'))
+      return refuse(RETRIEVE_STATUS.notAuthorized, `${callingAe} is not registered to retrieve`);
+    if (!m.data) return refuse(RETRIEVE_STATUS.unableToProcess, 'identifier too large');
+    let identifier: DicomJson;
+    try {
+      identifier = readIdentifier(m.data, pc.transferSyntax!, pc.abstractSyntax);
+    } catch (e) {
+      return refuse(RETRIEVE_STATUS.identifierDoesNotMatchSopClass, (e as Error).message);
+    }
+    const destination = isMove ? await this.ports.moveDestination(rq.moveDestination) : null;
+    // A destination of another organization would be a disclosure the caller cannot make.
+    if (isMove && (!destination || destination.organizationId !== this.organizationId))
+      return refuse(
+        RETRIEVE_STATUS.moveDestinationUnknown,
+        `move destination ${rq.moveDestination} is not registered for this organization`,
+      );
+    const run = { cancelled: false };
+    this.running.set(rq.messageId, run);
+    let scu: StoreScu | null = null;
+    try {
+      const plan = await this.ports.retrieve(
+        { aeTitle: callingAe, organizationId: this.organizationId },
+        qr.model,
+        identifier,
+      );
+      if ('status' in plan) return refuse(plan.status, plan.comment);
+      let target: SubOperationTarget;
+      if (destination) {
+        const proposed = proposedContexts(plan.items);
+        try {
+          scu = await StoreScu.open(
+            {
+              host: destination.host,
+              port: destination.port,
+              calledAe: destination.aeTitle,
+              callingAe: this.settings.aeTitle,
+            },
+            proposed,
+            {
+              maxPduBytes: this.settings.maxPduBytes,
+              maxInstanceBytes: this.settings.maxInstanceBytes,
+              timeoutMs: DESTINATION_TIMEOUT_MS,
+            },
+          );
+        } catch (e) {
+          const counts = { ...zero, failed: plan.items.length };
+          this.ports.warn(`${what}: destination unreachable: ${(e as Error).message}`);
+          return final(
+            RETRIEVE_STATUS.unableToPerformSubOperations,
+            counts,
+            `destination: ${(e as Error).message}`,
+          );
+        }
+        const open = scu;
+        target = {
+          store: async (item, dataSet) => {
+            const id = open.contextFor(proposed, item.sopClass, item.transferSyntax);
+            if (id === null) return null;
+            return open.store(
+              id,
+              { ...item, dataSet },
+              { aeTitle: callingAe, messageId: rq.messageId },
+            );
+          },
+        };
+      } else {
+        target = { store: (item, dataSet) => this.storeHere(item, dataSet) };
+      }
+      const outcome = await runSubOperations(plan.items, target, run, (counts) =>
+        this.sendCommand(m.pcId, retrieveResponse(rq, field, RETRIEVE_STATUS.pending, counts)),
+      );
+      if (outcome.counts.failed)
+        this.ports.warn(
+          `${what}: ${outcome.counts.failed} of ${plan.items.length} sub-operations failed, first: ${outcome.firstFailure}`,
+        );
+      final(outcome.status, outcome.counts);
+    } finally {
+      this.running.delete(rq.messageId);
+      await scu?.release().catch(() => scu?.abort());
+    }
+  }
+
+  /**
+   * A C-GET's sub-operation: C-STORE on this association, over a context the peer accepted for
+   * the instance's SOP class in its stored transfer syntax, with the SCP role (role selection).
+   */
+  private storeHere(item: RetrieveItem, dataSet: Buffer): Promise<number | null> {
+    const { contexts, peerScpRoles } = this.request!;
+    let pcId: number | null = null;
+    for (const pc of contexts.values())
+      if (
+        pc.abstractSyntax === item.sopClass &&
+        pc.transferSyntax === item.transferSyntax &&
+        peerScpRoles.has(pc.abstractSyntax)
+      )
+        pcId = pc.id;
+    if (pcId === null || this.socket.destroyed) return Promise.resolve(null);
+    const id = (this.lastMessageId = (this.lastMessageId % 0xffff) + 1);
+    const answered = new Promise<number>((resolve) => this.storesSent.set(id, resolve));
+    const cmd = storeRequest(id, item.sopClass, item.sopInstance);
+    for (const p of messagePdus(pcId, cmd, dataSet, this.maxSend())) this.send(p);
+    return answered;
+  }
+
   private maxSend(): number {
     return this.request?.maxSendPdu ?? 16384;
   }
@@ -336,4 +509,21 @@ export class DimseAssociation {
   private sendCommand(pcId: number, cmd: Buffer): void {
     for (const p of commandPdus(pcId, cmd, this.request?.maxSendPdu ?? 16384)) this.send(p);
   }
+}
+
+/** One context per SOP class and stored transfer syntax among the instances (ids 1, 3, ... 255). */
+function proposedContexts(items: RetrieveItem[]): ProposedContext[] {
+  const out: ProposedContext[] = [];
+  const seen = new Set<string>();
+  for (const i of items) {
+    const key = `${i.sopClass} ${i.transferSyntax}`;
+    if (seen.has(key) || out.length === 128) continue;
+    seen.add(key);
+    out.push({
+      id: out.length * 2 + 1,
+      abstractSyntax: i.sopClass,
+      transferSyntax: i.transferSyntax,
+    });
+  }
+  return out;
 }

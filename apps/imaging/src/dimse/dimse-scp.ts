@@ -8,11 +8,16 @@ import {
 import { type Server, type Socket, createServer } from 'node:net';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { HealthRegistry } from '@huizhen/observability';
+import { ImagingAccess } from '../access/imaging-access.service';
 import { QidoSearch } from '../dicomweb/qido-search.service';
+import { ImagingStore } from '../imaging-store';
+import { peerAllows } from '../peers/peer-model';
+import { InstanceStore } from '../storage/instance-store';
 import { PeerStore } from '../peers/peer-store';
 import { IngestService } from '../ingest/ingest.service';
 import { type AssociationPorts, DimseAssociation } from './dimse-association';
 import { DimseQuery } from './dimse-query';
+import { DimseRetrieve } from './dimse-retrieve';
 
 /** The most matches a C-FIND answers (more is refused: narrow the query), as QIDO-RS's default page. */
 const MAX_FIND_MATCHES = 1000;
@@ -40,15 +45,26 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly ingest: IngestService,
     private readonly peers: PeerStore,
     private readonly health: HealthRegistry,
-    private readonly qido: QidoSearch,
+    qido: QidoSearch,
+    access: ImagingAccess,
+    store: ImagingStore,
+    files: InstanceStore,
   ) {
     this.query = new DimseQuery(qido, {
       aeTitle: config.imaging.dimseAeTitle,
       maxMatches: MAX_FIND_MATCHES,
     });
+    this.retrieve = new DimseRetrieve({
+      qido,
+      access,
+      store,
+      files,
+      deidentificationKey: () => ingest.deidentificationKey,
+    });
   }
 
   private readonly query: DimseQuery;
+  private readonly retrieve: DimseRetrieve;
 
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config.imaging;
@@ -85,6 +101,18 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     ingest: (part10, organizationId) =>
       this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse' }),
     find: (peer, model, identifier) => this.query.find(peer, model, identifier),
+    retrieve: (peer, model, identifier) => this.retrieve.plan(peer, model, identifier),
+    // A C-MOVE goes only to a peer registered as a retrieve destination, with its address.
+    moveDestination: async (aeTitle) => {
+      const peer = await this.peers.findByAeTitle(aeTitle);
+      if (!peerAllows(peer, 'retrieve_destination') || !peer?.host || !peer.port) return null;
+      return {
+        aeTitle: peer.aeTitle,
+        host: peer.host,
+        port: peer.port,
+        organizationId: peer.organizationId,
+      };
+    },
     warn: (message) => this.logger.warn(message),
     error: (message) => this.logger.error(message),
   };

@@ -22,10 +22,13 @@ export interface DimseRequest {
   messageId: number;
   sopClass: string;
   sopInstance: string;
+  /** C-MOVE's destination AE title ('' otherwise). */
+  moveDestination: string;
 }
 
 export function readRequest(cmd: Command): DimseRequest {
   return {
+    moveDestination: uidText(cmd.get(TAG.moveDestination) ?? Buffer.alloc(0)).trim(),
     commandField: cmd.get(TAG.commandField)?.readUInt16LE(0),
     messageId: cmd.get(TAG.messageId)?.readUInt16LE(0) ?? 0,
     sopClass: uidText(cmd.get(TAG.affectedSopClass) ?? Buffer.alloc(0)),
@@ -57,6 +60,61 @@ export function findResponse(
     [TAG.messageIdBeingRespondedTo, 'US', rq.messageId],
     [TAG.dataSetType, 'US', identifierFollows ? COMMAND.dataSet : COMMAND.noDataSet],
     [TAG.status, 'US', status],
+    ...(comment ? ([[TAG.errorComment, 'LO', printable(comment)]] as CommandElement[]) : []),
+  ]);
+}
+
+/** A C-STORE-RQ of a retrieve's sub-operation, naming the C-MOVE's (or C-GET's) originator. */
+export function storeRequest(
+  messageId: number,
+  sopClass: string,
+  sopInstance: string,
+  originator?: { aeTitle: string; messageId: number },
+): Buffer {
+  return encodeCommand([
+    [TAG.affectedSopClass, 'UI', sopClass],
+    [TAG.commandField, 'US', COMMAND.cStoreRq],
+    [TAG.messageId, 'US', messageId],
+    [TAG.priority, 'US', 0],
+    [TAG.dataSetType, 'US', COMMAND.dataSet],
+    [TAG.affectedSopInstance, 'UI', sopInstance],
+    ...(originator
+      ? ([
+          [TAG.moveOriginatorAe, 'AE', originator.aeTitle],
+          [TAG.moveOriginatorMessageId, 'US', originator.messageId],
+        ] as CommandElement[])
+      : []),
+  ]);
+}
+
+/** Sub-operation counts of a C-GET or C-MOVE (remaining only in pending responses). */
+export interface SubOperations {
+  remaining?: number;
+  completed: number;
+  failed: number;
+  warning: number;
+}
+
+/** A C-GET-RSP or C-MOVE-RSP with its sub-operation counts. */
+export function retrieveResponse(
+  rq: DimseRequest,
+  field: number,
+  status: number,
+  counts: SubOperations,
+  comment?: string,
+): Buffer {
+  return encodeCommand([
+    [TAG.affectedSopClass, 'UI', rq.sopClass],
+    [TAG.commandField, 'US', field],
+    [TAG.messageIdBeingRespondedTo, 'US', rq.messageId],
+    [TAG.dataSetType, 'US', COMMAND.noDataSet],
+    [TAG.status, 'US', status],
+    ...(counts.remaining !== undefined
+      ? ([[TAG.remainingSubOperations, 'US', counts.remaining]] as CommandElement[])
+      : []),
+    [TAG.completedSubOperations, 'US', counts.completed],
+    [TAG.failedSubOperations, 'US', counts.failed],
+    [TAG.warningSubOperations, 'US', counts.warning],
     ...(comment ? ([[TAG.errorComment, 'LO', printable(comment)]] as CommandElement[]) : []),
   ]);
 }
