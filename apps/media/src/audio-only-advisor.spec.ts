@@ -89,6 +89,17 @@ describe('audio first toward a receiver (DownlinkAdvisor)', () => {
       'low',
     );
     expect(a.lowTemporalLayer).toBe(0);
+    // The trial held 5 s: the rate the receiver asked for, applied again (relayer).
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 5, rttMs: 300 }, 16_000)).toEqual({
+      cap: 'low',
+      suggest: null,
+    });
+    expect(a.observe({ scores: [9], availableKbps: 90, lossPct: 5, rttMs: 300 }, 19_000)).toEqual({
+      cap: 'low',
+      suggest: null,
+      relayer: true,
+    });
+    expect(a.lowTemporalLayer).toBeNull();
     const down = new DownlinkAdvisor();
     down.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 300 }, 0);
     down.observe({ scores: [8], availableKbps: 240, lossPct: 5, rttMs: 500 }, 1000);

@@ -58,6 +58,8 @@ export interface DownlinkAdvice {
   cap: VideoCap;
   /** Tell the peer audio-only would serve it (once per bad spell). */
   suggest: MediaNotifications['suggestAudioOnly'] | null;
+  /** The cap stays but its layers changed (lowTemporalLayer: a trial up from off held): apply them again. */
+  relayer?: boolean;
 }
 
 /**
@@ -71,11 +73,14 @@ export class DownlinkAdvisor {
   private readonly guard: LinkGuard;
   private readonly scores: AudioOnlyAdvisor;
   private suggested = false;
-  private fromOff = false;
+  /** When `low` came up from `off` (a trial), until the trial held; null otherwise. */
+  private trialSince: number | null = null;
 
   constructor(options: Partial<LinkGuardOptions> = {}) {
-    // Samples come every 2 s: a bad reading must last two of them.
-    this.guard = new LinkGuard({ downAfterMs: 3_000, ...options });
+    // Samples come every 2 s: a bad reading must last two of them. A trial up from off costs a
+    // quarter of the smallest layer's frames, so the wait between trials stops at 30 s (not 60):
+    // video comes back sooner after a long thin spell.
+    this.guard = new LinkGuard({ downAfterMs: 3_000, maxBackoffMs: 30_000, ...options });
     this.scores = new AudioOnlyAdvisor();
   }
 
@@ -90,16 +95,21 @@ export class DownlinkAdvisor {
    * null (the rate it asked for) when `low` came down from `full`.
    */
   get lowTemporalLayer(): number | null {
-    return this.guard.cap === 'low' && this.fromOff ? 0 : null;
+    return this.guard.cap === 'low' && this.trialSince !== null ? 0 : null;
   }
 
   observe(s: DownlinkSample, now: number): DownlinkAdvice {
     const was = this.guard.cap;
+    const wasTemporal = this.lowTemporalLayer;
     const cap = this.guard.observe(
       { availableKbps: s.availableKbps, lossPct: s.lossPct, rttMs: s.rttMs },
       now,
     );
-    if (cap !== was) this.fromOff = was === 'off' && cap === 'low';
+    if (cap !== was) this.trialSince = was === 'off' && cap === 'low' ? now : null;
+    // The trial held: the capped receiver gets the frame rate it asked for.
+    if (this.trialSince !== null && now - this.trialSince >= this.guard.options.trialMs)
+      this.trialSince = null;
+    const relayer = cap === was && this.lowTemporalLayer !== wasTemporal;
     const round = (x: number) => Math.round(x * 10) / 10;
     const mean = s.scores.length ? s.scores.reduce((a, b) => a + b, 0) / s.scores.length : 10;
     let suggest: DownlinkAdvice['suggest'] = null;
@@ -117,6 +127,6 @@ export class DownlinkAdvisor {
     } else if (low !== null && !this.suggested) {
       suggest = { reason: 'low_score', score: round(low) };
     }
-    return { cap, suggest };
+    return { cap, suggest, ...(relayer ? { relayer } : {}) };
   }
 }

@@ -629,6 +629,9 @@ export class Room {
         const advice = peer.advisor.observe(sample, now);
         if (advice.cap !== peer.videoCap)
           await this.setVideoCap(peer, advice.cap, sample.availableKbps, sample.lossPct);
+        else if (advice.relayer)
+          for (const c of [...peer.consumers.values()])
+            if (c.kind === 'video') await this.applyLayers(peer, c);
         if (advice.suggest) peer.notify('suggestAudioOnly', advice.suggest);
       } catch {
         // a transport or consumer closed meanwhile: next round
