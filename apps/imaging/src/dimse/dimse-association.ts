@@ -58,6 +58,9 @@ export interface MoveDestination {
 /** How long a C-MOVE destination has to connect, answer the association and each C-STORE. */
 const DESTINATION_TIMEOUT_MS = 30_000;
 
+/** The status a C-GET's sub-operation counts when the connection closed before its response. */
+const CONNECTION_CLOSED = 0xa702;
+
 /** PS3.7 C.5 general status: the peer is not allowed this service. */
 const NOT_AUTHORIZED = 0x0124;
 
@@ -125,6 +128,9 @@ export class DimseAssociation {
     socket.on('close', () => {
       this.reader.clear();
       this.assembler.clear();
+      // A C-GET waiting for the response to its C-STORE goes on (counting it failed) and ends.
+      for (const answered of this.storesSent.values()) answered(CONNECTION_CLOSED);
+      this.storesSent.clear();
     });
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
