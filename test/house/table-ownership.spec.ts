@@ -53,7 +53,10 @@ const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
     ],
   },
   // Before imaging: a file belongs to the first feature whose folder holds it.
-  peers: { dirs: ['apps/imaging/src/peers/'], tables: ['imaging_dimse_peer'] },
+  peers: {
+    dirs: ['apps/imaging/src/peers/'],
+    tables: ['imaging_dimse_peer', 'imaging_dicomweb_peer'],
+  },
   imaging: {
     dirs: ['apps/imaging/'],
     tables: ['imaging_study', 'imaging_series', 'imaging_instance', 'imaging_study_link'],
@@ -93,7 +96,7 @@ const FOREIGN_READS: Record<string, { tables: string[]; why: string }> = {
 /** Writers of another feature's tables: loaders of fixtures, never a feature. */
 const FOREIGN_WRITES: Record<string, string> = {
   'apps/server/src/demo-province/demo-province.seeder.ts':
-    'loads the demo province (directory, patients, a DICOM peer) into an empty database',
+    'loads the demo province (directory, patients; its DICOM peers go through PeerStore) into an empty database',
 };
 
 /**

@@ -231,6 +231,17 @@ export const ERROR_CODES = {
     403,
     'the service account’s key is not granted the scope this request needs',
   ),
+
+  // ---- machines: DICOM peers ----
+  dimse_peer_not_found: e(404, 'no DIMSE peer has this id'),
+  dicomweb_peer_not_found: e(404, 'no DICOMweb peer has this id'),
+  peer_exists: e(
+    409,
+    'the AE title, or the organization’s DICOMweb peer name, is registered already',
+  ),
+  invalid_peer_address: e(400, 'an AE title, host, port pair or base URL that is not valid'),
+  peer_destination_address: e(400, 'a retrieve destination needs the host and port we send to'),
+  peer_service_account: e(400, 'the service account belongs to another organization than the peer'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -47,3 +47,33 @@ export interface CreatedServiceAccountView {
   account: ServiceAccountView;
   key: string;
 }
+
+/** A DIMSE peer as admins see it. */
+export interface DimsePeerView {
+  id: string;
+  aeTitle: string;
+  organizationId: string;
+  host: string | null;
+  port: number | null;
+  directions: DimsePeerDirection[];
+  enabled: boolean;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A DICOMweb peer as admins see it: the names of its credentials, never a secret. */
+export interface DicomwebPeerView {
+  id: string;
+  organizationId: string;
+  name: string;
+  baseUrl: string;
+  /** Inbound: the service account whose key the peer calls us with. */
+  serviceAccountId: string | null;
+  /** Outbound: the name of the secret we call it with (held outside the database). */
+  credentialsRef: string | null;
+  enabled: boolean;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

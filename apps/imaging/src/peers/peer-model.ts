@@ -15,7 +15,33 @@ export interface DimsePeer {
   updatedAt: Date;
 }
 
+/** A DICOMweb archive we exchange with, for an organization: credentials only by reference. */
+export interface DicomwebPeer {
+  id: string;
+  organizationId: string;
+  name: string;
+  baseUrl: string;
+  serviceAccountId: string | null;
+  credentialsRef: string | null;
+  enabled: boolean;
+  description: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** True when the peer is switched on and may do that (send, query, be moved to, read the worklist). */
 export function peerAllows(peer: DimsePeer | null, direction: DimsePeerDirection): boolean {
   return !!peer && peer.enabled && peer.directions.includes(direction);
 }
+
+/** What an admin sets on a DIMSE peer. */
+export type DimsePeerFields = Pick<
+  DimsePeer,
+  'aeTitle' | 'host' | 'port' | 'directions' | 'enabled' | 'description'
+>;
+
+/** What an admin sets on a DICOMweb peer. */
+export type DicomwebPeerFields = Pick<
+  DicomwebPeer,
+  'name' | 'baseUrl' | 'serviceAccountId' | 'credentialsRef' | 'enabled' | 'description'
+>;

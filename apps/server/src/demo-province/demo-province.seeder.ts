@@ -5,6 +5,7 @@ import { AuditService } from '@huizhen/audit';
 import { hashPassword } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { NationalIdVault } from '@huizhen/directory';
+import { PeerStore } from '../../../imaging/src/peers/peer-store';
 import { DEMO_PROVINCE, GIVEN, SPECIALISTS_BY_LEVEL, SURNAMES } from './demo-province.data';
 
 export interface DemoSummary {
@@ -49,6 +50,7 @@ export class DemoProvinceSeeder {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
     private readonly audit: AuditService,
+    private readonly peers: PeerStore,
   ) {}
 
   async seedIfEmpty(): Promise<DemoSummary | null> {
@@ -243,9 +245,17 @@ export class DemoProvinceSeeder {
     }
     // Each township's X-ray machine may push to the DIMSE SCP under its own calling AE title.
     for (const [i, t] of townships.entries()) {
-      await m.query(
-        'INSERT INTO imaging_dimse_peer (ae_title, organization_id, description) VALUES ($1, $2, $3)',
-        [`TOWN${String(i + 1).padStart(2, '0')}_DR`, t.id, 'DR 数字化X线摄影机'],
+      await this.peers.createDimsePeer(
+        t.id,
+        {
+          aeTitle: `TOWN${String(i + 1).padStart(2, '0')}_DR`,
+          host: null,
+          port: null,
+          directions: ['store', 'query', 'worklist'],
+          enabled: true,
+          description: 'DR 数字化X线摄影机',
+        },
+        m,
       );
     }
     const summary = { organizations, consortia, specialists, townshipDoctors, patients, logins };

@@ -259,6 +259,12 @@ export const errorCodeZh: Record<ErrorCode, string> = {
   service_account_not_found: '未找到该服务账号',
   service_account_expiry: '服务账号的到期时间须在将来',
   service_account_scope: '该服务账号的密钥没有此操作的权限范围',
+  dimse_peer_not_found: '未找到该 DICOM 节点',
+  dicomweb_peer_not_found: '未找到该 DICOMweb 节点',
+  peer_exists: '该 AE 名称或节点名称已被登记',
+  invalid_peer_address: 'AE 名称、主机、端口或地址不符合要求',
+  peer_destination_address: '作为检索目的地的节点需要填写主机和端口',
+  peer_service_account: '所选服务账号不属于该节点的机构',
 };
 
 /** In English, the catalogue's own one-line meaning. */

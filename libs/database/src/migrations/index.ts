@@ -17,6 +17,7 @@ import { AccessRevocation1765430000000 } from './1765430000000-access-revocation
 import { CallEventMedia1765500000000 } from './1765500000000-call-event-media';
 import { DimsePeerDirections1765610000000 } from './1765610000000-dimse-peer-directions';
 import { ServiceAccounts1765620000000 } from './1765620000000-service-accounts';
+import { DicomwebPeers1765630000000 } from './1765630000000-dicomweb-peers';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -38,4 +39,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CallEventMedia1765500000000,
   DimsePeerDirections1765610000000,
   ServiceAccounts1765620000000,
+  DicomwebPeers1765630000000,
 ];
