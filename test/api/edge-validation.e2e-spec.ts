@@ -21,10 +21,25 @@ describe('validation at the edge', () => {
     await schema?.drop();
   });
 
+  /** A GET as the township doctor. */
+  const get = (path: string) => request(api.url).get(path).set('authorization', `Bearer ${doctor}`);
+  /** Registering a patient as the township doctor (the route most of the edge's checks guard). */
+  const register = () =>
+    request(api.url).post('/api/patients').set('authorization', `Bearer ${doctor}`);
+  /** Mr Wang, born on the last day of 1949, as a body to register. */
+  const wang = (more: Record<string, unknown>) => ({
+    name: '王小东',
+    sex: 'male',
+    birthDate: '1949-12-31',
+    ...more,
+  });
+  /** The fields a 400 names, sorted. */
+  const fieldsOf = (res: { body: { details: { fields: { field: string }[] } } }) =>
+    res.body.details.fields.map((x) => x.field).sort();
+  const patientCount = () => schema.query('SELECT count(*)::int AS n FROM patient');
+
   it('malformed JSON -> 400 with the error shape', async () => {
-    const res = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
+    const res = await register()
       .set('content-type', 'application/json')
       .send('{"name": "王小东", ')
       .expect(400);
@@ -37,10 +52,8 @@ describe('validation at the edge', () => {
   });
 
   it('unknown fields -> 400 naming them; nothing is written', async () => {
-    const before = await schema.query('SELECT count(*)::int AS n FROM patient');
-    const res = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
+    const before = await patientCount();
+    const res = await register()
       .send({
         name: '王小东',
         sex: 'male',
@@ -53,45 +66,25 @@ describe('validation at the edge', () => {
     expect(res.body.error).toBe('Bad Request');
     expect(res.body.message).toContain('property organizationId should not exist');
     expect(res.body.message).toContain('property isAdmin should not exist');
-    expect(res.body.details.fields.map((x: any) => x.field).sort()).toEqual([
-      'isAdmin',
-      'organizationId',
-    ]);
-    expect(await schema.query('SELECT count(*)::int AS n FROM patient')).toEqual(before);
+    expect(fieldsOf(res)).toEqual(['isAdmin', 'organizationId']);
+    expect(await patientCount()).toEqual(before);
   });
 
   it('wrong types and values -> 400 with every problem listed', async () => {
-    const res = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
+    const res = await register()
       .send({ name: '', sex: 'm', birthDate: '12/04/1968', nationalId: '123' })
       .expect(400);
-    const fields = res.body.details.fields.map((x: any) => x.field).sort();
-    expect(fields).toEqual(['birthDate', 'name', 'nationalId', 'sex']);
+    expect(fieldsOf(res)).toEqual(['birthDate', 'name', 'nationalId', 'sex']);
     expect(res.body.message).toMatch(/birthDate must be a date YYYY-MM-DD/);
   });
 
   it('a national ID failing its checksum or contradicting the birth date -> 400 with the reason', async () => {
-    const bad = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
-      .send({
-        name: '王小东',
-        sex: 'male',
-        birthDate: '1949-12-31',
-        nationalId: '110105194912310021',
-      })
+    const bad = await register()
+      .send(wang({ nationalId: '110105194912310021' }))
       .expect(400);
     expect(bad.body.message).toMatch(/GB 11643 checksum/);
-    const contradicts = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
-      .send({
-        name: '王小东',
-        sex: 'male',
-        birthDate: '1950-01-01',
-        nationalId: '11010519491231002X',
-      })
+    const contradicts = await register()
+      .send(wang({ birthDate: '1950-01-01', nationalId: '11010519491231002X' }))
       .expect(400);
     expect(contradicts.body.message).toBe(
       'nationalId says born 1949-12-31 but birthDate is 1950-01-01',
@@ -99,15 +92,8 @@ describe('validation at the edge', () => {
   });
 
   it('a national ID is matchable but not readable in the database, and shown masked', async () => {
-    const res = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
-      .send({
-        name: '王小东',
-        sex: 'male',
-        birthDate: '1949-12-31',
-        nationalId: '11010519491231002x',
-      })
+    const res = await register()
+      .send(wang({ nationalId: '11010519491231002x' }))
       .expect(201);
     expect(res.body.nationalIdMasked).toBe('110105********002X');
     const dump = JSON.stringify(
@@ -115,37 +101,18 @@ describe('validation at the edge', () => {
     );
     expect(dump).not.toContain('11010519491231002X');
     expect(dump).not.toContain('19491231002');
-    const found = await request(api.url)
-      .get('/api/patients?nationalId=11010519491231002X')
-      .set('authorization', `Bearer ${doctor}`)
-      .expect(200);
-    expect(found.body.items.map((p: any) => p.id)).toEqual([res.body.id]);
-    const dup = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
-      .send({
-        name: '王晓东',
-        sex: 'male',
-        birthDate: '1949-12-31',
-        nationalId: '11010519491231002X',
-      })
+    const found = await get('/api/patients?nationalId=11010519491231002X').expect(200);
+    expect(found.body.items.map((p: { id: string }) => p.id)).toEqual([res.body.id]);
+    const dup = await register()
+      .send(wang({ name: '王晓东', nationalId: '11010519491231002X' }))
       .expect(409);
     expect(dup.body.details).toEqual({ code: 'patient_exists', patientId: res.body.id });
   });
 
   it('bad ids and paging -> 400, unknown ids -> 404', async () => {
-    await request(api.url)
-      .get('/api/patients/not-a-uuid')
-      .set('authorization', `Bearer ${doctor}`)
-      .expect(400);
-    await request(api.url)
-      .get('/api/patients?limit=5000')
-      .set('authorization', `Bearer ${doctor}`)
-      .expect(400);
-    const res = await request(api.url)
-      .get('/api/organizations/00000000-0000-4000-8000-000000000000')
-      .set('authorization', `Bearer ${doctor}`)
-      .expect(404);
+    await get('/api/patients/not-a-uuid').expect(400);
+    await get('/api/patients?limit=5000').expect(400);
+    const res = await get('/api/organizations/00000000-0000-4000-8000-000000000000').expect(404);
     expect(res.body).toMatchObject({
       statusCode: 404,
       error: 'Not Found',
@@ -154,9 +121,7 @@ describe('validation at the edge', () => {
   });
 
   it('a too-large body -> 413', async () => {
-    const res = await request(api.url)
-      .post('/api/patients')
-      .set('authorization', `Bearer ${doctor}`)
+    const res = await register()
       .send({ name: 'x'.repeat(2_000_000), sex: 'male', birthDate: '1968-04-12' })
       .expect(413);
     expect(res.body).toEqual({
