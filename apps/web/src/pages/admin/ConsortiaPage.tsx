@@ -1,16 +1,4 @@
-import {
-  Alert,
-  Button,
-  Card,
-  Drawer,
-  Form,
-  Input,
-  Modal,
-  Select,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Alert, Button, Drawer, Form, Input, Modal, Select, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { consortiaApi, organizationsApi } from '../../api/directory';
 import {
@@ -20,8 +8,9 @@ import {
   type Organization,
 } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
+import { ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
+import { AdminPanel, AdminTable } from './AdminTable';
 
 function ConsortiumMembers({
   id,
@@ -51,13 +40,12 @@ function ConsortiumMembers({
             <br />
             {t('consortium.lead')}：{byId.get(data.leadOrganizationId)?.name ?? t('common.none')}
           </Typography.Paragraph>
-          <Table<{ id: string; org?: Organization }>
+          <AdminTable<{ id: string; org?: Organization }>
             data-testid="consortium-members"
-            rowKey="id"
             size="small"
             pagination={false}
-            dataSource={data.memberIds.map((id) => ({ id, org: byId.get(id) }))}
-            locale={{ emptyText: <EmptyState title={t('common.none')} /> }}
+            rows={data.memberIds.map((id) => ({ id, org: byId.get(id) }))}
+            empty={t('common.none')}
             columns={[
               { title: t('org.name'), key: 'name', render: (_, m) => m.org?.name ?? m.id },
               {
@@ -174,26 +162,18 @@ export function ConsortiaPage() {
   const error = list.error ?? orgList.error;
   if (error) return <ErrorState error={error} onRetry={() => (list.reload(), orgList.reload())} />;
   return (
-    <Card
-      title={
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          {t('consortium.title')}
-        </Typography.Title>
-      }
-      extra={
-        <Button type="primary" onClick={() => setEditing('new')}>
-          {t('consortium.create')}
-        </Button>
-      }
+    <AdminPanel
+      title={t('consortium.title')}
+      createLabel={t('consortium.create')}
+      onCreate={() => setEditing('new')}
     >
-      <Table<Consortium>
+      <AdminTable<Consortium>
         data-testid="consortia-table"
-        rowKey="id"
         loading={list.loading || orgList.loading}
-        dataSource={list.data?.items ?? []}
+        rows={list.data?.items}
+        empty={t('consortium.empty')}
         pagination={false}
         scroll={{ y: 'calc(100vh - 280px)' }}
-        locale={{ emptyText: <EmptyState title={t('consortium.empty')} /> }}
         columns={[
           {
             title: t('consortium.name'),
@@ -249,6 +229,6 @@ export function ConsortiaPage() {
           }}
         />
       ) : null}
-    </Card>
+    </AdminPanel>
   );
 }

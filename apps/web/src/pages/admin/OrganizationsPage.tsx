@@ -7,7 +7,6 @@ import {
   Input,
   Modal,
   Select,
-  Table,
   Tag,
   Tree,
   TreeSelect,
@@ -26,6 +25,7 @@ import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 import { buildOrganizationTree, subtreeIds, type OrgNode } from './organizationTree';
+import { AdminTable } from './AdminTable';
 
 function OrganizationForm({
   initial,
@@ -162,33 +162,30 @@ function OrganizationDetail({
         </Descriptions.Item>
       </Descriptions>
       <Typography.Title level={5}>{t('org.staff')}</Typography.Title>
-      {staff.error ? (
-        <ErrorState error={staff.error} onRetry={staff.reload} />
-      ) : (
-        <Table<Practitioner>
-          rowKey="id"
-          size="small"
-          loading={staff.loading}
-          dataSource={staff.data?.items ?? []}
-          pagination={false}
-          scroll={{ y: 300 }}
-          locale={{ emptyText: <EmptyState title={t('user.empty')} /> }}
-          columns={[
-            { title: t('user.displayName'), dataIndex: 'displayName' },
-            {
-              title: t('user.roles'),
-              dataIndex: 'roles',
-              render: (roles: Practitioner['roles']) =>
-                roles.map((r) => <Tag key={r}>{t(`role.${r}`)}</Tag>),
-            },
-            {
-              title: t('user.specialty'),
-              dataIndex: 'specialty',
-              render: (v: string | null) => specialties.label(v) ?? t('common.none'),
-            },
-          ]}
-        />
-      )}
+      <AdminTable<Practitioner>
+        size="small"
+        loading={staff.loading}
+        rows={staff.data?.items}
+        empty={t('user.empty')}
+        error={staff.error}
+        onRetry={staff.reload}
+        pagination={false}
+        scroll={{ y: 300 }}
+        columns={[
+          { title: t('user.displayName'), dataIndex: 'displayName' },
+          {
+            title: t('user.roles'),
+            dataIndex: 'roles',
+            render: (roles: Practitioner['roles']) =>
+              roles.map((r) => <Tag key={r}>{t(`role.${r}`)}</Tag>),
+          },
+          {
+            title: t('user.specialty'),
+            dataIndex: 'specialty',
+            render: (v: string | null) => specialties.label(v) ?? t('common.none'),
+          },
+        ]}
+      />
     </Card>
   );
 }

@@ -1,17 +1,4 @@
-import {
-  Alert,
-  Button,
-  Card,
-  Form,
-  Input,
-  Modal,
-  Select,
-  Space,
-  Switch,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Alert, Button, Form, Input, Modal, Select, Space, Switch, Tag } from 'antd';
 import { useMemo, useState } from 'react';
 import { organizationsApi, practitionersApi } from '../../api/directory';
 import {
@@ -22,9 +9,10 @@ import {
   type Role,
 } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
+import { errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
+import { AdminPanel, AdminTable } from './AdminTable';
 
 interface FormValues {
   username: string;
@@ -221,17 +209,10 @@ export function UsersPage() {
   );
 
   return (
-    <Card
-      title={
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          {t('user.title')}
-        </Typography.Title>
-      }
-      extra={
-        <Button type="primary" onClick={() => setEditing('new')}>
-          {t('user.create')}
-        </Button>
-      }
+    <AdminPanel
+      title={t('user.title')}
+      createLabel={t('user.create')}
+      onCreate={() => setEditing('new')}
     >
       <Space style={{ marginBottom: 16 }} wrap>
         <Input.Search
@@ -261,80 +242,76 @@ export function UsersPage() {
           options={orgOptions}
         />
       </Space>
-      {list.error ? (
-        <ErrorState error={list.error} onRetry={list.reload} />
-      ) : (
-        <Table<Practitioner>
-          data-testid="users-table"
-          rowKey="id"
-          size="middle"
-          loading={list.loading}
-          dataSource={list.data?.items ?? []}
-          locale={{ emptyText: <EmptyState title={t('user.empty')} /> }}
-          pagination={{
-            current: page,
-            pageSize: PAGE_SIZE,
-            total: list.data?.total ?? 0,
-            showSizeChanger: false,
-            showTotal: (total) => t('common.total', { total }),
-            onChange: setPage,
-          }}
-          columns={[
-            { title: t('user.displayName'), dataIndex: 'displayName' },
-            { title: t('user.username'), dataIndex: 'username' },
-            {
-              title: t('user.organization'),
-              dataIndex: 'organizationId',
-              ellipsis: true,
-              render: (id: string, p) =>
-                p.organizationName ?? byId.get(id)?.name ?? t('common.none'),
-            },
-            {
-              title: t('user.roles'),
-              dataIndex: 'roles',
-              render: (roles: Role[]) =>
-                roles.map((r) => (
-                  <Tag key={r} color={r === 'admin' ? 'red' : 'blue'}>
-                    {t(`role.${r}`)}
-                  </Tag>
-                )),
-            },
-            {
-              title: t('user.specialty'),
-              dataIndex: 'specialty',
-              width: 110,
-              render: (v: string | null) => specialties.label(v) ?? t('common.none'),
-            },
-            {
-              title: t('user.title_'),
-              dataIndex: 'title',
-              width: 110,
-              render: (v: Practitioner['title']) => (v ? t(`title.${v}`) : t('common.none')),
-            },
-            {
-              title: t('user.status'),
-              dataIndex: 'active',
-              width: 80,
-              render: (v?: boolean) =>
-                v === false ? (
-                  <Tag>{t('common.inactive')}</Tag>
-                ) : (
-                  <Tag color="green">{t('common.active')}</Tag>
-                ),
-            },
-            {
-              title: t('common.actions'),
-              key: 'a',
-              width: 80,
-              render: (_, p) => (
-                <Button type="link" size="small" onClick={() => setEditing(p)}>
-                  {t('common.edit')}
-                </Button>
+      <AdminTable<Practitioner>
+        data-testid="users-table"
+        size="middle"
+        loading={list.loading}
+        rows={list.data?.items}
+        empty={t('user.empty')}
+        error={list.error}
+        onRetry={list.reload}
+        pagination={{
+          current: page,
+          pageSize: PAGE_SIZE,
+          total: list.data?.total ?? 0,
+          showSizeChanger: false,
+          showTotal: (total) => t('common.total', { total }),
+          onChange: setPage,
+        }}
+        columns={[
+          { title: t('user.displayName'), dataIndex: 'displayName' },
+          { title: t('user.username'), dataIndex: 'username' },
+          {
+            title: t('user.organization'),
+            dataIndex: 'organizationId',
+            ellipsis: true,
+            render: (id: string, p) => p.organizationName ?? byId.get(id)?.name ?? t('common.none'),
+          },
+          {
+            title: t('user.roles'),
+            dataIndex: 'roles',
+            render: (roles: Role[]) =>
+              roles.map((r) => (
+                <Tag key={r} color={r === 'admin' ? 'red' : 'blue'}>
+                  {t(`role.${r}`)}
+                </Tag>
+              )),
+          },
+          {
+            title: t('user.specialty'),
+            dataIndex: 'specialty',
+            width: 110,
+            render: (v: string | null) => specialties.label(v) ?? t('common.none'),
+          },
+          {
+            title: t('user.title_'),
+            dataIndex: 'title',
+            width: 110,
+            render: (v: Practitioner['title']) => (v ? t(`title.${v}`) : t('common.none')),
+          },
+          {
+            title: t('user.status'),
+            dataIndex: 'active',
+            width: 80,
+            render: (v?: boolean) =>
+              v === false ? (
+                <Tag>{t('common.inactive')}</Tag>
+              ) : (
+                <Tag color="green">{t('common.active')}</Tag>
               ),
-            },
-          ]}
-        />
-      )}
+          },
+          {
+            title: t('common.actions'),
+            key: 'a',
+            width: 80,
+            render: (_, p) => (
+              <Button type="link" size="small" onClick={() => setEditing(p)}>
+                {t('common.edit')}
+              </Button>
+            ),
+          },
+        ]}
+      />
       {editing ? (
         <UserForm
           initial={editing === 'new' ? null : editing}
@@ -346,6 +323,6 @@ export function UsersPage() {
           }}
         />
       ) : null}
-    </Card>
+    </AdminPanel>
   );
 }
