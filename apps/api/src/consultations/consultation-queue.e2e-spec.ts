@@ -20,25 +20,37 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
   const radiologists: { id: string; token: string }[] = [];
   let patientId = '';
 
+  /** Requests as the user of that fixture key. */
+  const by = (who: string) => as(api.url, token[who]);
+  /** A radiology read of the test's patient, routine, not yet submitted, with `more` over it. */
+  const draft = (more: Record<string, unknown> = {}) => ({
+    patientId,
+    specialty: 'radiology',
+    urgency: 'routine',
+    mode: 'imaging_read',
+    clinicalQuestion: 'x',
+    ...more,
+  });
+  /** The township doctor submits a request (`body` over the draft's fields). */
   const request = async (body: Record<string, unknown> = {}) => {
-    const res = await as(api.url, token.townDoctorA)
-      .post('/api/consultations', {
-        patientId,
-        specialty: 'radiology',
-        urgency: 'routine',
-        mode: 'imaging_read',
-        clinicalQuestion: '胸片会诊',
-        submit: true,
-        ...body,
-      })
+    const res = await by('townDoctorA')
+      .post('/api/consultations', draft({ clinicalQuestion: '胸片会诊', submit: true, ...body }))
       .expect(201);
     return res.body as { id: string; status: string; queue: any };
   };
+  /** The ids of a list answer's items. */
+  const idsIn = (res: { body: { items: { id: string }[] } }) => res.body.items.map((i) => i.id);
+  /** Runs `work` with the consultation clock held at `t`, then lets it run free again. */
+  const onClock = async (t: number, work: () => Promise<void>) => {
+    clock.now = () => new Date(t);
+    try {
+      await work();
+    } finally {
+      clock.now = () => new Date();
+    }
+  };
   const actor = (who: string): Promise<Actor> =>
     api.app.get(AuthService).verifyAccessToken(token[who]);
-  const setTime = (t: number) => {
-    clock.now = () => new Date(t);
-  };
 
   beforeAll(async () => {
     schema = await TestSchema.create('cqueue');
@@ -69,7 +81,7 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     ])
       ear[w] = await listen(api.url, token[w]);
     patientId = (
-      await as(api.url, token.townDoctorA)
+      await by('townDoctorA')
         .post('/api/patients', { name: '李秀英', sex: 'female', birthDate: '1975-09-30' })
         .expect(201)
     ).body.id;
@@ -88,49 +100,24 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     const count = async () =>
       (await schema.query(`SELECT count(*)::int AS n FROM consultation_request`))[0].n;
     const before = await count();
-    const outside = await as(api.url, token.townDoctorA)
-      .post('/api/consultations', {
-        patientId,
-        specialty: 'radiology',
-        urgency: 'routine',
-        mode: 'imaging_read',
-        clinicalQuestion: 'x',
-        preferredOrganizationId: f.org.countyB,
-      })
+    const outside = await by('townDoctorA')
+      .post('/api/consultations', draft({ preferredOrganizationId: f.org.countyB }))
       .expect(400);
     expect(outside.body.details.code).toBe('preferred_not_routable');
-    const nobody = await as(api.url, token.townDoctorA)
-      .post('/api/consultations', {
-        patientId,
-        specialty: 'dermatology',
-        urgency: 'routine',
-        mode: 'imaging_read',
-        clinicalQuestion: '皮疹',
-        submit: true,
-      })
+    const nobody = await by('townDoctorA')
+      .post(
+        '/api/consultations',
+        draft({ specialty: 'dermatology', clinicalQuestion: '皮疹', submit: true }),
+      )
       .expect(409);
     expect(nobody.body.details.code).toBe('no_route');
-    await as(api.url, token.townDoctorA)
-      .post('/api/consultations', {
-        patientId,
-        specialty: 'radiology',
-        urgency: 'soon',
-        mode: 'imaging_read',
-        clinicalQuestion: 'x',
-      })
+    await by('townDoctorA')
+      .post('/api/consultations', draft({ urgency: 'soon' }))
       .expect(400);
-    await as(api.url, token.townDoctorB)
-      .post('/api/consultations', {
-        patientId,
-        specialty: 'radiology',
-        urgency: 'routine',
-        mode: 'imaging_read',
-        clinicalQuestion: 'x',
-      })
-      .expect(403);
+    await by('townDoctorB').post('/api/consultations', draft()).expect(403);
     expect(await count()).toBe(before);
     for (const c of [city, named])
-      await as(api.url, token.townDoctorA)
+      await by('townDoctorA')
         .post(`/api/consultations/${c.id}/cancel`, { reason: '测试完毕' })
         .expect(200);
   });
@@ -173,7 +160,7 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     await as(api.url, b.token)
       .post(`/api/consultations/${id}/decline`, { reason: '不是我的' })
       .expect(403);
-    await as(api.url, token.townDoctorA)
+    await by('townDoctorA')
       .post(`/api/consultations/${id}/decline`, { reason: '不是我的' })
       .expect(403);
     const back = await as(api.url, a.token)
@@ -198,18 +185,17 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     const aQueue = await as(api.url, a.token)
       .get('/api/consultations/worklist?box=queue')
       .expect(200);
-    expect(aQueue.body.items.map((i: any) => i.id)).not.toContain(id);
+    expect(idsIn(aQueue)).not.toContain(id);
     const bQueue = await as(api.url, b.token)
       .get('/api/consultations/worklist?box=queue')
       .expect(200);
-    expect(bQueue.body.items.map((i: any) => i.id)).toContain(id);
+    expect(idsIn(bQueue)).toContain(id);
     await as(api.url, b.token).post(`/api/consultations/${id}/claim`).expect(200);
   });
 
   it('unclaimed past its deadline, a request climbs to the city queue (hub coordinators told), then expires at the top', async () => {
     const t0 = Date.parse('2026-12-01T08:00:00Z');
-    setTime(t0);
-    try {
+    await onClock(t0, async () => {
       const { id, queue } = await request({ urgency: 'emergency' });
       expect(queue).toMatchObject({
         level: 'county_hospital',
@@ -223,9 +209,7 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
       });
       const first = await service.sweepDeadlines(new Date(t0 + 31 * MIN));
       expect(first.escalated).toContain(id);
-      const after = await as(api.url, token.townDoctorA)
-        .get(`/api/consultations/${id}`)
-        .expect(200);
+      const after = await by('townDoctorA').get(`/api/consultations/${id}`).expect(200);
       expect(after.body).toMatchObject({
         status: 'submitted',
         escalations: 1,
@@ -240,18 +224,16 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
       await ear.hubCoordinator.waitFor('consultation.escalated', (d) => d.consultationId === id);
       await ear.townDoctorA.waitFor('consultation.escalated', (d) => d.consultationId === id);
       expect(ear.countyRadiologistB.about(id)).toEqual([]);
-      const cityQueue = await as(api.url, token.cityRadiologistA)
+      const cityQueue = await by('cityRadiologistA')
         .get('/api/consultations/worklist?box=queue')
         .expect(200);
-      expect(cityQueue.body.items.map((i: any) => i.id)).toContain(id);
-      await as(api.url, token.cityRadiologistA).get(`/api/consultations/${id}`).expect(200);
+      expect(idsIn(cityQueue)).toContain(id);
+      await by('cityRadiologistA').get(`/api/consultations/${id}`).expect(200);
 
       const second = await service.sweepDeadlines(new Date(t0 + 62 * MIN));
       expect(second.expired).toContain(id);
       await ear.townDoctorA.waitFor('consultation.expired', (d) => d.consultationId === id);
-      const late = await as(api.url, token.cityRadiologistA)
-        .post(`/api/consultations/${id}/claim`)
-        .expect(409);
+      const late = await by('cityRadiologistA').post(`/api/consultations/${id}/claim`).expect(409);
       expect(late.body.details.status).toBe('expired');
       const history = await schema.query(
         `SELECT transition, actor_id, details->>'toLevel' AS to_level FROM consultation_status_history WHERE consultation_id = $1 ORDER BY id`,
@@ -263,15 +245,12 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
         { transition: 'escalate', actor_id: null, to_level: 'city_hospital' },
         { transition: 'expire', actor_id: null, to_level: null },
       ]);
-    } finally {
-      clock.now = () => new Date();
-    }
+    });
   });
 
   it('two nodes sweeping at once share the work (SKIP LOCKED): every due request escalates exactly once', async () => {
     const t1 = Date.parse('2026-12-05T08:00:00Z');
-    setTime(t1);
-    try {
+    await onClock(t1, async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) ids.push((await request()).id);
       const due = new Date(t1 + 25 * 60 * MIN);
@@ -286,14 +265,12 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
         [ids],
       );
       expect(rows.every((r: any) => r.escalation_count === 1)).toBe(true);
-    } finally {
-      clock.now = () => new Date();
-    }
+    });
   });
 
   it('live video: schedule, session, and each participant’s room role (after the join check)', async () => {
     const { id } = await request({ mode: 'live_video', urgency: 'urgent' });
-    await as(api.url, token.countyRadiologistA).post(`/api/consultations/${id}/claim`).expect(200);
+    await by('countyRadiologistA').post(`/api/consultations/${id}/claim`).expect(200);
     await expect(service.roomParticipant(await actor('townDoctorA'), id)).resolves.toEqual({
       consultationId: id,
       role: 'township_doctor',
@@ -308,19 +285,19 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     await expect(service.roomParticipant(await actor('hubCoordinator'), id)).rejects.toMatchObject({
       code: 'access_denied',
     });
-    await as(api.url, token.countyRadiologistA)
+    await by('countyRadiologistA')
       .post(`/api/consultations/${id}/participants`, {
         practitionerId: f.user.cityRadiologistA.id,
         role: 'guest_specialist',
       })
       .expect(201);
-    await as(api.url, token.countyRadiologistA)
+    await by('countyRadiologistA')
       .post(`/api/consultations/${id}/participants`, {
         practitionerId: f.user.hubCoordinator.id,
         role: 'guest_specialist',
       })
       .expect(400);
-    await as(api.url, token.townDoctorB)
+    await by('townDoctorB')
       .post(`/api/consultations/${id}/participants`, {
         practitionerId: f.user.townDoctorB.id,
         role: 'observer',
@@ -331,14 +308,14 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
       role: 'guest_specialist',
     });
     // A guest takes part but is not the assigned specialist: no scheduling, no report.
-    await as(api.url, token.cityRadiologistA)
+    await by('cityRadiologistA')
       .post(`/api/consultations/${id}/schedule`, { start: '2099-01-01T09:00:00Z' })
       .expect(403);
 
-    await as(api.url, token.countyRadiologistA)
+    await by('countyRadiologistA')
       .post(`/api/consultations/${id}/schedule`, { start: '2000-01-01T09:00:00Z' })
       .expect(400);
-    const s = await as(api.url, token.countyRadiologistA)
+    const s = await by('countyRadiologistA')
       .post(`/api/consultations/${id}/schedule`, { start: '2099-01-01T09:00:00Z' })
       .expect(200);
     expect(s.body).toMatchObject({
@@ -346,37 +323,29 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
       scheduledStart: '2099-01-01T09:00:00.000Z',
     });
     await ear.townDoctorA.waitFor('consultation.scheduled', (d) => d.consultationId === id);
-    await as(api.url, token.countyRadiologistA)
-      .post(`/api/consultations/${id}/start-session`)
-      .expect(200);
-    await as(api.url, token.countyRadiologistA)
-      .post(`/api/consultations/${id}/start-session`)
-      .expect(409);
-    await as(api.url, token.countyRadiologistA)
+    await by('countyRadiologistA').post(`/api/consultations/${id}/start-session`).expect(200);
+    await by('countyRadiologistA').post(`/api/consultations/${id}/start-session`).expect(409);
+    await by('countyRadiologistA')
       .put(`/api/consultations/${id}/report`, {
         findings: '视频问诊：无',
         impression: '上呼吸道感染',
         recommendation: 'treat_locally',
       })
       .expect(200);
-    await as(api.url, token.countyRadiologistA)
-      .post(`/api/consultations/${id}/report/sign`)
-      .expect(200);
+    await by('countyRadiologistA').post(`/api/consultations/${id}/report/sign`).expect(200);
     await expect(service.roomParticipant(await actor('townDoctorA'), id)).rejects.toMatchObject({
       code: 'room_not_open',
     });
     // treat_locally: no referral follows.
-    await as(api.url, token.townDoctorA)
-      .post('/api/referrals', { consultationId: id, reason: 'x' })
-      .expect(409);
+    await by('townDoctorA').post('/api/referrals', { consultationId: id, reason: 'x' }).expect(409);
   });
 
   it('the requesting side cancels with a reason; the queue is told; a second cancel is 409', async () => {
     const { id } = await request();
-    await as(api.url, token.countyRadiologistA)
+    await by('countyRadiologistA')
       .post(`/api/consultations/${id}/cancel`, { reason: 'x' })
       .expect(403);
-    const c = await as(api.url, token.townDoctorA)
+    const c = await by('townDoctorA')
       .post(`/api/consultations/${id}/cancel`, { reason: '患者已自行转院' })
       .expect(200);
     expect(c.body.status).toBe('cancelled');
@@ -384,7 +353,7 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
       'queue.changed',
       (d) => d.consultationId === id && d.status === 'cancelled',
     );
-    const again = await as(api.url, token.townDoctorA)
+    const again = await by('townDoctorA')
       .post(`/api/consultations/${id}/cancel`, { reason: 'again' })
       .expect(409);
     expect(again.body.details).toMatchObject({ status: 'cancelled', allowedNow: [] });
@@ -398,10 +367,10 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: any = await as(api.url, token.townDoctorA)
+      const page: any = await by('townDoctorA')
         .get(`/api/consultations/worklist?box=sent&limit=4${cursor ? `&cursor=${cursor}` : ''}`)
         .expect(200);
-      seen.push(...page.body.items.map((i: any) => i.id));
+      seen.push(...idsIn(page));
       cursor = page.body.nextCursor;
       pages++;
     } while (cursor && pages < 50);
@@ -414,32 +383,26 @@ describe('consultation queue: race-safe claims, declines, escalation by deadline
     // Newest first (requests made on the test's clock earlier sort by their own times).
     expect(seen.filter((x) => made.includes(x))).toEqual([...made].reverse());
 
-    const urgent = await as(api.url, token.townDoctorA)
+    const urgent = await by('townDoctorA')
       .get('/api/consultations/worklist?box=sent&urgency=urgent&status=submitted')
       .expect(200);
     expect(
       urgent.body.items.every((i: any) => i.urgency === 'urgent' && i.status === 'submitted'),
     ).toBe(true);
-    expect(urgent.body.items.map((i: any) => i.id)).toEqual(
-      expect.arrayContaining([made[1], made[3]]),
-    );
-    const none = await as(api.url, token.townDoctorA)
+    expect(idsIn(urgent)).toEqual(expect.arrayContaining([made[1], made[3]]));
+    const none = await by('townDoctorA')
       .get(`/api/consultations/worklist?box=sent&from=2099-01-01T00:00:00Z`)
       .expect(200);
     expect(none.body.items).toEqual([]);
-    const hub = await as(api.url, token.hubCoordinator)
-      .get('/api/consultations/worklist?limit=200')
-      .expect(200);
+    const hub = await by('hubCoordinator').get('/api/consultations/worklist?limit=200').expect(200);
     expect(hub.body.box).toBe('hub');
-    expect(hub.body.items.map((i: any) => i.id)).toEqual(expect.arrayContaining(made));
-    const cityB = await as(api.url, token.cityCoordinatorB)
+    expect(idsIn(hub)).toEqual(expect.arrayContaining(made));
+    const cityB = await by('cityCoordinatorB')
       .get('/api/consultations/worklist?limit=200')
       .expect(200);
     expect(cityB.body.items).toEqual([]);
-    await as(api.url, token.townDoctorA).get('/api/consultations/worklist?box=queue').expect(403);
-    await as(api.url, token.hubAdmin).get('/api/consultations/worklist').expect(403);
-    await as(api.url, token.townDoctorA)
-      .get('/api/consultations/worklist?box=sent&cursor=bogus')
-      .expect(400);
+    await by('townDoctorA').get('/api/consultations/worklist?box=queue').expect(403);
+    await by('hubAdmin').get('/api/consultations/worklist').expect(403);
+    await by('townDoctorA').get('/api/consultations/worklist?box=sent&cursor=bogus').expect(400);
   });
 });
