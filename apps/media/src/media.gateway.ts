@@ -12,6 +12,9 @@ import {
 } from '@huizhen/media-signaling';
 import { MediaRoomsService, type MediaSession } from './media-rooms.service';
 
+/** Time a connection with an expired token (admitted only to resume its peer) gets to do so. */
+const RESUME_MS = 30_000;
+
 /** Per-connection request budget: a burst of 100, then 50 requests a second. */
 class RequestBudget {
   private tokens = 100;
@@ -112,7 +115,19 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection {
       socket.disconnect(true);
       return;
     }
-    socket.on('disconnect', (reason) => this.rooms.socketClosed(data.session, reason));
+    // A connection opened ahead of the join (the web client warms one while the consultation page
+    // shows the join button) lives on its room token: still neither in the room nor probing when
+    // the token expires, it goes (one that came with an expired token to resume has RESUME_MS).
+    const s = data.session;
+    const untilMs = s.resumeOnly ? RESUME_MS : Math.max(0, s.claims.exp * 1000 - Date.now());
+    const unjoined = setTimeout(() => {
+      if (!s.peer && !s.probe) socket.disconnect(true);
+    }, untilMs);
+    unjoined.unref();
+    socket.on('disconnect', (reason) => {
+      clearTimeout(unjoined);
+      this.rooms.socketClosed(data.session, reason);
+    });
     socket.onAny((event: unknown, ...args: unknown[]) => {
       const ack =
         typeof args[args.length - 1] === 'function'

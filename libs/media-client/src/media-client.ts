@@ -170,7 +170,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private deviceCaps = '';
   /** Join fast: the device loaded (before the socket connects) from the router capabilities kept from an earlier join. */
   private devicePreload: Promise<void> | null = null;
-  private readonly joinStarted = Date.now();
+  /** The socket was opened ahead of the join (warm()): joining is one request on it. */
+  private warmed = false;
+  private joinStarted = Date.now();
   /** Join steps with their time since the client was made (the debug timeline; `localStorage['huizhen.media.debug'] = '1'` prints it). */
   readonly timeline: { step: string; ms: number; at: number }[] = [];
   private sendTransport: types.Transport | null = null;
@@ -272,19 +274,54 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.emit('state', s);
   }
 
-  /** Connects and joins; resolves once admitted and media is set up (after the waiting room, if any). */
+  /**
+   * Join fast: opens the signaling socket (the room token's handshake) and loads the device from
+   * kept router capabilities, without joining, so that a later join() is one request on an open
+   * socket. The page that shows the join button calls it; whoever warms a client closes it
+   * (close()) when the user goes elsewhere. Idempotent; no effect after join() or close().
+   */
+  warm(): void {
+    if (this._state !== 'idle' || this.warmed) return;
+    this.warmed = true;
+    this.mark('warm');
+    this.socket.connect();
+    this.preloadDevice();
+  }
+
+  /** Connects (unless warm) and joins; resolves once admitted and media is set up (after the waiting room, if any). */
   join(): Promise<JoinResult> {
     if (this._state !== 'idle') throw new Error('join() once per client');
+    this.joinStarted = Date.now();
     this.setState('connecting');
     this.mark('join');
     return new Promise<JoinResult>((resolve, reject) => {
       this.joinedOnce = resolve;
       this.joinFailed = reject;
-      this.socket.connect();
-      // While the socket connects: load the device from the capabilities kept from the last join.
-      const kept = keptRouterCaps(this.opts.url);
-      if (kept) this.devicePreload = this.loadDevice(kept, this.epoch).catch(() => undefined);
+      if (this.socket.connected) {
+        // Warm: the socket is open, join on it now.
+        void this.serial(() => this.fullJoin('join')).catch((e) => this.failed(e));
+        return;
+      }
+      // Not yet connected (or warm and still connecting): the connect handler joins.
+      if (!this.socket.active) this.socket.connect();
+      this.preloadDevice();
     });
+  }
+
+  /** Closes a client without leaving a room (a warm socket nobody used). */
+  close(): void {
+    if (this._state === 'closed') return;
+    if (this._state === 'idle') {
+      this.warmed = false;
+      this.shutdown();
+    } else void this.leave();
+  }
+
+  /** While the socket connects: load the device from the capabilities kept from the last join. */
+  private preloadDevice(): void {
+    if (this.devicePreload || this.device) return;
+    const kept = keptRouterCaps(this.opts.url);
+    if (kept) this.devicePreload = this.loadDevice(kept, null).catch(() => undefined);
   }
 
   /** Records a join step in the timeline (and prints it when debugging). */
@@ -523,7 +560,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   /** Leaves the room for good. */
   async leave(): Promise<void> {
     if (this._state === 'closed') return;
-    if (this.socket.connected) await this.request('leave', {}).catch(() => undefined);
+    if (this.socket.connected && this._state !== 'idle')
+      await this.request('leave', {}).catch(() => undefined);
     this.shutdown();
   }
 
@@ -636,6 +674,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   private wireSocket(): void {
     const s = this.socket;
     s.on('connect', () => {
+      // Warm (no join asked for yet): the socket waits open for join().
+      if (this._state === 'idle') {
+        this.mark('socket (warm)');
+        return;
+      }
       const resume = !!this.joinInfo;
       void this.serial(() => (resume ? this.resume() : this.fullJoin('join'))).catch((e) =>
         this.failed(e),
@@ -645,9 +688,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       if (this._state === 'closed') return;
       this.mark(`socket dropped (${reason})`);
       this.disconnectedAt = Date.now();
-      this.setState('reconnecting');
-      // A server-side drop does not reconnect by itself in socket.io: do it (the server keeps our peer).
-      if (reason === 'io server disconnect')
+      if (this._state !== 'idle') this.setState('reconnecting');
+      // A server-side drop does not reconnect by itself in socket.io: do it (the server keeps our
+      // peer). A warm socket the server closed (its token expired unused) stays closed: join() opens it.
+      if (reason === 'io server disconnect' && this._state !== 'idle')
         setTimeout(() => this._state !== 'closed' && s.connect(), 250);
     });
     s.on('connect_error', (e: Error & { data?: { reason?: string } }) => {

@@ -13,7 +13,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { mediaApi, type RoomRole } from '../api/media';
 import { chosenDevices, openDevices } from './devices';
 import type { RoomEntry } from './room-entry';
-import { takeRoomTicket } from './room-tickets';
+import { takeRoomTicket, takeWarmRoom } from './room-tickets';
 
 export interface RoomPeer {
   peerId: string;
@@ -170,22 +170,30 @@ export function useRoom(
     let client: MediaClient | null = null;
     const offs: (() => void)[] = [];
     (async () => {
-      // Prefetched by the consultation page when it showed the join button (else asked for now).
-      const ticket = await takeRoomTicket(consultationId);
+      // The consultation page opened the socket with a prefetched token while it showed the join
+      // button (room-tickets.ts warmRoom): joining is one request on it. Else a new connection.
+      const warm = await takeWarmRoom(consultationId);
+      if (disposed) {
+        warm?.client.close();
+        return;
+      }
+      const ticket = warm?.ticket ?? (await takeRoomTicket(consultationId));
       if (disposed) return;
       let first = true;
-      client = new MediaClient({
-        url: window.location.origin,
-        room: ticket.room,
-        // Each (re)connect asks for a fresh token: the first one is already in hand.
-        token: async () => {
-          if (first) {
-            first = false;
-            return ticket.token;
-          }
-          return (await mediaApi.roomToken(consultationId)).token;
-        },
-      });
+      client =
+        warm?.client ??
+        new MediaClient({
+          url: window.location.origin,
+          room: ticket.room,
+          // Each (re)connect asks for a fresh token: the first one is already in hand.
+          token: async () => {
+            if (first) {
+              first = false;
+              return ticket.token;
+            }
+            return (await mediaApi.roomToken(consultationId)).token;
+          },
+        });
       clientRef.current = client;
       const c = client;
       const deviceOf = (t?: MediaStreamTrack) => t?.getSettings().deviceId ?? null;
