@@ -21,26 +21,34 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     await h?.close();
   });
 
+  /** `who` asks for a shift of the specialist hosted by `hosts` (`spec` over the test default). */
+  const postShift = (
+    who: string,
+    specialistId: string,
+    hosts: string[],
+    spec?: Parameters<typeof shiftBody>[2],
+  ) => h.as(who).post('/api/scheduling/shifts', shiftBody(specialistId, hosts, spec));
+  /** One field of each occurrence a shift answer lists. */
+  const occurrences = (res: { body: { occurrences: Record<string, unknown>[] } }, field: string) =>
+    res.body.occurrences.map((o) => o[field]);
+
   it('expands a weekly shift in Europe/Berlin across the DST change, skipping the EXDATE, and stores its occurrences and slots', async () => {
     const { f } = h;
-    const res = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
-        timeZone: 'Europe/Berlin',
-        start: '2027-03-15T09:00',
-        end: '2027-03-15T12:00',
-        rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5',
-        exdates: ['2027-03-22'],
-      }),
-    );
+    const res = await postShift('hubCoordinator', f.user.countyRadiologistA.id, [f.org.townA], {
+      timeZone: 'Europe/Berlin',
+      start: '2027-03-15T09:00',
+      end: '2027-03-15T12:00',
+      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5',
+      exdates: ['2027-03-22'],
+    });
     expect(res.status).toBe(201);
-    expect(res.body.occurrences.map((o: any) => o.localStart)).toEqual([
+    expect(occurrences(res, 'localStart')).toEqual([
       '2027-03-15T09:00',
       '2027-03-29T09:00',
       '2027-04-05T09:00',
       '2027-04-12T09:00',
     ]);
-    expect(res.body.occurrences.map((o: any) => o.start)).toEqual([
+    expect(occurrences(res, 'start')).toEqual([
       '2027-03-15T08:00:00.000Z',
       '2027-03-29T07:00:00.000Z',
       '2027-04-05T07:00:00.000Z',
@@ -56,17 +64,14 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
 
   it('uses Asia/Shanghai when no zone is given', async () => {
     const { f } = h;
-    const res = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.countyCardiologistA.id, [f.org.townA], {
-        start: '2027-02-01T09:00',
-        end: '2027-02-01T11:00',
-        rrule: 'FREQ=DAILY;COUNT=3',
-      }),
-    );
+    const res = await postShift('hubCoordinator', f.user.countyCardiologistA.id, [f.org.townA], {
+      start: '2027-02-01T09:00',
+      end: '2027-02-01T11:00',
+      rrule: 'FREQ=DAILY;COUNT=3',
+    });
     expect(res.status).toBe(201);
     expect(res.body.timeZone).toBe('Asia/Shanghai');
-    expect(res.body.occurrences.map((o: any) => o.start)).toEqual([
+    expect(occurrences(res, 'start')).toEqual([
       '2027-02-01T01:00:00.000Z',
       '2027-02-02T01:00:00.000Z',
       '2027-02-03T01:00:00.000Z',
@@ -75,23 +80,22 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
 
   it('refuses an overlapping shift with a 409 naming the shift already there; the database itself refuses it too', async () => {
     const { f } = h;
-    const first = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-        mode: 'on_site_visit',
-        start: '2027-05-10T08:00',
-        end: '2027-05-10T17:00',
-      }),
-    );
+    const first = await postShift('hubCoordinator', f.user.cityRadiologistA.id, [f.org.townA], {
+      mode: 'on_site_visit',
+      start: '2027-05-10T08:00',
+      end: '2027-05-10T17:00',
+    });
     expect(first.status).toBe(201);
     // Same specialist, remote block 16:00-18:00 the same day: overlaps the visit's last hour.
-    const clash = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.cityRadiologistA.id, [f.org.townA, f.org.townB], {
+    const clash = await postShift(
+      'hubCoordinator',
+      f.user.cityRadiologistA.id,
+      [f.org.townA, f.org.townB],
+      {
         start: '2027-05-03T16:00',
         end: '2027-05-03T18:00',
         rrule: 'FREQ=WEEKLY;COUNT=3',
-      }),
+      },
     );
     expect(clash.status).toBe(409);
     expect(clash.body.details.code).toBe('shift_overlap');
@@ -109,14 +113,11 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       ),
     ).toEqual([{ n: 1 }]);
     // Buffers count: a visit with an hour of travel after it blocks a shift starting right at 17:00.
-    const buffered = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.cityRadiologistA.id, [f.org.townA], {
-        start: '2027-05-10T17:00',
-        end: '2027-05-10T18:00',
-        bufferBeforeMinutes: 30,
-      }),
-    );
+    const buffered = await postShift('hubCoordinator', f.user.cityRadiologistA.id, [f.org.townA], {
+      start: '2027-05-10T17:00',
+      end: '2027-05-10T18:00',
+      bufferBeforeMinutes: 30,
+    });
     expect(buffered.status).toBe(409);
     // No application check in the way: the constraint holds on its own.
     const [occ] = await h.schema.query(
@@ -143,20 +144,16 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
         reason: '年假',
       });
     expect(leave.status).toBe(201);
-    const onLeave = await h
-      .as('cityCoordinatorB')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townB], { start: '2027-06-03T09:00', end: '2027-06-03T12:00' }),
-      );
+    const onLeave = await postShift('cityCoordinatorB', spec, [f.org.townB], {
+      start: '2027-06-03T09:00',
+      end: '2027-06-03T12:00',
+    });
     expect(onLeave.status).toBe(409);
     expect(onLeave.body.message).toMatch(/on leave from 2027-06-01T00:00.*年假/);
-    const shift = await h
-      .as('cityCoordinatorB')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townB], { start: '2027-06-10T09:00', end: '2027-06-10T12:00' }),
-      );
+    const shift = await postShift('cityCoordinatorB', spec, [f.org.townB], {
+      start: '2027-06-10T09:00',
+      end: '2027-06-10T12:00',
+    });
     expect(shift.status).toBe(201);
     const clash = await h
       .as('countyRadiologistB')
@@ -171,12 +168,10 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     await h.as('countyRadiologistB').put(`/api/scheduling/specialists/${spec}/working-hours`, {
       windows: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '17:00' })),
     });
-    const evening = await h
-      .as('cityCoordinatorB')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townB], { start: '2027-06-11T18:00', end: '2027-06-11T20:00' }),
-      );
+    const evening = await postShift('cityCoordinatorB', spec, [f.org.townB], {
+      start: '2027-06-11T18:00',
+      end: '2027-06-11T20:00',
+    });
     expect(evening.status).toBe(409);
     expect(evening.body.details.code).toBe('outside_working_hours');
     const av = await h
@@ -194,14 +189,11 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
   it('a change touching bookings asks what to do with them; cancelling with notice tells the township doctors on /events', async () => {
     const { f } = h;
     const spec = f.user.countyRadiologistA.id;
-    const shift = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(spec, [f.org.townA], {
-        start: '2027-07-05T09:00',
-        end: '2027-07-05T11:00',
-        rrule: 'FREQ=WEEKLY;COUNT=2',
-      }),
-    );
+    const shift = await postShift('hubCoordinator', spec, [f.org.townA], {
+      start: '2027-07-05T09:00',
+      end: '2027-07-05T11:00',
+      rrule: 'FREQ=WEEKLY;COUNT=2',
+    });
     expect(shift.status).toBe(201);
     const slots = await h
       .as('townDoctorA')
@@ -301,12 +293,10 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     expect(await scheduledAt(r2)).toEqual({ status: 'claimed', scheduled_start: null });
     expect(cancelled.body.shift.occurrences.every((o: any) => o.status === 'cancelled')).toBe(true);
     // Now free again: the time can be rostered anew.
-    const again = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(spec, [f.org.townA], { start: '2027-07-05T09:00', end: '2027-07-05T11:00' }),
-      );
+    const again = await postShift('hubCoordinator', spec, [f.org.townA], {
+      start: '2027-07-05T09:00',
+      end: '2027-07-05T11:00',
+    });
     expect(again.status).toBe(201);
   });
 
@@ -326,26 +316,20 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
     '%s creating a shift of %s at %s -> %i',
     async (who, specialist, host, status) => {
       const date = `2027-08-${String(day++).padStart(2, '0')}`;
-      const res = await h.as(who).post(
-        '/api/scheduling/shifts',
-        shiftBody(h.f.user[specialist].id, [h.f.org[host]], {
-          start: `${date}T09:00`,
-          end: `${date}T10:00`,
-        }),
-      );
+      const res = await postShift(who, h.f.user[specialist].id, [h.f.org[host]], {
+        start: `${date}T09:00`,
+        end: `${date}T10:00`,
+      });
       expect(res.status).toBe(status);
     },
   );
 
   it('only the covering hub edits or cancels a shift; every signed-in user reads it', async () => {
     const { f } = h;
-    const shift = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.countyRadiologistA.id, [f.org.townA], {
-        start: '2027-09-01T09:00',
-        end: '2027-09-01T10:00',
-      }),
-    );
+    const shift = await postShift('hubCoordinator', f.user.countyRadiologistA.id, [f.org.townA], {
+      start: '2027-09-01T09:00',
+      end: '2027-09-01T10:00',
+    });
     for (const who of ['cityCoordinatorB', 'otherHubCoordinator', 'townDoctorA']) {
       expect(
         (await h.as(who).patch(`/api/scheduling/shifts/${shift.body.id}`, { note: 'x' })).status,
@@ -359,13 +343,10 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       200,
     );
     // Adding a host outside city B's subtree is refused even to the coordinator who may edit the rest.
-    const b = await h.as('cityCoordinatorB').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.countyRadiologistB.id, [f.org.townB], {
-        start: '2027-09-02T09:00',
-        end: '2027-09-02T10:00',
-      }),
-    );
+    const b = await postShift('cityCoordinatorB', f.user.countyRadiologistB.id, [f.org.townB], {
+      start: '2027-09-02T09:00',
+      end: '2027-09-02T10:00',
+    });
     expect(
       (
         await h.as('cityCoordinatorB').patch(`/api/scheduling/shifts/${b.body.id}`, {
@@ -381,34 +362,25 @@ describe('rotation shifts (real PostgreSQL, exclusion constraints)', () => {
       ).status,
     ).toBe(200);
     // On-site visits stay within the consortium: county A's radiologist does not travel to township B.
-    const far = await h.as('hubCoordinator').post(
-      '/api/scheduling/shifts',
-      shiftBody(f.user.countyRadiologistA.id, [f.org.townB], {
-        mode: 'on_site_visit',
-        start: '2027-09-03T09:00',
-        end: '2027-09-03T10:00',
-      }),
-    );
+    const far = await postShift('hubCoordinator', f.user.countyRadiologistA.id, [f.org.townB], {
+      mode: 'on_site_visit',
+      start: '2027-09-03T09:00',
+      end: '2027-09-03T10:00',
+    });
     expect(far.status).toBe(400);
     expect(far.body.details.code).toBe('outside_consortium');
   });
 
   it('rejects malformed rules with a message a coordinator can act on', async () => {
     const { f } = h;
-    const bad = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistA.id, [f.org.townA], { rrule: 'FREQ=WEEKLY' }),
-      );
+    const bad = await postShift('hubCoordinator', f.user.countyRadiologistA.id, [f.org.townA], {
+      rrule: 'FREQ=WEEKLY',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/COUNT or UNTIL/);
-    const zone = await h
-      .as('hubCoordinator')
-      .post(
-        '/api/scheduling/shifts',
-        shiftBody(f.user.countyRadiologistA.id, [f.org.townA], { timeZone: 'China/Beijing' }),
-      );
+    const zone = await postShift('hubCoordinator', f.user.countyRadiologistA.id, [f.org.townA], {
+      timeZone: 'China/Beijing',
+    });
     expect(zone.status).toBe(400);
     expect(zone.body.message).toMatch(/IANA/);
   });
