@@ -33,7 +33,7 @@ export async function run({ repoRoot }) {
   if (r.skipped) return { rows: [], notes: [...notes, r.skipped] };
   notes.push(...r.notes);
   notes.push(
-    `each call starts on the clean link; the profile is set 3 s after the first frame, the window starts ${quality.settleSeconds} s later and lasts ${quality.windowSeconds} s; then the link is clean again: videoBackAfterS = seconds until the received video decodes >= 10 fps over 2 s (null: not within ${quality.recoverSeconds} s), then a 10 s window`,
+    `each call starts on the clean link; the profile is set 3 s after the first frame, the window starts ${quality.settleSeconds} s later and lasts ${quality.windowSeconds} s; then the link is clean again: videoBackAfterS = seconds until the received video decodes >= 5 fps over 2 s (null: not within ${quality.recoverSeconds} s), then a 10 s window`,
   );
   notes.push(
     'resolution of the busiest received video stream, fps and kbps from getStats deltas, frozen = totalFreezesDuration share, concealed = concealedSamples / totalSamplesReceived of live audio',
