@@ -395,7 +395,7 @@ async function linkRows(repoRoot, notes) {
   }
   notes.push(...r.notes);
   notes.push(
-    "join -> first frame through the link: ours = the township doctor clicks the consultation page's join button (room token, camera, socket, transports, publish, consume; the room chunk already loaded) until a remote video frame is decoded; bare = the same page steps with mediasoup-client over plain HTTP; calls alternate bare/ours, the township's browser inside the namespace, the specialist's on the host",
+    "join -> first frame through the link: ours = the township doctor clicks the consultation page's join button (the room chunk, a room token and the /media socket already opened by that page; then the join request, transports and running consumers in its answer, ICE/DTLS, the camera and publishing alongside) until a remote video frame is decoded; bare = the same page steps with mediasoup-client over plain HTTP; calls alternate bare/ours, the township's browser inside the namespace, the specialist's on the host",
   );
   notes.push(
     'window rows: the last call of each path and profile held 3 s + the window; resolution of the busiest received video stream, fps and kbps from getStats deltas, frozen = totalFreezesDuration share, concealed = concealedSamples / totalSamplesReceived',

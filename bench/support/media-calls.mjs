@@ -33,25 +33,50 @@ export const PROFILES = [
 const INIT = () => {
   const Orig = window.RTCPeerConnection;
   const pcs = [];
+  // HUIZHEN_BENCH_MEDIA_TIMELINE: each connection's steps (ms since the page's clock origin).
+  const steps = [];
+  window.__pcSteps = (since) =>
+    steps.filter((x) => x.at >= since).map((x) => `${x.step} ${Math.round(x.at - since)}`);
+  let n = 0;
   window.RTCPeerConnection = class extends Orig {
     constructor(...a) {
       super(...a);
+      const id = ++n;
       pcs.push({ pc: this, at: performance.now() });
+      const mark = (step) => steps.push({ step: `pc${id} ${step}`, at: performance.now() });
+      this.addEventListener('connectionstatechange', () => mark(this.connectionState));
+      this.addEventListener('icegatheringstatechange', () =>
+        mark(`gathering ${this.iceGatheringState}`),
+      );
+      for (const f of ['setRemoteDescription', 'setLocalDescription']) {
+        const orig = this[f].bind(this);
+        this[f] = async (...args) => {
+          mark(`${f} ${args[0]?.type ?? ''}`);
+          const r = await orig(...args);
+          mark(`${f} done`);
+          return r;
+        };
+      }
     }
   };
   const open = (since) =>
     pcs.filter((p) => p.at >= since && p.pc.signalingState !== 'closed').map((p) => p.pc);
   /** Ms from `since` to the first decoded video frame on a connection made after `since`, or null. */
   window.__firstFrame = async (since, timeoutMs) => {
+    window.__firstPacketAt = 0;
     const end = performance.now() + timeoutMs;
     while (performance.now() < end) {
       for (const pc of open(since)) {
         const r = await pc.getStats().catch(() => null);
         let frames = 0;
+        let packets = 0;
         r?.forEach((s) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'video')
+          if (s.type === 'inbound-rtp' && s.kind === 'video' && s.ssrc !== 1234) {
             frames = Math.max(frames, s.framesDecoded ?? 0);
+            packets = Math.max(packets, s.packetsReceived ?? 0);
+          }
         });
+        if (packets > 0 && !window.__firstPacketAt) window.__firstPacketAt = performance.now();
         if (frames > 0) return performance.now() - since;
       }
       await new Promise((res) => setTimeout(res, 20));
@@ -80,6 +105,13 @@ const INIT = () => {
     return { at: performance.now(), streams: out };
   };
 };
+
+/** In the page: its connections' steps since the call started, and the first video packet. */
+const pcTimeline = () =>
+  [
+    ...window.__pcSteps(window.__since),
+    `first packet ${Math.round((window.__firstPacketAt || 0) - window.__since)}`,
+  ].join(', ');
 
 /** What a page received between two __inbound() samples: the busiest video stream, all audio. */
 function received(a, b) {
@@ -170,7 +202,7 @@ async function startServerOn(repoRoot, host, port) {
     },
   );
   const url = `http://${host}:${port}`;
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 400_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     if (
@@ -180,7 +212,7 @@ async function startServerOn(repoRoot, host, port) {
       )
     )
       break;
-    if (Date.now() > deadline) throw new Error('server did not become healthy in 180 s');
+    if (Date.now() > deadline) throw new Error('server did not become healthy in 400 s');
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
@@ -376,6 +408,7 @@ export async function linkCalls(
       async ours(timeoutMs) {
         const ms = await township.evaluate(async (t) => {
           const since = performance.now();
+          window.__since = since;
           window.__clickAt = Date.now();
           document.querySelector('[data-testid="detail-join-room"]').click();
           return window.__firstFrame(since, t);
@@ -390,6 +423,7 @@ export async function linkCalls(
           log(
             `timeline (ms after click): ${steps.join(', ')}; first frame ${Math.round(ms ?? -1)}`,
           );
+          log(`  ours pcs: ${await township.evaluate(pcTimeline)}`);
         }
         return {
           ms,
@@ -403,6 +437,7 @@ export async function linkCalls(
         const ms = await bareTownship.evaluate(
           async ({ t, peer }) => {
             const since = performance.now();
+            window.__since = since;
             const started = window.bare.start({ peer });
             const first = await window.__firstFrame(since, t);
             await started;
@@ -410,6 +445,8 @@ export async function linkCalls(
           },
           { t: timeoutMs, peer: `township-${callNo++}` },
         );
+        if (process.env.HUIZHEN_BENCH_MEDIA_TIMELINE)
+          log(`  bare pcs (${Math.round(ms ?? -1)}): ${await bareTownship.evaluate(pcTimeline)}`);
         return { ms, leave: () => bareTownship.evaluate(() => window.bare.leave()) };
       },
     };
