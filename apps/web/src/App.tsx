@@ -44,6 +44,11 @@ const OrganizationsPage = page(
 );
 const ConsortiaPage = page(() => import('./pages/admin/ConsortiaPage'), 'ConsortiaPage');
 const UsersPage = page(() => import('./pages/admin/UsersPage'), 'UsersPage');
+const ServiceAccountsPage = page(
+  () => import('./pages/admin/ServiceAccountsPage'),
+  'ServiceAccountsPage',
+);
+const DicomPeersPage = page(() => import('./pages/admin/DicomPeersPage'), 'DicomPeersPage');
 const ViewerPage = page(() => import('./viewer/ViewerPage'), 'ViewerPage');
 const VideoRoomPage = page(() => import('./video-room/VideoRoomPage'), 'VideoRoomPage');
 const RotationsPage = page(() => import('./rotations/RotationsPage'), 'RotationsPage');
@@ -221,6 +226,22 @@ export function App() {
                   element={
                     <RoleGate>
                       <UsersPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="admin/service-accounts"
+                  element={
+                    <RoleGate>
+                      <ServiceAccountsPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="admin/dicom-peers"
+                  element={
+                    <RoleGate>
+                      <DicomPeersPage />
                     </RoleGate>
                   }
                 />

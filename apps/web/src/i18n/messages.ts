@@ -1,9 +1,11 @@
 /** Every string the client shows, Chinese first; English is the switch. */
 import { contractEn, contractZh } from './messages-contract';
+import { machinesEn, machinesZh } from './messages-machines';
 import { roomScheduleEn, roomScheduleZh } from './messages-room-schedule';
 
 export const zhCN = {
   ...roomScheduleZh,
+  ...machinesZh,
   ...contractZh,
   'app.name': '会诊',
   'app.fullName': '会诊 · 远程会诊平台',
@@ -192,6 +194,7 @@ export type MessageKey = keyof typeof zhCN;
 
 export const enUS: Record<MessageKey, string> = {
   ...roomScheduleEn,
+  ...machinesEn,
   ...contractEn,
   'app.name': 'Huizhen',
   'app.fullName': 'Huizhen · Telemedicine Consultation',

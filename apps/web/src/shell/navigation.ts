@@ -19,6 +19,8 @@ export const NAV_ITEMS: NavItem[] = [
   { path: '/admin/organizations', label: 'nav.organizations', roles: ['admin'] },
   { path: '/admin/consortia', label: 'nav.consortia', roles: ['admin'] },
   { path: '/admin/users', label: 'nav.users', roles: ['admin'] },
+  { path: '/admin/service-accounts', label: 'nav.serviceAccounts', roles: ['admin'] },
+  { path: '/admin/dicom-peers', label: 'nav.dicomPeers', roles: ['admin'] },
 ];
 
 export function navigationFor(roles: readonly Role[]): NavItem[] {
