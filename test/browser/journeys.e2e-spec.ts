@@ -129,7 +129,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       'demo-township': ['首页', '患者', '会诊申请', '预约', '转诊'],
       'demo-specialist': ['首页', '工作列表', '转诊'],
       'demo-hub': ['首页', '排班', '看板'],
-      'demo-admin': ['首页', '机构', '医联体', '用户'],
+      'demo-admin': ['首页', '机构', '医联体', '用户', '服务账号', 'DICOM 节点'],
     };
     for (const [username, labels] of Object.entries(expected)) {
       const page = await newPage();
