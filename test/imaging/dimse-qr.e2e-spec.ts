@@ -114,6 +114,7 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     a1: '1.2.826.0.1.3680043.9.7433.99.1',
     a1Series: '1.2.826.0.1.3680043.9.7433.99.1.1',
     a2: '1.2.826.0.1.3680043.9.7433.99.2',
+    a3: '1.2.826.0.1.3680043.9.7433.99.4',
     b1: '1.2.826.0.1.3680043.9.7433.99.3',
   };
 
@@ -531,5 +532,59 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     expect(warnings.join('\n')).toMatch(
       /C-MOVE from TOWNA_CT to NOBODY refused: move destination NOBODY is not registered/,
     );
+  });
+
+  it('C-GET of an instance stored in implicit VR to an SCU that took explicit VR: the values sent, headers rewritten', async () => {
+    // Stored last (the queries above do not see it), in implicit VR little endian (as many modalities send).
+    const a3 = instance(tmp, 'MR_small_implicit.dcm', 'a3.dcm', {
+      PatientName: 'LI^NA',
+      PatientID: 'PA2',
+      StudyInstanceUID: uid.a3,
+      SeriesInstanceUID: `${uid.a3}.1`,
+      SOPInstanceUID: `${uid.a3}.1.1`,
+      StudyDate: '20240101',
+    });
+    const implicit = await dcmtk('storescu', [
+      '-xi',
+      '-aet',
+      'TOWNA_CT',
+      '-aec',
+      'HUIZHEN',
+      '127.0.0.1',
+      String(port),
+      a3,
+    ]);
+    expect(implicit.status).toBe(0);
+    const [stored] = await schema.query(
+      'SELECT transfer_syntax_uid FROM imaging_instance WHERE sop_instance_uid = $1',
+      [`${uid.a3}.1.1`],
+    );
+    expect(stored.transfer_syntax_uid).toBe('1.2.840.10008.1.2');
+    const out = join(tmp, 'get-implicit');
+    mkdirSync(out);
+    const r = await dcmtk('getscu', [
+      '-d',
+      '-S',
+      '-aet',
+      'TOWNA_CT',
+      '-aec',
+      'HUIZHEN',
+      '+B',
+      '-od',
+      out,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${uid.a3}`,
+      '127.0.0.1',
+      String(port),
+    ]);
+    expect(r.out).toMatch(/Number of Completed Suboperations +: 1/);
+    const [file] = readdirSync(out);
+    const dump = execFileSync('dcmdump', ['-q', join(out, file)], { env: ENV }).toString();
+    expect(dump).toMatch(/\(0002,0010\) UI =LittleEndianExplicit/);
+    expect(dump).toMatch(/# Used TransferSyntax: Little Endian Explicit\n[\s\S]*\(7fe0,0010\) OW /);
+    expect(dump).toMatch(/\(0008,0018\) UI \[1\.2\.826\.0\.1\.3680043\.9\.7433\.99\.4\.1\.1\]/);
+    expect(dump).toMatch(/\(0010,0010\) PN \[LI\^NA\]/);
   });
 });

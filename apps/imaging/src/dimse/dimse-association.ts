@@ -32,6 +32,7 @@ import {
   storeResponse,
 } from './dimse-services';
 import { type ProposedContext } from './association-negotiation';
+import { canRewrite, rewriteLittleEndian } from './little-endian';
 import { StoreScu } from './store-scu';
 import { runSubOperations, type SubOperationTarget } from './sub-operations';
 import { RETRIEVE_STATUS, type RetrieveItem, type RetrievePlan } from './dimse-retrieve';
@@ -488,23 +489,30 @@ export class DimseAssociation {
 
   /**
    * A C-GET's sub-operation: C-STORE on this association, over a context the peer accepted for
-   * the instance's SOP class in its stored transfer syntax, with the SCP role (role selection).
+   * the instance's SOP class with the SCP role (role selection), in its stored transfer syntax
+   * or, for an uncompressed little endian instance, in the other little endian syntax.
    */
   private storeHere(item: RetrieveItem, dataSet: Buffer): Promise<number | null> {
     const { contexts, peerScpRoles } = this.request!;
-    let pcId: number | null = null;
-    for (const pc of contexts.values())
-      if (
-        pc.abstractSyntax === item.sopClass &&
-        pc.transferSyntax === item.transferSyntax &&
-        peerScpRoles.has(pc.abstractSyntax)
-      )
-        pcId = pc.id;
-    if (pcId === null || this.socket.destroyed) return Promise.resolve(null);
+    let pc: { id: number; transferSyntax: string } | null = null;
+    for (const c of contexts.values()) {
+      if (c.abstractSyntax !== item.sopClass || !c.transferSyntax) continue;
+      if (!peerScpRoles.has(c.abstractSyntax)) continue;
+      if (c.transferSyntax === item.transferSyntax)
+        pc = { id: c.id, transferSyntax: c.transferSyntax };
+      else if (!pc && canRewrite(item.transferSyntax, c.transferSyntax))
+        pc = { id: c.id, transferSyntax: c.transferSyntax };
+    }
+    if (pc === null || this.socket.destroyed) return Promise.resolve(null);
+    // The other uncompressed little endian syntax than the stored one: values unchanged, headers rewritten.
+    const data =
+      pc.transferSyntax === item.transferSyntax
+        ? dataSet
+        : rewriteLittleEndian(dataSet, item.transferSyntax, pc.transferSyntax);
     const id = (this.lastMessageId = (this.lastMessageId % 0xffff) + 1);
     const answered = new Promise<number>((resolve) => this.storesSent.set(id, resolve));
     const cmd = storeRequest(id, item.sopClass, item.sopInstance);
-    for (const p of messagePdus(pcId, cmd, dataSet, this.maxSend())) this.send(p);
+    for (const p of messagePdus(pc.id, cmd, data, this.maxSend())) this.send(p);
     return answered;
   }
 
