@@ -97,6 +97,7 @@ const NAME_KINDS: [RegExp, Kind][] = [
   [/upload/i, 'upload'],
   [/plan/i, 'plan'],
   [/unavailab/i, 'unavailability'],
+  [/service-?account/i, 'serviceAccount'],
 ];
 
 /** Collection segment before an `{id}` → kind. */
@@ -120,6 +121,9 @@ const COLLECTION_KINDS: Record<string, Kind> = {
   plans: 'plan',
   unavailability: 'unavailability',
   'calendar-feeds': 'feedToken',
+  'service-accounts': 'serviceAccount',
+  'dicom-peers': 'dimsePeer',
+  'dicomweb-peers': 'dicomwebPeer',
 };
 
 /** The kind an operation is about, from its first collection segment (`/api/organizations` → organization). */

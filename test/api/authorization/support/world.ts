@@ -27,7 +27,10 @@ export type Kind =
   | 'upload'
   | 'plan'
   | 'unavailability'
-  | 'feedToken';
+  | 'feedToken'
+  | 'serviceAccount'
+  | 'dimsePeer'
+  | 'dicomwebPeer';
 
 /** Data kinds: their ids (and the side's distinctive texts) must never show up in another organization's answer. */
 export const DATA_KINDS: Kind[] = [
@@ -48,12 +51,17 @@ export const DATA_KINDS: Kind[] = [
   'plan',
   'unavailability',
   'feedToken',
+  'serviceAccount',
+  'dimsePeer',
+  'dicomwebPeer',
 ];
 
 export interface SideUsers {
   doctor: string;
   specialist: string;
   coordinator: string;
+  /** An admin over the side's township: its machines (service accounts, DICOM peers). */
+  admin?: string;
 }
 
 export interface Side {
@@ -321,6 +329,33 @@ export async function buildSide({
     else side.missing.push(`upload patch: ${patch.status} ${patch.text.slice(0, 200)}`);
   } else side.missing.push(`upload: ${created.status} ${created.text.slice(0, 200)}`);
 
+  // The township's machines, registered by its admin: a service account, a DIMSE and a DICOMweb peer
+  if (users.admin) {
+    const admin = client(base, token[users.admin]);
+    const account = await admin.go('POST', '/api/admin/service-accounts', {
+      organizationId: town,
+      name: `机器${tag}`,
+      scopes: ['dicomweb:read'],
+    });
+    if (account.status === 201) add('serviceAccount', account.body.account.id);
+    else side.missing.push(`service account: ${account.status} ${account.text.slice(0, 200)}`);
+    const dimse = await admin.go('POST', '/api/admin/dicom-peers', {
+      organizationId: town,
+      aeTitle: `AE${tag}`.slice(0, 16),
+      directions: ['store', 'query'],
+    });
+    if (dimse.status === 201) add('dimsePeer', dimse.body.id);
+    else side.missing.push(`DIMSE peer: ${dimse.status} ${dimse.text.slice(0, 200)}`);
+    const dicomweb = await admin.go('POST', '/api/admin/dicomweb-peers', {
+      organizationId: town,
+      name: `PACS${tag}`,
+      baseUrl: 'https://pacs.example/dicom-web',
+      serviceAccountId: account.body?.account?.id ?? null,
+    });
+    if (dicomweb.status === 201) add('dicomwebPeer', dicomweb.body.id);
+    else side.missing.push(`DICOMweb peer: ${dicomweb.status} ${dicomweb.text.slice(0, 200)}`);
+  }
+
   return side;
 }
 
@@ -434,6 +469,25 @@ export async function snapshot(
     await read('upload', `HEAD /dicom-web/uploads/${upload}`, doctor, (_b, r) =>
       r.headers.get('upload-offset'),
     );
+  if (side.users.admin) {
+    const admin = token[side.users.admin];
+    const account = first(side, 'serviceAccount');
+    if (account)
+      await read('service account', `/api/admin/service-accounts/${account}`, admin, (b) => [
+        b.name,
+        b.scopes,
+        b.revokedAt,
+      ]);
+    const town = side.ids.organization?.[0];
+    if (town) {
+      await read('DIMSE peers', `/api/admin/dicom-peers?organizationId=${town}`, admin, (b) =>
+        (b.items ?? []).map((p: any) => [p.id, p.aeTitle, p.host, p.port, p.directions, p.enabled]),
+      );
+      await read('DICOMweb peers', `/api/admin/dicomweb-peers?organizationId=${town}`, admin, (b) =>
+        (b.items ?? []).map((p: any) => [p.id, p.name, p.baseUrl, p.serviceAccountId, p.enabled]),
+      );
+    }
+  }
   const specialistId = side.ids.practitioner?.[0];
   if (specialistId) {
     const y = side.day.slice(0, 4);
