@@ -23,15 +23,19 @@ import { DimseRetrieve } from './dimse-retrieve';
 const MAX_FIND_MATCHES = 1000;
 
 /**
- * DIMSE C-ECHO and C-STORE SCP, written against PS3.8 directly (a few hundred lines are easier
- * to make robust than to harden a general library): binds to DIMSE_HOST only, accepts only
- * known, enabled calling AE titles (PeerStore), accepts compressed transfer syntaxes as
- * proposed, stores the received bytes untouched, refuses oversized PDUs and aborts idle
- * associations. Every instance goes through IngestService like STOW-RS.
+ * DIMSE SCP (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE), written against PS3.8 directly (a few
+ * hundred lines are easier to make robust than to harden a general library): binds to
+ * DIMSE_HOST only, accepts only known, enabled calling AE titles (PeerStore) and refuses in the
+ * A-ASSOCIATE-AC any context it does not serve (sop-classes.ts), accepts compressed transfer
+ * syntaxes as proposed, stores the received bytes untouched, refuses oversized PDUs and aborts
+ * idle associations. Every instance goes through IngestService like STOW-RS; every query
+ * through QIDO-RS's search (DimseQuery) and every retrieve through ImagingAccess as WADO-RS
+ * (DimseRetrieve), as the calling peer's organization (peer-actor.ts).
  *
  * This class owns the listening socket; each connection is a DimseAssociation
  * (dimse-association.ts), which reads PDUs (pdu.ts), negotiates (association-negotiation.ts),
- * assembles messages (dimse-message.ts) and answers them (dimse-services.ts).
+ * assembles messages (dimse-message.ts) and answers them (dimse-services.ts); a C-MOVE's
+ * sub-operations go out through StoreScu (store-scu.ts), a C-GET's back on the association.
  */
 @Injectable()
 export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
