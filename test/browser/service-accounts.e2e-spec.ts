@@ -68,7 +68,11 @@ describe('service accounts in the admin screens (Chromium)', () => {
     await expect(page.getByText('这是唯一一次显示此密钥').isVisible()).resolves.toBe(true);
     await page.getByTestId('sa-copy').click();
     await page.getByText('已复制').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    expect(
+      await page.evaluate(
+        () => (globalThis as any).navigator.clipboard.readText() as Promise<string>,
+      ),
+    ).toBe(key);
     await page.getByTestId('sa-key-done').click();
     await shown.waitFor({ state: 'detached' });
     // Once: the page holds the key no more, the list never had it.
