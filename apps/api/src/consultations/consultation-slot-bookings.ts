@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '@huizhen/auth';
-import { Practitioner } from '@huizhen/directory';
+import { DirectoryService } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { checkTransition } from './consultation-lifecycle';
@@ -33,6 +33,7 @@ export class ConsultationSlotBookings {
     @Inject(CONSULTATION_CLOCK) private readonly clock: Clock,
     private readonly store: ConsultationStore,
     private readonly transitions: ConsultationTransitions,
+    private readonly directory: DirectoryService,
   ) {}
 
   /** The requesting organization and specialty of a request, or null when there is no such request (the booking answers 404). */
@@ -105,7 +106,7 @@ export class ConsultationSlotBookings {
           'specialist_declined',
           'this specialist declined the request before; book a slot of another specialist',
         );
-      const who = (await m.findOne(Practitioner, { where: { id: slot.specialistId } }))!;
+      const who = await this.directory.practitioner(slot.specialistId, m);
       checkTransition('claim', c.status, c.mode);
       await this.store.assignSpecialist(m, c.id, slot.specialistId);
       const patch = {
