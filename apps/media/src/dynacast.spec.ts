@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { Dynacast, highestWantedLayer } from './dynacast';
 
 describe('dynacast', () => {
-  it('the highest layer any live consumer wants; paused ones want nothing; none: -1', () => {
-    expect(highestWantedLayer([], 3)).toBe(-1);
+  it('the highest layer any live consumer wants; paused ones want nothing; nobody yet: the smallest', () => {
+    expect(highestWantedLayer([], 3)).toBe(0);
     expect(highestWantedLayer([{ paused: true, spatialLayer: 2 }], 3)).toBe(-1);
     expect(
       highestWantedLayer(
