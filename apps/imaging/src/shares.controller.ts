@@ -1,7 +1,14 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { type Actor, CurrentActor } from '@huizhen/auth';
+import type { StudyConsultationLink, StudyShare } from '@huizhen/contract';
 import { Documented } from '@huizhen/platform-http';
 import { ImagingService } from './imaging.service';
 
@@ -20,6 +27,15 @@ export class AttachToConsultationDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() consultationId: string;
 }
 
+class StudyShareView implements StudyShare {
+  @ApiProperty({ format: 'uuid', description: 'the access grant' }) id: string;
+}
+
+class StudyConsultationLinkView implements StudyConsultationLink {
+  @ApiProperty() studyInstanceUid: string;
+  @ApiProperty({ format: 'uuid' }) consultationId: string;
+}
+
 /** Sharing a study with a named specialist until a date, and attaching it to a consultation. */
 @ApiTags('imaging')
 @ApiBearerAuth()
@@ -34,8 +50,13 @@ export class ImagingSharesController {
     'access_denied',
     'grant_grantee',
   )
+  @ApiCreatedResponse({ type: StudyShareView })
   @Post(':study/shares')
-  share(@CurrentActor() actor: Actor, @Param('study') study: string, @Body() dto: ShareStudyDto) {
+  share(
+    @CurrentActor() actor: Actor,
+    @Param('study') study: string,
+    @Body() dto: ShareStudyDto,
+  ): Promise<StudyShare> {
     return this.imaging.shareWithPractitioner(
       actor,
       study,
@@ -51,12 +72,13 @@ export class ImagingSharesController {
     'consultation_not_found',
     'access_denied',
   )
+  @ApiCreatedResponse({ type: StudyConsultationLinkView })
   @Post(':study/consultations')
   async attach(
     @CurrentActor() actor: Actor,
     @Param('study') study: string,
     @Body() dto: AttachToConsultationDto,
-  ) {
+  ): Promise<StudyConsultationLink> {
     await this.imaging.attachToConsultation(actor, study, dto.consultationId);
     return { studyInstanceUid: study, consultationId: dto.consultationId };
   }

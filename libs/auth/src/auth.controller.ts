@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiProperty,
   ApiPropertyOptional,
@@ -9,6 +10,16 @@ import {
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
 import { DirectoryService, ORGANIZATION_LEVEL_ZH, SPECIALTIES, TITLE_ZH } from '@huizhen/directory';
+import {
+  ORGANIZATION_LEVELS,
+  PRACTITIONER_TITLES,
+  ROLES,
+  type OrganizationLevel,
+  type PractitionerTitle,
+  type Profile,
+  type Role,
+  type TokenPair,
+} from '@huizhen/contract';
 import { Documented, Public } from '@huizhen/platform-http';
 import { ACTOR_KEY, CurrentActor, type Actor } from './actor';
 import { AuthService } from './auth.service';
@@ -34,26 +45,28 @@ class LogoutDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(256) refreshToken?: string;
 }
 
-class TokenPairView {
+/** What logging in and refreshing answer (the contract's TokenPair). */
+class TokenPairView implements TokenPair {
   @ApiProperty() accessToken: string;
   @ApiProperty() refreshToken: string;
-  @ApiProperty({ example: 'Bearer' }) tokenType: string;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
   @ApiProperty({ description: 'access token lifetime in seconds' }) expiresIn: number;
 }
 
-class ProfileView {
+/** The signed-in practitioner (the contract's Profile). */
+class ProfileView implements Profile {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() username: string;
   @ApiProperty() displayName: string;
-  @ApiProperty({ type: [String], example: ['township_doctor'] }) roles: string[];
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
   @ApiProperty({ nullable: true, type: String }) specialty: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'the specialty in Chinese (科室)' })
   specialtyName: string | null;
-  @ApiProperty({ nullable: true, type: String }) title: string | null;
+  @ApiProperty({ enum: PRACTITIONER_TITLES, nullable: true }) title: PractitionerTitle | null;
   @ApiProperty({ nullable: true, type: String }) titleName: string | null;
   @ApiProperty({ format: 'uuid' }) organizationId: string;
   @ApiProperty() organizationName: string;
-  @ApiProperty() organizationLevel: string;
+  @ApiProperty({ enum: ORGANIZATION_LEVELS }) organizationLevel: OrganizationLevel;
   @ApiProperty() organizationLevelName: string;
 }
 
@@ -79,7 +92,7 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TokenPairView })
-  login(@Body() body: LoginDto, @Req() req: Request) {
+  login(@Body() body: LoginDto, @Req() req: Request): Promise<TokenPair> {
     return this.auth.login(body.username, body.password, client(req));
   }
 
@@ -92,13 +105,14 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TokenPairView })
-  refresh(@Body() body: RefreshDto, @Req() req: Request) {
+  refresh(@Body() body: RefreshDto, @Req() req: Request): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken, client(req));
   }
 
   /** Works with an expired access token too: the refresh token alone is enough to end its family. */
   @Public()
   @Documented('Log out: end the session of this refresh (or access) token')
+  @ApiNoContentResponse({ description: 'logged out' })
   @Post('auth/logout')
   @HttpCode(204)
   async logout(@Body() body: LogoutDto, @Req() req: Request) {
@@ -113,7 +127,7 @@ export class AuthController {
   @Documented('The signed-in practitioner’s profile')
   @ApiOkResponse({ type: ProfileView })
   @Get('me')
-  async me(@CurrentActor() actor: Actor) {
+  async me(@CurrentActor() actor: Actor): Promise<Profile> {
     const [p, org] = await Promise.all([
       this.directory.practitioner(actor.id),
       this.directory.organization(actor.organizationId),

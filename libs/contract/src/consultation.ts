@@ -64,3 +64,11 @@ export const PARTICIPANT_ROLES = [
   'observer',
 ] as const;
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
+
+/** A report, or a signed addendum correcting it. */
+export const REPORT_KINDS = ['report', 'addendum'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+/** The worklist's boxes: a specialist's queue and assigned, a requester's sent, a hospital's received, a hub's. */
+export const WORKLIST_BOXES = ['queue', 'assigned', 'sent', 'received', 'hub'] as const;
+export type WorklistBox = (typeof WORKLIST_BOXES)[number];

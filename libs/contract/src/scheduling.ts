@@ -11,3 +11,18 @@ export const BOOKING_STATUSES = [
   'no_show',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/** A rotation shift is active until cancelled; each of its occurrences likewise. */
+export const SHIFT_STATUSES = ['active', 'cancelled'] as const;
+export type ShiftStatus = (typeof SHIFT_STATUSES)[number];
+
+export const OCCURRENCE_STATUSES = ['scheduled', 'cancelled'] as const;
+export type OccurrenceStatus = (typeof OCCURRENCE_STATUSES)[number];
+
+/** What a rotation plan became: proposed by the planner, then accepted (its shifts made) or discarded. */
+export const PLAN_STATUSES = ['proposed', 'accepted', 'discarded'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+
+/** Why a specialist is away: leave, or another commitment. */
+export const UNAVAILABILITY_KINDS = ['leave', 'commitment'] as const;
+export type UnavailabilityKind = (typeof UNAVAILABILITY_KINDS)[number];

@@ -11,7 +11,9 @@ import type {
 } from './consultation-terms';
 import type { Params } from '@huizhen/database';
 import type {
+  AttachmentKind,
   ConsultationAttachment,
+  OrganizationLevel,
   StatusHistoryEntry,
   WithDates,
   WorklistItem as ContractWorklistItem,
@@ -138,7 +140,7 @@ export interface Message {
 export interface MessageFile {
   id: string;
   messageId: string;
-  kind: string;
+  kind: AttachmentKind;
   fileName: string;
   mediaType: string;
   sizeBytes: number;
@@ -235,7 +237,7 @@ export interface WorklistFilter {
 export interface InstitutionFigures {
   organizationId: string;
   name: string;
-  level: string;
+  level: OrganizationLevel;
   sent: number;
   escalations: number;
   expired: number;

@@ -1,5 +1,5 @@
 import { columns, command, sql, typed, type RowOf } from '@huizhen/database';
-import type { HistoryTransition, Sex } from '@huizhen/contract';
+import type { HistoryTransition, OrganizationLevel, Sex } from '@huizhen/contract';
 import type { Transition } from './consultation-lifecycle';
 import type {
   Consultation,
@@ -244,7 +244,7 @@ export const Q = {
   header: sql(
     {
       patient_name: 'text',
-      patient_sex: 'text',
+      patient_sex: typed<Sex>('text'),
       patient_birth_date: 'text',
       requesting_organization_name: 'text',
       requester_name: 'text',
@@ -421,7 +421,7 @@ export const Q = {
     {
       id: 'uuid',
       messageId: 'text',
-      kind: 'text',
+      kind: typed<AttachmentKind>('text'),
       fileName: 'text',
       mediaType: 'text',
       sizeBytes: 'int',
@@ -756,7 +756,7 @@ export const FIGURES = sql(
   {
     organizationId: 'uuid',
     name: 'text',
-    level: 'text',
+    level: typed<OrganizationLevel>('text'),
     sent: 'int',
     escalations: 'int',
     expired: 'int',

@@ -16,6 +16,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { WORKLIST_BOXES, type WorklistBox } from '@huizhen/contract';
 import { SPECIALTY_CODES } from '@huizhen/directory';
 import {
   CONSULTATION_MODES,
@@ -172,8 +173,7 @@ export class AddendumDto {
   impression?: string;
 }
 
-export const WORKLIST_BOXES = ['queue', 'assigned', 'sent', 'received', 'hub'] as const;
-export type WorklistBox = (typeof WORKLIST_BOXES)[number];
+export { WORKLIST_BOXES, type WorklistBox };
 
 export class WorklistQuery {
   @ApiPropertyOptional({

@@ -19,7 +19,6 @@ import {
   ApiConsumes,
   ApiCreatedResponse,
   ApiOkResponse,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -27,7 +26,8 @@ import { createReadStream } from 'node:fs';
 import { AuditService } from '@huizhen/audit';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { Documented } from '@huizhen/platform-http';
+import type { InvitedParticipant, RoomTicket } from '@huizhen/contract';
+import { ApiContent, BINARY, Documented } from '@huizhen/platform-http';
 import { signRoomToken } from '@huizhen/room-token';
 import {
   AddendumDto,
@@ -47,7 +47,37 @@ import {
 import { ConsultationAttachmentsService } from './consultation-attachments.service';
 import { ConsultationReportService } from './consultation-report.service';
 import { ConsultationThreadService } from './consultation-thread.service';
-import { ConsultationSummaryView } from './consultation.views';
+import {
+  AttachedStudyView,
+  ConsultationDetailView,
+  ConsultationMetricsView,
+  ConsultationReportView,
+  ConsultationRoutingView,
+  ConsultationSummaryView,
+  InvitedParticipantView,
+  PostedMessageView,
+  ReadReceiptView,
+  ReportVerificationView,
+  ReportWithAddendaView,
+  RoomTicketView,
+  SignedConsultationView,
+  ThreadView,
+  UploadedFileView,
+  WorklistPageView,
+  type AttachedStudyAnswer,
+  type DetailAnswer,
+  type MetricsAnswer,
+  type PostedMessageAnswer,
+  type ReadReceiptAnswer,
+  type ReportAnswer,
+  type ReportWithAddendaAnswer,
+  type RoutingAnswer,
+  type SignedAnswer,
+  type ThreadAnswer,
+  type UploadedFileAnswer,
+  type VerificationAnswer,
+  type WorklistAnswer,
+} from './consultation.views';
 import { ConsultationWorklist } from './consultation-worklist';
 import { ConsultationsService } from './consultations.service';
 
@@ -90,14 +120,16 @@ export class ConsultationsController {
     'access_denied',
     'invalid_cursor',
   )
+  @ApiOkResponse({ type: WorklistPageView })
   @Get('worklist')
-  worklist(@CurrentActor() actor: Actor, @Query() q: WorklistQuery) {
+  worklist(@CurrentActor() actor: Actor, @Query() q: WorklistQuery): Promise<WorklistAnswer> {
     return this.worklists.worklist(actor, q);
   }
 
   @Documented('Consultation figures per institution (hub coordinators)', 'access_denied')
+  @ApiOkResponse({ type: ConsultationMetricsView })
   @Get('metrics')
-  metrics(@CurrentActor() actor: Actor, @Query() q: MetricsQuery) {
+  metrics(@CurrentActor() actor: Actor, @Query() q: MetricsQuery): Promise<MetricsAnswer> {
     return this.worklists.metrics(actor, q);
   }
 
@@ -111,9 +143,10 @@ export class ConsultationsController {
     'access_denied',
     'room_not_open',
   )
+  @ApiOkResponse({ type: RoomTicketView })
   @Post(':id/room-token')
   @HttpCode(200)
-  async roomToken(@CurrentActor() actor: Actor, @Id() id: string) {
+  async roomToken(@CurrentActor() actor: Actor, @Id() id: string): Promise<RoomTicket> {
     const { role } = await this.consultations.roomParticipant(actor, id);
     const token = signRoomToken(
       { sub: actor.id, name: actor.displayName, room: id, role },
@@ -143,8 +176,9 @@ export class ConsultationsController {
     'consultation_not_found',
     'access_denied',
   )
+  @ApiOkResponse({ type: ConsultationDetailView })
   @Get(':id')
-  get(@CurrentActor() actor: Actor, @Id() id: string) {
+  get(@CurrentActor() actor: Actor, @Id() id: string): Promise<DetailAnswer> {
     return this.consultations.get(actor, id);
   }
 
@@ -154,8 +188,9 @@ export class ConsultationsController {
     'consultation_not_found',
     'access_denied',
   )
+  @ApiOkResponse({ type: ConsultationRoutingView })
   @Get(':id/routing')
-  routing(@CurrentActor() actor: Actor, @Id() id: string) {
+  routing(@CurrentActor() actor: Actor, @Id() id: string): Promise<RoutingAnswer> {
     return this.consultations.routingFacts(actor, id);
   }
 
@@ -270,8 +305,13 @@ export class ConsultationsController {
     'already_participant',
     'illegal_transition',
   )
+  @ApiCreatedResponse({ type: InvitedParticipantView })
   @Post(':id/participants')
-  invite(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: InviteParticipantDto) {
+  invite(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: InviteParticipantDto,
+  ): Promise<InvitedParticipant> {
     return this.consultations.invite(actor, id, dto);
   }
 
@@ -284,8 +324,13 @@ export class ConsultationsController {
     'study_already_attached',
     'illegal_transition',
   )
+  @ApiCreatedResponse({ type: AttachedStudyView })
   @Post(':id/attachments/studies')
-  attachStudy(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: AttachStudyDto) {
+  attachStudy(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: AttachStudyDto,
+  ): Promise<AttachedStudyAnswer> {
     return this.files.attachStudy(actor, id, dto.studyInstanceUid);
   }
 
@@ -298,6 +343,7 @@ export class ConsultationsController {
     'attachment_too_large',
     'illegal_transition',
   )
+  @ApiCreatedResponse({ type: UploadedFileView })
   @Post(':id/attachments/files')
   @ApiConsumes('application/pdf', 'image/jpeg', 'image/png')
   upload(
@@ -307,7 +353,7 @@ export class ConsultationsController {
     @Req() req: Request,
     @Headers('content-type') type?: string,
     @Headers('content-length') length?: string,
-  ) {
+  ): Promise<UploadedFileAnswer> {
     return this.files.upload(actor, id, req, {
       mediaType: type,
       declaredLength: length && /^\d+$/.test(length) ? Number(length) : null,
@@ -321,6 +367,11 @@ export class ConsultationsController {
     'access_denied',
     'attachment_not_found',
   )
+  @ApiContent(200, 'the file as uploaded', {
+    'application/pdf': BINARY,
+    'image/jpeg': BINARY,
+    'image/png': BINARY,
+  })
   @Get(':id/attachments/:attachmentId/content')
   async download(
     @CurrentActor() actor: Actor,
@@ -338,8 +389,13 @@ export class ConsultationsController {
 
   // ---- thread
   @Documented('Read the thread, with read receipts', 'consultation_not_found', 'access_denied')
+  @ApiOkResponse({ type: ThreadView })
   @Get(':id/messages')
-  messages(@CurrentActor() actor: Actor, @Id() id: string, @Query() q: MessagesQuery) {
+  messages(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Query() q: MessagesQuery,
+  ): Promise<ThreadAnswer> {
     return this.thread.list(actor, id, q);
   }
 
@@ -350,8 +406,13 @@ export class ConsultationsController {
     'attachment_not_usable',
     'illegal_transition',
   )
+  @ApiCreatedResponse({ type: PostedMessageView })
   @Post(':id/messages')
-  post(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: PostMessageDto) {
+  post(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: PostMessageDto,
+  ): Promise<PostedMessageAnswer> {
     return this.thread.post(actor, id, dto);
   }
 
@@ -361,9 +422,14 @@ export class ConsultationsController {
     'access_denied',
     'message_not_found',
   )
+  @ApiOkResponse({ type: ReadReceiptView })
   @Post(':id/messages/read')
   @HttpCode(200)
-  read(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReadReceiptDto) {
+  read(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: ReadReceiptDto,
+  ): Promise<ReadReceiptAnswer> {
     return this.thread.markRead(actor, id, dto.lastReadMessageId);
   }
 
@@ -377,8 +443,13 @@ export class ConsultationsController {
     'study_not_attached',
     'not_a_hospital',
   )
+  @ApiOkResponse({ type: ConsultationReportView })
   @Put(':id/report')
-  saveReport(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: ReportDraftDto) {
+  saveReport(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: ReportDraftDto,
+  ): Promise<ReportAnswer> {
     return this.reports.saveDraft(actor, id, dto);
   }
 
@@ -391,9 +462,10 @@ export class ConsultationsController {
     'report_missing',
     'report_incomplete',
   )
+  @ApiOkResponse({ type: SignedConsultationView })
   @Post(':id/report/sign')
   @HttpCode(200)
-  sign(@CurrentActor() actor: Actor, @Id() id: string) {
+  sign(@CurrentActor() actor: Actor, @Id() id: string): Promise<SignedAnswer> {
     return this.reports.sign(actor, id);
   }
 
@@ -404,8 +476,13 @@ export class ConsultationsController {
     'illegal_transition',
     'report_missing',
   )
+  @ApiCreatedResponse({ type: ConsultationReportView })
   @Post(':id/report/addenda')
-  addendum(@CurrentActor() actor: Actor, @Id() id: string, @Body() dto: AddendumDto) {
+  addendum(
+    @CurrentActor() actor: Actor,
+    @Id() id: string,
+    @Body() dto: AddendumDto,
+  ): Promise<ReportAnswer> {
     return this.reports.addAddendum(actor, id, dto);
   }
 
@@ -415,8 +492,9 @@ export class ConsultationsController {
     'access_denied',
     'report_not_found',
   )
+  @ApiOkResponse({ type: ReportWithAddendaView })
   @Get(':id/report')
-  report(@CurrentActor() actor: Actor, @Id() id: string) {
+  report(@CurrentActor() actor: Actor, @Id() id: string): Promise<ReportWithAddendaAnswer> {
     return this.reports.get(actor, id);
   }
 
@@ -426,8 +504,9 @@ export class ConsultationsController {
     'access_denied',
     'report_not_found',
   )
+  @ApiOkResponse({ type: ReportVerificationView })
   @Get(':id/report/verify')
-  verify(@CurrentActor() actor: Actor, @Id() id: string) {
+  verify(@CurrentActor() actor: Actor, @Id() id: string): Promise<VerificationAnswer> {
     return this.reports.verify(actor, id);
   }
 
@@ -438,8 +517,8 @@ export class ConsultationsController {
     'report_not_found',
     'report_font_missing',
   )
+  @ApiContent(200, 'the signed report', { 'application/pdf': BINARY })
   @Get(':id/report/pdf')
-  @ApiProduces('application/pdf')
   async pdf(
     @CurrentActor() actor: Actor,
     @Id() id: string,

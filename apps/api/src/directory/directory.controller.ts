@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { DirectoryTerms, Page } from '@huizhen/contract';
 import { ApiPage, Documented } from '@huizhen/platform-http';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import {
@@ -24,6 +25,9 @@ import {
   UpdateConsortiumDto,
   UpdateOrganizationDto,
   UpdatePractitionerDto,
+  type ConsortiumAnswer,
+  type OrganizationAnswer,
+  type PractitionerAnswer,
 } from './directory.dto';
 
 /**
@@ -43,7 +47,7 @@ export class DirectoryController {
   @Documented('List organizations (filter by level, parent, name)', 'organization_not_found')
   @ApiPage(OrganizationView)
   @Get('organizations')
-  async listOrganizations(@Query() q: OrganizationQuery) {
+  async listOrganizations(@Query() q: OrganizationQuery): Promise<Page<OrganizationAnswer>> {
     if (q.parentId) await this.directory.organization(q.parentId);
     return this.directory.listOrganizations(q);
   }
@@ -51,7 +55,7 @@ export class DirectoryController {
   @Documented('Read an organization', 'organization_not_found')
   @ApiOkResponse({ type: OrganizationView })
   @Get('organizations/:id')
-  async organization(@Param('id', ParseUUIDPipe) id: string) {
+  async organization(@Param('id', ParseUUIDPipe) id: string): Promise<OrganizationAnswer> {
     const org = await this.directory.organization(id);
     return { ...org, levelName: ORGANIZATION_LEVEL_ZH[org.level] };
   }
@@ -66,7 +70,10 @@ export class DirectoryController {
   )
   @ApiCreatedResponse({ type: OrganizationView })
   @Post('organizations')
-  createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto) {
+  createOrganization(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateOrganizationDto,
+  ): Promise<OrganizationAnswer> {
     return this.admin.createOrganization(actor, dto);
   }
 
@@ -86,7 +93,7 @@ export class DirectoryController {
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdateOrganizationDto,
-  ) {
+  ): Promise<OrganizationAnswer> {
     // 404 before the subtree check: an unknown organization is under nobody, which read as 403.
     await this.directory.organization(id);
     return this.admin.updateOrganization(actor, id, dto);
@@ -95,7 +102,7 @@ export class DirectoryController {
   @Documented('List consortia (filter by member organization)', 'organization_not_found')
   @ApiPage(ConsortiumView)
   @Get('consortia')
-  async listConsortia(@Query() q: ConsortiumQuery) {
+  async listConsortia(@Query() q: ConsortiumQuery): Promise<Page<ConsortiumAnswer>> {
     if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listConsortia(q);
   }
@@ -103,7 +110,7 @@ export class DirectoryController {
   @Documented('Read a consortium with its members', 'consortium_not_found')
   @ApiOkResponse({ type: ConsortiumView })
   @Get('consortia/:id')
-  async consortium(@Param('id', ParseUUIDPipe) id: string) {
+  async consortium(@Param('id', ParseUUIDPipe) id: string): Promise<ConsortiumAnswer> {
     const c = await this.directory.consortium(id);
     return { ...c, kindName: CONSORTIUM_KIND_ZH[c.kind] };
   }
@@ -116,7 +123,10 @@ export class DirectoryController {
   )
   @ApiCreatedResponse({ type: ConsortiumView })
   @Post('consortia')
-  createConsortium(@CurrentActor() actor: Actor, @Body() dto: CreateConsortiumDto) {
+  createConsortium(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateConsortiumDto,
+  ): Promise<ConsortiumAnswer> {
     return this.admin.createConsortium(actor, dto);
   }
 
@@ -133,7 +143,7 @@ export class DirectoryController {
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdateConsortiumDto,
-  ) {
+  ): Promise<ConsortiumAnswer> {
     return this.admin.updateConsortium(actor, id, dto);
   }
 
@@ -143,7 +153,7 @@ export class DirectoryController {
   )
   @ApiPage(PractitionerView)
   @Get('practitioners')
-  async listPractitioners(@Query() q: PractitionerQuery) {
+  async listPractitioners(@Query() q: PractitionerQuery): Promise<Page<PractitionerAnswer>> {
     if (q.organizationId) await this.directory.organization(q.organizationId);
     return this.directory.listPractitioners({ ...q, active: undefined });
   }
@@ -151,7 +161,7 @@ export class DirectoryController {
   @Documented('Read a practitioner', 'practitioner_not_found')
   @ApiOkResponse({ type: PractitionerView })
   @Get('practitioners/:id')
-  async practitioner(@Param('id', ParseUUIDPipe) id: string) {
+  async practitioner(@Param('id', ParseUUIDPipe) id: string): Promise<PractitionerAnswer> {
     const p = await this.directory.practitioner(id);
     return {
       ...p,
@@ -172,7 +182,10 @@ export class DirectoryController {
   )
   @ApiCreatedResponse({ type: PractitionerView })
   @Post('practitioners')
-  createPractitioner(@CurrentActor() actor: Actor, @Body() dto: CreatePractitionerDto) {
+  createPractitioner(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreatePractitionerDto,
+  ): Promise<PractitionerAnswer> {
     return this.admin.createPractitioner(actor, dto);
   }
 
@@ -191,7 +204,7 @@ export class DirectoryController {
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdatePractitionerDto,
-  ) {
+  ): Promise<PractitionerAnswer> {
     return this.admin.updatePractitioner(actor, id, dto);
   }
 
@@ -201,7 +214,7 @@ export class DirectoryController {
   )
   @ApiOkResponse({ type: DirectoryTermsView })
   @Get('directory/terms')
-  terms() {
+  terms(): DirectoryTerms {
     return {
       specialties: SPECIALTIES,
       titles: TITLE_ZH,

@@ -24,6 +24,13 @@ import {
   type Role,
   type Title,
 } from '@huizhen/directory';
+import type {
+  Consortium,
+  DirectoryTerms,
+  Organization,
+  Practitioner,
+  WithDates,
+} from '@huizhen/contract';
 import { PageQuery } from '@huizhen/platform-http';
 
 export class CreateOrganizationDto {
@@ -125,33 +132,36 @@ export class PractitionerQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) q?: string;
 }
 
-// ---- answers (OpenAPI response schemas) ----
+// ---- answers: OpenAPI response schemas implementing the contract's views (libs/contract
+// views/directory.ts), and what the services hand over before JSON (the times as Dates) ----
 
-export class OrganizationView {
+export class OrganizationView implements Organization {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: ORGANIZATION_LEVELS }) level: OrganizationLevel;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) parentId: string | null;
   @ApiProperty({ example: '430121' }) regionCode: string;
   @ApiProperty() active: boolean;
-  @ApiProperty({ format: 'date-time' }) createdAt: Date;
-  @ApiProperty({ format: 'date-time' }) updatedAt: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ description: 'the level in Chinese (on reads of one organization)' })
   levelName?: string;
 }
 
-export class ConsortiumView {
+export class ConsortiumView implements Consortium {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: CONSORTIUM_KINDS }) kind: ConsortiumKind;
   @ApiProperty({ format: 'uuid' }) leadOrganizationId: string;
   @ApiProperty({ type: [String], description: 'member organizations (the lead is one)' })
   memberIds: string[];
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ description: 'the kind in Chinese (on reads of one consortium)' })
   kindName?: string;
 }
 
-export class PractitionerView {
+export class PractitionerView implements Practitioner {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() username: string;
   @ApiProperty() displayName: string;
@@ -160,6 +170,8 @@ export class PractitionerView {
   @ApiProperty({ enum: SPECIALTY_CODES, nullable: true, type: String }) specialty: string | null;
   @ApiProperty({ enum: TITLES, nullable: true }) title: Title | null;
   @ApiProperty() active: boolean;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({
     description: 'the specialty in Chinese (on reads of one practitioner)',
     nullable: true,
@@ -174,7 +186,7 @@ export class PractitionerView {
   titleName?: string | null;
 }
 
-export class DirectoryTermsView {
+export class DirectoryTermsView implements DirectoryTerms {
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'string' },
@@ -182,11 +194,15 @@ export class DirectoryTermsView {
   })
   specialties: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) titles: Record<
-    string,
+    Title,
     string
   >;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
-  organizationLevels: Record<string, string>;
+  organizationLevels: Record<OrganizationLevel, string>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
-  consortiumKinds: Record<string, string>;
+  consortiumKinds: Record<ConsortiumKind, string>;
 }
+
+export type OrganizationAnswer = WithDates<Organization, 'createdAt' | 'updatedAt'>;
+export type ConsortiumAnswer = WithDates<Consortium, 'createdAt' | 'updatedAt'>;
+export type PractitionerAnswer = WithDates<Practitioner, 'createdAt' | 'updatedAt'>;

@@ -10,6 +10,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { SEXES, type Sex } from '@huizhen/directory';
+import type { Patient, WithDates } from '@huizhen/contract';
 import { PageQuery } from '@huizhen/platform-http';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -61,7 +62,8 @@ export class PatientQuery extends PageQuery {
 }
 
 /** A patient as the API answers (never the national ID itself). */
-export class PatientView {
+/** A patient as the patient routes answer it (the contract's Patient). */
+export class PatientView implements Patient {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) organizationId: string;
   @ApiProperty() name: string;
@@ -71,5 +73,8 @@ export class PatientView {
     string | null;
   @ApiProperty({ nullable: true, type: String }) phone: string | null;
   @ApiProperty({ nullable: true, type: String }) address: string | null;
-  @ApiProperty({ format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
 }
+
+/** A patient as the service hands it over: the contract's Patient, its time a Date. */
+export type PatientAnswer = WithDates<Patient, 'createdAt'>;

@@ -2,7 +2,14 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from 
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiPage, Documented } from '@huizhen/platform-http';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { PatientQuery, PatientView, RegisterPatientDto, UpdatePatientDto } from './patient.dto';
+import type { Page } from '@huizhen/contract';
+import {
+  PatientQuery,
+  PatientView,
+  RegisterPatientDto,
+  UpdatePatientDto,
+  type PatientAnswer,
+} from './patient.dto';
 import { PatientsService } from './patients.service';
 
 @ApiTags('patients')
@@ -14,7 +21,7 @@ export class PatientsController {
   @Documented('Search patients of the caller’s organization (name, national ID)', 'access_denied')
   @ApiPage(PatientView)
   @Get()
-  search(@CurrentActor() actor: Actor, @Query() q: PatientQuery) {
+  search(@CurrentActor() actor: Actor, @Query() q: PatientQuery): Promise<Page<PatientAnswer>> {
     return this.patients.search(actor, q);
   }
 
@@ -27,14 +34,17 @@ export class PatientsController {
   )
   @ApiCreatedResponse({ type: PatientView })
   @Post()
-  register(@CurrentActor() actor: Actor, @Body() dto: RegisterPatientDto) {
+  register(@CurrentActor() actor: Actor, @Body() dto: RegisterPatientDto): Promise<PatientAnswer> {
     return this.patients.register(actor, dto);
   }
 
   @Documented('Read a patient (audited)', 'patient_not_found', 'access_denied')
   @ApiOkResponse({ type: PatientView })
   @Get(':id')
-  get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  get(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<PatientAnswer> {
     return this.patients.get(actor, id);
   }
 
@@ -52,7 +62,7 @@ export class PatientsController {
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdatePatientDto,
-  ) {
+  ): Promise<PatientAnswer> {
     return this.patients.update(actor, id, dto);
   }
 }

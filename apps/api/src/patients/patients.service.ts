@@ -4,22 +4,14 @@ import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { NationalIdVault, isValidResidentId, type Page } from '@huizhen/directory';
+import type { Patient, WithDates } from '@huizhen/contract';
 import type { Db } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import type { PatientQuery, RegisterPatientDto, UpdatePatientDto } from './patient.dto';
 import { PatientStore, type PatientChanges, type PatientRecord } from './patient-store';
 
-export interface PatientView {
-  id: string;
-  organizationId: string;
-  name: string;
-  sex: string;
-  birthDate: string;
-  nationalIdMasked: string | null;
-  phone: string | null;
-  address: string | null;
-  createdAt: Date;
-}
+/** A patient as the routes answer it: the contract's Patient, its time a Date. */
+export type PatientView = WithDates<Patient, 'createdAt'>;
 
 /**
  * Patients registered by health centres. Every read is PHI: checked and audited. The national

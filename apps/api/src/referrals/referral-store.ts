@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ReferralStatus } from '@huizhen/contract';
+import type { ReferralStatus, Sex } from '@huizhen/contract';
 import { columns, sql, typed, type Params, type RowOf } from '@huizhen/database';
 
 export type { ReferralStatus };
@@ -163,7 +163,13 @@ const Q = {
     >()
     .map(toWritten),
   names: sql(
-    { name: 'text', sex: 'text', birth_date: 'text', from_name: 'text', to_name: 'text' },
+    {
+      name: 'text',
+      sex: typed<Sex>('text'),
+      birth_date: 'text',
+      from_name: 'text',
+      to_name: 'text',
+    },
     `SELECT p.name, p.sex, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, f.name AS from_name, t.name AS to_name
        FROM patient p, organization f, organization t WHERE p.id = $1 AND f.id = $2 AND t.id = $3`,
   )

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { Documented } from '@huizhen/platform-http';
+import { ApiPage, Documented } from '@huizhen/platform-http';
 import {
   AnswerDto,
   CreateReferralDto,
@@ -10,6 +10,14 @@ import {
   ReferralQuery,
 } from './referral.dto';
 import { ReferralsService } from './referrals.service';
+import {
+  ListedReferralView,
+  ReferralDetailView,
+  ReferralView,
+  type ReferralAnswer,
+  type ReferralDetailAnswer,
+  type ReferralPageAnswer,
+} from './referral.views';
 
 @ApiTags('referrals')
 @ApiBearerAuth()
@@ -27,8 +35,9 @@ export class ReferralsController {
     'referral_exists',
     'referral_to_self',
   )
+  @ApiCreatedResponse({ type: ReferralView })
   @Post()
-  create(@CurrentActor() actor: Actor, @Body() dto: CreateReferralDto) {
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateReferralDto): Promise<ReferralAnswer> {
     return this.referrals.create(actor, dto);
   }
 
@@ -36,14 +45,19 @@ export class ReferralsController {
     'List referrals: incoming, outgoing or the hub’s (green channel first)',
     'access_denied',
   )
+  @ApiPage(ListedReferralView)
   @Get()
-  list(@CurrentActor() actor: Actor, @Query() q: ReferralQuery) {
+  list(@CurrentActor() actor: Actor, @Query() q: ReferralQuery): Promise<ReferralPageAnswer> {
     return this.referrals.list(actor, q);
   }
 
   @Documented('Read a referral', 'referral_not_found', 'access_denied')
+  @ApiOkResponse({ type: ReferralDetailView })
   @Get(':id')
-  get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  get(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ReferralDetailAnswer> {
     return this.referrals.get(actor, id);
   }
 
@@ -53,13 +67,14 @@ export class ReferralsController {
     'access_denied',
     'illegal_transition',
   )
+  @ApiOkResponse({ type: ReferralView })
   @Post(':id/accept')
   @HttpCode(200)
   accept(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: AnswerDto,
-  ) {
+  ): Promise<ReferralAnswer> {
     return this.referrals.accept(actor, id, dto.note);
   }
 
@@ -69,13 +84,14 @@ export class ReferralsController {
     'access_denied',
     'illegal_transition',
   )
+  @ApiOkResponse({ type: ReferralView })
   @Post(':id/decline')
   @HttpCode(200)
   decline(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: DeclineReferralDto,
-  ) {
+  ): Promise<ReferralAnswer> {
     return this.referrals.decline(actor, id, dto.reason);
   }
 
@@ -85,9 +101,13 @@ export class ReferralsController {
     'access_denied',
     'illegal_transition',
   )
+  @ApiOkResponse({ type: ReferralView })
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  cancel(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ReferralAnswer> {
     return this.referrals.cancel(actor, id);
   }
 
@@ -99,12 +119,13 @@ export class ReferralsController {
     'illegal_transition',
     'referral_exists',
   )
+  @ApiCreatedResponse({ type: ReferralView })
   @Post(':id/down-referral')
   down(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: DownReferralDto,
-  ) {
+  ): Promise<ReferralAnswer> {
     return this.referrals.createDown(actor, id, dto);
   }
 }

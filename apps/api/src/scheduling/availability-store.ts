@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { command, sql, type Db } from '@huizhen/database';
+import { command, sql, typed, type Db } from '@huizhen/database';
+import type { UnavailabilityKind } from '@huizhen/contract';
 import { rangeText } from './pg-range';
 
 /** A weekly working window in the specialist's zone (`HH:mm`, weekday 1 = Monday). */
@@ -17,7 +18,7 @@ export interface StoredWorkingWindow {
 export interface Unavailability {
   id: string;
   specialistId: string;
-  kind: string;
+  kind: UnavailabilityKind;
   start: Date;
   end: Date;
   timeZone: string;
@@ -46,7 +47,7 @@ const UNAVAILABLE = sql(
   {
     id: 'uuid',
     specialist_id: 'uuid',
-    kind: 'text',
+    kind: typed<UnavailabilityKind>('text'),
     s: 'timestamptz',
     e: 'timestamptz',
     time_zone: 'text',

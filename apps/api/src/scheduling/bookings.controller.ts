@@ -30,7 +30,12 @@ import {
   RescheduleBookingDto,
   SlotQuery,
 } from './scheduling.dto';
-import { BookingResponse, SlotResponse } from './scheduling.views';
+import {
+  BookingResponse,
+  CalendarResponse,
+  SlotResponse,
+  type CalendarAnswer,
+} from './scheduling.views';
 
 /**
  * What taking a slot can be refused for, booking or rescheduling: the slot itself (checkSlot,
@@ -166,8 +171,9 @@ export class BookingsController {
 
   /** My calendar: my shifts (specialists) and the bookings I am party to. */
   @Documented('The caller’s bookings and shifts in a range', 'invalid_range', 'range_too_long')
+  @ApiOkResponse({ type: CalendarResponse })
   @Get('calendar')
-  calendar(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
+  calendar(@CurrentActor() actor: Actor, @Query() q: RangeQuery): Promise<CalendarAnswer> {
     return this.bookings.calendar(actor, q);
   }
 }

@@ -1,9 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { Documented, Public } from '@huizhen/platform-http';
+import type { CalendarFeed } from '@huizhen/contract';
+import { ApiContent, Documented, Public } from '@huizhen/platform-http';
 import { CalendarFeedService } from './calendar-feed.service';
+import { CalendarFeedResponse } from './scheduling.views';
 
 const ICS = 'text/calendar; charset=utf-8';
 
@@ -13,6 +15,7 @@ export class CalendarFeedController {
   constructor(private readonly feeds: CalendarFeedService) {}
 
   @Documented('A specialist’s calendar as iCalendar', 'specialist_not_found', 'access_denied')
+  @ApiContent(200, 'iCalendar (RFC 5545)', { 'text/calendar': { type: 'string' } })
   @Get('specialists/:specialistId/calendar.ics')
   @ApiBearerAuth()
   async ics(
@@ -27,13 +30,15 @@ export class CalendarFeedController {
 
   /** A secret feed address for calendar apps (which cannot send a Bearer token); minting again replaces it. */
   @Documented('Mint (or replace) the caller’s secret calendar-feed address', 'access_denied')
+  @ApiCreatedResponse({ type: CalendarFeedResponse })
   @Post('me/calendar-feed')
   @ApiBearerAuth()
-  mint(@CurrentActor() actor: Actor) {
+  mint(@CurrentActor() actor: Actor): Promise<CalendarFeed> {
     return this.feeds.mintToken(actor);
   }
 
   @Documented('Revoke the caller’s calendar feed')
+  @ApiNoContentResponse({ description: 'revoked (or there was none)' })
   @Delete('me/calendar-feed')
   @ApiBearerAuth()
   @HttpCode(204)
@@ -43,6 +48,7 @@ export class CalendarFeedController {
 
   @Public()
   @Documented('A calendar feed by its secret address (no login: calendar apps)', 'feed_not_found')
+  @ApiContent(200, 'iCalendar (RFC 5545)', { 'text/calendar': { type: 'string' } })
   @Get('calendar-feeds/:token/calendar.ics')
   async feed(@Param('token') token: string, @Res({ passthrough: true }) res: Response) {
     const text = await this.feeds.forToken(token);

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { instantToLocal } from './recurrence';
-import { sql } from '@huizhen/database';
+import { sql, typed } from '@huizhen/database';
+import type { ShiftMode } from '@huizhen/contract';
 
 /** A hub view's question: the organizations under the hub, and a half-open range. */
 export interface HubRange {
@@ -90,7 +91,7 @@ const UNFILLED = sql(
     shiftId: 'uuid',
     specialistId: 'uuid',
     specialistName: 'text',
-    mode: 'text',
+    mode: typed<ShiftMode>('text'),
     start: 'timestamptz',
     end: 'timestamptz',
     timeZone: 'text',

@@ -1,10 +1,26 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import { Documented } from '@huizhen/platform-http';
 import { HubReportsService } from './hub-reports.service';
 import { RotationPlansService } from './planner/rotation-plans.service';
 import { LedgerQuery, ProposePlanDto, RangeQuery } from './scheduling.dto';
+import {
+  AcceptedPlanResponse,
+  CoverageReportResponse,
+  LedgerResponse,
+  NoShowReportResponse,
+  RotationPlanResponse,
+  UnfilledReportResponse,
+  UtilizationReportResponse,
+  type AcceptedPlanAnswer,
+  type CoverageAnswer,
+  type LedgerAnswer,
+  type NoShowAnswer,
+  type PlanAnswer,
+  type UnfilledAnswer,
+  type UtilizationAnswer,
+} from './scheduling.views';
 
 @ApiTags('scheduling')
 @ApiBearerAuth()
@@ -20,26 +36,30 @@ export class HubController {
     'access_denied',
     'invalid_range',
   )
+  @ApiOkResponse({ type: CoverageReportResponse })
   @Get('hub/coverage')
-  coverage(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
+  coverage(@CurrentActor() actor: Actor, @Query() q: RangeQuery): Promise<CoverageAnswer> {
     return this.reports.coverage(actor, q);
   }
 
   @Documented('Hub: slot utilization per specialist and hospital', 'access_denied', 'invalid_range')
+  @ApiOkResponse({ type: UtilizationReportResponse })
   @Get('hub/utilization')
-  utilization(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
+  utilization(@CurrentActor() actor: Actor, @Query() q: RangeQuery): Promise<UtilizationAnswer> {
     return this.reports.utilization(actor, q);
   }
 
   @Documented('Hub: no-shows per township', 'access_denied', 'invalid_range')
+  @ApiOkResponse({ type: NoShowReportResponse })
   @Get('hub/no-shows')
-  noShows(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
+  noShows(@CurrentActor() actor: Actor, @Query() q: RangeQuery): Promise<NoShowAnswer> {
     return this.reports.noShows(actor, q);
   }
 
   @Documented('Hub: shifts with unbooked slots', 'access_denied', 'invalid_range')
+  @ApiOkResponse({ type: UnfilledReportResponse })
   @Get('hub/unfilled-shifts')
-  unfilled(@CurrentActor() actor: Actor, @Query() q: RangeQuery) {
+  unfilled(@CurrentActor() actor: Actor, @Query() q: RangeQuery): Promise<UnfilledAnswer> {
     return this.reports.unfilledShifts(actor, q);
   }
 
@@ -49,8 +69,9 @@ export class HubController {
     'invalid_range',
     'organization_not_found',
   )
+  @ApiOkResponse({ type: LedgerResponse })
   @Get('grassroots-ledger')
-  ledger(@CurrentActor() actor: Actor, @Query() q: LedgerQuery) {
+  ledger(@CurrentActor() actor: Actor, @Query() q: LedgerQuery): Promise<LedgerAnswer> {
     return this.reports.grassrootsLedger(actor, q);
   }
 
@@ -64,14 +85,16 @@ export class HubController {
     'planner_busy',
     'planner_timeout',
   )
+  @ApiCreatedResponse({ type: RotationPlanResponse })
   @Post('plans')
-  propose(@CurrentActor() actor: Actor, @Body() dto: ProposePlanDto) {
+  propose(@CurrentActor() actor: Actor, @Body() dto: ProposePlanDto): Promise<PlanAnswer> {
     return this.plans.propose(actor, dto);
   }
 
   @Documented('Read a rotation plan', 'plan_not_found', 'access_denied')
+  @ApiOkResponse({ type: RotationPlanResponse })
   @Get('plans/:id')
-  plan(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  plan(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<PlanAnswer> {
     return this.plans.get(actor, id);
   }
 
@@ -82,16 +105,24 @@ export class HubController {
     'plan_decided',
     'plan_conflict',
   )
+  @ApiOkResponse({ type: AcceptedPlanResponse })
   @Post('plans/:id/accept')
   @HttpCode(200)
-  accept(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  accept(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<AcceptedPlanAnswer> {
     return this.plans.accept(actor, id);
   }
 
   @Documented('Discard a rotation plan', 'plan_not_found', 'access_denied', 'plan_decided')
+  @ApiOkResponse({ type: RotationPlanResponse })
   @Post('plans/:id/discard')
   @HttpCode(200)
-  discard(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  discard(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<PlanAnswer> {
     return this.plans.discard(actor, id);
   }
 }

@@ -36,7 +36,7 @@ export interface ShiftView extends ShiftSpec {
   specialistName: string;
   specialty: string | null;
   durationMinutes: number;
-  status: string;
+  status: StoredShift['status'];
   version: number;
   planId: string | null;
   occurrences: OccurrenceView[];

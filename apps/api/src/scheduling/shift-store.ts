@@ -6,7 +6,8 @@ import { HOLDING_STATUSES } from './booking-store';
 import { instantToLocal, type ShiftOccurrenceTime } from './recurrence';
 import { SCHEDULING_CLOCK, type SchedulingClock, type ShiftMode } from './scheduling-terms';
 import { SlotStore } from './slot-store';
-import { Params, command, sql, type Db } from '@huizhen/database';
+import { Params, command, sql, typed, type Db } from '@huizhen/database';
+import type { OccurrenceStatus } from '@huizhen/contract';
 import { rangeText } from './pg-range';
 
 /** A shift as stored: the coordinator's statement of when and where a specialist serves. */
@@ -44,7 +45,7 @@ export interface OccurrenceView {
   end: Date;
   localStart: string;
   localEnd: string;
-  status: string;
+  status: OccurrenceStatus;
   seats: number;
   booked: number;
 }
@@ -178,7 +179,7 @@ const OCCURRENCES_OF_SHIFT = sql(
     id: 'uuid',
     s: 'timestamptz',
     e: 'timestamptz',
-    status: 'text',
+    status: typed<OccurrenceStatus>('text'),
     seats: 'int8?',
     booked: 'int8?',
   },
@@ -268,7 +269,7 @@ const SCHEDULED_IN = sql(
 const BLOCKED_IN = sql(
   {
     shift_id: 'uuid',
-    mode: 'text',
+    mode: typed<ShiftMode>('text'),
     s: 'timestamptz',
     e: 'timestamptz',
     bs: 'timestamptz',

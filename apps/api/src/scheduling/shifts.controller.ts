@@ -11,10 +11,16 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
 import type { ErrorCode } from '@huizhen/contract';
-import { Documented } from '@huizhen/platform-http';
+import { ApiPage, Documented } from '@huizhen/platform-http';
 import { AvailabilityService } from './availability.service';
 import { RotationShiftsService } from './rotation-shifts.service';
 import {
@@ -26,6 +32,19 @@ import {
   UpdateShiftDto,
   WorkingHoursDto,
 } from './scheduling.dto';
+import {
+  AvailabilityResponse,
+  ShiftChangeResponse,
+  ShiftResponse,
+  UnavailabilityResponse,
+  WorkingHoursResponse,
+  type AvailabilityAnswer,
+  type ShiftAnswer,
+  type ShiftChangeAnswer,
+  type ShiftPageAnswer,
+  type UnavailabilityAnswer,
+} from './scheduling.views';
+import type { WorkingHours } from '@huizhen/contract';
 
 /**
  * What a shift's spec can be refused for, on creating or changing it: its specialist and hosts
@@ -60,8 +79,9 @@ export class ShiftsController {
     'access_denied',
     ...SHIFT_SPEC_ERRORS,
   )
+  @ApiCreatedResponse({ type: ShiftResponse })
   @Post()
-  create(@CurrentActor() actor: Actor, @Body() dto: CreateShiftDto) {
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateShiftDto): Promise<ShiftAnswer> {
     return this.shifts.create(actor, dto);
   }
 
@@ -72,14 +92,16 @@ export class ShiftsController {
     'organization_not_found',
     'invalid_range',
   )
+  @ApiPage(ShiftResponse)
   @Get()
-  list(@CurrentActor() actor: Actor, @Query() q: ShiftQuery) {
+  list(@CurrentActor() actor: Actor, @Query() q: ShiftQuery): Promise<ShiftPageAnswer> {
     return this.shifts.list(actor, q);
   }
 
   @Documented('Read a shift with its occurrences', 'shift_not_found', 'access_denied')
+  @ApiOkResponse({ type: ShiftResponse })
   @Get(':id')
-  get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+  get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<ShiftAnswer> {
     return this.shifts.get(actor, id);
   }
 
@@ -94,12 +116,13 @@ export class ShiftsController {
     'bookings_affected',
     'double_booking',
   )
+  @ApiOkResponse({ type: ShiftChangeResponse })
   @Patch(':id')
   update(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdateShiftDto,
-  ) {
+  ): Promise<ShiftChangeAnswer> {
     return this.shifts.update(actor, id, dto);
   }
 
@@ -111,13 +134,14 @@ export class ShiftsController {
     'bookings_affected',
     'double_booking',
   )
+  @ApiOkResponse({ type: ShiftChangeResponse })
   @Post(':id/cancel')
   @HttpCode(200)
   cancel(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: CancelShiftDto,
-  ) {
+  ): Promise<ShiftChangeAnswer> {
     return this.shifts.cancel(actor, id, dto);
   }
 }
@@ -135,12 +159,13 @@ export class AvailabilityController {
     'invalid_time_zone',
     'invalid_window',
   )
+  @ApiOkResponse({ type: WorkingHoursResponse })
   @Put('working-hours')
   setWorkingHours(
     @CurrentActor() actor: Actor,
     @Param('specialistId', ParseUUIDPipe) id: string,
     @Body() dto: WorkingHoursDto,
-  ) {
+  ): Promise<WorkingHours> {
     return this.availability.setWorkingHours(actor, id, dto);
   }
 
@@ -153,12 +178,13 @@ export class AvailabilityController {
     'invalid_time_zone',
     'unavailability_clashes_shifts',
   )
+  @ApiCreatedResponse({ type: UnavailabilityResponse })
   @Post('unavailability')
   addUnavailability(
     @CurrentActor() actor: Actor,
     @Param('specialistId', ParseUUIDPipe) id: string,
     @Body() dto: UnavailabilityDto,
-  ) {
+  ): Promise<UnavailabilityAnswer> {
     return this.availability.addUnavailability(actor, id, dto);
   }
 
@@ -168,6 +194,7 @@ export class AvailabilityController {
     'unavailability_not_found',
     'access_denied',
   )
+  @ApiNoContentResponse({ description: 'removed' })
   @Delete('unavailability/:id')
   @HttpCode(204)
   async removeUnavailability(
@@ -184,12 +211,13 @@ export class AvailabilityController {
     'access_denied',
     'invalid_range',
   )
+  @ApiOkResponse({ type: AvailabilityResponse })
   @Get('availability')
   get(
     @CurrentActor() actor: Actor,
     @Param('specialistId', ParseUUIDPipe) id: string,
     @Query() q: RangeQuery,
-  ) {
+  ): Promise<AvailabilityAnswer> {
     return this.availability.availability(actor, id, q);
   }
 }

@@ -5,28 +5,50 @@
 import { api } from './client';
 import { ApiError } from './http';
 import type {
-  CallRecord,
-  ConsultationAttachment,
+  AttachedStudy,
+  ConsultationDetail,
   ConsultationMode,
+  ConsultationReport,
   ConsultationStatus,
   ConsultationSummary,
-  ParticipantRole,
+  ListedReferral,
+  Page,
+  PostedMessage,
   Recommendation,
-  ReferralDirection,
-  ReferralStatus,
-  Sex,
-  StatusHistoryEntry,
-  Transition,
+  Referral,
+  ReportVerification,
+  ReportWithAddenda,
+  SignedConsultation,
+  Thread,
   Urgency,
-  WorklistItem,
+  WorklistBox,
+  WorklistPage,
 } from '@huizhen/contract';
 /** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
 export type {
+  AttachedStudy,
   CallRecord,
   ConsultationAttachment,
+  ConsultationDetail,
+  ConsultationParticipant,
+  ConsultationReport,
   ConsultationSummary,
+  ListedReferral,
+  PostedMessage,
+  ReadReceipt,
+  Referral,
+  ReferralDetail,
+  ReportVerification,
+  ReportWithAddenda,
+  SignatureCheck,
+  SignedConsultation,
   StatusHistoryEntry,
+  Thread,
+  ThreadFile,
+  ThreadMessage,
+  WorklistBox,
   WorklistItem,
+  WorklistPage,
 } from '@huizhen/contract';
 
 // The words are the shared contract's (libs/contract), never copied here.
@@ -37,6 +59,7 @@ export {
   RECOMMENDATIONS,
   REFERRAL_STATUSES,
   URGENCIES,
+  WORKLIST_BOXES,
 } from '@huizhen/contract';
 export type {
   ConsultationMode,
@@ -61,110 +84,12 @@ export interface ConsultationInput {
   submit?: boolean;
 }
 
-export interface ConsultationDetail extends ConsultationSummary {
-  clinicalQuestion: string;
-  history: string | null;
-  patient: { id: string; name: string; sex: Sex; birthDate: string };
-  requestingOrganizationName: string;
-  requesterName: string;
-  participants: {
-    practitionerId: string;
-    role: ParticipantRole;
-    displayName: string;
-    organizationId: string;
-  }[];
-  attachments: ConsultationAttachment[];
-  statusHistory: StatusHistoryEntry[];
-  calls: CallRecord[];
-  allowedTransitions: Transition[];
-  myParticipation: ParticipantRole | null;
-}
-
-export type WorklistBox = 'queue' | 'assigned' | 'received' | 'sent' | 'hub';
-
-export interface WorklistPage {
-  box: WorklistBox;
-  items: WorklistItem[];
-  limit: number;
-  nextCursor: string | null;
-}
-
-export interface ThreadMessage {
-  id: string;
-  authorId: string;
-  authorName: string;
-  body: string;
-  createdAt: string;
-  attachments: {
-    id: string;
-    kind: string;
-    fileName: string;
-    mediaType: string;
-    sizeBytes: number;
-  }[];
-}
-
-export interface Thread {
-  items: ThreadMessage[];
-  receipts: { practitionerId: string; lastReadMessageId: string; readAt: string }[];
-}
-
 export interface ReportDraft {
   findings?: string;
   impression?: string;
   recommendation?: Recommendation;
   referralOrganizationId?: string;
   freeText?: string;
-}
-
-export interface ConsultationReport {
-  id: string;
-  consultationId: string;
-  kind: 'report' | 'addendum';
-  authorId: string;
-  findings: string;
-  impression: string;
-  recommendation: Recommendation | null;
-  referralOrganizationId: string | null;
-  freeText: string;
-  studies: string[];
-  signed: boolean;
-  signedAt: string | null;
-  createdAt: string;
-  addenda?: ConsultationReport[];
-}
-
-export interface SignatureCheck {
-  reportId: string;
-  kind: 'report' | 'addendum';
-  valid: boolean;
-  signer: { id: string; displayName: string; organizationId: string };
-  signedAt: string;
-  algorithm: string;
-  publicKeyFingerprint: string;
-  addenda?: SignatureCheck[];
-}
-
-export interface Referral {
-  id: string;
-  consultationId: string;
-  followsReferralId: string | null;
-  patientId: string;
-  direction: ReferralDirection;
-  fromOrganizationId: string;
-  toOrganizationId: string;
-  specialty: string | null;
-  greenChannel: boolean;
-  reason: string;
-  followUpPlan: string | null;
-  status: ReferralStatus;
-  answerNote: string | null;
-  answeredAt: string | null;
-  createdAt: string;
-  /** In lists. */
-  patientName?: string;
-  fromOrganizationName?: string;
-  toOrganizationName?: string;
 }
 
 const path = (id: string, rest = '') => `/api/consultations/${encodeURIComponent(id)}${rest}`;
@@ -196,15 +121,15 @@ export const consultationsApi = {
   /** The assigned specialist opened the live room: the consultation is in session (视频会诊中). */
   startSession: (id: string) => api.post<ConsultationSummary>(path(id, '/start-session')),
   attachStudy: (id: string, studyInstanceUid: string) =>
-    api.post(path(id, '/attachments/studies'), { studyInstanceUid }),
+    api.post<AttachedStudy>(path(id, '/attachments/studies'), { studyInstanceUid }),
   messages: (id: string, after?: string) =>
     api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
   postMessage: (id: string, body: string) =>
-    api.post<{ id: string }>(path(id, '/messages'), { body }),
+    api.post<PostedMessage>(path(id, '/messages'), { body }),
   /** The signed report (or the caller's own draft); null while there is none. */
-  report: async (id: string): Promise<ConsultationReport | null> => {
+  report: async (id: string): Promise<ReportWithAddenda | null> => {
     try {
-      return await api.get<ConsultationReport>(path(id, '/report'));
+      return await api.get<ReportWithAddenda>(path(id, '/report'));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
@@ -212,11 +137,11 @@ export const consultationsApi = {
   },
   saveReport: (id: string, draft: ReportDraft) =>
     api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
-  signReport: (id: string) => api.post<ConsultationSummary>(path(id, '/report/sign')),
+  signReport: (id: string) => api.post<SignedConsultation>(path(id, '/report/sign')),
   /** A signed addendum to the signed report (its author only): text, and a corrected impression when it changes. */
   addAddendum: (id: string, input: { text: string; impression?: string }) =>
     api.post<ConsultationReport>(path(id, '/report/addenda'), input),
-  verifyReport: (id: string) => api.get<SignatureCheck>(path(id, '/report/verify')),
+  verifyReport: (id: string) => api.get<ReportVerification>(path(id, '/report/verify')),
   /** The signed report as PDF, fetched with the token (a plain link would carry none). */
   reportPdf: async (id: string): Promise<Blob> => {
     const token = await api.freshAccessToken();
@@ -230,7 +155,7 @@ export const consultationsApi = {
 
 export const referralsApi = {
   list: (box: 'incoming' | 'outgoing' | 'hub') =>
-    api.get<{ items: Referral[]; total?: number }>('/api/referrals', { box, limit: 200 }),
+    api.get<Page<ListedReferral>>('/api/referrals', { box, limit: 200 }),
   create: (input: {
     consultationId: string;
     reason: string;

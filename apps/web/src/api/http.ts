@@ -3,14 +3,10 @@
  * and errors in the platform's shape ({statusCode, error, message, details?}) as ApiError.
  * Kept free of DOM APIs (storage is injected) so it runs under Node in tests as well.
  */
-import { isErrorCode, type ErrorCode } from '@huizhen/contract';
+import { isErrorCode, type ErrorCode, type TokenPair } from '@huizhen/contract';
 
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  /** Seconds the access token lives. */
-  expiresIn: number;
-}
+/** What logging in and refreshing answer: the contract's. */
+export type { TokenPair } from '@huizhen/contract';
 
 export interface StoredSession {
   accessToken: string;

@@ -1,16 +1,8 @@
 import { api } from './client';
+import type { RoomTicket } from '@huizhen/contract';
 
-/** Role in the live room, as the server signs it into the room token. */
-export type RoomRole = 'host' | 'guest_specialist' | 'township_doctor' | 'observer';
-
-export interface RoomTicket {
-  token: string;
-  room: string;
-  role: RoomRole;
-  /** Seconds the token is accepted. */
-  expiresIn: number;
-  namespace: string;
-}
+/** Role in the live room, and the ticket to it: the contract's, as the server signs them into the room token. */
+export type { RoomRole, RoomTicket } from '@huizhen/contract';
 
 export const mediaApi = {
   /** A short-lived token for the consultation's live room (only participants of a live consultation get one). */

@@ -19,6 +19,7 @@ import {
   referralsApi,
   type ConsultationDetail,
   type ConsultationReport,
+  type ReportWithAddenda,
 } from '../api/consultations';
 import { organizationsApi } from '../api/directory';
 import { useI18n } from '../i18n/I18nProvider';
@@ -41,7 +42,10 @@ function ReferralAdvice({ c, report }: { c: ConsultationDetail; report: Consulta
     report.recommendation === 'refer_up' || report.recommendation === 'refer_to_named_hospital';
   const mayRefer = up && c.myParticipation === 'requester';
   const referrals = useApiData(
-    () => (mayRefer ? referralsApi.list('outgoing') : Promise.resolve({ items: [] })),
+    () =>
+      mayRefer
+        ? referralsApi.list('outgoing')
+        : Promise.resolve({ items: [], total: 0, limit: 0, offset: 0 }),
     [mayRefer, c.id],
   );
   // The newest of this consultation's referrals (outgoing lists newest first); a new one may be
@@ -197,14 +201,14 @@ export function SignedReport({
   onAmended,
 }: {
   c: ConsultationDetail;
-  report: ConsultationReport;
+  report: ReportWithAddenda;
   mayAmend?: boolean;
   onAmended?: () => void;
 }) {
   const { ct } = useConsultText();
   const { t } = useI18n();
   const { message } = App.useApp();
-  const addenda = report.addenda ?? [];
+  const addenda = report.addenda;
   const check = useApiData(
     () => consultationsApi.verifyReport(c.id),
     [c.id, report.signedAt, addenda.length],
@@ -277,7 +281,7 @@ export function SignedReport({
           ) : null}
         </Descriptions>
         {addenda.map((a) => {
-          const signed = check.data?.addenda?.find((x) => x.reportId === a.id);
+          const signed = check.data?.addenda.find((x) => x.reportId === a.id);
           return (
             <Alert
               key={a.id}

@@ -17,7 +17,7 @@ import {
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { referralsApi, type Referral } from '../api/consultations';
+import { referralsApi, type ListedReferral } from '../api/consultations';
 import { useAuth } from '../auth/AuthProvider';
 import { useConsultText } from '../consultations/text';
 import { useI18n } from '../i18n/I18nProvider';
@@ -27,9 +27,9 @@ import { useSubmit } from '../shell/useSubmit';
 
 type Box = 'incoming' | 'outgoing';
 /** What the current dialog does with which referral. */
-type Action = { kind: 'accept' | 'decline' | 'down'; referral: Referral };
+type Action = { kind: 'accept' | 'decline' | 'down'; referral: ListedReferral };
 
-const STATUS_COLOR: Record<Referral['status'], string> = {
+const STATUS_COLOR: Record<ListedReferral['status'], string> = {
   requested: 'gold',
   accepted: 'green',
   declined: 'red',
@@ -81,7 +81,7 @@ export function ReferralsPage() {
       list.reload();
     });
   };
-  const withdraw = async (r: Referral) => {
+  const withdraw = async (r: ListedReferral) => {
     try {
       await referralsApi.cancel(r.id);
       message.success(ct('referrals.withdrawn'));
@@ -91,7 +91,7 @@ export function ReferralsPage() {
     }
   };
 
-  const actions = (r: Referral) => {
+  const actions = (r: ListedReferral) => {
     if (box === 'incoming' && r.status === 'requested') {
       return (
         <Space size={4}>
@@ -143,7 +143,7 @@ export function ReferralsPage() {
   };
 
   const table = (
-    <Table<Referral>
+    <Table<ListedReferral>
       size="small"
       rowKey="id"
       data-testid={`referrals-${box}`}

@@ -203,7 +203,7 @@ export function ShiftFormModal({
             placeholder={t('rot.specialistPlaceholder')}
             options={specialists.map((p) => ({
               value: p.id,
-              label: `${p.displayName} · ${specialtyLabel(p.specialty, terms, lang) ?? ''} · ${p.organizationName ?? orgName.get(p.organizationId) ?? ''}`,
+              label: `${p.displayName} · ${specialtyLabel(p.specialty, terms, lang) ?? ''} · ${orgName.get(p.organizationId) ?? ''}`,
             }))}
           />
         </Form.Item>

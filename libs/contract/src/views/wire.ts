@@ -6,3 +6,11 @@
 export type WithDates<T, K extends keyof T> = Omit<T, K> & {
   [P in K]: T[P] extends string ? Date : T[P] extends string | null ? Date | null : never;
 };
+
+/** One page of a list (what a list taking `limit` and `offset` answers). */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}

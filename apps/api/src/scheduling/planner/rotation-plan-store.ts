@@ -4,8 +4,9 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '@huizhen/platform-http';
 import { SCHEDULING_CLOCK, type SchedulingClock } from '../scheduling-terms';
 import { command, sql } from '@huizhen/database';
+import type { PlanCoverage, PlanMetrics, PlanStatus, ProposedVisit } from '@huizhen/contract';
 
-export type PlanStatus = 'proposed' | 'accepted' | 'discarded';
+export type { PlanStatus };
 
 /** A plan as proposed: what it was computed from, what it proposes, how good it is. */
 export interface PlanContent {
@@ -15,8 +16,9 @@ export interface PlanContent {
   to: string;
   timeZone: string;
   input: Record<string, unknown>;
-  proposal: { visits: unknown[]; coverage: unknown };
-  metrics: Record<string, unknown>;
+  /** As the planner wrote them (JSON columns). */
+  proposal: { visits: ProposedVisit[]; coverage: PlanCoverage[] };
+  metrics: PlanMetrics;
 }
 
 export interface StoredPlan extends PlanContent {
@@ -54,7 +56,7 @@ const PLAN = sql(
     timeZone: r.time_zone,
     input: r.input as Record<string, unknown>,
     proposal: r.proposal as StoredPlan['proposal'],
-    metrics: r.metrics as Record<string, unknown>,
+    metrics: r.metrics as PlanMetrics,
     createdAt: r.created_at,
     decidedAt: r.decided_at,
   }));

@@ -6,6 +6,7 @@ import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import type { ProposedVisit } from '@huizhen/contract';
 import { DomainError } from '@huizhen/platform-http';
 import { DEFAULT_WEEK, windowsOnDay, type WorkingWindow } from '../availability.service';
 import { AvailabilityStore, type StoredWorkingWindow } from '../availability-store';
@@ -19,17 +20,6 @@ import type { ProposePlanDto } from '../scheduling.dto';
 import { ShiftStore } from '../shift-store';
 import { RotationPlanStore, type PlanStatus, type StoredPlan } from './rotation-plan-store';
 import { solvePlan, type PlannerDemand, type PlannerSpecialist } from './rotation-planner';
-
-export interface ProposedVisit {
-  specialistId: string;
-  specialistName: string;
-  organizationId: string;
-  specialty: string;
-  date: string;
-  start: string;
-  end: string;
-  capacity: number;
-}
 
 /** Where and when a plan looks for specialists: the townships and hospitals in scope, the days, the visit shape. */
 interface PlanningHorizon {
@@ -196,7 +186,7 @@ export class RotationPlansService {
       hubOrganizationId: plan.hubOrganizationId,
       horizon: { from: plan.from, to: plan.to, timeZone: plan.timeZone },
       input: plan.input,
-      visits: plan.proposal.visits as ProposedVisit[],
+      visits: plan.proposal.visits,
       coverage: plan.proposal.coverage,
       metrics: plan.metrics,
       createdAt: plan.createdAt,
@@ -207,7 +197,7 @@ export class RotationPlansService {
   /** Creates every proposed visit as a one-off on-site shift, all or nothing. */
   async accept(actor: Actor, id: string) {
     const plan = await this.undecided(actor, id);
-    const visits = plan.proposal.visits as ProposedVisit[];
+    const visits = plan.proposal.visits;
     const hospitals = await hospitalsOf(this.db, [...new Set(visits.map((v) => v.specialistId))]);
     await this.policy.assert(actor, 'manage', {
       type: 'rotation_shift',
