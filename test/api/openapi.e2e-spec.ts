@@ -8,7 +8,8 @@ import { ServerModule } from '../../apps/server/src/server.module';
  * One contract between server and client: the live OpenAPI document of the single-process server
  * (api + imaging + media) gives every operation a summary and its error responses (the
  * platform's one error body, the codes from the contract's catalogue: `x-error-codes`, set by
- * @Documented), so a route added without them fails here.
+ * @Documented), and every success its schema (the views implementing libs/contract's, or
+ * ApiContent for DICOM, images, PDF, files and iCalendar), so a route added without them fails here.
  */
 
 const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'];
@@ -24,6 +25,20 @@ function operations(doc: any): Op[] {
   );
 }
 
+/**
+ * The operations that answer no body to describe, each with why. Everything else documents its
+ * success with a schema (JSON or another media type).
+ */
+const NO_BODY: Record<string, string> = {
+  'POST /api/auth/logout': '204',
+  'DELETE /api/scheduling/me/calendar-feed': '204',
+  'DELETE /api/scheduling/specialists/{specialistId}/unavailability/{id}': '204',
+};
+/** tus 1.0 (one handler for every method): answers in headers (Upload-Offset, Location), no JSON body to describe. */
+const TUS = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/dicom-web\/uploads(\/\{rest\})?$/;
+
+const successes = (op: any) =>
+  Object.entries<any>(op.responses ?? {}).filter(([s]) => /^2\d\d$/.test(s));
 const errorStatuses = (op: any) =>
   Object.keys(op.responses ?? {}).filter((s) => /^[45]\d\d$/.test(s));
 const successSchema = (op: any) =>
@@ -73,6 +88,33 @@ describe('the OpenAPI document', () => {
   it('gives every operation a summary and its error responses (@Documented)', () => {
     expect(ops.length).toBeGreaterThan(100);
     expect(ops.filter(undocumented).map((o) => o.key)).toEqual([]);
+  });
+
+  it('gives every success a schema: JSON (a view implementing the contract) or its media type', () => {
+    const withoutSchema = ops
+      .filter((o) => !(o.key in NO_BODY) && !TUS.test(o.key))
+      .filter((o) => !successSchema(o.op))
+      .map((o) => o.key);
+    expect(withoutSchema).toEqual([]);
+    // Where JSON is documented, it has a schema (no `application/json: {}`).
+    const emptyJson = ops.flatMap((o) =>
+      successes(o.op)
+        .filter(([, r]) => r.content?.['application/json'] && !r.content['application/json'].schema)
+        .map(([s]) => `${o.key} ${s}`),
+    );
+    expect(emptyJson).toEqual([]);
+  });
+
+  it('lists only real bodiless answers: each is a 204 and still there', () => {
+    const byKey = new Map(ops.map((o) => [o.key, o.op]));
+    const wrong = Object.keys(NO_BODY).filter((key) => {
+      const op = byKey.get(key);
+      if (!op) return true;
+      const ok = successes(op);
+      return ok.length !== 1 || ok[0][0] !== '204' || ok[0][1].content;
+    });
+    expect(wrong).toEqual([]);
+    expect(ops.filter((o) => TUS.test(o.key)).length).toBeGreaterThan(0);
   });
 
   it('answers every error response with the platform error body', () => {
