@@ -1,7 +1,18 @@
-import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  createParamDecorator,
+  Get,
+  HttpStatus,
+  Param,
+  Query,
+  Req,
+  Res,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
-import { type Actor, CurrentActor } from '@huizhen/auth';
+import { ACTOR_KEY, type Actor, CurrentActor } from '@huizhen/auth';
 import {
   type DicomJson,
   deidentifyPart10,
@@ -10,7 +21,7 @@ import {
   parseInstance,
   TS,
 } from '@huizhen/dicom';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ApiContent,
   BINARY,
@@ -61,6 +72,60 @@ function wantsType(req: Request, fallback: string): string {
   const accept = String(req.query.accept ?? req.headers.accept ?? '');
   const m = /type="?([^";,]+)"?/i.exec(accept);
   return (m?.[1] ?? fallback).toLowerCase();
+}
+
+/** Which image a rendered or thumbnail route answers with (frame from 1). */
+interface RenderedImage {
+  study: string;
+  series: string;
+  instance: string;
+  frame: number;
+  thumbnail: boolean;
+}
+
+/**
+ * A rendered or thumbnail route's request: who asks, the image, the query (window, viewport,
+ * quality, accept) and the request (its Accept header).
+ */
+interface RenderedRequest {
+  actor: Actor;
+  image: RenderedImage;
+  query: Q;
+  req: Request;
+}
+
+/**
+ * The one parameter of the rendered and thumbnail routes: the image their path names (study,
+ * series, instance, frame), who asks and the query. A rendered frame is numbered from 1 (400
+ * bad_frame otherwise); a thumbnail's frame falls back to 1. A series' or study's thumbnail
+ * names no instance (nor a study's a series): the route picks its image.
+ */
+const Rendered = createParamDecorator(
+  ({ thumbnail }: { thumbnail: boolean }, ctx: ExecutionContext): RenderedRequest => {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const { study, series, instance, frame } = req.params as Record<string, string>;
+    return {
+      actor: (req as unknown as Record<string, Actor>)[ACTOR_KEY],
+      image: { study, series, instance, frame: frameOf(frame, thumbnail), thumbnail },
+      query: req.query as Q,
+      req,
+    };
+  },
+);
+
+/** GET `path`, its path parameters documented (the route takes them through @Rendered). */
+function ImageRoute(path: string): MethodDecorator {
+  const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+  return applyDecorators(Get(path), ...names.map((name) => ApiParam({ name, type: String })));
+}
+
+function frameOf(frame: string | undefined, thumbnail: boolean): number {
+  if (thumbnail) return Number(frame) || 1;
+  if (frame === undefined) return 1;
+  const n = Number(frame);
+  if (!Number.isInteger(n) || n < 1)
+    throw new DomainError('bad_frame', HttpStatus.BAD_REQUEST, 'frames are numbered from 1');
+  return n;
 }
 
 /** QIDO-RS and WADO-RS under /dicom-web (PS3.18), every route checked and audited through ImagingAccess. */
@@ -549,23 +614,9 @@ export class DicomWebController {
     'burned_in_annotation',
   )
   @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
-  @Get('studies/:study/series/:series/instances/:instance/rendered')
-  renderedInstance(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Param('series') series: string,
-    @Param('instance') instance: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    return this.rendered(
-      actor,
-      { study, series, instance, frame: 1, thumbnail: false },
-      q,
-      req,
-      res,
-    );
+  @ImageRoute('studies/:study/series/:series/instances/:instance/rendered')
+  renderedInstance(@Rendered({ thumbnail: false }) r: RenderedRequest, @Res() res: Response) {
+    return this.rendered(r, res);
   }
 
   @Documented(
@@ -582,27 +633,9 @@ export class DicomWebController {
     'bad_frame',
   )
   @ApiContent(200, 'the image', { 'image/jpeg': BINARY, 'image/png': BINARY })
-  @Get('studies/:study/series/:series/instances/:instance/frames/:frame/rendered')
-  renderedFrame(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Param('series') series: string,
-    @Param('instance') instance: string,
-    @Param('frame') frame: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    const n = Number(frame);
-    if (!Number.isInteger(n) || n < 1)
-      throw new DomainError('bad_frame', HttpStatus.BAD_REQUEST, 'frames are numbered from 1');
-    return this.rendered(
-      actor,
-      { study, series, instance, frame: n, thumbnail: false },
-      q,
-      req,
-      res,
-    );
+  @ImageRoute('studies/:study/series/:series/instances/:instance/frames/:frame/rendered')
+  renderedFrame(@Rendered({ thumbnail: false }) r: RenderedRequest, @Res() res: Response) {
+    return this.rendered(r, res);
   }
 
   @Documented(
@@ -618,23 +651,9 @@ export class DicomWebController {
     'burned_in_annotation',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
-  @Get('studies/:study/series/:series/instances/:instance/thumbnail')
-  instanceThumbnail(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Param('series') series: string,
-    @Param('instance') instance: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    return this.rendered(
-      actor,
-      { study, series, instance, frame: 1, thumbnail: true },
-      q,
-      req,
-      res,
-    );
+  @ImageRoute('studies/:study/series/:series/instances/:instance/thumbnail')
+  instanceThumbnail(@Rendered({ thumbnail: true }) r: RenderedRequest, @Res() res: Response) {
+    return this.rendered(r, res);
   }
 
   @Documented(
@@ -651,24 +670,9 @@ export class DicomWebController {
     'bad_frame',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
-  @Get('studies/:study/series/:series/instances/:instance/frames/:frame/thumbnail')
-  frameThumbnail(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Param('series') series: string,
-    @Param('instance') instance: string,
-    @Param('frame') frame: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    return this.rendered(
-      actor,
-      { study, series, instance, frame: Number(frame) || 1, thumbnail: true },
-      q,
-      req,
-      res,
-    );
+  @ImageRoute('studies/:study/series/:series/instances/:instance/frames/:frame/thumbnail')
+  frameThumbnail(@Rendered({ thumbnail: true }) r: RenderedRequest, @Res() res: Response) {
+    return this.rendered(r, res);
   }
 
   @Documented(
@@ -684,32 +688,24 @@ export class DicomWebController {
     'burned_in_annotation',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
-  @Get('studies/:study/series/:series/thumbnail')
-  async seriesThumbnail(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Param('series') series: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    const a = await this.access.readStudy(actor, study, 'thumbnail', true);
+  @ImageRoute('studies/:study/series/:series/thumbnail')
+  async seriesThumbnail(@Rendered({ thumbnail: true }) r: RenderedRequest, @Res() res: Response) {
+    const { study, series } = r.image;
+    const a = await this.access.readStudy(r.actor, study, 'thumbnail', true);
     const rows = (await this.index.instances({ study: a.study.study_instance_uid, series })).filter(
-      (r) => r.pixel_layout,
+      (row) => row.pixel_layout,
     );
     if (!rows.length) notFound('an image in this series');
     const mid = rows[Math.floor(rows.length / 2)];
     return this.rendered(
-      actor,
       {
-        study,
-        series: mid.series_instance_uid,
-        instance: mid.sop_instance_uid,
-        frame: 1,
-        thumbnail: true,
+        ...r,
+        image: {
+          ...r.image,
+          series: mid.series_instance_uid,
+          instance: mid.sop_instance_uid,
+        },
       },
-      q,
-      req,
       res,
     );
   }
@@ -727,37 +723,29 @@ export class DicomWebController {
     'burned_in_annotation',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
-  @Get('studies/:study/thumbnail')
-  async studyThumbnail(
-    @CurrentActor() actor: Actor,
-    @Param('study') study: string,
-    @Query() q: Q,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    const a = await this.access.readStudy(actor, study, 'thumbnail', true);
+  @ImageRoute('studies/:study/thumbnail')
+  async studyThumbnail(@Rendered({ thumbnail: true }) r: RenderedRequest, @Res() res: Response) {
+    const a = await this.access.readStudy(r.actor, r.image.study, 'thumbnail', true);
     const rows = (await this.index.instances({ study: a.study.study_instance_uid })).filter(
-      (r) => r.pixel_layout,
+      (row) => row.pixel_layout,
     );
     if (!rows.length) notFound('an image in this study');
-    const first = rows.filter((r) => r.series_instance_uid === rows[0].series_instance_uid);
+    const first = rows.filter((row) => row.series_instance_uid === rows[0].series_instance_uid);
     const mid = first[Math.floor(first.length / 2)];
     return this.rendered(
-      actor,
       {
-        study,
-        series: mid.series_instance_uid,
-        instance: mid.sop_instance_uid,
-        frame: 1,
-        thumbnail: true,
+        ...r,
+        image: {
+          ...r.image,
+          series: mid.series_instance_uid,
+          instance: mid.sop_instance_uid,
+        },
       },
-      q,
-      req,
       res,
     );
   }
 
-  private async rendered(actor: Actor, image: RenderedImage, q: Q, req: Request, res: Response) {
+  private async rendered({ actor, image, query: q, req }: RenderedRequest, res: Response) {
     const { study, series, instance, frame, thumbnail } = image;
     const accept = String(q.accept ?? req.headers.accept ?? '');
     const format: RenderRequest['format'] =
@@ -818,15 +806,6 @@ export class DicomWebController {
     res.status(200).type(format).setHeader('Cache-Control', 'private, max-age=300');
     res.send(img);
   }
-}
-
-/** Which image a rendered or thumbnail route answers with (frame from 1). */
-interface RenderedImage {
-  study: string;
-  series: string;
-  instance: string;
-  frame: number;
-  thumbnail: boolean;
 }
 
 function swap16IfNeeded(body: Buffer, row: InstanceRow): Buffer {
