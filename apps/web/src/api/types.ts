@@ -36,12 +36,8 @@ export type {
   Profile,
 } from '@huizhen/contract';
 
-/**
- * A practitioner as the directory answers it. The server never sends `organizationName` (the
- * admin users page still reads it before falling back to the organization list): typed as
- * never sent until that read goes.
- */
-export type Practitioner = ContractPractitioner & { organizationName?: never };
+/** A practitioner as the directory answers it. */
+export type Practitioner = ContractPractitioner;
 
 export interface OrganizationInput {
   name: string;

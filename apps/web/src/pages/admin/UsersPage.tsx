@@ -265,7 +265,7 @@ export function UsersPage() {
             title: t('user.organization'),
             dataIndex: 'organizationId',
             ellipsis: true,
-            render: (id: string, p) => p.organizationName ?? byId.get(id)?.name ?? t('common.none'),
+            render: (id: string) => byId.get(id)?.name ?? t('common.none'),
           },
           {
             title: t('user.roles'),
