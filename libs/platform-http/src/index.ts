@@ -1,6 +1,7 @@
 export * from './domain-error';
 export * from './error-body.filter';
 export * from './openapi';
+export * from './openapi-fields';
 export * from './configure-http-app';
 export * from './platform.module';
 export * from './bootstrap';

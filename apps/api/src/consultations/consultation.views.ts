@@ -57,7 +57,15 @@ import {
   type WorklistItem,
   type WorklistPage,
 } from '@huizhen/contract';
-import { AnyObject, DateTime, DateTimeOrNull, Id, IdOrNull, Ids, TextOrNull } from '../view-fields';
+import {
+  AnyObject,
+  DateTime,
+  DateTimeOrNull,
+  Id,
+  IdOrNull,
+  Ids,
+  TextOrNull,
+} from '@huizhen/platform-http';
 import type {
   Attachment,
   StatusChange,

@@ -10,7 +10,7 @@ import {
   type ReferralStatus,
   type WithDates,
 } from '@huizhen/contract';
-import { DateTime, DateTimeOrNull, Id, IdOrNull, TextOrNull } from '../view-fields';
+import { DateTime, DateTimeOrNull, Id, IdOrNull, TextOrNull } from '@huizhen/platform-http';
 import { PatientHeaderView } from '../consultations/consultation.views';
 
 /*

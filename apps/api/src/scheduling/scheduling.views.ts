@@ -45,7 +45,15 @@ import {
   type WorkingHours,
   type WorkingWindow,
 } from '@huizhen/contract';
-import { AnyObject, DateTime, DateTimeOrNull, Id, IdOrNull, Ids, TextOrNull } from '../view-fields';
+import {
+  AnyObject,
+  DateTime,
+  DateTimeOrNull,
+  Id,
+  IdOrNull,
+  Ids,
+  TextOrNull,
+} from '@huizhen/platform-http';
 import type { BookingView } from './booking-store';
 
 /*

@@ -1,7 +1,7 @@
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 
 /**
- * The OpenAPI fields the response views (*.views.ts) repeat: a uuid, an ISO date-time, and their
+ * The OpenAPI fields the response views (apps/api *.views.ts) repeat: a uuid, an ISO date-time, and their
  * nullable forms. The views implement the contract's types (libs/contract views/), where these
  * fields are strings.
  */
