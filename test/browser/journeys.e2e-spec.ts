@@ -372,12 +372,33 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     const page = await newPage();
     await login(page, 'demo-admin');
     await page.getByTestId('lang-switch').click();
-    expect(await navLabels(page)).toEqual(['Home', 'Organizations', 'Consortia', 'Users']);
+    expect(await navLabels(page)).toEqual([
+      'Home',
+      'Organizations',
+      'Consortia',
+      'Users',
+      'Service accounts',
+      'DICOM peers',
+    ]);
     await screenshot(page, 'home-admin-en-US');
     await page.reload();
-    expect(await navLabels(page)).toEqual(['Home', 'Organizations', 'Consortia', 'Users']);
+    expect(await navLabels(page)).toEqual([
+      'Home',
+      'Organizations',
+      'Consortia',
+      'Users',
+      'Service accounts',
+      'DICOM peers',
+    ]);
     await page.getByTestId('lang-switch').click();
-    expect(await navLabels(page)).toEqual(['首页', '机构', '医联体', '用户']);
+    expect(await navLabels(page)).toEqual([
+      '首页',
+      '机构',
+      '医联体',
+      '用户',
+      '服务账号',
+      'DICOM 节点',
+    ]);
     await page.getByTestId('user-menu').hover();
     await page.getByText('退出登录').click();
     await page.waitForURL(/\/login$/);
