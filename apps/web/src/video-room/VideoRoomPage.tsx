@@ -17,6 +17,7 @@ import {
 import { useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/client';
+import type { ConsultationDetail } from '../api/consultations';
 import { useAuth } from '../auth/AuthProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
@@ -28,17 +29,6 @@ import { chosenDevices, playOnSpeaker, wantsPrecheck } from './devices';
 import { PreJoinCheck } from './PreJoinCheck';
 import type { RoomEntry } from './room-entry';
 import { tileScore, useRoom, type RemoteTile, type RoomState } from './useRoom';
-
-interface ConsultationBrief {
-  id: string;
-  status: string;
-  mode: string;
-  specialty: string;
-  patient: { name: string };
-  requestingOrganizationName?: string;
-  requesterName?: string;
-  participants?: { practitionerId: string; displayName: string; role: string }[];
-}
 
 function Video({
   track,
@@ -287,7 +277,7 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
   const navigate = useNavigate();
   const { message } = App.useApp();
   const consultation = useApiData(
-    () => api.get<ConsultationBrief>(`/api/consultations/${encodeURIComponent(consultationId)}`),
+    () => api.get<ConsultationDetail>(`/api/consultations/${encodeURIComponent(consultationId)}`),
     [consultationId],
   );
   const room = useRoom(consultationId, entry);
