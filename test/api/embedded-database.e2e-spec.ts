@@ -160,5 +160,7 @@ describe('embedded database (PGlite) smoke test', () => {
     } finally {
       await server.app.close();
     }
-  });
+    // Two cold starts of the embedded database, the demo province seeded once: a minute when the
+    // machine is idle, more beside CI's other worker (the clean-clone run hit 60 s).
+  }, 240_000);
 });
