@@ -9,3 +9,4 @@ export * from './deidentify';
 export * from './rle';
 export * from './part10-writer';
 export * from './greyscale-image';
+export * from './patient-match';
