@@ -40,7 +40,8 @@ if (workerData.sourceRoot) {
       let r;
       try { r = next(specifier, context); } catch (e) {
         if (!specifier.startsWith('.')) throw e;
-        r = next(specifier + '.ts', context);
+        // A folder import ('./patient-match') is its index.ts, as the bundlers resolve it.
+        try { r = next(specifier + '.ts', context); } catch { r = next(specifier + '/index.ts', context); }
       }
       return r.url.endsWith('.ts') ? { ...r, format: 'module-typescript' } : r;
     },
