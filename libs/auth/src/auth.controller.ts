@@ -14,9 +14,12 @@ import {
   ORGANIZATION_LEVELS,
   PRACTITIONER_TITLES,
   ROLES,
+  type Credentials,
+  type LogoutInput,
   type OrganizationLevel,
   type PractitionerTitle,
   type Profile,
+  type RefreshInput,
   type Role,
   type TokenPair,
 } from '@huizhen/contract';
@@ -24,7 +27,7 @@ import { Documented, Public } from '@huizhen/platform-http';
 import { ACTOR_KEY, CurrentActor, type Actor } from './actor';
 import { AuthService } from './auth.service';
 
-class LoginDto {
+class LoginDto implements Credentials {
   @ApiProperty({ example: 'demo-township' })
   @IsString()
   @IsNotEmpty()
@@ -37,11 +40,11 @@ class LoginDto {
   password: string;
 }
 
-class RefreshDto {
+class RefreshDto implements RefreshInput {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(256) refreshToken: string;
 }
 
-class LogoutDto {
+class LogoutDto implements LogoutInput {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(256) refreshToken?: string;
 }
 

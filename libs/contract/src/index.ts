@@ -18,3 +18,4 @@ export * from './views/scheduling';
 export * from './views/audit';
 export * from './views/imaging';
 export * from './machines';
+export * from './requests';

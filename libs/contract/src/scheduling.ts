@@ -26,3 +26,7 @@ export type PlanStatus = (typeof PLAN_STATUSES)[number];
 /** Why a specialist is away: leave, or another commitment. */
 export const UNAVAILABILITY_KINDS = ['leave', 'commitment'] as const;
 export type UnavailabilityKind = (typeof UNAVAILABILITY_KINDS)[number];
+
+/** What happens to bookings when their shift changes or is cancelled: the coordinator must say. */
+export const BOOKING_DISPOSITIONS = ['move', 'cancel_with_notice'] as const;
+export type BookingDisposition = (typeof BOOKING_DISPOSITIONS)[number];

@@ -29,6 +29,20 @@ import {
   type Recommendation,
   type Urgency,
 } from './consultation-terms';
+import type {
+  AddendumInput,
+  AttachStudyInput,
+  ConsultationInput,
+  MessageInput,
+  MessagesFilter,
+  MetricsFilter,
+  ParticipantInvitation,
+  ReadReceiptInput,
+  ReasonInput,
+  ReportDraftInput,
+  ScheduleInput,
+  WorklistFilter,
+} from '@huizhen/contract';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const UID_MESSAGE =
@@ -41,7 +55,7 @@ const asList = ({ value }: { value: unknown }) =>
         .filter(Boolean)
     : value;
 
-export class CreateConsultationDto {
+export class CreateConsultationDto implements ConsultationInput {
   @ApiProperty({ format: 'uuid' }) @IsUUID() patientId: string;
   @ApiProperty({ enum: SPECIALTY_CODES, example: 'radiology' })
   @IsIn(SPECIALTY_CODES)
@@ -77,15 +91,15 @@ export class CreateConsultationDto {
   submit?: boolean;
 }
 
-export class ReasonDto {
+export class ReasonDto implements ReasonInput {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(2000) reason: string;
 }
 
-export class ScheduleDto {
+export class ScheduleDto implements ScheduleInput {
   @ApiProperty({ example: '2026-12-01T09:30:00+08:00' }) @IsISO8601({ strict: true }) start: string;
 }
 
-export class AttachStudyDto {
+export class AttachStudyDto implements AttachStudyInput {
   @ApiProperty()
   @IsString()
   @MaxLength(64)
@@ -101,14 +115,14 @@ export class UploadQuery {
   fileName?: string;
 }
 
-export class InviteParticipantDto {
+export class InviteParticipantDto implements ParticipantInvitation {
   @ApiProperty({ format: 'uuid' }) @IsUUID() practitionerId: string;
   @ApiProperty({ enum: ['guest_specialist', 'observer'] })
   @IsIn(['guest_specialist', 'observer'])
   role: 'guest_specialist' | 'observer';
 }
 
-export class PostMessageDto {
+export class PostMessageDto implements MessageInput {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) body: string;
   @ApiPropertyOptional({
     type: [String],
@@ -121,7 +135,7 @@ export class PostMessageDto {
   attachmentIds?: string[];
 }
 
-export class MessagesQuery {
+export class MessagesQuery implements MessagesFilter {
   @ApiPropertyOptional({ description: 'messages after this id' })
   @IsOptional()
   @Type(() => Number)
@@ -137,11 +151,11 @@ export class MessagesQuery {
   limit = 100;
 }
 
-export class ReadReceiptDto {
+export class ReadReceiptDto implements ReadReceiptInput {
   @ApiProperty() @IsInt() @Min(1) lastReadMessageId: number;
 }
 
-export class ReportDraftDto {
+export class ReportDraftDto implements ReportDraftInput {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20000) findings?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20000) impression?: string;
   @ApiPropertyOptional({ enum: RECOMMENDATIONS })
@@ -164,7 +178,7 @@ export class ReportDraftDto {
   studies?: string[];
 }
 
-export class AddendumDto {
+export class AddendumDto implements AddendumInput {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(20000) text: string;
   @ApiPropertyOptional({ description: 'corrected impression, when the addendum changes it' })
   @IsOptional()
@@ -175,7 +189,7 @@ export class AddendumDto {
 
 export { WORKLIST_BOXES, type WorklistBox };
 
-export class WorklistQuery {
+export class WorklistQuery implements WorklistFilter {
   @ApiPropertyOptional({
     enum: WORKLIST_BOXES,
     description: 'default by role: specialist queue, township doctor sent, hub coordinator hub',
@@ -217,7 +231,7 @@ export class WorklistQuery {
   limit = 50;
 }
 
-export class MetricsQuery {
+export class MetricsQuery implements MetricsFilter {
   @ApiPropertyOptional({ description: 'submitted at or after (default: 30 days ago)' })
   @IsOptional()
   @IsISO8601()

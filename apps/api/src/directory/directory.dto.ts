@@ -32,8 +32,19 @@ import type {
   WithDates,
 } from '@huizhen/contract';
 import { PageQuery } from '@huizhen/platform-http';
+import type {
+  ConsortiumChanges,
+  ConsortiumFilter,
+  ConsortiumInput,
+  OrganizationChanges,
+  OrganizationFilter,
+  OrganizationInput,
+  PractitionerChanges,
+  PractitionerFilter,
+  PractitionerInput,
+} from '@huizhen/contract';
 
-export class CreateOrganizationDto {
+export class CreateOrganizationDto implements OrganizationInput {
   @ApiProperty({ example: '清河县人民医院' })
   @IsString()
   @MinLength(2)
@@ -47,11 +58,14 @@ export class CreateOrganizationDto {
   regionCode: string;
 }
 
-export class UpdateOrganizationDto extends PartialType(CreateOrganizationDto) {
+export class UpdateOrganizationDto
+  extends PartialType(CreateOrganizationDto)
+  implements OrganizationChanges
+{
   @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
 }
 
-export class OrganizationQuery extends PageQuery {
+export class OrganizationQuery extends PageQuery implements OrganizationFilter {
   @ApiPropertyOptional({ enum: ORGANIZATION_LEVELS })
   @IsOptional()
   @IsIn(ORGANIZATION_LEVELS)
@@ -60,7 +74,7 @@ export class OrganizationQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) q?: string;
 }
 
-export class CreateConsortiumDto {
+export class CreateConsortiumDto implements ConsortiumInput {
   @ApiProperty({ example: '清河县域医共体' })
   @IsString()
   @MinLength(2)
@@ -78,9 +92,11 @@ export class CreateConsortiumDto {
   memberIds: string[];
 }
 
-export class UpdateConsortiumDto extends PartialType(CreateConsortiumDto) {}
+export class UpdateConsortiumDto
+  extends PartialType(CreateConsortiumDto)
+  implements ConsortiumChanges {}
 
-export class ConsortiumQuery extends PageQuery {
+export class ConsortiumQuery extends PageQuery implements ConsortiumFilter {
   @ApiPropertyOptional({ enum: CONSORTIUM_KINDS })
   @IsOptional()
   @IsIn(CONSORTIUM_KINDS)
@@ -88,7 +104,7 @@ export class ConsortiumQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organizationId?: string;
 }
 
-export class CreatePractitionerDto {
+export class CreatePractitionerDto implements PractitionerInput {
   @ApiProperty({ example: 'zhang.wei' })
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @Matches(/^[a-z0-9][a-z0-9._-]{2,63}$/, {
@@ -118,11 +134,14 @@ export class CreatePractitionerDto {
   title?: Title | null;
 }
 
-export class UpdatePractitionerDto extends PartialType(CreatePractitionerDto) {
+export class UpdatePractitionerDto
+  extends PartialType(CreatePractitionerDto)
+  implements PractitionerChanges
+{
   @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
 }
 
-export class PractitionerQuery extends PageQuery {
+export class PractitionerQuery extends PageQuery implements PractitionerFilter {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organizationId?: string;
   @ApiPropertyOptional({ enum: SPECIALTY_CODES })
   @IsOptional()

@@ -12,10 +12,11 @@ import {
 import { SEXES, type Sex } from '@huizhen/directory';
 import type { Patient, WithDates } from '@huizhen/contract';
 import { PageQuery } from '@huizhen/platform-http';
+import type { PatientChanges, PatientFilter, PatientInput } from '@huizhen/contract';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-export class RegisterPatientDto {
+export class RegisterPatientDto implements PatientInput {
   @ApiProperty({ example: '王小东' })
   @Transform(trim)
   @IsString()
@@ -44,9 +45,9 @@ export class RegisterPatientDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) address?: string;
 }
 
-export class UpdatePatientDto extends PartialType(RegisterPatientDto) {}
+export class UpdatePatientDto extends PartialType(RegisterPatientDto) implements PatientChanges {}
 
-export class PatientQuery extends PageQuery {
+export class PatientQuery extends PageQuery implements PatientFilter {
   @ApiPropertyOptional({ description: 'name (partial, fuzzy) ' })
   @IsOptional()
   @IsString()

@@ -12,10 +12,17 @@ import {
 import { REFERRAL_STATUSES, type ReferralStatus } from '@huizhen/contract';
 import { SPECIALTY_CODES } from '@huizhen/directory';
 import { PageQuery } from '@huizhen/platform-http';
+import type {
+  DownReferralInput,
+  ReasonInput,
+  ReferralAnswer,
+  ReferralFilter,
+  ReferralInput,
+} from '@huizhen/contract';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-export class CreateReferralDto {
+export class CreateReferralDto implements ReferralInput {
   @ApiProperty({
     format: 'uuid',
     description: 'the consultation whose signed report recommends the referral',
@@ -49,7 +56,7 @@ export class CreateReferralDto {
   specialty?: string;
 }
 
-export class DownReferralDto {
+export class DownReferralDto implements DownReferralInput {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(4000) reason: string;
   @ApiProperty({ example: '出院后每周复查血常规，两周后乡镇卫生院复诊' })
   @Transform(trim)
@@ -59,15 +66,15 @@ export class DownReferralDto {
   followUpPlan: string;
 }
 
-export class AnswerDto {
+export class AnswerDto implements ReferralAnswer {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) note?: string;
 }
 
-export class DeclineReferralDto {
+export class DeclineReferralDto implements ReasonInput {
   @ApiProperty() @Transform(trim) @IsString() @MinLength(1) @MaxLength(2000) reason: string;
 }
 
-export class ReferralQuery extends PageQuery {
+export class ReferralQuery extends PageQuery implements ReferralFilter {
   @ApiPropertyOptional({ enum: ['incoming', 'outgoing', 'hub'], default: 'incoming' })
   @IsOptional()
   @IsIn(['incoming', 'outgoing', 'hub'])

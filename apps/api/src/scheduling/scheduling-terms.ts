@@ -3,8 +3,10 @@ import type { ShiftMode } from '@huizhen/contract';
 
 /** How a shift is served and what became of a booking: the contract's words (libs/contract). */
 export {
+  BOOKING_DISPOSITIONS,
   BOOKING_STATUSES,
   SHIFT_MODES,
+  type BookingDisposition,
   type BookingStatus,
   type ShiftMode,
 } from '@huizhen/contract';
@@ -13,10 +15,6 @@ export const SHIFT_MODE_ZH: Record<ShiftMode, string> = {
   remote_block: '远程门诊',
   on_site_visit: '下沉坐诊',
 };
-
-/** What happens to bookings when their shift changes or is cancelled: the coordinator must say. */
-export const BOOKING_DISPOSITIONS = ['move', 'cancel_with_notice'] as const;
-export type BookingDisposition = (typeof BOOKING_DISPOSITIONS)[number];
 
 /** The time source of scheduling; tests replace `now` to move through a week in milliseconds. */
 export const SCHEDULING_CLOCK = Symbol('SCHEDULING_CLOCK');

@@ -25,13 +25,31 @@ import {
   type BookingDisposition,
   type ShiftMode,
 } from './scheduling-terms';
+import type {
+  BookingInput,
+  BookingOutcomeInput,
+  Demand,
+  LedgerFilter,
+  PlanProposalInput,
+  ReasonInput,
+  RescheduleInput,
+  ShiftCancellation,
+  ShiftChanges,
+  ShiftFilter,
+  ShiftInput,
+  SlotFilter,
+  TimeRange,
+  UnavailabilityInput,
+  WorkingHoursInput,
+  WorkingWindow,
+} from '@huizhen/contract';
 
 const LOCAL_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 const LOCAL_MINUTE_MSG = 'should be a local time YYYY-MM-DDTHH:mm (in timeZone)';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
 
-export class CreateShiftDto {
+export class CreateShiftDto implements ShiftInput {
   @ApiProperty() @IsUUID() specialistId: string;
   @ApiProperty({
     type: [String],
@@ -103,9 +121,10 @@ export class CreateShiftDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) note?: string;
 }
 
-export class UpdateShiftDto extends PartialType(
-  OmitType(CreateShiftDto, ['specialistId'] as const),
-) {
+export class UpdateShiftDto
+  extends PartialType(OmitType(CreateShiftDto, ['specialistId'] as const))
+  implements ShiftChanges
+{
   @ApiPropertyOptional({
     enum: BOOKING_DISPOSITIONS,
     description: 'required when the change touches booked slots',
@@ -122,7 +141,7 @@ export class UpdateShiftDto extends PartialType(
   reason?: string;
 }
 
-export class CancelShiftDto {
+export class CancelShiftDto implements ShiftCancellation {
   @ApiPropertyOptional({ enum: BOOKING_DISPOSITIONS })
   @IsOptional()
   @IsIn(BOOKING_DISPOSITIONS)
@@ -130,7 +149,7 @@ export class CancelShiftDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(500) reason: string;
 }
 
-export class ShiftQuery extends PageQuery {
+export class ShiftQuery extends PageQuery implements ShiftFilter {
   @ApiPropertyOptional() @IsOptional() @IsUUID() specialistId?: string;
   @ApiPropertyOptional({ description: 'host organization' })
   @IsOptional()
@@ -140,7 +159,7 @@ export class ShiftQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsISO8601() to?: string;
 }
 
-export class WorkingWindowDto {
+export class WorkingWindowDto implements WorkingWindow {
   @ApiProperty({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday' })
   @IsInt()
   @Min(1)
@@ -154,7 +173,7 @@ export class WorkingWindowDto {
   end: string;
 }
 
-export class WorkingHoursDto {
+export class WorkingHoursDto implements WorkingHoursInput {
   @ApiPropertyOptional({ example: 'Asia/Shanghai' })
   @IsOptional()
   @IsString()
@@ -168,7 +187,7 @@ export class WorkingHoursDto {
   windows: WorkingWindowDto[];
 }
 
-export class UnavailabilityDto {
+export class UnavailabilityDto implements UnavailabilityInput {
   @ApiProperty({ enum: ['leave', 'commitment'] }) @IsIn(['leave', 'commitment']) kind:
     'leave' | 'commitment';
   @ApiProperty({ example: '2027-05-01T00:00' })
@@ -181,7 +200,7 @@ export class UnavailabilityDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) reason?: string;
 }
 
-export class RangeQuery {
+export class RangeQuery implements TimeRange {
   @ApiPropertyOptional({ description: 'ISO 8601 instant or date; default now' })
   @IsOptional()
   @IsISO8601()
@@ -192,7 +211,7 @@ export class RangeQuery {
   to?: string;
 }
 
-export class SlotQuery extends PageQuery {
+export class SlotQuery extends PageQuery implements SlotFilter {
   @ApiPropertyOptional({ example: 'radiology' })
   @IsOptional()
   @IsString()
@@ -214,7 +233,7 @@ export class SlotQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsISO8601() to?: string;
 }
 
-export class BookSlotDto {
+export class BookSlotDto implements BookingInput {
   @ApiProperty() @IsUUID() slotId: string;
   @ApiProperty() @IsUUID() consultationRequestId: string;
   @ApiPropertyOptional({
@@ -228,21 +247,21 @@ export class BookSlotDto {
   idempotencyKey?: string;
 }
 
-export class RescheduleBookingDto {
+export class RescheduleBookingDto implements RescheduleInput {
   @ApiProperty() @IsUUID() slotId: string;
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(500) reason: string;
 }
 
-export class CancelBookingDto {
+export class CancelBookingDto implements ReasonInput {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(500) reason: string;
 }
 
-export class BookingOutcomeDto {
+export class BookingOutcomeDto implements BookingOutcomeInput {
   @ApiProperty({ enum: ['fulfilled', 'no_show'] }) @IsIn(['fulfilled', 'no_show']) outcome:
     'fulfilled' | 'no_show';
 }
 
-export class LedgerQuery {
+export class LedgerQuery implements LedgerFilter {
   @ApiProperty({ description: 'the hospital' }) @IsUUID() organizationId: string;
   @ApiPropertyOptional({ example: 2027 })
   @IsOptional()
@@ -253,7 +272,7 @@ export class LedgerQuery {
   year?: number;
 }
 
-export class DemandDto {
+export class DemandDto implements Demand {
   @ApiProperty({ description: 'township' }) @IsUUID() organizationId: string;
   @ApiProperty({ example: 'cardiology' }) @IsString() @MaxLength(40) specialty: string;
   @ApiProperty() @IsInt() @Min(0) @Max(100000) count: number;
@@ -265,7 +284,7 @@ export class DemandDto {
   week?: number;
 }
 
-export class ProposePlanDto {
+export class ProposePlanDto implements PlanProposalInput {
   @ApiProperty({ example: '2027-03-01', description: 'first day of the horizon (local date)' })
   @Matches(DATE, { message: 'from should be a date YYYY-MM-DD' })
   from: string;

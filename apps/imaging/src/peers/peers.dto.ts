@@ -24,10 +24,17 @@ import {
   type DimsePeerView,
 } from '@huizhen/contract';
 import { AE_TITLE, CREDENTIALS_REF } from './peer-rules';
+import type {
+  DicomwebPeerChanges,
+  DicomwebPeerInput,
+  DimsePeerChanges,
+  DimsePeerInput,
+  MachineFilter,
+} from '@huizhen/contract';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-export class PeerQuery {
+export class PeerQuery implements MachineFilter {
   @ApiPropertyOptional({
     format: 'uuid',
     description: 'one organization; none: every organization the admin manages',
@@ -37,7 +44,7 @@ export class PeerQuery {
   organizationId?: string;
 }
 
-export class CreateDimsePeerDto {
+export class CreateDimsePeerDto implements DimsePeerInput {
   @ApiProperty({ format: 'uuid' }) @IsUUID() organizationId: string;
   @ApiProperty({ example: 'TOWN01_DR', description: '1-16 characters, no backslash' })
   @Transform(trim)
@@ -77,11 +84,11 @@ export class CreateDimsePeerDto {
 }
 
 /** A peer stays with its organization: register it anew under another. */
-export class UpdateDimsePeerDto extends PartialType(
-  OmitType(CreateDimsePeerDto, ['organizationId'] as const),
-) {}
+export class UpdateDimsePeerDto
+  extends PartialType(OmitType(CreateDimsePeerDto, ['organizationId'] as const))
+  implements DimsePeerChanges {}
 
-export class CreateDicomwebPeerDto {
+export class CreateDicomwebPeerDto implements DicomwebPeerInput {
   @ApiProperty({ format: 'uuid' }) @IsUUID() organizationId: string;
   @ApiProperty({ example: '市医院 PACS' })
   @Transform(trim)
@@ -123,9 +130,9 @@ export class CreateDicomwebPeerDto {
   description?: string | null;
 }
 
-export class UpdateDicomwebPeerDto extends PartialType(
-  OmitType(CreateDicomwebPeerDto, ['organizationId'] as const),
-) {}
+export class UpdateDicomwebPeerDto
+  extends PartialType(OmitType(CreateDicomwebPeerDto, ['organizationId'] as const))
+  implements DicomwebPeerChanges {}
 
 export class DimsePeerResponse implements DimsePeerView {
   @ApiProperty({ format: 'uuid' }) id: string;

@@ -5,23 +5,31 @@
 import { api } from './client';
 import { ApiError } from './http';
 import type {
+  AddendumInput,
+  AttachStudyInput,
   AttachedStudy,
   ConsultationDetail,
-  ConsultationMode,
+  ConsultationInput,
+  DownReferralInput,
+  MessageInput,
+  MessagesFilter,
+  ReasonInput,
+  ReferralAnswer,
+  ReferralBox,
+  ReferralFilter,
+  ReferralInput,
+  ReportDraftInput,
+  WorklistFilter,
   ConsultationReport,
-  ConsultationStatus,
   ConsultationSummary,
   ListedReferral,
   Page,
   PostedMessage,
-  Recommendation,
   Referral,
   ReportVerification,
   ReportWithAddenda,
   SignedConsultation,
   Thread,
-  Urgency,
-  WorklistBox,
   WorklistPage,
 } from '@huizhen/contract';
 /** The answers' shapes are the contract's: a change to the server's answer breaks this compile. */
@@ -73,59 +81,37 @@ export type {
   Urgency,
 } from '@huizhen/contract';
 
-export interface ConsultationInput {
-  patientId: string;
-  specialty: string;
-  urgency: Urgency;
-  mode: ConsultationMode;
-  clinicalQuestion: string;
-  history?: string;
-  studyInstanceUids?: string[];
-  submit?: boolean;
-}
-
-export interface ReportDraft {
-  findings?: string;
-  impression?: string;
-  recommendation?: Recommendation;
-  referralOrganizationId?: string;
-  freeText?: string;
-}
+export type { ConsultationInput, ReportDraftInput as ReportDraft } from '@huizhen/contract';
 
 const path = (id: string, rest = '') => `/api/consultations/${encodeURIComponent(id)}${rest}`;
 
 export const consultationsApi = {
   create: (input: ConsultationInput) => api.post<ConsultationSummary>('/api/consultations', input),
   get: (id: string) => api.get<ConsultationDetail>(path(id)),
-  worklist: (
-    q: {
-      box?: WorklistBox;
-      status?: ConsultationStatus[];
-      cursor?: string | null;
-      limit?: number;
-    } = {},
-  ) =>
+  worklist: (q: Pick<WorklistFilter, 'box' | 'status' | 'cursor' | 'limit'> = {}) =>
     api.get<WorklistPage>('/api/consultations/worklist', {
       box: q.box,
       status: q.status?.join(','),
-      cursor: q.cursor ?? undefined,
+      cursor: q.cursor,
       limit: q.limit,
     }),
   submit: (id: string) => api.post<ConsultationSummary>(path(id, '/submit')),
   claim: (id: string) => api.post<ConsultationSummary>(path(id, '/claim')),
   decline: (id: string, reason: string) =>
-    api.post<ConsultationSummary>(path(id, '/decline'), { reason }),
+    api.post<ConsultationSummary>(path(id, '/decline'), { reason } satisfies ReasonInput),
   cancel: (id: string, reason: string) =>
-    api.post<ConsultationSummary>(path(id, '/cancel'), { reason }),
+    api.post<ConsultationSummary>(path(id, '/cancel'), { reason } satisfies ReasonInput),
   close: (id: string) => api.post<ConsultationSummary>(path(id, '/close')),
   /** The assigned specialist opened the live room: the consultation is in session (视频会诊中). */
   startSession: (id: string) => api.post<ConsultationSummary>(path(id, '/start-session')),
   attachStudy: (id: string, studyInstanceUid: string) =>
-    api.post<AttachedStudy>(path(id, '/attachments/studies'), { studyInstanceUid }),
-  messages: (id: string, after?: string) =>
-    api.get<Thread>(path(id, '/messages'), { after, limit: 200 }),
+    api.post<AttachedStudy>(path(id, '/attachments/studies'), {
+      studyInstanceUid,
+    } satisfies AttachStudyInput),
+  messages: (id: string, after?: number) =>
+    api.get<Thread>(path(id, '/messages'), { after, limit: 200 } satisfies MessagesFilter),
   postMessage: (id: string, body: string) =>
-    api.post<PostedMessage>(path(id, '/messages'), { body }),
+    api.post<PostedMessage>(path(id, '/messages'), { body } satisfies MessageInput),
   /** The signed report (or the caller's own draft); null while there is none. */
   report: async (id: string): Promise<ReportWithAddenda | null> => {
     try {
@@ -135,11 +121,11 @@ export const consultationsApi = {
       throw e;
     }
   },
-  saveReport: (id: string, draft: ReportDraft) =>
+  saveReport: (id: string, draft: ReportDraftInput) =>
     api.request<ConsultationReport>('PUT', path(id, '/report'), { body: draft }),
   signReport: (id: string) => api.post<SignedConsultation>(path(id, '/report/sign')),
   /** A signed addendum to the signed report (its author only): text, and a corrected impression when it changes. */
-  addAddendum: (id: string, input: { text: string; impression?: string }) =>
+  addAddendum: (id: string, input: AddendumInput) =>
     api.post<ConsultationReport>(path(id, '/report/addenda'), input),
   verifyReport: (id: string) => api.get<ReportVerification>(path(id, '/report/verify')),
   /** The signed report as PDF, fetched with the token (a plain link would carry none). */
@@ -154,22 +140,22 @@ export const consultationsApi = {
 };
 
 export const referralsApi = {
-  list: (box: 'incoming' | 'outgoing' | 'hub') =>
-    api.get<Page<ListedReferral>>('/api/referrals', { box, limit: 200 }),
-  create: (input: {
-    consultationId: string;
-    reason: string;
-    greenChannel?: boolean;
-    followUpPlan?: string;
-  }) => api.post<Referral>('/api/referrals', input),
+  list: (box: ReferralBox) =>
+    api.get<Page<ListedReferral>>('/api/referrals', { box, limit: 200 } satisfies ReferralFilter),
+  create: (input: ReferralInput) => api.post<Referral>('/api/referrals', input),
   /** The receiving organization takes the patient (an optional note for the sender). */
   accept: (id: string, note?: string) =>
-    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/accept`, note ? { note } : {}),
+    api.post<Referral>(
+      `/api/referrals/${encodeURIComponent(id)}/accept`,
+      (note ? { note } : {}) satisfies ReferralAnswer,
+    ),
   decline: (id: string, reason: string) =>
-    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/decline`, { reason }),
+    api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/decline`, {
+      reason,
+    } satisfies ReasonInput),
   /** The sender withdraws a referral not yet answered. */
   cancel: (id: string) => api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/cancel`),
   /** Back down to the township with a follow-up plan, after an accepted up-referral. */
-  down: (id: string, input: { reason: string; followUpPlan: string }) =>
+  down: (id: string, input: DownReferralInput) =>
     api.post<Referral>(`/api/referrals/${encodeURIComponent(id)}/down-referral`, input),
 };

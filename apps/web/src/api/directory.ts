@@ -1,15 +1,18 @@
 import { api } from './client';
 import type {
   Consortium,
+  ConsortiumChanges,
   ConsortiumInput,
   DirectoryTerms,
   Organization,
+  OrganizationChanges,
+  OrganizationFilter,
   OrganizationInput,
-  OrganizationLevel,
   Page,
   Practitioner,
+  PractitionerChanges,
+  PractitionerFilter,
   PractitionerInput,
-  Role,
 } from './types';
 
 /** The API pages at most 200 rows; the organization directory is read whole, page by page. */
@@ -28,13 +31,13 @@ export async function readAllPages<T>(
 }
 
 export const organizationsApi = {
-  list: (q: { level?: OrganizationLevel; parentId?: string } = {}) =>
+  list: (q: Omit<OrganizationFilter, 'limit' | 'offset'> = {}) =>
     readAllPages((limit, offset) =>
       api.get<Page<Organization>>('/api/organizations', { ...q, limit, offset }),
     ),
   get: (id: string) => api.get<Organization>(`/api/organizations/${encodeURIComponent(id)}`),
   create: (input: OrganizationInput) => api.post<Organization>('/api/organizations', input),
-  update: (id: string, input: Partial<OrganizationInput>) =>
+  update: (id: string, input: OrganizationChanges) =>
     api.patch<Organization>(`/api/organizations/${encodeURIComponent(id)}`, input),
 };
 
@@ -43,24 +46,15 @@ export const consortiaApi = {
     readAllPages((limit, offset) => api.get<Page<Consortium>>('/api/consortia', { limit, offset })),
   get: (id: string) => api.get<Consortium>(`/api/consortia/${encodeURIComponent(id)}`),
   create: (input: ConsortiumInput) => api.post<Consortium>('/api/consortia', input),
-  update: (id: string, input: Partial<ConsortiumInput>) =>
+  update: (id: string, input: ConsortiumChanges) =>
     api.patch<Consortium>(`/api/consortia/${encodeURIComponent(id)}`, input),
 };
 
-export interface PractitionerQuery {
-  organizationId?: string;
-  specialty?: string;
-  role?: Role;
-  q?: string;
-  limit?: number;
-  offset?: number;
-}
-
 export const practitionersApi = {
-  list: (q: PractitionerQuery = {}) =>
+  list: (q: PractitionerFilter = {}) =>
     api.get<Page<Practitioner>>('/api/practitioners', { limit: 50, ...q }),
   create: (input: PractitionerInput) => api.post<Practitioner>('/api/practitioners', input),
-  update: (id: string, input: Partial<PractitionerInput>) =>
+  update: (id: string, input: PractitionerChanges) =>
     api.patch<Practitioner>(`/api/practitioners/${encodeURIComponent(id)}`, input),
 };
 

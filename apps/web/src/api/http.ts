@@ -3,7 +3,13 @@
  * and errors in the platform's shape ({statusCode, error, message, details?}) as ApiError.
  * Kept free of DOM APIs (storage is injected) so it runs under Node in tests as well.
  */
-import { isErrorCode, type ErrorCode, type TokenPair } from '@huizhen/contract';
+import {
+  isErrorCode,
+  type Credentials,
+  type ErrorCode,
+  type RefreshInput,
+  type TokenPair,
+} from '@huizhen/contract';
 
 /** What logging in and refreshing answer: the contract's. */
 export type { TokenPair } from '@huizhen/contract';
@@ -151,7 +157,7 @@ export class ApiClient {
 
   async login(username: string, password: string): Promise<void> {
     const pair = await this.request<TokenPair>('POST', '/api/auth/login', {
-      body: { username, password },
+      body: { username, password } satisfies Credentials,
       auth: false,
     });
     this.setSession(this.sessionFrom(pair));
@@ -165,7 +171,7 @@ export class ApiClient {
         await this.send(
           'POST',
           '/api/auth/logout',
-          { body: { refreshToken: session.refreshToken } },
+          { body: { refreshToken: session.refreshToken } satisfies RefreshInput },
           session.accessToken,
         );
       } catch {
@@ -204,7 +210,7 @@ export class ApiClient {
       res = await this.send(
         'POST',
         '/api/auth/refresh',
-        { body: { refreshToken: session.refreshToken } },
+        { body: { refreshToken: session.refreshToken } satisfies RefreshInput },
         null,
       );
     } catch {

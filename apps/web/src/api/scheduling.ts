@@ -3,6 +3,17 @@ import { api } from './client';
 import type {
   AcceptedPlan,
   Booking,
+  BookingInput,
+  LedgerFilter,
+  PlanProposalInput,
+  ReasonInput,
+  RescheduleInput,
+  ShiftCancellation,
+  ShiftChanges,
+  ShiftFilter,
+  ShiftInput,
+  SlotFilter,
+  TimeRange,
   Calendar,
   ConsultationMetrics,
   CoverageReport,
@@ -12,7 +23,6 @@ import type {
   RotationPlan,
   Shift,
   ShiftChange,
-  ShiftMode,
   Slot,
   UnfilledReport,
   UtilizationReport,
@@ -53,90 +63,62 @@ export type {
   UtilizationRow,
 } from '@huizhen/contract';
 
-export interface ShiftInput {
-  specialistId: string;
-  hostOrganizationIds: string[];
-  mode: ShiftMode;
-  timeZone?: string;
-  /** Local wall-clock YYYY-MM-DDTHH:mm. */
-  start: string;
-  end: string;
-  rrule?: string | null;
-  exdates?: string[];
-  slotMinutes: number;
-  slotCapacity?: number;
-  bufferBeforeMinutes?: number;
-  bufferAfterMinutes?: number;
-  note?: string;
-}
-
-export interface ProposePlanInput {
-  from: string;
-  weeks: number;
-  demand?: { organizationId: string; specialty: string; count: number; week?: number }[];
-  slotMinutes?: number;
-  fairnessWeight?: number;
-  maxOnSiteDaysPerMonth?: number;
-}
-
-export interface Range {
-  from?: string;
-  to?: string;
-}
+export type {
+  PlanProposalInput as ProposePlanInput,
+  ShiftInput,
+  TimeRange as Range,
+} from '@huizhen/contract';
 
 const id = (s: string) => encodeURIComponent(s);
 
 export const schedulingApi = {
-  listShifts: (
-    q: Range & { specialistId?: string; organizationId?: string; limit?: number; offset?: number },
-  ) => api.get<Page<Shift>>('/api/scheduling/shifts', { limit: 200, ...q }),
+  listShifts: (q: ShiftFilter) =>
+    api.get<Page<Shift>>('/api/scheduling/shifts', { limit: 200, ...q }),
   createShift: (input: ShiftInput) => api.post<Shift>('/api/scheduling/shifts', input),
   /** Cancels a whole shift; booked seats are moved or cancelled with notice (required when there are any). */
-  cancelShift: (
-    shiftId: string,
-    input: { reason: string; onBookings?: 'move' | 'cancel_with_notice' },
-  ) => api.post<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}/cancel`, input),
-  updateShift: (
-    shiftId: string,
-    input: Partial<ShiftInput> & { onBookings?: 'move' | 'cancel_with_notice'; reason?: string },
-  ) => api.patch<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}`, input),
-  searchSlots: (
-    q: Range & {
-      specialty?: string;
-      specialistId?: string;
-      mode?: ShiftMode;
-      limit?: number;
-      offset?: number;
-    },
-  ) => api.get<Page<Slot>>('/api/scheduling/slots', { limit: 100, ...q }),
+  cancelShift: (shiftId: string, input: ShiftCancellation) =>
+    api.post<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}/cancel`, input),
+  updateShift: (shiftId: string, input: ShiftChanges) =>
+    api.patch<ShiftChange>(`/api/scheduling/shifts/${id(shiftId)}`, input),
+  searchSlots: (q: SlotFilter) =>
+    api.get<Page<Slot>>('/api/scheduling/slots', { limit: 100, ...q }),
   /** The key makes a retried click return the first booking instead of booking twice. */
   book: (slotId: string, consultationRequestId: string, idempotencyKey: string) =>
     api.post<Booking>('/api/scheduling/bookings', {
       slotId,
       consultationRequestId,
       idempotencyKey,
-    }),
+    } satisfies BookingInput),
   /** Moves a booked appointment to another free slot: the old one becomes 'rescheduled', the new one is returned. */
   reschedule: (bookingId: string, slotId: string, reason: string) =>
-    api.post<Booking>(`/api/scheduling/bookings/${bookingId}/reschedule`, { slotId, reason }),
+    api.post<Booking>(`/api/scheduling/bookings/${id(bookingId)}/reschedule`, {
+      slotId,
+      reason,
+    } satisfies RescheduleInput),
   /** Cancels a booked appointment and frees its seat. */
   cancelBooking: (bookingId: string, reason: string) =>
-    api.post<Booking>(`/api/scheduling/bookings/${bookingId}/cancel`, { reason }),
-  calendar: (q: Range = {}) => api.get<Calendar>('/api/scheduling/calendar', { ...q }),
-  coverage: (q: Range = {}) => api.get<CoverageReport>('/api/scheduling/hub/coverage', { ...q }),
-  utilization: (q: Range = {}) =>
+    api.post<Booking>(`/api/scheduling/bookings/${id(bookingId)}/cancel`, {
+      reason,
+    } satisfies ReasonInput),
+  calendar: (q: TimeRange = {}) => api.get<Calendar>('/api/scheduling/calendar', { ...q }),
+  coverage: (q: TimeRange = {}) =>
+    api.get<CoverageReport>('/api/scheduling/hub/coverage', { ...q }),
+  utilization: (q: TimeRange = {}) =>
     api.get<UtilizationReport>('/api/scheduling/hub/utilization', { ...q }),
-  noShows: (q: Range = {}) => api.get<NoShowReport>('/api/scheduling/hub/no-shows', { ...q }),
-  unfilled: (q: Range = {}) =>
+  noShows: (q: TimeRange = {}) => api.get<NoShowReport>('/api/scheduling/hub/no-shows', { ...q }),
+  unfilled: (q: TimeRange = {}) =>
     api.get<UnfilledReport>('/api/scheduling/hub/unfilled-shifts', { ...q }),
   ledger: (organizationId: string, year?: number) =>
-    api.get<Ledger>('/api/scheduling/grassroots-ledger', { organizationId, year }),
-  propose: (input: ProposePlanInput) => api.post<RotationPlan>('/api/scheduling/plans', input),
+    api.get<Ledger>('/api/scheduling/grassroots-ledger', {
+      organizationId,
+      year,
+    } satisfies LedgerFilter),
+  propose: (input: PlanProposalInput) => api.post<RotationPlan>('/api/scheduling/plans', input),
   plan: (planId: string) => api.get<RotationPlan>(`/api/scheduling/plans/${id(planId)}`),
   accept: (planId: string) => api.post<AcceptedPlan>(`/api/scheduling/plans/${id(planId)}/accept`),
   discard: (planId: string) =>
     api.post<RotationPlan>(`/api/scheduling/plans/${id(planId)}/discard`),
-  institutionFigures: (q: Range = {}) =>
+  institutionFigures: (q: TimeRange = {}) =>
     api.get<ConsultationMetrics>('/api/consultations/metrics', { ...q }),
 };
 

@@ -1,9 +1,13 @@
 import type {
   CreatedServiceAccountView,
+  DicomwebPeerChanges,
+  DicomwebPeerInput,
+  DimsePeerChanges,
+  DimsePeerInput,
+  MachineFilter,
+  ServiceAccountInput,
   DicomwebPeerView,
-  DimsePeerDirection,
   DimsePeerView,
-  ServiceAccountScope,
   ServiceAccountView,
 } from '@huizhen/contract';
 import { api } from './client';
@@ -19,12 +23,7 @@ export {
   type ServiceAccountView,
 } from '@huizhen/contract';
 
-export interface ServiceAccountInput {
-  organizationId: string;
-  name: string;
-  scopes: ServiceAccountScope[];
-  expiresAt?: string;
-}
+export type { ServiceAccountInput } from '@huizhen/contract';
 
 const id = (v: string) => encodeURIComponent(v);
 
@@ -33,7 +32,7 @@ export const serviceAccountsApi = {
   list: (organizationId?: string) =>
     api.get<{ items: ServiceAccountView[] }>(
       '/api/admin/service-accounts',
-      organizationId ? { organizationId } : {},
+      (organizationId ? { organizationId } : {}) satisfies MachineFilter,
     ),
   create: (input: ServiceAccountInput) =>
     api.post<CreatedServiceAccountView>('/api/admin/service-accounts', input),
@@ -41,35 +40,17 @@ export const serviceAccountsApi = {
     api.post<ServiceAccountView>(`/api/admin/service-accounts/${id(accountId)}/revoke`),
 };
 
-export interface DimsePeerInput {
-  organizationId: string;
-  aeTitle: string;
-  host: string | null;
-  port: number | null;
-  directions: DimsePeerDirection[];
-  enabled: boolean;
-  description: string | null;
-}
-
-export interface DicomwebPeerInput {
-  organizationId: string;
-  name: string;
-  baseUrl: string;
-  serviceAccountId: string | null;
-  credentialsRef: string | null;
-  enabled: boolean;
-  description: string | null;
-}
+export type { DicomwebPeerInput, DimsePeerInput } from '@huizhen/contract';
 
 /** DICOM peers (/api/admin/dicom-peers, /api/admin/dicomweb-peers): a peer keeps its organization. */
 export const peersApi = {
   listDimse: () => api.get<{ items: DimsePeerView[] }>('/api/admin/dicom-peers'),
   createDimse: (input: DimsePeerInput) => api.post<DimsePeerView>('/api/admin/dicom-peers', input),
-  updateDimse: (peerId: string, input: Partial<Omit<DimsePeerInput, 'organizationId'>>) =>
+  updateDimse: (peerId: string, input: DimsePeerChanges) =>
     api.patch<DimsePeerView>(`/api/admin/dicom-peers/${id(peerId)}`, input),
   listDicomweb: () => api.get<{ items: DicomwebPeerView[] }>('/api/admin/dicomweb-peers'),
   createDicomweb: (input: DicomwebPeerInput) =>
     api.post<DicomwebPeerView>('/api/admin/dicomweb-peers', input),
-  updateDicomweb: (peerId: string, input: Partial<Omit<DicomwebPeerInput, 'organizationId'>>) =>
+  updateDicomweb: (peerId: string, input: DicomwebPeerChanges) =>
     api.patch<DicomwebPeerView>(`/api/admin/dicomweb-peers/${id(peerId)}`, input),
 };

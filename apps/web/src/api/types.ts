@@ -4,14 +4,7 @@
  * contract's (libs/contract): a change to the server's answer breaks this compile. What the web
  * sends (the …Input shapes) is spelled here.
  */
-import type {
-  ConsortiumKind,
-  OrganizationLevel,
-  Practitioner as ContractPractitioner,
-  PractitionerTitle,
-  Role,
-  Sex,
-} from '@huizhen/contract';
+import type { Practitioner as ContractPractitioner } from '@huizhen/contract';
 
 export {
   CONSORTIUM_KINDS,
@@ -39,36 +32,15 @@ export type {
 /** A practitioner as the directory answers it. */
 export type Practitioner = ContractPractitioner;
 
-export interface OrganizationInput {
-  name: string;
-  level: OrganizationLevel;
-  parentId?: string | null;
-  regionCode: string;
-}
-
-export interface ConsortiumInput {
-  name: string;
-  kind: ConsortiumKind;
-  leadOrganizationId: string;
-  memberIds: string[];
-}
-
-export interface PractitionerInput {
-  username?: string;
-  password?: string;
-  displayName: string;
-  organizationId: string;
-  roles: Role[];
-  specialty?: string | null;
-  title?: PractitionerTitle | null;
-  active?: boolean;
-}
-
-export interface PatientInput {
-  name: string;
-  sex: Sex;
-  birthDate: string;
-  nationalId?: string;
-  phone?: string;
-  address?: string;
-}
+export type {
+  ConsortiumChanges,
+  ConsortiumInput,
+  OrganizationChanges,
+  OrganizationFilter,
+  OrganizationInput,
+  PatientFilter,
+  PatientInput,
+  PractitionerChanges,
+  PractitionerFilter,
+  PractitionerInput,
+} from '@huizhen/contract';

@@ -17,8 +17,9 @@ import {
   type ServiceAccountScope,
   type ServiceAccountView,
 } from '@huizhen/contract';
+import type { MachineFilter, ServiceAccountInput } from '@huizhen/contract';
 
-export class CreateServiceAccountDto {
+export class CreateServiceAccountDto implements ServiceAccountInput {
   @ApiProperty({ format: 'uuid', description: 'the organization the machine acts for' })
   @IsUUID()
   organizationId: string;
@@ -39,7 +40,7 @@ export class CreateServiceAccountDto {
   expiresAt?: string;
 }
 
-export class ServiceAccountQuery {
+export class ServiceAccountQuery implements MachineFilter {
   @ApiPropertyOptional({
     format: 'uuid',
     description: 'one organization; none: every organization the admin manages',

@@ -1,18 +1,19 @@
-import { Alert, Button, Form, Input, Modal, Select, Space, Switch, Tag } from 'antd';
+import { Button, Form, Input, Select, Space, Switch, Tag } from 'antd';
 import { useMemo, useState } from 'react';
 import { organizationsApi, practitionersApi } from '../../api/directory';
 import {
   PRACTITIONER_TITLES,
   ROLES,
   type Practitioner,
+  type PractitionerChanges,
   type PractitionerInput,
   type Role,
 } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 import { AdminPanel, AdminTable } from './AdminTable';
+import { FormModal } from '../../shell/FormModal';
 
 interface FormValues {
   username: string;
@@ -38,142 +39,111 @@ function UserForm({
 }) {
   const { t } = useI18n();
   const [form] = Form.useForm<FormValues>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const specialties = useSpecialtyLabel();
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const common: PractitionerInput = {
-        displayName: v.displayName.trim(),
-        organizationId: v.organizationId,
-        roles: v.roles,
-        specialty: v.specialty ?? null,
-        title: v.title ?? null,
-      };
-      if (initial)
-        await practitionersApi.update(initial.id, { ...common, active: v.active ?? true });
-      else
-        await practitionersApi.create({
-          ...common,
-          username: v.username.trim().toLowerCase(),
-          password: v.password,
-        });
-      onSaved();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (v: FormValues) => {
+    const common = {
+      displayName: v.displayName.trim(),
+      organizationId: v.organizationId,
+      roles: v.roles,
+      specialty: v.specialty ?? null,
+      title: v.title ?? null,
+    } satisfies PractitionerChanges;
+    if (initial) await practitionersApi.update(initial.id, { ...common, active: v.active ?? true });
+    else
+      await practitionersApi.create({
+        ...common,
+        username: v.username.trim().toLowerCase(),
+        // Required by the form when creating (its rule), so present here.
+        password: v.password ?? '',
+      });
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={initial ? t('user.edit') : t('user.create')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={
+        initial
+          ? {
+              ...initial,
+              specialty: initial.specialty ?? undefined,
+              title: initial.title ?? undefined,
+              active: initial.active !== false,
+            }
+          : { roles: [] }
+      }
+      save={save}
+      onSaved={onSaved}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
       width={600}
     >
-      {error ? (
-        <Alert
-          type="error"
-          showIcon
-          title={<span data-testid="form-error">{error}</span>}
-          style={{ marginBottom: 16 }}
-        />
-      ) : null}
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={
-          initial
-            ? {
-                ...initial,
-                specialty: initial.specialty ?? undefined,
-                title: initial.title ?? undefined,
-                active: initial.active !== false,
-              }
-            : { roles: [] }
-        }
-      >
-        <Space style={{ display: 'flex' }} align="start">
+      <Space style={{ display: 'flex' }} align="start">
+        <Form.Item
+          name="username"
+          label={t('user.username')}
+          rules={[
+            {
+              required: true,
+              pattern: /^[a-z0-9][a-z0-9._-]{2,63}$/,
+              message: t('user.usernameInvalid'),
+            },
+          ]}
+        >
+          <Input disabled={!!initial} style={{ width: 250 }} />
+        </Form.Item>
+        {initial ? null : (
           <Form.Item
-            name="username"
-            label={t('user.username')}
-            rules={[
-              {
-                required: true,
-                pattern: /^[a-z0-9][a-z0-9._-]{2,63}$/,
-                message: t('user.usernameInvalid'),
-              },
-            ]}
+            name="password"
+            label={t('user.password')}
+            rules={[{ required: true, min: 10, message: t('user.passwordInvalid') }]}
           >
-            <Input disabled={!!initial} style={{ width: 250 }} />
+            <Input.Password style={{ width: 250 }} autoComplete="new-password" />
           </Form.Item>
-          {initial ? null : (
-            <Form.Item
-              name="password"
-              label={t('user.password')}
-              rules={[{ required: true, min: 10, message: t('user.passwordInvalid') }]}
-            >
-              <Input.Password style={{ width: 250 }} autoComplete="new-password" />
-            </Form.Item>
-          )}
-        </Space>
-        <Form.Item
-          name="displayName"
-          label={t('user.displayName')}
-          rules={[{ required: true, whitespace: true, message: t('user.displayNameRequired') }]}
-        >
-          <Input maxLength={100} />
-        </Form.Item>
-        <Form.Item
-          name="organizationId"
-          label={t('user.organization')}
-          rules={[{ required: true, message: t('user.orgRequired') }]}
-        >
-          <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
-        </Form.Item>
-        <Form.Item
-          name="roles"
-          label={t('user.roles')}
-          rules={[{ required: true, type: 'array', min: 1, message: t('user.rolesRequired') }]}
-        >
+        )}
+      </Space>
+      <Form.Item
+        name="displayName"
+        label={t('user.displayName')}
+        rules={[{ required: true, whitespace: true, message: t('user.displayNameRequired') }]}
+      >
+        <Input maxLength={100} />
+      </Form.Item>
+      <Form.Item
+        name="organizationId"
+        label={t('user.organization')}
+        rules={[{ required: true, message: t('user.orgRequired') }]}
+      >
+        <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
+      </Form.Item>
+      <Form.Item
+        name="roles"
+        label={t('user.roles')}
+        rules={[{ required: true, type: 'array', min: 1, message: t('user.rolesRequired') }]}
+      >
+        <Select mode="multiple" options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
+      </Form.Item>
+      <Space style={{ display: 'flex' }} align="start">
+        <Form.Item name="specialty" label={t('user.specialty')}>
           <Select
-            mode="multiple"
-            options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+            allowClear
+            showSearch={{ optionFilterProp: 'label' }}
+            style={{ width: 250 }}
+            options={specialties.options}
           />
         </Form.Item>
-        <Space style={{ display: 'flex' }} align="start">
-          <Form.Item name="specialty" label={t('user.specialty')}>
-            <Select
-              allowClear
-              showSearch={{ optionFilterProp: 'label' }}
-              style={{ width: 250 }}
-              options={specialties.options}
-            />
-          </Form.Item>
-          <Form.Item name="title" label={t('user.title_')}>
-            <Select
-              allowClear
-              style={{ width: 250 }}
-              options={PRACTITIONER_TITLES.map((x) => ({ value: x, label: t(`title.${x}`) }))}
-            />
-          </Form.Item>
-        </Space>
-        {initial ? (
-          <Form.Item name="active" label={t('user.status')} valuePropName="checked">
-            <Switch checkedChildren={t('common.active')} unCheckedChildren={t('common.inactive')} />
-          </Form.Item>
-        ) : null}
-      </Form>
-    </Modal>
+        <Form.Item name="title" label={t('user.title_')}>
+          <Select
+            allowClear
+            style={{ width: 250 }}
+            options={PRACTITIONER_TITLES.map((x) => ({ value: x, label: t(`title.${x}`) }))}
+          />
+        </Form.Item>
+      </Space>
+      {initial ? (
+        <Form.Item name="active" label={t('user.status')} valuePropName="checked">
+          <Switch checkedChildren={t('common.active')} unCheckedChildren={t('common.inactive')} />
+        </Form.Item>
+      ) : null}
+    </FormModal>
   );
 }
 
