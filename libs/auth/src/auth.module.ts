@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DirectoryModule } from '@huizhen/directory';
 import { REQUEST_AUTHENTICATOR } from '@huizhen/platform-http';
@@ -11,7 +10,6 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AuthStore } from './auth-store';
 import { LoginThrottle } from './login-throttle';
-import { RefreshToken } from './refresh-token.entity';
 import { SessionRevocations } from './session-revocations';
 
 /** Token verification and the global guard: every app process that serves people imports it. */
@@ -19,7 +17,6 @@ import { SessionRevocations } from './session-revocations';
 @Module({
   imports: [
     DirectoryModule,
-    TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({
       inject: [HUIZHEN_CONFIG],
       // A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to

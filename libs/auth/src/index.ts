@@ -1,6 +1,5 @@
 export * from './actor';
 export * from './password';
-export * from './refresh-token.entity';
 export * from './login-throttle';
 export * from './auth.service';
 export * from './session-revocations';
