@@ -1,4 +1,4 @@
-import { Alert, Button, Drawer, Form, Input, Modal, Select, Tag, Typography } from 'antd';
+import { Button, Drawer, Form, Input, Select, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { consortiaApi, organizationsApi } from '../../api/directory';
 import {
@@ -8,9 +8,10 @@ import {
   type Organization,
 } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { ErrorState, errorMessage } from '../../shell/States';
+import { ErrorState } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { AdminPanel, AdminTable } from './AdminTable';
+import { FormModal } from '../../shell/FormModal';
 
 function ConsortiumMembers({
   id,
@@ -74,79 +75,55 @@ function ConsortiumForm({
 }) {
   const { t } = useI18n();
   const [form] = Form.useForm<ConsortiumInput>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const orgOptions = orgs.map((o) => ({
     value: o.id,
     label: `${o.name}（${t(`level.${o.level}`)}）`,
   }));
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const input: ConsortiumInput = {
-        name: v.name.trim(),
-        kind: v.kind,
-        leadOrganizationId: v.leadOrganizationId,
-        memberIds: v.memberIds ?? [],
-      };
-      if (initial) await consortiaApi.update(initial.id, input);
-      else await consortiaApi.create(input);
-      onSaved();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (v: ConsortiumInput) => {
+    const input: ConsortiumInput = {
+      name: v.name.trim(),
+      kind: v.kind,
+      leadOrganizationId: v.leadOrganizationId,
+      memberIds: v.memberIds ?? [],
+    };
+    if (initial) await consortiaApi.update(initial.id, input);
+    else await consortiaApi.create(input);
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={initial ? t('consortium.edit') : t('consortium.create')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={initial ?? { memberIds: [] }}
+      save={save}
+      onSaved={onSaved}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
       width={600}
     >
-      {error ? (
-        <Alert
-          type="error"
-          showIcon
-          title={<span data-testid="form-error">{error}</span>}
-          style={{ marginBottom: 16 }}
-        />
-      ) : null}
-      <Form form={form} layout="vertical" initialValues={initial ?? { memberIds: [] }}>
-        <Form.Item
-          name="name"
-          label={t('consortium.name')}
-          rules={[{ required: true, whitespace: true, message: t('consortium.nameRequired') }]}
-        >
-          <Input maxLength={100} />
-        </Form.Item>
-        <Form.Item
-          name="kind"
-          label={t('consortium.kind')}
-          rules={[{ required: true, message: t('consortium.kindRequired') }]}
-        >
-          <Select options={CONSORTIUM_KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))} />
-        </Form.Item>
-        <Form.Item
-          name="leadOrganizationId"
-          label={t('consortium.lead')}
-          rules={[{ required: true, message: t('consortium.leadRequired') }]}
-        >
-          <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
-        </Form.Item>
-        <Form.Item name="memberIds" label={t('consortium.members')}>
-          <Select mode="multiple" showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      <Form.Item
+        name="name"
+        label={t('consortium.name')}
+        rules={[{ required: true, whitespace: true, message: t('consortium.nameRequired') }]}
+      >
+        <Input maxLength={100} />
+      </Form.Item>
+      <Form.Item
+        name="kind"
+        label={t('consortium.kind')}
+        rules={[{ required: true, message: t('consortium.kindRequired') }]}
+      >
+        <Select options={CONSORTIUM_KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))} />
+      </Form.Item>
+      <Form.Item
+        name="leadOrganizationId"
+        label={t('consortium.lead')}
+        rules={[{ required: true, message: t('consortium.leadRequired') }]}
+      >
+        <Select showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
+      </Form.Item>
+      <Form.Item name="memberIds" label={t('consortium.members')}>
+        <Select mode="multiple" showSearch={{ optionFilterProp: 'label' }} options={orgOptions} />
+      </Form.Item>
+    </FormModal>
   );
 }
 

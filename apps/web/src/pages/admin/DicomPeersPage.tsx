@@ -1,16 +1,4 @@
-import {
-  Alert,
-  Checkbox,
-  Form,
-  Input,
-  InputNumber,
-  Modal,
-  Select,
-  Space,
-  Switch,
-  Tag,
-  Typography,
-} from 'antd';
+import { Checkbox, Form, Input, InputNumber, Select, Space, Switch, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { organizationsApi } from '../../api/directory';
 import {
@@ -23,12 +11,46 @@ import {
 } from '../../api/service-accounts';
 import type { Organization } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { ErrorState, errorMessage } from '../../shell/States';
+import { ErrorState } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { AdminPanel, AdminTable } from './AdminTable';
+import { FormModal } from '../../shell/FormModal';
 
 /** The same rule the server holds (1-16 printable ASCII characters, no backslash, not blank). */
 const AE_TITLE = /^[\x20-\x5B\x5D-\x7E]{1,16}$/;
+
+/** Whose peer it is: chosen when the peer is registered; an edit never moves it to another organization. */
+function PeerOrganizationItem({ orgs, fixed }: { orgs: Organization[]; fixed: boolean }) {
+  const { t } = useI18n();
+  return (
+    <Form.Item
+      name="organizationId"
+      label={t('sa.organization')}
+      rules={[{ required: true, message: t('sa.orgRequired') }]}
+    >
+      <Select
+        disabled={fixed}
+        showSearch={{ optionFilterProp: 'label' }}
+        options={orgs.map((o) => ({ value: o.id, label: o.name }))}
+      />
+    </Form.Item>
+  );
+}
+
+/** Every peer's last two fields: whether it may connect at all, and a note for the next admin. */
+function PeerNoteItems() {
+  const { t } = useI18n();
+  return (
+    <>
+      <Form.Item name="enabled" label={t('peer.enabled')} valuePropName="checked">
+        <Switch />
+      </Form.Item>
+      <Form.Item name="description" label={t('peer.description')}>
+        <Input maxLength={200} />
+      </Form.Item>
+    </>
+  );
+}
 
 interface DimseValues {
   organizationId: string;
@@ -53,110 +75,67 @@ function DimseForm({
 }) {
   const { t } = useI18n();
   const [form] = Form.useForm<DimseValues>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const fields = {
-        aeTitle: v.aeTitle.trim(),
-        host: v.host?.trim() || null,
-        port: v.port ?? null,
-        directions: v.directions,
-        enabled: v.enabled,
-        description: v.description?.trim() || null,
-      };
-      if (initial) await peersApi.updateDimse(initial.id, fields);
-      else await peersApi.createDimse({ ...fields, organizationId: v.organizationId });
-      onSaved();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (v: DimseValues) => {
+    const fields = {
+      aeTitle: v.aeTitle.trim(),
+      host: v.host?.trim() || null,
+      port: v.port ?? null,
+      directions: v.directions,
+      enabled: v.enabled,
+      description: v.description?.trim() || null,
+    };
+    if (initial) await peersApi.updateDimse(initial.id, fields);
+    else await peersApi.createDimse({ ...fields, organizationId: v.organizationId });
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={initial ? t('peer.edit') : t('peer.create')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={
+        initial
+          ? {
+              ...initial,
+              host: initial.host ?? undefined,
+              description: initial.description ?? undefined,
+            }
+          : { directions: ['store', 'query'], enabled: true }
+      }
+      save={save}
+      onSaved={onSaved}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
-      okButtonProps={{ 'data-testid': 'peer-submit' }}
+      submitTestId="peer-submit"
     >
-      {error ? (
-        <Alert
-          type="error"
-          showIcon
-          title={<span data-testid="form-error">{error}</span>}
-          style={{ marginBottom: 16 }}
-        />
-      ) : null}
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={
-          initial
-            ? {
-                ...initial,
-                host: initial.host ?? undefined,
-                description: initial.description ?? undefined,
-              }
-            : { directions: ['store', 'query'], enabled: true }
-        }
+      <PeerOrganizationItem orgs={orgs} fixed={!!initial} />
+      <Form.Item
+        name="aeTitle"
+        label={t('peer.aeTitle')}
+        extra={t('peer.aeTitleRule')}
+        rules={[
+          { required: true, whitespace: true, message: t('peer.aeTitleRule') },
+          { pattern: AE_TITLE, message: t('peer.aeTitleRule') },
+        ]}
       >
-        <Form.Item
-          name="organizationId"
-          label={t('sa.organization')}
-          rules={[{ required: true, message: t('sa.orgRequired') }]}
-        >
-          <Select
-            disabled={!!initial}
-            showSearch={{ optionFilterProp: 'label' }}
-            options={orgs.map((o) => ({ value: o.id, label: o.name }))}
-          />
+        <Input maxLength={16} data-testid="peer-ae-title" />
+      </Form.Item>
+      <Space>
+        <Form.Item name="host" label={t('peer.host')}>
+          <Input maxLength={253} />
         </Form.Item>
-        <Form.Item
-          name="aeTitle"
-          label={t('peer.aeTitle')}
-          extra={t('peer.aeTitleRule')}
-          rules={[
-            { required: true, whitespace: true, message: t('peer.aeTitleRule') },
-            { pattern: AE_TITLE, message: t('peer.aeTitleRule') },
-          ]}
-        >
-          <Input maxLength={16} data-testid="peer-ae-title" />
+        <Form.Item name="port" label={t('peer.port')}>
+          <InputNumber min={1} max={65535} />
         </Form.Item>
-        <Space>
-          <Form.Item name="host" label={t('peer.host')}>
-            <Input maxLength={253} />
-          </Form.Item>
-          <Form.Item name="port" label={t('peer.port')}>
-            <InputNumber min={1} max={65535} />
-          </Form.Item>
-        </Space>
-        <Form.Item
-          name="directions"
-          label={t('peer.directions')}
-          rules={[{ required: true, type: 'array', min: 1, message: t('peer.directions') }]}
-        >
-          <Checkbox.Group
-            options={DIMSE_PEER_DIRECTIONS.map((d) => ({ value: d, label: t(`direction.${d}`) }))}
-          />
-        </Form.Item>
-        <Form.Item name="enabled" label={t('peer.enabled')} valuePropName="checked">
-          <Switch />
-        </Form.Item>
-        <Form.Item name="description" label={t('peer.description')}>
-          <Input maxLength={200} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      </Space>
+      <Form.Item
+        name="directions"
+        label={t('peer.directions')}
+        rules={[{ required: true, type: 'array', min: 1, message: t('peer.directions') }]}
+      >
+        <Checkbox.Group
+          options={DIMSE_PEER_DIRECTIONS.map((d) => ({ value: d, label: t(`direction.${d}`) }))}
+        />
+      </Form.Item>
+      <PeerNoteItems />
+    </FormModal>
   );
 }
 
@@ -185,104 +164,60 @@ function DicomwebForm({
   const [form] = Form.useForm<DicomwebValues>();
   const accounts = useApiData(() => serviceAccountsApi.list(), []);
   const organizationId = Form.useWatch('organizationId', form) ?? initial?.organizationId;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const fields = {
-        name: v.name.trim(),
-        baseUrl: v.baseUrl.trim(),
-        serviceAccountId: v.serviceAccountId ?? null,
-        credentialsRef: v.credentialsRef?.trim() || null,
-        enabled: v.enabled,
-        description: v.description?.trim() || null,
-      };
-      if (initial) await peersApi.updateDicomweb(initial.id, fields);
-      else await peersApi.createDicomweb({ ...fields, organizationId: v.organizationId });
-      onSaved();
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (v: DicomwebValues) => {
+    const fields = {
+      name: v.name.trim(),
+      baseUrl: v.baseUrl.trim(),
+      serviceAccountId: v.serviceAccountId ?? null,
+      credentialsRef: v.credentialsRef?.trim() || null,
+      enabled: v.enabled,
+      description: v.description?.trim() || null,
+    };
+    if (initial) await peersApi.updateDicomweb(initial.id, fields);
+    else await peersApi.createDicomweb({ ...fields, organizationId: v.organizationId });
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={initial ? t('peer.edit') : t('peer.createDicomweb')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={
+        initial
+          ? {
+              ...initial,
+              serviceAccountId: initial.serviceAccountId ?? undefined,
+              credentialsRef: initial.credentialsRef ?? undefined,
+              description: initial.description ?? undefined,
+            }
+          : { enabled: true }
+      }
+      save={save}
+      onSaved={onSaved}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
     >
-      {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} /> : null}
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={
-          initial
-            ? {
-                ...initial,
-                serviceAccountId: initial.serviceAccountId ?? undefined,
-                credentialsRef: initial.credentialsRef ?? undefined,
-                description: initial.description ?? undefined,
-              }
-            : { enabled: true }
-        }
+      <PeerOrganizationItem orgs={orgs} fixed={!!initial} />
+      <Form.Item name="name" label={t('peer.name')} rules={[{ required: true, whitespace: true }]}>
+        <Input maxLength={100} />
+      </Form.Item>
+      <Form.Item name="baseUrl" label={t('peer.baseUrl')} rules={[{ required: true, type: 'url' }]}>
+        <Input placeholder="https://pacs.example/dicom-web" />
+      </Form.Item>
+      <Form.Item name="serviceAccountId" label={t('peer.serviceAccount')}>
+        <Select
+          allowClear
+          options={(accounts.data?.items ?? [])
+            .filter((a) => a.organizationId === organizationId && !a.revokedAt)
+            .map((a) => ({ value: a.id, label: a.name }))}
+        />
+      </Form.Item>
+      <Form.Item
+        name="credentialsRef"
+        label={t('peer.credentialsRef')}
+        rules={[{ pattern: /^[A-Z][A-Z0-9_]{0,63}$/ }]}
       >
-        <Form.Item
-          name="organizationId"
-          label={t('sa.organization')}
-          rules={[{ required: true, message: t('sa.orgRequired') }]}
-        >
-          <Select
-            disabled={!!initial}
-            showSearch={{ optionFilterProp: 'label' }}
-            options={orgs.map((o) => ({ value: o.id, label: o.name }))}
-          />
-        </Form.Item>
-        <Form.Item
-          name="name"
-          label={t('peer.name')}
-          rules={[{ required: true, whitespace: true }]}
-        >
-          <Input maxLength={100} />
-        </Form.Item>
-        <Form.Item
-          name="baseUrl"
-          label={t('peer.baseUrl')}
-          rules={[{ required: true, type: 'url' }]}
-        >
-          <Input placeholder="https://pacs.example/dicom-web" />
-        </Form.Item>
-        <Form.Item name="serviceAccountId" label={t('peer.serviceAccount')}>
-          <Select
-            allowClear
-            options={(accounts.data?.items ?? [])
-              .filter((a) => a.organizationId === organizationId && !a.revokedAt)
-              .map((a) => ({ value: a.id, label: a.name }))}
-          />
-        </Form.Item>
-        <Form.Item
-          name="credentialsRef"
-          label={t('peer.credentialsRef')}
-          rules={[{ pattern: /^[A-Z][A-Z0-9_]{0,63}$/ }]}
-        >
-          <Input placeholder="CITY_PACS_TOKEN" />
-        </Form.Item>
-        <Form.Item name="enabled" label={t('peer.enabled')} valuePropName="checked">
-          <Switch />
-        </Form.Item>
-        <Form.Item name="description" label={t('peer.description')}>
-          <Input maxLength={200} />
-        </Form.Item>
-      </Form>
-    </Modal>
+        <Input placeholder="CITY_PACS_TOKEN" />
+      </Form.Item>
+      <PeerNoteItems />
+    </FormModal>
   );
 }
 

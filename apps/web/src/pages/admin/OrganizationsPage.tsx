@@ -1,11 +1,9 @@
 import {
-  Alert,
   Button,
   Card,
   Descriptions,
   Form,
   Input,
-  Modal,
   Select,
   Tag,
   Tree,
@@ -21,11 +19,12 @@ import {
   type Practitioner,
 } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { EmptyState, ErrorState, errorMessage } from '../../shell/States';
+import { EmptyState, ErrorState } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { useSpecialtyLabel } from '../../shell/useDirectoryTerms';
 import { buildOrganizationTree, subtreeIds, type OrgNode } from './organizationTree';
 import { AdminTable } from './AdminTable';
+import { FormModal } from '../../shell/FormModal';
 
 function OrganizationForm({
   initial,
@@ -40,8 +39,6 @@ function OrganizationForm({
 }) {
   const { t } = useI18n();
   const [form] = Form.useForm<OrganizationInput>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const excluded = initial ? subtreeIds(orgs, initial.id) : new Set<string>();
   const toSelect = (nodes: OrgNode[]): any[] =>
     nodes.map((n) => ({
@@ -50,83 +47,56 @@ function OrganizationForm({
       disabled: excluded.has(n.key),
       children: toSelect(n.children),
     }));
-  const submit = async () => {
-    const values = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const input: OrganizationInput = {
-        name: values.name.trim(),
-        level: values.level,
-        regionCode: values.regionCode,
-        parentId: values.parentId ?? null,
-      };
-      onSaved(
-        initial
-          ? await organizationsApi.update(initial.id, input)
-          : await organizationsApi.create(input),
-      );
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (values: OrganizationInput) => {
+    const input: OrganizationInput = {
+      name: values.name.trim(),
+      level: values.level,
+      regionCode: values.regionCode,
+      parentId: values.parentId ?? null,
+    };
+    return initial ? organizationsApi.update(initial.id, input) : organizationsApi.create(input);
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={initial ? t('org.edit') : t('org.create')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={initial ?? undefined}
+      save={save}
+      onSaved={onSaved}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
     >
-      {error ? (
-        <Alert
-          type="error"
-          showIcon
-          title={<span data-testid="form-error">{error}</span>}
-          style={{ marginBottom: 16 }}
+      <Form.Item
+        name="name"
+        label={t('org.name')}
+        rules={[{ required: true, whitespace: true, message: t('org.nameRequired') }]}
+      >
+        <Input maxLength={100} />
+      </Form.Item>
+      <Form.Item
+        name="level"
+        label={t('org.level')}
+        rules={[{ required: true, message: t('org.levelRequired') }]}
+      >
+        <Select options={ORGANIZATION_LEVELS.map((l) => ({ value: l, label: t(`level.${l}`) }))} />
+      </Form.Item>
+      <Form.Item name="parentId" label={t('org.parent')}>
+        <TreeSelect
+          allowClear
+          showSearch
+          treeNodeFilterProp="title"
+          treeDefaultExpandAll
+          treeData={toSelect(buildOrganizationTree(orgs))}
+          data-testid="org-parent"
         />
-      ) : null}
-      <Form form={form} layout="vertical" initialValues={initial ?? undefined}>
-        <Form.Item
-          name="name"
-          label={t('org.name')}
-          rules={[{ required: true, whitespace: true, message: t('org.nameRequired') }]}
-        >
-          <Input maxLength={100} />
-        </Form.Item>
-        <Form.Item
-          name="level"
-          label={t('org.level')}
-          rules={[{ required: true, message: t('org.levelRequired') }]}
-        >
-          <Select
-            options={ORGANIZATION_LEVELS.map((l) => ({ value: l, label: t(`level.${l}`) }))}
-          />
-        </Form.Item>
-        <Form.Item name="parentId" label={t('org.parent')}>
-          <TreeSelect
-            allowClear
-            showSearch
-            treeNodeFilterProp="title"
-            treeDefaultExpandAll
-            treeData={toSelect(buildOrganizationTree(orgs))}
-            data-testid="org-parent"
-          />
-        </Form.Item>
-        <Form.Item
-          name="regionCode"
-          label={t('org.regionCode')}
-          rules={[{ required: true, pattern: /^\d{6}$/, message: t('org.regionInvalid') }]}
-        >
-          <Input maxLength={6} style={{ width: 160 }} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      </Form.Item>
+      <Form.Item
+        name="regionCode"
+        label={t('org.regionCode')}
+        rules={[{ required: true, pattern: /^\d{6}$/, message: t('org.regionInvalid') }]}
+      >
+        <Input maxLength={6} style={{ width: 160 }} />
+      </Form.Item>
+    </FormModal>
   );
 }
 

@@ -24,6 +24,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { ErrorState, errorMessage } from '../../shell/States';
 import { useApiData } from '../../shell/useApiData';
 import { AdminPanel, AdminTable } from './AdminTable';
+import { FormModal } from '../../shell/FormModal';
 
 interface FormValues {
   name: string;
@@ -46,80 +47,57 @@ function CreateForm({
 }) {
   const { t } = useI18n();
   const [form] = Form.useForm<FormValues>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await serviceAccountsApi.create({
-        name: v.name.trim(),
-        organizationId: v.organizationId,
-        scopes: v.scopes,
-        ...(v.expiresOn ? { expiresAt: new Date(`${v.expiresOn}T23:59:59`).toISOString() } : {}),
-      });
-      onCreated(created.key);
-    } catch (e) {
-      setError(errorMessage(t, e));
-    } finally {
-      setBusy(false);
-    }
+  const save = async (v: FormValues) => {
+    const created = await serviceAccountsApi.create({
+      name: v.name.trim(),
+      organizationId: v.organizationId,
+      scopes: v.scopes,
+      ...(v.expiresOn ? { expiresAt: new Date(`${v.expiresOn}T23:59:59`).toISOString() } : {}),
+    });
+    return created.key;
   };
   return (
-    <Modal
-      open
+    <FormModal
       title={t('sa.create')}
-      okText={t('common.save')}
-      cancelText={t('common.cancel')}
-      onOk={() => void submit().catch(() => undefined)}
+      form={form}
+      initialValues={{ scopes: ['dicomweb:read'] }}
+      save={save}
+      onSaved={onCreated}
       onCancel={onCancel}
-      confirmLoading={busy}
-      destroyOnHidden
-      okButtonProps={{ 'data-testid': 'sa-submit' }}
+      submitTestId="sa-submit"
     >
-      {error ? (
-        <Alert
-          type="error"
-          showIcon
-          title={<span data-testid="form-error">{error}</span>}
-          style={{ marginBottom: 16 }}
+      <Form.Item
+        name="name"
+        label={t('sa.name')}
+        rules={[{ required: true, whitespace: true, message: t('sa.nameRequired') }]}
+      >
+        <Input maxLength={100} data-testid="sa-name" />
+      </Form.Item>
+      <Form.Item
+        name="organizationId"
+        label={t('sa.organization')}
+        rules={[{ required: true, message: t('sa.orgRequired') }]}
+      >
+        <Select
+          data-testid="sa-organization"
+          showSearch={{ optionFilterProp: 'label' }}
+          options={orgs.map((o) => ({ value: o.id, label: o.name }))}
         />
-      ) : null}
-      <Form form={form} layout="vertical" initialValues={{ scopes: ['dicomweb:read'] }}>
-        <Form.Item
-          name="name"
-          label={t('sa.name')}
-          rules={[{ required: true, whitespace: true, message: t('sa.nameRequired') }]}
-        >
-          <Input maxLength={100} data-testid="sa-name" />
-        </Form.Item>
-        <Form.Item
-          name="organizationId"
-          label={t('sa.organization')}
-          rules={[{ required: true, message: t('sa.orgRequired') }]}
-        >
-          <Select
-            data-testid="sa-organization"
-            showSearch={{ optionFilterProp: 'label' }}
-            options={orgs.map((o) => ({ value: o.id, label: o.name }))}
-          />
-        </Form.Item>
-        <Form.Item
-          name="scopes"
-          label={t('sa.scopes')}
-          rules={[{ required: true, type: 'array', min: 1, message: t('sa.scopesRequired') }]}
-        >
-          <Checkbox.Group
-            data-testid="sa-scopes"
-            options={SERVICE_ACCOUNT_SCOPES.map((s) => ({ value: s, label: t(`scope.${s}`) }))}
-          />
-        </Form.Item>
-        <Form.Item name="expiresOn" label={t('sa.expiresAt')}>
-          <Input type="date" data-testid="sa-expires" />
-        </Form.Item>
-      </Form>
-    </Modal>
+      </Form.Item>
+      <Form.Item
+        name="scopes"
+        label={t('sa.scopes')}
+        rules={[{ required: true, type: 'array', min: 1, message: t('sa.scopesRequired') }]}
+      >
+        <Checkbox.Group
+          data-testid="sa-scopes"
+          options={SERVICE_ACCOUNT_SCOPES.map((s) => ({ value: s, label: t(`scope.${s}`) }))}
+        />
+      </Form.Item>
+      <Form.Item name="expiresOn" label={t('sa.expiresAt')}>
+        <Input type="date" data-testid="sa-expires" />
+      </Form.Item>
+    </FormModal>
   );
 }
 
