@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine beyond npm: Debian packages (Chromium for the
 # browser tests, dcmtk as the DICOM peer, fonts for Chinese PDF reports, poppler-utils to read them back, python3-pydicom
-# for its real sample DICOM files) and running PostgreSQL + Redis. Idempotent; quick when everything is already there.
+# for its real sample DICOM files, Orthanc as the peer archive, coturn as the TURN server) and running PostgreSQL + Redis. Idempotent; quick when everything is already there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
@@ -15,30 +15,34 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-# Optional, bench only (bench/parts/imaging.mjs compares with Orthanc; tests never need it):
-# HUIZHEN_BENCH_ORTHANC=1 installs Debian's Orthanc without starting its service — Orthanc 1.10
-# cannot bind to loopback only, so the bench runs it in a loopback-only network namespace.
-if [ "${HUIZHEN_BENCH_ORTHANC:-0}" = 1 ] && ! dpkg -s orthanc-dicomweb >/dev/null 2>&1; then
-  if [ "$(id -u)" != 0 ]; then echo "HUIZHEN_BENCH_ORTHANC=1 needs root to install orthanc" >&2; exit 1; fi
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends orthanc orthanc-dicomweb orthanc-gdcm || { rm -f /usr/sbin/policy-rc.d; exit 1; }
-  rm -f /usr/sbin/policy-rc.d
-  command -v systemctl >/dev/null 2>&1 && systemctl disable --now orthanc >/dev/null 2>&1 || true
-fi
-
-# coturn: the TURN server of test/media/network-paths.e2e-spec.ts (TURN over UDP, TCP and TLS on 443).
-# The test runs its own turnserver process on its emulated link; the Debian service is never
-# started (policy-rc.d during the install, an existing policy kept) and is left disabled.
-if ! dpkg -s coturn >/dev/null 2>&1; then
-  if [ "$(id -u)" != 0 ]; then echo "missing Debian package: coturn (install it as root)" >&2; exit 1; fi
-  saved_policy=""
+# Debian packages that ship a service the tests never want running: installed with their service
+# neither started (policy-rc.d during the install, an existing policy kept) nor enabled afterwards.
+# The tests run their own process of each, in a network namespace of their own.
+install_without_service() {
+  local service=$1; shift
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${missing[*]} (install them as root)" >&2; exit 1; fi
+  local saved_policy=""
   if [ -e /usr/sbin/policy-rc.d ]; then saved_policy=$(mktemp) && cp -p /usr/sbin/policy-rc.d "$saved_policy"; fi
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  restore_policy() { if [ -n "$saved_policy" ]; then mv -f "$saved_policy" /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi; }
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends coturn; } || { restore_policy; exit 1; }
-  restore_policy
-  command -v systemctl >/dev/null 2>&1 && systemctl disable --now coturn >/dev/null 2>&1 || true
-fi
+  local ok=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || ok=1
+  if [ -n "$saved_policy" ]; then mv -f "$saved_policy" /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+  [ "$ok" = 0 ] || exit 1
+  command -v systemctl >/dev/null 2>&1 && systemctl disable --now "$service" >/dev/null 2>&1 || true
+}
+
+# Orthanc with its DICOMweb and GDCM plugins: the peer archive of test/machines/orthanc*.e2e-spec.ts
+# (STOW-RS and C-STORE to us with a service-account key, C-FIND of us, routed studies to it) and
+# the comparison of the imaging bench. Orthanc 1.10 cannot bind to loopback only, so both run it in
+# a network namespace of its own.
+install_without_service orthanc orthanc orthanc-dicomweb orthanc-gdcm
+
+# coturn: the TURN server of test/media/network-paths.e2e-spec.ts (TURN over UDP, TCP and TLS on 443).
+# The test runs its own turnserver process on its emulated link.
+install_without_service coturn coturn
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)

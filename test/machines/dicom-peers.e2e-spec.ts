@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Module } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { hashPassword } from '@huizhen/auth';
-import type { HuizhenConfig } from '@huizhen/config';
-import { PlatformModule } from '@huizhen/platform-http';
 import {
   FIXTURE_PASSWORD,
   TestSchema,
@@ -12,18 +9,9 @@ import {
   startTestApp,
   type DirectoryFixture,
 } from '@huizhen/testing';
-import { ApiModule } from '../../apps/api/src/api.module';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
-import { ImagingModule } from '../../apps/imaging/src/imaging.module';
 import { send } from '../api/authorization/support/http';
-
-function apiAndImaging(config: HuizhenConfig) {
-  @Module({
-    imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule],
-  })
-  class ApiAndImaging {}
-  return ApiAndImaging;
-}
+import { apiAndImaging } from './support/api-and-imaging';
 
 /** dcmtk's echoscu, asynchronously (the SCP answers from this same process). */
 function echo(callingAe: string, port: number): Promise<{ status: number | null; out: string }> {

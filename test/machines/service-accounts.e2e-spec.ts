@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Module } from '@nestjs/common';
 import { hashPassword } from '@huizhen/auth';
-import type { HuizhenConfig } from '@huizhen/config';
-import { PlatformModule } from '@huizhen/platform-http';
 import {
   FIXTURE_PASSWORD,
   TestSchema,
@@ -11,21 +8,11 @@ import {
   startTestApp,
   type DirectoryFixture,
 } from '@huizhen/testing';
-import { ApiModule } from '../../apps/api/src/api.module';
-import { ImagingModule } from '../../apps/imaging/src/imaging.module';
 import { multipartRelated, send, tinyDicom } from '../api/authorization/support/http';
+import { apiAndImaging } from './support/api-and-imaging';
 
 /** The access-token lifetime of this server: the shortest the config takes. */
 const ACCESS_TTL_S = 30;
-
-/** The api and imaging in one process, as the single server mounts them (media aside: no room here). */
-function apiAndImaging(config: HuizhenConfig) {
-  @Module({
-    imports: [PlatformModule.forRoot({ config, database: true }), ApiModule, ImagingModule],
-  })
-  class ApiAndImaging {}
-  return ApiAndImaging;
-}
 
 const basic = (key: string) => `Basic ${Buffer.from(`orthanc:${key}`).toString('base64')}`;
 

@@ -88,6 +88,54 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Removes the namespaces named `<prefix><pid>-…` whose test process is dead (it died without
+ * stopping them); `remove` deletes one (default `ip netns del`). Shared with the Orthanc peer of
+ * test/machines, whose namespaces hold a process to kill first.
+ */
+export function removeStaleNamespaces(
+  prefix: string,
+  remove: (namespace: string) => void = (ns) =>
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }),
+): void {
+  let list = '';
+  try {
+    list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  } catch {
+    return;
+  }
+  for (const line of list.split('\n')) {
+    const m = new RegExp(`^(${prefix}(\\d+)-\\S+)`).exec(line.trim());
+    if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) {
+      try {
+        remove(m[1]);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+/**
+ * A /30 of 10.`second`.0.0/16 that no interface on the host uses (other tests may hold links at
+ * the same time): [host end, namespace end]. Each kind of link has its own /16.
+ */
+export async function freeSlash30(second: number): Promise<[string, string]> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
+  const used = new Set(
+    [...stdout.matchAll(new RegExp(`10\\.${second}\\.(\\d+)\\.(\\d+)`, 'g'))].map(
+      (m) => `${m[1]}.${Math.floor(Number(m[2]) / 4)}`,
+    ),
+  );
+  for (let tries = 0; tries < 1000; tries++) {
+    const a = Math.floor(Math.random() * 256);
+    const b = Math.floor(Math.random() * 64);
+    if (!used.has(`${a}.${b}`))
+      return [`10.${second}.${a}.${b * 4 + 1}`, `10.${second}.${a}.${b * 4 + 2}`];
+  }
+  throw new Error(`no free /30 in 10.${second}.0.0/16`);
+}
+
 function full(d: LinkDirection | undefined): Required<LinkDirection> {
   return { ...CLEAN, ...(d ?? {}) };
 }
@@ -141,22 +189,7 @@ export class LinkEmulator {
 
   /** Removes namespaces left by test processes that died without stopping their links. */
   static removeStale(): void {
-    let list = '';
-    try {
-      list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    } catch {
-      return;
-    }
-    for (const line of list.split('\n')) {
-      const m = /^(hzlink-(\d+)-\S+)/.exec(line.trim());
-      if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) {
-        try {
-          execFileSync('ip', ['netns', 'del', m[1]], { stdio: 'ignore' });
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+    removeStaleNamespaces(PREFIX);
   }
 
   static async start(o: LinkStartOptions = {}): Promise<LinkEmulator> {
@@ -169,7 +202,7 @@ export class LinkEmulator {
     const tag = `${(process.pid % 100000).toString(36)}${n.toString(36)}`;
     const hostDevice = `hzh${tag}`.slice(0, 15);
     const nsDevice = `hzn${tag}`.slice(0, 15);
-    const [hostAddress, nsAddress] = await LinkEmulator.freeSubnet();
+    const [hostAddress, nsAddress] = await freeSlash30(213);
 
     const shaper = spawn(linkPython(), [LinkEmulator.shaperPath, hostDevice, nsDevice], {
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -229,22 +262,6 @@ export class LinkEmulator {
       throw e;
     }
     return link;
-  }
-
-  /** A /30 of 10.213.0.0/16 that no interface on the host uses (other tests may hold links at the same time). */
-  private static async freeSubnet(): Promise<[string, string]> {
-    const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
-    const used = new Set(
-      [...stdout.matchAll(/10\.213\.(\d+)\.(\d+)/g)].map(
-        (m) => `${m[1]}.${Math.floor(Number(m[2]) / 4)}`,
-      ),
-    );
-    for (let tries = 0; tries < 1000; tries++) {
-      const a = Math.floor(Math.random() * 256);
-      const b = Math.floor(Math.random() * 64);
-      if (!used.has(`${a}.${b}`)) return [`10.213.${a}.${b * 4 + 1}`, `10.213.${a}.${b * 4 + 2}`];
-    }
-    throw new Error('no free /30 in 10.213.0.0/16');
   }
 
   private send(msg: object): Promise<{ stats?: { up: LinkCounters; down: LinkCounters } }> {

@@ -1,0 +1,317 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  TestSchema,
+  loginAs,
+  seedDirectory,
+  startTestApp,
+  type DirectoryFixture,
+} from '@huizhen/testing';
+import { dataSetOf } from '../../apps/imaging/src/dimse/dimse-retrieve';
+import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
+import { send } from '../api/authorization/support/http';
+import { get, multipartRelated, parseMultipart } from '../imaging/support/dicomweb-client';
+import { tcpRelay } from '../media/support/tcp-relay';
+import { ORTHANC_DICOM_PORT, OrthancPeer } from './support/orthanc';
+import { apiAndImaging } from './support/api-and-imaging';
+
+/** The access-token lifetime of this server: the shortest the config takes. */
+const ACCESS_TTL_S = 30;
+const ORTHANC_AE = 'TOWNA_ORTHANC';
+/** What Orthanc's HTTP client logs when we refuse its credentials. */
+const UNAUTHORIZED = /received HTTP status 401/;
+const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+const DCMTK_ENV = {
+  ...process.env,
+  DCMDICTPATH: process.env.DCMDICTPATH ?? '/usr/share/libdcmtk17/dicom.dic',
+};
+
+const why = OrthancPeer.unsupportedReason();
+if (why) process.stderr.write(`Orthanc machine tests skipped: ${why}\n`);
+const suite = why ? describe.skip : describe;
+
+/** A fresh UID under 2.25 (a UUID-derived root): every run's studies are new to both archives. */
+const newUid = () => `2.25.${BigInt(`0x${randomBytes(15).toString('hex')}`)}`;
+
+interface TestStudy {
+  uid: string;
+  patientName: string;
+  /** SOP Instance UID → the file as written (what Orthanc is given). */
+  files: Map<string, string>;
+}
+
+/**
+ * A study of real files from pydicom's test set (a CT and an MR, one series each), rewritten by
+ * dcmodify with fresh UIDs and this patient.
+ */
+function makeStudy(dir: string, patientName: string, patientId: string): TestStudy {
+  const study: TestStudy = { uid: newUid(), patientName, files: new Map() };
+  for (const source of ['CT_small.dcm', 'MR_small.dcm']) {
+    const sop = newUid();
+    const file = join(dir, `${sop}.dcm`);
+    copyFileSync(join(PYDICOM, source), file);
+    const set = {
+      StudyInstanceUID: study.uid,
+      SeriesInstanceUID: newUid(),
+      SOPInstanceUID: sop,
+      PatientName: patientName,
+      PatientID: patientId,
+      AccessionNumber: '',
+    };
+    const args = ['-nb'];
+    for (const [k, v] of Object.entries(set)) args.push('-i', `${k}=${v}`);
+    execFileSync('dcmodify', [...args, file], { env: DCMTK_ENV });
+    study.files.set(sop, file);
+  }
+  return study;
+}
+
+/**
+ * Orthanc as a township's archive, holding a service-account key in its configuration: it pushes
+ * studies to us by STOW-RS (the key as Bearer and as Basic password) and by C-STORE (its AE
+ * registered as the township's peer through the admin route), queries us by C-FIND and sees only
+ * its organization's studies; the key keeps working past the access-token lifetime (a person's
+ * token configured beside it stops), and revoking it stops the next push at once.
+ */
+suite('Orthanc as our peer, holding a machine credential', () => {
+  let schema: TestSchema;
+  let f: DirectoryFixture;
+  let server: Awaited<ReturnType<typeof startTestApp>>;
+  let orthanc: OrthancPeer;
+  const relays: { close(): Promise<void> }[] = [];
+  let tmp: string;
+  const token: Record<string, string> = {};
+  let personTokenAt = 0;
+  let key: string;
+  let accountId: string;
+  /** Orthanc's id of each test study (it holds them all from the start). */
+  const inOrthanc = new Map<TestStudy, string>();
+  const study: Record<string, TestStudy> = {};
+
+  const admin = (method: string, path: string, body?: unknown) =>
+    send(server.url, { method, path: `/api/admin${path}`, token: token.countyAdminA, body });
+
+  /** Our view of a study, as the township's doctor reads it: its instances' SOP UIDs, and its owner. */
+  async function ours(s: TestStudy): Promise<{ sops: string[]; organizationId: string | null }> {
+    const rows = await schema.query(
+      'SELECT organization_id FROM imaging_study WHERE study_instance_uid = $1',
+      [s.uid],
+    );
+    const r = await get(server.url, token.townDoctorA, `/dicom-web/studies/${s.uid}/instances`);
+    const sops =
+      r.status === 200
+        ? (r.json() as Record<string, { Value?: string[] }>[]).map((i) => i['00080018'].Value![0])
+        : [];
+    return { sops: sops.sort(), organizationId: rows[0]?.organization_id ?? null };
+  }
+
+  /** Orthanc's STOW-RS client sends a study it holds to one of its configured DICOMweb servers. */
+  const stowFromOrthanc = (serverName: string, s: TestStudy) =>
+    orthanc.rest('POST', `/dicom-web/servers/${serverName}/stow`, {
+      Resources: [inOrthanc.get(s)],
+      Synchronous: true,
+    });
+
+  beforeAll(async () => {
+    schema = await TestSchema.create('orthanc_peer');
+    f = await seedDirectory(schema);
+    server = await startTestApp(
+      schema.env({
+        CONSULT_SWEEP_INTERVAL_SECONDS: '0',
+        ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_S),
+        DIMSE_ENABLED: 'true',
+        DIMSE_PORT: '0',
+        DIMSE_HOST: '127.0.0.1',
+        DIMSE_AE_TITLE: 'HUIZHEN',
+      }),
+      apiAndImaging,
+    );
+    orthanc = await OrthancPeer.prepare();
+    // The server listens on loopback; Orthanc reaches it at the link's host end, relayed.
+    const http = await tcpRelay(orthanc.hostAddress, Number(new URL(server.url).port));
+    const dimse = await tcpRelay(orthanc.hostAddress, server.app.get(DimseScp).port);
+    relays.push(http, dimse);
+    const ourUrl = `http://${orthanc.hostAddress}:${http.port}/dicom-web/`;
+
+    for (const u of ['countyAdminA', 'townDoctorA', 'townDoctorB'])
+      token[u] = await loginAs(server.url, f.user[u].username);
+    personTokenAt = Date.now();
+
+    const created = await admin('POST', '/service-accounts', {
+      organizationId: f.org.townA,
+      name: '乡镇卫生院 Orthanc',
+      scopes: ['dicomweb:read', 'dicomweb:write'],
+    });
+    expect(created.status).toBe(201);
+    key = created.body.key;
+    accountId = created.body.account.id;
+    const peer = await admin('POST', '/dicom-peers', {
+      organizationId: f.org.townA,
+      aeTitle: ORTHANC_AE,
+      host: orthanc.nsAddress,
+      port: ORTHANC_DICOM_PORT,
+      directions: ['store', 'query', 'retrieve_destination'],
+      description: '乡镇卫生院 Orthanc',
+    });
+    expect(peer.status).toBe(201);
+
+    await orthanc.start({
+      aeTitle: ORTHANC_AE,
+      dicomwebServers: {
+        huizhen: { url: ourUrl, httpHeaders: { Authorization: `Bearer ${key}` } },
+        'huizhen-basic': { url: ourUrl, username: 'orthanc', password: key },
+        // What a township did before keys: a person's access token pasted into the config.
+        'huizhen-person': {
+          url: ourUrl,
+          httpHeaders: { Authorization: `Bearer ${token.townDoctorA}` },
+        },
+      },
+      modalities: { huizhen: { aeTitle: 'HUIZHEN', host: orthanc.hostAddress, port: dimse.port } },
+    });
+
+    tmp = mkdtempSync(join(tmpdir(), 'huizhen-orthanc-studies-'));
+    const studies = {
+      bearer: ['ORTHANC^BEARER', 'OR-1'],
+      basic: ['ORTHANC^BASIC', 'OR-2'],
+      person: ['ORTHANC^PERSON', 'OR-3'],
+      cstore: ['ORTHANC^CSTORE', 'OR-4'],
+      lateKey: ['ORTHANC^LATEKEY', 'OR-5'],
+      latePerson: ['ORTHANC^LATEPERSON', 'OR-6'],
+      revoked: ['ORTHANC^REVOKED', 'OR-7'],
+    };
+    for (const [name, [patient, id]] of Object.entries(studies)) {
+      study[name] = makeStudy(tmp, patient, id);
+      for (const file of study[name].files.values()) {
+        const { study: orthancId } = await orthanc.upload(file);
+        inOrthanc.set(study[name], orthancId);
+      }
+    }
+    // Township B's study, matching the same query: Orthanc (township A) must never see it.
+    study.otherOrg = makeStudy(tmp, 'ORTHANC^OTHERORG', 'OR-8');
+    const mp = multipartRelated([...study.otherOrg.files.values()].map((p) => readFileSync(p)));
+    const stowB = await send(server.url, {
+      method: 'POST',
+      path: '/dicom-web/studies',
+      token: token.townDoctorB,
+      body: mp.body,
+      contentType: mp.contentType,
+      headers: { accept: 'application/dicom+json' },
+    });
+    if (stowB.status !== 200) throw new Error(`township B's STOW: ${stowB.status} ${stowB.text}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await orthanc?.stop();
+    for (const r of relays) await r.close();
+    await server?.app.close();
+    await schema?.drop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('Orthanc pushes by STOW-RS with the key as Bearer: the study is the township’s, bit for bit', async () => {
+    const s = study.bearer;
+    const pushed = await stowFromOrthanc('huizhen', s);
+    expect([pushed.status, pushed.text]).toEqual([200, expect.any(String)]);
+    const seen = await ours(s);
+    expect(seen).toEqual({ sops: [...s.files.keys()].sort(), organizationId: f.org.townA });
+    // What we serve back is the data set Orthanc was given, byte for byte.
+    const wado = await get(
+      server.url,
+      token.townDoctorA,
+      `/dicom-web/studies/${s.uid}`,
+      'multipart/related; type="application/dicom"',
+    );
+    expect(wado.status).toBe(200);
+    const served = parseMultipart(wado.body, wado.headers.get('content-type')!).map((p) =>
+      dataSetOf(p.body),
+    );
+    const given = [...s.files.values()].map((p) => dataSetOf(readFileSync(p)));
+    expect(served.length).toBe(given.length);
+    for (const g of given) expect(served.some((d) => d.equals(g))).toBe(true);
+    // The machine is audited as itself.
+    const [audit] = await schema.query(
+      `SELECT count(*)::int AS n FROM audit_event WHERE actor_id = $1`,
+      [accountId],
+    );
+    expect(audit.n).toBeGreaterThan(0);
+  });
+
+  it('… and with the key as the Basic password; a person’s pasted token works too, for now', async () => {
+    expect((await stowFromOrthanc('huizhen-basic', study.basic)).status).toBe(200);
+    expect((await ours(study.basic)).organizationId).toBe(f.org.townA);
+    expect((await stowFromOrthanc('huizhen-person', study.person)).status).toBe(200);
+    expect((await ours(study.person)).organizationId).toBe(f.org.townA);
+  });
+
+  it('Orthanc pushes by C-STORE as its registered AE: the study is the township’s', async () => {
+    const s = study.cstore;
+    const stored = await orthanc.rest('POST', '/modalities/huizhen/store', {
+      Resources: [inOrthanc.get(s)],
+      Synchronous: true,
+    });
+    expect([stored.status, stored.body?.FailedInstancesCount]).toEqual([200, 0]);
+    expect(await ours(s)).toEqual({
+      sops: [...s.files.keys()].sort(),
+      organizationId: f.org.townA,
+    });
+  });
+
+  it('Orthanc queries us by C-FIND: its organization’s studies, nothing of another', async () => {
+    const query = await orthanc.rest('POST', '/modalities/huizhen/query', {
+      Level: 'Study',
+      Query: { PatientName: 'ORTHANC^*', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' },
+    });
+    expect(query.status).toBe(200);
+    const answers = await orthanc.rest('GET', `/queries/${query.body.ID}/answers?expand&simplify`);
+    expect(answers.status).toBe(200);
+    const found = new Map<string, Record<string, string>>(
+      (answers.body as Record<string, string>[]).map((a) => [a.StudyInstanceUID, a]),
+    );
+    const expected = [study.bearer, study.basic, study.person, study.cstore];
+    expect([...found.keys()].sort()).toEqual(expected.map((s) => s.uid).sort());
+    expect(found.has(study.otherOrg.uid)).toBe(false);
+    expect(found.get(study.cstore.uid)).toMatchObject({
+      PatientName: 'ORTHANC^CSTORE',
+      NumberOfStudyRelatedInstances: '2',
+    });
+    // An exact UID of the other township's study is no different from one that does not exist.
+    const direct = await orthanc.rest('POST', '/modalities/huizhen/query', {
+      Level: 'Study',
+      Query: { StudyInstanceUID: study.otherOrg.uid },
+    });
+    const none = await orthanc.rest('GET', `/queries/${direct.body.ID}/answers`);
+    expect(none.body).toEqual([]);
+  });
+
+  it('the key keeps working past the access-token lifetime; the person’s pasted token does not', async () => {
+    const wait = personTokenAt + (ACCESS_TTL_S + 2) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const mark = orthanc.log.length;
+    const person = await stowFromOrthanc('huizhen-person', study.latePerson);
+    expect(person.status).not.toBe(200);
+    // Orthanc answers its own caller 500 and says why in its log: our 401.
+    expect(orthanc.logSince(mark)).toMatch(UNAUTHORIZED);
+    expect((await ours(study.latePerson)).organizationId).toBeNull();
+    const machine = await stowFromOrthanc('huizhen', study.lateKey);
+    expect(machine.status).toBe(200);
+    token.townDoctorA = await loginAs(server.url, f.user.townDoctorA.username);
+    expect((await ours(study.lateKey)).sops).toEqual([...study.lateKey.files.keys()].sort());
+  }, 90_000);
+
+  it('revoking the key stops Orthanc’s next push at once, Bearer and Basic alike', async () => {
+    token.countyAdminA = await loginAs(server.url, f.user.countyAdminA.username);
+    const revoked = await admin('POST', `/service-accounts/${accountId}/revoke`);
+    expect(revoked.status).toBe(200);
+    for (const name of ['huizhen', 'huizhen-basic']) {
+      const mark = orthanc.log.length;
+      const refused = await stowFromOrthanc(name, study.revoked);
+      expect([name, refused.status]).not.toEqual([name, 200]);
+      expect([name, orthanc.logSince(mark)]).toEqual([name, expect.stringMatching(UNAUTHORIZED)]);
+    }
+    expect((await ours(study.revoked)).organizationId).toBeNull();
+  });
+});
