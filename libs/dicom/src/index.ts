@@ -9,4 +9,4 @@ export * from './deidentify';
 export * from './rle';
 export * from './part10-writer';
 export * from './greyscale-image';
-export * from './patient-match';
+export * from './patient-match/index';
