@@ -1,5 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
-import { Params, RowShapeError, command, execute, rowsOf, sql, typed, type Db } from './typed-sql';
+import {
+  Params,
+  RowShapeError,
+  camelRow,
+  columnList,
+  columns,
+  command,
+  execute,
+  rowsOf,
+  sql,
+  typed,
+  type Db,
+} from './typed-sql';
 
 /** A database answering every statement with these rows (as TypeORM hands them over). */
 const answering = (result: unknown): Db => ({ query: async () => result }) as unknown as Db;
@@ -15,6 +27,17 @@ describe('typed SQL statements', () => {
     await expect(replay.first(db, ['u', 'k'])).rejects.toThrow(
       /declares rescheduled but does not select it/,
     );
+  });
+
+  it('maps a row whose columns are the object fields by name, selecting the declared columns', async () => {
+    const PEER = columns({ id: 'uuid', ae_title: 'text', port: 'int?', created_at: 'timestamptz' });
+    expect(columnList(PEER)).toBe('id, ae_title, port, created_at');
+    const at = new Date('2026-12-07T00:00:00Z');
+    const db = answering([{ id: 'p1', ae_title: 'TOWN01_DR', port: null, created_at: at }]);
+    const peer = await sql(PEER, `SELECT ${columnList(PEER)} FROM peer`)
+      .map((r) => camelRow(r))
+      .first(db);
+    expect(peer).toEqual({ id: 'p1', aeTitle: 'TOWN01_DR', port: null, createdAt: at });
   });
 
   it('refuses a column selected but not declared, and passes a row that matches', async () => {

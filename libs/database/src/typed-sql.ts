@@ -47,6 +47,21 @@ export type Columns = Record<string, PgType>;
 /** Columns declared apart from one statement, for several to share (`sql(CONSULTATION, …)`): keeps their literal types. */
 export const columns = <C extends Columns>(c: C): C => c;
 export type RowOf<C extends Columns> = { -readonly [K in keyof C]: ValueOf<C[K]> };
+/** The select list of those columns, in their declared order. */
+export const columnList = (c: Columns): string => Object.keys(c).join(', ');
+
+type Camel<S extends string> = S extends `${infer H}_${infer T}`
+  ? `${H}${Capitalize<Camel<T>>}`
+  : S;
+/** A row with its snake_case column names as the domain's camelCase fields (`ae_title` → `aeTitle`). */
+export type CamelRow<R> = { [K in keyof R as K extends string ? Camel<K> : K]: R[K] };
+/** The row as a domain object, where a table's columns are exactly the object's fields. */
+export function camelRow<R extends object>(row: R): CamelRow<R> {
+  const fields: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row))
+    fields[column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
+  return fields as CamelRow<R>;
+}
 
 /** The parameters, positional as `$1…`: optional when the statement may take none. */
 type Args<P extends readonly unknown[]> = [] extends P ? [params?: P] : [params: P];

@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DimsePeerDirection } from '@huizhen/contract';
-import { columns, sql, typed, type Db } from '@huizhen/database';
+import { camelRow, columnList, columns, sql, typed, type Db } from '@huizhen/database';
 import type { DicomwebPeer, DicomwebPeerFields, DimsePeer, DimsePeerFields } from './peer-model';
+
+// Each table's columns are its domain object's fields (snake_case → camelCase): rows map by name.
 
 const DIMSE_PEER = columns({
   id: 'uuid',
@@ -17,73 +19,48 @@ const DIMSE_PEER = columns({
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
 });
-const DIMSE_PEER_COLUMNS =
-  'id, ae_title, organization_id, host, port, directions, enabled, description, created_at, updated_at';
+const DIMSE_PEER_COLUMNS = columnList(DIMSE_PEER);
+const dimseSelect = (where: string) =>
+  sql(DIMSE_PEER, `SELECT ${DIMSE_PEER_COLUMNS} FROM imaging_dimse_peer ${where}`);
 
-const toDimsePeer = (r: {
-  id: string;
-  ae_title: string;
-  organization_id: string;
-  host: string | null;
-  port: number | null;
-  directions: DimsePeerDirection[];
-  enabled: boolean;
-  description: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): DimsePeer => ({
-  id: r.id,
-  aeTitle: r.ae_title,
-  organizationId: r.organization_id,
-  host: r.host,
-  port: r.port,
-  directions: r.directions,
-  enabled: r.enabled,
-  description: r.description,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const DIMSE_PEER_BY_AE = sql(
-  DIMSE_PEER,
-  `SELECT ${DIMSE_PEER_COLUMNS} FROM imaging_dimse_peer WHERE ae_title = $1`,
-)
+const DIMSE_PEER_BY_AE = dimseSelect('WHERE ae_title = $1')
   .takes<[aeTitle: string]>()
-  .map(toDimsePeer);
-
-const DIMSE_PEER_BY_ID = sql(
-  DIMSE_PEER,
-  `SELECT ${DIMSE_PEER_COLUMNS} FROM imaging_dimse_peer WHERE id = $1`,
-)
+  .map((r): DimsePeer => camelRow(r));
+const DIMSE_PEER_BY_ID = dimseSelect('WHERE id = $1')
   .takes<[id: string]>()
-  .map(toDimsePeer);
-
-const DIMSE_PEERS_OF = sql(
-  DIMSE_PEER,
-  `SELECT ${DIMSE_PEER_COLUMNS} FROM imaging_dimse_peer WHERE organization_id = ANY($1::uuid[])
-    ORDER BY ae_title LIMIT 1000`,
+  .map((r): DimsePeer => camelRow(r));
+const DIMSE_PEERS_OF = dimseSelect(
+  'WHERE organization_id = ANY($1::uuid[]) ORDER BY ae_title LIMIT 1000',
 )
   .takes<[organizationIds: string[]]>()
-  .map(toDimsePeer);
+  .map((r): DimsePeer => camelRow(r));
 
-type DimseArgs = [
+/** What an admin sets, as $2…$7 of the insert (after the organization) and of the update (after the id). */
+type DimseFieldArgs = [
   aeTitle: string,
-  organizationId: string,
   host: string | null,
   port: number | null,
   directions: DimsePeerDirection[],
   enabled: boolean,
   description: string | null,
 ];
+const dimseFieldArgs = (p: DimsePeerFields): DimseFieldArgs => [
+  p.aeTitle,
+  p.host,
+  p.port,
+  p.directions,
+  p.enabled,
+  p.description,
+];
 
 /** ON CONFLICT: an AE title already registered answers no row. */
 const INSERT_DIMSE_PEER = sql(
   DIMSE_PEER,
-  `INSERT INTO imaging_dimse_peer (ae_title, organization_id, host, port, directions, enabled, description)
+  `INSERT INTO imaging_dimse_peer (organization_id, ae_title, host, port, directions, enabled, description)
    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ae_title) DO NOTHING RETURNING ${DIMSE_PEER_COLUMNS}`,
 )
-  .takes<DimseArgs>()
-  .map(toDimsePeer);
+  .takes<[organizationId: string, ...DimseFieldArgs]>()
+  .map((r): DimsePeer => camelRow(r));
 
 const UPDATE_DIMSE_PEER = sql(
   DIMSE_PEER,
@@ -91,18 +68,8 @@ const UPDATE_DIMSE_PEER = sql(
           description = $7, updated_at = now()
     WHERE id = $1 RETURNING ${DIMSE_PEER_COLUMNS}`,
 )
-  .takes<
-    [
-      id: string,
-      aeTitle: string,
-      host: string | null,
-      port: number | null,
-      directions: DimsePeerDirection[],
-      enabled: boolean,
-      description: string | null,
-    ]
-  >()
-  .map(toDimsePeer);
+  .takes<[id: string, ...DimseFieldArgs]>()
+  .map((r): DimsePeer => camelRow(r));
 
 const DICOMWEB_PEER = columns({
   id: 'uuid',
@@ -116,56 +83,35 @@ const DICOMWEB_PEER = columns({
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
 });
-const DICOMWEB_PEER_COLUMNS =
-  'id, organization_id, name, base_url, service_account_id, credentials_ref, enabled, description, created_at, updated_at';
+const DICOMWEB_PEER_COLUMNS = columnList(DICOMWEB_PEER);
+const dicomwebSelect = (where: string) =>
+  sql(DICOMWEB_PEER, `SELECT ${DICOMWEB_PEER_COLUMNS} FROM imaging_dicomweb_peer ${where}`);
 
-const toDicomwebPeer = (r: {
-  id: string;
-  organization_id: string;
-  name: string;
-  base_url: string;
-  service_account_id: string | null;
-  credentials_ref: string | null;
-  enabled: boolean;
-  description: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): DicomwebPeer => ({
-  id: r.id,
-  organizationId: r.organization_id,
-  name: r.name,
-  baseUrl: r.base_url,
-  serviceAccountId: r.service_account_id,
-  credentialsRef: r.credentials_ref,
-  enabled: r.enabled,
-  description: r.description,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const DICOMWEB_PEER_BY_ID = sql(
-  DICOMWEB_PEER,
-  `SELECT ${DICOMWEB_PEER_COLUMNS} FROM imaging_dicomweb_peer WHERE id = $1`,
-)
+const DICOMWEB_PEER_BY_ID = dicomwebSelect('WHERE id = $1')
   .takes<[id: string]>()
-  .map(toDicomwebPeer);
-
-const DICOMWEB_PEERS_OF = sql(
-  DICOMWEB_PEER,
-  `SELECT ${DICOMWEB_PEER_COLUMNS} FROM imaging_dicomweb_peer WHERE organization_id = ANY($1::uuid[])
-    ORDER BY name LIMIT 1000`,
+  .map((r): DicomwebPeer => camelRow(r));
+const DICOMWEB_PEERS_OF = dicomwebSelect(
+  'WHERE organization_id = ANY($1::uuid[]) ORDER BY name LIMIT 1000',
 )
   .takes<[organizationIds: string[]]>()
-  .map(toDicomwebPeer);
+  .map((r): DicomwebPeer => camelRow(r));
 
-type DicomwebArgs = [
-  organizationId: string,
+/** What an admin sets, as $2…$7 of the insert (after the organization) and of the update (after the id). */
+type DicomwebFieldArgs = [
   name: string,
   baseUrl: string,
   serviceAccountId: string | null,
   credentialsRef: string | null,
   enabled: boolean,
   description: string | null,
+];
+const dicomwebFieldArgs = (p: DicomwebPeerFields): DicomwebFieldArgs => [
+  p.name,
+  p.baseUrl,
+  p.serviceAccountId,
+  p.credentialsRef,
+  p.enabled,
+  p.description,
 ];
 
 const INSERT_DICOMWEB_PEER = sql(
@@ -174,8 +120,8 @@ const INSERT_DICOMWEB_PEER = sql(
    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id, name) DO NOTHING
    RETURNING ${DICOMWEB_PEER_COLUMNS}`,
 )
-  .takes<DicomwebArgs>()
-  .map(toDicomwebPeer);
+  .takes<[organizationId: string, ...DicomwebFieldArgs]>()
+  .map((r): DicomwebPeer => camelRow(r));
 
 const UPDATE_DICOMWEB_PEER = sql(
   DICOMWEB_PEER,
@@ -183,18 +129,8 @@ const UPDATE_DICOMWEB_PEER = sql(
           enabled = $6, description = $7, updated_at = now()
     WHERE id = $1 RETURNING ${DICOMWEB_PEER_COLUMNS}`,
 )
-  .takes<
-    [
-      id: string,
-      name: string,
-      baseUrl: string,
-      serviceAccountId: string | null,
-      credentialsRef: string | null,
-      enabled: boolean,
-      description: string | null,
-    ]
-  >()
-  .map(toDicomwebPeer);
+  .takes<[id: string, ...DicomwebFieldArgs]>()
+  .map((r): DicomwebPeer => camelRow(r));
 
 /** A unique violation (an AE title or a peer name taken by a concurrent change). */
 export const isUniqueViolation = (err: unknown): boolean =>
@@ -233,27 +169,11 @@ export class PeerStore {
     p: DimsePeerFields,
     m: Db = this.db,
   ): Promise<DimsePeer | null> {
-    return INSERT_DIMSE_PEER.first(m, [
-      p.aeTitle,
-      organizationId,
-      p.host,
-      p.port,
-      p.directions,
-      p.enabled,
-      p.description,
-    ]);
+    return INSERT_DIMSE_PEER.first(m, [organizationId, ...dimseFieldArgs(p)]);
   }
 
   updateDimsePeer(id: string, p: DimsePeerFields, m: Db = this.db): Promise<DimsePeer | null> {
-    return UPDATE_DIMSE_PEER.first(m, [
-      id,
-      p.aeTitle,
-      p.host,
-      p.port,
-      p.directions,
-      p.enabled,
-      p.description,
-    ]);
+    return UPDATE_DIMSE_PEER.first(m, [id, ...dimseFieldArgs(p)]);
   }
 
   dicomwebPeer(id: string, m: Db = this.db): Promise<DicomwebPeer | null> {
@@ -270,15 +190,7 @@ export class PeerStore {
     p: DicomwebPeerFields,
     m: Db = this.db,
   ): Promise<DicomwebPeer | null> {
-    return INSERT_DICOMWEB_PEER.first(m, [
-      organizationId,
-      p.name,
-      p.baseUrl,
-      p.serviceAccountId,
-      p.credentialsRef,
-      p.enabled,
-      p.description,
-    ]);
+    return INSERT_DICOMWEB_PEER.first(m, [organizationId, ...dicomwebFieldArgs(p)]);
   }
 
   updateDicomwebPeer(
@@ -286,14 +198,6 @@ export class PeerStore {
     p: DicomwebPeerFields,
     m: Db = this.db,
   ): Promise<DicomwebPeer | null> {
-    return UPDATE_DICOMWEB_PEER.first(m, [
-      id,
-      p.name,
-      p.baseUrl,
-      p.serviceAccountId,
-      p.credentialsRef,
-      p.enabled,
-      p.description,
-    ]);
+    return UPDATE_DICOMWEB_PEER.first(m, [id, ...dicomwebFieldArgs(p)]);
   }
 }
