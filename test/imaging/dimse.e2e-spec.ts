@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,23 +15,7 @@ import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 import { type Corpus, buildCorpus } from './support/corpus';
 import { get, startImagingForTest } from './support/dicomweb-client';
-
-const ENV = { ...process.env, TCP_NODELAY: '1' };
-
-/** Runs a dcmtk tool without blocking the event loop (the SCP under test lives in this process). */
-function dcmtk(tool: string, args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(tool, args, { env: ENV });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out });
-    });
-  });
-}
+import { dcmtk } from './support/dcmtk';
 
 /**
  * Whether the server closes the connection within `ms`. Clears its timer and destroys the socket

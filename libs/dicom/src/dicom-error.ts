@@ -19,7 +19,12 @@ export type DicomRejectionCode =
   | 'duplicate_conflict'
   | 'not_authorized';
 
-/** 0xA700 out of resources, 0xA900 dataset does not match SOP class, 0xC000 cannot understand, 0x0111 duplicate, 0x0124 not authorized. */
+/**
+ * 0xA700 out of resources, 0xA900 dataset does not match SOP class, 0xC000 cannot understand,
+ * 0x0124 not authorized; 0xA711 is ours, in the Refused class (as dcm4chee's policy refusals
+ * are): different content under a stored SOP Instance UID, refused by IMAGING_DUPLICATE_POLICY.
+ * (0x0111 Duplicate SOP Instance is N-CREATE's, not a C-STORE or STOW-RS status.)
+ */
 const FAILURE_REASON: Record<DicomRejectionCode, number> = {
   not_part10: 0xc000,
   too_large: 0xa700,
@@ -33,13 +38,26 @@ const FAILURE_REASON: Record<DicomRejectionCode, number> = {
   fragments_incomplete: 0xa900,
   unsupported_transfer_syntax: 0xc122,
   study_mismatch: 0xc000,
-  duplicate_conflict: 0x0111,
+  duplicate_conflict: 0xa711,
   not_authorized: 0x0124,
 };
 
 /** The failure reason a STOW-RS or C-STORE answer carries for a refusal. */
 export function failureReasonOf(code: DicomRejectionCode): number {
   return FAILURE_REASON[code];
+}
+
+/**
+ * Text that came from a peer or a file made safe to repeat in a message, a log line or an error
+ * comment: control characters (C0, DEL, C1) are written as \xNN, so a crafted UID cannot
+ * inject line breaks, escape sequences or NULs into what people and tools read.
+ */
+export function visibleText(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 export class DicomRejection extends Error {
@@ -49,7 +67,7 @@ export class DicomRejection extends Error {
   readonly code: DicomRejectionCode;
   // Plain fields, no parameter properties: ingest's parse threads load this file with Node's type stripping.
   constructor(code: DicomRejectionCode, message: string) {
-    super(message);
+    super(visibleText(message));
     this.code = code;
     this.name = 'DicomRejection';
     this.failureReason = failureReasonOf(code);

@@ -13,14 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { ACTOR_KEY, type Actor, CurrentActor } from '@huizhen/auth';
-import {
-  type DicomJson,
-  deidentifyPart10,
-  frameMediaType,
-  isEncapsulated,
-  parseInstance,
-  TS,
-} from '@huizhen/dicom';
+import { type DicomJson, deidentifyPart10, parseInstance } from '@huizhen/dicom';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ApiContent,
@@ -37,6 +30,7 @@ import { baseUrl } from '../ingest/stow.controller';
 import { outsiderJson, patientPseudonym } from './outsider-json';
 import { QidoSearch, sendQidoResult } from './qido-search.service';
 import { RenderService, type RenderRequest } from './render.service';
+import { negotiateFrames, negotiateInstances } from './transfer-syntax-negotiation';
 
 type Q = Record<string, unknown>;
 
@@ -68,10 +62,9 @@ async function sendMultipart(
   res.end(`--${boundary}--\r\n`);
 }
 
-function wantsType(req: Request, fallback: string): string {
-  const accept = String(req.query.accept ?? req.headers.accept ?? '');
-  const m = /type="?([^";,]+)"?/i.exec(accept);
-  return (m?.[1] ?? fallback).toLowerCase();
+/** The Accept of a request: the `accept` query parameter (PS3.18 8.3.3.1) or the header. */
+function acceptOf(req: Request): string {
+  return String(req.query.accept ?? req.headers.accept ?? '');
 }
 
 /** Which image a rendered or thumbnail route answers with (frame from 1). */
@@ -419,26 +412,27 @@ export class DicomWebController {
     req: Request,
     res: Response,
   ) {
-    const type = wantsType(req, 'application/dicom');
-    if (type !== 'application/dicom' && type !== '*/*') {
-      throw new DomainError(
-        'not_acceptable',
-        HttpStatus.NOT_ACCEPTABLE,
-        `instances are served as multipart/related; type="application/dicom", not ${type}`,
-      );
-    }
     const a = await this.access.readStudy(actor, where.study, 'instances');
     const rows = await this.index.instances({ ...where, study: a.study.study_instance_uid });
     if (!rows.length) notFound('instances');
+    const negotiated = negotiateInstances(
+      acceptOf(req),
+      rows.map((r) => r.transfer_syntax_uid),
+    );
+    if ('refused' in negotiated)
+      throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, negotiated.refused);
     const key = this.ingest.deidentificationKey;
     const pseudonym = patientPseudonym(key, a.study.organization_id, a.study.dicom_patient_id);
     const store = this.store;
+    const render = this.render;
     await sendMultipart(res, 'application/dicom', {
       async *[Symbol.asyncIterator]() {
-        for (const r of rows) {
-          const bytes = await store.read(r.content_sha256);
+        for (const [i, r] of rows.entries()) {
+          const offer = negotiated.offers[i];
+          const read = () => store.read(r.content_sha256);
+          const bytes = offer.decode ? await render.decodedInstance(read) : await read();
           yield {
-            contentType: `application/dicom; transfer-syntax=${r.transfer_syntax_uid}`,
+            contentType: `application/dicom; transfer-syntax=${offer.transferSyntax}`,
             body: a.deidentify
               ? deidentifyPart10(bytes, { key, patientPseudonym: pseudonym })
               : bytes,
@@ -571,29 +565,41 @@ export class DicomWebController {
     return body;
   }
 
+  /**
+   * Frames in the media type and transfer syntax the Accept header asks for (406 with what this
+   * instance can be sent as otherwise); every requested frame is checked before the answer
+   * starts, so `frames/1,2` of a single-frame instance is a 404, not frame 1 and a cut body.
+   */
   private async sendFrames(row: InstanceRow, list: number[], req: Request, res: Response) {
-    const ts = row.transfer_syntax_uid;
-    const native = !isEncapsulated(ts);
-    const servedTs = native ? TS.explicitLittle : ts;
-    const wanted = wantsType(req, 'application/octet-stream');
-    const media = native ? 'application/octet-stream' : frameMediaType(ts);
-    if (wanted !== '*/*' && wanted !== 'application/octet-stream' && wanted !== media) {
+    const layout = row.pixel_layout;
+    if (!layout) notFound('pixel data');
+    const missing = list.filter((f) => f > layout.frames.length);
+    if (missing.length)
       throw new DomainError(
-        'not_acceptable',
-        HttpStatus.NOT_ACCEPTABLE,
-        `frames of this instance are stored as ${media} (transfer syntax ${ts}); ${wanted} would need transcoding`,
+        'frame_not_found',
+        HttpStatus.NOT_FOUND,
+        `frame ${missing.join(', ')} does not exist (the instance has ${layout.frames.length})`,
       );
-    }
-    const partType = wanted === media && !native ? media : 'application/octet-stream';
-    const frameBytes = (f: number) => this.frameBytes(row, f);
+    const negotiated = negotiateFrames(acceptOf(req), row.transfer_syntax_uid);
+    if ('refused' in negotiated)
+      throw new DomainError('not_acceptable', HttpStatus.NOT_ACCEPTABLE, negotiated.refused);
+    const { offer } = negotiated;
+    // Decoded frames are all made before the answer starts, so a decoder's failure is a 422.
+    const decoded = offer.decode
+      ? await this.render.decodedFrames(
+          () => this.store.read(row.content_sha256),
+          list.map((f) => f - 1),
+        )
+      : null;
+    const frameBytes = (f: number, i: number) => decoded?.[i] ?? this.frameBytes(row, f);
     await sendMultipart(
       res,
-      partType,
+      offer.mediaType,
       (async function* () {
-        for (const f of list)
+        for (const [i, f] of list.entries())
           yield {
-            contentType: `${partType}; transfer-syntax=${servedTs}`,
-            body: await frameBytes(f),
+            contentType: `${offer.mediaType}; transfer-syntax=${offer.transferSyntax}`,
+            body: await frameBytes(f, i),
           };
       })(),
     );

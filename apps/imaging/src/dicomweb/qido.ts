@@ -3,7 +3,7 @@ import { tagOfKeyword } from '@huizhen/dicom';
 import { DomainError } from '@huizhen/platform-http';
 
 export type Level = 'study' | 'series' | 'instance';
-type Kind = 'pn' | 'str' | 'istr' | 'date' | 'uid' | 'modality' | 'int';
+type Kind = 'pn' | 'str' | 'code' | 'istr' | 'date' | 'uid' | 'modality' | 'int';
 
 /** Attributes QIDO-RS matches on, per level, and the column (alias.column) each lives in. */
 const MATCHABLE: Record<string, { level: Level; col: string; kind: Kind; identity?: boolean }> = {
@@ -18,7 +18,7 @@ const MATCHABLE: Record<string, { level: Level; col: string; kind: Kind; identit
   '00200010': { level: 'study', col: 'st.study_id', kind: 'str' },
   '0020000D': { level: 'study', col: 'st.study_instance_uid', kind: 'uid' },
   '00080061': { level: 'study', col: 'st.modalities', kind: 'modality' },
-  '00080060': { level: 'series', col: 'se.modality', kind: 'str' },
+  '00080060': { level: 'series', col: 'se.modality', kind: 'code' },
   '0020000E': { level: 'series', col: 'se.series_instance_uid', kind: 'uid' },
   '00200011': { level: 'series', col: 'se.series_number', kind: 'int' },
   '0008103E': { level: 'series', col: 'se.series_description', kind: 'istr' },
@@ -56,6 +56,19 @@ function likePattern(v: string): string {
     .replace(/\?/g, '_');
 }
 
+/**
+ * The values of a multi-valued key (PS3.4 C.2.2.2.8 multiple value matching; PS3.18 8.3.4.1):
+ * backslash-separated as C-FIND sends them, comma-separated as QIDO-RS writes them, or the
+ * parameter repeated. A match of any value is a match (the union).
+ */
+function valueList(raw: unknown): string[] {
+  return ([] as unknown[])
+    .concat(raw)
+    .flatMap((v) => String(v).split(/[\\,]/))
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function bad(message: string): never {
   throw new DomainError('bad_query', HttpStatus.BAD_REQUEST, message);
 }
@@ -91,7 +104,7 @@ export function parseQido(
     if (LEVEL_ORDER.indexOf(m.level) > LEVEL_ORDER.indexOf(level))
       bad(`attribute ${key} cannot be matched at ${level} level`);
     const value = String(Array.isArray(raw) ? raw[0] : raw);
-    if (value === '') continue;
+    if (value === '' && !valueList(raw).length) continue;
     if (m.identity) identityFilter = true;
     const p = (v: unknown) => {
       params.push(v);
@@ -100,10 +113,8 @@ export function parseQido(
     const wild = /[*?]/.test(value);
     switch (m.kind) {
       case 'uid': {
-        const list = value
-          .split(/[\\,]/)
-          .map((s) => s.trim())
-          .filter(Boolean);
+        const list = valueList(raw);
+        if (!list.length) break;
         if (m.col === 'st.study_instance_uid') {
           uidFilter = list;
           where.push(
@@ -148,9 +159,28 @@ export function parseQido(
         if (!/^-?\d+$/.test(value)) bad(`${key} should be a whole number`);
         where.push(`${m.col} = ${p(Number(value))}`);
         break;
-      case 'modality':
-        where.push(`${p(value)} = ANY(${m.col})`);
+      case 'code': {
+        // Code strings (Modality): a list of values or one value with wildcards.
+        const list = valueList(raw);
+        if (list.length > 1 && list.some((v) => /[*?]/.test(v)))
+          bad(`${key}: wildcards cannot be combined with a list of values`);
+        if (list.length > 1) where.push(`${m.col} = ANY(${p(list)})`);
+        else if (list.length)
+          where.push(
+            /[*?]/.test(list[0])
+              ? `${m.col} LIKE ${p(likePattern(list[0]))}`
+              : `${m.col} = ${p(list[0])}`,
+          );
         break;
+      }
+      case 'modality': {
+        // Modalities in Study: studies holding any of the listed modalities.
+        const list = valueList(raw);
+        if (list.some((v) => /[*?]/.test(v)))
+          bad(`${key}: modalities are matched by value, without wildcards`);
+        if (list.length) where.push(`${m.col} && ${p(list)}::text[]`);
+        break;
+      }
       case 'date': {
         const range = /^(\d{8})?-(\d{8})?$/.exec(value);
         if (range && (range[1] || range[2])) {

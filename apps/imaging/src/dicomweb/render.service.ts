@@ -2,8 +2,9 @@ import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
 import sharp from 'sharp';
 import { DicomImage, NativePixelDecoder, WindowLevel, log as imagingLog } from 'dcmjs-imaging';
 import { DomainError } from '@huizhen/platform-http';
-import { TS, decodeRleFrame, parseInstance } from '@huizhen/dicom';
+import { type ParsedInstance, TS, parseInstance } from '@huizhen/dicom';
 import { type GreyImage, greyImageOf, renderGrey } from './grey-window';
+import { decodeFrame, decodedInstance, jpegStoresRgb } from './pixel-decoder';
 
 export interface RenderRequest {
   frame: number; // 0-based
@@ -46,7 +47,7 @@ export class RenderService implements OnModuleInit {
         img = new DicomImage(
           b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer,
         );
-        if (img.getTransferSyntaxUid() === TS.rle) img = this.withDecodedRle(img, b);
+        if (this.decodedHere(img)) img = this.withDecodedFrames(img, parseInstance(b));
       }
       this.cache.set(sha, img);
       while (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
@@ -54,18 +55,67 @@ export class RenderService implements OnModuleInit {
     });
   }
 
-  private withDecodedRle(img: DicomImage, bytes: Buffer): DicomImage {
-    const parsed = parseInstance(bytes);
-    const { rows, columns, samplesPerPixel, bitsAllocated } = parsed.image!;
-    const frames = parsed.pixel!.frames.map((ranges) => {
-      const frame = Buffer.concat(ranges.map(([o, l]) => parsed.byteArray.subarray(o, o + l)));
-      const native = decodeRleFrame(frame, rows, columns, samplesPerPixel, bitsAllocated);
-      return native.buffer.slice(native.byteOffset, native.byteOffset + native.byteLength);
+  /**
+   * Whether the frames are decoded here rather than by dcmjs-imaging: colour RLE (its planes
+   * come out mixed up) and RGB JPEG stored without colour transform (it always applies the
+   * YCbCr one to baseline JPEG, which turned pydicom's SC_jpeg_no_color_transform magenta).
+   */
+  private decodedHere(img: DicomImage): boolean {
+    const ts = img.getTransferSyntaxUid();
+    if (ts === TS.rle) return true;
+    if (ts !== TS.jpegBaseline && ts !== TS.jpegExtended) return false;
+    if (Number(img.getElement('SamplesPerPixel')) !== 3) return false;
+    const fragments = (img.getElements() as { PixelData?: ArrayBuffer[] }).PixelData;
+    const first = fragments?.[0];
+    return (
+      !!first &&
+      jpegStoresRgb(new Uint8Array(first), String(img.getElement('PhotometricInterpretation')))
+    );
+  }
+
+  private withDecodedFrames(img: DicomImage, parsed: ParsedInstance): DicomImage {
+    let photometric = '';
+    const frames = parsed.pixel!.frames.map((_, i) => {
+      const decoded = decodeFrame(parsed, i);
+      photometric = decoded.photometric;
+      const px = decoded.pixels;
+      return px.buffer.slice(px.byteOffset, px.byteOffset + px.byteLength);
     });
     const elements = img.getElements() as Record<string, unknown>;
     elements.PixelData = frames;
     elements.PlanarConfiguration = 0;
+    if (photometric) elements.PhotometricInterpretation = photometric;
     return new DicomImage(elements, TS.explicitLittle);
+  }
+
+  /**
+   * Frames (0-based) of an encapsulated instance decoded to native explicit VR little endian
+   * bytes (WADO-RS frames asked for in 1.2.840.10008.1.2.1); 406-free: the caller offered this
+   * only for a syntax the decoders read. A decoder failure is a 422 render_failed.
+   */
+  async decodedFrames(bytes: () => Promise<Buffer>, frames: number[]): Promise<Buffer[]> {
+    await (this.ready ??= NativePixelDecoder.initializeAsync());
+    const parsed = parseInstance(await bytes());
+    return this.decoding(() => frames.map((f) => decodeFrame(parsed, f).pixels));
+  }
+
+  /** A whole encapsulated instance re-encoded as explicit VR little endian (WADO-RS retrieve). */
+  async decodedInstance(bytes: () => Promise<Buffer>): Promise<Buffer> {
+    await (this.ready ??= NativePixelDecoder.initializeAsync());
+    const parsed = parseInstance(await bytes());
+    return this.decoding(() => decodedInstance(parsed));
+  }
+
+  private decoding<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (e) {
+      throw new DomainError(
+        'render_failed',
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `cannot decode the pixel data: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
   }
 
   /** Grey images (MONOCHROME1/2, from the instance itself) are encoded as one channel. */

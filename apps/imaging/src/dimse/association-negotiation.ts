@@ -68,11 +68,11 @@ export interface AssociateRequest {
 export const REJECT = { calledAeUnknown: 7, callingAeUnknown: 3 } as const;
 
 export function calledAeOf(body: Buffer): string {
-  return body.subarray(4, 20).toString('latin1').trim();
+  return uidText(body.subarray(4, 20)).trim();
 }
 
 export function callingAeOf(body: Buffer): string {
-  return body.subarray(20, 36).toString('latin1').trim();
+  return uidText(body.subarray(20, 36)).trim();
 }
 
 /**

@@ -3,36 +3,56 @@
  * C-STORE's data set made a Part 10 file (our file meta, the sender's bytes untouched) and
  * handed to ingest, its outcome turned into a response status.
  */
-import { part10Header } from '@huizhen/dicom';
+import { isValidUid, part10Header } from '@huizhen/dicom';
 import { VERIFICATION } from './sop-classes';
 import { COMMAND, type Command, type CommandElement, encodeCommand, TAG } from './dimse-message';
 import { uidText } from './pdu';
 
-/** C-STORE status codes (PS3.4 B.2.3). */
+/** C-STORE status codes (PS3.4 B.2.3) and the general ones (PS3.7 C) a C-STORE answers. */
 const STATUS = {
   success: 0x0000,
   outOfResources: 0xa700,
-  dataSetDoesNotMatchSopClass: 0xa900,
+  /** PS3.7 C.5.13: the SOP Instance UID violates the UID construction rules. */
+  invalidSopInstance: 0x0117,
+  /** PS3.7 C.5.17: the SOP Class is not one we store (or no SOP Class UID at all). */
+  sopClassNotSupported: 0x0122,
 } as const;
-/** Ingest's failure reason for an instance whose content does not match its SOP class. */
-const DATA_SET_DOES_NOT_MATCH = 0x0111;
 
 export interface DimseRequest {
   commandField: number | undefined;
   messageId: number;
+  /** Affected SOP Class UID; '' when absent or not a valid UID (never echoed back then). */
   sopClass: string;
+  /** Affected SOP Instance UID; '' when absent or not a valid UID. */
   sopInstance: string;
   /** C-MOVE's destination AE title ('' otherwise). */
   moveDestination: string;
+  /** Why a UID of the command is refused (PS3.5 9.1: digits and dots, no leading zeros, at most 64), control bytes shown as \xNN. */
+  invalid: { sopClass?: string; sopInstance?: string };
+}
+
+/** A command's UID element: its text when valid, or the reason it is not. */
+function commandUid(cmd: Command, tag: number, name: string): { uid: string; invalid?: string } {
+  const raw = cmd.get(tag);
+  if (!raw) return { uid: '' };
+  const text = uidText(raw);
+  if (isValidUid(text)) return { uid: text };
+  return {
+    uid: '',
+    invalid: `invalid ${name} "${text.slice(0, 80)}" (${raw.length} bytes): a UID is digits and dots, no leading zeros, at most 64`,
+  };
 }
 
 export function readRequest(cmd: Command): DimseRequest {
+  const sopClass = commandUid(cmd, TAG.affectedSopClass, 'Affected SOP Class UID');
+  const sopInstance = commandUid(cmd, TAG.affectedSopInstance, 'Affected SOP Instance UID');
   return {
     moveDestination: uidText(cmd.get(TAG.moveDestination) ?? Buffer.alloc(0)).trim(),
     commandField: cmd.get(TAG.commandField)?.readUInt16LE(0),
     messageId: cmd.get(TAG.messageId)?.readUInt16LE(0) ?? 0,
-    sopClass: uidText(cmd.get(TAG.affectedSopClass) ?? Buffer.alloc(0)),
-    sopInstance: uidText(cmd.get(TAG.affectedSopInstance) ?? Buffer.alloc(0)),
+    sopClass: sopClass.uid,
+    sopInstance: sopInstance.uid,
+    invalid: { sopClass: sopClass.invalid, sopInstance: sopInstance.invalid },
   };
 }
 
@@ -129,18 +149,21 @@ export interface StoreStatus {
   comment?: string;
 }
 
+/** A C-STORE-RSP; the request's UIDs are echoed only when they were valid. */
 export function storeResponse(rq: DimseRequest, { status, comment }: StoreStatus): Buffer {
-  const errorComment: CommandElement[] = comment
-    ? [[TAG.errorComment, 'LO', comment.slice(0, 64)]]
-    : [];
+  const optional: CommandElement[] = [
+    ...(rq.sopClass ? ([[TAG.affectedSopClass, 'UI', rq.sopClass]] as CommandElement[]) : []),
+    ...(rq.sopInstance
+      ? ([[TAG.affectedSopInstance, 'UI', rq.sopInstance]] as CommandElement[])
+      : []),
+    ...(comment ? ([[TAG.errorComment, 'LO', printable(comment)]] as CommandElement[]) : []),
+  ];
   return encodeCommand([
-    [TAG.affectedSopClass, 'UI', rq.sopClass],
     [TAG.commandField, 'US', COMMAND.cStoreRsp],
     [TAG.messageIdBeingRespondedTo, 'US', rq.messageId],
     [TAG.dataSetType, 'US', COMMAND.noDataSet],
     [TAG.status, 'US', status],
-    [TAG.affectedSopInstance, 'UI', rq.sopInstance],
-    ...errorComment,
+    ...optional,
   ]);
 }
 
@@ -154,7 +177,10 @@ export interface ReceivedInstance {
 
 export type IngestInstance = (
   part10: Buffer,
-) => Promise<{ ok: true } | { ok: false; failureReason: number; message: string }>;
+) => Promise<
+  | { ok: true; warning?: { reason: number; message: string } }
+  | { ok: false; failureReason: number; message: string }
+>;
 
 /** Stores one C-STORE's instance through ingest and says what to answer; `refused` is told why ingest refused it. */
 export async function storeInstance(
@@ -164,6 +190,17 @@ export async function storeInstance(
   refused: (message: string) => void,
 ): Promise<StoreStatus> {
   const { request, data } = received;
+  // A command whose UIDs break the rules is refused before anything is read into the archive.
+  if (request.invalid.sopClass || !request.sopClass) {
+    const comment = request.invalid.sopClass ?? 'no Affected SOP Class UID';
+    refused(comment);
+    return { status: STATUS.sopClassNotSupported, comment };
+  }
+  if (request.invalid.sopInstance || !request.sopInstance) {
+    const comment = request.invalid.sopInstance ?? 'no Affected SOP Instance UID';
+    refused(comment);
+    return { status: STATUS.invalidSopInstance, comment };
+  }
   if (!data) {
     return {
       status: STATUS.outOfResources,
@@ -177,11 +214,11 @@ export async function storeInstance(
     received.callingAe,
   );
   const outcome = await ingest(Buffer.concat([header, data]));
-  if (outcome.ok) return { status: STATUS.success };
+  // A warning (a different copy kept or replaced) is the C-STORE warning status with its reason.
+  if (outcome.ok)
+    return outcome.warning
+      ? { status: outcome.warning.reason, comment: outcome.warning.message }
+      : { status: STATUS.success };
   refused(outcome.message);
-  const status =
-    outcome.failureReason === DATA_SET_DOES_NOT_MATCH
-      ? STATUS.dataSetDoesNotMatchSopClass
-      : outcome.failureReason;
-  return { status, comment: outcome.message };
+  return { status: outcome.failureReason, comment: outcome.message };
 }

@@ -1,3 +1,5 @@
+import { visibleText } from '@huizhen/dicom';
+
 /** PS3.8 upper layer PDUs: their types, how one is written, and how a TCP stream is cut into them. */
 
 export const PDU = {
@@ -39,9 +41,12 @@ export function* items(body: Buffer, from = 0): Generator<{ type: number; data: 
   }
 }
 
-/** A UID as sent: trailing NUL or space padding removed. */
+/**
+ * A UID (or AE title) as sent: trailing NUL or space padding removed, any other control byte
+ * written as \xNN (such a value is never valid, and it is repeated in log lines and comments).
+ */
 export function uidText(b: Buffer): string {
-  return b.toString('latin1').replace(/[\0 ]+$/, '');
+  return visibleText(b.toString('latin1').replace(/[\0 ]+$/, ''));
 }
 
 /** An AE title field: 16 bytes, space padded. */

@@ -26,6 +26,8 @@ export type IngestOutcome =
   | {
       ok: true;
       duplicate: boolean;
+      /** Stored with a warning (Warning Reason 0008,1196 / a C-STORE warning status) and why. */
+      warning?: { reason: number; message: string };
       sopClassUid: string;
       sopInstanceUid: string;
       studyInstanceUid: string;

@@ -43,7 +43,13 @@ export function stowResponse(
             `${base}/dicom-web/studies/${o.studyInstanceUid}/series/${o.seriesInstanceUid}/instances/${o.sopInstanceUid}`,
           ],
         },
-        ...(o.duplicate ? { '00081196': { vr: 'US', Value: [0xb007] } } : {}),
+        // An identical repeat is plain success; a kept or replaced different copy says so.
+        ...(o.warning
+          ? {
+              '00081196': { vr: 'US', Value: [o.warning.reason] },
+              '00000902': { vr: 'LO', Value: [o.warning.message.slice(0, 1024)] },
+            }
+          : {}),
       })),
     };
   }
