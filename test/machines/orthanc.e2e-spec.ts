@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   TestSchema,
@@ -83,7 +82,6 @@ suite('Orthanc as our peer, holding a machine credential', () => {
   let server: Awaited<ReturnType<typeof startTestApp>>;
   let orthanc: OrthancPeer;
   const relays: { close(): Promise<void> }[] = [];
-  let tmp: string;
   const token: Record<string, string> = {};
   let personTokenAt = 0;
   let key: string;
@@ -173,7 +171,7 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       modalities: { huizhen: { aeTitle: 'HUIZHEN', host: orthanc.hostAddress, port: dimse.port } },
     });
 
-    tmp = mkdtempSync(join(tmpdir(), 'huizhen-orthanc-studies-'));
+    const tmp = orthanc.scratch('studies');
     const studies = {
       bearer: ['ORTHANC^BEARER', 'OR-1'],
       basic: ['ORTHANC^BASIC', 'OR-2'],
@@ -209,7 +207,6 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     for (const r of relays) await r.close();
     await server?.app.close();
     await schema?.drop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('Orthanc pushes by STOW-RS with the key as Bearer: the study is the township’s, bit for bit', async () => {

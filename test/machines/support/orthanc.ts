@@ -13,7 +13,15 @@
  * after the dead pid, its processes killed first); an exit handler cleans what a crash skips.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +32,7 @@ const run = promisify(execFile);
 const BINARY = '/usr/sbin/Orthanc';
 const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 const PREFIX = 'hzorthanc-';
+const DIR_PREFIX = 'huizhen-';
 /** Orthanc's ports inside its namespace; nothing else listens there. */
 export const ORTHANC_HTTP_PORT = 8042;
 export const ORTHANC_DICOM_PORT = 4242;
@@ -89,6 +98,14 @@ function removeNamespace(namespace: string): void {
   quietly('ip', ['netns', 'del', namespace]);
 }
 
+/** A dead run's namespace: its Orthanc killed, the namespace and its configuration directory gone. */
+function removeStale(namespace: string): void {
+  removeNamespace(namespace);
+  for (const entry of readdirSync(tmpdir()))
+    if (entry.startsWith(`${DIR_PREFIX}${namespace}-`))
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+}
+
 /**
  * The packages are a test need (scripts/prepare-machine.sh installs them): when they are missing
  * and this process is root, that script is run once to install them; only a machine that cannot
@@ -114,7 +131,8 @@ function installedOrInstall(): string | null {
 
 export class OrthancPeer {
   private child: ChildProcess | null = null;
-  private dir: string | null = null;
+  /** Orthanc's configuration, index and storage, and the test's files (`scratch`): one directory, named after the namespace so the next run removes it when this process dies. */
+  private readonly dir: string;
   private output = '';
   private stopped = false;
 
@@ -125,7 +143,9 @@ export class OrthancPeer {
     readonly hostAddress: string,
     /** Orthanc's end of the /30. */
     readonly nsAddress: string,
-  ) {}
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${namespace}-`));
+  }
 
   /** Why Orthanc cannot run here (after trying to install it), or null when it can. */
   static unsupportedReason(): string | null {
@@ -143,7 +163,7 @@ export class OrthancPeer {
 
   /** The namespace and its link to the host; Orthanc itself starts with `start()`. */
   static async prepare(): Promise<OrthancPeer> {
-    removeStaleNamespaces(PREFIX, removeNamespace);
+    removeStaleNamespaces(PREFIX, removeStale);
     const n = counter++;
     const namespace = `${PREFIX}${process.pid}-${n}`;
     const tag = `${(process.pid % 100000).toString(36)}${n.toString(36)}`;
@@ -182,6 +202,13 @@ export class OrthancPeer {
     return `http://${this.nsAddress}:${ORTHANC_HTTP_PORT}`;
   }
 
+  /** A directory for the test's own files, removed with Orthanc's. */
+  scratch(name: string): string {
+    const path = join(this.dir, 'scratch', name);
+    mkdirSync(path, { recursive: true });
+    return path;
+  }
+
   /** What Orthanc printed (its log) so far. */
   get log(): string {
     return this.output;
@@ -195,7 +222,6 @@ export class OrthancPeer {
   /** Writes the configuration and starts Orthanc in the namespace; resolves when its REST API answers. */
   async start(o: OrthancStartOptions): Promise<void> {
     if (this.child) throw new Error('Orthanc is already running');
-    this.dir = mkdtempSync(join(tmpdir(), 'huizhen-orthanc-'));
     const servers: Record<string, object> = {};
     for (const [name, s] of Object.entries(o.dicomwebServers ?? {}))
       servers[name] = {
@@ -310,6 +336,6 @@ export class OrthancPeer {
     removeNamespace(this.namespace);
     // Deleting the namespace destroys the pair only eventually; the host end goes now.
     quietly('ip', ['link', 'del', this.hostDevice]);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
