@@ -301,15 +301,59 @@ const PRACTITIONER_FIELDS: Record<keyof PractitionerChanges, string> = {
 };
 
 /** `SET a = $1, b = $2, updated_at = now()` of the defined fields of `changes`. */
-function assignments<K extends string>(
-  params: Params,
-  fields: Record<K, string>,
+/** A table the admin edits: name and alias (as its column list reads), the row a write returns, and the column of each changeable field. */
+interface EditedTable<C extends Columns, T, K extends string> {
+  table: 'organization' | 'consortium' | 'practitioner';
+  alias: string;
+  columns: C;
+  list: string;
+  toObject: (row: RowOf<C>) => T;
+  fields: Record<K, string>;
+}
+
+const ORGANIZATIONS = {
+  table: 'organization',
+  alias: 'o',
+  columns: ORGANIZATION,
+  list: ORGANIZATION_COLUMNS,
+  toObject: toOrganization,
+  fields: ORGANIZATION_FIELDS,
+} as const;
+const CONSORTIA = {
+  table: 'consortium',
+  alias: 'c',
+  columns: CONSORTIUM,
+  list: CONSORTIUM_COLUMNS,
+  toObject: toConsortium,
+  fields: CONSORTIUM_FIELDS,
+} as const;
+const PRACTITIONERS = {
+  table: 'practitioner',
+  alias: 'p',
+  columns: PRACTITIONER,
+  list: PRACTITIONER_COLUMNS,
+  toObject: toPractitioner,
+  fields: PRACTITIONER_FIELDS,
+} as const;
+
+/** Writes the defined fields (and the update time); answers the row as it now is, or null. */
+function updateById<C extends Columns, T, K extends string>(
+  m: Db,
+  t: EditedTable<C, T, K>,
+  id: string,
   changes: Partial<Record<K, unknown>>,
-): string {
-  const set = (Object.keys(fields) as K[])
+): Promise<T | null> {
+  const params = new Params();
+  const set = (Object.keys(t.fields) as K[])
     .filter((k) => changes[k] !== undefined)
-    .map((k) => `${fields[k]} = ${params.add(changes[k])}`);
-  return [...set, 'updated_at = CURRENT_TIMESTAMP'].join(', ');
+    .map((k) => `${t.fields[k]} = ${params.add(changes[k])}`);
+  return sql(
+    t.columns,
+    `UPDATE ${t.table} AS ${t.alias} SET ${[...set, 'updated_at = CURRENT_TIMESTAMP'].join(', ')}
+      WHERE ${t.alias}.id = ${params.add(id)} RETURNING ${t.list}`,
+  )
+    .map(t.toObject)
+    .first(m, params.values);
 }
 
 /**
@@ -362,14 +406,7 @@ export class DirectoryStore {
     id: string,
     changes: OrganizationChanges,
   ): Promise<Organization | null> {
-    const params = new Params();
-    const set = assignments(params, ORGANIZATION_FIELDS, changes);
-    return sql(
-      ORGANIZATION,
-      `UPDATE organization AS o SET ${set} WHERE o.id = ${params.add(id)} RETURNING ${ORGANIZATION_COLUMNS}`,
-    )
-      .map(toOrganization)
-      .first(m, params.values);
+    return updateById(m, ORGANIZATIONS, id, changes);
   }
 
   /** Of `candidateIds`: the active ones of the levels, not the requester, with an active specialist of the specialty. */
@@ -435,14 +472,7 @@ export class DirectoryStore {
 
   /** Writes the defined fields (and the update time); answers the row as it now is, or null. */
   updateConsortium(m: Db, id: string, changes: Partial<NewConsortium>): Promise<Consortium | null> {
-    const params = new Params();
-    const set = assignments(params, CONSORTIUM_FIELDS, changes);
-    return sql(
-      CONSORTIUM,
-      `UPDATE consortium AS c SET ${set} WHERE c.id = ${params.add(id)} RETURNING ${CONSORTIUM_COLUMNS}`,
-    )
-      .map(toConsortium)
-      .first(m, params.values);
+    return updateById(m, CONSORTIA, id, changes);
   }
 
   /** The consortium's members become exactly these organizations. */
@@ -501,14 +531,7 @@ export class DirectoryStore {
     id: string,
     changes: PractitionerChanges,
   ): Promise<Practitioner | null> {
-    const params = new Params();
-    const set = assignments(params, PRACTITIONER_FIELDS, changes);
-    return sql(
-      PRACTITIONER,
-      `UPDATE practitioner AS p SET ${set} WHERE p.id = ${params.add(id)} RETURNING ${PRACTITIONER_COLUMNS}`,
-    )
-      .map(toPractitioner)
-      .first(m, params.values);
+    return updateById(m, PRACTITIONERS, id, changes);
   }
 
   private async withMembers(items: Consortium[], m: Db): Promise<ConsortiumWithMembers[]> {
