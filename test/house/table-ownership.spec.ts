@@ -57,6 +57,10 @@ const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
     dirs: ['apps/imaging/src/peers/'],
     tables: ['imaging_dimse_peer', 'imaging_dicomweb_peer'],
   },
+  routing: {
+    dirs: ['apps/imaging/src/routing/'],
+    tables: ['imaging_routing_rule', 'imaging_forward_job', 'imaging_forward_sent'],
+  },
   imaging: {
     dirs: ['apps/imaging/'],
     tables: ['imaging_study', 'imaging_series', 'imaging_instance', 'imaging_study_link'],
@@ -199,6 +203,7 @@ describe('each feature’s tables', () => {
       'patients',
       'peers',
       'referrals',
+      'routing',
       'scheduling',
       'service-accounts',
     ];

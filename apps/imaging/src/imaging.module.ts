@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessPolicyModule } from '@huizhen/access-policy';
 import { AuditModule } from '@huizhen/audit';
 import { AuthModule, ServiceAccountsModule } from '@huizhen/auth';
+import { DirectoryModule } from '@huizhen/directory';
 import { ImagingAccess } from './access/imaging-access.service';
 import { DimseScp } from './dimse/dimse-scp';
 import { DicomWebController } from './dicomweb/dicomweb.controller';
@@ -11,6 +12,11 @@ import { QidoSearch } from './dicomweb/qido-search.service';
 import { RenderService } from './dicomweb/render.service';
 import { ImagingStore } from './imaging-store';
 import { PeersModule } from './peers/peers.module';
+import { ForwardQueue } from './routing/forward-queue';
+import { RoutingController } from './routing/routing.controller';
+import { RoutingService } from './routing/routing.service';
+import { RoutingStore } from './routing/routing-store';
+import { StudyArrivals } from './routing/study-arrivals';
 import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
 import { DigestPool } from './ingest/digest-pool';
@@ -21,12 +27,20 @@ import { InstanceStore } from './storage/instance-store';
 
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
-  imports: [AuditModule, AuthModule, ServiceAccountsModule, AccessPolicyModule, PeersModule],
+  imports: [
+    AuditModule,
+    AuthModule,
+    ServiceAccountsModule,
+    AccessPolicyModule,
+    DirectoryModule,
+    PeersModule,
+  ],
   controllers: [
     ResumableUploadController,
     StowController,
     DicomWebController,
     ImagingSharesController,
+    RoutingController,
   ],
   providers: [
     ResumableUploads,
@@ -41,6 +55,11 @@ import { InstanceStore } from './storage/instance-store';
     QidoSearch,
     QidoDirectRoutes,
     ImagingService,
+    // Routing (routing/): rules, the durable forward queue and the arrivals that arm it.
+    RoutingStore,
+    RoutingService,
+    ForwardQueue,
+    StudyArrivals,
   ],
   exports: [ImagingService, IngestService],
 })

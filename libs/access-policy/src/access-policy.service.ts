@@ -9,8 +9,8 @@ const allow = (reason: string): Decision => ({ allowed: true, reason });
 const deny = (reason: string): Decision => ({ allowed: false, reason });
 
 const DIRECTORY_TYPES = new Set(['organization', 'consortium', 'practitioner']);
-/** Machines on the network (service accounts, DICOM peers): their organization's admins manage them. */
-const MACHINE_TYPES = new Set(['service_account', 'dicom_peer']);
+/** Machines on the network (service accounts, DICOM peers, routing to peers): their organization's admins manage them. */
+const MACHINE_TYPES = new Set(['service_account', 'dicom_peer', 'dicom_route']);
 const CLINICAL_TYPES = new Set([
   'patient',
   'consultation',

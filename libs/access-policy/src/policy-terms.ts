@@ -26,7 +26,8 @@ export type ResourceType =
   | 'media_room'
   | 'audit'
   | 'service_account'
-  | 'dicom_peer';
+  | 'dicom_peer'
+  | 'dicom_route';
 
 /**
  * What the policy needs to know about a resource. The feature that reads the resource fills

@@ -99,6 +99,23 @@ export interface ImagingConfig {
   uploadExpirySeconds: number;
   /** Where instances live; default DATA_DIR/dicom. */
   storageDir: string;
+  /** Forwarding studies on arrival (apps/imaging/src/routing). */
+  routing: RoutingSettings;
+}
+
+/** The forward queue's timing (seconds) and its patience. */
+export interface RoutingSettings {
+  /** A study is forwarded once no instance of it arrived for this long. */
+  quietSeconds: number;
+  /** The first retry's delay; each next one doubles, up to retryMaxSeconds. */
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  /** After this many attempts a job becomes a dead letter. */
+  maxAttempts: number;
+  /** A node's claim on a job lasts this long unless renewed (a crashed node's job is taken after it). */
+  leaseSeconds: number;
+  /** How often each node looks for due jobs besides its own wake-ups; 0 = the worker is off. */
+  pollSeconds: number;
 }
 
 /** Expert rotations and bookings (apps/api/src/scheduling). */
@@ -414,6 +431,14 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
       ),
       uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
       storageDir: '',
+      routing: {
+        quietSeconds: r.int('ROUTING_QUIET_SECONDS', 5, 0, 3600),
+        retryBaseSeconds: r.int('ROUTING_RETRY_BASE_SECONDS', 15, 1, 86400),
+        retryMaxSeconds: r.int('ROUTING_RETRY_MAX_SECONDS', 3600, 1, 7 * 86400),
+        maxAttempts: r.int('ROUTING_MAX_ATTEMPTS', 12, 1, 1000),
+        leaseSeconds: r.int('ROUTING_LEASE_SECONDS', 120, 5, 86400),
+        pollSeconds: r.int('ROUTING_POLL_SECONDS', 5, 0, 3600),
+      },
     },
     scheduling: {
       defaultTimeZone: r.timeZone('SCHEDULING_DEFAULT_TIME_ZONE', 'Asia/Shanghai'),

@@ -242,6 +242,16 @@ export const ERROR_CODES = {
   invalid_peer_address: e(400, 'an AE title, host, port pair or base URL that is not valid'),
   peer_destination_address: e(400, 'a retrieve destination needs the host and port we send to'),
   peer_service_account: e(400, 'the service account belongs to another organization than the peer'),
+
+  // ---- machines: routing studies on arrival ----
+  routing_rule_not_found: e(404, 'no routing rule has this id'),
+  forward_job_not_found: e(404, 'no forward job has this id'),
+  routing_rule_exists: e(409, 'the organization has a routing rule of that name already'),
+  routing_destination: e(
+    400,
+    'name exactly one destination peer, of the rule’s organization, that we can send to',
+  ),
+  forward_job_not_dead: e(409, 'only a dead letter can be retried or discarded'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,5 +17,6 @@ export * from './views/referral';
 export * from './views/scheduling';
 export * from './views/audit';
 export * from './views/imaging';
+export * from './views/routing';
 export * from './machines';
 export * from './requests';

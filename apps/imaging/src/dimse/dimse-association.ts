@@ -76,7 +76,7 @@ export interface AssociationPorts {
   /** The calling AE title as registered (its organization, what it may do), null for a stranger. */
   peer(callingAe: string): Promise<AssociationPeer | null>;
   /** Ingest of one Part 10 file received from a station of the organization. */
-  ingest(part10: Buffer, organizationId: string): ReturnType<IngestInstance>;
+  ingest(part10: Buffer, organizationId: string, callingAe: string): ReturnType<IngestInstance>;
   /** A C-FIND's matches as the peer may see them (DimseQuery), or its refusal. */
   find(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<FindAnswer>;
   /** The instances a C-GET or C-MOVE sends (DimseRetrieve), or its refusal. */
@@ -311,7 +311,7 @@ export class DimseAssociation {
         callingAe,
       },
       this.settings,
-      (part10) => this.ports.ingest(part10, this.organizationId),
+      (part10) => this.ports.ingest(part10, this.organizationId, callingAe),
       (message) =>
         this.ports.warn(`C-STORE from ${callingAe} refused ${rq.sopInstance}: ${message}`),
     );
@@ -526,7 +526,9 @@ export class DimseAssociation {
 }
 
 /** One context per SOP class and stored transfer syntax among the instances (ids 1, 3, ... 255). */
-function proposedContexts(items: RetrieveItem[]): ProposedContext[] {
+export function proposedContexts(
+  items: Pick<RetrieveItem, 'sopClass' | 'transferSyntax'>[],
+): ProposedContext[] {
   const out: ProposedContext[] = [];
   const seen = new Set<string>();
   for (const i of items) {

@@ -102,8 +102,8 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
         ? { organizationId: peer.organizationId, directions: peer.directions }
         : null;
     },
-    ingest: (part10, organizationId) =>
-      this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse' }),
+    ingest: (part10, organizationId, callingAe) =>
+      this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse', callingAe }),
     find: (peer, model, identifier) => this.query.find(peer, model, identifier),
     retrieve: (peer, model, identifier) => this.retrieve.plan(peer, model, identifier),
     // A C-MOVE goes only to a peer registered as a retrieve destination, with its address.

@@ -38,7 +38,8 @@ export class StoreScu {
   private accepted = new Map<number, string>();
   private maxSendPdu = 16384;
   private waiter: Waiter | null = null;
-  private associated: ((body: Buffer | Error) => void) | null = null;
+  /** Tagged, not told apart by instanceof: a socket's Error may come from another realm (jest's VM). */
+  private associated: ((answer: { ac: Buffer } | { error: Error }) => void) | null = null;
   private failure: Error | null = null;
   private messageId = 0;
 
@@ -63,14 +64,16 @@ export class StoreScu {
   ): Promise<StoreScu> {
     const socket = connect(target.port, target.host);
     const scu = new StoreScu(socket, settings);
-    const answer = new Promise<Buffer | Error>((resolve) => (scu.associated = resolve));
+    const answer = new Promise<{ ac: Buffer } | { error: Error }>(
+      (resolve) => (scu.associated = resolve),
+    );
     socket.write(associateRqPdu(target.callingAe, target.calledAe, contexts, settings.maxPduBytes));
-    const body = await answer;
-    if (body instanceof Error) {
+    const got = await answer;
+    if ('error' in got) {
       socket.destroy();
-      throw body;
+      throw got.error;
     }
-    const ac = readAssociateAc(body);
+    const ac = readAssociateAc(got.ac);
     scu.accepted = ac.accepted;
     scu.maxSendPdu = ac.maxSendPdu;
     return scu;
@@ -87,11 +90,11 @@ export class StoreScu {
     return c ? c.id : null;
   }
 
-  /** One C-STORE; resolves with the response's status. */
+  /** One C-STORE (a C-MOVE's names its originator); resolves with the response's status. */
   async store(
     pcId: number,
     item: { sopClass: string; sopInstance: string; dataSet: Buffer },
-    originator: { aeTitle: string; messageId: number },
+    originator?: { aeTitle: string; messageId: number },
   ): Promise<number> {
     const id = (this.messageId = (this.messageId % 0xffff) + 1);
     const cmd = storeRequest(id, item.sopClass, item.sopInstance, originator);
@@ -124,7 +127,7 @@ export class StoreScu {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    this.associated?.(e);
+    this.associated?.({ error: e });
     this.associated = null;
     this.waiter?.reject(e);
     this.waiter = null;
@@ -137,7 +140,7 @@ export class StoreScu {
       if ('refused' in read) return this.fail(new Error(read.refused));
       const { type, body } = read;
       if (type === PDU.associateAc && this.associated) {
-        this.associated(Buffer.from(body));
+        this.associated({ ac: Buffer.from(body) });
         this.associated = null;
       } else if (type === PDU.associateRj) {
         return this.fail(

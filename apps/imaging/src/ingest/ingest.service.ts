@@ -20,7 +20,12 @@ export interface IngestContext {
   via: ReceivedVia;
   /** STOW-RS to /studies/{study}: instances of other studies are refused. */
   expectedStudyUid?: string;
+  /** DIMSE: the sender's calling AE title (routing rules may filter on it). */
+  callingAe?: string;
 }
+
+/** An instance stored for the first time (not a duplicate): what routing hears of arrivals. */
+export type InstanceStored = (ctx: IngestContext, studyInstanceUid: string) => void;
 
 export type IngestOutcome =
   | {
@@ -41,6 +46,8 @@ export type IngestOutcome =
       sopClassUid?: string;
       sopInstanceUid?: string;
     };
+
+const noop = () => undefined;
 
 /** Our failure, not the instance's (0xA700 out of resources): the sender should try again. */
 const STORAGE_FAILED = {
@@ -103,6 +110,9 @@ export class IngestSession {
       this.onProgress();
       return p;
     });
+    void outcome.then((o) => {
+      if (o.ok && !o.duplicate) this.service.stored(this.ctx, o.studyInstanceUid);
+    }, noop);
     void outcome
       .finally(() => {
         this.unsettled--;
@@ -155,6 +165,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   static readonly CHUNK = 32;
   sweepDone: Promise<unknown> = Promise.resolve();
   private tempSweep: NodeJS.Timeout | null = null;
+  private readonly storedListeners: InstanceStored[] = [];
   /** A temp file older than this belongs to no ingest in progress. */
   static readonly TEMP_MAX_AGE_MS = 3_600_000;
 
@@ -200,6 +211,23 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
 
   sweep(minAgeMs: number) {
     return this.store.sweep((shas) => this.index.referencedHashes(shas), minAgeMs);
+  }
+
+  /** Hears of every instance stored for the first time, after its rows committed (routing). */
+  onStored(listener: InstanceStored): void {
+    this.storedListeners.push(listener);
+  }
+
+  stored(ctx: IngestContext, studyInstanceUid: string): void {
+    for (const l of this.storedListeners) {
+      try {
+        l(ctx, studyInstanceUid);
+      } catch (e) {
+        this.logger.error(
+          `an arrival listener failed: ${e instanceof Error ? e.stack : String(e)}`,
+        );
+      }
+    }
   }
 
   /** Validates and stores one Part 10 instance. Never throws for a bad instance: the outcome says why. */

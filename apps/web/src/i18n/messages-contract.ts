@@ -265,6 +265,11 @@ export const errorCodeZh: Record<ErrorCode, string> = {
   invalid_peer_address: 'AE 名称、主机、端口或地址不符合要求',
   peer_destination_address: '作为检索目的地的节点需要填写主机和端口',
   peer_service_account: '所选服务账号不属于该节点的机构',
+  routing_rule_not_found: '未找到该转发规则',
+  forward_job_not_found: '未找到该转发任务',
+  routing_rule_exists: '本机构已有同名的转发规则',
+  routing_destination: '请选择且只选择一个本机构的、可发送的目的节点',
+  forward_job_not_dead: '只有失败（死信）的转发任务才能重试或丢弃',
 };
 
 /** In English, the catalogue's own one-line meaning. */

@@ -18,6 +18,7 @@ import { CallEventMedia1765500000000 } from './1765500000000-call-event-media';
 import { DimsePeerDirections1765610000000 } from './1765610000000-dimse-peer-directions';
 import { ServiceAccounts1765620000000 } from './1765620000000-service-accounts';
 import { DicomwebPeers1765630000000 } from './1765630000000-dicomweb-peers';
+import { DicomRouting1765710000000 } from './1765710000000-dicom-routing';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -40,4 +41,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DimsePeerDirections1765610000000,
   ServiceAccounts1765620000000,
   DicomwebPeers1765630000000,
+  DicomRouting1765710000000,
 ];

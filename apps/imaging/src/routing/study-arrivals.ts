@@ -1,0 +1,89 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
+import { ImagingStore } from '../imaging-store';
+import { IngestService, type IngestContext } from '../ingest/ingest.service';
+import { ForwardQueue } from './forward-queue';
+import { ruleMatches, type StudyArrival } from './routing-model';
+import { RoutingStore } from './routing-store';
+
+/** Arrivals are gathered this long before the rules are asked (one round per burst, not per instance). */
+const GATHER_MS = 250;
+
+/**
+ * Hears of every instance stored (IngestService.onStored, after its rows committed) and arms the
+ * forward jobs of the rules the study matches. A study is forwarded once it has been quiet for
+ * ROUTING_QUIET_SECONDS, not instance by instance: a modality sends a study over one association
+ * in seconds, and forwarding it whole costs the destination one association (one STOW-RS request
+ * per few instances) instead of one per instance over a township's link; the quiet time lives in
+ * the job's next_attempt_at, so it survives a restart, and whatever arrives after a study went
+ * out queues its job again for the instances not yet acknowledged.
+ */
+@Injectable()
+export class StudyArrivals implements OnModuleInit {
+  private readonly logger = new Logger('ImagingRouting');
+  private pending = new Map<string, StudyArrival>();
+  private timer: NodeJS.Timeout | null = null;
+  /** The round in flight (tests wait for it). */
+  settled: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(HUIZHEN_CONFIG) private readonly config: HuizhenConfig,
+    private readonly ingest: IngestService,
+    private readonly store: RoutingStore,
+    private readonly index: ImagingStore,
+    private readonly queue: ForwardQueue,
+  ) {}
+
+  onModuleInit(): void {
+    this.ingest.onStored((ctx, study) => this.note(ctx, study));
+  }
+
+  private note(ctx: IngestContext, studyInstanceUid: string): void {
+    const key = `${ctx.organizationId} ${studyInstanceUid}`;
+    let a = this.pending.get(key);
+    if (!a) {
+      a = { organizationId: ctx.organizationId, studyInstanceUid, callingAeTitles: new Set() };
+      this.pending.set(key, a);
+    }
+    if (ctx.callingAe) a.callingAeTitles.add(ctx.callingAe);
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        const round = this.pending;
+        this.pending = new Map();
+        this.settled = this.settled
+          .then(() => this.route([...round.values()]))
+          .catch((e) =>
+            this.logger.error(
+              `routing arrivals failed: ${e instanceof Error ? e.stack : String(e)}`,
+            ),
+          );
+      }, GATHER_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Each study's matching rules get their job armed, due after the quiet time. */
+  private async route(arrivals: StudyArrival[]): Promise<void> {
+    const orgs = [...new Set(arrivals.map((a) => a.organizationId))];
+    const rules = await this.store.enabledRulesOf(orgs);
+    if (!rules.length) return;
+    const quiet = this.config.imaging.routing.quietSeconds;
+    for (const a of arrivals) {
+      const candidates = rules.filter((r) => r.organizationId === a.organizationId);
+      if (!candidates.length) continue;
+      const modalities = candidates.some((r) => r.modalities.length)
+        ? ((await this.index.studySummary(a.studyInstanceUid))?.modalities ?? [])
+        : [];
+      const matched = candidates.filter((r) =>
+        ruleMatches(r, { modalities, callingAeTitles: a.callingAeTitles }),
+      );
+      await this.store.arm(
+        matched.map((r) => r.id),
+        a.studyInstanceUid,
+        quiet,
+      );
+      if (matched.length) this.queue.wakeIn(quiet * 1000);
+    }
+  }
+}
