@@ -114,6 +114,34 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       Synchronous: true,
     });
 
+  /** The instances Orthanc holds of a study: SOP Instance UID → the file as Orthanc stores it. */
+  async function heldByOrthanc(s: TestStudy): Promise<Map<string, Buffer>> {
+    const found = await orthanc.rest('POST', '/tools/find', {
+      Level: 'Instance',
+      Query: { StudyInstanceUID: s.uid },
+      Expand: true,
+    });
+    const held = new Map<string, Buffer>();
+    for (const i of found.body as { ID: string; MainDicomTags: { SOPInstanceUID: string } }[])
+      held.set(i.MainDicomTags.SOPInstanceUID, await orthanc.file(i.ID));
+    return held;
+  }
+
+  /** A person's STOW-RS straight to us (the web's upload path), not through Orthanc. */
+  async function stowAs(who: string, s: TestStudy): Promise<void> {
+    const mp = multipartRelated([...s.files.values()].map((p) => readFileSync(p)));
+    const r = await send(server.url, {
+      method: 'POST',
+      path: '/dicom-web/studies',
+      token: token[who],
+      body: mp.body,
+      contentType: mp.contentType,
+      headers: { accept: 'application/dicom+json' },
+    });
+    if (r.status !== 200)
+      throw new Error(`${who}'s STOW of ${s.patientName}: ${r.status} ${r.text}`);
+  }
+
   beforeAll(async () => {
     schema = await TestSchema.create('orthanc_peer');
     f = await seedDirectory(schema);
@@ -188,18 +216,12 @@ suite('Orthanc as our peer, holding a machine credential', () => {
         inOrthanc.set(study[name], orthancId);
       }
     }
-    // Township B's study, matching the same query: Orthanc (township A) must never see it.
+    // A study the township's doctor stored here directly (Orthanc does not hold it), and
+    // township B's study, matching the same queries: Orthanc (township A) must never see B's.
+    study.direct = makeStudy(tmp, 'ORTHANC^DIRECT', 'OR-9');
+    await stowAs('townDoctorA', study.direct);
     study.otherOrg = makeStudy(tmp, 'ORTHANC^OTHERORG', 'OR-8');
-    const mp = multipartRelated([...study.otherOrg.files.values()].map((p) => readFileSync(p)));
-    const stowB = await send(server.url, {
-      method: 'POST',
-      path: '/dicom-web/studies',
-      token: token.townDoctorB,
-      body: mp.body,
-      contentType: mp.contentType,
-      headers: { accept: 'application/dicom+json' },
-    });
-    if (stowB.status !== 200) throw new Error(`township B's STOW: ${stowB.status} ${stowB.text}`);
+    await stowAs('townDoctorB', study.otherOrg);
   }, 180_000);
 
   afterAll(async () => {
@@ -268,7 +290,7 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     const found = new Map<string, Record<string, string>>(
       (answers.body as Record<string, string>[]).map((a) => [a.StudyInstanceUID, a]),
     );
-    const expected = [study.bearer, study.basic, study.person, study.cstore];
+    const expected = [study.bearer, study.basic, study.person, study.cstore, study.direct];
     expect([...found.keys()].sort()).toEqual(expected.map((s) => s.uid).sort());
     expect(found.has(study.otherOrg.uid)).toBe(false);
     expect(found.get(study.cstore.uid)).toMatchObject({
@@ -282,6 +304,32 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     });
     const none = await orthanc.rest('GET', `/queries/${direct.body.ID}/answers`);
     expect(none.body).toEqual([]);
+  });
+
+  it('Orthanc retrieves from us by WADO-RS with the key: its township’s study whole, not another’s', async () => {
+    const pulled = await orthanc.rest('POST', '/dicom-web/servers/huizhen/retrieve', {
+      Resources: [{ Study: study.direct.uid }],
+    });
+    expect([pulled.status, pulled.body?.ReceivedInstancesCount]).toEqual([200, '2']);
+    const held = await heldByOrthanc(study.direct);
+    expect([...held.keys()].sort()).toEqual([...study.direct.files.keys()].sort());
+    for (const [sop, file] of study.direct.files)
+      expect(dataSetOf(held.get(sop)!).equals(dataSetOf(readFileSync(file)))).toBe(true);
+    // Township B's study: we refuse the key (403), Orthanc's job fails and it holds nothing of it.
+    const foreign = await orthanc.rest('POST', '/dicom-web/servers/huizhen/retrieve', {
+      Resources: [{ Study: study.otherOrg.uid }],
+    });
+    expect(foreign.status).not.toBe(200);
+    expect((await heldByOrthanc(study.otherOrg)).size).toBe(0);
+    const asOrthancAsked = await send(server.url, {
+      method: 'GET',
+      path: `/dicom-web/studies/${study.otherOrg.uid}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect([asOrthancAsked.status, asOrthancAsked.body?.details?.code]).toEqual([
+      403,
+      'access_denied',
+    ]);
   });
 
   it('the key keeps working past the access-token lifetime; the person’s pasted token does not', async () => {

@@ -313,6 +313,15 @@ export class OrthancPeer {
     return { instance: r.body.ID, study: r.body.ParentStudy };
   }
 
+  /** An instance's file as Orthanc stores it. */
+  async file(instanceId: string): Promise<Buffer> {
+    const res = await fetch(`${this.url}/instances/${instanceId}/file`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (res.status !== 200) throw new Error(`Orthanc has no file for ${instanceId}: ${res.status}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
   /** Ends Orthanc and removes the namespace, its link and the configuration directory. */
   async stop(): Promise<void> {
     if (this.stopped) return;
