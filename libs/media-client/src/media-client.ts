@@ -20,21 +20,18 @@ import {
   rtpCapabilitiesKey,
 } from '@huizhen/media-signaling';
 import type { VideoCap } from '@huizhen/media-signaling';
+import { debugging, keepRouterCaps, keptRouterCaps } from './client-memory';
 import { Emitter } from './emitter';
 import { CAMERA_CAPTURE, type CameraEncoding, cameraEncodings } from './publish-profile';
 import { SendGovernor } from './send-governor';
 import {
   HEALTH_DEFAULTS,
   type HealthOptions,
-  type InboundSample,
-  type TileHealth,
-  type TrackHealth,
+  type RoomHealth,
+  type SampledRemote,
   type TrackMemory,
-  assessTile,
-  assessTrack,
-  mediaVerdict,
-  newTrackMemory,
-  observeTrack,
+  assessRoom,
+  inboundSample,
 } from './receive-health';
 
 /** The parts of a browser MediaStreamTrack the client touches (no DOM typings needed to build it). */
@@ -60,16 +57,6 @@ export interface RemoteTrack {
   consumer: types.Consumer;
   /** The sender paused it (muted, camera off): nothing is expected to arrive. */
   producerPaused: boolean;
-}
-
-/** What this participant receives, judged from getStats() every healthIntervalMs (see receive-health). */
-export interface RoomHealth {
-  /** flowing once anything moved (a remote track, or a transport connected); failed: nothing within noMediaMs of joining. */
-  media: 'pending' | 'flowing' | 'failed';
-  /** Per remote track, by consumer id. */
-  tracks: Record<string, TrackHealth & { peerId: string; source: MediaSource }>;
-  /** Per remote participant, by peer id: their tile's state and bars. */
-  peers: Record<string, TileHealth>;
 }
 
 export interface MediaClientOptions {
@@ -593,57 +580,38 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   private async sampleHealth(): Promise<void> {
     const m = this.monitor;
-    const o = this.healthOpts;
     const remotes = [...this.remote.values()];
     const samples = await Promise.all(
       remotes.map((r) => (r.consumer.closed ? null : inboundSample(r.consumer).catch(() => null))),
     );
-    const now = Date.now();
-    const tracks: RoomHealth['tracks'] = {};
-    const byPeer = new Map<string, TrackHealth[]>();
-    remotes.forEach((r, i) => {
-      if (!this.remote.has(r.consumerId)) return;
-      const expected =
-        !r.producerPaused && !r.consumer.paused && !(m.audioOnly && r.kind === 'video');
-      const sample = samples[i] ?? {
-        at: now,
-        packetsReceived: 0,
-        packetsLost: 0,
-        bytesReceived: 0,
-        jitter: 0,
-        framesDecoded: 0,
-      };
-      const memory = observeTrack(
-        m.memories.get(r.consumerId) ?? newTrackMemory(r.kind, now),
-        { ...sample, at: now },
-        expected,
-        o,
-      );
-      m.memories.set(r.consumerId, memory);
-      if (memory.everFlowed) m.everFlowed = true;
-      const h = assessTrack(memory, now, o);
-      tracks[r.consumerId] = { ...h, peerId: r.peerId, source: r.source };
-      byPeer.set(r.peerId, [...(byPeer.get(r.peerId) ?? []), h]);
-    });
-    // Our path to the media server works: whatever else is missing is not ours.
-    if (
-      [this.sendTransport, this.recvTransport].some(
-        (t) => t && !t.closed && t.connectionState === 'connected',
-      )
-    )
-      m.everFlowed = true;
-    const peers: RoomHealth['peers'] = {};
-    for (const [peerId, list] of byPeer) {
-      const scores = remotes
-        .filter((r) => r.peerId === peerId)
-        .map((r) => m.scores.get(r.consumerId))
-        .filter((x): x is number => typeof x === 'number');
-      peers[peerId] = assessTile(list, scores.length ? Math.min(...scores) : null, o);
-    }
-    const expecting = remotes.length > 0 || [...this.published.values()].some((p) => !!p.producer);
-    const media = mediaVerdict(
-      { joinedAt: m.joinedAt, now, everFlowed: m.everFlowed, expecting },
-      o,
+    const live = remotes.flatMap((r, i): SampledRemote[] =>
+      this.remote.has(r.consumerId)
+        ? [
+            {
+              consumerId: r.consumerId,
+              peerId: r.peerId,
+              source: r.source,
+              kind: r.kind,
+              expected:
+                !r.producerPaused && !r.consumer.paused && !(m.audioOnly && r.kind === 'video'),
+              score: m.scores.get(r.consumerId),
+              sample: samples[i],
+            },
+          ]
+        : [],
+    );
+    const { media, tracks, peers } = assessRoom(
+      live,
+      m,
+      {
+        now: Date.now(),
+        // Our path to the media server works: whatever else is missing is not ours.
+        pathConnected: [this.sendTransport, this.recvTransport].some(
+          (t) => t && !t.closed && t.connectionState === 'connected',
+        ),
+        expecting: remotes.length > 0 || [...this.published.values()].some((p) => !!p.producer),
+      },
+      this.healthOpts,
     );
     m.last = { media, tracks, peers };
     this.emit('health', m.last);
@@ -1091,79 +1059,5 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.sendTransportReady = null;
     this.consuming.clear();
     this.pendingProducers.clear();
-  }
-}
-
-/** The busiest inbound-rtp stream of a consumer (mediasoup-client's bandwidth probe, SSRC 1234, never carries media). */
-async function inboundSample(consumer: types.Consumer): Promise<Omit<InboundSample, 'at'> | null> {
-  const report = await consumer.getStats();
-  let best: Record<string, number> | null = null;
-  report.forEach((s: Record<string, number | string>) => {
-    if (s.type !== 'inbound-rtp' || s.ssrc === 1234) return;
-    if (!best || Number(s.packetsReceived ?? 0) >= Number(best.packetsReceived ?? 0))
-      best = s as Record<string, number>;
-  });
-  if (!best) return null;
-  const b: Record<string, number> = best;
-  return {
-    packetsReceived: b.packetsReceived ?? 0,
-    packetsLost: b.packetsLost ?? 0,
-    bytesReceived: b.bytesReceived ?? 0,
-    jitter: b.jitter ?? 0,
-    framesDecoded: b.framesDecoded ?? 0,
-  };
-}
-
-/** Router capabilities kept from the last join, per media URL (localStorage in a browser, memory elsewhere). */
-const keptCaps = new Map<string, RtpCapabilitiesJson>();
-const CAPS_KEY = 'huizhen.media.routerCaps ';
-
-function storage(): {
-  getItem(k: string): string | null;
-  setItem(k: string, v: string): void;
-} | null {
-  try {
-    return (
-      (
-        globalThis as {
-          localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void };
-        }
-      ).localStorage ?? null
-    );
-  } catch {
-    return null;
-  }
-}
-
-function keptRouterCaps(url: string): RtpCapabilitiesJson | null {
-  const held = keptCaps.get(url);
-  if (held) return held;
-  try {
-    const raw = storage()?.getItem(CAPS_KEY + url);
-    const caps = raw ? (JSON.parse(raw) as RtpCapabilitiesJson) : null;
-    if (caps && Array.isArray(caps.codecs)) {
-      keptCaps.set(url, caps);
-      return caps;
-    }
-  } catch {
-    // unreadable: join the slow way
-  }
-  return null;
-}
-
-function keepRouterCaps(url: string, caps: RtpCapabilitiesJson): void {
-  keptCaps.set(url, caps);
-  try {
-    storage()?.setItem(CAPS_KEY + url, JSON.stringify(caps));
-  } catch {
-    // full or forbidden: kept in memory only
-  }
-}
-
-function debugging(): boolean {
-  try {
-    return storage()?.getItem('huizhen.media.debug') === '1';
-  } catch {
-    return false;
   }
 }

@@ -4,6 +4,10 @@ import {
   type InboundSample,
   type TrackHealth,
   type TrackMemory,
+  type RoomMemory,
+  type SampledRemote,
+  HEALTH_DEFAULTS,
+  assessRoom,
   assessTile,
   assessTrack,
   mediaVerdict,
@@ -216,5 +220,66 @@ describe('the room verdict on media that never flowed', () => {
     expect(mediaVerdict({ joinedAt: null, now: 60_000, everFlowed: false, expecting: true })).toBe(
       'pending',
     );
+  });
+});
+
+describe('the room from one sampling of every remote track', () => {
+  const remote = (over: Partial<SampledRemote>): SampledRemote => ({
+    consumerId: 'c',
+    peerId: 'doctor',
+    source: 'camera',
+    kind: 'video',
+    expected: true,
+    score: undefined,
+    sample: null,
+    ...over,
+  });
+  const sampling = (room: RoomMemory, now: number, remotes: SampledRemote[]) =>
+    assessRoom(remotes, room, { now, pathConnected: false, expecting: true }, HEALTH_DEFAULTS);
+
+  it('judges each track from its memory, each tile from its tracks, and media as flowing once any did', () => {
+    const room: RoomMemory = { joinedAt: 0, everFlowed: false, memories: new Map() };
+    let health = sampling(room, 0, []);
+    for (let s = 1; s <= 3; s++) {
+      const frames = s * 15;
+      health = sampling(room, s * 1000, [
+        remote({
+          consumerId: 'v',
+          score: 9,
+          sample: {
+            packetsReceived: s * 60,
+            packetsLost: 0,
+            bytesReceived: s * 60_000,
+            jitter: 0.005,
+            framesDecoded: frames,
+          },
+        }),
+        remote({ consumerId: 'a', kind: 'audio', source: 'microphone', score: 4, sample: null }),
+        remote({ consumerId: 'x', peerId: 'observer', sample: null }),
+      ]);
+    }
+    expect(health.media).toBe('flowing');
+    expect(room.everFlowed).toBe(true);
+    expect(health.tracks.v).toMatchObject({ state: 'flowing', peerId: 'doctor', source: 'camera' });
+    expect(health.tracks.a.state).toBe('waiting');
+    expect([...room.memories.keys()].sort()).toEqual(['a', 'v', 'x']);
+    // The doctor's tile: flowing video, its bars no better than the lowest SFU score (4 of 10).
+    expect(health.peers.doctor.state).toBe('flowing');
+    expect(health.peers.doctor.level).toBe(assessTile([health.tracks.v], 4).level);
+    expect(health.peers.observer.state).toBe('waiting');
+  });
+
+  it('fails when nothing flows within noMediaMs of joining, unless our own path connected', () => {
+    const late = HEALTH_DEFAULTS.noMediaMs + 1000;
+    const nothing = { joinedAt: 0, everFlowed: false, memories: new Map() };
+    expect(sampling(nothing, late, [remote({})]).media).toBe('failed');
+    const connected = { joinedAt: 0, everFlowed: false, memories: new Map() };
+    const health = assessRoom(
+      [remote({})],
+      connected,
+      { now: late, pathConnected: true, expecting: true },
+      HEALTH_DEFAULTS,
+    );
+    expect(health.media).toBe('flowing');
   });
 });

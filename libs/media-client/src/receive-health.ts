@@ -5,7 +5,8 @@
  * (loss, jitter, frame rate and bitrate over the last seconds). The server's consumer scores say
  * what the SFU forwards; they stay "good" through an outage, so the bars never come from them alone.
  */
-import type { MediaKind } from '@huizhen/media-signaling';
+import type { types } from 'mediasoup-client';
+import type { MediaKind, MediaSource } from '@huizhen/media-signaling';
 
 /** One getStats() reading of a remote track's inbound-rtp stream. */
 export interface InboundSample {
@@ -223,4 +224,106 @@ export function mediaVerdict(
   if (o.everFlowed) return 'flowing';
   if (o.joinedAt === null || !o.expecting) return 'pending';
   return o.now - o.joinedAt >= opts.noMediaMs ? 'failed' : 'pending';
+}
+
+/** The busiest inbound-rtp stream of a consumer (mediasoup-client's bandwidth probe, SSRC 1234, never carries media). */
+export async function inboundSample(
+  consumer: types.Consumer,
+): Promise<Omit<InboundSample, 'at'> | null> {
+  const report = await consumer.getStats();
+  let best: Record<string, number> | null = null;
+  report.forEach((s: Record<string, number | string>) => {
+    if (s.type !== 'inbound-rtp' || s.ssrc === 1234) return;
+    if (!best || Number(s.packetsReceived ?? 0) >= Number(best.packetsReceived ?? 0))
+      best = s as Record<string, number>;
+  });
+  if (!best) return null;
+  const b: Record<string, number> = best;
+  return {
+    packetsReceived: b.packetsReceived ?? 0,
+    packetsLost: b.packetsLost ?? 0,
+    bytesReceived: b.bytesReceived ?? 0,
+    jitter: b.jitter ?? 0,
+    framesDecoded: b.framesDecoded ?? 0,
+  };
+}
+
+/** What this participant receives, judged from getStats() every healthIntervalMs (see receive-health). */
+export interface RoomHealth {
+  /** flowing once anything moved (a remote track, or a transport connected); failed: nothing within noMediaMs of joining. */
+  media: 'pending' | 'flowing' | 'failed';
+  /** Per remote track, by consumer id. */
+  tracks: Record<string, TrackHealth & { peerId: string; source: MediaSource }>;
+  /** Per remote participant, by peer id: their tile's state and bars. */
+  peers: Record<string, TileHealth>;
+}
+
+/** One remote track at a sampling: who and what it is, whether media should arrive, the SFU's score and the reading. */
+export interface SampledRemote {
+  consumerId: string;
+  peerId: string;
+  source: MediaSource;
+  kind: MediaKind;
+  /** Not paused by its sender or by us, and not a video we turned off (audio-only). */
+  expected: boolean;
+  score: number | undefined;
+  /** null: no inbound-rtp yet (or the consumer closed). */
+  sample: Omit<InboundSample, 'at'> | null;
+}
+
+/** What the room remembers between samplings (updated in place). */
+export interface RoomMemory {
+  joinedAt: number | null;
+  everFlowed: boolean;
+  memories: Map<string, TrackMemory>;
+}
+
+const NOTHING_YET: Omit<InboundSample, 'at'> = {
+  packetsReceived: 0,
+  packetsLost: 0,
+  bytesReceived: 0,
+  jitter: 0,
+  framesDecoded: 0,
+};
+
+/**
+ * The room's health from one sampling of every remote track: each track observed into its
+ * memory and judged, each participant's tile from their tracks (and the lowest SFU score), and
+ * whether media flows at all. `pathConnected`: a transport of ours is connected, so media that
+ * is missing is not our path's fault; `expecting`: there is something to receive or send.
+ */
+export function assessRoom(
+  remotes: SampledRemote[],
+  room: RoomMemory,
+  facts: { now: number; pathConnected: boolean; expecting: boolean },
+  o: HealthOptions,
+): RoomHealth {
+  const { now } = facts;
+  const tracks: RoomHealth['tracks'] = {};
+  const byPeer = new Map<string, { health: TrackHealth[]; scores: number[] }>();
+  for (const r of remotes) {
+    const memory = observeTrack(
+      room.memories.get(r.consumerId) ?? newTrackMemory(r.kind, now),
+      { ...(r.sample ?? NOTHING_YET), at: now },
+      r.expected,
+      o,
+    );
+    room.memories.set(r.consumerId, memory);
+    if (memory.everFlowed) room.everFlowed = true;
+    const h = assessTrack(memory, now, o);
+    tracks[r.consumerId] = { ...h, peerId: r.peerId, source: r.source };
+    const peer = byPeer.get(r.peerId) ?? { health: [], scores: [] };
+    peer.health.push(h);
+    if (typeof r.score === 'number') peer.scores.push(r.score);
+    byPeer.set(r.peerId, peer);
+  }
+  if (facts.pathConnected) room.everFlowed = true;
+  const peers: RoomHealth['peers'] = {};
+  for (const [peerId, { health, scores }] of byPeer)
+    peers[peerId] = assessTile(health, scores.length ? Math.min(...scores) : null, o);
+  const media = mediaVerdict(
+    { joinedAt: room.joinedAt, now, everFlowed: room.everFlowed, expecting: facts.expecting },
+    o,
+  );
+  return { media, tracks, peers };
 }
