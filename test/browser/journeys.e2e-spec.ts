@@ -129,7 +129,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       'demo-township': ['首页', '患者', '会诊申请', '预约', '转诊'],
       'demo-specialist': ['首页', '工作列表', '转诊'],
       'demo-hub': ['首页', '排班', '看板'],
-      'demo-admin': ['首页', '机构', '医联体', '用户', '服务账号', 'DICOM 节点'],
+      'demo-admin': ['首页', '机构', '医联体', '用户', '服务账号', 'DICOM 节点', '影像转发'],
     };
     for (const [username, labels] of Object.entries(expected)) {
       const page = await newPage();
@@ -379,6 +379,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       'Users',
       'Service accounts',
       'DICOM peers',
+      'Study routing',
     ]);
     await screenshot(page, 'home-admin-en-US');
     await page.reload();
@@ -389,6 +390,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       'Users',
       'Service accounts',
       'DICOM peers',
+      'Study routing',
     ]);
     await page.getByTestId('lang-switch').click();
     expect(await navLabels(page)).toEqual([
@@ -398,6 +400,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       '用户',
       '服务账号',
       'DICOM 节点',
+      '影像转发',
     ]);
     await page.getByTestId('user-menu').hover();
     await page.getByText('退出登录').click();

@@ -49,6 +49,7 @@ const ServiceAccountsPage = page(
   'ServiceAccountsPage',
 );
 const DicomPeersPage = page(() => import('./pages/admin/DicomPeersPage'), 'DicomPeersPage');
+const RoutingPage = page(() => import('./pages/admin/RoutingPage'), 'RoutingPage');
 const ViewerPage = page(() => import('./viewer/ViewerPage'), 'ViewerPage');
 const VideoRoomPage = page(() => import('./video-room/VideoRoomPage'), 'VideoRoomPage');
 const RotationsPage = page(() => import('./rotations/RotationsPage'), 'RotationsPage');
@@ -242,6 +243,14 @@ export function App() {
                   element={
                     <RoleGate>
                       <DicomPeersPage />
+                    </RoleGate>
+                  }
+                />
+                <Route
+                  path="admin/routing"
+                  element={
+                    <RoleGate>
+                      <RoutingPage />
                     </RoleGate>
                   }
                 />

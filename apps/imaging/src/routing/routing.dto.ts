@@ -20,6 +20,10 @@ import {
 import {
   FORWARD_JOB_STATES,
   type ForwardFailureView,
+  type ForwardJobFilter,
+  type MachineFilter,
+  type RoutingRuleChanges,
+  type RoutingRuleInput,
   type ForwardJobState,
   type ForwardJobView,
   type RoutingDestinationView,
@@ -34,7 +38,7 @@ const trimEach = ({ value }: { value: unknown }) =>
 /** A modality code (CS VR: upper case letters, digits, space, underscore; 16 at most). */
 export const MODALITY = /^[A-Z0-9_ ]{1,16}$/;
 
-export class RoutingQuery {
+export class RoutingQuery implements MachineFilter {
   @ApiPropertyOptional({
     format: 'uuid',
     description: 'one organization; none: every organization the admin manages',
@@ -44,7 +48,7 @@ export class RoutingQuery {
   organizationId?: string;
 }
 
-export class ForwardJobQuery extends RoutingQuery {
+export class ForwardJobQuery extends RoutingQuery implements ForwardJobFilter {
   @ApiPropertyOptional({ enum: FORWARD_JOB_STATES })
   @IsOptional()
   @IsIn(FORWARD_JOB_STATES)
@@ -58,7 +62,7 @@ export class ForwardJobQuery extends RoutingQuery {
   limit?: number;
 }
 
-export class CreateRoutingRuleDto {
+export class CreateRoutingRuleDto implements RoutingRuleInput {
   @ApiProperty({ format: 'uuid', description: 'the source: studies stored for it are forwarded' })
   @IsUUID()
   organizationId: string;
@@ -114,9 +118,9 @@ export class CreateRoutingRuleDto {
 }
 
 /** A rule stays with its organization: make it anew under another. */
-export class UpdateRoutingRuleDto extends PartialType(
-  OmitType(CreateRoutingRuleDto, ['organizationId'] as const),
-) {}
+export class UpdateRoutingRuleDto
+  extends PartialType(OmitType(CreateRoutingRuleDto, ['organizationId'] as const))
+  implements RoutingRuleChanges {}
 
 export class RoutingDestinationResponse implements RoutingDestinationView {
   @ApiProperty({ enum: ['dimse', 'dicomweb'] }) kind: 'dimse' | 'dicomweb';

@@ -2,10 +2,12 @@
 import { contractEn, contractZh } from './messages-contract';
 import { machinesEn, machinesZh } from './messages-machines';
 import { roomScheduleEn, roomScheduleZh } from './messages-room-schedule';
+import { routingEn, routingZh } from './messages-routing';
 
 export const zhCN = {
   ...roomScheduleZh,
   ...machinesZh,
+  ...routingZh,
   ...contractZh,
   'app.name': '会诊',
   'app.fullName': '会诊 · 远程会诊平台',
@@ -195,6 +197,7 @@ export type MessageKey = keyof typeof zhCN;
 export const enUS: Record<MessageKey, string> = {
   ...roomScheduleEn,
   ...machinesEn,
+  ...routingEn,
   ...contractEn,
   'app.name': 'Huizhen',
   'app.fullName': 'Huizhen · Telemedicine Consultation',

@@ -21,6 +21,7 @@ export const NAV_ITEMS: NavItem[] = [
   { path: '/admin/users', label: 'nav.users', roles: ['admin'] },
   { path: '/admin/service-accounts', label: 'nav.serviceAccounts', roles: ['admin'] },
   { path: '/admin/dicom-peers', label: 'nav.dicomPeers', roles: ['admin'] },
+  { path: '/admin/routing', label: 'nav.routing', roles: ['admin'] },
 ];
 
 export function navigationFor(roles: readonly Role[]): NavItem[] {

@@ -11,3 +11,4 @@ export * from './consultation';
 export * from './referral';
 export * from './scheduling';
 export * from './machines';
+export * from './routing';

@@ -37,8 +37,8 @@ function PeerOrganizationItem({ orgs, fixed }: { orgs: Organization[]; fixed: bo
   );
 }
 
-/** Every peer's last two fields: whether it may connect at all, and a note for the next admin. */
-function PeerNoteItems() {
+/** Every peer's (and routing rule's) last two fields: whether it is on at all, and a note for the next admin. */
+export function PeerNoteItems() {
   const { t } = useI18n();
   return (
     <>
