@@ -254,7 +254,7 @@ describe('the room from one sampling of every remote track', () => {
             framesDecoded: frames,
           },
         }),
-        remote({ consumerId: 'a', kind: 'audio', source: 'microphone', score: 4, sample: null }),
+        remote({ consumerId: 'a', kind: 'audio', source: 'mic', score: 4, sample: null }),
         remote({ consumerId: 'x', peerId: 'observer', sample: null }),
       ]);
     }
