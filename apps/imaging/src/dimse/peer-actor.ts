@@ -17,12 +17,11 @@ function peerUuid(aeTitle: string): string {
 }
 
 /**
- * The actor a DIMSE peer queries and retrieves as, for the one access policy: a clinician of
- * its organization who takes part in no consultation. So it sees what QIDO-RS shows that
- * organization's clinicians by organization: the organization's own studies (identified), the
- * studies shared with the organization by a grant, and studies of other organizations only
- * de-identified outside the patient's consortium, as for any reader there. Its audit events
- * name it `dimse:<AE title>`.
+ * The actor a DIMSE peer queries and retrieves as, for the one access policy: its organization's
+ * machine, as a service account's key is over DICOMweb (a machine holds no role and acts only on
+ * its organization's images), so a PACS reads the same over C-FIND/C-MOVE/C-GET as over QIDO/WADO
+ * with a key. It holds no HTTP scope: what it may do over DIMSE is its peer's directions, checked
+ * at the association. Its audit events name it `dimse:<AE title>`.
  */
 export function peerActor(peer: DimsePeerIdentity): Actor {
   return {
@@ -30,7 +29,8 @@ export function peerActor(peer: DimsePeerIdentity): Actor {
     username: `dimse:${peer.aeTitle}`,
     displayName: `DIMSE peer ${peer.aeTitle}`,
     organizationId: peer.organizationId,
-    roles: ['township_doctor'],
+    roles: [],
     specialty: null,
+    scopes: [],
   };
 }
