@@ -23,7 +23,16 @@ const ENV = {
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const ROOT = '1.2.826.0.1.3680043.9.7433.71';
 /** Each test's study, by name, under ROOT (UIDs are digits). */
-const STUDY = { down: 1, mr: 2, dx: 3, restart: 4, refused: 5, nobody: 6 } as const;
+const STUDY = {
+  down: 1,
+  mr: 2,
+  dx: 3,
+  restart: 4,
+  refused: 5,
+  nobody: 6,
+  stow: 7,
+  stowDenied: 8,
+} as const;
 const uidOf = (name: keyof typeof STUDY) => `${ROOT}.${STUDY[name]}`;
 
 function freePort(): Promise<number> {
@@ -216,7 +225,8 @@ describe('routing: forwarding studies on arrival through a durable queue', () =>
     // The township's modalities, which send to us.
     await schema.query(
       `INSERT INTO imaging_dimse_peer (ae_title, organization_id, directions)
-       VALUES ('TOWNA_CT', $1, '{store}'), ('TOWNA_MR', $1, '{store}'), ('TOWNA_DX', $1, '{store}')`,
+       VALUES ('TOWNA_CT', $1, '{store}'), ('TOWNA_MR', $1, '{store}'), ('TOWNA_DX', $1, '{store}'),
+              ('TOWNA_US', $1, '{store}')`,
       [f.org.townA],
     );
     await start();
@@ -248,7 +258,7 @@ describe('routing: forwarding studies on arrival through a durable queue', () =>
     expect(peerB.status).toBe(201);
     const modality = await go('countyAdminA', 'POST', '/dicom-peers', {
       organizationId: f.org.townA,
-      aeTitle: 'TOWNA_US',
+      aeTitle: 'TOWNA_XA',
       directions: ['store'],
     });
 
@@ -459,5 +469,68 @@ describe('routing: forwarding studies on arrival through a durable queue', () =>
     expect(dead.attempts).toBe(6);
     expect(dead.failures.map((x: any) => x.attempt)).toEqual([6, 5, 4, 3, 2, 1]);
     expect(dead.lastError).toMatch(/ECONNREFUSED|connection/i);
+  }, 120_000);
+
+  it('STOW-RS to a DICOMweb peer: delivered with the peer’s credentials; refused ones are a dead letter', async () => {
+    // The county hospital's archive: another Huizhen imaging node with its own database.
+    const county = await TestSchema.create('routing_county');
+    const countyDir = await seedDirectory(county);
+    const countyApp = await startImagingForTest(county, {
+      DIMSE_ENABLED: 'false',
+      ROUTING_POLL_SECONDS: '0',
+    });
+    try {
+      // The secret lives outside the database: the peer names the variable holding it.
+      process.env.ROUTING_TEST_COUNTY_TOKEN = await loginAs(
+        countyApp.url,
+        countyDir.user.townDoctorA.username,
+      );
+      const web = await go('countyAdminA', 'POST', '/dicomweb-peers', {
+        organizationId: f.org.townA,
+        name: '县医院 DICOMweb',
+        baseUrl: `${countyApp.url}/dicom-web`,
+        credentialsRef: 'ROUTING_TEST_COUNTY_TOKEN',
+      });
+      expect(web.status).toBe(201);
+      const rule = await go('countyAdminA', 'POST', '/routing-rules', {
+        organizationId: f.org.townA,
+        name: '超声送县医院',
+        callingAeTitles: ['TOWNA_US'],
+        dicomwebPeerId: web.body.id,
+      });
+      expect(rule.status).toBe(201);
+      expect(rule.body.destination).toEqual({
+        kind: 'dicomweb',
+        peerId: web.body.id,
+        name: '县医院 DICOMweb',
+      });
+
+      expect(await storescu(study('stow', 3), 'TOWNA_US')).toBe('stored');
+      const done = await until('the study delivered by STOW-RS', async () => {
+        const j = await jobOf('stow', rule.body.id);
+        return j?.state === 'done' ? j : null;
+      });
+      expect(done).toMatchObject({ instancesTotal: 3, instancesSent: 3, attempts: 1 });
+      const there = await fetch(`${countyApp.url}/dicom-web/studies/${uidOf('stow')}/instances`, {
+        headers: { authorization: `Bearer ${process.env.ROUTING_TEST_COUNTY_TOKEN}` },
+      });
+      expect(there.status).toBe(200);
+      const uids = ((await there.json()) as any[]).map((i) => i['00080018'].Value[0]).sort();
+      expect(uids).toEqual([1, 2, 3].map((i) => `${uidOf('stow')}.1.${i}`));
+
+      // Credentials the destination refuses will not get better by themselves.
+      process.env.ROUTING_TEST_COUNTY_TOKEN = 'not-a-token';
+      expect(await storescu(study('stowDenied', 1), 'TOWNA_US')).toBe('stored');
+      const dead = await until('a dead letter', async () => {
+        const j = await jobOf('stowDenied', rule.body.id);
+        return j?.state === 'dead' ? j : null;
+      });
+      expect(dead.attempts).toBe(1);
+      expect(dead.lastError).toBe('县医院 DICOMweb: STOW-RS answered 401');
+    } finally {
+      delete process.env.ROUTING_TEST_COUNTY_TOKEN;
+      await countyApp.app.close();
+      await county.drop();
+    }
   }, 120_000);
 });

@@ -98,6 +98,10 @@ const NAME_KINDS: [RegExp, Kind][] = [
   [/plan/i, 'plan'],
   [/unavailab/i, 'unavailability'],
   [/service-?account/i, 'serviceAccount'],
+  [/dimse-?peer/i, 'dimsePeer'],
+  [/dicomweb-?peer/i, 'dicomwebPeer'],
+  [/routing-?rule/i, 'routingRule'],
+  [/forward-?job/i, 'forwardJob'],
 ];
 
 /** Collection segment before an `{id}` → kind. */
@@ -124,6 +128,8 @@ const COLLECTION_KINDS: Record<string, Kind> = {
   'service-accounts': 'serviceAccount',
   'dicom-peers': 'dimsePeer',
   'dicomweb-peers': 'dicomwebPeer',
+  'routing-rules': 'routingRule',
+  'forward-jobs': 'forwardJob',
 };
 
 /** The kind an operation is about, from its first collection segment (`/api/organizations` → organization). */

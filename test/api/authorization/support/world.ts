@@ -30,7 +30,9 @@ export type Kind =
   | 'feedToken'
   | 'serviceAccount'
   | 'dimsePeer'
-  | 'dicomwebPeer';
+  | 'dicomwebPeer'
+  | 'routingRule'
+  | 'forwardJob';
 
 /** Data kinds: their ids (and the side's distinctive texts) must never show up in another organization's answer. */
 export const DATA_KINDS: Kind[] = [
@@ -54,6 +56,8 @@ export const DATA_KINDS: Kind[] = [
   'serviceAccount',
   'dimsePeer',
   'dicomwebPeer',
+  'routingRule',
+  'forwardJob',
 ];
 
 export interface SideUsers {
@@ -354,6 +358,30 @@ export async function buildSide({
     });
     if (dicomweb.status === 201) add('dicomwebPeer', dicomweb.body.id);
     else side.missing.push(`DICOMweb peer: ${dicomweb.status} ${dicomweb.text.slice(0, 200)}`);
+    // A routing rule to that peer, and the forward job a study stored after it makes.
+    const rule = await admin.go('POST', '/api/admin/routing-rules', {
+      organizationId: town,
+      name: `转发${tag}`,
+      dicomwebPeerId: dicomweb.body?.id ?? null,
+    });
+    if (rule.status === 201) add('routingRule', rule.body.id);
+    else side.missing.push(`routing rule: ${rule.status} ${rule.text.slice(0, 200)}`);
+    const routed = tinyDicom({}, { name: `PN${tag}^Routed`, id: dicomPid });
+    side.markers.set(routed.uids.study, 'routed study');
+    const routedBody = multipartRelated([routed.bytes]);
+    await doctor.must(200, 'POST', '/dicom-web/studies', routedBody.body, {
+      contentType: routedBody.contentType,
+      headers: { accept: 'application/dicom+json' },
+    });
+    for (let i = 0; i < 50 && !side.ids.forwardJob; i++) {
+      const jobs = await admin.go('GET', `/api/admin/forward-jobs?organizationId=${town}`);
+      const job = (jobs.body?.items ?? []).find(
+        (j: any) => j.studyInstanceUid === routed.uids.study,
+      );
+      if (job) add('forwardJob', job.id);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    if (!side.ids.forwardJob) side.missing.push('forward job: none made for the routed study');
   }
 
   return side;
@@ -485,6 +513,13 @@ export async function snapshot(
       );
       await read('DICOMweb peers', `/api/admin/dicomweb-peers?organizationId=${town}`, admin, (b) =>
         (b.items ?? []).map((p: any) => [p.id, p.name, p.baseUrl, p.serviceAccountId, p.enabled]),
+      );
+      await read('routing rules', `/api/admin/routing-rules?organizationId=${town}`, admin, (b) =>
+        (b.items ?? []).map((r: any) => [r.id, r.name, r.destination, r.enabled]),
+      );
+      // The queue moves by itself (attempts, state): only what a job is for is compared.
+      await read('forward jobs', `/api/admin/forward-jobs?organizationId=${town}`, admin, (b) =>
+        (b.items ?? []).map((j: any) => [j.id, j.ruleId, j.studyInstanceUid]),
       );
     }
   }
