@@ -63,6 +63,8 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS on real files and real PostgreSQL'
     app = await startImagingForTest(schema, {
       DIMSE_ENABLED: 'false',
       IMAGING_MAX_INSTANCE_BYTES: String(2 * 2 ** 20),
+      // These tests name refusals of different content under a stored UID.
+      IMAGING_DUPLICATE_POLICY: 'reject',
     });
     store = app.app.get(InstanceStore);
     uploader = await loginAs(app.url, dir.user.townDoctorA.username);

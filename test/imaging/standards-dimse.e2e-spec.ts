@@ -9,7 +9,7 @@ import { parseInstance } from '@huizhen/dicom';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
 import { PYDICOM } from './support/corpus';
 import { startImagingForTest } from './support/dicomweb-client';
-import { dcmtk } from './support/dcmtk';
+import { dcmtk, storescu as storeByDimse } from './support/dcmtk';
 
 /**
  * Standard behaviour of the DIMSE side (issue 23 point 5) against dcmtk: command UIDs checked
@@ -22,34 +22,13 @@ const ENV = {
   DCMDICTPATH: process.env.DCMDICTPATH ?? '/usr/share/libdcmtk17/dicom.dic',
 };
 
-/** The C-STORE-RSP's status and error comment as storescu -d prints the response. */
-function storeResponse(out: string): { status: number | null; comment: string | null } {
-  const rsp = out.slice(out.lastIndexOf('C-STORE RSP') >= 0 ? out.lastIndexOf('C-STORE RSP') : 0);
-  const status = /DIMSE Status\s*:\s*0x([0-9a-f]{4})/i.exec(rsp);
-  const comment = /\(0000,0902\) LO \[(.*)\]/.exec(rsp);
-  return {
-    status: status ? parseInt(status[1], 16) : null,
-    comment: comment ? comment[1].trim() : null,
-  };
-}
-
 describe('DIMSE standard behaviour (issue 23.5) against dcmtk', () => {
   let schema: TestSchema;
   let app: Awaited<ReturnType<typeof startImagingForTest>>;
   let port: number;
   let tmp: string;
   const warnings: string[] = [];
-  const storescu = (file: string) =>
-    dcmtk('storescu', [
-      '-d',
-      '-aet',
-      'TOWNA_CT',
-      '-aec',
-      'HUIZHEN',
-      '127.0.0.1',
-      String(port),
-      file,
-    ]);
+  const storescu = (file: string) => storeByDimse(port, file);
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'standards-dimse-'));
@@ -110,8 +89,7 @@ describe('DIMSE standard behaviour (issue 23.5) against dcmtk', () => {
         overwrite(bytes, ds, 'x00020003', uid);
         overwrite(bytes, ds, 'x00080018', uid);
       });
-      const r = await storescu(file);
-      const rsp = storeResponse(r.out);
+      const rsp = await storescu(file);
       expect({ name, status: rsp.status }).toEqual({ name, status: 0x0117 });
       expect(rsp.comment).toMatch(shown);
       // eslint-disable-next-line no-control-regex
@@ -125,7 +103,7 @@ describe('DIMSE standard behaviour (issue 23.5) against dcmtk', () => {
       stdio: 'ignore',
     });
     // storescu cuts the command's copy to 64 characters; the data set's is refused by ingest.
-    const rsp = storeResponse((await storescu(long)).out);
+    const rsp = await storescu(long);
     expect(rsp.status).toBe(0xa900);
     expect(rsp.comment).toMatch(/^SOP Instance UID "1\.2\.826/);
     const [{ n: after }] = await schema.query('SELECT count(*)::int AS n FROM imaging_instance');
@@ -145,7 +123,7 @@ describe('DIMSE standard behaviour (issue 23.5) against dcmtk', () => {
     copyFileSync(join(TEST_FILES, 'CT_small.dcm'), ct);
     execFileSync('dcmodify', ['-nb', '-gst', '-gse', '-gin', ct], { env: ENV });
     const m = mr('for-find');
-    for (const f of [ct, m]) expect(storeResponse((await storescu(f)).out).status).toBe(0);
+    for (const f of [ct, m]) expect((await storescu(f)).status).toBe(0);
     const studies = [ct, m].map((f) => parseInstance(readFileSync(f)).studyInstanceUid).sort();
     const find = async (modalities: string) => {
       const r = await dcmtk('findscu', [

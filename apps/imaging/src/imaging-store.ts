@@ -195,6 +195,41 @@ export class ImagingStore {
     );
   }
 
+  /**
+   * Puts a received instance's content in place of the stored one of the same SOP Instance UID
+   * (IMAGING_DUPLICATE_POLICY=replace): only when the stored row still holds `previousSha` and
+   * the same series (an instance moving to another series or study is refused instead). The
+   * counters do not change: it is the same instance. False when the row did not match.
+   */
+  async replaceInstance(p: PendingInstance, previousSha: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      prepared(`UPDATE imaging_instance SET sop_class_uid = $3, instance_number = $4, transfer_syntax_uid = $5,
+             content_sha256 = $6, size_bytes = $7, rows = $8, columns = $9, number_of_frames = $10,
+             burned_in_annotation = $11, pixel_layout = $12::jsonb, metadata = $13::json, received_via = $14
+       WHERE sop_instance_uid = $1 AND series_instance_uid = $2 AND study_instance_uid = $15 AND content_sha256 = $16
+       RETURNING sop_instance_uid`),
+      [
+        p.sopUid,
+        p.seriesUid,
+        p.sopClassUid,
+        p.instanceNumber,
+        p.transferSyntaxUid,
+        p.staged.sha256,
+        p.staged.size,
+        p.rows,
+        p.columns,
+        p.frames,
+        p.burnedIn,
+        p.pixelLayout === null ? null : JSON.stringify(p.pixelLayout),
+        Buffer.from(p.metadataJson).toString('utf8'),
+        p.via,
+        p.studyUid,
+        previousSha,
+      ],
+    );
+    return rows.length > 0;
+  }
+
   async referencedHashes(shas: string[]): Promise<Set<string>> {
     const rows: { content_sha256: string }[] = await this.db.query(
       'SELECT DISTINCT content_sha256 FROM imaging_instance WHERE content_sha256 = ANY($1)',
@@ -358,7 +393,9 @@ export function outcomesOf(batch: PendingInstance[], out: StoredBatch): CommitOu
     return {
       ok: false,
       code: 'duplicate_conflict',
-      message: `SOP Instance ${p.sopUid} is already stored with different content`,
+      // The reason first: a DIMSE error comment keeps 64 characters.
+      message: `already stored with different content: SOP Instance ${p.sopUid}`,
+      storedSha: out.stored[p.sopUid],
     };
   });
 }

@@ -19,6 +19,7 @@ import { RoutingStore } from './routing/routing-store';
 import { StudyArrivals } from './routing/study-arrivals';
 import { ImagingService } from './imaging.service';
 import { IngestService } from './ingest/ingest.service';
+import { DuplicatePolicy } from './ingest/duplicate-policy';
 import { DigestPool } from './ingest/digest-pool';
 import { StowController } from './ingest/stow.controller';
 import { ImagingSharesController } from './shares.controller';
@@ -49,6 +50,7 @@ import { InstanceStore } from './storage/instance-store';
     ImagingStore,
     DigestPool,
     IngestService,
+    DuplicatePolicy,
     ImagingAccess,
     RenderService,
     QidoReadModel,

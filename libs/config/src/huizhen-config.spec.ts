@@ -59,6 +59,10 @@ describe('configuration from the environment', () => {
       'LOG_LEVEL="loud" should be one of: fatal, error, warn, info, debug, trace',
     ],
     [
+      { IMAGING_DUPLICATE_POLICY: 'overwrite' },
+      'IMAGING_DUPLICATE_POLICY="overwrite" should be one of: keep-old, reject, replace',
+    ],
+    [
       { DATA_ENCRYPTION_KEY: 'c2hvcnQ=' },
       'DATA_ENCRYPTION_KEY should be 32 bytes encoded as base64 (44 characters)',
     ],

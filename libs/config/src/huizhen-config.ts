@@ -99,6 +99,12 @@ export interface ImagingConfig {
   uploadExpirySeconds: number;
   /** Where instances live; default DATA_DIR/dicom. */
   storageDir: string;
+  /**
+   * A received instance whose SOP Instance UID is stored with different content: keep the stored
+   * one and answer with a warning (keep-old), refuse it (reject), or store it in its place
+   * (replace). An identical repeat is always accepted silently.
+   */
+  duplicatePolicy: DuplicatePolicy;
   /** Forwarding studies on arrival (apps/imaging/src/routing). */
   routing: RoutingSettings;
 }
@@ -117,6 +123,9 @@ export interface RoutingSettings {
   /** How often each node looks for due jobs besides its own wake-ups; 0 = the worker is off. */
   pollSeconds: number;
 }
+
+export const DUPLICATE_POLICIES = ['keep-old', 'reject', 'replace'] as const;
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
 
 /** Expert rotations and bookings (apps/api/src/scheduling). */
 export interface SchedulingConfig {
@@ -430,6 +439,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): HuizhenConfig {
         64,
       ),
       uploadExpirySeconds: r.int('IMAGING_UPLOAD_EXPIRY_SECONDS', 86400, 1, 30 * 86400),
+      duplicatePolicy: r.oneOf('IMAGING_DUPLICATE_POLICY', DUPLICATE_POLICIES, 'keep-old'),
       storageDir: '',
       routing: {
         quietSeconds: r.int('ROUTING_QUIET_SECONDS', 5, 0, 3600),

@@ -26,3 +26,24 @@ export function dcmtk(
     });
   });
 }
+
+/** The last C-STORE-RSP's status and error comment, as storescu -d prints them. */
+export function storeResponseOf(out: string): { status: number | null; comment: string | null } {
+  const at = out.lastIndexOf('C-STORE RSP');
+  const rsp = at >= 0 ? out.slice(at) : '';
+  const status = /DIMSE Status\s*:\s*0x([0-9a-f]{4})/i.exec(rsp);
+  const comment = /\(0000,0902\) LO \[(.*)\]/.exec(rsp);
+  return {
+    status: status ? parseInt(status[1], 16) : null,
+    comment: comment ? comment[1].trim() : null,
+  };
+}
+
+/** storescu of one file as TOWNA_CT to HUIZHEN on 127.0.0.1:`port`: the response's status and comment. */
+export async function storescu(
+  port: number,
+  file: string,
+): Promise<{ status: number | null; comment: string | null }> {
+  const args = ['-d', '-aet', 'TOWNA_CT', '-aec', 'HUIZHEN', '127.0.0.1', String(port), file];
+  return storeResponseOf((await dcmtk('storescu', args)).out);
+}

@@ -13,6 +13,7 @@ import { ImagingStore } from '../imaging-store';
 import { InstanceStore } from '../storage/instance-store';
 import type { PendingInstance, ReceivedVia } from './pending-instance';
 import { DigestPool, type DigestResult } from './digest-pool';
+import { DuplicatePolicy } from './duplicate-policy';
 
 export interface IngestContext {
   organizationId: string;
@@ -175,6 +176,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly index: ImagingStore,
     private readonly audit: AuditService,
     private readonly digests: DigestPool,
+    private readonly duplicates: DuplicatePolicy,
   ) {
     this.deidKey = createHmac('sha256', config.dataEncryptionKey)
       .update('huizhen imaging de-identification v1')
@@ -332,6 +334,8 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     let fresh: PendingInstance['staged'][] = [];
     let existing: PendingInstance['staged'][] = [];
     let unwanted: string[] = [];
+    // Stored files a replacing instance took the place of (gone unless another row holds them).
+    let replacedFiles: string[] = [];
     try {
       // One staged file per content (the first instance's); the others' temp files are discarded.
       const bySha = new Map<string, PendingInstance['staged']>();
@@ -350,7 +354,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         if (!entry) keys.set(key, (entry = { k: keys.size, actor: p.actor }));
         return { p, k: entry.k };
       });
-      const results = await this.index.storeBatch(rows, (params) =>
+      const stored = await this.index.storeBatch(rows, (params) =>
         [...keys.values()].map(({ k, actor }) =>
           this.audit.insertSelect(
             { action: 'imaging_study.store', actor, resourceType: 'imaging_study' },
@@ -365,6 +369,12 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       );
       this.audit.appended();
+      // Different content under a stored SOP Instance UID: IMAGING_DUPLICATE_POLICY decides.
+      const results = await this.duplicates.decide(
+        batch.map((w) => w.pending),
+        stored,
+      );
+      replacedFiles = results.flatMap((r) => (r.ok && r.replaced ? [r.replaced] : []));
       outcomes = results.map((r, i): IngestOutcome => {
         const p = batch[i].pending;
         const ids = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopUid };
@@ -379,6 +389,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         return {
           ok: true,
           duplicate: r.duplicate,
+          ...(r.warning ? { warning: r.warning } : {}),
           ...ids,
           studyInstanceUid: p.studyUid,
           seriesInstanceUid: p.seriesUid,
@@ -399,7 +410,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const w of batch) w.reject(e);
       return;
     }
-    await this.takeBack(unwanted);
+    await this.takeBack([...unwanted, ...replacedFiles]);
     await this.store
       .settle(existing)
       .catch((e) =>

@@ -12,9 +12,18 @@ export interface PendingInstance extends InstanceDigest {
 }
 
 export type CommitOutcome =
-  | { ok: true; duplicate: boolean }
+  | {
+      ok: true;
+      duplicate: boolean;
+      /** Accepted with a warning: a different copy kept (see DuplicatePolicy). */
+      warning?: { reason: number; message: string };
+      /** The stored content this instance replaced (IMAGING_DUPLICATE_POLICY=replace). */
+      replaced?: string;
+    }
   | {
       ok: false;
       code: 'study_mismatch' | 'duplicate_conflict' | 'not_authorized';
       message: string;
+      /** For a duplicate_conflict: the content hash stored under the SOP Instance UID. */
+      storedSha?: string;
     };

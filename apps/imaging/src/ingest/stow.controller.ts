@@ -241,8 +241,10 @@ export class StowController {
       return;
     }
     const stored = settled.filter((o) => o.ok).length;
+    // PS3.18 10.5.3: 202 when some failed or were stored with a warning (a different copy kept out).
+    const clean = settled.filter((o) => o.ok && !o.warning).length;
     const status =
-      stored === settled.length
+      clean === settled.length
         ? HttpStatus.OK
         : stored > 0
           ? HttpStatus.ACCEPTED
