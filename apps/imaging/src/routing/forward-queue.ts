@@ -145,6 +145,12 @@ export class ForwardQueue implements OnApplicationBootstrap, BeforeApplicationSh
       sent += uids.length;
       return ours;
     };
+    // One instance can take longer than the lease on a slow link: the claim is renewed meanwhile too.
+    const heartbeat = setInterval(
+      () => void ack([]).catch(() => undefined),
+      (this.settings.leaseSeconds * 1000) / 3,
+    );
+    heartbeat.unref();
     try {
       const items = await this.itemsToSend(claim);
       if (items.length) await this.send(rule, items, ack);
@@ -165,6 +171,8 @@ export class ForwardQueue implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       }
       await this.failed(claim, e);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
