@@ -94,6 +94,18 @@ describe('DICOMweb standard behaviour (issue 23.5) on pydicom files, dcmtk and G
     };
   }
 
+  /** The sample retrieved whole in explicit VR little endian: its one part (200 checked). */
+  async function explicitCopy(s: Sample) {
+    const res = await get(
+      app.url,
+      token,
+      s.base,
+      `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
+    );
+    expect({ sop: s.sop, status: res.status }).toEqual({ sop: s.sop, status: 200 });
+    return parseMultipart(res.body, res.headers.get('content-type')!)[0];
+  }
+
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'standards-'));
     sample('mr', 'MR_small.dcm');
@@ -107,6 +119,7 @@ describe('DICOMweb standard behaviour (issue 23.5) on pydicom files, dcmtk and G
     );
     sample('jpeg-rgb-adobe', 'SC_jpeg_no_color_transform_2.dcm', (f, o) => run('dcmdjpeg', [f, o]));
     sample('deflate', 'image_dfl.dcm');
+    sample('implicit', 'MR_small_implicit.dcm');
     schema = await Schema.create('standards');
     dir = await seedDirectory(schema);
     app = await startImagingForTest(schema, { DIMSE_ENABLED: 'false' });
@@ -210,14 +223,7 @@ describe('DICOMweb standard behaviour (issue 23.5) on pydicom files, dcmtk and G
     for (const name of ['j2k', 'jpeg-ls', 'rle']) {
       const s = samples[name];
       // The whole instance: a valid Part 10 file in 1.2.840.10008.1.2.1 that dcmtk reads.
-      const res = await get(
-        app.url,
-        token,
-        s.base,
-        `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
-      );
-      expect({ name, status: res.status }).toEqual({ name, status: 200 });
-      const [part] = parseMultipart(res.body, res.headers.get('content-type')!);
+      const part = await explicitCopy(s);
       expect(part.headers['content-type']).toBe(
         `application/dicom; transfer-syntax=${EXPLICIT_LE}`,
       );
@@ -280,19 +286,31 @@ describe('DICOMweb standard behaviour (issue 23.5) on pydicom files, dcmtk and G
 
   it('decodes baseline JPEG colour to RGB like dcmtk, a lossy codec’s rounding apart', async () => {
     const s = samples['jpeg-ybr'];
-    const res = await get(
-      app.url,
-      token,
-      s.base,
-      `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
-    );
-    expect(res.status).toBe(200);
-    const p = parseInstance(parseMultipart(res.body, res.headers.get('content-type')!)[0].body);
+    const p = parseInstance((await explicitCopy(s)).body);
     expect(p.image!.photometricInterpretation).toBe('RGB');
     expect(s.reference!.photometric).toBe('RGB');
     const ours = nativePixels(p);
     expect(ours.length).toBe(s.reference!.pixels.length);
     expect(meanDiff(ours, s.reference!.pixels)).toBeLessThanOrEqual(1);
+  });
+
+  it('re-heads an implicit VR instance as explicit VR little endian when asked, every value as stored', async () => {
+    const s = samples.implicit;
+    const part = await explicitCopy(s);
+    expect(part.headers['content-type']).toBe(`application/dicom; transfer-syntax=${EXPLICIT_LE}`);
+    const ours = parseInstance(part.body);
+    expect(ours.transferSyntaxUid).toBe(EXPLICIT_LE);
+    const out = join(tmp, 'implicit.explicit.dcm');
+    writeFileSync(out, part.body);
+    expect(run('dcmdump', ['-q', out])).toContain('Little Endian Explicit');
+    const original = parseInstance(readFileSync(s.file));
+    const tags = Object.keys(original.dataSet.elements).filter((t) => !t.startsWith('x0002'));
+    expect(Object.keys(ours.dataSet.elements).filter((t) => !t.startsWith('x0002'))).toEqual(tags);
+    const value = (p: ParsedInstance, tag: string) => {
+      const e = p.dataSet.elements[tag];
+      return Buffer.from(p.byteArray.subarray(e.dataOffset, e.dataOffset + e.length));
+    };
+    expect(tags.filter((t) => !value(ours, t).equals(value(original, t)))).toEqual([]);
   });
 
   it('answers 406 with what it can send for a transfer syntax it cannot produce', async () => {

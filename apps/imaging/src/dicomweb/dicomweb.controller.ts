@@ -31,6 +31,7 @@ import { outsiderJson, patientPseudonym } from './outsider-json';
 import { QidoSearch, sendQidoResult } from './qido-search.service';
 import { RenderService, type RenderRequest } from './render.service';
 import { negotiateFrames, negotiateInstances } from './transfer-syntax-negotiation';
+import { explicitLittleCopy } from './pixel-decoder';
 
 type Q = Record<string, unknown>;
 
@@ -355,6 +356,7 @@ export class DicomWebController {
     'access_denied',
     'not_found',
     'not_acceptable',
+    'render_failed',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study')
@@ -373,6 +375,7 @@ export class DicomWebController {
     'access_denied',
     'not_found',
     'not_acceptable',
+    'render_failed',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series')
@@ -392,6 +395,7 @@ export class DicomWebController {
     'access_denied',
     'not_found',
     'not_acceptable',
+    'render_failed',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance')
@@ -430,7 +434,11 @@ export class DicomWebController {
         for (const [i, r] of rows.entries()) {
           const offer = negotiated.offers[i];
           const read = () => store.read(r.content_sha256);
-          const bytes = offer.decode ? await render.decodedInstance(read) : await read();
+          const bytes = offer.decode
+            ? await render.decodedInstance(read)
+            : offer.rewrite
+              ? explicitLittleCopy(await read(), r.sop_class_uid, r.sop_instance_uid)
+              : await read();
           yield {
             contentType: `application/dicom; transfer-syntax=${offer.transferSyntax}`,
             body: a.deidentify
@@ -445,7 +453,7 @@ export class DicomWebController {
   // ---------- WADO-RS frames and bulk data ----------
 
   @Documented(
-    'WADO-RS: retrieve frames (pixel data in its stored transfer syntax)',
+    'WADO-RS: retrieve frames (as stored, or decoded to explicit VR little endian when asked)',
     'study_not_found',
     'access_denied',
     'not_found',
@@ -453,6 +461,7 @@ export class DicomWebController {
     'frame_not_found',
     'not_acceptable',
     'burned_in_annotation',
+    'render_failed',
   )
   @ApiContent(200, 'multipart/related parts', { 'multipart/related': BINARY })
   @Get('studies/:study/series/:series/instances/:instance/frames/:frames')

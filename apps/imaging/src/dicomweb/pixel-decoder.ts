@@ -7,6 +7,8 @@ import {
   explicitElement,
   part10Header,
 } from '@huizhen/dicom';
+import { rewriteLittleEndian } from '../dimse/little-endian';
+import { dataSetOf } from '../ingest/duplicate-policy';
 
 /**
  * Encapsulated pixel data decoded to native little-endian, sample-interleaved pixels: for
@@ -182,5 +184,17 @@ export function decodedInstance(parsed: ParsedInstance): Buffer {
   return Buffer.concat([
     part10Header(parsed.sopClassUid, parsed.sopInstanceUid, TS.explicitLittle),
     ...body,
+  ]);
+}
+
+/**
+ * An implicit VR little endian instance as explicit VR little endian: the data set re-headed
+ * (values byte for byte, VRs from the dictionary, as a C-GET in the other syntax sends it) under
+ * new file meta.
+ */
+export function explicitLittleCopy(part10: Buffer, sopClass: string, sopInstance: string): Buffer {
+  return Buffer.concat([
+    part10Header(sopClass, sopInstance, TS.explicitLittle),
+    rewriteLittleEndian(dataSetOf(part10), TS.implicitLittle, TS.explicitLittle),
   ]);
 }

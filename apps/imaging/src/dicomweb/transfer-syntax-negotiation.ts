@@ -49,6 +49,8 @@ export interface Offer {
   mediaType: string;
   transferSyntax: string;
   decode: boolean;
+  /** An implicit VR little endian instance re-headed as explicit VR, values byte for byte. */
+  rewrite?: boolean;
 }
 
 /**
@@ -83,7 +85,10 @@ function frameOffers(stored: string): { offers: Offer[]; legacy: Offer } {
   return { offers, legacy: { ...asStored, mediaType: 'application/octet-stream' } };
 }
 
-/** The offers of an instance retrieved whole (application/dicom): as stored, or decoded to explicit VR little endian. */
+/**
+ * The offers of an instance retrieved whole (application/dicom): as stored, or in explicit VR
+ * little endian (decoded from a compressed syntax, or re-headed from implicit VR).
+ */
 function instanceOffers(stored: string): Offer[] {
   const offers: Offer[] = [
     { mediaType: 'application/dicom', transferSyntax: stored, decode: false },
@@ -93,6 +98,13 @@ function instanceOffers(stored: string): Offer[] {
       mediaType: 'application/dicom',
       transferSyntax: TS.explicitLittle,
       decode: true,
+    });
+  if (stored === TS.implicitLittle)
+    offers.push({
+      mediaType: 'application/dicom',
+      transferSyntax: TS.explicitLittle,
+      decode: false,
+      rewrite: true,
     });
   return offers;
 }
