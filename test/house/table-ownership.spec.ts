@@ -36,6 +36,7 @@ const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
       'consultation_report',
       'consultation_call_event',
       'practitioner_signing_key',
+      'consultation_requested_exam',
     ],
   },
   referrals: { dirs: ['apps/api/src/referrals/'], tables: ['referral'] },
@@ -63,7 +64,13 @@ const FEATURES: Record<string, { dirs: string[]; tables: string[] }> = {
   },
   imaging: {
     dirs: ['apps/imaging/'],
-    tables: ['imaging_study', 'imaging_series', 'imaging_instance', 'imaging_study_link'],
+    tables: [
+      'imaging_study',
+      'imaging_series',
+      'imaging_instance',
+      'imaging_study_link',
+      'imaging_worklist_arrival',
+    ],
   },
   database: { dirs: ['libs/database/'], tables: ['schema_migration'] },
 };

@@ -14,28 +14,10 @@ import {
 import { dataSetOf } from '../../apps/imaging/src/dimse/dimse-retrieve';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
 import { startImagingForTest } from './support/dicomweb-client';
+import { DCMTK_ENV, dcmtk, findscuMatches } from './support/dcmtk';
 
-const ENV = {
-  ...process.env,
-  TCP_NODELAY: '1',
-  DCMDICTPATH: process.env.DCMDICTPATH ?? '/usr/share/libdcmtk17/dicom.dic',
-};
+const ENV = DCMTK_ENV;
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
-
-/** Runs a dcmtk tool without blocking the event loop (the SCP under test lives in this process). */
-function dcmtk(tool: string, args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(tool, args, { env: ENV });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out });
-    });
-  });
-}
 
 /** A real file from pydicom's test set, rewritten by dcmodify into our test study's instance. */
 function instance(
@@ -75,31 +57,6 @@ function receivedDataSets(dir: string): Map<string, Buffer> {
   return out;
 }
 
-/** What findscu -v printed: each pending response's identifier as keyword → value, and the final status. */
-interface FindResult {
-  status: number | null;
-  matches: Record<string, string>[];
-  final: string;
-  out: string;
-}
-
-function parseFindscu(out: string): FindResult['matches'] {
-  const matches: Record<string, string>[] = [];
-  for (const block of out.split(/Find Response: \d+ \(Pending\)/).slice(1)) {
-    const m: Record<string, string> = {};
-    for (const line of block.split('\n')) {
-      // dcmtk prints a known UID by its name (=CTImageStorage), anything else in brackets.
-      const e =
-        /\(([0-9a-f]{4}),([0-9a-f]{4})\) (\w\w) (?:\[(.*?)\]|\(no value available\)|(=\w+))?.*#.*?\d+,\s*\S+\s+(\w+)/.exec(
-          line,
-        );
-      if (e) m[e[6]] = (e[4] ?? e[5] ?? '').replace(/[\s\0]+$/, '');
-    }
-    matches.push(m);
-  }
-  return matches;
-}
-
 describe('DIMSE query/retrieve SCP against dcmtk', () => {
   let schema: TestSchema;
   let app: Awaited<ReturnType<typeof startImagingForTest>>;
@@ -123,7 +80,7 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     for (const k of keys) args.push('-k', k);
     const r = await dcmtk('findscu', [...args, '127.0.0.1', String(port)]);
     const final = /Received Final Find Response \(([^)]*)\)/.exec(r.out)?.[1] ?? '';
-    return { status: r.status, matches: parseFindscu(r.out), final, out: r.out };
+    return { status: r.status, matches: findscuMatches(r.out), final, out: r.out };
   }
 
   beforeAll(async () => {
@@ -225,14 +182,17 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
 
   it('refuses a context it does not serve in the A-ASSOCIATE-AC (abstract syntax not supported) and logs it', async () => {
     warnings.length = 0;
-    // Modality Worklist is not served: its only context must come back refused with result 3.
+    // The retired Patient/Study Only model is not served (Modality Worklist is now: mwl.e2e-spec.ts):
+    // its only context must come back refused with result 3.
     const r = await dcmtk('findscu', [
       '-d',
-      '-W',
+      '-O',
       '-aet',
       'TOWNA_CT',
       '-aec',
       'HUIZHEN',
+      '-k',
+      'QueryRetrieveLevel=PATIENT',
       '-k',
       'PatientName=',
       '127.0.0.1',
@@ -240,11 +200,11 @@ describe('DIMSE query/retrieve SCP against dcmtk', () => {
     ]);
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(
-      /A-ASSOCIATE-AC[\s\S]*Context ID: +1 \(Abstract Syntax Not Supported\)\s+D: +Abstract Syntax: +=FINDModalityWorklistInformationModel/,
+      /A-ASSOCIATE-AC[\s\S]*Context ID: +1 \(Abstract Syntax Not Supported\)\s+D: +Abstract Syntax: +=\w*FINDPatientStudyOnlyQueryRetrieveInformationModel/,
     );
     expect(r.out).toMatch(/No Acceptable Presentation Contexts/);
     expect(warnings.join('\n')).toMatch(
-      /A-ASSOCIATE-AC to TOWNA_CT: abstract syntax not supported for 1\.2\.840\.10008\.5\.1\.4\.31/,
+      /A-ASSOCIATE-AC to TOWNA_CT: abstract syntax not supported for 1\.2\.840\.10008\.5\.1\.4\.1\.2\.3\.1/,
     );
   });
 

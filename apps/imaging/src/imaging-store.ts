@@ -72,7 +72,7 @@ const STUDY_SUMMARY = sql(
     numberOfInstances: r.number_of_instances,
   }));
 
-const LINK_STUDY = command<[studyUid: string, consultationId: string, linkedBy: string]>(
+const LINK_STUDY = command<[studyUid: string, consultationId: string, linkedBy: string | null]>(
   'INSERT INTO imaging_study_link (study_instance_uid, consultation_id, linked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
 );
 
@@ -254,12 +254,15 @@ export class ImagingStore {
     return STUDY_SUMMARY.first(this.db, [studyUid]);
   }
 
-  /** Links a study to a consultation, in the caller's transaction; a link already there stays. */
+  /**
+   * Links a study to a consultation, in the caller's transaction; a link already there stays.
+   * `linkedBy` null: no person did (a worklist arrival attached it by its accession number).
+   */
   async linkToConsultation(
     m: EntityManager,
     studyUid: string,
     consultationId: string,
-    linkedBy: string,
+    linkedBy: string | null,
   ): Promise<void> {
     await LINK_STUDY.run(m, [studyUid, consultationId, linkedBy]);
   }

@@ -25,6 +25,10 @@ import { StowController } from './ingest/stow.controller';
 import { ImagingSharesController } from './shares.controller';
 import { ResumableUploadController, ResumableUploads } from './upload/resumable-upload';
 import { InstanceStore } from './storage/instance-store';
+import { ModalityWorklist } from './worklist/modality-worklist';
+import { ProcedureStepStore } from './worklist/procedure-step-store';
+import { WorklistArrivals } from './worklist/worklist-arrivals';
+import { WorklistController } from './worklist/worklist.controller';
 
 /** DICOM service: DICOMweb under /dicom-web, DIMSE SCP, resumable uploads, content-addressed storage. */
 @Module({
@@ -42,6 +46,7 @@ import { InstanceStore } from './storage/instance-store';
     DicomWebController,
     ImagingSharesController,
     RoutingController,
+    WorklistController,
   ],
   providers: [
     ResumableUploads,
@@ -62,6 +67,9 @@ import { InstanceStore } from './storage/instance-store';
     RoutingService,
     ForwardQueue,
     StudyArrivals,
+    ProcedureStepStore,
+    ModalityWorklist,
+    WorklistArrivals,
   ],
   exports: [ImagingService, IngestService],
 })

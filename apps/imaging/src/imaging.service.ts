@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AccessPolicyService } from '@huizhen/access-policy';
+import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
 import { AuditService } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
 import { DomainError } from '@huizhen/platform-http';
@@ -40,14 +40,7 @@ export class ImagingService {
       id: study.study_instance_uid,
       organizationId: study.organization_id,
     });
-    const consultation = await this.store.consultationRef(consultationId);
-    if (!consultation)
-      throw new DomainError(
-        'consultation_not_found',
-        HttpStatus.NOT_FOUND,
-        `consultation ${consultationId} does not exist`,
-      );
-    await this.policy.assert(actor, 'update', consultation);
+    await this.consultationToChange(actor, consultationId);
     await this.store.transaction(async (m) => {
       await this.store.linkToConsultation(m, study.study_instance_uid, consultationId, actor.id);
       await this.audit.record(
@@ -61,6 +54,19 @@ export class ImagingService {
         m,
       );
     });
+  }
+
+  /** A consultation the actor may change, as the policy sees it (404 when there is none). */
+  async consultationToChange(actor: Actor, consultationId: string): Promise<ResourceRef> {
+    const consultation = await this.store.consultationRef(consultationId);
+    if (!consultation)
+      throw new DomainError(
+        'consultation_not_found',
+        HttpStatus.NOT_FOUND,
+        `consultation ${consultationId} does not exist`,
+      );
+    await this.policy.assert(actor, 'update', consultation);
+    return consultation;
   }
 
   studiesOfConsultation(consultationId: string): Promise<string[]> {

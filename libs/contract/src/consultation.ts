@@ -72,3 +72,10 @@ export type ReportKind = (typeof REPORT_KINDS)[number];
 /** The worklist's boxes: a specialist's queue and assigned, a requester's sent, a hospital's received, a hub's. */
 export const WORKLIST_BOXES = ['queue', 'assigned', 'sent', 'received', 'hub'] as const;
 export type WorklistBox = (typeof WORKLIST_BOXES)[number];
+
+/**
+ * Modalities a township centre is asked to perform an exam on (DICOM Modality codes): what its
+ * modality worklist offers the machines of that kind.
+ */
+export const EXAM_MODALITIES = ['DX', 'CR', 'CT', 'US', 'MR', 'MG', 'ECG', 'XA', 'ES'] as const;
+export type ExamModality = (typeof EXAM_MODALITIES)[number];

@@ -118,6 +118,8 @@ export const ERROR_CODES = {
   study_not_found: e(404, 'the study is not stored (or does not exist): upload it first'),
   study_already_attached: e(409, 'the study is already attached to the consultation'),
   study_not_attached: e(400, 'a report may name only studies attached to the consultation'),
+  arrival_not_found: e(404, 'no study arrived for this consultation under that id'),
+  arrival_decided: e(409, 'this arrived study is not held: it was attached, confirmed or rejected'),
   report_missing: e(409, 'there is no report (or no signed report) for this step yet'),
   report_not_found: e(404, 'the consultation has no signed report yet'),
   report_signed: e(409, 'the report is signed and immutable; add an addendum instead'),

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 
-const ENV = {
+/** dcmtk's environment: its dictionary where Debian puts it, and no Nagle delay on its sockets. */
+export const DCMTK_ENV = {
   ...process.env,
   TCP_NODELAY: '1',
   DCMDICTPATH: process.env.DCMDICTPATH ?? '/usr/share/libdcmtk17/dicom.dic',
@@ -15,7 +16,7 @@ export function dcmtk(
   args: string[],
 ): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(tool, args, { env: ENV });
+    const child = spawn(tool, args, { env: DCMTK_ENV });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -46,4 +47,25 @@ export async function storescu(
 ): Promise<{ status: number | null; comment: string | null }> {
   const args = ['-d', '-aet', 'TOWNA_CT', '-aec', 'HUIZHEN', '127.0.0.1', String(port), file];
   return storeResponseOf((await dcmtk('storescu', args)).out);
+}
+
+/**
+ * What findscu -v printed: each pending response's identifier as keyword → value (a sequence's
+ * item keywords among them).
+ */
+export function findscuMatches(out: string): Record<string, string>[] {
+  const matches: Record<string, string>[] = [];
+  for (const block of out.split(/Find Response: \d+ \(Pending\)/).slice(1)) {
+    const m: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      // dcmtk prints a known UID by its name (=CTImageStorage), anything else in brackets.
+      const e =
+        /\(([0-9a-f]{4}),([0-9a-f]{4})\) (\w\w) (?:\[(.*?)\]|\(no value available\)|(=\w+))?.*#.*?\d+,\s*\S+\s+(\w+)/.exec(
+          line,
+        );
+      if (e) m[e[6]] = (e[4] ?? e[5] ?? '').replace(/[\s\0]+$/, '');
+    }
+    matches.push(m);
+  }
+  return matches;
 }

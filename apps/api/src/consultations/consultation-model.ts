@@ -100,7 +100,11 @@ export type NewConsultation = Pick<
   | 'history'
   | 'preferredPractitionerId'
   | 'preferredOrganizationId'
-> & { studyInstanceUids: string[] };
+> & {
+  studyInstanceUids: string[];
+  /** An exam the requesting centre performs (its modality worklist), if asked for. */
+  requestedExam: { modality: string; procedure: string } | null;
+};
 
 /** A status change as the store writes it: the request's new state and its history row. */
 export interface StatusWrite {

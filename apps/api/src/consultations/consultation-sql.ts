@@ -334,6 +334,16 @@ export const Q = {
      ON CONFLICT (consultation_id, practitioner_id) DO UPDATE SET role = EXCLUDED.role, active = true`,
   ),
 
+  // ---- the requested exam (the modality worklist's scheduled procedure step)
+  requestExam: command<[id: string, modality: string, procedure: string]>(
+    `INSERT INTO consultation_requested_exam (consultation_id, modality, procedure) VALUES ($1, $2, $3)`,
+  ),
+  requestedExam: sql(
+    { modality: 'text', procedure: 'text', accessionNumber: 'text' },
+    `SELECT modality, procedure, accession_number AS "accessionNumber"
+       FROM consultation_requested_exam WHERE consultation_id = $1`,
+  ).takes<[id: string]>(),
+
   // ---- attachments
   attachments: sql(
     {
@@ -350,7 +360,18 @@ export const Q = {
     },
     `SELECT id, kind, study_instance_uid AS "studyInstanceUid", file_name AS "fileName", media_type AS "mediaType", size_bytes::int AS "sizeBytes",
             sha256, message_id::text AS "messageId", added_by AS "addedBy", created_at AS "createdAt"
-       FROM consultation_attachment WHERE consultation_id = $1 ORDER BY created_at, id`,
+       FROM consultation_attachment WHERE consultation_id = $1
+     UNION ALL
+     -- Studies linked from imaging's side (a worklist arrival, or attached from the study): the
+     -- policy reads them as attached, so the detail lists them too, each once. A machine's link
+     -- (no person) is the requester's: it is their requested exam.
+     SELECT md5(l.consultation_id::text || l.study_instance_uid)::uuid, 'imaging_study', l.study_instance_uid, NULL, NULL, NULL,
+            NULL, NULL, COALESCE(l.linked_by, r.requester_id), l.created_at
+       FROM imaging_study_link l JOIN consultation_request r ON r.id = l.consultation_id
+      WHERE l.consultation_id = $1
+        AND NOT EXISTS (SELECT 1 FROM consultation_attachment a
+                         WHERE a.consultation_id = $1 AND a.study_instance_uid = l.study_instance_uid)
+     ORDER BY "createdAt", id`,
   ).takes<[id: string]>(),
   attachAtCreate: command<[id: string, studyInstanceUid: string, addedBy: string]>(
     `INSERT INTO consultation_attachment (consultation_id, kind, study_instance_uid, added_by) VALUES ($1, 'imaging_study', $2, $3)`,
@@ -405,7 +426,8 @@ export const Q = {
     })),
   studies: sql(
     { uid: 'text' },
-    `SELECT study_instance_uid AS uid FROM consultation_attachment WHERE consultation_id = $1 AND study_instance_uid IS NOT NULL ORDER BY uid`,
+    `SELECT study_instance_uid AS uid FROM consultation_attachment WHERE consultation_id = $1 AND study_instance_uid IS NOT NULL
+     UNION SELECT study_instance_uid FROM imaging_study_link WHERE consultation_id = $1 ORDER BY uid`,
   )
     .takes<[id: string]>()
     .map((r) => r.uid),

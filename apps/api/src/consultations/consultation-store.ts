@@ -15,6 +15,7 @@ import {
   toWorklistItem,
   WORKLIST,
 } from './consultation-sql';
+import type { RequestedExam } from '@huizhen/contract';
 import type {
   Attachment,
   Consultation,
@@ -97,6 +98,9 @@ export class ConsultationStore {
     await Q.addRequester.run(m, [c.id, d.requesterId]);
     for (const uid of d.studyInstanceUids)
       await Q.attachAtCreate.run(m, [c.id, uid, d.requesterId]);
+    // The accession number comes from the table's sequence: unique across nodes.
+    if (d.requestedExam)
+      await Q.requestExam.run(m, [c.id, d.requestedExam.modality, d.requestedExam.procedure]);
     await Q.created.run(m, [c.id, d.requesterId, at]);
     return c;
   }
@@ -193,6 +197,11 @@ export class ConsultationStore {
     role: ParticipantRole,
   ): Promise<void> {
     await Q.invite.run(m, [id, practitionerId, role]);
+  }
+
+  /** The exam the request asks of its own centre's modality (with its accession number), or null. */
+  async requestedExam(id: string, m: Db = this.db.manager): Promise<RequestedExam | null> {
+    return (await Q.requestedExam.first(m, [id])) ?? null;
   }
 
   // ---- attachments --------------------------------------------------------------------------

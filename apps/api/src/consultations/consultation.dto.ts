@@ -15,8 +15,9 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
-import { WORKLIST_BOXES, type WorklistBox } from '@huizhen/contract';
+import { EXAM_MODALITIES, WORKLIST_BOXES, type WorklistBox } from '@huizhen/contract';
 import { SPECIALTY_CODES } from '@huizhen/directory';
 import {
   CONSULTATION_MODES,
@@ -55,6 +56,21 @@ const asList = ({ value }: { value: unknown }) =>
         .filter(Boolean)
     : value;
 
+/** The exam asked of the requesting centre's modality (it goes on that centre's worklist). */
+export class RequestedExamDto {
+  @ApiProperty({ enum: EXAM_MODALITIES, example: 'DX' }) @IsIn(EXAM_MODALITIES) modality: string;
+  @ApiProperty({ example: '胸部正位 DR', description: 'the requested procedure (DICOM LO)' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  // A DICOM LO value: no backslash (the value separator) and no control characters.
+  @Matches(/^[^\\\p{Cc}]+$/u, {
+    message: 'procedure: no backslash or control characters',
+  })
+  procedure: string;
+}
+
 export class CreateConsultationDto implements ConsultationInput {
   @ApiProperty({ format: 'uuid' }) @IsUUID() patientId: string;
   @ApiProperty({ enum: SPECIALTY_CODES, example: 'radiology' })
@@ -85,6 +101,14 @@ export class CreateConsultationDto implements ConsultationInput {
   studyInstanceUids?: string[];
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredPractitionerId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredOrganizationId?: string;
+  @ApiPropertyOptional({
+    type: RequestedExamDto,
+    description: 'an exam the requesting centre performs: it goes on its modality worklist',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RequestedExamDto)
+  requestedExam?: RequestedExamDto;
   @ApiPropertyOptional({ description: 'submit at once instead of keeping a draft' })
   @IsOptional()
   @IsBoolean()

@@ -18,6 +18,8 @@ import {
   type CallRecord,
   type ConsultationAttachment,
   type ConsultationDetail,
+  EXAM_MODALITIES,
+  type RequestedExam,
   type ConsultationMetrics,
   type ConsultationMode,
   type ConsultationParticipant,
@@ -174,6 +176,13 @@ export class CallRecordView implements CallRecord {
   @ApiProperty({ type: [CallParticipantView] }) participants: CallParticipantView[];
 }
 
+export class RequestedExamView implements RequestedExam {
+  @ApiProperty({ enum: EXAM_MODALITIES }) modality: string;
+  @ApiProperty() procedure: string;
+  @ApiProperty({ description: 'the modality writes it into every image of the exam' })
+  accessionNumber: string;
+}
+
 /** A request as the one reading it sees it (the contract's ConsultationDetail). */
 export class ConsultationDetailView extends ConsultationSummaryView implements ConsultationDetail {
   @ApiProperty() clinicalQuestion: string;
@@ -188,6 +197,8 @@ export class ConsultationDetailView extends ConsultationSummaryView implements C
   @ApiProperty({ type: [ConsultationAttachmentView] }) attachments: ConsultationAttachmentView[];
   @ApiProperty({ type: [StatusHistoryEntryView] }) statusHistory: StatusHistoryEntryView[];
   @ApiProperty({ type: [CallRecordView] }) calls: CallRecordView[];
+  @ApiProperty({ type: RequestedExamView, nullable: true })
+  requestedExam: RequestedExamView | null;
   @ApiProperty({ enum: CONSULTATION_TRANSITIONS, isArray: true })
   allowedTransitions: Transition[];
   @ApiProperty({ enum: PARTICIPANT_ROLES, nullable: true })

@@ -139,6 +139,9 @@ export class ConsultationsService {
           preferredPractitionerId: dto.preferredPractitionerId ?? null,
           preferredOrganizationId,
           studyInstanceUids,
+          requestedExam: dto.requestedExam
+            ? { modality: dto.requestedExam.modality, procedure: dto.requestedExam.procedure }
+            : null,
         },
         now,
       );
@@ -148,7 +151,12 @@ export class ConsultationsService {
           actor,
           resourceType: 'consultation',
           resourceId: c.id,
-          details: { patientId: dto.patientId, specialty: dto.specialty, urgency: dto.urgency },
+          details: {
+            patientId: dto.patientId,
+            specialty: dto.specialty,
+            urgency: dto.urgency,
+            ...(dto.requestedExam ? { requestedModality: dto.requestedExam.modality } : {}),
+          },
         },
         m,
       );
@@ -315,6 +323,7 @@ export class ConsultationsService {
     const attachments = await this.store.attachments(id);
     const history = await this.store.history(id);
     const calls = await this.calls.callsOf(id, this.now());
+    const requestedExam = await this.store.requestedExam(id);
     await this.audit.record({
       action: 'consultation.read',
       actor,
@@ -335,6 +344,7 @@ export class ConsultationsService {
       attachments,
       statusHistory: history,
       calls,
+      requestedExam,
       allowedTransitions: legalTransitions(c.status, c.mode),
       myParticipation: people.find((p) => p.practitionerId === actor.id)?.role ?? null,
     };

@@ -94,6 +94,7 @@ describe('DimseAssociation', () => {
         {
           peer: async () => ({ organizationId: 'org-1', directions: ['store', 'query'] }),
           find: async () => ({ matches: [] }),
+          worklist: async () => ({ matches: [] }),
           retrieve: async () => ({ items: [] }),
           moveDestination: async () => null,
           ingest: async () => ({ ok: true }),
@@ -126,6 +127,7 @@ describe('DimseAssociation', () => {
           throw new Error('database unavailable');
         },
         find: async () => ({ matches: [] }),
+        worklist: async () => ({ matches: [] }),
         retrieve: async () => ({ items: [] }),
         moveDestination: async () => null,
         ingest: async () => ({ ok: true }),
@@ -151,6 +153,7 @@ describe('DimseAssociation', () => {
         peer: async () => ({ organizationId: 'org-1', directions: ['query'] }),
         ingest: async () => ({ ok: true }),
         // The search takes until the test lets it go: the C-CANCEL comes in the meantime.
+        worklist: async () => ({ matches: [] }),
         find: async () => {
           await searched;
           const match = { '0020000D': { vr: 'UI', Value: ['1.2.3'] } };

@@ -38,7 +38,7 @@ import { runSubOperations, type SubOperationTarget } from './sub-operations';
 import { RETRIEVE_STATUS, type RetrieveItem, type RetrievePlan } from './dimse-retrieve';
 import { readIdentifier, writeIdentifier } from './identifier';
 import type { DimsePeerIdentity } from './peer-actor';
-import { type QrModel, qrSyntax } from './sop-classes';
+import { MODALITY_WORKLIST_FIND, type QrModel, qrSyntax } from './sop-classes';
 import { ABORT_PDU, pdu, PDU, PduReader } from './pdu';
 
 /** A registered peer as an association needs it: for whom it acts and what it may do. */
@@ -79,6 +79,8 @@ export interface AssociationPorts {
   ingest(part10: Buffer, organizationId: string, callingAe: string): ReturnType<IngestInstance>;
   /** A C-FIND's matches as the peer may see them (DimseQuery), or its refusal. */
   find(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<FindAnswer>;
+  /** A Modality Worklist C-FIND's scheduled steps as the peer may see them (ModalityWorklist). */
+  worklist(peer: DimsePeerIdentity, identifier: DicomJson): Promise<FindAnswer>;
   /** The instances a C-GET or C-MOVE sends (DimseRetrieve), or its refusal. */
   retrieve(peer: DimsePeerIdentity, model: QrModel, identifier: DicomJson): Promise<RetrievePlan>;
   /** A C-MOVE destination registered under that AE title (retrieve_destination), or null. */
@@ -328,12 +330,16 @@ export class DimseAssociation {
     const pc = contexts.get(m.pcId)!;
     const ts = pc.transferSyntax!;
     const qr = qrSyntax(pc.abstractSyntax);
+    const isWorklist = pc.abstractSyntax === MODALITY_WORKLIST_FIND;
     const final = (status: number, comment?: string) =>
       this.sendCommand(m.pcId, findResponse(rq, pc.abstractSyntax, status, false, comment));
-    if (qr?.service !== 'find')
+    if (qr?.service !== 'find' && !isWorklist)
       return final(FIND_STATUS.identifierDoesNotMatchSopClass, 'not a C-FIND context');
-    if (!this.directions.includes('query'))
-      return final(FIND_STATUS.notAuthorized, `${callingAe} is not registered to query`);
+    const direction = isWorklist ? 'worklist' : 'query';
+    if (!this.directions.includes(direction)) {
+      this.ports.warn(`C-FIND from ${callingAe} refused: not registered for ${direction}`);
+      return final(FIND_STATUS.notAuthorized, `${callingAe} is not registered for ${direction}`);
+    }
     if (!m.data) return final(FIND_STATUS.outOfResources, 'identifier too large');
     let identifier: DicomJson;
     try {
@@ -344,11 +350,10 @@ export class DimseAssociation {
     const run = { cancelled: false };
     this.running.set(rq.messageId, run);
     try {
-      const answer = await this.ports.find(
-        { aeTitle: callingAe, organizationId: this.organizationId },
-        qr.model,
-        identifier,
-      );
+      const peer = { aeTitle: callingAe, organizationId: this.organizationId };
+      const answer = qr
+        ? await this.ports.find(peer, qr.model, identifier)
+        : await this.ports.worklist(peer, identifier);
       if ('status' in answer) {
         this.ports.warn(`C-FIND from ${callingAe} refused: ${answer.comment}`);
         return final(answer.status, answer.comment);

@@ -53,7 +53,7 @@ describe('DIMSE framing', () => {
         ctx(1, '1.2.840.10008.1.1', '1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2'),
         ctx(3, '1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2.4.90'),
         ctx(5, '1.2.840.10008.5.1.4.1.1.2', '1.2.3.4'),
-        // Basic Grayscale Print Management and Modality Worklist: services we do not provide.
+        // Basic Grayscale Print Management: a service we do not provide; Modality Worklist we do.
         ctx(7, '1.2.840.10008.5.1.1.9', '1.2.840.10008.1.2'),
         ctx(9, '1.2.840.10008.5.1.4.31', '1.2.840.10008.1.2'),
         // A vendor's private storage class is storage.
@@ -69,7 +69,7 @@ describe('DIMSE framing', () => {
       [3, '1.2.840.10008.1.2.4.90', 0],
       [5, null, 4],
       [7, null, 3],
-      [9, null, 3],
+      [9, '1.2.840.10008.1.2', 0],
       [11, '1.2.840.10008.1.2.1', 0],
     ]);
     const ac = associateAc(rq, 262144);
@@ -87,7 +87,7 @@ describe('DIMSE framing', () => {
       [3, 0],
       [5, 4],
       [7, 3],
-      [9, 3],
+      [9, 0],
       [11, 0],
     ]);
   });

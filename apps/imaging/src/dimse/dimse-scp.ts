@@ -14,6 +14,7 @@ import { ImagingStore } from '../imaging-store';
 import { peerAllows } from '../peers/peer-model';
 import { InstanceStore } from '../storage/instance-store';
 import { PeerStore } from '../peers/peer-store';
+import { ModalityWorklist } from '../worklist/modality-worklist';
 import { IngestService } from '../ingest/ingest.service';
 import { type AssociationPorts, DimseAssociation } from './dimse-association';
 import { DimseQuery } from './dimse-query';
@@ -23,7 +24,7 @@ import { DimseRetrieve } from './dimse-retrieve';
 const MAX_FIND_MATCHES = 1000;
 
 /**
- * DIMSE SCP (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE), written against PS3.8 directly (a few
+ * DIMSE SCP (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE, Modality Worklist C-FIND), written against PS3.8 directly (a few
  * hundred lines are easier to make robust than to harden a general library): binds to
  * DIMSE_HOST only, accepts only known, enabled calling AE titles (PeerStore) and refuses in the
  * A-ASSOCIATE-AC any context it does not serve (sop-classes.ts), accepts compressed transfer
@@ -49,6 +50,7 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly ingest: IngestService,
     private readonly peers: PeerStore,
     private readonly health: HealthRegistry,
+    private readonly worklist: ModalityWorklist,
     qido: QidoSearch,
     access: ImagingAccess,
     store: ImagingStore,
@@ -105,6 +107,7 @@ export class DimseScp implements OnApplicationBootstrap, OnApplicationShutdown {
     ingest: (part10, organizationId, callingAe) =>
       this.ingest.ingest(part10, { organizationId, actor: null, via: 'dimse', callingAe }),
     find: (peer, model, identifier) => this.query.find(peer, model, identifier),
+    worklist: (peer, identifier) => this.worklist.find(peer, identifier),
     retrieve: (peer, model, identifier) => this.retrieve.plan(peer, model, identifier),
     // A C-MOVE goes only to a peer registered as a retrieve destination, with its address.
     moveDestination: async (aeTitle) => {

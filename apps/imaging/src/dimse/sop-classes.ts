@@ -15,6 +15,9 @@ export const QR = {
   studyRootGet: '1.2.840.10008.5.1.4.1.2.2.3',
 } as const;
 
+/** Modality Worklist Information Model - FIND (PS3.4 K.6.1.2). */
+export const MODALITY_WORKLIST_FIND = '1.2.840.10008.5.1.4.31';
+
 export type QrModel = 'patient' | 'study';
 export type QrService = 'find' | 'move' | 'get';
 
@@ -59,12 +62,13 @@ export function qrSyntax(
   return QR_SYNTAXES.get(abstractSyntax);
 }
 
-/** What we do with an abstract syntax: verification, storage, a query/retrieve service, or nothing. */
+/** What we do with an abstract syntax: verification, storage, a query/retrieve service, the worklist, or nothing. */
 export function servedAs(
   abstractSyntax: string,
   served: ReadonlySet<QrService>,
-): 'verification' | 'storage' | QrService | null {
+): 'verification' | 'storage' | 'worklist' | QrService | null {
   if (abstractSyntax === VERIFICATION) return 'verification';
+  if (abstractSyntax === MODALITY_WORKLIST_FIND) return 'worklist';
   const qr = qrSyntax(abstractSyntax);
   if (qr) return served.has(qr.service) ? qr.service : null;
   return isStorage(abstractSyntax) ? 'storage' : null;

@@ -165,6 +165,8 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   /** A request's prepared instances go to commit in chunks of this many. */
   static readonly CHUNK = 32;
   sweepDone: Promise<unknown> = Promise.resolve();
+  /** Told of each commit's new instances before their senders are answered (WorklistArrivals). */
+  private readonly committedListeners: ((stored: PendingInstance[]) => Promise<void>)[] = [];
   private tempSweep: NodeJS.Timeout | null = null;
   private readonly storedListeners: InstanceStored[] = [];
   /** A temp file older than this belongs to no ingest in progress. */
@@ -209,6 +211,15 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (this.tempSweep) clearInterval(this.tempSweep);
+  }
+
+  /**
+   * Listens to the instances each commit stored (duplicates left out), with what was read from
+   * them. A listener is awaited before the senders are answered and must not throw: it runs after
+   * the rows are durable. (onStored, below, hears later and without waiting.)
+   */
+  onCommitted(listener: (stored: PendingInstance[]) => Promise<void>): void {
+    this.committedListeners.push(listener);
   }
 
   sweep(minAgeMs: number) {
@@ -336,6 +347,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     let unwanted: string[] = [];
     // Stored files a replacing instance took the place of (gone unless another row holds them).
     let replacedFiles: string[] = [];
+    let inserted: Waiter[] = [];
     try {
       // One staged file per content (the first instance's); the others' temp files are discarded.
       const bySha = new Map<string, PendingInstance['staged']>();
@@ -395,7 +407,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
           seriesInstanceUid: p.seriesUid,
         };
       });
-      const inserted = batch.filter((_, i) => {
+      inserted = batch.filter((_, i) => {
         const r = results[i];
         return r.ok && !r.duplicate;
       });
@@ -424,6 +436,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         .filter((w) => !kept.has(w.pending.staged))
         .map((w) => this.store.discard(w.pending.staged)),
     );
+    if (inserted.length)
+      for (const listener of this.committedListeners)
+        await listener(inserted.map((w) => w.pending));
     batch.forEach((w, i) => w.resolve(outcomes[i]));
   }
 

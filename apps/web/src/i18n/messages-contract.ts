@@ -184,6 +184,8 @@ export const errorCodeZh: Record<ErrorCode, string> = {
   study_not_found: '未找到该影像检查，请先上传影像',
   study_already_attached: '该影像检查已添加到此会诊',
   study_not_attached: '报告只能引用此会诊所附的影像检查',
+  arrival_not_found: '此会诊没有这项到达的影像检查',
+  arrival_decided: '这项影像检查已不在待确认状态（已关联、已确认或已拒绝）',
   report_missing: '尚无（已签发的）报告',
   report_not_found: '此会诊尚未签发报告',
   report_signed: '报告已签发，不能修改，请添加补充说明',

@@ -19,6 +19,8 @@ export interface ConsultationInput {
   studyInstanceUids?: string[];
   preferredPractitionerId?: string;
   preferredOrganizationId?: string;
+  /** An exam the requesting centre performs: it goes on its modality worklist. */
+  requestedExam?: { modality: string; procedure: string };
   submit?: boolean;
 }
 

@@ -12,3 +12,4 @@ export * from './referral';
 export * from './scheduling';
 export * from './machines';
 export * from './routing';
+export * from './imaging';

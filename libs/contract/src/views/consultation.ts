@@ -153,6 +153,18 @@ export interface ConsultationParticipant {
   organizationId: string;
 }
 
+/**
+ * The exam a request asks its own centre to perform: a scheduled procedure step on the modality
+ * worklist of that centre, under an accession number the modality writes into every image (which
+ * is how the images find the request by themselves).
+ */
+export interface RequestedExam {
+  /** DICOM modality code (DX, CR, CT, US, ...). */
+  modality: string;
+  procedure: string;
+  accessionNumber: string;
+}
+
 /** A request as the one reading it sees it: its summary, clinical text, people, files, history and calls. */
 export interface ConsultationDetail extends ConsultationSummary {
   clinicalQuestion: string;
@@ -167,6 +179,8 @@ export interface ConsultationDetail extends ConsultationSummary {
   attachments: ConsultationAttachment[];
   statusHistory: StatusHistoryEntry[];
   calls: CallRecord[];
+  /** The exam asked of the township's modality, if any. */
+  requestedExam: RequestedExam | null;
   /** What may happen next from this status and mode (whoever may do it). */
   allowedTransitions: Transition[];
   /** The reader's own part in it, if any. */

@@ -144,6 +144,7 @@ export type InstanceUids = ImageUids;
 export function tinyDicom(
   uids: Partial<InstanceUids>,
   patient: { name: string; id: string },
+  accession = `ACC${randomBytes(4).toString('hex')}`,
 ): { bytes: Buffer; uids: InstanceUids } {
   const size = 16;
   return writeGreyscaleImage({
@@ -153,7 +154,7 @@ export function tinyDicom(
     study: {
       date: '20261201',
       time: '101500',
-      accession: `ACC${randomBytes(4).toString('hex')}`,
+      accession,
       description: 'trust boundary probe',
     },
     modality: 'OT',

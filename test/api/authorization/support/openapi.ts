@@ -102,6 +102,7 @@ const NAME_KINDS: [RegExp, Kind][] = [
   [/dicomweb-?peer/i, 'dicomwebPeer'],
   [/routing-?rule/i, 'routingRule'],
   [/forward-?job/i, 'forwardJob'],
+  [/arrival/i, 'arrival'],
 ];
 
 /** Collection segment before an `{id}` → kind. */
@@ -130,6 +131,7 @@ const COLLECTION_KINDS: Record<string, Kind> = {
   'dicomweb-peers': 'dicomwebPeer',
   'routing-rules': 'routingRule',
   'forward-jobs': 'forwardJob',
+  arrivals: 'arrival',
 };
 
 /** The kind an operation is about, from its first collection segment (`/api/organizations` → organization). */

@@ -32,7 +32,8 @@ export type Kind =
   | 'dimsePeer'
   | 'dicomwebPeer'
   | 'routingRule'
-  | 'forwardJob';
+  | 'forwardJob'
+  | 'arrival'; // a study held for the claimed consultation's requested exam (its patient differs)
 
 /** Data kinds: their ids (and the side's distinctive texts) must never show up in another organization's answer. */
 export const DATA_KINDS: Kind[] = [
@@ -58,6 +59,7 @@ export const DATA_KINDS: Kind[] = [
   'dicomwebPeer',
   'routingRule',
   'forwardJob',
+  'arrival',
 ];
 
 export interface SideUsers {
@@ -172,9 +174,27 @@ export async function buildSide({
       submit: true,
       ...extra,
     });
-  const claimed = (await create('both', { studyInstanceUids: [dicom.uids.study] })).body.id;
+  const claimed = (
+    await create('both', {
+      studyInstanceUids: [dicom.uids.study],
+      requestedExam: { modality: 'DX', procedure: `胸片${tag}` },
+    })
+  ).body.id;
   await specialist.must(200, 'POST', `/api/consultations/${claimed}/claim`);
   add('consultation', claimed);
+
+  // An image of another patient under the requested exam's accession number: held for the doctor.
+  const accession = (await doctor.must(200, 'GET', `/api/consultations/${claimed}`)).body
+    .requestedExam.accessionNumber;
+  side.markers.set(`HELD${tag}`, 'held study’s DICOM PatientName');
+  const heldImage = tinyDicom({}, { name: `HELD${tag}^Other`, id: `HID-${tag}` }, accession);
+  const heldMp = multipartRelated([heldImage.bytes]);
+  await doctor.must(200, 'POST', '/dicom-web/studies', heldMp.body, {
+    contentType: heldMp.contentType,
+    headers: { accept: 'application/dicom+json' },
+  });
+  const arrivals = await doctor.must(200, 'GET', `/api/imaging/consultations/${claimed}/arrivals`);
+  for (const a of arrivals.body) add('arrival', a.id);
   const pdf = await tinyPdf(`file ${tag}`);
   const sentFile = await doctor.must(
     201,
