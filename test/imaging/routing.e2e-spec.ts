@@ -13,6 +13,7 @@ import {
   type DirectoryFixture,
 } from '@huizhen/testing';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
+import { RoutingStore } from '../../apps/imaging/src/routing/routing-store';
 import { send } from '../api/authorization/support/http';
 import { startImagingForTest } from './support/dicomweb-client';
 
@@ -533,4 +534,34 @@ describe('routing: forwarding studies on arrival through a durable queue', () =>
       await county.drop();
     }
   }, 120_000);
+
+  it('nodes claiming at once never take the same job', async () => {
+    const jobs: { id: string }[] = await schema.query(
+      `INSERT INTO imaging_forward_job (rule_id, organization_id, study_instance_uid, state, next_attempt_at)
+       SELECT $1, $2, '${ROOT}.9.' || n, 'queued', now() FROM generate_series(1, 40) n
+       RETURNING id`,
+      [ctRule, f.org.townA],
+    );
+    const store = app!.app.get(RoutingStore);
+    // Four claimers on the pool's connections at once, beside this node's own worker.
+    const claims = await Promise.all(
+      ['node-a', 'node-b', 'node-c', 'node-d'].map((node) =>
+        store.claim(node, 60, 15).then((got) => got.map((c) => ({ node, id: c.id }))),
+      ),
+    );
+    const taken = claims.flat();
+    // 40 due jobs, 15 a claim: at least three claimers got some (the worker takes two at most).
+    expect(new Set(taken.map((c) => c.node)).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(taken.map((c) => c.id)).size).toBe(taken.length);
+    const rows: { id: string; claimed_by: string | null; attempts: number }[] = await schema.query(
+      `SELECT id, claimed_by, attempts FROM imaging_forward_job WHERE id = ANY($1::uuid[])`,
+      [taken.map((c) => c.id)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const c of taken)
+      expect(byId.get(c.id)).toMatchObject({ claimed_by: c.node, attempts: 1 });
+    await schema.query(`DELETE FROM imaging_forward_job WHERE id = ANY($1::uuid[])`, [
+      jobs.map((j) => j.id),
+    ]);
+  });
 });
