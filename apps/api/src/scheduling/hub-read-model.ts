@@ -21,12 +21,17 @@ const OFFERED = sql(
     seats: 'int',
     booked: 'int',
   },
-  `SELECT t.id AS organization_id, t.name, sl.specialty, count(*)::int AS slots, sum(sl.capacity)::int AS seats,
-          sum(sl.booked_count)::int AS booked
-     FROM organization t JOIN slot sl ON sl.host_organization_ids @> ARRAY[t.id]
-    WHERE t.id = ANY($1::uuid[]) AND t.level = 'township_health_centre' AND sl.status = 'open' AND sl.start_at >= $2
-      AND sl.start_at < $3 AND sl.specialty IS NOT NULL
-    GROUP BY t.id, t.name, sl.specialty`,
+  // Each slot counts once for each township it is offered to (unnest its hosts), and only the
+  // slots of the range are read: joining townships to slots by array containment compared every
+  // slot with every township (20 s for two weeks of a 1,500-township province).
+  `SELECT t.id AS organization_id, t.name, o.specialty, o.slots, o.seats, o.booked
+     FROM (SELECT h.id, sl.specialty, count(*)::int AS slots, sum(sl.capacity)::int AS seats,
+                  sum(sl.booked_count)::int AS booked
+             FROM slot sl CROSS JOIN LATERAL unnest(sl.host_organization_ids) AS h(id)
+            WHERE sl.status = 'open' AND sl.start_at >= $2 AND sl.start_at < $3
+              AND sl.specialty IS NOT NULL AND h.id = ANY($1::uuid[])
+            GROUP BY h.id, sl.specialty) o
+     JOIN organization t ON t.id = o.id AND t.level = 'township_health_centre'`,
 )
   .takes<[scope: string[], from: Date, to: Date]>()
   .map((r) => ({

@@ -34,6 +34,7 @@ export class HubReportsService {
     const offered = await this.reads.offered({ scope, from, to });
     const towns = await townshipsIn(this.db, scope);
     const waiting = await this.demand.waiting(towns.map((t) => t.id));
+    const townName = new Map(towns.map((t) => [t.id, t.name]));
     const rows = new Map<
       string,
       {
@@ -53,7 +54,7 @@ export class HubReportsService {
       if (!rows.has(k))
         rows.set(k, {
           organizationId: orgId,
-          organizationName: towns.find((t) => t.id === orgId)?.name ?? '',
+          organizationName: townName.get(orgId) ?? '',
           specialty,
           slotsOffered: 0,
           seatsOffered: 0,
@@ -72,7 +73,7 @@ export class HubReportsService {
         seatsFree: o.seats - o.booked,
       });
     for (const w of waiting)
-      if (towns.some((t) => t.id === w.organizationId))
+      if (townName.has(w.organizationId))
         row(w.organizationId, w.specialty).requestsWaiting += w.count;
     const items = [...rows.values()].map((r) => ({
       ...r,
