@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
 import { dataSetOf } from '../../apps/imaging/src/dimse/dimse-retrieve';
 import { DimseScp } from '../../apps/imaging/src/dimse/dimse-scp';
 import { send } from '../api/authorization/support/http';
+import { waitFor } from '../browser/support/wait';
 import { get, multipartRelated, parseMultipart } from '../imaging/support/dicomweb-client';
 import { tcpRelay } from '../media/support/tcp-relay';
 import { ORTHANC_DICOM_PORT, OrthancPeer } from './support/orthanc';
@@ -69,11 +70,28 @@ function makeStudy(dir: string, patientName: string, patientId: string): TestStu
   return study;
 }
 
+/** dcmtk's storescu as a township's modality sending to us (asynchronously: the SCP is in this process). */
+function storescu(
+  callingAe: string,
+  port: number,
+  files: string[],
+): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const args = ['-aet', callingAe, '-aec', 'HUIZHEN', '127.0.0.1', String(port), ...files];
+    const p = spawn('storescu', args, { env: DCMTK_ENV });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('close', (status) => resolve({ status, out }));
+  });
+}
+
 /**
  * Orthanc as a township's archive, holding a service-account key in its configuration: it pushes
  * studies to us by STOW-RS (the key as Bearer and as Basic password) and by C-STORE (its AE
  * registered as the township's peer through the admin route), queries us by C-FIND and sees only
- * its organization's studies; the key keeps working past the access-token lifetime (a person's
+ * its organization's studies, pulls its township's studies by WADO-RS, receives the studies our
+ * routing rules forward to it (C-STORE and STOW-RS); the key keeps working past the access-token lifetime (a person's
  * token configured beside it stops), and revoking it stops the next push at once.
  */
 suite('Orthanc as our peer, holding a machine credential', () => {
@@ -86,7 +104,8 @@ suite('Orthanc as our peer, holding a machine credential', () => {
   let personTokenAt = 0;
   let key: string;
   let accountId: string;
-  /** Orthanc's id of each test study (it holds them all from the start). */
+  let orthancPeerId: string;
+  /** Orthanc's id of each study it pushes (it holds those from the start). */
   const inOrthanc = new Map<TestStudy, string>();
   const study: Record<string, TestStudy> = {};
 
@@ -114,13 +133,18 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       Synchronous: true,
     });
 
-  /** The instances Orthanc holds of a study: SOP Instance UID → the file as Orthanc stores it. */
-  async function heldByOrthanc(s: TestStudy): Promise<Map<string, Buffer>> {
-    const found = await orthanc.rest('POST', '/tools/find', {
+  const findInOrthanc = (s: TestStudy, expand: boolean) =>
+    orthanc.rest('POST', '/tools/find', {
       Level: 'Instance',
       Query: { StudyInstanceUID: s.uid },
-      Expand: true,
+      Expand: expand,
     });
+  const orthancInstancesOf = async (s: TestStudy) =>
+    ((await findInOrthanc(s, false)).body as string[]).length;
+
+  /** The instances Orthanc holds of a study: SOP Instance UID → the file as Orthanc stores it. */
+  async function heldByOrthanc(s: TestStudy): Promise<Map<string, Buffer>> {
+    const found = await findInOrthanc(s, true);
     const held = new Map<string, Buffer>();
     for (const i of found.body as { ID: string; MainDicomTags: { SOPInstanceUID: string } }[])
       held.set(i.MainDicomTags.SOPInstanceUID, await orthanc.file(i.ID));
@@ -153,6 +177,10 @@ suite('Orthanc as our peer, holding a machine credential', () => {
         DIMSE_PORT: '0',
         DIMSE_HOST: '127.0.0.1',
         DIMSE_AE_TITLE: 'HUIZHEN',
+        // Forward an arrived study at once, and look for due jobs every second.
+        ROUTING_QUIET_SECONDS: '0',
+        ROUTING_POLL_SECONDS: '1',
+        ROUTING_RETRY_BASE_SECONDS: '1',
       }),
       apiAndImaging,
     );
@@ -184,6 +212,7 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       description: '乡镇卫生院 Orthanc',
     });
     expect(peer.status).toBe(201);
+    orthancPeerId = peer.body.id;
 
     await orthanc.start({
       aeTitle: ORTHANC_AE,
@@ -221,6 +250,9 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     study.direct = makeStudy(tmp, 'ORTHANC^DIRECT', 'OR-9');
     await stowAs('townDoctorA', study.direct);
     study.otherOrg = makeStudy(tmp, 'ORTHANC^OTHERORG', 'OR-8');
+    // What the township's modalities send us, for the rules to route on to Orthanc.
+    study.routedDimse = makeStudy(tmp, 'ROUTED^DR', 'RT-1');
+    study.routedStow = makeStudy(tmp, 'ROUTED^US', 'RT-2');
     await stowAs('townDoctorB', study.otherOrg);
   }, 180_000);
 
@@ -331,6 +363,69 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       'access_denied',
     ]);
   });
+
+  it('a study arriving from the township’s modality is routed to Orthanc, by C-STORE and by STOW-RS', async () => {
+    // The township's X-ray and ultrasound send to us; a rule for each forwards what they send to
+    // the township's Orthanc, one over DIMSE (its AE), one over DICOMweb (its STOW-RS root).
+    for (const aeTitle of ['TOWNA_DR', 'TOWNA_US']) {
+      const modality = await admin('POST', '/dicom-peers', {
+        organizationId: f.org.townA,
+        aeTitle,
+        directions: ['store'],
+      });
+      expect(modality.status).toBe(201);
+    }
+    const web = await admin('POST', '/dicomweb-peers', {
+      organizationId: f.org.townA,
+      name: '乡镇卫生院 Orthanc DICOMweb',
+      baseUrl: `${orthanc.url}/dicom-web`,
+    });
+    expect(web.status).toBe(201);
+    const rules = [
+      { name: 'DR 送 Orthanc', callingAeTitles: ['TOWNA_DR'], dimsePeerId: orthancPeerId },
+      { name: '超声 送 Orthanc', callingAeTitles: ['TOWNA_US'], dicomwebPeerId: web.body.id },
+    ];
+    for (const rule of rules) {
+      const created = await admin('POST', '/routing-rules', {
+        organizationId: f.org.townA,
+        ...rule,
+      });
+      expect([rule.name, created.status]).toEqual([rule.name, 201]);
+    }
+    const sent = { TOWNA_DR: study.routedDimse, TOWNA_US: study.routedStow };
+    for (const [aeTitle, s] of Object.entries(sent)) {
+      const stored = await storescu(aeTitle, server.app.get(DimseScp).port, [...s.files.values()]);
+      expect([aeTitle, stored.status, stored.out]).toEqual([aeTitle, 0, expect.any(String)]);
+    }
+    for (const s of Object.values(sent)) {
+      await waitFor(
+        () => orthancInstancesOf(s),
+        (n) => n === s.files.size,
+        `Orthanc to hold ${s.patientName}`,
+        60_000,
+      );
+      const held = await heldByOrthanc(s);
+      for (const [sop, file] of s.files)
+        expect(dataSetOf(held.get(sop)!).equals(dataSetOf(readFileSync(file)))).toBe(true);
+    }
+    const jobs = await admin('GET', `/forward-jobs?organizationId=${f.org.townA}`);
+    expect(
+      (
+        jobs.body.items as {
+          studyInstanceUid: string;
+          state: string;
+          destination: { kind: string };
+        }[]
+      )
+        .map((j) => [j.studyInstanceUid, j.destination.kind, j.state])
+        .sort(),
+    ).toEqual(
+      [
+        [study.routedDimse.uid, 'dimse', 'done'],
+        [study.routedStow.uid, 'dicomweb', 'done'],
+      ].sort(),
+    );
+  }, 90_000);
 
   it('the key keeps working past the access-token lifetime; the person’s pasted token does not', async () => {
     const wait = personTokenAt + (ACCESS_TTL_S + 2) * 1000 - Date.now();
