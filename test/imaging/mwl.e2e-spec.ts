@@ -381,13 +381,28 @@ describe('modality worklist from consultations (dcmtk findscu -W, storescu)', ()
     expect(JSON.stringify(decision.details)).not.toContain('检查室');
   });
 
-  it('rejects a held study sent by STOW-RS: never attached, the exam back on the worklist', async () => {
+  it('attaches an image whose console wrote the name in pinyin (STOW-RS)', async () => {
     const exam = await requestExam('孙丽', 'female', '1990-06-01');
-    const studyUid = '1.2.826.0.1.3680043.9.7433.23.3.1';
+    const studyUid = '1.2.826.0.1.3680043.9.7433.23.5.1';
     const file = examImage(
       tmp,
       { uid: studyUid, accession: exam.accession },
       { name: 'SUN^LI', id: exam.patientId, sex: 'F', birthDate: '19900601' },
+    );
+    expect((await stow(server.url, token.townDoctorA, [readFileSync(file)])).status).toBe(200);
+    expect((await arrivals(exam.id)).body).toEqual([
+      expect.objectContaining({ studyInstanceUid: studyUid, status: 'attached', mismatches: [] }),
+    ]);
+    expect(await attachedStudies(exam.id)).toEqual([studyUid]);
+  });
+
+  it('rejects a held study sent by STOW-RS: never attached, the exam back on the worklist', async () => {
+    const exam = await requestExam('孙莉莉', 'female', '1990-06-01');
+    const studyUid = '1.2.826.0.1.3680043.9.7433.23.3.1';
+    const file = examImage(
+      tmp,
+      { uid: studyUid, accession: exam.accession },
+      { name: 'ZHOU^XUN', id: exam.patientId, sex: 'F', birthDate: '19900601' },
     );
     const up = await stow(server.url, token.townDoctorA, [readFileSync(file)]);
     expect(up.status).toBe(200);
@@ -395,7 +410,7 @@ describe('modality worklist from consultations (dcmtk findscu -W, storescu)', ()
       const r = await arrivals(exam.id);
       return r.body.length ? r.body[0] : undefined;
     });
-    // A name in pinyin is not taken for the request's: a person decides.
+    // Another name, even under the worklist's Patient ID: a person decides.
     expect(held).toMatchObject({ status: 'held', mismatches: ['name'] });
     expect((await worklist('TOWNA_DR', [`AccessionNumber=${exam.accession}`])).matches).toEqual([]);
 

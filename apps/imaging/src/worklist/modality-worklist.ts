@@ -15,7 +15,6 @@ import type { DicomJson, DicomJsonElement } from '@huizhen/dicom';
 import { emptyElement, matchValue } from '../dimse/identifier';
 import { type DimsePeerIdentity, peerActor } from '../dimse/peer-actor';
 import { FIND_STATUS, type FindAnswer } from '../dimse/dimse-query';
-import { dicomSex } from './patient-match';
 import { type ProcedureStep, ProcedureStepStore } from './procedure-step-store';
 
 const TAG = {
@@ -43,6 +42,10 @@ const TAG = {
 
 /** The most steps one C-FIND answers (more is refused: narrow the query). */
 const MAX_STEPS = 500;
+
+const DICOM_SEX: Record<string, string> = { male: 'M', female: 'F', other: 'O' };
+/** Our sex as DICOM writes it (empty when unknown). */
+const dicomSex = (sex: string): string => DICOM_SEX[sex] ?? '';
 
 const PRIORITY: Record<string, string> = { routine: 'ROUTINE', urgent: 'HIGH', emergency: 'STAT' };
 

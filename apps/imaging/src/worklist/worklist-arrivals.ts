@@ -2,13 +2,14 @@ import { HttpStatus, Injectable, Logger, type OnModuleInit } from '@nestjs/commo
 import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
+import type { PatientMismatch } from '@huizhen/contract';
+import { compareDicomPatient, type PatientField, type RegisteredPatient } from '@huizhen/dicom';
 import { DomainError } from '@huizhen/platform-http';
 import { ImagingStore } from '../imaging-store';
 import { ImagingService } from '../imaging.service';
 import { IngestService } from '../ingest/ingest.service';
 import type { PendingInstance } from '../ingest/pending-instance';
-import { patientMismatches } from './patient-match';
-import { type Arrival, ProcedureStepStore } from './procedure-step-store';
+import { type Arrival, type ProcedureStep, ProcedureStepStore } from './procedure-step-store';
 
 /** A WorklistArrival with its times as Dates, as the routes answer it. */
 export type ArrivalAnswer = Omit<Arrival, 'organizationId'>;
@@ -85,23 +86,15 @@ export class WorklistArrivals implements OnModuleInit {
     const accessionNumber = p.study.accessionNumber!.trim();
     const step = await this.steps.byAccession(accessionNumber);
     if (!step || step.organizationId !== p.organizationId) return false;
-    const mismatches = patientMismatches(
-      {
-        nameCandidates: p.study.patientNameCandidates,
-        dicomPatientId: p.study.dicomPatientId,
-        sex: p.study.sex,
-        birthDate: p.study.birthDate,
-      },
-      step.patient,
-    );
-    const status = mismatches.length ? 'held' : 'attached';
+    const mismatches = heldFor(p, step);
+    const status = mismatches === null ? 'attached' : 'held';
     await this.steps.transaction(async (m) => {
       const fresh = await this.steps.recordArrival(m, {
         consultationId: step.consultationId,
         studyInstanceUid: p.studyUid,
         accessionNumber,
         status,
-        mismatches,
+        mismatches: mismatches ?? [],
       });
       if (!fresh) return;
       if (status === 'attached')
@@ -117,7 +110,7 @@ export class WorklistArrivals implements OnModuleInit {
             accessionNumber,
             via: 'worklist',
             door: p.via,
-            mismatches,
+            mismatches: mismatches ?? [],
           },
         },
         m,
@@ -125,7 +118,7 @@ export class WorklistArrivals implements OnModuleInit {
     });
     if (status === 'held')
       this.logger.warn(
-        `study ${p.studyUid} (accession ${accessionNumber}) held for consultation ${step.consultationId}: ${mismatches.join(', ')} differ`,
+        `study ${p.studyUid} (accession ${accessionNumber}) held for consultation ${step.consultationId}: ${mismatches?.join(', ') || 'nothing identifies the patient'}`,
       );
     return true;
   }
@@ -209,6 +202,44 @@ export class WorklistArrivals implements OnModuleInit {
     });
     return view(decided);
   }
+}
+
+const MISMATCH: Record<PatientField, PatientMismatch> = {
+  name: 'name',
+  id: 'patient_id',
+  sex: 'sex',
+  birthDate: 'birth_date',
+};
+
+/**
+ * Why a study must wait for the requester (libs/dicom's patient comparison: names in their
+ * Chinese and pinyin forms, the worklist's Patient ID, sex, birth date), or null when its images
+ * name the request's patient. A header that identifies nobody (no name or ID that agrees) is held
+ * too, with the fields that could not be confirmed: never attached silently.
+ */
+function heldFor(p: PendingInstance, step: ProcedureStep): PatientMismatch[] | null {
+  const b = step.patient.birthDate;
+  const match = compareDicomPatient(
+    {
+      name: step.patient.name,
+      sex: step.patient.sex as RegisteredPatient['sex'],
+      birthDate: `${b.slice(0, 4)}-${b.slice(4, 6)}-${b.slice(6, 8)}`,
+      // The Patient ID the worklist gave the modality.
+      recordNumbers: [step.patient.id],
+    },
+    {
+      patientName: p.study.patientName,
+      patientId: p.study.dicomPatientId,
+      sex: p.study.sex,
+      birthDate: p.study.birthDate,
+    },
+  );
+  if (match.verdict === 'match') return null;
+  const fields =
+    match.verdict === 'mismatch'
+      ? match.differences
+      : match.fields.filter((f) => f.verdict === 'unknown');
+  return fields.map((f) => MISMATCH[f.field]);
 }
 
 /** The arrival without the study's organization (the route's view). */

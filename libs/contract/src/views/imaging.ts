@@ -20,7 +20,10 @@ export interface StudyConsultationLink {
 export const WORKLIST_ARRIVAL_STATUSES = ['attached', 'held', 'confirmed', 'rejected'] as const;
 export type WorklistArrivalStatus = (typeof WORKLIST_ARRIVAL_STATUSES)[number];
 
-/** Which of the patient's facts in the images differ from the request's patient. */
+/**
+ * Which of the patient's facts in the images differ from the request's patient (or, when
+ * nothing in the images identifies the patient, which could not be confirmed).
+ */
 export const PATIENT_MISMATCHES = ['name', 'patient_id', 'sex', 'birth_date'] as const;
 export type PatientMismatch = (typeof PATIENT_MISMATCHES)[number];
 
