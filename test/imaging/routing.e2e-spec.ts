@@ -33,6 +33,7 @@ const STUDY = {
   nobody: 6,
   stow: 7,
   stowDenied: 8,
+  catchUp: 10,
 } as const;
 const uidOf = (name: keyof typeof STUDY) => `${ROOT}.${STUDY[name]}`;
 
@@ -564,4 +565,32 @@ describe('routing: forwarding studies on arrival through a durable queue', () =>
       jobs.map((j) => j.id),
     ]);
   });
+
+  it('an arrival a stopped process never armed is armed at the next start', async () => {
+    const rule = await go('countyAdminA', 'POST', '/routing-rules', {
+      organizationId: f.org.townA,
+      name: 'MR 全部送县医院',
+      modalities: ['MR'],
+      dimsePeerId: peer.pacs,
+    });
+    expect(rule.status).toBe(201);
+    expect(await storescu(study('catchUp', 2, 'MR_small.dcm'), 'TOWNA_MR')).toBe('stored');
+    await app!.app.close();
+    app = null;
+    // What a crash between the rows' commit and the job's arming leaves: the study, no job.
+    await schema.query(`DELETE FROM imaging_forward_job WHERE rule_id = $1`, [rule.body.id]);
+    await start();
+    const done = await until('the missed study delivered', async () => {
+      const j = await jobOf('catchUp', rule.body.id);
+      return j?.state === 'done' ? j : null;
+    });
+    expect(done.instancesSent).toBe(2);
+    const received = scps[0].receptions();
+    expect([1, 2].map((i) => received.get(`${uidOf('catchUp')}.1.${i}`))).toEqual([1, 1]);
+    // A dead letter discarded before is not brought back by a later start.
+    const [discarded] = await schema.query(
+      `SELECT count(*)::int AS n FROM imaging_forward_job WHERE discarded_at IS NOT NULL`,
+    );
+    expect(discarded.n).toBe(1);
+  }, 120_000);
 });

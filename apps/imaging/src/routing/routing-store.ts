@@ -201,7 +201,7 @@ const toJob = (r: {
 
 const JOB_BY_ID = sql(
   JOB,
-  `WITH j AS (SELECT * FROM imaging_forward_job WHERE id = $1) ${JOB_SELECT}`,
+  `WITH j AS (SELECT * FROM imaging_forward_job WHERE id = $1 AND discarded_at IS NULL) ${JOB_SELECT}`,
 )
   .takes<[id: string]>()
   .map(toJob);
@@ -211,6 +211,7 @@ const JOBS_OF = sql(
   JOB,
   `WITH j AS (SELECT * FROM imaging_forward_job
                WHERE organization_id = ANY($1::uuid[]) AND ($2::text IS NULL OR state = $2)
+                 AND discarded_at IS NULL
                ORDER BY updated_at DESC, id LIMIT $3) ${JOB_SELECT}
    ORDER BY j.updated_at DESC, j.id`,
 )
@@ -236,6 +237,26 @@ const ARM = command<[ruleIds: string[], studyUid: string, quietSeconds: number]>
       ELSE imaging_forward_job.next_attempt_at END,
     rearmed = imaging_forward_job.rearmed OR imaging_forward_job.state = 'sending',
     updated_at = now()`);
+
+/**
+ * After a start: studies of the last `$1` seconds that a switched-on rule takes (by modality; a
+ * rule naming calling AE titles cannot be judged afterwards: the sender is not stored), changed
+ * after the rule was, with no job (discarded ones included) that saw their last change: a process
+ * heard of them and stopped before arming their job (the arrivals' 250 ms gathering).
+ */
+const MISSED = sql(
+  { rule_id: 'uuid', study_instance_uid: 'text' },
+  `SELECT r.id AS rule_id, s.study_instance_uid
+     FROM imaging_routing_rule r
+     JOIN imaging_study s ON s.organization_id = r.organization_id
+    WHERE r.enabled AND cardinality(r.calling_ae_titles) = 0
+      AND (cardinality(r.modalities) = 0 OR s.modalities && r.modalities)
+      AND s.updated_at > greatest(r.updated_at, now() - make_interval(secs => $1))
+      AND NOT EXISTS (SELECT 1 FROM imaging_forward_job j
+                       WHERE j.rule_id = r.id AND j.study_instance_uid = s.study_instance_uid
+                         AND j.updated_at >= s.updated_at)
+    LIMIT 10000`,
+).takes<[withinSeconds: number]>();
 
 const CLAIMED = columns({
   id: 'uuid',
@@ -346,11 +367,13 @@ const RELEASE = command<[jobId: string, node: string]>(
 const RETRY = command<[jobId: string]>(
   `UPDATE imaging_forward_job SET state = 'queued', attempts = 0, next_attempt_at = now(),
           updated_at = now()
-    WHERE id = $1 AND state = 'dead'`,
+    WHERE id = $1 AND state = 'dead' AND discarded_at IS NULL`,
 );
 
+/** Kept, marked: a discarded study is not brought back by the start-up catch-up (nor by a later arrival: it stays dead). */
 const DISCARD = command<[jobId: string]>(
-  `DELETE FROM imaging_forward_job WHERE id = $1 AND state = 'dead'`,
+  `UPDATE imaging_forward_job SET discarded_at = now(), updated_at = now()
+    WHERE id = $1 AND state = 'dead' AND discarded_at IS NULL`,
 );
 
 /**
@@ -404,6 +427,10 @@ export class RoutingStore {
 
   async arm(ruleIds: string[], studyUid: string, quietSeconds: number): Promise<void> {
     if (ruleIds.length) await ARM.run(this.db, [ruleIds, studyUid, quietSeconds]);
+  }
+
+  missedArrivals(withinSeconds: number) {
+    return MISSED.all(this.db, [withinSeconds]);
   }
 
   claim(node: string, leaseSeconds: number, limit: number) {

@@ -154,7 +154,7 @@ export class RoutingService {
     });
   }
 
-  /** A dead letter given up for good: the row goes (the audit trail keeps that it was). */
+  /** A dead letter given up for good: out of the listings, kept marked so nothing brings it back (audited). */
   async discardJob(actor: Actor, id: string): Promise<ForwardJobView> {
     const job = await this.jobOf(actor, id);
     return this.store.transaction(async (m) => {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { ImagingStore } from '../imaging-store';
 import { IngestService, type IngestContext } from '../ingest/ingest.service';
@@ -8,6 +14,8 @@ import { RoutingStore } from './routing-store';
 
 /** Arrivals are gathered this long before the rules are asked (one round per burst, not per instance). */
 const GATHER_MS = 250;
+/** At start, studies changed this recently without the job their rule owes them get it. */
+const CATCH_UP_SECONDS = 3600;
 
 /**
  * Hears of every instance stored (IngestService.onStored, after its rows committed) and arms the
@@ -19,7 +27,7 @@ const GATHER_MS = 250;
  * out queues its job again for the instances not yet acknowledged.
  */
 @Injectable()
-export class StudyArrivals implements OnModuleInit {
+export class StudyArrivals implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('ImagingRouting');
   private pending = new Map<string, StudyArrival>();
   private timer: NodeJS.Timeout | null = null;
@@ -36,6 +44,25 @@ export class StudyArrivals implements OnModuleInit {
 
   onModuleInit(): void {
     this.ingest.onStored((ctx, study) => this.note(ctx, study));
+  }
+
+  /** Arrivals a stopped process heard of but did not arm (RoutingStore.missedArrivals). */
+  onApplicationBootstrap(): void {
+    if (!this.config.imaging.routing.pollSeconds) return;
+    this.settled = this.catchUp().catch((e) =>
+      this.logger.error(
+        `catching up on arrivals failed: ${e instanceof Error ? e.stack : String(e)}`,
+      ),
+    );
+  }
+
+  private async catchUp(): Promise<void> {
+    const missed = await this.store.missedArrivals(CATCH_UP_SECONDS);
+    const quiet = this.config.imaging.routing.quietSeconds;
+    for (const m of missed) await this.store.arm([m.rule_id], m.study_instance_uid, quiet);
+    if (!missed.length) return;
+    this.logger.warn(`${missed.length} arrival(s) stored without their forward job: armed now`);
+    this.queue.wakeIn(quiet * 1000);
   }
 
   private note(ctx: IngestContext, studyInstanceUid: string): void {
