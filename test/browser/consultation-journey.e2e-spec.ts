@@ -195,8 +195,8 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
   });
 
   it('specialist keeps the worklist open; both see the demo province’s consultations', async () => {
-    // The first start made three demo consultations: one urgent read waiting in the queue,
-    // two claimed by demo-specialist.
+    // The first start made four demo consultations: one urgent read waiting in the queue,
+    // two claimed by demo-specialist, a draft of the township's own.
     await specialist.getByTestId('main-nav').getByText('工作列表').click();
     const queued = specialist.getByTestId('worklist-queue').locator('tr.ant-table-row');
     await waitFor(
@@ -213,8 +213,8 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     const mine = township.getByTestId('consultations-table').locator('tr.ant-table-row');
     await waitFor(
       () => mine.count(),
-      (n) => n === 3,
-      'the three demo requests in the township list',
+      (n) => n === 4,
+      'the four demo requests in the township list',
     );
     await screenshot(township, 'consultations-demo-zh-CN');
   });

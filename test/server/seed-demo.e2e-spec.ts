@@ -34,9 +34,9 @@ describe('npm run seed:demo on PostgreSQL', () => {
     await schema?.drop();
   });
 
-  it('loads the province and the three demo consultations, the chest read with its radiograph stored, and only into an empty database', async () => {
+  it('loads the province and the four demo consultations, the chest read with its radiograph stored, the draft’s chest film on the worklist, and only into an empty database', async () => {
     const summary = await seedDemo(app);
-    expect(summary).toMatchObject({ consultations: 3 });
+    expect(summary).toMatchObject({ consultations: 4 });
     expect(summary!.logins).toEqual(
       expect.arrayContaining(['demo-township', 'demo-specialist', 'demo-hub', 'demo-admin']),
     );
@@ -50,6 +50,7 @@ describe('npm run seed:demo on PostgreSQL', () => {
       GROUP BY c.id, c.status, c.urgency ORDER BY c.status`);
     expect(consultations).toEqual([
       { status: 'claimed', urgency: 'routine', studies: 0 },
+      { status: 'draft', urgency: 'routine', studies: 0 },
       { status: 'reported', urgency: 'routine', studies: 0 },
       { status: 'submitted', urgency: 'urgent', studies: 1 },
     ]);
@@ -62,10 +63,24 @@ describe('npm run seed:demo on PostgreSQL', () => {
       `SELECT count(*)::int AS signed FROM consultation_report WHERE signed_at IS NOT NULL`,
     );
     expect(signed).toBe(1);
+    // The draft's chest film, on the worklist of the demo township's DR (TOWN01_DR).
+    const exams = await schema.query(
+      `SELECT e.modality, e.accession_number, p.ae_title, p.directions FROM consultation_requested_exam e
+         JOIN consultation_request c ON c.id = e.consultation_id
+         JOIN imaging_dimse_peer p ON p.organization_id = c.requesting_organization_id`,
+    );
+    expect(exams).toEqual([
+      {
+        modality: 'DX',
+        accession_number: expect.stringMatching(/^HZ\d{10}$/),
+        ae_title: 'TOWN01_DR',
+        directions: expect.arrayContaining(['worklist']),
+      },
+    ]);
 
     // Run again: the database has organizations, nothing is loaded twice.
     expect(await seedDemo(app)).toBeNull();
     const [{ n }] = await schema.query('SELECT count(*)::int AS n FROM consultation_request');
-    expect(n).toBe(3);
+    expect(n).toBe(4);
   });
 });

@@ -12,7 +12,8 @@ import { demoChestRadiograph } from './demo-radiograph';
  * A few consultations in the states people meet first, made through the real services as
  * the demo users (so routing, signing and the audit trail are genuine): one waiting in
  * demo-specialist's queue with a (synthetic) chest radiograph to read, one live consultation
- * claimed (its video room opens), one with a signed report.
+ * claimed (its video room opens), one with a signed report, and a draft whose chest film waits
+ * on the township DR's modality worklist.
  */
 @Injectable()
 export class DemoConsultations {
@@ -37,7 +38,7 @@ export class DemoConsultations {
     const specialist = await this.actor('demo-specialist');
     const patients: { id: string; name: string; sex: string; birth: string }[] =
       await this.db.query(
-        `SELECT id, name, sex, to_char(birth_date, 'YYYYMMDD') AS birth FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 3`,
+        `SELECT id, name, sex, to_char(birth_date, 'YYYYMMDD') AS birth FROM patient WHERE organization_id = $1 ORDER BY created_at, id LIMIT 4`,
         [township.organizationId],
       );
     if (patients.length < 3) return 0;
@@ -105,8 +106,24 @@ export class DemoConsultations {
       freeText: '建议手法复位后石膏托外固定，4周后复查X线片',
     });
     await this.reports.sign(specialist, read);
+    // A draft asking the township's own DR for a chest film: the exam is on the worklist of
+    // TOWN01_DR (findscu -W), and the image the DR sends back with its accession attaches itself.
+    if (patients[3])
+      ids.push(
+        (
+          await this.consultations.create(township, {
+            urgency: 'routine',
+            mode: 'imaging_read',
+            patientId: patients[3].id,
+            specialty: 'radiology',
+            clinicalQuestion: '咳嗽两周伴低热，拍胸片后请上级医院阅片',
+            history: '吸烟30年，无结核接触史',
+            requestedExam: { modality: 'DX', procedure: '胸部正位 DR' },
+          })
+        ).id,
+      );
     this.logger.log(
-      'demo consultations created: 1 in the queue (with a chest radiograph), 1 live (claimed), 1 signed',
+      'demo consultations created: 1 in the queue (with a chest radiograph), 1 live (claimed), 1 signed, 1 draft with a chest film on the DR worklist',
     );
     return ids.length;
   }
