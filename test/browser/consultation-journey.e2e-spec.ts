@@ -311,6 +311,17 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
     );
     await screenshot(page, 'consultation-new-review-zh-CN');
     await page.getByTestId('wizard-submit').click();
+    // pydicom's samples name CompressedSamples^CT1 and others, not the demo patient: the image
+    // check at the door shows the header beside the registration and wants a reason.
+    const check = page.getByTestId('patient-mismatch');
+    await check.waitFor();
+    const shown = (await check.textContent())!;
+    expect(shown).toContain('CompressedSamples^CT1');
+    expect(shown).toContain(patientName);
+    expect(shown).toContain('不一致');
+    await screenshot(page, 'consultation-new-patient-mismatch-zh-CN');
+    await page.getByTestId('mismatch-reason').fill('演示样例影像，确认用于本次会诊');
+    await page.getByTestId('mismatch-confirm').click();
     await page.waitForURL(/\/consultations\/[0-9a-f-]{36}$/);
     consultationId = page.url().split('/').at(-1)!;
     await waitFor(
@@ -651,15 +662,18 @@ describe('consultation journey: township doctor ↔ specialist in two browsers (
   it('logged no page errors', async () => {
     for (const c of contexts) await c.close();
     contexts.length = 0;
-    // Failed loads are accounted for by response: the only one expected is the specialist asking
-    // for a draft report before writing one (404 "no report yet"); the cut connection has no response.
+    // Failed loads are accounted for by response: the township's first submit of studies whose
+    // headers name another patient (409 patient_mismatch, answered by the confirmation with a
+    // reason) and the specialist asking for a draft report before writing one (404 "no report
+    // yet"); the cut connection has no response.
     expect(failedResponses).toEqual([
+      'demo-township 409 POST /api/consultations',
       `demo-specialist 404 GET /api/consultations/${consultationId}/report`,
     ]);
     expect(
       [...new Set(problems)].filter(
         (p) =>
-          !/Failed to load resource: the server responded with a status of 404|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(
+          !/Failed to load resource: the server responded with a status of (404|409)|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(
             p,
           ),
       ),

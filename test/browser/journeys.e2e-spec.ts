@@ -99,7 +99,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     expect((await fetch(`${app.url}/health`)).headers.get('content-type')).toMatch(/json/);
   });
 
-  it('signs in in Chinese, shows the server’s message on a wrong password, and fits 1366x768', async () => {
+  it('signs in in Chinese, says a wrong password in Chinese (the catalogue’s words for its code), and fits 1366x768', async () => {
     const page = await newPage();
     await page.goto(`${app.url}/consultations`);
     await page.waitForURL(/\/login$/);
@@ -114,7 +114,11 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'demo-township', password: 'wrong-password-2' }),
     });
-    expect(message).toBe(((await res.json()) as { message: string }).message);
+    const body = (await res.json()) as { message: string; details: { code: string } };
+    expect(body.details.code).toBe('invalid_credentials');
+    // Never the server's English text: the code's Chinese.
+    expect(message).toBe('用户名或密码不正确');
+    expect(message).not.toContain(body.message);
     await page.getByLabel('密码').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
     // Back where the user was going.
@@ -212,7 +216,7 @@ describe('web client journeys on the real server (demo province, PostgreSQL, Chr
     await form.getByLabel('身份证号').fill(id);
     await page.getByRole('button', { name: '保存' }).click();
     const refusal = await page.getByTestId('register-error').textContent();
-    expect(refusal).toBeTruthy();
+    expect(refusal).toBe('本机构已登记过该身份证号的患者');
     await page.close();
   });
 

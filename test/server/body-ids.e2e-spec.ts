@@ -85,6 +85,8 @@ describe('body ids cross no organization (single server, real PostgreSQL and DIC
           mode: 'imaging_read',
           clinicalQuestion: '胸片复查',
           studyInstanceUids: [foreignStudy],
+          // pydicom's CT names CompressedSamples^CT1, not 赵大山 (the image check at the door).
+          patientMismatches: [{ studyInstanceUid: foreignStudy, reason: '测试样例影像' }],
           submit: true,
         })
         .expect(201)
@@ -191,6 +193,7 @@ describe('body ids cross no organization (single server, real PostgreSQL and DIC
     await as(server.url, token.townDoctorA)
       .post(`/api/consultations/${ownConsultation}/attachments/studies`, {
         studyInstanceUid: ownStudy,
+        patientMismatchReason: '测试样例影像',
       })
       .expect(201);
     await as(server.url, token.townDoctorA)

@@ -69,6 +69,8 @@ describe('consultation + imaging + media in one server', () => {
         mode: 'both',
         clinicalQuestion: '右下肺阴影，请协助判断',
         studyInstanceUids: [studyUid],
+        // pydicom's CT names CompressedSamples^CT1 (the image check at the door wants a reason).
+        patientMismatches: [{ studyInstanceUid: studyUid, reason: '测试样例影像' }],
       })
       .expect(201);
     const id = draft.body.id;

@@ -40,7 +40,10 @@ describe('server process on real PostgreSQL', () => {
         res.body.paths[path].post.requestBody.content['application/json'].schema.$ref;
       return Object.keys(res.body.components.schemas[ref.split('/').pop()!].properties);
     };
-    expect(bodyOf('/api/consultations/{id}/attachments/studies')).toEqual(['studyInstanceUid']);
+    expect(bodyOf('/api/consultations/{id}/attachments/studies')).toEqual([
+      'studyInstanceUid',
+      'patientMismatchReason',
+    ]);
     expect(bodyOf('/api/imaging/studies/{study}/consultations')).toEqual(['consultationId']);
     expect(bodyOf('/api/imaging/studies/{study}/shares')).toEqual([
       'practitionerId',

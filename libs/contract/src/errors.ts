@@ -68,6 +68,10 @@ export const ERROR_CODES = {
     'the national ID fails the GB 11643 checksum or has an impossible birth date',
   ),
   national_id_birth_date: e(400, 'the national ID’s birth date differs from the birth date given'),
+  patient_facts_required: e(
+    400,
+    'sex and birth date are needed unless a valid national ID gives them (details.missing)',
+  ),
 
   // ---- consultations ----
   consultation_not_found: e(404, 'the consultation request does not exist'),
@@ -117,6 +121,14 @@ export const ERROR_CODES = {
   content_mismatch: e(415, 'the file’s content is not the type it claims'),
   study_not_found: e(404, 'the study is not stored (or does not exist): upload it first'),
   study_already_attached: e(409, 'the study is already attached to the consultation'),
+  patient_mismatch_unnamed: e(
+    400,
+    'a patient mismatch is confirmed for a study the request does not attach (details.studyInstanceUids)',
+  ),
+  patient_mismatch: e(
+    409,
+    'the DICOM header of a study names another patient than the consultation’s (details.studies: the fields side by side); name it again with a reason to attach it anyway',
+  ),
   study_not_attached: e(400, 'a report may name only studies attached to the consultation'),
   arrival_not_found: e(404, 'no study arrived for this consultation under that id'),
   arrival_decided: e(409, 'this arrived study is not held: it was attached, confirmed or rejected'),

@@ -20,3 +20,4 @@ export * from './views/imaging';
 export * from './views/routing';
 export * from './machines';
 export * from './requests';
+export * from './patient-match';

@@ -10,6 +10,7 @@ import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
 import { DomainError } from '@huizhen/platform-http';
 import { ConsultationStore } from './consultation-store';
 import { ConsultationsService } from './consultations.service';
+import { StudyPatientCheck, type StudyToAttach } from './study-patient-check';
 
 /** What a file must start with to be what its type says. */
 const ACCEPTED: Record<string, { kind: 'document' | 'photo'; magic: Buffer }> = {
@@ -29,12 +30,16 @@ export class ConsultationAttachmentsService {
     private readonly store: ConsultationStore,
     private readonly consultations: ConsultationsService,
     private readonly audit: AuditService,
+    private readonly studyPatients: StudyPatientCheck,
   ) {}
 
-  async attachStudy(actor: Actor, id: string, studyInstanceUid: string) {
+  /** A stored study the actor may read, whose header names the consultation's patient (or a reason says why not). */
+  async attachStudy(actor: Actor, id: string, study: StudyToAttach) {
+    const { studyInstanceUid } = study;
     const { c } = await this.consultations.access(actor, id, 'update');
     this.mustBeOpen(c.status);
     await this.consultations.assertStudyReadable(actor, studyInstanceUid);
+    const [patientCheck] = await this.studyPatients.check(c.patientId, [study]);
     const row = await this.store.transaction(async (m) => {
       const attached = await this.store.attachStudy(m, id, studyInstanceUid, actor.id);
       if (attached)
@@ -44,7 +49,7 @@ export class ConsultationAttachmentsService {
             actor,
             resourceType: 'consultation',
             resourceId: id,
-            details: { studyInstanceUid },
+            details: { studyInstanceUid, patientCheck },
           },
           m,
         );

@@ -17,7 +17,12 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { EXAM_MODALITIES, WORKLIST_BOXES, type WorklistBox } from '@huizhen/contract';
+import {
+  EXAM_MODALITIES,
+  MISMATCH_REASON_LENGTH,
+  WORKLIST_BOXES,
+  type WorklistBox,
+} from '@huizhen/contract';
 import { SPECIALTY_CODES } from '@huizhen/directory';
 import {
   CONSULTATION_MODES,
@@ -34,6 +39,7 @@ import type {
   AddendumInput,
   AttachStudyInput,
   ConsultationInput,
+  PatientMismatchConfirmation,
   MessageInput,
   MessagesFilter,
   MetricsFilter,
@@ -71,6 +77,21 @@ export class RequestedExamDto {
   procedure: string;
 }
 
+/** A study named at creation whose header was seen to disagree, and why it is attached anyway. */
+export class PatientMismatchConfirmationDto implements PatientMismatchConfirmation {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(64)
+  @Matches(DICOM_UID, { message: UID_MESSAGE })
+  studyInstanceUid: string;
+  @ApiProperty({ example: '外院检查，影像系统中登记的是患者曾用名' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(MISMATCH_REASON_LENGTH.min)
+  @MaxLength(MISMATCH_REASON_LENGTH.max)
+  reason: string;
+}
+
 export class CreateConsultationDto implements ConsultationInput {
   @ApiProperty({ format: 'uuid' }) @IsUUID() patientId: string;
   @ApiProperty({ enum: SPECIALTY_CODES, example: 'radiology' })
@@ -99,6 +120,17 @@ export class CreateConsultationDto implements ConsultationInput {
   @MaxLength(64, { each: true })
   @Matches(DICOM_UID, { each: true, message: UID_MESSAGE })
   studyInstanceUids?: string[];
+  @ApiPropertyOptional({
+    type: [PatientMismatchConfirmationDto],
+    description:
+      'studies of studyInstanceUids attached although their header names another patient (409 patient_mismatch), each with why',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => PatientMismatchConfirmationDto)
+  patientMismatches?: PatientMismatchConfirmationDto[];
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredPractitionerId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() preferredOrganizationId?: string;
   @ApiPropertyOptional({
@@ -129,6 +161,17 @@ export class AttachStudyDto implements AttachStudyInput {
   @MaxLength(64)
   @Matches(DICOM_UID, { message: UID_MESSAGE })
   studyInstanceUid: string;
+  @ApiPropertyOptional({
+    description:
+      'why the study is attached although its DICOM header names another patient (409 patient_mismatch listed the differences); recorded in the audit trail',
+    example: '外院检查，影像系统中登记的是患者曾用名',
+  })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MinLength(MISMATCH_REASON_LENGTH.min)
+  @MaxLength(MISMATCH_REASON_LENGTH.max)
+  patientMismatchReason?: string;
 }
 
 export class UploadQuery {

@@ -105,6 +105,8 @@ export class ConsultationsController {
     'patient_not_found',
     'access_denied',
     'study_not_found',
+    'patient_mismatch',
+    'patient_mismatch_unnamed',
     'no_route',
     'preferred_not_routable',
     'preferred_practitioner',
@@ -322,6 +324,7 @@ export class ConsultationsController {
     'access_denied',
     'study_not_found',
     'study_already_attached',
+    'patient_mismatch',
     'illegal_transition',
   )
   @ApiCreatedResponse({ type: AttachedStudyView })
@@ -331,7 +334,10 @@ export class ConsultationsController {
     @Id() id: string,
     @Body() dto: AttachStudyDto,
   ): Promise<AttachedStudyAnswer> {
-    return this.files.attachStudy(actor, id, dto.studyInstanceUid);
+    return this.files.attachStudy(actor, id, {
+      studyInstanceUid: dto.studyInstanceUid,
+      mismatchReason: dto.patientMismatchReason,
+    });
   }
 
   @Documented(

@@ -15,6 +15,8 @@ import { ConsultationWorklist } from './consultation-worklist';
 import { ConsultationsController } from './consultations.controller';
 import { ConsultationsService } from './consultations.service';
 import { DeadlineSweeper } from './deadline-sweeper';
+import { StudyHeaderReadModel } from './study-header-read-model';
+import { StudyPatientCheck } from './study-patient-check';
 
 /**
  * Consultation requests: lifecycle, routing and escalation, thread, attachments, signed reports,
@@ -38,6 +40,8 @@ import { DeadlineSweeper } from './deadline-sweeper';
     ConsultationReportService,
     ConsultationCalls,
     DeadlineSweeper,
+    StudyHeaderReadModel,
+    StudyPatientCheck,
   ],
   exports: [
     ConsultationStore,

@@ -12,6 +12,7 @@ import { DirectoryService, type Practitioner } from '@huizhen/directory';
 import { DomainError } from '@huizhen/platform-http';
 import { EventsService } from '../events/events.service';
 import { PatientsService } from '../patients/patients.service';
+import { StudyPatientCheck } from './study-patient-check';
 import { ConsultationCalls } from './consultation-calls';
 import { CONSULTATION_CLOCK, type Clock } from './consultation-clock';
 import { legalTransitions, type Transition } from './consultation-lifecycle';
@@ -74,6 +75,7 @@ export class ConsultationsService {
     private readonly events: EventsService,
     private readonly calls: ConsultationCalls,
     private readonly directory: DirectoryService,
+    private readonly studyPatients: StudyPatientCheck,
   ) {
     // The assigned specialist entering the live room starts the session, whichever client they use.
     calls.onRecorded((events) => this.sessionsEntered(events));
@@ -120,6 +122,22 @@ export class ConsultationsService {
     // A study named in the body is disclosed to everyone the request reaches: only one the requester may read.
     const studyInstanceUids = [...new Set(dto.studyInstanceUids ?? [])];
     for (const uid of studyInstanceUids) await this.assertStudyReadable(actor, uid);
+    // Images of another patient are refused unless the requester saw the differences and said why.
+    const reasons = new Map(
+      (dto.patientMismatches ?? []).map((c) => [c.studyInstanceUid, c.reason] as const),
+    );
+    const unnamed = [...reasons.keys()].filter((uid) => !studyInstanceUids.includes(uid));
+    if (unnamed.length)
+      throw new DomainError(
+        'patient_mismatch_unnamed',
+        HttpStatus.BAD_REQUEST,
+        'patientMismatches confirms studies that studyInstanceUids does not name',
+        { studyInstanceUids: unnamed },
+      );
+    const patientChecks = await this.studyPatients.check(
+      dto.patientId,
+      studyInstanceUids.map((uid) => ({ studyInstanceUid: uid, mismatchReason: reasons.get(uid) })),
+    );
     // Refuse an unroutable request before writing anything.
     if (dto.submit || preferredOrganizationId)
       await this.routing.firstQueue(actor.organizationId, dto.specialty, preferredOrganizationId);
@@ -156,6 +174,7 @@ export class ConsultationsService {
             specialty: dto.specialty,
             urgency: dto.urgency,
             ...(dto.requestedExam ? { requestedModality: dto.requestedExam.modality } : {}),
+            ...(patientChecks.length ? { patientChecks } : {}),
           },
         },
         m,

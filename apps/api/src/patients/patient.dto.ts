@@ -23,11 +23,21 @@ export class RegisterPatientDto implements PatientInput {
   @MinLength(1)
   @MaxLength(50)
   name: string;
-  @ApiProperty({ enum: SEXES }) @IsIn(SEXES) sex: Sex;
-  @ApiProperty({ example: '1968-04-12' })
+  @ApiPropertyOptional({
+    enum: SEXES,
+    description: 'required unless nationalId is given (its 17th digit says the sex)',
+  })
+  @IsOptional()
+  @IsIn(SEXES)
+  sex?: Sex;
+  @ApiPropertyOptional({
+    example: '1968-04-12',
+    description: 'required unless nationalId is given (digits 7-14 are the birth date)',
+  })
+  @IsOptional()
   @IsISO8601({ strict: true }, { message: 'birthDate must be a date YYYY-MM-DD' })
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be a date YYYY-MM-DD' })
-  birthDate: string;
+  birthDate?: string;
   @ApiPropertyOptional({
     description: '18-character resident identity number (GB 11643)',
     example: '11010519491231002X',

@@ -26,11 +26,12 @@ export class PatientsController {
   }
 
   @Documented(
-    'Register a patient',
+    'Register a patient (sex and birth date read from the national ID when left out)',
     'access_denied',
     'patient_exists',
     'invalid_national_id',
     'national_id_birth_date',
+    'patient_facts_required',
   )
   @ApiCreatedResponse({ type: PatientView })
   @Post()

@@ -3,8 +3,9 @@ import { AccessPolicyService } from '@huizhen/access-policy';
 import { AuditService, AuditTerms } from '@huizhen/audit';
 import { hasRole, type Actor } from '@huizhen/auth';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
-import { NationalIdVault, isValidResidentId, type Page } from '@huizhen/directory';
-import type { Patient, WithDates } from '@huizhen/contract';
+import { NationalIdVault, type Page } from '@huizhen/directory';
+import { readResidentId, type Patient, type WithDates } from '@huizhen/contract';
+import type { RegisteredPatient } from '@huizhen/dicom';
 import type { Db } from '@huizhen/database';
 import { DomainError } from '@huizhen/platform-http';
 import type { PatientQuery, RegisterPatientDto, UpdatePatientDto } from './patient.dto';
@@ -36,7 +37,7 @@ export class PatientsService {
       type: 'patient',
       organizationId: actor.organizationId,
     });
-    this.checkNationalId(dto.nationalId, dto.birthDate);
+    const { sex, birthDate } = this.factsOf(dto);
     return this.store.transaction(async (m) => {
       const fingerprint = dto.nationalId ? this.vault.fingerprint(dto.nationalId) : null;
       if (fingerprint) {
@@ -53,8 +54,8 @@ export class PatientsService {
       const p = await this.store.insert(m, {
         organizationId: actor.organizationId,
         name: dto.name,
-        sex: dto.sex,
-        birthDate: dto.birthDate,
+        sex,
+        birthDate,
         nationalIdHmac: fingerprint,
         nationalIdCipher: dto.nationalId ? this.vault.seal(dto.nationalId) : null,
         phone: dto.phone ?? null,
@@ -174,6 +175,21 @@ export class PatientsService {
     return owner;
   }
 
+  /**
+   * For the image check at the door (consultations): the patient as compareDicomPatient reads
+   * them, national ID opened. No policy check or audit here: the caller has checked its right to
+   * change the consultation this patient belongs to and audits the attach with the comparison.
+   */
+  async registeredForImageCheck(id: string): Promise<RegisteredPatient> {
+    const p = await this.load(id);
+    return {
+      name: p.name,
+      sex: p.sex,
+      birthDate: p.birthDate,
+      nationalId: p.nationalIdCipher ? this.vault.open(p.nationalIdCipher) : null,
+    };
+  }
+
   private async load(id: string, m?: Db): Promise<PatientRecord> {
     const p = await this.store.find(id, m);
     if (!p)
@@ -185,9 +201,28 @@ export class PatientsService {
     return p;
   }
 
+  /**
+   * Sex and birth date as given, or read from the national ID when left out (GB 11643 holds
+   * both): a township clerk types the ID once. A given birth date must agree with the ID.
+   */
+  private factsOf(dto: RegisterPatientDto): Pick<PatientRecord, 'sex' | 'birthDate'> {
+    const fromId = this.checkNationalId(dto.nationalId, dto.birthDate);
+    const sex = dto.sex ?? fromId?.sex;
+    const birthDate = dto.birthDate ?? fromId?.birthDate;
+    if (!sex || !birthDate)
+      throw new DomainError(
+        'patient_facts_required',
+        HttpStatus.BAD_REQUEST,
+        'sex and birthDate are required unless a valid nationalId gives them',
+        { missing: [...(sex ? [] : ['sex']), ...(birthDate ? [] : ['birthDate'])] },
+      );
+    return { sex, birthDate };
+  }
+
   private checkNationalId(id: string | undefined, birthDate: string | undefined) {
-    if (!id) return;
-    if (!isValidResidentId(id))
+    if (!id) return null;
+    const facts = readResidentId(id);
+    if (!facts)
       throw new DomainError(
         'invalid_national_id',
         HttpStatus.BAD_REQUEST,
@@ -200,6 +235,7 @@ export class PatientsService {
         `nationalId says born ${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)} but birthDate is ${birthDate}`,
       );
     }
+    return facts;
   }
 
   private view(p: PatientRecord, nationalId: string | null): PatientView {

@@ -49,16 +49,70 @@ export function outcomeFromStowResponse(body: string): UploadOutcome {
   }
 }
 
-/** The server's reason for refusing a file (a 4xx with a STOW failure body, or plain text). */
-function refusalOf(error: Error): string {
+/**
+ * A file the archive refused: its DICOM failure reason (0008,1197) when the STOW answer had one,
+ * and the server's English comment for whoever investigates (never shown as the user's message).
+ */
+export class UploadRefusal extends Error {
+  constructor(
+    readonly failureReason: number | null,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'UploadRefusal';
+  }
+}
+
+/** What the user is told for a refusal: the failure reason's meaning and what to do (messages' `upload.refused.*`). */
+export function uploadRefusalKind(
+  error: unknown,
+):
+  | 'unparseable'
+  | 'inconsistent'
+  | 'storage'
+  | 'duplicate'
+  | 'forbidden'
+  | 'transferSyntax'
+  | 'other' {
+  if (!(error instanceof UploadRefusal)) return 'other';
+  if (error.status === 403) return 'forbidden';
+  switch (error.failureReason) {
+    case 0xc000:
+      return 'unparseable';
+    case 0xa900:
+      return 'inconsistent';
+    case 0xa700:
+      return 'storage';
+    case 0x0111:
+      return 'duplicate';
+    case 0x0124:
+      return 'forbidden';
+    case 0xc122:
+      return 'transferSyntax';
+    default:
+      return 'other';
+  }
+}
+
+/** The server's refusal of a file (a 4xx with a STOW failure body, or plain text). */
+function refusalOf(error: Error): UploadRefusal {
   const res = (error as tus.DetailedError).originalResponse;
   const body = res?.getBody?.() ?? '';
+  const status = res?.getStatus?.() ?? 0;
   try {
     const json = JSON.parse(body);
-    const reason = json?.['00081198']?.Value?.[0]?.['00000902']?.Value?.[0] ?? json?.message;
-    if (reason) return String(reason);
+    const failed = json?.['00081198']?.Value?.[0];
+    const reason = failed?.['00081197']?.Value?.[0];
+    const comment = failed?.['00000902']?.Value?.[0] ?? json?.message;
+    if (comment || typeof reason === 'number')
+      return new UploadRefusal(
+        typeof reason === 'number' ? reason : null,
+        status,
+        String(comment ?? ''),
+      );
   } catch {}
-  return body.trim() || error.message;
+  return new UploadRefusal(null, status, body.trim() || error.message);
 }
 
 // (globalThis, not window: the pure helpers here are also compiled and tested under Node.)
@@ -84,7 +138,7 @@ export function uploadDicomFile(
       onProgress: (sent, total) => onProgress(sent, total),
       onSuccess: (payload) =>
         resolve(outcomeFromStowResponse(payload.lastResponse.getBody() ?? '')),
-      onError: (e) => reject(new Error(refusalOf(e))),
+      onError: (e) => reject(refusalOf(e)),
     });
     const u = upload;
     // After a reload the same file continues where its last upload stopped.

@@ -29,8 +29,14 @@ import { useApiData } from '../shell/useApiData';
 import { specialtyLabel, useDirectoryTerms } from '../shell/useDirectoryTerms';
 import { CancelBookingModal, RescheduleBookingModal } from './BookingChanges';
 
-/** Requests that still need a time with a specialist. */
-const BOOKABLE = new Set(['draft', 'submitted', 'claimed', 'scheduled']);
+/**
+ * Requests a slot can be booked for, by the server's rule (ConsultationSlotBookings): a live
+ * request (an imaging read is answered by a report and takes no slot) that has been submitted
+ * (a draft is sent first) and is not closed. Offering others only led to a refusal at confirmation.
+ */
+const BOOKABLE = new Set(['submitted', 'claimed', 'scheduled']);
+const bookable = (r: { status: string; mode: string }) =>
+  r.mode !== 'imaging_read' && BOOKABLE.has(r.status);
 
 function newKey(): string {
   return (
@@ -90,12 +96,10 @@ export function BookingPage() {
     [tick],
   );
 
-  const requestOptions = (requests.data?.items ?? [])
-    .filter((r) => BOOKABLE.has(r.status))
-    .map((r) => ({
-      value: r.id,
-      label: `${r.patient.name} · ${specialtyLabel(r.specialty, terms, lang) ?? ''} · ${dayjs(r.createdAt).format('MM-DD HH:mm')}`,
-    }));
+  const requestOptions = (requests.data?.items ?? []).filter(bookable).map((r) => ({
+    value: r.id,
+    label: `${r.patient.name} · ${specialtyLabel(r.specialty, terms, lang) ?? ''} · ${dayjs(r.createdAt).format('MM-DD HH:mm')}`,
+  }));
   const specialtyOptions = Object.keys(terms?.specialties ?? {}).map((value) => ({
     value,
     label: specialtyLabel(value, terms, lang) ?? value,
@@ -146,6 +150,9 @@ export function BookingPage() {
             onChange={(v) => setParams(v ? { consultation: v } : {})}
             notFoundContent={t('book.noRequests')}
           />
+          <Typography.Text type="secondary" data-testid="booking-request-rule">
+            {t('book.onlyBookable')}
+          </Typography.Text>
           <span>{t('book.specialty')}</span>
           <Select
             aria-label={t('book.specialty')}

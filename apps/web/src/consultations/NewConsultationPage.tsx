@@ -22,8 +22,10 @@ import {
 } from '../api/consultations';
 import { patientsApi } from '../api/patients';
 import type { Patient } from '../api/types';
+import type { PatientMismatchConfirmation, StudyPatientComparison } from '@huizhen/contract';
 import { useI18n } from '../i18n/I18nProvider';
 import { ageOf } from '../pages/patients/format';
+import { PatientMismatchModal, patientMismatchOf } from '../pages/patients/PatientMismatchModal';
 import { errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { useSpecialtyLabel } from '../shell/useDirectoryTerms';
@@ -58,6 +60,11 @@ export function NewConsultationPage() {
   const [details, setDetails] = useState<Details | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // A 409 patient_mismatch: the studies to confirm, and whether the send was a submit.
+  const [mismatch, setMismatch] = useState<{
+    studies: StudyPatientComparison[];
+    submit: boolean;
+  } | null>(null);
   const patients = useApiData(() => patientsApi.search({ q: q || undefined, limit: 10 }), [q]);
 
   const next = async () => {
@@ -68,7 +75,7 @@ export function NewConsultationPage() {
     setStep(step + 1);
   };
 
-  const send = async (submit: boolean) => {
+  const send = async (submit: boolean, patientMismatches?: PatientMismatchConfirmation[]) => {
     if (!patient || !details) return;
     setBusy(true);
     setError(null);
@@ -81,12 +88,19 @@ export function NewConsultationPage() {
         clinicalQuestion: details.clinicalQuestion,
         ...(details.history?.trim() ? { history: details.history.trim() } : {}),
         studyInstanceUids: upload.studyInstanceUids,
+        ...(patientMismatches ? { patientMismatches } : {}),
         submit,
       });
+      setMismatch(null);
       void message.success(ct('wizard.submitted'));
       navigate(`/consultations/${created.id}`);
     } catch (e) {
-      setError(errorMessage(t, e));
+      const studies = patientMismatchOf(e);
+      if (studies) setMismatch({ studies, submit });
+      else {
+        setMismatch(null);
+        setError(errorMessage(t, e));
+      }
     } finally {
       setBusy(false);
     }
@@ -259,6 +273,20 @@ export function NewConsultationPage() {
           </>
         )}
       </Space>
+      <PatientMismatchModal
+        studies={mismatch?.studies ?? null}
+        busy={busy}
+        onCancel={() => setMismatch(null)}
+        onConfirm={(reason) =>
+          void send(
+            mismatch?.submit ?? false,
+            (mismatch?.studies ?? []).map((s) => ({
+              studyInstanceUid: s.studyInstanceUid,
+              reason,
+            })),
+          )
+        }
+      />
     </Card>
   );
 }

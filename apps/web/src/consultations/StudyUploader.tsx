@@ -1,6 +1,12 @@
 import { Button, Progress, Space, Table, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
-import { isDicomFile, uploadDicomFile, type UploadOutcome } from '../api/imaging-upload';
+import {
+  isDicomFile,
+  uploadDicomFile,
+  uploadRefusalKind,
+  type UploadOutcome,
+} from '../api/imaging-upload';
+import { useI18n } from '../i18n/I18nProvider';
 import { useConsultText } from './text';
 
 type FileState = 'checking' | 'skipped' | 'waiting' | 'uploading' | 'done' | 'failed';
@@ -11,7 +17,7 @@ interface Entry {
   name: string;
   state: FileState;
   sent: number;
-  error?: string;
+  error?: ReturnType<typeof uploadRefusalKind>;
   outcome?: UploadOutcome;
 }
 
@@ -57,6 +63,7 @@ async function droppedFiles(e: DragEvent): Promise<File[]> {
  */
 export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary) => void }) {
   const { ct } = useConsultText();
+  const { t } = useI18n();
   const [entries, setEntries] = useState<Entry[]>([]);
   const [dragging, setDragging] = useState(false);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -102,7 +109,8 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
         },
         (err: Error) => {
           running.current.delete(e.key);
-          patch(e.key, { state: 'failed', error: err.message });
+          // Kept as what kind of refusal it was: the user reads its words, never the server's English.
+          patch(e.key, { state: 'failed', error: uploadRefusalKind(err) });
         },
       );
     }
@@ -239,8 +247,8 @@ export function StudyUploader({ onChange }: { onChange: (summary: UploadSummary)
                   e.state === 'skipped' ? (
                     <Tag>{ct('upload.skipped')}</Tag>
                   ) : e.state === 'failed' ? (
-                    <Tag color="red" title={e.error}>
-                      {ct('upload.failed')}：{e.error}
+                    <Tag color="red" style={{ whiteSpace: 'normal' }}>
+                      {ct('upload.failed')}：{t(`upload.refused.${e.error ?? 'other'}`)}
                     </Tag>
                   ) : e.state === 'waiting' || e.state === 'checking' ? (
                     <Tag>{ct('upload.waiting')}</Tag>

@@ -3,12 +3,14 @@ import { contractEn, contractZh } from './messages-contract';
 import { machinesEn, machinesZh } from './messages-machines';
 import { roomScheduleEn, roomScheduleZh } from './messages-room-schedule';
 import { routingEn, routingZh } from './messages-routing';
+import { townshipEn, townshipZh } from './messages-township';
 
 export const zhCN = {
   ...roomScheduleZh,
   ...machinesZh,
   ...routingZh,
   ...contractZh,
+  ...townshipZh,
   'app.name': '会诊',
   'app.fullName': '会诊 · 远程会诊平台',
   'app.tagline': '基层检查 · 上级诊断',
@@ -199,6 +201,7 @@ export const enUS: Record<MessageKey, string> = {
   ...machinesEn,
   ...routingEn,
   ...contractEn,
+  ...townshipEn,
   'app.name': 'Huizhen',
   'app.fullName': 'Huizhen · Telemedicine Consultation',
   'app.tagline': 'Examined locally · diagnosed by specialists',

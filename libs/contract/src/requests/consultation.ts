@@ -17,6 +17,8 @@ export interface ConsultationInput {
   history?: string;
   /** Studies already in the archive. */
   studyInstanceUids?: string[];
+  /** Studies of studyInstanceUids whose header names another patient (409 patient_mismatch), each with why. */
+  patientMismatches?: PatientMismatchConfirmation[];
   preferredPractitionerId?: string;
   preferredOrganizationId?: string;
   /** An exam the requesting centre performs: it goes on its modality worklist. */
@@ -37,6 +39,14 @@ export interface ScheduleInput {
 /** POST …/attachments/studies. */
 export interface AttachStudyInput {
   studyInstanceUid: string;
+  /** Why the study is attached although its header names another patient (recorded in the audit trail). */
+  patientMismatchReason?: string;
+}
+
+/** A study seen to name another patient in its header, attached anyway, and why. */
+export interface PatientMismatchConfirmation {
+  studyInstanceUid: string;
+  reason: string;
 }
 
 /** POST …/participants: a second specialist or an observer (teaching). */

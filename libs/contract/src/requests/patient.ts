@@ -4,9 +4,10 @@ import type { PageFilter } from './page';
 /** POST /api/patients: registered at the asking doctor's organization. */
 export interface PatientInput {
   name: string;
-  sex: Sex;
-  /** YYYY-MM-DD. */
-  birthDate: string;
+  /** Read from nationalId when left out (its 17th digit). */
+  sex?: Sex;
+  /** YYYY-MM-DD; read from nationalId when left out (digits 7-14). */
+  birthDate?: string;
   /** The 18-character resident identity number (GB 11643), checksum checked. */
   nationalId?: string;
   phone?: string;

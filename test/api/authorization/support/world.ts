@@ -174,9 +174,14 @@ export async function buildSide({
       submit: true,
       ...extra,
     });
+  // The probe's header names PN<tag>^Probe, not the patient: attached with a reason (the image check).
+  const withStudy = {
+    studyInstanceUids: [dicom.uids.study],
+    patientMismatches: [{ studyInstanceUid: dicom.uids.study, reason: '授权测试探针影像' }],
+  };
   const claimed = (
     await create('both', {
-      studyInstanceUids: [dicom.uids.study],
+      ...withStudy,
       requestedExam: { modality: 'DX', procedure: `胸片${tag}` },
     })
   ).body.id;
@@ -231,7 +236,7 @@ export async function buildSide({
   add('consultationSubmitted', (await create('live_video')).body.id);
 
   // Signed, with an up-referral requested
-  const signed = (await create('imaging_read', { studyInstanceUids: [dicom.uids.study] })).body.id;
+  const signed = (await create('imaging_read', withStudy)).body.id;
   await specialist.must(200, 'POST', `/api/consultations/${signed}/claim`);
   await specialist.must(200, 'PUT', `/api/consultations/${signed}/report`, {
     findings,

@@ -3,6 +3,7 @@ import type { Dayjs } from 'dayjs';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { patientsApi } from '../../api/patients';
+import { readResidentId } from '@huizhen/contract';
 import { SEXES, type Patient, type PatientInput, type Sex } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../shell/States';
@@ -43,6 +44,19 @@ export function PatientRegisterModal({
   const [form] = Form.useForm<FormValues>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [filledFromId, setFilledFromId] = useState(false);
+
+  // A valid national ID says the sex and birth date (GB 11643): fill what is still empty.
+  const readNationalId = (raw: string | undefined) => {
+    const facts = raw ? readResidentId(raw) : null;
+    if (!facts) return setFilledFromId(false);
+    const { sex, birthDate } = form.getFieldsValue(['sex', 'birthDate']);
+    form.setFieldsValue({
+      ...(sex ? {} : { sex: facts.sex }),
+      ...(birthDate ? {} : { birthDate: dayjs(facts.birthDate) }),
+    });
+    setFilledFromId(!sex || !birthDate);
+  };
 
   const submit = async () => {
     const values = await form.validateFields();
@@ -87,7 +101,29 @@ export function PatientRegisterModal({
         >
           <Input maxLength={100} />
         </Form.Item>
-        <div style={{ display: 'flex', gap: 16 }}>
+        <Form.Item
+          name="nationalId"
+          label={t('patient.nationalId')}
+          extra={filledFromId ? t('patient.filledFromNationalId') : t('patient.nationalIdHint')}
+          rules={[
+            { pattern: /^\d{17}[\dXx]$/, message: t('patient.nationalIdInvalid') },
+            {
+              validator: (_, v?: string) =>
+                !v || !/^\d{17}[\dXx]$/.test(v) || readResidentId(v)
+                  ? Promise.resolve()
+                  : Promise.reject(new Error(t('patient.nationalIdChecksum'))),
+            },
+          ]}
+        >
+          <Input
+            maxLength={18}
+            inputMode="text"
+            autoComplete="off"
+            data-testid="patient-national-id"
+            onChange={(e) => readNationalId(e.target.value)}
+          />
+        </Form.Item>
+        <div className="form-row">
           <Form.Item
             name="sex"
             label={t('patient.sex')}
@@ -109,13 +145,6 @@ export function PatientRegisterModal({
             />
           </Form.Item>
         </div>
-        <Form.Item
-          name="nationalId"
-          label={t('patient.nationalId')}
-          rules={[{ pattern: /^\d{17}[\dXx]$/, message: t('patient.nationalIdInvalid') }]}
-        >
-          <Input maxLength={18} />
-        </Form.Item>
         <Form.Item
           name="phone"
           label={t('patient.phone')}
