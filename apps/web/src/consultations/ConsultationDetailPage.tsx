@@ -30,6 +30,7 @@ import { SignedReport } from './ReportPanel';
 import { StatusTimeline } from './StatusTimeline';
 import { CallRecords } from './CallRecords';
 import { StudyImages } from './StudyImages';
+import { RequestedExamPanel } from './RequestedExamPanel';
 import { useConsultText } from './text';
 import { prefetchRoomChunk, prefetchRoomTicket } from '../video-room/prefetch';
 
@@ -317,6 +318,7 @@ export function ConsultationDetailPage({ from }: { from: 'consultations' | 'work
       <Row gutter={16}>
         <Col span={17}>
           <Space orientation="vertical" size={16} style={{ width: '100%' }}>
+            <RequestedExamPanel c={c} requester={requester} onChanged={detail.reload} />
             <StudyImages studyUids={studyUids} />
             <ReportSection c={c} reload={detail.reload} />
           </Space>

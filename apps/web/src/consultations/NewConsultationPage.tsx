@@ -14,6 +14,7 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
+import { EXAM_MODALITIES } from '@huizhen/contract';
 import {
   CONSULTATION_MODES,
   consultationsApi,
@@ -38,6 +39,9 @@ interface Details {
   mode: ConsultationInput['mode'];
   clinicalQuestion: string;
   history?: string;
+  /** An exam this centre performs for the request: it goes on its modality worklist. */
+  examModality?: string;
+  examProcedure?: string;
 }
 
 /** Patient → images (uploaded while the doctor goes on) → question → review and submit. */
@@ -87,6 +91,14 @@ export function NewConsultationPage() {
         mode: details.mode,
         clinicalQuestion: details.clinicalQuestion,
         ...(details.history?.trim() ? { history: details.history.trim() } : {}),
+        ...(details.examModality && details.examProcedure?.trim()
+          ? {
+              requestedExam: {
+                modality: details.examModality,
+                procedure: details.examProcedure.trim(),
+              },
+            }
+          : {}),
         studyInstanceUids: upload.studyInstanceUids,
         ...(patientMismatches ? { patientMismatches } : {}),
         submit,
@@ -212,6 +224,31 @@ export function NewConsultationPage() {
           <Form.Item name="history" label={ct('wizard.history')}>
             <Input.TextArea rows={4} maxLength={20000} />
           </Form.Item>
+          <Space size={16} style={{ display: 'flex' }}>
+            <Form.Item name="examModality" label={ct('exam.modality')} style={{ width: 220 }}>
+              <Select
+                allowClear
+                placeholder={ct('wizard.noExam')}
+                options={EXAM_MODALITIES.map((m) => ({ value: m, label: m }))}
+                data-testid="wizard-exam-modality"
+              />
+            </Form.Item>
+            <Form.Item
+              name="examProcedure"
+              label={ct('exam.procedure')}
+              dependencies={['examModality']}
+              rules={[
+                ({ getFieldValue }) => ({
+                  required: !!getFieldValue('examModality'),
+                  whitespace: true,
+                  message: ct('wizard.procedureRequired'),
+                }),
+              ]}
+              style={{ width: 360 }}
+            >
+              <Input maxLength={64} data-testid="wizard-exam-procedure" />
+            </Form.Item>
+          </Space>
         </Form>
       </div>
 
@@ -243,6 +280,11 @@ export function NewConsultationPage() {
           </Descriptions.Item>
           <Descriptions.Item label={ct('detail.history')} span={2}>
             {details.history || '—'}
+          </Descriptions.Item>
+          <Descriptions.Item label={ct('exam.title')} span={2}>
+            {details.examModality
+              ? `${details.examModality} · ${details.examProcedure ?? ''}`
+              : ct('wizard.noExam')}
           </Descriptions.Item>
         </Descriptions>
       ) : null}
