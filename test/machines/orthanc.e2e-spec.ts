@@ -229,6 +229,7 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       // A study the township's doctor stores here directly (Orthanc does not hold it), and
       // township B's study, matching the same queries: Orthanc (township A) must never see B's.
       direct: ['ORTHANC^DIRECT', 'OR-9'],
+      moved: ['ORTHANC^MOVED', 'OR-10'],
       otherOrg: ['ORTHANC^OTHERORG', 'OR-8'],
       // What the township's modalities send us, for the rules to route on to Orthanc.
       routedDimse: ['ROUTED^DR', 'RT-1'],
@@ -278,6 +279,7 @@ suite('Orthanc as our peer, holding a machine credential', () => {
       }
     }
     await stowAs('townDoctorA', study.direct);
+    await stowAs('townDoctorA', study.moved);
     await stowAs('townDoctorB', study.otherOrg);
   }, 180_000);
 
@@ -347,7 +349,14 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     const found = new Map<string, Record<string, string>>(
       (answers.body as Record<string, string>[]).map((a) => [a.StudyInstanceUID, a]),
     );
-    const expected = [study.bearer, study.basic, study.person, study.cstore, study.direct];
+    const expected = [
+      study.bearer,
+      study.basic,
+      study.person,
+      study.cstore,
+      study.direct,
+      study.moved,
+    ];
     expect([...found.keys()].sort()).toEqual(expected.map((s) => s.uid).sort());
     expect(found.has(study.otherOrg.uid)).toBe(false);
     expect(found.get(study.cstore.uid)).toMatchObject({
@@ -361,6 +370,25 @@ suite('Orthanc as our peer, holding a machine credential', () => {
     });
     const none = await orthanc.rest('GET', `/queries/${direct.body.ID}/answers`);
     expect(none.body).toEqual([]);
+  });
+
+  it('Orthanc retrieves from us by C-MOVE to itself: its township’s study whole, not another’s', async () => {
+    const move = (s: TestStudy) =>
+      orthanc.rest('POST', '/modalities/huizhen/move', {
+        Level: 'Study',
+        Resources: [{ StudyInstanceUID: s.uid }],
+        TargetAet: ORTHANC_AE,
+        Synchronous: true,
+      });
+    expect((await move(study.moved)).status).toBe(200);
+    const held = await heldByOrthanc(study.moved);
+    expect([...held.keys()].sort()).toEqual([...study.moved.files.keys()].sort());
+    for (const [sop, file] of study.moved.files)
+      expect(dataSetOf(held.get(sop)!).equals(dataSetOf(readFileSync(file)))).toBe(true);
+    // Township B's study matches nothing for township A's AE: success, nothing sent.
+    const foreign = await move(study.otherOrg);
+    expect([foreign.status, foreign.text]).toEqual([200, expect.any(String)]);
+    expect((await heldByOrthanc(study.otherOrg)).size).toBe(0);
   });
 
   it('Orthanc retrieves from us by WADO-RS with the key: its township’s study whole, not another’s', async () => {

@@ -436,6 +436,9 @@ export class DimseAssociation {
         identifier,
       );
       if ('status' in plan) return refuse(plan.status, plan.comment);
+      // Nothing matched (or nothing the caller may see): success with no sub-operations
+      // (PS3.4 C.4.2.1.3.1), without an association no context could be proposed on.
+      if (plan.items.length === 0) return final(RETRIEVE_STATUS.success);
       let target: SubOperationTarget;
       if (destination) {
         const proposed = proposedContexts(plan.items);
