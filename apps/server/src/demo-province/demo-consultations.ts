@@ -117,7 +117,7 @@ export class DemoConsultations {
             patientId: patients[3].id,
             specialty: 'radiology',
             clinicalQuestion: '咳嗽两周伴低热，拍胸片后请上级医院阅片',
-            history: '吸烟30年，无结核接触史',
+            history: '无结核接触史，近一周夜间咳嗽加重',
             requestedExam: { modality: 'DX', procedure: '胸部正位 DR' },
           })
         ).id,
