@@ -135,13 +135,13 @@ function plainValue(e: DicomJsonElement | undefined): string {
 }
 
 /** Whether an item answers the query's matching keys (universal keys match everything). */
-function matches(query: DicomJson, item: DicomJson): boolean {
+export function itemMatches(query: DicomJson, item: DicomJson): boolean {
   for (const [tag, q] of Object.entries(query)) {
     if (tag === TAG.charset || tag === TAG.stationAe) continue;
     if (q.vr === 'SQ') {
       const sub = q.Value?.[0] as DicomJson | undefined;
       const ours = (item[tag]?.Value?.[0] as DicomJson | undefined) ?? {};
-      if (sub && !matches(sub, ours)) return false;
+      if (sub && !itemMatches(sub, ours)) return false;
       continue;
     }
     const wanted = matchValue(q);
@@ -154,7 +154,7 @@ function matches(query: DicomJson, item: DicomJson): boolean {
 }
 
 /** The requested keys of an item: a sequence answers its requested item keys (all of them when it asked for none). */
-function answer(query: DicomJson, item: DicomJson): DicomJson {
+export function requestedKeys(query: DicomJson, item: DicomJson): DicomJson {
   const out: DicomJson = {};
   for (const [tag, q] of Object.entries(query)) {
     if (tag === TAG.charset || tag.startsWith('0000') || tag.startsWith('0002')) continue;
@@ -164,7 +164,7 @@ function answer(query: DicomJson, item: DicomJson): DicomJson {
       out[tag] = {
         vr: 'SQ',
         Value: (ours.Value ?? []).map((i) =>
-          sub && Object.keys(sub).length ? answer(sub, i as DicomJson) : i,
+          sub && Object.keys(sub).length ? requestedKeys(sub, i as DicomJson) : i,
         ),
       };
       continue;
@@ -202,7 +202,7 @@ export class ModalityWorklist {
       };
     const hits = found
       .map((step) => ({ step, item: worklistItem(step, peer.aeTitle) }))
-      .filter(({ item }) => matches(query, item));
+      .filter(({ item }) => itemMatches(query, item));
     if (hits.length) {
       // The modality now holds these patients' names, IDs, sex and birth dates: a PHI read.
       await this.audit.record({
@@ -217,6 +217,6 @@ export class ModalityWorklist {
         },
       });
     }
-    return { matches: hits.map(({ item }) => answer(query, item)) };
+    return { matches: hits.map(({ item }) => requestedKeys(query, item)) };
   }
 }
