@@ -2,6 +2,8 @@ import { Card, Empty, Spin, Tag, Typography } from 'antd';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import { DicomWebClient, type SeriesSummary } from '../api/dicomweb';
+import { useI18n } from '../i18n/I18nProvider';
+import { errorMessage } from '../shell/States';
 import { useApiData } from '../shell/useApiData';
 import { useConsultText } from './text';
 
@@ -67,9 +69,12 @@ function StudySeries({
   selected: string | null;
   onSelect: (series: SeriesSummary) => void;
 }) {
+  const { t } = useI18n();
   const series = useApiData(() => client.seriesOfStudy(studyUid), [studyUid]);
   if (series.loading) return <Spin size="small" />;
-  if (series.error) return <Typography.Text type="danger">{series.error.message}</Typography.Text>;
+  // In the user's words (the code's or the status's), not the archive's English.
+  if (series.error)
+    return <Typography.Text type="danger">{errorMessage(t, series.error)}</Typography.Text>;
   return (
     <>
       {(series.data ?? []).map((s) => (
