@@ -16,6 +16,12 @@ export type ArrivalAnswer = Omit<Arrival, 'organizationId'>;
 
 /** Studies remembered as dealt with, so their later instances cost no query. */
 const REMEMBERED = 10_000;
+/**
+ * The accession numbers requests are given (consultation_requested_exam's default, migration
+ * 1765720000000): any other (a hospital RIS's, a console's own) names no request of ours, so its
+ * instances cost no query on the commit path.
+ */
+const OUR_ACCESSION = /^HZ\d{10,14}$/;
 /** How long "no request has this accession number" is believed before asking again. */
 const UNKNOWN_ACCESSION_MS = 60_000;
 
@@ -55,7 +61,7 @@ export class WorklistArrivals implements OnModuleInit {
     const now = Date.now();
     const studies = new Map<string, PendingInstance>();
     for (const p of stored) {
-      if (!p.study.accessionNumber?.trim()) continue;
+      if (!OUR_ACCESSION.test(p.study.accessionNumber?.trim() ?? '')) continue;
       if ((this.settled.get(p.studyUid) ?? 0) > now) continue;
       studies.set(p.studyUid, p);
     }
