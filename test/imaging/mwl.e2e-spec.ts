@@ -446,5 +446,11 @@ describe('modality worklist from consultations (dcmtk findscu -W, storescu)', ()
       .post('/api/imaging/arrivals/00000000-0000-4000-8000-000000000000/confirm', { reason: 'x' })
       .expect(404);
     expect(unknown.body.details.code).toBe('arrival_not_found');
+    const noConsultation = await arrivals('00000000-0000-4000-8000-000000000000');
+    expect([noConsultation.status, noConsultation.body.details.code]).toEqual([
+      404,
+      'consultation_not_found',
+    ]);
+    expect((await arrivals('not-a-uuid')).status).toBe(400);
   });
 });
