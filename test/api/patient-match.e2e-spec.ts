@@ -200,6 +200,42 @@ describe('the image check at the door (single server, real PostgreSQL and DICOM)
     expect(JSON.stringify(event.details)).not.toContain('外院');
   });
 
+  it('checks the study’s side as well: linking the CT from /api/imaging needs the reason too', async () => {
+    const id = (await draft({}).expect(201)).body.id;
+    const refused = await doctor
+      .post(`/api/imaging/studies/${CT_STUDY}/consultations`, { consultationId: id })
+      .expect(409);
+    expect(refused.body.details).toMatchObject({
+      code: 'patient_mismatch',
+      studies: [{ studyInstanceUid: CT_STUDY, verdict: 'mismatch' }],
+    });
+    expect(refused.body.details.studies[0].fields[0]).toEqual({
+      field: 'name',
+      verdict: 'mismatch',
+      registered: '王测试',
+      header: 'CompressedSamples^CT1',
+    });
+    await doctor
+      .post(`/api/imaging/studies/${CT_STUDY}/consultations`, {
+        consultationId: id,
+        patientMismatchReason: '外院检查',
+      })
+      .expect(201);
+    const [event] = await schema.query<{ details: any }>(
+      `SELECT details FROM audit_event WHERE action = 'imaging_study.attach' AND details->>'consultationId' = $1`,
+      [id],
+    );
+    expect(event.details.patientCheck).toEqual({
+      verdict: 'mismatch',
+      differences: ['name'],
+      reasonDigest: expect.stringMatching(/^hmac-sha256:/),
+    });
+    // The township's own study of 王测试 links without a question.
+    await doctor
+      .post(`/api/imaging/studies/${wangStudy}/consultations`, { consultationId: id })
+      .expect(201);
+  });
+
   it('takes a reason at creation for the named study only', async () => {
     const res = await draft({
       studyInstanceUids: [CT_STUDY],

@@ -197,7 +197,10 @@ describe('body ids cross no organization (single server, real PostgreSQL and DIC
       })
       .expect(201);
     await as(server.url, token.townDoctorA)
-      .post(`/api/imaging/studies/${ownStudy}/consultations`, { consultationId: ownConsultation })
+      .post(`/api/imaging/studies/${ownStudy}/consultations`, {
+        consultationId: ownConsultation,
+        patientMismatchReason: '测试样例影像',
+      })
       .expect(201);
     expect(
       (await get(server.url, token.countyRadiologistA, `/dicom-web/studies/${ownStudy}/metadata`))

@@ -18,6 +18,7 @@ import { RoutingService } from './routing/routing.service';
 import { RoutingStore } from './routing/routing-store';
 import { StudyArrivals } from './routing/study-arrivals';
 import { ImagingService } from './imaging.service';
+import { ConsultationPatientReadModel } from './consultation-patient-read-model';
 import { IngestService } from './ingest/ingest.service';
 import { DuplicatePolicy } from './ingest/duplicate-policy';
 import { DigestPool } from './ingest/digest-pool';
@@ -62,6 +63,7 @@ import { WorklistController } from './worklist/worklist.controller';
     QidoSearch,
     QidoDirectRoutes,
     ImagingService,
+    ConsultationPatientReadModel,
     // Routing (routing/): rules, the durable forward queue and the arrivals that arm it.
     RoutingStore,
     RoutingService,

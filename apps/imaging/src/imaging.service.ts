@@ -1,8 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { AccessPolicyService, type ResourceRef } from '@huizhen/access-policy';
-import { AuditService } from '@huizhen/audit';
+import { AuditService, AuditTerms } from '@huizhen/audit';
 import type { Actor } from '@huizhen/auth';
+import { compareDicomPatient } from '@huizhen/dicom';
 import { DomainError } from '@huizhen/platform-http';
+import { ConsultationPatientReadModel } from './consultation-patient-read-model';
 import { ImagingStore, type ImagingStudySummary } from './imaging-store';
 
 export type { ImagingStudySummary } from './imaging-store';
@@ -17,6 +19,8 @@ export class ImagingService {
     private readonly store: ImagingStore,
     private readonly policy: AccessPolicyService,
     private readonly audit: AuditService,
+    private readonly patients: ConsultationPatientReadModel,
+    private readonly terms: AuditTerms,
   ) {}
 
   studySummary(studyUid: string): Promise<ImagingStudySummary | null> {
@@ -31,6 +35,7 @@ export class ImagingService {
     actor: Actor,
     studyUid: string,
     consultationId: string,
+    mismatchReason?: string,
   ): Promise<void> {
     const study = await this.store.findStudy(studyUid);
     if (!study)
@@ -41,6 +46,31 @@ export class ImagingService {
       organizationId: study.organization_id,
     });
     await this.consultationToChange(actor, consultationId);
+    // The image check at the door, as from the consultation's side: a header naming another
+    // patient needs a reason, kept in the trail as a digest.
+    const found = await this.patients.patientAndHeader(consultationId, study.study_instance_uid);
+    const match = found ? compareDicomPatient(found.patient, found.header) : null;
+    const reason = mismatchReason?.trim();
+    if (match?.verdict === 'mismatch' && !reason)
+      throw new DomainError(
+        'patient_mismatch',
+        HttpStatus.CONFLICT,
+        `the DICOM header names another patient (${match.differences.map((d) => d.field).join(', ')}): confirm with a reason to attach anyway`,
+        {
+          studies: [
+            {
+              studyInstanceUid: study.study_instance_uid,
+              verdict: match.verdict,
+              fields: match.fields,
+            },
+          ],
+        },
+      );
+    const patientCheck = match && {
+      verdict: match.verdict,
+      differences: match.differences.map((d) => d.field),
+      ...(match.verdict === 'mismatch' ? { reasonDigest: this.terms.digest(reason) } : {}),
+    };
     await this.store.transaction(async (m) => {
       await this.store.linkToConsultation(m, study.study_instance_uid, consultationId, actor.id);
       await this.audit.record(
@@ -49,7 +79,7 @@ export class ImagingService {
           actor,
           resourceType: 'imaging_study',
           resourceId: study.study_instance_uid,
-          details: { consultationId },
+          details: { consultationId, patientCheck },
         },
         m,
       );

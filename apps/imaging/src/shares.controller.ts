@@ -6,9 +6,14 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsDateString, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { type Actor, CurrentActor } from '@huizhen/auth';
-import type { StudyConsultationLink, StudyShare } from '@huizhen/contract';
+import {
+  MISMATCH_REASON_LENGTH,
+  type StudyConsultationLink,
+  type StudyShare,
+} from '@huizhen/contract';
 import { Documented } from '@huizhen/platform-http';
 import { ImagingService } from './imaging.service';
 
@@ -25,6 +30,16 @@ export class ShareStudyDto {
 /** The consultation a study is attached to (the consultation's own route takes the study: AttachStudyDto). */
 export class AttachToConsultationDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() consultationId: string;
+  @ApiPropertyOptional({
+    description:
+      'why the study is attached although its DICOM header names another patient (409 patient_mismatch listed the differences); recorded in the audit trail',
+  })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @MinLength(MISMATCH_REASON_LENGTH.min)
+  @MaxLength(MISMATCH_REASON_LENGTH.max)
+  patientMismatchReason?: string;
 }
 
 class StudyShareView implements StudyShare {
@@ -71,6 +86,7 @@ export class ImagingSharesController {
     'study_not_found',
     'consultation_not_found',
     'access_denied',
+    'patient_mismatch',
   )
   @ApiCreatedResponse({ type: StudyConsultationLinkView })
   @Post(':study/consultations')
@@ -79,7 +95,12 @@ export class ImagingSharesController {
     @Param('study') study: string,
     @Body() dto: AttachToConsultationDto,
   ): Promise<StudyConsultationLink> {
-    await this.imaging.attachToConsultation(actor, study, dto.consultationId);
+    await this.imaging.attachToConsultation(
+      actor,
+      study,
+      dto.consultationId,
+      dto.patientMismatchReason,
+    );
     return { studyInstanceUid: study, consultationId: dto.consultationId };
   }
 }

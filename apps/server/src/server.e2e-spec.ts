@@ -44,7 +44,10 @@ describe('server process on real PostgreSQL', () => {
       'studyInstanceUid',
       'patientMismatchReason',
     ]);
-    expect(bodyOf('/api/imaging/studies/{study}/consultations')).toEqual(['consultationId']);
+    expect(bodyOf('/api/imaging/studies/{study}/consultations')).toEqual([
+      'consultationId',
+      'patientMismatchReason',
+    ]);
     expect(bodyOf('/api/imaging/studies/{study}/shares')).toEqual([
       'practitionerId',
       'expiresAt',
