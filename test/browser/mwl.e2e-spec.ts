@@ -1,10 +1,10 @@
 /**
  * The modality worklist's held study in the browser, on the real server (demo province,
  * PostgreSQL, DIMSE SCP, Debian's Chromium, in Chinese): the demo township's DR (TOWN01_DR)
- * reads the demo draft's chest film from the worklist with dcmtk findscu -W, sends back an image
- * that names another patient under its accession number, and the township doctor sees the
- * requested exam with its accession number and the held study, and confirms it with a reason;
- * the study is then among the request's images.
+ * reads the demo draft's chest film from the worklist with dcmtk findscu -W; the township doctor,
+ * with the request open, sees the requested exam with its accession number waiting; the DR sends
+ * back an image that names another patient under that accession number, the held study appears on
+ * the open page, and the doctor confirms it with a reason; the study is then linked to the request.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -89,6 +89,18 @@ describe('a held worklist study confirmed by the township doctor (Chromium)', ()
     );
     expect(items[0].PatientName).toBe(exam.name);
 
+    await page.goto(`${app.url}/login`);
+    await page.getByLabel('用户名').fill('demo-township');
+    await page.getByLabel('密码').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByTestId('welcome').waitFor();
+    await page.goto(`${app.url}/consultations/${exam.id}`);
+    const panel = page.getByTestId('requested-exam');
+    await panel.waitFor();
+    expect(await panel.getByTestId('exam-accession').textContent()).toBe(accession);
+    // Waiting for the modality: the page says the images will attach by themselves.
+    expect(await panel.textContent()).toContain('设备回传的影像将按检查号自动关联');
+
     // The DR sends back an image of someone else under that accession number.
     const studyUid = '1.2.826.0.1.3680043.9.7433.23.9.1';
     const file = join(tmp, 'held.dcm');
@@ -126,16 +138,8 @@ describe('a held worklist study confirmed by the township doctor (Chromium)', ()
     ]);
     expect(sent.status).toBe(0);
 
-    await page.goto(`${app.url}/login`);
-    await page.getByLabel('用户名').fill('demo-township');
-    await page.getByLabel('密码').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.getByTestId('welcome').waitFor();
-    await page.goto(`${app.url}/consultations/${exam.id}`);
-    const panel = page.getByTestId('requested-exam');
-    await panel.waitFor();
-    expect(await panel.getByTestId('exam-accession').textContent()).toBe(accession);
-    await panel.getByTestId('held-studies').waitFor();
+    // The page, open all along, asks again while it waits: the held study shows up without a reload.
+    await panel.getByTestId('held-studies').waitFor({ timeout: 30_000 });
     const held = panel.locator('[data-testid="arrival"][data-status="held"]');
     expect(await held.getByTestId('arrival-differs').textContent()).toContain('姓名');
     expect(await held.textContent()).toContain('错误^患者');

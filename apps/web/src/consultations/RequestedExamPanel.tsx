@@ -1,5 +1,5 @@
 import { Alert, App, Button, Card, Descriptions, Input, List, Modal, Space, Tag } from 'antd';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ConsultationDetail } from '../api/consultations';
 import { type WorklistArrival, worklistApi } from '../api/worklist';
 import { useI18n } from '../i18n/I18nProvider';
@@ -127,6 +127,9 @@ function ArrivalItem({ a, onDecided }: { a: WorklistArrival; onDecided: () => vo
   );
 }
 
+/** How often the requester's page asks whether the exam's images came back, while it waits for them. */
+const WAITING_POLL_MS = 10_000;
+
 /**
  * The exam a request asked of its own centre's modality (modality worklist): its accession
  * number, and for the requesting centre the images that came back with it, a study held because
@@ -147,8 +150,29 @@ export function RequestedExamPanel({
     () => (exam && requester ? worklistApi.arrivals(c.id) : Promise.resolve([])),
     [c.id, exam?.accessionNumber, requester],
   );
-  if (!exam) return null;
   const list = arrivals.data ?? [];
+  // The images come from the modality, not from this page: while none has come, ask again now and
+  // then (only while the page is in view), so the doctor sees them arrive without reloading.
+  const waiting = !!exam && requester && !list.some((a) => a.status !== 'rejected');
+  const { reload } = arrivals;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, WAITING_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting, reload]);
+  // A study that attached itself is one of the request's images: the page shows them afresh
+  // (counted from the first answer on, so opening the page reloads nothing).
+  const loaded = arrivals.data !== undefined;
+  const attached = list.filter((a) => a.status === 'attached').length;
+  const seenAttached = useRef<number | null>(null);
+  useEffect(() => {
+    if (!loaded) return;
+    if (seenAttached.current !== null && attached > seenAttached.current) onChanged();
+    seenAttached.current = attached;
+  }, [loaded, attached, onChanged]);
+  if (!exam) return null;
   const held = list.filter((a) => a.status === 'held');
   const decided = () => {
     arrivals.reload();
