@@ -20,7 +20,7 @@ import { ServiceAccounts1765620000000 } from './1765620000000-service-accounts';
 import { DicomwebPeers1765630000000 } from './1765630000000-dicomweb-peers';
 import { DicomRouting1765710000000 } from './1765710000000-dicom-routing';
 import { ForwardJobDiscarded1765720000000 } from './1765720000000-forward-job-discarded';
-import { ModalityWorklist1765720000000 } from './1765720000000-modality-worklist';
+import { ModalityWorklist1765730000000 } from './1765730000000-modality-worklist';
 
 /** Every migration, in order. Listed explicitly: no globs (they break under ESM tests and bundling). */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -45,5 +45,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DicomwebPeers1765630000000,
   DicomRouting1765710000000,
   ForwardJobDiscarded1765720000000,
-  ModalityWorklist1765720000000,
+  ModalityWorklist1765730000000,
 ];

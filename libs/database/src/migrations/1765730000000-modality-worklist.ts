@@ -14,8 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * they gave) or rejected. One row per study and consultation: later instances of a study add
  * nothing.
  */
-export class ModalityWorklist1765720000000 implements MigrationInterface {
-  name = 'ModalityWorklist1765720000000';
+export class ModalityWorklist1765730000000 implements MigrationInterface {
+  name = 'ModalityWorklist1765730000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE SEQUENCE consultation_accession_seq`);
