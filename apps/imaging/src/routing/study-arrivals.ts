@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { HUIZHEN_CONFIG, type HuizhenConfig } from '@huizhen/config';
@@ -27,7 +28,7 @@ const CATCH_UP_SECONDS = 3600;
  * out queues its job again for the instances not yet acknowledged.
  */
 @Injectable()
-export class StudyArrivals implements OnModuleInit, OnApplicationBootstrap {
+export class StudyArrivals implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ImagingRouting');
   private pending = new Map<string, StudyArrival>();
   private timer: NodeJS.Timeout | null = null;
@@ -65,6 +66,30 @@ export class StudyArrivals implements OnModuleInit, OnApplicationBootstrap {
     this.queue.wakeIn(quiet * 1000);
   }
 
+  /**
+   * A stopping process arms what it has gathered now, while its database is still open: the
+   * round waiting for its timer would otherwise run after the connection closed and be lost
+   * until the next start's catch-up.
+   */
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.flush();
+    await this.settled;
+  }
+
+  /** Asks the rules about the arrivals gathered so far (one round after the one in flight). */
+  private flush(): void {
+    this.timer = null;
+    const round = this.pending;
+    this.pending = new Map();
+    if (!round.size) return;
+    this.settled = this.settled
+      .then(() => this.route([...round.values()]))
+      .catch((e) =>
+        this.logger.error(`routing arrivals failed: ${e instanceof Error ? e.stack : String(e)}`),
+      );
+  }
+
   private note(ctx: IngestContext, studyInstanceUid: string): void {
     const key = `${ctx.organizationId} ${studyInstanceUid}`;
     let a = this.pending.get(key);
@@ -74,18 +99,7 @@ export class StudyArrivals implements OnModuleInit, OnApplicationBootstrap {
     }
     if (ctx.callingAe) a.callingAeTitles.add(ctx.callingAe);
     if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        const round = this.pending;
-        this.pending = new Map();
-        this.settled = this.settled
-          .then(() => this.route([...round.values()]))
-          .catch((e) =>
-            this.logger.error(
-              `routing arrivals failed: ${e instanceof Error ? e.stack : String(e)}`,
-            ),
-          );
-      }, GATHER_MS);
+      this.timer = setTimeout(() => this.flush(), GATHER_MS);
       this.timer.unref();
     }
   }
