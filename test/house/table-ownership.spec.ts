@@ -108,19 +108,15 @@ const FOREIGN_READS: Record<string, { tables: string[]; why: string }> = {
 const FOREIGN_WRITES: Record<string, string> = {
   'apps/server/src/demo-province/demo-province.seeder.ts':
     'loads the demo province (directory, patients; its DICOM peers go through PeerStore) into an empty database',
+  'apps/server/src/province/province-generator.ts':
+    'grows the demo province to Guizhou’s size by bulk SQL (directory, patients, rotations as the scheduling services expand them) for benches and screens at scale',
 };
 
 /**
  * The entities of features whose stores hold all their SQL: reading or writing them through
- * TypeORM (`m.findOne(Practitioner, …)`, `getRepository(RefreshToken)`) goes around the store.
+ * TypeORM (`m.findOne(Practitioner, …)`, `getRepository(Organization)`) goes around the store.
  */
-const STORE_ONLY_ENTITIES = [
-  'Organization',
-  'Consortium',
-  'ConsortiumMember',
-  'Practitioner',
-  'RefreshToken',
-];
+const STORE_ONLY_ENTITIES = ['Organization', 'Consortium', 'ConsortiumMember', 'Practitioner'];
 const ENTITY_API = new RegExp(
   `\\.(?:find\\w*|save|insert|update|delete|upsert|count\\w*|exist\\w*|create|merge|preload|increment|decrement)\\((${STORE_ONLY_ENTITIES.join('|')})\\b|getRepository\\((${STORE_ONLY_ENTITIES.join('|')})\\)`,
   'g',

@@ -4,7 +4,11 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { existsSync, rmSync } from 'node:fs';
 import { loadConfig } from '@huizhen/config';
 import { TestSchema } from '@huizhen/testing';
-import { DemoSeedModule, seedDemo } from '../../apps/server/src/demo-province/demo-seed.module';
+import {
+  DemoSeedModule,
+  loaderConfig,
+  seedDemo,
+} from '../../apps/server/src/demo-province/demo-seed.module';
 import { InstanceStore } from '../../apps/imaging/src/storage/instance-store';
 
 /**
@@ -17,12 +21,7 @@ describe('npm run seed:demo on PostgreSQL', () => {
 
   beforeAll(async () => {
     schema = await TestSchema.create('seed_demo');
-    const loaded = loadConfig(schema.env());
-    const config = {
-      ...loaded,
-      seedDemoOnFirstStart: false,
-      imaging: { ...loaded.imaging, dimseEnabled: false },
-    };
+    const config = loaderConfig(loadConfig(schema.env()));
     app = await NestFactory.createApplicationContext(DemoSeedModule.forConfig(config), {
       logger: ['error'],
     });

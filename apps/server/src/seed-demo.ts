@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@huizhen/config';
 import { JsonLogger } from '@huizhen/observability';
-import { DemoSeedModule, seedDemo } from './demo-province/demo-seed.module';
+import { DemoSeedModule, loaderConfig, seedDemo } from './demo-province/demo-seed.module';
 
 /**
  * `npm run seed:demo`: loads the demo province and its consultations (the same demo as the
@@ -12,12 +12,7 @@ import { DemoSeedModule, seedDemo } from './demo-province/demo-seed.module';
 async function main() {
   let config;
   try {
-    const loaded = loadConfig();
-    config = {
-      ...loaded,
-      seedDemoOnFirstStart: false,
-      imaging: { ...loaded.imaging, dimseEnabled: false },
-    };
+    config = loaderConfig(loadConfig());
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);

@@ -30,6 +30,15 @@ export class DemoSeedModule {
   }
 }
 
+/** The configuration a loader runs with: it seeds itself, and opens no DICOM listener. */
+export function loaderConfig(loaded: HuizhenConfig): HuizhenConfig {
+  return {
+    ...loaded,
+    seedDemoOnFirstStart: false,
+    imaging: { ...loaded.imaging, dimseEnabled: false },
+  };
+}
+
 /** The demo province and its consultations into an empty database; null when it has organizations already. */
 export async function seedDemo(
   app: INestApplicationContext,
