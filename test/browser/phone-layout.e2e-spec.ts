@@ -142,6 +142,29 @@ describe('phones and tablets: no sideways scroll, a menu that opens and closes (
     });
   }
 
+  it('phone: the patient form is one column and a national ID fills sex and birth date', async () => {
+    const page = await signedIn('demo-township', SIZES[0]);
+    await page.goto(`${app.url}/patients`);
+    await settled(page);
+    await page.getByTestId('register-patient').click();
+    const form = page.getByTestId('patient-register-form');
+    await form.waitFor();
+    // 11010519600512001 with its GB 11643 check digit: born 1960-05-12, 17th digit odd (male).
+    await form.getByLabel('身份证号').fill('110105196005120010');
+    await form.getByText('已根据身份证号填写性别和出生日期').waitFor();
+    expect(await form.getByLabel('出生日期').inputValue()).toBe('1960-05-12');
+    expect(await form.locator('.ant-form-item', { hasText: /^性别/ }).textContent()).toBe('性别男');
+    // Sex above birth date, not beside it: one column at 390 px.
+    const sex = await form.getByLabel('性别').boundingBox();
+    const birth = await form.getByLabel('出生日期').boundingBox();
+    expect(birth!.y).toBeGreaterThan(sex!.y + sex!.height);
+    // A wrong check digit is said at once, in Chinese.
+    await form.getByLabel('身份证号').fill('110105196005120011');
+    await form.getByText('身份证号校验不通过，请核对每一位').waitFor();
+    await screenshot(page, 'phone-phone-patient-form');
+    await page.close();
+  });
+
   it('logged no page errors', () => {
     expect(
       [...new Set(problems)].filter(

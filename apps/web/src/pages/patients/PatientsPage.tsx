@@ -46,7 +46,7 @@ export function PatientsPage() {
           placeholder={t('patients.searchPlaceholder')}
           allowClear
           enterButton={t('common.search')}
-          style={{ width: 360 }}
+          style={{ width: 360, maxWidth: '100%' }}
           onSearch={(value) => setParams(value.trim() ? { q: value.trim() } : {})}
           data-testid="patient-search"
         />
