@@ -7,9 +7,11 @@ import {
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HuizhenConfig } from '@huizhen/config';
+import type { IncomingMessage } from 'node:http';
 import { DirectRoutes } from './direct-routes';
 import { ErrorBodyFilter } from './error-body.filter';
 import { hasEncodedNul, installHttpEdge, nulByteError } from './http-edge';
+import { isJsonRequest, largeJsonBodyLimit, largeJsonBodyOf } from './json-body-limits';
 import { completeOpenApiDocument } from './openapi';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
@@ -46,7 +48,18 @@ export function configureHttpApp(
   // The framework's own body parsers (Nest skips its defaults when these are in place), with a
   // check of the raw text for a NUL character: one place for every route and every depth, keys too.
   // (Nest's types leave `verify` out because its rawBody option sets it; no app here uses rawBody.)
-  express.useBodyParser('json', { verify: refuseNul('json') } as object);
+  // Routes that declared a larger body (json-body-limits.ts) first; the default 100 KB for the rest.
+  const large = largeJsonBodyLimit();
+  if (large)
+    express.useBodyParser('json', {
+      limit: large,
+      type: (req: IncomingMessage) => isJsonRequest(req) && !!largeJsonBodyOf(req),
+      verify: refuseNul('json'),
+    } as object);
+  express.useBodyParser('json', {
+    type: (req: IncomingMessage) => isJsonRequest(req) && !largeJsonBodyOf(req),
+    verify: refuseNul('json'),
+  } as object);
   express.useBodyParser('urlencoded', {
     extended: true,
     verify: refuseNul('urlencoded'),

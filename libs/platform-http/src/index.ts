@@ -3,6 +3,7 @@ export * from './error-body.filter';
 export * from './openapi';
 export * from './openapi-fields';
 export * from './configure-http-app';
+export * from './json-body-limits';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './public-route';

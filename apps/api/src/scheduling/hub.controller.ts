@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, type Actor } from '@huizhen/auth';
-import { Documented } from '@huizhen/platform-http';
+import { Documented, allowLargeJsonBody } from '@huizhen/platform-http';
 import { HubReportsService } from './hub-reports.service';
 import { RotationPlansService } from './planner/rotation-plans.service';
 import { LedgerQuery, ProposePlanDto, RangeQuery } from './scheduling.dto';
@@ -21,6 +21,10 @@ import {
   type UnfilledAnswer,
   type UtilizationAnswer,
 } from './scheduling.views';
+
+// A province's demand is up to 20,000 rows (ProposePlanDto): about 2 MB of JSON, past the default
+// 100 KB body limit that refused lists over about 980 rows.
+allowLargeJsonBody({ method: 'POST', path: '/api/scheduling/plans', limit: '4mb' });
 
 @ApiTags('scheduling')
 @ApiBearerAuth()
