@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ERROR_CODE_LIST, ERROR_CODES } from '@huizhen/contract';
-import { errorText } from '../../apps/web/src/api/error-text';
+import { ToldError, errorText } from '../../apps/web/src/api/error-text';
 import { ApiError } from '../../apps/web/src/api/http';
 import { UploadRefusal, uploadRefusalKind } from '../../apps/web/src/api/imaging-upload';
 import { enUS, format, zhCN, type MessageKey } from '../../apps/web/src/i18n/messages';
@@ -58,6 +58,9 @@ describe('the web says an API error in the user’s language', () => {
       });
     }
     expect(errorText(zh, new Error(SERVER_TEXT))).toBe(zhCN['error.unknown']);
+    // Our own words (a question the page asks before the same save again) are shown as they are.
+    const asked = format(zhCN['rot.bookingsAffected'], { n: 1 });
+    expect(errorText(zh, new ToldError(asked))).toBe(asked);
   });
 
   it('a refused DICOM file is told by its failure reason, not dicom-parser’s English', () => {

@@ -4,12 +4,19 @@ import { ApiError } from './http';
 type Words = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
 /**
+ * A failure our own code tells in the user's words already (a question the page asks before the
+ * same save again, a rule of the form): shown as it is.
+ */
+export class ToldError extends Error {}
+
+/**
  * A failure in the user's language, never the server's English: the catalogue's words for its
  * code (each says what to do next), else what the status means. The server's `message` stays in
  * the console and the logs, where the particulars help whoever investigates. Kept free of React
  * and antd so it is tested under Node (test/browser/error-text.spec.ts).
  */
 export function errorText(t: Words, error: unknown): string {
+  if (error instanceof ToldError) return error.message;
   if (!(error instanceof ApiError)) return t('error.unknown');
   if (error.isNetwork) return t('error.network');
   if (error.code) return t(`errorCode.${error.code}`);

@@ -1,6 +1,7 @@
 import { Alert, App, DatePicker, Form, Modal, Select, Space, type ButtonProps } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
+import { ToldError } from '../api/error-text';
 import { ApiError } from '../api/http';
 import { schedulingApi, type Shift } from '../api/scheduling';
 import { useI18n } from '../i18n/I18nProvider';
@@ -78,7 +79,7 @@ export function EditShiftTimesModal({
         if (details?.code !== 'bookings_affected') throw e;
         // Ask, then the same save again with the answer.
         setAffected(details.bookings?.length ?? 1);
-        throw new Error(t('rot.bookingsAffected', { n: details.bookings?.length ?? 1 }));
+        throw new ToldError(t('rot.bookingsAffected', { n: details.bookings?.length ?? 1 }));
       }
     });
   };
