@@ -118,10 +118,15 @@ export class RoomJourney {
     return p;
   }
 
-  /** The specialist opens the room (joined as host), then the doctor comes in through the waiting room. */
+  /**
+   * The specialist opens the room (joined as host), then the doctor comes in as users do: from
+   * the consultation page's 进入视频会诊 (its warm socket joins at the click), through the waiting room.
+   */
   async openRoom(id: string, specialist: Page, doctor: Page): Promise<void> {
     await this.hostOpens(id, specialist);
-    await doctor.goto(`${this.origin}/room/${id}`);
+    await doctor.goto(`${this.origin}/consultations/${id}`);
+    await doctor.getByTestId('detail-join-room').click({ timeout: 20_000 });
+    await doctor.waitForURL(`**/room/${id}`);
     await this.admitAndJoin(specialist, doctor);
   }
 
