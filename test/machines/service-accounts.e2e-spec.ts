@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { hashPassword } from '@huizhen/auth';
+import { hashPassword, parseKey } from '@huizhen/auth';
 import {
   FIXTURE_PASSWORD,
   TestSchema,
@@ -98,7 +98,8 @@ describe('service accounts: machines’ keys', () => {
       revokedAt: null,
       active: true,
     });
-    const secret = key.split('_').pop()!;
+    // The secret is the key's last part; base64url, so it may hold '_' itself.
+    const secret = parseKey(key)!.secret;
     const listed = await admin('countyAdminA', 'GET', `?organizationId=${f.org.townA}`);
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([accountId]);
