@@ -448,7 +448,8 @@ function VideoRoom({ consultationId, entry }: { consultationId: string; entry: R
               gap: 12,
             }}
           >
-            <div data-testid="own-tile" style={tileStyle}>
+            {/* The other side first (the largest place on a narrow screen); our own picture after it. */}
+            <div data-testid="own-tile" style={{ ...tileStyle, order: 1 }}>
               {state.cameraOn && state.local?.getVideoTracks()[0] ? (
                 <Video
                   track={state.localScreen ?? state.local.getVideoTracks()[0]}
