@@ -20,7 +20,7 @@ const LIB_ARROWS = {
   database: ['config', 'observability'],
   'platform-http': ['config', 'observability', 'database', 'contract'],
   directory: ['database'],
-  audit: ['config', 'database', 'observability'],
+  audit: ['config', 'database', 'observability', 'contract'],
   auth: ['config', 'database', 'directory', 'audit', 'platform-http', 'access-policy', 'contract'],
   'access-policy': ['database', 'audit'],
   'call-events': ['config', 'room-token'],

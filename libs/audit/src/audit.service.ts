@@ -1,3 +1,4 @@
+import type { ChainBreak, ChainVerification } from '@huizhen/contract';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -25,29 +26,7 @@ export interface AuditRecord {
  * predecessor was rewritten with a fresh hash). `altered`: the record's content no longer gives
  * its own hash.
  */
-export type ChainBreakKind = 'altered' | 'missing_before' | 'relinked';
-
-export interface ChainBreak {
-  seq: number;
-  kind: ChainBreakKind;
-  /** For `missing_before`: how many sequence numbers are absent just before `seq`. */
-  missing?: number;
-}
-
-export interface ChainVerification {
-  ok: boolean;
-  checked: number;
-  lastSeq: number;
-  /** Records appended but not sealed into the chain yet (their transactions were still open). */
-  pending: number;
-  /** How many breaks the walk found (0 when ok). */
-  breakCount: number;
-  /** Every break in chain order, the first MAX_LISTED_BREAKS of them (`breaksTruncated` says when more were counted). */
-  breaks: ChainBreak[];
-  breaksTruncated?: boolean;
-  /** The first break, as earlier versions answered it (`problem` is its kind). */
-  firstBroken?: { seq: number; problem: ChainBreakKind };
-}
+export type { ChainBreak, ChainBreakKind, ChainVerification } from '@huizhen/contract';
 
 /** A chain rewritten wholesale breaks at every record: the answer lists this many, and counts the rest. */
 export const MAX_LISTED_BREAKS = 1000;
